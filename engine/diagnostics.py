@@ -1,0 +1,129 @@
+"""Findings about rule files, and the error hierarchy built on them.
+
+Every problem rulebot finds in a rule set is a :class:`Diagnostic`: a stable code, a
+severity, where it is (file, line, column, JSON pointer inside the document), what is
+wrong and how to fix it. Stages collect diagnostics instead of raising, so
+``rulebot validate`` reports every problem at once.
+
+Code families (stable; documented in docs/reference/error-codes.md):
+
+=======  ===========================================================
+RB1xx    YAML syntax and strict loading (duplicates, traps, aliases)
+RB2xx    schema: shape, types, unknown keys, ranges
+RB3xx    semantic checks across the whole rule set
+RB4xx    expressions: syntax, names, limits, hostile input
+RB5xx    rule-set layout: files, kinds, profiles, overlays
+RB9xx    internal errors (a bug in rulebot, never in the rules)
+=======  ===========================================================
+
+Exceptions: :class:`RulebotError` is the root. :class:`RuleSetInvalid` carries the list
+of diagnostics of a rule set that failed to load; :class:`RuleRuntimeError` and its
+children are raised while evaluating a compiled plan.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding. ``line`` and ``col`` are 1-based; 0 means "unknown"."""
+
+    code: str
+    message: str
+    file: str = ""
+    line: int = 0
+    col: int = 0
+    path: str = ""
+    suggestion: str = ""
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line, self.col, self.code, self.path, self.message)
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "path": self.path,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a value came from; attached to every loaded YAML node."""
+
+    file: str = ""
+    line: int = 0
+    col: int = 0
+
+    def diagnostic(self, code: str, message: str, *, path: str = "", suggestion: str = "",
+                   severity: Severity = Severity.ERROR) -> Diagnostic:
+        return Diagnostic(code=code, message=message, file=self.file, line=self.line,
+                          col=self.col, path=path, suggestion=suggestion, severity=severity)
+
+
+class RulebotError(Exception):
+    """Root of every error rulebot raises on purpose."""
+
+    code = "RB900"
+
+
+class RuleSetInvalid(RulebotError):
+    """A rule set could not be loaded; ``diagnostics`` says why, all at once."""
+
+    code = "RB500"
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        first = self.diagnostics[0] if self.diagnostics else None
+        summary = f"{len(self.diagnostics)} problem(s)"
+        if first is not None:
+            summary += f"; first: {first.file}:{first.line}:{first.col}: {first.code} {first.message}"
+        super().__init__(summary)
+
+
+class RuleRuntimeError(RulebotError):
+    """Evaluating a compiled rule failed; the caller applies the role's failure policy."""
+
+    code = "RB600"
+
+
+class RuleNumericError(RuleRuntimeError):
+    """Division by zero, a NaN or an infinity, or a function outside its domain."""
+
+    code = "RB601"
+
+
+@dataclass
+class Collector:
+    """Accumulates diagnostics for one stage; cheap to pass around."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.items.append(diagnostic)
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.items.extend(diagnostics)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
