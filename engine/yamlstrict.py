@@ -77,8 +77,13 @@ _TRAPS = {
               "write a plain decimal (10, not 010 or 1_0), or quote it if you meant the text"),
     "RB108": ("`{s}` is not a finite number in range", "use a finite decimal number"),
 }
+_TOKEN_NAMES = (("<block end>", "the end of the indented block"), ("'?'", "a mapping key"),
+                ("<block mapping start>", "a mapping"), ("<block sequence start>", "a list"),
+                ("<stream end>", "the end of the file"), ("<document start>", "'---'"),
+                ("<scalar>", "a value"))  # PyYAML token ids -> words
 _SYNTAX_HINTS = (
     ("'\\t'", "indent with spaces; YAML does not allow tabs here"),
+    ("<block end>", "check this line's indentation against the lines above"),
     ("mapping values are not allowed", "quote a value that contains ': ', or fix the indentation"),
     ("expected ':'", "add the missing ':' after the key, or quote the text"),
     ("expected ',' or", "close the bracket, or quote values containing , [ ] { }"),
@@ -151,7 +156,8 @@ def _plain(s: str) -> tuple[Any, str | None]:
         return _KNOWN[s], None
     if s.lower() in _TRAP_BOOL:
         return s, "RB105"
-    if _AMBIGUOUS.fullmatch(s) or ("_" in s and _FLOAT.fullmatch(s.replace("_", ""))):
+    underscored = "_" in s and s.lstrip("+-")[:1] != "_" and _FLOAT.fullmatch(s.replace("_", ""))
+    if underscored or _AMBIGUOUS.fullmatch(s):
         return s, "RB106"
     if _NONFINITE.fullmatch(s):
         return s, "RB108"
@@ -264,7 +270,8 @@ class _Builder:
         return True
 
     def too_deep(self, mark: Any) -> None:
-        self.err("RB112", mark, self.path(), f"nesting deeper than {MAX_DEPTH} levels", "flatten the structure")
+        self.err("RB112", mark, self.path(), f"nesting deeper than {MAX_DEPTH} levels",
+                 "flatten the structure")
 
     def key(self, parent: _Frame, event: ev.NodeEvent) -> bool:
         self.anchor(event, parent.path)
@@ -274,7 +281,8 @@ class _Builder:
         path, mark = parent.path + (key,), event.start_mark
         first = parent.seen.get(key)
         if first is not None:
-            self.err("RB102", mark, path, f"duplicate key `{_short(key)}` (first defined at line {first.line})",
+            self.err("RB102", mark, path,
+                     f"duplicate key `{_short(key)}` (first defined at line {first.line})",
                      "remove or rename one of them; only the first is used")
             parent.pending = (key, False)
             return True
@@ -306,7 +314,7 @@ class _Builder:
 
     def bad_tag(self, tag: str, mark: Any, path: tuple) -> None:
         shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
-        self.err("RB104", mark, path, f"tag `{_short(shown)}` is not allowed",
+        self.err("RB104", mark, path, f"tag `{_short(shown)}` is not allowed here",
                  "remove the tag; only !!str, !!int, !!float, !!bool, !!null, !!map, !!seq are allowed")
 
     def collection(self, event: ev.CollectionStartEvent, path: tuple) -> dict | list:
@@ -332,7 +340,8 @@ class _Builder:
         fits = {None: True, "null": value is None, "bool": isinstance(value, bool),
                 "int": type(value) is int, "float": type(value) in (int, float)}[name]
         if not fits:
-            self.err("RB104", mark, path, f"`{_short(s)}` is not a valid !!{name}", "fix the value or remove the tag")
+            self.err("RB104", mark, path, f"`{_short(s)}` is not a valid !!{name}",
+                     "fix the value or remove the tag")
             return s
         return float(value) if name == "float" else value
 
@@ -345,11 +354,14 @@ def _syntax(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
     """RB101 from a PyYAML scanner/parser error, at its problem mark."""
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    message = f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}"
+    found, problem = f"{exc.problem} {exc.context}", exc.problem or exc.context or "invalid YAML"
+    for token, words in _TOKEN_NAMES:
+        problem = problem.replace(token, words)
+    message = f"YAML syntax error: {problem}"
     if exc.problem and exc.context:
         where = exc.context_mark
-        message += f" ({exc.context}" + (f" at line {where.line + 1}, col {where.column + 1})" if where else ")")
-    found = f"{exc.problem} {exc.context}"
+        at = f" at line {where.line + 1}, col {where.column + 1}" if where else ""
+        message += f" ({exc.context}{at})"
     hint = next((h for needle, h in _SYNTAX_HINTS if needle in found), "check indentation and quoting here")
     return Diagnostic("RB101", message, file, line, col, "", hint)
 
@@ -373,8 +385,8 @@ def _decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         line, col = _line_col(raw[:exc.start].decode("utf-8", "replace"))
-        return None, Diagnostic("RB113", f"not valid UTF-8 (byte 0x{raw[exc.start]:02X} at offset {exc.start})",
-                                file, line, col, "", "save the file as UTF-8")
+        message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02X} at offset {exc.start})"
+        return None, Diagnostic("RB113", message, file, line, col, "", "save the file as UTF-8")
 
 
 def load_yaml_text(text: str, file: str, *, max_nodes: int = MAX_NODES

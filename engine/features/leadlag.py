@@ -1,0 +1,179 @@
+"""BTC → altcoin lead-lag: which lag of the leader's returns best predicts the follower's."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ._common import check_int, check_state, header, next_ts, num
+
+
+@dataclass(frozen=True, slots=True)
+class LeadLagValue:
+    """``best_lag`` samples (1..max_lag) at which the leader's return correlates best
+    (highest Pearson r, ties to the shorter lag) with the follower's, that ``correlation``,
+    and ``leader_move``: the leader's log return over its last ``best_lag`` samples, i.e.
+    the move the follower has not yet had time to echo (its predicted direction when the
+    correlation is positive)."""
+
+    best_lag: int
+    correlation: float
+    leader_move: float
+
+
+class LeadLag:
+    """Rolling lagged correlation of leader (BTC) and follower (alt) log returns.
+
+    ``update(ts, leader_close, follower_close)`` with both closes taken at the same ts.
+    For each lag ℓ in 1..max_lag it keeps running sums over the pairs
+    ``(leader_ret[t-ℓ-k], follower_ret[t-k])``, k = 0..window-1, so an update is
+    O(max_lag). ``value`` is None until ``window + max_lag`` returns were seen, and None
+    when no lag has a defined correlation (a stream was flat over the window).
+    """
+
+    __slots__ = ("window", "max_lag", "_prev_l", "_prev_f", "_nr", "_l", "_f",
+                 "_sy", "_syy", "_nzf", "_sx", "_sxx", "_sxy", "_nzl", "_value", "_last_ts")
+
+    def __init__(self, *, window: int, max_lag: int) -> None:
+        self.window = check_int("window", window, 3)
+        self.max_lag = check_int("max_lag", max_lag, 1)
+        self._prev_l: float | None = None
+        self._prev_f: float | None = None
+        self._nr = 0                                        # returns seen
+        self._l: deque[float] = deque(maxlen=self.window + self.max_lag + 1)
+        self._f: deque[float] = deque(maxlen=self.window + 1)
+        self._sy = self._syy = 0.0
+        self._nzf = 0                                       # non-zero follower returns in window
+        self._sx = [0.0] * self.max_lag                     # per lag, index lag-1
+        self._sxx = [0.0] * self.max_lag
+        self._sxy = [0.0] * self.max_lag
+        self._nzl = [0] * self.max_lag                      # non-zero leader returns per lag window
+        self._value: LeadLagValue | None = None
+        self._last_ts: float | None = None
+
+    def update(self, ts: Any, leader_close: Any, follower_close: Any) -> None:
+        t = next_ts(ts, self._last_ts)
+        lc = num(leader_close)
+        fc = num(follower_close)
+        if t is None or lc is None or fc is None or lc <= 0.0 or fc <= 0.0:
+            return
+        self._last_ts = t
+        prev_l, prev_f = self._prev_l, self._prev_f
+        self._prev_l, self._prev_f = lc, fc
+        if prev_l is None:
+            return
+        self._l.append(math.log(lc / prev_l))
+        self._f.append(math.log(fc / prev_f))
+        self._nr += 1
+        full = self.window + self.max_lag
+        if self._nr < full:
+            return
+        if self._nr == full:
+            self._init_sums()
+        else:
+            self._slide()
+        self._value = self._best()
+
+    def _init_sums(self) -> None:
+        L, F, w = self._l, self._f, self.window
+        ys = [F[-1 - k] for k in range(w)]
+        self._sy = sum(ys)
+        self._syy = sum(y * y for y in ys)
+        self._nzf = sum(1 for y in ys if y != 0.0)
+        for i in range(self.max_lag):
+            lag = i + 1
+            xs = [L[-1 - k - lag] for k in range(w)]
+            self._sx[i] = sum(xs)
+            self._sxx[i] = sum(x * x for x in xs)
+            self._sxy[i] = sum(x * y for x, y in zip(xs, ys))
+            self._nzl[i] = sum(1 for x in xs if x != 0.0)
+
+    def _slide(self) -> None:
+        L, F, w = self._l, self._f, self.window
+        y, y_old = F[-1], F[-1 - w]
+        self._nzf += (y != 0.0) - (y_old != 0.0)
+        if self._nzf:
+            self._sy += y - y_old
+            self._syy += y * y - y_old * y_old
+        else:                         # flat follower: exact zeros, not rounding residue
+            self._sy = self._syy = 0.0
+        sx, sxx, sxy, nzl = self._sx, self._sxx, self._sxy, self._nzl
+        for i in range(self.max_lag):
+            x = L[-2 - i]
+            x_old = L[-2 - i - w]
+            nzl[i] += (x != 0.0) - (x_old != 0.0)
+            if nzl[i]:
+                sx[i] += x - x_old
+                sxx[i] += x * x - x_old * x_old
+                sxy[i] += x * y - x_old * y_old
+            else:
+                sx[i] = sxx[i] = sxy[i] = 0.0
+
+    def _best(self) -> LeadLagValue | None:
+        if self._nzf == 0:
+            return None
+        n = self.window
+        sy = self._sy
+        vy = n * self._syy - sy * sy
+        if vy <= 0.0:
+            return None
+        best_lag, best_r = 0, -2.0
+        for i in range(self.max_lag):
+            if not self._nzl[i]:
+                continue
+            sx = self._sx[i]
+            vx = n * self._sxx[i] - sx * sx
+            if vx <= 0.0:
+                continue
+            r = (n * self._sxy[i] - sx * sy) / math.sqrt(vx * vy)
+            r = 1.0 if r > 1.0 else -1.0 if r < -1.0 else r
+            if r > best_r:
+                best_lag, best_r = i + 1, r
+        if best_lag == 0:
+            return None
+        L = self._l
+        move = 0.0
+        for j in range(best_lag):
+            move += L[-1 - j]
+        return LeadLagValue(best_lag, best_r, move)
+
+    @property
+    def value(self) -> LeadLagValue | None:
+        return self._value
+
+    @property
+    def last_ts(self) -> float | None:
+        return self._last_ts
+
+    def state(self) -> dict:
+        v = self._value
+        return {**header(self), "window": self.window, "max_lag": self.max_lag,
+                "prev_leader": self._prev_l, "prev_follower": self._prev_f, "returns_seen": self._nr,
+                "leader_returns": list(self._l), "follower_returns": list(self._f),
+                "sy": self._sy, "syy": self._syy, "nzf": self._nzf,
+                "sx": list(self._sx), "sxx": list(self._sxx), "sxy": list(self._sxy),
+                "nzl": list(self._nzl),
+                "value": None if v is None else [v.best_lag, v.correlation, v.leader_move],
+                "last_ts": self._last_ts}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> LeadLag:
+        check_state(cls, state)
+        obj = cls(window=state["window"], max_lag=state["max_lag"])
+        pl, pf = state["prev_leader"], state["prev_follower"]
+        obj._prev_l = None if pl is None else float(pl)
+        obj._prev_f = None if pf is None else float(pf)
+        obj._nr = int(state["returns_seen"])
+        obj._l.extend(float(x) for x in state["leader_returns"])
+        obj._f.extend(float(x) for x in state["follower_returns"])
+        obj._sy, obj._syy, obj._nzf = float(state["sy"]), float(state["syy"]), int(state["nzf"])
+        obj._sx = [float(x) for x in state["sx"]]
+        obj._sxx = [float(x) for x in state["sxx"]]
+        obj._sxy = [float(x) for x in state["sxy"]]
+        obj._nzl = [int(x) for x in state["nzl"]]
+        v = state["value"]
+        obj._value = None if v is None else LeadLagValue(int(v[0]), float(v[1]), float(v[2]))
+        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
+        return obj

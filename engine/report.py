@@ -1,0 +1,46 @@
+"""Rendering diagnostics for people (text), programs (json) and CI (GitHub annotations)."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+from engine.diagnostics import Diagnostic
+
+
+def as_text(diagnostics: Iterable[Diagnostic]) -> str:
+    lines = []
+    for d in diagnostics:
+        line = f"{d.file}:{d.line}:{d.col}: {d.code} {d.severity.value}: {d.message}"
+        if d.suggestion:
+            line += f" ({d.suggestion})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def as_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def as_github(diagnostics: Iterable[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: one ::error/::warning annotation per finding."""
+    lines = []
+    for d in diagnostics:
+        message = d.message + (f" ({d.suggestion})" if d.suggestion else "")
+        props = [f"file={_escape_property(d.file)}"]
+        if d.line:
+            props += [f"line={d.line}", f"col={max(d.col, 1)}"]
+        props.append(f"title={_escape_property(d.code)}")
+        lines.append(f"::{d.severity.value} {','.join(props)}::{_escape_data(message)}")
+    return "\n".join(lines)
+
+
+FORMATS = {"text": as_text, "json": as_json, "github": as_github}

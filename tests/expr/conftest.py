@@ -1,0 +1,30 @@
+"""Shared fixtures for the expression-language tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # no project-level pytest config yet; make `engine` importable
+    sys.path.insert(0, str(ROOT))
+
+from engine.expr import NameSpec, Vocabulary  # noqa: E402
+
+FLOATS = ("a", "b", "c", "d", "funding_rate_z", "oi_velocity_pct", "price_usd", "rsi")
+BOOLS = ("p", "q", "is_perp")
+
+
+def make_vocabulary() -> Vocabulary:
+    units = {"funding_rate_z": "ratio", "oi_velocity_pct": "%", "price_usd": "USD", "rsi": "0-100"}
+    return Vocabulary.of(
+        *(NameSpec(n, "float", units.get(n, ""), f"test input {n}") for n in FLOATS),
+        *(NameSpec(n, "bool", "", f"test flag {n}") for n in BOOLS),
+    )
+
+
+@pytest.fixture(scope="session")
+def vocab() -> Vocabulary:
+    return make_vocabulary()
