@@ -8,14 +8,16 @@ from typing import Iterable
 from engine.diagnostics import Diagnostic
 
 
+def _message(d: Diagnostic) -> str:
+    """The message, with the suggestion appended unless the message already says it."""
+    if d.suggestion and d.suggestion not in d.message:
+        return f"{d.message} ({d.suggestion})"
+    return d.message
+
+
 def as_text(diagnostics: Iterable[Diagnostic]) -> str:
-    lines = []
-    for d in diagnostics:
-        line = f"{d.file}:{d.line}:{d.col}: {d.code} {d.severity.value}: {d.message}"
-        if d.suggestion:
-            line += f" ({d.suggestion})"
-        lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(f"{d.file}:{d.line}:{d.col}: {d.code} {d.severity.value}: {_message(d)}"
+                     for d in diagnostics)
 
 
 def as_json(diagnostics: Iterable[Diagnostic]) -> str:
@@ -34,7 +36,7 @@ def as_github(diagnostics: Iterable[Diagnostic]) -> str:
     """GitHub Actions workflow commands: one ::error/::warning annotation per finding."""
     lines = []
     for d in diagnostics:
-        message = d.message + (f" ({d.suggestion})" if d.suggestion else "")
+        message = _message(d)
         props = [f"file={_escape_property(d.file)}"]
         if d.line:
             props += [f"line={d.line}", f"col={max(d.col, 1)}"]

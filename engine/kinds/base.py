@@ -8,6 +8,7 @@ diagnostics it can emit), a frozen ``Spec``, ``build(doc, ctx) -> Spec`` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from engine.diagnostics import Collector, Diagnostic, Location, Severity
@@ -49,9 +50,21 @@ class BuildContext:
 
         text = _get(doc.data, path)
         compiled, problems = compile_expression(text, CONTEXTS[context], expect=expect,
-                                                location=doc.at(path), path=_pointer(path))
+                                                location=_inside_quotes(doc.at(path)), path=_pointer(path))
         self.collector.extend(problems)
         return compiled
+
+
+def _inside_quotes(where: Location) -> Location:
+    """Columns of a quoted YAML scalar start after its opening quote."""
+    try:
+        lines = Path(where.file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return where
+    line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+    if 0 < where.col <= len(line) and line[where.col - 1] in "\"'":
+        return Location(where.file, where.line, where.col + 1)
+    return where
 
 
 def _get(data: Any, path: tuple) -> Any:

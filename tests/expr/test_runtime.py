@@ -71,13 +71,26 @@ def test_missing_input(vocab):
     assert caught.value.name == "b"
 
 
-def test_inputs_behind_short_circuit_are_not_read(vocab):
-    """Like Python: 'and'/'or'/'if else' only read what they reach, in both paths."""
-    compiled, _ = compile_expression("a > 1 and b > 2", vocab)
-    assert compiled({"a": 0.0}) is False
-    assert compiled.vector({"a": np.array([0.0, -1.0])}).tolist() == [False, False]
-    with pytest.raises(MissingInputError):
-        compiled.vector({"a": np.array([0.0, 5.0])})  # element 1 reaches b
+UNREACHED_B = [  # with a == 0, none of these reaches input b
+    ("a > 1 and b > 2", "bool"),
+    ("a < 1 or b > 2", "bool"),
+    ("a > 1 > b", "bool"),
+    ("a > 1 and p and b > 2", "bool"),
+    ("b if a > 1 else c", "float"),
+    ("c if a < 1 else b", "float"),
+]
+
+
+@pytest.mark.parametrize("text, expect", UNREACHED_B)
+def test_inputs_behind_short_circuit_are_not_read(vocab, text, expect):
+    """Like Python: 'and'/'or'/chains/'if else' only read what they reach, in both paths."""
+    compiled, _ = compile_expression(text, vocab, expect=expect)
+    env = {"a": 0.0, "c": 4.0, "p": True}
+    expected = compiled(env)
+    columns = {name: np.full(2, value) for name, value in env.items()}
+    assert compiled.vector(columns).tolist() == [expected, expected]
+    with pytest.raises(MissingInputError, match="'b'"):
+        compiled.vector({**columns, "a": np.array([0.0, 5.0])})  # element 1 reaches b
 
 
 GUARDED = [
