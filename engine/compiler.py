@@ -83,8 +83,19 @@ def canonical_form(loaded: LoadedRuleSet) -> dict:
     }
 
 
+def _normal_numbers(node: Any) -> Any:
+    """3.0 and 3 are the same value; write both as 3 so the hash agrees."""
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    if isinstance(node, dict):
+        return {k: _normal_numbers(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_normal_numbers(v) for v in node]
+    return node
+
+
 def version_of(canonical: Mapping) -> str:
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(_normal_numbers(canonical), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "rs-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

@@ -212,28 +212,33 @@ def _allowed(root: ast.expr, body: str, rep: _Reporter) -> bool:
 
 
 def _problem(node: ast.AST, body: str, rep: _Reporter) -> tuple[str, str, int, str] | None:
-    """Why ``node`` itself is not allowed, or None; children are checked separately."""
+    """Why ``node`` itself is not allowed, or None; children are checked separately.
+
+    Allow-list: a node kind or operator not named here is rejected.
+    """
     kind = type(node)
     offset = rep.at(node)
     if kind in (ast.Name, ast.BoolOp, ast.IfExp):
         return None
     if kind is ast.BinOp:
-        if bad := _BAD_BINOPS.get(type(node.op)):
-            return C.OPERATOR, bad[1], _op_offset(body, rep, node.left, node.right, bad[0]), ""
+        if type(node.op) in _BINOPS:
+            return None
         if isinstance(node.op, ast.Pow):
             return (C.POWER, "the ** operator is not allowed",
                     _op_offset(body, rep, node.left, node.right, "**"), _POW_HINT)
-        return None
+        symbol, message = _BAD_BINOPS.get(type(node.op), ("", "this operator is not allowed"))
+        return C.OPERATOR, message, _op_offset(body, rep, node.left, node.right, symbol), ""
     if kind is ast.UnaryOp:
-        if isinstance(node.op, ast.Invert):
-            return C.OPERATOR, "bitwise not (~) is not allowed; use 'not'", offset, ""
-        return None
+        if type(node.op) in _UNARY:
+            return None
+        return C.OPERATOR, "bitwise not (~) is not allowed; use 'not'", offset, ""
     if kind is ast.Compare:
         operands = [node.left, *node.comparators]
         for i, op in enumerate(node.ops):
-            if bad := _BAD_COMPARE.get(type(op)):
-                return (C.OPERATOR, bad[1],
-                        _op_offset(body, rep, operands[i], operands[i + 1], bad[0]), "")
+            if type(op) not in _COMPARE:
+                symbol, message = _BAD_COMPARE.get(type(op), ("", "this comparison is not allowed"))
+                return (C.OPERATOR, message,
+                        _op_offset(body, rep, operands[i], operands[i + 1], symbol), "")
         return None
     if kind is ast.Constant:
         return _constant_problem(node, body, offset)
@@ -276,7 +281,7 @@ def _constant_problem(node: ast.Constant, body: str, offset: int) -> tuple[str, 
 
 def _op_offset(body: str, rep: _Reporter, left: ast.AST, right: ast.AST, symbol: str) -> int:
     """Offset of the operator between two operands (the AST does not record it)."""
-    found = body.find(symbol, left.end_col_offset, right.col_offset)
+    found = body.find(symbol, left.end_col_offset, right.col_offset) if symbol else -1
     return rep.lead + (found if found >= 0 else left.col_offset)
 
 

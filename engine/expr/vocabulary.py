@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from .functions import FUNCTIONS
+
 TYPES = ("float", "bool")
 _JSON_TYPES = {"float": "number", "bool": "boolean"}
 
@@ -38,8 +40,6 @@ class Vocabulary:
     names: Mapping[str, NameSpec]
 
     def __post_init__(self) -> None:
-        from .functions import FUNCTIONS  # late: functions never needs the vocabulary
-
         names = dict(self.names)
         for key, spec in names.items():
             if key != spec.name:

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from ._common import (check_int, check_non_negative, check_positive, check_state, header,
                       next_ts, num)
-from .window import CountWindow, TimeWindow
+from .window import CountWindow
 
 
 def _max_span(window_seconds: float, max_span_seconds: Any) -> float:
@@ -26,22 +26,28 @@ class _AsOfChange:
 
     As-of anchoring measures the change over at least the full window even with jittered
     or hourly readings (a window of 1 h over hourly OI still works). After a data gap the
-    anchor may be older; beyond ``max_span`` the change is refused (None).
+    anchor may be older; beyond ``max_span`` the change is refused (None). Only a deque
+    is kept (no running sums): O(1) amortised and no periodic recomputation.
     """
 
-    __slots__ = ("_w", "_max_span")
+    __slots__ = ("window", "max_span", "d", "anchor_entry")
 
     def __init__(self, window_seconds: float, max_span: float) -> None:
-        self._w = TimeWindow(window_seconds)
-        self._max_span = max_span
+        self.window = window_seconds
+        self.max_span = max_span
+        self.d: deque[tuple[float, float]] = deque()
+        self.anchor_entry: tuple[float, float] | None = None
 
     def push(self, t: float, x: float) -> None:
-        self._w.push(t, x)
+        d = self.d
+        d.append((t, x))
+        cutoff = t - self.window
+        while d[0][0] <= cutoff:
+            self.anchor_entry = d.popleft()
 
     def anchor(self) -> tuple[float, float] | None:
-        a = self._w.evicted
-        last = self._w.last
-        if a is None or last is None or last[0] - a[0] > self._max_span:
+        a = self.anchor_entry
+        if a is None or self.d[-1][0] - a[0] > self.max_span:
             return None
         return a
 
@@ -49,7 +55,16 @@ class _AsOfChange:
         a = self.anchor()
         if a is None or a[1] == 0.0:
             return None
-        return (self._w.last[1] / a[1] - 1.0) * 100.0
+        return (self.d[-1][1] / a[1] - 1.0) * 100.0
+
+    def to_state(self) -> dict:
+        a = self.anchor_entry
+        return {"entries": [list(e) for e in self.d], "anchor": None if a is None else list(a)}
+
+    def load(self, s: Mapping[str, Any]) -> None:
+        self.d.extend((float(t), float(x)) for t, x in s["entries"])
+        a = s["anchor"]
+        self.anchor_entry = None if a is None else (float(a[0]), float(a[1]))
 
 
 class OpenInterestVelocity:
@@ -93,7 +108,7 @@ class OpenInterestVelocity:
 
     def state(self) -> dict:
         return {**header(self), "window_seconds": self.window_seconds,
-                "max_span_seconds": self.max_span_seconds, "window": self._c._w.state(),
+                "max_span_seconds": self.max_span_seconds, "series": self._c.to_state(),
                 "last_ts": self._last_ts}
 
     @classmethod
@@ -101,7 +116,7 @@ class OpenInterestVelocity:
         check_state(cls, state)
         obj = cls(window_seconds=state["window_seconds"],
                   max_span_seconds=state["max_span_seconds"])
-        obj._c._w = TimeWindow.from_state(state["window"])
+        obj._c.load(state["series"])
         obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
         return obj
 
@@ -171,7 +186,7 @@ class OiPriceDivergence:
     def state(self) -> dict:
         return {**header(self), "window_seconds": self.window_seconds,
                 "min_move_pct": self.min_move_pct, "max_span_seconds": self.max_span_seconds,
-                "price": self._price._w.state(), "oi": self._oi._w.state(),
+                "price": self._price.to_state(), "oi": self._oi.to_state(),
                 "last_ts": self._last_ts}
 
     @classmethod
@@ -179,8 +194,8 @@ class OiPriceDivergence:
         check_state(cls, state)
         obj = cls(window_seconds=state["window_seconds"], min_move_pct=state["min_move_pct"],
                   max_span_seconds=state["max_span_seconds"])
-        obj._price._w = TimeWindow.from_state(state["price"])
-        obj._oi._w = TimeWindow.from_state(state["oi"])
+        obj._price.load(state["price"])
+        obj._oi.load(state["oi"])
         obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
         return obj
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -156,13 +157,16 @@ class ExchangeNetFlow:
     positive (coins arriving to be sold: bearish), outflow negative (accumulation:
     bullish). ``value`` is None until the accepted history spans the whole window
     (``now - first_ts >= window_seconds``), because a partial sum would understate it.
+    A window holding only zero flows sums to exactly 0.0 (no rounding residue).
     """
 
-    __slots__ = ("window_seconds", "_w", "_first_ts", "_last_ts")
+    __slots__ = ("window_seconds", "_d", "_sum", "_nz", "_first_ts", "_last_ts")
 
     def __init__(self, *, window_seconds: float) -> None:
         self.window_seconds = check_positive("window_seconds", window_seconds)
-        self._w = TimeWindow(self.window_seconds)
+        self._d: deque[tuple[float, float]] = deque()
+        self._sum = 0.0
+        self._nz = 0                     # non-zero flows in the window
         self._first_ts: float | None = None
         self._last_ts: float | None = None
 
@@ -174,17 +178,27 @@ class ExchangeNetFlow:
         if self._first_ts is None:
             self._first_ts = t
         self._last_ts = t
-        self._w.push(t, x)
+        d = self._d
+        d.append((t, x))
+        if x != 0.0:
+            self._sum += x
+            self._nz += 1
+        cutoff = t - self.window_seconds
+        while d[0][0] <= cutoff:
+            old = d.popleft()[1]
+            if old != 0.0:
+                self._nz -= 1
+                self._sum = self._sum - old if self._nz else 0.0
 
     @property
     def value(self) -> float | None:
         if self._last_ts is None or self._last_ts - self._first_ts < self.window_seconds:
             return None
-        return self._w.sum
+        return self._sum
 
     @property
     def readings(self) -> int:
-        return len(self._w)
+        return len(self._d)
 
     @property
     def last_ts(self) -> float | None:
@@ -192,14 +206,15 @@ class ExchangeNetFlow:
 
     def state(self) -> dict:
         return {**header(self), "window_seconds": self.window_seconds,
-                "window": self._w.state(), "first_ts": self._first_ts,
-                "last_ts": self._last_ts}
+                "entries": [list(e) for e in self._d], "sum": self._sum, "nz": self._nz,
+                "first_ts": self._first_ts, "last_ts": self._last_ts}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> ExchangeNetFlow:
         check_state(cls, state)
         obj = cls(window_seconds=state["window_seconds"])
-        obj._w = TimeWindow.from_state(state["window"])
+        obj._d.extend((float(t), float(x)) for t, x in state["entries"])
+        obj._sum, obj._nz = float(state["sum"]), int(state["nz"])
         ft, lt = state["first_ts"], state["last_ts"]
         obj._first_ts = None if ft is None else float(ft)
         obj._last_ts = None if lt is None else float(lt)

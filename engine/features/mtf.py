@@ -54,11 +54,12 @@ class BarCloser:
     ending exactly at ``ts``). Useful on its own, e.g. to feed 5-minute closes to EmaCross.
     """
 
-    __slots__ = ("seconds", "label", "_bar", "_close", "_last_ts")
+    __slots__ = ("seconds", "label", "_bar", "_end", "_close", "_last_ts")
 
     def __init__(self, *, timeframe: Any) -> None:
         self.seconds, self.label = parse_timeframe(timeframe)
         self._bar: int | None = None          # index k of the open bar (k·T, (k+1)·T]
+        self._end = float("-inf")             # (k+1)·T of the open bar; -inf when none
         self._close: float | None = None
         self._last_ts: float | None = None
 
@@ -71,16 +72,20 @@ class BarCloser:
         return self._observe(t, c)
 
     def _observe(self, t: float, c: float) -> tuple[tuple[float, float], ...]:
+        if t < self._end:                     # fast path: still inside the open bar
+            self._close = c
+            return ()
         T = self.seconds
         end = -((-t) // T)                    # ceil(t / T), exact for floats
         k = int(end) - 1
         done: tuple[tuple[float, float], ...] = ()
         if self._bar is not None and k != self._bar:
             done = ((float((self._bar + 1) * T), self._close),)
-        self._bar, self._close = k, c
-        if t == end * T:                      # stamped on the boundary: complete now
+        self._bar, self._close, self._end = k, c, end * T
+        if t == self._end:                    # stamped on the boundary: complete now
             done += ((t, c),)
             self._bar = self._close = None
+            self._end = float("-inf")
         return done
 
     def state(self) -> dict:
@@ -92,6 +97,8 @@ class BarCloser:
         check_state(cls, state)
         obj = cls(timeframe=state["timeframe"])
         obj._bar = None if state["bar"] is None else int(state["bar"])
+        if obj._bar is not None:
+            obj._end = float((obj._bar + 1) * obj.seconds)
         obj._close = None if state["close"] is None else float(state["close"])
         obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
         return obj

@@ -185,7 +185,7 @@ def test_state_round_trip_through_json(name, cut):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_ignored_readings_change_nothing(name):
-    stream = [r for r in _stream(name, 4) if True]
+    stream = _stream(name, 4)
     calc = CASES[name][0]()
     for reading in stream[:400]:
         _apply(calc, reading)

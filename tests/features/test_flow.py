@@ -91,3 +91,15 @@ def test_exchange_net_flow_hand_computed():
 def test_validates(make):
     with pytest.raises(ValueError):
         make()
+
+
+def test_exchange_net_flow_is_exactly_zero_when_only_zeros_remain():
+    f = ExchangeNetFlow(window_seconds=120)
+    f.update(0, 0.1)
+    f.update(60, 0.2)
+    f.update(120, -0.3)
+    assert f.value == pytest.approx(-0.1)        # (0, 120]: 0.2 - 0.3
+    f.update(180, 0.0)
+    f.update(240, 0.0)
+    # 0.1 + 0.2 - 0.3 - 0.1 - 0.2 + 0.3 is not 0.0 in floats; an all-zero window is.
+    assert f.value == 0.0
