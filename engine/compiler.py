@@ -27,7 +27,7 @@ from engine.paths import PathError, get, resolve, set_value, to_param_path
 CODES = {
     "RB330": "learn bounds are inconsistent, or the value lies outside them",
     "RB385": "default_profile names a profile with no file in profiles/",
-    "RB386": "the named profile does not exist",
+    "RB389": "the named profile does not exist",
     "RB520": "an override or learned value names a parameter that does not exist",
     "RB521": "a learned value targets a parameter that declares no `learn` bounds",
     "RB522": "a learned value lies outside the parameter's bounds",
@@ -133,7 +133,7 @@ def _profiles_to_compile(loaded: LoadedRuleSet, wanted: Iterable[str] | None, re
     for name in names:
         if name not in loaded.profiles:
             result.diagnostics.append(Diagnostic(
-                "RB386", f"no profile '{name}' in {loaded.root}/profiles/", file=loaded.root,
+                "RB389", f"no profile '{name}' in {loaded.root}/profiles/", file=loaded.root,
                 suggestion=f"profiles present: {', '.join(sorted(loaded.profiles)) or 'none'}"))
     ruleset = loaded.base.get("ruleset")
     if ruleset is not None and ruleset.data["default_profile"] not in loaded.profiles:

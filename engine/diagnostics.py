@@ -28,6 +28,14 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 
+CODES = {
+    "RB500": "the rule set is invalid (carried by RuleSetInvalid with every finding)",
+    "RB600": "evaluating a compiled rule failed; the role's failure policy applies",
+    "RB601": "numeric fault while evaluating: division by zero, NaN, infinity, or a function outside its domain",
+    "RB900": "internal error: a bug in rulebot, not in the rules",
+}
+
+
 class Severity(str, enum.Enum):
     ERROR = "error"
     WARNING = "warning"

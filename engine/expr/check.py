@@ -218,7 +218,7 @@ def _problem(node: ast.AST, body: str, rep: _Reporter) -> tuple[str, str, int, s
     """
     kind = type(node)
     offset = rep.at(node)
-    if kind in (ast.Name, ast.BoolOp, ast.IfExp):
+    if kind in (ast.BoolOp, ast.IfExp) or (kind is ast.Name and isinstance(node.ctx, ast.Load)):
         return None
     if kind is ast.BinOp:
         if type(node.op) in _BINOPS:
@@ -264,6 +264,10 @@ def _constant_problem(node: ast.Constant, body: str, offset: int) -> tuple[str, 
     value = node.value
     if isinstance(value, bool):
         return None
+    if isinstance(value, (int, float, complex)) and _runs_into_word(body, node):
+        # Python only warns about `1and` / `0x1for` (an error under -W error); reject it always
+        return (C.SYNTAX, "invalid syntax: a number runs into a word", offset,
+                "put a space after the number, e.g. '1 and' instead of '1and'")
     if isinstance(value, (int, float)):
         if abs(value) <= MAX_LITERAL:  # False for inf; never converts a huge int to text
             return None
@@ -277,6 +281,12 @@ def _constant_problem(node: ast.Constant, body: str, offset: int) -> tuple[str, 
     if isinstance(value, complex):
         return C.DISALLOWED, "complex numbers are not allowed", offset, ""
     return C.DISALLOWED, f"{value!r} is not allowed", offset, ""
+
+
+def _runs_into_word(body: str, node: ast.Constant) -> bool:
+    line = body.splitlines()[node.end_lineno - 1]
+    end = node.end_col_offset
+    return end < len(line) and (line[end].isalpha() or line[end] == "_")
 
 
 def _op_offset(body: str, rep: _Reporter, left: ast.AST, right: ast.AST, symbol: str) -> int:

@@ -93,18 +93,21 @@ class LeadLag:
     def _slide(self) -> None:
         L, F, w = self._l, self._f, self.window
         y, y_old = F[-1], F[-1 - w]
-        self._nzf += (y != 0.0) - (y_old != 0.0)
-        if self._nzf:
+        nzf = self._nzf + (y != 0.0) - (y_old != 0.0)
+        self._nzf = nzf
+        if nzf:
             self._sy += y - y_old
             self._syy += y * y - y_old * y_old
         else:                         # flat follower: exact zeros, not rounding residue
             self._sy = self._syy = 0.0
         sx, sxx, sxy, nzl = self._sx, self._sxx, self._sxy, self._nzl
+        old = -2 - w
         for i in range(self.max_lag):
-            x = L[-2 - i]
-            x_old = L[-2 - i - w]
-            nzl[i] += (x != 0.0) - (x_old != 0.0)
-            if nzl[i]:
+            x = L[-2 - i]             # leader return lag i+1 before the newest follower one
+            x_old = L[old - i]        # the pair that left the window
+            nz = nzl[i] + (x != 0.0) - (x_old != 0.0)
+            nzl[i] = nz
+            if nz:
                 sx[i] += x - x_old
                 sxx[i] += x * x - x_old * x_old
                 sxy[i] += x * y - x_old * y_old
@@ -120,23 +123,26 @@ class LeadLag:
         if vy <= 0.0:
             return None
         best_lag, best_r = 0, -2.0
-        for i in range(self.max_lag):
-            if not self._nzl[i]:
+        sqrt = math.sqrt
+        for i, (nz, sx, sxx, sxy) in enumerate(zip(self._nzl, self._sx, self._sxx, self._sxy)):
+            if not nz:
                 continue
-            sx = self._sx[i]
-            vx = n * self._sxx[i] - sx * sx
+            vx = n * sxx - sx * sx
             if vx <= 0.0:
                 continue
-            r = (n * self._sxy[i] - sx * sy) / math.sqrt(vx * vy)
-            r = 1.0 if r > 1.0 else -1.0 if r < -1.0 else r
+            r = (n * sxy - sx * sy) / sqrt(vx * vy)
+            if r > 1.0:               # rounding can overshoot; clamp before comparing
+                r = 1.0
             if r > best_r:
                 best_lag, best_r = i + 1, r
         if best_lag == 0:
             return None
+        if best_r < -1.0:
+            best_r = -1.0
         L = self._l
         move = 0.0
-        for j in range(best_lag):
-            move += L[-1 - j]
+        for j in range(1, best_lag + 1):
+            move += L[-j]
         return LeadLagValue(best_lag, best_r, move)
 
     @property

@@ -14,6 +14,8 @@ from typing import Any, Callable, Mapping
 from engine.diagnostics import Collector, Diagnostic, Location, Severity
 from engine.schema import _pointer
 
+CODES = {"RB300": "an id is used twice in one list (ids name reason codes and parameter paths)"}
+
 
 @dataclass(frozen=True)
 class Doc:

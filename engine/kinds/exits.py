@@ -16,7 +16,6 @@ CODES = {
     "RB342": "an exit target or rule can never fire: another one always fires first",
     "RB343": "ladder rungs close more than the whole position",
     "RB344": "signal reversal: fast EMA is not faster than the slow EMA",
-    "RB345": "the stop loss lies inside the liquidation buffer at the configured leverage",
     "RB346": "no stop_loss tier (a live profile must have one)",
 }
 

@@ -9,7 +9,6 @@ from engine.kinds.base import BuildContext, Doc, check_unique_ids
 
 KIND = "signals"
 CODES = {
-    "RB300": "an id is used twice in one list",
     "RB301": "component weights do not sum to 1",
     "RB302": "conviction levels are not ordered strongest first",
     "RB303": "a conviction level can never be reached (an earlier level always matches first)",

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # no project-level pytest config yet; make `engine` importable
-    sys.path.insert(0, str(ROOT))
-
-from engine.expr import NameSpec, Vocabulary  # noqa: E402
+from engine.expr import NameSpec, Vocabulary
 
 FLOATS = ("a", "b", "c", "d", "funding_rate_z", "oi_velocity_pct", "price_usd", "rsi")
 BOOLS = ("p", "q", "is_perp")

@@ -20,7 +20,7 @@ from simpleeval import SimpleEval
 
 from engine.diagnostics import RuleNumericError
 from engine.expr import compile_expression
-from exprgen import BOOL_NAMES, FLOAT_NAMES, ExpressionGenerator, random_env
+from tests.expr.exprgen import BOOL_NAMES, FLOAT_NAMES, ExpressionGenerator, random_env
 
 ORACLE_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
 
@@ -99,7 +99,7 @@ def test_scalar_matches_simpleeval(vocab, transcendental):
     rng = random.Random(20240517 + transcendental)
     generator = ExpressionGenerator(rng, transcendental=transcendental)
     checked = faults = 0
-    for i in range(700):
+    for i in range(500):
         kind = "bool" if i % 2 else "float"
         text, compiled = compile_random(vocab, generator, kind)
         for _ in range(3):
@@ -110,7 +110,7 @@ def test_scalar_matches_simpleeval(vocab, transcendental):
                 assert same_value(got[1], expected[1], approx=True), (text, env, got, expected)
             checked += 1
             faults += got[0] == "fault"
-    assert faults > 50 and checked - faults > 1000  # both outcomes are really exercised
+    assert faults > 30 and checked - faults > 700  # both outcomes are really exercised
 
 
 def _check_vector_against_scalar(compiled, rows, *, approx: bool) -> None:
@@ -141,7 +141,7 @@ finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False) | special
 row = st.fixed_dictionaries({**{n: finite for n in FLOAT_NAMES}, **{n: st.booleans() for n in BOOL_NAMES}})
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["bool", "float"]),
        rows=st.lists(row, min_size=1, max_size=8))
 def test_vector_matches_scalar_hypothesis(vocab, seed, kind, rows):

@@ -127,7 +127,7 @@ def test_learned_overlay_that_breaks_the_weight_sum_is_reported_at_the_overlay(r
 
 def test_missing_profile_is_reported(rules):
     result = compile_ruleset(str(rules), ["backtest"])
-    assert [d.code for d in result.diagnostics] == ["RB386"]
+    assert [d.code for d in result.diagnostics] == ["RB389"]
 
 
 def test_many_independent_problems_are_reported_in_one_pass(rules):

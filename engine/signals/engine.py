@@ -1,0 +1,111 @@
+"""The signal stage: feed snapshots in, get one SignalRecord per symbol out.
+
+``SignalEngine.update(snapshot)`` advances every symbol's incremental features;
+``SignalEngine.evaluate(symbol, now)`` is pure — it reads the state and the clock it is
+given, and never mutates either, so evaluating twice gives the same record.
+
+Failure policy (docs/signals.md): a missing or stale input, a component that raises, or a
+numeric fault makes that component NEUTRAL with a reason; nothing here raises.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from engine.diagnostics import RuleRuntimeError
+from engine.signals.answer import NEUTRAL, Answer, neutral
+from engine.signals.components import COMPONENTS
+from engine.signals.market import MarketState
+from engine.signals.record import ComponentResult, SignalRecord
+from engine.signals.vote import vote
+
+
+class SymbolState:
+    """Everything the signal stage remembers about one symbol."""
+
+    __slots__ = ("market", "components", "last_seen")
+
+    def __init__(self, plan, symbol: str):
+        self.market = MarketState(plan, symbol)
+        self.components = {c.id: COMPONENTS[c.kind].new_state(c) for c in plan.signals.components}
+        self.last_seen: dict[str, float] = {}
+
+    def update(self, plan, snapshot, symbol, leader) -> None:
+        self.market.update(symbol)
+        for component in plan.signals.components:
+            COMPONENTS[component.kind].update(self.components[component.id], snapshot, symbol, leader)
+        for name, ts in symbol.times.items():
+            if ts > self.last_seen.get(name, float("-inf")):
+                self.last_seen[name] = ts
+        if snapshot.fear_greed is not None:
+            self.last_seen["fear_greed"] = max(snapshot.fear_greed_ts, self.last_seen.get("fear_greed", 0.0))
+
+
+class SignalEngine:
+    """Holds per-symbol state for one compiled plan."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
+
+    def update(self, snapshot) -> None:
+        leader = snapshot.symbols.get(self.plan.ruleset.leader) if self.plan.ruleset.leader else None
+        for name, state in self.states.items():
+            symbol = snapshot.symbols.get(name)
+            if symbol is not None:
+                state.update(self.plan, snapshot, symbol, leader)
+
+    def market_env(self, symbol: str) -> dict:
+        """Every vocabulary value known for ``symbol`` now (for expressions and records)."""
+        state = self.states[symbol]
+        env = state.market.env()
+        for component in self.plan.signals.components:
+            for name, value in COMPONENTS[component.kind].exports(state.components[component.id]).items():
+                env.setdefault(name, value)
+        return env
+
+    def evaluate(self, symbol: str, now: float) -> SignalRecord:
+        state = self.states[symbol]
+        env = self.market_env(symbol)
+        results = []
+        for component in self.plan.signals.components:
+            answer = _answer(component, state, env, now)
+            results.append((component, answer))
+        decided = vote(self.plan.signals, results)
+        return SignalRecord(
+            version=self.plan.version, profile=self.plan.profile, ts=now, symbol=symbol,
+            components=tuple(ComponentResult(c.id, c.kind, c.weight, a.direction, a.confidence, a.reasons,
+                                             a.inputs, c.thresholds) for c, a in results),
+            direction=decided.direction, long_votes=decided.long_votes, short_votes=decided.short_votes,
+            aligned_count=decided.aligned_count, confidence=decided.confidence, conviction=decided.conviction,
+            size_multiplier=decided.size_multiplier)
+
+
+def _answer(component, state: SymbolState, env: dict, now: float) -> Answer:
+    overridden = _override(component, env)
+    if overridden is not None:
+        return overridden
+    module = COMPONENTS[component.kind]
+    for name in module.INPUTS:
+        seen = state.last_seen.get(name)
+        if seen is None:
+            return neutral(f"missing:{name}")
+        limit = component.max_input_age.get(name)
+        if limit is not None and now - seen > limit:
+            return neutral(f"stale:{name}", age_s=now - seen, max_age_s=limit)
+    try:
+        return module.evaluate(component, state.components[component.id])
+    except (ArithmeticError, ValueError, TypeError, KeyError) as error:
+        return neutral(f"error:{type(error).__name__}")
+
+
+def _override(component, env: dict) -> Answer | None:
+    for override in component.overrides:
+        try:
+            holds = override.when(env)
+        except RuleRuntimeError:
+            continue   # an override that cannot be evaluated does not apply
+        if holds:
+            confidence = 0.0 if override.direction == NEUTRAL else override.confidence
+            return Answer(override.direction, confidence, (f"override:{override.reason}",), MappingProxyType({}))
+    return None

@@ -1,0 +1,73 @@
+"""Per-symbol market features that every rule may read: price, spread, 1h change, EMA
+spread, multi-timeframe alignment, taker ratio, leader flag (docs/reference/vocabulary.md).
+
+Windows come from the rules: the EMA pair and timeframe from the exits' signal_reversal
+tier, the timeframes from the mtf_alignment tier (defaults when a rule set has neither).
+"""
+
+from __future__ import annotations
+
+from engine.features import BarCloser, EmaCross, MultiTimeframeAlignment, TimeWindow
+
+DEFAULT_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
+MTF_EMA_PERIOD = 21
+PRICE_CHANGE_WINDOW_S = 3600.0
+
+
+def _tier_params(plan, kind: str):
+    tiers = plan.exits.of_kind(kind)
+    return tiers[0].params if tiers else None
+
+
+class MarketState:
+    """Rolling market features of one symbol, fed from snapshots."""
+
+    __slots__ = ("symbol", "is_leader", "prices", "bars", "cross", "mtf", "last")
+
+    def __init__(self, plan, symbol: str):
+        reversal = _tier_params(plan, "signal_reversal") or {"timeframe": "1m", "fast_ema": 9, "slow_ema": 21}
+        mtf = _tier_params(plan, "mtf_alignment")
+        self.symbol = symbol
+        self.is_leader = plan.ruleset.leader == symbol
+        self.prices = TimeWindow(PRICE_CHANGE_WINDOW_S)
+        self.bars = BarCloser(timeframe=reversal["timeframe"])
+        self.cross = EmaCross(fast=reversal["fast_ema"], slow=reversal["slow_ema"])
+        self.mtf = MultiTimeframeAlignment(timeframes=mtf["timeframes"] if mtf else DEFAULT_TIMEFRAMES,
+                                           ema_period=MTF_EMA_PERIOD)
+        self.last: dict[str, float] = {}
+
+    def update(self, symbol) -> None:
+        for candle in symbol.candles:
+            close_ts = candle.ts + 60.0
+            self.prices.push(close_ts, candle.close)
+            for bar_ts, close in self.bars.update(close_ts, candle.close):
+                self.cross.update(bar_ts, close)
+            self.mtf.update(close_ts, candle.close)
+        for key in ("price", "bid", "ask", "taker_buy_usd", "taker_sell_usd"):
+            value = symbol.get(key)
+            if value is not None:
+                self.last[key] = value
+        if "price" not in symbol.values and symbol.candles:
+            self.last["price"] = symbol.candles[-1].close
+
+    def env(self) -> dict:
+        """Vocabulary values known now; an unknown value is simply absent."""
+        out: dict = {"is_leader": self.is_leader}
+        last = self.last
+        if "price" in last:
+            out["price"] = last["price"]
+        if "bid" in last and "ask" in last and last["ask"] >= last["bid"] > 0:
+            mid = (last["ask"] + last["bid"]) / 2
+            out["spread_bps"] = (last["ask"] - last["bid"]) / mid * 1e4
+        first, latest = self.prices.first, self.prices.last
+        if first is not None and latest is not None and first[1] > 0:
+            out["price_change_pct"] = (latest[1] / first[1] - 1) * 100
+        cross = self.cross.value
+        if cross is not None and cross.spread_pct is not None:
+            out["ema_spread_pct"] = cross.spread_pct
+        mtf = self.mtf.value
+        if mtf is not None:
+            out["mtf_long"], out["mtf_short"] = mtf.score_long, mtf.score_short
+        if last.get("taker_sell_usd"):
+            out["taker_buy_sell_ratio"] = last.get("taker_buy_usd", 0.0) / last["taker_sell_usd"]
+        return out

@@ -1,0 +1,63 @@
+"""The signal record: everything one evaluation saw and decided, as data."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from engine.signals.answer import SIGN
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentResult:
+    id: str
+    kind: str
+    weight: float
+    direction: str
+    confidence: float
+    reasons: tuple[str, ...]
+    inputs: Mapping[str, Any]
+    thresholds: Mapping[str, Any]
+
+    @property
+    def contribution(self) -> float:
+        """weight × confidence, signed by direction (+ LONG, − SHORT)."""
+        return SIGN[self.direction] * self.weight * self.confidence
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRecord:
+    version: str
+    profile: str
+    ts: float
+    symbol: str
+    components: tuple[ComponentResult, ...]
+    direction: str
+    long_votes: int
+    short_votes: int
+    aligned_count: int
+    confidence: float
+    conviction: str
+    size_multiplier: float
+
+    def as_dict(self) -> dict:
+        return {
+            "version": self.version, "profile": self.profile, "ts": self.ts, "symbol": self.symbol,
+            "direction": self.direction, "conviction": self.conviction, "confidence": _clean(self.confidence),
+            "aligned_count": self.aligned_count, "long_votes": self.long_votes, "short_votes": self.short_votes,
+            "size_multiplier": self.size_multiplier,
+            "components": [
+                {"id": c.id, "kind": c.kind, "direction": c.direction, "confidence": _clean(c.confidence),
+                 "weight": c.weight, "contribution": _clean(c.contribution), "reasons": list(c.reasons),
+                 "inputs": {k: _clean(v) for k, v in c.inputs.items()},
+                 "thresholds": {k: _clean(v) for k, v in c.thresholds.items()}}
+                for c in self.components],
+        }
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe numbers: rounded to 10 significant digits, non-finite as None."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}") if math.isfinite(value) else None
+    return value

@@ -1,0 +1,239 @@
+"""The snapshot: the frozen, timestamped input of one cycle.
+
+A snapshot holds everything one evaluation may read, per symbol (price, mark, best
+bid/ask, order-book levels, 1-minute candles closed since the previous snapshot, funding,
+open interest, liquidations, taker volume, exchange net flow, implied skew) and globally
+(fear & greed). Every field may be missing. Each input carries the time it was published
+(``<name>_ts`` in JSON, defaulting to the snapshot's ``ts``) so components can tell stale
+data from fresh. JSON shape: schemas/snapshot.schema.json; docs/reference/snapshot.md.
+
+Parsing never raises: a malformed field is dropped (it then reads as missing) and
+reported; a snapshot without a usable ``ts`` is rejected whole.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from engine.diagnostics import Diagnostic, Severity
+
+FORMAT_VERSION = 1
+CODES = {
+    "RB701": "snapshot is not a JSON object",
+    "RB702": "snapshot has no valid `ts` (epoch seconds)",
+    "RB703": "snapshot field has the wrong type or an impossible value; it is ignored",
+    "RB704": "unknown snapshot field; it is ignored",
+    "RB705": "unsupported snapshot format version",
+}
+
+#: Scalar inputs per symbol: JSON field → (input name used for staleness, must be positive).
+SCALARS = {
+    "price": ("price", True), "mark": ("price", True), "bid": ("order_book", True),
+    "ask": ("order_book", True), "funding_rate": ("funding_rate", False),
+    "open_interest_usd": ("open_interest", True), "liq_long_usd": ("liquidations", False),
+    "liq_short_usd": ("liquidations", False), "taker_buy_usd": ("taker_volume", False),
+    "taker_sell_usd": ("taker_volume", False), "exchange_netflow_usd": ("exchange_netflow", False),
+    "implied_skew": ("volatility_skew", False),
+}
+NON_NEGATIVE = {"liq_long_usd", "liq_short_usd", "taker_buy_usd", "taker_sell_usd"}
+INPUT_NAMES = ("price", "order_book", "candles_1m", "funding_rate", "open_interest", "liquidations",
+               "taker_volume", "exchange_netflow", "volatility_skew", "fear_greed")
+TIMESTAMPS = {f"{name}_ts" for name in INPUT_NAMES}
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    ts: float          # open time, epoch seconds
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    bids: tuple[tuple[float, float], ...]   # (price, size), best first
+    asks: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSnapshot:
+    symbol: str
+    values: Mapping[str, float]             # JSON scalar field → value (only those present)
+    times: Mapping[str, float]              # input name → publication time
+    book: Book | None = None
+    candles: tuple[Candle, ...] = ()        # 1-minute candles closed since the previous snapshot
+
+    def get(self, name: str) -> float | None:
+        return self.values.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    ts: float
+    symbols: Mapping[str, SymbolSnapshot]
+    fear_greed: float | None = None
+    fear_greed_ts: float | None = None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class _Parser:
+    """Collects problems while turning one JSON object into a Snapshot."""
+
+    def __init__(self, where: str, line: int):
+        self.where, self.line, self.problems = where, line, []
+
+    def problem(self, code: str, message: str, path: str, severity: Severity = Severity.ERROR) -> None:
+        self.problems.append(Diagnostic(code, message, file=self.where, line=self.line, col=1, path=path,
+                                        severity=severity))
+
+    def drop(self, path: str, why: str) -> None:
+        self.problem("RB703", f"{path}: {why}; ignored", path, Severity.WARNING)
+
+    def time(self, obj: Mapping, key: str, default: float, path: str) -> float:
+        if key not in obj:
+            return default
+        value = _number(obj[key])
+        if value is None:
+            self.drop(f"{path}/{key}", "not a finite number")
+            return default
+        return value
+
+    def symbol(self, name: str, obj: Any, ts: float) -> SymbolSnapshot | None:
+        path = f"/symbols/{name}"
+        if not isinstance(obj, dict):
+            self.drop(path, "not an object")
+            return None
+        values, times = {}, {}
+        for key, raw in obj.items():
+            if key in SCALARS:
+                self._scalar(key, raw, path, values)
+            elif key not in TIMESTAMPS and key not in ("book", "candles"):
+                self.problem("RB704", f"{path}/{key}: unknown field; ignored", f"{path}/{key}", Severity.WARNING)
+        for key in values:
+            input_name = SCALARS[key][0]
+            times[input_name] = self.time(obj, f"{input_name}_ts", ts, path)
+        book = self._book(obj.get("book"), path) if "book" in obj else None
+        if book is not None:
+            times["order_book"] = self.time(obj, "order_book_ts", ts, path)
+        candles = self._candles(obj.get("candles"), path) if "candles" in obj else ()
+        if candles:
+            times["candles_1m"] = self.time(obj, "candles_1m_ts", candles[-1].ts + 60.0, path)
+        return SymbolSnapshot(name, MappingProxyType(values), MappingProxyType(times), book, candles)
+
+    def _scalar(self, key: str, raw: Any, path: str, values: dict) -> None:
+        value = _number(raw)
+        positive = SCALARS[key][1]
+        if value is None:
+            self.drop(f"{path}/{key}", f"expected a finite number, found {raw!r}"[:120])
+        elif positive and value <= 0:
+            self.drop(f"{path}/{key}", f"must be positive, found {value:g}")
+        elif key in NON_NEGATIVE and value < 0:
+            self.drop(f"{path}/{key}", f"must not be negative, found {value:g}")
+        else:
+            values[key] = value
+
+    def _levels(self, raw: Any, path: str) -> tuple[tuple[float, float], ...] | None:
+        if not isinstance(raw, list):
+            return None
+        levels = []
+        for level in raw:
+            if not (isinstance(level, list) and len(level) == 2):
+                return None
+            price, size = _number(level[0]), _number(level[1])
+            if price is None or size is None or price <= 0 or size < 0:
+                return None
+            levels.append((price, size))
+        return tuple(levels)
+
+    def _book(self, raw: Any, path: str) -> Book | None:
+        if not isinstance(raw, dict):
+            self.drop(f"{path}/book", "not an object with bids and asks")
+            return None
+        bids, asks = self._levels(raw.get("bids"), path), self._levels(raw.get("asks"), path)
+        if bids is None or asks is None:
+            self.drop(f"{path}/book", "bids and asks must be lists of [price > 0, size ≥ 0]")
+            return None
+        return Book(bids, asks)
+
+    def _candles(self, raw: Any, path: str) -> tuple[Candle, ...]:
+        if not isinstance(raw, list):
+            self.drop(f"{path}/candles", "not a list")
+            return ()
+        candles = []
+        for index, row in enumerate(raw):
+            numbers = [_number(x) for x in row] if isinstance(row, list) and len(row) == 6 else None
+            if numbers is None or None in numbers or min(numbers[1:5]) <= 0 or numbers[5] < 0 \
+                    or not numbers[3] <= min(numbers[1], numbers[4]) <= max(numbers[1], numbers[4]) <= numbers[2]:
+                self.drop(f"{path}/candles/{index}", "a candle is [open_ts, open, high, low, close, volume] "
+                                                     "with low ≤ open, close ≤ high")
+                continue
+            if candles and numbers[0] <= candles[-1].ts:
+                self.drop(f"{path}/candles/{index}", "candles must be in increasing time order")
+                continue
+            candles.append(Candle(*numbers))
+        return tuple(candles)
+
+
+def parse_snapshot(obj: Any, where: str = "", line: int = 0) -> tuple[Snapshot | None, list[Diagnostic]]:
+    """A Snapshot from one decoded JSON object, plus what was wrong with it."""
+    parser = _Parser(where, line)
+    if not isinstance(obj, dict):
+        parser.problem("RB701", "a snapshot must be a JSON object", "")
+        return None, parser.problems
+    if obj.get("v", FORMAT_VERSION) != FORMAT_VERSION:
+        parser.problem("RB705", f"snapshot format v={obj.get('v')!r}; this rulebot reads v={FORMAT_VERSION}", "/v")
+        return None, parser.problems
+    ts = _number(obj.get("ts"))
+    if ts is None or ts < 0:
+        parser.problem("RB702", f"`ts` must be epoch seconds, found {obj.get('ts')!r}"[:120], "/ts")
+        return None, parser.problems
+    symbols = obj.get("symbols", {})
+    if not isinstance(symbols, dict):
+        parser.drop("/symbols", "not an object")
+        symbols = {}
+    parsed = {}
+    for name, raw in symbols.items():
+        one = parser.symbol(str(name), raw, ts)
+        if one is not None:
+            parsed[str(name)] = one
+    fear_greed = _number(obj.get("fear_greed")) if "fear_greed" in obj else None
+    if "fear_greed" in obj and (fear_greed is None or not 0 <= fear_greed <= 100):
+        parser.drop("/fear_greed", "must be a number from 0 to 100")
+        fear_greed = None
+    fg_ts = parser.time(obj, "fear_greed_ts", ts, "") if fear_greed is not None else None
+    for key in obj:
+        if key not in ("v", "ts", "symbols", "fear_greed", "fear_greed_ts"):
+            parser.problem("RB704", f"/{key}: unknown field; ignored", f"/{key}", Severity.WARNING)
+    return Snapshot(ts, MappingProxyType(parsed), fear_greed, fg_ts), parser.problems
+
+
+def snapshot_to_json(snapshot: Snapshot) -> dict:
+    """The JSON object that parses back to ``snapshot`` (used by recording and tests)."""
+    symbols = {}
+    for name, sym in snapshot.symbols.items():
+        out: dict[str, Any] = dict(sym.values)
+        for input_name, ts in sym.times.items():
+            if ts != snapshot.ts or input_name == "candles_1m":
+                out[f"{input_name}_ts"] = ts
+        if sym.book is not None:
+            out["book"] = {"bids": [list(x) for x in sym.book.bids], "asks": [list(x) for x in sym.book.asks]}
+        if sym.candles:
+            out["candles"] = [[c.ts, c.open, c.high, c.low, c.close, c.volume] for c in sym.candles]
+        symbols[name] = out
+    obj: dict[str, Any] = {"v": FORMAT_VERSION, "ts": snapshot.ts, "symbols": symbols}
+    if snapshot.fear_greed is not None:
+        obj["fear_greed"] = snapshot.fear_greed
+        if snapshot.fear_greed_ts != snapshot.ts:
+            obj["fear_greed_ts"] = snapshot.fear_greed_ts
+    return obj
