@@ -63,6 +63,73 @@ def schema(kind: str | None, out_dir: str | None) -> None:
         raise click.BadParameter(str(error.args[0]), param_hint="KIND") from None
 
 
+@main.command()
+@click.argument("snapshots", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--at", "at_text", help="Time to explain (ISO 8601 or epoch seconds); default: the last snapshot.")
+@click.option("--symbol", "symbols", multiple=True, help="Symbol to explain (repeatable); default: all.")
+@click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--log", "log_path", type=click.Path(dir_okay=False),
+              help="Also append the records to this JSON-lines file (e.g. logs/predictive_signals.jsonl).")
+def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path) -> None:
+    """Replay SNAPSHOTS up to a time and show the signal record: each component's inputs,
+    threshold, direction, confidence and weighted contribution, the votes and conviction."""
+    from adapters.jsonl import JsonlLog
+    from engine.explain import parse_time, render_json, render_text, replay
+    from engine.report import as_text
+
+    plan = _load_plan(rules_dir, profile)
+    try:
+        until = parse_time(at_text) if at_text else None
+    except ValueError:
+        raise click.BadParameter(f"{at_text!r} is not a time; use ISO 8601 or epoch seconds",
+                                 param_hint="--at") from None
+    unknown = [s for s in symbols if s not in plan.ruleset.names()]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)} not in the rule set ({', '.join(plan.ruleset.names())})",
+                                 param_hint="--symbol")
+    problems: list = []
+    engine, last = replay(plan, _snapshots(snapshots, problems), until)
+    if problems:
+        click.echo(as_text(problems), err=True)
+    if last is None:
+        click.echo("rulebot explain: no valid snapshot at or before the requested time", err=True)
+        sys.exit(EXIT_INVALID)
+    now = until if until is not None else last
+    records = [engine.evaluate(s, now) for s in (symbols or plan.ruleset.names())]
+    if log_path:
+        with JsonlLog(log_path) as log:
+            for record in records:
+                log.write(record.as_dict())
+    click.echo(render_json(records) if fmt == "json" else "\n\n".join(render_text(r) for r in records))
+
+
+def _load_plan(rules_dir: str, profile: str | None):
+    """The compiled plan, or exit 1 with the rule problems printed."""
+    from engine.compiler import compile_ruleset
+    from engine.report import as_text
+
+    result = compile_ruleset(rules_dir, [profile] if profile else None)
+    if not result.ok:
+        click.echo(as_text(result.diagnostics), err=True)
+        click.echo(f"{rules_dir}: invalid; fix the rules first (rulebot validate {rules_dir})", err=True)
+        sys.exit(EXIT_INVALID)
+    name = profile or next(iter(result.plans.values())).ruleset.default_profile
+    return result.plans[name]
+
+
+def _snapshots(paths, problems: list):
+    """Every valid snapshot of the files, in order; problems are collected, not raised."""
+    from adapters.snapshots import read_snapshots
+
+    for path in paths:
+        for snapshot, found in read_snapshots(path):
+            problems.extend(found)
+            if snapshot is not None:
+                yield snapshot
+
+
 def run() -> None:
     """Entry point that turns an unexpected exception into exit code 3, not a traceback."""
     try:

@@ -27,6 +27,11 @@ CODES = {
     "RB703": "snapshot field has the wrong type or an impossible value; it is ignored",
     "RB704": "unknown snapshot field; it is ignored",
     "RB705": "unsupported snapshot format version",
+    "RB710": "snapshot file cannot be read",
+    "RB711": "a line of a snapshot file is not valid JSON; it is skipped",
+    "RB712": "the last line of a snapshot file is torn (incomplete); it is skipped",
+    "RB713": "compressed snapshot file is truncated; the complete part was read",
+    "RB714": "snapshot is not later than the one before it; it is skipped",
 }
 
 #: Scalar inputs per symbol: JSON field → (input name used for staleness, must be positive).

@@ -23,14 +23,16 @@ from engine.signals.vote import vote
 class SymbolState:
     """Everything the signal stage remembers about one symbol."""
 
-    __slots__ = ("market", "components", "last_seen")
+    __slots__ = ("market", "components", "last_seen", "env_cache")
 
     def __init__(self, plan, symbol: str):
         self.market = MarketState(plan, symbol)
         self.components = {c.id: COMPONENTS[c.kind].new_state(c) for c in plan.signals.components}
         self.last_seen: dict[str, float] = {}
+        self.env_cache: dict | None = None    # market env, valid until the next update
 
     def update(self, plan, snapshot, symbol, leader) -> None:
+        self.env_cache = None
         self.market.update(symbol)
         for component in plan.signals.components:
             COMPONENTS[component.kind].update(self.components[component.id], snapshot, symbol, leader)
@@ -47,6 +49,7 @@ class SignalEngine:
     def __init__(self, plan):
         self.plan = plan
         self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
+        self._any_overrides = any(c.overrides for c in plan.signals.components)
 
     def update(self, snapshot) -> None:
         leader = snapshot.symbols.get(self.plan.ruleset.leader) if self.plan.ruleset.leader else None
@@ -56,21 +59,23 @@ class SignalEngine:
                 state.update(self.plan, snapshot, symbol, leader)
 
     def market_env(self, symbol: str) -> dict:
-        """Every vocabulary value known for ``symbol`` now (for expressions and records)."""
+        """Every vocabulary value known for ``symbol`` now (for expressions and records).
+
+        Depends only on the state, so it is computed once per update and reused.
+        """
         state = self.states[symbol]
-        env = state.market.env()
-        for component in self.plan.signals.components:
-            for name, value in COMPONENTS[component.kind].exports(state.components[component.id]).items():
-                env.setdefault(name, value)
-        return env
+        if state.env_cache is None:
+            env = state.market.env()
+            for component in self.plan.signals.components:
+                for name, value in COMPONENTS[component.kind].exports(state.components[component.id]).items():
+                    env.setdefault(name, value)
+            state.env_cache = env
+        return dict(state.env_cache)
 
     def evaluate(self, symbol: str, now: float) -> SignalRecord:
         state = self.states[symbol]
-        env = self.market_env(symbol)
-        results = []
-        for component in self.plan.signals.components:
-            answer = _answer(component, state, env, now)
-            results.append((component, answer))
+        env = self.market_env(symbol) if self._any_overrides else {}
+        results = [(component, _answer(component, state, env, now)) for component in self.plan.signals.components]
         decided = vote(self.plan.signals, results)
         return SignalRecord(
             version=self.plan.version, profile=self.plan.profile, ts=now, symbol=symbol,

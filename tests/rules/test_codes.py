@@ -7,12 +7,12 @@ from pathlib import Path
 
 from engine.codes import ALL_CODES
 
-ENGINE = Path(__file__).resolve().parents[2] / "engine"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_code_in_the_source_is_listed_and_every_listed_code_is_used():
     used = set()
-    for path in ENGINE.rglob("*.py"):
+    for path in [*ROOT.joinpath("engine").rglob("*.py"), *ROOT.joinpath("adapters").rglob("*.py")]:
         used |= set(re.findall(r"\"(RB\d{3})\"", path.read_text(encoding="utf-8")))
     assert used == set(ALL_CODES)
 

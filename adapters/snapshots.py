@@ -1,0 +1,84 @@
+"""Snapshot files: JSON lines, optionally gzip-compressed (``.jsonl`` / ``.jsonl.gz``).
+
+Reading never raises for bad content: a line that is not JSON, or not a valid snapshot,
+is reported (file and line) and skipped; a torn last line — what a crash while recording
+leaves — is skipped with a warning; a truncated gzip stream yields what was complete.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from pathlib import Path
+from typing import IO, Iterator
+
+from engine.diagnostics import Diagnostic, Severity
+from engine.snapshot import Snapshot, parse_snapshot, snapshot_to_json
+
+# Diagnostic codes RB710-RB714 are declared in engine/snapshot.py (the format's contract).
+
+
+def _open(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115
+
+
+def _lines(path: Path, where: str, problems: list[Diagnostic]) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, bytes, ends with newline) for each line, surviving truncated gzip."""
+    try:
+        with _open(path) as handle:
+            for number, raw in enumerate(handle, start=1):
+                yield number, raw, raw.endswith(b"\n")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        problems.append(Diagnostic("RB713", f"compressed stream ends early ({error}); "
+                                            "the complete part was read", file=where, severity=Severity.WARNING))
+    except OSError as error:
+        problems.append(Diagnostic("RB710", f"cannot read: {error.strerror or error}", file=where))
+
+
+def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, list[Diagnostic]]]:
+    """Yield (snapshot or None, problems) per line, in file order; problems are located."""
+    path = Path(path)
+    where = os.fspath(path)
+    problems: list[Diagnostic] = []
+    last_ts = float("-inf")
+    for number, raw, complete in _lines(path, where, problems):
+        if problems:
+            yield None, problems
+            problems = []
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            code, severity = ("RB711", Severity.ERROR) if complete else ("RB712", Severity.WARNING)
+            yield None, [Diagnostic(code, f"not valid JSON ({error})"[:200], file=where, line=number, col=1,
+                                    severity=severity)]
+            continue
+        snapshot, found = parse_snapshot(obj, where, number)
+        if snapshot is not None and snapshot.ts <= last_ts:
+            found.append(Diagnostic("RB714", f"ts {snapshot.ts:g} is not after the previous {last_ts:g}",
+                                    file=where, line=number, col=1, severity=Severity.WARNING))
+            snapshot = None
+        if snapshot is not None:
+            last_ts = snapshot.ts
+        yield snapshot, found
+    if problems:
+        yield None, problems
+
+
+class SnapshotRecorder:
+    """Appends snapshots as compressed JSON lines; each line is its own gzip member, so a
+    crash loses at most the snapshot being written and never the ones before it."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, snapshot: Snapshot) -> None:
+        line = json.dumps(snapshot_to_json(snapshot), separators=(",", ":"), allow_nan=False) + "\n"
+        with open(self.path, "ab") as handle:
+            handle.write(gzip.compress(line.encode("utf-8"), mtime=0))
+            handle.flush()
+            os.fsync(handle.fileno())

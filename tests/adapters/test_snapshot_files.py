@@ -1,0 +1,71 @@
+"""Snapshot files: JSON lines (plain or gzip), torn tails, bad lines, order, round trips."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from adapters.snapshots import SnapshotRecorder, read_snapshots
+from engine.snapshot import parse_snapshot
+
+
+def _snap(ts: float, price: float = 100.0) -> dict:
+    return {"v": 1, "ts": ts, "symbols": {"BTCUSDT": {"price": price, "candles": [[ts - 60, 99, 101, 98, price, 5]]}}}
+
+
+def test_recorded_snapshots_read_back_identically(tmp_path):
+    path = tmp_path / "snaps.jsonl.gz"
+    recorder = SnapshotRecorder(path)
+    originals = [parse_snapshot(_snap(60.0 * i, 100 + i))[0] for i in range(1, 4)]
+    for snap in originals:
+        recorder.append(snap)
+    read = [s for s, problems in read_snapshots(path) if s is not None]
+    assert read == originals
+
+
+def test_torn_last_line_is_skipped_with_a_warning(tmp_path):
+    path = tmp_path / "snaps.jsonl"
+    path.write_text(json.dumps(_snap(60)) + "\n" + json.dumps(_snap(120))[:25], encoding="utf-8")
+    results = list(read_snapshots(path))
+    assert [s.ts for s, _ in results if s is not None] == [60]
+    [problem] = [p for _, found in results for p in found]
+    assert (problem.code, problem.line, problem.severity.value) == ("RB712", 2, "warning")
+
+
+def test_bad_line_in_the_middle_is_an_error_and_the_rest_still_reads(tmp_path):
+    path = tmp_path / "snaps.jsonl"
+    path.write_text("\n".join([json.dumps(_snap(60)), "{not json", json.dumps(_snap(120))]) + "\n", encoding="utf-8")
+    results = list(read_snapshots(path))
+    assert [s.ts for s, _ in results if s is not None] == [60, 120]
+    assert [(p.code, p.line) for _, found in results for p in found] == [("RB711", 2)]
+
+
+def test_truncated_gzip_yields_the_complete_members(tmp_path):
+    path = tmp_path / "snaps.jsonl.gz"
+    recorder = SnapshotRecorder(path)
+    for i in range(1, 4):
+        recorder.append(parse_snapshot(_snap(60.0 * i))[0])
+    data = path.read_bytes()
+    path.write_bytes(data[:-10])
+    results = list(read_snapshots(path))
+    assert [s.ts for s, _ in results if s is not None] == [60, 120]
+    assert "RB713" in [p.code for _, found in results for p in found]
+
+
+def test_out_of_order_snapshot_is_skipped(tmp_path):
+    path = tmp_path / "snaps.jsonl"
+    path.write_text("\n".join(json.dumps(_snap(t)) for t in (60, 180, 120, 240)) + "\n", encoding="utf-8")
+    results = list(read_snapshots(path))
+    assert [s.ts for s, _ in results if s is not None] == [60, 180, 240]
+    assert [(p.code, p.line) for _, found in results for p in found] == [("RB714", 3)]
+
+
+def test_unreadable_file_is_reported_not_raised(tmp_path):
+    results = list(read_snapshots(tmp_path / "missing.jsonl"))
+    assert [p.code for _, found in results for p in found] == ["RB710"]
+
+
+def test_gzip_file_is_really_compressed(tmp_path):
+    path = tmp_path / "snaps.jsonl.gz"
+    SnapshotRecorder(path).append(parse_snapshot(_snap(60))[0])
+    assert json.loads(gzip.decompress(path.read_bytes()))["ts"] == 60
