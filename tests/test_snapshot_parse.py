@@ -55,3 +55,20 @@ def test_round_trip_through_json():
     assert problems == []
     again, _ = parse_snapshot(snapshot_to_json(snap))
     assert again == snap
+
+
+def test_snapshot_schema_accepts_what_the_parser_writes_and_names_the_same_inputs():
+    from jsonschema import Draft202012Validator
+
+    from engine import schema
+    from engine.snapshot import INPUT_NAMES
+    from schemas.build import INPUTS
+
+    assert sorted(INPUTS) == sorted(INPUT_NAMES)
+    obj = {"v": 1, "ts": 120.0, "fear_greed": 40.0, "symbols": {"ETHUSDT": {
+        "price": 2.0, "book": {"bids": [[1.9, 3.0]], "asks": [[2.1, 4.0]]}, "candles": [[60.0, 1.0, 2.5, 0.5, 2.0, 7.0]],
+        "funding_rate": -0.0001, "funding_rate_ts": 0.0, "liq_long_usd": 5.0, "liquidations_ts": 100.0}}}
+    snap, problems = parse_snapshot(obj)
+    validator = Draft202012Validator(schema.load_schema("snapshot"))
+    assert problems == [] and list(validator.iter_errors(snapshot_to_json(snap))) == []
+    assert list(validator.iter_errors({"ts": 1, "symbols": {"BTCUSDT": {"prce": 1}}}))

@@ -44,10 +44,15 @@ class SymbolState:
 
 
 class SignalEngine:
-    """Holds per-symbol state for one compiled plan."""
+    """Holds per-symbol state for one compiled plan.
 
-    def __init__(self, plan):
+    ``sink`` (optional) receives every record of :meth:`run_cycle` as a JSON-ready dict:
+    the runner passes a JsonlLog for logs/predictive_signals.jsonl.
+    """
+
+    def __init__(self, plan, sink=None):
         self.plan = plan
+        self.sink = sink
         self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
         self._any_overrides = any(c.overrides for c in plan.signals.components)
 
@@ -57,6 +62,15 @@ class SignalEngine:
             symbol = snapshot.symbols.get(name)
             if symbol is not None:
                 state.update(self.plan, snapshot, symbol, leader)
+
+    def run_cycle(self, snapshot) -> list[SignalRecord]:
+        """One cycle: update with ``snapshot``, evaluate every symbol at its time, log the records."""
+        self.update(snapshot)
+        records = [self.evaluate(symbol, snapshot.ts) for symbol in self.states]
+        if self.sink is not None:
+            for record in records:
+                self.sink(record.as_dict())
+        return records
 
     def market_env(self, symbol: str) -> dict:
         """Every vocabulary value known for ``symbol`` now (for expressions and records).

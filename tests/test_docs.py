@@ -1,0 +1,241 @@
+"""The docs cannot drift: generated pages equal what engine/docgen.py produces now, every
+kind, schema path and code is documented, every relative link resolves, and every shell
+transcript in the hand-written pages is replayed and must print exactly what it shows."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine import compiler, crosscheck, docgen, loader
+from engine.codes import ALL_CODES
+from engine.expr import CODES as EXPR_CODES
+from engine.expr import MAX_DEPTH, MAX_LENGTH, MAX_LITERAL, MAX_NODES, MAX_POW_EXPONENT
+from engine.kinds import KINDS
+from engine.loader import ALL_KINDS
+from engine.vocabulary import CONTEXTS
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+REFERENCE = DOCS / "reference"
+REGENERATE = "out of date: run `python -m engine.docgen` and commit the result"
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict[str, str]:
+    return docgen.pages()
+
+
+def _page(name: str) -> str:
+    return (REFERENCE / name).read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ generated pages
+
+def test_generated_pages_on_disk_equal_what_docgen_produces(generated):
+    stale = [rel for rel, content in generated.items()
+             if not (ROOT / rel).exists() or (ROOT / rel).read_text(encoding="utf-8") != content]
+    assert not stale, f"{', '.join(stale)}: {REGENERATE}"
+
+
+def test_generated_pages_say_so(generated):
+    assert all(content.startswith(docgen.HEADER) for content in generated.values())
+
+
+def test_every_generated_page_on_disk_is_still_generated(generated):
+    on_disk = {p.relative_to(ROOT).as_posix() for p in REFERENCE.glob("*.md")
+               if p.read_text(encoding="utf-8").startswith(docgen.HEADER)}
+    assert on_disk <= set(generated), f"orphaned generated pages: {sorted(on_disk - set(generated))}"
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_every_kind_has_a_page_linked_from_the_index(kind):
+    assert (REFERENCE / f"{kind}.md").exists(), REGENERATE
+    assert f"]({kind}.md)" in _page("index.md")
+
+
+def test_every_registered_kind_is_a_known_kind():
+    assert set(KINDS) <= set(ALL_KINDS)
+
+
+def _schema_paths(node: dict, root: dict, prefix: str = ""):
+    """Every property path of a schema, walked independently of docgen."""
+    for name, sub in node.get("properties", {}).items():
+        path = f"{prefix}.{name}" if prefix else name
+        yield path
+        yield from _below(sub, root, path)
+
+
+def _below(sub: dict, root: dict, path: str):
+    if sub.get("x-learnable") or "$ref" in sub:
+        return
+    if sub.get("type") == "array":
+        items = sub["items"]
+        for branch in items.get("allOf", ()):
+            yield from _schema_paths(root["$defs"][branch["then"]["$ref"].split("/")[-1]], root, path + "[]")
+        if "properties" in items:
+            yield from _schema_paths(items, root, path + "[]")
+    elif isinstance(sub.get("additionalProperties"), dict):
+        for key in sub.get("propertyNames", {}).get("enum", ["<key>"]):
+            yield f"{path}.{key}"
+            yield from _below(sub["additionalProperties"], root, f"{path}.{key}")
+    elif "properties" in sub:
+        yield from _schema_paths(sub, root, path)
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_every_schema_property_path_appears_in_its_page(kind):
+    from engine.schema import load_schema
+
+    root = load_schema(kind)
+    page = _page(f"{kind}.md")
+    missing = [p for p in _schema_paths(root, root) if f"`{p}`" not in page]
+    assert not missing, f"{kind}.md lacks {missing}; {REGENERATE}"
+
+
+def test_every_code_is_in_error_codes_md():
+    page = _page("error-codes.md")
+    assert not [c for c in ALL_CODES if f"`{c}`" not in page or ALL_CODES[c] not in page]
+
+
+def test_error_codes_md_lists_the_cli_exit_codes():
+    from engine import cli
+
+    page = _page("error-codes.md")
+    for value in (cli.EXIT_OK, cli.EXIT_INVALID, cli.EXIT_USAGE, cli.EXIT_INTERNAL):
+        assert f"| {value} |" in page
+
+
+def test_codes_defined_outside_the_kind_modules_are_mapped_to_kinds():
+    """A new cross-file or overlay code must say which kinds' pages list it."""
+    outside = set(crosscheck.CODES) | set(compiler.CODES)
+    assert outside <= set(docgen.CODE_KINDS), f"add to docgen.CODE_KINDS: {sorted(outside - set(docgen.CODE_KINDS))}"
+    assert all(set(kinds) <= set(ALL_KINDS) for kinds in docgen.CODE_KINDS.values())
+    assert set(docgen.CODE_KINDS) <= set(ALL_CODES)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_kind_pages_list_their_modules_codes(kind):
+    page = _page(f"{kind}.md")
+    assert all(f"[{code}](error-codes.md#{code.lower()})" in page for code in KINDS[kind].CODES)
+
+
+def test_every_expression_field_has_a_vocabulary_context():
+    fields = {(kind, path) for kind in ALL_KINDS for path in docgen.expression_fields(kind)}
+    assert fields == set(docgen.EXPRESSION_CONTEXTS)
+    assert set(docgen.EXPRESSION_CONTEXTS.values()) <= set(CONTEXTS)
+
+
+def test_vocabulary_md_lists_every_name_of_every_context():
+    page = _page("vocabulary.md")
+    for name, vocab in CONTEXTS.items():
+        assert f"## {name}\n" in page
+        assert all(f"| `{n}` |" in page for n in vocab.names)
+
+
+def test_expressions_md_states_the_limits_of_engine_expr():
+    page = _page("expressions.md")
+    assert f"{MAX_LENGTH} characters" in page
+    assert f"{MAX_DEPTH} levels" in page
+    assert f"| {MAX_NODES} |" in page
+    assert f"≤ {MAX_POW_EXPONENT}" in page
+    assert f"{MAX_LITERAL:.0e}".replace("e+", "e") in page
+    assert all(f"[{code}](error-codes.md#{code.lower()})" in page for code in EXPR_CODES)
+
+
+def test_the_learned_example_loads_with_the_default_rules(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "learned").mkdir(exist_ok=True)
+    defaults = docgen.load_defaults()
+    (rules / "learned" / "0001-signal-weights.yaml").write_text(
+        docgen.LEARNED_EXAMPLE.format(version=defaults.version), encoding="utf-8")
+    result = compiler.compile_ruleset(str(rules))
+    assert result.ok, [d.as_dict() for d in result.diagnostics]
+    weights = {c.id: c.weight for c in result.plans["paper"].signals.components}
+    assert (weights["funding_rate"], weights["oi_divergence"]) == (0.17, 0.03)
+    assert result.version != defaults.version
+
+
+# ------------------------------------------------------------------ links
+
+def _markdown_files() -> list[Path]:
+    return sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
+
+
+def _outside_fences(text: str) -> str:
+    return re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+
+
+def _anchors(path: Path) -> set[str]:
+    text = _outside_fences(path.read_text(encoding="utf-8"))
+    found, seen = set(re.findall(r'<a id="([^"]+)"', text)), {}
+    for heading in re.findall(r"^#{1,6} +(.+?) *$", text, flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        found.add(slug if count == 0 else f"{slug}-{count}")
+    return found
+
+
+@pytest.mark.parametrize("path", _markdown_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_relative_links_point_at_existing_files_and_anchors(path):
+    text = _outside_fences(path.read_text(encoding="utf-8"))
+    text = re.sub(r"`[^`\n]*`", "", text)
+    broken = []
+    for target in re.findall(r"\[[^\]]*\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file_part, _, anchor = target.partition("#")
+        resolved = (path.parent / file_part).resolve() if file_part else path
+        if not resolved.exists():
+            broken.append(target)
+        elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+            broken.append(target)
+    assert not broken, f"{path.relative_to(ROOT)}: broken links {broken}"
+
+
+# ------------------------------------------------------------------ transcripts
+
+def _hand_written() -> list[Path]:
+    return [p for p in sorted(DOCS.rglob("*.md"))
+            if not p.read_text(encoding="utf-8").startswith(docgen.HEADER)]
+
+
+def _transcript(block: str) -> list[tuple[str, str]]:
+    """(command, expected output) pairs of a console block: `$ ` starts a command, `> `
+    continues it, other lines are its output."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        elif line.startswith("> ") or line == ">":
+            command, output = steps[-1]
+            steps[-1] = (command + "\n" + line[2:], output)
+        else:
+            steps[-1][1].append(line)
+    return [(command, "\n".join(output)) for command, output in steps]
+
+
+@pytest.mark.parametrize("path", _hand_written(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_console_transcripts_print_what_they_show(path, tmp_path):
+    """Each ```console block runs, in order, in a fresh copy of rules/; outputs must match."""
+    blocks = re.findall(r"^```console\n(.*?)^```", path.read_text(encoding="utf-8"), flags=re.S | re.M)
+    if not blocks:
+        pytest.skip("no console transcripts")
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               COLUMNS="100", NO_COLOR="1")
+    for block in blocks:
+        for command, expected in _transcript(block):
+            run = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, timeout=60)
+            actual = run.stdout.rstrip("\n")
+            assert actual == expected, (f"{path.relative_to(ROOT)}: `$ {command}` now prints:\n{actual}\n"
+                                        "update the page with the real output")

@@ -1,0 +1,91 @@
+"""`rulebot explain` end to end, and the per-cycle signal log."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.jsonl import JsonlLog
+from engine.compiler import compile_ruleset
+from engine.signals.engine import SignalEngine
+from engine.snapshot import parse_snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = 1748131200
+
+
+def _snapshots(count: int = 90) -> list[dict]:
+    rng = random.Random(3)
+    price = {"BTCUSDT": 100000.0, "ETHUSDT": 2500.0}
+    out = []
+    for i in range(count):
+        ts = T0 + 60 * i
+        symbols = {}
+        for name in price:
+            o = price[name]
+            c = price[name] = o * math.exp(rng.gauss(0, 0.001))
+            symbols[name] = {"price": c, "candles": [[ts - 60, o, max(o, c), min(o, c), c, 1.0]],
+                             "liq_long_usd": 40000.0 + 1000 * i, "liq_short_usd": 1000.0}
+        out.append({"v": 1, "ts": ts, "fear_greed": 10, "fear_greed_ts": T0, "symbols": symbols})
+    return out
+
+
+@pytest.fixture(scope="module")
+def snapshot_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("snaps") / "s.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in _snapshots()), encoding="utf-8")
+    return path
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine.cli", "explain", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_explain_prints_the_component_table_and_the_vote(snapshot_file):
+    done = run(str(snapshot_file), "--symbol", "ETHUSDT", "--at", "2025-05-25T01:10:00Z")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("ETHUSDT at 2025-05-25T01:10:00Z  (rule set rs-")
+    table = {line.split()[0]: line.split() for line in lines[3:13]}
+    assert table["liquidation_cascade"][2] == "SHORT" and table["liquidation_cascade"][5] == "long_cascade"
+    assert table["fear_greed"][2:4] == ["LONG", "0.33"]
+    assert lines[-1].startswith("votes: LONG 1, SHORT 1")
+
+
+def test_explain_json_and_log(snapshot_file, tmp_path):
+    log = tmp_path / "logs" / "predictive_signals.jsonl"
+    done = run(str(snapshot_file), "--format", "json", "--log", str(log))
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    assert [r["symbol"] for r in records] == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    assert records[0]["ts"] == T0 + 60 * 89
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert logged == records and all(r["version"].startswith("rs-") for r in logged)
+
+
+@pytest.mark.parametrize("args, code", [(["--at", "yesterday"], 2), (["--symbol", "DOGEUSDT"], 2),
+                                        (["--at", "2020-01-01T00:00:00Z"], 1)])
+def test_explain_bad_arguments(snapshot_file, args, code):
+    done = run(str(snapshot_file), *args)
+    assert done.returncode == code and "Traceback" not in done.stderr
+
+
+def test_every_cycle_logs_one_line_per_symbol_with_the_version(tmp_path):
+    plan = compile_ruleset(str(ROOT / "rules")).plans["paper"]
+    path = tmp_path / "predictive_signals.jsonl"
+    with JsonlLog(path) as log:
+        engine = SignalEngine(plan, sink=log.write)
+        for obj in _snapshots(5):
+            engine.run_cycle(parse_snapshot(obj)[0])
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(lines) == 5 * 3
+    assert {line["version"] for line in lines} == {plan.version}
+    assert [line["ts"] for line in lines[:3]] == [T0] * 3
