@@ -31,14 +31,16 @@ class SymbolState:
         self.last_seen: dict[str, float] = {}
         self.env_cache: dict | None = None    # market env, valid until the next update
 
-    def update(self, plan, snapshot, symbol, leader) -> None:
+    def update(self, steps, snapshot, symbol, leader) -> None:
         self.env_cache = None
         self.market.update(symbol)
-        for component in plan.signals.components:
-            COMPONENTS[component.kind].update(self.components[component.id], snapshot, symbol, leader)
+        states = self.components
+        for component, module, _ in steps:
+            module.update(states[component.id], snapshot, symbol, leader)
+        last_seen = self.last_seen
         for name, ts in symbol.times.items():
-            if ts > self.last_seen.get(name, float("-inf")):
-                self.last_seen[name] = ts
+            if ts > last_seen.get(name, -1.0):
+                last_seen[name] = ts
         if snapshot.fear_greed is not None:
             self.last_seen["fear_greed"] = max(snapshot.fear_greed_ts, self.last_seen.get("fear_greed", 0.0))
 
@@ -55,13 +57,14 @@ class SignalEngine:
         self.sink = sink
         self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
         self._any_overrides = any(c.overrides for c in plan.signals.components)
+        self._steps = tuple((c, COMPONENTS[c.kind], _freshness(c)) for c in plan.signals.components)
 
     def update(self, snapshot) -> None:
         leader = snapshot.symbols.get(self.plan.ruleset.leader) if self.plan.ruleset.leader else None
         for name, state in self.states.items():
             symbol = snapshot.symbols.get(name)
             if symbol is not None:
-                state.update(self.plan, snapshot, symbol, leader)
+                state.update(self._steps, snapshot, symbol, leader)
 
     def run_cycle(self, snapshot) -> list[SignalRecord]:
         """One cycle: update with ``snapshot``, evaluate every symbol at its time, log the records."""
@@ -89,33 +92,40 @@ class SignalEngine:
     def evaluate(self, symbol: str, now: float) -> SignalRecord:
         state = self.states[symbol]
         env = self.market_env(symbol) if self._any_overrides else {}
-        results = [(component, _answer(component, state, env, now)) for component in self.plan.signals.components]
+        results = [(component, _answer(component, module, fresh, state, env, now))
+                   for component, module, fresh in self._steps]
         decided = vote(self.plan.signals, results)
         return SignalRecord(
             version=self.plan.version, profile=self.plan.profile, ts=now, symbol=symbol,
-            components=tuple(ComponentResult(c.id, c.kind, c.weight, a.direction, a.confidence, a.reasons,
-                                             a.inputs, c.thresholds) for c, a in results),
+            components=tuple(ComponentResult(c, a) for c, a in results),
             direction=decided.direction, long_votes=decided.long_votes, short_votes=decided.short_votes,
             aligned_count=decided.aligned_count, confidence=decided.confidence, conviction=decided.conviction,
             size_multiplier=decided.size_multiplier)
 
 
-def _answer(component, state: SymbolState, env: dict, now: float) -> Answer:
-    overridden = _override(component, env)
-    if overridden is not None:
-        return overridden
-    module = COMPONENTS[component.kind]
-    for name in module.INPUTS:
-        seen = state.last_seen.get(name)
+def _answer(component, module, fresh, state: SymbolState, env: dict, now: float) -> Answer:
+    """The component's answer: an override if one holds, else NEUTRAL for missing/stale
+    inputs, else what the module computes (NEUTRAL if it fails)."""
+    if component.overrides:
+        overridden = _override(component, env)
+        if overridden is not None:
+            return overridden
+    last_seen = state.last_seen
+    for name, limit in fresh:
+        seen = last_seen.get(name)
         if seen is None:
             return neutral(f"missing:{name}")
-        limit = component.max_input_age.get(name)
         if limit is not None and now - seen > limit:
             return neutral(f"stale:{name}", age_s=now - seen, max_age_s=limit)
     try:
         return module.evaluate(component, state.components[component.id])
     except (ArithmeticError, ValueError, TypeError, KeyError) as error:
         return neutral(f"error:{type(error).__name__}")
+
+
+def _freshness(component) -> tuple[tuple[str, float | None], ...]:
+    """(input, max age or None) for each input the component's kind needs."""
+    return tuple((name, component.max_input_age.get(name)) for name in COMPONENTS[component.kind].INPUTS)
 
 
 def _override(component, env: dict) -> Answer | None:

@@ -11,14 +11,19 @@ from engine.signals.answer import SIGN
 
 @dataclass(frozen=True, slots=True)
 class ComponentResult:
-    id: str
-    kind: str
-    weight: float
-    direction: str
-    confidence: float
-    reasons: tuple[str, ...]
-    inputs: Mapping[str, Any]
-    thresholds: Mapping[str, Any]
+    """One component's answer next to its rule (weight, thresholds)."""
+
+    component: Any          # signals.Component (the compiled rule)
+    answer: Any             # answer.Answer
+
+    id = property(lambda self: self.component.id)
+    kind = property(lambda self: self.component.kind)
+    weight = property(lambda self: self.component.weight)
+    thresholds = property(lambda self: self.component.thresholds)
+    direction = property(lambda self: self.answer.direction)
+    confidence = property(lambda self: self.answer.confidence)
+    reasons = property(lambda self: self.answer.reasons)
+    inputs = property(lambda self: self.answer.inputs)
 
     @property
     def contribution(self) -> float:

@@ -20,35 +20,46 @@ class Vote:
     size_multiplier: float
 
 
-def _winner(spec, answers) -> str:
-    long_side = [(c, a) for c, a in answers if a.direction == LONG]
-    short_side = [(c, a) for c, a in answers if a.direction == SHORT]
-    if spec.direction_by == "weight":
-        long_score, short_score = (sum(c.weight for c, _ in side) for side in (long_side, short_side))
-    else:
-        long_score, short_score = len(long_side), len(short_side)
-    return LONG if long_score > short_score else SHORT if short_score > long_score else NEUTRAL
+def _tally(answers):
+    """One pass: per side, the (component, answer) pairs and their weight."""
+    longs, shorts, long_weight, short_weight = [], [], 0.0, 0.0
+    for pair in answers:
+        direction = pair[1].direction
+        if direction == LONG:
+            longs.append(pair)
+            long_weight += pair[0].weight
+        elif direction == SHORT:
+            shorts.append(pair)
+            short_weight += pair[0].weight
+    return longs, shorts, long_weight, short_weight
 
 
-def _confidence(spec, aligned) -> float:
-    total = sum(c.weight * a.confidence for c, a in aligned)
+def _confidence(spec, aligned, weight: float) -> float:
+    total = 0.0
+    for component, answer in aligned:
+        total += component.weight * answer.confidence
     if spec.confidence_basis == "total_weight":
         return total
-    weight = sum(c.weight for c, _ in aligned)
     return total / weight if weight > 0 else 0.0
 
 
 def vote(spec, answers) -> Vote:
-    """``answers``: (Component, Answer) pairs. Needs ``spec.min_aligned`` on the winning side."""
-    long_votes = sum(a.direction == LONG for _, a in answers)
-    short_votes = sum(a.direction == SHORT for _, a in answers)
-    direction = _winner(spec, answers)
-    aligned = [(c, a) for c, a in answers if a.direction == direction and direction != NEUTRAL]
+    """``answers``: (Component, Answer) pairs. Needs ``spec.min_aligned`` on the winning side;
+    a tie (in votes, or in weight when ``direction_by: weight``) is NEUTRAL."""
+    longs, shorts, long_weight, short_weight = _tally(answers)
+    long_score, short_score = ((long_weight, short_weight) if spec.direction_by == "weight"
+                               else (len(longs), len(shorts)))
+    if long_score > short_score:
+        direction, aligned, weight = LONG, longs, long_weight
+    elif short_score > long_score:
+        direction, aligned, weight = SHORT, shorts, short_weight
+    else:
+        direction, aligned, weight = NEUTRAL, [], 0.0
+    counts = (len(longs), len(shorts), len(aligned))
     if len(aligned) < spec.min_aligned:
-        return Vote(NEUTRAL, long_votes, short_votes, len(aligned), 0.0, "NONE", spec.fallback_multiplier)
-    confidence = _confidence(spec, aligned)
+        return Vote(NEUTRAL, *counts, 0.0, "NONE", spec.fallback_multiplier)
+    confidence = _confidence(spec, aligned, weight)
     for level in spec.levels:
         if len(aligned) >= level.min_aligned and confidence >= level.min_confidence:
-            return Vote(direction, long_votes, short_votes, len(aligned), confidence, level.name,
-                        level.size_multiplier)
-    return Vote(direction, long_votes, short_votes, len(aligned), confidence, "NONE", spec.fallback_multiplier)
+            return Vote(direction, *counts, confidence, level.name, level.size_multiplier)
+    return Vote(direction, *counts, confidence, "NONE", spec.fallback_multiplier)

@@ -26,11 +26,11 @@ def new_state(component):
 def update(state, snapshot, symbol, leader) -> None:
     if leader is None or leader.symbol == symbol.symbol:
         return
-    leader_closes = {c.ts: c.close for c in leader.candles}
     for candle in symbol.candles:
-        close = leader_closes.get(candle.ts)
-        if close is not None:
-            state.update(candle.ts + 60.0, close, candle.close)
+        for lead in leader.candles:
+            if lead.ts == candle.ts:
+                state.update(candle.ts + 60.0, lead.close, candle.close)
+                break
 
 
 def exports(state) -> dict:
