@@ -71,12 +71,18 @@ def schema(kind: str | None, out_dir: str | None) -> None:
 @click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--log", "log_path", type=click.Path(dir_okay=False),
-              help="Also append the records to this JSON-lines file (e.g. logs/predictive_signals.jsonl).")
-def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path) -> None:
-    """Replay SNAPSHOTS up to a time and show the signal record: each component's inputs,
-    threshold, direction, confidence and weighted contribution, the votes and conviction."""
+              help="Also append the signal records to this JSON-lines file (e.g. logs/predictive_signals.jsonl).")
+@click.option("--equity", type=click.FloatRange(min=0, min_open=True),
+              help="Account equity for sizing (default: the profile's paper starting balance).")
+def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equity) -> None:
+    """Replay SNAPSHOTS up to a time and show the decision: each component's inputs, threshold,
+    direction, confidence and weighted contribution, the votes and conviction, then the gate
+    chain (each multiplier, the first blocker), the requirements and the final size.
+
+    The account is flat (no open positions) with the given equity."""
     from adapters.jsonl import JsonlLog
-    from engine.explain import parse_time, render_json, render_text, replay
+    from engine.explain import parse_time, render_decision, render_json, render_text, replay
+    from engine.portfolio import Portfolio
     from engine.report import as_text
 
     plan = _load_plan(rules_dir, profile)
@@ -97,12 +103,17 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path) -> N
         click.echo("rulebot explain: no valid snapshot at or before the requested time", err=True)
         sys.exit(EXIT_INVALID)
     now = until if until is not None else last
-    records = [engine.evaluate(s, now) for s in (symbols or plan.ruleset.names())]
+    equity = equity if equity is not None else plan.paper_broker.get("starting_balance_usd", 10_000.0)
+    portfolio = Portfolio(equity_usd=equity, available_margin_usd=equity)
+    decisions = [engine.decide(s, portfolio, now) for s in (symbols or plan.ruleset.names())]
     if log_path:
         with JsonlLog(log_path) as log:
-            for record in records:
-                log.write(record.as_dict())
-    click.echo(render_json(records) if fmt == "json" else "\n\n".join(render_text(r) for r in records))
+            for decision in decisions:
+                log.write(decision.signal.as_dict())
+    if fmt == "json":
+        click.echo(render_json(decisions))
+    else:
+        click.echo("\n\n".join(render_text(d.signal) + "\n" + render_decision(d) for d in decisions))
 
 
 def _load_plan(rules_dir: str, profile: str | None):

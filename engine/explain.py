@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from engine.signals.engine import SignalEngine
+from engine.pipeline import EntryPipeline
 from engine.signals.record import SignalRecord
 
 
@@ -26,9 +26,9 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def replay(plan, snapshots: Iterable, until: float | None) -> tuple[SignalEngine, float | None]:
-    """Feed snapshots with ts ≤ ``until`` into a fresh engine; returns it and the last ts fed."""
-    engine = SignalEngine(plan)
+def replay(plan, snapshots: Iterable, until: float | None) -> tuple[EntryPipeline, float | None]:
+    """Feed snapshots with ts ≤ ``until`` into a fresh pipeline; returns it and the last ts fed."""
+    engine = EntryPipeline(plan)
     last = None
     for snapshot in snapshots:
         if until is not None and snapshot.ts > until:
@@ -40,7 +40,7 @@ def replay(plan, snapshots: Iterable, until: float | None) -> tuple[SignalEngine
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.6g}"
     return str(value)
 
 
@@ -60,5 +60,34 @@ def render_text(record: SignalRecord) -> str:
     return "\n".join(lines)
 
 
-def render_json(records: list[SignalRecord]) -> str:
-    return json.dumps([r.as_dict() for r in records], indent=2, ensure_ascii=False)
+def render_decision(decision) -> str:
+    """The gate chain: each multiplier, the first blocker, the final size."""
+    lines = ["", "gate chain:"]
+    if decision.chain is None:
+        lines.append("  (not run: the signal is NEUTRAL)")
+    else:
+        for result in decision.chain.trail:
+            mark = "BLOCK" if result.blocked else f"x{result.multiplier:.2f}"
+            detail = " ".join(f"{k}={_fmt(v)}" for k, v in result.inputs.items())
+            lines.append(f"  {result.id:<14} {mark:<6} {result.reason:<28} {detail}")
+        lines.append(f"  product of multipliers: {decision.chain.multiplier:.3f}")
+    failed = [c for c in decision.checks if not c.passed]
+    lines.append("requirements: " + ("all hold" if not failed else
+                                     ", ".join(f"{c.id} → {c.reason}" for c in failed)))
+    sizing = decision.sizing
+    if sizing is not None:
+        lines.append(f"size: {sizing.contracts:g} contracts of {sizing.venue_symbol or '?'} "
+                     f"(notional {sizing.notional_usd:,.2f} USD, leverage {sizing.leverage:g}x, "
+                     f"multiplier {sizing.multiplier:.3f}) {'' if sizing.ok else '→ ' + sizing.reason}")
+    verdict = "TRADE" if decision.outcome == "TRADE" else f"NO_TRADE, first blocker {decision.first_blocker}"
+    lines.append(f"decision: {verdict}")
+    if decision.intent is not None:
+        i = decision.intent
+        lines.append(f"order: {i.side} {i.contracts:g} {i.venue_symbol} {i.order_type} at ~{i.price:g}, "
+                     f"leverage {i.leverage:g}x, stop {_fmt(i.stop_price)}, grace {i.grace_window_s:g}s, "
+                     f"client id {i.client_order_id}")
+    return "\n".join(lines)
+
+
+def render_json(decisions) -> str:
+    return json.dumps([d.as_dict() for d in decisions], indent=2, ensure_ascii=False)

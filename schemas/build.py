@@ -237,13 +237,18 @@ def gates() -> dict:
             "regime_bias": obj("Score multiplier per market regime.", {
                 r: num(f"Multiplier in a {r} regime.", "x", minimum=0, maximum=5)
                 for r in ("trending", "ranging", "volatile", "unknown")}),
+            "regime": obj("How the market regime is read (checked in this order: volatile, trending, ranging; "
+                          "else unknown).", {
+                "volatile_move_pct_above": num("|1 h price change| above this is volatile.", "%", minimum=0),
+                "trending_hurst_above": num("Hurst above this is trending.", "0-1", minimum=0, maximum=1),
+                "ranging_hurst_below": num("Hurst below this is ranging.", "0-1", minimum=0, maximum=1),
+            }),
         }),
         "fee_gate": element("fee_gate", "Blocks when the expected edge does not beat the venue's fees.", {
             "enabled": enabled,
             "min_edge_after_fees_pct": learnable(num("Edge that must remain after round-trip fees.", "%",
                                                      minimum=0, maximum=10)),
             "fee_type": text("Which fee the round trip pays.", enum=["maker", "taker"]),
-            "expected_edge": expression("Expected move in percent, over the gate vocabulary.", "float"),
         }),
         "correlation_throttle": element("correlation_throttle", "Limits open positions in correlated symbols.", {
             "enabled": enabled,
@@ -282,6 +287,8 @@ def gates() -> dict:
     }
     gate, defs = kinds("One gate.", variants)
     return document("gates", "gates", "The ordered review gate chain (seed: Signal Review Process).", {
+        "expected_edge": expression("Expected move of a trade in percent, before fees, over the gate vocabulary "
+                                    "(used by the conviction gate's edge boost and the fee gate).", "float"),
         "chain": arr("Gates in the order they run.", gate, min_items=1, max_items=32),
     }, defs=defs)
 
@@ -325,9 +332,9 @@ def risk() -> dict:
         "sizing": obj("How big an entry is.", {
             "base_allocation_pct": learnable(num("Margin per trade as a share of equity.", "%",
                                                  exclusive_minimum=0, maximum=100)),
-            "multipliers": arr("Multipliers applied to the base, in order.",
-                               text("Multiplier.", enum=["conviction", "historical_performance", "regime",
-                                                         "intelligence"]), unique=True),
+            "signal_conviction_multiplier": boolean("Also multiply by the signal's conviction-level size "
+                                                    "multiplier (signals.yaml HIGH 1.5x …); the gate chain's "
+                                                    "multipliers always apply."),
             "min_total_multiplier": num("Lower clamp of the multiplier product.", "x", minimum=0),
             "max_total_multiplier": num("Upper clamp of the multiplier product.", "x", minimum=0),
             "max_notional_usd": num("Largest notional of one order.", "USD", exclusive_minimum=0),

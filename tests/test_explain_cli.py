@@ -57,15 +57,20 @@ def test_explain_prints_the_component_table_and_the_vote(snapshot_file):
     table = {line.split()[0]: line.split() for line in lines[3:13]}
     assert table["liquidation_cascade"][2] == "SHORT" and table["liquidation_cascade"][5] == "long_cascade"
     assert table["fear_greed"][2:4] == ["LONG", "0.33"]
-    assert lines[-1].startswith("votes: LONG 1, SHORT 1")
+    votes = next(line for line in lines if line.startswith("votes:"))
+    assert votes.startswith("votes: LONG 1, SHORT 1")
+    assert "gate chain:" in lines and "  (not run: the signal is NEUTRAL)" in lines
+    assert lines[-1] == "decision: NO_TRADE, first blocker SIGNAL_TOO_FEW_ALIGNED"
 
 
 def test_explain_json_and_log(snapshot_file, tmp_path):
     log = tmp_path / "logs" / "predictive_signals.jsonl"
     done = run(str(snapshot_file), "--format", "json", "--log", str(log))
     assert done.returncode == 0, done.stderr
-    records = json.loads(done.stdout)
-    assert [r["symbol"] for r in records] == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    decisions = json.loads(done.stdout)
+    assert [d["symbol"] for d in decisions] == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    assert [d["outcome"] for d in decisions] == ["NO_TRADE"] * 3
+    records = [d["signal"] for d in decisions]
     assert records[0]["ts"] == T0 + 60 * 89
     logged = [json.loads(line) for line in log.read_text().splitlines()]
     assert logged == records and all(r["version"].startswith("rs-") for r in logged)

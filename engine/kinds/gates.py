@@ -15,11 +15,6 @@ CODES = {
     "RB313": "a bullish/bearish cut-off pair is inverted",
 }
 
-#: Expressions per gate kind: (path inside the gate, vocabulary context, result type).
-_EXPRESSIONS = {
-    "fee_gate": [(("expected_edge",), "gate", "float")],
-    "pre_entry_gate": [],   # profit gates are a list; handled in _expressions
-}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +28,7 @@ class Gate:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Spec:
+    expected_edge: Any                 # CompiledExpression (float, percent)
     chain: tuple[Gate, ...]
 
 
@@ -42,13 +38,11 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
         params = {k: v for k, v in raw.items() if k not in ("id", "kind", "enabled")}
         gates.append(Gate(id=raw["id"], kind=raw["kind"], enabled=raw["enabled"], params=params,
                           expressions=_expressions(doc, ctx, index, raw)))
-    return Spec(chain=tuple(gates))
+    return Spec(expected_edge=ctx.expression(doc, ("expected_edge",), "gate", "float"), chain=tuple(gates))
 
 
 def _expressions(doc: Doc, ctx: BuildContext, index: int, raw: Mapping) -> dict[str, Any]:
     found = {}
-    for sub, context, expect in _EXPRESSIONS.get(raw["kind"], []):
-        found[".".join(sub)] = ctx.expression(doc, ("chain", index) + sub, context, expect)
     for j, gate in enumerate(raw.get("profit_gates", ())):
         found[f"profit_gates.{gate['id']}"] = ctx.expression(
             doc, ("chain", index, "profit_gates", j, "when"), "gate")

@@ -19,7 +19,7 @@ CODES = {
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sizing:
     base_allocation_pct: float
-    multipliers: tuple[str, ...]
+    signal_conviction_multiplier: bool
     min_total_multiplier: float
     max_total_multiplier: float
     max_notional_usd: float

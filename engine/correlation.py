@@ -1,0 +1,68 @@
+"""Rolling return correlation across symbols, for the correlation throttle.
+
+One-minute closes are aggregated into bars of ``interval`` (UTC-aligned, closed bars
+only); each symbol keeps its last ``count`` bar returns keyed by bar end. Correlation of
+two symbols is Pearson's r over the bar ends both have, computed on demand (only when an
+entry is being decided), and unknown (absent) with fewer than ``min_samples`` in common.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+from engine.features import BarCloser
+
+
+class ReturnCorrelation:
+    def __init__(self, symbols, *, window_s: float, interval_s: float, min_samples: int = 12):
+        self.count = max(2, int(window_s // interval_s))
+        self.min_samples = min_samples
+        self._bars = {s: BarCloser(timeframe=int(interval_s)) for s in symbols}
+        self._last_close: dict[str, float] = {}
+        self._returns: dict[str, OrderedDict[float, float]] = {s: OrderedDict() for s in symbols}
+
+    def update(self, snapshot) -> None:
+        for name, bars in self._bars.items():
+            symbol = snapshot.symbols.get(name)
+            if symbol is None:
+                continue
+            for candle in symbol.candles:
+                for end, close in bars.update(candle.ts + 60.0, candle.close):
+                    self._push(name, end, close)
+
+    def _push(self, name: str, end: float, close: float) -> None:
+        previous = self._last_close.get(name)
+        self._last_close[name] = close
+        if previous is None or previous <= 0:
+            return
+        returns = self._returns[name]
+        returns[end] = math.log(close / previous)
+        while len(returns) > self.count:
+            returns.popitem(last=False)
+
+    def between(self, a: str, b: str) -> float | None:
+        ra, rb = self._returns.get(a), self._returns.get(b)
+        if not ra or not rb:
+            return None
+        common = [t for t in ra if t in rb]
+        if len(common) < self.min_samples:
+            return None
+        xs, ys = [ra[t] for t in common], [rb[t] for t in common]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+        sxx = sum((x - mx) ** 2 for x in xs)
+        syy = sum((y - my) ** 2 for y in ys)
+        if sxx <= 0 or syy <= 0:
+            return None
+        return sxy / math.sqrt(sxx * syy)
+
+    def for_symbol(self, symbol: str) -> dict[str, float]:
+        """Known correlations of ``symbol`` with every other symbol (unknown ones absent)."""
+        out = {}
+        for other in self._returns:
+            if other != symbol:
+                value = self.between(symbol, other)
+                if value is not None:
+                    out[other] = value
+        return out

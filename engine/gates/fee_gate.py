@@ -1,0 +1,23 @@
+"""Fee gate (seed "Fee Gate"): the expected edge must beat the venue's round-trip fees by
+``min_edge_after_fees_pct``, else block. Fails closed when the edge is unknown."""
+
+from __future__ import annotations
+
+from engine.gates.base import blocked, passed
+
+KIND = "fee_gate"
+REASONS = ("FEE_EDGE_UNKNOWN", "FEE_EDGE_TOO_SMALL")
+
+
+def evaluate(gate, ctx):
+    p = gate.params
+    fee = ctx.venue.taker_fee_pct if p["fee_type"] == "taker" else ctx.venue.maker_fee_pct
+    round_trip = 2 * fee
+    if ctx.expected_edge_pct is None:
+        return blocked(gate, "FEE_EDGE_UNKNOWN", round_trip_fee_pct=round_trip)
+    after = ctx.expected_edge_pct - round_trip
+    seen = {"expected_edge_pct": ctx.expected_edge_pct, "round_trip_fee_pct": round_trip,
+            "edge_after_fees_pct": after, "min_edge_after_fees_pct": p["min_edge_after_fees_pct"]}
+    if after < p["min_edge_after_fees_pct"]:
+        return blocked(gate, "FEE_EDGE_TOO_SMALL", **seen)
+    return passed(gate, **seen)

@@ -1,0 +1,26 @@
+"""Pre-entry gate (seed "Pre-Entry Gate (Unified Stack)"): the execution venue must be of
+an allowed type (futures only), and no profit gate may hold. A profit gate whose
+expression cannot be evaluated blocks (fail closed)."""
+
+from __future__ import annotations
+
+from engine.diagnostics import RuleRuntimeError
+from engine.gates.base import blocked, passed
+
+KIND = "pre_entry_gate"
+REASONS = ("VENUE_TYPE_NOT_ALLOWED", "PROFIT_GATE_UNEVALUABLE", "<profit gate reason>")
+
+
+def evaluate(gate, ctx):
+    allowed = gate.params["allowed_venue_types"]
+    if ctx.venue.venue_type not in allowed:
+        return blocked(gate, "VENUE_TYPE_NOT_ALLOWED", venue=ctx.venue.id, venue_type=ctx.venue.venue_type)
+    for profit_gate in gate.params["profit_gates"]:
+        expression = gate.expressions[f"profit_gates.{profit_gate['id']}"]
+        try:
+            holds = expression(ctx.env)
+        except RuleRuntimeError as error:
+            return blocked(gate, "PROFIT_GATE_UNEVALUABLE", profit_gate=profit_gate["id"], error=str(error)[:120])
+        if holds:
+            return blocked(gate, profit_gate["reason"], profit_gate=profit_gate["id"])
+    return passed(gate, venue=ctx.venue.id)

@@ -1,0 +1,51 @@
+"""One cycle of the entry side: snapshot → signal records → entry decisions.
+
+The same object runs live, in paper mode and in dry-run: it owns the incremental state
+(signal features, return correlations) and hands each decision to a sink (the runner's
+logs/signal_universe.jsonl). ``decide`` is pure given the state and its arguments.
+"""
+
+from __future__ import annotations
+
+from engine.correlation import ReturnCorrelation
+from engine.entry import EntryDecision, decide_entry
+from engine.signals.engine import SignalEngine
+
+
+class EntryPipeline:
+    def __init__(self, plan, *, signal_sink=None, universe_sink=None):
+        self.plan = plan
+        self.signals = SignalEngine(plan, sink=signal_sink)
+        self.universe_sink = universe_sink
+        throttle = next((g for g in plan.gates.chain if g.kind == "correlation_throttle"), None)
+        window, interval = ((throttle.params["window"], throttle.params["return_interval"]) if throttle
+                            else (86400.0, 300.0))
+        self.correlation = ReturnCorrelation(plan.ruleset.names(), window_s=window, interval_s=interval)
+
+    def update(self, snapshot) -> None:
+        self.signals.update(snapshot)
+        self.correlation.update(snapshot)
+
+    def market(self, symbol: str, now: float) -> dict:
+        """Vocabulary values for ``symbol`` at ``now``, including the age of its price."""
+        env = self.signals.market_env(symbol)
+        seen = self.signals.states[symbol].last_seen.get("price")
+        if seen is not None:
+            env["price_age_s"] = max(0.0, now - seen)
+        return env
+
+    def decide(self, symbol: str, portfolio, now: float) -> EntryDecision:
+        record = self.signals.evaluate(symbol, now)
+        decision = decide_entry(self.plan, record, self.market(symbol, now), portfolio,
+                                self.correlation.for_symbol(symbol), now)
+        if self.universe_sink is not None:
+            self.universe_sink(decision.as_dict())
+        return decision
+
+    def run_cycle(self, snapshot, portfolio) -> list[EntryDecision]:
+        self.update(snapshot)
+        decisions = [self.decide(symbol, portfolio, snapshot.ts) for symbol in self.signals.states]
+        if self.signals.sink is not None:
+            for decision in decisions:
+                self.signals.sink(decision.signal.as_dict())
+        return decisions

@@ -1,0 +1,95 @@
+"""Position sizing to the venue's contract specs (seed "Position Sizing").
+
+margin   = equity × base_allocation_pct
+notional = margin × multiplier (clamped) × leverage, capped at max_notional_usd
+contracts = notional ÷ (price × contract_size), rounded DOWN to the size step
+A size below the venue's minimum is refused with a reason, never rounded up. The
+liquidation price must stay the declared buffer beyond the stop (anchors A.3).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+REFUSALS = ("SIZE_NO_PRICE", "SIZE_NO_INSTRUMENT", "SIZE_ZERO", "SIZE_BELOW_MINIMUM",
+            "SIZE_STOP_INSIDE_LIQUIDATION_BUFFER")
+
+
+@dataclass(frozen=True, slots=True)
+class Sizing:
+    ok: bool
+    reason: str                    # "OK" or a SIZE_* refusal
+    venue_symbol: str
+    price: float
+    leverage: float
+    multiplier: float              # after the clamp
+    margin_usd: float              # margin actually required by the rounded size
+    notional_usd: float
+    contracts: float
+    base_quantity: float
+    liquidation_price: float | None
+    stop_price: float | None
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def round_down(value: float, step: float) -> float:
+    """``value`` rounded down to a multiple of ``step``, exactly (decimal arithmetic)."""
+    step_d = Decimal(str(step))
+    return float((Decimal(str(value)) / step_d).to_integral_value(rounding=ROUND_DOWN) * step_d)
+
+
+def leverage_for(risk, conviction: str, instrument_max: float) -> float:
+    lev = risk.leverage
+    chosen = lev.by_conviction.get(conviction, lev.default)
+    return min(max(chosen, lev.min), lev.max, instrument_max)
+
+
+def liquidation_price(direction: str, entry: float, leverage: float, maintenance_pct: float) -> float:
+    """Isolated-margin liquidation: the price move that eats the margin down to maintenance."""
+    move = 1.0 / leverage - maintenance_pct / 100.0
+    return entry * (1 - move) if direction == "LONG" else entry * (1 + move)
+
+
+def _refuse(reason: str, **known) -> Sizing:
+    base = dict(venue_symbol="", price=0.0, leverage=0.0, multiplier=0.0, margin_usd=0.0, notional_usd=0.0,
+                contracts=0.0, base_quantity=0.0, liquidation_price=None, stop_price=None)
+    base.update(known)
+    return Sizing(False, reason, **base)
+
+
+def size_entry(plan, *, symbol: str, direction: str, conviction: str, price: float | None, equity_usd: float,
+               multiplier: float, stop_loss_pct: float | None) -> Sizing:
+    risk, venue = plan.risk, plan.venues.exchange(plan.venues.execution_venue)
+    venue_symbol = venue.symbols.get(symbol, "")
+    instrument = venue.instruments.get(venue_symbol)
+    if price is None or not math.isfinite(price) or price <= 0:
+        return _refuse("SIZE_NO_PRICE", venue_symbol=venue_symbol)
+    if instrument is None:
+        return _refuse("SIZE_NO_INSTRUMENT", venue_symbol=venue_symbol, price=price)
+    sizing = risk.sizing
+    clamped = min(max(multiplier, sizing.min_total_multiplier), sizing.max_total_multiplier)
+    leverage = leverage_for(risk, conviction, instrument.max_leverage)
+    notional = min(equity_usd * sizing.base_allocation_pct / 100 * clamped * leverage, sizing.max_notional_usd)
+    contracts = round_down(notional / (price * instrument.contract_size), instrument.size_step)
+    quantity = contracts * instrument.contract_size
+    known = dict(venue_symbol=venue_symbol, price=price, leverage=leverage, multiplier=clamped,
+                 notional_usd=quantity * price, contracts=contracts, base_quantity=quantity,
+                 margin_usd=quantity * price / leverage)
+    if multiplier <= 0 or notional <= 0:
+        return _refuse("SIZE_ZERO", **known)
+    if contracts < instrument.min_size:
+        return _refuse("SIZE_BELOW_MINIMUM", **known)
+    liq = liquidation_price(direction, price, leverage, risk.liquidation.maintenance_margin_pct)
+    stop = None
+    if stop_loss_pct is not None:
+        move = stop_loss_pct / 100 / (leverage if plan.exits.pnl_basis == "margin" else 1)
+        stop = price * (1 - move) if direction == "LONG" else price * (1 + move)
+        buffer = abs(price - liq) * risk.liquidation.buffer_fraction
+        unsafe = stop <= liq + buffer if direction == "LONG" else stop >= liq - buffer
+        if unsafe:
+            return _refuse("SIZE_STOP_INSIDE_LIQUIDATION_BUFFER", liquidation_price=liq, stop_price=stop, **known)
+    return Sizing(True, "OK", liquidation_price=liq, stop_price=stop, **known)
