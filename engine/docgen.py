@@ -332,17 +332,6 @@ def _children(path: str, node: Mapping, root: Mapping, unions: list[Union] | Non
         yield from walk(node, root, path, unions=unions)
 
 
-def schema_paths(kind: str) -> list[str]:
-    """Every parameter path the kind's reference page documents (variants included)."""
-    root = _schema(kind)
-    unions: list[Union] = []
-    paths = [row.path for row in walk(root, root, unions=unions)]
-    for union in unions:
-        for variant in union.variants.values():
-            paths += [row.path for row in walk(variant, root, union.path)]
-    return paths
-
-
 # ------------------------------------------------------------------ the default rules
 
 @dataclass
@@ -709,7 +698,8 @@ def kind_page(kind: str, defaults: Defaults) -> str:
     out.append("`a.b` is a key inside a mapping, `a[]` an element of a list, `<key>` any key of a map. "
                "A *duration* is a number and a unit `ms`, `s`, `m`, `h` or `d` (`90s`, `30m`, `2h`). "
                "*Learnable* values may also be written `{value: …, learn: {min, max, max_step}}`. "
-               "Every object is strict: a key not listed here is an error (RB201).\n")
+               "Every object is strict: a key not listed here is an error (RB201). *required* and *optional* "
+               "are relative to the enclosing object or list element.\n")
     out.append(_param_table(rows))
     for union in unions:
         title = UNION_TITLES.get((kind, union.path), f"`{union.path}` kinds")
