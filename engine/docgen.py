@@ -302,7 +302,11 @@ def walk(node: Mapping, root: Mapping, prefix: str = "", required: bool = True,
 
 
 def _row(path: str, node: Mapping, root: Mapping, required: bool) -> Row:
-    return Row(path=path, description=node.get("description", ""), type=type_of(node, root),
+    description = node.get("description", "")
+    items = node.get("items") if node.get("type") == "array" else None
+    if isinstance(items, dict) and items.get("type") == "object" and items.get("description"):
+        description += f" Each element: {items['description']}"
+    return Row(path=path, description=description, type=type_of(node, root),
                unit=_unit(node), default=_default(node, required), learnable=bool(node.get("x-learnable")))
 
 

@@ -1,0 +1,143 @@
+"""The ports between the engine and the outside world: small Protocols and the plain data
+they exchange. Implementations live in ``adapters/`` (paper broker, Kraken Futures, BloFin,
+the SQLite state store); the engine only ever sees these types.
+
+Sizes are in BASE units (BTC, ETH) on this side of the port; an exchange adapter converts
+to its venue's contracts. Prices are in the quote currency. Times are epoch seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+BUY, SELL = "buy", "sell"
+MARKET, LIMIT = "market", "limit"
+# Order statuses
+OPEN, FILLED, CANCELLED, REJECTED = "open", "filled", "cancelled", "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    client_order_id: str          # idempotency key: placing it twice never makes two orders
+    symbol: str                   # rulebot symbol (BTCUSDT)
+    side: str                     # buy | sell
+    quantity: float               # base units
+    order_type: str = MARKET      # market | limit
+    limit_price: float | None = None
+    reduce_only: bool = False
+    leverage: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    client_order_id: str
+    venue_order_id: str
+    symbol: str
+    side: str
+    quantity: float
+    filled_quantity: float
+    order_type: str
+    limit_price: float | None
+    status: str                   # open | filled | cancelled | rejected
+    reduce_only: bool
+    reason: str = ""              # why rejected / cancelled
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    fill_id: str                  # unique per venue; a fill is applied once
+    client_order_id: str
+    symbol: str
+    side: str
+    quantity: float               # base units
+    price: float
+    fee: float                    # quote currency, positive = paid
+    liquidity: str                # maker | taker
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    payment_id: str
+    symbol: str
+    rate: float                   # fraction per interval
+    amount: float                 # quote currency, positive = received, negative = paid
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class VenuePosition:
+    symbol: str
+    quantity: float               # signed base units: + long, − short (one-way mode)
+    entry_price: float
+    leverage: float
+    liquidation_price: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    cash: float                   # quote currency: deposits + realised P&L − fees ± funding
+    equity: float                 # cash + unrealised P&L
+    available_margin: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    symbol: str
+    last: float
+    mark: float | None
+    bid: float | None
+    ask: float | None
+    ts: float
+
+
+class ExchangePort(Protocol):
+    """What rulebot needs from an execution venue (paper broker, Kraken Futures, BloFin)."""
+
+    def ticker(self, symbol: str) -> Ticker: ...
+
+    def place_order(self, request: OrderRequest) -> OrderState: ...
+
+    def cancel_order(self, client_order_id: str) -> OrderState: ...
+
+    def open_orders(self) -> Sequence[OrderState]: ...
+
+    def positions(self) -> Sequence[VenuePosition]: ...
+
+    def balance(self) -> Balance: ...
+
+    def fills_since(self, ts: float) -> Sequence[Fill]: ...
+
+    def funding_since(self, ts: float) -> Sequence[FundingPayment]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """Everything one step of the position lifecycle changes, written atomically.
+
+    Re-applying a transition is harmless: fills, funding payments and trades are keyed by
+    their ids and inserted at most once; orders and positions are upserts.
+    """
+
+    orders: tuple = ()                # OrderState, upserted by client_order_id
+    fills: tuple = ()                 # Fill, inserted once by fill_id
+    funding: tuple = ()               # FundingPayment, inserted once by payment_id
+    positions: tuple = ()             # positions.OpenPosition, upserted by id
+    closed_positions: tuple = ()      # position ids to delete (their trade is in `trades`)
+    trades: tuple = ()                # positions.TradeRecord, inserted once by id
+    cursors: tuple = ()               # (name, float): e.g. ("snapshot_ts", t): progress markers
+    order_positions: tuple = ()       # (client_order_id, position_id): which position an order serves
+
+
+class StatePort(Protocol):
+    """Crash-safe persistence of the lifecycle (adapters/state.py: SQLite)."""
+
+    def apply(self, transition: Transition) -> None: ...
+
+    def open_positions(self) -> Sequence: ...
+
+    def trades(self) -> Sequence: ...
+
+    def cursor(self, name: str) -> float | None: ...
