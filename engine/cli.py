@@ -143,6 +143,11 @@ def _snapshots(paths, problems: list):
 
 def run() -> None:
     """Entry point that turns an unexpected exception into exit code 3, not a traceback."""
+    import warnings
+
+    # Rule expressions are parsed with Python's own parser; its SyntaxWarnings (e.g. for
+    # `1and x`) are reported by rulebot as diagnostics, so the raw warning is noise here.
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
     try:
         main(standalone_mode=True)
     except SystemExit:

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from engine import crosscheck, schema
-from engine.diagnostics import Collector, Diagnostic, Location
+from engine.diagnostics import Collector, Diagnostic, Location, Severity
 from engine.durations import parse_duration
 from engine.kinds import KINDS
 from engine.kinds.base import BuildContext, Doc
@@ -32,6 +32,8 @@ CODES = {
     "RB521": "a learned value targets a parameter that declares no `learn` bounds",
     "RB522": "a learned value lies outside the parameter's bounds",
     "RB523": "a learned value moves further than the parameter's max_step",
+    "RB524": "a learned file names a learner that learning.yaml does not declare",
+    "RB525": "a paper profile has no paper_broker settings",
 }
 
 
@@ -172,6 +174,10 @@ def _compile_profile(loaded: LoadedRuleSet, name: str | None, version: str) -> t
     profile = loaded.profiles.get(name) if name else None
     if profile is not None:
         _apply_overrides(space, profile)
+        if profile.data["mode"] == "paper" and "paper_broker" not in profile.data:
+            space.collector.add(profile.locate(("mode",)).diagnostic(
+                "RB525", "a paper profile needs paper_broker settings (starting_balance_usd, slippage_bps)",
+                path="/mode", suggestion="add `paper_broker: {starting_balance_usd: 10000, slippage_bps: 2}`"))
     for learned in loaded.learned:
         _apply_learned(space, learned)
     revalidated = _revalidate(space)
@@ -206,6 +212,11 @@ def _target(space: _Workspace, dotted: str, where: Location) -> tuple[str, tuple
 
 
 def _apply_learned(space: _Workspace, learned: SourceFile) -> None:
+    learners = [entry.get("id") for entry in space.data.get("learning", {}).get("learners", [])]
+    if "learning" in space.data and learned.data["learner"] not in learners:
+        space.collector.add(learned.locate(("learner",)).diagnostic(
+            "RB524", f"learner '{learned.data['learner']}' is not declared in learning.yaml", path="/learner",
+            severity=Severity.WARNING, suggestion=f"declared learners: {', '.join(learners)}"))
     for dotted, value in learned.data["values"].items():
         where = learned.locate(("values", dotted), True)
         target = _target(space, dotted, where)

@@ -13,6 +13,9 @@ RB2xx    schema: shape, types, unknown keys, ranges
 RB3xx    semantic checks across the whole rule set
 RB4xx    expressions: syntax, names, limits, hostile input
 RB5xx    rule-set layout: files, kinds, profiles, overlays
+RB6xx    evaluation faults (runtime, numeric)
+RB7xx    snapshots and snapshot files
+RB8xx    the state database
 RB9xx    internal errors (a bug in rulebot, never in the rules)
 =======  ===========================================================
 

@@ -60,6 +60,8 @@ CODE_KINDS = {
     "RB521": ("learned",),
     "RB522": ("learned",),
     "RB523": ("learned",),
+    "RB524": ("learned", "learning"),
+    "RB525": ("profile",),
 }
 
 FAMILIES = {
@@ -855,11 +857,13 @@ FAULT_EXAMPLES = [
 
 #: What a fault means, per vocabulary context (DESIGN.md "Expressions", rules/gates.yaml header).
 FAILURE_POLICY = {
-    "signal": ("signal component", "the component answers NEUTRAL: it contributes nothing to the vote"),
+    "signal": ("signal component override", "the override does not apply (the component answers as computed); "
+               "a fault inside the component itself makes it NEUTRAL with reason `error:<kind>`"),
     "gate": ("gate", "a gate that can block (fee, correlation, pre-entry, trading state) fails closed and "
              "blocks the entry; a sizing-only gate (conviction, intelligence) falls back to its neutral level"),
     "requirement": ("requirement", "the check fails: the entry is blocked"),
-    "exit": ("exit", "the exit takes the safest tier: the position is closed"),
+    "exit": ("exit (timing action)", "a numeric fault in a closing action's condition closes the position (exits "
+             "fail safe); a missing input means the action cannot be judged and does not fire"),
 }
 
 
@@ -976,8 +980,8 @@ Real messages:
     out.append(table(["Role (context)", "Fields", "On a fault"],
                      [[f"{role} (`{context}`)", ", ".join(fields.get(context, [])) or "—", policy]
                       for context, (role, policy) in FAILURE_POLICY.items()]))
-    out.append("This is the contract of DESIGN.md; the plan evaluator that applies it is not built yet "
-               "(today `rulebot validate` compiles every expression and checks it statically).\n")
+    out.append("Where it is applied: engine/signals/engine.py (overrides, components), engine/gates/ and "
+               "engine/entry.py (gates, requirements), engine/exits/timing_intelligence.py (exits).\n")
     out.append("## Functions\n")
     out.append(table(["Function", "Result", "Description"],
                      [[_code(s.signature), s.result_type, s.description] for s in FUNCTIONS.values()]))

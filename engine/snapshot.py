@@ -5,7 +5,7 @@ bid/ask, order-book levels, 1-minute candles closed since the previous snapshot,
 open interest, liquidations, taker volume, exchange net flow, implied skew) and globally
 (fear & greed). Every field may be missing. Each input carries the time it was published
 (``<name>_ts`` in JSON, defaulting to the snapshot's ``ts``) so components can tell stale
-data from fresh. JSON shape: schemas/snapshot.schema.json; docs/reference/snapshot.md.
+data from fresh. JSON shape: schemas/snapshot.schema.json; docs/snapshots.md.
 
 Parsing never raises: a malformed field is dropped (it then reads as missing) and
 reported; a snapshot without a usable ``ts`` is rejected whole.

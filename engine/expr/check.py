@@ -357,6 +357,8 @@ class _Typer:
         hint = _did_you_mean(node.id, self.vocabulary.names)
         if node.id in FUNCTIONS:
             hint = f"{node.id} is a function: call it, e.g. {FUNCTIONS[node.id].signature}"
+        elif node.id.lower() in ("true", "false"):
+            hint = f"write {node.id.capitalize()} (booleans are capitalised)"
         message = f"unknown name {_short(node.id)!r}" + (f"; {hint}" if hint else "")
         self.rep.add(C.UNKNOWN_NAME, message, self.rep.at(node), suggestion=hint)
         return None
