@@ -14,17 +14,21 @@ from typing import Any, Mapping
 
 from engine.diagnostics import RuleRuntimeError
 from engine.gates import ChainResult, GateContext, run_chain
-from engine.sizing import Sizing, round_down, size_entry
+from engine.sizing import Sizing, round_down, round_up, size_entry
 from engine.signals.vote import CONVICTION_RANK
 
 TRADE, NO_TRADE = "TRADE", "NO_TRADE"
+
+
+#: inputs that exist only once an order has a size
+SIZE_INPUTS = ("required_margin_usd", "order_exposure_pct")
 
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     id: str
     category: str
-    passed: bool
+    passed: bool | None              # None: not evaluated (it needs an order size and there is none)
     reason: str
     detail: str = ""
 
@@ -122,7 +126,9 @@ def _policy(plan, symbol: str) -> list[CheckResult]:
             CheckResult("symbol_enabled", "policy", symbol in policy.enabled_symbols, "POLICY_SYMBOL_DISABLED")]
 
 
-def _check(check, env) -> CheckResult:
+def _check(check, env, sized: bool = True) -> CheckResult:
+    if not sized and set(check.when.names) & set(SIZE_INPUTS):
+        return CheckResult(check.id, check.category, None, check.reason, "not evaluated: no order size")
     try:
         holds = bool(check.when(env))
         return CheckResult(check.id, check.category, holds, check.reason)
@@ -178,7 +184,8 @@ def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlation
                             price=market.get("price"), equity_usd=portfolio.equity_usd, multiplier=unblocked,
                             stop_loss_pct=_stop_loss_pct(plan))
     full_env = _portfolio_env(env, portfolio, symbol, direction, sizing)
-    other_checks = [_check(c, full_env) for c in plan.requirements.checks if c.category != "signal"]
+    sized = sizing is not None and sizing.ok
+    other_checks = [_check(c, full_env, sized) for c in plan.requirements.checks if c.category != "signal"]
     checks = tuple(policy + signal_checks + other_checks)
     blocker = _first_blocker(policy + signal_checks, chain, sizing, other_checks)
     intent = None if blocker else _intent(plan, record, sizing, now)
@@ -188,7 +195,7 @@ def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlation
 
 def _first_blocker(early, chain, sizing, late) -> str | None:
     for check in early:
-        if not check.passed:
+        if check.passed is False:
             return check.reason
     if chain is None:
         return "SIGNAL_NEUTRAL"
@@ -197,7 +204,7 @@ def _first_blocker(early, chain, sizing, late) -> str | None:
     if not sizing.ok:
         return sizing.reason
     for check in late:
-        if not check.passed:
+        if check.passed is False:
             return check.reason
     return None
 
@@ -214,8 +221,9 @@ def _intent(plan, record, sizing: Sizing, now: float) -> OrderIntent:
     limit_price = None
     if risk.orders.entry_type == "limit":
         offset = risk.orders.limit_offset_bps / 1e4
-        raw = sizing.price * (1 - offset if record.direction == "LONG" else 1 + offset)
-        limit_price = round_down(raw, instrument.tick_size)
+        # a limit sits on the passive side of the touch: a buy rounds down, a sell rounds up
+        limit_price = (round_down(sizing.price * (1 - offset), instrument.tick_size) if record.direction == "LONG"
+                       else round_up(sizing.price * (1 + offset), instrument.tick_size))
     grace = (risk.grace_windows.high_conviction if record.conviction in risk.grace_windows.high_conviction_levels
              else risk.grace_windows.standard)
     return OrderIntent(

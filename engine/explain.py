@@ -71,7 +71,7 @@ def render_decision(decision) -> str:
             detail = " ".join(f"{k}={_fmt(v)}" for k, v in result.inputs.items())
             lines.append(f"  {result.id:<14} {mark:<6} {result.reason:<28} {detail}")
         lines.append(f"  product of multipliers: {decision.chain.multiplier:.3f}")
-    failed = [c for c in decision.checks if not c.passed]
+    failed = [c for c in decision.checks if c.passed is False]
     lines.append("requirements: " + ("all hold" if not failed else
                                      ", ".join(f"{c.id} → {c.reason}" for c in failed)))
     sizing = decision.sizing

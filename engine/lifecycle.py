@@ -64,4 +64,5 @@ def close_trade(position: OpenPosition, *, exit_ts: float, reason: str, tier: st
         fees=position.fees_paid, funding=position.funding_paid, net_pnl=net,
         net_pnl_pct=net / notional * 100 if notional > 0 else 0.0, duration_s=exit_ts - position.opened_at,
         exit_reason=reason, exit_tier=tier, entry_version=position.entry_version, exit_version=exit_version,
-        conviction=position.conviction, confidence=position.confidence, attribution=position.attribution)
+        conviction=position.conviction, confidence=position.confidence, attribution=position.attribution,
+        peak_pnl_pct=position.peak_pnl_pct)

@@ -129,6 +129,7 @@ class Transition:
     trades: tuple = ()                # positions.TradeRecord, inserted once by id
     cursors: tuple = ()               # (name, float): e.g. ("snapshot_ts", t): progress markers
     order_positions: tuple = ()       # (client_order_id, position_id): which position an order serves
+    blobs: tuple = ()                 # (name, JSON text): runner state that must move with the rest
 
 
 class StatePort(Protocol):
@@ -141,3 +142,5 @@ class StatePort(Protocol):
     def trades(self) -> Sequence: ...
 
     def cursor(self, name: str) -> float | None: ...
+
+    def blob(self, name: str) -> str | None: ...

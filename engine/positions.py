@@ -70,3 +70,4 @@ class TradeRecord:
     conviction: str
     confidence: float
     attribution: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    peak_pnl_pct: float = 0.0        # best P&L seen while open (exit efficiency)

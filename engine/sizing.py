@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 REFUSALS = ("SIZE_NO_PRICE", "SIZE_NO_INSTRUMENT", "SIZE_ZERO", "SIZE_BELOW_MINIMUM",
             "SIZE_STOP_INSIDE_LIQUIDATION_BUFFER")
@@ -36,10 +36,26 @@ class Sizing:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
-def round_down(value: float, step: float) -> float:
+def round_down(value: float | Decimal, step: float) -> float:
     """``value`` rounded down to a multiple of ``step``, exactly (decimal arithmetic)."""
+    return _round(value, step, ROUND_DOWN)
+
+
+def round_up(value: float | Decimal, step: float) -> float:
+    return _round(value, step, ROUND_CEILING)
+
+
+def _round(value: float | Decimal, step: float, mode: str) -> float:
     step_d = Decimal(str(step))
-    return float((Decimal(str(value)) / step_d).to_integral_value(rounding=ROUND_DOWN) * step_d)
+    value_d = value if isinstance(value, Decimal) else Decimal(str(value))
+    return float((value_d / step_d).to_integral_value(rounding=mode) * step_d)
+
+
+def contracts_for(notional: float, price: float, contract_size: float, size_step: float) -> float:
+    """Whole size steps that fit in ``notional``, in decimal arithmetic: a notional that is
+    an exact multiple of a step's value never loses that step to binary rounding."""
+    per_contract = Decimal(str(price)) * Decimal(str(contract_size))
+    return round_down(Decimal(str(notional)) / per_contract, size_step)
 
 
 def leverage_for(risk, conviction: str, instrument_max: float) -> float:
@@ -74,20 +90,23 @@ def size_entry(plan, *, symbol: str, direction: str, conviction: str, price: flo
     clamped = min(max(multiplier, sizing.min_total_multiplier), sizing.max_total_multiplier)
     leverage = leverage_for(risk, conviction, instrument.max_leverage)
     notional = min(equity_usd * sizing.base_allocation_pct / 100 * clamped * leverage, sizing.max_notional_usd)
-    contracts = round_down(notional / (price * instrument.contract_size), instrument.size_step)
+    contracts = contracts_for(notional, price, instrument.contract_size, instrument.size_step)
     quantity = contracts * instrument.contract_size
     known = dict(venue_symbol=venue_symbol, price=price, leverage=leverage, multiplier=clamped,
                  notional_usd=quantity * price, contracts=contracts, base_quantity=quantity,
                  margin_usd=quantity * price / leverage)
     if multiplier <= 0 or notional <= 0:
-        return _refuse("SIZE_ZERO", **known)
+        return _refuse("SIZE_ZERO", venue_symbol=venue_symbol, price=price, leverage=leverage)
     if contracts < instrument.min_size:
         return _refuse("SIZE_BELOW_MINIMUM", **known)
     liq = liquidation_price(direction, price, leverage, risk.liquidation.maintenance_margin_pct)
     stop = None
     if stop_loss_pct is not None:
-        move = stop_loss_pct / 100 / (leverage if plan.exits.pnl_basis == "margin" else 1)
-        stop = price * (1 - move) if direction == "LONG" else price * (1 + move)
+        move = Decimal(str(stop_loss_pct)) / 100 / Decimal(str(leverage if plan.exits.pnl_basis == "margin" else 1))
+        # an exchange-side stop must sit on the tick grid; round it toward the entry (tighter),
+        # in decimals so a stop exactly on a tick stays there
+        stop = (round_up(Decimal(str(price)) * (1 - move), instrument.tick_size) if direction == "LONG"
+                else round_down(Decimal(str(price)) * (1 + move), instrument.tick_size))
         buffer = abs(price - liq) * risk.liquidation.buffer_fraction
         unsafe = stop <= liq + buffer if direction == "LONG" else stop >= liq - buffer
         if unsafe:

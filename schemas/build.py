@@ -148,7 +148,8 @@ def components() -> tuple[dict, dict]:
             {"window": _count_window("one-minute returns", 10),
              "max_lag": num("Largest lead tried, in minutes.", "count", minimum=1, maximum=60, integer=True)},
             {"min_correlation": frac("Minimum lagged correlation."),
-             "min_leader_move_pct": pct("Minimum move of the leader over the lag.")}, ["candles_1m"]),
+             "min_leader_move_pct": pct("Minimum move of the leader over the lag.")},
+            ["candles_1m", "leader_candles_1m"]),
         "order_flow_momentum": _component(
             "order_flow_momentum", "Rate of change of order-book imbalance (OFI) over time.",
             {"window": _window("OFI readings"),
@@ -467,6 +468,16 @@ def learning() -> dict:
                                           duration("Horizon."), min_items=1, unique=True),
         "trade_lookback": duration("How far back learners read trades."),
         "learners": arr("The learners.", learner),
+        "post_trade": obj("What runs after every closed trade, in order (seed: Post-Trade Review). A hook that "
+                          "fails is logged and does not stop the others or lose the trade.", {
+            "hooks": arr("Hooks in the order they run.", text("Hook.", enum=[
+                "attribution", "expectancy_ledger", "prediction_calibration", "timing_outcome", "outcome_record"]),
+                min_items=1, unique=True),
+            "expectancy_half_life_trades": num("Decay of the expectancy ledger: a trade's weight halves after "
+                                               "this many newer trades.", "count", minimum=1, maximum=10000),
+            "calibration_buckets": num("Confidence buckets of the calibration table.", "count", minimum=2,
+                                       maximum=100, integer=True),
+        }),
         "promotion": obj("Hold-out check before a learned version is used.", {
             "holdout_fraction": num("Share of data held out.", "fraction", minimum=0, maximum=0.9),
             "min_improvement_pct": num("Improvement the hold-out must show.", "%", minimum=-100, maximum=100),

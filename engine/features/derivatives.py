@@ -55,7 +55,7 @@ class _AsOfChange:
         a = self.anchor()
         if a is None or a[1] == 0.0:
             return None
-        return (self.d[-1][1] / a[1] - 1.0) * 100.0
+        return (self.d[-1][1] - a[1]) / a[1] * 100.0   # (x − a)/a: exact when the move is
 
     def to_state(self) -> dict:
         a = self.anchor_entry

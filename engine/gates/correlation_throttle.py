@@ -5,6 +5,8 @@ correlation is not known yet counts as correlated: the gate fails closed."""
 
 from __future__ import annotations
 
+import math
+
 from engine.gates.base import blocked, passed
 
 KIND = "correlation_throttle"
@@ -20,7 +22,7 @@ def evaluate(gate, ctx):
         if p["same_direction_only"] and position.direction != ctx.direction:
             continue
         correlation = ctx.correlations.get(position.symbol)
-        if correlation is None or correlation > p["correlated_above"]:
+        if correlation is None or not math.isfinite(correlation) or correlation > p["correlated_above"]:
             counted.append(position.symbol)
     seen = {"correlated_positions": len(counted), "max_correlated_positions": p["max_correlated_positions"],
             "symbols": ",".join(counted)}

@@ -1,5 +1,6 @@
-"""Fee gate (seed "Fee Gate"): the expected edge must beat the venue's round-trip fees by
-``min_edge_after_fees_pct``, else block. Fails closed when the edge is unknown."""
+"""Fee gate (seed "Fee Gate"): the expected edge after the venue's round-trip fees must be
+at least ``min_edge_after_fees_pct`` (equality passes, within 1e-9 % of float noise), else
+block. Fails closed when the edge is unknown."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from engine.gates.base import blocked, passed
 
 KIND = "fee_gate"
 REASONS = ("FEE_EDGE_UNKNOWN", "FEE_EDGE_TOO_SMALL")
+TOLERANCE_PCT = 1e-9
 
 
 def evaluate(gate, ctx):
@@ -18,6 +20,6 @@ def evaluate(gate, ctx):
     after = ctx.expected_edge_pct - round_trip
     seen = {"expected_edge_pct": ctx.expected_edge_pct, "round_trip_fee_pct": round_trip,
             "edge_after_fees_pct": after, "min_edge_after_fees_pct": p["min_edge_after_fees_pct"]}
-    if after < p["min_edge_after_fees_pct"]:
+    if after < p["min_edge_after_fees_pct"] - TOLERANCE_PCT:
         return blocked(gate, "FEE_EDGE_TOO_SMALL", **seen)
     return passed(gate, **seen)

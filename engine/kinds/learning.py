@@ -27,6 +27,9 @@ class Spec:
     learners: tuple[Learner, ...]
     holdout_fraction: float
     min_improvement_pct: float
+    post_trade_hooks: tuple[str, ...]
+    expectancy_half_life_trades: float
+    calibration_buckets: int
 
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
@@ -38,7 +41,10 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
     return Spec(signal_resolution_horizons=tuple(f["signal_resolution_horizons"]),
                 trade_lookback_s=f["trade_lookback"], learners=learners,
                 holdout_fraction=f["promotion"]["holdout_fraction"],
-                min_improvement_pct=f["promotion"]["min_improvement_pct"])
+                min_improvement_pct=f["promotion"]["min_improvement_pct"],
+                post_trade_hooks=tuple(f["post_trade"]["hooks"]),
+                expectancy_half_life_trades=f["post_trade"]["expectancy_half_life_trades"],
+                calibration_buckets=f["post_trade"]["calibration_buckets"])
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:

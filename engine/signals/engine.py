@@ -20,24 +20,33 @@ from engine.signals.record import ComponentResult, SignalRecord
 from engine.signals.vote import vote
 
 
+GLOBAL_INPUTS = {"fear_greed"}
+
+
 class SymbolState:
     """Everything the signal stage remembers about one symbol."""
 
-    __slots__ = ("market", "components", "last_seen", "env_cache")
+    __slots__ = ("market", "components", "last_seen", "env_cache", "broken")
 
     def __init__(self, plan, symbol: str):
         self.market = MarketState(plan, symbol)
         self.components = {c.id: COMPONENTS[c.kind].new_state(c) for c in plan.signals.components}
         self.last_seen: dict[str, float] = {}
         self.env_cache: dict | None = None    # market env, valid until the next update
+        self.broken: dict[str, str] = {}        # component id → error raised while feeding it
 
     def update(self, steps, snapshot, symbol, leader) -> None:
         self.env_cache = None
         self.market.update(symbol)
         states = self.components
         for component, module, _ in steps:
-            module.update(states[component.id], snapshot, symbol, leader)
+            try:
+                module.update(states[component.id], snapshot, symbol, leader)
+            except Exception as error:  # noqa: BLE001 - one broken component must not stop the others
+                self.broken[component.id] = type(error).__name__
         last_seen = self.last_seen
+        if leader is not None and "candles_1m" in leader.times:
+            last_seen["leader_candles_1m"] = max(leader.times["candles_1m"], last_seen.get("leader_candles_1m", -1.0))
         for name, ts in symbol.times.items():
             if ts > last_seen.get(name, -1.0):
                 last_seen[name] = ts
@@ -58,6 +67,7 @@ class SignalEngine:
         self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
         self._any_overrides = any(c.overrides for c in plan.signals.components)
         self._steps = tuple((c, COMPONENTS[c.kind], _freshness(c)) for c in plan.signals.components)
+        self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
 
     def update(self, snapshot) -> None:
         leader = snapshot.symbols.get(self.plan.ruleset.leader) if self.plan.ruleset.leader else None
@@ -65,6 +75,8 @@ class SignalEngine:
             symbol = snapshot.symbols.get(name)
             if symbol is not None:
                 state.update(self._steps, snapshot, symbol, leader)
+            elif snapshot.fear_greed is not None:     # global inputs reach every symbol
+                state.update(self._global_steps, snapshot, _empty(name), leader)
 
     def run_cycle(self, snapshot) -> list[SignalRecord]:
         """One cycle: update with ``snapshot``, evaluate every symbol at its time, log the records."""
@@ -117,10 +129,17 @@ def _answer(component, module, fresh, state: SymbolState, env: dict, now: float)
             return neutral(f"missing:{name}")
         if limit is not None and now - seen > limit:
             return neutral(f"stale:{name}", age_s=now - seen, max_age_s=limit)
+    if component.id in state.broken:
+        return neutral(f"error:{state.broken[component.id]}")
     try:
         return module.evaluate(component, state.components[component.id])
-    except (ArithmeticError, ValueError, TypeError, KeyError) as error:
+    except Exception as error:  # noqa: BLE001 - a component fails neutral, never the cycle
         return neutral(f"error:{type(error).__name__}")
+
+
+def _empty(name: str):
+    from engine.snapshot import SymbolSnapshot
+    return SymbolSnapshot(name, MappingProxyType({}), MappingProxyType({}))
 
 
 def _freshness(component) -> tuple[tuple[str, float | None], ...]:

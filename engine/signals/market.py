@@ -43,7 +43,7 @@ class MarketState:
             for bar_ts, close in self.bars.update(close_ts, candle.close):
                 self.cross.update(bar_ts, close)
             self.mtf.update(close_ts, candle.close)
-        for key in ("price", "bid", "ask", "taker_buy_usd", "taker_sell_usd"):
+        for key in ("price", "bid", "ask", "taker_buy_usd", "taker_sell_usd", "open_interest_usd"):
             value = symbol.get(key)
             if value is not None:
                 self.last[key] = value
@@ -68,6 +68,8 @@ class MarketState:
         mtf = self.mtf.value
         if mtf is not None:
             out["mtf_long"], out["mtf_short"] = mtf.score_long, mtf.score_short
+        if "open_interest_usd" in last:
+            out["open_interest_usd"] = last["open_interest_usd"]
         if last.get("taker_sell_usd"):
             out["taker_buy_sell_ratio"] = last.get("taker_buy_usd", 0.0) / last["taker_sell_usd"]
         return out

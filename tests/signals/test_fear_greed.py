@@ -60,3 +60,18 @@ def test_fear_and_greed_mirror_around_50(profile, fear, greed):
     low, high = answer(profile, fear), answer(profile, greed)
     assert (low.direction, high.direction) == (LONG, SHORT)
     assert low.confidence == pytest.approx(high.confidence)
+
+
+def test_a_republished_reading_keeps_its_own_age():
+    # the daily index republished each cycle with fear_greed_ts = its publication time:
+    # 36 h after publication it is still usable, 36 h + 1 s after it is stale
+    at_limit = answer("paper", 10, published=T0, now=T0 + 36 * 3600)
+    past = answer("paper", 10, published=T0, now=T0 + 36 * 3600 + 1)
+    assert at_limit.direction == LONG and past.reasons == ("stale:fear_greed",)
+
+
+def test_a_global_reading_reaches_a_symbol_absent_from_that_snapshot():
+    snaps = [snap(T0, {FOLLOWER: {"price": 100.0}}),
+             snap(T0 + 60, {"BTCUSDT": {"price": 40_000.0}}, fear_greed=10)]
+    got = run("paper", CID, snaps, T0 + 60)
+    assert (got.direction, got.confidence) == (LONG, pytest.approx(1 / 3))   # (15 − 10)/15

@@ -58,8 +58,9 @@ def test_volume_threshold_and_confidence(profile, long_usd, short_usd, direction
 
 DOMINANCE_CASES = [
     # long_usd, short_usd, direction, reason, confidence  (paper; total 50,000 = threshold)
-    (30_000, 20_000, SHORT, "long_cascade", 0.2),        # share 30,000/50,000 = 0.60 ≥ 0.60 → 50,000/250,000
-    (20_000, 30_000, LONG, "short_cascade", 0.2),        # mirror
+    (30_001, 19_999, SHORT, "long_cascade", 0.2),        # share 0.60002 > 0.60 → 50,000/250,000
+    (19_999, 30_001, LONG, "short_cascade", 0.2),        # mirror
+    (30_000, 20_000, NEUTRAL, "no_dominant_side", 0.0),  # share exactly 0.60: the seed's "> 0.60" is strict
     (29_999, 20_001, NEUTRAL, "no_dominant_side", 0.0),  # share 0.59998 < 0.60
     (25_000, 25_000, NEUTRAL, "no_dominant_side", 0.0),  # a tie has no side
 ]

@@ -56,11 +56,6 @@ def test_price_and_oi_moving_apart_is_faded(profile, price, oi, direction, reaso
     assert got.confidence == pytest.approx(confidence, rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a move of exactly the threshold must not count (strict >), but _AsOfChange.pct "
-    "computes (x/a − 1)·100, which gives −0.30000000000000027 for 1,000,000,000 → 997,000,000, "
-    "−0.30000000000000027 for price 100 → 99.7 and −0.5000000000000004 for 1e9 → 995,000,000, "
-    "so these exact-threshold moves diverge (while +0.3 % gives 0.29999999999998916 and does not)"))
 @pytest.mark.parametrize("profile, price, oi", [
     ("paper", 101, 997_000_000),    # OI exactly −0.3 %
     ("paper", 99.7, 1_010_000_000),  # price exactly −0.3 % (mirror of the +0.3 % row above)

@@ -68,10 +68,6 @@ def test_exactly_at_the_threshold_triggers_and_its_negative_is_falling(profile, 
     assert (down.direction, down.reasons) == (NEUTRAL, ("oi_falling",))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: OI 1,000,000,000 → 1,005,000,000 is exactly the seed's +0.5 % paper minimum but "
-    "_AsOfChange.pct computes (x/a − 1)·100 = 0.49999999999998934 → below_threshold; "
-    "(x − a)/a·100 gives 0.5 (or compare with a tolerance)"))
 def test_an_oi_rise_of_exactly_the_paper_threshold_triggers():
     got = answer("paper", 1_005_000_000, 101)
     assert (got.direction, got.confidence) == (LONG, pytest.approx(0.25))   # 0.5/(0.5 × 4)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from engine.signals.answer import LONG, NEUTRAL, SHORT
-from tests.signals.helpers import FOLLOWER, HOUR, MIN, T0, candles, closes_from_returns, run, snap
+from tests.signals.helpers import FOLLOWER, MIN, T0, candles, closes_from_returns, run, snap
 
 CID = "volatility_skew"
 U = 0.001   # the up-move size (log return)
@@ -110,11 +110,6 @@ def test_implied_skew_is_preferred_to_the_proxy_until_an_hour_old():
     assert got.inputs["source"] == "proxy" and got.direction == LONG
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: volatility_skew.update feeds the implied reading (ts = snapshot ts) before the "
-    "candle returns (ts = candle close); when the snapshot is stamped after the close, every "
-    "candle return of that snapshot is refused as out of order, so the proxy window never "
-    "fills while implied skew is present and stays empty for 240 min after it stops"))
 def test_a_snapshot_with_implied_skew_keeps_its_candle_returns():
     closes = closes_from_returns(100.0, alternating(1.15, 300))
     snaps = []

@@ -15,7 +15,7 @@ from engine.features import LeadLag
 from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, side
 
 KIND = "lead_lag"
-INPUTS = ("candles_1m",)
+INPUTS = ("candles_1m", "leader_candles_1m")
 
 
 def new_state(component):

@@ -2,7 +2,7 @@
 
 Long liquidations are forced sells, so a cascade dominated by longs pushes price down:
 SHORT. Needs the window's volume at or above ``min_volume_usd`` and the dominant side's
-share at or above ``min_dominance``. Confidence: volume ÷ (threshold × multiple), plus
+share strictly above ``min_dominance`` (the seed's "> 0.60"). Confidence: volume ÷ (threshold × multiple), plus
 ``acceleration_boost`` while the newer half of the window outweighs the older half.
 """
 
@@ -48,7 +48,7 @@ def evaluate(component, state) -> Answer:
     if v.total_usd < threshold:
         return neutral("below_threshold", **seen)
     share = max(v.long_usd, v.short_usd) / v.total_usd
-    if share < component.params["min_dominance"] or v.long_usd == v.short_usd:
+    if share <= component.params["min_dominance"] or v.long_usd == v.short_usd:   # seed: "> 0.60"
         return neutral("no_dominant_side", dominance=share, **seen)
     direction = SHORT if v.long_usd > v.short_usd else LONG
     confidence = scaled(v.total_usd, threshold, component.params["full_confidence_multiple"])

@@ -31,13 +31,13 @@ def new_state(component):
 
 
 def update(state, snapshot, symbol, leader) -> None:
-    implied = symbol.get("implied_skew")
-    if implied is not None:
-        state.skew.update(symbol.times["volatility_skew"], implied_skew=implied)
-    for candle in symbol.candles:
+    for candle in symbol.candles:      # returns first: they are stamped before the snapshot
         if state.last_close is not None:
             state.skew.update(candle.ts + 60.0, ret=math.log(candle.close / state.last_close))
         state.last_close = candle.close
+    implied = symbol.get("implied_skew")
+    if implied is not None:
+        state.skew.update(symbol.times["volatility_skew"], implied_skew=implied)
 
 
 def exports(state) -> dict:

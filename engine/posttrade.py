@@ -1,0 +1,135 @@
+"""Post-trade review (seed "Post-Trade Processing Pipeline"): hooks run in the order
+learning.yaml declares after every closed trade. A hook that fails is reported and does
+not stop the others; the trade itself is already committed before any hook runs.
+
+The ledgers are derived data: the runner rebuilds them from the stored trades on start.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable
+
+STRATEGY = "predictive_flow"
+
+
+def _price_move_pct(trade) -> float:
+    sign = 1 if trade.direction == "LONG" else -1
+    return sign * (trade.exit_price / trade.entry_price - 1) * 100 if trade.entry_price > 0 else 0.0
+
+
+class PostTrade:
+    def __init__(self, plan, starting_equity: float | None = None):
+        self.plan = plan
+        learning = plan.learning
+        self.alpha = 1 - 0.5 ** (1 / learning.expectancy_half_life_trades)
+        self.buckets = learning.calibration_buckets
+        self.start = starting_equity if starting_equity is not None else plan.paper_broker.get(
+            "starting_balance_usd", 0.0)
+        self.trades: list = []
+        self.attribution: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.expectancy: dict[str, dict[str, float]] = {}
+        self.calibration: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        self.timing: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+        self.hooks: dict[str, Callable] = {
+            "attribution": self._attribution, "expectancy_ledger": self._expectancy,
+            "prediction_calibration": self._calibration, "timing_outcome": self._timing,
+            "outcome_record": self._outcome}
+
+    def run(self, trade) -> list[dict]:
+        """Every declared hook on one trade; one report per hook, ok or failed."""
+        self.trades.append(trade)
+        reports = []
+        for name in self.plan.learning.post_trade_hooks:
+            try:
+                reports.append({"hook": name, "trade_id": trade.id, "status": "ok",
+                                "output": self.hooks[name](trade)})
+            except Exception as error:  # noqa: BLE001 - one hook's failure must not stop the others
+                reports.append({"hook": name, "trade_id": trade.id, "status": "failed",
+                                "error": f"{type(error).__name__}: {error}"[:300]})
+        return reports
+
+    # ------------------------------------------------------------------ hooks
+
+    def _attribution(self, trade) -> dict:
+        """Net P&L split over symbol, strategy, venue, and the components that voted for it
+        (in proportion to their weighted contribution at entry)."""
+        for key in (f"symbol:{trade.symbol}", f"strategy:{STRATEGY}", f"venue:{trade.venue}"):
+            self.attribution[key]["net_pnl"] += trade.net_pnl
+            self.attribution[key]["trades"] += 1
+        total = sum(abs(v) for v in trade.attribution.values())
+        shares = {cid: trade.net_pnl * abs(v) / total for cid, v in trade.attribution.items()} if total else {}
+        for cid, share in shares.items():
+            self.attribution[f"component:{cid}"]["net_pnl"] += share
+            self.attribution[f"component:{cid}"]["trades"] += 1
+        return {"components": shares, "symbol": trade.symbol, "venue": trade.venue, "strategy": STRATEGY}
+
+    def _expectancy(self, trade) -> dict:
+        """Decay-weighted net P&L %, execution edge in bps (−(fees + funding) ÷ notional) and
+        exit efficiency 0-1 (the move captured ÷ the best move seen)."""
+        key = f"{trade.symbol}:{trade.direction}"
+        notional = trade.entry_price * trade.quantity
+        exec_bps = -(trade.fees + trade.funding) / notional * 1e4 if notional > 0 else 0.0
+        peak = trade.peak_pnl_pct
+        move = _price_move_pct(trade) * (trade.leverage if self.plan.exits.pnl_basis == "margin" else 1)
+        efficiency = min(1.0, max(0.0, move / peak)) if peak > 0 else (1.0 if move >= 0 else 0.0)
+        ledger = self.expectancy.setdefault(key, {"net_pnl_pct": trade.net_pnl_pct, "exec_edge_bps": exec_bps,
+                                                  "exit_efficiency": efficiency, "trades": 0})
+        if ledger["trades"]:
+            for name, value in (("net_pnl_pct", trade.net_pnl_pct), ("exec_edge_bps", exec_bps),
+                                ("exit_efficiency", efficiency)):
+                ledger[name] += self.alpha * (value - ledger[name])
+        ledger["trades"] += 1
+        return {"key": key, "exec_edge_bps": exec_bps, "exit_efficiency": efficiency, **ledger}
+
+    def _calibration(self, trade) -> dict:
+        bucket = min(int(trade.confidence * self.buckets), self.buckets - 1)
+        counts = self.calibration[bucket]
+        counts[0] += 1
+        counts[1] += trade.net_pnl > 0
+        return {"bucket": bucket, "predicted": trade.confidence, "won": trade.net_pnl > 0,
+                "hit_rate": counts[1] / counts[0], "trades": counts[0]}
+
+    def _timing(self, trade) -> dict:
+        optimal = self.plan.exits.optimal_hold_default_s
+        key = f"{trade.symbol}:{trade.direction}"
+        stats = self.timing[key]
+        stats[0] += 1
+        stats[1] += trade.duration_s
+        stats[2] += trade.net_pnl_pct
+        return {"key": key, "hold_s": trade.duration_s, "optimal_hold_s": optimal,
+                "hold_vs_optimal": trade.duration_s / optimal if optimal else None,
+                "mean_hold_s": stats[1] / stats[0], "mean_net_pnl_pct": stats[2] / stats[0]}
+
+    def _outcome(self, trade) -> dict:
+        return {"trade_id": trade.id, "symbol": trade.symbol, "direction": trade.direction,
+                "conviction": trade.conviction, "confidence": trade.confidence,
+                "components": dict(trade.attribution), "net_pnl_pct": trade.net_pnl_pct, "won": trade.net_pnl > 0,
+                "duration_s": trade.duration_s, "exit_reason": trade.exit_reason, "exit_tier": trade.exit_tier,
+                "entry_version": trade.entry_version, "exit_version": trade.exit_version}
+
+    # ------------------------------------------------------------------ read by the gates
+
+    def trade_stats(self) -> dict:
+        """(symbol, direction) → trades, win rate, expectancy over learning.trade_lookback."""
+        if not self.trades:
+            return {}
+        horizon = self.trades[-1].exit_ts - self.plan.learning.trade_lookback_s
+        groups = defaultdict(list)
+        for trade in self.trades:
+            if trade.exit_ts >= horizon:
+                groups[(trade.symbol, trade.direction)].append(trade)
+        return {key: {"trades": len(ts), "win_rate": sum(t.net_pnl > 0 for t in ts) / len(ts),
+                      "expectancy_pct": sum(t.net_pnl_pct for t in ts) / len(ts)} for key, ts in groups.items()}
+
+    def account_stats(self, equity: float) -> dict:
+        """Kill-switch inputs: peak equity (realised), win rate over the kill-switch lookback."""
+        running = peak = self.start
+        for trade in self.trades:
+            running += trade.net_pnl
+            peak = max(peak, running)
+        lookback = self.plan.requirements.kill_switch.lookback
+        recent = [t for t in self.trades if self.trades and t.exit_ts >= self.trades[-1].exit_ts - lookback]
+        wins = sum(t.net_pnl > 0 for t in recent)
+        return {"peak_equity_usd": max(peak, equity), "trades": len(recent),
+                "win_rate": wins / len(recent) if recent else 0.0}

@@ -1,0 +1,333 @@
+"""The trading loop for one plan: one ``step`` per snapshot, the same in paper mode and in
+dry-run (and, with an exchange adapter, live).
+
+A step: the broker reports what happened since the last snapshot (fills, funding,
+liquidations) → positions and trades are updated → the signal features advance → every
+open position is checked against the exit ladder → every symbol is checked for an entry →
+orders go to the broker → everything the step changed is committed in ONE transaction,
+with the broker's and the runner's own state and the snapshot time as the cursor. A crash
+at any instant therefore leaves the state of the previous step, and re-running the step
+from there gives the same result (everything is deterministic; ids are derived, not random).
+
+The runner receives its adapters (broker, state store, log sinks): engine code never
+imports ``adapters``; the CLI wires them. A simulated broker's state is committed with each
+step (blob "broker"); whoever builds the runner restores the broker from it first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable
+
+from engine import lifecycle
+from engine.exits import evaluate_exits
+from engine.pipeline import EntryPipeline
+from engine.ports import MARKET, OrderRequest, Transition
+from engine.portfolio import AccountStats, Portfolio, Position, TradeStats
+from engine.posttrade import PostTrade
+
+CURSOR = "snapshot_ts"
+
+
+def _noop(record: dict) -> None:
+    return None
+
+
+@dataclass
+class Sinks:
+    """Where records go (JSON-lines logs in production, lists in tests)."""
+
+    signals: Callable[[dict], None] = _noop
+    universe: Callable[[dict], None] = _noop
+    exits: Callable[[dict], None] = _noop
+    trades: Callable[[dict], None] = _noop
+    post_trade: Callable[[dict], None] = _noop
+
+
+@dataclass
+class Pending:
+    """Why an order was sent, so its fills can be applied when they come back."""
+
+    kind: str                          # entry | exit
+    position_id: str
+    reason: str = ""
+    tier: str = ""
+    rungs: tuple = ()
+    intent: dict | None = None         # entry: OrderIntent as a dict
+    context: dict = field(default_factory=dict)   # entry: conviction, confidence, alignment, trend, attribution
+
+
+@dataclass
+class StepResult:
+    ts: float
+    fills: int = 0
+    trades: list = field(default_factory=list)
+    entries: list = field(default_factory=list)
+    exits: list = field(default_factory=list)
+
+
+class Runner:
+    def __init__(self, plan, broker, store, *, sinks: Sinks | None = None):
+        self.plan, self.broker, self.store = plan, broker, store
+        self.outputs = sinks or Sinks()
+        self._buffer: list[tuple[Callable[[dict], None], dict]] = []
+        self.sinks = Sinks(**{name: self._buffered(getattr(self.outputs, name))
+                              for name in ("signals", "universe", "exits", "trades", "post_trade")})
+        self.pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe)
+        self.post_trade = PostTrade(plan)
+        self.pending: dict[str, Pending] = {}
+        self.positions = {p.id: p for p in store.open_positions()}
+        self.cursor = store.cursor(CURSOR)
+        self._restore_blobs()
+
+    def _buffered(self, sink: Callable[[dict], None]) -> Callable[[dict], None]:
+        """Log records wait for the step's commit, so a crash never logs a step twice."""
+        return lambda record: self._buffer.append((sink, record))
+
+    def _flush(self) -> None:
+        buffered, self._buffer = self._buffer, []
+        for sink, record in buffered:
+            sink(record)
+
+    # ------------------------------------------------------------------ restart
+
+    def _restore_blobs(self) -> None:
+        pending = self.store.blob("pending")
+        if pending:
+            self.pending = {k: Pending(**{**v, "rungs": tuple(v["rungs"])}) for k, v in json.loads(pending).items()}
+        for trade in self.store.trades():          # ledgers are derived: rebuilt from the trades
+            self.post_trade.run(trade)
+
+    def warm(self, snapshot) -> None:
+        """Replay a snapshot the state already contains: advance the features, trade nothing."""
+        self.pipeline.update(snapshot)
+
+    # ------------------------------------------------------------------ one step
+
+    def step(self, snapshot) -> StepResult:
+        result = StepResult(ts=snapshot.ts)
+        work = _Work()
+        for event in self.broker.observe(snapshot):
+            self._apply_event(event, work, result)
+        self.pipeline.update(snapshot)
+        self._check_exits(snapshot, work, result)
+        self._check_entries(snapshot, work, result)
+        hook_runs = [(trade, self.post_trade.run(trade)) for trade in result.trades]
+        self._commit(snapshot.ts, work)
+        for trade, runs in hook_runs:
+            self._after_trade(trade, runs)
+        self._flush()
+        return result
+
+    def _apply_event(self, event, work: "_Work", result: StepResult) -> None:
+        if hasattr(event, "payment_id"):
+            self._apply_funding(event, work)
+            return
+        work.fills.append(event)
+        result.fills += 1
+        pending = self.pending.get(event.client_order_id)
+        if pending is None and event.liquidity == "liquidation":
+            pending = next((Pending("exit", p.id, "LIQUIDATION") for p in self.positions.values()
+                            if p.symbol == event.symbol), None)
+        if pending is None:
+            return
+        if pending.kind == "entry":
+            self._apply_entry_fill(event, pending, work)
+        else:
+            self._apply_exit_fill(event, pending, work, result)
+
+    def _apply_funding(self, payment, work: "_Work") -> None:
+        work.funding.append(payment)
+        for position in list(self.positions.values()):
+            if position.symbol == payment.symbol:
+                self._put(lifecycle.apply_funding(position, payment), work)
+
+    def _apply_entry_fill(self, fill, pending: Pending, work: "_Work") -> None:
+        current = self.positions.get(pending.position_id)
+        if current is None:
+            intent = _IntentView(**pending.intent)
+            ctx = pending.context
+            position = lifecycle.open_position(intent, fill, conviction=ctx["conviction"],
+                                               confidence=ctx["confidence"], alignment=ctx["alignment"],
+                                               trend=ctx["trend"], attribution=ctx["attribution"])
+        else:
+            position = lifecycle.add_entry_fill(current, fill)
+        self._put(position, work)
+
+    def _apply_exit_fill(self, fill, pending: Pending, work: "_Work", result: StepResult) -> None:
+        position = self.positions.get(pending.position_id)
+        if position is None:
+            return
+        position = lifecycle.apply_exit_fill(position, fill)
+        if pending.rungs:
+            position = replace(position, ladder_done=tuple(sorted(set(position.ladder_done) | set(pending.rungs))))
+        reason = "LIQUIDATION" if fill.liquidity == "liquidation" else pending.reason
+        if lifecycle.is_closed(position):
+            trade = lifecycle.close_trade(position, exit_ts=fill.ts, reason=reason, tier=pending.tier,
+                                          exit_version=self.plan.version)
+            work.trades.append(trade)
+            work.closed.append(position.id)
+            self.positions.pop(position.id, None)
+            result.trades.append(trade)
+        else:
+            self._put(position, work)
+
+    def _put(self, position, work: "_Work") -> None:
+        self.positions[position.id] = position
+        work.positions[position.id] = position
+
+    # ------------------------------------------------------------------ exits
+
+    def _check_exits(self, snapshot, work: "_Work", result: StepResult) -> None:
+        for position in list(self.positions.values()):
+            if self._has_open_exit(position.id):
+                continue
+            market = self.pipeline.market(position.symbol, snapshot.ts)
+            price = market.get("price")
+            if price is None:
+                continue
+            evaluation = evaluate_exits(self.plan, position, market, price, snapshot.ts)
+            updated = replace(position, peak_pnl_pct=max(position.peak_pnl_pct, evaluation.pnl_pct),
+                              hold_multiplier=evaluation.hold_multiplier)
+            if updated != position:
+                self._put(updated, work)
+            signal = evaluation.chosen or evaluation.partial
+            if signal is not None:
+                self.sinks.exits({"ts": snapshot.ts, "position": position.id, "symbol": position.symbol,
+                                  **evaluation.as_dict()})
+                self._send_exit(updated, signal, snapshot.ts, work, result)
+
+    def _has_open_exit(self, position_id: str) -> bool:
+        return any(p.kind == "exit" and p.position_id == position_id for p in self.pending.values())
+
+    def _send_exit(self, position, signal, now: float, work: "_Work", result: StepResult) -> None:
+        quantity = position.quantity if signal.full else min(position.quantity,
+                                                             signal.fraction * position.initial_quantity)
+        client_id = f"{position.id}-x{len(position.ladder_done)}-{int(now)}"
+        request = OrderRequest(client_id, position.symbol, "sell" if position.direction == "LONG" else "buy",
+                               quantity, MARKET, None, True, position.leverage)
+        state = self.broker.place_order(request)
+        work.orders.append(state)
+        work.links.append((client_id, position.id))
+        if state.status != "rejected":
+            self.pending[client_id] = Pending("exit", position.id, signal.reason, signal.tier, signal.rungs)
+        result.exits.append(signal)
+
+    # ------------------------------------------------------------------ entries
+
+    def _portfolio(self) -> Portfolio:
+        balance = self.broker.balance()
+        positions = tuple(Position(p.symbol, p.direction, p.quantity * p.entry_price,
+                                   p.quantity * p.entry_price / p.leverage, p.entry_price, p.leverage, p.opened_at)
+                          for p in self.positions.values())
+        stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats().items()}
+        account = AccountStats(**self.post_trade.account_stats(balance.equity))
+        return Portfolio(balance.equity, balance.available_margin, positions, stats, account)
+
+    def _check_entries(self, snapshot, work: "_Work", result: StepResult) -> None:
+        portfolio = self._portfolio()
+        for symbol in self.pipeline.signals.states:
+            decision = self.pipeline.decide(symbol, portfolio, snapshot.ts)
+            self.sinks.signals(decision.signal.as_dict())
+            if decision.intent is None or self._busy(symbol):
+                continue
+            self._send_entry(decision, snapshot.ts, work, result)
+
+    def _busy(self, symbol: str) -> bool:
+        """An order for this symbol is still out: wait for it before deciding again."""
+        return any((p.intent or {}).get("symbol") == symbol for p in self.pending.values() if p.kind == "entry")
+
+    def _send_entry(self, decision, now: float, work: "_Work", result: StepResult) -> None:
+        intent = decision.intent
+        request = OrderRequest(intent.client_order_id, intent.symbol, intent.side, intent.base_quantity,
+                               intent.order_type, intent.limit_price, False, intent.leverage)
+        state = self.broker.place_order(request)
+        work.orders.append(state)
+        work.links.append((intent.client_order_id, intent.client_order_id))
+        if state.status == "rejected":
+            return
+        market = self.pipeline.market(intent.symbol, now)
+        alignment = market.get("mtf_long" if intent.direction == "LONG" else "mtf_short")
+        spread = market.get("ema_spread_pct")
+        trend = 0 if spread is None else (1 if spread > 0 else -1 if spread < 0 else 0)
+        attribution = {c.id: c.contribution for c in decision.signal.components if c.direction == intent.direction}
+        self.pending[intent.client_order_id] = Pending(
+            "entry", intent.client_order_id, intent=intent.as_dict(),
+            context={"conviction": decision.signal.conviction, "confidence": decision.signal.confidence,
+                     "alignment": alignment, "trend": trend, "attribution": attribution})
+        result.entries.append(intent)
+
+    # ------------------------------------------------------------------ commit
+
+    def _commit(self, ts: float, work: "_Work") -> None:
+        done = {f.client_order_id for f in work.fills}
+        for client_id in list(self.pending):
+            order = next((o for o in self._open_orders() if o.client_order_id == client_id), None)
+            if client_id in done and order is None:
+                self.pending.pop(client_id)
+        blobs = [("pending", json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True))]
+        if hasattr(self.broker, "state"):       # a simulated venue: its state moves with ours
+            blobs.append(("broker", json.dumps(self.broker.state(), sort_keys=True)))
+        self.store.apply(Transition(
+            orders=tuple(work.orders) + tuple(self._touched_orders(work)), fills=tuple(work.fills),
+            funding=tuple(work.funding), positions=tuple(p for p in work.positions.values()
+                                                         if p.id not in work.closed),
+            closed_positions=tuple(work.closed), trades=tuple(work.trades), cursors=((CURSOR, ts),),
+            order_positions=tuple(work.links), blobs=tuple(blobs)))
+        self.cursor = ts
+
+    def _open_orders(self):
+        return list(self.broker.open_orders())
+
+    def _touched_orders(self, work: "_Work"):
+        """Final states of the orders that filled in this step (so the orders table is current)."""
+        filled = {f.client_order_id for f in work.fills}
+        known = {o.client_order_id for o in work.orders}
+        lookup = getattr(self.broker, "order", None)
+        if lookup is None:
+            return []
+        return [lookup(cid) for cid in sorted(filled - known) if lookup(cid) is not None]
+
+    def _after_trade(self, trade, runs) -> None:
+        record = asdict(trade)
+        record["attribution"] = dict(trade.attribution)
+        self.sinks.trades(record)
+        for run in runs:
+            self.sinks.post_trade(run)
+            if hasattr(self.store, "record_hook_run"):
+                self.store.record_hook_run(trade.id, run["hook"], run["status"], run.get("error", ""))
+
+
+@dataclass
+class _Work:
+    orders: list = field(default_factory=list)
+    fills: list = field(default_factory=list)
+    funding: list = field(default_factory=list)
+    positions: dict = field(default_factory=dict)
+    closed: list = field(default_factory=list)
+    trades: list = field(default_factory=list)
+    links: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _IntentView:
+    """An OrderIntent read back from its dict (the fields lifecycle.open_position uses)."""
+
+    symbol: str
+    venue: str
+    venue_symbol: str
+    direction: str
+    side: str
+    contracts: float
+    base_quantity: float
+    price: float
+    notional_usd: float
+    leverage: float
+    order_type: str
+    limit_price: Any
+    stop_price: Any
+    client_order_id: str
+    grace_window_s: float
+    version: str
+    ts: float
