@@ -10,12 +10,12 @@ from types import MappingProxyType
 
 
 def _gather() -> MappingProxyType:
-    from engine import compiler, crosscheck, diagnostics, expr, loader, schema, snapshot, yamlstrict
+    from engine import compiler, crosscheck, diagnostics, expr, loader, ports, schema, snapshot, yamlstrict
     from engine.kinds import KINDS, base
 
     merged: dict[str, str] = {}
     sources = [diagnostics.CODES, yamlstrict.CODES, schema.CODES, base.CODES, *(m.CODES for m in KINDS.values()),
-               crosscheck.CODES, expr.CODES, loader.CODES, compiler.CODES, snapshot.CODES]
+               crosscheck.CODES, expr.CODES, loader.CODES, compiler.CODES, snapshot.CODES, ports.STATE_CODES]
     for table in sources:
         for code, text in table.items():
             if merged.get(code, text) != text:

@@ -72,6 +72,7 @@ FAMILIES = {
     "5": "rule-set layout and overlays",
     "6": "run time: evaluating a compiled plan",
     "7": "recorded snapshots",
+    "8": "the state database (adapters/state.py)",
     "9": "internal errors (a bug in rulebot, never in the rules)",
 }
 

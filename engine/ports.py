@@ -11,6 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+#: Codes of the state store (adapters/state.py), declared here so the engine documents them.
+STATE_CODES = {
+    "RB800": "the state database could not be opened, read or written (not SQLite, locked, I/O error, closed store)",
+    "RB801": "the state database has a newer schema than this rulebot knows; it is refused and left untouched",
+    "RB802": "a state change was refused (bad value, failed constraint); nothing of it was written",
+    "RB803": "a state database migration failed; the database stays at the last version that applied",
+}
+
 BUY, SELL = "buy", "sell"
 MARKET, LIMIT = "market", "limit"
 # Order statuses
