@@ -164,6 +164,10 @@ class PaperBroker:
     def open_orders(self) -> Sequence[OrderState]:
         return [o for o in self._orders.values() if o.status == OPEN]
 
+    def order(self, client_order_id: str) -> OrderState | None:
+        """The current state of one order (None if this venue never saw the id)."""
+        return self._orders.get(client_order_id)
+
     def positions(self) -> Sequence[VenuePosition]:
         return [VenuePosition(symbol, p.quantity, p.entry, p.leverage, self._liquidation_price(p))
                 for symbol, p in self._positions.items()]

@@ -17,13 +17,13 @@ step (blob "broker"); whoever builds the runner restores the broker from it firs
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Callable
 
 from engine import lifecycle
 from engine.exits import evaluate_exits
 from engine.pipeline import EntryPipeline
-from engine.ports import MARKET, OrderRequest, Transition
+from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.portfolio import AccountStats, Portfolio, Position, TradeStats
 from engine.posttrade import PostTrade
 
@@ -270,27 +270,32 @@ class Runner:
         if hasattr(self.broker, "state"):       # a simulated venue: its state moves with ours
             blobs.append(("broker", json.dumps(self.broker.state(), sort_keys=True)))
         self.store.apply(Transition(
-            orders=tuple(work.orders) + tuple(self._touched_orders(work)), fills=tuple(work.fills),
+            orders=tuple(self._touched_orders(work)) + tuple(work.orders), fills=tuple(work.fills),
             funding=tuple(work.funding), positions=tuple(p for p in work.positions.values()
                                                          if p.id not in work.closed),
             closed_positions=tuple(work.closed), trades=tuple(work.trades), cursors=((CURSOR, ts),),
-            order_positions=tuple(work.links), blobs=tuple(blobs)))
+            order_positions=tuple(work.links), blobs=tuple(blobs)), version=self.plan.version)
         self.cursor = ts
 
     def _open_orders(self):
         return list(self.broker.open_orders())
 
     def _touched_orders(self, work: "_Work"):
-        """Final states of the orders that filled in this step (so the orders table is current)."""
-        filled = {f.client_order_id for f in work.fills}
-        known = {o.client_order_id for o in work.orders}
-        lookup = getattr(self.broker, "order", None)
-        if lookup is None:
-            return []
-        return [lookup(cid) for cid in sorted(filled - known) if lookup(cid) is not None]
+        """Final states of the orders that filled in this step (so the orders table is current);
+        a liquidation is the venue's own order, recorded so its fill has an order to belong to."""
+        states = []
+        for client_id in sorted({f.client_order_id for f in work.fills} - {o.client_order_id for o in work.orders}):
+            state = self.broker.order(client_id)
+            if state is None:
+                fill = next(f for f in work.fills if f.client_order_id == client_id)
+                state = OrderState(client_id, "", fill.symbol, fill.side, fill.quantity, fill.quantity, MARKET, None,
+                                   "filled", True, "liquidation" if fill.liquidity == "liquidation" else "venue order",
+                                   fill.ts)
+            states.append(state)
+        return states
 
     def _after_trade(self, trade, runs) -> None:
-        record = asdict(trade)
+        record = {f.name: getattr(trade, f.name) for f in fields(trade)}
         record["attribution"] = dict(trade.attribution)
         self.sinks.trades(record)
         for run in runs:

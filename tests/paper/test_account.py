@@ -110,7 +110,7 @@ def _protocol_methods() -> dict[str, inspect.Signature]:
 
 def test_signatures_match_the_exchange_port():
     methods = _protocol_methods()
-    assert len(methods) == 8
+    assert len(methods) == 9
     for name, expected in methods.items():
         actual = inspect.signature(getattr(PaperBroker, name))
         assert actual == expected, f"{name}{actual} != {name}{expected}"
@@ -127,10 +127,12 @@ def test_every_protocol_method_answers_with_its_type(flat):
         "ticker": port.ticker("BTCUSDT"), "place_order": placed, "cancel_order": port.cancel_order("l1"),
         "open_orders": port.open_orders(), "positions": port.positions(), "balance": port.balance(),
         "fills_since": port.fills_since(0), "funding_since": port.funding_since(0),
+        "order": port.order("b1"),
     }
     assert set(calls) == set(_protocol_methods())
     assert calls["ticker"] == Ticker("BTCUSDT", 50_000, 50_005, 49_990, 50_010, DAY + HOUR + 60)
     assert isinstance(placed, OrderState) and resting.status == "open"
+    assert calls["order"].status == "filled" and port.order("never-sent") is None
     assert calls["cancel_order"].status == "cancelled" and calls["open_orders"] == []
     assert [type(p) for p in calls["positions"]] == [VenuePosition]
     assert isinstance(calls["balance"], Balance)
