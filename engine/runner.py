@@ -179,8 +179,13 @@ class Runner:
 
     # ------------------------------------------------------------------ exits
 
+    def _ordered_positions(self) -> list:
+        """Open positions oldest first: the same order in a fresh run and after a restart, so
+        orders (and the venue's ids for them) are placed in the same sequence."""
+        return sorted(self.positions.values(), key=lambda p: (p.opened_at, p.id))
+
     def _check_exits(self, snapshot, work: "_Work", result: StepResult) -> None:
-        for position in list(self.positions.values()):
+        for position in self._ordered_positions():
             if self._has_open_exit(position.id):
                 continue
             market = self.pipeline.market(position.symbol, snapshot.ts)
@@ -220,7 +225,7 @@ class Runner:
         balance = self.broker.balance()
         positions = tuple(Position(p.symbol, p.direction, p.quantity * p.entry_price,
                                    p.quantity * p.entry_price / p.leverage, p.entry_price, p.leverage, p.opened_at)
-                          for p in self.positions.values())
+                          for p in self._ordered_positions())
         stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats().items()}
         account = AccountStats(**self.post_trade.account_stats(balance.equity))
         return Portfolio(balance.equity, balance.available_margin, positions, stats, account)
@@ -251,7 +256,8 @@ class Runner:
         alignment = market.get("mtf_long" if intent.direction == "LONG" else "mtf_short")
         spread = market.get("ema_spread_pct")
         trend = 0 if spread is None else (1 if spread > 0 else -1 if spread < 0 else 0)
-        attribution = {c.id: c.contribution for c in decision.signal.components if c.direction == intent.direction}
+        attribution = dict(sorted((c.id, c.contribution) for c in decision.signal.components
+                                  if c.direction == intent.direction))   # sorted: identical after a restart
         self.pending[intent.client_order_id] = Pending(
             "entry", intent.client_order_id, intent=intent.as_dict(),
             context={"conviction": decision.signal.conviction, "confidence": decision.signal.confidence,
