@@ -91,7 +91,7 @@ class PostTrade:
                 "hit_rate": counts[1] / counts[0], "trades": counts[0]}
 
     def _timing(self, trade) -> dict:
-        optimal = self.plan.exits.optimal_hold_default_s
+        optimal = self.plan.exits.optimal_hold_s(trade.symbol, trade.direction)
         key = f"{trade.symbol}:{trade.direction}"
         stats = self.timing[key]
         stats[0] += 1

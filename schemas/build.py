@@ -435,7 +435,11 @@ def exits() -> dict:
                           enum=["price", "margin"]),
         "min_hold": duration("No early exit before this age (the stop always applies)."),
         "optimal_hold": obj("Optimal hold time; learned per symbol/direction.", {
-            "default": learnable(duration("Default when nothing is learned.")),
+            "default": learnable(duration("Optimal hold of a symbol/direction with no entry below.")),
+            "by_position": mapping("Optimal hold per `SYMBOL:DIRECTION` (e.g. `BTCUSDT:LONG`); the hold-time "
+                                   "learner moves these within their bounds.",
+                                   learnable(duration("Optimal hold of this symbol and direction.")),
+                                   key_pattern=r"^[A-Z0-9]{2,20}:(LONG|SHORT)$") | {"default": {}},
         }),
         "priority": arr("Tier ids, first wins when several fire in one cycle.", identifier("Tier id."),
                         min_items=1, unique=True),
@@ -567,7 +571,7 @@ def venues() -> dict:
 def _overlay_values(description: str) -> dict:
     value = {"anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "string", "maxLength": 200}],
              "description": "New value.", "x-unit": "any"}
-    return mapping(description, value, key_pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+)+$")
+    return mapping(description, value, key_pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_:]+)+$")
 
 
 def profile() -> dict:

@@ -60,7 +60,7 @@ def exit_env(plan, position, market: Mapping[str, Any], price: float, now: float
     env = dict(market)
     env.update(pnl_pct=pnl, peak_pnl_pct=max(position.peak_pnl_pct, pnl), hold_s=now - position.opened_at,
                min_hold_s=plan.exits.min_hold_s, leverage=position.leverage,
-               optimal_hold_s=plan.exits.optimal_hold_default_s * position.hold_multiplier)
+               optimal_hold_s=plan.exits.optimal_hold_s(position.symbol, position.direction) * position.hold_multiplier)
     alignment = market.get("mtf_long" if position.direction == "LONG" else "mtf_short")
     if alignment is not None:
         env["alignment"] = alignment

@@ -33,8 +33,12 @@ class Spec:
     pnl_basis: str
     min_hold_s: float
     optimal_hold_default_s: float
+    optimal_hold_by_position: Mapping[str, float]   # "SYMBOL:DIRECTION" → seconds
     priority: tuple[str, ...]
     tiers: tuple[Tier, ...]
+
+    def optimal_hold_s(self, symbol: str, direction: str) -> float:
+        return self.optimal_hold_by_position.get(f"{symbol}:{direction}", self.optimal_hold_default_s)
 
     def tier(self, tier_id: str) -> Tier | None:
         return next((t for t in self.tiers if t.id == tier_id), None)
@@ -54,6 +58,7 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
         params = {k: v for k, v in raw.items() if k not in ("id", "kind")}
         tiers.append(Tier(id=raw["id"], kind=raw["kind"], params=params, expressions=expressions))
     return Spec(pnl_basis=f["pnl_basis"], min_hold_s=f["min_hold"], optimal_hold_default_s=f["optimal_hold"]["default"],
+                optimal_hold_by_position=f["optimal_hold"]["by_position"],
                 priority=tuple(f["priority"]), tiers=tuple(tiers))
 
 
