@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 the rules (or input) are invalid, 2 usage error,
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -152,6 +153,145 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
                    f"{len(store.open_positions())} position(s) open; state {state_path}, logs {logs_dir}/")
 
 
+@main.command("dry-run")
+@click.argument("snapshots", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
+@click.option("--vs", "vs_dir", type=click.Path(exists=True, file_okay=False),
+              help="A second rule set to run over the same snapshots, side by side.")
+@click.option("--from", "from_text", help="Start trading at this time (ISO 8601 or epoch s); earlier snapshots warm up.")
+@click.option("--to", "to_text", help="Stop after this time.")
+@click.option("--symbols", "symbols_text", help="Comma-separated symbols to trade (default: all in the snapshots).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Write trades, decisions, metrics and the fingerprint into this folder.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, symbols_text, report_path, out_dir,
+                    fmt) -> None:
+    """Replay SNAPSHOTS through the compiled plan with the paper broker and a simulated clock,
+    and show what the rules would have done. Ctrl-C stops cleanly and still writes what was done."""
+    from engine.dryrun import differing_decisions
+    from engine.explain import parse_time
+
+    plan = _load_plan(rules_dir, profile)
+    other = _load_plan(vs_dir, profile) if vs_dir else None
+    window = []
+    for name, text in (("--from", from_text), ("--to", to_text)):
+        try:
+            window.append(parse_time(text) if text else None)
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not a time; use ISO 8601 or epoch seconds", param_hint=name) from None
+    symbols = {s.strip() for s in symbols_text.split(",") if s.strip()} if symbols_text else None
+    unknown = sorted((symbols or set()) - set(plan.ruleset.names()))
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)} not in the rule set", param_hint="--symbols")
+    result = _one_dry_run(plan, snapshots, window, symbols)
+    if other is not None:
+        result["vs"] = _one_dry_run(other, snapshots, window, symbols)
+        result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
+    result.update(rules_dir=rules_dir, snapshot_files=list(snapshots))
+    _write_dry_run(result, out_dir, report_path)
+    click.echo(json.dumps(_summary_json(result), indent=2) if fmt == "json" else _summary_text(result))
+    if result.get("interrupted"):
+        sys.exit(130)
+
+
+def _one_dry_run(plan, snapshots, window, symbols) -> dict:
+    from adapters.paper import PaperBroker
+    from engine.dryrun import dry_run
+    from engine.memstate import MemoryState
+    from engine.report import as_text
+
+    problems: list = []
+    with _progress(snapshots, f"dry-run {plan.version}") as bar:
+        result, _, _ = dry_run(plan, _snapshots(snapshots, problems), broker=PaperBroker.for_plan(plan),
+                               store=MemoryState(), start=window[0], end=window[1], symbols=symbols,
+                               on_cycle=lambda snapshot: bar.update(1))
+    if problems:
+        click.echo(as_text(problems[:50]) + (f"\n… {len(problems) - 50} more" if len(problems) > 50 else ""),
+                   err=True)
+    return result
+
+
+def _progress(paths, label):
+    """A progress bar with rate and ETA on stderr, shown only for runs longer than 2 s."""
+    from tqdm import tqdm
+
+    return tqdm(total=_count(paths), desc=label, unit="cycle", delay=2, file=sys.stderr, disable=None,
+                leave=False)
+
+
+def _count(paths) -> int | None:
+    try:
+        from adapters.columnar import count_snapshots
+    except ImportError:
+        return None
+    counts = [count_snapshots(p) for p in paths]
+    return None if None in counts else sum(counts)
+
+
+def _write_dry_run(result: dict, out_dir: str | None, report_path: str | None) -> None:
+    from pathlib import Path
+
+    if out_dir:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "trades.jsonl").write_text("".join(json.dumps(t) + "\n" for t in result["trades"]), encoding="utf-8")
+        (out / "decisions.jsonl").write_text("".join(json.dumps(d) + "\n" for d in result["decisions"]),
+                                             encoding="utf-8")
+        (out / "metrics.json").write_text(json.dumps(_summary_json(result), indent=2) + "\n", encoding="utf-8")
+        (out / "fingerprint.txt").write_text(result["fingerprint"] + "\n", encoding="utf-8")
+        (out / "result.json").write_text(json.dumps(result) + "\n", encoding="utf-8")
+    if report_path:
+        from engine.htmlreport import render_report
+
+        Path(report_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(report_path).write_text(render_report(result), encoding="utf-8")
+
+
+def _summary_json(result: dict) -> dict:
+    keys = ("version", "profile", "start", "end", "cycles", "symbols", "fingerprint", "metrics", "interrupted",
+            "open_positions", "jobs")
+    out = {k: result.get(k) for k in keys}
+    if result.get("vs"):
+        out["vs"] = {k: result["vs"].get(k) for k in keys}
+        out["differing_decisions"] = len(result.get("differing_decisions", []))
+    return out
+
+
+def _summary_text(result: dict) -> str:
+    from engine.explain import iso
+
+    runs = [result] + ([result["vs"]] if result.get("vs") else [])
+    rows = [("", *[r["version"] for r in runs])]
+    def add(label, fn):
+        rows.append((label, *[fn(r) for r in runs]))
+    add("window", lambda r: f"{iso(r['start'])} → {iso(r['end'])}" if r["start"] is not None else "—")
+    add("cycles", lambda r: f"{r['cycles']:,}")
+    add("trades", lambda r: f"{r['metrics']['trades']:,}")
+    add("win rate", lambda r: f"{r['metrics']['win_rate'] * 100:.1f} %")
+    add("net P&L", lambda r: f"{r['metrics']['net_pnl_usd']:+,.2f} USD ({r['metrics']['net_pnl_pct']:+.2f} %)")
+    add("max drawdown", lambda r: f"{r['metrics']['max_drawdown_pct']:.2f} %")
+    add("Sharpe", lambda r: "—" if r["metrics"]["sharpe"] is None else f"{r['metrics']['sharpe']:.2f}")
+    add("exposure", lambda r: f"{r['metrics']['exposure_pct']:.1f} % of cycles")
+    add("fees paid", lambda r: f"{r['metrics']['fees_usd']:,.2f} USD")
+    add("funding paid", lambda r: f"{r['metrics']['funding_usd']:+,.2f} USD")
+    reasons = sorted({k for r in runs for k in r["metrics"]["exit_reasons"]})
+    for reason in reasons:
+        add(f"exits {reason}", lambda r, reason=reason: str(r["metrics"]["exit_reasons"].get(reason, 0)))
+    components = sorted({k for r in runs for k in r["metrics"]["attribution"]})
+    for component in components:
+        add(f"P&L {component}", lambda r, c=component: f"{r['metrics']['attribution'].get(c, 0.0):+,.2f}")
+    add("fingerprint", lambda r: r["fingerprint"][:23])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    if result.get("vs"):
+        lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
+    if result.get("interrupted"):
+        lines.append("interrupted: the figures cover the cycles done before Ctrl-C")
+    return "\n".join(lines)
+
+
 def _paper_broker(plan, store):
     """The paper broker, restored from the state database when a run resumes."""
     import json
@@ -204,11 +344,15 @@ def _load_plan(rules_dir: str, profile: str | None):
 
 
 def _snapshots(paths, problems: list):
-    """Every valid snapshot of the files, in order; problems are collected, not raised."""
-    from adapters.snapshots import read_snapshots
+    """Every valid snapshot of the files (JSON lines or columnar), in order; problems are
+    collected, not raised."""
+    try:
+        from adapters.columnar import read_any as read
+    except ImportError:
+        from adapters.snapshots import read_snapshots as read
 
     for path in paths:
-        for snapshot, found in read_snapshots(path):
+        for snapshot, found in read(path):
             problems.extend(found)
             if snapshot is not None:
                 yield snapshot

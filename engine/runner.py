@@ -272,9 +272,11 @@ class Runner:
             order = next((o for o in self._open_orders() if o.client_order_id == client_id), None)
             if client_id in done and order is None:
                 self.pending.pop(client_id)
-        blobs = [("pending", json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True))]
-        if hasattr(self.broker, "state"):       # a simulated venue: its state moves with ours
-            blobs.append(("broker", json.dumps(self.broker.state(), sort_keys=True)))
+        blobs = []
+        if getattr(self.store, "durable", True):   # only a kept store needs what a restart reads back
+            blobs.append(("pending", json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True)))
+            if hasattr(self.broker, "state"):       # a simulated venue: its state moves with ours
+                blobs.append(("broker", json.dumps(self.broker.state(), sort_keys=True)))
         self.store.apply(Transition(
             orders=tuple(self._touched_orders(work)) + tuple(work.orders), fills=tuple(work.fills),
             funding=tuple(work.funding), positions=tuple(p for p in work.positions.values()

@@ -1,0 +1,193 @@
+"""Dry-run: the compiled plan over recorded snapshots, with the paper broker and a simulated
+clock that drives the declared schedules — the same Runner that trades paper and live.
+
+``dry_run`` takes its broker and store from the caller (the CLI wires the paper broker and
+an in-memory store), so this module stays free of adapters. It returns a JSON-ready result:
+metrics, the equity curve, the trades, the compact decisions and a fingerprint (a hash of
+the trade list) that is identical for identical inputs on any machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Iterable
+
+from engine.runner import Runner, Sinks
+from engine.scheduler import Scheduler
+
+BOT_TASK = "bot_cycle"
+MAX_CURVE_POINTS = 5000
+
+
+@dataclass
+class DryRunState:
+    """What the run collects as it goes (kept small: compact decisions, sampled curves)."""
+
+    equity: list = field(default_factory=list)
+    prices: dict = field(default_factory=dict)
+    decisions: list = field(default_factory=list)
+    jobs: dict = field(default_factory=dict)
+    exposure_cycles: int = 0
+    cycles: int = 0
+    start: float | None = None
+    end: float | None = None
+    interrupted: bool = False
+
+
+def compact_decision(decision: dict) -> dict:
+    signal = decision["signal"]
+    return {"ts": decision["ts"], "symbol": decision["symbol"], "outcome": decision["outcome"],
+            "direction": decision["direction"], "conviction": signal["conviction"],
+            "confidence": signal["confidence"], "first_blocker": decision["first_blocker"]}
+
+
+def _trade_dict(trade) -> dict:
+    record = {f.name: getattr(trade, f.name) for f in fields(trade)}
+    record["attribution"] = dict(trade.attribution)
+    return record
+
+
+def fingerprint(trades: list[dict]) -> str:
+    """sha256 of the canonical trade list: floats written with repr, keys sorted."""
+    text = json.dumps(trades, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def dry_run(plan, snapshots: Iterable, *, broker, store, start: float | None = None, end: float | None = None,
+            symbols: set[str] | None = None, on_cycle: Callable[[Any], None] | None = None,
+            state: DryRunState | None = None, runner: Runner | None = None) -> tuple[dict, Runner, DryRunState]:
+    """Replay ``snapshots`` (already ordered) between ``start`` and ``end``; Ctrl-C stops it
+    cleanly and the result covers what was done (``interrupted`` is set)."""
+    state = state or DryRunState()
+    runner = runner or Runner(plan, broker, store, sinks=Sinks(universe=lambda d: state.decisions.append(
+        compact_decision(d)) if d["direction"] != "NEUTRAL" else None))
+    scheduler = None
+    try:
+        for snapshot in snapshots:
+            if start is not None and snapshot.ts < start:
+                runner.warm(snapshot)
+                continue
+            if end is not None and snapshot.ts > end:
+                break
+            snapshot = _only(snapshot, symbols)
+            scheduler = scheduler or Scheduler(plan.schedules, snapshot.ts)
+            _cycle(runner, scheduler, snapshot, state)
+            if on_cycle is not None:
+                on_cycle(snapshot)
+    except KeyboardInterrupt:
+        state.interrupted = True
+    return result_of(plan, runner, state), runner, state
+
+
+def _only(snapshot, symbols: set[str] | None):
+    if not symbols:
+        return snapshot
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    return replace(snapshot, symbols=MappingProxyType({k: v for k, v in snapshot.symbols.items() if k in symbols}))
+
+
+def _cycle(runner: Runner, scheduler: Scheduler, snapshot, state: DryRunState) -> None:
+    due = scheduler.due(snapshot.ts)
+    trading = any(BOT_TASK in d.tasks for d in due)
+    for job in due:
+        state.jobs[job.job_id] = state.jobs.get(job.job_id, 0) + 1
+    if trading:
+        runner.step(snapshot)
+    else:
+        runner.warm(snapshot)
+    state.cycles += 1
+    state.start = snapshot.ts if state.start is None else state.start
+    state.end = snapshot.ts
+    balance = runner.broker.balance()
+    state.equity.append([snapshot.ts, balance.equity])
+    state.exposure_cycles += bool(runner.positions)
+    for name, symbol in snapshot.symbols.items():
+        price = symbol.get("price") or (symbol.candles[-1].close if symbol.candles else None)
+        if price is not None:
+            state.prices.setdefault(name, []).append([snapshot.ts, price])
+
+
+def _sample(points: list, limit: int = MAX_CURVE_POINTS) -> list:
+    if len(points) <= limit:
+        return points
+    step = math.ceil(len(points) / limit)
+    return points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
+
+
+def _drawdown_pct(equity: list) -> float:
+    peak, worst = -math.inf, 0.0
+    for _, value in equity:
+        peak = max(peak, value)
+        if peak > 0:
+            worst = max(worst, (peak - value) / peak * 100)
+    return worst
+
+
+def _sharpe(equity: list) -> float | None:
+    """Annualised Sharpe of daily equity returns (risk-free 0); None with under two days."""
+    daily: dict[int, float] = {}
+    for ts, value in equity:
+        daily[int(ts // 86400)] = value
+    values = [daily[d] for d in sorted(daily)]
+    returns = [b / a - 1 for a, b in zip(values, values[1:]) if a > 0]
+    if len(returns) < 2:
+        return None
+    mean = sum(returns) / len(returns)
+    sd = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
+    return mean / sd * math.sqrt(365) if sd > 0 else None
+
+
+def metrics(trades: list[dict], state: DryRunState, starting_equity: float, attribution: dict) -> dict:
+    net = sum(t["net_pnl"] for t in trades)
+    reasons: dict[str, int] = {}
+    for t in trades:
+        reasons[t["exit_reason"]] = reasons.get(t["exit_reason"], 0) + 1
+    ending = state.equity[-1][1] if state.equity else starting_equity
+    return {
+        "trades": len(trades), "win_rate": sum(t["net_pnl"] > 0 for t in trades) / len(trades) if trades else 0.0,
+        "net_pnl_usd": net, "net_pnl_pct": net / starting_equity * 100 if starting_equity else 0.0,
+        "max_drawdown_pct": _drawdown_pct(state.equity), "sharpe": _sharpe(state.equity),
+        "exposure_pct": state.exposure_cycles / state.cycles * 100 if state.cycles else 0.0,
+        "fees_usd": sum(t["fees"] for t in trades), "funding_usd": sum(t["funding"] for t in trades),
+        "starting_equity_usd": starting_equity, "ending_equity_usd": ending,
+        "exit_reasons": dict(sorted(reasons.items())), "attribution": attribution,
+    }
+
+
+def result_of(plan, runner: Runner, state: DryRunState) -> dict:
+    trades = [_trade_dict(t) for t in runner.store.trades()]
+    components = {key.split(":", 1)[1]: round(value["net_pnl"], 10)
+                  for key, value in runner.post_trade.attribution.items() if key.startswith("component:")}
+    starting = plan.paper_broker.get("starting_balance_usd", 0.0)
+    return {
+        "version": plan.version, "profile": plan.profile, "start": state.start, "end": state.end,
+        "cycles": state.cycles, "symbols": sorted({s for s in state.prices}), "interrupted": state.interrupted,
+        "fingerprint": fingerprint(trades), "metrics": metrics(trades, state, starting, components),
+        "equity": _sample(state.equity), "prices": {k: _sample(v, 2000) for k, v in state.prices.items()},
+        "trades": trades, "decisions": state.decisions, "jobs": dict(sorted(state.jobs.items())),
+        "open_positions": len(runner.positions),
+    }
+
+
+def differing_decisions(a: list[dict], b: list[dict], limit: int = 5000) -> list[dict]:
+    """Cycles and symbols where the two rule sets decided differently (NEUTRAL = no record)."""
+    def label(d: dict | None) -> str:
+        if d is None:
+            return "NEUTRAL"
+        return f"TRADE {d['direction']}" if d["outcome"] == "TRADE" else f"NO_TRADE {d['first_blocker']}"
+
+    index_a = {(d["ts"], d["symbol"]): d for d in a}
+    index_b = {(d["ts"], d["symbol"]): d for d in b}
+    out = []
+    for key in sorted(set(index_a) | set(index_b)):
+        la, lb = label(index_a.get(key)), label(index_b.get(key))
+        if la != lb:
+            out.append({"ts": key[0], "symbol": key[1], "a": la, "b": lb})
+            if len(out) >= limit:
+                break
+    return out

@@ -1,0 +1,65 @@
+"""The declared schedules (schedules.yaml) driven by a clock that is passed in: the wall
+clock live, the snapshots' time in dry-run. Pure: ``due(now)`` says which jobs run now."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+DAY = 86400.0
+
+
+def _next_every(every_s: float, after: float) -> float:
+    """The first multiple of the interval (UTC-aligned) at or after ``after``."""
+    return math.ceil(after / every_s) * every_s
+
+
+def _next_at(minute: int, weekdays: tuple[int, ...], after: float) -> float:
+    """The next ``minute`` of a UTC day (on an allowed weekday) at or after ``after``."""
+    day = math.floor(after / DAY) * DAY
+    for offset in range(8):
+        candidate = day + offset * DAY + minute * 60
+        weekday = (int((day + offset * DAY) // DAY) + 3) % 7       # 1970-01-01 was a Thursday
+        if candidate >= after and (not weekdays or weekday in weekdays):
+            return candidate
+    raise ValueError("no allowed weekday")                         # unreachable: weekdays come validated
+
+
+@dataclass
+class _Slot:
+    job: object
+    next_ts: float
+    missed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    job_id: str
+    tasks: tuple[str, ...]
+    scheduled_ts: float
+    missed: int            # runs collapsed into this one because the clock jumped over them
+
+
+class Scheduler:
+    def __init__(self, spec, start_ts: float):
+        self._slots = [_Slot(job, self._first(job, start_ts)) for job in spec.jobs]
+
+    @staticmethod
+    def _first(job, after: float) -> float:
+        if job.every_s is not None:
+            return _next_every(job.every_s, after)
+        return _next_at(job.at_minute, job.weekdays, after)
+
+    def due(self, now: float) -> list[Due]:
+        """Jobs due at ``now``; a job the clock skipped several times runs once (missed counted)."""
+        out = []
+        for slot in self._slots:
+            if slot.next_ts > now:
+                continue
+            scheduled, missed = slot.next_ts, 0
+            slot.next_ts = self._first(slot.job, scheduled + 1e-6)
+            while slot.next_ts <= now:
+                missed += 1
+                slot.next_ts = self._first(slot.job, slot.next_ts + 1e-6)
+            out.append(Due(slot.job.id, slot.job.tasks, scheduled, missed))
+        return out
