@@ -1,0 +1,91 @@
+"""`rulebot dry-run` end to end: summary, --out files, --vs, bad arguments, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.lifecycle.market import write
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine.cli", "dry-run", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}, **kw)
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory) -> Path:
+    return write(tmp_path_factory.mktemp("market") / "m.jsonl", 240)
+
+
+def test_summary_and_out_files(market, tmp_path):
+    done = run(str(market), "--out", str(tmp_path / "out"), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    out = tmp_path / "out"
+    trades = [json.loads(line) for line in (out / "trades.jsonl").read_text().splitlines()]
+    assert summary["metrics"]["trades"] == len(trades) > 0
+    assert (out / "fingerprint.txt").read_text().strip() == summary["fingerprint"]
+    assert json.loads((out / "metrics.json").read_text())["metrics"] == summary["metrics"]
+    decisions = [json.loads(line) for line in (out / "decisions.jsonl").read_text().splitlines()]
+    assert decisions and all(d["outcome"] in ("TRADE", "NO_TRADE") for d in decisions)
+
+
+def test_text_summary_lists_exit_reasons_and_attribution(market):
+    done = run(str(market))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    for label in ("trades", "win rate", "net P&L", "max drawdown", "Sharpe", "exposure", "fees paid",
+                  "funding paid", "exits ", "P&L liquidation_cascade", "fingerprint"):
+        assert label in text, label
+
+
+def test_vs_runs_both_rule_sets_and_lists_differing_decisions(market, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    text = (rules / "signals.yaml").read_text(encoding="utf-8")
+    (rules / "signals.yaml").write_text(text.replace("min_aligned: 2 ", "min_aligned: 3 "), encoding="utf-8")
+    done = run(str(market), "--vs", str(rules), "--format", "json", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["vs"]["version"] != summary["version"]
+    assert summary["differing_decisions"] > 0
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert {d["a"].split()[0] for d in result["differing_decisions"]} <= {"TRADE", "NO_TRADE", "NEUTRAL"}
+
+
+def test_window_and_symbols_restrict_the_run(market):
+    done = run(str(market), "--from", "2025-05-25T01:00:00Z", "--to", "2025-05-25T02:00:00Z", "--symbols",
+               "BTCUSDT", "--format", "json")
+    summary = json.loads(done.stdout)
+    assert summary["cycles"] == 61 and summary["symbols"] == ["BTCUSDT"]
+
+
+@pytest.mark.parametrize("args", [["--from", "soon"], ["--symbols", "DOGEUSDT"], ["--rules", "no/such/dir"]])
+def test_bad_arguments_exit_2(market, args):
+    done = run(str(market), *args)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_still_writes(tmp_path):
+    market = write(tmp_path / "long.jsonl", 3000)
+    process = subprocess.Popen([sys.executable, "-m", "engine.cli", "dry-run", str(market), "--out",
+                                str(tmp_path / "out"), "--format", "json"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    time.sleep(2.5)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    summary = json.loads(stdout)
+    assert summary["interrupted"] is True and 0 < summary["cycles"] < 3000
+    assert (tmp_path / "out" / "fingerprint.txt").read_text().strip() == summary["fingerprint"]
