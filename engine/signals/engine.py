@@ -15,6 +15,7 @@ from types import MappingProxyType
 from engine.diagnostics import RuleRuntimeError
 from engine.signals.answer import NEUTRAL, Answer, neutral
 from engine.signals.components import COMPONENTS
+from engine.signals.market import EXPORTS as MARKET_EXPORTS
 from engine.signals.market import MarketState
 from engine.signals.record import ComponentResult, SignalRecord
 from engine.signals.vote import vote
@@ -65,7 +66,8 @@ class SignalEngine:
         self.plan = plan
         self.sink = sink
         self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
-        self._any_overrides = any(c.overrides for c in plan.signals.components)
+        self._override_names = frozenset().union(*(o.when.names for c in plan.signals.components
+                                                   for o in c.overrides if o.when is not None))
         self._steps = tuple((c, COMPONENTS[c.kind], _freshness(c)) for c in plan.signals.components)
         self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
 
@@ -87,23 +89,32 @@ class SignalEngine:
                 self.sink(record.as_dict())
         return records
 
+    def _override_env(self, state: SymbolState) -> dict:
+        """Only the names the rules' overrides read, computed once per update (read-only)."""
+        if state.env_cache is None:
+            needed = self._override_names
+            env = state.market.env() if needed & set(MARKET_EXPORTS) else {}
+            for component, module, _ in self._steps:
+                if needed & set(module.EXPORTS):
+                    for name, value in module.exports(state.components[component.id]).items():
+                        env.setdefault(name, value)
+            state.env_cache = env
+        return state.env_cache
+
     def market_env(self, symbol: str) -> dict:
         """Every vocabulary value known for ``symbol`` now (for expressions and records).
 
-        Depends only on the state, so it is computed once per update and reused.
         """
         state = self.states[symbol]
-        if state.env_cache is None:
-            env = state.market.env()
-            for component in self.plan.signals.components:
-                for name, value in COMPONENTS[component.kind].exports(state.components[component.id]).items():
-                    env.setdefault(name, value)
-            state.env_cache = env
-        return dict(state.env_cache)
+        env = state.market.env()
+        for component, module, _ in self._steps:
+            for name, value in module.exports(state.components[component.id]).items():
+                env.setdefault(name, value)
+        return env
 
     def evaluate(self, symbol: str, now: float) -> SignalRecord:
         state = self.states[symbol]
-        env = self.market_env(symbol) if self._any_overrides else {}
+        env = self._override_env(state) if self._override_names else {}
         results = [(component, _answer(component, module, fresh, state, env, now))
                    for component, module, fresh in self._steps]
         decided = vote(self.plan.signals, results)

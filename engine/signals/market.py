@@ -10,6 +10,8 @@ from __future__ import annotations
 from engine.features import BarCloser, EmaCross, MultiTimeframeAlignment, TimeWindow
 
 DEFAULT_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
+EXPORTS = ("is_leader", "price", "spread_bps", "price_change_pct", "ema_spread_pct", "mtf_long", "mtf_short",
+           "open_interest_usd", "taker_buy_sell_ratio")
 MTF_EMA_PERIOD = 21
 PRICE_CHANGE_WINDOW_S = 3600.0
 

@@ -78,3 +78,12 @@ def test_an_override_on_open_interest_applies_when_the_snapshot_has_it(rules_cop
     s = snap(T0, {FOLLOWER: {"open_interest_usd": 1e9, "price": 100.0}})
     got = result(feed(plans["paper"], [s]).evaluate(FOLLOWER, T0), "whale_flow")
     assert got.reasons == ("override:capitulation",)
+
+
+def test_every_signal_vocabulary_name_has_a_provider():
+    from engine.signals.components import COMPONENTS
+    from engine.signals.market import EXPORTS
+    from engine.vocabulary import MARKET
+
+    provided = set(EXPORTS).union(*(m.EXPORTS for m in COMPONENTS.values()))
+    assert provided == set(MARKET.names)

@@ -6,7 +6,8 @@ Every component module has the same shape:
   against the component's ``max_input_age`` before it is asked);
 * ``new_state(component)`` — its incremental feature state, from the rule's params;
 * ``update(state, snapshot, symbol, leader)`` — feed one snapshot (no I/O, no clock);
-* ``exports(state)`` — values it offers to expressions (docs/reference/vocabulary.md);
+* ``EXPORTS`` / ``exports(state)`` — the vocabulary names it offers to expressions, and
+  their values now (docs/reference/vocabulary.md);
 * ``evaluate(component, state) -> Answer`` — pure: direction, confidence, reasons, inputs.
 """
 
@@ -18,7 +19,7 @@ from engine.signals.components import (fear_greed, funding_rate, hurst, lead_lag
                                        oi_divergence, oi_velocity, order_flow_momentum, volatility_skew,
                                        whale_flow)
 
-_SHAPE = ("KIND", "INPUTS", "new_state", "update", "exports", "evaluate")
+_SHAPE = ("KIND", "INPUTS", "EXPORTS", "new_state", "update", "exports", "evaluate")
 
 
 def _registry(*modules: ModuleType) -> MappingProxyType:

@@ -12,6 +12,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled
 
 KIND = "funding_rate"
 INPUTS = ("funding_rate",)
+EXPORTS = ("funding_rate", "funding_deviation", "funding_z")   # vocabulary names exports() may give
 
 
 def new_state(component):

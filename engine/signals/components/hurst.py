@@ -15,6 +15,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, side
 
 KIND = "hurst"
 INPUTS = ("candles_1m",)
+EXPORTS = ("hurst",)   # vocabulary names exports() may give
 
 
 class State:

@@ -16,6 +16,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, side
 
 KIND = "lead_lag"
 INPUTS = ("candles_1m", "leader_candles_1m")
+EXPORTS = ("lead_lag_corr", "leader_move_pct")   # vocabulary names exports() may give
 
 
 def new_state(component):

@@ -13,6 +13,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled
 
 KIND = "liquidation_cascade"
 INPUTS = ("liquidations",)
+EXPORTS = ("liq_volume_usd", "liq_long_share", "liq_acceleration")   # vocabulary names exports() may give
 
 
 def new_state(component):

@@ -13,6 +13,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled
 
 KIND = "oi_divergence"
 INPUTS = ("open_interest", "price")
+EXPORTS = ()   # vocabulary names exports() may give
 
 
 def new_state(component):

@@ -13,6 +13,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled
 
 KIND = "oi_velocity"
 INPUTS = ("open_interest", "price")
+EXPORTS = ("oi_change_pct",)   # vocabulary names exports() may give
 
 
 def new_state(component):
@@ -28,7 +29,7 @@ def update(state, snapshot, symbol, leader) -> None:
 
 def exports(state) -> dict:
     v = state.value
-    return {} if v is None else {"oi_change_pct": v.oi_change_pct, "price_change_pct": v.price_change_pct}
+    return {} if v is None else {"oi_change_pct": v.oi_change_pct}
 
 
 def evaluate(component, state) -> Answer:

@@ -13,6 +13,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled
 
 KIND = "order_flow_momentum"
 INPUTS = ("order_book",)
+EXPORTS = ("ofi", "ofi_momentum")   # vocabulary names exports() may give
 
 
 class State:

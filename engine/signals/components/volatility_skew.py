@@ -15,6 +15,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled
 
 KIND = "volatility_skew"
 INPUTS = ("candles_1m",)
+EXPORTS = ("vol_skew",)   # vocabulary names exports() may give
 
 
 class State:

@@ -12,6 +12,7 @@ from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled
 
 KIND = "whale_flow"
 INPUTS = ("exchange_netflow",)
+EXPORTS = ("whale_net_flow_usd",)   # vocabulary names exports() may give
 
 
 def new_state(component):
