@@ -1,6 +1,7 @@
 """Post-trade review (seed "Post-Trade Processing Pipeline"): hooks run in the order
 learning.yaml declares after every closed trade. A hook that fails is reported and does
-not stop the others; the trade itself is already committed before any hook runs.
+not stop the others, and never the trade: the hooks only update in-memory ledgers, the
+trade is committed in the same step, and the hook reports are written after the commit.
 
 The ledgers are derived data: the runner rebuilds them from the stored trades on start.
 """

@@ -77,6 +77,7 @@ class Runner:
         self.pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe)
         self.post_trade = PostTrade(plan)
         self.pending: dict[str, Pending] = {}
+        self._liquidations: set[str] = set()     # client ids of the venue's liquidation fills
         self.positions = {p.id: p for p in store.open_positions()}
         self.cursor = store.cursor(CURSOR)
         self._restore_blobs()
@@ -113,6 +114,7 @@ class Runner:
         self.pipeline.update(snapshot)
         self._check_exits(snapshot, work, result)
         self._check_entries(snapshot, work, result)
+        result.trades.sort(key=lambda t: (t.exit_ts, t.id))   # the order a restart replays them in
         hook_runs = [(trade, self.post_trade.run(trade)) for trade in result.trades]
         self._commit(snapshot.ts, work)
         for trade, runs in hook_runs:
@@ -124,10 +126,13 @@ class Runner:
         if hasattr(event, "payment_id"):
             self._apply_funding(event, work)
             return
+        if event.liquidity == "liquidation":   # the venue's forced close: a taker fill, its order says why
+            event = replace(event, liquidity="taker")
+            self._liquidations.add(event.client_order_id)
         work.fills.append(event)
         result.fills += 1
         pending = self.pending.get(event.client_order_id)
-        if pending is None and event.liquidity == "liquidation":
+        if pending is None and event.client_order_id in self._liquidations:
             pending = next((Pending("exit", p.id, "LIQUIDATION") for p in self.positions.values()
                             if p.symbol == event.symbol), None)
         if pending is None:
@@ -162,7 +167,7 @@ class Runner:
         position = lifecycle.apply_exit_fill(position, fill)
         if pending.rungs:
             position = replace(position, ladder_done=tuple(sorted(set(position.ladder_done) | set(pending.rungs))))
-        reason = "LIQUIDATION" if fill.liquidity == "liquidation" else pending.reason
+        reason = "LIQUIDATION" if fill.client_order_id in self._liquidations else pending.reason
         if lifecycle.is_closed(position):
             trade = lifecycle.close_trade(position, exit_ts=fill.ts, reason=reason, tier=pending.tier,
                                           exit_version=self.plan.version)
@@ -203,12 +208,21 @@ class Runner:
                                   **evaluation.as_dict()})
                 self._send_exit(updated, signal, snapshot.ts, work, result)
 
+    def _closes_all(self, position, signal) -> bool:
+        """A full exit, or the ladder's last rung: what is left goes (no rounding remnant)."""
+        if signal.full:
+            return True
+        tier = self.plan.exits.tier(signal.tier)
+        rungs = tier.params.get("rungs", ()) if tier is not None else ()
+        taken = set(position.ladder_done) | set(signal.rungs)
+        return bool(rungs) and len(taken) == len(rungs) and sum(r["fraction"] for r in rungs) >= 1 - 1e-9
+
     def _has_open_exit(self, position_id: str) -> bool:
         return any(p.kind == "exit" and p.position_id == position_id for p in self.pending.values())
 
     def _send_exit(self, position, signal, now: float, work: "_Work", result: StepResult) -> None:
-        quantity = position.quantity if signal.full else min(position.quantity,
-                                                             signal.fraction * position.initial_quantity)
+        quantity = position.quantity if self._closes_all(position, signal) else min(
+            position.quantity, signal.fraction * position.initial_quantity)
         client_id = f"{position.id}-x{len(position.ladder_done)}-{int(now)}"
         request = OrderRequest(client_id, position.symbol, "sell" if position.direction == "LONG" else "buy",
                                quantity, MARKET, None, True, position.leverage)
@@ -297,7 +311,7 @@ class Runner:
             if state is None:
                 fill = next(f for f in work.fills if f.client_order_id == client_id)
                 state = OrderState(client_id, "", fill.symbol, fill.side, fill.quantity, fill.quantity, MARKET, None,
-                                   "filled", True, "liquidation" if fill.liquidity == "liquidation" else "venue order",
+                                   "filled", True, "liquidation" if client_id in self._liquidations else "venue order",
                                    fill.ts)
             states.append(state)
         return states

@@ -43,7 +43,8 @@ class ExitEvaluation:
 
 
 def pnl_pct(plan, position, price: float) -> float:
-    move = position.sign * (price / position.entry_price - 1.0) * 100.0
+    # (price − entry) / entry: exact at round moves, so a threshold compares as declared
+    move = position.sign * (price - position.entry_price) / position.entry_price * 100.0
     return move * position.leverage if plan.exits.pnl_basis == "margin" else move
 
 
@@ -71,7 +72,9 @@ def exit_env(plan, position, market: Mapping[str, Any], price: float, now: float
     if trend is not None:
         env["ema_trend"] = trend
         env["momentum_continuing"] = trend == position.sign
-        env["momentum_reversed"] = trend == -position.sign
+        # reversed: it points against the position now and did not when the position opened
+        # (a position opened against the trend is not "reversed" by that same trend)
+        env["momentum_reversed"] = trend == -position.sign and position.trend_at_entry != -position.sign
     return env
 
 

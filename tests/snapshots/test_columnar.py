@@ -1,0 +1,247 @@
+"""Columnar snapshot files: exact round trips, the same checks as JSON on read, and
+corrupt or foreign files reported (RB710), never raised, by read_any."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.columnar import (ColumnarError, columnar_info, read_any, read_columnar, write_columnar)
+from adapters.history import write_jsonl
+from engine.snapshot import parse_snapshot, snapshot_to_json
+
+OBJECTS = [
+    {"v": 1, "ts": 1000, "symbols": {}},
+    {"v": 1, "ts": 1060, "fear_greed": 50, "fear_greed_ts": 900, "symbols": {
+        "BTCUSDT": {"price": 1.5, "mark": 1.4, "price_ts": 1000, "candles": [[960, 1, 2, 0.5, 1.5, 3]]},
+        "ETHUSDT": {"funding_rate": -0.001, "funding_rate_ts": 5, "book": {"bids": [[1, 2], [0.9, 1]], "asks": []}}}},
+    {"v": 1, "ts": 1120.5, "symbols": {
+        "BTCUSDT": {"candles": [[960, 1, 2, 0.5, 1.5, 3], [1020, 1, 2, 0.5, 1.5, 0]], "liq_long_usd": 0,
+                    "liq_short_usd": 5, "liquidations_ts": 1e-300},
+        "X": {}}},
+    {"v": 1, "ts": 1748131200.123, "fear_greed": 0, "symbols": {"BTCUSDT": {
+        "price": 107950.5, "bid": 107950.4, "ask": 107950.6, "open_interest_usd": 8.1e9,
+        "open_interest_ts": 3.3e-7, "taker_buy_usd": 1.2e6, "taker_sell_usd": 0, "exchange_netflow_usd": -35.5,
+        "implied_skew": 0.02, "candles_1m_ts": 1748131200.1, "candles": [[1748131140, 1, 1, 1, 1, 0]]}}},
+]
+
+
+def _snapshots(objects=OBJECTS):
+    out = []
+    for obj in objects:
+        snapshot, problems = parse_snapshot(obj)
+        assert snapshot is not None and not problems, problems
+        out.append(snapshot)
+    return out
+
+
+def _json(snapshots):
+    return [snapshot_to_json(s) for s in snapshots]
+
+
+def test_round_trip_is_exact(tmp_path):
+    snapshots = _snapshots()
+    path = tmp_path / "a.snapshots.parquet"
+    assert write_columnar(snapshots, path) == 6
+    back = list(read_columnar(path))
+    assert back == snapshots and _json(back) == _json(snapshots)
+    assert [p for _, problems in read_any(path) for p in problems] == []
+
+
+def test_rows_are_sorted_by_ts_and_metadata_kept(tmp_path):
+    path = tmp_path / "a.snapshots.parquet"
+    write_columnar(list(reversed(_snapshots())), path, build={"spec": "x.yaml"})
+    table = pq.read_table(path)
+    assert table.column("ts").to_pylist() == sorted(table.column("ts").to_pylist())
+    info = columnar_info(path)
+    assert info["format_version"] == 1 and info["snapshots"] == 4 and info["rows"] == 6
+    assert info["symbols"] == ["BTCUSDT", "ETHUSDT", "X"] and info["build"] == {"spec": "x.yaml"}
+
+
+def test_one_snapshot_per_ts(tmp_path):
+    snapshots = _snapshots()
+    with pytest.raises(ValueError, match="two snapshots with ts"):
+        write_columnar([snapshots[0], snapshots[0]], tmp_path / "a.snapshots.parquet")
+
+
+def test_pandas_reads_it_as_a_table(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "a.snapshots.parquet"
+    write_columnar(_snapshots(), path)
+    frame = pd.read_parquet(path)
+    assert frame.shape == (6, 34) and frame["symbol"].isna().iloc[0]          # the snapshot without symbols
+    assert list(frame["symbol"].iloc[1:3]) == ["BTCUSDT", "ETHUSDT"]
+
+
+_finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
+_positive = st.floats(min_value=1e-9, max_value=1e12, allow_nan=False)
+_time = st.floats(min_value=0, max_value=4e9, allow_nan=False)
+
+
+@st.composite
+def _symbol(draw):
+    obj = {}
+    for field, strategy in (("price", _positive), ("mark", _positive), ("funding_rate", _finite),
+                            ("open_interest_usd", _positive), ("liq_long_usd", _positive),
+                            ("exchange_netflow_usd", _finite)):
+        if draw(st.booleans()):
+            obj[field] = draw(strategy)
+    for name in ("price", "funding_rate", "open_interest", "liquidations"):
+        if draw(st.booleans()):
+            obj[f"{name}_ts"] = draw(_time)
+    for _ in range(draw(st.integers(0, 2))):
+        low, spread = draw(_positive), draw(st.floats(0, 1e6))
+        t = (obj["candles"][-1][0] + 60) if obj.get("candles") else draw(_time)
+        obj.setdefault("candles", []).append([t, low + spread, low + spread, low, low, draw(st.floats(0, 1e9))])
+    if draw(st.booleans()):
+        level = st.lists(st.tuples(_positive, st.floats(0, 1e9)).map(list), max_size=3)
+        obj["book"] = {"bids": draw(level), "asks": draw(level)}
+    return obj
+
+
+@st.composite
+def _objects(draw):
+    times = sorted(set(draw(st.lists(_time, min_size=1, max_size=6))))
+    out = []
+    for ts in times:
+        obj = {"v": 1, "ts": ts, "symbols": draw(st.dictionaries(st.sampled_from(["A", "B", "C"]), _symbol()))}
+        if draw(st.booleans()):
+            obj["fear_greed"], obj["fear_greed_ts"] = draw(st.floats(0, 100)), draw(_time)
+        out.append(obj)
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(objects=_objects())
+def test_any_valid_snapshots_round_trip(tmp_path, objects):
+    snapshots = _snapshots(objects)
+    path = tmp_path / "h.snapshots.parquet"
+    write_columnar(snapshots, path)
+    assert _json(read_columnar(path)) == _json(snapshots)
+
+
+def test_jsonl_and_columnar_read_the_same_through_read_any(tmp_path):
+    snapshots = _snapshots()
+    write_columnar(snapshots, tmp_path / "a.snapshots.parquet")
+    write_jsonl(snapshots, tmp_path / "a.jsonl.gz")
+    write_jsonl(snapshots, tmp_path / "a.jsonl")
+    for name in ("a.snapshots.parquet", "a.jsonl.gz", "a.jsonl"):
+        assert [s for s, _ in read_any(tmp_path / name)] == snapshots
+
+
+# ------------------------------------------------------------------ bad files
+
+def _codes(path) -> list[str]:
+    return [p.code for _, problems in read_any(path) for p in problems]
+
+
+def test_truncated_file_is_rb710_and_read_columnar_raises(tmp_path):
+    path = tmp_path / "a.snapshots.parquet"
+    write_columnar(_snapshots(), path)
+    path.write_bytes(path.read_bytes()[:-100])
+    assert _codes(path) == ["RB710"]
+    with pytest.raises(ColumnarError, match="cannot be read"):
+        list(read_columnar(path))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "cannot be read"),
+    (b"PAR1 definitely not parquet PAR1", "cannot be read"),
+])
+def test_garbage_is_rb710(tmp_path, content, message):
+    path = tmp_path / "g.snapshots.parquet"
+    path.write_bytes(content)
+    problems = [p for _, ps in read_any(path) for p in ps]
+    assert [p.code for p in problems] == ["RB710"] and message in problems[0].message
+    assert problems[0].file == str(path)
+
+
+def test_foreign_parquet_is_not_taken_for_snapshots(tmp_path):
+    path = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"ts": [1.0], "price": [2.0]}), path)
+    problems = [p for _, ps in read_any(path) for p in ps]
+    assert [p.code for p in problems] == ["RB710"] and "not a rulebot snapshot file" in problems[0].message
+
+
+def _raw(path: Path, columns: dict, version: bytes = b"1") -> Path:
+    table = pa.table(columns).replace_schema_metadata({b"rulebot.format": b"rulebot-snapshots",
+                                                       b"rulebot.format_version": version})
+    pq.write_table(table, path)
+    return path
+
+
+def test_newer_format_version_is_rb705(tmp_path):
+    assert _codes(_raw(tmp_path / "v.parquet", {"ts": [1.0]}, b"99")) == ["RB705"]
+
+
+def test_missing_file_and_unknown_extension(tmp_path):
+    assert _codes(tmp_path / "none.snapshots.parquet") == ["RB710"]
+    assert _codes(tmp_path / "none.jsonl.gz") == ["RB710"]
+    (tmp_path / "x.csv").write_text("ts\n1\n")
+    assert _codes(tmp_path / "x.csv") == ["RB710"]
+
+
+def test_bad_values_are_dropped_and_reported_like_json(tmp_path):
+    """A hand-written file with impossible values reads exactly as the same JSON would."""
+    path = _raw(tmp_path / "bad.parquet", {
+        "ts": [60.0, 120.0, 180.0, 240.0], "symbol": ["A", "A", "A", "A"],
+        "price": [-1.0, 5.0, float("nan"), 7.0], "mark": [2.0, 2.0, 2.0, 2.0],
+        "candle_ts": [0.0, 60.0, 120.0, 180.0], "candle_open": [1.0, 1.0, 1.0, 1.0],
+        "candle_high": [2.0, 0.5, 2.0, 2.0], "candle_low": [0.5, 0.5, 0.5, 0.5], "candle_close": [1.0, 1.0, 1.0, 1.0],
+        "candle_volume": [1.0, 1.0, 1.0, 1.0], "fear_greed": [50.0, 150.0, None, 10.0]})
+    got = list(read_any(path))
+    expected = [parse_snapshot(o) for o in (
+        {"v": 1, "ts": 60, "fear_greed": 50, "symbols": {"A": {"price": -1, "mark": 2, "candles": [[0, 1, 2, .5, 1, 1]]}}},
+        {"v": 1, "ts": 120, "fear_greed": 150, "symbols": {"A": {"price": 5, "mark": 2, "candles": [[60, 1, .5, .5, 1, 1]]}}},
+        {"v": 1, "ts": 180, "symbols": {"A": {"price": float("nan"), "mark": 2, "candles": [[120, 1, 2, .5, 1, 1]]}}},
+        {"v": 1, "ts": 240, "fear_greed": 10, "symbols": {"A": {"price": 7, "mark": 2, "candles": [[180, 1, 2, .5, 1, 1]]}}})]
+    assert [s for s, _ in got] == [s for s, _ in expected]
+    assert [[p.code for p in ps] for _, ps in got] == [["RB703"], ["RB703", "RB703"], ["RB703"], []]
+    assert all(p.file == str(path) for _, ps in got for p in ps)
+
+
+def test_out_of_order_and_duplicate_rows(tmp_path):
+    path = _raw(tmp_path / "order.parquet", {"ts": [60.0, 120.0, 120.0, 90.0], "symbol": ["A", "A", "A", "B"],
+                                             "price": [1.0, 2.0, 3.0, 4.0]})
+    got = list(read_any(path))
+    assert [s.ts if s else None for s, _ in got] == [60.0, 120.0, None]
+    assert got[1][0].symbols["A"].get("price") == 2.0 and [p.code for p in got[1][1]] == ["RB703"]
+    assert [p.code for p in got[2][1]] == ["RB714"]
+
+
+def test_a_column_of_the_wrong_type_is_rb710_not_a_crash(tmp_path):
+    path = _raw(tmp_path / "t.parquet", {"ts": [60.0], "symbol": ["A"], "price": ["expensive"]})
+    problems = [p for _, ps in read_any(path) for p in ps]
+    assert [p.code for p in problems] == ["RB710"]
+
+
+def test_the_sample_size_advantage_is_real(tmp_path):
+    """The compact encodings (default times left null, no dictionary for prices) must pay off."""
+    snapshots = _snapshots([{"v": 1, "ts": 1_748_131_200 + 60 * i, "symbols": {"BTCUSDT": {
+        "price": 100 + (i * 7919 % 101) / 10, "funding_rate": 0.0001, "funding_rate_ts": 1_748_131_200,
+        "candles": [[1_748_131_140 + 60 * i, 100, 111, 99, 100 + (i * 7919 % 101) / 10, i * 1.5]]}}}
+        for i in range(3000)])
+    write_columnar(snapshots, tmp_path / "s.snapshots.parquet")
+    write_jsonl(snapshots, tmp_path / "s.jsonl.gz")
+    assert (tmp_path / "s.snapshots.parquet").stat().st_size < (tmp_path / "s.jsonl.gz").stat().st_size
+    table = pq.read_table(tmp_path / "s.snapshots.parquet")
+    assert table.column("price_ts").null_count == 3000                     # = ts, as JSON leaves it out
+    assert table.column("funding_rate_ts").null_count == 1                 # only where it equals ts
+
+
+def test_count_snapshots_for_progress_bars(tmp_path):
+    from adapters.columnar import count_snapshots
+
+    snapshots = _snapshots()
+    write_columnar(snapshots, tmp_path / "a.snapshots.parquet")
+    write_jsonl(snapshots, tmp_path / "a.jsonl.gz")
+    assert count_snapshots(tmp_path / "a.snapshots.parquet") == 4 == count_snapshots(tmp_path / "a.jsonl.gz")
+    (tmp_path / "bad.snapshots.parquet").write_bytes(b"nope")
+    assert count_snapshots(tmp_path / "bad.snapshots.parquet") is None
+    assert count_snapshots(tmp_path / "missing.jsonl") is None

@@ -1,0 +1,84 @@
+"""`snapshots info`: format, symbols, time range, count, gaps and per-symbol inputs with
+coverage, for columnar and JSON-lines files alike; unreadable files give exit code 1."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from adapters.history import build_command, gaps, info_command
+
+from .helpers import MIN, T0, Echo, candles, spec, write
+
+
+def _built(tmp_path, out="s.snapshots.parquet"):
+    frame = candles(T0, 30).drop(index=[4, 5, 6, 20])                         # 3 + 1 missing minutes
+    write(tmp_path, "c.feather", frame)
+    write(tmp_path, "e.feather", candles(T0, 30).drop(index=[4, 5, 6, 20]))
+    write(tmp_path, "f.csv", pd.DataFrame({"timestamp": [T0 + 600], "funding_rate": [0.0001]}))
+    write(tmp_path, "fg.csv", pd.DataFrame({"date": ["2025-05-24"], "fng": [40]}))
+    path = spec(tmp_path, """
+        fear_greed: {file: fg.csv, interval: 1d, lag: 0s}
+        symbols:
+          BTCUSDT:
+            candles: {file: c.feather}
+            funding: {file: f.csv, interval: 0s, lag: 0s}
+          ETHUSDT: {candles: {file: e.feather}}
+        """, end=T0 + 30 * MIN)
+    assert build_command(path, tmp_path / out, Echo()) == 0
+    return tmp_path / out
+
+
+def test_info_describes_a_columnar_file(tmp_path):
+    path = _built(tmp_path)
+    echo = Echo()
+    assert info_command([path], echo) == 0
+    text = echo.text
+    assert "format:    columnar Parquet v1" in text and "52 rows" in text
+    assert "built:     from build.yaml (2025-05-25 00:00:00 UTC → 2025-05-25 00:30:00 UTC)" in text
+    assert "snapshots: 26 from 2025-05-25 00:01 to 2025-05-25 00:30 (every 1m)" in text
+    assert "gaps:      2 (4 min missing)" in text
+    assert "2025-05-25 00:05 → 00:07 (3 min)" in text and "2025-05-25 00:21 (1 min)" in text
+    assert "symbols:   BTCUSDT, ETHUSDT" in text
+    assert "global     fear_greed 100.0% (1 reading)" in text
+    assert "funding_rate      76.9%  (1 reading)" in text                      # from 00:10 on: 20 of 26
+    assert "candles_1m       100.0%" in text
+
+
+def test_info_says_the_same_of_the_json_lines_copy(tmp_path):
+    columnar = _built(tmp_path)
+    _built(tmp_path, "s.jsonl.gz")
+    a, b = Echo(), Echo()
+    assert info_command([columnar], a) == 0 and info_command([tmp_path / "s.jsonl.gz"], b) == 0
+    assert "format:    gzip JSON lines" in b.text
+    assert [x for x in a.lines if "snapshots:" in x or "%" in x or "gaps" in x] == \
+        [x for x in b.lines if "snapshots:" in x or "%" in x or "gaps" in x]
+
+
+def test_unreadable_files_give_exit_code_1_and_say_why(tmp_path):
+    good = _built(tmp_path)
+    bad = tmp_path / "bad.snapshots.parquet"
+    bad.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    echo = Echo()
+    assert info_command([good, bad, tmp_path / "missing.jsonl"], echo) == 1
+    assert f"{bad}:0:0: RB710 error: cannot be read" in echo.text
+    assert f"{tmp_path / 'missing.jsonl'}:0:0: RB710 error: cannot read" in echo.text
+    assert "snapshots: 26" in echo.text                                         # the good file still described
+
+
+def test_a_json_lines_file_with_a_bad_line_is_bad_input(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"v": 1, "ts": 60, "symbols": {}}\nnot json\n{"v": 1, "ts": 120, "symbols": {}}\n')
+    echo = Echo()
+    assert info_command([path], echo) == 1
+    assert "RB711" in echo.text and "snapshots: 2" in echo.text and "problems:  1 error(s)" in echo.text
+
+
+def test_many_gaps_are_listed_compactly():
+    times = [float(t) for t in range(0, 60 * 100, 60) if (t // 60) % 7 != 3]
+    step, found = gaps(times)
+    assert step == 60 and len(found) == 14 and found[0] == (180.0, 180.0, 1)
+    from adapters.history import _gap_lines
+
+    lines = _gap_lines(times)
+    assert lines[0] == "  gaps:      14 (14 min missing)" and lines[-1] == "    … 4 more gaps (4 min)"
+    assert len(lines) == 12
