@@ -419,7 +419,7 @@ def read_columnar(path: str | os.PathLike) -> Iterator[Snapshot]:
                 raise ColumnarError(f"{where}: {fatal[0].message}")
             if snapshot is not None:
                 yield snapshot
-    except (OSError, pa.ArrowException, TypeError, KeyError) as error:
+    except (OSError, pa.ArrowException, TypeError, KeyError, ValueError) as error:
         raise ColumnarError(f"{where}: cannot be read: {error}") from error
 
 

@@ -121,6 +121,7 @@ class _Checker:
 
 
 def _parse_time(value: Any) -> float | None:
+    """Epoch seconds of an ISO time written in the spec (UTC unless it says otherwise)."""
     import pandas as pd
 
     if not isinstance(value, str):
@@ -136,6 +137,7 @@ def _parse_time(value: Any) -> float | None:
 
 
 def _allowed_keys(kind: str) -> set[str]:
+    """Keys a source of this kind may have: a typo must be an error, not ignored."""
     keys = COMMON_KEYS | set(ROLES[kind])
     if kind == "liquidations":
         return keys | {"sides", "lag", "coverage"}
@@ -271,6 +273,7 @@ class SourceError(Exception):
 
 
 def _format(source: Source, path: Path) -> str:
+    """The spec's format, else the one the extension says."""
     if source.format:
         return source.format
     for suffix, fmt in FORMATS.items():
@@ -280,18 +283,25 @@ def _format(source: Source, path: Path) -> str:
 
 
 def _column_names(path: Path, fmt: str) -> list[str]:
+    """The columns, read from the schema only (so a big file is read once, narrowly)."""
     import pandas as pd
+    import pyarrow as pa
     import pyarrow.feather as feather
     import pyarrow.parquet as pq
 
     if fmt == "parquet":
         return list(pq.read_schema(path).names)
     if fmt == "feather":
-        return list(feather.read_table(path, columns=[]).schema.names) or list(feather.read_table(path).schema.names)
+        try:
+            with pa.ipc.open_file(path) as reader:     # feather v2 is an Arrow IPC file
+                return list(reader.schema.names)
+        except pa.ArrowInvalid:
+            return list(feather.read_table(path).schema.names)   # feather v1
     return list(pd.read_csv(path, nrows=0).columns)
 
 
 def _read_columns(path: Path, fmt: str, columns: list[str]):
+    """Only the columns needed: time, values and filter columns."""
     import pandas as pd
 
     if fmt == "parquet":
@@ -333,15 +343,17 @@ def _seconds(values, unit: str | None) -> np.ndarray:
 
 
 def _numbers(values) -> np.ndarray:
+    """Floats, NaN where a value is not a number (dropped later, and counted)."""
     import pandas as pd
 
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def read_frame(source: Source, path: Path, label: str, extra_roles: Mapping[str, tuple[str, ...]]):
-    """(times, {role: column}) of one file, filtered; SourceError saying why not."""
+def read_frame(source: Source, path: Path, extra_roles: Mapping[str, tuple[str, ...]]):
+    """(times, {role: values}, {role: column name}) of one file, filtered; SourceError
+    saying why not."""
     if not path.is_file():
-        raise SourceError("no such file" if not path.exists() else "not a regular file")
+        raise SourceError(f"no such file ({path})" if not path.exists() else f"not a regular file ({path})")
     fmt = _format(source, path)
     try:
         names = _column_names(path, fmt)
@@ -387,9 +399,9 @@ def _rows_of(source: Source, report: _Report) -> list[tuple[str, sb.Rows]] | Non
     parts = []
     for path, label in zip(source.files, source.labels):
         try:
-            times, columns, roles = read_frame(source, path, label, ROLES[source.kind])
+            times, columns, roles = read_frame(source, path, ROLES[source.kind])
         except SourceError as error:
-            report.add([sb.Problem(label, str(error), "error")])
+            report.add([sb.Problem(f"{source.where}: {label}", str(error), "error")])
             continue
         used = ", ".join(f"{fields[r]}←`{c}`" for r, c in roles.items())
         report.lines.append(f"  {source.where}: {label}: {len(times):,} rows ({used})")
@@ -398,6 +410,7 @@ def _rows_of(source: Source, report: _Report) -> list[tuple[str, sb.Rows]] | Non
 
 
 def load_candles(source: Source, report: _Report) -> sb.Rows | None:
+    """One stitched, cleaned candle series; None when a file could not be used."""
     parts = _rows_of(source, report)
     if parts is None:
         return None
@@ -409,6 +422,7 @@ def load_candles(source: Source, report: _Report) -> sb.Rows | None:
 
 
 def load_series(source: Source, report: _Report) -> sb.Published | None:
+    """One stitched, cleaned series with its publication times."""
     parts = _rows_of(source, report)
     if parts is None:
         return None
@@ -426,16 +440,16 @@ def load_liquidations(source: Source, report: _Report) -> sb.Events | None:
     times_all, long_all, short_all = [], [], []
     for path, label in zip(source.files, source.labels):
         try:
-            times, columns, _ = read_frame(source, path, label, ROLES["liquidations"])
+            times, columns, _ = read_frame(source, path, ROLES["liquidations"])
         except SourceError as error:
-            report.add([sb.Problem(label, str(error), "error")])
+            report.add([sb.Problem(f"{source.where}: {label}", str(error), "error")])
             return None
         sides, sizes = columns["side"].astype("string").fillna("").to_numpy(dtype=object), _numbers(columns["size"])
         mapping = {**DEFAULT_SIDES, **source.sides}
         unknown = Counter(s for s in sides if s.lower() not in mapping)
         if unknown:
             listed = ", ".join(f"{k!r} ({n:,} events)" for k, n in unknown.most_common(5))
-            report.add([sb.Problem(label, f"side code(s) not mapped to a liquidated position: {listed}; map them "
+            report.add([sb.Problem(f"{source.where}: {label}", f"side code(s) not mapped to a liquidated position: {listed}; map them "
                                           f"under `sides:` in {source.where}, e.g. sides: {{S: short}}", "error")])
             return None
         keys = list(zip(times.tolist(), sides.tolist(), sizes.tolist()))
@@ -447,7 +461,7 @@ def load_liquidations(source: Source, report: _Report) -> sb.Events | None:
         is_long = np.array([mapping[s.lower()] == "long" for s in sides], dtype=bool)
         bad = ~np.isfinite(times) | ~np.isfinite(sizes) | (sizes < 0)
         if bad.any():
-            report.add([sb.Problem(label, f"{int(bad.sum()):,} event(s) dropped: no time or size not ≥ 0")])
+            report.add([sb.Problem(f"{source.where}: {label}", f"{int(bad.sum()):,} event(s) dropped: no time or size not ≥ 0")])
         keep = fresh & ~bad
         times_all.append(times[keep])
         long_all.append(np.where(is_long, sizes, 0.0)[keep])
@@ -503,6 +517,7 @@ def write_jsonl(snapshots: Iterable[Snapshot], path: Path) -> int:
 
 
 def _write(snapshots: list[Snapshot], out: Path, spec: Spec) -> int:
+    """Columnar for .parquet, JSON lines otherwise (the extension was checked before)."""
     from adapters.columnar import write_columnar
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -595,20 +610,24 @@ class Summary:
                 readings.setdefault(input_name, set()).add(sym.times.get(input_name))
 
 
+MAX_SHOWN = 50
+
+
 def summarize(path: str | os.PathLike, echo: Echo) -> Summary:
     """Read a file once, echoing its problems; never raises."""
     from adapters.columnar import read_any
 
-    summary = Summary()
+    summary, shown = Summary(), 0
     for snapshot, problems in read_any(path):
         for p in problems:
-            if p.is_error:
-                summary.errors += 1
-            else:
-                summary.warnings += 1
-        _echo_problems(problems[:20], echo)
+            summary.errors += p.is_error
+            summary.warnings += not p.is_error
+        _echo_problems(problems[:max(0, MAX_SHOWN - shown)], echo)
+        shown += len(problems)
         if snapshot is not None:
             summary.add(snapshot)
+    if shown > MAX_SHOWN:
+        echo(f"{path}: … {shown - MAX_SHOWN:,} more problem(s)")
     return summary
 
 

@@ -292,6 +292,32 @@ def _summary_text(result: dict) -> str:
     return "\n".join(lines)
 
 
+@main.group()
+def snapshots() -> None:
+    """Build and inspect snapshot files."""
+
+
+@snapshots.command("build")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .snapshots.parquet (columnar) or .jsonl / .jsonl.gz.")
+def snapshots_build(spec, out_path) -> None:
+    """Turn historical files (candles, funding, open interest, liquidations, fear & greed) named
+    in SPEC into snapshots, each value visible only from the time it was published."""
+    from adapters.history import build_command
+
+    sys.exit(build_command(spec, out_path, lambda line: click.echo(line, err=True)))
+
+
+@snapshots.command("info")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def snapshots_info(files) -> None:
+    """Symbols, time range, gaps and which inputs are present, per snapshot file."""
+    from adapters.history import info_command
+
+    sys.exit(info_command(files, click.echo))
+
+
 def _paper_broker(plan, store):
     """The paper broker, restored from the state database when a run resumes."""
     import json
@@ -322,7 +348,10 @@ class _Logs:
     def sinks(self):
         from engine.runner import Sinks
 
-        return Sinks(**{key: log.write for key, log in self.open.items()})
+        writers = {key: log.write for key, log in self.open.items()}
+        for key in ("signals", "universe"):                 # these two hand over objects
+            writers[key] = (lambda write: lambda obj: write(obj.as_dict()))(writers[key])
+        return Sinks(**writers)
 
     def __exit__(self, *exc) -> None:
         for log in self.open.values():

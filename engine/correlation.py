@@ -57,6 +57,9 @@ class ReturnCorrelation:
             return None
         return sxy / math.sqrt(sxx * syy)
 
+    def symbols(self) -> list[str]:
+        return list(self._returns)
+
     def for_symbol(self, symbol: str) -> dict[str, float]:
         """Known correlations of ``symbol`` with every other symbol (unknown ones absent)."""
         out = {}

@@ -37,11 +37,11 @@ class DryRunState:
     interrupted: bool = False
 
 
-def compact_decision(decision: dict) -> dict:
-    signal = decision["signal"]
-    return {"ts": decision["ts"], "symbol": decision["symbol"], "outcome": decision["outcome"],
-            "direction": decision["direction"], "conviction": signal["conviction"],
-            "confidence": signal["confidence"], "first_blocker": decision["first_blocker"]}
+def compact_decision(decision) -> dict:
+    """The few fields of an EntryDecision a dry-run keeps (and --vs compares)."""
+    return {"ts": decision.ts, "symbol": decision.symbol, "outcome": decision.outcome,
+            "direction": decision.direction, "conviction": decision.signal.conviction,
+            "confidence": decision.signal.confidence, "first_blocker": decision.first_blocker}
 
 
 def _trade_dict(trade) -> dict:
@@ -63,7 +63,7 @@ def dry_run(plan, snapshots: Iterable, *, broker, store, start: float | None = N
     cleanly and the result covers what was done (``interrupted`` is set)."""
     state = state or DryRunState()
     runner = runner or Runner(plan, broker, store, sinks=Sinks(universe=lambda d: state.decisions.append(
-        compact_decision(d)) if d["direction"] != "NEUTRAL" else None))
+        compact_decision(d)) if d.direction != "NEUTRAL" else None))
     scheduler = None
     try:
         for snapshot in snapshots:

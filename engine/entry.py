@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from engine.diagnostics import RuleRuntimeError
+from engine.expr import MissingInputError
 from engine.gates import ChainResult, GateContext, run_chain
 from engine.sizing import Sizing, round_down, round_up, size_entry
 from engine.signals.vote import CONVICTION_RANK
@@ -132,6 +133,10 @@ def _check(check, env, sized: bool = True) -> CheckResult:
     try:
         holds = bool(check.when(env))
         return CheckResult(check.id, check.category, holds, check.reason)
+    except MissingInputError as error:
+        if check.on_missing == "pass":
+            return CheckResult(check.id, check.category, True, check.reason, f"passed by rule: {error}"[:160])
+        return CheckResult(check.id, check.category, False, check.reason, f"unevaluable: {error}"[:160])
     except RuleRuntimeError as error:      # fail closed: a check that cannot be evaluated blocks
         return CheckResult(check.id, check.category, False, check.reason, f"unevaluable: {error}"[:160])
 

@@ -7,9 +7,34 @@ logs/signal_universe.jsonl). ``decide`` is pure given the state and its argument
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from engine.correlation import ReturnCorrelation
 from engine.entry import EntryDecision, decide_entry
 from engine.signals.engine import SignalEngine
+
+
+class LazyCorrelations(Mapping):
+    """Correlations of one symbol with the others, computed only when a gate asks (the
+    throttle asks only about symbols with open positions)."""
+
+    def __init__(self, tracker: ReturnCorrelation, symbol: str):
+        self._tracker, self._symbol = tracker, symbol
+        self._known: dict[str, float | None] = {}
+
+    def __getitem__(self, other: str) -> float:
+        if other not in self._known:
+            self._known[other] = self._tracker.between(self._symbol, other)
+        value = self._known[other]
+        if value is None:
+            raise KeyError(other)
+        return value
+
+    def __iter__(self):
+        return (s for s in self._tracker.symbols() if s != self._symbol and s in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class EntryPipeline:
@@ -37,9 +62,9 @@ class EntryPipeline:
     def decide(self, symbol: str, portfolio, now: float) -> EntryDecision:
         record = self.signals.evaluate(symbol, now)
         decision = decide_entry(self.plan, record, self.market(symbol, now), portfolio,
-                                self.correlation.for_symbol(symbol), now)
+                                LazyCorrelations(self.correlation, symbol), now)
         if self.universe_sink is not None:
-            self.universe_sink(decision.as_dict())
+            self.universe_sink(decision)           # the sink serialises (as_dict) only what it keeps
         return decision
 
     def run_cycle(self, snapshot, portfolio) -> list[EntryDecision]:

@@ -36,10 +36,12 @@ def _noop(record: dict) -> None:
 
 @dataclass
 class Sinks:
-    """Where records go (JSON-lines logs in production, lists in tests)."""
+    """Where records go (JSON-lines logs in production, lists in tests). ``signals`` gets each
+    SignalRecord and ``universe`` each EntryDecision as objects (call ``as_dict()`` to log
+    them); the others get JSON-ready dicts."""
 
-    signals: Callable[[dict], None] = _noop
-    universe: Callable[[dict], None] = _noop
+    signals: Callable[[Any], None] = _noop
+    universe: Callable[[Any], None] = _noop
     exits: Callable[[dict], None] = _noop
     trades: Callable[[dict], None] = _noop
     post_trade: Callable[[dict], None] = _noop
@@ -82,8 +84,11 @@ class Runner:
         self.cursor = store.cursor(CURSOR)
         self._restore_blobs()
 
-    def _buffered(self, sink: Callable[[dict], None]) -> Callable[[dict], None]:
-        """Log records wait for the step's commit, so a crash never logs a step twice."""
+    def _buffered(self, sink: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Log records wait for the step's commit, so a crash never logs a step twice; a sink
+        nobody listens to costs nothing."""
+        if sink is _noop:
+            return _noop
         return lambda record: self._buffer.append((sink, record))
 
     def _flush(self) -> None:
@@ -248,7 +253,7 @@ class Runner:
         portfolio = self._portfolio()
         for symbol in self.pipeline.signals.states:
             decision = self.pipeline.decide(symbol, portfolio, snapshot.ts)
-            self.sinks.signals(decision.signal.as_dict())
+            self.sinks.signals(decision.signal)
             if decision.intent is None or self._busy(symbol):
                 continue
             self._send_entry(decision, snapshot.ts, work, result)

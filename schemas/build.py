@@ -304,6 +304,9 @@ def requirements() -> dict:
         "reason": ref("reason_code", "Reason code when it fails.", "code"),
         "profiles": arr("Profiles this check applies to; all when absent.", text("Profile.", enum=PROFILES),
                         unique=True, min_items=1) | {"default": PROFILES},
+        "on_missing": text("When an input of `when` is missing: `block` (fail closed, the default) or `pass` "
+                           "(for inputs some data sources never have, e.g. quotes in replayed candles).",
+                           enum=["block", "pass"], default="block"),
     })
     return document("requirements", "requirements", "Checks an entry must pass (seed: Trading Requirements).", {
         "checks": arr("The checks; every one must hold.", check, min_items=1),

@@ -30,7 +30,7 @@ def test_every_decision_goes_to_the_universe_with_its_trail(tmp_path):
     portfolio = Portfolio(equity_usd=10_000, available_margin_usd=10_000, positions=(
         Position("ETHUSDT", "LONG", 3000.0, 1000.0, 2500.0, 3.0, T0),))
     with JsonlLog(universe) as u_log, JsonlLog(signals) as s_log:
-        pipeline = EntryPipeline(plan, signal_sink=s_log.write, universe_sink=u_log.write)
+        pipeline = EntryPipeline(plan, signal_sink=s_log.write, universe_sink=lambda d: u_log.write(d.as_dict()))
         for i in range(70):
             decisions = pipeline.run_cycle(parse_snapshot(_cycle(i))[0], portfolio)
     logged = [json.loads(line) for line in universe.read_text().splitlines()]

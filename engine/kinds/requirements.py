@@ -17,6 +17,7 @@ class Check:
     category: str
     when: Any            # CompiledExpression (bool): must hold to trade
     reason: str
+    on_missing: str = "block"   # block | pass: what a missing input means
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,7 +41,7 @@ class Spec:
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
     checks = tuple(
-        Check(id=raw["id"], category=raw["category"], reason=raw["reason"],
+        Check(id=raw["id"], category=raw["category"], reason=raw["reason"], on_missing=raw["on_missing"],
               when=ctx.expression(doc, ("checks", index, "when"), "requirement"))
         for index, raw in enumerate(doc.frozen["checks"]) if ctx.profile in raw["profiles"])
     policy = doc.frozen["policy"]

@@ -82,3 +82,11 @@ def test_many_gaps_are_listed_compactly():
     lines = _gap_lines(times)
     assert lines[0] == "  gaps:      14 (14 min missing)" and lines[-1] == "    … 4 more gaps (4 min)"
     assert len(lines) == 12
+
+
+def test_a_flood_of_problems_is_capped(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text("oops\n" * 60 + '{"v": 1, "ts": 60, "symbols": {}}\n')
+    echo = Echo()
+    assert info_command([path], echo) == 1
+    assert sum("RB711" in line for line in echo.lines) == 50 and f"{path}: … 10 more problem(s)" in echo.text
