@@ -111,11 +111,12 @@ class PostTrade:
 
     # ------------------------------------------------------------------ read by the gates
 
-    def trade_stats(self) -> dict:
-        """(symbol, direction) → trades, win rate, expectancy over learning.trade_lookback."""
+    def trade_stats(self, now: float | None = None) -> dict:
+        """(symbol, direction) → trades, win rate, expectancy over learning.trade_lookback
+        before ``now`` (default: the last trade's exit)."""
         if not self.trades:
             return {}
-        horizon = self.trades[-1].exit_ts - self.plan.learning.trade_lookback_s
+        horizon = (self.trades[-1].exit_ts if now is None else now) - self.plan.learning.trade_lookback_s
         groups = defaultdict(list)
         for trade in self.trades:
             if trade.exit_ts >= horizon:
@@ -123,14 +124,16 @@ class PostTrade:
         return {key: {"trades": len(ts), "win_rate": sum(t.net_pnl > 0 for t in ts) / len(ts),
                       "expectancy_pct": sum(t.net_pnl_pct for t in ts) / len(ts)} for key, ts in groups.items()}
 
-    def account_stats(self, equity: float) -> dict:
-        """Kill-switch inputs: peak equity (realised), win rate over the kill-switch lookback."""
+    def account_stats(self, equity: float, now: float | None = None) -> dict:
+        """Kill-switch inputs: peak equity (realised) and the win rate over the kill switch's
+        lookback before ``now`` — so a halt on a bad win rate lifts once those trades age out."""
         running = peak = self.start
         for trade in self.trades:
             running += trade.net_pnl
             peak = max(peak, running)
         lookback = self.plan.requirements.kill_switch.lookback
-        recent = [t for t in self.trades if self.trades and t.exit_ts >= self.trades[-1].exit_ts - lookback]
+        end = self.trades[-1].exit_ts if now is None and self.trades else now
+        recent = [t for t in self.trades if t.exit_ts >= end - lookback] if self.trades else []
         wins = sum(t.net_pnl > 0 for t in recent)
         return {"peak_equity_usd": max(peak, equity), "trades": len(recent),
                 "win_rate": wins / len(recent) if recent else 0.0}

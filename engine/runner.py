@@ -240,17 +240,17 @@ class Runner:
 
     # ------------------------------------------------------------------ entries
 
-    def _portfolio(self) -> Portfolio:
+    def _portfolio(self, now: float) -> Portfolio:
         balance = self.broker.balance()
         positions = tuple(Position(p.symbol, p.direction, p.quantity * p.entry_price,
                                    p.quantity * p.entry_price / p.leverage, p.entry_price, p.leverage, p.opened_at)
                           for p in self._ordered_positions())
-        stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats().items()}
-        account = AccountStats(**self.post_trade.account_stats(balance.equity))
+        stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats(now).items()}
+        account = AccountStats(**self.post_trade.account_stats(balance.equity, now))
         return Portfolio(balance.equity, balance.available_margin, positions, stats, account)
 
     def _check_entries(self, snapshot, work: "_Work", result: StepResult) -> None:
-        portfolio = self._portfolio()
+        portfolio = self._portfolio(snapshot.ts)
         for symbol in self.pipeline.signals.states:
             decision = self.pipeline.decide(symbol, portfolio, snapshot.ts)
             self.sinks.signals(decision.signal)
