@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from engine.runner import Runner, Sinks
@@ -42,12 +42,6 @@ def compact_decision(decision) -> dict:
     return {"ts": decision.ts, "symbol": decision.symbol, "outcome": decision.outcome,
             "direction": decision.direction, "conviction": decision.signal.conviction,
             "confidence": decision.signal.confidence, "first_blocker": decision.first_blocker}
-
-
-def _trade_dict(trade) -> dict:
-    record = {f.name: getattr(trade, f.name) for f in fields(trade)}
-    record["attribution"] = dict(trade.attribution)
-    return record
 
 
 def fingerprint(trades: list[dict]) -> str:
@@ -160,7 +154,7 @@ def metrics(trades: list[dict], state: DryRunState, starting_equity: float, attr
 
 
 def result_of(plan, runner: Runner, state: DryRunState) -> dict:
-    trades = [_trade_dict(t) for t in runner.store.trades()]
+    trades = [t.as_dict() for t in runner.store.trades()]
     components = {key.split(":", 1)[1]: round(value["net_pnl"], 10)
                   for key, value in runner.post_trade.attribution.items() if key.startswith("component:")}
     starting = plan.paper_broker.get("starting_balance_usd", 0.0)

@@ -8,7 +8,7 @@ net P&L after fees and funding, duration, exit reason and tier, entry and exit v
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Mapping
 
@@ -71,3 +71,9 @@ class TradeRecord:
     confidence: float
     attribution: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     peak_pnl_pct: float = 0.0        # best P&L seen while open (exit efficiency)
+
+    def as_dict(self) -> dict:
+        """JSON-ready: every field, the attribution as a plain dict."""
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        record["attribution"] = dict(self.attribution)
+        return record

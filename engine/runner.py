@@ -17,10 +17,11 @@ step (blob "broker"); whoever builds the runner restores the broker from it firs
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from engine import lifecycle
+from engine.entry import OrderIntent
 from engine.exits import evaluate_exits
 from engine.pipeline import EntryPipeline
 from engine.ports import MARKET, OrderRequest, OrderState, Transition
@@ -156,7 +157,7 @@ class Runner:
     def _apply_entry_fill(self, fill, pending: Pending, work: "_Work") -> None:
         current = self.positions.get(pending.position_id)
         if current is None:
-            intent = _IntentView(**pending.intent)
+            intent = OrderIntent(**pending.intent)
             ctx = pending.context
             position = lifecycle.open_position(intent, fill, conviction=ctx["conviction"],
                                                confidence=ctx["confidence"], alignment=ctx["alignment"],
@@ -322,9 +323,7 @@ class Runner:
         return states
 
     def _after_trade(self, trade, runs) -> None:
-        record = {f.name: getattr(trade, f.name) for f in fields(trade)}
-        record["attribution"] = dict(trade.attribution)
-        self.sinks.trades(record)
+        self.sinks.trades(trade.as_dict())
         for run in runs:
             self.sinks.post_trade(run)
             if hasattr(self.store, "record_hook_run"):
@@ -340,26 +339,3 @@ class _Work:
     closed: list = field(default_factory=list)
     trades: list = field(default_factory=list)
     links: list = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _IntentView:
-    """An OrderIntent read back from its dict (the fields lifecycle.open_position uses)."""
-
-    symbol: str
-    venue: str
-    venue_symbol: str
-    direction: str
-    side: str
-    contracts: float
-    base_quantity: float
-    price: float
-    notional_usd: float
-    leverage: float
-    order_type: str
-    limit_price: Any
-    stop_price: Any
-    client_order_id: str
-    grace_window_s: float
-    version: str
-    ts: float
