@@ -170,12 +170,13 @@ class PaperBroker:
 
     def positions(self) -> Sequence[VenuePosition]:
         return [VenuePosition(symbol, p.quantity, p.entry, p.leverage, self._liquidation_price(p))
-                for symbol, p in self._positions.items()]
+                for symbol, p in sorted(self._positions.items())]
 
     def balance(self) -> Balance:
         cash = self.cash
-        unrealized = sum(p.quantity * (self._value(s, p.entry) - p.entry) for s, p in self._positions.items())
-        used = sum(abs(p.quantity) * p.entry / p.leverage for p in self._positions.values())
+        # sorted: a float sum must not depend on the order positions were opened or restored in
+        unrealized = sum(p.quantity * (self._value(s, p.entry) - p.entry) for s, p in sorted(self._positions.items()))
+        used = sum(abs(p.quantity) * p.entry / p.leverage for _, p in sorted(self._positions.items()))
         equity = cash + unrealized
         return Balance(cash=cash, equity=equity, available_margin=equity - used - self._reserved())
 
@@ -418,7 +419,7 @@ class PaperBroker:
     def _settle_funding(self, when: float) -> list[Event]:
         """Each open position pays quantity × mark × rate (positive rate: longs pay, shorts receive)."""
         events: list[Event] = []
-        for symbol, pos in self._positions.items():
+        for symbol, pos in sorted(self._positions.items()):   # same order fresh or restored
             rate = self._rate_at(symbol, when)
             if rate is None:
                 continue
