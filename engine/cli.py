@@ -151,6 +151,8 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
         net = sum(t.net_pnl for t in trades)
         click.echo(f"paper: {len(trades)} trade(s), net P&L {net:+,.2f} USD, "
                    f"{len(store.open_positions())} position(s) open; state {state_path}, logs {logs_dir}/")
+    if any(p.is_error for p in problems):
+        sys.exit(EXIT_INVALID)
 
 
 @main.command("dry-run")
@@ -194,6 +196,9 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
     click.echo(json.dumps(_summary_json(result), indent=2) if fmt == "json" else _summary_text(result))
     if result.get("interrupted"):
         sys.exit(130)
+    if result.get("input_errors"):
+        click.echo(f"rulebot dry-run: {result['input_errors']} snapshot input error(s); see above", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 def _one_dry_run(plan, snapshots, window, symbols) -> dict:
@@ -210,6 +215,7 @@ def _one_dry_run(plan, snapshots, window, symbols) -> dict:
     if problems:
         click.echo(as_text(problems[:50]) + (f"\n… {len(problems) - 50} more" if len(problems) > 50 else ""),
                    err=True)
+    result["input_errors"] = sum(p.is_error for p in problems)
     return result
 
 
@@ -394,10 +400,15 @@ def run() -> None:
     # Rule expressions are parsed with Python's own parser; its SyntaxWarnings (e.g. for
     # `1and x`) are reported by rulebot as diagnostics, so the raw warning is noise here.
     warnings.filterwarnings("ignore", category=SyntaxWarning)
+    from engine.diagnostics import RulebotError
+
     try:
         main(standalone_mode=True)
     except SystemExit:
         raise
+    except RulebotError as error:                 # bad input or state, said plainly: exit 1
+        click.echo(f"rulebot: {getattr(error, 'code', 'RB900')} error: {error}", err=True)
+        sys.exit(EXIT_INVALID)
     except Exception as error:  # noqa: BLE001 - the last line of defence
         click.echo(f"rulebot: internal error: {type(error).__name__}: {error}\n"
                    "This is a bug in rulebot, not in your rules; please report it with the command you ran.",

@@ -1,0 +1,46 @@
+"""Bad input never crashes rulebot: a clear message naming the file and why, exit code 1
+(2 for a bad command line), never a traceback or the internal-error exit code 3."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.fixture()
+def files(tmp_path) -> dict:
+    corrupt = tmp_path / "corrupt.snapshots.parquet"
+    corrupt.write_bytes(b"not parquet at all")
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("{nope\n[1, 2]\n", encoding="utf-8")
+    not_db = tmp_path / "state.db"
+    not_db.write_text("not sqlite", encoding="utf-8")
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"ts": 1748131200, "symbols": {"BTCUSDT": {"price": 100000}}}\n', encoding="utf-8")
+    return {"corrupt": corrupt, "garbage": garbage, "not_db": not_db, "good": good, "tmp": tmp_path}
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["dry-run", "{corrupt}"], "RB710"),
+    (["dry-run", "{garbage}"], "RB711"),
+    (["explain", "{corrupt}"], "RB710"),
+    (["snapshots", "info", "{corrupt}"], "RB710"),
+    (["paper", "{good}", "--state", "{not_db}", "--logs", "{tmp}/logs"], "RB800"),
+    (["snapshots", "build", "{garbage}", "--out", "{tmp}/x.snapshots.parquet"], "garbage.jsonl"),
+])
+def test_bad_files_exit_1_with_a_located_message(files, args, needle):
+    done = run(*[a.format(**files) for a in args])
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert needle in done.stdout + done.stderr            # `snapshots info` reports on stdout
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
