@@ -135,9 +135,13 @@ def _required(error, path, locate):
                                         path=_pointer(path))
 
 
+_YAML_TYPE = {str: "text", int: "integer", float: "number", bool: "boolean", type(None): "null",
+              dict: "mapping", list: "list"}
+
+
 def _type(error, path, locate):
     expected = error.validator_value
-    found = type(error.instance).__name__
+    found = _YAML_TYPE.get(type(error.instance), type(error.instance).__name__)
     hint = ""
     if isinstance(error.instance, str) and expected in ("number", "integer"):
         hint = "write the number without quotes"

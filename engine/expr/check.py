@@ -419,7 +419,8 @@ class _Typer:
         if not spec.min_args <= len(node.args) <= spec.max_args:
             takes = (f"{spec.min_args}" if spec.min_args == spec.max_args
                      else f"{spec.min_args} to {spec.max_args}")
-            self.rep.add(C.ARITY, f"{name}() takes {takes} arguments, got {len(node.args)}",
+            noun = "argument" if spec.max_args == 1 else "arguments"
+            self.rep.add(C.ARITY, f"{name}() takes {takes} {noun}, got {len(node.args)}",
                          self.rep.at(node), suggestion=f"call it as {spec.signature}")
             return spec.result_type
         for arg, actual in zip(node.args, types):

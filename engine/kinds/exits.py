@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from engine.diagnostics import Severity
+from engine.durations import format_duration
 from engine.kinds.base import BuildContext, Doc, check_unique_ids, index_of
 
 KIND = "exits"
@@ -104,7 +105,7 @@ def _check_shadowed(entries, field: str, sign: int, doc: Doc, path: tuple, ctx: 
                 continue
             if other["after"] <= entry["after"] and sign * other[field] <= sign * entry[field]:
                 ctx.report(doc, path + (j,), "RB342",
-                           f"entry {j + 1} can never fire: entry {i + 1} (after {other['after']:g}s, "
+                           f"entry {j + 1} can never fire: entry {i + 1} (after {format_duration(other['after'])}, "
                            f"{field} {other[field]:g}) always fires first", severity=Severity.ERROR,
                            suggestion="remove it, or give it an earlier time or an easier P&L condition")
                 break

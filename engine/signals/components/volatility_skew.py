@@ -21,14 +21,16 @@ EXPORTS = ("vol_skew",)   # vocabulary names exports() may give
 class State:
     __slots__ = ("skew", "last_close")
 
-    def __init__(self, params):
-        self.skew = VolatilitySkewProxy(window=params["window"], implied_max_age_seconds=3600.0)
+    def __init__(self, component):
+        # an implied reading stands in for the proxy while it is younger than the rule's
+        # max_input_age for volatility_skew (1 h when the rule sets none)
+        max_age = component.max_input_age.get("volatility_skew", 3600.0)
+        self.skew = VolatilitySkewProxy(window=component.params["window"], implied_max_age_seconds=max_age)
         self.last_close: float | None = None
 
 
 def new_state(component):
-    params = component.params
-    return State(params)
+    return State(component)
 
 
 def update(state, snapshot, symbol, leader) -> None:
