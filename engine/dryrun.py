@@ -56,8 +56,8 @@ def dry_run(plan, snapshots: Iterable, *, broker, store, start: float | None = N
     """Replay ``snapshots`` (already ordered) between ``start`` and ``end``; Ctrl-C stops it
     cleanly and the result covers what was done (``interrupted`` is set)."""
     state = state or DryRunState()
-    runner = runner or Runner(plan, broker, store, sinks=Sinks(universe=lambda d: state.decisions.append(
-        compact_decision(d)) if d.direction != "NEUTRAL" else None))
+    runner = runner or Runner(plan, broker, store, full_neutral_trail=False, sinks=Sinks(
+        universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None))
     scheduler = None
     try:
         for snapshot in snapshots:

@@ -198,6 +198,13 @@ def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlation
                          chain, sizing, intent, record)
 
 
+def neutral_decision(plan, record, now: float) -> EntryDecision:
+    """NO_TRADE for a NEUTRAL signal without evaluating the requirements: a NEUTRAL signal
+    never trades, whatever they say (used where no trail of neutral decisions is kept)."""
+    return EntryDecision(NO_TRADE, record.symbol, now, plan.version, "NEUTRAL", "SIGNAL_NEUTRAL", (), None, None,
+                         None, record)
+
+
 def _first_blocker(early, chain, sizing, late) -> str | None:
     for check in early:
         if check.passed is False:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.correlation import ReturnCorrelation
-from engine.entry import EntryDecision, decide_entry
+from engine.entry import EntryDecision, decide_entry, neutral_decision
 from engine.signals.engine import SignalEngine
 
 
@@ -38,8 +38,11 @@ class LazyCorrelations(Mapping):
 
 
 class EntryPipeline:
-    def __init__(self, plan, *, signal_sink=None, universe_sink=None):
+    def __init__(self, plan, *, signal_sink=None, universe_sink=None, full_neutral_trail: bool = True):
+        """``full_neutral_trail=False`` skips the requirement checks of NEUTRAL signals (they
+        never trade); for runs that keep no record of neutral decisions (dry-run)."""
         self.plan = plan
+        self.full_neutral_trail = full_neutral_trail
         self.signals = SignalEngine(plan, sink=signal_sink)
         self.universe_sink = universe_sink
         throttle = next((g for g in plan.gates.chain if g.kind == "correlation_throttle"), None)
@@ -61,8 +64,11 @@ class EntryPipeline:
 
     def decide(self, symbol: str, portfolio, now: float) -> EntryDecision:
         record = self.signals.evaluate(symbol, now)
-        decision = decide_entry(self.plan, record, self.market(symbol, now), portfolio,
-                                LazyCorrelations(self.correlation, symbol), now)
+        if record.direction == "NEUTRAL" and not self.full_neutral_trail:
+            decision = neutral_decision(self.plan, record, now)
+        else:
+            decision = decide_entry(self.plan, record, self.market(symbol, now), portfolio,
+                                    LazyCorrelations(self.correlation, symbol), now)
         if self.universe_sink is not None:
             self.universe_sink(decision)           # the sink serialises (as_dict) only what it keeps
         return decision

@@ -71,13 +71,13 @@ class StepResult:
 
 
 class Runner:
-    def __init__(self, plan, broker, store, *, sinks: Sinks | None = None):
+    def __init__(self, plan, broker, store, *, sinks: Sinks | None = None, full_neutral_trail: bool = True):
         self.plan, self.broker, self.store = plan, broker, store
         self.outputs = sinks or Sinks()
         self._buffer: list[tuple[Callable[[dict], None], dict]] = []
         self.sinks = Sinks(**{name: self._buffered(getattr(self.outputs, name))
                               for name in ("signals", "universe", "exits", "trades", "post_trade")})
-        self.pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe)
+        self.pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe, full_neutral_trail=full_neutral_trail)
         self.post_trade = PostTrade(plan)
         self.pending: dict[str, Pending] = {}
         self._liquidations: set[str] = set()     # client ids of the venue's liquidation fills
