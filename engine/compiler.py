@@ -34,6 +34,7 @@ CODES = {
     "RB523": "a learned value moves further than the parameter's max_step",
     "RB524": "a learned file names a learner that learning.yaml does not declare",
     "RB525": "a paper profile has no paper_broker settings",
+    "RB526": "a learned file was tuned on another rule-set version than the one it now applies to",
 }
 
 
@@ -110,6 +111,7 @@ def compile_ruleset(root: str, profiles: Iterable[str] | None = None) -> Result:
     complete = all(kind in loaded.base for kind in BASE_KINDS)
     if complete and result.ok:
         result.version = version_of(canonical_form(loaded))
+        result.diagnostics.extend(_check_learned_bases(loaded))
     names = _profiles_to_compile(loaded, profiles, result)
     for name in names:
         plan, found = _compile_profile(loaded, name, result.version or "unversioned")
@@ -120,6 +122,22 @@ def compile_ruleset(root: str, profiles: Iterable[str] | None = None) -> Result:
         _, found = _compile_profile(loaded, None, "unversioned")
         result.diagnostics.extend(found)
     return _finish(result)
+
+
+def _check_learned_bases(loaded: LoadedRuleSet) -> list[Diagnostic]:
+    """RB526: learned file i must name the version of the rule set with learned files 0..i-1
+    (a learner's write names the version it started from; DESIGN "Rule sets, versions")."""
+    found = []
+    canonical = canonical_form(loaded)
+    for index, learned in enumerate(loaded.learned):
+        expected = version_of({**canonical, "learned": canonical["learned"][:index]})
+        if learned.data["base_version"] != expected:
+            found.append(learned.locate(("base_version",)).diagnostic(
+                "RB526", f"tuned on {learned.data['base_version']}, but the rule set it applies to is now "
+                         f"{expected}: the human files (or an earlier learned file) changed since",
+                path="/base_version", severity=Severity.WARNING,
+                suggestion="re-run the learner, or remove this file if its values no longer fit"))
+    return found
 
 
 def _finish(result: Result) -> Result:

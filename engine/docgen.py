@@ -62,6 +62,7 @@ CODE_KINDS = {
     "RB523": ("learned",),
     "RB524": ("learned", "learning"),
     "RB525": ("profile",),
+    "RB526": ("learned",),
 }
 
 FAMILIES = {

@@ -102,21 +102,23 @@ def test_version_fills_defaults_so_writing_a_default_changes_nothing(rules):
 
 
 def test_learned_overlay_moves_a_value_within_its_bounds(rules):
+    base = compile_ruleset(str(rules)).version
     (rules / "learned" / "0001-weights.yaml").write_text(
-        "kind: learned\nlearner: signal_weights\nbase_version: rs-0123456789abcdef\n"
+        f"kind: learned\nlearner: signal_weights\nbase_version: {base}\n"
         "created: 2026-01-01T00:00:00Z\nvalues:\n"
         "  signals.components.liquidation_cascade.weight: 0.24\n"
         "  signals.components.whale_flow.weight: 0.18\n"
         "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n", encoding="utf-8")
     result = compile_ruleset(str(rules))
-    assert result.ok, result.diagnostics
+    assert result.ok and result.diagnostics == [], result.diagnostics
     weights = {c.id: c.weight for c in result.plans["paper"].signals.components}
     assert weights["liquidation_cascade"] == 0.24 and weights["whale_flow"] == 0.18
 
 
 def test_learned_overlay_that_breaks_the_weight_sum_is_reported_at_the_overlay(rules):
+    base = compile_ruleset(str(rules)).version
     (rules / "learned" / "0001-weights.yaml").write_text(
-        "kind: learned\nlearner: signal_weights\nbase_version: rs-0123456789abcdef\n"
+        f"kind: learned\nlearner: signal_weights\nbase_version: {base}\n"
         "created: 2026-01-01T00:00:00Z\nvalues:\n"
         "  signals.components.liquidation_cascade.weight: 0.24\n"
         "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n", encoding="utf-8")
@@ -137,3 +139,15 @@ def test_many_independent_problems_are_reported_in_one_pass(rules):
     _edit(rules / "venues.yaml", "execution_venue: kraken_futures", "execution_venue: kraken")
     codes = sorted(d.code for d in compile_ruleset(str(rules)).diagnostics)
     assert codes == ["RB204", "RB320", "RB360", "RB413"]
+
+
+def test_a_learned_file_tuned_on_another_version_is_flagged(rules):
+    base = compile_ruleset(str(rules)).version
+    (rules / "learned" / "0001-weights.yaml").write_text(
+        f"kind: learned\nlearner: signal_weights\nbase_version: {base}\n"
+        "created: 2026-01-01T00:00:00Z\nvalues:\n  signals.components.funding_rate.weight: 0.16\n"
+        "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n", encoding="utf-8")
+    assert compile_ruleset(str(rules)).diagnostics == []
+    _edit(rules / "risk.yaml", "  default: 3 ", "  default: 4 ")          # a human edit after the learner ran
+    [finding] = compile_ruleset(str(rules)).diagnostics
+    assert (finding.code, finding.severity.value, finding.line) == ("RB526", "warning", 3)
