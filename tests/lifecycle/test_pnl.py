@@ -23,7 +23,7 @@ import sqlite3
 
 import pytest
 
-from adapters.state import StateError, StateStore
+from adapters.state import StateStore
 from tests.lifecycle.helpers import T0, Harness, enter, plan, plan_with, snapshot
 
 BTC = "BTCUSDT"
