@@ -110,8 +110,9 @@ def compile_ruleset(root: str, profiles: Iterable[str] | None = None) -> Result:
         return _finish(result)
     complete = all(kind in loaded.base for kind in BASE_KINDS)
     if complete and result.ok:
-        result.version = version_of(canonical_form(loaded))
-        result.diagnostics.extend(_check_learned_bases(loaded))
+        canonical = canonical_form(loaded)
+        result.version = version_of(canonical)
+        result.diagnostics.extend(_check_learned_bases(loaded, canonical))
     names = _profiles_to_compile(loaded, profiles, result)
     for name in names:
         plan, found = _compile_profile(loaded, name, result.version or "unversioned")
@@ -124,11 +125,10 @@ def compile_ruleset(root: str, profiles: Iterable[str] | None = None) -> Result:
     return _finish(result)
 
 
-def _check_learned_bases(loaded: LoadedRuleSet) -> list[Diagnostic]:
+def _check_learned_bases(loaded: LoadedRuleSet, canonical: Mapping) -> list[Diagnostic]:
     """RB526: learned file i must name the version of the rule set with learned files 0..i-1
     (a learner's write names the version it started from; DESIGN "Rule sets, versions")."""
     found = []
-    canonical = canonical_form(loaded)
     for index, learned in enumerate(loaded.learned):
         expected = version_of({**canonical, "learned": canonical["learned"][:index]})
         if learned.data["base_version"] != expected:

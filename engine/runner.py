@@ -288,9 +288,9 @@ class Runner:
 
     def _commit(self, ts: float, work: "_Work") -> None:
         done = {f.client_order_id for f in work.fills}
+        still_open = {o.client_order_id for o in self.broker.open_orders()}   # asked once per step
         for client_id in list(self.pending):
-            order = next((o for o in self._open_orders() if o.client_order_id == client_id), None)
-            if client_id in done and order is None:
+            if client_id in done and client_id not in still_open:
                 self.pending.pop(client_id)
         blobs = []
         if getattr(self.store, "durable", True):   # only a kept store needs what a restart reads back
@@ -304,9 +304,6 @@ class Runner:
             closed_positions=tuple(work.closed), trades=tuple(work.trades), cursors=((CURSOR, ts),),
             order_positions=tuple(work.links), blobs=tuple(blobs)), version=self.plan.version)
         self.cursor = ts
-
-    def _open_orders(self):
-        return list(self.broker.open_orders())
 
     def _touched_orders(self, work: "_Work"):
         """Final states of the orders that filled in this step (so the orders table is current);
