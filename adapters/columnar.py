@@ -476,3 +476,58 @@ def count_snapshots(path: str | os.PathLike) -> int | None:
     except Exception:  # noqa: BLE001 - a count is a nicety; the reader reports what is wrong
         return None
     return None
+
+
+# ------------------------------------------------------------------ the fast path's columns
+
+def read_recording(path: str | os.PathLike):
+    """The whole file as an ``engine.replay.Recording`` (columns, no Snapshot objects), for the
+    dry-run fast path. NotReplayable (with the reason) when the file is not dense or holds a
+    value the parser would drop — the caller then replays it through :func:`read_any`."""
+    from engine.replay import NotReplayable
+
+    where = os.fspath(path)
+    handle, problems = _open(Path(path), where)
+    if handle is None or any(p.code in ("RB704", "RB705", "RB710") for p in problems):
+        raise NotReplayable(problems[0].message if problems else "cannot be read")
+    table = handle.read()
+    if table.num_rows == 0:
+        raise NotReplayable("no snapshots")
+    batch = table.combine_chunks().to_batches(max_chunksize=table.num_rows)[0]
+    return _recording(batch)
+
+
+def _recording(batch: pa.RecordBatch):
+    from engine.replay import FAST_SCALARS, NotReplayable, Recording, SymbolRecording, check_order, times_from
+    from engine.signals.columns import CandleSeries
+
+    n = batch.num_rows
+    numbers = {name: _numbers(batch.column(name)) for name in FLOAT_FIELDS
+               if name in batch.schema.names and batch.column(name).null_count < n}
+    if np.isnan(_numbers(batch.column("ts"))).any() or bool((_suspect(numbers, n) | _nan_rows(batch)).any()):
+        raise NotReplayable("a value the parser would drop (the careful path reports it)")
+    for name in ("candles", "book_bids", "book_asks", "implied_skew"):
+        if name in numbers or (name in batch.schema.names and batch.column(name).null_count < n):
+            raise NotReplayable(f"the file has {name.replace('_', ' ')}")
+    if any(f not in numbers or np.isnan(numbers[f]).any() for f in CANDLE_FIELDS):
+        raise NotReplayable("a snapshot without exactly one candle per symbol")
+    if batch.column("symbol").null_count:
+        raise NotReplayable("a snapshot without symbols")
+    ts_all = _numbers(batch.column("ts"))
+    names = batch.column("symbol").cast(pa.string()).to_numpy(zero_copy_only=False)
+    ts, first = np.unique(ts_all, return_index=True)
+    symbols = {}
+    for name in sorted(set(names.tolist())):
+        rows = np.flatnonzero(names == name)
+        if len(rows) != len(ts) or not np.array_equal(ts_all[rows], ts):
+            raise NotReplayable(f"{name} is not in every snapshot exactly once")
+        values = {f: numbers[f][rows] for f in FAST_SCALARS if f in numbers and not np.isnan(numbers[f][rows]).all()}
+        explicit = {f[:-3]: numbers[f][rows] for f in TS_FIELDS if f in numbers}
+        candles = CandleSeries(*(np.ascontiguousarray(numbers[f][rows]) for f in CANDLE_FIELDS))
+        symbols[name] = SymbolRecording(name, MappingProxyType(values),
+                                        MappingProxyType(times_from(ts, values, explicit, candles.ts)), candles)
+    check_order(ts)
+    fg = numbers["fear_greed"][first] if "fear_greed" in numbers else np.full(len(ts), np.nan)
+    fg_ts = numbers["fear_greed_ts"][first] if "fear_greed_ts" in numbers else np.full(len(ts), np.nan)
+    fg_ts = np.where(np.isnan(fg), np.nan, np.where(np.isnan(fg_ts), ts, fg_ts))
+    return Recording(ts, MappingProxyType(symbols), fg, fg_ts)

@@ -168,8 +168,11 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Write trades, decisions, metrics and the fingerprint into this folder.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--replay", type=click.Choice(["auto", "columns", "scalar"]), default="auto", show_default=True,
+              help="columns: the fast path over a dense Parquet file; scalar: snapshot by snapshot (the reference); "
+                   "auto: columns where the input allows.")
 def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, symbols_text, report_path, out_dir,
-                    fmt) -> None:
+                    fmt, replay) -> None:
     """Replay SNAPSHOTS through the compiled plan with the paper broker and a simulated clock,
     and show what the rules would have done. Ctrl-C stops cleanly and still writes what was done."""
     from engine.dryrun import differing_decisions
@@ -187,9 +190,9 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
     unknown = sorted((symbols or set()) - set(plan.ruleset.names()))
     if unknown:
         raise click.BadParameter(f"{', '.join(unknown)} not in the rule set", param_hint="--symbols")
-    result = _one_dry_run(plan, snapshots, window, symbols)
+    result = _one_dry_run(plan, snapshots, window, symbols, replay)
     if other is not None:
-        result["vs"] = _one_dry_run(other, snapshots, window, symbols)
+        result["vs"] = _one_dry_run(other, snapshots, window, symbols, replay)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
     result.update(rules_dir=rules_dir, snapshot_files=list(snapshots))
     _write_dry_run(result, out_dir, report_path)
@@ -201,12 +204,18 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
         sys.exit(EXIT_INVALID)
 
 
-def _one_dry_run(plan, snapshots, window, symbols) -> dict:
+def _one_dry_run(plan, snapshots, window, symbols, replay: str = "auto") -> dict:
     from adapters.paper import PaperBroker
     from engine.dryrun import dry_run
     from engine.memstate import MemoryState
     from engine.report import as_text
 
+    if replay != "scalar":
+        result, why = _fast_dry_run(plan, snapshots, window, symbols)
+        if result is not None:
+            return result
+        if replay == "columns":
+            raise click.UsageError(f"--replay columns: {why}")
     problems: list = []
     with _progress(snapshots, f"dry-run {plan.version}") as bar:
         result, _, _ = dry_run(plan, _snapshots(snapshots, problems), broker=PaperBroker.for_plan(plan),
@@ -216,7 +225,31 @@ def _one_dry_run(plan, snapshots, window, symbols) -> dict:
         click.echo(as_text(problems[:50]) + (f"\n… {len(problems) - 50} more" if len(problems) > 50 else ""),
                    err=True)
     result["input_errors"] = sum(p.is_error for p in problems)
+    result["replay"] = "scalar" if replay == "scalar" else f"scalar ({why})"
     return result
+
+
+def _fast_dry_run(plan, snapshots, window, symbols) -> tuple[dict | None, str]:
+    """The fast path's result, or None and why the input needs the scalar path."""
+    from adapters.columnar import read_recording
+    from adapters.paper import PaperBroker
+    from engine.dryrun import dry_run_recording
+    from engine.memstate import MemoryState
+    from engine.replay import NotReplayable
+
+    if len(snapshots) != 1 or not snapshots[0].endswith(".parquet"):
+        return None, "the fast path reads one .parquet file"
+    try:
+        recording = read_recording(snapshots[0])
+        if symbols and not set(recording.symbols) <= symbols:
+            return None, "--symbols leaves out a recorded symbol"
+        with _progress(snapshots, f"dry-run {plan.version}") as bar:
+            result, _, _ = dry_run_recording(plan, recording, broker=PaperBroker.for_plan(plan), store=MemoryState(),
+                                             start=window[0], end=window[1], on_progress=bar.update)
+    except NotReplayable as why:
+        return None, str(why)
+    result.update(input_errors=0, replay="columns")
+    return result, ""
 
 
 def _progress(paths, label):
@@ -257,7 +290,7 @@ def _write_dry_run(result: dict, out_dir: str | None, report_path: str | None) -
 
 def _summary_json(result: dict) -> dict:
     keys = ("version", "profile", "start", "end", "cycles", "symbols", "fingerprint", "metrics", "interrupted",
-            "open_positions", "jobs")
+            "open_positions", "jobs", "replay")
     out = {k: result.get(k) for k in keys}
     if result.get("vs"):
         out["vs"] = {k: result["vs"].get(k) for k in keys}
@@ -289,6 +322,7 @@ def _summary_text(result: dict) -> str:
     for component in components:
         add(f"P&L {component}", lambda r, c=component: f"{r['metrics']['attribution'].get(c, 0.0):+,.2f}")
     add("fingerprint", lambda r: r["fingerprint"][:23])
+    add("replay", lambda r: r.get("replay", "scalar"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     if result.get("vs"):

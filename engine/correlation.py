@@ -10,15 +10,47 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from engine.features import BarCloser
 
 
+def window_count(window_s: float, interval_s: float) -> int:
+    """How many bar returns a symbol keeps."""
+    return max(2, int(window_s // interval_s))
+
+
+def bar_timeframe(interval_s: float) -> int:
+    """The BarCloser timeframe (seconds) of the return bars."""
+    return int(interval_s)
+
+
+def correlation(ra: Mapping[float, float] | None, rb: Mapping[float, float] | None,
+                min_samples: int) -> float | None:
+    """Pearson's r of two return series keyed by bar end (oldest first), over the bar ends
+    both have, in the order of ``ra``; None when either is empty, fewer than ``min_samples``
+    are in common or either side is flat. Shared by :class:`ReturnCorrelation` and its
+    column form (engine.correlation_columns), so both compute exactly the same float."""
+    if not ra or not rb:
+        return None
+    common = [t for t in ra if t in rb]
+    if len(common) < min_samples:
+        return None
+    xs, ys = [ra[t] for t in common], [rb[t] for t in common]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx <= 0 or syy <= 0:
+        return None
+    return sxy / math.sqrt(sxx * syy)
+
+
 class ReturnCorrelation:
     def __init__(self, symbols, *, window_s: float, interval_s: float, min_samples: int = 12):
-        self.count = max(2, int(window_s // interval_s))
+        self.count = window_count(window_s, interval_s)
         self.min_samples = min_samples
-        self._bars = {s: BarCloser(timeframe=int(interval_s)) for s in symbols}
+        self._bars = {s: BarCloser(timeframe=bar_timeframe(interval_s)) for s in symbols}
         self._last_close: dict[str, float] = {}
         self._returns: dict[str, OrderedDict[float, float]] = {s: OrderedDict() for s in symbols}
 
@@ -42,20 +74,7 @@ class ReturnCorrelation:
             returns.popitem(last=False)
 
     def between(self, a: str, b: str) -> float | None:
-        ra, rb = self._returns.get(a), self._returns.get(b)
-        if not ra or not rb:
-            return None
-        common = [t for t in ra if t in rb]
-        if len(common) < self.min_samples:
-            return None
-        xs, ys = [ra[t] for t in common], [rb[t] for t in common]
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
-        sxx = sum((x - mx) ** 2 for x in xs)
-        syy = sum((y - my) ** 2 for y in ys)
-        if sxx <= 0 or syy <= 0:
-            return None
-        return sxy / math.sqrt(sxx * syy)
+        return correlation(self._returns.get(a), self._returns.get(b), self.min_samples)
 
     def symbols(self) -> list[str]:
         return list(self._returns)

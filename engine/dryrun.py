@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
 from engine.runner import Runner, Sinks
 from engine.scheduler import Scheduler
 
@@ -76,6 +78,104 @@ def dry_run(plan, snapshots: Iterable, *, broker, store, start: float | None = N
     return result_of(plan, runner, state), runner, state
 
 
+def dry_run_recording(plan, recording, *, broker, store, start: float | None = None, end: float | None = None,
+                      on_progress: Callable[[int], None] | None = None) -> tuple[dict, Runner, DryRunState]:
+    """The fast path: the same run as :func:`dry_run` over a Recording, stepping the runner
+    only where it can act — a trading cycle where some symbol's vote is not NEUTRAL or a
+    position or order is open. Elsewhere nothing can happen: the features are columns
+    already, equity is unchanged (flat, or the broker is not observed off the trading
+    clock), and the broker is shown the last skipped trading snapshot before the next step,
+    which leaves it as if it had seen them all (Recording.check_quiet_broker says when that
+    holds). NotReplayable if the recording or the plan needs the scalar path.
+
+    tests/dryrun/test_fast_path.py proves it yields exactly the scalar path's results."""
+    from engine.correlation_columns import CorrelationColumns
+    from engine.pipeline import correlation_window
+    from engine.signals.column_engine import ColumnSignals
+
+    recording.check_quiet_broker()
+    signals = ColumnSignals(plan, recording)
+    correlation = CorrelationColumns(plan.ruleset.names(), candles={n: s.candles for n, s in recording.symbols.items()},
+                                     **correlation_window(plan))
+    state = DryRunState()
+    runner = Runner(plan, broker, store, full_neutral_trail=False, signals=signals, correlation=_Cursor(correlation,
+                    signals, recording), sinks=Sinks(universe=lambda d: state.decisions.append(compact_decision(d))
+                                                     if d.direction != "NEUTRAL" else None))
+    times = recording.ts.tolist()
+    first = 0 if start is None else int(np.searchsorted(recording.ts, start, side="left"))
+    last = len(times) if end is None else int(np.searchsorted(recording.ts, end, side="right"))
+    try:
+        _fast_cycles(runner, recording, signals.active, first, last, state, on_progress)
+    except KeyboardInterrupt:
+        state.interrupted = True
+    _record_prices(recording, first, first + state.cycles, state)
+    return result_of(plan, runner, state), runner, state
+
+
+def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state: DryRunState,
+                 on_progress: Callable[[int], None] | None) -> None:
+    times = recording.ts.tolist()
+    active = active.tolist()
+    scheduler = Scheduler(runner.plan.schedules, times[first]) if first < last else None
+    equity = runner.broker.balance().equity
+    unseen = None                          # the last trading snapshot the broker was not shown
+    for i in range(first, last):
+        ts = times[i]
+        trading = _count_jobs(scheduler.due(ts), state)
+        if trading and (active[i] or runner.positions or runner.pending):
+            if unseen is not None:
+                runner.broker.observe(recording.snapshot(unseen))
+                unseen = None
+            runner.step(recording.snapshot(i))
+            equity = runner.broker.balance().equity
+        elif trading:
+            unseen = i
+        state.cycles += 1
+        state.equity.append([ts, equity])
+        state.exposure_cycles += bool(runner.positions)
+        if on_progress is not None and state.cycles % 1000 == 0:
+            on_progress(1000)
+    if state.cycles:
+        state.start, state.end = times[first], times[first + state.cycles - 1]
+    if on_progress is not None:
+        on_progress(state.cycles % 1000)
+
+
+def _count_jobs(due, state: DryRunState) -> bool:
+    """Count the due jobs; True when the bot cycle is among them."""
+    for job in due:
+        state.jobs[job.job_id] = state.jobs.get(job.job_id, 0) + 1
+    return any(BOT_TASK in d.tasks for d in due)
+
+
+def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None:
+    """Each symbol's price per cycle (else its candle's close), as _cycle records it."""
+    ts = recording.ts[first:stop].tolist()
+    for name, sym in recording.symbols.items():
+        price = sym.values.get("price")
+        close = sym.candles.close[first:stop]
+        column = close if price is None else np.where(np.isnan(price[first:stop]), close, price[first:stop])
+        state.prices[name] = [[t, p] for t, p in zip(ts, column.tolist())]
+
+
+class _Cursor:
+    """ReturnCorrelation's interface over CorrelationColumns, at the signals' cursor."""
+
+    def __init__(self, columns, signals, recording):
+        self._columns, self._signals = columns, signals
+        self._recorded = set(recording.symbols)
+
+    def update(self, snapshot) -> None:
+        return None
+
+    def symbols(self) -> list[str]:
+        return self._columns.symbols()
+
+    def between(self, a: str, b: str) -> float | None:
+        upto = self._signals.cursor + 1
+        return self._columns.between(a, b, {s: upto if s in self._recorded else 0 for s in (a, b)})
+
+
 def _only(snapshot, symbols: set[str] | None):
     if not symbols:
         return snapshot
@@ -86,10 +186,7 @@ def _only(snapshot, symbols: set[str] | None):
 
 
 def _cycle(runner: Runner, scheduler: Scheduler, snapshot, state: DryRunState) -> None:
-    due = scheduler.due(snapshot.ts)
-    trading = any(BOT_TASK in d.tasks for d in due)
-    for job in due:
-        state.jobs[job.job_id] = state.jobs.get(job.job_id, 0) + 1
+    trading = _count_jobs(scheduler.due(snapshot.ts), state)
     if trading:
         runner.step(snapshot)
     else:

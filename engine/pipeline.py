@@ -37,18 +37,26 @@ class LazyCorrelations(Mapping):
         return sum(1 for _ in self)
 
 
+def correlation_window(plan) -> dict:
+    """The correlation throttle's window and return interval (defaults without the gate)."""
+    throttle = next((g for g in plan.gates.chain if g.kind == "correlation_throttle"), None)
+    window, interval = ((throttle.params["window"], throttle.params["return_interval"]) if throttle
+                        else (86400.0, 300.0))
+    return {"window_s": window, "interval_s": interval}
+
+
 class EntryPipeline:
-    def __init__(self, plan, *, signal_sink=None, universe_sink=None, full_neutral_trail: bool = True):
+    def __init__(self, plan, *, signal_sink=None, universe_sink=None, full_neutral_trail: bool = True,
+                 signals=None, correlation=None):
         """``full_neutral_trail=False`` skips the requirement checks of NEUTRAL signals (they
-        never trade); for runs that keep no record of neutral decisions (dry-run)."""
+        never trade); for runs that keep no record of neutral decisions (dry-run).
+        ``signals``/``correlation`` replace the incremental trackers with their column forms
+        (the dry-run fast path, engine/replay.py): same interface, computed once per history."""
         self.plan = plan
         self.full_neutral_trail = full_neutral_trail
-        self.signals = SignalEngine(plan, sink=signal_sink)
+        self.signals = signals or SignalEngine(plan, sink=signal_sink)
         self.universe_sink = universe_sink
-        throttle = next((g for g in plan.gates.chain if g.kind == "correlation_throttle"), None)
-        window, interval = ((throttle.params["window"], throttle.params["return_interval"]) if throttle
-                            else (86400.0, 300.0))
-        self.correlation = ReturnCorrelation(plan.ruleset.names(), window_s=window, interval_s=interval)
+        self.correlation = correlation or ReturnCorrelation(plan.ruleset.names(), **correlation_window(plan))
 
     def update(self, snapshot) -> None:
         self.signals.update(snapshot)
@@ -57,7 +65,7 @@ class EntryPipeline:
     def market(self, symbol: str, now: float) -> dict:
         """Vocabulary values for ``symbol`` at ``now``, including the age of its price."""
         env = self.signals.market_env(symbol)
-        seen = self.signals.states[symbol].last_seen.get("price")
+        seen = self.signals.seen(symbol, "price")
         if seen is not None:
             env["price_age_s"] = max(0.0, now - seen)
         return env
@@ -75,7 +83,7 @@ class EntryPipeline:
 
     def run_cycle(self, snapshot, portfolio) -> list[EntryDecision]:
         self.update(snapshot)
-        decisions = [self.decide(symbol, portfolio, snapshot.ts) for symbol in self.signals.states]
+        decisions = [self.decide(symbol, portfolio, snapshot.ts) for symbol in self.signals.symbols]
         if self.signals.sink is not None:
             for decision in decisions:
                 self.signals.sink(decision.signal.as_dict())

@@ -68,7 +68,7 @@ class SignalEngine:
         self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
         self._override_names = frozenset().union(*(o.when.names for c in plan.signals.components
                                                    for o in c.overrides if o.when is not None))
-        self._steps = tuple((c, COMPONENTS[c.kind], _freshness(c)) for c in plan.signals.components)
+        self._steps = tuple((c, COMPONENTS[c.kind], freshness(c)) for c in plan.signals.components)
         self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
 
     def update(self, snapshot) -> None:
@@ -115,35 +115,54 @@ class SignalEngine:
     def evaluate(self, symbol: str, now: float) -> SignalRecord:
         state = self.states[symbol]
         env = self._override_env(state) if self._override_names else {}
-        results = [(component, _answer(component, module, fresh, state, env, now))
+        results = [(component, answer_of(component, fresh, state.last_seen, env, now, state.broken.get(component.id),
+                                         module.evaluate, state.components[component.id]))
                    for component, module, fresh in self._steps]
-        decided = vote(self.plan.signals, results)
-        return SignalRecord(
-            version=self.plan.version, profile=self.plan.profile, ts=now, symbol=symbol,
-            components=tuple(ComponentResult(c, a) for c, a in results),
-            direction=decided.direction, long_votes=decided.long_votes, short_votes=decided.short_votes,
-            aligned_count=decided.aligned_count, confidence=decided.confidence, conviction=decided.conviction,
-            size_multiplier=decided.size_multiplier)
+        return record_of(self.plan, symbol, now, results)
+
+    def known_neutral(self, symbol: str) -> bool:
+        """Whether the vote is known to be NEUTRAL without evaluating: never, here (the
+        column form knows it from its precomputed votes)."""
+        return False
+
+    def seen(self, symbol: str, name: str) -> float | None:
+        """When ``symbol`` last received input ``name`` (None: never)."""
+        return self.states[symbol].last_seen.get(name)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self.states)
 
 
-def _answer(component, module, fresh, state: SymbolState, env: dict, now: float) -> Answer:
+def record_of(plan, symbol: str, now: float, results: list) -> SignalRecord:
+    """The SignalRecord of one evaluation: the components' answers and their vote."""
+    decided = vote(plan.signals, results)
+    return SignalRecord(
+        version=plan.version, profile=plan.profile, ts=now, symbol=symbol,
+        components=tuple(ComponentResult(c, a) for c, a in results),
+        direction=decided.direction, long_votes=decided.long_votes, short_votes=decided.short_votes,
+        aligned_count=decided.aligned_count, confidence=decided.confidence, conviction=decided.conviction,
+        size_multiplier=decided.size_multiplier)
+
+
+def answer_of(component, fresh, last_seen, env: dict, now: float, broken: str | None, evaluate, state) -> Answer:
     """The component's answer: an override if one holds, else NEUTRAL for missing/stale
-    inputs, else what the module computes (NEUTRAL if it fails)."""
+    inputs (``last_seen``: input → last publication time), else ``evaluate(component, state)``
+    (NEUTRAL if it fails or the component's feed ``broken``)."""
     if component.overrides:
-        overridden = _override(component, env)
+        overridden = override_answer(component, env)
         if overridden is not None:
             return overridden
-    last_seen = state.last_seen
     for name, limit in fresh:
         seen = last_seen.get(name)
         if seen is None:
             return neutral(f"missing:{name}")
         if limit is not None and now - seen > limit:
             return neutral(f"stale:{name}", age_s=now - seen, max_age_s=limit)
-    if component.id in state.broken:
-        return neutral(f"error:{state.broken[component.id]}")
+    if broken is not None:
+        return neutral(f"error:{broken}")
     try:
-        return module.evaluate(component, state.components[component.id])
+        return evaluate(component, state)
     except Exception as error:  # noqa: BLE001 - a component fails neutral, never the cycle
         return neutral(f"error:{type(error).__name__}")
 
@@ -153,12 +172,12 @@ def _empty(name: str):
     return SymbolSnapshot(name, MappingProxyType({}), MappingProxyType({}))
 
 
-def _freshness(component) -> tuple[tuple[str, float | None], ...]:
+def freshness(component) -> tuple[tuple[str, float | None], ...]:
     """(input, max age or None) for each input the component's kind needs."""
     return tuple((name, component.max_input_age.get(name)) for name in COMPONENTS[component.kind].INPUTS)
 
 
-def _override(component, env: dict) -> Answer | None:
+def override_answer(component, env: dict) -> Answer | None:
     for override in component.overrides:
         try:
             holds = override.when(env)

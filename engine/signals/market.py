@@ -7,6 +7,8 @@ tier, the timeframes from the mtf_alignment tier (defaults when a rule set has n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from engine.features import BarCloser, EmaCross, MultiTimeframeAlignment, TimeWindow
 
 DEFAULT_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
@@ -14,11 +16,30 @@ EXPORTS = ("is_leader", "price", "spread_bps", "price_change_pct", "ema_spread_p
            "open_interest_usd", "taker_buy_sell_ratio")
 MTF_EMA_PERIOD = 21
 PRICE_CHANGE_WINDOW_S = 3600.0
+DEFAULT_REVERSAL = {"timeframe": "1m", "fast_ema": 9, "slow_ema": 21}
 
 
 def _tier_params(plan, kind: str):
     tiers = plan.exits.of_kind(kind)
     return tiers[0].params if tiers else None
+
+
+@dataclass(frozen=True)
+class MarketWindows:
+    """The rule-derived windows of the market features (one source for the scalar
+    :class:`MarketState` and the column form in ``engine.signals.market_columns``)."""
+
+    reversal_timeframe: object      # BarCloser timeframe of the EMA cross ("5m", 300, ...)
+    fast_ema: int
+    slow_ema: int
+    mtf_timeframes: object          # the mtf_alignment timeframes (a sequence of timeframes)
+
+
+def market_windows(plan) -> MarketWindows:
+    reversal = _tier_params(plan, "signal_reversal") or DEFAULT_REVERSAL
+    mtf = _tier_params(plan, "mtf_alignment")
+    return MarketWindows(reversal["timeframe"], reversal["fast_ema"], reversal["slow_ema"],
+                         mtf["timeframes"] if mtf else DEFAULT_TIMEFRAMES)
 
 
 class MarketState:
@@ -27,15 +48,13 @@ class MarketState:
     __slots__ = ("symbol", "is_leader", "prices", "bars", "cross", "mtf", "last")
 
     def __init__(self, plan, symbol: str):
-        reversal = _tier_params(plan, "signal_reversal") or {"timeframe": "1m", "fast_ema": 9, "slow_ema": 21}
-        mtf = _tier_params(plan, "mtf_alignment")
+        windows = market_windows(plan)
         self.symbol = symbol
         self.is_leader = plan.ruleset.leader == symbol
         self.prices = TimeWindow(PRICE_CHANGE_WINDOW_S)
-        self.bars = BarCloser(timeframe=reversal["timeframe"])
-        self.cross = EmaCross(fast=reversal["fast_ema"], slow=reversal["slow_ema"])
-        self.mtf = MultiTimeframeAlignment(timeframes=mtf["timeframes"] if mtf else DEFAULT_TIMEFRAMES,
-                                           ema_period=MTF_EMA_PERIOD)
+        self.bars = BarCloser(timeframe=windows.reversal_timeframe)
+        self.cross = EmaCross(fast=windows.fast_ema, slow=windows.slow_ema)
+        self.mtf = MultiTimeframeAlignment(timeframes=windows.mtf_timeframes, ema_period=MTF_EMA_PERIOD)
         self.last: dict[str, float] = {}
 
     def update(self, symbol) -> None:

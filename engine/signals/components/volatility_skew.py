@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import math
 
-from engine.features import VolatilitySkewProxy
+import numpy as np
+
+from engine.features import SkewValue, VolatilitySkewProxy
 from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled, side
+from engine.signals.columns import CandleColumns, CandleSeries
 
 KIND = "volatility_skew"
 INPUTS = ("candles_1m",)
@@ -44,11 +47,19 @@ def update(state, snapshot, symbol, leader) -> None:
 
 
 def exports(state) -> dict:
-    return {} if state.skew.value is None else {"vol_skew": state.skew.value.skew}
+    return exports_of(state.skew.value)
+
+
+def exports_of(v: SkewValue | None) -> dict:
+    return {} if v is None else {"vol_skew": v.skew}
 
 
 def evaluate(component, state) -> Answer:
-    v = state.skew.value
+    return answer(component, state.skew.value)
+
+
+def answer(component, v: SkewValue | None) -> Answer:
+    """The Answer for a skew reading (shared by :func:`evaluate` and the column path)."""
     if v is None:
         return neutral("warming_up")
     threshold = component.thresholds["min_skew"]
@@ -58,3 +69,113 @@ def evaluate(component, state) -> Answer:
     direction = side(v.skew, LONG, SHORT)
     confidence = scaled(abs(v.skew), threshold, component.params["full_confidence_multiple"])
     return directed(direction, confidence, "fear_faded" if direction == LONG else "complacency_faded", **seen)
+
+
+# -- column path (docs/dry-run.md) --------------------------------------------------------
+
+def _accepted(t: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Which readings a feature's ``next_ts`` check lets through: valid, and ts strictly
+    later than every earlier accepted one. (A valid reading that was refused is not later
+    than the last accepted ts, so the running max over all valid readings is the same.)"""
+    if len(t) == 0:
+        return valid.copy()
+    prior = np.maximum.accumulate(np.where(valid, t, -np.inf))
+    before = np.concatenate(([-np.inf], prior[:-1]))
+    return valid & (t > before)
+
+
+def _running(base, inc: np.ndarray, reset: np.ndarray) -> np.ndarray:
+    """Running sums as a scalar loop keeps them, for each row of ``inc`` (rows × n; the rows
+    share ``reset``): ``out[i] = 0.0 if reset[i] else out[i-1] + inc[i]``, ``out[-1] = base``.
+    Summed left to right exactly as the loop would (``np.cumsum`` accumulates sequentially,
+    it is not pairwise); each run restarts from a literal 0.0 so even the sign of a zero
+    matches."""
+    rows, n = inc.shape
+    out = np.zeros((rows, n))
+    if reset.any():
+        keep = np.concatenate(([0], (~reset).astype(np.int8), [0]))
+        edges = np.flatnonzero(np.diff(keep)).tolist()
+        runs = zip(edges[0::2], edges[1::2])
+    else:
+        runs = [(0, n)]
+    for start, end in runs:
+        buf = np.empty((rows, end - start + 1))
+        buf[:, 0] = base if start == 0 else 0.0
+        buf[:, 1:] = inc[:, start:end]
+        out[:, start:end] = np.cumsum(buf, axis=1)[:, 1:]
+    return out
+
+
+def _semi_sum(r: np.ndarray, old: np.ndarray, side_mask, window: int):
+    """One side's ``_neg2``/``_pos2`` after each pushed return (``_push``: add the new
+    return, then drop the one that left the window), and its ``_nz_*`` count."""
+    n = len(r)
+    j = np.arange(n)
+    new_in = side_mask(r)
+    old_out = (j >= window) & side_mask(old)
+    ops = np.empty(2 * n)
+    ops[0::2] = np.where(new_in, r * r, 0.0)
+    ops[1::2] = np.where(old_out, -(old * old), 0.0)
+    delta = np.empty(2 * n, dtype=np.int64)
+    delta[0::2], delta[1::2] = new_in, -old_out.astype(np.int64)
+    count = np.cumsum(delta)
+    total = _running([0.0], ops[None, :], count == 0)[0]   # the scalar resets the sum to 0.0 at count 0
+    return total[1::2], count[1::2]
+
+
+def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = None) -> CandleColumns:
+    """What :func:`evaluate` / :func:`exports` answer after each candle of ``candles``,
+    bit-identical to feeding them one by one through :func:`update`.
+
+    Candles only: the proxy from one-minute returns. A snapshot's ``implied_skew`` is not
+    handled here; when a recording carries implied skew the caller must use the scalar
+    path. ``lead_close`` is ignored."""
+    state = new_state(component)
+    window = state.skew.window
+    close = np.asarray(candles.close, dtype=np.float64)
+    t = np.asarray(candles.ts, dtype=np.float64) + 60.0
+    n = len(close)
+    # update(): candle k > 0 feeds log(close[k] / close[k-1]) (last_close moves on every
+    # candle, even when the feature refuses the reading for its ts)
+    ratio = close[1:] / close[:-1]
+    ratio_ok = np.isfinite(ratio) & (ratio > 0.0)
+    ret = np.full(n, np.nan)
+    ret[1:][ratio_ok] = np.fromiter(map(math.log, ratio[ratio_ok].tolist()), dtype=np.float64,
+                                    count=int(ratio_ok.sum()))   # math.log, as update() does
+    accepted = _accepted(t, np.isfinite(t) & np.isfinite(ret))
+    r = ret[accepted]
+    old = np.zeros(len(r))
+    old[window:] = r[:len(r) - window]
+    neg2, _ = _semi_sum(r, old, lambda v: v < 0.0, window)
+    pos2, nz_pos = _semi_sum(r, old, lambda v: v > 0.0, window)
+    # value: None until `window` returns, and while no return in the window is positive
+    has_acc = (np.arange(len(r)) + 1 >= window) & (nz_pos > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        down_acc = np.sqrt(np.maximum(neg2, 0.0) / window)
+        up_acc = np.sqrt(pos2 / window)
+        skew_acc = down_acc / up_acc - 1.0
+    last = np.cumsum(accepted) - 1                      # the last accepted return, per candle
+    fed = last >= 0
+    has = np.zeros(n, dtype=bool)
+    has[fed] = has_acc[last[fed]]
+    skew, down, up = (np.full(n, np.nan) for _ in range(3))
+    for out, acc in ((skew, skew_acc), (down, down_acc), (up, up_acc)):
+        out[fed] = acc[last[fed]]
+
+    threshold = component.thresholds["min_skew"]
+    multiple = component.params["full_confidence_multiple"]
+    magnitude = np.abs(skew)
+    strong = has & ~((magnitude < threshold) | (skew == 0.0))
+    direction = np.where(strong, (skew > 0.0).astype(np.int8) - (skew < 0.0).astype(np.int8), 0).astype(np.int8)
+    if threshold <= 0:
+        raw = np.ones(n)
+    else:
+        raw = np.minimum(1.0, magnitude / (threshold * multiple))
+    confidence = np.where(strong, np.minimum(1.0, np.maximum(0.0, raw)), 0.0)
+
+    def value_at(k: int) -> SkewValue | None:
+        return SkewValue(float(skew[k]), "proxy", float(down[k]), float(up[k])) if has[k] else None
+
+    return CandleColumns(direction=direction, confidence=confidence,
+                         answer_at=lambda k: answer(component, value_at(k)),
+                         exports_at=lambda k: exports_of(value_at(k)))

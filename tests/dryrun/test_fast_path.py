@@ -1,0 +1,199 @@
+"""The dry-run fast path (columns, engine/replay.py) yields exactly what the scalar path does:
+the same signal records, market values and correlations at every cycle, and the same
+trades, decisions, equity, jobs and fingerprint — on the bundled sample and on a synthetic
+market — and it refuses (NotReplayable, so auto falls back) what it cannot replay exactly."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adapters.columnar import read_columnar, read_recording, write_columnar
+from adapters.paper import PaperBroker
+from engine.compiler import compile_ruleset
+from engine.correlation import ReturnCorrelation
+from engine.dryrun import dry_run, dry_run_recording
+from engine.memstate import MemoryState
+from engine.pipeline import correlation_window
+from engine.replay import NotReplayable, recording_from_snapshots
+from engine.signals.column_engine import ColumnSignals
+from engine.signals.engine import SignalEngine
+from engine.snapshot import parse_snapshot
+from tests.lifecycle.market import snapshots as synthetic_snapshots
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
+COMPARED = ("version", "profile", "start", "end", "cycles", "symbols", "interrupted", "fingerprint", "metrics",
+            "equity", "prices", "trades", "decisions", "jobs", "open_positions")
+
+
+@pytest.fixture(scope="module")
+def plans():
+    return compile_ruleset(str(ROOT / "rules")).plans
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return list(read_columnar(SAMPLE))
+
+
+@pytest.fixture(scope="module")
+def recording():
+    return read_recording(SAMPLE)
+
+
+def _scalar(plan, snapshots, **window) -> dict:
+    result, _, _ = dry_run(plan, iter(snapshots), broker=PaperBroker.for_plan(plan), store=MemoryState(), **window)
+    return result
+
+
+def _columns(plan, recording, **window) -> dict:
+    result, _, _ = dry_run_recording(plan, recording, broker=PaperBroker.for_plan(plan), store=MemoryState(), **window)
+    return result
+
+
+def _assert_same(fast: dict, scalar: dict) -> None:
+    for key in COMPARED:
+        assert fast[key] == scalar[key], key
+
+
+def test_the_sample_replays_to_exactly_the_scalar_result(plans, sample, recording):
+    scalar = _scalar(plans["paper"], sample)
+    assert scalar["metrics"]["trades"] > 100          # the comparison covers real trading
+    _assert_same(_columns(plans["paper"], recording), scalar)
+
+
+def test_a_window_of_the_sample_under_the_live_profile_is_identical(plans, sample, recording):
+    start, end = sample[3000].ts, sample[9000].ts
+    _assert_same(_columns(plans["live"], recording, start=start, end=end),
+                 _scalar(plans["live"], sample, start=start, end=end))
+
+
+def test_a_synthetic_market_with_many_trades_is_identical(plans):
+    market = [parse_snapshot(s)[0] for s in synthetic_snapshots(360)]
+    scalar = _scalar(plans["paper"], market)
+    assert scalar["metrics"]["trades"] >= 20
+    _assert_same(_columns(plans["paper"], recording_from_snapshots(market)), scalar)
+
+
+def test_signal_records_market_values_and_correlations_match_cycle_by_cycle(plans, sample, recording):
+    plan = plans["paper"]
+    engine, columns = SignalEngine(plan), ColumnSignals(plan, recording)
+    tracker = ReturnCorrelation(plan.ruleset.names(), **correlation_window(plan))
+    from engine.dryrun import _Cursor
+    from engine.correlation_columns import CorrelationColumns
+
+    cursor = _Cursor(CorrelationColumns(plan.ruleset.names(), candles={n: s.candles for n, s in recording.symbols.items()},
+                                        **correlation_window(plan)), columns, recording)
+    checked = 0
+    for i, snapshot in enumerate(sample[:8000]):
+        engine.update(snapshot)
+        tracker.update(snapshot)
+        columns.update(snapshot)
+        if i % 13:
+            continue
+        for symbol in engine.symbols:
+            assert columns.evaluate(symbol, snapshot.ts) == engine.evaluate(symbol, snapshot.ts), (i, symbol)
+            assert columns.market_env(symbol) == engine.market_env(symbol), (i, symbol)
+            assert columns.seen(symbol, "price") == engine.seen(symbol, "price")
+        assert cursor.between("ETHUSDT", "BTCUSDT") == tracker.between("ETHUSDT", "BTCUSDT"), i
+        checked += 1
+    assert checked > 600
+
+
+def test_the_active_mask_covers_every_non_neutral_vote(plans, sample, recording):
+    plan = plans["paper"]
+    engine, columns = SignalEngine(plan), ColumnSignals(plan, recording)
+    for i, snapshot in enumerate(sample[:6000]):
+        engine.update(snapshot)
+        live = any(engine.evaluate(s, snapshot.ts).direction != "NEUTRAL" for s in engine.symbols)
+        assert bool(columns.active[i]) == live, i
+
+
+def test_a_recording_gives_back_the_snapshots_it_was_read_from(sample, recording):
+    assert len(recording) == len(sample)
+    for i in range(0, len(sample), 97):
+        assert recording.snapshot(i) == sample[i]
+    again = recording_from_snapshots(sample[:500])
+    for i in range(0, 500, 7):
+        assert again.snapshot(i) == sample[i]
+
+
+# ------------------------------------------------------------------ what it refuses
+
+def _market(count: int = 30) -> list[dict]:
+    out = []
+    for k in range(count):
+        ts = 1_700_000_040.0 + 60 * k
+        out.append({"ts": ts, "symbols": {"BTCUSDT": {"price": 100.0 + k, "candles": [[ts - 60, 100, 101, 99, 100.5, 1]]},
+                                          "ETHUSDT": {"price": 10.0, "candles": [[ts - 60, 10, 10, 10, 10, 1]]}}})
+    return out
+
+
+def _refused(raw: list[dict], match: str) -> None:
+    with pytest.raises(NotReplayable, match=match):
+        recording_from_snapshots(parse_snapshot(s)[0] for s in raw).check_quiet_broker()
+
+
+def test_histories_the_fast_path_cannot_replay_exactly_are_refused():
+    book = _market()
+    book[5]["symbols"]["BTCUSDT"]["book"] = {"bids": [[99, 1]], "asks": [[101, 1]]}
+    _refused(book, "order book")
+    gap = _market()
+    del gap[7]["symbols"]["ETHUSDT"]
+    _refused(gap, "same symbols")
+    two = _market()
+    two[3]["symbols"]["BTCUSDT"]["candles"].append([two[3]["ts"] - 30, 100, 101, 99, 100, 1])
+    _refused(two, "candles")
+    sparse_mark = _market()
+    sparse_mark[4]["symbols"]["BTCUSDT"]["mark"] = 101.0
+    _refused(sparse_mark, "mark is in some snapshots only")
+
+
+def test_an_override_reading_a_changing_value_needs_the_scalar_path(plans, recording):
+    plan = plans["paper"]
+    component = plan.signals.components[0]
+    when = next(o.when for c in plan.signals.components for o in c.overrides if o.when is not None)
+    changing = dataclasses.replace(when, names=frozenset({"price"}))
+    patched = dataclasses.replace(component, overrides=(dataclasses.replace(
+        next(o for c in plan.signals.components for o in c.overrides), when=changing),))
+    signals = dataclasses.replace(plan.signals, components=(patched,) + tuple(plan.signals.components[1:]))
+    with pytest.raises(NotReplayable, match="override reads price"):
+        ColumnSignals(dataclasses.replace(plan, signals=signals), recording)
+
+
+def test_a_sparse_file_is_replayed_by_the_scalar_path_and_the_cli_says_why(tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    raw = _market(40)
+    del raw[10]["symbols"]["ETHUSDT"]
+    path = tmp_path / "gap.snapshots.parquet"
+    write_columnar([parse_snapshot(s)[0] for s in raw], path)
+    with pytest.raises(NotReplayable):
+        read_recording(path)
+    out = CliRunner().invoke(main, ["dry-run", str(path), "--format", "json", "--rules", str(ROOT / "rules")])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["replay"].startswith("scalar (ETHUSDT is not in every snapshot")
+    forced = CliRunner().invoke(main, ["dry-run", str(path), "--replay", "columns", "--rules", str(ROOT / "rules")])
+    assert forced.exit_code == 2 and "--replay columns" in forced.output
+
+
+def test_the_cli_takes_the_fast_path_on_the_sample_and_matches_scalar(tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    window = ["--from", "2025-05-25T00:00:00Z", "--to", "2025-05-27T00:00:00Z", "--rules", str(ROOT / "rules")]
+    fast = CliRunner().invoke(main, ["dry-run", str(SAMPLE), "--format", "json", *window])
+    slow = CliRunner().invoke(main, ["dry-run", str(SAMPLE), "--format", "json", "--replay", "scalar", *window])
+    assert fast.exit_code == 0 and slow.exit_code == 0, fast.output + slow.output
+    a, b = json.loads(fast.output), json.loads(slow.output)
+    assert a.pop("replay") == "columns" and b.pop("replay") == "scalar"
+    assert a == b and a["metrics"]["trades"] > 0
+    assert np.isfinite(a["metrics"]["net_pnl_usd"])
