@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from engine.kinds.venues import Exchange, Instrument
 from engine.ports import (BUY, CANCELLED, FILLED, LIMIT, MARKET, OPEN, REJECTED, SELL, Balance, Fill,
@@ -39,13 +39,19 @@ Event = Fill | FundingPayment
 
 def _finite(value: Any) -> float | None:
     """A finite float, or None for anything else (bools, strings, NaN, ∞): bad input is not observed."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if type(value) is float:                  # the common cases first: called for every observed value
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     value = float(value)
     return value if math.isfinite(value) else None
 
 
 def _positive(value: Any) -> float | None:
+    if type(value) is float:                  # fast paths, as in _finite: NaN and ∞ fail the comparison
+        return value if 0.0 < value < math.inf else None
+    if value is None:
+        return None
     value = _finite(value)
     return value if value is not None and value > 0 else None
 
@@ -79,8 +85,9 @@ def min_base_size(inst: Instrument) -> float:
 
 
 def _valid_candle(c: Any) -> bool:
-    values = [_positive(getattr(c, name, None)) for name in ("open", "high", "low", "close")]
-    return None not in values and _finite(getattr(c, "ts", None)) is not None
+    return (_positive(getattr(c, "open", None)) is not None and _positive(getattr(c, "high", None)) is not None
+            and _positive(getattr(c, "low", None)) is not None and _positive(getattr(c, "close", None)) is not None
+            and _finite(getattr(c, "ts", None)) is not None)
 
 
 def _book_top(sym: SymbolSnapshot, side: str) -> float | None:
@@ -99,9 +106,9 @@ class _Position:
         return "LONG" if self.quantity > 0 else "SHORT"
 
 
-@dataclass(frozen=True, slots=True)
-class _Observed:
-    """What one snapshot says about one symbol, NaNs and non-positive prices removed."""
+class _Observed(NamedTuple):
+    """What one snapshot says about one symbol, NaNs and non-positive prices removed.
+    (A NamedTuple: as immutable as a frozen dataclass, and cheaper to build once per symbol per step.)"""
     price: float | None
     mark: float | None
     bid: float | None
@@ -134,6 +141,9 @@ class PaperBroker:
         self.maintenance_margin_pct = float(maintenance_margin_pct)
         self._now: float | None = None                       # ts of the last observed snapshot
         self._orders: dict[str, OrderState] = {}              # every order ever accepted or rejected
+        # the open ones, in placement order (= their order in _orders): fills and margin read only
+        # these each step, and _orders only grows; kept by place_order, _set and from_state
+        self._open: dict[str, OrderState] = {}
         self._leverage: dict[str, float] = {}
         self._positions: dict[str, _Position] = {}
         self._realized = self._fees = self._funding = 0.0
@@ -162,7 +172,7 @@ class PaperBroker:
         return Ticker(symbol, q["last"] if q["last"] is not None else math.nan, q["mark"], q["bid"], q["ask"], q["ts"])
 
     def open_orders(self) -> Sequence[OrderState]:
-        return [o for o in self._orders.values() if o.status == OPEN]
+        return list(self._open.values())
 
     def order(self, client_order_id: str) -> OrderState | None:
         """The current state of one order (None if this venue never saw the id)."""
@@ -175,8 +185,9 @@ class PaperBroker:
     def balance(self) -> Balance:
         cash = self.cash
         # sorted: a float sum must not depend on the order positions were opened or restored in
-        unrealized = sum(p.quantity * (self._value(s, p.entry) - p.entry) for s, p in sorted(self._positions.items()))
-        used = sum(abs(p.quantity) * p.entry / p.leverage for _, p in sorted(self._positions.items()))
+        positions = sorted(self._positions.items())
+        unrealized = sum(p.quantity * (self._value(s, p.entry) - p.entry) for s, p in positions)
+        used = sum(abs(p.quantity) * p.entry / p.leverage for _, p in positions)
         equity = cash + unrealized
         return Balance(cash=cash, equity=equity, available_margin=equity - used - self._reserved())
 
@@ -218,7 +229,7 @@ class PaperBroker:
         order = OrderState(cid, f"paper-{self._order_seq}", request.symbol, request.side, quantity, 0.0,
                            request.order_type, float(request.limit_price) if request.order_type == LIMIT else None,
                            OPEN, bool(request.reduce_only), note, self._now or 0.0)
-        self._orders[cid] = order
+        self._orders[cid] = self._open[cid] = order
         self._leverage[cid] = float(request.leverage)
         return order
 
@@ -292,8 +303,7 @@ class PaperBroker:
     # -------------------------------------------------------------- fills
 
     def _open_orders_for(self, symbol: str, order_type: str) -> list[str]:
-        return [cid for cid, o in self._orders.items()
-                if o.status == OPEN and o.symbol == symbol and o.order_type == order_type]
+        return [cid for cid, o in self._open.items() if o.symbol == symbol and o.order_type == order_type]
 
     def _fill_market_orders(self, symbol: str, reference: float) -> list[Event]:
         events: list[Event] = []
@@ -371,9 +381,8 @@ class PaperBroker:
 
     def _cancel_stale_reduce_only(self, symbol: str) -> None:
         """A reduce-only order cannot outlive the position it reduces (flat or flipped)."""
-        for order in list(self._orders.values()):
-            if order.status == OPEN and order.reduce_only and order.symbol == symbol \
-                    and self._reducible(symbol, order.side) == 0:
+        for order in list(self._open.values()):
+            if order.reduce_only and order.symbol == symbol and self._reducible(symbol, order.side) == 0:
                 self._set(order, status=CANCELLED, reason="reduce-only: no position left to reduce")
 
     # -------------------------------------------------------------- liquidation
@@ -451,8 +460,8 @@ class PaperBroker:
     def _reserved(self) -> float:
         """Margin held for open orders that could open exposure (reduce-only orders hold none)."""
         total = 0.0
-        for cid, order in self._orders.items():
-            if order.status == OPEN and not order.reduce_only:
+        for cid, order in self._open.items():
+            if not order.reduce_only:
                 reference = order.limit_price or self._value(order.symbol, 0.0)
                 total += order.quantity * reference / self._leverage[cid]
         return total
@@ -525,8 +534,14 @@ class PaperBroker:
         return state
 
     def _set(self, order: OrderState, **changes: Any) -> OrderState:
+        """Every change of a placed order goes through here, so the open-order index stays current."""
         updated = replace(order, **changes)
-        self._orders[order.client_order_id] = updated
+        cid = order.client_order_id
+        self._orders[cid] = updated
+        if updated.status == OPEN:
+            self._open[cid] = updated
+        else:
+            self._open.pop(cid, None)
         return updated
 
     # -------------------------------------------------------------- persistence
@@ -560,6 +575,7 @@ class PaperBroker:
             fields = dict(raw)
             broker._leverage[fields["client_order_id"]] = fields.pop("leverage")
             broker._orders[fields["client_order_id"]] = OrderState(**fields)
+        broker._open = {cid: o for cid, o in broker._orders.items() if o.status == OPEN}
         broker._positions = {s: _Position(*p) for s, p in state["positions"].items()}
         broker._fills = [Fill(**f) for f in state["fills"]]
         broker._payments = [FundingPayment(**p) for p in state["payments"]]

@@ -23,6 +23,8 @@ TRADE, NO_TRADE = "TRADE", "NO_TRADE"
 
 #: inputs that exist only once an order has a size
 SIZE_INPUTS = ("required_margin_usd", "order_exposure_pct")
+_SIZE_INPUTS = frozenset(SIZE_INPUTS)
+_DIRECTION_SIGN = {"LONG": 1, "SHORT": -1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ def decision_env(record, market: Mapping[str, Any], portfolio, symbol: str) -> d
     """The gate vocabulary: market values + the vote + this symbol/direction's track record."""
     stats = portfolio.trade_stats(symbol, record.direction)
     env = dict(market)
-    env.update(direction=float({"LONG": 1, "SHORT": -1}.get(record.direction, 0)), confidence=record.confidence,
+    env.update(direction=float(_DIRECTION_SIGN.get(record.direction, 0)), confidence=record.confidence,
                aligned_count=float(record.aligned_count), conviction_rank=float(CONVICTION_RANK[record.conviction]),
                cascade_active=any(c.kind == "liquidation_cascade" and c.direction != "NEUTRAL"
                                   for c in record.components),
@@ -128,7 +130,7 @@ def _policy(plan, symbol: str) -> list[CheckResult]:
 
 
 def _check(check, env, sized: bool = True) -> CheckResult:
-    if not sized and set(check.when.names) & set(SIZE_INPUTS):
+    if not sized and not _SIZE_INPUTS.isdisjoint(check.when.names):
         return CheckResult(check.id, check.category, None, check.reason, "not evaluated: no order size")
     try:
         holds = bool(check.when(env))
@@ -144,9 +146,10 @@ def _check(check, env, sized: bool = True) -> CheckResult:
 def _portfolio_env(env: dict, portfolio, symbol: str, direction: str, sizing: Sizing | None) -> dict:
     env = dict(env)
     equity = portfolio.equity_usd
+    in_symbol = portfolio.positions_in(symbol)
     env.update(portfolio_value_usd=equity, available_margin_usd=portfolio.available_margin_usd,
-               has_position_same_direction=any(p.direction == direction for p in portfolio.positions_in(symbol)),
-               positions_in_symbol=float(len(portfolio.positions_in(symbol))),
+               has_position_same_direction=any(p.direction == direction for p in in_symbol),
+               positions_in_symbol=float(len(in_symbol)),
                open_positions=float(len(portfolio.positions)), exposure_pct=portfolio.exposure_pct())
     if sizing is not None and sizing.ok:
         env.update(required_margin_usd=sizing.margin_usd,

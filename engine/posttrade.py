@@ -8,8 +8,9 @@ The ledgers are derived data: the runner rebuilds them from the stored trades on
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
-from typing import Callable
+from typing import Any, Callable
 
 STRATEGY = "predictive_flow"
 
@@ -27,7 +28,12 @@ class PostTrade:
         self.buckets = learning.calibration_buckets
         self.start = starting_equity if starting_equity is not None else plan.paper_broker.get(
             "starting_balance_usd", 0.0)
-        self.trades: list = []
+        self.trades: list = []                    # append-only, in the order run() saw them
+        # derived from self.trades by _sync, so the gates' per-step reads need not rescan every trade
+        self._exits: list[float] = []             # exit_ts of self.trades[:len(self._exits)]
+        self._in_exit_order = True                # those exit times are non-decreasing (and not NaN)
+        self._running = self._peak = self.start   # realised equity after them, and its peak
+        self._windows: dict[str, tuple[tuple[int, int] | None, Any]] = {}
         self.attribution: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.expectancy: dict[str, dict[str, float]] = {}
         self.calibration: dict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -117,23 +123,54 @@ class PostTrade:
         if not self.trades:
             return {}
         horizon = (self.trades[-1].exit_ts if now is None else now) - self.plan.learning.trade_lookback_s
-        groups = defaultdict(list)
-        for trade in self.trades:
-            if trade.exit_ts >= horizon:
-                groups[(trade.symbol, trade.direction)].append(trade)
-        return {key: {"trades": len(ts), "win_rate": sum(t.net_pnl > 0 for t in ts) / len(ts),
-                      "expectancy_pct": sum(t.net_pnl_pct for t in ts) / len(ts)} for key, ts in groups.items()}
+        stats = self._windowed("trade_stats", horizon, _group_stats)
+        return {key: dict(value) for key, value in stats.items()}   # a copy: the cached one is reused
 
     def account_stats(self, equity: float, now: float | None = None) -> dict:
         """Kill-switch inputs: peak equity (realised) and the win rate over the kill switch's
         lookback before ``now`` — so a halt on a bad win rate lifts once those trades age out."""
-        running = peak = self.start
-        for trade in self.trades:
-            running += trade.net_pnl
-            peak = max(peak, running)
-        lookback = self.plan.requirements.kill_switch.lookback
-        end = self.trades[-1].exit_ts if now is None and self.trades else now
-        recent = [t for t in self.trades if t.exit_ts >= end - lookback] if self.trades else []
-        wins = sum(t.net_pnl > 0 for t in recent)
-        return {"peak_equity_usd": max(peak, equity), "trades": len(recent),
-                "win_rate": wins / len(recent) if recent else 0.0}
+        self._sync()
+        count = wins = 0
+        if self.trades:
+            end = self.trades[-1].exit_ts if now is None else now
+            count, wins = self._windowed("account_stats", end - self.plan.requirements.kill_switch.lookback,
+                                         lambda recent: (len(recent), sum(t.net_pnl > 0 for t in recent)))
+        return {"peak_equity_usd": max(self._peak, equity), "trades": count,
+                "win_rate": wins / count if count else 0.0}
+
+    # ------------------------------------------------------------------ incremental reads
+
+    def _sync(self) -> None:
+        """Fold the trades added since the last read into the exit-time index and the running
+        peak (the same float operations, in the same order, as a fresh pass over every trade)."""
+        for trade in self.trades[len(self._exits):]:
+            ts = trade.exit_ts
+            self._in_exit_order = self._in_exit_order and ts == ts and (not self._exits or ts >= self._exits[-1])
+            self._exits.append(ts)
+            self._running += trade.net_pnl
+            self._peak = max(self._peak, self._running)
+
+    def _windowed(self, name: str, horizon: float, compute: Callable[[list], Any]) -> Any:
+        """``compute(trades with exit_ts >= horizon, in order)``, recomputed only when that list changes.
+
+        The trades arrive in exit order, so the window is a suffix ``trades[start:]`` and
+        (trade count, start) names it: it changes only when a trade is added or one ages out,
+        not every step. Trades out of exit order (or a NaN time) fall back to a fresh scan."""
+        self._sync()
+        key = None
+        if self._in_exit_order and horizon == horizon:
+            key = (len(self.trades), bisect_left(self._exits, horizon))
+        cached = self._windows.get(name)
+        if key is None or cached is None or cached[0] != key:
+            recent = self.trades[key[1]:] if key is not None else [t for t in self.trades if t.exit_ts >= horizon]
+            cached = self._windows[name] = (key, compute(recent))
+        return cached[1]
+
+
+def _group_stats(trades: list) -> dict:
+    """(symbol, direction) → trades, win rate and mean net P&L % of ``trades`` (sums in their order)."""
+    groups = defaultdict(list)
+    for trade in trades:
+        groups[(trade.symbol, trade.direction)].append(trade)
+    return {key: {"trades": len(ts), "win_rate": sum(t.net_pnl > 0 for t in ts) / len(ts),
+                  "expectancy_pct": sum(t.net_pnl_pct for t in ts) / len(ts)} for key, ts in groups.items()}

@@ -88,9 +88,12 @@ def evaluate_exits(plan, position, market: Mapping[str, Any], price: float, now:
     ctx = ExitContext(position, now, price, env["pnl_pct"], env["hold_s"], MappingProxyType(env), action)
     exempt = plan.risk.grace_windows.exempt_tiers
     protected = now < position.grace_until or ctx.hold_s < plan.exits.min_hold_s
+    # one pass over the tiers instead of a plan.exits.tier() scan per priority entry;
+    # reversed, so a (never valid) duplicate id resolves to the first tier, as tier() does
+    by_id = {tier.id: tier for tier in reversed(plan.exits.tiers)}
     fired = []
     for tier_id in plan.exits.priority:
-        tier = plan.exits.tier(tier_id)
+        tier = by_id.get(tier_id)
         if tier is None or (protected and tier.id not in exempt):
             continue
         signal = TIERS[tier.kind].evaluate(tier, ctx)
