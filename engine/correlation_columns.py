@@ -60,6 +60,12 @@ class _Returns:
         # returns pushed by the first n candles: those emitted at candle index < n
         self.after = np.searchsorted(pushed_at, np.arange(m + 1), side="left")
 
+    def pushed(self, delivered: int) -> int:
+        """How many returns exist after ``delivered`` candles (the window is a function of it)."""
+        if not 0 <= delivered < len(self.after):
+            raise IndexError(f"{delivered} candles delivered, but the series has {len(self.after) - 1}")
+        return int(self.after[delivered])
+
     def window(self, delivered: int, count: int) -> dict[float, float]:
         """The scalar's dict after ``delivered`` candles (read-only: it may be reused)."""
         if not 0 <= delivered < len(self.after):
@@ -86,14 +92,18 @@ class CorrelationColumns:
         self.min_samples = min_samples
         seconds = BarCloser(timeframe=bar_timeframe(interval_s)).seconds
         self._streams = {s: _Returns(candles.get(s), seconds, s) for s in symbols}
+        self._known: dict[tuple, float | None] = {}   # the value only moves when a bar closes
 
     def between(self, a: str, b: str, upto: Mapping[str, int]) -> float | None:
         """What ``ReturnCorrelation.between(a, b)`` returns once ``upto[s]`` candles of each
         symbol ``s`` were fed (a symbol absent from ``upto`` has been fed none)."""
         sa, sb = self._streams.get(a), self._streams.get(b)
-        ra = None if sa is None else sa.window(upto.get(a, 0), self.count)
-        rb = None if sb is None else sb.window(upto.get(b, 0), self.count)
-        return correlation(ra, rb, self.min_samples)
+        key = (a, b, None if sa is None else sa.pushed(upto.get(a, 0)), None if sb is None else sb.pushed(upto.get(b, 0)))
+        if key not in self._known:
+            ra = None if sa is None else sa.window(upto.get(a, 0), self.count)
+            rb = None if sb is None else sb.window(upto.get(b, 0), self.count)
+            self._known[key] = correlation(ra, rb, self.min_samples)
+        return self._known[key]
 
     def symbols(self) -> list[str]:
         return list(self._streams)

@@ -58,7 +58,7 @@ def dry_run(plan, snapshots: Iterable, *, broker, store, start: float | None = N
     """Replay ``snapshots`` (already ordered) between ``start`` and ``end``; Ctrl-C stops it
     cleanly and the result covers what was done (``interrupted`` is set)."""
     state = state or DryRunState()
-    runner = runner or Runner(plan, broker, store, full_neutral_trail=False, sinks=Sinks(
+    runner = runner or Runner(plan, broker, store, full_trail=False, sinks=Sinks(
         universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None))
     scheduler = None
     try:
@@ -98,7 +98,7 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
     correlation = CorrelationColumns(plan.ruleset.names(), candles={n: s.candles for n, s in recording.symbols.items()},
                                      **correlation_window(plan))
     state = DryRunState()
-    runner = Runner(plan, broker, store, full_neutral_trail=False, signals=signals, correlation=_Cursor(correlation,
+    runner = Runner(plan, broker, store, full_trail=False, signals=signals, correlation=_Cursor(correlation,
                     signals, recording), sinks=Sinks(universe=lambda d: state.decisions.append(compact_decision(d))
                                                      if d.direction != "NEUTRAL" else None))
     times = recording.ts.tolist()

@@ -170,19 +170,26 @@ def _stop_loss_pct(plan) -> float | None:
 
 
 def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlations: Mapping[str, float],
-                 now: float) -> EntryDecision:
-    """The full entry decision for one signal record."""
+                 now: float, *, full_trail: bool = True) -> EntryDecision:
+    """The entry decision for one signal record. With ``full_trail`` (live, paper) every check
+    and gate is evaluated, even after a block, for the logs and counterfactual learning;
+    without it (dry-run, which keeps only the outcome and the first blocker) evaluation stops
+    at the first blocker: the same order, the same outcome and blocker, a shorter trail."""
     symbol, direction = record.symbol, record.direction
     env = decision_env(record, market, portfolio, symbol)
-    policy = _policy(plan, symbol)
-    signal_checks = [_check(c, env) for c in plan.requirements.checks if c.category == "signal"]
+    early = _policy(plan, symbol) + [_check(c, env) for c in plan.requirements.checks if c.category == "signal"]
+    lean = not full_trail and direction != "NEUTRAL"
+    if lean and (failed := next((c for c in early if c.passed is False), None)) is not None:
+        return _no_trade(plan, record, now, failed.reason, early)
     chain = sizing = None
     if direction != "NEUTRAL":
         state, why = trading_state(plan, portfolio)
         venue = plan.venues.exchange(plan.venues.execution_venue)
         ctx = GateContext(symbol, direction, record, env, portfolio, venue, correlations, state, why,
                           _expected_edge(plan, env))
-        chain = run_chain(plan.gates, ctx)
+        chain = run_chain(plan.gates, ctx, until_blocked=lean)
+        if lean and chain.first_blocker is not None:
+            return _no_trade(plan, record, now, chain.first_blocker.reason, early, chain)
         unblocked = 1.0
         for result in chain.trail:
             unblocked *= 1.0 if result.blocked else result.multiplier
@@ -191,14 +198,27 @@ def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlation
         sizing = size_entry(plan, symbol=symbol, direction=direction, conviction=record.conviction,
                             price=market.get("price"), equity_usd=portfolio.equity_usd, multiplier=unblocked,
                             stop_loss_pct=_stop_loss_pct(plan))
+        if lean and not sizing.ok:
+            return _no_trade(plan, record, now, sizing.reason, early, chain, sizing)
     full_env = _portfolio_env(env, portfolio, symbol, direction, sizing)
     sized = sizing is not None and sizing.ok
-    other_checks = [_check(c, full_env, sized) for c in plan.requirements.checks if c.category != "signal"]
-    checks = tuple(policy + signal_checks + other_checks)
-    blocker = _first_blocker(policy + signal_checks, chain, sizing, other_checks)
+    other_checks = []
+    for check in plan.requirements.checks:
+        if check.category != "signal":
+            other_checks.append(_check(check, full_env, sized))
+            if lean and other_checks[-1].passed is False:
+                break
+    checks = tuple(early + other_checks)
+    blocker = _first_blocker(early, chain, sizing, other_checks)
     intent = None if blocker else _intent(plan, record, sizing, now)
     return EntryDecision(TRADE if intent else NO_TRADE, symbol, now, plan.version, direction, blocker, checks,
                          chain, sizing, intent, record)
+
+
+def _no_trade(plan, record, now: float, blocker: str, checks: list, chain=None, sizing=None) -> EntryDecision:
+    """A decision cut short at its first blocker (``full_trail=False``)."""
+    return EntryDecision(NO_TRADE, record.symbol, now, plan.version, record.direction, blocker, tuple(checks), chain,
+                         sizing, None, record)
 
 
 def neutral_decision(plan, record, now: float) -> EntryDecision:

@@ -46,14 +46,16 @@ def correlation_window(plan) -> dict:
 
 
 class EntryPipeline:
-    def __init__(self, plan, *, signal_sink=None, universe_sink=None, full_neutral_trail: bool = True,
+    def __init__(self, plan, *, signal_sink=None, universe_sink=None, full_trail: bool = True,
                  signals=None, correlation=None):
-        """``full_neutral_trail=False`` skips the requirement checks of NEUTRAL signals (they
-        never trade); for runs that keep no record of neutral decisions (dry-run).
+        """``full_trail=False`` is for runs that keep only compact decisions (dry-run): the
+        requirement checks of NEUTRAL signals are skipped (they never trade) and every
+        decision stops at its first blocker (tests/dryrun/test_determinism.py proves neither
+        changes a decision).
         ``signals``/``correlation`` replace the incremental trackers with their column forms
         (the dry-run fast path, engine/replay.py): same interface, computed once per history."""
         self.plan = plan
-        self.full_neutral_trail = full_neutral_trail
+        self.full_trail = full_trail
         self.signals = signals or SignalEngine(plan, sink=signal_sink)
         self.universe_sink = universe_sink
         self.correlation = correlation or ReturnCorrelation(plan.ruleset.names(), **correlation_window(plan))
@@ -72,11 +74,11 @@ class EntryPipeline:
 
     def decide(self, symbol: str, portfolio, now: float) -> EntryDecision:
         record = self.signals.evaluate(symbol, now)
-        if record.direction == "NEUTRAL" and not self.full_neutral_trail:
+        if record.direction == "NEUTRAL" and not self.full_trail:
             decision = neutral_decision(self.plan, record, now)
         else:
             decision = decide_entry(self.plan, record, self.market(symbol, now), portfolio,
-                                    LazyCorrelations(self.correlation, symbol), now)
+                                    LazyCorrelations(self.correlation, symbol), now, full_trail=self.full_trail)
         if self.universe_sink is not None:
             self.universe_sink(decision)           # the sink serialises (as_dict) only what it keeps
         return decision

@@ -71,18 +71,18 @@ class StepResult:
 
 
 class Runner:
-    def __init__(self, plan, broker, store, *, sinks: Sinks | None = None, full_neutral_trail: bool = True,
+    def __init__(self, plan, broker, store, *, sinks: Sinks | None = None, full_trail: bool = True,
                  signals=None, correlation=None):
         self.plan, self.broker, self.store = plan, broker, store
         self.outputs = sinks or Sinks()
         self._buffer: list[tuple[Callable[[dict], None], dict]] = []
         self.sinks = Sinks(**{name: self._buffered(getattr(self.outputs, name))
                               for name in ("signals", "universe", "exits", "trades", "post_trade")})
-        self.pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe, full_neutral_trail=full_neutral_trail,
+        self.pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe, full_trail=full_trail,
                                       signals=signals, correlation=correlation)
         # without a neutral trail and with nobody logging signal records, a symbol whose vote
         # is known to be NEUTRAL has nothing to decide (its decision would be dropped)
-        self._skip_known_neutral = not full_neutral_trail and self.outputs.signals is _noop
+        self._skip_known_neutral = not full_trail and self.outputs.signals is _noop
         self.post_trade = PostTrade(plan)
         self.pending: dict[str, Pending] = {}
         self._liquidations: set[str] = set()     # client ids of the venue's liquidation fills

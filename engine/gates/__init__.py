@@ -23,14 +23,17 @@ class ChainResult:
         return next((r for r in self.trail if r.blocked), None)
 
 
-def run_chain(spec, ctx: GateContext) -> ChainResult:
-    """Every gate runs, even after a block, so the trail is complete for counterfactual learning."""
+def run_chain(spec, ctx: GateContext, *, until_blocked: bool = False) -> ChainResult:
+    """Every gate runs, even after a block, so the trail is complete for counterfactual
+    learning — unless ``until_blocked`` (a dry-run keeps only the first blocker)."""
     trail = []
     multiplier = 1.0
     for gate in spec.chain:
         result = passed(gate, reason="DISABLED") if not gate.enabled else GATES[gate.kind].evaluate(gate, ctx)
         trail.append(result)
         multiplier *= result.multiplier
+        if until_blocked and result.blocked:
+            break
     return ChainResult(tuple(trail), multiplier)
 
 

@@ -67,16 +67,16 @@ def test_a_different_rule_set_changes_the_fingerprint(plan, market, tmp_path):
     assert _full(other, market)["fingerprint"] != _full(plan, market)["fingerprint"]
 
 
-def test_skipping_the_trail_of_neutral_signals_changes_no_decision(plan, market):
-    """The dry-run does not evaluate requirements for NEUTRAL signals (they never trade):
-    the same run with every neutral decision evaluated in full gives identical trades and
-    identical directional decisions."""
+def test_cutting_the_decision_trail_short_changes_no_decision(plan, market):
+    """The dry-run does not evaluate requirements for NEUTRAL signals (they never trade) and
+    stops every decision at its first blocker: the same run with every decision evaluated in
+    full gives identical trades and identical directional decisions."""
     from engine.dryrun import DryRunState, compact_decision
     from engine.runner import Sinks
 
     fast = _full(plan, market)
     state = DryRunState()
-    full_runner = Runner(plan, PaperBroker.for_plan(plan), MemoryState(), full_neutral_trail=True, sinks=Sinks(
+    full_runner = Runner(plan, PaperBroker.for_plan(plan), MemoryState(), full_trail=True, sinks=Sinks(
         universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None))
     full, _, _ = dry_run(plan, iter(market), broker=full_runner.broker, store=full_runner.store, runner=full_runner,
                          state=state)
