@@ -50,3 +50,36 @@ class CandleColumns:
     confidence: np.ndarray                # float64
     answer_at: Callable[[int], Answer]    # == module.evaluate(component, state after candle k)
     exports_at: Callable[[int], dict]     # == module.exports(state after candle k)
+
+
+def accepted_readings(t: np.ndarray, valid: np.ndarray, *, strict: bool = True) -> np.ndarray:
+    """Which readings an incremental feature lets through, fed in order: valid, and ``t``
+    later than every earlier accepted one (``strict``, as ``next_ts`` does) or not earlier
+    (as ``TimeWindow.push`` does). A valid reading that was refused is not later than the
+    last accepted ``t``, so the running max over all valid readings is the same."""
+    prior = np.full(len(t), -np.inf)
+    if len(t) > 1:
+        np.maximum.accumulate(np.where(valid, t, -np.inf)[:-1], out=prior[1:])
+    return valid & ((t > prior) if strict else (t >= prior))
+
+
+def running_sums(base, inc: np.ndarray, reset: np.ndarray) -> np.ndarray:
+    """Running sums as a scalar loop keeps them, for each row of ``inc`` (rows × n; the rows
+    share ``reset``): ``out[i] = 0.0 if reset[i] else out[i-1] + inc[i]``, ``out[-1] = base``.
+    Summed left to right exactly as the loop would (``np.cumsum`` accumulates sequentially,
+    it is not pairwise); each run restarts from a literal 0.0 so even the sign of a zero
+    matches."""
+    rows, n = inc.shape
+    out = np.zeros((rows, n))
+    if reset.any():
+        keep = np.concatenate(([0], (~reset).astype(np.int8), [0]))
+        edges = np.flatnonzero(np.diff(keep)).tolist()
+        runs = zip(edges[0::2], edges[1::2])
+    else:
+        runs = [(0, n)]
+    for start, end in runs:
+        buf = np.empty((rows, end - start + 1))
+        buf[:, 0] = base if start == 0 else 0.0
+        buf[:, 1:] = inc[:, start:end]
+        out[:, start:end] = np.cumsum(buf, axis=1)[:, 1:]
+    return out

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.features import BarCloser, Ema, EmaCross, MultiTimeframeAlignment
-from engine.signals.columns import CandleSeries
+from engine.signals.columns import CandleSeries, accepted_readings
 from engine.signals.market import MTF_EMA_PERIOD, PRICE_CHANGE_WINDOW_S, market_windows
 
 CANDLE_CLOSE_S = 60.0      # MarketState feeds a candle at its close time, ts + 60
@@ -52,17 +52,10 @@ class MarketColumns:
 # -- shared building blocks (also used by engine.correlation_columns) ----------------------
 
 def accepted_mask(ts: np.ndarray, values: np.ndarray, *, strict: bool) -> np.ndarray:
-    """Which readings an incremental feature accepts, fed in order.
-
-    A reading is refused when ``ts`` or the value is not finite, or ``ts`` is before the
-    last accepted ``ts`` (``strict``: not after it, as ``next_ts`` does; otherwise an
-    equal ``ts`` is accepted, as ``TimeWindow.push`` does).
-    """
-    valid = np.isfinite(ts) & np.isfinite(values)
-    prev = np.full(len(ts), -np.inf)
-    if len(ts) > 1:
-        np.maximum.accumulate(np.where(valid, ts, -np.inf)[:-1], out=prev[1:])
-    return valid & ((ts > prev) if strict else (ts >= prev))
+    """Which readings an incremental feature accepts: finite ``ts`` and value, and ``ts`` not
+    before the last accepted one (``strict``: after it, as ``next_ts``; otherwise an equal
+    ``ts`` is accepted too, as ``TimeWindow.push`` does)."""
+    return accepted_readings(ts, np.isfinite(ts) & np.isfinite(values), strict=strict)
 
 
 def completed_bars(t: np.ndarray, close: np.ndarray, index: np.ndarray, seconds: int):

@@ -55,8 +55,13 @@ else:
         result, _, _ = dry_run(plan, iter(snapshots), broker=PaperBroker.for_plan(plan), store=MemoryState())
         trades, fingerprint = result["metrics"]["trades"], result["fingerprint"]
 elapsed = time.perf_counter() - start
+try:   # VmHWM: this process's own peak (ru_maxrss would include the parent's pages at fork)
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "symbol_cycles": symbol_cycles, "trades": trades, "fingerprint": fingerprint,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak}))
 '''
 
 

@@ -8,7 +8,11 @@ Every component module has the same shape:
 * ``update(state, snapshot, symbol, leader)`` — feed one snapshot (no I/O, no clock);
 * ``EXPORTS`` / ``exports(state)`` — the vocabulary names it offers to expressions, and
   their values now (docs/reference/vocabulary.md);
-* ``evaluate(component, state) -> Answer`` — pure: direction, confidence, reasons, inputs.
+* ``evaluate(component, state) -> Answer`` — pure: direction, confidence, reasons, inputs;
+* candle-fed modules (``candles_1m`` in INPUTS) also have ``columns(component, candles,
+  lead_close) -> CandleColumns``: the same answers after every candle of a recorded series
+  at once, for the dry-run fast path (engine/signals/columns.py). The others need none:
+  the fast path feeds them at their input's publication events.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ _SHAPE = ("KIND", "INPUTS", "EXPORTS", "new_state", "update", "exports", "evalua
 def _registry(*modules: ModuleType) -> MappingProxyType:
     registry: dict[str, ModuleType] = {}
     for module in modules:
-        missing = [name for name in _SHAPE if not hasattr(module, name)]
+        shape = _SHAPE + (("columns",) if "candles_1m" in getattr(module, "INPUTS", ()) else ())
+        missing = [name for name in shape if not hasattr(module, name)]
         if missing or module.KIND in registry:
             raise TypeError(f"{module.__name__}: missing {missing} or duplicate kind {module.KIND!r}")
         registry[module.KIND] = module

@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.features import HurstExponent
 from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, side
-from engine.signals.columns import CandleColumns, CandleSeries
+from engine.signals.columns import CandleColumns, CandleSeries, accepted_readings
 
 KIND = "hurst"
 INPUTS = ("candles_1m",)
@@ -70,17 +70,6 @@ def answer(component, h: float, trend_change: float) -> Answer:
 
 
 # -- column path (docs/dry-run.md) --------------------------------------------------------
-
-def _accepted(t: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Which readings a feature's ``next_ts`` check lets through: valid, and ts strictly
-    later than every earlier accepted one. (A valid reading that was refused is not later
-    than the last accepted ts, so the running max over all valid readings is the same.)"""
-    if len(t) == 0:
-        return valid.copy()
-    prior = np.maximum.accumulate(np.where(valid, t, -np.inf))
-    before = np.concatenate(([-np.inf], prior[:-1]))
-    return valid & (t > before)
-
 
 def _hurst_values(feature: HurstExponent, x: np.ndarray) -> np.ndarray:
     """H (NaN for None) after each accepted log price ``x[j]``, bit-identical to
@@ -145,7 +134,7 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = No
     close = np.asarray(candles.close, dtype=np.float64)
     t = np.asarray(candles.ts, dtype=np.float64) + 60.0
     n = len(close)
-    accepted = _accepted(t, np.isfinite(t) & np.isfinite(close) & (close > 0.0))
+    accepted = accepted_readings(t, np.isfinite(t) & np.isfinite(close) & (close > 0.0))
     x = np.fromiter(map(math.log, close[accepted].tolist()), dtype=np.float64,
                     count=int(accepted.sum()))             # math.log, as HurstExponent.update does
     h_acc = _hurst_values(feature, x)

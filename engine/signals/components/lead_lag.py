@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.features import LeadLag, LeadLagValue
 from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, side
-from engine.signals.columns import CandleColumns, CandleSeries
+from engine.signals.columns import CandleColumns, CandleSeries, accepted_readings, running_sums
 
 KIND = "lead_lag"
 INPUTS = ("candles_1m", "leader_candles_1m")
@@ -69,39 +69,6 @@ def answer(component, v: LeadLagValue | None) -> Answer:
 
 # -- column path (docs/dry-run.md) --------------------------------------------------------
 
-def _accepted(t: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Which readings a feature's ``next_ts`` check lets through: valid, and ts strictly
-    later than every earlier accepted one. (A valid reading that was refused is not later
-    than the last accepted ts, so the running max over all valid readings is the same.)"""
-    if len(t) == 0:
-        return valid.copy()
-    prior = np.maximum.accumulate(np.where(valid, t, -np.inf))
-    before = np.concatenate(([-np.inf], prior[:-1]))
-    return valid & (t > before)
-
-
-def _running(base, inc: np.ndarray, reset: np.ndarray) -> np.ndarray:
-    """Running sums as a scalar loop keeps them, for each row of ``inc`` (rows × n; the rows
-    share ``reset``): ``out[i] = 0.0 if reset[i] else out[i-1] + inc[i]``, ``out[-1] = base``.
-    Summed left to right exactly as the loop would (``np.cumsum`` accumulates sequentially,
-    it is not pairwise); each run restarts from a literal 0.0 so even the sign of a zero
-    matches."""
-    rows, n = inc.shape
-    out = np.zeros((rows, n))
-    if reset.any():
-        keep = np.concatenate(([0], (~reset).astype(np.int8), [0]))
-        edges = np.flatnonzero(np.diff(keep)).tolist()
-        runs = zip(edges[0::2], edges[1::2])
-    else:
-        runs = [(0, n)]
-    for start, end in runs:
-        buf = np.empty((rows, end - start + 1))
-        buf[:, 0] = base if start == 0 else 0.0
-        buf[:, 1:] = inc[:, start:end]
-        out[:, start:end] = np.cumsum(buf, axis=1)[:, 1:]
-    return out
-
-
 def _window_count(nonzero: np.ndarray, window: int) -> np.ndarray:
     """c[q] = nonzero entries among positions q-window+1 .. q (0 for q < window-1)."""
     c = np.concatenate(([0], np.cumsum(nonzero, dtype=np.int64)))
@@ -141,7 +108,7 @@ def _lead_lag_values(feature: LeadLag, L: np.ndarray, F: np.ndarray):
     nzf = at(_window_count(F != 0.0, w), 0)
     reset = nzf == 0
     reset[0] = False                            # _init_sums does not reset
-    sy, syy = _running([sum(ys), sum(yv * yv for yv in ys)], np.stack((y - y_old, y * y - y_old * y_old)), reset)
+    sy, syy = running_sums([sum(ys), sum(yv * yv for yv in ys)], np.stack((y - y_old, y * y - y_old * y_old)), reset)
     n = w
     vy = n * syy - sy * sy
     ok_y = (nzf != 0) & (vy > 0.0)
@@ -156,7 +123,7 @@ def _lead_lag_values(feature: LeadLag, L: np.ndarray, F: np.ndarray):
             reset = nzl == 0
             reset[0] = False
             bases = [sum(xs), sum(xv * xv for xv in xs), sum(xv * yv for xv, yv in zip(xs, ys))]
-            sx, sxx, sxy = _running(bases, np.stack((x - x_old, x * x - x_old * x_old, x * y - x_old * y_old)), reset)
+            sx, sxx, sxy = running_sums(bases, np.stack((x - x_old, x * x - x_old * x_old, x * y - x_old * y_old)), reset)
             vx = n * sxx - sx * sx
             r = (n * sxy - sx * sy) / np.sqrt(vx * vy)
             r[r > 1.0] = 1.0                    # rounding can overshoot; clamp before comparing
@@ -203,7 +170,7 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None) -> 
         if len(lc) != n:
             raise ValueError(f"lead_close has {len(lc)} values for {n} candles")
         t = np.asarray(candles.ts, dtype=np.float64) + 60.0
-        accepted = _accepted(t, np.isfinite(t) & np.isfinite(lc) & np.isfinite(fc) & (lc > 0.0) & (fc > 0.0))
+        accepted = accepted_readings(t, np.isfinite(t) & np.isfinite(lc) & np.isfinite(fc) & (lc > 0.0) & (fc > 0.0))
         lc, fc = lc[accepted], fc[accepted]
         # pair a >= 1 appends return q = a - 1 (math.log, as the scalar does)
         lr, fr = _logs(lc[1:] / lc[:-1]), _logs(fc[1:] / fc[:-1])

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.features import SkewValue, VolatilitySkewProxy
 from engine.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled, side
-from engine.signals.columns import CandleColumns, CandleSeries
+from engine.signals.columns import CandleColumns, CandleSeries, accepted_readings, running_sums
 
 KIND = "volatility_skew"
 INPUTS = ("candles_1m",)
@@ -73,39 +73,6 @@ def answer(component, v: SkewValue | None) -> Answer:
 
 # -- column path (docs/dry-run.md) --------------------------------------------------------
 
-def _accepted(t: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Which readings a feature's ``next_ts`` check lets through: valid, and ts strictly
-    later than every earlier accepted one. (A valid reading that was refused is not later
-    than the last accepted ts, so the running max over all valid readings is the same.)"""
-    if len(t) == 0:
-        return valid.copy()
-    prior = np.maximum.accumulate(np.where(valid, t, -np.inf))
-    before = np.concatenate(([-np.inf], prior[:-1]))
-    return valid & (t > before)
-
-
-def _running(base, inc: np.ndarray, reset: np.ndarray) -> np.ndarray:
-    """Running sums as a scalar loop keeps them, for each row of ``inc`` (rows × n; the rows
-    share ``reset``): ``out[i] = 0.0 if reset[i] else out[i-1] + inc[i]``, ``out[-1] = base``.
-    Summed left to right exactly as the loop would (``np.cumsum`` accumulates sequentially,
-    it is not pairwise); each run restarts from a literal 0.0 so even the sign of a zero
-    matches."""
-    rows, n = inc.shape
-    out = np.zeros((rows, n))
-    if reset.any():
-        keep = np.concatenate(([0], (~reset).astype(np.int8), [0]))
-        edges = np.flatnonzero(np.diff(keep)).tolist()
-        runs = zip(edges[0::2], edges[1::2])
-    else:
-        runs = [(0, n)]
-    for start, end in runs:
-        buf = np.empty((rows, end - start + 1))
-        buf[:, 0] = base if start == 0 else 0.0
-        buf[:, 1:] = inc[:, start:end]
-        out[:, start:end] = np.cumsum(buf, axis=1)[:, 1:]
-    return out
-
-
 def _semi_sum(r: np.ndarray, old: np.ndarray, side_mask, window: int):
     """One side's ``_neg2``/``_pos2`` after each pushed return (``_push``: add the new
     return, then drop the one that left the window), and its ``_nz_*`` count."""
@@ -119,7 +86,7 @@ def _semi_sum(r: np.ndarray, old: np.ndarray, side_mask, window: int):
     delta = np.empty(2 * n, dtype=np.int64)
     delta[0::2], delta[1::2] = new_in, -old_out.astype(np.int64)
     count = np.cumsum(delta)
-    total = _running([0.0], ops[None, :], count == 0)[0]   # the scalar resets the sum to 0.0 at count 0
+    total = running_sums([0.0], ops[None, :], count == 0)[0]   # the scalar resets the sum to 0.0 at count 0
     return total[1::2], count[1::2]
 
 
@@ -142,7 +109,7 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = No
     ret = np.full(n, np.nan)
     ret[1:][ratio_ok] = np.fromiter(map(math.log, ratio[ratio_ok].tolist()), dtype=np.float64,
                                     count=int(ratio_ok.sum()))   # math.log, as update() does
-    accepted = _accepted(t, np.isfinite(t) & np.isfinite(ret))
+    accepted = accepted_readings(t, np.isfinite(t) & np.isfinite(ret))
     r = ret[accepted]
     old = np.zeros(len(r))
     old[window:] = r[:len(r) - window]
