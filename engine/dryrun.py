@@ -93,52 +93,53 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
     from engine.pipeline import correlation_window
     from engine.signals.column_engine import ColumnSignals
 
-    recording.check_quiet_broker()
-    signals = ColumnSignals(plan, recording)
-    correlation = CorrelationColumns(plan.ruleset.names(), candles={n: s.candles for n, s in recording.symbols.items()},
-                                     **correlation_window(plan))
-    state = DryRunState()
-    runner = Runner(plan, broker, store, full_trail=False, signals=signals, correlation=_Cursor(correlation,
-                    signals, recording), sinks=Sinks(universe=lambda d: state.decisions.append(compact_decision(d))
-                                                     if d.direction != "NEUTRAL" else None))
-    times = recording.ts.tolist()
-    first = 0 if start is None else int(np.searchsorted(recording.ts, start, side="left"))
-    last = len(times) if end is None else int(np.searchsorted(recording.ts, end, side="right"))
+    state, runner = DryRunState(), None
+    sinks = Sinks(universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None)
     try:
+        recording.check_quiet_broker()
+        signals = ColumnSignals(plan, recording)
+        correlation = CorrelationColumns(plan.ruleset.names(), **correlation_window(plan),
+                                         candles={n: s.candles for n, s in recording.symbols.items()})
+        runner = Runner(plan, broker, store, full_trail=False, signals=signals, sinks=sinks,
+                        correlation=_Cursor(correlation, signals, recording))
+        first = 0 if start is None else int(np.searchsorted(recording.ts, start, side="left"))
+        last = len(recording) if end is None else int(np.searchsorted(recording.ts, end, side="right"))
         _fast_cycles(runner, recording, signals.active, first, last, state, on_progress)
     except KeyboardInterrupt:
         state.interrupted = True
-    _record_prices(recording, first, first + state.cycles, state)
+        runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)   # stopped before cycle one
     return result_of(plan, runner, state), runner, state
 
 
 def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state: DryRunState,
                  on_progress: Callable[[int], None] | None) -> None:
-    times = recording.ts.tolist()
-    active = active.tolist()
+    times, active = recording.ts.tolist(), active.tolist()
     scheduler = Scheduler(runner.plan.schedules, times[first]) if first < last else None
     equity = runner.broker.balance().equity
     unseen = None                          # the last trading snapshot the broker was not shown
-    for i in range(first, last):
-        ts = times[i]
-        trading = _count_jobs(scheduler.due(ts), state)
-        if trading and (active[i] or runner.positions or runner.pending):
-            if unseen is not None:
-                runner.broker.observe(recording.snapshot(unseen))
-                unseen = None
-            runner.step(recording.snapshot(i))
-            equity = runner.broker.balance().equity
-        elif trading:
-            unseen = i
-        state.cycles += 1
-        state.equity.append([ts, equity])
-        state.exposure_cycles += bool(runner.positions)
-        if on_progress is not None and state.cycles % 1000 == 0:
-            on_progress(1000)
-    if state.cycles:
-        state.start, state.end = times[first], times[first + state.cycles - 1]
-    if on_progress is not None:
-        on_progress(state.cycles % 1000)
+    try:
+        for i in range(first, last):
+            ts = times[i]
+            trading = _count_jobs(scheduler.due(ts), state)
+            if trading and (active[i] or runner.positions or runner.pending):
+                if unseen is not None:
+                    runner.broker.observe(recording.snapshot(unseen))
+                    unseen = None
+                runner.step(recording.snapshot(i))
+                equity = runner.broker.balance().equity
+            elif trading:
+                unseen = i
+            state.cycles += 1
+            state.equity.append([ts, equity])
+            state.exposure_cycles += bool(runner.positions)
+            if on_progress is not None and state.cycles % 1000 == 0:
+                on_progress(1000)
+    finally:                               # Ctrl-C: the result covers the cycles done
+        if state.cycles:
+            state.start, state.end = times[first], times[first + state.cycles - 1]
+        _record_prices(recording, first, first + state.cycles, state)
+        if on_progress is not None:
+            on_progress(state.cycles % 1000)
 
 
 def _count_jobs(due, state: DryRunState) -> bool:

@@ -197,3 +197,39 @@ def test_the_cli_takes_the_fast_path_on_the_sample_and_matches_scalar(tmp_path):
     assert a.pop("replay") == "columns" and b.pop("replay") == "scalar"
     assert a == b and a["metrics"]["trades"] > 0
     assert np.isfinite(a["metrics"]["net_pnl_usd"])
+
+
+def test_ctrl_c_on_the_fast_path_stops_cleanly_and_still_writes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "engine.cli", "dry-run", str(SAMPLE), "--out", str(tmp_path / "out"),
+                                "--format", "json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    time.sleep(3.0)                                   # imports and columns take ~1.5 s; the run ~4 s more
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    summary = json.loads(stdout)
+    assert summary["interrupted"] is True and summary["replay"] == "columns" and 0 < summary["cycles"] < 21600
+    assert (tmp_path / "out" / "fingerprint.txt").read_text().strip() == summary["fingerprint"]
+
+
+def test_the_fast_path_matches_a_scalar_run_with_every_decision_in_full(plans, sample, recording):
+    """The fast path stops decisions at their first blocker and skips NEUTRAL votes; a scalar
+    run that evaluates every check and gate of every decision agrees on real data too."""
+    from engine.dryrun import DryRunState, compact_decision
+    from engine.runner import Runner, Sinks
+
+    plan, end = plans["paper"], sample[7999].ts
+    state = DryRunState()
+    full_runner = Runner(plan, PaperBroker.for_plan(plan), MemoryState(), full_trail=True, sinks=Sinks(
+        universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None))
+    full, _, _ = dry_run(plan, iter(sample[:8000]), broker=full_runner.broker, store=full_runner.store,
+                         runner=full_runner, state=state)
+    fast = _columns(plan, recording, end=end)
+    assert full["metrics"]["trades"] > 20
+    assert fast["decisions"] == full["decisions"] and fast["fingerprint"] == full["fingerprint"]
