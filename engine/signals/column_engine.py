@@ -30,6 +30,7 @@ from engine.signals.answer import neutral
 from engine.signals.columns import DIRECTION_CODE
 from engine.signals.components import COMPONENTS
 from engine.signals.engine import answer_of, freshness, override_answer, record_of
+from engine.signals.market import market_env
 from engine.signals.market_columns import market_columns
 from engine.snapshot import Snapshot, SymbolSnapshot
 
@@ -214,35 +215,24 @@ class _SymbolColumns:
     def seen_at(self, i: int) -> dict[str, float]:
         return {name: value for name, column in self.last_seen.items() if (value := float(column[i])) == value}
 
-    def env_at(self, i: int, steps) -> dict:
+    def env_at(self, i: int) -> dict:
         """MarketState.env() then each component's exports (first wins), at cycle ``i``."""
-        out: dict = {"is_leader": self.is_leader}
-        if self.recorded is not None:
-            out.update(self._market_env(i))
-        for (_, _, _), part in zip(steps, self.parts):
+        out = self._market_env(i) if self.recorded is not None else {"is_leader": self.is_leader}
+        for part in self.parts:
             for key, value in part.exports_at(i).items():
                 out.setdefault(key, value)
         return out
 
     def _market_env(self, i: int) -> dict:
         last = {k: float(v[i]) for k, v in self.market_last.items() if v[i] == v[i]}
-        out: dict = {}
-        if "price" in last:
-            out["price"] = last["price"]
-        if "bid" in last and "ask" in last and last["ask"] >= last["bid"] > 0:
-            mid = (last["ask"] + last["bid"]) / 2
-            out["spread_bps"] = (last["ask"] - last["bid"]) / mid * 1e4
         m = self.market
-        for key, column in (("price_change_pct", m.price_change_pct), ("ema_spread_pct", m.ema_spread_pct)):
-            if column[i] == column[i]:
-                out[key] = float(column[i])
-        if m.mtf_long[i] == m.mtf_long[i]:
-            out["mtf_long"], out["mtf_short"] = float(m.mtf_long[i]), float(m.mtf_short[i])
-        if "open_interest_usd" in last:
-            out["open_interest_usd"] = last["open_interest_usd"]
-        if last.get("taker_sell_usd"):
-            out["taker_buy_sell_ratio"] = last.get("taker_buy_usd", 0.0) / last["taker_sell_usd"]
-        return out
+        mtf = (float(m.mtf_long[i]), float(m.mtf_short[i])) if m.mtf_long[i] == m.mtf_long[i] else None
+        return market_env(self.is_leader, last, _value(m.price_change_pct[i]), _value(m.ema_spread_pct[i]), mtf)
+
+
+def _value(x) -> float | None:
+    """A column cell as a float, None for NaN (absent)."""
+    return None if x != x else float(x)
 
 
 def _ffill(column: np.ndarray) -> np.ndarray:
@@ -313,7 +303,7 @@ class ColumnSignals:
         """A fresh dict each call (callers add to it); computed once per cycle."""
         env = self._env.get(symbol)
         if env is None:
-            env = self._env[symbol] = self._columns[symbol].env_at(self.cursor, self._steps)
+            env = self._env[symbol] = self._columns[symbol].env_at(self.cursor)
         return dict(env)
 
     def seen(self, symbol: str, name: str) -> float | None:

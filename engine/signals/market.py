@@ -73,24 +73,32 @@ class MarketState:
 
     def env(self) -> dict:
         """Vocabulary values known now; an unknown value is simply absent."""
-        out: dict = {"is_leader": self.is_leader}
-        last = self.last
-        if "price" in last:
-            out["price"] = last["price"]
-        if "bid" in last and "ask" in last and last["ask"] >= last["bid"] > 0:
-            mid = (last["ask"] + last["bid"]) / 2
-            out["spread_bps"] = (last["ask"] - last["bid"]) / mid * 1e4
         first, latest = self.prices.first, self.prices.last
-        if first is not None and latest is not None and first[1] > 0:
-            out["price_change_pct"] = (latest[1] / first[1] - 1) * 100
-        cross = self.cross.value
-        if cross is not None and cross.spread_pct is not None:
-            out["ema_spread_pct"] = cross.spread_pct
-        mtf = self.mtf.value
-        if mtf is not None:
-            out["mtf_long"], out["mtf_short"] = mtf.score_long, mtf.score_short
-        if "open_interest_usd" in last:
-            out["open_interest_usd"] = last["open_interest_usd"]
-        if last.get("taker_sell_usd"):
-            out["taker_buy_sell_ratio"] = last.get("taker_buy_usd", 0.0) / last["taker_sell_usd"]
-        return out
+        change = (latest[1] / first[1] - 1) * 100 if first is not None and latest is not None and first[1] > 0 \
+            else None
+        cross, mtf = self.cross.value, self.mtf.value
+        return market_env(self.is_leader, self.last, change, None if cross is None else cross.spread_pct,
+                          None if mtf is None else (mtf.score_long, mtf.score_short))
+
+
+def market_env(is_leader: bool, last: dict, price_change_pct: float | None, ema_spread_pct: float | None,
+               mtf: tuple[float, float] | None) -> dict:
+    """The market vocabulary from the last values seen and the features (None: unknown, so
+    absent). Shared by MarketState and its column form (engine/signals/column_engine.py)."""
+    out: dict = {"is_leader": is_leader}
+    if "price" in last:
+        out["price"] = last["price"]
+    if "bid" in last and "ask" in last and last["ask"] >= last["bid"] > 0:
+        mid = (last["ask"] + last["bid"]) / 2
+        out["spread_bps"] = (last["ask"] - last["bid"]) / mid * 1e4
+    if price_change_pct is not None:
+        out["price_change_pct"] = price_change_pct
+    if ema_spread_pct is not None:
+        out["ema_spread_pct"] = ema_spread_pct
+    if mtf is not None:
+        out["mtf_long"], out["mtf_short"] = mtf
+    if "open_interest_usd" in last:
+        out["open_interest_usd"] = last["open_interest_usd"]
+    if last.get("taker_sell_usd"):
+        out["taker_buy_sell_ratio"] = last.get("taker_buy_usd", 0.0) / last["taker_sell_usd"]
+    return out
