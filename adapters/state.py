@@ -195,9 +195,55 @@ CREATE TABLE blobs (
 ) STRICT;
 """
 
+# SQLite cannot alter a CHECK in place: the table is rebuilt (sqlite.org/lang_altertable.html,
+# "making other kinds of table schema changes") inside the migration's one transaction. The
+# new table is created under another name, every row is copied with its rowid, the old table
+# is dropped, the new one renamed to `fills` and its indexes recreated (no trigger or view
+# mentions `fills`). Foreign keys stay ON: no table references `fills` (so the drop and the
+# rename touch no other table), and each copied row is checked against `orders` again.
+# Columns, their order, types, constraints and the foreign key are those of v1; only the
+# `liquidity` CHECK gains 'liquidation'.
+#
+# Then the liquidation fills written before v3 are found again: the runner stored them as
+# 'taker' fills of an order it made up itself (engine/runner.py `_touched_orders`: no venue
+# id, reason 'liquidation', a filled reduce-only market order with no limit, on the fill's
+# symbol and side). Nothing else writes an order like that.
+_V3 = """
+CREATE TABLE fills_v3 (
+    fill_id         TEXT NOT NULL PRIMARY KEY CHECK (fill_id <> ''),
+    client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
+    symbol          TEXT NOT NULL CHECK (symbol <> ''),
+    side            TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    quantity        REAL NOT NULL CHECK (quantity > 0),
+    price           REAL NOT NULL CHECK (price > 0),
+    fee             REAL NOT NULL,
+    liquidity       TEXT NOT NULL CHECK (liquidity IN ('maker', 'taker', 'liquidation')),
+    ts              REAL NOT NULL
+) STRICT;
+
+INSERT INTO fills_v3 (rowid, fill_id, client_order_id, symbol, side, quantity, price, fee, liquidity, ts)
+SELECT rowid, fill_id, client_order_id, symbol, side, quantity, price, fee, liquidity, ts FROM fills;
+
+DROP TABLE fills;
+
+ALTER TABLE fills_v3 RENAME TO fills;
+
+CREATE INDEX fills_by_order ON fills (client_order_id);
+CREATE INDEX fills_by_ts ON fills (ts);
+
+UPDATE fills SET liquidity = 'liquidation'
+WHERE liquidity = 'taker' AND EXISTS (
+    SELECT 1 FROM orders o
+    WHERE o.client_order_id = fills.client_order_id
+      AND o.reason = 'liquidation' AND o.venue_order_id = '' AND o.status = 'filled'
+      AND o.order_type = 'market' AND o.limit_price IS NULL AND o.reduce_only = 1
+      AND o.symbol = fills.symbol AND o.side = fills.side);
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
     (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
+    (3, "fills.liquidity may be 'liquidation' (table rebuilt); earlier liquidation fills relabelled", _V3),
 )
 
 _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (

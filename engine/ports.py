@@ -62,7 +62,7 @@ class Fill:
     quantity: float               # base units
     price: float
     fee: float                    # quote currency, positive = paid
-    liquidity: str                # maker | taker
+    liquidity: str                # maker | taker | liquidation (the venue's forced close, charged as a taker fill)
     ts: float
 
 

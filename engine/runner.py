@@ -137,8 +137,7 @@ class Runner:
         if hasattr(event, "payment_id"):
             self._apply_funding(event, work)
             return
-        if event.liquidity == "liquidation":   # the venue's forced close: a taker fill, its order says why
-            event = replace(event, liquidity="taker")
+        if event.liquidity == "liquidation":   # the venue's forced close, stored as such (fee as charged)
             self._liquidations.add(event.client_order_id)
         work.fills.append(event)
         result.fills += 1
