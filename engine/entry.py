@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from engine.diagnostics import RuleRuntimeError
 from engine.expr import MissingInputError
 from engine.gates import ChainResult, GateContext, run_chain
-from engine.sizing import Sizing, round_down, round_up, size_entry
+from engine.sizing import Sizing, multiplier_product, round_down, round_up, size_entry
 from engine.signals.vote import CONVICTION_RANK
 
 TRADE, NO_TRADE = "TRADE", "NO_TRADE"
@@ -190,14 +190,12 @@ def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlation
         chain = run_chain(plan.gates, ctx, until_blocked=lean)
         if lean and chain.first_blocker is not None:
             return _no_trade(plan, record, now, chain.first_blocker.reason, early, chain)
-        unblocked = 1.0
-        for result in chain.trail:
-            unblocked *= 1.0 if result.blocked else result.multiplier
+        factors = [1.0 if result.blocked else result.multiplier for result in chain.trail]
         if plan.risk.sizing.signal_conviction_multiplier:
-            unblocked *= record.size_multiplier
+            factors.append(record.size_multiplier)
         sizing = size_entry(plan, symbol=symbol, direction=direction, conviction=record.conviction,
-                            price=market.get("price"), equity_usd=portfolio.equity_usd, multiplier=unblocked,
-                            stop_loss_pct=_stop_loss_pct(plan))
+                            price=market.get("price"), equity_usd=portfolio.equity_usd,
+                            multiplier=multiplier_product(factors), stop_loss_pct=_stop_loss_pct(plan))
         if lean and not sizing.ok:
             return _no_trade(plan, record, now, sizing.reason, early, chain, sizing)
     full_env = _portfolio_env(env, portfolio, symbol, direction, sizing)

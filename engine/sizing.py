@@ -5,13 +5,24 @@ notional = margin × multiplier (clamped) × leverage, capped at max_notional_us
 contracts = notional ÷ (price × contract_size), rounded DOWN to the size step
 A size below the venue's minimum is refused with a reason, never rounded up. The
 liquidation price must stay the declared buffer beyond the stop (anchors A.3).
+
+The whole chain up to the size step is decimal: every float factor enters as
+``Decimal(repr(x))`` (its shortest round-trip decimal, i.e. the number as declared), and the
+multiplier should arrive as the exact product of its declared factors
+(``multiplier_product``), not as their binary float product: 0.7 × 1.3 × 0.5 is 0.455, while
+the float product 0.45499999999999996 can cost a whole size step.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, localcontext
+
+#: decimal digits kept while sizing: products of a few shortest-repr floats (17 digits at most
+#: each) stay exact, where the default context (28 digits) could round them
+PRECISION = 80
 
 REFUSALS = ("SIZE_NO_PRICE", "SIZE_NO_INSTRUMENT", "SIZE_ZERO", "SIZE_BELOW_MINIMUM",
             "SIZE_STOP_INSIDE_LIQUIDATION_BUFFER")
@@ -36,6 +47,27 @@ class Sizing:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
+def to_decimal(value: float | Decimal) -> Decimal:
+    """``value`` as a Decimal: a Decimal as is, an int exactly, a float as its shortest
+    round-trip decimal (``repr``), so 0.7 is 0.7 and not 0.6999999999999999555910790149937."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(float(value)))
+
+
+def multiplier_product(factors: Iterable[float | Decimal]) -> Decimal:
+    """The exact decimal product of the declared size multipliers (gate multipliers, the
+    signal's conviction multiplier): ``multiplier_product([0.7, 1.3, 0.5]) == Decimal("0.455")``,
+    where the float product is 0.45499999999999996. An empty list is 1."""
+    product = Decimal(1)
+    with localcontext(prec=PRECISION):
+        for factor in factors:
+            product *= to_decimal(factor)
+    return product
+
+
 def round_down(value: float | Decimal, step: float) -> float:
     """``value`` rounded down to a multiple of ``step``, exactly (decimal arithmetic)."""
     return _round(value, step, ROUND_DOWN)
@@ -51,11 +83,11 @@ def _round(value: float | Decimal, step: float, mode: str) -> float:
     return float((value_d / step_d).to_integral_value(rounding=mode) * step_d)
 
 
-def contracts_for(notional: float, price: float, contract_size: float, size_step: float) -> float:
+def contracts_for(notional: float | Decimal, price: float, contract_size: float, size_step: float) -> float:
     """Whole size steps that fit in ``notional``, in decimal arithmetic: a notional that is
     an exact multiple of a step's value never loses that step to binary rounding."""
-    per_contract = Decimal(str(price)) * Decimal(str(contract_size))
-    return round_down(Decimal(str(notional)) / per_contract, size_step)
+    per_contract = to_decimal(price) * to_decimal(contract_size)
+    return round_down(to_decimal(notional) / per_contract, size_step)
 
 
 def leverage_for(risk, conviction: str, instrument_max: float) -> float:
@@ -78,7 +110,9 @@ def _refuse(reason: str, **known) -> Sizing:
 
 
 def size_entry(plan, *, symbol: str, direction: str, conviction: str, price: float | None, equity_usd: float,
-               multiplier: float, stop_loss_pct: float | None) -> Sizing:
+               multiplier: float | Decimal, stop_loss_pct: float | None) -> Sizing:
+    """``multiplier`` is the total size multiplier before the clamp: best the exact Decimal
+    from ``multiplier_product`` (used as is); a float is taken as its shortest decimal."""
     risk, venue = plan.risk, plan.venues.exchange(plan.venues.execution_venue)
     venue_symbol = venue.symbols.get(symbol, "")
     instrument = venue.instruments.get(venue_symbol)
@@ -87,15 +121,21 @@ def size_entry(plan, *, symbol: str, direction: str, conviction: str, price: flo
     if instrument is None:
         return _refuse("SIZE_NO_INSTRUMENT", venue_symbol=venue_symbol, price=price)
     sizing = risk.sizing
-    clamped = min(max(multiplier, sizing.min_total_multiplier), sizing.max_total_multiplier)
     leverage = leverage_for(risk, conviction, instrument.max_leverage)
-    notional = min(equity_usd * sizing.base_allocation_pct / 100 * clamped * leverage, sizing.max_notional_usd)
-    contracts = contracts_for(notional, price, instrument.contract_size, instrument.size_step)
+    total = to_decimal(multiplier)
+    if total.is_nan() or math.isnan(equity_usd):     # nothing to size (and a decimal NaN cannot be compared)
+        return _refuse("SIZE_ZERO", venue_symbol=venue_symbol, price=price, leverage=leverage)
+    with localcontext(prec=PRECISION):
+        # the clamp acts on the decimal product, so a product on the bound is the bound
+        clamped = min(max(total, to_decimal(sizing.min_total_multiplier)), to_decimal(sizing.max_total_multiplier))
+        notional = min(to_decimal(equity_usd) * to_decimal(sizing.base_allocation_pct) / 100 * clamped
+                       * to_decimal(leverage), to_decimal(sizing.max_notional_usd))
+        contracts = contracts_for(notional, price, instrument.contract_size, instrument.size_step)
     quantity = contracts * instrument.contract_size
-    known = dict(venue_symbol=venue_symbol, price=price, leverage=leverage, multiplier=clamped,
+    known = dict(venue_symbol=venue_symbol, price=price, leverage=leverage, multiplier=float(clamped),
                  notional_usd=quantity * price, contracts=contracts, base_quantity=quantity,
                  margin_usd=quantity * price / leverage)
-    if multiplier <= 0 or notional <= 0:
+    if total <= 0 or notional <= 0:
         return _refuse("SIZE_ZERO", venue_symbol=venue_symbol, price=price, leverage=leverage)
     if contracts < instrument.min_size:
         return _refuse("SIZE_BELOW_MINIMUM", **known)

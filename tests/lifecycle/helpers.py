@@ -9,7 +9,7 @@
   direction: a liquidation cascade on the other side (1 M USD per snapshot, far above the
   paper threshold of 50 k) plus extreme fear (LONG) or greed (SHORT). Two aligned components
   at confidence 0.857 give conviction LOW: leverage 2, margin 10 % × 0.455 of 10 000 USD, so
-  at 100 000 USD/BTC the order is 0.009 BTC (see ``test_pnl.py`` for the arithmetic).
+  at 100 000 USD/BTC the order is 0.0091 BTC (see ``test_pnl.py`` for the arithmetic).
 """
 
 from __future__ import annotations

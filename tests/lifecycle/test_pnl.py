@@ -10,9 +10,11 @@ Every scenario uses the default paper rules on kraken_futures:
   published at or before it (a positive rate: longs pay, shorts receive).
 
 The entry (tests/lifecycle/helpers.py ``signals``): liquidation cascade + extreme fear/greed →
-conviction LOW → leverage 2; the sizing gives 0.009 BTC at 100 000 USD (1 000 USD base margin ×
-gate multiplier 0.45499999999999996 × 2 = 909.99… USD → 0.0090999… BTC, rounded down to the
-0.0001 step; asserted, not derived, here). Timeline: a warm-up snapshot
+conviction LOW → leverage 2; the sizing gives 0.0091 BTC at 100 000 USD: 1 000 USD base margin
+(10 % of 10 000) × multiplier 0.455 (conviction gate LOW 0.7 × intelligence aligned_boost 1.3 ×
+signal LOW 0.5, the other gates 1.0, multiplied exactly in decimal) × leverage 2 = 910 USD;
+910 / 100 000 = 0.0091 BTC, exactly on the 0.0001 step (the binary float product
+0.45499999999999996 used to give 909.99… USD → 0.0090 BTC, a step lost). Timeline: a warm-up snapshot
 at T0 − 1 h (the 1 h liquidation window must be full), the decision at T0 (a funding time with
 no position yet), the entry fill at T0 + 60 s.
 """
@@ -29,7 +31,7 @@ from tests.lifecycle.helpers import T0, Harness, enter, plan, plan_with, snapsho
 BTC = "BTCUSDT"
 FEE = 0.05 / 100          # kraken_futures taker
 SLIP = 2 / 10_000         # paper_broker.slippage_bps
-QTY = 0.009
+QTY = 0.0091
 
 
 def test_the_settings_these_hand_calculations_use():
@@ -41,7 +43,7 @@ def test_the_settings_these_hand_calculations_use():
 
 
 def _open(direction: str, h: Harness | None = None, rate: float = 0.0001) -> Harness:
-    """Warm-up, decision, entry fill (helpers.enter); the entry is 0.009 BTC at 2x, market."""
+    """Warm-up, decision, entry fill (helpers.enter); the entry is 0.0091 BTC at 2x, market."""
     h = enter(direction, h, rate=rate)
     position = h.only_position()
     assert (position.direction, position.initial_quantity, position.leverage, position.conviction) == (
@@ -64,31 +66,31 @@ def _long_profit_target(h: Harness | None = None) -> Harness:
 def test_long_net_pnl_equals_the_hand_calculation():
     h = _long_profit_target()
     (trade,) = h.store.trades()
-    # entry: buy 0.009 at the next price 100 000 × 1.0002            = 100 020
-    #        fee 0.009 × 100 020 × 0.0005                             = 0.45009
+    # entry: buy 0.0091 at the next price 100 000 × 1.0002           = 100 020
+    #        fee 0.0091 × 100 020 × 0.0005 = 910.182 × 0.0005         = 0.455091
     assert trade.entry_price == pytest.approx(100_000 * (1 + SLIP)) == pytest.approx(100_020.0)
     # funding at T0+1h (between the 3540 s and 3660 s snapshots): the rate published at 3660 s
     # (0.0005) is later than 01:00 and not used; 0.0001 (published 3540 s) is. mark = the last
     # price before the crossing snapshot = 100 300:
-    #        amount = −0.009 × 100 300 × 0.0001 = −0.09027 (paid)
+    #        amount = −0.0091 × 100 300 × 0.0001 = −0.091273 (paid)
     (payment,) = h.store.funding()
     assert (payment.ts, payment.rate) == (T0 + 3600, 0.0001)
-    assert payment.amount == pytest.approx(-QTY * 100_300 * 0.0001) == pytest.approx(-0.09027)
-    assert trade.funding == pytest.approx(0.09027)
+    assert payment.amount == pytest.approx(-QTY * 100_300 * 0.0001) == pytest.approx(-0.091273)
+    assert trade.funding == pytest.approx(0.091273)
     # exit: the profit target fires at 3720 s (pnl (102 100 / 100 020 − 1) × 100 = +2.0796 % > 2.0);
     #        the reduce-only sell fills at the next price 102 200 × 0.9998 = 102 179.56
-    #        fee 0.009 × 102 179.56 × 0.0005                          = 0.459808020
+    #        fee 0.0091 × 102 179.56 × 0.0005 = 929.833996 × 0.0005   = 0.464916998
     assert trade.exit_price == pytest.approx(102_200 * (1 - SLIP)) == pytest.approx(102_179.56)
-    # gross = 0.009 × (102 179.56 − 100 020) = 0.009 × 2 159.56        = 19.43604
-    # fees  = 0.45009 + 0.45980802                                     = 0.90989802
-    # net   = 19.43604 − 0.90989802 − 0.09027                          = 18.43587198
-    # net % = 18.43587198 / (100 020 × 0.009 = 900.18) × 100           = 2.048020...
-    assert trade.gross_pnl == pytest.approx(19.43604, rel=1e-12)
-    assert trade.fees == pytest.approx(0.45009 + 0.45980802, rel=1e-12)
-    assert trade.net_pnl == pytest.approx(18.43587198, rel=1e-12)
-    assert trade.net_pnl_pct == pytest.approx(18.43587198 / 900.18 * 100, rel=1e-12)
-    # the broker's cash moved by exactly the net P&L: 10 000 + 19.43604 − 0.90989802 − 0.09027
-    assert h.broker.cash == pytest.approx(10_000 + 18.43587198, rel=1e-12)
+    # gross = 0.0091 × (102 179.56 − 100 020) = 0.0091 × 2 159.56      = 19.651996
+    # fees  = 0.455091 + 0.464916998                                   = 0.920007998
+    # net   = 19.651996 − 0.920007998 − 0.091273                       = 18.640715002
+    # net % = 18.640715002 / (100 020 × 0.0091 = 910.182) × 100        = 2.048020...
+    assert trade.gross_pnl == pytest.approx(19.651996, rel=1e-12)
+    assert trade.fees == pytest.approx(0.455091 + 0.464916998, rel=1e-12)
+    assert trade.net_pnl == pytest.approx(18.640715002, rel=1e-12)
+    assert trade.net_pnl_pct == pytest.approx(18.640715002 / 910.182 * 100, rel=1e-12)
+    # the broker's cash moved by exactly the net P&L: 10 000 + 19.651996 − 0.920007998 − 0.091273
+    assert h.broker.cash == pytest.approx(10_000 + 18.640715002, rel=1e-12)
     assert (trade.exit_reason, trade.exit_tier, trade.quantity, trade.leverage) == (
         "TAKE_PROFIT", "profit_target", QTY, 2)
 
@@ -103,27 +105,29 @@ def test_short_stop_loss_net_pnl_equals_the_hand_calculation():
     # pnl of a short = −(102 500 / 99 980 − 1) × 100 = −2.5205 % ≤ −2.5: stop (FORCE_EXIT also holds; stop ranks first)
     assert [(s.tier, s.reason) for s in exits] == [("stop_loss", "STOP_LOSS")]
     (trade,) = h.step(snapshot(T0 + 3780, {BTC: 102_600.0}, direction="SHORT")).trades
-    # entry: sell 0.009 at 100 000 × 0.9998 = 99 980; fee 0.009 × 99 980 × 0.0005 = 0.44991
-    # funding at 01:00: −(−0.009) × 100 000 × 0.0001 = +0.09 received → funding = −0.09
-    # exit: buy 0.009 at 102 600 × 1.0002 = 102 620.52; fee 0.009 × 102 620.52 × 0.0005 = 0.4617923400
-    # gross = −0.009 × (102 620.52 − 99 980) = −0.009 × 2 640.52 = −23.76468
-    # net   = −23.76468 − (0.44991 + 0.46179234) + 0.09        = −24.58638234
+    # entry: sell 0.0091 at 100 000 × 0.9998 = 99 980; fee 0.0091 × 99 980 × 0.0005 = 909.818 × 0.0005 = 0.454909
+    # funding at 01:00: −(−0.0091) × 100 000 × 0.0001 = +0.091 received → funding = −0.091
+    # exit: buy 0.0091 at 102 600 × 1.0002 = 102 620.52; fee 0.0091 × 102 620.52 × 0.0005
+    #       = 933.846732 × 0.0005 = 0.466923366
+    # gross = −0.0091 × (102 620.52 − 99 980) = −0.0091 × 2 640.52 = −24.028732
+    # net   = −24.028732 − (0.454909 + 0.466923366) + 0.091      = −24.859564366
     assert (trade.entry_price, trade.exit_price) == (pytest.approx(99_980.0), pytest.approx(102_620.52))
-    assert trade.funding == pytest.approx(-0.09)
-    assert trade.gross_pnl == pytest.approx(-23.76468, rel=1e-12)
-    assert trade.fees == pytest.approx(0.44991 + 0.46179234, rel=1e-12)
-    assert trade.net_pnl == pytest.approx(-24.58638234, rel=1e-12)
+    assert trade.funding == pytest.approx(-0.091)
+    assert trade.gross_pnl == pytest.approx(-24.028732, rel=1e-12)
+    assert trade.fees == pytest.approx(0.454909 + 0.466923366, rel=1e-12)
+    assert trade.net_pnl == pytest.approx(-24.859564366, rel=1e-12)
     assert (trade.exit_reason, trade.exit_tier, trade.direction) == ("STOP_LOSS", "stop_loss", "SHORT")
     assert trade.peak_pnl_pct == 0.0                       # never in profit
-    assert h.broker.cash == pytest.approx(10_000 - 24.58638234, rel=1e-12)
+    assert h.broker.cash == pytest.approx(10_000 - 24.859564366, rel=1e-12)
 
 
 @pytest.mark.parametrize("direction, rate, paid", [
     # amount = −signed quantity × mark 100 000 × rate; funding (paid) = −amount
-    ("LONG", 0.0001, +0.09),     # longs pay a positive rate
-    ("SHORT", 0.0001, -0.09),    # shorts receive it
-    ("LONG", -0.0001, -0.09),    # a negative rate: longs receive
-    ("SHORT", -0.0001, +0.09),   # and shorts pay
+    # |amount| = 0.0091 × 100 000 × 0.0001 = 0.091
+    ("LONG", 0.0001, +0.091),     # longs pay a positive rate
+    ("SHORT", 0.0001, -0.091),    # shorts receive it
+    ("LONG", -0.0001, -0.091),    # a negative rate: longs receive
+    ("SHORT", -0.0001, +0.091),   # and shorts pay
 ])
 def test_funding_sign_long_vs_short(direction, rate, paid):
     h = _open(direction, rate=rate)
@@ -143,34 +147,35 @@ def test_partial_ladder_exit_then_full_exit():
     # hold 1 800 s ≥ 30 m and pnl (100 600 / 100 020 − 1) × 100 = +0.58 % > +0.5 %: rung 1 (25 %)
     assert [(s.tier, s.rungs, s.fraction) for s in exits] == [("ladder", (0,), 0.25)]
     h.step(snapshot(T0 + 1920, {BTC: 100_600.0}))
-    # 25 % of 0.009 = 0.00225 BTC, rounded DOWN to the 0.0001 step = 0.0022 BTC
+    # 25 % of 0.0091 = 0.002275 BTC, rounded DOWN to the 0.0001 step = 0.0022 BTC; 0.0069 BTC left
     # sold at 100 600 × 0.9998 = 100 579.88; fee 0.0022 × 100 579.88 × 0.0005 = 0.110637868
     # realised 0.0022 × (100 579.88 − 100 020) = 0.0022 × 559.88 = 1.231736
     part = h.only_position()
     assert part.ladder_done == (0,)
-    assert part.quantity == pytest.approx(0.0068)
+    assert part.quantity == pytest.approx(0.0069)
     assert part.realized_pnl == pytest.approx(1.231736, rel=1e-12)
-    assert part.fees_paid == pytest.approx(0.45009 + 0.110637868, rel=1e-12)
+    assert part.fees_paid == pytest.approx(0.455091 + 0.110637868, rel=1e-12)
     stored = h.store.open_positions()
     assert len(stored) == 1 and stored[0] == part                    # the partial close is committed
     exits = h.step(snapshot(T0 + 1980, {BTC: 102_100.0})).exits
     assert [(s.tier, s.reason, s.fraction) for s in exits] == [("profit_target", "TAKE_PROFIT", 1.0)]
     (trade,) = h.step(snapshot(T0 + 2040, {BTC: 102_100.0})).trades
-    # the rest, 0.0068, sold at 102 100 × 0.9998 = 102 079.58; fee 0.0068 × 102 079.58 × 0.0005 = 0.347070572
-    # gross = 1.231736 + 0.0068 × (102 079.58 − 100 020 = 2 059.58) = 1.231736 + 14.005144 = 15.23688
-    # average exit = (0.0022 × 100 579.88 + 0.0068 × 102 079.58) / 0.009
-    #              = (221.275736 + 694.141144) / 0.009 = 915.41688 / 0.009 = 101 712.98666…
-    # fees = 0.45009 + 0.110637868 + 0.347070572 = 0.90779844; no funding time crossed (T0+60 s … T0+2 040 s)
-    # net  = 15.23688 − 0.90779844 = 14.32908156
-    assert trade.gross_pnl == pytest.approx(15.23688, rel=1e-9)
-    assert trade.exit_price == pytest.approx(915.41688 / 0.009, rel=1e-12)
-    assert trade.fees == pytest.approx(0.90779844, rel=1e-9)
+    # the rest, 0.0069, sold at 102 100 × 0.9998 = 102 079.58; fee 0.0069 × 102 079.58 × 0.0005
+    #   = 704.349102 × 0.0005 = 0.352174551
+    # gross = 1.231736 + 0.0069 × (102 079.58 − 100 020 = 2 059.58) = 1.231736 + 14.211102 = 15.442838
+    # average exit = (0.0022 × 100 579.88 + 0.0069 × 102 079.58) / 0.0091
+    #              = (221.275736 + 704.349102) / 0.0091 = 925.624838 / 0.0091 = 101 717.01516…
+    # fees = 0.455091 + 0.110637868 + 0.352174551 = 0.917903419; no funding time crossed (T0+60 s … T0+2 040 s)
+    # net  = 15.442838 − 0.917903419 = 14.524934581
+    assert trade.gross_pnl == pytest.approx(15.442838, rel=1e-9)
+    assert trade.exit_price == pytest.approx(925.624838 / 0.0091, rel=1e-12)
+    assert trade.fees == pytest.approx(0.917903419, rel=1e-9)
     assert trade.funding == 0.0
-    assert trade.net_pnl == pytest.approx(14.32908156, rel=1e-9)
+    assert trade.net_pnl == pytest.approx(14.524934581, rel=1e-9)
     assert (trade.quantity, trade.exit_reason, trade.exit_tier, trade.duration_s) == (
         QTY, "TAKE_PROFIT", "profit_target", 1980.0)
     exit_fills = [f for f in h.store.fills() if f.side == "sell"]
-    assert [f.quantity for f in exit_fills] == pytest.approx([0.0022, 0.0068])
+    assert [f.quantity for f in exit_fills] == pytest.approx([0.0022, 0.0069])
     assert [f.price for f in exit_fills] == pytest.approx([100_579.88, 102_079.58])
 
 
@@ -257,7 +262,8 @@ def test_a_liquidation_is_recorded_as_a_trade():
     h = _open("LONG")
     h.step(snapshot(T0 + 120, {BTC: 50_000.0}))
     (trade,) = h.store.trades()
-    # gross = 0.009 × (50 510.1 − 100 020) = −445.5891; liquidation fee 0.009 × 50 510.1 × 0.0005 = 0.22729545
-    # net = −445.5891 − 0.45009 − 0.22729545 = −446.26648545
+    # gross = 0.0091 × (50 510.1 − 100 020) = 0.0091 × −49 509.9 = −450.54009;
+    # liquidation fee 0.0091 × 50 510.1 × 0.0005 = 459.64191 × 0.0005 = 0.229820955
+    # net = −450.54009 − 0.455091 − 0.229820955 = −451.225001955
     assert (trade.exit_reason, trade.exit_tier, trade.exit_price) == ("LIQUIDATION", "", pytest.approx(50_510.1))
-    assert trade.net_pnl == pytest.approx(-446.26648545, rel=1e-9)
+    assert trade.net_pnl == pytest.approx(-451.225001955, rel=1e-9)

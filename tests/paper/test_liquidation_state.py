@@ -3,7 +3,7 @@ liquidity 'liquidation' (schema v3), charged and booked exactly as the taker fil
 to be stored as; a v2 database written the old way is relabelled by migration 3.
 
 The scenario is tests/lifecycle/test_pnl.py::test_a_liquidation_is_recorded_as_a_trade:
-0.009 BTC long at 2x entered at 100 020 (100 000 + 2 bps), liquidated at 50 510.1.
+0.0091 BTC long at 2x entered at 100 020 (100 000 + 2 bps), liquidated at 50 510.1.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ def test_a_liquidation_fill_is_stored_as_a_liquidation(tmp_path):
         entry, liquidation = store.fills()
         assert (entry.liquidity, liquidation.liquidity) == ("taker", "liquidation")
         assert liquidation.client_order_id.startswith("liquidation-BTCUSDT-")
-        assert (liquidation.side, liquidation.quantity, liquidation.price) == ("sell", 0.009, pytest.approx(50_510.1))
-        # the fee is the broker's, a taker fee on the liquidation price
-        assert liquidation.fee == pytest.approx(0.009 * 50_510.1 * TAKER_FEE, rel=1e-12)
+        assert (liquidation.side, liquidation.quantity, liquidation.price) == ("sell", 0.0091, pytest.approx(50_510.1))
+        # the fee is the broker's, a taker fee on the liquidation price: 0.0091 × 50 510.1 × 0.0005 = 0.229820955
+        assert liquidation.fee == pytest.approx(0.0091 * 50_510.1 * TAKER_FEE, rel=1e-12)
         (order,) = [o for o in store.orders() if o.client_order_id == liquidation.client_order_id]
         assert (order.reason, order.venue_order_id, order.status, order.reduce_only) == ("liquidation", "", "filled",
                                                                                         True)
@@ -53,7 +53,8 @@ def test_a_liquidation_fill_is_stored_as_a_liquidation(tmp_path):
         assert (trade.exit_reason, trade.exit_tier) == ("LIQUIDATION", "")
         # the same numbers as when the fill was stored as a taker fill (test_pnl.py)
         assert trade.fees == pytest.approx(entry.fee + liquidation.fee, rel=1e-12)
-        assert trade.net_pnl == pytest.approx(-446.26648545, rel=1e-9)
+        # −450.54009 gross − 0.455091 entry fee − 0.229820955 liquidation fee
+        assert trade.net_pnl == pytest.approx(-451.225001955, rel=1e-9)
         assert h.runner.positions == {} and store.open_positions() == []
     with raw(path) as conn:
         rows = conn.execute("SELECT f.liquidity, o.reason FROM fills f JOIN orders o USING (client_order_id) "
