@@ -136,13 +136,8 @@ class SignalEngine:
 
 def record_of(plan, symbol: str, now: float, results: list) -> SignalRecord:
     """The SignalRecord of one evaluation: the components' answers and their vote."""
-    decided = vote(plan.signals, results)
-    return SignalRecord(
-        version=plan.version, profile=plan.profile, ts=now, symbol=symbol,
-        components=tuple(ComponentResult(c, a) for c, a in results),
-        direction=decided.direction, long_votes=decided.long_votes, short_votes=decided.short_votes,
-        aligned_count=decided.aligned_count, confidence=decided.confidence, conviction=decided.conviction,
-        size_multiplier=decided.size_multiplier)
+    return SignalRecord(version=plan.version, profile=plan.profile, ts=now, symbol=symbol,
+                        components=tuple(ComponentResult(c, a) for c, a in results), vote=vote(plan.signals, results))
 
 
 def answer_of(component, fresh, last_seen, env: dict, now: float, broken: str | None, evaluate, state) -> Answer:

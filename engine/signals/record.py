@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.signals.answer import SIGN
+from engine.signals.vote import Vote
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +34,22 @@ class ComponentResult:
 
 @dataclass(frozen=True, slots=True)
 class SignalRecord:
+    """One evaluation: every component's answer and their vote (whose fields it exposes)."""
+
     version: str
     profile: str
     ts: float
     symbol: str
     components: tuple[ComponentResult, ...]
-    direction: str
-    long_votes: int
-    short_votes: int
-    aligned_count: int
-    confidence: float
-    conviction: str
-    size_multiplier: float
+    vote: Vote
+
+    direction = property(lambda self: self.vote.direction)
+    long_votes = property(lambda self: self.vote.long_votes)
+    short_votes = property(lambda self: self.vote.short_votes)
+    aligned_count = property(lambda self: self.vote.aligned_count)
+    confidence = property(lambda self: self.vote.confidence)
+    conviction = property(lambda self: self.vote.conviction)
+    size_multiplier = property(lambda self: self.vote.size_multiplier)
 
     def as_dict(self) -> dict:
         return {

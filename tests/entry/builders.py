@@ -13,6 +13,8 @@ Rule changes for a test come in two forms, both applied to a fresh copy of ``rul
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import shutil
 from pathlib import Path
@@ -128,7 +130,7 @@ def signal_record(plan, symbol: str, spec: Mapping[str, Any], ts: float) -> Sign
         fields["size_multiplier"] = levels.get(spec["conviction"], plan.signals.fallback_multiplier)
     return SignalRecord(version=plan.version, profile=plan.profile, ts=ts, symbol=symbol,
                         components=tuple(ComponentResult(c, a) for c, a in pairs),
-                        long_votes=decided.long_votes, short_votes=decided.short_votes, **fields)
+                        vote=replace(decided, **fields))
 
 
 def portfolio(spec: Mapping[str, Any]) -> Portfolio:
