@@ -551,26 +551,50 @@ class StateStore:
             raise StateError(f"apply() needs a Transition, got {type(transition).__name__}", CHANGE_REFUSED)
         with self._writing("applying the transition"):
             closing = self._closed_ids(transition.closed_positions)
-            for i, order in enumerate(transition.orders):
-                row = self._encode(ORDERS, order, i) + (version,)
-                self._item("orders", order.client_order_id, _UPSERT_ORDER, row)
-            for link in transition.order_positions:
-                self._link(link)
-            for table, items in ((FILLS, transition.fills), (FUNDING, transition.funding)):
-                for i, item in enumerate(items):
-                    self._insert_once(table, self._encode(table, item, i))
-            for i, position in enumerate(transition.positions):
-                row = self._encode(POSITIONS, position, i)
-                if position.id not in closing:  # upsert-then-delete is a delete; keeps re-applying harmless
-                    self._item("positions", position.id, _UPSERT_POSITION, row)
-            for position_id in closing:
-                self._item("positions", position_id, "DELETE FROM positions WHERE id = ?", (position_id,))
-            for i, trade in enumerate(transition.trades):
-                self._insert_once(TRADES, self._encode(TRADES, trade, i))
-            for cursor in transition.cursors:
-                self._set_cursor(cursor)
-            for blob in transition.blobs:
-                self._set_blob(blob)
+            self._write_orders(transition, version)
+            self._record_ledger(transition)
+            self._write_positions(transition.positions, closing)
+            self._record_trades(transition.trades)
+            self._write_bookmarks(transition)
+
+    def _write_orders(self, transition: Transition, version: str | None) -> None:
+        """Upsert the orders, then link them to positions; links need the orders to exist first."""
+        for i, order in enumerate(transition.orders):
+            row = self._encode(ORDERS, order, i) + (version,)
+            self._item("orders", order.client_order_id, _UPSERT_ORDER, row)
+        for link in transition.order_positions:
+            self._link(link)
+
+    def _record_ledger(self, transition: Transition) -> None:
+        """Fills and funding are immutable history: each id is inserted once, never overwritten."""
+        for table, items in ((FILLS, transition.fills), (FUNDING, transition.funding)):
+            for i, item in enumerate(items):
+                self._insert_once(table, self._encode(table, item, i))
+
+    def _write_positions(self, positions: Sequence[OpenPosition], closing: tuple[str, ...]) -> None:
+        """Upsert the open positions, then delete the closed ones.
+
+        A position both upserted and closed is only deleted (every row is still validated),
+        so re-applying the transition cannot resurrect it.
+        """
+        for i, position in enumerate(positions):
+            row = self._encode(POSITIONS, position, i)
+            if position.id not in closing:
+                self._item("positions", position.id, _UPSERT_POSITION, row)
+        for position_id in closing:
+            self._item("positions", position_id, "DELETE FROM positions WHERE id = ?", (position_id,))
+
+    def _record_trades(self, trades: Sequence[TradeRecord]) -> None:
+        """Finished trades are immutable history, inserted once like fills."""
+        for i, trade in enumerate(trades):
+            self._insert_once(TRADES, self._encode(TRADES, trade, i))
+
+    def _write_bookmarks(self, transition: Transition) -> None:
+        """Cursors and blobs are last-write-wins bookkeeping, written after the trading data."""
+        for cursor in transition.cursors:
+            self._set_cursor(cursor)
+        for blob in transition.blobs:
+            self._set_blob(blob)
 
     def _set_blob(self, blob: Any) -> None:
         if not (isinstance(blob, tuple) and len(blob) == 2 and isinstance(blob[0], str) and isinstance(blob[1], str)):

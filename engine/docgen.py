@@ -19,7 +19,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
@@ -202,7 +202,11 @@ def _range(node: Mapping) -> str:
 
 
 def type_of(node: Mapping, root: Mapping) -> str:
-    """A short human description of the values ``node`` accepts."""
+    """A short human description of the values ``node`` accepts.
+
+    Schema keywords are tried from the most to the least specific: a fixed value or a
+    shared definition says more to a rule author than the bare JSON type behind it.
+    """
     if node.get("x-learnable"):
         return type_of(node["anyOf"][0], root)
     if "const" in node:
@@ -211,59 +215,109 @@ def type_of(node: Mapping, root: Mapping) -> str:
         return _enum(node["enum"])
     common = _common_name(node)
     if common is not None:
-        if common == "expression":
-            return f"[expression](expressions.md) → {node.get('x-expression', 'bool')}"
-        definition = _common()[common]
-        if "enum" in definition:
-            return _enum(definition["enum"])
-        return _COMMON_TYPES.get(common, common)
+        return _common_type(common, node)
     if "anyOf" in node:
         return " or ".join(type_of(alt, root) for alt in node["anyOf"])
     kind = node.get("type")
-    if kind in ("number", "integer"):
-        bounds = _range(node)
-        return f"{kind} {bounds}".strip()
-    if kind == "boolean":
-        return "`true` / `false`"
-    if kind == "string":
-        text = "text"
-        if "pattern" in node:
-            text += f" matching {_code(node['pattern'])}"
-        if node.get("maxLength", 200) != 200:
-            text += f", ≤ {node['maxLength']} characters"
-        return text
-    if kind == "array":
-        items = node["items"]
-        if _variants(items, root):
-            inner = "elements, each of one kind below"
-        elif items.get("type") == "object" and "properties" in items:
-            inner = "objects"
-        else:
-            inner = type_of(items, root)
-        counts = []
-        if "minItems" in node and "maxItems" in node:
-            counts.append(f"{node['minItems']}–{node['maxItems']} items")
-        elif "minItems" in node:
-            counts.append(f"≥ {node['minItems']} item" + ("s" if node["minItems"] != 1 else ""))
-        elif "maxItems" in node:
-            counts.append(f"≤ {node['maxItems']} items")
-        if node.get("uniqueItems"):
-            counts.append("no duplicates")
-        return f"list of {inner}" + (f" ({', '.join(counts)})" if counts else "")
-    if kind == "object" and isinstance(node.get("additionalProperties"), dict):
-        keys = node.get("propertyNames", {})
-        if "enum" in keys:
-            key_text = "keys " + ", ".join(_code(k) for k in keys["enum"])
-        elif "pattern" in keys:
-            key_text = f"keys matching {_code(keys['pattern'])}"
-        else:
-            key_text = "any keys"
-        return f"map ({key_text}) → {type_of(node['additionalProperties'], root)}"
-    if kind == "object":
-        if _variants(node, root):
-            return "object: one of the kinds below"
-        return "object"
-    return "value"
+    describe = _TYPE_DESCRIPTIONS.get(kind) if isinstance(kind, str) else None
+    return describe(node, root) if describe is not None else "value"
+
+
+def _common_type(name: str, node: Mapping) -> str:
+    """A shared definition from common.schema.json, by its meaning rather than its shape.
+
+    Expressions link to their guide; enumerations list their values, since the
+    definition's name alone would not tell the author what to write.
+    """
+    if name == "expression":
+        return f"[expression](expressions.md) → {node.get('x-expression', 'bool')}"
+    definition = _common()[name]
+    if "enum" in definition:
+        return _enum(definition["enum"])
+    return _COMMON_TYPES.get(name, name)
+
+
+def _number_type(node: Mapping, root: Mapping) -> str:
+    """``number``/``integer`` with its bounds: a value out of range is refused like a wrong type."""
+    return f"{node['type']} {_range(node)}".strip()
+
+
+def _boolean_type(node: Mapping, root: Mapping) -> str:
+    """Booleans in the YAML spelling a rule author should write."""
+    return "`true` / `false`"
+
+
+def _string_type(node: Mapping, root: Mapping) -> str:
+    """Text, with its pattern and any length limit other than the usual 200 characters."""
+    text = "text"
+    if "pattern" in node:
+        text += f" matching {_code(node['pattern'])}"
+    if node.get("maxLength", 200) != 200:
+        text += f", ≤ {node['maxLength']} characters"
+    return text
+
+
+def _array_type(node: Mapping, root: Mapping) -> str:
+    """``list of <items> (<counts>)``; the count limits are left out when there are none."""
+    inner, counts = _item_noun(node["items"], root), _item_counts(node)
+    return f"list of {inner}" + (f" ({', '.join(counts)})" if counts else "")
+
+
+def _item_noun(items: Mapping, root: Mapping) -> str:
+    """What a list holds: object fields get rows of their own (see ``_children``), so they are only named."""
+    if _variants(items, root):
+        return "elements, each of one kind below"
+    if items.get("type") == "object" and "properties" in items:
+        return "objects"
+    return type_of(items, root)
+
+
+def _item_counts(node: Mapping) -> list[str]:
+    """The list's size limits and uniqueness, in the order a reader checks them."""
+    counts = []
+    if "minItems" in node and "maxItems" in node:
+        counts.append(f"{node['minItems']}–{node['maxItems']} items")
+    elif "minItems" in node:
+        counts.append(f"≥ {node['minItems']} item" + ("s" if node["minItems"] != 1 else ""))
+    elif "maxItems" in node:
+        counts.append(f"≤ {node['maxItems']} items")
+    if node.get("uniqueItems"):
+        counts.append("no duplicates")
+    return counts
+
+
+def _object_type(node: Mapping, root: Mapping) -> str:
+    """Maps (free keys, one value schema) read differently from records with fixed fields."""
+    if isinstance(node.get("additionalProperties"), dict):
+        return _map_type(node, root)
+    if _variants(node, root):
+        return "object: one of the kinds below"
+    return "object"
+
+
+def _map_type(node: Mapping, root: Mapping) -> str:
+    """``map (<which keys>) → <value type>``."""
+    return f"map ({_map_keys(node.get('propertyNames', {}))}) → {type_of(node['additionalProperties'], root)}"
+
+
+def _map_keys(keys: Mapping) -> str:
+    """Which keys a map allows, from its ``propertyNames`` schema."""
+    if "enum" in keys:
+        return "keys " + ", ".join(_code(k) for k in keys["enum"])
+    if "pattern" in keys:
+        return f"keys matching {_code(keys['pattern'])}"
+    return "any keys"
+
+
+# JSON ``type`` → describer; a type not listed here (or none) is just "value".
+_TYPE_DESCRIPTIONS: dict[str, Callable[[Mapping, Mapping], str]] = {
+    "number": _number_type,
+    "integer": _number_type,
+    "boolean": _boolean_type,
+    "string": _string_type,
+    "array": _array_type,
+    "object": _object_type,
+}
 
 
 def _default(node: Mapping, required: bool) -> str:

@@ -669,49 +669,101 @@ def _outcome_color(trade: dict) -> str:
 
 
 def _draw_price(mpl, symbol: str, closes: tuple[np.ndarray, np.ndarray], runs: list[_Run]):
+    """The symbol's close price with every run's trades on top, or a note when there is nothing to draw.
+
+    A chart with trades but too few prices is still drawn: the trades alone are worth seeing.
+    """
     has_trades = any(t.get("symbol") == symbol for r in runs for t in r.trades)
     if len(closes[0]) < 2 and not has_trades:
         return (f"{symbol} has fewer than two recorded prices and no trades: there is no price chart "
                 f"to draw.")
     figure, ax = _figure(mpl)
+    _plot_closes(mpl, ax, symbol, closes)
+    for run in runs:
+        _plot_trades(mpl, ax, run, [t for t in run.trades if t.get("symbol") == symbol])
+    _price_axes(mpl, ax, symbol)
+    handles = _price_legend_handles(mpl, runs)
+    if not has_trades:
+        ax.text(0.5, 0.92, "no trades on this symbol", transform=ax.transAxes, ha="center", color="#555555")
+    _legend(ax, handles)
+    return figure
+
+
+def _plot_closes(mpl, ax, symbol: str, closes: tuple[np.ndarray, np.ndarray]) -> None:
+    """The (decimated) close line, drawn first so the trade marks sit on top of it."""
     if len(closes[0]):
         x, y = decimate(*closes)
         ax.plot(_dates(mpl, x), y, color="#444444", linewidth=0.9, label=f"{symbol} close", zorder=1)
-    for run in runs:
-        hollow = run.key == "B"
-        trades = [t for t in run.trades if t.get("symbol") == symbol]
-        segments, seg_colors = [], []
-        groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        for trade in trades:
-            color = _outcome_color(trade)
-            entry = (_num(trade.get("entry_ts")), _num(trade.get("entry_price")))
-            exit_ = (_num(trade.get("exit_ts")), _num(trade.get("exit_price")))
-            marker = "v" if str(trade.get("direction", "")).upper() == "SHORT" else "^"
-            if None not in entry:
-                groups.setdefault((marker, color), []).append(entry)
-            if None not in exit_:
-                groups.setdefault(("X", color), []).append(exit_)
-            if None not in entry and None not in exit_:
-                segments.append((entry, exit_))
-                seg_colors.append(color)
-        if segments:
-            points = np.asarray(segments, dtype=float)
-            points[:, :, 0] = _dates(mpl, points[:, :, 0].ravel()).reshape(points.shape[:2])
-            ax.add_collection(mpl.LineCollection(points, colors=seg_colors, linewidths=0.7, alpha=0.35,
-                                                 linestyles="dotted" if hollow else "solid", zorder=2))
-        for (marker, color), pts in groups.items():
-            arr = np.asarray(pts, dtype=float)
-            size = 42 if marker != "X" else 34
-            if hollow:
-                ax.scatter(_dates(mpl, arr[:, 0]), arr[:, 1], marker=marker, s=size, facecolors="none",
-                           edgecolors=color, linewidths=1.0, zorder=3)
-            else:
-                ax.scatter(_dates(mpl, arr[:, 0]), arr[:, 1], marker=marker, s=size, color=color,
-                           edgecolors="white" if marker != "X" else color, linewidths=0.4, zorder=4)
+
+
+def _plot_trades(mpl, ax, run: _Run, trades: list[dict]) -> None:
+    """One run's trades: entry→exit segments, then the entry/exit markers.
+
+    Run B is drawn hollow and dotted so that it stays readable on top of run A.
+    """
+    hollow = run.key == "B"
+    groups, segments, seg_colors = _trade_marks(trades)
+    if segments:
+        _plot_trade_segments(mpl, ax, segments, seg_colors, hollow)
+    for (marker, color), pts in groups.items():
+        _plot_markers(mpl, ax, marker, color, pts, hollow)
+
+
+def _trade_marks(trades: list[dict]):
+    """Trades as marker groups and segments.
+
+    Returns ``{(marker, color): [(ts, price), ...]}`` for the markers (drawn with one
+    scatter call per group) and the entry→exit segments with their colors; an end with
+    a missing time or price is left out, and a segment needs both ends.
+    """
+    segments, seg_colors = [], []
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for trade in trades:
+        color = _outcome_color(trade)
+        entry = (_num(trade.get("entry_ts")), _num(trade.get("entry_price")))
+        exit_ = (_num(trade.get("exit_ts")), _num(trade.get("exit_price")))
+        marker = "v" if str(trade.get("direction", "")).upper() == "SHORT" else "^"
+        if None not in entry:
+            groups.setdefault((marker, color), []).append(entry)
+        if None not in exit_:
+            groups.setdefault(("X", color), []).append(exit_)
+        if None not in entry and None not in exit_:
+            segments.append((entry, exit_))
+            seg_colors.append(color)
+    return groups, segments, seg_colors
+
+
+def _plot_trade_segments(mpl, ax, segments: list, seg_colors: list[str], hollow: bool) -> None:
+    """Faint entry→exit lines (dotted for run B), all in one LineCollection, below the markers."""
+    points = np.asarray(segments, dtype=float)
+    points[:, :, 0] = _dates(mpl, points[:, :, 0].ravel()).reshape(points.shape[:2])
+    ax.add_collection(mpl.LineCollection(points, colors=seg_colors, linewidths=0.7, alpha=0.35,
+                                         linestyles="dotted" if hollow else "solid", zorder=2))
+
+
+def _plot_markers(mpl, ax, marker: str, color: str, pts: list[tuple[float, float]], hollow: bool) -> None:
+    """One group of entry or exit markers; hollow (run B) markers sit below filled (run A) ones."""
+    arr = np.asarray(pts, dtype=float)
+    size = 42 if marker != "X" else 34
+    if hollow:
+        ax.scatter(_dates(mpl, arr[:, 0]), arr[:, 1], marker=marker, s=size, facecolors="none",
+                   edgecolors=color, linewidths=1.0, zorder=3)
+    else:
+        ax.scatter(_dates(mpl, arr[:, 0]), arr[:, 1], marker=marker, s=size, color=color,
+                   edgecolors="white" if marker != "X" else color, linewidths=0.4, zorder=4)
+
+
+def _price_axes(mpl, ax, symbol: str) -> None:
+    """Limits, time axis and labels, set once every line and mark is on the axes."""
     ax.autoscale_view()
     _time_axis(mpl, ax)
     ax.yaxis.set_major_formatter(mpl.Thousands())
     ax.set_ylabel(f"{_short(symbol, 24)} price")
+
+
+def _price_legend_handles(mpl, runs: list[_Run]) -> list:
+    """A fixed legend explaining the marks (shape = side/exit, color = outcome), plus the
+    run styles when two runs are compared; fixed so it reads the same on every chart."""
     handles = [
         mpl.Line2D([], [], color="#444444", linewidth=0.9, label="close"),
         mpl.Line2D([], [], linestyle="none", marker="^", color="#666666", label="LONG entry"),
@@ -724,10 +776,7 @@ def _draw_price(mpl, symbol: str, closes: tuple[np.ndarray, np.ndarray], runs: l
         handles += [mpl.Line2D([], [], linestyle="none", marker="^", color="#666666", label=runs[0].label),
                     mpl.Line2D([], [], linestyle="none", marker="^", markerfacecolor="none",
                                markeredgecolor="#666666", label=runs[1].label)]
-    if not has_trades:
-        ax.text(0.5, 0.92, "no trades on this symbol", transform=ax.transAxes, ha="center", color="#555555")
-    _legend(ax, handles)
-    return figure
+    return handles
 
 
 def _grouped_bars(mpl, runs: list[_Run], key: str, horizontal: bool):

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from engine.diagnostics import Diagnostic, Location
 
@@ -211,56 +213,114 @@ def _allowed(root: ast.expr, body: str, rep: _Reporter) -> bool:
     return len(rep.items) == before
 
 
-def _problem(node: ast.AST, body: str, rep: _Reporter) -> tuple[str, str, int, str] | None:
+_Problem = tuple[str, str, int, str]  # (code, message, offset, suggestion)
+
+
+def _problem(node: ast.AST, body: str, rep: _Reporter) -> _Problem | None:
     """Why ``node`` itself is not allowed, or None; children are checked separately.
 
-    Allow-list: a node kind or operator not named here is rejected.
+    Allow-list: a node kind without an entry in ``_NODE_CHECKS`` is rejected, so a
+    construct added to Python later is refused until someone decides it is safe.
     """
+    check_node = _NODE_CHECKS.get(type(node), _rejected_problem)
+    return check_node(node, body, rep)
+
+
+def _always_allowed(node: ast.AST, body: str, rep: _Reporter) -> _Problem | None:
+    """``and``/``or`` and ``a if c else b``: nothing to refuse beyond their operands."""
+    return None
+
+
+def _name_problem(node: ast.Name, body: str, rep: _Reporter) -> _Problem | None:
+    """Names may only be read; anything else (a store, a delete) is rejected like any node."""
+    if isinstance(node.ctx, ast.Load):
+        return None
+    return _rejected_problem(node, body, rep)
+
+
+def _binop_problem(node: ast.BinOp, body: str, rep: _Reporter) -> _Problem | None:
+    """Only + - * /; ``**`` gets its own code because pow() is the allowed spelling."""
+    if type(node.op) in _BINOPS:
+        return None
+    if isinstance(node.op, ast.Pow):
+        return (C.POWER, "the ** operator is not allowed",
+                _op_offset(body, rep, node.left, node.right, "**"), _POW_HINT)
+    symbol, message = _BAD_BINOPS.get(type(node.op), ("", "this operator is not allowed"))
+    return C.OPERATOR, message, _op_offset(body, rep, node.left, node.right, symbol), ""
+
+
+def _unary_problem(node: ast.UnaryOp, body: str, rep: _Reporter) -> _Problem | None:
+    """Sign and ``not`` are allowed; ``~`` is the only unary operator left to refuse."""
+    if type(node.op) in _UNARY:
+        return None
+    return C.OPERATOR, "bitwise not (~) is not allowed; use 'not'", rep.at(node), ""
+
+
+def _compare_problem(node: ast.Compare, body: str, rep: _Reporter) -> _Problem | None:
+    """The first disallowed operator of a (chained) comparison, pointing at the operator itself."""
+    operands = [node.left, *node.comparators]
+    for i, op in enumerate(node.ops):
+        if type(op) not in _COMPARE:
+            symbol, message = _BAD_COMPARE.get(type(op), ("", "this comparison is not allowed"))
+            return (C.OPERATOR, message,
+                    _op_offset(body, rep, operands[i], operands[i + 1], symbol), "")
+    return None
+
+
+def _constant_node_problem(node: ast.Constant, body: str, rep: _Reporter) -> _Problem | None:
+    """Literals are checked by value (see ``_constant_problem``)."""
+    return _constant_problem(node, body, rep.at(node))
+
+
+def _call_problem(node: ast.Call, body: str, rep: _Reporter) -> _Problem | None:
+    """Only ``name(arg, ...)``: method calls, computed callees and keywords are refused.
+
+    Whether the name is a known function is the typer's job, not the allow-list's.
+    """
+    if isinstance(node.func, ast.Attribute):
+        return (C.ATTRIBUTE, "attribute access is not allowed (no method calls)",
+                _after(body, rep, node.func.value, "."), "")
+    if not isinstance(node.func, ast.Name):
+        return C.UNKNOWN_FUNCTION, "only functions named directly can be called, e.g. abs(x)", rep.at(node), ""
+    if node.keywords:
+        return (C.DISALLOWED, "keyword arguments are not allowed; pass arguments by position",
+                rep.at(node.keywords[0]), "")
+    return None
+
+
+def _attribute_problem(node: ast.Attribute, body: str, rep: _Reporter) -> _Problem:
+    """Refused, pointing at the dot rather than the start of the object."""
+    return C.ATTRIBUTE, "attribute access is not allowed", _after(body, rep, node.value, "."), ""
+
+
+def _subscript_problem(node: ast.Subscript, body: str, rep: _Reporter) -> _Problem:
+    """Refused, pointing at the opening bracket rather than the start of the object."""
+    return C.SUBSCRIPT, _REJECTED[ast.Subscript][1], _after(body, rep, node.value, "["), ""
+
+
+def _rejected_problem(node: ast.AST, body: str, rep: _Reporter) -> _Problem:
+    """Any other node: its ``_REJECTED`` message, or a generic one naming the node kind."""
     kind = type(node)
-    offset = rep.at(node)
-    if kind in (ast.BoolOp, ast.IfExp) or (kind is ast.Name and isinstance(node.ctx, ast.Load)):
-        return None
-    if kind is ast.BinOp:
-        if type(node.op) in _BINOPS:
-            return None
-        if isinstance(node.op, ast.Pow):
-            return (C.POWER, "the ** operator is not allowed",
-                    _op_offset(body, rep, node.left, node.right, "**"), _POW_HINT)
-        symbol, message = _BAD_BINOPS.get(type(node.op), ("", "this operator is not allowed"))
-        return C.OPERATOR, message, _op_offset(body, rep, node.left, node.right, symbol), ""
-    if kind is ast.UnaryOp:
-        if type(node.op) in _UNARY:
-            return None
-        return C.OPERATOR, "bitwise not (~) is not allowed; use 'not'", offset, ""
-    if kind is ast.Compare:
-        operands = [node.left, *node.comparators]
-        for i, op in enumerate(node.ops):
-            if type(op) not in _COMPARE:
-                symbol, message = _BAD_COMPARE.get(type(op), ("", "this comparison is not allowed"))
-                return (C.OPERATOR, message,
-                        _op_offset(body, rep, operands[i], operands[i + 1], symbol), "")
-        return None
-    if kind is ast.Constant:
-        return _constant_problem(node, body, offset)
-    if kind is ast.Call:
-        if isinstance(node.func, ast.Attribute):
-            return (C.ATTRIBUTE, "attribute access is not allowed (no method calls)",
-                    _after(body, rep, node.func.value, "."), "")
-        if not isinstance(node.func, ast.Name):
-            return C.UNKNOWN_FUNCTION, "only functions named directly can be called, e.g. abs(x)", offset, ""
-        if node.keywords:
-            return (C.DISALLOWED, "keyword arguments are not allowed; pass arguments by position",
-                    rep.at(node.keywords[0]), "")
-        return None
-    if kind is ast.Attribute:
-        return C.ATTRIBUTE, "attribute access is not allowed", _after(body, rep, node.value, "."), ""
-    if kind is ast.Subscript:
-        return C.SUBSCRIPT, _REJECTED[kind][1], _after(body, rep, node.value, "["), ""
     code, message = _REJECTED.get(kind, (C.DISALLOWED, f"{kind.__name__} is not allowed"))
-    return code, message, offset, ""
+    return code, message, rep.at(node), ""
 
 
-def _constant_problem(node: ast.Constant, body: str, offset: int) -> tuple[str, str, int, str] | None:
+# The allow-list: exact node type → check; a type missing here goes to _rejected_problem.
+_NODE_CHECKS: dict[type, Callable[[Any, str, _Reporter], _Problem | None]] = {
+    ast.BoolOp: _always_allowed,
+    ast.IfExp: _always_allowed,
+    ast.Name: _name_problem,
+    ast.BinOp: _binop_problem,
+    ast.UnaryOp: _unary_problem,
+    ast.Compare: _compare_problem,
+    ast.Constant: _constant_node_problem,
+    ast.Call: _call_problem,
+    ast.Attribute: _attribute_problem,
+    ast.Subscript: _subscript_problem,
+}
+
+
+def _constant_problem(node: ast.Constant, body: str, offset: int) -> _Problem | None:
     value = node.value
     if isinstance(value, bool):
         return None
