@@ -11,6 +11,9 @@ Every calculator has the same shape (docs/features.md):
   depends only on readings with ``ts <= t``;
 * ``last_ts`` is the last accepted ts, for the caller's staleness checks.
 
+The shared plumbing (``last_ts``, the reading check, ``state()``/``from_state()`` from
+declared fields) is the ``Feature`` base class in ``_common.py``.
+
 Pure Python: importing this package does not import numpy or pandas.
 """
 

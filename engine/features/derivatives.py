@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from ._common import (check_int, check_non_negative, check_positive, check_state, header,
-                      next_ts, num)
+from ._common import (FLOAT, INT, LAST_TS, OPT_FLOAT, OPT_TUPLE, PART, TUPLE_DEQUE, Feature,
+                      check_int, check_non_negative, check_positive, nested, opt_float,
+                      read_only, record)
 from .window import CountWindow
 
 
@@ -31,6 +32,7 @@ class _AsOfChange:
     """
 
     __slots__ = ("window", "max_span", "d", "anchor_entry")
+    _STATE = (("entries", "d", TUPLE_DEQUE), ("anchor", "anchor_entry", OPT_TUPLE))
 
     def __init__(self, window_seconds: float, max_span: float) -> None:
         self.window = window_seconds
@@ -57,17 +59,8 @@ class _AsOfChange:
             return None
         return (self.d[-1][1] - a[1]) / a[1] * 100.0   # (x − a)/a: exact when the move is
 
-    def to_state(self) -> dict:
-        a = self.anchor_entry
-        return {"entries": [list(e) for e in self.d], "anchor": None if a is None else list(a)}
 
-    def load(self, s: Mapping[str, Any]) -> None:
-        self.d.extend((float(t), float(x)) for t, x in s["entries"])
-        a = s["anchor"]
-        self.anchor_entry = None if a is None else (float(a[0]), float(a[1]))
-
-
-class OpenInterestVelocity:
+class OpenInterestVelocity(Feature):
     """% change of open interest over ``window_seconds`` (0.5 means +0.5 %).
 
     Rising OI = new money entering in the direction of the move. Feed the latest known OI
@@ -76,18 +69,19 @@ class OpenInterestVelocity:
     than ``max_span_seconds`` (default 2 × window) old because of a data gap.
     """
 
-    __slots__ = ("window_seconds", "max_span_seconds", "_c", "_last_ts")
+    __slots__ = ("window_seconds", "max_span_seconds", "_c")
+    _PARAMS = ("window_seconds", "max_span_seconds")
+    _STATE = (("series", "_c", PART), LAST_TS)
 
     def __init__(self, *, window_seconds: float, max_span_seconds: float | None = None) -> None:
+        super().__init__()
         self.window_seconds = check_positive("window_seconds", window_seconds)
         self.max_span_seconds = _max_span(self.window_seconds, max_span_seconds)
         self._c = _AsOfChange(self.window_seconds, self.max_span_seconds)
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, open_interest: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        x = num(open_interest)
-        if t is None or x is None or x < 0.0:
+        t, x = self._reading(ts, open_interest)
+        if t is None or x < 0.0:
             return
         self._last_ts = t
         self._c.push(t, x)
@@ -101,24 +95,6 @@ class OpenInterestVelocity:
         """Seconds between the base reading and the latest one (>= window_seconds)."""
         a = self._c.anchor()
         return None if a is None else self._last_ts - a[0]
-
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        return {**header(self), "window_seconds": self.window_seconds,
-                "max_span_seconds": self.max_span_seconds, "series": self._c.to_state(),
-                "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> OpenInterestVelocity:
-        check_state(cls, state)
-        obj = cls(window_seconds=state["window_seconds"],
-                  max_span_seconds=state["max_span_seconds"])
-        obj._c.load(state["series"])
-        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
-        return obj
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,29 +112,28 @@ class OiDivergenceValue:
     strength: float
 
 
-class OiPriceDivergence:
+class OiPriceDivergence(Feature):
     """Price/OI divergence: both must move in opposite directions by more than
     ``min_move_pct`` (strict ``>``) over ``window_seconds`` (as-of anchored, like
     :class:`OpenInterestVelocity`). Feed price and the latest known OI every cycle.
     """
 
-    __slots__ = ("window_seconds", "min_move_pct", "max_span_seconds", "_price", "_oi",
-                 "_last_ts")
+    __slots__ = ("window_seconds", "min_move_pct", "max_span_seconds", "_price", "_oi")
+    _PARAMS = ("window_seconds", "min_move_pct", "max_span_seconds")
+    _STATE = (("price", "_price", PART), ("oi", "_oi", PART), LAST_TS)
 
     def __init__(self, *, window_seconds: float, min_move_pct: float,
                  max_span_seconds: float | None = None) -> None:
+        super().__init__()
         self.window_seconds = check_positive("window_seconds", window_seconds)
         self.min_move_pct = check_non_negative("min_move_pct", min_move_pct)
         self.max_span_seconds = _max_span(self.window_seconds, max_span_seconds)
         self._price = _AsOfChange(self.window_seconds, self.max_span_seconds)
         self._oi = _AsOfChange(self.window_seconds, self.max_span_seconds)
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, price: Any, open_interest: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        p = num(price)
-        oi = num(open_interest)
-        if t is None or p is None or oi is None or p <= 0.0 or oi < 0.0:
+        t, p, oi = self._reading2(ts, price, open_interest)
+        if t is None or p <= 0.0 or oi < 0.0:
             return
         self._last_ts = t
         self._price.push(t, p)
@@ -179,26 +154,6 @@ class OiPriceDivergence:
             return OiDivergenceValue(dp, doi, "none", 0.0)
         return OiDivergenceValue(dp, doi, kind, min(abs(dp), abs(doi)))
 
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        return {**header(self), "window_seconds": self.window_seconds,
-                "min_move_pct": self.min_move_pct, "max_span_seconds": self.max_span_seconds,
-                "price": self._price.to_state(), "oi": self._oi.to_state(),
-                "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> OiPriceDivergence:
-        check_state(cls, state)
-        obj = cls(window_seconds=state["window_seconds"], min_move_pct=state["min_move_pct"],
-                  max_span_seconds=state["max_span_seconds"])
-        obj._price.load(state["price"])
-        obj._oi.load(state["oi"])
-        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
-        return obj
-
 
 @dataclass(frozen=True, slots=True)
 class FundingValue:
@@ -213,7 +168,7 @@ class FundingValue:
     zscore: float | None
 
 
-class FundingDeviation:
+class FundingDeviation(Feature):
     """Deviation of the latest funding rate from its mean over the last ``window`` readings.
 
     One reading per call: feed each new funding rate once (e.g. each 8 h settlement, or
@@ -221,18 +176,21 @@ class FundingDeviation:
     cycles rather than funding periods. Ready after ``window`` readings.
     """
 
-    __slots__ = ("window", "_w", "_value", "_last_ts")
+    __slots__ = ("window", "_w", "_value")
+    _PARAMS = ("window",)
+    _STATE = (("readings", "_w", nested(CountWindow)),
+              ("value", "_value", record(FundingValue, float, float, float, opt_float)),
+              LAST_TS)
 
     def __init__(self, *, window: int) -> None:
+        super().__init__()
         self.window = check_int("window", window, 2)
         self._w = CountWindow(self.window)
         self._value: FundingValue | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, rate: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        r = num(rate)
-        if t is None or r is None:
+        t, r = self._reading(ts, rate)
+        if t is None:
             return
         self._last_ts = t
         w = self._w
@@ -244,30 +202,7 @@ class FundingDeviation:
         dev = r - mean
         self._value = FundingValue(r, mean, dev, dev / sd if sd else None)
 
-    @property
-    def value(self) -> FundingValue | None:
-        return self._value
-
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        v = self._value
-        return {**header(self), "window": self.window, "readings": self._w.state(),
-                "value": None if v is None else [v.rate, v.mean, v.deviation, v.zscore],
-                "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> FundingDeviation:
-        check_state(cls, state)
-        obj = cls(window=state["window"])
-        obj._w = CountWindow.from_state(state["readings"])
-        v = state["value"]
-        obj._value = None if v is None else FundingValue(
-            float(v[0]), float(v[1]), float(v[2]), None if v[3] is None else float(v[3]))
-        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
-        return obj
+    value = read_only("_value", "The latest rate against its window, None while warming up.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +229,8 @@ class _Half:
     """One half of the cascade window: entries plus exact-zero-aware sums."""
 
     __slots__ = ("d", "long", "short", "nz_long", "nz_short")
+    _STATE = (("entries", "d", TUPLE_DEQUE), ("long", "long", FLOAT), ("short", "short", FLOAT),
+              ("nz_long", "nz_long", INT), ("nz_short", "nz_short", INT))
 
     def __init__(self) -> None:
         self.d: deque[tuple[float, float, float]] = deque()
@@ -320,20 +257,8 @@ class _Half:
             self.short = self.short - e[2] if self.nz_short else 0.0
         return e
 
-    def to_state(self) -> dict:
-        return {"entries": [list(e) for e in self.d], "long": self.long, "short": self.short,
-                "nz_long": self.nz_long, "nz_short": self.nz_short}
 
-    @classmethod
-    def from_state(cls, s: Mapping[str, Any]) -> _Half:
-        h = cls()
-        h.d.extend((float(a), float(b), float(c)) for a, b, c in s["entries"])
-        h.long, h.short = float(s["long"]), float(s["short"])
-        h.nz_long, h.nz_short = int(s["nz_long"]), int(s["nz_short"])
-        return h
-
-
-class LiquidationCascade:
+class LiquidationCascade(Feature):
     """Liquidation volume over ``(now - window_seconds, now]``, split by side and by half.
 
     ``update(ts, long_usd, short_usd)`` takes the USD liquidated on each side since the
@@ -342,21 +267,22 @@ class LiquidationCascade:
     accepted history spans the whole window (``now - first_ts >= window_seconds``).
     """
 
-    __slots__ = ("window_seconds", "_half", "_new", "_old", "_first_ts", "_last_ts")
+    __slots__ = ("window_seconds", "_half", "_new", "_old", "_first_ts")
+    _PARAMS = ("window_seconds",)
+    _STATE = (("newer", "_new", PART), ("older", "_old", PART),
+              ("first_ts", "_first_ts", OPT_FLOAT), LAST_TS)
 
     def __init__(self, *, window_seconds: float) -> None:
+        super().__init__()
         self.window_seconds = check_positive("window_seconds", window_seconds)
         self._half = self.window_seconds / 2.0
         self._new = _Half()
         self._old = _Half()
         self._first_ts: float | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, long_usd: Any, short_usd: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        lo = num(long_usd)
-        sh = num(short_usd)
-        if t is None or lo is None or sh is None or lo < 0.0 or sh < 0.0:
+        t, lo, sh = self._reading2(ts, long_usd, short_usd)
+        if t is None or lo < 0.0 or sh < 0.0:
             return
         if self._first_ts is None:
             self._first_ts = t
@@ -391,23 +317,3 @@ class LiquidationCascade:
             long_ratio=lo / total if total > 0.0 else None,
             acceleration=(new.long + new.short) / older if older > 0.0 else None,
         )
-
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        return {**header(self), "window_seconds": self.window_seconds,
-                "newer": self._new.to_state(), "older": self._old.to_state(),
-                "first_ts": self._first_ts, "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> LiquidationCascade:
-        check_state(cls, state)
-        obj = cls(window_seconds=state["window_seconds"])
-        obj._new = _Half.from_state(state["newer"])
-        obj._old = _Half.from_state(state["older"])
-        ft, lt = state["first_ts"], state["last_ts"]
-        obj._first_ts = None if ft is None else float(ft)
-        obj._last_ts = None if lt is None else float(lt)
-        return obj

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
-from ._common import check_int, check_positive, check_state, header, next_ts, num
+from ._common import (FLOAT, INT, LAST_TS, OPT_FLOAT, TUPLE_DEQUE, Feature, check_int,
+                      check_positive, nested, next_ts, num, read_only, record)
 from .window import TimeWindow
 
 
@@ -43,15 +44,17 @@ def _side_size(side: Sequence[Sequence[Any]] | None, levels: int) -> float | Non
     return total
 
 
-class OrderFlowImbalance:
+class OrderFlowImbalance(Feature):
     """OFI of one order-book reading, in [-1, 1] (+1 = only bids, -1 = only asks)."""
 
-    __slots__ = ("levels", "_value", "_last_ts")
+    __slots__ = ("levels", "_value")
+    _PARAMS = ("levels",)
+    _STATE = (("value", "_value", OPT_FLOAT), LAST_TS)
 
     def __init__(self, *, levels: int) -> None:
+        super().__init__()
         self.levels = check_int("levels", levels, 1)
         self._value: float | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]]) -> None:
         t = next_ts(ts, self._last_ts)
@@ -63,26 +66,7 @@ class OrderFlowImbalance:
         self._last_ts = t
         self._value = ofi
 
-    @property
-    def value(self) -> float | None:
-        """OFI of the last valid book, None before the first one."""
-        return self._value
-
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        return {**header(self), "levels": self.levels, "value": self._value,
-                "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> OrderFlowImbalance:
-        check_state(cls, state)
-        obj = cls(levels=state["levels"])
-        obj._value = None if state["value"] is None else float(state["value"])
-        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
-        return obj
+    value = read_only("_value", "OFI of the last valid book, None before the first one.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,26 +78,28 @@ class OfiMomentumValue:
     readings: int
 
 
-class OfiMomentum:
+class OfiMomentum(Feature):
     """Rate of change of OFI: the seed's point is the *change* of pressure, not its level.
 
     Keeps readings with ``now - window_seconds < ts <= now``; ready with ``min_readings``
     (>= 2) readings in the window.
     """
 
-    __slots__ = ("window_seconds", "min_readings", "_w", "_value", "_last_ts")
+    __slots__ = ("window_seconds", "min_readings", "_w", "_value")
+    _PARAMS = ("window_seconds", "min_readings")
+    _STATE = (("window", "_w", nested(TimeWindow)),
+              ("value", "_value", record(OfiMomentumValue, float, float, int)), LAST_TS)
 
     def __init__(self, *, window_seconds: float, min_readings: int = 2) -> None:
+        super().__init__()
         self.window_seconds = check_positive("window_seconds", window_seconds)
         self.min_readings = check_int("min_readings", min_readings, 2)
         self._w = TimeWindow(self.window_seconds)
         self._value: OfiMomentumValue | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, ofi: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        x = num(ofi)
-        if t is None or x is None:
+        t, x = self._reading(ts, ofi)
+        if t is None:
             return
         self._last_ts = t
         w = self._w
@@ -124,33 +110,10 @@ class OfiMomentum:
             return
         self._value = OfiMomentumValue(x, slope * 60.0, len(w))
 
-    @property
-    def value(self) -> OfiMomentumValue | None:
-        return self._value
-
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        v = self._value
-        return {**header(self), "window_seconds": self.window_seconds,
-                "min_readings": self.min_readings, "window": self._w.state(),
-                "value": None if v is None else [v.ofi, v.momentum_per_min, v.readings],
-                "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> OfiMomentum:
-        check_state(cls, state)
-        obj = cls(window_seconds=state["window_seconds"], min_readings=state["min_readings"])
-        obj._w = TimeWindow.from_state(state["window"])
-        v = state["value"]
-        obj._value = None if v is None else OfiMomentumValue(float(v[0]), float(v[1]), int(v[2]))
-        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
-        return obj
+    value = read_only("_value", "Latest OFI and its momentum, None while warming up.")
 
 
-class ExchangeNetFlow:
+class ExchangeNetFlow(Feature):
     """Signed exchange net flow in USD summed over ``(now - window_seconds, now]``.
 
     Each update carries the net flow since the previous update: inflow to exchanges is
@@ -160,20 +123,22 @@ class ExchangeNetFlow:
     A window holding only zero flows sums to exactly 0.0 (no rounding residue).
     """
 
-    __slots__ = ("window_seconds", "_d", "_sum", "_nz", "_first_ts", "_last_ts")
+    __slots__ = ("window_seconds", "_d", "_sum", "_nz", "_first_ts")
+    _PARAMS = ("window_seconds",)
+    _STATE = (("entries", "_d", TUPLE_DEQUE), ("sum", "_sum", FLOAT), ("nz", "_nz", INT),
+              ("first_ts", "_first_ts", OPT_FLOAT), LAST_TS)
 
     def __init__(self, *, window_seconds: float) -> None:
+        super().__init__()
         self.window_seconds = check_positive("window_seconds", window_seconds)
         self._d: deque[tuple[float, float]] = deque()
         self._sum = 0.0
         self._nz = 0                     # non-zero flows in the window
         self._first_ts: float | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, net_flow_usd: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        x = num(net_flow_usd)
-        if t is None or x is None:
+        t, x = self._reading(ts, net_flow_usd)
+        if t is None:
             return
         if self._first_ts is None:
             self._first_ts = t
@@ -199,23 +164,3 @@ class ExchangeNetFlow:
     @property
     def readings(self) -> int:
         return len(self._d)
-
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        return {**header(self), "window_seconds": self.window_seconds,
-                "entries": [list(e) for e in self._d], "sum": self._sum, "nz": self._nz,
-                "first_ts": self._first_ts, "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> ExchangeNetFlow:
-        check_state(cls, state)
-        obj = cls(window_seconds=state["window_seconds"])
-        obj._d.extend((float(t), float(x)) for t, x in state["entries"])
-        obj._sum, obj._nz = float(state["sum"]), int(state["nz"])
-        ft, lt = state["first_ts"], state["last_ts"]
-        obj._first_ts = None if ft is None else float(ft)
-        obj._last_ts = None if lt is None else float(lt)
-        return obj

@@ -22,12 +22,12 @@ down); feed 1-minute closes of liquid markets, or raise the sampling interval.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any
 
-from ._common import check_int, check_state, header, next_ts, num
+from ._common import FLOATS, INT, LAST_TS, OPT_FLOAT, Feature, check_int, read_only
 
 
-class HurstExponent:
+class HurstExponent(Feature):
     """Rolling Hurst exponent over the last ``window`` log returns of the prices fed in.
 
     ``update(ts, price)`` takes a positive price. ``value`` is H (0.5 = random walk,
@@ -38,10 +38,15 @@ class HurstExponent:
 
     __slots__ = ("window", "recompute_every", "min_window", "max_lag", "_lags", "_coef",
                  "_cap", "_ring", "_head", "_n", "_s1", "_s2", "_nz", "_since",
-                 "_value", "_computed_ts", "_last_ts")
+                 "_value", "_computed_ts")
+    _PARAMS = ("window", "recompute_every", "min_window", "max_lag")
+    _STATE = (("prices", "_prices", FLOATS), ("s1", "_s1", FLOATS), ("s2", "_s2", FLOATS),
+              ("nz", "_nz", INT), ("since", "_since", INT), ("value", "_value", OPT_FLOAT),
+              ("computed_ts", "_computed_ts", OPT_FLOAT), LAST_TS)
 
     def __init__(self, *, window: int, recompute_every: int = 1,
                  min_window: int | None = None, max_lag: int = 8) -> None:
+        super().__init__()
         self.max_lag = check_int("max_lag", max_lag, 2)
         if self.max_lag & (self.max_lag - 1):
             raise ValueError(f"max_lag must be a power of two (lags are 1, 2, 4, ...), got {max_lag}")
@@ -67,12 +72,10 @@ class HurstExponent:
         self._since = 0
         self._value: float | None = None
         self._computed_ts: float | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, price: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        p = num(price)
-        if t is None or p is None or p <= 0.0:
+        t, p = self._reading(ts, price)
+        if t is None or p <= 0.0:
             return
         self._last_ts = t
         self._push(math.log(p))
@@ -126,9 +129,7 @@ class HurstExponent:
             h += self._coef[i] * math.log(var)
         self._value = h
 
-    @property
-    def value(self) -> float | None:
-        return self._value
+    value = read_only("_value", "H, or None while warming up or on a flat window.")
 
     @property
     def computed_ts(self) -> float | None:
@@ -140,36 +141,15 @@ class HurstExponent:
         """Returns currently in the window."""
         return max(self._n - 1, 0)
 
+    # The ring is saved oldest-first, so the state does not depend on the head index.
     @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
+    def _prices(self) -> list[float]:
+        return [self._ring[(self._head + i) % self._cap] for i in range(self._n)]
 
-    def state(self) -> dict:
-        # The ring is stored oldest-first so the state does not depend on the head index.
-        ring = [self._ring[(self._head + i) % self._cap] for i in range(self._n)]
-        return {**header(self), "window": self.window, "recompute_every": self.recompute_every,
-                "min_window": self.min_window, "max_lag": self.max_lag,
-                "prices": ring, "s1": list(self._s1), "s2": list(self._s2), "nz": self._nz,
-                "since": self._since, "value": self._value,
-                "computed_ts": self._computed_ts, "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> HurstExponent:
-        check_state(cls, state)
-        obj = cls(window=state["window"], recompute_every=state["recompute_every"],
-                  min_window=state["min_window"], max_lag=state["max_lag"])
-        prices = [float(x) for x in state["prices"]]
-        if len(prices) > obj._cap:
+    @_prices.setter
+    def _prices(self, prices: list[float]) -> None:
+        if len(prices) > self._cap:
             raise ValueError("HurstExponent state holds more prices than window + 1")
-        obj._ring[:len(prices)] = prices
-        obj._n = len(prices)
-        obj._head = 0
-        obj._s1 = [float(x) for x in state["s1"]]
-        obj._s2 = [float(x) for x in state["s2"]]
-        obj._nz = int(state["nz"])
-        obj._since = int(state["since"])
-        obj._value = None if state["value"] is None else float(state["value"])
-        ct, lt = state["computed_ts"], state["last_ts"]
-        obj._computed_ts = None if ct is None else float(ct)
-        obj._last_ts = None if lt is None else float(lt)
-        return obj
+        self._ring[:len(prices)] = prices
+        self._n = len(prices)
+        self._head = 0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from ._common import check_int, check_state, header, next_ts, num
+from ._common import (FLOAT, FLOAT_DEQUE, FLOATS, INT, INTS, LAST_TS, OPT_FLOAT, Feature,
+                      check_int, read_only, record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class LeadLagValue:
     leader_move: float
 
 
-class LeadLag:
+class LeadLag(Feature):
     """Rolling lagged correlation of leader (BTC) and follower (alt) log returns.
 
     ``update(ts, leader_close, follower_close)`` with both closes taken at the same ts.
@@ -34,9 +35,18 @@ class LeadLag:
     """
 
     __slots__ = ("window", "max_lag", "_prev_l", "_prev_f", "_nr", "_l", "_f",
-                 "_sy", "_syy", "_nzf", "_sx", "_sxx", "_sxy", "_nzl", "_value", "_last_ts")
+                 "_sy", "_syy", "_nzf", "_sx", "_sxx", "_sxy", "_nzl", "_value")
+    _PARAMS = ("window", "max_lag")
+    _STATE = (("prev_leader", "_prev_l", OPT_FLOAT), ("prev_follower", "_prev_f", OPT_FLOAT),
+              ("returns_seen", "_nr", INT),
+              ("leader_returns", "_l", FLOAT_DEQUE), ("follower_returns", "_f", FLOAT_DEQUE),
+              ("sy", "_sy", FLOAT), ("syy", "_syy", FLOAT), ("nzf", "_nzf", INT),
+              ("sx", "_sx", FLOATS), ("sxx", "_sxx", FLOATS), ("sxy", "_sxy", FLOATS),
+              ("nzl", "_nzl", INTS),
+              ("value", "_value", record(LeadLagValue, int, float, float)), LAST_TS)
 
     def __init__(self, *, window: int, max_lag: int) -> None:
+        super().__init__()
         self.window = check_int("window", window, 3)
         self.max_lag = check_int("max_lag", max_lag, 1)
         self._prev_l: float | None = None
@@ -51,13 +61,10 @@ class LeadLag:
         self._sxy = [0.0] * self.max_lag
         self._nzl = [0] * self.max_lag                      # non-zero leader returns per lag window
         self._value: LeadLagValue | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, leader_close: Any, follower_close: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        lc = num(leader_close)
-        fc = num(follower_close)
-        if t is None or lc is None or fc is None or lc <= 0.0 or fc <= 0.0:
+        t, lc, fc = self._reading2(ts, leader_close, follower_close)
+        if t is None or lc <= 0.0 or fc <= 0.0:
             return
         self._last_ts = t
         prev_l, prev_f = self._prev_l, self._prev_f
@@ -145,41 +152,5 @@ class LeadLag:
             move += L[-j]
         return LeadLagValue(best_lag, best_r, move)
 
-    @property
-    def value(self) -> LeadLagValue | None:
-        return self._value
-
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        v = self._value
-        return {**header(self), "window": self.window, "max_lag": self.max_lag,
-                "prev_leader": self._prev_l, "prev_follower": self._prev_f, "returns_seen": self._nr,
-                "leader_returns": list(self._l), "follower_returns": list(self._f),
-                "sy": self._sy, "syy": self._syy, "nzf": self._nzf,
-                "sx": list(self._sx), "sxx": list(self._sxx), "sxy": list(self._sxy),
-                "nzl": list(self._nzl),
-                "value": None if v is None else [v.best_lag, v.correlation, v.leader_move],
-                "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> LeadLag:
-        check_state(cls, state)
-        obj = cls(window=state["window"], max_lag=state["max_lag"])
-        pl, pf = state["prev_leader"], state["prev_follower"]
-        obj._prev_l = None if pl is None else float(pl)
-        obj._prev_f = None if pf is None else float(pf)
-        obj._nr = int(state["returns_seen"])
-        obj._l.extend(float(x) for x in state["leader_returns"])
-        obj._f.extend(float(x) for x in state["follower_returns"])
-        obj._sy, obj._syy, obj._nzf = float(state["sy"]), float(state["syy"]), int(state["nzf"])
-        obj._sx = [float(x) for x in state["sx"]]
-        obj._sxx = [float(x) for x in state["sxx"]]
-        obj._sxy = [float(x) for x in state["sxy"]]
-        obj._nzl = [int(x) for x in state["nzl"]]
-        v = state["value"]
-        obj._value = None if v is None else LeadLagValue(int(v[0]), float(v[1]), float(v[2]))
-        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
-        return obj
+    value = read_only("_value", "The best lag, its correlation and the leader's move; None "
+                                "while warming up or when no lag has a defined correlation.")

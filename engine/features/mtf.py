@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
-from ._common import check_int, check_state, header, next_ts, num, sign
+from ._common import (LAST_TS, OPT_FLOAT, OPT_INT, OPT_INTS, Feature, check_int, nested_list,
+                      read_only, sign)
 from .ema import Ema
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
@@ -46,7 +47,7 @@ def parse_timeframe(tf: Any) -> tuple[int, str]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-class BarCloser:
+class BarCloser(Feature):
     """Turns a stream of closes into completed bar closes of one timeframe.
 
     ``update(ts, close)`` returns the bars completed by this reading as a tuple of
@@ -54,19 +55,20 @@ class BarCloser:
     ending exactly at ``ts``). Useful on its own, e.g. to feed 5-minute closes to EmaCross.
     """
 
-    __slots__ = ("seconds", "label", "_bar", "_end", "_close", "_last_ts")
+    __slots__ = ("seconds", "label", "_bar", "_end", "_close")
+    _PARAMS = ("timeframe",)
+    _STATE = (("bar", "_bar", OPT_INT), ("close", "_close", OPT_FLOAT), LAST_TS)
 
     def __init__(self, *, timeframe: Any) -> None:
+        super().__init__()
         self.seconds, self.label = parse_timeframe(timeframe)
         self._bar: int | None = None          # index k of the open bar (k·T, (k+1)·T]
         self._end = float("-inf")             # (k+1)·T of the open bar; -inf when none
         self._close: float | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, close: Any) -> tuple[tuple[float, float], ...]:
-        t = next_ts(ts, self._last_ts)
-        c = num(close)
-        if t is None or c is None:
+        t, c = self._reading(ts, close)
+        if t is None:
             return ()
         self._last_ts = t
         return self._observe(t, c)
@@ -88,20 +90,12 @@ class BarCloser:
             self._end = float("-inf")
         return done
 
-    def state(self) -> dict:
-        return {**header(self), "timeframe": self.label, "bar": self._bar,
-                "close": self._close, "last_ts": self._last_ts}
+    def _params(self) -> dict:
+        return {"timeframe": self.label}
 
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> BarCloser:
-        check_state(cls, state)
-        obj = cls(timeframe=state["timeframe"])
-        obj._bar = None if state["bar"] is None else int(state["bar"])
-        if obj._bar is not None:
-            obj._end = float((obj._bar + 1) * obj.seconds)
-        obj._close = None if state["close"] is None else float(state["close"])
-        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
-        return obj
+    def _after_load(self) -> None:
+        if self._bar is not None:
+            self._end = float((self._bar + 1) * self.seconds)
 
 
 def _direction(direction: Any) -> int:
@@ -132,7 +126,7 @@ class MtfValue:
         return self.score_long if _direction(direction) > 0 else self.score_short
 
 
-class MultiTimeframeAlignment:
+class MultiTimeframeAlignment(Feature):
     """Trend alignment across timeframes (seed: 1m, 5m, 15m, 1h, 4h, 1d) from 1-minute closes.
 
     Per timeframe: trend = sign(last completed bar close - EMA(ema_period) of completed
@@ -142,9 +136,14 @@ class MultiTimeframeAlignment:
     ``ready_count``.
     """
 
-    __slots__ = ("timeframes", "ema_period", "_bars", "_emas", "_trend", "_value", "_last_ts")
+    __slots__ = ("timeframes", "ema_period", "_bars", "_emas", "_trend", "_value")
+    _PARAMS = ("timeframes", "ema_period")
+    # value is not saved: _after_load recomputes it from the trends.
+    _STATE = (("bars", "_bars", nested_list(BarCloser)), ("emas", "_emas", nested_list(Ema)),
+              ("trend", "_trend", OPT_INTS), LAST_TS)
 
     def __init__(self, *, timeframes: Iterable[Any], ema_period: int) -> None:
+        super().__init__()
         if isinstance(timeframes, (str, bytes)):
             raise ValueError("timeframes must be a list, e.g. ['1m', '5m', '1h']")
         parsed = [parse_timeframe(tf) for tf in timeframes]
@@ -160,12 +159,10 @@ class MultiTimeframeAlignment:
         self._emas = [Ema(period=self.ema_period) for _ in parsed]
         self._trend: list[int | None] = [None] * len(parsed)
         self._value: MtfValue | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, close: Any) -> None:
-        t = next_ts(ts, self._last_ts)
-        c = num(close)
-        if t is None or c is None:
+        t, c = self._reading(ts, close)
+        if t is None:
             return
         self._last_ts = t
         changed = False
@@ -188,9 +185,7 @@ class MultiTimeframeAlignment:
         down = sum(1 for tr in per.values() if tr < 0)
         return MtfValue(per, up / n, down / n, n)
 
-    @property
-    def value(self) -> MtfValue | None:
-        return self._value
+    value = read_only("_value", "Trends and scores of the ready timeframes, None before any.")
 
     def alignment_for(self, direction: Any) -> float | None:
         """Share of ready timeframes agreeing with ``direction``; None while warming up."""
@@ -200,24 +195,8 @@ class MultiTimeframeAlignment:
             return None
         return v.score_long if d > 0 else v.score_short
 
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
+    def _params(self) -> dict:
+        return {"timeframes": list(self.timeframes), "ema_period": self.ema_period}
 
-    def state(self) -> dict:
-        return {**header(self), "timeframes": list(self.timeframes),
-                "ema_period": self.ema_period,
-                "bars": [b.state() for b in self._bars],
-                "emas": [e.state() for e in self._emas],
-                "trend": list(self._trend), "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> MultiTimeframeAlignment:
-        check_state(cls, state)
-        obj = cls(timeframes=state["timeframes"], ema_period=state["ema_period"])
-        obj._bars = [BarCloser.from_state(s) for s in state["bars"]]
-        obj._emas = [Ema.from_state(s) for s in state["emas"]]
-        obj._trend = [None if x is None else int(x) for x in state["trend"]]
-        obj._last_ts = None if state["last_ts"] is None else float(state["last_ts"])
-        obj._value = obj._compute()
-        return obj
+    def _after_load(self) -> None:
+        self._value = self._compute()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from ._common import check_int, check_non_negative, check_state, header, next_ts, num
+from ._common import (FLOAT, FLOAT_DEQUE, INT, LAST_TS, OPT_FLOAT, Feature, check_int,
+                      check_non_negative, next_ts, num, read_only, record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,42 +23,30 @@ class FearGreedValue:
         return now - self.ts
 
 
-class FearGreed:
+class FearGreed(Feature):
     """Latest Fear & Greed reading. The index is daily, so staleness is the caller's check
     (``value.age_seconds(now)`` against the rule's ``max_input_age``); readings outside
     0..100 are ignored."""
 
     __slots__ = ("_value",)
+    # last_ts is not saved: it is the value's ts (restored by _after_load).
+    _STATE = (("value", "_value", record(FearGreedValue, float, float)),)
 
     def __init__(self) -> None:
+        super().__init__()
         self._value: FearGreedValue | None = None
 
     def update(self, ts: Any, value: Any) -> None:
-        t = next_ts(ts, self.last_ts)
-        v = num(value)
-        if t is None or v is None or not 0.0 <= v <= 100.0:
+        t, v = self._reading(ts, value)
+        if t is None or not 0.0 <= v <= 100.0:
             return
+        self._last_ts = t
         self._value = FearGreedValue(v, t)
 
-    @property
-    def value(self) -> FearGreedValue | None:
-        return self._value
+    value = read_only("_value", "The latest reading and its ts, None before the first one.")
 
-    @property
-    def last_ts(self) -> float | None:
-        return None if self._value is None else self._value.ts
-
-    def state(self) -> dict:
-        v = self._value
-        return {**header(self), "value": None if v is None else [v.value, v.ts]}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> FearGreed:
-        check_state(cls, state)
-        obj = cls()
-        v = state["value"]
-        obj._value = None if v is None else FearGreedValue(float(v[0]), float(v[1]))
-        return obj
+    def _after_load(self) -> None:
+        self._last_ts = None if self._value is None else self._value.ts
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +65,7 @@ class SkewValue:
     upside_dev: float | None
 
 
-class VolatilitySkewProxy:
+class VolatilitySkewProxy(Feature):
     """Volatility skew, from options when given, else a declared proxy from returns.
 
     Proxy (no options data): over the last ``window`` returns,
@@ -91,9 +80,15 @@ class VolatilitySkewProxy:
     """
 
     __slots__ = ("window", "implied_max_age_seconds", "_d", "_neg2", "_pos2", "_nz_neg",
-                 "_nz_pos", "_implied", "_implied_ts", "_last_ts")
+                 "_nz_pos", "_implied", "_implied_ts")
+    _PARAMS = ("window", "implied_max_age_seconds")
+    _STATE = (("returns", "_d", FLOAT_DEQUE), ("neg2", "_neg2", FLOAT), ("pos2", "_pos2", FLOAT),
+              ("nz_neg", "_nz_neg", INT), ("nz_pos", "_nz_pos", INT),
+              ("implied", "_implied", OPT_FLOAT), ("implied_ts", "_implied_ts", OPT_FLOAT),
+              LAST_TS)
 
     def __init__(self, *, window: int, implied_max_age_seconds: float = 0.0) -> None:
+        super().__init__()
         self.window = check_int("window", window, 2)
         self.implied_max_age_seconds = check_non_negative(
             "implied_max_age_seconds", implied_max_age_seconds)
@@ -102,7 +97,6 @@ class VolatilitySkewProxy:
         self._nz_neg = self._nz_pos = 0
         self._implied: float | None = None
         self._implied_ts: float | None = None
-        self._last_ts: float | None = None
 
     def update(self, ts: Any, ret: Any = None, implied_skew: Any = None) -> None:
         t = next_ts(ts, self._last_ts)
@@ -142,28 +136,3 @@ class VolatilitySkewProxy:
         down = math.sqrt(max(self._neg2, 0.0) / n)
         up = math.sqrt(self._pos2 / n)
         return SkewValue(down / up - 1.0, "proxy", down, up)
-
-    @property
-    def last_ts(self) -> float | None:
-        return self._last_ts
-
-    def state(self) -> dict:
-        return {**header(self), "window": self.window,
-                "implied_max_age_seconds": self.implied_max_age_seconds,
-                "returns": list(self._d), "neg2": self._neg2, "pos2": self._pos2,
-                "nz_neg": self._nz_neg, "nz_pos": self._nz_pos,
-                "implied": self._implied, "implied_ts": self._implied_ts,
-                "last_ts": self._last_ts}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> VolatilitySkewProxy:
-        check_state(cls, state)
-        obj = cls(window=state["window"],
-                  implied_max_age_seconds=state["implied_max_age_seconds"])
-        obj._d.extend(float(r) for r in state["returns"])
-        obj._neg2, obj._pos2 = float(state["neg2"]), float(state["pos2"])
-        obj._nz_neg, obj._nz_pos = int(state["nz_neg"]), int(state["nz_pos"])
-        for name in ("implied", "implied_ts", "last_ts"):
-            x = state[name]
-            setattr(obj, "_" + name, None if x is None else float(x))
-        return obj

@@ -22,25 +22,30 @@ share one); only a decreasing timestamp or a non-finite value is refused.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
-from ._common import check_int, check_positive, check_state, header, num
+from ._common import (FLOATS, INT, LAST_TS, OPT_TUPLE, TUPLE_DEQUE, Feature, check_int,
+                      check_positive, num)
 
 _REFRESH_MIN = 32
 
 
-class _Window:
+class _Window(Feature):
     __slots__ = (
         "_d", "_k", "_x0", "_sv", "_s1", "_s2", "_sx", "_sxx", "_sxy",
-        "_run", "_pushes", "_last_ts", "_evicted",
+        "_run", "_pushes", "_evicted",
     )
+    # Saved after the subclass's parameter (``seconds`` or ``n``).
+    _STATE = (("entries", "_d", TUPLE_DEQUE), ("sums", "_sums", FLOATS),
+              ("run", "_run", INT), ("pushes", "_pushes", INT), LAST_TS,
+              ("evicted", "_evicted", OPT_TUPLE))
 
     def __init__(self) -> None:
+        super().__init__()
         self._d: deque[tuple[float, float]] = deque()
         self._reset_sums()
         self._run = 0
         self._pushes = 0
-        self._last_ts: float | None = None
         self._evicted: tuple[float, float] | None = None
 
     # -- mutation ------------------------------------------------------------------
@@ -144,11 +149,6 @@ class _Window:
         return self._d[-1] if self._d else None
 
     @property
-    def last_ts(self) -> float | None:
-        """Timestamp of the last accepted push (even if that entry was evicted since)."""
-        return self._last_ts
-
-    @property
     def evicted(self) -> tuple[float, float] | None:
         """The most recently evicted entry: for a TimeWindow, the as-of value at now - seconds."""
         return self._evicted
@@ -199,33 +199,23 @@ class _Window:
         return (n * self._sxy - self._sx * self._s1) / den
 
     # -- persistence ---------------------------------------------------------------
-    def _state_body(self) -> dict:
-        return {
-            "entries": [[t, v] for t, v in self._d],
-            "sums": [self._k, self._x0, self._sv, self._s1, self._s2,
-                     self._sx, self._sxx, self._sxy],
-            "run": self._run,
-            "pushes": self._pushes,
-            "last_ts": self._last_ts,
-            "evicted": None if self._evicted is None else list(self._evicted),
-        }
+    # last_ts (from Feature) is the ts of the last accepted push, even if that entry
+    # was evicted since.
+    @property
+    def _sums(self) -> list[float]:
+        return [self._k, self._x0, self._sv, self._s1, self._s2, self._sx, self._sxx, self._sxy]
 
-    def _load_body(self, state: Mapping[str, Any]) -> None:
-        self._d.extend((float(t), float(v)) for t, v in state["entries"])
+    @_sums.setter
+    def _sums(self, sums: list[float]) -> None:
         (self._k, self._x0, self._sv, self._s1, self._s2,
-         self._sx, self._sxx, self._sxy) = (float(s) for s in state["sums"])
-        self._run = int(state["run"])
-        self._pushes = int(state["pushes"])
-        last = state["last_ts"]
-        self._last_ts = None if last is None else float(last)
-        ev = state["evicted"]
-        self._evicted = None if ev is None else (float(ev[0]), float(ev[1]))
+         self._sx, self._sxx, self._sxy) = sums
 
 
 class TimeWindow(_Window):
     """Entries with ``now - seconds < ts <= now``; ``now`` is the latest push or ``advance``."""
 
     __slots__ = ("seconds",)
+    _PARAMS = ("seconds",)
 
     def __init__(self, seconds: float) -> None:
         self.seconds = check_positive("seconds", seconds)
@@ -243,21 +233,12 @@ class TimeWindow(_Window):
         if t is not None:
             self._evict(t)
 
-    def state(self) -> dict:
-        return {**header(self), "seconds": self.seconds, **self._state_body()}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> TimeWindow:
-        check_state(cls, state)
-        obj = cls(state["seconds"])
-        obj._load_body(state)
-        return obj
-
 
 class CountWindow(_Window):
     """The last ``n`` entries."""
 
     __slots__ = ("n",)
+    _PARAMS = ("n",)
 
     def __init__(self, n: int) -> None:
         self.n = check_int("n", n, 1)
@@ -271,13 +252,3 @@ class CountWindow(_Window):
     @property
     def full(self) -> bool:
         return len(self._d) >= self.n
-
-    def state(self) -> dict:
-        return {**header(self), "n": self.n, **self._state_body()}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> CountWindow:
-        check_state(cls, state)
-        obj = cls(state["n"])
-        obj._load_body(state)
-        return obj

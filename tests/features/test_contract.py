@@ -5,7 +5,6 @@ change nothing, None before any data, and a numpy-free import."""
 from __future__ import annotations
 
 import json
-import math
 import random
 import subprocess
 import sys
@@ -17,25 +16,9 @@ from engine.features import (Ema, EmaCross, ExchangeNetFlow, FearGreed, FundingD
                              HurstExponent, LeadLag, LiquidationCascade,
                              MultiTimeframeAlignment, OfiMomentum, OiPriceDivergence,
                              OpenInterestVelocity, OrderFlowImbalance, VolatilitySkewProxy)
+from features_testutil import Walk, funding_rates, liquidations, random_book
 
 NAN = float("nan")
-
-
-class Walk:
-    """A positive random walk (prices, OI)."""
-
-    def __init__(self, rng: random.Random, start: float, vol: float) -> None:
-        self.rng, self.x, self.vol = rng, start, vol
-
-    def __call__(self) -> float:
-        self.x *= math.exp(self.rng.gauss(0, self.vol))
-        return self.x
-
-
-def _book(rng):
-    bids = [(100 - i, rng.choice([0.0, rng.uniform(0, 5)])) for i in range(4)]
-    asks = [(101 + i, rng.uniform(0, 5)) for i in range(4)]
-    return bids, asks
 
 
 # name -> (factory, reading generator (rng -> callable returning (args, kwargs)), bad readings)
@@ -55,19 +38,6 @@ def _cases():
     def gauss(scale):
         return lambda rng: (lambda: ((rng.gauss(0, scale),), {}))
 
-    def funding(rng):
-        state = [0.0001]
-
-        def gen():
-            if rng.random() < 0.3:
-                state[0] = round(state[0] + rng.gauss(0, 0.00005), 8)
-            return (state[0],), {}
-        return gen
-
-    def liq(rng):
-        return lambda: ((rng.choice([0.0, 0.0, rng.expovariate(1e-5)]),
-                         rng.choice([0.0, rng.expovariate(1e-5)])), {})
-
     def skew(rng):
         def gen():
             kw = {"ret": rng.gauss(0, 0.002)}
@@ -82,7 +52,7 @@ def _cases():
         "HurstExponent": (lambda: HurstExponent(window=64, recompute_every=3, min_window=32,
                                                 max_lag=4), price, [((NAN,), {}), ((-1.0,), {})]),
         "OrderFlowImbalance": (lambda: OrderFlowImbalance(levels=3),
-                               lambda rng: (lambda: (_book(rng), {})),
+                               lambda rng: (lambda: (random_book(rng), {})),
                                [(([(1, NAN)], [(2, 1)]), {}), (([], []), {})]),
         "OfiMomentum": (lambda: OfiMomentum(window_seconds=300, min_readings=3),
                         lambda rng: (lambda: ((rng.uniform(-1, 1),), {})), [((NAN,), {})]),
@@ -95,8 +65,8 @@ def _cases():
                                  [((NAN,), {}), ((-5.0,), {})]),
         "OiPriceDivergence": (lambda: OiPriceDivergence(window_seconds=600, min_move_pct=0.1),
                               price_oi, [((NAN, 1.0), {}), ((1.0, None), {})]),
-        "FundingDeviation": (lambda: FundingDeviation(window=8), funding, [((NAN,), {})]),
-        "LiquidationCascade": (lambda: LiquidationCascade(window_seconds=900), liq,
+        "FundingDeviation": (lambda: FundingDeviation(window=8), funding_rates, [((NAN,), {})]),
+        "LiquidationCascade": (lambda: LiquidationCascade(window_seconds=900), liquidations,
                                [((-1.0, 0.0), {}), ((0.0, NAN), {})]),
         "FearGreed": (lambda: FearGreed(), lambda rng: (lambda: ((rng.randint(0, 100),), {})),
                       [((101,), {}), ((NAN,), {})]),
