@@ -278,9 +278,8 @@ def _fast_symbol(b: _Batch, i: int, ts: float) -> SymbolSnapshot:
     """The symbol of row ``i``, its numbers already checked by :func:`_suspect`;
     ValueError for what only a look at the row can see (list columns)."""
     values, times = b.values.get(i), b.times.get(i)
-    if len(times) < len(values):
-        for f in values:
-            times.setdefault(SCALARS[f][0], ts)
+    for f in values:                       # a present input without its own time was published at ts
+        times.setdefault(SCALARS[f][0], ts)
     candles: tuple[Candle, ...] = ()
     if b.candle is not None and b.candle[i][0] == b.candle[i][0]:
         candles = (Candle(*b.candle[i]),)

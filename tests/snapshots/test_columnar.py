@@ -245,3 +245,14 @@ def test_count_snapshots_for_progress_bars(tmp_path):
     (tmp_path / "bad.snapshots.parquet").write_bytes(b"nope")
     assert count_snapshots(tmp_path / "bad.snapshots.parquet") is None
     assert count_snapshots(tmp_path / "missing.jsonl") is None
+
+
+def test_an_input_without_its_own_time_dates_from_the_snapshot_even_beside_stored_times(tmp_path):
+    """As many stored times as values, but for other inputs: the price still dates from ts
+    (a reader shortcut once left it undated, so price_age_s was unknown and entries blocked)."""
+    objects = [{"v": 1, "ts": 1748131260, "symbols": {"BTCUSDT": {
+        "price": 107951.5, "candles_1m_ts": 1748131500, "candles": [[1748131200, 1, 1, 1, 1, 0]]}}}]
+    snapshots = _snapshots(objects)
+    assert snapshots[0].symbols["BTCUSDT"].times["price"] == 1748131260
+    write_columnar(snapshots, tmp_path / "a.snapshots.parquet")
+    assert list(read_columnar(tmp_path / "a.snapshots.parquet")) == snapshots
