@@ -233,3 +233,27 @@ def test_the_fast_path_matches_a_scalar_run_with_every_decision_in_full(plans, s
     fast = _columns(plan, recording, end=end)
     assert full["metrics"]["trades"] > 20
     assert fast["decisions"] == full["decisions"] and fast["fingerprint"] == full["fingerprint"]
+
+
+FUTURES = ROOT.parent / "shared" / "data" / "raw" / "harthor-marketlab" / "user_data" / "data" / "binance" / "futures"
+
+
+@pytest.mark.skipif(not FUTURES.is_dir(), reason="needs ../shared/data/raw (harthor-marketlab)")
+def test_five_minute_bars_with_stored_candle_times_replay_identically(plans, tmp_path):
+    """The benchmark's (b) shape — 5-minute bars as candles stamped at their close, so the
+    candle time is stored and the price's is not — over three weeks of real BTC+ETH."""
+    import pandas as pd
+
+    frames = {name: pd.read_feather(FUTURES / f"{coin}_USDT_USDT-5m-futures.feather")
+              for name, coin in (("BTCUSDT", "BTC"), ("ETHUSDT", "ETH"))}
+    rows = {name: {int(t.timestamp()): (o, h, low, c, v) for t, o, h, low, c, v in
+                   zip(f["date"], f["open"], f["high"], f["low"], f["close"], f["volume"])} for name, f in frames.items()}
+    common = sorted(set(rows["BTCUSDT"]) & set(rows["ETHUSDT"]))[:6000]
+    market = [parse_snapshot({"ts": ts + 300, "symbols": {
+        name: {"price": r[ts][3], "candles": [[ts, *r[ts]]], "candles_1m_ts": ts + 300} for name, r in rows.items()}})[0]
+        for ts in common]
+    path = tmp_path / "bars.snapshots.parquet"
+    write_columnar(market, path)
+    scalar = _scalar(plans["paper"], read_columnar(path))
+    assert scalar["metrics"]["trades"] > 20
+    _assert_same(_columns(plans["paper"], read_recording(path)), scalar)
