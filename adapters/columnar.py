@@ -492,11 +492,13 @@ def read_recording(path: str | os.PathLike):
     table = handle.read()
     if table.num_rows == 0:
         raise NotReplayable("no snapshots")
-    batch = table.combine_chunks().to_batches(max_chunksize=table.num_rows)[0]
-    return _recording(batch)
+    recording = _recording(table)
+    del table
+    pa.default_memory_pool().release_unused()    # hand the decoded file back before the run
+    return recording
 
 
-def _recording(batch: pa.RecordBatch):
+def _recording(batch: pa.Table):
     from engine.replay import FAST_SCALARS, NotReplayable, Recording, SymbolRecording, check_order, times_from
     from engine.signals.columns import CandleSeries
 

@@ -59,22 +59,21 @@ class SymbolRecording:
     def snapshot_at(self, i: int) -> SymbolSnapshot:
         """The SymbolSnapshot the columnar reader would have built for cycle ``i``."""
         if not self._rows:
-            self._rows.extend(_row_lists(self))
-        names, value_rows, time_names, time_rows, candle_rows = self._rows
-        values = {f: v for f, v in zip(names, value_rows[i]) if v == v}
-        times = {t: v for t, v in zip(time_names, time_rows[i]) if v == v}
-        return SymbolSnapshot(self.name, MappingProxyType(values), MappingProxyType(times), None,
-                              (Candle(*candle_rows[i]),))
+            self._rows.extend(_row_matrix(self))
+        names, time_names, matrix = self._rows
+        row = matrix[i].tolist()                     # one row of plain floats: values, times, candle
+        k = len(names)
+        values = {f: v for f, v in zip(names, row[:k]) if v == v}
+        times = {t: v for t, v in zip(time_names, row[k:-6]) if v == v}
+        return SymbolSnapshot(self.name, MappingProxyType(values), MappingProxyType(times), None, (Candle(*row[-6:]),))
 
 
-def _row_lists(sym: SymbolRecording) -> tuple:
-    names = list(sym.values)
-    time_names = list(sym.times)
-    c = sym.candles
-    return (names, list(zip(*(sym.values[f].tolist() for f in names))) or [()] * len(c),
-            time_names, list(zip(*(sym.times[t].tolist() for t in time_names))) or [()] * len(c),
-            list(zip(c.ts.tolist(), c.open.tolist(), c.high.tolist(), c.low.tolist(), c.close.tolist(),
-                     c.volume.tolist())))
+def _row_matrix(sym: SymbolRecording) -> tuple:
+    """Every column side by side (cycles × fields), so one cycle is one row to read."""
+    names, time_names, c = list(sym.values), list(sym.times), sym.candles
+    columns = [sym.values[f] for f in names] + [sym.times[t] for t in time_names] + \
+        [c.ts, c.open, c.high, c.low, c.close, c.volume]
+    return names, time_names, np.column_stack(columns)
 
 
 @dataclass(frozen=True)
