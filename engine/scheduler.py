@@ -56,10 +56,24 @@ class Scheduler:
         for slot in self._slots:
             if slot.next_ts > now:
                 continue
-            scheduled, missed = slot.next_ts, 0
-            slot.next_ts = self._first(slot.job, scheduled + 1e-6)
-            while slot.next_ts <= now:
-                missed += 1
-                slot.next_ts = self._first(slot.job, slot.next_ts + 1e-6)
+            scheduled = slot.next_ts
+            slot.next_ts, missed = self._after(slot.job, scheduled, now)
             out.append(Due(slot.job.id, slot.job.tasks, scheduled, missed))
         return out
+
+    @classmethod
+    def _after(cls, job, scheduled: float, now: float) -> tuple[float, int]:
+        """The next run after ``now`` and how many runs after ``scheduled`` the clock skipped.
+
+        Whole-second intervals at a whole-second clock are counted in integers (a replay of
+        5-minute snapshots skips four runs of a 60 s job every cycle); anything else steps
+        through the runs one by one."""
+        every = job.every_s
+        if every is not None and every == int(every) and now == int(now) and scheduled == int(scheduled):
+            step, first, last = int(every), int(scheduled) // int(every), int(now) // int(every)
+            return float((max(last, first) + 1) * step), max(0, last - first)
+        missed, following = 0, cls._first(job, scheduled + 1e-6)
+        while following <= now:
+            missed += 1
+            following = cls._first(job, following + 1e-6)
+        return following, missed
