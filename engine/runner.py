@@ -208,9 +208,10 @@ class Runner:
             if price is None:
                 continue
             evaluation = evaluate_exits(self.plan, position, market, price, snapshot.ts)
-            updated = replace(position, peak_pnl_pct=max(position.peak_pnl_pct, evaluation.pnl_pct),
-                              hold_multiplier=evaluation.hold_multiplier)
-            if updated != position:
+            peak = max(position.peak_pnl_pct, evaluation.pnl_pct)
+            updated = position
+            if peak != position.peak_pnl_pct or evaluation.hold_multiplier != position.hold_multiplier:
+                updated = replace(position, peak_pnl_pct=peak, hold_multiplier=evaluation.hold_multiplier)
                 self._put(updated, work)
             signal = evaluation.chosen or evaluation.partial
             if signal is not None:

@@ -108,6 +108,7 @@ class _SymbolColumns:
         self.last_seen = self._last_seen(recording, leader, n)
         self.market = market_columns(plan, self.recorded.candles) if self.recorded is not None else None
         self.market_last = self._market_last() if self.recorded is not None else {}
+        self._market_rows: np.ndarray | None = None
         self.parts = [self._component(plan, recording, leader, component, module, n)
                       for component, module, _ in steps]
         self.direction = np.stack([self._checked(component, fresh, part, recording.ts)
@@ -224,15 +225,19 @@ class _SymbolColumns:
         return out
 
     def _market_env(self, i: int) -> dict:
-        last = {k: float(v[i]) for k, v in self.market_last.items() if v[i] == v[i]}
-        m = self.market
-        mtf = (float(m.mtf_long[i]), float(m.mtf_short[i])) if m.mtf_long[i] == m.mtf_long[i] else None
-        return market_env(self.is_leader, last, _value(m.price_change_pct[i]), _value(m.ema_spread_pct[i]), mtf)
+        if self._market_rows is None:         # one row of plain floats per cycle, built on first use
+            m = self.market
+            columns = list(self.market_last.values()) + [m.price_change_pct, m.ema_spread_pct, m.mtf_long, m.mtf_short]
+            self._market_rows = np.column_stack(columns)
+        *last_values, change, spread, mtf_long, mtf_short = self._market_rows[i].tolist()
+        last = {k: v for k, v in zip(self.market_last, last_values) if v == v}
+        return market_env(self.is_leader, last, _value(change), _value(spread),
+                          (mtf_long, mtf_short) if mtf_long == mtf_long else None)
 
 
-def _value(x) -> float | None:
-    """A column cell as a float, None for NaN (absent)."""
-    return None if x != x else float(x)
+def _value(x: float) -> float | None:
+    """A column cell, None for NaN (absent)."""
+    return None if x != x else x
 
 
 def _ffill(column: np.ndarray) -> np.ndarray:
