@@ -13,10 +13,9 @@ Rule changes for a test come in two forms, both applied to a fresh copy of ``rul
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -149,3 +148,14 @@ def portfolio(spec: Mapping[str, Any]) -> Portfolio:
                      positions=positions, stats=MappingProxyType(stats),
                      account=AccountStats(**spec.get("account", {})),
                      operator_halt=bool(spec.get("operator_halt", False)))
+
+
+def sized(plan, **kw):
+    """``size_entry`` for a BTCUSDT LONG, MEDIUM, at 60,000 USD on 10,000 USD of equity with
+    multiplier 1 and a 2.5 % stop — unless ``kw`` says otherwise."""
+    from engine.sizing import size_entry
+
+    args = dict(symbol="BTCUSDT", direction="LONG", conviction="MEDIUM", price=60000.0, equity_usd=10000.0,
+                multiplier=1.0, stop_loss_pct=2.5)
+    args.update(kw)
+    return size_entry(plan, **args)

@@ -16,11 +16,12 @@ from types import SimpleNamespace
 import pytest
 
 from engine.entry import decide_entry
-from engine.sizing import REFUSALS, leverage_for, liquidation_price, round_down, size_entry
-from tests.entry.builders import portfolio, signal_record
+from engine.sizing import REFUSALS, leverage_for, liquidation_price, round_down
+from tests.entry.builders import portfolio, signal_record, sized
 
 NOW = 1_700_000_000.0
-BLOFIN = {"venues.execution_venue": "blofin"}
+from tests.entry.conftest import BLOFIN
+
 STANDARD = {"components": [{"id": "liquidation_cascade", "direction": "LONG", "confidence": 0.8},
                            {"id": "whale_flow", "direction": "LONG", "confidence": 0.8},
                            {"id": "funding_rate", "direction": "LONG", "confidence": 0.8}]}
@@ -30,21 +31,7 @@ def _short(spec):
     return {"components": [dict(c, direction="SHORT") for c in spec["components"]]}
 
 
-@pytest.fixture(scope="module")
-def kraken(rulesets):
-    return rulesets.plan("paper")
-
-
-@pytest.fixture(scope="module")
-def blofin(rulesets):
-    return rulesets.plan("paper", BLOFIN)
-
-
-def size(plan, **kw):
-    args = dict(symbol="BTCUSDT", direction="LONG", conviction="MEDIUM", price=60000.0, equity_usd=10000.0,
-                multiplier=1.0, stop_loss_pct=2.5)
-    args.update(kw)
-    return size_entry(plan, **args)
+size = sized
 
 
 def on_grid(value: float, step: float) -> bool:

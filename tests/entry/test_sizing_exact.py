@@ -20,27 +20,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from engine.sizing import leverage_for, multiplier_product, size_entry
+from engine.sizing import leverage_for, multiplier_product
+from tests.entry.builders import sized
 
-BLOFIN = {"venues.execution_venue": "blofin"}
 FACTORS = (0.7, 1.3, 0.5)          # conviction LOW, intelligence aligned_boost, signal LOW
 
 
-@pytest.fixture(scope="module")
-def kraken(rulesets):
-    return rulesets.plan("paper")
-
-
-@pytest.fixture(scope="module")
-def blofin(rulesets):
-    return rulesets.plan("paper", BLOFIN)
-
-
 def size(plan, **kw):
-    args = dict(symbol="BTCUSDT", direction="LONG", conviction="LOW", price=100_000.0, equity_usd=10_000.0,
-                multiplier=1.0, stop_loss_pct=2.5)
-    args.update(kw)
-    return size_entry(plan, **args)
+    """The sizing of a LOW-conviction BTCUSDT LONG at 100,000 USD unless ``kw`` says otherwise."""
+    return sized(plan, **{"conviction": "LOW", "price": 100_000.0, **kw})
 
 
 # ------------------------------------------------------------------ the product
