@@ -24,7 +24,6 @@ from types import MappingProxyType
 
 import numpy as np
 
-from engine.diagnostics import RuleRuntimeError
 from engine.replay import NotReplayable, Recording
 from engine.signals.answer import neutral
 from engine.signals.columns import DIRECTION_CODE
@@ -199,7 +198,7 @@ class _SymbolColumns:
     def _checked(self, component, fresh, part, now: np.ndarray) -> np.ndarray:
         """The direction after overrides and staleness, as answer_of decides it."""
         if component.overrides:
-            overridden = _constant_override(component, self.is_leader)
+            overridden = override_answer(component, {"is_leader": self.is_leader})   # constants only
             if overridden is not None:
                 return np.full(len(now), DIRECTION_CODE[overridden.direction], dtype=np.int8)
         ok = np.ones(len(now), dtype=bool)
@@ -247,14 +246,6 @@ def _ffill(column: np.ndarray) -> np.ndarray:
     out = column[np.maximum(index, 0)]
     out[index < 0] = np.nan
     return out
-
-
-def _constant_override(component, is_leader: bool):
-    """The override answer that holds for this symbol (overrides may read only constants)."""
-    try:
-        return override_answer(component, {"is_leader": is_leader})
-    except RuleRuntimeError:   # pragma: no cover - override_answer already treats it as not holding
-        return None
 
 
 def check_overrides(plan) -> None:
