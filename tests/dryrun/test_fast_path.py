@@ -257,3 +257,28 @@ def test_five_minute_bars_with_stored_candle_times_replay_identically(plans, tmp
     scalar = _scalar(plans["paper"], read_columnar(path))
     assert scalar["metrics"]["trades"] > 20
     _assert_same(_columns(plans["paper"], read_recording(path)), scalar)
+
+
+def _richer(raw: list[dict]) -> list[dict]:
+    """The synthetic market plus a mark, hourly open interest stamped at the hour, and taker
+    volumes: every input the fast path replays, with their own publication times."""
+    out = []
+    for k, snap in enumerate(raw):
+        symbols = {}
+        for name, sym in snap["symbols"].items():
+            price = sym["price"]
+            symbols[name] = {**sym, "mark": price * 1.0002, "open_interest_usd": 1e9 * (1 + 0.01 * ((k // 60) % 7)),
+                             "open_interest_ts": snap["ts"] - snap["ts"] % 3600,
+                             "taker_buy_usd": 1e6 + 1e4 * (k % 13), "taker_sell_usd": 1e6 + 1e4 * (k % 7)}
+        out.append({**snap, "symbols": symbols})
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("shape", ["plain", "richer"])
+def test_synthetic_markets_of_several_shapes_replay_identically(plans, seed, shape):
+    raw = synthetic_snapshots(240, seed)
+    market = [parse_snapshot(s)[0] for s in (_richer(raw) if shape == "richer" else raw)]
+    scalar = _scalar(plans["paper"], market)
+    assert scalar["metrics"]["trades"] > 5
+    _assert_same(_columns(plans["paper"], recording_from_snapshots(market)), scalar)

@@ -255,3 +255,11 @@ def test_an_empty_series_gives_empty_columns(kind):
     empty = CandleSeries(*(np.zeros(0) for _ in range(6)))
     cols = MODULES[kind].columns(rule_component("paper", kind), empty, np.zeros(0))
     assert cols.direction.shape == cols.confidence.shape == (0,)
+
+
+@pytest.mark.parametrize("length", [1, 2, 5, 30, 119, 120, 121, 122, 239, 240, 241, 242, 256, 257, 300])
+@pytest.mark.parametrize("kind", sorted(MODULES))
+def test_series_shorter_or_just_longer_than_the_window_match_the_scalar_path(kind, length):
+    """A recording may be shorter than a component's window (a short dry-run window, a new
+    symbol): every length around the default windows (120, 240, 256) gives the scalar answers."""
+    assert_columns_match(MODULES[kind], rule_component("paper", kind), sample()[:length], FOLLOWER, LEADER)

@@ -111,8 +111,9 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = No
                                     count=int(ratio_ok.sum()))   # math.log, as update() does
     accepted = accepted_readings(t, np.isfinite(t) & np.isfinite(ret))
     r = ret[accepted]
-    old = np.zeros(len(r))
-    old[window:] = r[:len(r) - window]
+    old = np.zeros(len(r))                       # the return leaving the window, once it is full
+    if len(r) > window:
+        old[window:] = r[:len(r) - window]
     neg2, _ = _semi_sum(r, old, lambda v: v < 0.0, window)
     pos2, nz_pos = _semi_sum(r, old, lambda v: v > 0.0, window)
     # value: None until `window` returns, and while no return in the window is positive
