@@ -151,6 +151,8 @@ def _count_jobs(due, state: DryRunState) -> bool:
 
 def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None:
     """Each symbol's price per cycle (else its candle's close), as _cycle records it."""
+    if stop <= first:
+        return                             # no cycle ran: no symbol was seen
     ts = recording.ts[first:stop].tolist()
     for name, sym in recording.symbols.items():
         price = sym.values.get("price")
