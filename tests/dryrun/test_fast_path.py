@@ -306,3 +306,27 @@ def test_tiny_and_empty_windows_agree(plans, sample, recording, first, last):
     end = sample[min(last, len(sample) - 1)].ts + (60 if last >= len(sample) else 0)
     _assert_same(_columns(plans["paper"], recording, start=start, end=end),
                  _scalar(plans["paper"], sample, start=start, end=end))
+
+
+def _variant(tmp_path, edits: dict[str, tuple[str, str]]):
+    """The default rules with text edits (file → (old, new)), compiled."""
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    for name, (old, new) in edits.items():
+        text = (rules / name).read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        (rules / name).write_text(text.replace(old, new), encoding="utf-8")
+    return compile_ruleset(str(rules)).plans["paper"]
+
+
+def test_a_bot_cycle_slower_than_the_snapshots_and_a_weighted_vote_replay_identically(tmp_path, sample, recording):
+    """The bot trades every 5 minutes over 1-minute snapshots (the broker is not shown the
+    cycles in between, positions stay open across them) and the vote goes by weight."""
+    plan = _variant(tmp_path, {"schedules.yaml": ("{id: bot_cycle, every: 60s,", "{id: bot_cycle, every: 5m,"),
+                               "signals.yaml": ("direction_by: votes ", "direction_by: weight ")})
+    end = sample[9000].ts
+    scalar = _scalar(plan, sample, end=end)
+    assert scalar["metrics"]["trades"] > 10 and scalar["metrics"]["exposure_pct"] > 10
+    _assert_same(_columns(plan, recording, end=end), scalar)
