@@ -330,3 +330,15 @@ def test_a_bot_cycle_slower_than_the_snapshots_and_a_weighted_vote_replay_identi
     scalar = _scalar(plan, sample, end=end)
     assert scalar["metrics"]["trades"] > 10 and scalar["metrics"]["exposure_pct"] > 10
     _assert_same(_columns(plan, recording, end=end), scalar)
+
+
+def test_an_input_arriving_without_its_companion_needs_the_scalar_path(plans):
+    """Open interest published in a snapshot without a price: the scalar components take the
+    reading only once a price comes, so the fast path refuses rather than guess."""
+    raw = _market(30)
+    for k, snap in enumerate(raw):
+        snap["symbols"]["BTCUSDT"].update(open_interest_usd=1e9 + k, open_interest_ts=snap["ts"] - snap["ts"] % 600)
+    del raw[6]["symbols"]["BTCUSDT"]["price"]            # the snapshot where a new OI reading arrives
+    recording = recording_from_snapshots(parse_snapshot(s)[0] for s in raw)
+    with pytest.raises(NotReplayable, match="price missing when open_interest arrived"):
+        ColumnSignals(plans["paper"], recording)
