@@ -203,30 +203,7 @@ class _Builder:
 
     def _BoolOp(self, node: ast.BoolOp) -> Fn:
         parts = [self.fn(value) for value in node.values]
-        if isinstance(node.op, ast.And):
-            if len(parts) == 2:
-                a, b = parts
-                return lambda env: a(env) and b(env)
-            if len(parts) == 3:
-                a, b, c = parts
-                return lambda env: a(env) and b(env) and c(env)
-
-            def all_of(env):
-                for part in parts:
-                    if not part(env):
-                        return False
-                return True
-            return all_of
-        if len(parts) == 2:
-            a, b = parts
-            return lambda env: a(env) or b(env)
-
-        def any_of(env):
-            for part in parts:
-                if part(env):
-                    return True
-            return False
-        return any_of
+        return _all_of(parts) if isinstance(node.op, ast.And) else _any_of(parts)
 
     def _Compare(self, node: ast.Compare) -> Fn:
         if len(node.ops) == 1:
@@ -280,3 +257,35 @@ class _Builder:
             a, b, c = args
             return lambda env: impl(a(env), b(env), c(env))
         return lambda env: impl(*[arg(env) for arg in args])
+
+
+def _all_of(parts: list[Fn]) -> Fn:
+    """``a and b and …``, short-circuiting; the common two- and three-part forms are
+    unrolled, which saves a loop on the hot gate and exit expressions."""
+    if len(parts) == 2:
+        a, b = parts
+        return lambda env: a(env) and b(env)
+    if len(parts) == 3:
+        a, b, c = parts
+        return lambda env: a(env) and b(env) and c(env)
+
+    def all_of(env):
+        for part in parts:
+            if not part(env):
+                return False
+        return True
+    return all_of
+
+
+def _any_of(parts: list[Fn]) -> Fn:
+    """``a or b or …``, short-circuiting (two parts unrolled)."""
+    if len(parts) == 2:
+        a, b = parts
+        return lambda env: a(env) or b(env)
+
+    def any_of(env):
+        for part in parts:
+            if part(env):
+                return True
+        return False
+    return any_of

@@ -129,6 +129,13 @@ class LeadLag(Feature):
         vy = n * self._syy - sy * sy
         if vy <= 0.0:
             return None
+        best_lag, best_r = self._best_lag(n, sy, vy)
+        if best_lag == 0:
+            return None
+        return LeadLagValue(best_lag, max(best_r, -1.0), self._leader_move(best_lag))
+
+    def _best_lag(self, n: int, sy: float, vy: float) -> tuple[int, float]:
+        """The lag (1-based; 0: none defined) with the highest correlation, and that correlation."""
         best_lag, best_r = 0, -2.0
         sqrt = math.sqrt
         for i, (nz, sx, sxx, sxy) in enumerate(zip(self._nzl, self._sx, self._sxx, self._sxy)):
@@ -142,15 +149,15 @@ class LeadLag(Feature):
                 r = 1.0
             if r > best_r:
                 best_lag, best_r = i + 1, r
-        if best_lag == 0:
-            return None
-        if best_r < -1.0:
-            best_r = -1.0
+        return best_lag, best_r
+
+    def _leader_move(self, lag: int) -> float:
+        """The leader's summed log return over the last ``lag`` minutes (newest first, as kept)."""
         L = self._l
         move = 0.0
-        for j in range(1, best_lag + 1):
+        for j in range(1, lag + 1):
             move += L[-j]
-        return LeadLagValue(best_lag, best_r, move)
+        return move
 
     value = read_only("_value", "The best lag, its correlation and the leader's move; None "
                                 "while warming up or when no lag has a defined correlation.")
