@@ -489,10 +489,15 @@ def read_recording(path: str | os.PathLike):
     handle, problems = _open(Path(path), where)
     if handle is None or any(p.code in ("RB704", "RB705", "RB710") for p in problems):
         raise NotReplayable(problems[0].message if problems else "cannot be read")
-    table = handle.read()
-    if table.num_rows == 0:
-        raise NotReplayable("no snapshots")
-    recording = _recording(table)
+    try:
+        table = handle.read()
+        if table.num_rows == 0:
+            raise NotReplayable("no snapshots")
+        recording = _recording(table)
+    except (OSError, pa.ArrowException, TypeError, KeyError, ValueError) as error:
+        if isinstance(error, NotReplayable):
+            raise
+        raise NotReplayable(f"cannot be read as columns: {error}") from error   # the scalar reader says where
     del table
     pa.default_memory_pool().release_unused()    # hand the decoded file back before the run
     return recording

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,17 +24,23 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def files(tmp_path) -> dict:
     corrupt = tmp_path / "corrupt.snapshots.parquet"
     corrupt.write_bytes(b"not parquet at all")
+    wrong_type = tmp_path / "wrong-type.snapshots.parquet"       # a rulebot file whose price is text
+    pq.write_table(pa.table({"ts": [60.0], "symbol": ["A"], "price": ["expensive"]}).replace_schema_metadata(
+        {b"rulebot.format": b"rulebot-snapshots", b"rulebot.format_version": b"1"}), wrong_type)
     garbage = tmp_path / "garbage.jsonl"
     garbage.write_text("{nope\n[1, 2]\n", encoding="utf-8")
     not_db = tmp_path / "state.db"
     not_db.write_text("not sqlite", encoding="utf-8")
     good = tmp_path / "good.jsonl"
     good.write_text('{"ts": 1748131200, "symbols": {"BTCUSDT": {"price": 100000}}}\n', encoding="utf-8")
-    return {"corrupt": corrupt, "garbage": garbage, "not_db": not_db, "good": good, "tmp": tmp_path}
+    return {"corrupt": corrupt, "garbage": garbage, "not_db": not_db, "good": good, "tmp": tmp_path,
+            "wrong_type": wrong_type}
 
 
 @pytest.mark.parametrize("args, needle", [
     (["dry-run", "{corrupt}"], "RB710"),
+    (["dry-run", "{wrong_type}"], "RB710"),
+    (["dry-run", "{wrong_type}", "--replay", "scalar"], "RB710"),
     (["dry-run", "{garbage}"], "RB711"),
     (["explain", "{corrupt}"], "RB710"),
     (["snapshots", "info", "{corrupt}"], "RB710"),
