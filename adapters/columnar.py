@@ -479,6 +479,12 @@ def count_snapshots(path: str | os.PathLike) -> int | None:
 
 # ------------------------------------------------------------------ the fast path's columns
 
+#: The fast path holds the whole file as columns, a few working copies at its peak; above
+#: this estimate a file replays snapshot by snapshot instead (bounded memory, slower).
+RECORDING_BUDGET_BYTES = 2 * 2**30
+WORKING_COPIES = 4
+
+
 def read_recording(path: str | os.PathLike):
     """The whole file as an ``engine.replay.Recording`` (columns, no Snapshot objects), for the
     dry-run fast path. NotReplayable (with the reason) when the file is not dense or holds a
@@ -489,6 +495,10 @@ def read_recording(path: str | os.PathLike):
     handle, problems = _open(Path(path), where)
     if handle is None or any(p.code in ("RB704", "RB705", "RB710") for p in problems):
         raise NotReplayable(problems[0].message if problems else "cannot be read")
+    needed = handle.metadata.num_rows * len(handle.schema_arrow.names) * 8 * WORKING_COPIES
+    if needed > RECORDING_BUDGET_BYTES:       # the scalar path streams: its memory does not grow with the file
+        raise NotReplayable(f"{handle.metadata.num_rows:,} rows would take about {needed / 2**30:.1f} GiB as "
+                            f"columns (budget {RECORDING_BUDGET_BYTES / 2**30:.0f} GiB)")
     try:
         table = handle.read()
         if table.num_rows == 0:

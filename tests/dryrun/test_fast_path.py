@@ -342,3 +342,12 @@ def test_an_input_arriving_without_its_companion_needs_the_scalar_path(plans):
     recording = recording_from_snapshots(parse_snapshot(s)[0] for s in raw)
     with pytest.raises(NotReplayable, match="price missing when open_interest arrived"):
         ColumnSignals(plans["paper"], recording)
+
+
+def test_a_file_too_large_for_the_memory_budget_replays_snapshot_by_snapshot(monkeypatch):
+    import adapters.columnar as columnar
+
+    assert read_recording(SAMPLE) is not None                  # 43,200 rows fit the default budget
+    monkeypatch.setattr(columnar, "RECORDING_BUDGET_BYTES", 2**20)
+    with pytest.raises(NotReplayable, match=r"43,200 rows would take about .* GiB as columns"):
+        read_recording(SAMPLE)
