@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 the rules (or input) are invalid, 2 usage error,
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
@@ -231,7 +232,6 @@ def _one_dry_run(plan, snapshots, window, symbols, replay: str = "auto") -> dict
 
 def _fast_dry_run(plan, snapshots, window, symbols) -> tuple[dict | None, str]:
     """The fast path's result, or None and why the input needs the scalar path."""
-    from adapters.columnar import read_recording
     from adapters.paper import PaperBroker
     from engine.dryrun import dry_run_recording
     from engine.memstate import MemoryState
@@ -240,7 +240,7 @@ def _fast_dry_run(plan, snapshots, window, symbols) -> tuple[dict | None, str]:
     if len(snapshots) != 1 or not snapshots[0].endswith(".parquet"):
         return None, "the fast path reads one .parquet file"
     try:
-        recording = read_recording(snapshots[0])
+        recording = _recording(snapshots[0])
         if symbols and not set(recording.symbols) <= symbols:
             return None, "--symbols leaves out a recorded symbol"
         with _progress(snapshots, f"dry-run {plan.version}") as bar:
@@ -250,6 +250,14 @@ def _fast_dry_run(plan, snapshots, window, symbols) -> tuple[dict | None, str]:
         return None, str(why)
     result.update(input_errors=0, replay="columns")
     return result, ""
+
+
+@functools.lru_cache(maxsize=1)
+def _recording(path: str):
+    """The file as columns, read once per command (``--vs`` replays it twice; it is immutable)."""
+    from adapters.columnar import read_recording
+
+    return read_recording(path)
 
 
 def _progress(paths, label):

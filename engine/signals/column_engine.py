@@ -268,11 +268,9 @@ class ColumnSignals:
         self._columns = {name: _SymbolColumns(plan, recording, name, self._steps) for name in plan.ruleset.names()}
         self._index = {ts: i for i, ts in enumerate(recording.ts.tolist())}
         self.cursor = -1
-        self._votes = {name: (vote_directions(plan.signals, c.direction) != 0).tolist()
-                       for name, c in self._columns.items()}
-        self.active = np.zeros(len(recording), dtype=bool)
-        for votes in self._votes.values():
-            self.active |= np.array(votes, dtype=bool)
+        directional = {name: vote_directions(plan.signals, c.direction) != 0 for name, c in self._columns.items()}
+        self.active = np.logical_or.reduce(list(directional.values()))   # a rule set has at least one symbol
+        self._votes = {name: votes.tolist() for name, votes in directional.items()}
         self._env: dict[str, dict] = {}
 
     def known_neutral(self, symbol: str) -> bool:
