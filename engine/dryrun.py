@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from engine.decision_columns import DecisionColumns
 from engine.runner import Runner, Sinks
 from engine.scheduler import Scheduler
 
@@ -100,11 +101,12 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
         signals = ColumnSignals(plan, recording)
         correlation = CorrelationColumns(plan.ruleset.names(), **correlation_window(plan),
                                          candles={n: s.candles for n, s in recording.symbols.items()})
-        runner = Runner(plan, broker, store, full_trail=False, signals=signals, sinks=sinks,
-                        correlation=_Cursor(correlation, signals, recording))
+        cursor = _Cursor(correlation, signals, recording)
+        runner = Runner(plan, broker, store, full_trail=False, signals=signals, sinks=sinks, correlation=cursor)
         first = 0 if start is None else int(np.searchsorted(recording.ts, start, side="left"))
         last = len(recording) if end is None else int(np.searchsorted(recording.ts, end, side="right"))
-        _fast_cycles(runner, recording, signals.active, first, last, state, on_progress)
+        flat = _FlatDecisions(runner, DecisionColumns(plan, signals, cursor.at), last)
+        _fast_cycles(runner, recording, signals.active, first, last, state, on_progress, flat)
     except KeyboardInterrupt:
         state.interrupted = True
         runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)   # stopped before cycle one
@@ -112,7 +114,7 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
 
 
 def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state: DryRunState,
-                 on_progress: Callable[[int], None] | None) -> None:
+                 on_progress: Callable[[int], None] | None, flat: "_FlatDecisions") -> None:
     times, active = recording.ts.tolist(), active.tolist()
     scheduler = Scheduler(runner.plan.schedules, times[first]) if first < last else None
     equity = runner.broker.balance().equity
@@ -121,7 +123,10 @@ def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state
         for i in range(first, last):
             ts = times[i]
             trading = _count_jobs(scheduler.due(ts), state)
-            if trading and (active[i] or runner.positions or runner.pending):
+            if trading and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
+                state.decisions += flat.decisions(i)   # every vote blocked: the step would change nothing
+                unseen = i
+            elif trading and (active[i] or runner.positions or runner.pending):
                 if unseen is not None:
                     runner.broker.observe(recording.snapshot(unseen))
                     unseen = None
@@ -161,6 +166,50 @@ def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None
         state.prices[name] = [[t, p] for t, p in zip(ts, column.tolist())]
 
 
+class _FlatDecisions:
+    """The decisions of a flat runner (no position, no order) for the cycles ahead, as
+    columns (engine.decision_columns), recomputed when its state changes. A cycle is
+    *settled* when every directional vote there is known to be blocked: a runner step
+    would then only record those decisions, and the flat broker catches up later
+    (Recording.check_quiet_broker), so the step is skipped."""
+
+    FIRST_WINDOW, MAX_WINDOW = 64, 4096
+
+    def __init__(self, runner: Runner, columns, last: int):
+        self.runner, self.columns, self.last = runner, columns, last
+        self.ts = columns.signals.recording.ts
+        self.votes = {name: v.direction for name, v in columns.signals.votes.items()}
+        self.key, self.start, self.stop, self.window = None, 0, 0, self.FIRST_WINDOW
+        self.known: list[bool] = []
+        self.by_cycle: dict[int, list[dict]] = {}
+
+    def settled(self, i: int) -> bool:
+        key = (len(self.runner.post_trade.trades), self.runner.broker.balance().equity)
+        if key != self.key or not self.start <= i < self.stop:
+            self.window = self.window * 2 if key == self.key else self.FIRST_WINDOW
+            self._compute(i, key)
+        return self.known[i - self.start]
+
+    def decisions(self, i: int) -> list[dict]:
+        return self.by_cycle.get(i, [])
+
+    def _compute(self, i: int, key) -> None:
+        now = float(self.ts[i])
+        portfolio = self.runner.portfolio(now)
+        stable = int(np.searchsorted(self.ts, self.runner.post_trade.stable_until(now), side="right"))
+        stop = max(i + 1, min(self.last, i + min(self.window, self.MAX_WINDOW), stable))
+        known = np.ones(stop - i, dtype=bool)
+        by_cycle: dict[int, list[dict]] = {}
+        for symbol, votes in self.votes.items():            # the runner's order of symbols
+            rows = i + np.flatnonzero(votes[i:stop])
+            reasons, settled = self.columns.first_blockers(symbol, rows, portfolio)
+            known[rows[~settled] - i] = False
+            blocked = rows[settled]
+            for row, decision in zip(blocked.tolist(), self.columns.decisions(symbol, blocked, reasons[settled])):
+                by_cycle.setdefault(row, []).append(decision)
+        self.key, self.start, self.stop, self.known, self.by_cycle = key, i, stop, known.tolist(), by_cycle
+
+
 class _Cursor:
     """ReturnCorrelation's interface over CorrelationColumns, at the signals' cursor."""
 
@@ -174,9 +223,12 @@ class _Cursor:
     def symbols(self) -> list[str]:
         return self._columns.symbols()
 
+    def at(self, a: str, b: str, i: int) -> float | None:
+        """``between(a, b)`` with the cursor at cycle ``i``."""
+        return self._columns.between(a, b, {s: i + 1 if s in self._recorded else 0 for s in (a, b)})
+
     def between(self, a: str, b: str) -> float | None:
-        upto = self._signals.cursor + 1
-        return self._columns.between(a, b, {s: upto if s in self._recorded else 0 for s in (a, b)})
+        return self.at(a, b, self._signals.cursor)
 
 
 def _only(snapshot, symbols: set[str] | None):

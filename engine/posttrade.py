@@ -8,6 +8,7 @@ The ledgers are derived data: the runner rebuilds them from the stored trades on
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections import defaultdict
 from typing import Any, Callable
@@ -137,6 +138,23 @@ class PostTrade:
                                          lambda recent: (len(recent), sum(t.net_pnl > 0 for t in recent)))
         return {"peak_equity_usd": max(self._peak, equity), "trades": count,
                 "win_rate": wins / count if count else 0.0}
+
+    def stable_until(self, now: float) -> float:
+        """A time up to which ``trade_stats(t)`` and ``account_stats(e, t)`` stay as they are
+        at ``now`` while no trade is added: a second before the oldest trade inside either
+        lookback ages out (a second early, clear of float rounding); inf when none can."""
+        self._sync()
+        bound = math.inf
+        for lookback in (self.plan.learning.trade_lookback_s, self.plan.requirements.kill_switch.lookback):
+            horizon = now - lookback
+            if self._in_exit_order and horizon == horizon:
+                k = bisect_left(self._exits, horizon)
+                oldest = self._exits[k] if k < len(self._exits) else None
+            else:
+                oldest = min((t.exit_ts for t in self.trades if t.exit_ts >= horizon), default=None)
+            if oldest is not None:
+                bound = min(bound, oldest + lookback - 1.0)
+        return bound
 
     # ------------------------------------------------------------------ incremental reads
 

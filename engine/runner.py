@@ -246,7 +246,8 @@ class Runner:
 
     # ------------------------------------------------------------------ entries
 
-    def _portfolio(self, now: float) -> Portfolio:
+    def portfolio(self, now: float) -> Portfolio:
+        """What the entry decisions at ``now`` see of the account (the broker's balance now)."""
         balance = self.broker.balance()
         positions = tuple(Position(p.symbol, p.direction, p.quantity * p.entry_price,
                                    p.quantity * p.entry_price / p.leverage, p.entry_price, p.leverage, p.opened_at)
@@ -260,7 +261,7 @@ class Runner:
         for symbol in signals.symbols:
             if self._skip_known_neutral and signals.known_neutral(symbol):
                 continue
-            portfolio = portfolio or self._portfolio(snapshot.ts)     # built once, only if some symbol decides
+            portfolio = portfolio or self.portfolio(snapshot.ts)     # built once, only if some symbol decides
             decision = self.pipeline.decide(symbol, portfolio, snapshot.ts)
             self.sinks.signals(decision.signal)
             if decision.intent is None or self._busy(symbol):

@@ -12,6 +12,7 @@ trending / ranging by Hurst, else unknown (also when the inputs are missing).
 from __future__ import annotations
 
 from engine.gates.base import level_for, passed
+from engine.gates.columns import passes
 
 KIND = "conviction_gate"
 REASONS = ("CONVICTION_<LEVEL>",)
@@ -51,3 +52,8 @@ def evaluate(gate, ctx):
     total, parts = score(gate, ctx)
     level = level_for(gate.params["levels"], total)
     return passed(gate, level["size_multiplier"], f"CONVICTION_{level['name']}", **parts)
+
+
+def columns(gate, cols, live):
+    """Never blocks: every row passes (engine.decision_columns)."""
+    return passes(len(cols))

@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 
 from engine.gates.base import blocked, passed
+import numpy as np
+
+from engine.gates.columns import blocks
 
 KIND = "correlation_throttle"
 REASONS = ("CORRELATION_LIMIT",)
@@ -29,3 +32,19 @@ def evaluate(gate, ctx):
     if len(counted) >= p["max_correlated_positions"]:
         return blocked(gate, "CORRELATION_LIMIT", **seen)
     return passed(gate, **seen)
+
+
+def columns(gate, cols, live):
+    """``evaluate`` for many rows (engine.decision_columns); the open positions are constant."""
+    p = gate.params
+    counted = np.zeros(len(cols), dtype=int)
+    for position in cols.portfolio.positions:
+        if position.symbol == cols.symbol:
+            continue
+        side = 1 if position.direction == "LONG" else -1
+        same = cols.sign == side if p["same_direction_only"] else np.ones(len(cols), dtype=bool)
+        correlation = cols.correlation(position.symbol)
+        with np.errstate(invalid="ignore"):
+            correlated = ~np.isfinite(correlation) | (correlation > p["correlated_above"])
+        counted += same & correlated
+    return blocks(counted >= p["max_correlated_positions"], "CORRELATION_LIMIT")

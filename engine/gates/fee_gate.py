@@ -5,6 +5,7 @@ block. Fails closed when the edge is unknown."""
 from __future__ import annotations
 
 from engine.gates.base import blocked, passed
+from engine.gates.columns import blocks
 
 KIND = "fee_gate"
 REASONS = ("FEE_EDGE_UNKNOWN", "FEE_EDGE_TOO_SMALL")
@@ -23,3 +24,11 @@ def evaluate(gate, ctx):
     if after < p["min_edge_after_fees_pct"] - TOLERANCE_PCT:
         return blocked(gate, "FEE_EDGE_TOO_SMALL", **seen)
     return passed(gate, **seen)
+
+
+def columns(gate, cols, live):
+    """``evaluate`` for many rows (engine.decision_columns): an unknown edge stays unknown."""
+    p = gate.params
+    fee = cols.venue.taker_fee_pct if p["fee_type"] == "taker" else cols.venue.maker_fee_pct
+    after = cols.expected_edge - 2 * fee
+    return blocks(after < p["min_edge_after_fees_pct"] - TOLERANCE_PCT, "FEE_EDGE_TOO_SMALL", cols.edge_unknown)

@@ -9,6 +9,7 @@ have data (0 when none has), and its band gives the multiplier."""
 from __future__ import annotations
 
 from engine.gates.base import level_for, passed
+from engine.gates.columns import passes
 
 KIND = "intelligence_gate"
 REASONS = ("INTEL_<BAND>",)
@@ -49,3 +50,8 @@ def evaluate(gate, ctx):
     band = level_for(gate.params["bands"], score)
     return passed(gate, band["size_multiplier"], f"INTEL_{band['name'].upper()}", score=score,
                   **{f"vote_{k}": v for k, v in votes.items()})
+
+
+def columns(gate, cols, live):
+    """Never blocks: every row passes (engine.decision_columns)."""
+    return passes(len(cols))

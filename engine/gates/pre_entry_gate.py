@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from engine.diagnostics import RuleRuntimeError
 from engine.gates.base import blocked, passed
+import numpy as np
+
+from engine.gates.columns import blocks, evaluate as evaluate_columns
 
 KIND = "pre_entry_gate"
 REASONS = ("VENUE_TYPE_NOT_ALLOWED", "PROFIT_GATE_UNEVALUABLE", "<profit gate reason>")
@@ -24,3 +27,21 @@ def evaluate(gate, ctx):
         if holds:
             return blocked(gate, profit_gate["reason"], profit_gate=profit_gate["id"])
     return passed(gate, venue=ctx.venue.id)
+
+
+def columns(gate, cols, live):
+    """``evaluate`` for many rows (engine.decision_columns): the venue is constant; a profit
+    gate that cannot be evaluated on a row leaves it unknown."""
+    n = len(cols)
+    if cols.venue.venue_type not in gate.params["allowed_venue_types"]:
+        return blocks(np.ones(n, dtype=bool), "VENUE_TYPE_NOT_ALLOWED")
+    blocked, unknown = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    reason = np.full(n, None, dtype=object)
+    for profit_gate in gate.params["profit_gates"]:
+        open_ = live & ~blocked & ~unknown
+        holds, unsure = evaluate_columns(gate.expressions[f"profit_gates.{profit_gate['id']}"], cols.env, open_)
+        hit = open_ & ~unsure & holds
+        reason[hit] = profit_gate["reason"]
+        blocked |= hit
+        unknown |= unsure
+    return blocks(blocked, reason, unknown)

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 from engine.gates.base import blocked, passed
+import numpy as np
+
+from engine.gates.columns import blocks
 
 KIND = "trading_state"
 REASONS = ("TRADING_HALTED", "TRADING_REDUCING")
@@ -13,3 +16,8 @@ def evaluate(gate, ctx):
     if ctx.trading_state == "ACTIVE":
         return passed(gate, state="ACTIVE")
     return blocked(gate, f"TRADING_{ctx.trading_state}", state=ctx.trading_state, why=ctx.trading_state_reason)
+
+
+def columns(gate, cols, live):
+    """``evaluate`` for many rows (engine.decision_columns): the state is the portfolio's."""
+    return blocks(np.full(len(cols), cols.state != "ACTIVE"), f"TRADING_{cols.state}")

@@ -20,6 +20,7 @@ full SignalRecord only when asked, from the same functions the scalar engine use
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
@@ -113,6 +114,9 @@ class _SymbolColumns:
         self.direction = np.stack([self._checked(component, fresh, part, recording.ts)
                                    for (component, _, fresh), part in zip(steps, self.parts)]) if steps else \
             np.zeros((0, n), dtype=np.int8)
+        self.confidence = np.stack([self._confidence(component, part, n)
+                                    for (component, _, _), part in zip(steps, self.parts)]) if steps else \
+            np.zeros((0, n))
 
     def _last_seen(self, recording: Recording, leader, n: int) -> dict[str, np.ndarray]:
         """As SymbolState.update: a symbol absent from the recording is updated only when
@@ -212,6 +216,35 @@ class _SymbolColumns:
                     ok &= ~(now - seen > limit)
         return np.where(ok, part.direction, 0).astype(np.int8)
 
+    def _confidence(self, component, part, n: int) -> np.ndarray:
+        """Each cycle's answer confidence (read where the direction is not NEUTRAL, so a
+        stale answer's 0 never matters): the constant override's, else the component's."""
+        if component.overrides:
+            overridden = override_answer(component, {"is_leader": self.is_leader})
+            if overridden is not None:
+                return np.full(n, overridden.confidence)
+        return np.asarray(part.confidence, dtype=float)
+
+    def market_columns(self, ts: np.ndarray) -> dict[str, np.ndarray]:
+        """The market vocabulary (market_env plus the price's age, as EntryPipeline.market
+        adds it) as one column per name, NaN where the scalar env has no such key."""
+        n = len(ts)
+        out = {"is_leader": np.full(n, self.is_leader)}
+        if self.recorded is None:
+            return out
+        last, m, absent = self.market_last, self.market, np.full(n, np.nan)
+        out["price"] = last["price"]
+        out["spread_bps"] = _spread_bps(last["bid"], last["ask"]) if "bid" in last and "ask" in last else absent
+        out.update(price_change_pct=m.price_change_pct, ema_spread_pct=m.ema_spread_pct, mtf_long=m.mtf_long,
+                   mtf_short=m.mtf_short, open_interest_usd=last.get("open_interest_usd", absent))
+        out["taker_buy_sell_ratio"] = _taker_ratio(last.get("taker_buy_usd"), last["taker_sell_usd"]) \
+            if "taker_sell_usd" in last else absent
+        seen = self.last_seen.get("price")
+        if seen is not None:
+            with np.errstate(invalid="ignore"):
+                out["price_age_s"] = np.where(np.isnan(seen), np.nan, np.maximum(0.0, ts - seen))
+        return out
+
     def seen_at(self, i: int) -> dict[str, float]:
         return {name: value for name, column in self.last_seen.items() if (value := float(column[i])) == value}
 
@@ -232,6 +265,19 @@ class _SymbolColumns:
         last = {k: v for k, v in zip(self.market_last, last_values) if v == v}
         return market_env(self.is_leader, last, _value(change), _value(spread),
                           (mtf_long, mtf_short) if mtf_long == mtf_long else None)
+
+
+def _spread_bps(bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
+    """market_env's spread where ask ≥ bid > 0, else NaN (absent)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((ask >= bid) & (bid > 0), (ask - bid) / ((ask + bid) / 2) * 1e4, np.nan)
+
+
+def _taker_ratio(buy: np.ndarray | None, sell: np.ndarray) -> np.ndarray:
+    """market_env's taker buy/sell ratio where a non-zero sell volume is known, else NaN."""
+    buy = np.zeros(len(sell)) if buy is None else np.where(np.isnan(buy), 0.0, buy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(~np.isnan(sell) & (sell != 0), buy / sell, np.nan)
 
 
 def _value(x: float) -> float | None:
@@ -268,10 +314,24 @@ class ColumnSignals:
         self._columns = {name: _SymbolColumns(plan, recording, name, self._steps) for name in plan.ruleset.names()}
         self._index = {ts: i for i, ts in enumerate(recording.ts.tolist())}
         self.cursor = -1
-        directional = {name: vote_directions(plan.signals, c.direction) != 0 for name, c in self._columns.items()}
+        self.votes = {name: vote_columns(plan.signals, c.direction, c.confidence) for name, c in self._columns.items()}
+        directional = {name: votes.direction != 0 for name, votes in self.votes.items()}
         self.active = np.logical_or.reduce(list(directional.values()))   # a rule set has at least one symbol
         self._votes = {name: votes.tolist() for name, votes in directional.items()}
         self._env: dict[str, dict] = {}
+        self._market_columns: dict[str, dict] = {}
+
+    def market_columns(self, symbol: str) -> dict[str, np.ndarray]:
+        """The market vocabulary of ``symbol`` per cycle (engine.decision_columns reads it)."""
+        if symbol not in self._market_columns:
+            self._market_columns[symbol] = self._columns[symbol].market_columns(self.recording.ts)
+        return self._market_columns[symbol]
+
+    def cascade_active(self, symbol: str) -> np.ndarray:
+        """bool per cycle: some liquidation_cascade component is not NEUTRAL (decision_env's flag)."""
+        rows = [k for k, (c, _, _) in enumerate(self._steps) if c.kind == "liquidation_cascade"]
+        directions = self._columns[symbol].direction
+        return (directions[rows] != 0).any(axis=0) if rows else np.zeros(len(self.recording), dtype=bool)
 
     def known_neutral(self, symbol: str) -> bool:
         """The vote is NEUTRAL now (known without building the record)."""
@@ -282,7 +342,11 @@ class ColumnSignals:
         return tuple(self._columns)
 
     def update(self, snapshot) -> None:
-        self.cursor = self._index[snapshot.ts]
+        self.seek(self._index[snapshot.ts])
+
+    def seek(self, i: int) -> None:
+        """Put the cursor on cycle ``i`` (what ``update`` does with that cycle's snapshot)."""
+        self.cursor = i
         self._env = {}
 
     def evaluate(self, symbol: str, now: float):
@@ -311,19 +375,43 @@ def _answer_at(component, where):
     return part.answer_at(i)
 
 
-def vote_directions(spec, directions: np.ndarray) -> np.ndarray:
-    """The vote's direction per cycle (+1/−1/0) from the components' directions
-    (rows in component order), as engine.signals.vote.vote decides it."""
+@dataclass(frozen=True)
+class VoteColumns:
+    """The vote's fields per cycle, as engine.signals.vote.vote gives them."""
+
+    direction: np.ndarray        # int8: +1 LONG, −1 SHORT, 0 NEUTRAL
+    aligned_count: np.ndarray    # int
+    confidence: np.ndarray       # float64 (0 where NEUTRAL)
+    conviction: np.ndarray       # object: the level's name, NONE below every level
+
+
+def vote_columns(spec, directions: np.ndarray, confidences: np.ndarray) -> VoteColumns:
+    """:func:`engine.signals.vote.vote` for every cycle at once: the same sums in the same
+    component order, so every confidence is bit-identical (tests/signals/test_vote_columns.py)."""
     longs, shorts = (directions == 1), (directions == -1)
     n_long, n_short = longs.sum(axis=0), shorts.sum(axis=0)
-    if spec.direction_by == "weight":
-        weights = [c.weight for c in spec.components]
-        long_score, short_score = _weights(weights, longs), _weights(weights, shorts)
-    else:
-        long_score, short_score = n_long, n_short
+    weights = [c.weight for c in spec.components]
+    long_weight, short_weight = _weights(weights, longs), _weights(weights, shorts)
+    long_score, short_score = (long_weight, short_weight) if spec.direction_by == "weight" else (n_long, n_short)
     side = np.where(long_score > short_score, 1, np.where(short_score > long_score, -1, 0))
     aligned = np.where(side == 1, n_long, np.where(side == -1, n_short, 0))
-    return np.where(aligned >= spec.min_aligned, side, 0).astype(np.int8)
+    voted = aligned >= spec.min_aligned
+    total = np.zeros(directions.shape[1])
+    for weight, row, confidence in zip(weights, directions, confidences):
+        total = np.where((row == side) & (side != 0), total + weight * confidence, total)
+    if spec.confidence_basis == "total_weight":
+        confidence = total
+    else:
+        weight = np.where(side == 1, long_weight, np.where(side == -1, short_weight, 0.0))
+        confidence = np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), 0.0)
+    confidence = np.where(voted, confidence, 0.0)
+    conviction = np.full(directions.shape[1], "NONE", dtype=object)
+    open_ = voted.copy()
+    for level in spec.levels:
+        hit = open_ & (aligned >= level.min_aligned) & (confidence >= level.min_confidence)
+        conviction[hit] = level.name
+        open_ &= ~hit
+    return VoteColumns(np.where(voted, side, 0).astype(np.int8), aligned, confidence, conviction)
 
 
 def _weights(weights: list[float], mask: np.ndarray) -> np.ndarray:
