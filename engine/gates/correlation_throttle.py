@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 
-from engine.gates.base import blocked, passed
 import numpy as np
 
+from engine.gates.base import blocked, passed
 from engine.gates.columns import blocks
 
 KIND = "correlation_throttle"

@@ -4,11 +4,12 @@ expression cannot be evaluated blocks (fail closed)."""
 
 from __future__ import annotations
 
-from engine.diagnostics import RuleRuntimeError
-from engine.gates.base import blocked, passed
 import numpy as np
 
-from engine.gates.columns import blocks, evaluate as evaluate_columns
+from engine.diagnostics import RuleRuntimeError
+from engine.gates.base import blocked, passed
+from engine.gates.columns import blocks
+from engine.gates.columns import evaluate as evaluate_columns
 
 KIND = "pre_entry_gate"
 REASONS = ("VENUE_TYPE_NOT_ALLOWED", "PROFIT_GATE_UNEVALUABLE", "<profit gate reason>")

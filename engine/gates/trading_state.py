@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from engine.gates.base import blocked, passed
 import numpy as np
 
+from engine.gates.base import blocked, passed
 from engine.gates.columns import blocks
 
 KIND = "trading_state"
