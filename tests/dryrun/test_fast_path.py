@@ -351,3 +351,30 @@ def test_a_file_too_large_for_the_memory_budget_replays_snapshot_by_snapshot(mon
     monkeypatch.setattr(columnar, "RECORDING_BUDGET_BYTES", 2**20)
     with pytest.raises(NotReplayable, match=r"43,200 rows would take about .* GiB as columns"):
         read_recording(SAMPLE)
+
+
+def _crash_and_squeeze(raw: list[dict]) -> list[dict]:
+    """Every price 55 % lower from minute 600 and 70 % higher than that from minute 800:
+    held longs are liquidated at the crash and held shorts at the squeeze."""
+    out = []
+    for k, snap in enumerate(raw):
+        f = 1.0 if k < 600 else 0.45 if k < 800 else 0.77
+        symbols = {name: {**sym, "price": sym["price"] * f, "bid": sym["bid"] * f, "ask": sym["ask"] * f,
+                          "candles": [[c[0], *(v * f for v in c[1:5]), c[5]] for c in sym["candles"]]}
+                   for name, sym in snap["symbols"].items()}
+        out.append({**snap, "symbols": symbols})
+    return out
+
+
+def test_positions_held_through_funding_and_liquidation_replay_identically(plans):
+    """With no exit but a far profit target, positions are held for hours: across funding
+    times (paid on the cycles the fast path steps for them) and into liquidation."""
+    plan = plans["paper"]
+    far = dataclasses.replace(plan.exits.tier("profit_target"),
+                              params={"targets": ({"after": 0.0, "pnl_pct": 500.0},)})
+    held = dataclasses.replace(plan, exits=dataclasses.replace(plan.exits, tiers=(far,), priority=("profit_target",)))
+    market = [parse_snapshot(s)[0] for s in _crash_and_squeeze(synthetic_snapshots(1000, 5))]
+    scalar = _scalar(held, market)
+    reasons = scalar["metrics"]["exit_reasons"]
+    assert reasons.get("LIQUIDATION", 0) >= 1 and any(t["funding"] != 0 for t in scalar["trades"])
+    _assert_same(_columns(held, recording_from_snapshots(market)), scalar)
