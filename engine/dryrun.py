@@ -173,38 +173,70 @@ def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None
         state.prices[name] = [[t, p] for t, p in zip(ts, column.tolist())]
 
 
-class _FlatDecisions:
+class _Lookahead:
+    """Verdicts for the cycles ahead of a runner whose state is frozen (``_key``), computed
+    as columns over a window (``_compute`` sets ``known`` from ``start``) and recomputed when
+    the state changes or the window runs out. Where a fresh window's very first cycle is not
+    quiet, computing again at once would rarely pay: the next ``backoff`` cycles are stepped
+    without asking (stepping is always exact, only slower), and the backoff doubles."""
+
+    FIRST_WINDOW, MAX_WINDOW, MAX_BACKOFF = 64, 4096, 64
+
+    def __init__(self, runner: Runner, last: int):
+        self.runner, self.last = runner, last
+        self.key, self.start, self.stop, self.window = None, 0, 0, self.FIRST_WINDOW
+        self.known: list[bool] = []
+        self.retry_at, self.backoff = 0, 1
+
+    def _lookup(self, i: int) -> bool:
+        key = self._key()
+        if key == self.key and self.start <= i < self.stop:
+            return self.known[i - self.start]
+        if i < self.retry_at:
+            return False
+        self.window = min(self.window * 2, self.MAX_WINDOW) if key == self.key else self.FIRST_WINDOW
+        self._compute(i, min(self.last, i + self.window))
+        self.key = key
+        if self.known[0]:
+            self.backoff = 1
+        else:
+            self.retry_at, self.backoff = i + self.backoff, min(self.backoff * 2, self.MAX_BACKOFF)
+        return self.known[0]
+
+    def _key(self) -> tuple:
+        raise NotImplementedError
+
+    def _compute(self, i: int, stop: int) -> None:
+        raise NotImplementedError
+
+
+class _FlatDecisions(_Lookahead):
     """The decisions of a flat runner (no position, no order) for the cycles ahead, as
     columns (engine.decision_columns), recomputed when its state changes. A cycle is
     *settled* when every directional vote there is known to be blocked: a runner step
     would then only record those decisions, and the flat broker catches up later
     (Recording.check_quiet_broker), so the step is skipped."""
 
-    FIRST_WINDOW, MAX_WINDOW = 64, 4096
-
     def __init__(self, runner: Runner, columns, last: int):
-        self.runner, self.columns, self.last = runner, columns, last
-        self.ts = columns.signals.recording.ts
+        super().__init__(runner, last)
+        self.columns, self.ts = columns, columns.signals.recording.ts
         self.votes = {name: v.direction for name, v in columns.signals.votes.items()}
-        self.key, self.start, self.stop, self.window = None, 0, 0, self.FIRST_WINDOW
-        self.known: list[bool] = []
         self.by_cycle: dict[int, list[dict]] = {}
 
     def settled(self, i: int) -> bool:
-        key = (len(self.runner.post_trade.trades), self.runner.broker.balance().equity)
-        if key != self.key or not self.start <= i < self.stop:
-            self.window = self.window * 2 if key == self.key else self.FIRST_WINDOW
-            self._compute(i, key)
-        return self.known[i - self.start]
+        return self._lookup(i)
 
     def decisions(self, i: int) -> list[dict]:
         return self.by_cycle.get(i, [])
 
-    def _compute(self, i: int, key) -> None:
+    def _key(self) -> tuple:
+        return len(self.runner.post_trade.trades), self.runner.broker.balance().equity
+
+    def _compute(self, i: int, stop: int) -> None:
         now = float(self.ts[i])
         portfolio = self.runner.portfolio(now)
         stable = int(np.searchsorted(self.ts, self.runner.post_trade.stable_until(now), side="right"))
-        stop = max(i + 1, min(self.last, i + min(self.window, self.MAX_WINDOW), stable))
+        stop = max(i + 1, min(stop, stable))
         known = np.ones(stop - i, dtype=bool)
         by_cycle: dict[int, list[dict]] = {}
         for symbol, votes in self.votes.items():            # the runner's order of symbols
@@ -214,34 +246,26 @@ class _FlatDecisions:
             blocked = rows[settled]
             for row, decision in zip(blocked.tolist(), self.columns.decisions(symbol, blocked, reasons[settled])):
                 by_cycle.setdefault(row, []).append(decision)
-        self.key, self.start, self.stop, self.known, self.by_cycle = key, i, stop, known.tolist(), by_cycle
+        self.start, self.stop, self.known, self.by_cycle = i, stop, known.tolist(), by_cycle
 
 
-class _HeldPositions:
+class _HeldPositions(_Lookahead):
     """Cycles where a runner with open positions and no order would change nothing but
     the marks: every exit check is quiet (engine.exits.columns), no liquidation price is
     reached, and no funding time passed since the broker last looked. Skipped there, the
     broker is shown the last skipped snapshot before the next step (as for a flat one),
     which leaves it as if it had seen them all; the equity is the broker's own sum."""
 
-    FIRST_WINDOW, MAX_WINDOW = 64, 4096
-
     def __init__(self, runner: Runner, recording, signals, last: int):
-        self.runner, self.recording, self.signals, self.last = runner, recording, signals, last
-        self.ts = recording.ts
+        super().__init__(runner, last)
+        self.recording, self.signals, self.ts = recording, signals, recording.ts
         self.interval = runner.broker.venue.funding_interval_s
-        self.key, self.start, self.stop, self.window = None, 0, 0, self.FIRST_WINDOW
-        self.known: list[bool] = []
         self.marked: list[float] = []
 
     def quiet(self, i: int, observed: float | None) -> bool:
         if observed is None or self._funding_due(observed, float(self.ts[i])):
             return False
-        key = self._key()
-        if key != self.key or not self.start <= i < self.stop:
-            self.window = self.window * 2 if key == self.key else self.FIRST_WINDOW
-            self._compute(i, key)
-        return self.known[i - self.start]
+        return self._lookup(i)
 
     def equity(self, i: int) -> float:
         return self.marked[i - self.start]
@@ -257,10 +281,9 @@ class _HeldPositions:
         return (tuple((p.id, p.quantity, p.peak_pnl_pct, p.hold_multiplier, p.ladder_done)
                       for p in self.runner.positions.values()), tuple(broker.positions()), broker.cash)
 
-    def _compute(self, i: int, key) -> None:
+    def _compute(self, i: int, stop: int) -> None:
         from engine.exits.columns import quiet as exits_quiet
 
-        stop = min(self.last, i + min(self.window, self.MAX_WINDOW))
         rows = np.arange(i, stop)
         now = self.ts[rows]
         known = np.ones(len(rows), dtype=bool)
@@ -272,7 +295,7 @@ class _HeldPositions:
             value, safe = self._marks(venue_position, rows)
             known &= safe
             unrealized = unrealized + venue_position.quantity * (value - venue_position.entry_price)
-        self.key, self.start, self.stop = key, i, stop
+        self.start, self.stop = i, stop
         self.known, self.marked = known.tolist(), (self.runner.broker.cash + unrealized).tolist()
 
     def _marks(self, position, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
