@@ -105,9 +105,8 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
         runner = Runner(plan, broker, store, full_trail=False, signals=signals, sinks=sinks, correlation=cursor)
         first = 0 if start is None else int(np.searchsorted(recording.ts, start, side="left"))
         last = len(recording) if end is None else int(np.searchsorted(recording.ts, end, side="right"))
-        quiet = (_FlatDecisions(runner, DecisionColumns(plan, signals, cursor.at), last),
-                 _HeldPositions(runner, recording, signals, last))
-        _fast_cycles(runner, recording, signals.active, first, last, state, on_progress, quiet)
+        flat = _FlatDecisions(runner, DecisionColumns(plan, signals, cursor.at), last)
+        _fast_cycles(runner, recording, signals.active, first, last, state, on_progress, flat)
     except KeyboardInterrupt:
         state.interrupted = True
         runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)   # stopped before cycle one
@@ -115,13 +114,11 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
 
 
 def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state: DryRunState,
-                 on_progress: Callable[[int], None] | None, quiet: tuple) -> None:
+                 on_progress: Callable[[int], None] | None, flat: "_FlatDecisions") -> None:
     times, active = recording.ts.tolist(), active.tolist()
     scheduler = Scheduler(runner.plan.schedules, times[first]) if first < last else None
     equity = runner.broker.balance().equity
-    flat, held = quiet
     unseen = None                          # the last trading snapshot the broker was not shown
-    observed = None                        # the time of the last snapshot it was shown
     try:
         for i in range(first, last):
             ts = times[i]
@@ -129,15 +126,11 @@ def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state
             if trading and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
                 state.decisions += flat.decisions(i)   # every vote blocked: the step would change nothing
                 unseen = i
-            elif trading and not active[i] and runner.positions and not runner.pending and held.quiet(i, observed):
-                equity = held.equity(i)                # only the marks move: the step would change nothing else
-                unseen = i
             elif trading and (active[i] or runner.positions or runner.pending):
                 if unseen is not None:
                     runner.broker.observe(recording.snapshot(unseen))
                     unseen = None
                 runner.step(recording.snapshot(i))
-                observed = ts
                 equity = runner.broker.balance().equity
             elif trading:
                 unseen = i
@@ -173,22 +166,27 @@ def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None
         state.prices[name] = [[t, p] for t, p in zip(ts, column.tolist())]
 
 
-class _Lookahead:
-    """Verdicts for the cycles ahead of a runner whose state is frozen (``_key``), computed
-    as columns over a window (``_compute`` sets ``known`` from ``start``) and recomputed when
-    the state changes or the window runs out. Where a fresh window's very first cycle is not
-    quiet, computing again at once would rarely pay: the next ``backoff`` cycles are stepped
-    without asking (stepping is always exact, only slower), and the backoff doubles."""
+class _FlatDecisions:
+    """The decisions of a flat runner (no position, no order) for the cycles ahead, as
+    columns (engine.decision_columns) over a window, recomputed when its state (``_key``)
+    changes or the window runs out. A cycle is *settled* when every directional vote there
+    is known to be blocked: a runner step would then only record those decisions, and the
+    flat broker catches up later (Recording.check_quiet_broker), so the step is skipped.
+    Where a fresh window's first cycles are not settled, computing again at once would
+    rarely pay: the next ``backoff`` cycles are stepped without asking (stepping is always
+    exact, only slower), and the backoff doubles."""
 
-    FIRST_WINDOW, MAX_WINDOW, MAX_BACKOFF = 64, 4096, 64
+    FIRST_WINDOW, MAX_WINDOW, MAX_BACKOFF, MIN_RUN = 64, 4096, 256, 8
 
-    def __init__(self, runner: Runner, last: int):
-        self.runner, self.last = runner, last
+    def __init__(self, runner: Runner, columns, last: int):
+        self.runner, self.last, self.columns, self.ts = runner, last, columns, columns.signals.recording.ts
+        self.votes = {name: v.direction for name, v in columns.signals.votes.items()}
         self.key, self.start, self.stop, self.window = None, 0, 0, self.FIRST_WINDOW
         self.known: list[bool] = []
+        self.by_cycle: dict[int, list[dict]] = {}
         self.retry_at, self.backoff = 0, 1
 
-    def _lookup(self, i: int) -> bool:
+    def settled(self, i: int) -> bool:
         key = self._key()
         if key == self.key and self.start <= i < self.stop:
             return self.known[i - self.start]
@@ -197,34 +195,11 @@ class _Lookahead:
         self.window = min(self.window * 2, self.MAX_WINDOW) if key == self.key else self.FIRST_WINDOW
         self._compute(i, min(self.last, i + self.window))
         self.key = key
-        if self.known[0]:
+        if all(self.known[:self.MIN_RUN]):
             self.backoff = 1
         else:
             self.retry_at, self.backoff = i + self.backoff, min(self.backoff * 2, self.MAX_BACKOFF)
         return self.known[0]
-
-    def _key(self) -> tuple:
-        raise NotImplementedError
-
-    def _compute(self, i: int, stop: int) -> None:
-        raise NotImplementedError
-
-
-class _FlatDecisions(_Lookahead):
-    """The decisions of a flat runner (no position, no order) for the cycles ahead, as
-    columns (engine.decision_columns), recomputed when its state changes. A cycle is
-    *settled* when every directional vote there is known to be blocked: a runner step
-    would then only record those decisions, and the flat broker catches up later
-    (Recording.check_quiet_broker), so the step is skipped."""
-
-    def __init__(self, runner: Runner, columns, last: int):
-        super().__init__(runner, last)
-        self.columns, self.ts = columns, columns.signals.recording.ts
-        self.votes = {name: v.direction for name, v in columns.signals.votes.items()}
-        self.by_cycle: dict[int, list[dict]] = {}
-
-    def settled(self, i: int) -> bool:
-        return self._lookup(i)
 
     def decisions(self, i: int) -> list[dict]:
         return self.by_cycle.get(i, [])
@@ -247,77 +222,6 @@ class _FlatDecisions(_Lookahead):
             for row, decision in zip(blocked.tolist(), self.columns.decisions(symbol, blocked, reasons[settled])):
                 by_cycle.setdefault(row, []).append(decision)
         self.start, self.stop, self.known, self.by_cycle = i, stop, known.tolist(), by_cycle
-
-
-class _HeldPositions(_Lookahead):
-    """Cycles where a runner with open positions and no order would change nothing but
-    the marks: every exit check is quiet (engine.exits.columns), no liquidation price is
-    reached, and no funding time passed since the broker last looked. Skipped there, the
-    broker is shown the last skipped snapshot before the next step (as for a flat one),
-    which leaves it as if it had seen them all; the equity is the broker's own sum."""
-
-    def __init__(self, runner: Runner, recording, signals, last: int):
-        super().__init__(runner, last)
-        self.recording, self.signals, self.ts = recording, signals, recording.ts
-        self.interval = runner.broker.venue.funding_interval_s
-        self.marked: list[float] = []
-
-    def quiet(self, i: int, observed: float | None) -> bool:
-        if observed is None or self._funding_due(observed, float(self.ts[i])):
-            return False
-        return self._lookup(i)
-
-    def equity(self, i: int) -> float:
-        return self.marked[i - self.start]
-
-    def _funding_due(self, observed: float, ts: float) -> bool:
-        """A funding time in (observed, ts], found as the paper broker finds it."""
-        if not self.interval or self.interval <= 0:
-            return False
-        return (math.floor(observed / self.interval) + 1) * self.interval <= ts
-
-    def _key(self) -> tuple:
-        broker = self.runner.broker
-        return (tuple((p.id, p.quantity, p.peak_pnl_pct, p.hold_multiplier, p.ladder_done)
-                      for p in self.runner.positions.values()), tuple(broker.positions()), broker.cash)
-
-    def _compute(self, i: int, stop: int) -> None:
-        from engine.exits.columns import quiet as exits_quiet
-
-        rows = np.arange(i, stop)
-        now = self.ts[rows]
-        known = np.ones(len(rows), dtype=bool)
-        for position in self.runner.positions.values():
-            market = {name: column[rows] for name, column in self.signals.market_columns(position.symbol).items()}
-            known &= exits_quiet(self.runner.plan, position, market, market["price"], now)
-        unrealized = np.zeros(len(rows))
-        for venue_position in self.runner.broker.positions():       # sorted by symbol, as balance() sums
-            value, safe = self._marks(venue_position, rows)
-            known &= safe
-            unrealized = unrealized + venue_position.quantity * (value - venue_position.entry_price)
-        self.start, self.stop = i, stop
-        self.known, self.marked = known.tolist(), (self.runner.broker.cash + unrealized).tolist()
-
-    def _marks(self, position, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(the broker's valuation price, no liquidation reached) per row: the mark, else the
-        price, else the candle's close; a row with no positive value is not safe."""
-        sym = self.recording.symbols[position.symbol]
-        candles = sym.candles
-        value = candles.close[rows]
-        for name in ("price", "mark"):
-            column = sym.values.get(name)
-            if column is not None:
-                value = np.where(column[rows] > 0, column[rows], value)
-        liq = position.liquidation_price
-        with np.errstate(invalid="ignore"):
-            if position.quantity > 0:
-                safe = (candles.low[rows] > liq) & (value > liq)
-            else:
-                safe = (candles.high[rows] < liq) & (value < liq)
-            safe &= (value > 0) & np.isfinite(value)
-            for column in (candles.open, candles.high, candles.low, candles.close):   # a candle it would use
-                safe &= (column[rows] > 0) & np.isfinite(column[rows])
-        return value, safe
 
 
 class _Cursor:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-import numpy as np
-
 from engine.exits.base import ExitSignal
 
 KIND = "ladder"
@@ -27,14 +25,3 @@ def evaluate(tier, ctx):
     fraction = sum(p["rungs"][i]["fraction"] for i in taken)
     return ExitSignal(tier.id, tier.kind, "LADDER_RUNG", min(1.0, fraction), tuple(taken),
                       MappingProxyType({"pnl_pct": ctx.pnl_pct, "accelerated": accelerated}))
-
-
-def fires(tier, xc):
-    """Rows where ``evaluate`` takes a rung (engine.exits.columns)."""
-    p = tier.params
-    accelerated = np.isin(xc.action, list(p["accelerate_on"]))
-    out = np.zeros(len(xc.pnl_pct), dtype=bool)
-    for i, rung in enumerate(p["rungs"]):
-        if i not in xc.position.ladder_done:
-            out |= (xc.pnl_pct > rung["pnl_pct"]) & (accelerated | (xc.hold_s >= rung["after"]))
-    return out & ~np.isin(xc.action, list(p["suppress_on"]))

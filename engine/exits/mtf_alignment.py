@@ -4,8 +4,6 @@ reversed against the position. Unknown alignment (still warming up) does not fir
 
 from __future__ import annotations
 
-import numpy as np
-
 from engine.exits.base import fire
 
 KIND = "mtf_alignment"
@@ -22,13 +20,3 @@ def evaluate(tier, ctx):
     if p["exit_on_momentum_reversal"] and env.get("momentum_reversed"):
         return fire(tier, "MOMENTUM_REVERSED")
     return None
-
-
-def fires(tier, xc):
-    """Rows where ``evaluate`` fires (engine.exits.columns); an absent value does not."""
-    p = tier.params
-    with np.errstate(invalid="ignore"):
-        out = (xc.column("alignment") < p["min_alignment"]) | (xc.column("alignment_delta") < p["min_delta"])
-    if p["exit_on_momentum_reversal"]:
-        out |= xc.column("momentum_reversed") == 1.0
-    return out

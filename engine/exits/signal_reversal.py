@@ -3,8 +3,6 @@ after it opened (a position opened against the EMA trend is not reversed by it).
 
 from __future__ import annotations
 
-import numpy as np
-
 from engine.exits.base import fire
 
 KIND = "signal_reversal"
@@ -17,11 +15,3 @@ def evaluate(tier, ctx):
     if trend == against and ctx.position.trend_at_entry != against:
         return fire(tier, "SIGNAL_REVERSAL", ema_trend=trend, trend_at_entry=ctx.position.trend_at_entry)
     return None
-
-
-def fires(tier, xc):
-    """Rows where ``evaluate`` fires (engine.exits.columns); an absent trend does not."""
-    against = -xc.position.sign
-    if xc.position.trend_at_entry == against:
-        return np.zeros(len(xc.pnl_pct), dtype=bool)
-    return xc.column("ema_trend") == against

@@ -13,8 +13,3 @@ def evaluate(tier, ctx):
     if ctx.pnl_pct <= -limit:
         return fire(tier, "STOP_LOSS", pnl_pct=ctx.pnl_pct, loss_pct=limit)
     return None
-
-
-def fires(tier, xc):
-    """Rows where ``evaluate`` fires (engine.exits.columns)."""
-    return xc.pnl_pct <= -tier.params["loss_pct"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from engine.exits.base import fire
 
 KIND = "time_exit"
@@ -16,11 +14,3 @@ def evaluate(tier, ctx):
             return fire(tier, "TIME_LIMIT", pnl_pct=ctx.pnl_pct, below_pnl_pct=rule["below_pnl_pct"],
                         after_s=rule["after"])
     return None
-
-
-def fires(tier, xc):
-    """Rows where ``evaluate`` fires (engine.exits.columns)."""
-    out = np.zeros(len(xc.pnl_pct), dtype=bool)
-    for rule in tier.params["rules"]:
-        out |= (xc.hold_s >= rule["after"]) & (xc.pnl_pct < rule["below_pnl_pct"])
-    return out

@@ -10,8 +10,6 @@ numerically counts as holding when its action closes the position (exits fail sa
 
 from __future__ import annotations
 
-import numpy as np
-
 from engine.diagnostics import RuleNumericError, RuleRuntimeError
 from engine.exits.base import fire
 
@@ -43,8 +41,3 @@ def evaluate(tier, ctx):
     if ctx.timing_action in tier.params["closing_actions"]:
         return fire(tier, f"TIMING_{ctx.timing_action}", pnl_pct=ctx.pnl_pct, hold_s=ctx.hold_s)
     return None
-
-
-def fires(tier, xc):
-    """Rows where ``evaluate`` fires: the timing action closes (engine.exits.columns)."""
-    return np.isin(xc.action, list(tier.params["closing_actions"]))
