@@ -1,5 +1,6 @@
 """What a gate sees and what it answers. Every gate kind module has the same shape:
-``KIND``, ``REASONS`` (the codes it can give) and ``evaluate(gate, ctx) -> GateResult``."""
+``KIND``, ``REASONS`` (the codes it can give), ``evaluate(gate, ctx) -> GateResult`` and its
+column form ``columns(gate, cols, live) -> Verdict`` (engine/gates/columns.py)."""
 
 from __future__ import annotations
 
