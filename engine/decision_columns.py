@@ -26,11 +26,8 @@ import numpy as np
 
 from engine.entry import trading_state
 from engine.gates import GATES
-from engine.gates.columns import ColumnEnv, GateColumns, Verdict, blocks, evaluate
+from engine.gates.columns import ColumnEnv, GateColumns, Verdict, blocks, evaluate_rows
 from engine.signals.vote import CONVICTION_RANK
-
-NO_TRADE = "NO_TRADE"
-_DIRECTION = {1: "LONG", -1: "SHORT"}
 
 
 # ------------------------------------------------------------------ the decisions
@@ -42,7 +39,7 @@ class DecisionColumns:
     def __init__(self, plan, signals, correlation_at: Callable[[str, str, int], float | None]):
         self.plan, self.signals, self._correlation_at = plan, signals, correlation_at
         self._venue = plan.venues.exchange(plan.venues.execution_venue)
-        self._ts = signals.recording.ts
+        self._cascades: dict[str, np.ndarray] = {}
 
     def first_blockers(self, symbol: str, rows: np.ndarray, portfolio) -> tuple[np.ndarray, np.ndarray]:
         """(reason per row, known per row) for the cycles ``rows`` (whose vote is directional)."""
@@ -77,7 +74,7 @@ class DecisionColumns:
     @staticmethod
     def _check_stage(check, cols: GateColumns):
         def stage(live: np.ndarray) -> Verdict:
-            holds, unknown = evaluate(check.when, cols.env, live)
+            holds, unknown = evaluate_rows(check.when, cols.env, live)
             return blocks(~holds, check.reason, unknown)
         return stage
 
@@ -86,7 +83,7 @@ class DecisionColumns:
         sign = votes.direction[rows]
         env = ColumnEnv(self._env_columns(symbol, rows, sign, portfolio))
         everywhere = np.ones(len(rows), dtype=bool)
-        edge, edge_unknown = evaluate(self.plan.gates.expected_edge, env, everywhere)
+        edge, edge_unknown = evaluate_rows(self.plan.gates.expected_edge, env, everywhere)
         state, _ = trading_state(self.plan, portfolio)
         return GateColumns(symbol, sign, env, portfolio, self._venue, state, edge, edge_unknown,
                            lambda other: self._correlations(symbol, other, rows))
@@ -108,18 +105,12 @@ class DecisionColumns:
             direction=lambda: sign.astype(float), confidence=lambda: votes.confidence[rows],
             aligned_count=lambda: votes.aligned_count[rows].astype(float),
             conviction_rank=lambda: np.array([float(CONVICTION_RANK[c]) for c in votes.conviction[rows]]),
-            cascade_active=lambda: self.signals.cascade_active(symbol)[rows],
+            cascade_active=lambda: self._cascade_active(symbol)[rows],
             recent_trades=stat("trades"), recent_expectancy_pct=stat("expectancy_pct"),
             recent_win_rate=stat("win_rate"))
         return columns
 
-    def decisions(self, symbol: str, rows: np.ndarray, reasons: np.ndarray) -> list[dict]:
-        """The compact decisions (engine.dryrun.compact_decision) of known rows."""
-        votes = self.signals.votes[symbol]
-        ts = self._ts[rows].tolist()
-        directions = votes.direction[rows].tolist()
-        convictions = votes.conviction[rows].tolist()
-        confidences = votes.confidence[rows].tolist()
-        return [{"ts": t, "symbol": symbol, "outcome": NO_TRADE, "direction": _DIRECTION[d], "conviction": c,
-                 "confidence": f, "first_blocker": r}
-                for t, d, c, f, r in zip(ts, directions, convictions, confidences, reasons.tolist())]
+    def _cascade_active(self, symbol: str) -> np.ndarray:
+        if symbol not in self._cascades:
+            self._cascades[symbol] = self.signals.cascade_active(symbol)
+        return self._cascades[symbol]

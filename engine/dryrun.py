@@ -20,8 +20,10 @@ import numpy as np
 from engine.decision_columns import DecisionColumns
 from engine.runner import Runner, Sinks
 from engine.scheduler import Scheduler
+from engine.signals.columns import DIRECTION_CODE
 
 BOT_TASK = "bot_cycle"
+DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
 MAX_CURVE_POINTS = 5000
 
 
@@ -42,9 +44,13 @@ class DryRunState:
 
 def compact_decision(decision) -> dict:
     """The few fields of an EntryDecision a dry-run keeps (and --vs compares)."""
-    return {"ts": decision.ts, "symbol": decision.symbol, "outcome": decision.outcome,
-            "direction": decision.direction, "conviction": decision.signal.conviction,
-            "confidence": decision.signal.confidence, "first_blocker": decision.first_blocker}
+    return _compact(decision.ts, decision.symbol, decision.outcome, decision.direction, decision.signal.conviction,
+                    decision.signal.confidence, decision.first_blocker)
+
+
+def _compact(ts, symbol, outcome, direction, conviction, confidence, first_blocker) -> dict:
+    return {"ts": ts, "symbol": symbol, "outcome": outcome, "direction": direction, "conviction": conviction,
+            "confidence": confidence, "first_blocker": first_blocker}
 
 
 def fingerprint(trades: list[dict]) -> str:
@@ -204,6 +210,12 @@ class _FlatDecisions:
     def decisions(self, i: int) -> list[dict]:
         return self.by_cycle.get(i, [])
 
+    def _decision(self, symbol: str, i: int, blocker: str) -> dict:
+        """A settled row as compact_decision records it (NO_TRADE at its first blocker)."""
+        votes = self.columns.signals.votes[symbol]
+        return _compact(float(self.ts[i]), symbol, "NO_TRADE", DIRECTION_NAME[int(votes.direction[i])],
+                        votes.conviction[i], float(votes.confidence[i]), blocker)
+
     def _key(self) -> tuple:
         return len(self.runner.post_trade.trades), self.runner.broker.balance().equity
 
@@ -218,9 +230,8 @@ class _FlatDecisions:
             rows = i + np.flatnonzero(votes[i:stop])
             reasons, settled = self.columns.first_blockers(symbol, rows, portfolio)
             known[rows[~settled] - i] = False
-            blocked = rows[settled]
-            for row, decision in zip(blocked.tolist(), self.columns.decisions(symbol, blocked, reasons[settled])):
-                by_cycle.setdefault(row, []).append(decision)
+            for row, reason in zip(rows[settled].tolist(), reasons[settled].tolist()):
+                by_cycle.setdefault(row, []).append(self._decision(symbol, row, reason))
         self.start, self.stop, self.known, self.by_cycle = i, stop, known.tolist(), by_cycle
 
 

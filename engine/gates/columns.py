@@ -27,10 +27,6 @@ def passes(n: int) -> Verdict:
     return Verdict(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), "")
 
 
-def unsettled(n: int) -> Verdict:
-    return Verdict(np.zeros(n, dtype=bool), np.ones(n, dtype=bool), "")
-
-
 def blocks(mask: np.ndarray, reason: Any, unknown: np.ndarray | None = None) -> Verdict:
     return Verdict(np.asarray(mask, dtype=bool), np.zeros(len(mask), dtype=bool) if unknown is None else unknown,
                    reason)
@@ -53,7 +49,7 @@ class ColumnEnv:
         return self._made[name]
 
 
-def evaluate(expression, env: ColumnEnv, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def evaluate_rows(expression, env: ColumnEnv, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(value, unknown) of ``expression`` on the ``live`` rows (other rows: value 0, known).
     A row is unknown where an input has no column or no value, or anywhere when the
     vector form faults (the scalar path would fail it closed, or pass it by rule)."""

@@ -8,8 +8,7 @@ import numpy as np
 
 from engine.diagnostics import RuleRuntimeError
 from engine.gates.base import blocked, passed
-from engine.gates.columns import blocks
-from engine.gates.columns import evaluate as evaluate_columns
+from engine.gates.columns import blocks, evaluate_rows
 
 KIND = "pre_entry_gate"
 REASONS = ("VENUE_TYPE_NOT_ALLOWED", "PROFIT_GATE_UNEVALUABLE", "<profit gate reason>")
@@ -40,7 +39,7 @@ def columns(gate, cols, live):
     reason = np.full(n, None, dtype=object)
     for profit_gate in gate.params["profit_gates"]:
         open_ = live & ~blocked & ~unknown
-        holds, unsure = evaluate_columns(gate.expressions[f"profit_gates.{profit_gate['id']}"], cols.env, open_)
+        holds, unsure = evaluate_rows(gate.expressions[f"profit_gates.{profit_gate['id']}"], cols.env, open_)
         hit = open_ & ~unsure & holds
         reason[hit] = profit_gate["reason"]
         blocked |= hit

@@ -105,3 +105,25 @@ def test_policies_and_venues_that_block_everything_are_settled_the_same(plan, wo
 def test_every_gate_kind_has_a_column_form():
     for kind, module in GATES.items():
         assert callable(getattr(module, "columns", None)), kind
+
+
+def test_market_columns_hold_exactly_what_the_scalar_market_env_holds(plan):
+    """Every market name the decisions read as a column (spread, taker ratio, price age, …)
+    equals EntryPipeline.market at every cycle, and is NaN exactly where the key is absent."""
+    from engine.replay import recording_from_snapshots
+    from engine.snapshot import parse_snapshot
+    from tests.dryrun.test_fast_path import _richer
+    from tests.lifecycle.market import snapshots as synthetic_snapshots
+
+    recording = recording_from_snapshots([parse_snapshot(s)[0] for s in _richer(synthetic_snapshots(240, 3))])
+    signals = ColumnSignals(plan, recording)
+    pipeline = EntryPipeline(plan, full_trail=False, signals=signals)
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        columns = signals.market_columns(symbol)
+        assert {"spread_bps", "taker_buy_sell_ratio", "price_age_s", "open_interest_usd"} <= set(columns)
+        for i in range(len(recording)):
+            signals.seek(i)
+            market = pipeline.market(symbol, float(recording.ts[i]))
+            for name, column in columns.items():
+                value = column[i].item()
+                assert (value == market[name]) if name in market else value != value, (name, i)
