@@ -122,23 +122,23 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
 def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state: DryRunState,
                  on_progress: Callable[[int], None] | None, flat: "_FlatDecisions") -> None:
     times, active = recording.ts.tolist(), active.tolist()
-    scheduler = Scheduler(runner.plan.schedules, times[first]) if first < last else None
+    due = Scheduler(runner.plan.schedules, times[first]).due_rows(recording.ts[first:last]) if first < last else {}
+    trading = _trading_rows(runner.plan.schedules, due, max(0, last - first))
     equity = runner.broker.balance().equity
     unseen = None                          # the last trading snapshot the broker was not shown
     try:
         for i in range(first, last):
             ts = times[i]
-            trading = _count_jobs(scheduler.due(ts), state)
-            if trading and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
+            if trading[i - first] and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
                 state.decisions += flat.decisions(i)   # every vote blocked: the step would change nothing
                 unseen = i
-            elif trading and (active[i] or runner.positions or runner.pending):
+            elif trading[i - first] and (active[i] or runner.positions or runner.pending):
                 if unseen is not None:
                     runner.broker.observe(recording.snapshot(unseen))
                     unseen = None
                 runner.step(recording.snapshot(i))
                 equity = runner.broker.balance().equity
-            elif trading:
+            elif trading[i - first]:
                 unseen = i
             state.cycles += 1
             state.equity.append([ts, equity])
@@ -148,9 +148,27 @@ def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state
     finally:                               # Ctrl-C: the result covers the cycles done
         if state.cycles:
             state.start, state.end = times[first], times[first + state.cycles - 1]
+        _count_due(due, state)
         _record_prices(recording, first, first + state.cycles, state)
         if on_progress is not None:
             on_progress(state.cycles % 1000)
+
+
+def _trading_rows(schedules, due: dict, n: int) -> list[bool]:
+    """Per row: is a job with the bot cycle among its tasks due (as ``_count_jobs`` says)."""
+    trading = np.zeros(n, dtype=bool)
+    for job in schedules.jobs:
+        if BOT_TASK in job.tasks and job.id in due:
+            trading[due[job.id]] = True
+    return trading.tolist()
+
+
+def _count_due(due: dict, state: DryRunState) -> None:
+    """The jobs' run counts over the cycles done, as ``_count_jobs`` would have kept them."""
+    for job_id, rows in due.items():
+        count = int(np.searchsorted(rows, state.cycles, side="left"))
+        if count:
+            state.jobs[job_id] = state.jobs.get(job_id, 0) + count
 
 
 def _count_jobs(due, state: DryRunState) -> bool:

@@ -1,10 +1,13 @@
 """The declared schedules (schedules.yaml) driven by a clock that is passed in: the wall
-clock live, the snapshots' time in dry-run. Pure: ``due(now)`` says which jobs run now."""
+clock live, the snapshots' time in dry-run. Pure: ``due(now)`` says which jobs run now, and
+``due_rows(times)`` says it for a whole recorded clock at once (the dry-run fast path)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 DAY = 86400.0
 
@@ -60,6 +63,35 @@ class Scheduler:
             slot.next_ts, missed = self._after(slot.job, scheduled, now)
             out.append(Due(slot.job.id, slot.job.tasks, scheduled, missed))
         return out
+
+    def due_rows(self, times: np.ndarray) -> dict[str, np.ndarray]:
+        """For an ascending clock ``times``, the rows at which each job is due: exactly the
+        rows where calling ``due`` at every time in turn would return it (and the scheduler
+        is left as those calls would leave it). Jobs never due are absent (ids are unique)."""
+        times = np.asarray(times, dtype=float)
+        rows = {slot.job.id: self._slot_rows(slot, times) for slot in self._slots}
+        return {job_id: r for job_id, r in rows.items() if len(r)}
+
+    def _slot_rows(self, slot: _Slot, times: np.ndarray) -> np.ndarray:
+        first = int(np.searchsorted(times, slot.next_ts, side="left"))
+        if first == len(times):
+            return np.empty(0, dtype=np.int64)
+        every = slot.job.every_s
+        whole = times[first:]
+        if every is not None and every == int(every) and slot.next_ts == int(slot.next_ts) \
+                and bool(np.all(whole == np.floor(whole))):
+            # after a run at ``now`` the next is at the following multiple: due where the
+            # count of whole intervals moves on (the integer shortcut of ``_after``, at once)
+            runs = whole.astype(np.int64) // int(every)
+            rows = first + np.concatenate(([0], 1 + np.flatnonzero(runs[1:] != runs[:-1])))
+            slot.next_ts = float((int(times[rows[-1]]) // int(every) + 1) * int(every))
+            return rows
+        rows, i = [], first
+        while i < len(times):
+            rows.append(i)
+            slot.next_ts, _ = self._after(slot.job, slot.next_ts, float(times[i]))
+            i = int(np.searchsorted(times, slot.next_ts, side="left"))
+        return np.array(rows, dtype=np.int64)
 
     @classmethod
     def _after(cls, job, scheduled: float, now: float) -> tuple[float, int]:

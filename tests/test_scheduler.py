@@ -62,3 +62,34 @@ def test_the_integer_shortcut_agrees_with_stepping_run_by_run(every, start, jump
     scheduled = Scheduler._first(job, float(start))
     now = scheduled + jump + fraction
     assert Scheduler._after(job, scheduled, now) == _stepping(job, scheduled, now)
+
+
+def _jobs():
+    every = st.builds(lambda i, e: Job(f"e{i}", every_s=e), st.integers(0, 99),
+                      st.one_of(st.sampled_from([60.0, 300.0, 3600.0]), st.integers(1, 7200).map(float),
+                                st.floats(0.5, 5000.0)))
+    daily = st.builds(lambda i, m, w: Job(f"d{i}", at_minute=m, weekdays=tuple(sorted(set(w)))), st.integers(0, 99),
+                      st.integers(0, 1439), st.lists(st.integers(0, 6), max_size=3))
+    return st.lists(st.one_of(every, daily), min_size=1, max_size=4, unique_by=lambda j: j.id)
+
+
+@settings(deadline=None, max_examples=150)
+@given(jobs=_jobs(), start=st.integers(1_600_000_000, 1_800_000_000),
+       gaps=st.lists(st.one_of(st.sampled_from([60, 300]), st.integers(1, 20_000), st.floats(0.1, 50_000.0)),
+                     min_size=1, max_size=300))
+def test_due_rows_are_the_rows_where_stepping_due_returns_each_job(jobs, start, gaps):
+    """The bulk form (the dry-run fast path) against calling due() at every time: the same
+    rows for every job, integer clocks and fractional ones, and the same state afterwards."""
+    import numpy as np
+
+    times = np.cumsum([float(start)] + list(gaps))
+    stepped, bulk = Scheduler(Spec(tuple(jobs)), float(start) - 7.0), Scheduler(Spec(tuple(jobs)), float(start) - 7.0)
+    expected: dict[str, list[int]] = {}
+    for row, now in enumerate(times.tolist()):
+        for due in stepped.due(now):
+            expected.setdefault(due.job_id, []).append(row)
+    got = bulk.due_rows(times)
+    assert {k: v.tolist() for k, v in got.items()} == expected
+    later = float(times[-1]) + 86_400 * 8
+    assert [(d.job_id, d.scheduled_ts) for d in bulk.due(later)] == [(d.job_id, d.scheduled_ts)
+                                                                    for d in stepped.due(later)]
