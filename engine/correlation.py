@@ -12,6 +12,8 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping
 
+import numpy as np
+
 from engine.features import BarCloser
 
 
@@ -30,20 +32,23 @@ def correlation(ra: Mapping[float, float] | None, rb: Mapping[float, float] | No
     """Pearson's r of two return series keyed by bar end (oldest first), over the bar ends
     both have, in the order of ``ra``; None when either is empty, fewer than ``min_samples``
     are in common or either side is flat. Shared by :class:`ReturnCorrelation` and its
-    column form (engine.correlation_columns), so both compute exactly the same float."""
+    column form (engine.correlation_columns), so both compute exactly the same float.
+    NumPy's sums (pairwise, no BLAS) keep it fast and the same on every machine."""
     if not ra or not rb:
         return None
-    common = [t for t in ra if t in rb]
-    if len(common) < min_samples:
-        return None
-    xs, ys = [ra[t] for t in common], [rb[t] for t in common]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
+    keys = list(ra)
+    if keys == list(rb):                     # the usual case: both have every bar end
+        xs, ys = np.fromiter(ra.values(), float, len(keys)), np.fromiter(rb.values(), float, len(keys))
+    else:
+        common = [t for t in keys if t in rb]
+        xs, ys = np.array([ra[t] for t in common], dtype=float), np.array([rb[t] for t in common], dtype=float)
+    if len(xs) < min_samples or xs.min() == xs.max() or ys.min() == ys.max():
+        return None                          # a flat side has no correlation (not a rounding residue)
+    dx, dy = xs - xs.mean(), ys - ys.mean()
+    sxx, syy = float(np.add.reduce(dx * dx)), float(np.add.reduce(dy * dy))
     if sxx <= 0 or syy <= 0:
         return None
-    return sxy / math.sqrt(sxx * syy)
+    return float(np.add.reduce(dx * dy)) / math.sqrt(sxx * syy)
 
 
 class ReturnCorrelation:
