@@ -37,6 +37,7 @@ class DryRunState:
     jobs: dict = field(default_factory=dict)
     exposure_cycles: int = 0
     cycles: int = 0
+    steps: int = 0                 # runner steps taken (the fast path skips the cycles that cannot act)
     start: float | None = None
     end: float | None = None
     interrupted: bool = False
@@ -137,6 +138,7 @@ def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state
                     runner.broker.observe(recording.snapshot(unseen))
                     unseen = None
                 runner.step(recording.snapshot(i))
+                state.steps += 1
                 equity = runner.broker.balance().equity
             elif trading[i - first]:
                 unseen = i
@@ -287,6 +289,7 @@ def _cycle(runner: Runner, scheduler: Scheduler, snapshot, state: DryRunState) -
     trading = _count_jobs(scheduler.due(snapshot.ts), state)
     if trading:
         runner.step(snapshot)
+        state.steps += 1
     else:
         runner.warm(snapshot)
     state.cycles += 1

@@ -9,7 +9,12 @@ reading the file inside the timing:
 
 * ``columns`` — the fast path `rulebot dry-run` takes (read_recording + dry_run_recording);
 * ``scalar``  — the reference path, snapshot by snapshot (read_columnar + dry_run);
-* ``read``    — only reading the file into snapshot objects, the scalar path's floor.
+* ``read``    — only reading the file into snapshot objects, the scalar path's floor;
+* ``setup``   — only what the fast path builds before its first cycle (the file as columns,
+  the signal and correlation columns): the fast path's floor, however cheap its cycles.
+
+With the fast path's runner steps counted, ``(columns - setup) / steps`` is the cost of a
+cycle loop per step taken, the figure that decides how far the target is.
 
 Figures are medians of RUNS runs; ratios compare the paths within the same run.
 Run: python tests/benchmarks/bench_dryrun.py [--runs N] [--skip-long] [--skip-scalar]
@@ -41,12 +46,22 @@ import pandas  # noqa: F401 - imported up front, as the CLI does, so no path pay
 mode, source = sys.argv[2], sys.argv[3]
 plan = compile_ruleset(sys.argv[1] + "/rules").plans["paper"]
 start = time.perf_counter()                       # reading the snapshots is part of the run
-trades = 0
+trades = steps = 0
 if mode == "columns":
     recording = read_recording(source)
     symbol_cycles = len(recording) * len(recording.symbols)
-    result, _, _ = dry_run_recording(plan, recording, broker=PaperBroker.for_plan(plan), store=MemoryState())
-    trades, fingerprint = result["metrics"]["trades"], result["fingerprint"]
+    result, _, state = dry_run_recording(plan, recording, broker=PaperBroker.for_plan(plan), store=MemoryState())
+    trades, fingerprint, steps = result["metrics"]["trades"], result["fingerprint"], state.steps
+elif mode == "setup":
+    from engine.correlation_columns import CorrelationColumns
+    from engine.pipeline import correlation_window
+    from engine.signals.column_engine import ColumnSignals
+    recording = read_recording(source)
+    symbol_cycles, fingerprint = len(recording) * len(recording.symbols), None
+    recording.check_quiet_broker()
+    ColumnSignals(plan, recording)
+    CorrelationColumns(plan.ruleset.names(), **correlation_window(plan),
+                       candles={n: s.candles for n, s in recording.symbols.items()})
 else:
     snapshots = list(read_columnar(source))
     symbol_cycles = sum(len(s.symbols) for s in snapshots)
@@ -61,7 +76,7 @@ try:   # VmHWM: this process's own peak (ru_maxrss would include the parent's pa
 except OSError:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "symbol_cycles": symbol_cycles, "trades": trades, "fingerprint": fingerprint,
-                  "peak_mb": peak}))
+                  "peak_mb": peak, "steps": steps}))
 '''
 
 
@@ -94,7 +109,7 @@ def measure(mode: str, source: str, runs: int) -> dict:
     seconds = statistics.median(f["seconds"] for f in figures)
     return {"rate": figures[0]["symbol_cycles"] / seconds, "peak_mb": max(f["peak_mb"] for f in figures),
             "symbol_cycles": figures[0]["symbol_cycles"], "trades": figures[0]["trades"], "seconds": seconds,
-            "fingerprint": figures[0]["fingerprint"]}
+            "fingerprint": figures[0]["fingerprint"], "steps": figures[0]["steps"]}
 
 
 def _line(name: str, m: dict, runs: int) -> str:
@@ -103,10 +118,13 @@ def _line(name: str, m: dict, runs: int) -> str:
 
 
 def report(label: str, source: str, runs: int, scalar: bool) -> None:
-    fast, floor = measure("columns", source, runs), measure("read", source, runs)
+    fast, floor, setup = measure("columns", source, runs), measure("read", source, runs), measure("setup", source, runs)
     print(f"{label}: {fast['symbol_cycles']:,} symbol-cycles, {fast['trades']} trades")
     print(_line("columns", fast, runs))
     print(_line("read", floor, runs) + f"   columns ÷ read-only time {fast['seconds'] / floor['seconds']:.2f}x")
+    print(_line("setup", setup, runs) + f"   {setup['seconds'] / fast['seconds'] * 100:.0f} % of the fast path")
+    per_step = (fast["seconds"] - setup["seconds"]) / fast["steps"] * 1e6 if fast["steps"] else float("nan")
+    print(f"  steps    {fast['steps']:,} runner steps taken; the cycle loop costs {per_step:,.0f} µs per step taken")
     if scalar:
         slow = measure("scalar", source, 1)
         same = "identical" if slow["fingerprint"] == fast["fingerprint"] else "DIFFERENT"
