@@ -128,19 +128,19 @@ def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state
     equity = runner.broker.balance().equity
     unseen = None                          # the last trading snapshot the broker was not shown
     try:
-        for i in range(first, last):
+        for i, bot_cycle in zip(range(first, last), trading):
             ts = times[i]
-            if trading[i - first] and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
+            if bot_cycle and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
                 state.decisions += flat.decisions(i)   # every vote blocked: the step would change nothing
                 unseen = i
-            elif trading[i - first] and (active[i] or runner.positions or runner.pending):
+            elif bot_cycle and (active[i] or runner.positions or runner.pending):
                 if unseen is not None:
                     runner.broker.observe(recording.snapshot(unseen))
                     unseen = None
                 runner.step(recording.snapshot(i))
                 state.steps += 1
                 equity = runner.broker.balance().equity
-            elif trading[i - first]:
+            elif bot_cycle:
                 unseen = i
             state.cycles += 1
             state.equity.append([ts, equity])
