@@ -2,7 +2,8 @@
 `rulebot validate` starts fast (no numpy, no pandas).
 
 Exit codes: 0 success, 1 the rules (or input) are invalid, 2 usage error,
-3 internal error (a bug in rulebot; the message says where to report it).
+3 internal error (a bug in rulebot; the message says where to report it), 4 a result was
+printed but an output file could not be written (dry-run), 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 
 import click
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_OUTPUT = 0, 1, 2, 3, 4
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,6 +60,8 @@ def schema(kind: str | None, out_dir: str | None) -> None:
     """
     from engine.schemaexport import export
 
+    if out_dir:
+        _check_writable(out_dir, "--out")
     try:
         export(kind, out_dir, echo=click.echo)
     except KeyError as error:
@@ -97,6 +100,10 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
     if unknown:
         raise click.BadParameter(f"{', '.join(unknown)} not in the rule set ({', '.join(plan.ruleset.names())})",
                                  param_hint="--symbol")
+    if log_path:
+        from pathlib import Path
+
+        _check_writable(Path(log_path).parent, "--log")
     problems: list = []
     engine, last = replay(plan, _snapshots(snapshots, problems), until)
     if problems:
@@ -137,6 +144,7 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
     from engine.runner import Runner
 
     plan = _load_plan(rules_dir, profile)
+    _check_writable(logs_dir, "--logs")
     with StateStore(state_path) as store, _Logs(logs_dir, JsonlLog) as logs:
         store.record_rule_version(plan.version, "human", message=f"rulebot paper ({plan.profile})")
         runner = Runner(plan, _paper_broker(plan, store), store, sinks=logs.sinks())
@@ -187,17 +195,24 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
             window.append(parse_time(text) if text else None)
         except ValueError:
             raise click.BadParameter(f"{text!r} is not a time; use ISO 8601 or epoch seconds", param_hint=name) from None
+    if None not in window and window[0] > window[1]:
+        raise click.BadParameter(f"{to_text!r} is before --from {from_text!r}", param_hint="--to")
     symbols = {s.strip() for s in symbols_text.split(",") if s.strip()} if symbols_text else None
     unknown = sorted((symbols or set()) - set(plan.ruleset.names()))
     if unknown:
         raise click.BadParameter(f"{', '.join(unknown)} not in the rule set", param_hint="--symbols")
+    _check_outputs(out_dir, report_path)           # before the run: never lose a finished run to a bad path
     result = _one_dry_run(plan, snapshots, window, symbols, replay)
     if other is not None:
         result["vs"] = _one_dry_run(other, snapshots, window, symbols, replay)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
     result.update(rules_dir=rules_dir, snapshot_files=list(snapshots))
-    _write_dry_run(result, out_dir, report_path)
     click.echo(json.dumps(_summary_json(result), indent=2) if fmt == "json" else _summary_text(result))
+    try:
+        _write_dry_run(result, out_dir, report_path)
+    except OutputError as error:
+        click.echo(f"rulebot dry-run: {error}; the summary above is the run's result", err=True)
+        sys.exit(EXIT_OUTPUT)
     if result.get("interrupted"):
         sys.exit(130)
     if result.get("input_errors"):
@@ -277,23 +292,65 @@ def _count(paths) -> int | None:
     return None if None in counts else sum(counts)
 
 
+class OutputError(Exception):
+    """An output file could not be written (the message names it and says why)."""
+
+
+def _check_outputs(out_dir: str | None, report_path: str | None) -> None:
+    """Usage error unless the --out folder and the --report file's folder can be written to."""
+    from pathlib import Path
+
+    if out_dir:
+        _check_writable(out_dir, "--out")
+    if report_path:
+        _check_writable(Path(report_path).parent, "--report")
+
+
+def _check_writable(folder, hint: str) -> None:
+    """Usage error unless ``folder`` can be created and a file written in it: found before a
+    command does its work, not after (a finished run is never lost to a bad path)."""
+    import tempfile
+    from pathlib import Path
+
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise click.BadParameter(f"cannot write into {str(folder)!r}: {error.strerror or error}",
+                                 param_hint=hint) from None
+
+
 def _write_dry_run(result: dict, out_dir: str | None, report_path: str | None) -> None:
     from pathlib import Path
 
     if out_dir:
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "trades.jsonl").write_text("".join(json.dumps(t) + "\n" for t in result["trades"]), encoding="utf-8")
-        (out / "decisions.jsonl").write_text("".join(json.dumps(d) + "\n" for d in result["decisions"]),
-                                             encoding="utf-8")
-        (out / "metrics.json").write_text(json.dumps(_summary_json(result), indent=2) + "\n", encoding="utf-8")
-        (out / "fingerprint.txt").write_text(result["fingerprint"] + "\n", encoding="utf-8")
-        (out / "result.json").write_text(json.dumps(result) + "\n", encoding="utf-8")
+        _write_text(out / "trades.jsonl", "".join(json.dumps(t) + "\n" for t in result["trades"]))
+        _write_text(out / "decisions.jsonl", "".join(json.dumps(d) + "\n" for d in result["decisions"]))
+        _write_text(out / "metrics.json", json.dumps(_summary_json(result), indent=2) + "\n")
+        _write_text(out / "fingerprint.txt", result["fingerprint"] + "\n")
+        _write_text(out / "result.json", json.dumps(result) + "\n")
     if report_path:
         from engine.htmlreport import render_report
 
-        Path(report_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(report_path).write_text(render_report(result), encoding="utf-8")
+        _write_text(Path(report_path), render_report(result))
+
+
+def _write_text(path, text: str) -> None:
+    """Write a whole file or nothing (a temporary file renamed into place); OutputError if it fails."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as error:
+        raise OutputError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _summary_json(result: dict) -> dict:
@@ -335,6 +392,8 @@ def _summary_text(result: dict) -> str:
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     if result.get("vs"):
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
+    if not result["cycles"]:
+        lines.append("no snapshot falls in the window: nothing was replayed")
     if result.get("interrupted"):
         lines.append("interrupted: the figures cover the cycles done before Ctrl-C")
     return "\n".join(lines)

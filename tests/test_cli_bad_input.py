@@ -52,3 +52,22 @@ def test_bad_files_exit_1_with_a_located_message(files, args, needle):
     assert done.returncode == 1, done.stdout + done.stderr
     assert needle in done.stdout + done.stderr            # `snapshots info` reports on stdout
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize("args, option", [
+    (["dry-run", "{good}", "--out", "{blocker}/out"], "--out"),
+    (["dry-run", "{good}", "--report", "{blocker}/reports/r.html"], "--report"),
+    (["paper", "{good}", "--state", "{tmp}/p.db", "--logs", "{blocker}/logs"], "--logs"),
+    (["schema", "signals", "--out", "{blocker}/schemas"], "--out"),
+    (["explain", "{good}", "--log", "{blocker}/logs/s.jsonl"], "--log"),
+])
+def test_an_output_that_cannot_be_written_is_a_usage_error_before_any_work(files, args, option):
+    """A folder that cannot be created (a file stands in its way) is named with the option,
+    exit 2, before the command runs: nothing is computed only to be lost."""
+    blocker = files["tmp"] / "a-file"
+    blocker.write_text("in the way", encoding="utf-8")
+    done = run(*[a.format(blocker=blocker, **files) for a in args])
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert option in done.stderr and "cannot write into" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert not (files["tmp"] / "p.db").exists()           # paper stopped before opening its state

@@ -71,10 +71,32 @@ def test_window_and_symbols_restrict_the_run(market):
     assert summary["cycles"] == 61 and summary["symbols"] == ["BTCUSDT"]
 
 
-@pytest.mark.parametrize("args", [["--from", "soon"], ["--symbols", "DOGEUSDT"], ["--rules", "no/such/dir"]])
+@pytest.mark.parametrize("args", [["--from", "soon"], ["--symbols", "DOGEUSDT"], ["--rules", "no/such/dir"],
+                                  ["--from", "2025-05-25T02:00:00Z", "--to", "2025-05-25T01:00:00Z"]])
 def test_bad_arguments_exit_2(market, args):
     done = run(str(market), *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_a_window_with_no_snapshot_says_so(market):
+    done = run(str(market), "--from", "2030-01-01")
+    assert done.returncode == 0, done.stderr
+    assert "no snapshot falls in the window" in done.stdout
+
+
+def test_an_output_failing_after_the_run_still_prints_the_result(market, tmp_path):
+    """The folder is writable, so the run goes ahead; one file cannot be replaced (a folder
+    stands where it goes). The summary is printed first, the failure names the file (exit 4),
+    and the files written whole are there — none half-written."""
+    out = tmp_path / "out"
+    (out / "decisions.jsonl").mkdir(parents=True)
+    done = run(str(market), "--out", str(out), "--format", "json")
+    assert done.returncode == 4, done.stderr
+    assert json.loads(done.stdout)["metrics"]["trades"] > 0
+    assert "decisions.jsonl" in done.stderr and "Traceback" not in done.stderr
+    trades = (out / "trades.jsonl").read_text().splitlines()
+    assert trades and all(json.loads(line)["net_pnl"] is not None for line in trades)
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_ctrl_c_stops_cleanly_and_still_writes(tmp_path):
