@@ -25,16 +25,25 @@ def _open(path: Path) -> IO[bytes]:
 
 
 def _lines(path: Path, where: str, problems: list[Diagnostic]) -> Iterator[tuple[int, bytes, bool]]:
-    """(line number, bytes, ends with newline) for each line, surviving truncated gzip."""
+    """(line number, bytes, ends with newline) for each line, surviving truncated gzip.
+    A .gz file that is not gzip from its first byte is unreadable (RB710), not truncated."""
+    number = 0
     try:
         with _open(path) as handle:
             for number, raw in enumerate(handle, start=1):
                 yield number, raw, raw.endswith(b"\n")
-    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        problems.append(Diagnostic("RB713", f"compressed stream ends early ({error}); "
-                                            "the complete part was read", file=where, severity=Severity.WARNING))
+    except gzip.BadGzipFile as error:
+        problems.append(Diagnostic("RB710", f"not a gzip file ({error})", file=where) if number == 0
+                        else _truncated(error, where))
+    except (EOFError, zlib.error) as error:
+        problems.append(_truncated(error, where))
     except OSError as error:
         problems.append(Diagnostic("RB710", f"cannot read: {error.strerror or error}", file=where))
+
+
+def _truncated(error: Exception, where: str) -> Diagnostic:
+    return Diagnostic("RB713", f"compressed stream ends early ({error}); the complete part was read", file=where,
+                      severity=Severity.WARNING)
 
 
 def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, list[Diagnostic]]]:

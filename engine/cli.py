@@ -218,6 +218,9 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
     if result.get("input_errors"):
         click.echo(f"rulebot dry-run: {result['input_errors']} snapshot input error(s); see above", err=True)
         sys.exit(EXIT_INVALID)
+    if not result["cycles"] and window == [None, None]:
+        click.echo("rulebot dry-run: the snapshot files hold no snapshot that could be read", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 def _one_dry_run(plan, snapshots, window, symbols, replay: str = "auto") -> dict:

@@ -31,10 +31,14 @@ def files(tmp_path) -> dict:
     garbage.write_text("{nope\n[1, 2]\n", encoding="utf-8")
     not_db = tmp_path / "state.db"
     not_db.write_text("not sqlite", encoding="utf-8")
+    not_gzip = tmp_path / "plain.jsonl.gz"
+    not_gzip.write_text('{"ts": 1748131200, "symbols": {}}\n', encoding="utf-8")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
     good = tmp_path / "good.jsonl"
     good.write_text('{"ts": 1748131200, "symbols": {"BTCUSDT": {"price": 100000}}}\n', encoding="utf-8")
     return {"corrupt": corrupt, "garbage": garbage, "not_db": not_db, "good": good, "tmp": tmp_path,
-            "wrong_type": wrong_type}
+            "wrong_type": wrong_type, "not_gzip": not_gzip, "empty": empty}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -46,6 +50,9 @@ def files(tmp_path) -> dict:
     (["snapshots", "info", "{corrupt}"], "RB710"),
     (["paper", "{good}", "--state", "{not_db}", "--logs", "{tmp}/logs"], "RB800"),
     (["snapshots", "build", "{garbage}", "--out", "{tmp}/x.snapshots.parquet"], "garbage.jsonl"),
+    (["dry-run", "{not_gzip}"], "RB710"),
+    (["snapshots", "info", "{not_gzip}"], "RB710"),
+    (["dry-run", "{empty}"], "no snapshot that could be read"),
 ])
 def test_bad_files_exit_1_with_a_located_message(files, args, needle):
     done = run(*[a.format(**files) for a in args])

@@ -52,6 +52,24 @@ def test_truncated_gzip_yields_the_complete_members(tmp_path):
     assert "RB713" in [p.code for _, found in results for p in found]
 
 
+def test_a_gz_file_that_is_not_gzip_is_unreadable_not_truncated(tmp_path):
+    """Plain text named .gz is an error (RB710), not an empty recording with a warning."""
+    path = tmp_path / "snaps.jsonl.gz"
+    path.write_text(json.dumps(_snap(60)) + "\n", encoding="utf-8")
+    problems = [p for _, found in read_snapshots(path) for p in found]
+    assert [(p.code, p.severity.value) for p in problems] == [("RB710", "error")]
+
+
+def test_garbage_after_complete_gzip_members_is_a_torn_tail(tmp_path):
+    """A crash while a member's header was being written leaves bytes that are not gzip:
+    the complete members before them are read, with a warning."""
+    path = tmp_path / "snaps.jsonl.gz"
+    path.write_bytes(gzip.compress((json.dumps(_snap(60)) + "\n").encode()) + b"\x00\x01")
+    results = list(read_snapshots(path))
+    assert [s.ts for s, _ in results if s is not None] == [60]
+    assert [(p.code, p.severity.value) for _, found in results for p in found] == [("RB713", "warning")]
+
+
 def test_out_of_order_snapshot_is_skipped(tmp_path):
     path = tmp_path / "snaps.jsonl"
     path.write_text("\n".join(json.dumps(_snap(t)) for t in (60, 180, 120, 240)) + "\n", encoding="utf-8")
