@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from engine.diagnostics import Diagnostic, Severity
 from engine.snapshot import (FORMAT_VERSION, INPUT_NAMES, NON_NEGATIVE, SCALARS, Book, Candle, Snapshot,
-                             SymbolSnapshot, parse_snapshot)
+                             SymbolSnapshot, describe_ts, parse_snapshot)
 
 COLUMNAR_VERSION = 1
 EXTENSION = ".snapshots.parquet"
@@ -224,9 +224,9 @@ class _Rows:
 class _Batch:
     """One record batch, decoded once: per-row access for the fast and the careful path."""
 
-    def __init__(self, batch: pa.RecordBatch):
+    def __init__(self, batch: pa.RecordBatch, first_row: int = 0):
         self.batch, n = batch, batch.num_rows
-        self.n = n
+        self.n, self.first_row = n, first_row
         self.ts = _numbers(batch.column("ts")).tolist()
         self.symbol = (batch.column("symbol").cast(pa.string()).to_pylist() if "symbol" in batch.schema.names
                        else [None] * n)
@@ -245,6 +245,10 @@ class _Batch:
         self.lists = {name: batch.column(name).to_pylist() for name in ("candles", "book_bids", "book_asks")
                       if name in batch.schema.names and batch.column(name).null_count < n}
         self.has_book = bool(self.lists.keys() & {"book_bids", "book_asks"})
+
+    def row(self, i: int) -> int:
+        """Row ``i``'s number in the file (1-based): the LINE of a columnar file's diagnostics."""
+        return self.first_row + i + 1
 
     def cell(self, name: str, i: int):
         """One stored value as Python (None for null), for the careful path."""
@@ -323,7 +327,7 @@ def _careful(rows: list[tuple[_Batch, int]], where: str) -> tuple[Snapshot | Non
     for b, i in rows:
         if b.symbol[i] is not None:
             obj["symbols"][b.symbol[i]] = _json_symbol(b, i)
-    return parse_snapshot(obj, where, 0)
+    return parse_snapshot(obj, where, b0.row(i0))
 
 
 def _snapshot(rows: list[tuple[_Batch, int]], where: str) -> tuple[Snapshot | None, list[Diagnostic]]:
@@ -356,8 +360,8 @@ def _unique(rows: list[tuple[_Batch, int]], ts: float, where: str) -> tuple[list
     for b, i in rows:
         name = b.symbol[i]
         if name in seen:
-            problems.append(Diagnostic("RB703", f"ts {ts:g}: second row for {name}; ignored", file=where,
-                                       path=f"/symbols/{name}", severity=Severity.WARNING))
+            problems.append(Diagnostic("RB703", f"ts {describe_ts(ts)}: second row for {name}; ignored", file=where,
+                                       line=b.row(i), col=1, path=f"/symbols/{name}", severity=Severity.WARNING))
             continue
         if name is not None:
             seen.add(name)
@@ -368,8 +372,10 @@ def _unique(rows: list[tuple[_Batch, int]], ts: float, where: str) -> tuple[list
 def _groups(handle: pq.ParquetFile) -> Iterator[list[tuple[_Batch, int]]]:
     """The rows of each ts, in file order, across batch boundaries."""
     group: list[tuple[_Batch, int]] = []
+    first_row = 0
     for batch in handle.iter_batches(batch_size=ROW_GROUP):
-        b = _Batch(batch)
+        b = _Batch(batch, first_row)
+        first_row += b.n
         ts = b.ts
         for i in range(b.n):
             if group and ts[i] != group[0][0].ts[group[0][1]]:  # NaN never joins a group
@@ -390,17 +396,18 @@ def _checked(path: Path, where: str) -> Iterator[tuple[Snapshot | None, list[Dia
     last = float("-inf")
     for group in _groups(handle):
         snapshot, found = _snapshot(group, where)
-        snapshot, last = _in_order(snapshot, found, last, where)
+        snapshot, last = _in_order(snapshot, found, last, where, group[0][0].row(group[0][1]))
         yield snapshot, found
 
 
 def _in_order(snapshot: Snapshot | None, found: list[Diagnostic], last: float,
-              where: str) -> tuple[Snapshot | None, float]:
-    """An out-of-order snapshot is reported (RB714) and skipped, as in JSON lines."""
+              where: str, row: int) -> tuple[Snapshot | None, float]:
+    """An out-of-order snapshot is reported (RB714, at its first row) and skipped, as in JSON lines."""
     if snapshot is None:
         return None, last
     if snapshot.ts <= last:
-        found.append(Diagnostic("RB714", f"ts {snapshot.ts:g} is not after the previous {last:g}", file=where,
+        found.append(Diagnostic("RB714", f"ts {describe_ts(snapshot.ts)} is not after the previous "
+                                         f"{describe_ts(last)}", file=where, line=row, col=1,
                                 severity=Severity.WARNING))
         return None, last
     return snapshot, snapshot.ts

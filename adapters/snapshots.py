@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from engine.diagnostics import Diagnostic, Severity
-from engine.snapshot import Snapshot, parse_snapshot, snapshot_to_json
+from engine.snapshot import Snapshot, describe_ts, parse_snapshot, snapshot_to_json
 
 # Diagnostic codes RB710-RB714 are declared in engine/snapshot.py (the format's contract).
 
@@ -67,7 +67,8 @@ def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, l
             continue
         snapshot, found = parse_snapshot(obj, where, number)
         if snapshot is not None and snapshot.ts <= last_ts:
-            found.append(Diagnostic("RB714", f"ts {snapshot.ts:g} is not after the previous {last_ts:g}",
+            found.append(Diagnostic("RB714", f"ts {describe_ts(snapshot.ts)} is not after the previous "
+                                             f"{describe_ts(last_ts)}",
                                     file=where, line=number, col=1, severity=Severity.WARNING))
             snapshot = None
         if snapshot is not None:

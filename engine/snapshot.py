@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -188,6 +189,15 @@ class _Parser:
                 continue
             candles.append(Candle(*numbers))
         return tuple(candles)
+
+
+def describe_ts(ts: float) -> str:
+    """A snapshot time in a message: exact (``%g`` would round two close times to one) and readable."""
+    exact = f"{ts:.0f}" if ts == int(ts) else repr(ts)
+    try:
+        return f"{exact} ({datetime.fromtimestamp(ts, timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')})"
+    except (OverflowError, OSError, ValueError):
+        return exact
 
 
 def parse_snapshot(obj: Any, where: str = "", line: int = 0) -> tuple[Snapshot | None, list[Diagnostic]]:

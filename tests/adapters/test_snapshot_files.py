@@ -87,3 +87,21 @@ def test_gzip_file_is_really_compressed(tmp_path):
     path = tmp_path / "snaps.jsonl.gz"
     SnapshotRecorder(path).append(parse_snapshot(_snap(60))[0])
     assert json.loads(gzip.decompress(path.read_bytes()))["ts"] == 60
+
+
+def test_columnar_diagnostics_name_the_row_and_the_exact_times(tmp_path):
+    """Two snapshots a second apart out of order: the message tells them apart (``%g`` did
+    not), and the location is the row of the file."""
+    import pyarrow.parquet as pq
+
+    from adapters.columnar import read_any, write_columnar
+
+    path = tmp_path / "s.snapshots.parquet"
+    write_columnar([parse_snapshot(_snap(t))[0] for t in (1_747_641_660.0, 1_747_641_661.0, 1_747_641_662.0)], path)
+    table = pq.read_table(path)
+    swapped = table.set_column(0, "ts", [[1_747_641_660.0, 1_747_641_662.0, 1_747_641_661.0]])
+    pq.write_table(swapped.replace_schema_metadata(table.schema.metadata), path)
+    problems = [p for _, found in read_any(path) for p in found]
+    assert [(p.code, p.line) for p in problems] == [("RB714", 3)]
+    assert "1747641661 (2025-05-19T08:01:01Z)" in problems[0].message
+    assert "1747641662 (2025-05-19T08:01:02Z)" in problems[0].message
