@@ -94,15 +94,18 @@ class _Checker:
         self.errors.append(sb.Problem(f"{loc.file}:{loc.line}:{loc.col}", f"{dotted}: {message}", "error"))
 
     def mapping(self, value: Any, path: tuple, allowed: set[str], required: set[str] = frozenset()) -> bool:
+        """Report a non-mapping, unknown keys and missing required keys; True when the
+        mapping can be read further (unknown keys are reported, not fatal)."""
         if not isinstance(value, dict):
             self.error(path, f"must be a mapping, found {type(value).__name__}")
             return False
         for key in value:
             if key not in allowed:
                 self.error(path + (key,), f"unknown key; expected one of {', '.join(sorted(allowed))}")
-        for key in sorted(required - set(value)):
+        missing = sorted(required - set(value))
+        for key in missing:
             self.error(path, f"`{key}` is required")
-        return True
+        return not missing          # the caller reads the required keys: stop here without them
 
     def duration(self, value: Any, path: tuple) -> float:
         try:

@@ -172,3 +172,22 @@ def test_an_unknown_extension_needs_a_format(tmp_path):
     assert code == 1 and "set `format:`" in text
     code, text = _with_source(tmp_path, "    open_interest: {file: oi.txt, format: csv, interval: 1h, lag: 0s}\n")
     assert code == 0, text
+
+
+@pytest.mark.parametrize("text, missing", [
+    ("version: 1\nsymbols:\n  BTCUSDT:\n    candles: {file: c.feather}\n", ["`from` is required", "`to` is required"]),
+    ('version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\n', ["`symbols` is required"]),
+    ('from: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols: {}\n', ["`version` is required"]),
+    ('version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols:\n  BTCUSDT:\n'
+     "    candles: {file: c.feather}\n    funding: {file: c.feather, value: close}\n",
+     ["funding: `interval` is required", "funding: `lag` is required"]),
+])
+def test_a_missing_required_key_is_reported_not_an_internal_error(tmp_path, text, missing):
+    """Every missing key is named (it was a KeyError, exit 3), nothing is written."""
+    write(tmp_path, "c.feather", candles(T0, 5))
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out = _run(tmp_path, path)
+    assert code == 1 and "nothing written" in out
+    assert all(m in out for m in missing), out
+    assert not (tmp_path / "out.snapshots.parquet").exists()
