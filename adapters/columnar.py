@@ -492,22 +492,26 @@ RECORDING_BUDGET_BYTES = 2 * 2**30
 WORKING_COPIES = 4
 
 
-def read_recording(path: str | os.PathLike):
-    """The whole file as an ``engine.replay.Recording`` (columns, no Snapshot objects), for the
-    dry-run fast path. NotReplayable (with the reason) when the file is not dense or holds a
-    value the parser would drop — the caller then replays it through :func:`read_any`."""
+def read_recording(*paths: str | os.PathLike):
+    """The files, in the order given, as one ``engine.replay.Recording`` (columns, no Snapshot
+    objects), for the dry-run fast path. NotReplayable (with the reason) when a file is not
+    dense or holds a value the parser would drop, or when a file does not start after the one
+    before it ends — the caller then replays them through :func:`read_any`, one by one."""
     from engine.replay import NotReplayable
 
-    where = os.fspath(path)
-    handle, problems = _open(Path(path), where)
-    if handle is None or any(p.code in ("RB704", "RB705", "RB710") for p in problems):
-        raise NotReplayable(problems[0].message if problems else "cannot be read")
-    needed = handle.metadata.num_rows * len(handle.schema_arrow.names) * 8 * WORKING_COPIES
+    if not paths:
+        raise NotReplayable("no snapshot file")
+    handles = [_replayable(path) for path in paths]
+    rows = sum(h.metadata.num_rows for h in handles)
+    needed = rows * len(set().union(*(h.schema_arrow.names for h in handles))) * 8 * WORKING_COPIES
     if needed > RECORDING_BUDGET_BYTES:       # the scalar path streams: its memory does not grow with the file
-        raise NotReplayable(f"{handle.metadata.num_rows:,} rows would take about {needed / 2**30:.1f} GiB as "
+        raise NotReplayable(f"{rows:,} rows would take about {needed / 2**30:.1f} GiB as "
                             f"columns (budget {RECORDING_BUDGET_BYTES / 2**30:.0f} GiB)")
     try:
-        table = handle.read()
+        tables = [h.read() for h in handles]
+        _check_sequence(tables, paths)
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
+        del tables
         if table.num_rows == 0:
             raise NotReplayable("no snapshots")
         recording = _recording(table)
@@ -518,6 +522,33 @@ def read_recording(path: str | os.PathLike):
     del table
     pa.default_memory_pool().release_unused()    # hand the decoded file back before the run
     return recording
+
+
+def _replayable(path: str | os.PathLike) -> pq.ParquetFile:
+    """The open file, or NotReplayable when it is not a columnar snapshot file this code reads."""
+    from engine.replay import NotReplayable
+
+    handle, problems = _open(Path(path), os.fspath(path))
+    if handle is None or any(p.code in ("RB704", "RB705", "RB710") for p in problems):
+        reason = problems[0].message if problems else "cannot be read"
+        raise NotReplayable(reason)
+    return handle
+
+
+def _check_sequence(tables: list[pa.Table], paths) -> None:
+    """NotReplayable unless each file starts after the one before it ends (what reading them
+    one after the other would see; an overlap is for the scalar path to report)."""
+    from engine.replay import NotReplayable
+
+    previous_end, previous = None, None
+    for table, path in zip(tables, paths):
+        ts = _numbers(table.column("ts"))
+        if not len(ts):
+            continue
+        if previous_end is not None and not ts[0] > previous_end:
+            raise NotReplayable(f"{os.fspath(path)} does not start after {os.fspath(previous)} ends "
+                                "(give the files in time order, without overlaps)")
+        previous_end, previous = ts[-1], path
 
 
 def _recording(batch: pa.Table):

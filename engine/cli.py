@@ -255,10 +255,10 @@ def _fast_dry_run(plan, snapshots, window, symbols) -> tuple[dict | None, str]:
     from engine.memstate import MemoryState
     from engine.replay import NotReplayable
 
-    if len(snapshots) != 1 or not snapshots[0].endswith(".parquet"):
-        return None, "the fast path reads one .parquet file"
+    if not all(path.endswith(".parquet") for path in snapshots):
+        return None, "the fast path reads .parquet files"
     try:
-        recording = _recording(snapshots[0])
+        recording = _recording(tuple(snapshots))
         if symbols and not set(recording.symbols) <= symbols:
             return None, "--symbols leaves out a recorded symbol"
         with _progress(snapshots, f"dry-run {plan.version}") as bar:
@@ -271,11 +271,11 @@ def _fast_dry_run(plan, snapshots, window, symbols) -> tuple[dict | None, str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _recording(path: str):
-    """The file as columns, read once per command (``--vs`` replays it twice; it is immutable)."""
+def _recording(paths: tuple[str, ...]):
+    """The files as columns, read once per command (``--vs`` replays them twice; immutable)."""
     from adapters.columnar import read_recording
 
-    return read_recording(path)
+    return read_recording(*paths)
 
 
 def _progress(paths, label):
@@ -484,17 +484,33 @@ def _load_plan(rules_dir: str, profile: str | None):
 
 def _snapshots(paths, problems: list):
     """Every valid snapshot of the files (JSON lines or columnar), in order; problems are
-    collected, not raised."""
+    collected, not raised. Each reader skips a snapshot not later than the one before it in
+    its file (RB714); across files the same holds: files overlapping in time, or given out
+    of order, lose the snapshots that go back (reported, never fed to the runner)."""
+    import os
+
+    from engine.diagnostics import Diagnostic, Severity
+    from engine.snapshot import describe_ts
+
     try:
         from adapters.columnar import read_any as read
     except ImportError:
         from adapters.snapshots import read_snapshots as read
 
+    last, last_path = float("-inf"), None
     for path in paths:
         for snapshot, found in read(path):
             problems.extend(found)
-            if snapshot is not None:
-                yield snapshot
+            if snapshot is None:
+                continue
+            if snapshot.ts <= last:
+                problems.append(Diagnostic(
+                    "RB714", f"ts {describe_ts(snapshot.ts)} is not after {describe_ts(last)}, the last snapshot of "
+                             f"{os.fspath(last_path)}; skipped (give the files in time order)",
+                    file=os.fspath(path), severity=Severity.WARNING))
+                continue
+            last, last_path = snapshot.ts, path
+            yield snapshot
 
 
 def run() -> None:

@@ -389,3 +389,39 @@ def test_limit_entries_waiting_across_cycles_replay_identically(tmp_path, sample
     scalar = _scalar(plan, sample, end=end)
     assert scalar["metrics"]["trades"] > 10                 # the comparison covers real trading
     _assert_same(_columns(plan, recording, end=end), scalar)
+
+
+def _split(sample, tmp_path, cuts) -> list[str]:
+    """The sample's first cycles written as consecutive files, cut at ``cuts``."""
+    bounds = [0, *cuts]
+    paths = []
+    for k, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        path = tmp_path / f"part{k}.snapshots.parquet"
+        write_columnar(sample[a:b], path)
+        paths.append(str(path))
+    return paths
+
+
+def test_several_files_in_time_order_take_the_fast_path_as_one_recording(tmp_path, sample):
+    """Monthly files and the like: read as one recording, the run equals the scalar path
+    reading them one after the other; given out of order they go scalar, and say why."""
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    paths = _split(sample, tmp_path, [1500, 2200, 4000])
+    whole = read_recording(*paths)
+    assert len(whole) == 4000 and np.array_equal(whole.ts, read_recording(SAMPLE).ts[:4000])
+    rules = ["--rules", str(ROOT / "rules"), "--format", "json"]
+    fast = CliRunner().invoke(main, ["dry-run", *paths, *rules])
+    slow = CliRunner().invoke(main, ["dry-run", *paths, *rules, "--replay", "scalar"])
+    assert fast.exit_code == 0 and slow.exit_code == 0, fast.output + slow.output
+    a, b = json.loads(fast.output), json.loads(slow.output)
+    assert a.pop("replay") == "columns" and b.pop("replay") == "scalar"
+    assert a == b and a["metrics"]["trades"] > 0
+    shuffled = CliRunner().invoke(main, ["dry-run", paths[1], paths[0], paths[2], *rules])
+    assert shuffled.exit_code == 0, shuffled.output
+    summary = json.loads(shuffled.stdout)
+    assert "does not start after" in summary["replay"]
+    assert summary["cycles"] == 4000 - 1500                # part0 goes back in time: skipped, reported
+    assert "RB714" in shuffled.stderr and "give the files in time order" in shuffled.stderr
