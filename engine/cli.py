@@ -259,8 +259,8 @@ def _fast_dry_run(plan, snapshots, window, symbols) -> tuple[dict | None, str]:
         return None, "the fast path reads .parquet files"
     try:
         recording = _recording(tuple(snapshots))
-        if symbols and not set(recording.symbols) <= symbols:
-            return None, "--symbols leaves out a recorded symbol"
+        if symbols:
+            recording = recording.only(symbols)
         with _progress(snapshots, f"dry-run {plan.version}") as bar:
             result, _, _ = dry_run_recording(plan, recording, broker=PaperBroker.for_plan(plan), store=MemoryState(),
                                              start=window[0], end=window[1], on_progress=bar.update)

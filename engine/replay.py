@@ -15,7 +15,7 @@ Snapshot objects; ``adapters.columnar.read_recording`` straight from a Parquet f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
@@ -99,6 +99,12 @@ class Recording:
             if "funding_rate" in sym.values and published is not None and (
                     bool(np.any(np.diff(published) < 0)) or bool(np.any(published > self.ts))):
                 raise NotReplayable(f"{name}: funding times go back or ahead of the snapshots")
+
+    def only(self, names: Iterable[str]) -> "Recording":
+        """The recording of these symbols alone: what the scalar path reads with ``--symbols``
+        (snapshots stripped of every other symbol)."""
+        keep = set(names)
+        return replace(self, symbols=MappingProxyType({k: v for k, v in self.symbols.items() if k in keep}))
 
     def snapshot(self, i: int) -> Snapshot:
         """Cycle ``i`` as the Snapshot object the scalar path would have read."""

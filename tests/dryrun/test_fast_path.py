@@ -425,3 +425,13 @@ def test_several_files_in_time_order_take_the_fast_path_as_one_recording(tmp_pat
     assert "does not start after" in summary["replay"]
     assert summary["cycles"] == 4000 - 1500                # part0 goes back in time: skipped, reported
     assert "RB714" in shuffled.stderr and "give the files in time order" in shuffled.stderr
+
+
+@pytest.mark.parametrize("only", [{"BTCUSDT"}, {"ETHUSDT"}, {"SOLUSDT"}])
+def test_symbols_left_out_replay_identically(plans, sample, recording, only):
+    """--symbols: the recording without the other symbols is what the scalar path reads
+    (snapshots stripped of them) — ETH alone loses its leader, SOL is in the rules only."""
+    end = sample[6000].ts
+    scalar = _scalar(plans["paper"], sample, end=end, symbols=only)
+    _assert_same(_columns(plans["paper"], recording.only(only), end=end), scalar)
+    assert scalar["symbols"] == sorted(only & set(recording.symbols))
