@@ -2,7 +2,7 @@
 `rulebot validate` starts fast (no numpy, no pandas).
 
 Exit codes: 0 success, 1 the rules (or input) are invalid, 2 usage error,
-3 internal error (a bug in rulebot; the message says where to report it), 4 a result was
+3 internal error (a bug in rulebot; the message says where to report it), 5 a result was
 printed but an output file could not be written (dry-run), 130 stopped by Ctrl-C.
 """
 
@@ -14,7 +14,7 @@ import sys
 
 import click
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_OUTPUT = 0, 1, 2, 3, 5
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -210,8 +210,9 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
     click.echo(json.dumps(_summary_json(result), indent=2) if fmt == "json" else _summary_text(result))
     try:
         _write_dry_run(result, out_dir, report_path)
-    except OutputError as error:
-        click.echo(f"rulebot dry-run: {error}; the summary above is the run's result", err=True)
+    except OSError as error:                       # disk full, or the folder changed since the check
+        click.echo(f"rulebot dry-run: cannot write {error.filename!r}: {error.strerror}; "
+                   "the summary above is the run's result", err=True)
         sys.exit(EXIT_OUTPUT)
     if result.get("interrupted"):
         sys.exit(130)
@@ -295,10 +296,6 @@ def _count(paths) -> int | None:
     return None if None in counts else sum(counts)
 
 
-class OutputError(Exception):
-    """An output file could not be written (the message names it and says why)."""
-
-
 def _check_outputs(out_dir: str | None, report_path: str | None) -> None:
     """Usage error unless the --out folder and the --report file's folder can be written to."""
     from pathlib import Path
@@ -341,7 +338,8 @@ def _write_dry_run(result: dict, out_dir: str | None, report_path: str | None) -
 
 
 def _write_text(path, text: str) -> None:
-    """Write a whole file or nothing (a temporary file renamed into place); OutputError if it fails."""
+    """Write a whole file or nothing (a temporary file renamed into place); an OSError names
+    ``path``, not the temporary file."""
     import os
 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -350,7 +348,7 @@ def _write_text(path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError as error:
-        raise OutputError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+        raise OSError(error.errno, error.strerror or str(error), str(path)) from None
     finally:
         if tmp.exists():
             tmp.unlink()

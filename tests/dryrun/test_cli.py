@@ -86,12 +86,12 @@ def test_a_window_with_no_snapshot_says_so(market):
 
 def test_an_output_failing_after_the_run_still_prints_the_result(market, tmp_path):
     """The folder is writable, so the run goes ahead; one file cannot be replaced (a folder
-    stands where it goes). The summary is printed first, the failure names the file (exit 4),
+    stands where it goes). The summary is printed first, the failure names the file (exit 5),
     and the files written whole are there — none half-written."""
     out = tmp_path / "out"
     (out / "decisions.jsonl").mkdir(parents=True)
     done = run(str(market), "--out", str(out), "--format", "json")
-    assert done.returncode == 4, done.stderr
+    assert done.returncode == 5, done.stderr
     assert json.loads(done.stdout)["metrics"]["trades"] > 0
     assert "decisions.jsonl" in done.stderr and "Traceback" not in done.stderr
     trades = (out / "trades.jsonl").read_text().splitlines()
