@@ -146,8 +146,8 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
     plan = _load_plan(rules_dir, profile)
     _check_writable(logs_dir, "--logs")
     with StateStore(state_path) as store, _Logs(logs_dir, JsonlLog) as logs:
+        runner = Runner(plan, _paper_broker(plan, store), store, sinks=logs.sinks())   # resumes, or refuses first
         store.record_rule_version(plan.version, "human", message=f"rulebot paper ({plan.profile})")
-        runner = Runner(plan, _paper_broker(plan, store), store, sinks=logs.sinks())
         problems: list = []
         for snapshot in _snapshots(snapshots, problems):
             if runner.cursor is not None and snapshot.ts <= runner.cursor:
@@ -432,10 +432,16 @@ def _paper_broker(plan, store):
 
     from adapters.paper import PaperBroker
 
+    from engine.diagnostics import ResumeError
+
     saved = store.blob("broker")
     if saved is None:
         return PaperBroker.for_plan(plan)
-    return PaperBroker.from_state(plan.venues.exchange(plan.venues.execution_venue), json.loads(saved))
+    try:
+        return PaperBroker.from_state(plan.venues.exchange(plan.venues.execution_venue), json.loads(saved))
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise ResumeError(f"the saved paper-broker state cannot be resumed ({type(error).__name__}: {error})") \
+            from None
 
 
 class _Logs:

@@ -111,6 +111,13 @@ class RuleSetInvalid(RulebotError):
         super().__init__(summary)
 
 
+class ResumeError(RulebotError):
+    """What a state database saved cannot be resumed (malformed, or for another venue or
+    format version): refused before anything is traded, the database left as it is."""
+
+    code = "RB804"
+
+
 class RuleRuntimeError(RulebotError):
     """Evaluating a compiled rule failed; the caller applies the role's failure policy."""
 

@@ -17,6 +17,8 @@ STATE_CODES = {
     "RB801": "the state database has a newer schema than this rulebot knows; it is refused and left untouched",
     "RB802": "a state change was refused (bad value, failed constraint); nothing of it was written",
     "RB803": "a state database migration failed; the database stays at the last version that applied",
+    "RB804": "the run saved in the state database cannot be resumed (its broker state or pending orders are "
+             "malformed, or for another venue or format version); nothing is traded and the database is untouched",
 }
 
 BUY, SELL = "buy", "sell"

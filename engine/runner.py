@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from engine import lifecycle
+from engine.diagnostics import ResumeError
 from engine.entry import OrderIntent
 from engine.exits import evaluate_exits
 from engine.pipeline import EntryPipeline
@@ -107,7 +108,12 @@ class Runner:
     def _restore_blobs(self) -> None:
         pending = self.store.blob("pending")
         if pending:
-            self.pending = {k: Pending(**{**v, "rungs": tuple(v["rungs"])}) for k, v in json.loads(pending).items()}
+            try:
+                self.pending = {k: Pending(**{**v, "rungs": tuple(v["rungs"])})
+                                for k, v in json.loads(pending).items()}
+            except (AttributeError, KeyError, TypeError, ValueError) as error:
+                raise ResumeError(f"the saved pending orders cannot be resumed ({type(error).__name__}: {error})") \
+                    from None
         for trade in self.store.trades():          # ledgers are derived: rebuilt from the trades
             self.post_trade.run(trade)
 

@@ -78,3 +78,31 @@ def test_an_output_that_cannot_be_written_is_a_usage_error_before_any_work(files
     assert option in done.stderr and "cannot write into" in done.stderr
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr
     assert not (files["tmp"] / "p.db").exists()           # paper stopped before opening its state
+
+
+@pytest.mark.parametrize("blob, value", [
+    ("broker", '{"positions": 5}'),                              # valid JSON, not a broker's state
+    ("pending", '{"x": {"kind": "entry"}}'),                     # a pending order without its fields
+    ("pending", "[1, 2]"),
+])
+def test_a_saved_run_that_cannot_be_resumed_is_refused_untouched(files, blob, value):
+    """paper resumes from its state database; a malformed saved state is RB804 (exit 1),
+    before anything is traded or recorded — never an internal error."""
+    import sqlite3
+
+    state = files["tmp"] / "state.sqlite"
+    first = run("paper", str(files["good"]), "--state", str(state), "--logs", str(files["tmp"] / "logs"))
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE blobs SET value = ? WHERE name = ?", (value, blob))
+        if not db.execute("SELECT count(*) FROM blobs WHERE name = ?", (blob,)).fetchone()[0]:
+            db.execute("INSERT INTO blobs (name, value) VALUES (?, ?)", (blob, value))
+        before = db.execute("SELECT count(*) FROM rule_versions").fetchone()[0]
+    again = run("paper", str(files["good"]), "--state", str(state), "--logs", str(files["tmp"] / "logs"))
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "RB804" in again.stderr and f"saved {'paper-broker state' if blob == 'broker' else 'pending orders'}" \
+        in again.stderr
+    assert "Traceback" not in again.stderr and "internal error" not in again.stderr
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT count(*) FROM rule_versions").fetchone()[0] == before
+        assert db.execute("SELECT value FROM blobs WHERE name = ?", (blob,)).fetchone()[0] == value
