@@ -449,6 +449,27 @@ def read_any(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, list[Di
         yield None, [_rb710(where, f"{type(error).__name__}: {error}")]
 
 
+def read_many(paths: Iterable[str | os.PathLike], problems: list) -> Iterator[Snapshot]:
+    """Every valid snapshot of the files (any format), in the order given; problems are
+    collected, not raised. Each file's reader skips a snapshot not later than the one before
+    it (RB714); across files the same holds: files overlapping in time, or given out of
+    order, lose the snapshots that go back (reported, never passed on)."""
+    last, last_path = float("-inf"), None
+    for path in paths:
+        for snapshot, found in read_any(path):
+            problems.extend(found)
+            if snapshot is None:
+                continue
+            if snapshot.ts <= last:
+                problems.append(Diagnostic(
+                    "RB714", f"ts {describe_ts(snapshot.ts)} is not after {describe_ts(last)}, the last snapshot of "
+                             f"{os.fspath(last_path)}; skipped (give the files in time order)",
+                    file=os.fspath(path), severity=Severity.WARNING))
+                continue
+            last, last_path = snapshot.ts, path
+            yield snapshot
+
+
 def columnar_info(path: str | os.PathLike) -> dict:
     """Facts from the file's footer and ts/symbol columns, without building snapshots."""
     handle, problems = _open(Path(path), os.fspath(path))

@@ -519,14 +519,34 @@ def write_jsonl(snapshots: Iterable[Snapshot], path: Path) -> int:
     return count
 
 
-def _write(snapshots: list[Snapshot], out: Path, spec: Spec) -> int:
-    """Columnar for .parquet, JSON lines otherwise (the extension was checked before)."""
+def _write(snapshots: list[Snapshot], out: Path, build: dict) -> int:
+    """Columnar for .parquet (``build`` kept in its metadata), JSON lines otherwise (the
+    extension was checked before)."""
     from adapters.columnar import write_columnar
 
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.name.endswith(".parquet"):
-        return write_columnar(snapshots, out, build=build_metadata(spec))
+        return write_columnar(snapshots, out, build=build)
     return write_jsonl(snapshots, out)
+
+
+def _bad_output(out: Path, echo: Echo) -> bool:
+    if out.name.endswith((".parquet", ".jsonl", ".jsonl.gz")):
+        return False
+    echo(f"{out}: error: the output must end in .snapshots.parquet (columnar), .jsonl or .jsonl.gz")
+    return True
+
+
+def _write_reported(snapshots: list[Snapshot], out: Path, build: dict, echo: Echo) -> int:
+    """Write and say what was written: 0, or 1 when the file cannot be written."""
+    try:
+        rows = _write(snapshots, out, build)
+    except OSError as error:
+        echo(f"{out}: error: cannot write: {error.strerror or error}")
+        return 1
+    echo(f"wrote {out}: {len(snapshots):,} snapshots, {rows:,} rows, {_size(out.stat().st_size)}, "
+         f"{sb.utc(snapshots[0].ts)} → {sb.utc(snapshots[-1].ts)}")
+    return 0
 
 
 def _echo_problems(problems: Iterable, echo: Echo) -> None:
@@ -540,8 +560,7 @@ def _echo_problems(problems: Iterable, echo: Echo) -> None:
 def build_command(spec_path: str | os.PathLike, out_path: str | os.PathLike, echo: Echo) -> int:
     """`rulebot snapshots build SPEC --out FILE`: 0 when written, 1 for bad input."""
     out = Path(out_path)
-    if not out.name.endswith((".parquet", ".jsonl", ".jsonl.gz")):
-        echo(f"{out}: error: the output must end in .snapshots.parquet (columnar), .jsonl or .jsonl.gz")
+    if _bad_output(out, echo):
         return 1
     spec, problems = load_spec(spec_path)
     if spec is None:
@@ -559,14 +578,43 @@ def build_command(spec_path: str | os.PathLike, out_path: str | os.PathLike, ech
         echo(f"{spec_path}: error: no candle closes between {sb.utc(spec.start)} and {sb.utc(spec.end)}; "
              "nothing written")
         return 1
-    try:
-        rows = _write(snapshots, out, spec)
-    except OSError as error:
-        echo(f"{out}: error: cannot write: {error.strerror or error}")
+    return _write_reported(snapshots, out, build_metadata(spec), echo)
+
+
+SHOWN_PROBLEMS = 50
+
+
+def _provenance(build: dict) -> str:
+    """Where a columnar file came from, as its metadata says (build spec, conversion, other)."""
+    if "spec" in build:
+        return f"  built:     from {build['spec']} ({build.get('from')} → {build.get('to')})"
+    if "converted_from" in build:
+        return f"  converted: from {', '.join(map(str, build['converted_from']))}"
+    return "  origin:    " + ", ".join(f"{k}: {v}" for k, v in sorted(build.items()))
+
+
+def convert_command(paths: Iterable[str | os.PathLike], out_path: str | os.PathLike, echo: Echo) -> int:
+    """`rulebot snapshots convert FILES… --out FILE`: the snapshots of FILES (any format, in the
+    order given) as one file, e.g. JSON-lines recordings as one columnar file for the dry-run
+    fast path. 0 when written (warnings allowed: a torn last line, a snapshot out of order);
+    1 when an input has an error, and then nothing is written."""
+    from adapters.columnar import read_many
+
+    paths, out = [os.fspath(p) for p in paths], Path(out_path)
+    if _bad_output(out, echo):
         return 1
-    echo(f"wrote {out}: {len(snapshots):,} snapshots, {rows:,} rows, {_size(out.stat().st_size)}, "
-         f"{sb.utc(snapshots[0].ts)} → {sb.utc(snapshots[-1].ts)}")
-    return 0
+    problems: list = []
+    snapshots = list(read_many(paths, problems))
+    _echo_problems(problems[:SHOWN_PROBLEMS], echo)
+    if len(problems) > SHOWN_PROBLEMS:
+        echo(f"… {len(problems) - SHOWN_PROBLEMS:,} more problem(s)")
+    if any(p.is_error for p in problems):
+        echo(f"{out}: not written: the input has errors (above)")
+        return 1
+    if not snapshots:
+        echo(f"{out}: error: the input holds no snapshot; nothing written")
+        return 1
+    return _write_reported(snapshots, out, {"converted_from": [Path(p).name for p in paths]}, echo)
 
 
 # ------------------------------------------------------------------ info
@@ -685,8 +733,7 @@ def _file_lines(path: Path) -> list[str]:
         lines = [f"  format:    columnar Parquet v{info['format_version']}, {_size(info['bytes'])}, "
                  f"{info['rows']:,} rows in {info['row_groups']} row group(s), {info['compression']}"]
         if info["build"]:
-            lines.append(f"  built:     from {info['build'].get('spec')} ({info['build'].get('from')} → "
-                         f"{info['build'].get('to')})")
+            lines.append(_provenance(info["build"]))
         return lines
     kind = "gzip JSON lines" if name.endswith(".gz") else "JSON lines"
     size = path.stat().st_size if path.is_file() else 0

@@ -417,6 +417,18 @@ def snapshots_build(spec, out_path) -> None:
     sys.exit(build_command(spec, out_path, lambda line: click.echo(line, err=True)))
 
 
+@snapshots.command("convert")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .snapshots.parquet (columnar) or .jsonl / .jsonl.gz.")
+def snapshots_convert(files, out_path) -> None:
+    """Write the snapshots of FILES (any format, in time order) as one file: JSON-lines
+    recordings become one columnar file, which the dry-run replays on its fast path."""
+    from adapters.history import convert_command
+
+    sys.exit(convert_command(files, out_path, lambda line: click.echo(line, err=True)))
+
+
 @snapshots.command("info")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def snapshots_info(files) -> None:
@@ -487,34 +499,11 @@ def _load_plan(rules_dir: str, profile: str | None):
 
 
 def _snapshots(paths, problems: list):
-    """Every valid snapshot of the files (JSON lines or columnar), in order; problems are
-    collected, not raised. Each reader skips a snapshot not later than the one before it in
-    its file (RB714); across files the same holds: files overlapping in time, or given out
-    of order, lose the snapshots that go back (reported, never fed to the runner)."""
-    import os
+    """Every valid snapshot of the files, in order (adapters.columnar.read_many); problems
+    are collected, not raised."""
+    from adapters.columnar import read_many
 
-    from engine.diagnostics import Diagnostic, Severity
-    from engine.snapshot import describe_ts
-
-    try:
-        from adapters.columnar import read_any as read
-    except ImportError:
-        from adapters.snapshots import read_snapshots as read
-
-    last, last_path = float("-inf"), None
-    for path in paths:
-        for snapshot, found in read(path):
-            problems.extend(found)
-            if snapshot is None:
-                continue
-            if snapshot.ts <= last:
-                problems.append(Diagnostic(
-                    "RB714", f"ts {describe_ts(snapshot.ts)} is not after {describe_ts(last)}, the last snapshot of "
-                             f"{os.fspath(last_path)}; skipped (give the files in time order)",
-                    file=os.fspath(path), severity=Severity.WARNING))
-                continue
-            last, last_path = snapshot.ts, path
-            yield snapshot
+    return read_many(paths, problems)
 
 
 def run() -> None:
