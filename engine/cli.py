@@ -178,7 +178,8 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
               help="Write trades, decisions, metrics and the fingerprint into this folder.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--replay", type=click.Choice(["auto", "columns", "scalar"]), default="auto", show_default=True,
-              help="columns: the fast path over dense Parquet files (in time order); scalar: snapshot by snapshot (the reference); "
+              help="columns: the fast path over dense Parquet files (in time order); "
+                   "scalar: snapshot by snapshot (the reference); "
                    "auto: columns where the input allows.")
 def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, symbols_text, report_path, out_dir,
                     fmt, replay) -> None:
