@@ -88,7 +88,6 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
     from adapters.jsonl import JsonlLog
     from engine.explain import parse_time, render_decision, render_json, render_text, replay
     from engine.portfolio import Portfolio
-    from engine.report import as_text
 
     plan = _load_plan(rules_dir, profile)
     try:
@@ -106,8 +105,7 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
         _check_writable(Path(log_path).parent, "--log")
     problems: list = []
     engine, last = replay(plan, _snapshots(snapshots, problems), until)
-    if problems:
-        click.echo(as_text(problems), err=True)
+    _report_problems(problems)
     if last is None:
         click.echo("rulebot explain: no valid snapshot at or before the requested time", err=True)
         sys.exit(EXIT_INVALID)
@@ -140,7 +138,6 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
     last committed snapshot and ends with exactly the trades of an uninterrupted run."""
     from adapters.jsonl import JsonlLog
     from adapters.state import StateStore
-    from engine.report import as_text
     from engine.runner import Runner
 
     plan = _load_plan(rules_dir, profile)
@@ -149,18 +146,21 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
         runner = Runner(plan, _paper_broker(plan, store), store, sinks=logs.sinks())   # resumes, or refuses first
         store.record_rule_version(plan.version, "human", message=f"rulebot paper ({plan.profile})")
         problems: list = []
-        for snapshot in _snapshots(snapshots, problems):
+        read = 0
+        for read, snapshot in enumerate(_snapshots(snapshots, problems), start=1):
             if runner.cursor is not None and snapshot.ts <= runner.cursor:
                 runner.warm(snapshot)
             else:
                 runner.step(snapshot)
-        if problems:
-            click.echo(as_text(problems), err=True)
+        _report_problems(problems)
         trades = store.trades()
         net = sum(t.net_pnl for t in trades)
         click.echo(f"paper: {len(trades)} trade(s), net P&L {net:+,.2f} USD, "
                    f"{len(store.open_positions())} position(s) open; state {state_path}, logs {logs_dir}/")
     if any(p.is_error for p in problems):
+        sys.exit(EXIT_INVALID)
+    if not read:
+        click.echo("rulebot paper: the snapshot files hold no snapshot that could be read", err=True)
         sys.exit(EXIT_INVALID)
 
 
@@ -229,7 +229,6 @@ def _one_dry_run(plan, snapshots, window, symbols, replay: str = "auto") -> dict
     from adapters.paper import PaperBroker
     from engine.dryrun import dry_run
     from engine.memstate import MemoryState
-    from engine.report import as_text
 
     if replay != "scalar":
         result, why = _fast_dry_run(plan, snapshots, window, symbols)
@@ -242,9 +241,7 @@ def _one_dry_run(plan, snapshots, window, symbols, replay: str = "auto") -> dict
         result, _, _ = dry_run(plan, _snapshots(snapshots, problems), broker=PaperBroker.for_plan(plan),
                                store=MemoryState(), start=window[0], end=window[1], symbols=symbols,
                                on_cycle=lambda snapshot: bar.update(1))
-    if problems:
-        click.echo(as_text(problems[:50]) + (f"\n… {len(problems) - 50} more" if len(problems) > 50 else ""),
-                   err=True)
+    _report_problems(problems)
     result["input_errors"] = sum(p.is_error for p in problems)
     result["replay"] = "scalar" if replay == "scalar" else f"scalar ({why})"
     return result
@@ -497,6 +494,15 @@ def _load_plan(rules_dir: str, profile: str | None):
         sys.exit(EXIT_INVALID)
     name = profile or next(iter(result.plans.values())).ruleset.default_profile
     return result.plans[name]
+
+
+def _report_problems(problems: list, limit: int = 50) -> None:
+    """The input's problems on stderr: the first ``limit``, then how many more there were."""
+    from engine.report import as_text
+
+    if problems:
+        more = f"\n… {len(problems) - limit:,} more" if len(problems) > limit else ""
+        click.echo(as_text(problems[:limit]) + more, err=True)
 
 
 def _snapshots(paths, problems: list):

@@ -106,3 +106,17 @@ def test_a_saved_run_that_cannot_be_resumed_is_refused_untouched(files, blob, va
     with sqlite3.connect(state) as db:
         assert db.execute("SELECT count(*) FROM rule_versions").fetchone()[0] == before
         assert db.execute("SELECT value FROM blobs WHERE name = ?", (blob,)).fetchone()[0] == value
+
+
+def test_paper_over_files_without_a_readable_snapshot_exits_1(files):
+    done = run("paper", str(files["empty"]), "--state", str(files["tmp"] / "e.db"), "--logs", str(files["tmp"] / "l"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no snapshot that could be read" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_long_list_of_input_problems_is_cut_after_50(files):
+    many = files["tmp"] / "many.jsonl"
+    many.write_text("{bad\n" * 120 + '{"ts": 1748131200, "symbols": {}}\n', encoding="utf-8")
+    done = run("paper", str(many), "--state", str(files["tmp"] / "m.db"), "--logs", str(files["tmp"] / "l"))
+    assert done.returncode == 1
+    assert done.stderr.count("RB711") == 50 and "… 70 more" in done.stderr
