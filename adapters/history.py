@@ -581,9 +581,6 @@ def build_command(spec_path: str | os.PathLike, out_path: str | os.PathLike, ech
     return _write_reported(snapshots, out, build_metadata(spec), echo)
 
 
-SHOWN_PROBLEMS = 50
-
-
 def _provenance(build: dict) -> str:
     """Where a columnar file came from, as its metadata says (build spec, conversion, other)."""
     if "spec" in build:
@@ -599,15 +596,15 @@ def convert_command(paths: Iterable[str | os.PathLike], out_path: str | os.PathL
     fast path. 0 when written (warnings allowed: a torn last line, a snapshot out of order);
     1 when an input has an error, and then nothing is written."""
     from adapters.columnar import read_many
+    from engine.report import as_text_capped
 
     paths, out = [os.fspath(p) for p in paths], Path(out_path)
     if _bad_output(out, echo):
         return 1
     problems: list = []
     snapshots = list(read_many(paths, problems))
-    _echo_problems(problems[:SHOWN_PROBLEMS], echo)
-    if len(problems) > SHOWN_PROBLEMS:
-        echo(f"… {len(problems) - SHOWN_PROBLEMS:,} more problem(s)")
+    if problems:
+        echo(as_text_capped(problems))
     if any(p.is_error for p in problems):
         echo(f"{out}: not written: the input has errors (above)")
         return 1

@@ -496,13 +496,12 @@ def _load_plan(rules_dir: str, profile: str | None):
     return result.plans[name]
 
 
-def _report_problems(problems: list, limit: int = 50) -> None:
-    """The input's problems on stderr: the first ``limit``, then how many more there were."""
-    from engine.report import as_text
+def _report_problems(problems: list) -> None:
+    """The input's problems on stderr, the first 50 of them (then how many more)."""
+    from engine.report import as_text_capped
 
     if problems:
-        more = f"\n… {len(problems) - limit:,} more" if len(problems) > limit else ""
-        click.echo(as_text(problems[:limit]) + more, err=True)
+        click.echo(as_text_capped(problems), err=True)
 
 
 def _snapshots(paths, problems: list):

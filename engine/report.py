@@ -20,6 +20,13 @@ def as_text(diagnostics: Iterable[Diagnostic]) -> str:
                      for d in diagnostics)
 
 
+def as_text_capped(diagnostics: list[Diagnostic], limit: int = 50) -> str:
+    """``as_text`` of the first ``limit``, then how many more there were: a file full of bad
+    lines is reported in a screenful, not in thousands of lines."""
+    more = f"\n… {len(diagnostics) - limit:,} more" if len(diagnostics) > limit else ""
+    return as_text(diagnostics[:limit]) + more
+
+
 def as_json(diagnostics: Iterable[Diagnostic]) -> str:
     return json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False)
 
