@@ -186,18 +186,10 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
     """Replay SNAPSHOTS through the compiled plan with the paper broker and a simulated clock,
     and show what the rules would have done. Ctrl-C stops cleanly and still writes what was done."""
     from engine.dryrun import differing_decisions
-    from engine.explain import parse_time
 
     plan = _load_plan(rules_dir, profile)
     other = _load_plan(vs_dir, profile) if vs_dir else None
-    window = []
-    for name, text in (("--from", from_text), ("--to", to_text)):
-        try:
-            window.append(parse_time(text) if text else None)
-        except ValueError:
-            raise click.BadParameter(f"{text!r} is not a time; use ISO 8601 or epoch seconds", param_hint=name) from None
-    if None not in window and window[0] > window[1]:
-        raise click.BadParameter(f"{to_text!r} is before --from {from_text!r}", param_hint="--to")
+    window = _window(from_text, to_text)
     symbols = {s.strip() for s in symbols_text.split(",") if s.strip()} if symbols_text else None
     unknown = sorted((symbols or set()) - set(plan.ruleset.names()))
     if unknown:
@@ -215,6 +207,26 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
         click.echo(f"rulebot dry-run: cannot write {error.filename!r}: {error.strerror}; "
                    "the summary above is the run's result", err=True)
         sys.exit(EXIT_OUTPUT)
+    _exit_after(result, window)
+
+
+def _window(from_text: str | None, to_text: str | None) -> list:
+    """[start, end] of --from/--to (None: open); usage error for a bad time or an empty span."""
+    from engine.explain import parse_time
+
+    window = []
+    for name, text in (("--from", from_text), ("--to", to_text)):
+        try:
+            window.append(parse_time(text) if text else None)
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not a time; use ISO 8601 or epoch seconds", param_hint=name) from None
+    if None not in window and window[0] > window[1]:
+        raise click.BadParameter(f"{to_text!r} is before --from {from_text!r}", param_hint="--to")
+    return window
+
+
+def _exit_after(result: dict, window: list) -> None:
+    """130 after Ctrl-C, 1 when input was bad or none could be read; else return (exit 0)."""
     if result.get("interrupted"):
         sys.exit(130)
     if result.get("input_errors"):
