@@ -435,3 +435,28 @@ def test_symbols_left_out_replay_identically(plans, sample, recording, only):
     scalar = _scalar(plans["paper"], sample, end=end, symbols=only)
     _assert_same(_columns(plans["paper"], recording.only(only), end=end), scalar)
     assert scalar["symbols"] == sorted(only & set(recording.symbols))
+
+
+def test_vs_on_the_fast_path_shares_one_reading_and_matches_scalar(tmp_path):
+    """--vs replays the same recording twice (read once): each side and the differing
+    decisions equal the scalar path's."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    other = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", other)
+    text = (other / "signals.yaml").read_text(encoding="utf-8")
+    (other / "signals.yaml").write_text(text.replace("min_aligned: 2 ", "min_aligned: 3 "), encoding="utf-8")
+    args = ["dry-run", str(SAMPLE), "--vs", str(other), "--rules", str(ROOT / "rules"), "--from",
+            "2025-05-25T00:00:00Z", "--to", "2025-05-26T12:00:00Z", "--out"]
+    fast = CliRunner().invoke(main, [*args, str(tmp_path / "fast")])
+    slow = CliRunner().invoke(main, [*args, str(tmp_path / "slow"), "--replay", "scalar"])
+    assert fast.exit_code == 0 and slow.exit_code == 0, fast.output + slow.output
+    a, b = (json.loads((tmp_path / side / "result.json").read_text()) for side in ("fast", "slow"))
+    assert a["vs"]["replay"] == "columns" and b["vs"]["replay"] == "scalar"
+    assert a["differing_decisions"] == b["differing_decisions"] and a["differing_decisions"]
+    for key in COMPARED:
+        assert a[key] == b[key] and a["vs"][key] == b["vs"][key], key
