@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -11,11 +12,16 @@ from engine.signals.record import SignalRecord
 
 
 def parse_time(text: str) -> float:
-    """Epoch seconds from epoch seconds or ISO 8601 (UTC when no zone is given)."""
+    """Epoch seconds from epoch seconds or ISO 8601 (UTC when no zone is given); ValueError
+    for anything else, ``nan`` and ``inf`` included (no window can start at them)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not a finite number of seconds")
+        return value
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
