@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 
 import click
@@ -90,6 +91,8 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
     from engine.portfolio import Portfolio
 
     plan = _load_plan(rules_dir, profile)
+    if equity is not None and not math.isfinite(equity):
+        raise click.BadParameter(f"{equity} is not an amount of USD", param_hint="--equity")
     try:
         until = parse_time(at_text) if at_text else None
     except ValueError:

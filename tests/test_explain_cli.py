@@ -77,7 +77,8 @@ def test_explain_json_and_log(snapshot_file, tmp_path):
 
 
 @pytest.mark.parametrize("args, code", [(["--at", "yesterday"], 2), (["--symbol", "DOGEUSDT"], 2),
-                                        (["--at", "2020-01-01T00:00:00Z"], 1)])
+                                        (["--at", "2020-01-01T00:00:00Z"], 1), (["--at", "nan"], 2),
+                                        (["--equity", "nan"], 2), (["--equity", "inf"], 2)])
 def test_explain_bad_arguments(snapshot_file, args, code):
     done = run(str(snapshot_file), *args)
     assert done.returncode == code and "Traceback" not in done.stderr
