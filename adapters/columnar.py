@@ -100,6 +100,10 @@ def _table(rows: list[dict], metadata: dict[bytes, bytes]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=SCHEMA.with_metadata(metadata))
 
 
+WRITE_OPTIONS = dict(compression="zstd", compression_level=15, write_statistics=["ts"],
+                     use_dictionary=[n for n in SCHEMA.names if n not in NO_DICTIONARY])
+
+
 def write_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, build: dict | None = None) -> int:
     """Write snapshots (sorted by ts here) atomically; returns the number of rows.
 
@@ -118,14 +122,34 @@ def write_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, bu
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd", compression_level=15, row_group_size=ROW_GROUP,
-                       use_dictionary=[n for n in SCHEMA.names if n not in NO_DICTIONARY],
-                       write_statistics=["ts"])
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP, **WRITE_OPTIONS)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return len(rows)
+
+
+def stream_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, build: dict | None = None) -> int:
+    """Write snapshots that come in strictly increasing ts order (ValueError otherwise) one
+    row group at a time, so memory holds a row group, not the file (``snapshots convert``).
+    Writes ``path`` itself (no temporary file: the caller renames); returns the number of rows."""
+    metadata = {META_FORMAT: FORMAT_NAME, META_VERSION: str(COLUMNAR_VERSION).encode()}
+    if build is not None:
+        metadata[META_BUILD] = json.dumps(build, sort_keys=True, separators=(",", ":")).encode()
+    written, rows, last = 0, [], float("-inf")
+    with pq.ParquetWriter(path, SCHEMA.with_metadata(metadata), **WRITE_OPTIONS) as writer:
+        for snapshot in snapshots:
+            if not snapshot.ts > last:
+                raise ValueError(f"ts {describe_ts(snapshot.ts)} is not after {describe_ts(last)}")
+            last = snapshot.ts
+            rows += [_row(snapshot, sym) for sym in (list(snapshot.symbols.values()) or [None])]
+            if len(rows) >= ROW_GROUP:
+                writer.write_table(_table(rows, metadata))
+                written, rows = written + len(rows), []
+        if rows or not written:
+            writer.write_table(_table(rows, metadata))
+    return written + len(rows)
 
 
 # ------------------------------------------------------------------ reading

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -509,13 +509,19 @@ def build_metadata(spec: Spec) -> dict:
 def write_jsonl(snapshots: Iterable[Snapshot], path: Path) -> int:
     """Snapshots as JSON lines (gzip when the name ends in .gz), written atomically."""
     tmp = path.with_name(path.name + ".tmp")
-    opener = gzip.open if path.name.endswith(".gz") else open
+    count = stream_jsonl(snapshots, tmp, compress=path.name.endswith(".gz"))
+    os.replace(tmp, path)
+    return count
+
+
+def stream_jsonl(snapshots: Iterable[Snapshot], path: Path, *, compress: bool) -> int:
+    """Snapshots as JSON lines into ``path`` as they come (no temporary file: the caller renames)."""
+    opener = gzip.open if compress else open
     count = 0
-    with opener(tmp, "wt", encoding="utf-8") as handle:
+    with opener(path, "wt", encoding="utf-8") as handle:
         for snapshot in snapshots:
             handle.write(json.dumps(snapshot_to_json(snapshot), separators=(",", ":"), allow_nan=False) + "\n")
             count += 1
-    os.replace(tmp, path)
     return count
 
 
@@ -593,25 +599,50 @@ def _provenance(build: dict) -> str:
 def convert_command(paths: Iterable[str | os.PathLike], out_path: str | os.PathLike, echo: Echo) -> int:
     """`rulebot snapshots convert FILES… --out FILE`: the snapshots of FILES (any format, in the
     order given) as one file, e.g. JSON-lines recordings as one columnar file for the dry-run
-    fast path. 0 when written (warnings allowed: a torn last line, a snapshot out of order);
-    1 when an input has an error, and then nothing is written."""
-    from adapters.columnar import read_many
+    fast path. Streamed: memory holds a row group, not the recording. 0 when written
+    (warnings allowed: a torn last line, a snapshot out of order); 1 when an input has an
+    error, and then nothing is written."""
+    from adapters.columnar import read_many, stream_columnar
     from engine.report import as_text_capped
 
     paths, out = [os.fspath(p) for p in paths], Path(out_path)
     if _bad_output(out, echo):
         return 1
     problems: list = []
-    snapshots = list(read_many(paths, problems))
-    if problems:
-        echo(as_text_capped(problems))
-    if any(p.is_error for p in problems):
-        echo(f"{out}: not written: the input has errors (above)")
+    span: dict = {"count": 0}
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        snapshots = _tracked(read_many(paths, problems), span)
+        if out.name.endswith(".parquet"):
+            rows = stream_columnar(snapshots, tmp, build={"converted_from": [Path(p).name for p in paths]})
+        else:
+            rows = stream_jsonl(snapshots, tmp, compress=out.name.endswith(".gz"))
+        if problems:
+            echo(as_text_capped(problems))
+        if any(p.is_error for p in problems) or not span["count"]:
+            echo(f"{out}: not written: " + ("the input has errors (above)" if span["count"] else
+                                            "the input holds no snapshot"))
+            return 1
+        os.replace(tmp, out)
+    except OSError as error:
+        echo(f"{out}: error: cannot write: {error.strerror or error}")
         return 1
-    if not snapshots:
-        echo(f"{out}: error: the input holds no snapshot; nothing written")
-        return 1
-    return _write_reported(snapshots, out, {"converted_from": [Path(p).name for p in paths]}, echo)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    echo(f"wrote {out}: {span['count']:,} snapshots, {rows:,} rows, {_size(out.stat().st_size)}, "
+         f"{sb.utc(span['first'])} → {sb.utc(span['last'])}")
+    return 0
+
+
+def _tracked(snapshots: Iterable[Snapshot], span: dict) -> Iterator[Snapshot]:
+    """The snapshots as they pass, counted, with the first and last ts kept in ``span``."""
+    for snapshot in snapshots:
+        span["count"] += 1
+        span.setdefault("first", snapshot.ts)
+        span["last"] = snapshot.ts
+        yield snapshot
 
 
 # ------------------------------------------------------------------ info

@@ -80,6 +80,7 @@ def test_an_input_error_writes_nothing(recorded, tmp_path):
     out = tmp_path / "x.snapshots.parquet"
     code, text = _convert([bad], out)
     assert code == 1 and "RB711 error" in text and "not written" in text and not out.exists()
+    assert not list(tmp_path.glob(".*.tmp"))                   # the partial file is gone too
 
 
 @pytest.mark.parametrize("name", ["x.txt", "x.parquet.bak"])
@@ -113,3 +114,18 @@ def test_info_says_where_any_columnar_file_came_from(recorded, tmp_path):
     write_columnar(snapshots[:5], path, build={"source": "a bench's own bars"})
     info = CliRunner().invoke(main, ["snapshots", "info", str(path)])
     assert "origin:    source: a bench's own bars" in info.output and "None" not in info.output
+
+
+def test_conversion_streams_row_group_by_row_group(recorded, tmp_path, monkeypatch):
+    """Written as it is read: many row groups, the same snapshots back."""
+    import pyarrow.parquet as pq
+
+    import adapters.columnar as columnar
+
+    monkeypatch.setattr(columnar, "ROW_GROUP", 101)
+    folder, snapshots = recorded
+    out = tmp_path / "s.snapshots.parquet"
+    code, text = _convert([folder / "a.jsonl.gz", folder / "b.jsonl.gz"], out)
+    assert code == 0, text
+    assert pq.ParquetFile(out).num_row_groups == 30          # 3,000 rows, 102 per group but the last
+    assert list(read_columnar(out)) == snapshots
