@@ -100,6 +100,14 @@ def _table(rows: list[dict], metadata: dict[bytes, bytes]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=SCHEMA.with_metadata(metadata))
 
 
+def _metadata(build: dict | None) -> dict[bytes, bytes]:
+    """The file's own metadata: format name and version, and where the data came from."""
+    metadata = {META_FORMAT: FORMAT_NAME, META_VERSION: str(COLUMNAR_VERSION).encode()}
+    if build is not None:
+        metadata[META_BUILD] = json.dumps(build, sort_keys=True, separators=(",", ":")).encode()
+    return metadata
+
+
 WRITE_OPTIONS = dict(compression="zstd", compression_level=15, write_statistics=["ts"],
                      use_dictionary=[n for n in SCHEMA.names if n not in NO_DICTIONARY])
 
@@ -114,9 +122,7 @@ def write_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, bu
         if a.ts == b.ts:
             raise ValueError(f"two snapshots with ts {a.ts:g}; a columnar file holds one per ts")
     rows = [_row(s, sym) for s in ordered for sym in (list(s.symbols.values()) or [None])]
-    metadata = {META_FORMAT: FORMAT_NAME, META_VERSION: str(COLUMNAR_VERSION).encode()}
-    if build is not None:
-        metadata[META_BUILD] = json.dumps(build, sort_keys=True, separators=(",", ":")).encode()
+    metadata = _metadata(build)
     table = _table(rows, metadata)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,9 +140,7 @@ def stream_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, b
     """Write snapshots that come in strictly increasing ts order (ValueError otherwise) one
     row group at a time, so memory holds a row group, not the file (``snapshots convert``).
     Writes ``path`` itself (no temporary file: the caller renames); returns the number of rows."""
-    metadata = {META_FORMAT: FORMAT_NAME, META_VERSION: str(COLUMNAR_VERSION).encode()}
-    if build is not None:
-        metadata[META_BUILD] = json.dumps(build, sort_keys=True, separators=(",", ":")).encode()
+    metadata = _metadata(build)
     written, rows, last = 0, [], float("-inf")
     with pq.ParquetWriter(path, SCHEMA.with_metadata(metadata), **WRITE_OPTIONS) as writer:
         for snapshot in snapshots:
