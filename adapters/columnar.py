@@ -38,6 +38,7 @@ EXTENSION = ".snapshots.parquet"
 META_FORMAT, META_VERSION, META_BUILD = b"rulebot.format", b"rulebot.format_version", b"rulebot.build"
 FORMAT_NAME = b"rulebot-snapshots"
 ROW_GROUP = 65_536
+PIECE = 8_192             # rows gathered as dicts before they become Arrow columns (streamed writes)
 
 SCALAR_FIELDS = tuple(SCALARS)
 TS_FIELDS = tuple(f"{name}_ts" for name in INPUT_NAMES if name != "fear_greed")
@@ -141,19 +142,31 @@ def stream_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, b
     row group at a time, so memory holds a row group, not the file (``snapshots convert``).
     Writes ``path`` itself (no temporary file: the caller renames); returns the number of rows."""
     metadata = _metadata(build)
-    written, rows, last = 0, [], float("-inf")
+    written, rows, pieces, last = 0, [], [], float("-inf")
     with pq.ParquetWriter(path, SCHEMA.with_metadata(metadata), **WRITE_OPTIONS) as writer:
         for snapshot in snapshots:
             if not snapshot.ts > last:
                 raise ValueError(f"ts {describe_ts(snapshot.ts)} is not after {describe_ts(last)}")
             last = snapshot.ts
             rows += [_row(snapshot, sym) for sym in (list(snapshot.symbols.values()) or [None])]
-            if len(rows) >= ROW_GROUP:
-                writer.write_table(_table(rows, metadata))
-                written, rows = written + len(rows), []
-        if rows or not written:
-            writer.write_table(_table(rows, metadata))
-    return written + len(rows)
+            if len(rows) >= min(PIECE, ROW_GROUP):  # rows as dicts are large: keep them as Arrow pieces
+                pieces.append(_table(rows, metadata))
+                rows = []
+            if sum(len(p) for p in pieces) >= ROW_GROUP:
+                written += _write_group(writer, pieces)
+                pieces = []
+        if rows:
+            pieces.append(_table(rows, metadata))
+        if pieces or not written:
+            written += _write_group(writer, pieces or [_table([], metadata)])
+    return written
+
+
+def _write_group(writer: pq.ParquetWriter, pieces: list[pa.Table]) -> int:
+    """The pieces as one row group (their dictionaries unified); returns its row count."""
+    table = pa.concat_tables(pieces).unify_dictionaries().combine_chunks()
+    writer.write_table(table, row_group_size=len(table) or None)
+    return len(table)
 
 
 # ------------------------------------------------------------------ reading

@@ -479,8 +479,10 @@ def load_liquidations(source: Source, report: _Report) -> sb.Events | None:
     return result
 
 
-def build_from_spec(spec: Spec) -> tuple[list[Snapshot], _Report]:
-    """The snapshots the spec describes, plus what was found on the way."""
+def build_from_spec(spec: Spec) -> tuple[Iterator[Snapshot], _Report]:
+    """The snapshots the spec describes, in time order, plus what was found reading the
+    sources. The sources are read and checked here; the snapshots are made as they are
+    consumed (engine.snapshot_build.build_snapshots), none when the report has failed."""
     report = _Report()
     symbols = {}
     for name, sources in spec.symbols.items():
@@ -491,7 +493,7 @@ def build_from_spec(spec: Spec) -> tuple[list[Snapshot], _Report]:
             symbols[name] = sb.SymbolInputs(candles, series, liq)
     fear = load_series(spec.fear_greed, report) if spec.fear_greed is not None else None
     if report.failed:
-        return [], report
+        return iter(()), report
     return sb.build_snapshots(spec.start, spec.end, symbols, fear), report
 
 
@@ -525,17 +527,6 @@ def stream_jsonl(snapshots: Iterable[Snapshot], path: Path, *, compress: bool) -
     return count
 
 
-def _write(snapshots: list[Snapshot], out: Path, build: dict) -> int:
-    """Columnar for .parquet (``build`` kept in its metadata), JSON lines otherwise (the
-    extension was checked before)."""
-    from adapters.columnar import write_columnar
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.name.endswith(".parquet"):
-        return write_columnar(snapshots, out, build=build)
-    return write_jsonl(snapshots, out)
-
-
 def _bad_output(out: Path, echo: Echo) -> bool:
     if out.name.endswith((".parquet", ".jsonl", ".jsonl.gz")):
         return False
@@ -543,15 +534,37 @@ def _bad_output(out: Path, echo: Echo) -> bool:
     return True
 
 
-def _write_reported(snapshots: list[Snapshot], out: Path, build: dict, echo: Echo) -> int:
-    """Write and say what was written: 0, or 1 when the file cannot be written."""
+def _stream_out(snapshots: Iterable[Snapshot], out: Path, build: dict, echo: Echo,
+                refuse: Callable[[dict], str | None]) -> int:
+    """Write the snapshots as they come (memory holds a row group) into a temporary file:
+    columnar for .parquet (``build`` kept in its metadata), JSON lines otherwise. Then
+    ``refuse`` sees what went through ({"count", "first", "last"}); when it names no reason,
+    the file is renamed into ``out`` and what was written is said. 0 when written, else 1
+    and nothing is left behind."""
+    from adapters.columnar import stream_columnar
+
+    span: dict = {"count": 0}
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        rows = _write(snapshots, out, build)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tracked = _tracked(snapshots, span)
+        if out.name.endswith(".parquet"):
+            rows = stream_columnar(tracked, tmp, build=build)
+        else:
+            rows = stream_jsonl(tracked, tmp, compress=out.name.endswith(".gz"))
+        why = refuse(span)
+        if why:
+            echo(why)
+            return 1
+        os.replace(tmp, out)
     except OSError as error:
         echo(f"{out}: error: cannot write: {error.strerror or error}")
         return 1
-    echo(f"wrote {out}: {len(snapshots):,} snapshots, {rows:,} rows, {_size(out.stat().st_size)}, "
-         f"{sb.utc(snapshots[0].ts)} → {sb.utc(snapshots[-1].ts)}")
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    echo(f"wrote {out}: {span['count']:,} snapshots, {rows:,} rows, {_size(out.stat().st_size)}, "
+         f"{sb.utc(span['first'])} → {sb.utc(span['last'])}")
     return 0
 
 
@@ -580,11 +593,14 @@ def build_command(spec_path: str | os.PathLike, out_path: str | os.PathLike, ech
     if report.failed:
         echo(f"{spec_path}: cannot build from these sources; nothing written")
         return 1
-    if not snapshots:
-        echo(f"{spec_path}: error: no candle closes between {sb.utc(spec.start)} and {sb.utc(spec.end)}; "
-             "nothing written")
-        return 1
-    return _write_reported(snapshots, out, build_metadata(spec), echo)
+
+    def refuse(span: dict) -> str | None:
+        if span["count"]:
+            return None
+        return (f"{spec_path}: error: no candle closes between {sb.utc(spec.start)} and {sb.utc(spec.end)}; "
+                "nothing written")
+
+    return _stream_out(snapshots, out, build_metadata(spec), echo, refuse)
 
 
 def _provenance(build: dict) -> str:
@@ -602,38 +618,24 @@ def convert_command(paths: Iterable[str | os.PathLike], out_path: str | os.PathL
     fast path. Streamed: memory holds a row group, not the recording. 0 when written
     (warnings allowed: a torn last line, a snapshot out of order); 1 when an input has an
     error, and then nothing is written."""
-    from adapters.columnar import read_many, stream_columnar
+    from adapters.columnar import read_many
     from engine.report import as_text_capped
 
     paths, out = [os.fspath(p) for p in paths], Path(out_path)
     if _bad_output(out, echo):
         return 1
     problems: list = []
-    span: dict = {"count": 0}
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        snapshots = _tracked(read_many(paths, problems), span)
-        if out.name.endswith(".parquet"):
-            rows = stream_columnar(snapshots, tmp, build={"converted_from": [Path(p).name for p in paths]})
-        else:
-            rows = stream_jsonl(snapshots, tmp, compress=out.name.endswith(".gz"))
+
+    def refuse(span: dict) -> str | None:
         if problems:
             echo(as_text_capped(problems))
-        if any(p.is_error for p in problems) or not span["count"]:
-            echo(f"{out}: not written: " + ("the input has errors (above)" if span["count"] else
-                                            "the input holds no snapshot"))
-            return 1
-        os.replace(tmp, out)
-    except OSError as error:
-        echo(f"{out}: error: cannot write: {error.strerror or error}")
-        return 1
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    echo(f"wrote {out}: {span['count']:,} snapshots, {rows:,} rows, {_size(out.stat().st_size)}, "
-         f"{sb.utc(span['first'])} → {sb.utc(span['last'])}")
-    return 0
+        if span["count"] and not any(p.is_error for p in problems):
+            return None
+        return f"{out}: not written: " + ("the input has errors (above)" if span["count"] else
+                                          "the input holds no snapshot")
+
+    return _stream_out(read_many(paths, problems), out, {"converted_from": [Path(p).name for p in paths]}, echo,
+                       refuse)
 
 
 def _tracked(snapshots: Iterable[Snapshot], span: dict) -> Iterator[Snapshot]:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
 from engine.snapshot import Candle, Snapshot, SymbolSnapshot
 
 STEP = 60.0
+CHUNK = 10_080             # minutes of snapshot objects made at a time (a week)
 CANDLE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 #: Carried series a symbol may have: name → (snapshot fields it fills, input name of its ``_ts``).
@@ -230,57 +231,82 @@ def _liquidations(liq: Events, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return long_sum, short_sum, covered
 
 
-def _symbol_rows(name: str, inputs: SymbolInputs, start: float, end: float) -> dict[float, SymbolSnapshot]:
-    """Every snapshot of one symbol, keyed by snapshot time."""
+@dataclass(frozen=True)
+class _SymbolColumns:
+    """One symbol's snapshots over the whole window as arrays (small: numbers, no objects);
+    :func:`_symbol_snapshots` turns a slice of them into SymbolSnapshot objects."""
+
+    name: str
+    at: np.ndarray                      # snapshot times: each candle's close
+    opens: np.ndarray
+    candles: Mapping[str, np.ndarray]
+    carried: tuple                      # (fields, input name, as-of index, publication times, values)
+    liquidations: tuple | None          # (long sums, short sums, covered)
+
+
+def _symbol_columns(name: str, inputs: SymbolInputs, start: float, end: float) -> _SymbolColumns:
     c = inputs.candles
     close_at = c.times + STEP
     keep = (close_at > start) & (close_at <= end)
     at = close_at[keep]
-    columns = {n: c.columns[n][keep].tolist() for n in CANDLE_COLUMNS}
-    opens = c.times[keep].tolist()
     carried = []
     for series_name, published in inputs.series.items():
         fields, input_name = SERIES[series_name]
-        index = _as_of(published.published, at)
-        carried.append((fields, input_name, index.tolist(), published.published.tolist(),
-                        {f: published.columns[f].tolist() for f in fields}))
+        carried.append((fields, input_name, _as_of(published.published, at), published.published,
+                        {f: published.columns[f] for f in fields}))
     liq = _liquidations(inputs.liquidations, at) if inputs.liquidations is not None else None
-    liq_lists = tuple(x.tolist() for x in liq) if liq is not None else None
+    return _SymbolColumns(name, at, c.times[keep], {n: c.columns[n][keep] for n in CANDLE_COLUMNS},
+                          tuple(carried), liq)
+
+
+def _symbol_snapshots(cols: _SymbolColumns, lo: int, hi: int) -> dict[float, SymbolSnapshot]:
+    """The symbol's snapshots of rows ``lo:hi``, keyed by snapshot time."""
+    at, opens = cols.at[lo:hi].tolist(), cols.opens[lo:hi].tolist()
+    candle = {n: v[lo:hi].tolist() for n, v in cols.candles.items()}
+    carried = [(fields, input_name, index[lo:hi].tolist(), published, vals)
+               for fields, input_name, index, published, vals in cols.carried]
+    liq = tuple(x[lo:hi].tolist() for x in cols.liquidations) if cols.liquidations is not None else None
     out = {}
-    for i, ts in enumerate(at.tolist()):
-        close = columns["close"][i]
+    for i, ts in enumerate(at):
+        close = candle["close"][i]
         values, times = {"price": close}, {"price": ts, "candles_1m": ts}
         for fields, input_name, index, published, vals in carried:
             j = index[i]
             if j < 0:
                 continue
             for f in fields:
-                values[f] = vals[f][j]
-            times[input_name] = min(times[input_name], published[j]) if input_name == "price" else published[j]
-        if liq_lists is not None and liq_lists[2][i]:
-            values["liq_long_usd"], values["liq_short_usd"] = liq_lists[0][i], liq_lists[1][i]
+                values[f] = float(vals[f][j])
+            times[input_name] = min(times[input_name], float(published[j])) if input_name == "price" \
+                else float(published[j])
+        if liq is not None and liq[2][i]:
+            values["liq_long_usd"], values["liq_short_usd"] = liq[0][i], liq[1][i]
             times["liquidations"] = ts
-        candle = Candle(opens[i], columns["open"][i], columns["high"][i], columns["low"][i], close,
-                        columns["volume"][i])
-        out[ts] = SymbolSnapshot(name, MappingProxyType(values), MappingProxyType(times), None, (candle,))
+        bar = Candle(opens[i], candle["open"][i], candle["high"][i], candle["low"][i], close, candle["volume"][i])
+        out[ts] = SymbolSnapshot(cols.name, MappingProxyType(values), MappingProxyType(times), None, (bar,))
     return out
 
 
 def build_snapshots(start: float, end: float, symbols: Mapping[str, SymbolInputs],
-                    fear_greed: Published | None = None) -> list[Snapshot]:
+                    fear_greed: Published | None = None, *, chunk: int = CHUNK) -> Iterator[Snapshot]:
     """One snapshot per minute ``T`` with ``start < T <= end`` in which any symbol's candle
-    closed, holding only what was published at or before ``T``."""
-    per_symbol = {name: _symbol_rows(name, inputs, start, end) for name, inputs in symbols.items()}
-    all_ts = sorted(set().union(*per_symbol.values())) if per_symbol else []
-    fg_index = fg_values = fg_published = None
-    if fear_greed is not None:
-        fg_index = _as_of(fear_greed.published, np.asarray(all_ts, dtype=float)).tolist()
-        fg_values, fg_published = fear_greed.columns["fear_greed"].tolist(), fear_greed.published.tolist()
-    out = []
-    for k, ts in enumerate(all_ts):
-        present = {name: rows[ts] for name, rows in per_symbol.items() if ts in rows}
-        fg = fg_ts = None
-        if fg_index is not None and fg_index[k] >= 0:
-            fg, fg_ts = fg_values[fg_index[k]], fg_published[fg_index[k]]
-        out.append(Snapshot(ts, MappingProxyType(present), fg, fg_ts))
-    return out
+    closed, holding only what was published at or before ``T``, in time order.
+
+    The alignment is done on arrays for the whole window at once; the snapshot objects are
+    made ``chunk`` minutes at a time as they are consumed, so a writer that streams them
+    holds one chunk, not the years a spec may cover."""
+    per_symbol = [_symbol_columns(name, inputs, start, end) for name, inputs in symbols.items()]
+    all_ts = np.unique(np.concatenate([c.at for c in per_symbol])) if per_symbol else np.array([], dtype=float)
+    fg_index = _as_of(fear_greed.published, all_ts) if fear_greed is not None else np.full(len(all_ts), -1)
+    for lo in range(0, len(all_ts), chunk):
+        times = all_ts[lo:lo + chunk]
+        present = [_symbol_snapshots(c, *_rows_between(c.at, times[0], times[-1])) for c in per_symbol]
+        for ts, j in zip(times.tolist(), fg_index[lo:lo + chunk].tolist()):
+            fg, fg_ts = (None, None) if j < 0 else (float(fear_greed.columns["fear_greed"][j]),
+                                                     float(fear_greed.published[j]))
+            yield Snapshot(ts, MappingProxyType({c.name: rows[ts] for c, rows in zip(per_symbol, present)
+                                                 if ts in rows}), fg, fg_ts)
+
+
+def _rows_between(at: np.ndarray, first: float, last: float) -> tuple[int, int]:
+    """The slice of the sorted ``at`` with first <= at <= last."""
+    return int(np.searchsorted(at, first, side="left")), int(np.searchsorted(at, last, side="right"))

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from adapters.history import build_command, build_from_spec, load_spec
+from engine import snapshot_build as sb
 from engine.snapshot import snapshot_to_json
 
 from .helpers import MIN, T0, Echo, candles, iso, spec, write
@@ -18,7 +19,7 @@ def _build(path):
     assert loaded is not None, problems
     snapshots, report = build_from_spec(loaded)
     assert not report.failed, [str(p) for p in report.problems]
-    return snapshots, report
+    return list(snapshots), report
 
 
 def _funding(times_rates) -> pd.DataFrame:
@@ -205,3 +206,30 @@ def test_a_symbol_without_a_candle_that_minute_is_absent_and_liquidations_roll_o
     assert [(s.ts - T0) // MIN for s in snapshots] == [1, 2, 3, 5, 6]            # T0+4m: nobody
     btc = {(s.ts - T0) // MIN: s.symbols["BTCUSDT"].get("liq_short_usd") for s in snapshots if "BTCUSDT" in s.symbols}
     assert btc == {1: 1.0, 2: 0.0, 5: 2.0, 6: 3.0}                              # T0+150 s waited for T0+5m
+
+
+def _inputs(rng, missing: set[int], n: int = 40) -> sb.SymbolInputs:
+    """A symbol with gaps in its candles, an 8-minute funding series and liquidation events."""
+    minutes = np.array([k for k in range(n) if k not in missing], dtype=float)
+    times = T0 + minutes * MIN
+    candle = sb.Rows(times, {c: rng.uniform(90, 110, len(times)) for c in sb.CANDLE_COLUMNS})
+    stamps = T0 + np.arange(0, n, 8, dtype=float) * MIN
+    funding = sb.publish(sb.Rows(stamps, {"funding_rate": rng.normal(0, 1e-4, len(stamps))}), interval=0.0, lag=60.0)
+    when = np.sort(rng.uniform(T0 - MIN, T0 + n * MIN, 25))
+    liq = sb.events(when, rng.uniform(0, 50, 25), rng.uniform(0, 50, 25), lag=30.0)
+    return sb.SymbolInputs(candle, {"funding": funding}, liq)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 16])
+def test_snapshots_made_in_chunks_equal_one_pass(chunk):
+    """The objects are made a chunk at a time (bounded memory): chunk borders change nothing,
+    a symbol absent from a whole chunk included, and liquidations keep rolling on across them."""
+    rng = np.random.default_rng(chunk)
+    symbols = {"BTCUSDT": _inputs(rng, {3, 4, 5, 6, 7, 20}), "ETHUSDT": _inputs(rng, {0, 9, 10, 11, 12, 13, 30})}
+    fear = sb.publish(sb.Rows(np.array([T0 - 86400, T0], dtype=float), {"fear_greed": np.array([20.0, 30.0])}),
+                      interval=86400.0, lag=0.0)
+    start, end = T0 - MIN, T0 + 40 * MIN
+    whole = [snapshot_to_json(s) for s in sb.build_snapshots(start, end, symbols, fear, chunk=10_000)]
+    chunked = [snapshot_to_json(s) for s in sb.build_snapshots(start, end, symbols, fear, chunk=chunk)]
+    assert chunked == whole
+    assert len(whole) == 40 and {len(s["symbols"]) for s in whole} == {1, 2}
