@@ -675,6 +675,7 @@ class Summary:
     fear_greed_readings: set = field(default_factory=set)
     errors: int = 0
     warnings: int = 0
+    prices: dict[str, tuple[list, list]] = field(default_factory=dict)  # symbol → (times, prices)
 
     def add(self, snapshot: Snapshot) -> None:
         self.snapshots += 1
@@ -689,6 +690,30 @@ class Summary:
             for input_name in _present(sym):
                 counter[input_name] += 1
                 readings.setdefault(input_name, set()).add(sym.times.get(input_name))
+            self.prices.setdefault(name, ([], []))
+            self.prices[name][0].append(snapshot.ts)
+            self.prices[name][1].append(_price_of(sym))
+
+
+def _price_of(sym) -> float:
+    price = sym.get("price")
+    if price is None and sym.candles:
+        price = sym.candles[-1].close
+    return float("nan") if price is None else price
+
+
+def _move_lines(times: list[float], prices: list[float]) -> list[str]:
+    from engine.price_moves import SUSPECT_RATIO, price_moves
+
+    moves = price_moves(times, prices)
+    if moves.largest is None:
+        return []
+    lines = [f"    {'largest move':<16} {moves.largest * 100:+.2f} % at {_minute(moves.largest_ts)} "
+             "(from the snapshot before)"]
+    if moves.suspect:
+        lines.append(f"    {'suspect prices':<16} {moves.suspect:,} move(s) of {(SUSPECT_RATIO - 1) * 100:.0f} % "
+                     f"or more between snapshots, the first at {_minute(moves.first_suspect_ts)}: check the source")
+    return lines
 
 
 MAX_SHOWN = 50
@@ -795,6 +820,7 @@ def describe(path: Path, summary: Summary) -> list[str]:
             n = summary.inputs[name].get(input_name, 0)
             if n:
                 lines.append(f"    {input_name:<16} {pct(n)}  ({_readings(len(summary.readings[name][input_name]))})")
+        lines += _move_lines(*summary.prices[name])
     return lines
 
 

@@ -369,7 +369,7 @@ def _write_text(path, text: str) -> None:
 
 def _summary_json(result: dict) -> dict:
     keys = ("version", "profile", "start", "end", "cycles", "symbols", "fingerprint", "metrics", "interrupted",
-            "open_positions", "jobs", "replay")
+            "open_positions", "jobs", "replay", "suspect_prices")
     out = {k: result.get(k) for k in keys}
     if result.get("vs"):
         out["vs"] = {k: result["vs"].get(k) for k in keys}
@@ -379,6 +379,7 @@ def _summary_json(result: dict) -> dict:
 
 def _summary_text(result: dict) -> str:
     from engine.explain import iso
+    from engine.price_moves import suspect_warnings
 
     runs = [result] + ([result["vs"]] if result.get("vs") else [])
     rows = [("", *[r["version"] for r in runs])]
@@ -406,6 +407,7 @@ def _summary_text(result: dict) -> str:
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     if result.get("vs"):
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
+    lines += [f"warning: {text}" for text in suspect_warnings(result.get("suspect_prices") or {})]
     if not result["cycles"]:
         lines.append("no snapshot falls in the window: nothing was replayed")
     if result.get("interrupted"):

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from engine.decision_columns import DecisionColumns
+from engine.price_moves import price_moves
 from engine.runner import Runner, Sinks
 from engine.scheduler import Scheduler
 from engine.signals.columns import DIRECTION_CODE
@@ -362,8 +363,19 @@ def result_of(plan, runner: Runner, state: DryRunState) -> dict:
         "fingerprint": fingerprint(trades), "metrics": metrics(trades, state, starting, components),
         "equity": _sample(state.equity), "prices": {k: _sample(v, 2000) for k, v in state.prices.items()},
         "trades": trades, "decisions": state.decisions, "jobs": dict(sorted(state.jobs.items())),
-        "open_positions": len(runner.positions),
+        "open_positions": len(runner.positions), "suspect_prices": suspect_prices(state.prices),
     }
+
+
+def suspect_prices(prices: dict) -> dict:
+    """Symbol → {"moves", "first"} where the replayed prices jumped by SUSPECT_RATIO or more
+    between two cycles (engine.price_moves): figures resting on them may be nonsense."""
+    out = {}
+    for name, points in sorted(prices.items()):
+        moves = price_moves([t for t, _ in points], [p for _, p in points])
+        if moves.suspect:
+            out[name] = {"moves": moves.suspect, "first": moves.first_suspect_ts}
+    return out
 
 
 def differing_decisions(a: list[dict], b: list[dict], limit: int = 5000) -> list[dict]:

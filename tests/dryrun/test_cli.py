@@ -112,3 +112,24 @@ def test_ctrl_c_stops_cleanly_and_still_writes(tmp_path):
     summary = json.loads(stdout)
     assert summary["interrupted"] is True and 0 < summary["cycles"] < 6000
     assert (tmp_path / "out" / "fingerprint.txt").read_text().strip() == summary["fingerprint"]
+
+
+def test_a_bad_print_in_the_snapshots_is_warned_of(market, tmp_path):
+    """A price jumping 1,000× for one minute replays as given (nothing is dropped), but the
+    summary says the figures may rest on it, and names the symbol and the time."""
+    from tests.lifecycle.market import snapshots
+
+    rows = snapshots(120)
+    spike = rows[60]["symbols"]["ETHUSDT"]
+    spike["price"] *= 1000
+    spike["bid"], spike["ask"] = spike["price"] * 0.9999, spike["price"] * 1.0001
+    path = tmp_path / "spiked.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    text = run(str(path))
+    assert text.returncode == 0, text.stderr
+    assert ("warning: ETHUSDT's price moved 25 % or more between cycles 2 time(s), the first at "
+            "2025-05-25T01:00:00Z") in text.stdout
+    assert "BTCUSDT's price" not in text.stdout
+    summary = json.loads(run(str(path), "--format", "json").stdout)
+    assert summary["suspect_prices"] == {"ETHUSDT": {"moves": 2, "first": rows[60]["ts"]}}
+    assert json.loads(run(str(market), "--format", "json").stdout)["suspect_prices"] == {}

@@ -344,7 +344,8 @@ def test_no_trades_still_draws_curves_and_prices(pages):
      "equity": [[1, None], "junk", [2], [float("inf"), 1.0], [3, 10.0], [4, 9.0]],
      "prices": {"X": [[3, 1.0], [4, None]]},
      "trades": [{"symbol": None}, {"symbol": "X", "entry_ts": 3, "entry_price": 1.0}, "not a trade"],
-     "vs": {"version": None, "trades": [{}]}, "differing_decisions": [{}, None]},
+     "vs": {"version": None, "trades": [{}]}, "differing_decisions": [{}, None],
+     "suspect_prices": {"X": None, "Y": {"moves": "many"}, "Z": {"moves": 1, "first": 1e300}}},
 ], ids=["nothing", "nulls", "junk"])
 def test_odd_inputs_never_raise(result):
     page = parse(render_report(result))
@@ -355,6 +356,14 @@ def test_an_interrupted_run_is_flagged():
     result = make_result()
     result["interrupted"] = True
     assert "was interrupted" in parse(render_report(result)).find(id="report-header").all_text()
+
+
+def test_suspect_prices_are_flagged():
+    result = make_result()
+    result["suspect_prices"] = {"ETHUSDT": {"moves": 2, "first": 1748134800.0}}
+    header = parse(render_report(result)).find(id="report-header").all_text()
+    assert "ETHUSDT's price moved 25 % or more between cycles 2 time(s), the first at 2025-05-25T01:00:00Z" in header
+    assert "moved" not in parse(render_report(make_result())).find(id="report-header").all_text()
 
 
 def test_without_matplotlib_the_page_still_renders(monkeypatch):

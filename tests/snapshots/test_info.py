@@ -90,3 +90,32 @@ def test_a_flood_of_problems_is_capped(tmp_path):
     echo = Echo()
     assert info_command([path], echo) == 1
     assert sum("RB711" in line for line in echo.lines) == 50 and f"{path}: … 10 more problem(s)" in echo.text
+
+
+def _priced(tmp_path, prices: list[float]):
+    from adapters.history import write_jsonl
+    from engine.snapshot import parse_snapshot
+
+    snapshots = [parse_snapshot({"ts": T0 + (i + 1) * MIN, "symbols": {"BTCUSDT": {"price": p}}})[0]
+                 for i, p in enumerate(prices)]
+    path = tmp_path / "p.jsonl"
+    write_jsonl(snapshots, path)
+    return path
+
+
+def test_info_shows_the_largest_price_move_between_snapshots(tmp_path):
+    echo = Echo()
+    assert info_command([_priced(tmp_path, [100.0, 101.0, 98.98, 99.0])], echo) == 0
+    assert "largest move     -2.00 % at 2025-05-25 00:03 (from the snapshot before)" in echo.text
+    assert "suspect" not in echo.text
+
+
+def test_info_flags_a_bad_print_as_suspect_without_failing(tmp_path):
+    """A price that jumps by a quarter or more between snapshots (either way) is shown as
+    suspect; the file still reads cleanly (exit 0): it is a warning for the reader."""
+    echo = Echo()
+    path = _priced(tmp_path, [100.0, 100.5, 1e300, 100.4, 100.0, 79.9, 80.0])
+    assert info_command([path], echo) == 0
+    assert "largest move     +" in echo.text and "at 2025-05-25 00:03" in echo.text
+    assert ("suspect prices   3 move(s) of 25 % or more between snapshots, the first at 2025-05-25 00:03: "
+            "check the source") in echo.text
