@@ -1,7 +1,8 @@
 """Price moves between consecutive snapshots of a symbol: the largest, and the *suspect*
 ones — a jump so large it is far likelier a bad print, a unit change or a badly stitched
 file than a market move. `snapshots info` shows them; a dry-run warns when its figures
-may rest on them. Nothing is dropped or changed: the reader decides (docs/snapshots.md).
+may rest on them. Nothing is dropped or changed: the reader decides (docs/dry-run.md,
+docs/snapshot-build.md).
 """
 
 from __future__ import annotations
