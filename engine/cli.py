@@ -461,14 +461,22 @@ def _paper_broker(plan, store):
 
     from engine.diagnostics import ResumeError
 
+    from engine.runner import CURSOR
+
     saved = store.blob("broker")
     if saved is None:
         return PaperBroker.for_plan(plan)
     try:
-        return PaperBroker.from_state(plan.venues.exchange(plan.venues.execution_venue), json.loads(saved))
+        state = json.loads(saved)
+        broker = PaperBroker.from_state(plan.venues.exchange(plan.venues.execution_venue), state)
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise ResumeError(f"the saved paper-broker state cannot be resumed ({type(error).__name__}: {error})") \
             from None
+    cursor = store.cursor(CURSOR)
+    if state["now"] != cursor:         # saved in one transaction with the cursor: apart, one of them was edited
+        raise ResumeError(f"the saved paper-broker state cannot be resumed: it is at {state['now']!r}, "
+                          f"the run's cursor at {cursor!r}")
+    return broker
 
 
 class _Logs:

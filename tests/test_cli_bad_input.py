@@ -108,6 +108,29 @@ def test_a_saved_run_that_cannot_be_resumed_is_refused_untouched(files, blob, va
         assert db.execute("SELECT value FROM blobs WHERE name = ?", (blob,)).fetchone()[0] == value
 
 
+@pytest.mark.parametrize("edit, says", [
+    (lambda state: state.update(now=state["now"] + 3600), "the run's cursor"),     # ahead of the run
+    (lambda state: state.update(fees="abc"), "fees must be a finite number"),
+    (lambda state: state["settings"].update(starting_balance=-5.0), "settings.starting_balance"),
+])
+def test_an_edited_broker_state_is_refused_naming_what(files, edit, says):
+    """The broker state and the run's cursor are saved in one transaction; a state edited
+    by hand (or corrupt) is RB804 naming the field, before anything is traded."""
+    import json
+    import sqlite3
+
+    state_db = files["tmp"] / "edited.sqlite"
+    logs = str(files["tmp"] / "logs")
+    assert run("paper", str(files["good"]), "--state", str(state_db), "--logs", logs).returncode == 0
+    with sqlite3.connect(state_db) as db:
+        saved = json.loads(db.execute("SELECT value FROM blobs WHERE name = 'broker'").fetchone()[0])
+        edit(saved)
+        db.execute("UPDATE blobs SET value = ? WHERE name = 'broker'", (json.dumps(saved),))
+    again = run("paper", str(files["good"]), "--state", str(state_db), "--logs", logs)
+    assert again.returncode == 1 and "RB804" in again.stderr and says in again.stderr, again.stderr
+    assert "Traceback" not in again.stderr
+
+
 def test_paper_over_files_without_a_readable_snapshot_exits_1(files):
     done = run("paper", str(files["empty"]), "--state", str(files["tmp"] / "e.db"), "--logs", str(files["tmp"] / "l"))
     assert done.returncode == 1, done.stdout + done.stderr
