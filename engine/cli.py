@@ -124,6 +124,10 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
         click.echo(render_json(decisions))
     else:
         click.echo("\n\n".join(render_text(d.signal) + "\n" + render_decision(d) for d in decisions))
+    errors = sum(p.is_error for p in problems)
+    if errors:                         # the decision is shown, but it rests on a partial reading: as dry-run
+        click.echo(f"rulebot explain: {errors} snapshot input error(s); see above", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 @main.command()

@@ -84,6 +84,20 @@ def test_explain_bad_arguments(snapshot_file, args, code):
     assert done.returncode == code and "Traceback" not in done.stderr
 
 
+def test_input_errors_still_explain_but_exit_1(snapshot_file, tmp_path):
+    """A snapshot that cannot be read is reported; the decision over the rest is shown, and
+    the exit code says the input was bad (as dry-run and paper do)."""
+    lines = snapshot_file.read_text(encoding="utf-8").splitlines()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join(lines[:40] + ['{"ts": "1748133600", "symbols": {}}'] + lines[40:]) + "\n",
+                      encoding="utf-8")
+    done = run(str(broken), "--symbol", "ETHUSDT")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "RB702" in done.stderr and "1 snapshot input error(s)" in done.stderr
+    assert done.stdout.splitlines()[-1].startswith("decision: ")
+    assert run(str(snapshot_file), "--symbol", "ETHUSDT").returncode == 0
+
+
 def test_every_cycle_logs_one_line_per_symbol_with_the_version(tmp_path):
     plan = compile_ruleset(str(ROOT / "rules")).plans["paper"]
     path = tmp_path / "predictive_signals.jsonl"
