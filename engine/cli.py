@@ -197,16 +197,14 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
     plan = _load_plan(rules_dir, profile)
     other = _load_plan(vs_dir, profile) if vs_dir else None
     window = _window(from_text, to_text)
-    symbols = {s.strip() for s in symbols_text.split(",") if s.strip()} if symbols_text else None
-    unknown = sorted((symbols or set()) - set(plan.ruleset.names()))
-    if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)} not in the rule set", param_hint="--symbols")
+    symbols = _symbols_option(symbols_text, plan)
     _check_outputs(out_dir, report_path)           # before the run: never lose a finished run to a bad path
     result = _one_dry_run(plan, snapshots, window, symbols, replay)
     if other is not None:
         result["vs"] = _one_dry_run(other, snapshots, window, symbols, replay)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
-    result.update(rules_dir=rules_dir, snapshot_files=list(snapshots))
+    result.update(rules_dir=rules_dir, snapshot_files=list(snapshots), windowed=window != [None, None],
+                  unseen_symbols=sorted((symbols or set()) - set(result["symbols"])))
     click.echo(json.dumps(_summary_json(result), indent=2) if fmt == "json" else _summary_text(result))
     try:
         _write_dry_run(result, out_dir, report_path)
@@ -215,6 +213,20 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
                    "the summary above is the run's result", err=True)
         sys.exit(EXIT_OUTPUT)
     _exit_after(result, window)
+
+
+def _symbols_option(text: str | None, plan) -> set[str] | None:
+    """--symbols as a set (None: every symbol); usage error for a name the rule set does not
+    trade, or a list that names none ("," alone would otherwise mean all of them)."""
+    if text is None:
+        return None
+    symbols = {s.strip() for s in text.split(",") if s.strip()}
+    if not symbols:
+        raise click.BadParameter(f"{text!r} names no symbol", param_hint="--symbols")
+    unknown = sorted(symbols - set(plan.ruleset.names()))
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)} not in the rule set", param_hint="--symbols")
+    return symbols
 
 
 def _window(from_text: str | None, to_text: str | None) -> list:
@@ -373,7 +385,7 @@ def _write_text(path, text: str) -> None:
 
 def _summary_json(result: dict) -> dict:
     keys = ("version", "profile", "start", "end", "cycles", "symbols", "fingerprint", "metrics", "interrupted",
-            "open_positions", "jobs", "replay", "suspect_prices")
+            "open_positions", "jobs", "replay", "suspect_prices", "unseen_symbols")
     out = {k: result.get(k) for k in keys}
     if result.get("vs"):
         out["vs"] = {k: result["vs"].get(k) for k in keys}
@@ -412,8 +424,11 @@ def _summary_text(result: dict) -> str:
     if result.get("vs"):
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
     lines += [f"warning: {text}" for text in suspect_warnings(result.get("suspect_prices") or {})]
+    if result.get("unseen_symbols"):
+        lines.append(f"warning: --symbols {', '.join(result['unseen_symbols'])}: not in the snapshots replayed")
     if not result["cycles"]:
-        lines.append("no snapshot falls in the window: nothing was replayed")
+        lines.append("no snapshot falls in the window: nothing was replayed" if result.get("windowed", True)
+                     else "no snapshot could be read: nothing was replayed")
     if result.get("interrupted"):
         lines.append("interrupted: the figures cover the cycles done before Ctrl-C")
     return "\n".join(lines)

@@ -73,7 +73,7 @@ def test_window_and_symbols_restrict_the_run(market):
 
 @pytest.mark.parametrize("args", [["--from", "soon"], ["--symbols", "DOGEUSDT"], ["--rules", "no/such/dir"],
                                   ["--from", "2025-05-25T02:00:00Z", "--to", "2025-05-25T01:00:00Z"],
-                                  ["--from", "nan"], ["--to", "inf"]])
+                                  ["--from", "nan"], ["--to", "inf"], ["--symbols", ",,,"]])
 def test_bad_arguments_exit_2(market, args):
     done = run(str(market), *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr
@@ -83,6 +83,29 @@ def test_a_window_with_no_snapshot_says_so(market):
     done = run(str(market), "--from", "2030-01-01")
     assert done.returncode == 0, done.stderr
     assert "no snapshot falls in the window" in done.stdout
+
+
+def test_a_symbol_asked_for_but_not_in_the_snapshots_is_warned_of(tmp_path):
+    from tests.lifecycle.market import snapshots
+
+    rows = snapshots(60)
+    for row in rows:
+        del row["symbols"]["SOLUSDT"]
+    path = tmp_path / "no-sol.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = run(str(path), "--symbols", "SOLUSDT,BTCUSDT")
+    assert done.returncode == 0, done.stderr
+    assert "warning: --symbols SOLUSDT: not in the snapshots replayed" in done.stdout
+    assert "--symbols" not in run(str(path), "--symbols", "BTCUSDT").stdout
+
+
+def test_files_with_no_readable_snapshot_say_so_without_blaming_a_window(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    done = run(str(empty))
+    assert done.returncode == 1
+    assert "no snapshot could be read: nothing was replayed" in done.stdout
+    assert "falls in the window" not in done.stdout
 
 
 def test_an_output_failing_after_the_run_still_prints_the_result(market, tmp_path):
