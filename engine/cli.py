@@ -204,7 +204,8 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
         result["vs"] = _one_dry_run(other, snapshots, window, symbols, replay)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
     result.update(rules_dir=rules_dir, snapshot_files=list(snapshots), windowed=window != [None, None],
-                  unseen_symbols=sorted((symbols or set()) - set(result["symbols"])))
+                  unseen_symbols=sorted((symbols or set()) - set(result["symbols"])),
+                  untraded_symbols=sorted(set(result["symbols"]) - set(plan.ruleset.names())))
     click.echo(json.dumps(_summary_json(result), indent=2) if fmt == "json" else _summary_text(result))
     try:
         _write_dry_run(result, out_dir, report_path)
@@ -385,7 +386,8 @@ def _write_text(path, text: str) -> None:
 
 def _summary_json(result: dict) -> dict:
     keys = ("version", "profile", "start", "end", "cycles", "symbols", "fingerprint", "metrics", "interrupted",
-            "open_positions", "jobs", "replay", "suspect_prices", "unseen_symbols")
+            "open_positions", "jobs", "replay", "suspect_prices", "unseen_symbols",
+            "untraded_symbols")
     out = {k: result.get(k) for k in keys}
     if result.get("vs"):
         out["vs"] = {k: result["vs"].get(k) for k in keys}
@@ -424,6 +426,9 @@ def _summary_text(result: dict) -> str:
     if result.get("vs"):
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
     lines += [f"warning: {text}" for text in suspect_warnings(result.get("suspect_prices") or {})]
+    if result.get("untraded_symbols"):
+        lines.append(f"note: {', '.join(result['untraded_symbols'])} in the snapshots but not in the rule set: "
+                     "not traded")
     if result.get("unseen_symbols"):
         lines.append(f"warning: --symbols {', '.join(result['unseen_symbols'])}: not in the snapshots replayed")
     if not result["cycles"]:

@@ -99,6 +99,19 @@ def test_a_symbol_asked_for_but_not_in_the_snapshots_is_warned_of(tmp_path):
     assert "--symbols" not in run(str(path), "--symbols", "BTCUSDT").stdout
 
 
+def test_a_symbol_in_the_snapshots_but_not_in_the_rules_is_noted(tmp_path):
+    from tests.lifecycle.market import snapshots
+
+    rows = snapshots(30)
+    for row in rows:
+        row["symbols"]["DOGEUSDT"] = dict(row["symbols"]["SOLUSDT"])
+    path = tmp_path / "doge.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = run(str(path))
+    assert done.returncode == 0, done.stderr
+    assert "note: DOGEUSDT in the snapshots but not in the rule set: not traded" in done.stdout
+
+
 def test_files_with_no_readable_snapshot_say_so_without_blaming_a_window(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
