@@ -222,11 +222,19 @@ def _apply_overrides(space: _Workspace, profile: SourceFile) -> None:
 
 
 def _target(space: _Workspace, dotted: str, where: Location) -> tuple[str, tuple] | None:
+    if _kind_file_invalid(space.loaded, dotted.split(".", 1)[0]):
+        return None
     try:
         return resolve(space.data, dotted)
     except PathError as error:
         space.collector.add(where.diagnostic("RB520", f"'{dotted}': {error}", suggestion=error.suggestion))
         return None
+
+
+def _kind_file_invalid(loaded: LoadedRuleSet, kind: str) -> bool:
+    """True when ``kind``'s file exists but failed to load (or an unreadable file may be it):
+    its own findings say why, and an overlay error "no rule file of kind …" would mislead."""
+    return kind in BASE_KINDS and kind not in loaded.base and (kind in loaded.seen_kinds or loaded.undetermined > 0)
 
 
 def _apply_learned(space: _Workspace, learned: SourceFile) -> None:
@@ -263,21 +271,28 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def _brief(value: Any) -> str:
+    """A value as a message quotes it: cut to 40 characters (like RB206), so a 400-digit
+    number does not fill the screen."""
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _within_bounds(current: Mapping, value: Any, dotted: str, where: Location, space: _Workspace) -> bool:
     new, old = _number(value), _number(current["value"])
     bounds = {k: _number(v) for k, v in current["learn"].items()}
     if new is None or old is None:
-        space.collector.add(where.diagnostic("RB522", f"'{dotted}': {value!r} is not a number or duration"))
+        space.collector.add(where.diagnostic("RB522", f"'{dotted}': {_brief(repr(value))} is not a number or duration"))
         return False
     if not bounds["min"] <= new <= bounds["max"]:
         space.collector.add(where.diagnostic(
-            "RB522", f"'{dotted}': {value} is outside its bounds {current['learn']['min']} … "
-                     f"{current['learn']['max']}"))
+            "RB522", f"'{dotted}': {_brief(value)} is outside its bounds {_brief(current['learn']['min'])} … "
+                     f"{_brief(current['learn']['max'])}"))
         return False
     if abs(new - old) > bounds["max_step"] + 1e-12:
         space.collector.add(where.diagnostic(
-            "RB523", f"'{dotted}': moving {current['value']} → {value} exceeds max_step "
-                     f"{current['learn']['max_step']}"))
+            "RB523", f"'{dotted}': moving {_brief(current['value'])} → {_brief(value)} exceeds max_step "
+                     f"{_brief(current['learn']['max_step'])}"))
         return False
     return True
 
@@ -324,7 +339,8 @@ def _check_learn_bounds(doc: Doc, ctx: BuildContext, node: Any = None, path: tup
         if not b["min"] < b["max"]:
             problem = "min must be below max"
         elif not b["min"] <= value <= b["max"]:
-            problem = f"value {node['value']} is outside min {node['learn']['min']} … max {node['learn']['max']}"
+            problem = (f"value {_brief(node['value'])} is outside min {_brief(node['learn']['min'])} … "
+                       f"max {_brief(node['learn']['max'])}")
         elif not 0 < b["max_step"] <= b["max"] - b["min"]:
             problem = "max_step must be above 0 and at most max − min"
         if problem:

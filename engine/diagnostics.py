@@ -57,6 +57,17 @@ class Diagnostic:
     suggestion: str = ""
     severity: Severity = Severity.ERROR
 
+    def __post_init__(self) -> None:
+        """Keep every text field encodable as UTF-8, so printing a finding can never fail.
+
+        A message may quote rule text or a file name: a lone surrogate there (a YAML
+        ``"\\ud800"`` escape, an undecodable file name) would make ``print``, JSON output and
+        hashing raise UnicodeEncodeError while reporting the very problem."""
+        for name in ("message", "file", "path", "suggestion"):
+            value = getattr(self, name)
+            if isinstance(value, str) and not value.isascii():
+                object.__setattr__(self, name, printable(value))
+
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
@@ -75,6 +86,15 @@ class Diagnostic:
             "message": self.message,
             "suggestion": self.suggestion,
         }
+
+
+def printable(text: str) -> str:
+    """``text`` with code points UTF-8 cannot encode (lone surrogates) written as ``\\udxxx``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 @dataclass(frozen=True, slots=True)

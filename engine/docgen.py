@@ -235,7 +235,18 @@ def _common_type(name: str, node: Mapping) -> str:
     definition = _common()[name]
     if "enum" in definition:
         return _enum(definition["enum"])
-    return _COMMON_TYPES.get(name, name)
+    return _COMMON_TYPES.get(name, name) + _seconds_bounds(node.get("x-seconds", {}))
+
+
+def _seconds_bounds(bounds: Mapping) -> str:
+    """A duration's own bounds (``x-seconds``): the reader learns that `0s` or `90s` is refused
+    from the table, not from a failed validate."""
+    words = []
+    if "exclusiveMinimum" in bounds:
+        words.append(f"> {bounds['exclusiveMinimum']}s")
+    if bounds.get("multipleOf") == 60:
+        words.append("whole minutes")
+    return f" {', '.join(words)}" if words else ""
 
 
 def _number_type(node: Mapping, root: Mapping) -> str:
@@ -759,7 +770,8 @@ def kind_page(kind: str, defaults: Defaults) -> str:
     ]))
     out.append("## Parameters\n")
     out.append("`a.b` is a key inside a mapping, `a[]` an element of a list, `<key>` any key of a map. "
-               "A *duration* is a number and a unit `ms`, `s`, `m`, `h` or `d` (`90s`, `30m`, `2h`). "
+               "A *duration* is a number and a unit `ms`, `s`, `m`, `h` or `d` (`90s`, `30m`, `2h`); it must be a "
+               "finite length of time, and `> 0s` or `whole minutes` in its type are checked too (RB212). "
                "*Learnable* values may also be written `{value: …, learn: {min, max, max_step}}`. "
                "Every object is strict: a key not listed here is an error (RB201). *required* and *optional* "
                "are relative to the enclosing object or list element.\n")

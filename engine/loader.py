@@ -68,7 +68,10 @@ class LoadedRuleSet:
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    """Every entry named like a rule file, whatever it is: a directory, a broken symlink or a
+    symlink loop named ``x.yaml`` is then reported by name (RB116) when it is read, instead
+    of being skipped so that only a vague "no ruleset file" remains."""
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
 
 
 def _display(root: str, path: Path, base: Path) -> str:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping
 
 from engine.diagnostics import Diagnostic, Location
-from engine.durations import parse_duration
+from engine.durations import parse_duration, spelled_seconds
 
 CODES = {
     "RB201": "unknown key (strict schemas allow only declared keys)",
@@ -32,6 +33,8 @@ CODES = {
     "RB209": "unknown key in a mapping whose keys are restricted",
     "RB210": "text too long or empty",
     "RB211": "schedule job needs exactly one of `every` or `at`",
+    "RB212": "duration out of range: not a finite length of time, zero where a period must be positive, "
+             "or not whole minutes where minutes are required",
     "RB299": "value does not match the schema",
 }
 
@@ -53,11 +56,38 @@ def schema_names() -> list[str]:
 
 @lru_cache(maxsize=None)
 def _validator(kind: str):
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
     from referencing import Registry, Resource
 
     registry = Registry().with_resource(COMMON, Resource.from_contents(load_schema("common")))
-    return Draft202012Validator(load_schema(kind), registry=registry)
+    checker = validators.extend(Draft202012Validator, {"x-finite": _finite, "x-seconds": _seconds_range})
+    return checker(load_schema(kind), registry=registry)
+
+
+def _finite(validator, enabled, instance, schema) -> Iterator:
+    """``x-finite``: a duration of hundreds of digits matches the pattern but is infinite
+    seconds, which no window, clock or schedule can use."""
+    from jsonschema.exceptions import ValidationError
+
+    if enabled and spelled_seconds(instance) == math.inf:
+        yield ValidationError(f"{_short(instance)} is not a finite length of time")
+
+
+def _seconds_range(validator, bounds, instance, schema) -> Iterator:
+    """``x-seconds``: bounds on a duration's seconds (``exclusiveMinimum``, ``multipleOf``),
+    which JSON Schema cannot express on a string. Infinite durations are left to ``x-finite``."""
+    from jsonschema.exceptions import ValidationError
+
+    seconds = spelled_seconds(instance)
+    if seconds is None or not math.isfinite(seconds):
+        return
+    if "exclusiveMinimum" in bounds and not seconds > bounds["exclusiveMinimum"]:
+        yield ValidationError(f"{_short(instance)} is out of range: this period must be longer than "
+                              f"{bounds['exclusiveMinimum']:g}s")
+    elif "multipleOf" in bounds and math.fmod(seconds, bounds["multipleOf"]) != 0:
+        step = bounds["multipleOf"]
+        unit = "minutes" if step == 60 else f"multiples of {step:g}s"
+        yield ValidationError(f"{_short(instance)} is not a whole number of {unit}")
 
 
 def validate(kind: str, data: Any, locate: Callable[[tuple, bool], Location]) -> list[Diagnostic]:
@@ -84,6 +114,11 @@ def _allowed(choices) -> str:
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters: a message quotes a key, never a whole 100 kB one."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _diagnose(error, locate) -> Iterator[Diagnostic]:
@@ -125,7 +160,7 @@ def _unknown_keys(error, path, locate):
         if key in allowed:
             continue
         yield locate(path + (key,), True).diagnostic(
-            "RB201", f"unknown key '{key}'; allowed here: {_allowed(allowed)}",
+            "RB201", f"unknown key '{_cut(key)}'; allowed here: {_allowed(allowed)}",
             path=_pointer(path + (key,)), suggestion=_suggest(key, allowed))
 
 
@@ -174,7 +209,14 @@ def _pattern(error, path, locate):
 
 
 def _items(error, path, locate):
-    yield locate(path, False).diagnostic("RB207", error.message, path=_pointer(path))
+    """RB207 counting the entries (jsonschema's message would print the whole list)."""
+    limit, count = error.validator_value, len(error.instance)
+    if error.validator == "maxItems":
+        message = f"list has {count} entries; at most {limit} allowed"
+    else:
+        message = "list is empty" if count == 0 else f"list has {count} entries"
+        message += f"; at least {limit} needed"
+    yield locate(path, False).diagnostic("RB207", message, path=_pointer(path))
 
 
 def _unique(error, path, locate):
@@ -186,11 +228,11 @@ def _property_names(error, path, locate):
     for key in error.instance:
         if allowed is not None and key not in allowed:
             yield locate(path + (key,), True).diagnostic(
-                "RB209", f"unknown key '{key}'; allowed here: {_allowed(allowed)}",
+                "RB209", f"unknown key '{_cut(key)}'; allowed here: {_allowed(allowed)}",
                 path=_pointer(path + (key,)), suggestion=_suggest(key, allowed))
         elif allowed is None and _validator_matches(error.validator_value, key) is False:
             yield locate(path + (key,), True).diagnostic(
-                "RB209", f"key '{key}' does not have the required form", path=_pointer(path + (key,)))
+                "RB209", f"key '{_cut(key)}' does not have the required form", path=_pointer(path + (key,)))
 
 
 def _validator_matches(schema: Mapping, key: str) -> bool:
@@ -201,7 +243,23 @@ def _validator_matches(schema: Mapping, key: str) -> bool:
 
 
 def _length(error, path, locate):
-    yield locate(path, False).diagnostic("RB210", error.message, path=_pointer(path))
+    """RB210 naming the limit, with the text cut short (jsonschema's message quotes it whole)."""
+    limit = error.validator_value
+    if error.validator == "maxLength":
+        message = f"{_short(error.instance)} is too long: at most {limit} characters, found {len(error.instance)}"
+    else:
+        message = "text is empty" if limit == 1 else f"{_short(error.instance)} is too short: at least {limit} characters"
+    yield locate(path, False).diagnostic("RB210", message, path=_pointer(path))
+
+
+_DURATION_HINTS = {"x-finite": "write a shorter duration, e.g. 30d",
+                   "x-seconds": "e.g. 1m, 5m or 1h"}
+
+
+def _duration_range(error, path, locate):
+    """RB212: the message was written by ``_finite`` / ``_seconds_range``."""
+    yield locate(path, False).diagnostic("RB212", error.message, path=_pointer(path),
+                                         suggestion=_DURATION_HINTS[error.validator])
 
 
 _HANDLERS = {
@@ -209,7 +267,7 @@ _HANDLERS = {
     "const": _enum, "minimum": _range, "maximum": _range, "exclusiveMinimum": _range,
     "exclusiveMaximum": _range, "pattern": _pattern, "minItems": _items, "maxItems": _items,
     "uniqueItems": _unique, "propertyNames": _property_names, "maxLength": _length,
-    "minLength": _length,
+    "minLength": _length, "x-finite": _duration_range, "x-seconds": _duration_range,
 }
 
 

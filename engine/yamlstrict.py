@@ -54,7 +54,8 @@ CODES: dict[str, str] = {
     "RB110": "file larger than the size limit",
     "RB111": "too many YAML nodes",
     "RB112": f"nesting deeper than {MAX_DEPTH} levels",
-    "RB113": "not valid UTF-8, or contains control characters",
+    "RB113": "not valid UTF-8 text (an invalid byte, or an escape such as `\\ud800` that is not a character), "
+             "or contains control characters",
     "RB114": "more than one YAML document in a file",
     "RB116": "file cannot be read",
 }
@@ -70,6 +71,7 @@ _AMBIGUOUS = re.compile(
     r"[-+]?(?:0[0-9_]+(?:[eE][-+]?[0-9]+)?|0[oO][0-7_]+|0[xX][0-9a-fA-F_]+|0[bB][01_]+"
     r"|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)")
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE  # exactly what PyYAML rejects
+_SURROGATE = re.compile("[\ud800-\udfff]")  # what a quoted "\ud800" escape can produce; not text
 _BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # what PyYAML counts as a new line
 _TRAPS = {
     "RB105": ("`{s}` is a YAML 1.1 boolean", "write true/false, or quote it if you meant the text"),
@@ -325,7 +327,7 @@ class _Builder:
 
     def scalar(self, event: ev.ScalarEvent, path: tuple) -> Any:
         """Resolve a scalar (see the module docstring), reporting traps and tag misuse."""
-        tag, s, mark = event.tag, event.value, event.start_mark
+        tag, s, mark = event.tag, self.text(event.value, event.start_mark, path), event.start_mark
         name = None if tag is None else tag[len(_CORE):] if tag.startswith(_CORE) else "!"
         if name not in (None, "str", "int", "float", "bool", "null"):
             self.bad_tag(tag, mark, path)
@@ -344,6 +346,19 @@ class _Builder:
                      "fix the value or remove the tag")
             return s
         return float(value) if name == "float" else value
+
+    def text(self, s: str, mark: Any, path: tuple) -> str:
+        """``s`` without lone surrogates (RB113 for each scalar that had one).
+
+        A double-quoted ``"\\ud800"`` escape yields a code point that is not a character: it
+        cannot be written as UTF-8, so hashing the rule set or printing a message quoting it
+        would fail far from here. It becomes U+FFFD after the error is recorded."""
+        found = _SURROGATE.search(s)
+        if found is None:
+            return s
+        self.err("RB113", mark, path, f"escape for U+{ord(found.group()):04X} is a UTF-16 surrogate, not a character",
+                 "write the character itself, or escape characters above U+FFFF as \\U0001F600 (8 hex digits)")
+        return _SURROGATE.sub("\ufffd", s)
 
     def document(self) -> LoadedDocument:
         self.locs.setdefault((), Location(self.file, 1, 1))
@@ -415,6 +430,13 @@ def load_yaml_text(text: str, file: str, *, max_nodes: int = MAX_NODES
     return (builder.document() if ok else None), diags
 
 
+def _unreadable(path: str | os.PathLike, exc: Exception) -> str:
+    """Why ``path`` cannot be opened, in words; a symlink whose target is gone says so."""
+    if isinstance(exc, FileNotFoundError) and os.path.islink(path):
+        return "broken symbolic link (its target does not exist)"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 def load_yaml_file(path: str | os.PathLike, *, display_name: str | None = None,
                    max_bytes: int = MAX_FILE_BYTES, max_nodes: int = MAX_NODES
                    ) -> tuple[LoadedDocument | None, list[Diagnostic]]:
@@ -426,11 +448,12 @@ def load_yaml_file(path: str | os.PathLike, *, display_name: str | None = None,
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):  # directories, FIFOs (would block), devices
-            return None, [top.diagnostic("RB116", "cannot read file: not a regular file", suggestion=hint)]
+            what = "it is a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            return None, [top.diagnostic("RB116", f"cannot read file: {what}", suggestion=hint)]
         with open(path, "rb") as fh:
             raw = b"" if info.st_size > max_bytes else fh.read(max_bytes + 1)
     except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
+        reason = _unreadable(path, exc)
         return None, [top.diagnostic("RB116", f"cannot read file: {reason}", suggestion=hint)]
     size = max(info.st_size, len(raw))
     if size > max_bytes:

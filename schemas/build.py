@@ -30,7 +30,7 @@ def common() -> dict:
         "$defs": {
             "duration": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(ms|s|m|h|d)$",
                          "description": "A length of time: a number and a unit ms, s, m, h or d (`90s`, `30m`, `2h`).",
-                         "x-unit": "duration"},
+                         "x-unit": "duration", "x-finite": True},
             "identifier": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,63}$",
                            "description": "A lower_snake_case name.", "x-unit": "id"},
             "expression": {"type": "string", "minLength": 1,
@@ -104,7 +104,7 @@ def _confidence_multiple() -> dict:
 
 
 def _window(what: str) -> dict:
-    return duration(f"Time window of {what}.")
+    return duration(f"Time window of {what}.", positive=True)
 
 
 def _count_window(what: str, minimum: int = 2) -> dict:
@@ -253,8 +253,9 @@ def gates() -> dict:
         }),
         "correlation_throttle": element("correlation_throttle", "Limits open positions in correlated symbols.", {
             "enabled": enabled,
-            "window": duration("Window of returns for the correlation."),
-            "return_interval": duration("Spacing of the returns."),
+            "window": duration("Window of returns for the correlation.", positive=True),
+            "return_interval": duration("Spacing of the returns: whole minutes (bars are built from "
+                                        "1-minute closes).", positive=True, whole_minutes=True),
             "correlated_above": num("Correlation above which two symbols count as correlated.", "correlation",
                                     minimum=0, maximum=1),
             "max_correlated_positions": num("Open correlated positions allowed.", "count", minimum=0,
@@ -323,7 +324,7 @@ def requirements() -> dict:
                                                integer=True),
                 "max_reject_rate": num("Rejected ÷ submitted orders that halts trading.", "fraction",
                                        minimum=0, maximum=1),
-                "lookback": duration("Window for these statistics."),
+                "lookback": duration("Window for these statistics.", positive=True),
             }),
         }),
     })
@@ -464,7 +465,7 @@ def learning() -> dict:
         "profit_target": element("profit_target", "Tunes profit targets from realised trades.", dict(base)),
         "hold_time": element("hold_time", "Learns the optimal hold time per symbol/direction.", {
             **base,
-            "buckets": obj("Hold-time buckets.", {b: duration(f"Upper end of the {b} bucket.")
+            "buckets": obj("Hold-time buckets.", {b: duration(f"Upper end of the {b} bucket.", positive=True)
                                                  for b in ("short", "medium", "long")}),
         }),
         "counterfactual": element("counterfactual", "Replays blocked signals to tune gates.", dict(base)),
@@ -472,8 +473,8 @@ def learning() -> dict:
     learner, defs = kinds("One learner.", variants)
     return document("learning", "learning", "Learners and their guard-rails (seed: Learning Engine).", {
         "signal_resolution_horizons": arr("Forward horizons at which signals are scored.",
-                                          duration("Horizon."), min_items=1, unique=True),
-        "trade_lookback": duration("How far back learners read trades."),
+                                          duration("Horizon.", positive=True), min_items=1, unique=True),
+        "trade_lookback": duration("How far back learners read trades.", positive=True),
         "learners": arr("The learners.", learner),
         "post_trade": obj("What runs after every closed trade, in order (seed: Post-Trade Review). A hook that "
                           "fails is logged and does not stop the others or lose the trade.", {
@@ -529,7 +530,7 @@ def venues() -> dict:
     limit = obj("One rate-limit pool.", {
         "pool": identifier("Pool name."),
         "budget": num("Cost units per period.", "count", minimum=1, integer=True),
-        "per": duration("Period."),
+        "per": duration("Period.", positive=True),
     })
     exchange_props = lambda: {  # noqa: E731
         "venue_type": text("What the venue trades.", enum=["futures", "spot"]),
@@ -538,7 +539,7 @@ def venues() -> dict:
         "credentials": creds,
         "fees": obj("Trading fees.", {"maker_pct": num("Maker fee.", "%", minimum=-1, maximum=1),
                                       "taker_pct": num("Taker fee.", "%", minimum=0, maximum=1)}),
-        "funding_interval": duration("Time between funding payments."),
+        "funding_interval": duration("Time between funding payments.", positive=True),
         "rate_limits": arr("Client-side rate limits.", limit, min_items=1),
         "symbols": mapping("rulebot symbol → venue symbol.", ref("venue_symbol", "Venue symbol.", "symbol"),
                            key_pattern=r"^[A-Z0-9]{2,20}$"),

@@ -57,8 +57,24 @@ def ref(name: str, description: str, unit: str, default: Any = None) -> Schema:
     return _field({"$ref": f"{COMMON}#/$defs/{name}"}, description, unit, default)
 
 
-def duration(description: str, default: Any = None) -> Schema:
-    return ref("duration", description, "duration", default)
+def duration(description: str, default: Any = None, *, positive: bool = False,
+             whole_minutes: bool = False) -> Schema:
+    """A duration (common ``duration``: always finite), optionally refused at zero or off
+    whole minutes.
+
+    JSON Schema cannot bound the number inside a string, so the bounds go into the
+    ``x-seconds`` keyword, checked on the parsed seconds by engine.schema: a window or
+    period of 0 s (or bars of 90 s) would otherwise pass ``validate`` and fail at run time.
+    """
+    schema = ref("duration", description, "duration", default)
+    seconds: Schema = {}
+    if positive:
+        seconds["exclusiveMinimum"] = 0
+    if whole_minutes:
+        seconds["multipleOf"] = 60
+    if seconds:
+        schema["x-seconds"] = seconds
+    return schema
 
 
 def identifier(description: str) -> Schema:

@@ -276,6 +276,22 @@ def test_rb113_random_binary(tmp_path):
     assert doc is None and found(diags) == [("RB113", 2, 3)]
 
 
+def test_rb113_surrogate_escapes_in_quoted_text_and_keys():
+    doc, diags = load('name: ok\ndescription: "a\\ud800b"\nlist: [x, "\\udfff"]\n"k\\ud83d": 1\n')
+    assert found(diags) == [("RB113", 2, 14), ("RB113", 3, 11), ("RB113", 4, 1)]
+    assert [d.path for d in diags] == ["/description", "/list/1", "/k\\ud83d"]   # printable, not raw
+    assert "U+D800" in diags[0].message and "UTF-16 surrogate" in diags[0].message
+    assert_well_formed(diags)
+    # the document stays usable (every problem is reported), and holds no unencodable text
+    assert doc.data == {"name": "ok", "description": "a\ufffdb", "list": ["x", "\ufffd"], "k\ufffd": 1}
+    assert "\ufffd" in repr(doc.data) and str(doc.data).encode("utf-8")
+
+
+def test_astral_escape_is_not_a_surrogate():
+    doc, diags = load('smile: "\\U0001F600"\n')
+    assert diags == [] and doc.data == {"smile": "\U0001F600"}
+
+
 def test_rb114_second_document():
     doc, diags = load("---\na: 1\n---\nb: 2\n")
     assert found(diags) == [("RB114", 3, 1)]
@@ -301,6 +317,14 @@ def test_rb116_unreadable_paths(tmp_path):
     assert diags[0].file.endswith("missing.yaml")
     doc, diags = load_yaml_file(tmp_path)
     assert doc is None and found(diags) == [("RB116", 1, 1)]
+    assert "it is a directory" in diags[0].message
+
+
+def test_rb116_broken_symlink_says_so(tmp_path):
+    (tmp_path / "x.yaml").symlink_to(tmp_path / "gone.yaml")
+    doc, diags = load_yaml_file(tmp_path / "x.yaml")
+    assert doc is None and found(diags) == [("RB116", 1, 1)]
+    assert "broken symbolic link" in diags[0].message
 
 
 def test_load_yaml_file_round_trip(tmp_path):

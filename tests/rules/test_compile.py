@@ -151,3 +151,11 @@ def test_a_learned_file_tuned_on_another_version_is_flagged(rules):
     _edit(rules / "risk.yaml", "  default: 3 ", "  default: 4 ")          # a human edit after the learner ran
     [finding] = compile_ruleset(str(rules)).diagnostics
     assert (finding.code, finding.severity.value, finding.line) == ("RB526", "warning", 3)
+
+
+def test_an_override_into_an_invalid_file_adds_no_misleading_rb520(rules):
+    """live.yaml overrides requirements.policy.freeze_entries; when requirements.yaml fails
+    its schema, its own finding is the whole story, not also "no rule file of kind"."""
+    _edit(rules / "requirements.yaml", "  freeze_entries: false", "  freeze_entries: false\n  freeze_all: true")
+    found = [(d.code, Path(d.file).name) for d in compile_ruleset(str(rules)).diagnostics]
+    assert found == [("RB201", "requirements.yaml")]
