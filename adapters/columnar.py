@@ -9,8 +9,11 @@ the last candle's close), so the mostly-distinct time columns cost almost nothin
 Why Parquet and the measured gain over gzip JSON lines: docs/snapshot-build.md.
 
 Reading checks values exactly as :func:`engine.snapshot.parse_snapshot` does: clean rows
-take a fast path; a snapshot with any suspect value is rebuilt as JSON and parsed, so a bad
-value is dropped and reported (RB703) just as it would be in a JSON line.
+take a fast path; a snapshot with any suspect value (times outside the range of market
+data included) is rebuilt as JSON and parsed, so a bad value is dropped and reported (RB703)
+just as it would be in a JSON line. The ``symbol`` column must hold strings, and a null
+symbol on a row that carries market data is an error (RB710 at that row): neither may lose
+data silently.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.diagnostics import Diagnostic, Severity
-from engine.snapshot import (FORMAT_VERSION, INPUT_NAMES, NON_NEGATIVE, SCALARS, Book, Candle, Snapshot,
-                             SymbolSnapshot, describe_ts, parse_snapshot)
+from engine.snapshot import (EARLIEST_TS, FORMAT_VERSION, INPUT_NAMES, LATEST_TS, NON_NEGATIVE, SCALARS, Book,
+                             Candle, Snapshot, SymbolSnapshot, describe_ts, parse_snapshot, plausible_time)
 
 COLUMNAR_VERSION = 1
 EXTENSION = ".snapshots.parquet"
@@ -50,6 +53,10 @@ SCHEMA = pa.schema(
     + [("candles", pa.list_(pa.list_(pa.float64()))), ("book_bids", _LEVEL), ("book_asks", _LEVEL),
        ("fear_greed", pa.float64()), ("fear_greed_ts", pa.float64())])
 FLOAT_FIELDS = SCALAR_FIELDS + TS_FIELDS + CANDLE_FIELDS + ("fear_greed", "fear_greed_ts")
+#: Columns holding times, which must be plausible (engine.snapshot.EARLIEST_TS … LATEST_TS).
+TIME_FIELDS = TS_FIELDS + ("candle_ts", "fear_greed_ts")
+#: Columns of one symbol's market data: a row with any of them needs a symbol.
+SYMBOL_FIELDS = SCALAR_FIELDS + TS_FIELDS + CANDLE_FIELDS + ("candles", "book_bids", "book_asks")
 #: Columns of mostly distinct values, where a dictionary only costs space.
 NO_DICTIONARY = ("ts", "price", "mark", "bid", "ask", "liq_long_usd", "liq_short_usd", "taker_buy_usd",
                  "taker_sell_usd") + CANDLE_FIELDS
@@ -184,17 +191,44 @@ def _open(path: Path, where: str) -> tuple[pq.ParquetFile | None, list[Diagnosti
     meta = handle.schema_arrow.metadata or {}
     if meta.get(META_FORMAT) != FORMAT_NAME:
         return None, [_rb710(where, "a Parquet file, but not a rulebot snapshot file (no rulebot.format metadata)")]
-    if meta.get(META_VERSION) != str(COLUMNAR_VERSION).encode():
-        return None, [Diagnostic("RB705", f"columnar format_version {meta.get(META_VERSION, b'?').decode()!r}; "
-                                          f"this rulebot reads {COLUMNAR_VERSION}", file=where)]
+    version = meta.get(META_VERSION)
+    if version != str(COLUMNAR_VERSION).encode():
+        return None, [_version_problem(version, where)]
     problems = []
     if "ts" not in handle.schema_arrow.names:
         return None, [_rb710(where, "no `ts` column")]
+    bad_symbol = _symbol_column_problem(handle.schema_arrow)
+    if bad_symbol:
+        return None, [_rb710(where, bad_symbol)]
     unknown = [n for n in handle.schema_arrow.names if n not in SCHEMA.names]
     if unknown:
         problems.append(Diagnostic("RB704", f"unknown column(s) {', '.join(unknown)}; ignored", file=where,
                                    severity=Severity.WARNING))
     return handle, problems
+
+
+def _version_problem(version: bytes | None, where: str) -> Diagnostic:
+    """RB705 for another (or no) version number; RB710 when the metadata is not a number
+    at all (it is bytes, and may not even be text)."""
+    text = "?" if version is None else version.decode("ascii", errors="replace")
+    if version is not None and not text.isdigit():
+        return _rb710(where, f"rulebot.format_version metadata {version[:40]!r} is not a version number")
+    return Diagnostic("RB705", f"columnar format_version {text!r}; this rulebot reads {COLUMNAR_VERSION}", file=where)
+
+
+def _symbol_column_problem(schema: pa.Schema) -> str:
+    """Why the ``symbol`` column cannot name the rows' symbols ('' when it can). Without
+    it every row's market data would be dropped as "no symbol"; numbers would become
+    symbols named "0", "1", …"""
+    index = schema.get_field_index("symbol")
+    if index < 0:
+        return "no `symbol` column"
+    kind = schema.field(index).type
+    kind = kind.value_type if pa.types.is_dictionary(kind) else kind
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or getattr(pa.types, "is_string_view", lambda _: False)(kind)):
+        return f"the `symbol` column holds {kind}, not strings"
+    return ""
 
 
 def _numbers(column: pa.Array) -> np.ndarray:
@@ -216,6 +250,8 @@ def _suspect(numbers: dict[str, np.ndarray], n: int) -> np.ndarray:
                 bad |= values < 0
             elif name == "fear_greed":
                 bad |= (values < 0) | (values > 100)
+            elif name in TIME_FIELDS:
+                bad |= (values < EARLIEST_TS) | (values > LATEST_TS)
             bad |= np.isinf(values)
         if "candle_ts" in numbers or "candle_open" in numbers:
             c = [numbers.get(f, np.full(n, np.nan)) for f in CANDLE_FIELDS]
@@ -224,6 +260,21 @@ def _suspect(numbers: dict[str, np.ndarray], n: int) -> np.ndarray:
                 & (c[3] > 0) & (c[5] >= 0)
             bad |= ~missing.all(axis=0) & ~ok
     return bad
+
+
+def _orphans(batch: pa.RecordBatch) -> list[bool] | None:
+    """Per row, whether it carries market data but no symbol (None: no such row). A row
+    with a null symbol is how an empty snapshot is written; with data it cannot be placed."""
+    nameless = batch.column("symbol").is_null().to_numpy(zero_copy_only=False)
+    if not nameless.any():
+        return None
+    carried = np.zeros(batch.num_rows, dtype=bool)
+    for name in SYMBOL_FIELDS:
+        index = batch.schema.get_field_index(name)
+        if index >= 0:
+            carried |= batch.column(index).is_valid().to_numpy(zero_copy_only=False)
+    orphans = nameless & carried
+    return orphans.tolist() if orphans.any() else None
 
 
 def _nan_rows(batch: pa.RecordBatch) -> np.ndarray:
@@ -277,6 +328,7 @@ class _Batch:
             if index >= 0 and batch.column(index).null_count < n:
                 numbers[name] = _numbers(batch.column(index))
         self.suspect = (_suspect(numbers, n) | _nan_rows(batch)).tolist()
+        self.orphan = _orphans(batch)
         self.values = _Rows([f for f in SCALAR_FIELDS if f in numbers], numbers, n)
         present = [f for f in TS_FIELDS if f in numbers]
         self.times = _Rows(present, numbers, n, [f[:-3] for f in present])
@@ -310,7 +362,8 @@ def _levels(raw: list | None) -> tuple[tuple[float, float], ...] | None:
 def _list_candles(raw: list) -> tuple[Candle, ...]:
     out: list[Candle] = []
     for row in raw:
-        if row is None or len(row) != 6 or any(x is None or not math.isfinite(x) for x in row):
+        if row is None or len(row) != 6 or any(x is None or not math.isfinite(x) for x in row) \
+                or not plausible_time(row[0]):
             raise ValueError("bad candle")
         t, o, h, low, c, v = row
         if not (low <= min(o, c) <= max(o, c) <= h and low > 0 and v >= 0) or (out and t <= out[-1].ts):
@@ -375,10 +428,11 @@ def _snapshot(rows: list[tuple[_Batch, int]], where: str) -> tuple[Snapshot | No
     """One snapshot from its rows: the fast path when every row is clean."""
     b0, i0 = rows[0]
     ts = b0.ts[i0]
-    problems: list[Diagnostic] = []
+    problems = [_orphan(b, i, where) for b, i in rows if b.orphan is not None and b.orphan[i]]
     if len(rows) > 1 and len({b.symbol[i] for b, i in rows}) < len(rows):
-        rows, problems = _unique(rows, ts, where)
-    if not (ts >= 0) or any(b.suspect[i] for b, i in rows):
+        rows, found = _unique(rows, ts, where)
+        problems += found
+    if not plausible_time(ts) or any(b.suspect[i] for b, i in rows):
         snapshot, found = _careful(rows, where)
         return snapshot, problems + found
     try:
@@ -392,6 +446,12 @@ def _snapshot(rows: list[tuple[_Batch, int]], where: str) -> tuple[Snapshot | No
     elif fg_ts is None or fg_ts != fg_ts:
         fg_ts = ts
     return Snapshot(ts, MappingProxyType(symbols), fg, fg_ts), problems
+
+
+def _orphan(b: _Batch, i: int, where: str) -> Diagnostic:
+    """RB710 for a row whose market data has no symbol to belong to (it is skipped)."""
+    return Diagnostic("RB710", "a row with market data but a null `symbol`; the row is skipped",
+                      file=where, line=b.row(i), col=1, path="/symbols")
 
 
 def _unique(rows: list[tuple[_Batch, int]], ts: float, where: str) -> tuple[list, list[Diagnostic]]:
@@ -620,7 +680,9 @@ def _recording(batch: pa.Table):
     n = batch.num_rows
     numbers = {name: _numbers(batch.column(name)) for name in FLOAT_FIELDS
                if name in batch.schema.names and batch.column(name).null_count < n}
-    if np.isnan(_numbers(batch.column("ts"))).any() or bool((_suspect(numbers, n) | _nan_rows(batch)).any()):
+    ts_all = _numbers(batch.column("ts"))
+    if not bool(np.all((ts_all >= EARLIEST_TS) & (ts_all <= LATEST_TS))) \
+            or bool((_suspect(numbers, n) | _nan_rows(batch)).any()):
         raise NotReplayable("a value the parser would drop (the careful path reports it)")
     for name in ("candles", "book_bids", "book_asks", "implied_skew"):
         if name in numbers or (name in batch.schema.names and batch.column(name).null_count < n):
@@ -629,7 +691,6 @@ def _recording(batch: pa.Table):
         raise NotReplayable("a snapshot without exactly one candle per symbol")
     if batch.column("symbol").null_count:
         raise NotReplayable("a snapshot without symbols")
-    ts_all = _numbers(batch.column("ts"))
     names = batch.column("symbol").cast(pa.string()).to_numpy(zero_copy_only=False)
     ts, first = np.unique(ts_all, return_index=True)
     symbols = {}

@@ -23,7 +23,8 @@ import numpy as np
 
 from engine import snapshot_build as sb
 from engine.durations import parse_duration
-from engine.snapshot import Snapshot, snapshot_to_json
+from engine.durations import shown as quoted
+from engine.snapshot import TIME_RANGE, Snapshot, plausible_time, snapshot_to_json
 
 Echo = Callable[[str], Any]
 SPEC_VERSION = 1
@@ -49,6 +50,10 @@ FIELDS = {"mark": {"value": "mark"}, "funding": {"value": "funding_rate"},
 COMMON_KEYS = {"file", "files", "format", "time", "time_unit", "filter", "on_conflict"}
 DEFAULT_SIDES = {"buy": "short", "sell": "long"}
 SYMBOL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
+#: The longest `interval` or `lag` a spec may give. A series whose rows become visible more
+#: than a year after their time is useless to one-minute snapshots; a longer value is a slip
+#: of the units (or 10**23 days), after which the input is silently never published.
+MAX_PUBLICATION_DELAY = 365 * 86400.0
 
 
 # ------------------------------------------------------------------ the spec
@@ -108,16 +113,26 @@ class _Checker:
         return not missing          # the caller reads the required keys: stop here without them
 
     def duration(self, value: Any, path: tuple) -> float:
+        """Seconds of an `interval` or `lag`, at most :data:`MAX_PUBLICATION_DELAY`."""
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as error:
             self.error(path, str(error))
             return 0.0
+        if seconds > MAX_PUBLICATION_DELAY:
+            self.error(path, f"{quoted(value)} is longer than a year, too late for any snapshot to use; "
+                             "check the unit (e.g. 8h, 1d)")
+            return 0.0
+        return seconds
 
     def time(self, value: Any, path: tuple, whole_minute: bool = False) -> float | None:
+        """Epoch seconds of a spec time; None (reported) when it is not a time of market data."""
         seconds = _parse_time(value)
         if seconds is None:
             self.error(path, f"{value!r} is not a UTC time; write e.g. 2025-05-20T00:00:00Z")
+        elif not plausible_time(seconds):
+            self.error(path, f"{value!r} is outside {TIME_RANGE}, the times market data can have")
+            return None
         elif whole_minute and seconds % 60:
             self.error(path, "must be on a whole minute (snapshots are one per minute)")
         return seconds
@@ -131,12 +146,14 @@ def _parse_time(value: Any) -> float | None:
         return None
     try:
         stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
+        if stamp is pd.NaT:
+            return None
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        if not plausible_time(stamp.timestamp()):     # the exact form below overflows nanoseconds after 2262
+            return stamp.timestamp()
+        return (stamp - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    except (ValueError, TypeError, OverflowError):    # OutOfBoundsDatetime is a ValueError
         return None
-    if stamp is pd.NaT:
-        return None
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return (stamp - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
 
 
 def _allowed_keys(kind: str) -> set[str]:

@@ -25,7 +25,7 @@ from engine.kinds.venues import Exchange, Instrument
 from engine.ports import (BUY, CANCELLED, FILLED, LIMIT, MARKET, OPEN, REJECTED, SELL, Balance, Fill,
                           FundingPayment, OrderRequest, OrderState, Ticker, VenuePosition)
 from engine.sizing import liquidation_price
-from engine.snapshot import Candle, Snapshot, SymbolSnapshot
+from engine.snapshot import TIME_RANGE, Candle, Snapshot, SymbolSnapshot, plausible_time
 
 STATE_VERSION = 1
 MAKER, TAKER, LIQUIDATION = "maker", "taker", "liquidation"
@@ -619,7 +619,8 @@ def check_state(venue: Exchange, state: Mapping[str, Any]) -> None:
     for key in settings:
         _need(_number(settings[key]) and settings[key] >= 0, f"settings.{key}", "a number ≥ 0", settings[key])
     _need(settings["starting_balance"] > 0, "settings.starting_balance", "a number > 0", settings["starting_balance"])
-    _need(state["now"] is None or _number(state["now"]), "now", "a time (epoch seconds) or null", state["now"])
+    _need(state["now"] is None or (_number(state["now"]) and plausible_time(state["now"])), "now",
+          f"null or a time in epoch seconds from {TIME_RANGE}", state["now"])
     for key in ("order_seq", "fill_seq"):
         _need(type(state[key]) is int and state[key] >= 0, key, "a whole number ≥ 0", state[key])
     for key in ("realized", "fees", "funding"):

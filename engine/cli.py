@@ -87,17 +87,13 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
 
     The account is flat (no open positions) with the given equity."""
     from adapters.jsonl import JsonlLog
-    from engine.explain import parse_time, render_decision, render_json, render_text, replay
+    from engine.explain import render_decision, render_json, render_text, replay
     from engine.portfolio import Portfolio
 
     plan = _load_plan(rules_dir, profile)
     if equity is not None and not math.isfinite(equity):
         raise click.BadParameter(f"{equity} is not an amount of USD", param_hint="--equity")
-    try:
-        until = parse_time(at_text) if at_text else None
-    except ValueError:
-        raise click.BadParameter(f"{at_text!r} is not a time; use ISO 8601 or epoch seconds",
-                                 param_hint="--at") from None
+    until = _time_option(at_text, "--at") if at_text else None
     unknown = [s for s in symbols if s not in plan.ruleset.names()]
     if unknown:
         raise click.BadParameter(f"{', '.join(unknown)} not in the rule set ({', '.join(plan.ruleset.names())})",
@@ -230,16 +226,20 @@ def _symbols_option(text: str | None, plan) -> set[str] | None:
     return symbols
 
 
-def _window(from_text: str | None, to_text: str | None) -> list:
-    """[start, end] of --from/--to (None: open); usage error for a bad time or an empty span."""
+def _time_option(text: str, hint: str) -> float:
+    """Epoch seconds of a time option; usage error saying why it is not one."""
     from engine.explain import parse_time
 
-    window = []
-    for name, text in (("--from", from_text), ("--to", to_text)):
-        try:
-            window.append(parse_time(text) if text else None)
-        except ValueError:
-            raise click.BadParameter(f"{text!r} is not a time; use ISO 8601 or epoch seconds", param_hint=name) from None
+    try:
+        return parse_time(text)
+    except ValueError as error:
+        raise click.BadParameter(f"{text!r} is not a time ({error}); use ISO 8601 or epoch seconds",
+                                 param_hint=hint) from None
+
+
+def _window(from_text: str | None, to_text: str | None) -> list:
+    """[start, end] of --from/--to (None: open); usage error for a bad time or an empty span."""
+    window = [_time_option(text, name) if text else None for name, text in (("--from", from_text), ("--to", to_text))]
     if None not in window and window[0] > window[1]:
         raise click.BadParameter(f"{to_text!r} is before --from {from_text!r}", param_hint="--to")
     return window

@@ -9,11 +9,22 @@ from typing import Any, Iterable
 
 from engine.pipeline import EntryPipeline
 from engine.signals.record import SignalRecord
+from engine.snapshot import implausible_time, plausible_time
 
 
 def parse_time(text: str) -> float:
     """Epoch seconds from epoch seconds or ISO 8601 (UTC when no zone is given); ValueError
-    for anything else, ``nan`` and ``inf`` included (no window can start at them)."""
+    for anything else, ``nan`` and ``inf`` included (no window can start at them), and for a
+    time outside the range of market data (engine.snapshot.TIME_RANGE): no snapshot can be
+    there, and milliseconds taken for seconds would put the window in the year 57000."""
+    seconds = _seconds(text)
+    if not plausible_time(seconds):
+        why, hint = implausible_time(seconds)
+        raise ValueError(f"{why}{'; ' + hint if hint else ''}")
+    return seconds
+
+
+def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DAY = 86400.0
+WEEK = 7 * DAY
 
 
 def _next_every(every_s: float, after: float) -> float:
@@ -98,14 +99,32 @@ class Scheduler:
         """The next run after ``now`` and how many runs after ``scheduled`` the clock skipped.
 
         Whole-second intervals at a whole-second clock are counted in integers (a replay of
-        5-minute snapshots skips four runs of a 60 s job every cycle); anything else steps
-        through the runs one by one."""
+        5-minute snapshots skips four runs of a 60 s job every cycle); anything else skips
+        whole periods at once and steps through the last few runs. ValueError rather than a
+        loop that never ends when a step no longer moves the clock (a time like 1e300)."""
         every = job.every_s
         if every is not None and every == int(every) and now == int(now) and scheduled == int(scheduled):
             step, first, last = int(every), int(scheduled) // int(every), int(now) // int(every)
             return float((max(last, first) + 1) * step), max(0, last - first)
-        missed, following = 0, cls._first(job, scheduled + 1e-6)
+        following, missed = cls._skip_periods(job, cls._first(job, scheduled + 1e-6), now)
         while following <= now:
+            later = cls._first(job, following + 1e-6)
+            if not later > following:       # a clock beyond float precision: never loop on it
+                raise ValueError(f"cannot schedule after {now!r}: the time is too large to step through")
             missed += 1
-            following = cls._first(job, following + 1e-6)
+            following = later
         return following, missed
+
+    @staticmethod
+    def _skip_periods(job, following: float, now: float) -> tuple[float, int]:
+        """Jump over all but the last whole periods between a run at ``following`` and ``now``
+        (an ``every`` job repeats each interval, an ``at`` job each week: a calendar week has
+        the same runs as any other), so the stepping after it takes a few steps, not one per
+        run: a clock that jumps years ahead must not catch them up one day at a time."""
+        period = job.every_s if job.every_s is not None else WEEK
+        skipped = math.floor((now - following) / period) - 1
+        if skipped <= 0:
+            return following, 0
+        if job.every_s is not None:              # runs are multiples of the interval: stay on them exactly
+            return (round(following / period) + skipped) * period, skipped
+        return following + skipped * WEEK, skipped * (len(set(job.weekdays)) or 7)

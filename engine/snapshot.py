@@ -8,7 +8,8 @@ open interest, liquidations, taker volume, exchange net flow, implied skew) and 
 data from fresh. JSON shape: schemas/snapshot.schema.json; docs/snapshots.md.
 
 Parsing never raises: a malformed field is dropped (it then reads as missing) and
-reported; a snapshot without a usable ``ts`` is rejected whole.
+reported; a snapshot without a usable ``ts`` is rejected whole. Every time (``ts``,
+``<name>_ts``, candle open times) must lie in :data:`EARLIEST_TS` … :data:`LATEST_TS`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from engine.diagnostics import Diagnostic, Severity
 FORMAT_VERSION = 1
 CODES = {
     "RB701": "snapshot is not a JSON object",
-    "RB702": "snapshot has no valid `ts` (epoch seconds)",
+    "RB702": "snapshot has no valid `ts` (epoch seconds from 2009-01-03 to 2100-01-01)",
     "RB703": "snapshot field has the wrong type or an impossible value; it is ignored",
     "RB704": "unknown snapshot field; it is ignored",
     "RB705": "unsupported snapshot format version",
@@ -48,6 +49,18 @@ NON_NEGATIVE = {"liq_long_usd", "liq_short_usd", "taker_buy_usd", "taker_sell_us
 INPUT_NAMES = ("price", "order_book", "candles_1m", "funding_rate", "open_interest", "liquidations",
                "taker_volume", "exchange_netflow", "volatility_skew", "fear_greed")
 TIMESTAMPS = {f"{name}_ts" for name in INPUT_NAMES}
+
+#: The plausible times of market data, epoch seconds UTC, for every time rulebot reads
+#: (snapshot ts, <input>_ts, candle open times, --from/--to/--at, build-spec windows). No
+#: crypto market predates the first Bitcoin block (2009-01-03); 2100-01-01 is far beyond
+#: any recording, yet keeps times where datetime, pandas (nanoseconds, up to 2262) and the
+#: scheduler's arithmetic (a 1e-6 s step still moves a float below 2**32) stay exact. A time
+#: outside is a unit slip (milliseconds…) or garbage, and taken as seconds it would make a
+#: replay catch up centuries of scheduled jobs: refuse it where it is read.
+EARLIEST_TS = 1_230_940_800.0      # 2009-01-03T00:00:00Z
+LATEST_TS = 4_102_444_800.0        # 2100-01-01T00:00:00Z
+TIME_RANGE = "2009-01-03 to 2100-01-01 UTC"
+_UNITS = ((1e3, "milliseconds", "1000"), (1e6, "microseconds", "1000000"), (1e9, "nanoseconds", "1000000000"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +100,35 @@ class Snapshot:
 
 
 def _number(value: Any) -> float | None:
+    """The value as a finite float, else None. JSON integers have no size limit: one too
+    big for a float is as unusable as a string (float() would raise OverflowError)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
     return value if math.isfinite(value) else None
+
+
+def plausible_time(seconds: float) -> bool:
+    """Whether epoch seconds lie in the range market data can have (NaN does not)."""
+    return EARLIEST_TS <= seconds <= LATEST_TS
+
+
+def implausible_time(seconds: float) -> tuple[str, str]:
+    """(why, hint) for a time outside the range: the hint names the unit it was most likely
+    written in (milliseconds are the usual slip: exchange APIs speak them)."""
+    why = f"{_exact(seconds)} is not epoch seconds from {TIME_RANGE}"
+    for factor, unit, divisor in _UNITS:
+        if plausible_time(seconds / factor):
+            return why, f"it looks like {unit}: divide by {divisor}"
+    return why, ""
+
+
+def _exact(value: float) -> str:
+    """A number in a message: every digit of a plausible time, but 1e+300 stays short."""
+    return f"{value:.0f}" if abs(value) < 1e16 and value == int(value) else repr(value)
 
 
 class _Parser:
@@ -103,15 +141,20 @@ class _Parser:
         self.problems.append(Diagnostic(code, message, file=self.where, line=self.line, col=1, path=path,
                                         severity=severity))
 
-    def drop(self, path: str, why: str) -> None:
-        self.problem("RB703", f"{path}: {why}; ignored", path, Severity.WARNING)
+    def drop(self, path: str, why: str, hint: str = "") -> None:
+        self.problems.append(Diagnostic("RB703", f"{path}: {why}; ignored", file=self.where, line=self.line,
+                                        col=1, path=path, suggestion=hint, severity=Severity.WARNING))
 
     def time(self, obj: Mapping, key: str, default: float, path: str) -> float:
+        """An input's publication time; a bad one is dropped and the default used."""
         if key not in obj:
             return default
         value = _number(obj[key])
         if value is None:
             self.drop(f"{path}/{key}", "not a finite number")
+            return default
+        if not plausible_time(value):
+            self.drop(f"{path}/{key}", *implausible_time(value))
             return default
         return value
 
@@ -141,7 +184,7 @@ class _Parser:
         value = _number(raw)
         positive = SCALARS[key][1]
         if value is None:
-            self.drop(f"{path}/{key}", f"expected a finite number, found {raw!r}"[:120])
+            self.drop(f"{path}/{key}", f"expected a finite number, found {_shown(raw)}")
         elif positive and value <= 0:
             self.drop(f"{path}/{key}", f"must be positive, found {value:g}")
         elif key in NON_NEGATIVE and value < 0:
@@ -184,6 +227,10 @@ class _Parser:
                 self.drop(f"{path}/candles/{index}", "a candle is [open_ts, open, high, low, close, volume] "
                                                      "with low ≤ open, close ≤ high")
                 continue
+            if not plausible_time(numbers[0]):
+                why, hint = implausible_time(numbers[0])
+                self.drop(f"{path}/candles/{index}", f"open time {why}", hint)
+                continue
             if candles and numbers[0] <= candles[-1].ts:
                 self.drop(f"{path}/candles/{index}", "candles must be in increasing time order")
                 continue
@@ -193,7 +240,9 @@ class _Parser:
 
 def describe_ts(ts: float) -> str:
     """A snapshot time in a message: exact (``%g`` would round two close times to one) and readable."""
-    exact = f"{ts:.0f}" if ts == int(ts) else repr(ts)
+    if not math.isfinite(ts):
+        return repr(ts)
+    exact = _exact(ts)
     try:
         return f"{exact} ({datetime.fromtimestamp(ts, timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')})"
     except (OverflowError, OSError, ValueError):
@@ -210,8 +259,8 @@ def parse_snapshot(obj: Any, where: str = "", line: int = 0) -> tuple[Snapshot |
         parser.problem("RB705", f"snapshot format v={obj.get('v')!r}; this rulebot reads v={FORMAT_VERSION}", "/v")
         return None, parser.problems
     ts = _number(obj.get("ts"))
-    if ts is None or ts < 0:
-        parser.problem("RB702", f"`ts` must be epoch seconds, found {obj.get('ts')!r}"[:120], "/ts")
+    if ts is None or not plausible_time(ts):
+        parser.problems.append(_bad_ts(obj.get("ts"), ts, where, line))
         return None, parser.problems
     symbols = obj.get("symbols", {})
     if not isinstance(symbols, dict):
@@ -231,6 +280,23 @@ def parse_snapshot(obj: Any, where: str = "", line: int = 0) -> tuple[Snapshot |
         if key not in ("v", "ts", "symbols", "fear_greed", "fear_greed_ts"):
             parser.problem("RB704", f"/{key}: unknown field; ignored", f"/{key}", Severity.WARNING)
     return Snapshot(ts, MappingProxyType(parsed), fear_greed, fg_ts), parser.problems
+
+
+def _bad_ts(raw: Any, ts: float | None, where: str, line: int) -> Diagnostic:
+    """RB702 for a missing, non-numeric or implausible ``ts``, with the likely unit slip."""
+    if ts is None:
+        why, hint = f"`ts` must be epoch seconds, found {_shown(raw)}", ""
+    else:
+        why, hint = implausible_time(ts)
+        why = f"`ts` {why}"
+    return Diagnostic("RB702", why, file=where, line=line, col=1, path="/ts", suggestion=hint)
+
+
+def _shown(raw: Any) -> str:
+    """A bad value in a message, cut short (a JSON integer may have thousands of digits)."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 1024:
+        return f"an integer of about {int(raw.bit_length() * math.log10(2)) + 1} digits"
+    return repr(raw)[:100]
 
 
 def snapshot_to_json(snapshot: Snapshot) -> dict:

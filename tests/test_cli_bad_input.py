@@ -37,8 +37,45 @@ def files(tmp_path) -> dict:
     empty.write_text("", encoding="utf-8")
     good = tmp_path / "good.jsonl"
     good.write_text('{"ts": 1748131200, "symbols": {"BTCUSDT": {"price": 100000}}}\n', encoding="utf-8")
+    far = tmp_path / "far.jsonl"                                  # a clock at 1e300 hung dry-run
+    far.write_text(good.read_text(encoding="utf-8") + '{"ts": 1e300, "symbols": {}}\n', encoding="utf-8")
     return {"corrupt": corrupt, "garbage": garbage, "not_db": not_db, "good": good, "tmp": tmp_path,
-            "wrong_type": wrong_type, "not_gzip": not_gzip, "empty": empty}
+            "wrong_type": wrong_type, "not_gzip": not_gzip, "empty": empty, "far": far,
+            **_bad_columnar(tmp_path), "gz_corrupt": _corrupt_gzip(tmp_path)}
+
+
+def _bad_columnar(tmp_path) -> dict:
+    """Dense columnar files (the dry-run fast path takes the good one) spoiled one way each."""
+    from adapters.columnar import write_columnar
+    from engine.snapshot import parse_snapshot
+
+    path = tmp_path / "dense.snapshots.parquet"
+    write_columnar([parse_snapshot({"ts": 1748131200 + 60 * i, "symbols": {"BTCUSDT": {
+        "price": 100000.0, "candles": [[1748131140 + 60 * i, 1e5, 1e5, 1e5, 1e5, 1.0]]}}})[0]
+        for i in range(30)], path)
+    table = pq.read_table(path)
+    spoiled = {"ms_ts": table.set_column(0, "ts", pa.compute.multiply(table.column("ts"), 1000)),
+               "no_symbol": table.drop_columns(["symbol"]),
+               "bin_version": table.replace_schema_metadata({**table.schema.metadata,
+                                                             b"rulebot.format_version": b"\xff\xfe"})}
+    out = {}
+    for name, bad in spoiled.items():
+        out[name] = tmp_path / f"{name}.snapshots.parquet"
+        pq.write_table(bad.replace_schema_metadata({**table.schema.metadata, **bad.schema.metadata}), out[name])
+    return out
+
+
+def _corrupt_gzip(tmp_path):
+    """Three gzip members of 100 snapshots; the second's deflate data starts with an invalid
+    block type, so reading stops after line 100 and 200 snapshots are lost."""
+    import gzip
+
+    members = [gzip.compress("".join(f'{{"ts": {1748131200 + 60 * i}, "symbols": {{"BTCUSDT": {{"price": 1e5}}}}}}\n'
+                                     for i in range(k * 100, k * 100 + 100)).encode(), mtime=0) for k in range(3)]
+    members[1] = members[1][:10] + b"\x07" + members[1][11:]      # BFINAL=1, BTYPE=11: reserved, invalid
+    path = tmp_path / "corrupt.jsonl.gz"
+    path.write_bytes(b"".join(members))
+    return path
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -53,6 +90,15 @@ def files(tmp_path) -> dict:
     (["dry-run", "{not_gzip}"], "RB710"),
     (["snapshots", "info", "{not_gzip}"], "RB710"),
     (["dry-run", "{empty}"], "no snapshot that could be read"),
+    (["dry-run", "{far}"], "RB702"),
+    (["dry-run", "{ms_ts}"], "it looks like milliseconds"),
+    (["snapshots", "info", "{ms_ts}"], "RB702"),
+    (["explain", "{ms_ts}"], "RB702"),
+    (["dry-run", "{no_symbol}"], "no `symbol` column"),
+    (["snapshots", "info", "{no_symbol}"], "no `symbol` column"),
+    (["dry-run", "{bin_version}"], "RB710"),
+    (["dry-run", "{gz_corrupt}"], "corrupt compressed data"),
+    (["snapshots", "info", "{gz_corrupt}"], "corrupt compressed data"),
 ])
 def test_bad_files_exit_1_with_a_located_message(files, args, needle):
     done = run(*[a.format(**files) for a in args])

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,10 +79,26 @@ def test_explain_json_and_log(snapshot_file, tmp_path):
 
 @pytest.mark.parametrize("args, code", [(["--at", "yesterday"], 2), (["--symbol", "DOGEUSDT"], 2),
                                         (["--at", "2020-01-01T00:00:00Z"], 1), (["--at", "nan"], 2),
+                                        (["--at", "1e300"], 2), (["--at", "1748131200000"], 2),
+                                        (["--at", "2999-01-01T00:00:00Z"], 2),
                                         (["--equity", "nan"], 2), (["--equity", "inf"], 2)])
 def test_explain_bad_arguments(snapshot_file, args, code):
     done = run(str(snapshot_file), *args)
     assert done.returncode == code and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("text, why", [("1e300", "1e+300 is not epoch seconds from 2009-01-03 to 2100-01-01 UTC"),
+                                       ("1748131200000", "it looks like milliseconds: divide by 1000"),
+                                       ("2100-01-01T00:00:01Z", "4102444801 is not epoch seconds"),
+                                       ("2008-12-31", "1230681600 is not epoch seconds")])
+def test_parse_time_refuses_times_outside_market_data(text, why):
+    """--at/--from/--to far out used to be accepted: explain then judged at 1e300, dry-run
+    replayed an empty window. A ValueError is what the CLI turns into a usage error."""
+    from engine.explain import parse_time
+
+    with pytest.raises(ValueError, match=re.escape(why)):
+        parse_time(text)
+    assert parse_time("2100-01-01T00:00:00Z") == 4_102_444_800 and parse_time("1748131200") == T0
 
 
 def test_input_errors_still_explain_but_exit_1(snapshot_file, tmp_path):

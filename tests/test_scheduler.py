@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -93,3 +94,56 @@ def test_due_rows_are_the_rows_where_stepping_due_returns_each_job(jobs, start, 
     later = float(times[-1]) + 86_400 * 8
     assert [(d.job_id, d.scheduled_ts) for d in bulk.due(later)] == [(d.job_id, d.scheduled_ts)
                                                                     for d in stepped.due(later)]
+
+
+def _within(seconds: float, call):
+    """``call()``, failed (TimeoutError) if it runs longer than ``seconds``: a catch-up that
+    spins must fail the test, not hang the suite."""
+    import signal
+
+    def expire(*_):
+        raise TimeoutError(f"still running after {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return call()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_clock_decades_ahead_is_caught_up_at_once_with_every_skipped_run_counted():
+    """From 2025 to 2099 in one jump: the skipped runs are counted arithmetically (a
+    fractional clock once stepped through them one by one: 39 million minutes)."""
+    start = 1_748_131_200.0                                  # 2025-05-25, a Sunday
+    now = start + 74 * 365 * DAY + 0.5
+    minute = Job("m", every_s=60.0)
+    scheduled = Scheduler._first(minute, start)
+    assert _within(2, lambda: Scheduler._after(minute, scheduled, now)) == \
+        (start + 74 * 365 * DAY + 60, 74 * 365 * 1440)
+    mondays = Job("d", at_minute=420, weekdays=(0,))
+    scheduled = Scheduler._first(mondays, start)              # Monday 2025-05-26 07:00
+    following, missed = _within(2, lambda: Scheduler._after(mondays, scheduled, now))
+    assert (following - scheduled) % (7 * DAY) == 0 and following > now >= following - 7 * DAY
+    assert missed == round((following - scheduled) / (7 * DAY)) - 1
+
+
+@settings(deadline=None, max_examples=100)
+@given(job=_jobs().map(lambda jobs: jobs[0]), start=st.integers(1_600_000_000, 1_800_000_000),
+       periods=st.floats(0, 400))
+def test_catching_up_whole_periods_at_once_agrees_with_stepping_run_by_run(job, start, periods):
+    """Up to 400 intervals (an `every` job) or weeks (an `at` job) skipped: the same next
+    run and the same count as the reference, which steps through them one by one."""
+    scheduled = Scheduler._first(job, float(start))
+    now = scheduled + periods * (job.every_s or 7 * DAY)
+    assert Scheduler._after(job, scheduled, now) == _stepping(job, scheduled, now)
+
+
+def test_a_clock_beyond_float_precision_is_refused_not_spun_on():
+    """At 1e300 adding a microsecond no longer moves the clock: the catch-up loop used to
+    spin forever there (a snapshot ts of 1e300 hung dry-run). Readers refuse such times
+    now; the scheduler still refuses to loop on them."""
+    daily = Job("d", at_minute=0)
+    with pytest.raises(ValueError):
+        _within(2, lambda: Scheduler._after(daily, 1e300, 2e300))

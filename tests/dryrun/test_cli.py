@@ -73,7 +73,8 @@ def test_window_and_symbols_restrict_the_run(market):
 
 @pytest.mark.parametrize("args", [["--from", "soon"], ["--symbols", "DOGEUSDT"], ["--rules", "no/such/dir"],
                                   ["--from", "2025-05-25T02:00:00Z", "--to", "2025-05-25T01:00:00Z"],
-                                  ["--from", "nan"], ["--to", "inf"], ["--symbols", ",,,"]])
+                                  ["--from", "nan"], ["--to", "inf"], ["--symbols", ",,,"],
+                                  ["--from", "1e300"], ["--to", "1748131200000"], ["--to", "3000-01-01"]])
 def test_bad_arguments_exit_2(market, args):
     done = run(str(market), *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr

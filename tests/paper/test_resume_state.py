@@ -46,7 +46,8 @@ def test_a_real_state_is_accepted(kraken, saved):
 @pytest.mark.parametrize("path, value, named", [
     (("fees",), "abc", "fees must be a finite number"),
     (("fees",), None, "fees must be a finite number"),
-    (("now",), "x", "now must be a time"),
+    (("now",), "x", "now must be null or a time"),
+    (("now",), 1e300, "now must be null or a time in epoch seconds from 2009-01-03"),
     (("fill_seq",), "x", "fill_seq must be a whole number"),
     (("order_seq",), -1, "order_seq must be a whole number"),
     (("order_seq",), True, "order_seq must be a whole number"),

@@ -91,6 +91,10 @@ BAD_SPECS = {
     "no symbols": ("symbols: {}\n", "at least one symbol"),
     "yaml 1.1 boolean": (ONE + "    funding: {file: f.feather, interval: 0s, lag: 0s, on_conflict: no}\n", "RB105"),
     "yaml syntax": ("symbols: [\n", "RB101"),
+    "interval of 10**23 days": (ONE + "    funding: {file: f.feather, interval: 99999999999999999999999d, lag: 1m}\n",
+                                "funding.interval: '99999999999999999999999d' is longer than a year"),
+    "lag over a year": (ONE + "    funding: {file: f.feather, interval: 8h, lag: 400d}\n",
+                        "funding.lag: '400d' is longer than a year"),
 }
 
 
@@ -108,6 +112,8 @@ def test_a_bad_spec_says_where_and_why(tmp_path, case):
     (('"2025-05-25T00:00:30Z"', '"2025-05-26T00:00:00Z"'), "from: must be on a whole minute"),
     (('"2025-05-26T00:00:00Z"', '"2025-05-25T00:00:00Z"'), "to: must be after `from`"),
     (('"yesterday"', '"2025-05-25T00:00:00Z"'), "is not a UTC time"),
+    (('"2025-05-25T00:00:00Z"', '"2999-05-20T08:00:00Z"'), "to: '2999-05-20T08:00:00Z' is outside 2009-01-03 to 2100"),
+    (('"2008-12-31T00:00:00Z"', '"2025-05-25T00:00:00Z"'), "from: '2008-12-31T00:00:00Z' is outside 2009-01-03"),
 ])
 def test_a_bad_window_is_reported(tmp_path, window, expected):
     path = tmp_path / "build.yaml"

@@ -13,21 +13,24 @@ from hypothesis import strategies as st
 
 from adapters.columnar import (ColumnarError, columnar_info, read_any, read_columnar, write_columnar)
 from adapters.history import write_jsonl
-from engine.snapshot import parse_snapshot, snapshot_to_json
+from engine.snapshot import EARLIEST_TS, LATEST_TS, parse_snapshot, snapshot_to_json
 
+T = 1_748_131_200          # 2025-05-25 00:00 UTC
 OBJECTS = [
-    {"v": 1, "ts": 1000, "symbols": {}},
-    {"v": 1, "ts": 1060, "fear_greed": 50, "fear_greed_ts": 900, "symbols": {
-        "BTCUSDT": {"price": 1.5, "mark": 1.4, "price_ts": 1000, "candles": [[960, 1, 2, 0.5, 1.5, 3]]},
-        "ETHUSDT": {"funding_rate": -0.001, "funding_rate_ts": 5, "book": {"bids": [[1, 2], [0.9, 1]], "asks": []}}}},
-    {"v": 1, "ts": 1120.5, "symbols": {
-        "BTCUSDT": {"candles": [[960, 1, 2, 0.5, 1.5, 3], [1020, 1, 2, 0.5, 1.5, 0]], "liq_long_usd": 0,
-                    "liq_short_usd": 5, "liquidations_ts": 1e-300},
+    {"v": 1, "ts": T + 1000, "symbols": {}},
+    {"v": 1, "ts": T + 1060, "fear_greed": 50, "fear_greed_ts": T + 900, "symbols": {
+        "BTCUSDT": {"price": 1.5, "mark": 1.4, "price_ts": T + 1000, "candles": [[T + 960, 1, 2, 0.5, 1.5, 3]]},
+        "ETHUSDT": {"funding_rate": -0.001, "funding_rate_ts": T + 5,
+                    "book": {"bids": [[1, 2], [0.9, 1]], "asks": []}}}},
+    {"v": 1, "ts": T + 1120.5, "symbols": {
+        "BTCUSDT": {"candles": [[T + 960, 1, 2, 0.5, 1.5, 3], [T + 1020, 1, 2, 0.5, 1.5, 0]], "liq_long_usd": 0,
+                    "liq_short_usd": 5, "liquidations_ts": EARLIEST_TS},
         "X": {}}},
-    {"v": 1, "ts": 1748131200.123, "fear_greed": 0, "symbols": {"BTCUSDT": {
+    {"v": 1, "ts": T + 86400.123, "fear_greed": 0, "symbols": {"BTCUSDT": {
         "price": 107950.5, "bid": 107950.4, "ask": 107950.6, "open_interest_usd": 8.1e9,
-        "open_interest_ts": 3.3e-7, "taker_buy_usd": 1.2e6, "taker_sell_usd": 0, "exchange_netflow_usd": -35.5,
-        "implied_skew": 0.02, "candles_1m_ts": 1748131200.1, "candles": [[1748131140, 1, 1, 1, 1, 0]]}}},
+        "open_interest_ts": EARLIEST_TS + 3.3e-7, "taker_buy_usd": 1.2e6, "taker_sell_usd": 0,
+        "exchange_netflow_usd": -35.5, "implied_skew": 0.02, "candles_1m_ts": LATEST_TS,
+        "candles": [[T + 86340, 1, 1, 1, 1, 0]]}}},
 ]
 
 
@@ -81,7 +84,7 @@ def test_pandas_reads_it_as_a_table(tmp_path):
 
 _finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
 _positive = st.floats(min_value=1e-9, max_value=1e12, allow_nan=False)
-_time = st.floats(min_value=0, max_value=4e9, allow_nan=False)
+_time = st.floats(min_value=EARLIEST_TS + 600, max_value=LATEST_TS - 600, allow_nan=False)  # room for candles
 
 
 @st.composite
@@ -190,33 +193,37 @@ def test_missing_file_and_unknown_extension(tmp_path):
 def test_bad_values_are_dropped_and_reported_like_json(tmp_path):
     """A hand-written file with impossible values reads exactly as the same JSON would."""
     path = _raw(tmp_path / "bad.parquet", {
-        "ts": [60.0, 120.0, 180.0, 240.0], "symbol": ["A", "A", "A", "A"],
+        "ts": [T + 60.0, T + 120.0, T + 180.0, T + 240.0], "symbol": ["A", "A", "A", "A"],
         "price": [-1.0, 5.0, float("nan"), 7.0], "mark": [2.0, 2.0, 2.0, 2.0],
-        "candle_ts": [0.0, 60.0, 120.0, 180.0], "candle_open": [1.0, 1.0, 1.0, 1.0],
+        "candle_ts": [T + 0.0, T + 60.0, T + 120.0, T + 180.0], "candle_open": [1.0, 1.0, 1.0, 1.0],
         "candle_high": [2.0, 0.5, 2.0, 2.0], "candle_low": [0.5, 0.5, 0.5, 0.5], "candle_close": [1.0, 1.0, 1.0, 1.0],
         "candle_volume": [1.0, 1.0, 1.0, 1.0], "fear_greed": [50.0, 150.0, None, 10.0]})
     got = list(read_any(path))
     expected = [parse_snapshot(o) for o in (
-        {"v": 1, "ts": 60, "fear_greed": 50, "symbols": {"A": {"price": -1, "mark": 2, "candles": [[0, 1, 2, .5, 1, 1]]}}},
-        {"v": 1, "ts": 120, "fear_greed": 150, "symbols": {"A": {"price": 5, "mark": 2, "candles": [[60, 1, .5, .5, 1, 1]]}}},
-        {"v": 1, "ts": 180, "symbols": {"A": {"price": float("nan"), "mark": 2, "candles": [[120, 1, 2, .5, 1, 1]]}}},
-        {"v": 1, "ts": 240, "fear_greed": 10, "symbols": {"A": {"price": 7, "mark": 2, "candles": [[180, 1, 2, .5, 1, 1]]}}})]
+        {"v": 1, "ts": T + 60, "fear_greed": 50,
+         "symbols": {"A": {"price": -1, "mark": 2, "candles": [[T, 1, 2, .5, 1, 1]]}}},
+        {"v": 1, "ts": T + 120, "fear_greed": 150,
+         "symbols": {"A": {"price": 5, "mark": 2, "candles": [[T + 60, 1, .5, .5, 1, 1]]}}},
+        {"v": 1, "ts": T + 180,
+         "symbols": {"A": {"price": float("nan"), "mark": 2, "candles": [[T + 120, 1, 2, .5, 1, 1]]}}},
+        {"v": 1, "ts": T + 240, "fear_greed": 10,
+         "symbols": {"A": {"price": 7, "mark": 2, "candles": [[T + 180, 1, 2, .5, 1, 1]]}}})]
     assert [s for s, _ in got] == [s for s, _ in expected]
     assert [[p.code for p in ps] for _, ps in got] == [["RB703"], ["RB703", "RB703"], ["RB703"], []]
     assert all(p.file == str(path) for _, ps in got for p in ps)
 
 
 def test_out_of_order_and_duplicate_rows(tmp_path):
-    path = _raw(tmp_path / "order.parquet", {"ts": [60.0, 120.0, 120.0, 90.0], "symbol": ["A", "A", "A", "B"],
-                                             "price": [1.0, 2.0, 3.0, 4.0]})
+    path = _raw(tmp_path / "order.parquet", {"ts": [T + 60.0, T + 120.0, T + 120.0, T + 90.0],
+                                             "symbol": ["A", "A", "A", "B"], "price": [1.0, 2.0, 3.0, 4.0]})
     got = list(read_any(path))
-    assert [s.ts if s else None for s, _ in got] == [60.0, 120.0, None]
+    assert [s.ts if s else None for s, _ in got] == [T + 60.0, T + 120.0, None]
     assert got[1][0].symbols["A"].get("price") == 2.0 and [p.code for p in got[1][1]] == ["RB703"]
     assert [p.code for p in got[2][1]] == ["RB714"]
 
 
 def test_a_column_of_the_wrong_type_is_rb710_not_a_crash(tmp_path):
-    path = _raw(tmp_path / "t.parquet", {"ts": [60.0], "symbol": ["A"], "price": ["expensive"]})
+    path = _raw(tmp_path / "t.parquet", {"ts": [T + 60.0], "symbol": ["A"], "price": ["expensive"]})
     problems = [p for _, ps in read_any(path) for p in ps]
     assert [p.code for p in problems] == ["RB710"]
 
@@ -256,3 +263,103 @@ def test_an_input_without_its_own_time_dates_from_the_snapshot_even_beside_store
     assert snapshots[0].symbols["BTCUSDT"].times["price"] == 1748131260
     write_columnar(snapshots, tmp_path / "a.snapshots.parquet")
     assert list(read_columnar(tmp_path / "a.snapshots.parquet")) == snapshots
+
+
+# ------------------------------------------------------------------ times, symbols and metadata
+
+def _dense(tmp_path, count: int = 3) -> Path:
+    """A file the dry-run fast path takes: symbols A and B in every snapshot, one candle each."""
+    from adapters.columnar import read_recording
+
+    path = tmp_path / "d.snapshots.parquet"
+    write_columnar(_snapshots([{"v": 1, "ts": T + 60 * i, "symbols": {name: {
+        "price": 100.0 + i, "funding_rate": 0.0001, "candles": [[T + 60 * (i - 1), 100, 101, 99, 100.5, 1]]}
+        for name in ("A", "B")}} for i in range(1, count + 1)]), path)
+    assert len(read_recording(path)) == count
+    return path
+
+
+def _replace(path: Path, name: str, values: pa.Array | None, metadata: dict | None = None) -> Path:
+    """The file with column ``name`` replaced by ``values`` (None: removed), metadata kept."""
+    table = pq.read_table(path)
+    index = table.schema.get_field_index(name)
+    if values is None:
+        table = table.remove_column(index)
+    else:
+        table = table.set_column(index, name, values)
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, **(metadata or {})}), path)
+    return path
+
+
+def _not_replayable(path: Path) -> bool:
+    from adapters.columnar import read_recording
+    from engine.replay import NotReplayable
+
+    try:
+        read_recording(path)
+    except NotReplayable:
+        return True
+    return False
+
+
+def test_a_ts_column_in_milliseconds_is_rb702_at_each_snapshot_with_the_unit(tmp_path):
+    """Milliseconds read as seconds put the replay in the year 57000, where dry-run caught
+    up daily jobs one day at a time: every snapshot is refused, on both read paths."""
+    path = _dense(tmp_path)
+    _replace(path, "ts", pa.array([(T + 60 * i) * 1000 for i in (1, 1, 2, 2, 3, 3)], pa.int64()))
+    got = list(read_any(path))
+    assert [s for s, _ in got] == [None, None, None]
+    assert [(p.code, p.file, p.line, p.suggestion) for _, ps in got for p in ps] == \
+        [("RB702", str(path), row, "it looks like milliseconds: divide by 1000") for row in (1, 3, 5)]
+    assert _not_replayable(path)
+
+
+def test_times_outside_market_data_in_time_columns_are_dropped_as_in_json(tmp_path):
+    path = _dense(tmp_path, 1)
+    _replace(path, "funding_rate_ts", pa.array([1e300, None], pa.float64()))
+    _replace(path, "candle_ts", pa.array([T * 1000.0, T], pa.float64()))
+    [(snapshot, problems)] = list(read_any(path))
+    a, b = snapshot.symbols["A"], snapshot.symbols["B"]
+    assert a.times["funding_rate"] == T + 60 and a.candles == () and [c.ts for c in b.candles] == [T]
+    assert [(p.code, p.path) for p in problems] == [("RB703", "/symbols/A/funding_rate_ts"),
+                                                    ("RB703", "/symbols/A/candles/0")]
+    assert _not_replayable(path)
+
+
+@pytest.mark.parametrize("column, message", [(None, "no `symbol` column"),
+                                             (pa.array([0, 1, 0, 1, 0, 1]), "`symbol` column holds int64")])
+def test_a_symbol_column_missing_or_not_text_is_rb710(tmp_path, column, message):
+    """Without names every row's market data was dropped (dry-run: symbols [], exit 0), or
+    the numbers became symbols "0", "1"."""
+    path = _replace(_dense(tmp_path), "symbol", column)
+    problems = [p for _, ps in read_any(path) for p in ps]
+    assert [(p.code, p.file) for p in problems] == [("RB710", str(path))] and message in problems[0].message
+    assert _not_replayable(path)
+    with pytest.raises(ColumnarError, match="symbol"):
+        columnar_info(path)
+
+
+def test_rows_with_market_data_but_no_symbol_are_errors_at_their_row(tmp_path):
+    path = _replace(_dense(tmp_path, 2), "symbol", pa.array([None, "B", None, "B"], pa.string()))
+    got = list(read_any(path))
+    assert [sorted(s.symbols) for s, _ in got] == [["B"], ["B"]]
+    assert [(p.code, p.line, p.severity.value) for _, ps in got for p in ps] == [("RB710", 1, "error"),
+                                                                                 ("RB710", 3, "error")]
+    assert "null `symbol`" in got[0][1][0].message
+
+
+def test_a_snapshot_without_symbols_is_still_a_row_with_a_null_symbol(tmp_path):
+    path = tmp_path / "e.snapshots.parquet"
+    write_columnar(_snapshots([{"v": 1, "ts": T, "fear_greed": 40, "symbols": {}}]), path)
+    assert [(dict(s.symbols), s.fear_greed, ps) for s, ps in read_any(path)] == [({}, 40.0, [])]
+
+
+def test_format_version_metadata_that_is_not_text_is_rb710_on_every_path(tmp_path):
+    """b"\\xff\\xfe" crashed the fast path (UnicodeDecodeError, exit 3)."""
+    path = _replace(_dense(tmp_path), "price", pq.read_table(tmp_path / "d.snapshots.parquet").column("price"),
+                    {b"rulebot.format_version": b"\xff\xfe"})
+    problems = [p for _, ps in read_any(path) for p in ps]
+    assert [p.code for p in problems] == ["RB710"] and "is not a version number" in problems[0].message
+    assert _not_replayable(path)
+    with pytest.raises(ColumnarError, match="not a version number"):
+        columnar_info(path)

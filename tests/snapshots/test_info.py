@@ -67,7 +67,8 @@ def test_unreadable_files_give_exit_code_1_and_say_why(tmp_path):
 
 def test_a_json_lines_file_with_a_bad_line_is_bad_input(tmp_path):
     path = tmp_path / "x.jsonl"
-    path.write_text('{"v": 1, "ts": 60, "symbols": {}}\nnot json\n{"v": 1, "ts": 120, "symbols": {}}\n')
+    path.write_text(f'{{"v": 1, "ts": {T0 + 60}, "symbols": {{}}}}\nnot json\n'
+                    f'{{"v": 1, "ts": {T0 + 120}, "symbols": {{}}}}\n')
     echo = Echo()
     assert info_command([path], echo) == 1
     assert "RB711" in echo.text and "snapshots: 2" in echo.text and "problems:  1 error(s)" in echo.text
@@ -86,7 +87,7 @@ def test_many_gaps_are_listed_compactly():
 
 def test_a_flood_of_problems_is_capped(tmp_path):
     path = tmp_path / "x.jsonl"
-    path.write_text("oops\n" * 60 + '{"v": 1, "ts": 60, "symbols": {}}\n')
+    path.write_text("oops\n" * 60 + f'{{"v": 1, "ts": {T0 + 60}, "symbols": {{}}}}\n')
     echo = Echo()
     assert info_command([path], echo) == 1
     assert sum("RB711" in line for line in echo.lines) == 50 and f"{path}: … 10 more problem(s)" in echo.text
