@@ -547,7 +547,8 @@ def stream_jsonl(snapshots: Iterable[Snapshot], path: Path, *, compress: bool) -
 def _bad_output(out: Path, echo: Echo) -> bool:
     if out.name.endswith((".parquet", ".jsonl", ".jsonl.gz")):
         return False
-    echo(f"{out}: error: the output must end in .snapshots.parquet (columnar), .jsonl or .jsonl.gz")
+    echo(f"{out}: error: the output must end in .parquet (columnar, by convention .snapshots.parquet), "
+         ".jsonl or .jsonl.gz")
     return True
 
 
