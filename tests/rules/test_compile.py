@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
 
 from engine.compiler import compile_ruleset
+from tests.rules.conftest import edit_once
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture()
-def rules(tmp_path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", target)
-    return target
-
-
-def _edit(path: Path, find: str, replace: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(find) == 1
-    path.write_text(text.replace(find, replace), encoding="utf-8")
 
 
 def test_default_rules_compile_cleanly_for_both_profiles():
@@ -88,16 +75,16 @@ def test_learnables_are_known_by_parameter_path():
 
 def test_version_ignores_comments_and_layout_but_not_values(rules):
     before = compile_ruleset(str(rules)).version
-    _edit(rules / "risk.yaml", "kind: risk\n", "kind: risk   # a new comment\n\n")
-    _edit(rules / "risk.yaml", "  default: 3 ", "  default: 3.0 ")
+    edit_once(rules / "risk.yaml", "kind: risk\n", "kind: risk   # a new comment\n\n")
+    edit_once(rules / "risk.yaml", "  default: 3 ", "  default: 3.0 ")
     assert compile_ruleset(str(rules)).version == before
-    _edit(rules / "risk.yaml", "  default: 3.0 ", "  default: 4 ")
+    edit_once(rules / "risk.yaml", "  default: 3.0 ", "  default: 4 ")
     assert compile_ruleset(str(rules)).version != before
 
 
 def test_version_fills_defaults_so_writing_a_default_changes_nothing(rules):
     before = compile_ruleset(str(rules)).version
-    _edit(rules / "gates.yaml", "    same_direction_only: true\n", "")
+    edit_once(rules / "gates.yaml", "    same_direction_only: true\n", "")
     assert compile_ruleset(str(rules)).version == before
 
 
@@ -133,10 +120,10 @@ def test_missing_profile_is_reported(rules):
 
 
 def test_many_independent_problems_are_reported_in_one_pass(rules):
-    _edit(rules / "signals.yaml", "direction_by: votes", "direction_by: vote")
-    _edit(rules / "risk.yaml", "  default: 3 ", "  default: 9 ")
-    _edit(rules / "requirements.yaml", 'when: "aligned_count >= 2"', 'when: "aligned_cnt >= 2"')
-    _edit(rules / "venues.yaml", "execution_venue: kraken_futures", "execution_venue: kraken")
+    edit_once(rules / "signals.yaml", "direction_by: votes", "direction_by: vote")
+    edit_once(rules / "risk.yaml", "  default: 3 ", "  default: 9 ")
+    edit_once(rules / "requirements.yaml", 'when: "aligned_count >= 2"', 'when: "aligned_cnt >= 2"')
+    edit_once(rules / "venues.yaml", "execution_venue: kraken_futures", "execution_venue: kraken")
     codes = sorted(d.code for d in compile_ruleset(str(rules)).diagnostics)
     assert codes == ["RB204", "RB320", "RB360", "RB413"]
 
@@ -148,7 +135,7 @@ def test_a_learned_file_tuned_on_another_version_is_flagged(rules):
         "created: 2026-01-01T00:00:00Z\nvalues:\n  signals.components.funding_rate.weight: 0.16\n"
         "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n", encoding="utf-8")
     assert compile_ruleset(str(rules)).diagnostics == []
-    _edit(rules / "risk.yaml", "  default: 3 ", "  default: 4 ")          # a human edit after the learner ran
+    edit_once(rules / "risk.yaml", "  default: 3 ", "  default: 4 ")          # a human edit after the learner ran
     [finding] = compile_ruleset(str(rules)).diagnostics
     assert (finding.code, finding.severity.value, finding.line) == ("RB526", "warning", 3)
 
@@ -156,6 +143,6 @@ def test_a_learned_file_tuned_on_another_version_is_flagged(rules):
 def test_an_override_into_an_invalid_file_adds_no_misleading_rb520(rules):
     """live.yaml overrides requirements.policy.freeze_entries; when requirements.yaml fails
     its schema, its own finding is the whole story, not also "no rule file of kind"."""
-    _edit(rules / "requirements.yaml", "  freeze_entries: false", "  freeze_entries: false\n  freeze_all: true")
+    edit_once(rules / "requirements.yaml", "  freeze_entries: false", "  freeze_entries: false\n  freeze_all: true")
     found = [(d.code, Path(d.file).name) for d in compile_ruleset(str(rules)).diagnostics]
     assert found == [("RB201", "requirements.yaml")]

@@ -7,7 +7,6 @@ infinity; each accepted edge value must run without a crash.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,22 +16,10 @@ import pytest
 from engine.compiler import compile_ruleset
 from engine.durations import parse_duration
 from tests.lifecycle.market import write
+from tests.rules.conftest import edit_once
 
 ROOT = Path(__file__).resolve().parents[2]
 INFINITE = "9" * 400 + "s"          # matches the duration pattern, but float() makes it inf
-
-
-@pytest.fixture()
-def rules(tmp_path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", target)
-    return target
-
-
-def _edit(path: Path, find: str, replace: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(find) == 1, find
-    path.write_text(text.replace(find, replace), encoding="utf-8")
 
 
 def _findings(rules: Path) -> list[tuple[str, str, int]]:
@@ -71,13 +58,13 @@ ZERO_ALLOWED = [
 
 @pytest.mark.parametrize("file,find,template,line", POSITIVE)
 def test_zero_is_refused_where_a_period_must_be_positive(rules, file, find, template, line):
-    _edit(rules / file, find, template.replace("{v}", "0s"))
+    edit_once(rules / file, find, template.replace("{v}", "0s"))
     assert _findings(rules) == [("RB212", file, line)]
 
 
 @pytest.mark.parametrize("file,find,template,line", POSITIVE + ZERO_ALLOWED)
 def test_an_infinite_duration_is_refused_everywhere(rules, file, find, template, line):
-    _edit(rules / file, find, template.replace("{v}", INFINITE))
+    edit_once(rules / file, find, template.replace("{v}", INFINITE))
     result = compile_ruleset(str(rules))
     assert [(d.code, os.path.relpath(d.file, rules), d.line) for d in result.diagnostics] == [("RB212", file, line)]
     assert "is not a finite length of time" in result.diagnostics[0].message
@@ -86,7 +73,7 @@ def test_an_infinite_duration_is_refused_everywhere(rules, file, find, template,
 
 @pytest.mark.parametrize("value", ["30s", "90s", "1ms", "1.5m"])
 def test_return_interval_must_be_whole_minutes(rules, value):
-    _edit(rules / "gates.yaml", "return_interval: 5m", f"return_interval: {value}")
+    edit_once(rules / "gates.yaml", "return_interval: 5m", f"return_interval: {value}")
     result = compile_ruleset(str(rules))
     assert [(d.code, d.line, d.col) for d in result.diagnostics] == [("RB212", 56, 22)]
     assert "whole number of minutes" in result.diagnostics[0].message
@@ -94,12 +81,12 @@ def test_return_interval_must_be_whole_minutes(rules, value):
 
 @pytest.mark.parametrize("value", ["7m", "120s", "0.5h", "2d"])
 def test_whole_minute_return_intervals_are_accepted(rules, value):
-    _edit(rules / "gates.yaml", "return_interval: 5m", f"return_interval: {value}")
+    edit_once(rules / "gates.yaml", "return_interval: 5m", f"return_interval: {value}")
     assert compile_ruleset(str(rules)).ok
 
 
 def test_a_profile_override_cannot_sneak_a_zero_window_past_validate(rules):
-    _edit(rules / "profiles" / "paper.yaml", "overrides: {}",
+    edit_once(rules / "profiles" / "paper.yaml", "overrides: {}",
           "overrides:\n  signals.components.whale_flow.params.window: 0s")
     assert _findings(rules) == [("RB212", "profiles/paper.yaml", 12)]
 
@@ -127,7 +114,7 @@ def _dry_run(rules: Path, market: Path) -> subprocess.CompletedProcess:
     ("venues.yaml", "funding_interval: 1h", "funding_interval: " + "9" * 300 + "s"),
 ])
 def test_values_that_pass_validate_run_without_a_crash(rules, tmp_path, file, find, value):
-    _edit(rules / file, find, value)
+    edit_once(rules / file, find, value)
     assert compile_ruleset(str(rules)).ok
     done = _dry_run(rules, write(tmp_path / "m.jsonl", 180))
     assert done.returncode == 0, done.stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,21 +18,9 @@ import pytest
 from engine.compiler import compile_ruleset
 from engine.diagnostics import Diagnostic
 from engine.report import FORMATS
+from tests.rules.conftest import edit_once
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture()
-def rules(tmp_path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", target)
-    return target
-
-
-def _edit(path: Path, find: str, replace: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(find) == 1, find
-    path.write_text(text.replace(find, replace), encoding="utf-8")
 
 
 def _findings(rules: Path) -> list[tuple]:
@@ -52,13 +39,13 @@ SURROGATES = [   # where the escape goes, and where the finding must point
 
 @pytest.mark.parametrize("file,find,replace,where", SURROGATES)
 def test_a_surrogate_escape_is_a_located_rb113(rules, file, find, replace, where):
-    _edit(rules / file, find, replace)
+    edit_once(rules / file, find, replace)
     assert _findings(rules) == [("RB113", file, *where)]
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "github"])
 def test_validate_prints_every_format_and_exits_1(rules, fmt):
-    _edit(rules / "ruleset.yaml", "name: seed-predictive-flow", 'name: "\\ud800"')
+    edit_once(rules / "ruleset.yaml", "name: seed-predictive-flow", 'name: "\\ud800"')
     done = subprocess.run([sys.executable, "-m", "engine.cli", "validate", str(rules), "--format", fmt],
                           cwd=ROOT, capture_output=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 1, done.stderr
@@ -75,7 +62,7 @@ def test_a_diagnostic_quoting_unencodable_text_still_prints():
 
 
 def test_text_too_long_is_quoted_short(rules):
-    _edit(rules / "ruleset.yaml", "name: seed-predictive-flow", "name: " + "x" * 100_000)
+    edit_once(rules / "ruleset.yaml", "name: seed-predictive-flow", "name: " + "x" * 100_000)
     result = compile_ruleset(str(rules))
     assert sorted(d.code for d in result.diagnostics) == ["RB206", "RB210"]
     too_long = next(d for d in result.diagnostics if d.code == "RB210")
@@ -85,7 +72,7 @@ def test_text_too_long_is_quoted_short(rules):
 
 def test_learn_bounds_message_is_quoted_short(rules):
     huge = "9" * 305 + "s"                                 # a finite duration, far outside the bounds
-    _edit(rules / "exits.yaml", "default: {value: 2h,", f"default: {{value: {huge},")
+    edit_once(rules / "exits.yaml", "default: {value: 2h,", f"default: {{value: {huge},")
     result = compile_ruleset(str(rules))
     assert [d.code for d in result.diagnostics] == ["RB330"]
     assert "is outside min" in result.diagnostics[0].message
@@ -108,6 +95,6 @@ def _chain_length() -> int:
 
 
 def test_unknown_key_message_cuts_a_huge_key(rules):
-    _edit(rules / "risk.yaml", "sizing:\n", "sizing:\n  " + "k" * 1000 + ": 1\n")   # PyYAML caps plain keys near 1024
+    edit_once(rules / "risk.yaml", "sizing:\n", "sizing:\n  " + "k" * 1000 + ": 1\n")   # PyYAML caps plain keys near 1024
     unknown = [d for d in compile_ruleset(str(rules)).diagnostics if d.code == "RB201"]
     assert len(unknown) == 1 and len(unknown[0].message) < 300

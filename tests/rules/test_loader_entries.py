@@ -6,22 +6,9 @@ a broken symlink or a symlink loop ``x.yaml`` was skipped without a word.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
-
 from engine.compiler import compile_ruleset
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture()
-def rules(tmp_path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", target)
-    return target
-
 
 def _findings(rules: Path) -> list[tuple]:
     return [(d.code, d.file, d.line, d.col, d.message) for d in compile_ruleset(str(rules)).diagnostics]
