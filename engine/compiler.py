@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from engine import crosscheck, schema
-from engine.diagnostics import Collector, Diagnostic, Location, Severity
+from engine.diagnostics import Collector, Diagnostic, Location, Severity, clip
 from engine.durations import parse_duration
 from engine.kinds import KINDS
 from engine.kinds.base import BuildContext, Doc
@@ -274,8 +274,7 @@ def _number(value: Any) -> float | None:
 def _brief(value: Any) -> str:
     """A value as a message quotes it: cut to 40 characters (like RB206), so a 400-digit
     number does not fill the screen."""
-    text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return clip(str(value), 40)
 
 
 def _within_bounds(current: Mapping, value: Any, dotted: str, where: Location, space: _Workspace) -> bool:

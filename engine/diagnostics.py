@@ -88,6 +88,12 @@ class Diagnostic:
         }
 
 
+def clip(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, ending in "...": a message quotes a value, never
+    a 100 kB key or a 400-digit number whole."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def printable(text: str) -> str:
     """``text`` with code points UTF-8 cannot encode (lone surrogates) written as ``\\udxxx``."""
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from engine.diagnostics import clip
+
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PATTERN = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
 _SHOWN = 40   # characters of a rejected duration quoted back in a message
@@ -35,8 +37,7 @@ def spelled_seconds(text: object) -> float | None:
 
 def shown(value: object) -> str:
     """``repr(value)`` cut to a readable length: a message must not echo 400 digits."""
-    text = repr(value)
-    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
+    return clip(repr(value), _SHOWN)
 
 
 def format_duration(seconds: float) -> str:

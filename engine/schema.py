@@ -18,7 +18,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping
 
-from engine.diagnostics import Diagnostic, Location
+from engine.diagnostics import Diagnostic, Location, clip
 from engine.durations import parse_duration, spelled_seconds
 
 CODES = {
@@ -112,13 +112,7 @@ def _allowed(choices) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _cut(text: str, limit: int = 60) -> str:
-    """``text`` cut to ``limit`` characters: a message quotes a key, never a whole 100 kB one."""
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return clip(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _diagnose(error, locate) -> Iterator[Diagnostic]:
@@ -160,7 +154,7 @@ def _unknown_keys(error, path, locate):
         if key in allowed:
             continue
         yield locate(path + (key,), True).diagnostic(
-            "RB201", f"unknown key '{_cut(key)}'; allowed here: {_allowed(allowed)}",
+            "RB201", f"unknown key '{clip(key)}'; allowed here: {_allowed(allowed)}",
             path=_pointer(path + (key,)), suggestion=_suggest(key, allowed))
 
 
@@ -228,11 +222,11 @@ def _property_names(error, path, locate):
     for key in error.instance:
         if allowed is not None and key not in allowed:
             yield locate(path + (key,), True).diagnostic(
-                "RB209", f"unknown key '{_cut(key)}'; allowed here: {_allowed(allowed)}",
+                "RB209", f"unknown key '{clip(key)}'; allowed here: {_allowed(allowed)}",
                 path=_pointer(path + (key,)), suggestion=_suggest(key, allowed))
         elif allowed is None and _validator_matches(error.validator_value, key) is False:
             yield locate(path + (key,), True).diagnostic(
-                "RB209", f"key '{_cut(key)}' does not have the required form", path=_pointer(path + (key,)))
+                "RB209", f"key '{clip(key)}' does not have the required form", path=_pointer(path + (key,)))
 
 
 def _validator_matches(schema: Mapping, key: str) -> bool:
