@@ -25,7 +25,7 @@ import os
 from itertools import compress
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -239,7 +239,7 @@ def _numbers(column: pa.Array) -> np.ndarray:
     return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
 
 
-def _suspect(numbers: dict[str, np.ndarray], n: int) -> np.ndarray:
+def _suspect(numbers: dict[str, np.ndarray], n: int, ts: np.ndarray) -> np.ndarray:
     """Rows with a value parse_snapshot would drop; those take the careful path."""
     bad = np.zeros(n, dtype=bool)
     with np.errstate(invalid="ignore"):
@@ -259,6 +259,7 @@ def _suspect(numbers: dict[str, np.ndarray], n: int) -> np.ndarray:
             ok = ~missing.any(axis=0) & (np.minimum(c[1], c[4]) >= c[3]) & (np.maximum(c[1], c[4]) <= c[2]) \
                 & (c[3] > 0) & (c[5] >= 0)
             bad |= ~missing.all(axis=0) & ~ok
+            bad |= c[0] >= ts                   # a candle opening at or after its snapshot: from the future
     return bad
 
 
@@ -327,7 +328,7 @@ class _Batch:
             index = batch.schema.get_field_index(name)
             if index >= 0 and batch.column(index).null_count < n:
                 numbers[name] = _numbers(batch.column(index))
-        self.suspect = (_suspect(numbers, n) | _nan_rows(batch)).tolist()
+        self.suspect = (_suspect(numbers, n, np.asarray(self.ts, dtype=float)) | _nan_rows(batch)).tolist()
         self.orphan = _orphans(batch)
         self.values = _Rows([f for f in SCALAR_FIELDS if f in numbers], numbers, n)
         present = [f for f in TS_FIELDS if f in numbers]
@@ -359,11 +360,11 @@ def _levels(raw: list | None) -> tuple[tuple[float, float], ...] | None:
     return levels
 
 
-def _list_candles(raw: list) -> tuple[Candle, ...]:
+def _list_candles(raw: list, ts: float) -> tuple[Candle, ...]:
     out: list[Candle] = []
     for row in raw:
         if row is None or len(row) != 6 or any(x is None or not math.isfinite(x) for x in row) \
-                or not plausible_time(row[0]):
+                or not plausible_time(row[0]) or row[0] >= ts:
             raise ValueError("bad candle")
         t, o, h, low, c, v = row
         if not (low <= min(o, c) <= max(o, c) <= h and low > 0 and v >= 0) or (out and t <= out[-1].ts):
@@ -382,7 +383,7 @@ def _fast_symbol(b: _Batch, i: int, ts: float) -> SymbolSnapshot:
     if b.candle is not None and b.candle[i][0] == b.candle[i][0]:
         candles = (Candle(*b.candle[i]),)
     elif "candles" in b.lists and b.lists["candles"][i] is not None:
-        candles = _list_candles(b.lists["candles"][i])
+        candles = _list_candles(b.lists["candles"][i], ts)
     if candles:
         times.setdefault("candles_1m", candles[-1].ts + 60.0)
     book = None
@@ -406,9 +407,17 @@ def _json_symbol(b: _Batch, i: int) -> dict:
         obj["candles"] = b.cell("candles", i)
     bids, asks = b.cell("book_bids", i), b.cell("book_asks", i)
     if bids is not None or asks is not None:
-        obj["book"] = {side: None if raw is None else [[x["price"], x["size"]] for x in raw]
-                       for side, raw in (("bids", bids), ("asks", asks))}
+        obj["book"] = {"bids": _json_levels(bids), "asks": _json_levels(asks)}
     return obj
+
+
+def _json_levels(raw: Any) -> Any:
+    """Stored book levels as JSON [[price, size], …]; anything else is passed on as it is,
+    for parse_snapshot to report (RB703) rather than fail the whole file here."""
+    try:
+        return None if raw is None else [[x["price"], x["size"]] for x in raw]
+    except (TypeError, KeyError, IndexError):
+        return raw
 
 
 def _careful(rows: list[tuple[_Batch, int]], where: str) -> tuple[Snapshot | None, list[Diagnostic]]:
@@ -682,7 +691,7 @@ def _recording(batch: pa.Table):
                if name in batch.schema.names and batch.column(name).null_count < n}
     ts_all = _numbers(batch.column("ts"))
     if not bool(np.all((ts_all >= EARLIEST_TS) & (ts_all <= LATEST_TS))) \
-            or bool((_suspect(numbers, n) | _nan_rows(batch)).any()):
+            or bool((_suspect(numbers, n, ts_all) | _nan_rows(batch)).any()):
         raise NotReplayable("a value the parser would drop (the careful path reports it)")
     for name in ("candles", "book_bids", "book_asks", "implied_skew"):
         if name in numbers or (name in batch.schema.names and batch.column(name).null_count < n):

@@ -175,7 +175,7 @@ class _Parser:
         book = self._book(obj.get("book"), path) if "book" in obj else None
         if book is not None:
             times["order_book"] = self.time(obj, "order_book_ts", ts, path)
-        candles = self._candles(obj.get("candles"), path) if "candles" in obj else ()
+        candles = self._candles(obj.get("candles"), path, ts) if "candles" in obj else ()
         if candles:
             times["candles_1m"] = self.time(obj, "candles_1m_ts", candles[-1].ts + 60.0, path)
         return SymbolSnapshot(name, MappingProxyType(values), MappingProxyType(times), book, candles)
@@ -215,7 +215,9 @@ class _Parser:
             return None
         return Book(bids, asks)
 
-    def _candles(self, raw: Any, path: str) -> tuple[Candle, ...]:
+    def _candles(self, raw: Any, path: str, ts: float) -> tuple[Candle, ...]:
+        """The candles closed by ``ts``; one opening at or after ``ts`` is from the future
+        (a bad stamp, or a recorder copying the candle still forming) and is dropped."""
         if not isinstance(raw, list):
             self.drop(f"{path}/candles", "not a list")
             return ()
@@ -230,6 +232,10 @@ class _Parser:
             if not plausible_time(numbers[0]):
                 why, hint = implausible_time(numbers[0])
                 self.drop(f"{path}/candles/{index}", f"open time {why}", hint)
+                continue
+            if numbers[0] >= ts:
+                self.drop(f"{path}/candles/{index}", f"opens at {describe_ts(numbers[0])}, not before the "
+                                                     f"snapshot's ts {describe_ts(ts)}: a candle from the future")
                 continue
             if candles and numbers[0] <= candles[-1].ts:
                 self.drop(f"{path}/candles/{index}", "candles must be in increasing time order")

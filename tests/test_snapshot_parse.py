@@ -124,3 +124,14 @@ def test_an_integer_too_big_for_a_float_drops_that_field_only():
     assert "an integer of about 401 digits" in problems[0].message
     none, problems = parse_snapshot({"ts": 10**400})
     assert none is None and [p.code for p in problems] == ["RB702"]
+
+
+@pytest.mark.parametrize("opens", [T, T + 60, T + 30 * 365 * 86400])
+def test_a_candle_from_the_future_is_dropped(opens):
+    """A snapshot holds the candles closed by its ts: one opening at or after ts is a bad
+    stamp or the candle still forming, and would leak the future into the features."""
+    snapshot, problems = parse_snapshot({"ts": T, "symbols": {"A": {"price": 100.0, "candles": [
+        [T - 60, 100, 101, 99, 100.5, 1], [opens, 100, 101, 99, 100.5, 1]]}}})
+    assert [c.ts for c in snapshot.symbols["A"].candles] == [T - 60]
+    assert [(p.code, p.path) for p in problems] == [("RB703", "/symbols/A/candles/1")]
+    assert "a candle from the future" in problems[0].message

@@ -88,7 +88,7 @@ _time = st.floats(min_value=EARLIEST_TS + 600, max_value=LATEST_TS - 600, allow_
 
 
 @st.composite
-def _symbol(draw):
+def _symbol(draw, ts: float):
     obj = {}
     for field, strategy in (("price", _positive), ("mark", _positive), ("funding_rate", _finite),
                             ("open_interest_usd", _positive), ("liq_long_usd", _positive),
@@ -100,7 +100,7 @@ def _symbol(draw):
             obj[f"{name}_ts"] = draw(_time)
     for _ in range(draw(st.integers(0, 2))):
         low, spread = draw(_positive), draw(st.floats(0, 1e6))
-        t = (obj["candles"][-1][0] + 60) if obj.get("candles") else draw(_time)
+        t = (obj["candles"][-1][0] + 60) if obj.get("candles") else ts - draw(st.floats(120, 600))  # closed by ts
         obj.setdefault("candles", []).append([t, low + spread, low + spread, low, low, draw(st.floats(0, 1e9))])
     if draw(st.booleans()):
         level = st.lists(st.tuples(_positive, st.floats(0, 1e9)).map(list), max_size=3)
@@ -113,7 +113,7 @@ def _objects(draw):
     times = sorted(set(draw(st.lists(_time, min_size=1, max_size=6))))
     out = []
     for ts in times:
-        obj = {"v": 1, "ts": ts, "symbols": draw(st.dictionaries(st.sampled_from(["A", "B", "C"]), _symbol()))}
+        obj = {"v": 1, "ts": ts, "symbols": draw(st.dictionaries(st.sampled_from(["A", "B", "C"]), _symbol(ts)))}
         if draw(st.booleans()):
             obj["fear_greed"], obj["fear_greed_ts"] = draw(st.floats(0, 100)), draw(_time)
         out.append(obj)
@@ -363,3 +363,39 @@ def test_format_version_metadata_that_is_not_text_is_rb710_on_every_path(tmp_pat
     assert _not_replayable(path)
     with pytest.raises(ColumnarError, match="not a version number"):
         columnar_info(path)
+
+
+def test_book_levels_of_the_wrong_shape_are_dropped_per_row_not_the_whole_file(tmp_path):
+    """A book column of plain numbers (not [price, size] levels) was an internal TypeError
+    that made the whole file unreadable (RB710); now each row's book is dropped (RB703) and
+    everything else in the row is read."""
+    path = _replace(_dense(tmp_path, 2), "book_bids", pa.array([[1.0, 2.0]] * 4, pa.list_(pa.float64())))
+    path = _replace(path, "book_asks", pa.array([[3.0, 4.0]] * 4, pa.list_(pa.float64())))
+    got = list(read_any(path))
+    assert [sorted(s.symbols) for s, _ in got] == [["A", "B"], ["A", "B"]]
+    assert all(s.symbols["A"].book is None and s.symbols["A"].get("price") for s, _ in got)
+    assert {(p.code, p.path) for _, ps in got for p in ps} == {("RB703", "/symbols/A/book"),
+                                                               ("RB703", "/symbols/B/book")}
+
+
+def test_a_candle_from_the_future_is_dropped_as_in_json(tmp_path):
+    """The columnar reader applies the parser's rule (candles close by their snapshot's ts),
+    and the fast path refuses such a file rather than replay it."""
+    from types import MappingProxyType
+
+    from adapters.columnar import read_recording
+    from engine.replay import NotReplayable
+    from engine.snapshot import Candle, Snapshot, SymbolSnapshot
+
+    def snap(ts, candle_ts):
+        sym = SymbolSnapshot("A", MappingProxyType({"price": 100.0}), MappingProxyType({"price": ts}), None,
+                             (Candle(candle_ts, 100.0, 101.0, 99.0, 100.5, 1.0),))
+        return Snapshot(ts, MappingProxyType({"A": sym}))
+
+    path = tmp_path / "f.snapshots.parquet"
+    write_columnar([snap(T + 60, T), snap(T + 120, T + 120)], path)
+    got = list(read_any(path))
+    assert [len(s.symbols["A"].candles) for s, _ in got] == [1, 0]
+    assert [(p.code, p.line) for _, ps in got for p in ps] == [("RB703", 2)]
+    with pytest.raises(NotReplayable):
+        read_recording(path)

@@ -20,7 +20,7 @@ def _dense(draw):
     for ts in times:
         symbols = {}
         for name in ("A", "B"):
-            obj = {k: v for k, v in draw(_symbol()).items() if k not in ("candles", "book")}
+            obj = {k: v for k, v in draw(_symbol(ts)).items() if k not in ("candles", "book")}
             low, spread = draw(_positive), draw(st.floats(0, 1e6))
             obj["candles"] = [[ts - 60, low + spread, low + spread, low, low, draw(st.floats(0, 1e9))]]
             if draw(st.booleans()):
