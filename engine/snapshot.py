@@ -261,7 +261,8 @@ def parse_snapshot(obj: Any, where: str = "", line: int = 0) -> tuple[Snapshot |
     if not isinstance(obj, dict):
         parser.problem("RB701", "a snapshot must be a JSON object", "")
         return None, parser.problems
-    if obj.get("v", FORMAT_VERSION) != FORMAT_VERSION:
+    version = obj.get("v", FORMAT_VERSION)
+    if type(version) is not int or version != FORMAT_VERSION:     # true and 1.0 equal 1, but are not a version
         parser.problem("RB705", f"snapshot format v={obj.get('v')!r}; this rulebot reads v={FORMAT_VERSION}", "/v")
         return None, parser.problems
     ts = _number(obj.get("ts"))

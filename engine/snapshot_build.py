@@ -38,10 +38,13 @@ SERIES = {
     "taker_volume": (("taker_buy_usd", "taker_sell_usd"), "taker_volume"),
     "exchange_netflow": (("exchange_netflow_usd",), "exchange_netflow"),
 }
-#: Validity of each carried field: "positive", "non_negative", "fraction_0_100" or "finite".
+#: Validity of each carried field: "positive", "non_negative", "index_0_100" or "finite".
 RULES = {"mark": "positive", "funding_rate": "finite", "open_interest_usd": "positive",
          "taker_buy_usd": "non_negative", "taker_sell_usd": "non_negative",
          "exchange_netflow_usd": "finite", "fear_greed": "index_0_100"}
+#: How a message words each rule ("value not …").
+RULE_WORDS = {"positive": "positive", "non_negative": "non-negative", "index_0_100": "an index from 0 to 100",
+              "finite": "finite"}
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def clean_values(rows: Rows, where: str) -> tuple[Rows, list[Problem]]:
                 bad |= values < 0
             elif rule == "index_0_100":
                 bad |= (values < 0) | (values > 100)
-    rules = sorted({RULES.get(n, "finite").replace("_", " ") for n in rows.columns})
+    rules = sorted({RULE_WORDS[RULES.get(n, "finite")] for n in rows.columns})
     return _drop(rows, bad, where, f"missing time or value not {' / '.join(rules)}")
 
 

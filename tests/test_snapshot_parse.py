@@ -135,3 +135,9 @@ def test_a_candle_from_the_future_is_dropped(opens):
     assert [c.ts for c in snapshot.symbols["A"].candles] == [T - 60]
     assert [(p.code, p.path) for p in problems] == [("RB703", "/symbols/A/candles/1")]
     assert "a candle from the future" in problems[0].message
+
+
+@pytest.mark.parametrize("version", [True, 1.0, "1", 2])
+def test_only_the_integer_1_is_format_version_1(version):
+    snapshot, problems = parse_snapshot({"v": version, "ts": T, "symbols": {}})
+    assert snapshot is None and [p.code for p in problems] == ["RB705"]

@@ -171,6 +171,14 @@ def test_times_that_are_not_times(tmp_path):
     assert code == 1 and "fg.csv: error: column `date` holds no times" in text
 
 
+def test_an_index_out_of_range_is_dropped_in_words(tmp_path):
+    write(tmp_path, "c.feather", candles(T0, 5))
+    write(tmp_path, "fg.csv", pd.DataFrame({"date": ["2025-05-23", "2025-05-24"], "fng": [150, 40]}))
+    code, text = _run(tmp_path, spec(tmp_path, "fear_greed: {file: fg.csv, interval: 1d, lag: 0s}\n" + ONE))
+    assert code == 0, text
+    assert "1 row(s) dropped: missing time or value not an index from 0 to 100 (first at 2025-05-23" in text
+
+
 def test_an_unknown_extension_needs_a_format(tmp_path):
     write(tmp_path, "oi.csv", pd.DataFrame({"timestamp": [T0], "oi_usd": [1.0]}))
     (tmp_path / "oi.txt").write_bytes((tmp_path / "oi.csv").read_bytes())
