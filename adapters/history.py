@@ -808,6 +808,8 @@ def _file_lines(path: Path) -> list[str]:
         if info["build"]:
             lines.append(_provenance(info["build"]))
         return lines
+    if not name.endswith((".jsonl", ".jsonl.gz")):
+        return []                          # not a snapshot file's name: the reader said so (RB710)
     kind = "gzip JSON lines" if name.endswith(".gz") else "JSON lines"
     size = path.stat().st_size if path.is_file() else 0
     return [f"  format:    {kind}, {_size(size)}"]

@@ -120,3 +120,11 @@ def test_info_flags_a_bad_print_as_suspect_without_failing(tmp_path):
     assert "largest move     +" in echo.text and "at 2025-05-25 00:03" in echo.text
     assert ("suspect prices   3 move(s) of 25 % or more between snapshots, the first at 2025-05-25 00:03: "
             "check the source") in echo.text
+
+
+def test_a_file_of_unknown_type_gets_no_format_line(tmp_path):
+    path = tmp_path / "s.jsonl.bz2"
+    path.write_bytes(b"BZh9")
+    echo = Echo()
+    assert info_command([path], echo) == 1
+    assert "RB710" in echo.text and "format:" not in echo.text
