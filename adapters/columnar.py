@@ -33,8 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.diagnostics import Diagnostic, Severity
-from engine.snapshot import (EARLIEST_TS, FORMAT_VERSION, INPUT_NAMES, LATEST_TS, NON_NEGATIVE, SCALARS, Book,
-                             Candle, Snapshot, SymbolSnapshot, describe_ts, parse_snapshot, plausible_time)
+from engine.snapshot import (FORMAT_VERSION, INPUT_NAMES, NON_NEGATIVE, SCALARS, Book, Candle, Snapshot,
+                             SymbolSnapshot, describe_ts, parse_snapshot, plausible_time)
 
 COLUMNAR_VERSION = 1
 EXTENSION = ".snapshots.parquet"
@@ -53,7 +53,7 @@ SCHEMA = pa.schema(
     + [("candles", pa.list_(pa.list_(pa.float64()))), ("book_bids", _LEVEL), ("book_asks", _LEVEL),
        ("fear_greed", pa.float64()), ("fear_greed_ts", pa.float64())])
 FLOAT_FIELDS = SCALAR_FIELDS + TS_FIELDS + CANDLE_FIELDS + ("fear_greed", "fear_greed_ts")
-#: Columns holding times, which must be plausible (engine.snapshot.EARLIEST_TS … LATEST_TS).
+#: Columns holding times, which must be plausible (engine.snapshot.plausible_time).
 TIME_FIELDS = TS_FIELDS + ("candle_ts", "fear_greed_ts")
 #: Columns of one symbol's market data: a row with any of them needs a symbol.
 SYMBOL_FIELDS = SCALAR_FIELDS + TS_FIELDS + CANDLE_FIELDS + ("candles", "book_bids", "book_asks")
@@ -251,7 +251,7 @@ def _suspect(numbers: dict[str, np.ndarray], n: int, ts: np.ndarray) -> np.ndarr
             elif name == "fear_greed":
                 bad |= (values < 0) | (values > 100)
             elif name in TIME_FIELDS:
-                bad |= (values < EARLIEST_TS) | (values > LATEST_TS)
+                bad |= ~np.isnan(values) & ~plausible_time(values)     # a null is no time, not a bad one
             bad |= np.isinf(values)
         if "candle_ts" in numbers or "candle_open" in numbers:
             c = [numbers.get(f, np.full(n, np.nan)) for f in CANDLE_FIELDS]
@@ -690,7 +690,7 @@ def _recording(batch: pa.Table):
     numbers = {name: _numbers(batch.column(name)) for name in FLOAT_FIELDS
                if name in batch.schema.names and batch.column(name).null_count < n}
     ts_all = _numbers(batch.column("ts"))
-    if not bool(np.all((ts_all >= EARLIEST_TS) & (ts_all <= LATEST_TS))) \
+    if not bool(plausible_time(ts_all).all()) \
             or bool((_suspect(numbers, n, ts_all) | _nan_rows(batch)).any()):
         raise NotReplayable("a value the parser would drop (the careful path reports it)")
     for name in ("candles", "book_bids", "book_asks", "implied_skew"):

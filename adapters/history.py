@@ -22,8 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import numpy as np
 
 from engine import snapshot_build as sb
-from engine.durations import parse_duration
-from engine.durations import shown as quoted
+from engine.durations import parse_duration, shown
 from engine.snapshot import TIME_RANGE, Snapshot, plausible_time, snapshot_to_json
 
 Echo = Callable[[str], Any]
@@ -120,7 +119,7 @@ class _Checker:
             self.error(path, str(error))
             return 0.0
         if seconds > MAX_PUBLICATION_DELAY:
-            self.error(path, f"{quoted(value)} is longer than a year, too late for any snapshot to use; "
+            self.error(path, f"{shown(value)} is longer than a year, too late for any snapshot to use; "
                              "check the unit (e.g. 8h, 1d)")
             return 0.0
         return seconds

@@ -111,9 +111,10 @@ def _number(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def plausible_time(seconds: float) -> bool:
-    """Whether epoch seconds lie in the range market data can have (NaN does not)."""
-    return EARLIEST_TS <= seconds <= LATEST_TS
+def plausible_time(seconds):
+    """Whether epoch seconds lie in the range market data can have (NaN does not): a bool
+    for a number, a bool array for an array (the columnar reader checks whole columns)."""
+    return (EARLIEST_TS <= seconds) & (seconds <= LATEST_TS)
 
 
 def implausible_time(seconds: float) -> tuple[str, str]:
