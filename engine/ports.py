@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-#: Codes of the state store (adapters/state.py), declared here so the engine documents them.
+#: Codes of the state store (adapters/store/state.py), declared here so the engine documents them.
 STATE_CODES = {
     "RB800": "the state database could not be opened, read or written (not SQLite, locked, I/O error, closed store)",
     "RB801": "the state database has a newer schema than this rulebot knows; it is refused and left untouched",
@@ -145,7 +145,7 @@ class Transition:
 
 
 class StatePort(Protocol):
-    """Crash-safe persistence of the lifecycle (adapters/state.py: SQLite)."""
+    """Crash-safe persistence of the lifecycle (adapters/store/state.py: SQLite)."""
 
     def apply(self, transition: Transition) -> None: ...
 

@@ -19,7 +19,7 @@ CONVICTIONS = ["HIGH", "MEDIUM", "LOW", "NONE"]
 TIMEFRAMES = ["1m", "5m", "15m", "1h", "4h", "1d"]
 TIMING_ACTIONS = ["HOLD", "HOLD_EXTENDED", "EXIT_NOW", "EXIT_SOONER", "TAKE_PROFIT", "FORCE_EXIT"]
 INPUTS = ["liquidations", "exchange_netflow", "funding_rate", "candles_1m", "order_book",
-          "fear_greed", "open_interest", "taker_volume", "volatility_skew", "price"]   # = engine.snapshot.INPUT_NAMES
+          "fear_greed", "open_interest", "taker_volume", "volatility_skew", "price"]   # = engine.market.snapshot.INPUT_NAMES
 
 
 def common() -> dict:
@@ -637,7 +637,7 @@ def snapshot() -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "snapshot",
-        "description": "One cycle's market input (one JSON line of a snapshot file). engine/snapshot.py reads it.",
+        "description": "One cycle's market input (one JSON line of a snapshot file). engine/market/snapshot.py reads it.",
         "type": "object",
         "additionalProperties": False,
         "required": ["ts"],

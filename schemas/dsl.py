@@ -63,7 +63,7 @@ def duration(description: str, default: Any = None, *, positive: bool = False,
     whole minutes.
 
     JSON Schema cannot bound the number inside a string, so the bounds go into the
-    ``x-seconds`` keyword, checked on the parsed seconds by engine.schema: a window or
+    ``x-seconds`` keyword, checked on the parsed seconds by engine.language.schema: a window or
     period of 0 s (or bars of 90 s) would otherwise pass ``validate`` and fail at run time.
     """
     schema = ref("duration", description, "duration", default)

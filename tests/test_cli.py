@@ -98,7 +98,7 @@ def test_schema_of_one_kind_prints_it():
 
 
 def test_validate_does_not_import_numpy_or_pandas():
-    code = ("import sys, engine.cli\nfrom engine.compiler import compile_ruleset\n"
+    code = ("import sys, engine.cli\nfrom engine.language.compiler import compile_ruleset\n"
             "compile_ruleset('rules')\nprint(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)

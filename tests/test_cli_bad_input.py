@@ -46,8 +46,8 @@ def files(tmp_path) -> dict:
 
 def _bad_columnar(tmp_path) -> dict:
     """Dense columnar files (the dry-run fast path takes the good one) spoiled one way each."""
-    from adapters.columnar import write_columnar
-    from engine.snapshot import parse_snapshot
+    from adapters.snapshots.columnar import write_columnar
+    from engine.market.snapshot import parse_snapshot
 
     path = tmp_path / "dense.snapshots.parquet"
     write_columnar([parse_snapshot({"ts": 1748131200 + 60 * i, "symbols": {"BTCUSDT": {

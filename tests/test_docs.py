@@ -1,4 +1,4 @@
-"""The docs cannot drift: generated pages equal what engine/docgen.py produces now, every
+"""The docs cannot drift: generated pages equal what engine/docgen/build.py produces now, every
 kind, schema path and code is documented, every relative link resolves, and the shell
 transcripts of docgen.TRANSCRIPT_PAGES are replayed and must print exactly what they show."""
 
@@ -10,18 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from engine import compiler, crosscheck, docgen
-from engine.codes import ALL_CODES
-from engine.expr import CODES as EXPR_CODES
-from engine.expr import MAX_DEPTH, MAX_LENGTH, MAX_LITERAL, MAX_NODES, MAX_POW_EXPONENT
-from engine.kinds import KINDS
-from engine.loader import ALL_KINDS
-from engine.vocabulary import CONTEXTS
+from engine.language import compiler, crosscheck
+from engine.docgen import build as docgen
+from engine.language.codes import ALL_CODES
+from engine.language.expr import CODES as EXPR_CODES
+from engine.language.expr import MAX_DEPTH, MAX_LENGTH, MAX_LITERAL, MAX_NODES, MAX_POW_EXPONENT
+from engine.language.kinds import KINDS
+from engine.language.loader import ALL_KINDS
+from engine.language.vocabulary import CONTEXTS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 REFERENCE = DOCS / "reference"
-REGENERATE = "out of date: run `python -m engine.docgen` and commit the result"
+REGENERATE = "out of date: run `python -m engine.docgen.build` and commit the result"
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ def _below(sub: dict, root: dict, path: str):
 
 @pytest.mark.parametrize("kind", ALL_KINDS)
 def test_every_schema_property_path_appears_in_its_page(kind):
-    from engine.schema import load_schema
+    from engine.language.schema import load_schema
 
     root = load_schema(kind)
     page = _page(f"{kind}.md")
@@ -216,7 +217,7 @@ def test_console_transcripts_print_what_they_show(rel, replayed):
 
         diff = "\n".join(difflib.unified_diff(on_disk.splitlines(), replayed[rel].splitlines(), "on disk", "now",
                                               lineterm="", n=1))
-        pytest.fail(f"{rel}: a command prints something else now; run `python -m engine.docgen` "
+        pytest.fail(f"{rel}: a command prints something else now; run `python -m engine.docgen.build` "
                     f"and review the diff:\n{diff}")
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.jsonl import JsonlLog
-from engine.compiler import compile_ruleset
-from engine.signals.engine import SignalEngine
-from engine.snapshot import parse_snapshot
+from adapters.store.jsonl import JsonlLog
+from engine.language.compiler import compile_ruleset
+from engine.trading.signals.engine import SignalEngine
+from engine.market.snapshot import parse_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1748131200
@@ -94,7 +94,7 @@ def test_explain_bad_arguments(snapshot_file, args, code):
 def test_parse_time_refuses_times_outside_market_data(text, why):
     """--at/--from/--to far out used to be accepted: explain then judged at 1e300, dry-run
     replayed an empty window. A ValueError is what the CLI turns into a usage error."""
-    from engine.explain import parse_time
+    from engine.report.explain import parse_time
 
     with pytest.raises(ValueError, match=re.escape(why)):
         parse_time(text)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from adapters.jsonl import JsonlLog
-from engine.compiler import compile_ruleset
-from engine.pipeline import EntryPipeline
-from engine.portfolio import Portfolio, Position
-from engine.snapshot import parse_snapshot
+from adapters.store.jsonl import JsonlLog
+from engine.language.compiler import compile_ruleset
+from engine.trading.pipeline import EntryPipeline
+from engine.trading.portfolio import Portfolio, Position
+from engine.market.snapshot import parse_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1748131200

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.scheduler import Scheduler
+from engine.bot.scheduler import Scheduler
 
 DAY = 86400.0
 

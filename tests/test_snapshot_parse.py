@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.snapshot import parse_snapshot, snapshot_to_json
+from engine.market.snapshot import parse_snapshot, snapshot_to_json
 
 T = 1_748_131_200          # 2025-05-25 00:00 UTC: times must be those of market data (2009-2100)
 
@@ -62,8 +62,8 @@ def test_round_trip_through_json():
 def test_snapshot_schema_accepts_what_the_parser_writes_and_names_the_same_inputs():
     from jsonschema import Draft202012Validator
 
-    from engine import schema
-    from engine.snapshot import INPUT_NAMES
+    from engine.language import schema
+    from engine.market.snapshot import INPUT_NAMES
     from schemas.build import INPUTS
 
     assert sorted(INPUTS) == sorted(INPUT_NAMES)
@@ -93,7 +93,7 @@ def test_a_ts_outside_market_times_is_rb702_with_the_likely_unit(ts, hint):
 
 
 def test_the_ends_of_the_range_are_times():
-    from engine.snapshot import EARLIEST_TS, LATEST_TS
+    from engine.market.snapshot import EARLIEST_TS, LATEST_TS
 
     for ts in (EARLIEST_TS, LATEST_TS):
         snap, problems = parse_snapshot({"ts": ts})

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from engine.diagnostics import Location
-from engine.yamlstrict import (CODES, MAX_FILE_BYTES, LoadedDocument, load_yaml_file,
+from engine.language.diagnostics import Location
+from engine.language.yamlstrict import (CODES, MAX_FILE_BYTES, LoadedDocument, load_yaml_file,
                                load_yaml_text, pointer)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 
-from adapters.snapshots import SnapshotRecorder, read_snapshots
-from engine.snapshot import parse_snapshot
+from adapters.snapshots.files import SnapshotRecorder, read_snapshots
+from engine.market.snapshot import parse_snapshot
 
 T = 1_748_131_200.0        # 2025-05-25 00:00 UTC
 
@@ -167,7 +167,7 @@ def test_columnar_diagnostics_name_the_row_and_the_exact_times(tmp_path):
     not), and the location is the row of the file."""
     import pyarrow.parquet as pq
 
-    from adapters.columnar import read_any, write_columnar
+    from adapters.snapshots.columnar import read_any, write_columnar
 
     path = tmp_path / "s.snapshots.parquet"
     write_columnar([parse_snapshot(_snap(t))[0] for t in (1_747_641_660.0, 1_747_641_661.0, 1_747_641_662.0)], path)

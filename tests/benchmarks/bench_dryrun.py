@@ -37,11 +37,11 @@ FUTURES = ROOT.parent / "shared" / "data" / "raw" / "harthor-marketlab" / "user_
 CHILD = r'''
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-from adapters.columnar import read_columnar, read_recording
-from adapters.paper import PaperBroker
-from engine.compiler import compile_ruleset
-from engine.dryrun import dry_run, dry_run_recording
-from engine.memstate import MemoryState
+from adapters.snapshots.columnar import read_columnar, read_recording
+from adapters.paper.broker import PaperBroker
+from engine.language.compiler import compile_ruleset
+from engine.replay.dryrun import dry_run, dry_run_recording
+from engine.replay.memstate import MemoryState
 import pandas  # noqa: F401 - imported up front, as the CLI does, so no path pays for it
 mode, source = sys.argv[2], sys.argv[3]
 plan = compile_ruleset(sys.argv[1] + "/rules").plans["paper"]
@@ -53,9 +53,9 @@ if mode == "columns":
     result, _, state = dry_run_recording(plan, recording, broker=PaperBroker.for_plan(plan), store=MemoryState())
     trades, fingerprint, steps = result["metrics"]["trades"], result["fingerprint"], state.steps
 elif mode == "setup":
-    from engine.correlation_columns import CorrelationColumns
-    from engine.pipeline import correlation_window
-    from engine.signals.column_engine import ColumnSignals
+    from engine.replay.columns.correlation import CorrelationColumns
+    from engine.trading.pipeline import correlation_window
+    from engine.replay.columns.signals import ColumnSignals
     recording = read_recording(source)
     symbol_cycles, fingerprint = len(recording) * len(recording.symbols), None
     recording.check_quiet_broker()
@@ -84,8 +84,8 @@ def five_minute_file(folder: Path, out: Path) -> Path:
     """One snapshot per 5-minute bar for BTC and ETH, written as a columnar snapshot file."""
     import pandas as pd
 
-    from adapters.columnar import write_columnar
-    from engine.snapshot import parse_snapshot
+    from adapters.snapshots.columnar import write_columnar
+    from engine.market.snapshot import parse_snapshot
 
     frames = {name: pd.read_feather(folder / f"{coin}_USDT_USDT-5m-futures.feather")
               for name, coin in (("BTCUSDT", "BTC"), ("ETHUSDT", "ETH"))}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine.features import (CountWindow, Ema, EmaCross, ExchangeNetFlow, FearGreed,  # noqa: E402
+from engine.trading.features import (CountWindow, Ema, EmaCross, ExchangeNetFlow, FearGreed,  # noqa: E402
                              FundingDeviation, HurstExponent, LeadLag, LiquidationCascade,
                              MultiTimeframeAlignment, OfiMomentum, OiPriceDivergence,
                              OpenInterestVelocity, OrderFlowImbalance, TimeWindow,

@@ -14,9 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import realdata  # noqa: E402
 
-from engine.compiler import compile_ruleset  # noqa: E402
-from engine.signals.engine import SignalEngine  # noqa: E402
-from engine.snapshot import parse_snapshot  # noqa: E402
+from engine.language.compiler import compile_ruleset  # noqa: E402
+from engine.trading.signals.engine import SignalEngine  # noqa: E402
+from engine.market.snapshot import parse_snapshot  # noqa: E402
 
 WARMUP, MEASURED, RUNS = 2000, 1000, 5
 

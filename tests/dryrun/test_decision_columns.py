@@ -13,15 +13,15 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from adapters.columnar import read_recording
-from engine.compiler import compile_ruleset
-from engine.correlation_columns import CorrelationColumns
-from engine.decision_columns import DecisionColumns
-from engine.dryrun import _Cursor
-from engine.gates import GATES
-from engine.pipeline import EntryPipeline, correlation_window
-from engine.portfolio import AccountStats, Portfolio, Position, TradeStats
-from engine.signals.column_engine import ColumnSignals
+from adapters.snapshots.columnar import read_recording
+from engine.language.compiler import compile_ruleset
+from engine.replay.columns.correlation import CorrelationColumns
+from engine.replay.columns.decisions import DecisionColumns
+from engine.replay.dryrun import _Cursor
+from engine.trading.gates import GATES
+from engine.trading.pipeline import EntryPipeline, correlation_window
+from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
+from engine.replay.columns.signals import ColumnSignals
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,8 +110,8 @@ def test_every_gate_kind_has_a_column_form():
 def test_market_columns_hold_exactly_what_the_scalar_market_env_holds(plan):
     """Every market name the decisions read as a column (spread, taker ratio, price age, …)
     equals EntryPipeline.market at every cycle, and is NaN exactly where the key is absent."""
-    from engine.replay import recording_from_snapshots
-    from engine.snapshot import parse_snapshot
+    from engine.replay.recording import recording_from_snapshots
+    from engine.market.snapshot import parse_snapshot
     from tests.dryrun.test_fast_path import _richer
     from tests.lifecycle.market import snapshots as synthetic_snapshots
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.paper import PaperBroker
-from engine.compiler import compile_ruleset
-from engine.dryrun import dry_run
-from engine.memstate import MemoryState
-from engine.runner import Runner
-from engine.snapshot import parse_snapshot
+from adapters.paper.broker import PaperBroker
+from engine.language.compiler import compile_ruleset
+from engine.replay.dryrun import dry_run
+from engine.replay.memstate import MemoryState
+from engine.trading.runner import Runner
+from engine.market.snapshot import parse_snapshot
 from tests.lifecycle.market import T0, snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +71,8 @@ def test_cutting_the_decision_trail_short_changes_no_decision(plan, market):
     """The dry-run does not evaluate requirements for NEUTRAL signals (they never trade) and
     stops every decision at its first blocker: the same run with every decision evaluated in
     full gives identical trades and identical directional decisions."""
-    from engine.dryrun import DryRunState, compact_decision
-    from engine.runner import Sinks
+    from engine.replay.dryrun import DryRunState, compact_decision
+    from engine.trading.runner import Sinks
 
     fast = _full(plan, market)
     state = DryRunState()

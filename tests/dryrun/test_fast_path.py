@@ -1,4 +1,4 @@
-"""The dry-run fast path (columns, engine/replay.py) yields exactly what the scalar path does:
+"""The dry-run fast path (columns, engine/replay/recording.py) yields exactly what the scalar path does:
 the same signal records, market values and correlations at every cycle, and the same
 trades, decisions, equity, jobs and fingerprint — on the bundled sample and on a synthetic
 market — and it refuses (NotReplayable, so auto falls back) what it cannot replay exactly."""
@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.columnar import read_columnar, read_recording, write_columnar
-from adapters.paper import PaperBroker
-from engine.compiler import compile_ruleset
-from engine.correlation import ReturnCorrelation
-from engine.dryrun import dry_run, dry_run_recording
-from engine.memstate import MemoryState
-from engine.pipeline import correlation_window
-from engine.replay import NotReplayable, recording_from_snapshots
-from engine.signals.column_engine import ColumnSignals
-from engine.signals.engine import SignalEngine
-from engine.snapshot import parse_snapshot
+from adapters.snapshots.columnar import read_columnar, read_recording, write_columnar
+from adapters.paper.broker import PaperBroker
+from engine.language.compiler import compile_ruleset
+from engine.trading.correlation import ReturnCorrelation
+from engine.replay.dryrun import dry_run, dry_run_recording
+from engine.replay.memstate import MemoryState
+from engine.trading.pipeline import correlation_window
+from engine.replay.recording import NotReplayable, recording_from_snapshots
+from engine.replay.columns.signals import ColumnSignals
+from engine.trading.signals.engine import SignalEngine
+from engine.market.snapshot import parse_snapshot
 from tests.lifecycle.market import snapshots as synthetic_snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,8 +84,8 @@ def test_signal_records_market_values_and_correlations_match_cycle_by_cycle(plan
     plan = plans["paper"]
     engine, columns = SignalEngine(plan), ColumnSignals(plan, recording)
     tracker = ReturnCorrelation(plan.ruleset.names(), **correlation_window(plan))
-    from engine.dryrun import _Cursor
-    from engine.correlation_columns import CorrelationColumns
+    from engine.replay.dryrun import _Cursor
+    from engine.replay.columns.correlation import CorrelationColumns
 
     cursor = _Cursor(CorrelationColumns(plan.ruleset.names(), candles={n: s.candles for n, s in recording.symbols.items()},
                                         **correlation_window(plan)), columns, recording)
@@ -221,8 +221,8 @@ def test_ctrl_c_on_the_fast_path_stops_cleanly_and_still_writes(tmp_path):
 def test_the_fast_path_matches_a_scalar_run_with_every_decision_in_full(plans, sample, recording):
     """The fast path stops decisions at their first blocker and skips NEUTRAL votes; a scalar
     run that evaluates every check and gate of every decision agrees on real data too."""
-    from engine.dryrun import DryRunState, compact_decision
-    from engine.runner import Runner, Sinks
+    from engine.replay.dryrun import DryRunState, compact_decision
+    from engine.trading.runner import Runner, Sinks
 
     plan, end = plans["paper"], sample[7999].ts
     state = DryRunState()
@@ -345,7 +345,7 @@ def test_an_input_arriving_without_its_companion_needs_the_scalar_path(plans):
 
 
 def test_a_file_too_large_for_the_memory_budget_replays_snapshot_by_snapshot(monkeypatch):
-    import adapters.columnar as columnar
+    import adapters.snapshots.columnar as columnar
 
     assert read_recording(SAMPLE) is not None                  # 43,200 rows fit the default budget
     monkeypatch.setattr(columnar, "RECORDING_BUDGET_BYTES", 2**20)

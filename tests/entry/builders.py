@@ -22,12 +22,12 @@ from typing import Any, Mapping
 
 import yaml
 
-from engine.compiler import compile_ruleset
-from engine.paths import resolve, set_value
-from engine.portfolio import AccountStats, Portfolio, Position, TradeStats
-from engine.signals.answer import Answer, neutral
-from engine.signals.record import ComponentResult, SignalRecord
-from engine.signals.vote import vote
+from engine.language.compiler import compile_ruleset
+from engine.language.paths import resolve, set_value
+from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
+from engine.trading.signals.answer import Answer, neutral
+from engine.trading.signals.record import ComponentResult, SignalRecord
+from engine.trading.signals.vote import vote
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -153,7 +153,7 @@ def portfolio(spec: Mapping[str, Any]) -> Portfolio:
 def sized(plan, **kw):
     """``size_entry`` for a BTCUSDT LONG, MEDIUM, at 60,000 USD on 10,000 USD of equity with
     multiplier 1 and a 2.5 % stop — unless ``kw`` says otherwise."""
-    from engine.sizing import size_entry
+    from engine.trading.sizing import size_entry
 
     args = dict(symbol="BTCUSDT", direction="LONG", conviction="MEDIUM", price=60000.0, equity_usd=10000.0,
                 multiplier=1.0, stop_loss_pct=2.5)

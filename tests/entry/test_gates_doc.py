@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.entry import decide_entry
-from engine.sizing import REFUSALS
+from engine.trading.entry import decide_entry
+from engine.trading.sizing import REFUSALS
 from tests.entry.builders import portfolio, signal_record
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "gates.md"

@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.entry import NO_TRADE, TRADE, decide_entry
+from engine.trading.entry import NO_TRADE, TRADE, decide_entry
 from tests.entry.builders import portfolio, signal_record
 
 SCENARIOS = Path(__file__).parent / "scenarios"

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine.entry import decide_entry
-from engine.sizing import REFUSALS, leverage_for, liquidation_price, round_down
+from engine.trading.entry import decide_entry
+from engine.trading.sizing import REFUSALS, leverage_for, liquidation_price, round_down
 from tests.entry.builders import portfolio, signal_record, sized
 
 NOW = 1_700_000_000.0

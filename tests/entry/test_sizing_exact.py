@@ -1,4 +1,4 @@
-"""The size multiplier is exact: ``engine.sizing.multiplier_product`` multiplies the declared
+"""The size multiplier is exact: ``engine.trading.sizing.multiplier_product`` multiplies the declared
 factors in decimal, and ``size_entry`` takes that Decimal as is, so a size never loses a step to
 the binary float product of the factors.
 
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from engine.sizing import leverage_for, multiplier_product
+from engine.trading.sizing import leverage_for, multiplier_product
 from tests.entry.builders import sized
 
 FACTORS = (0.7, 1.3, 0.5)          # conviction LOW, intelligence aligned_boost, signal LOW
@@ -102,7 +102,7 @@ def test_a_nan_equity_or_multiplier_is_refused_not_raised(kraken):
 
 def _exact_contracts(plan, *, symbol: str, conviction: str, price: Decimal, equity: Decimal,
                      factors: list[Decimal]) -> tuple[Fraction, Decimal]:
-    """The size in exact rational arithmetic, straight from the formula in engine/sizing.py:
+    """The size in exact rational arithmetic, straight from the formula in engine/trading/sizing.py:
     (clamped multiplier, contracts rounded down to the step)."""
     risk, venue = plan.risk, plan.venues.exchange(plan.venues.execution_venue)
     instrument = venue.instruments[venue.symbols[symbol]]

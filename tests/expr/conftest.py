@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.expr import NameSpec, Vocabulary
+from engine.language.expr import NameSpec, Vocabulary
 
 FLOATS = ("a", "b", "c", "d", "funding_rate_z", "oi_velocity_pct", "price_usd", "rsi")
 BOOLS = ("p", "q", "is_perp")

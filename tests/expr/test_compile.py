@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-import engine.expr as expr
-from engine.expr import CODES, FUNCTIONS, CompiledExpression, NameSpec, Vocabulary, compile_expression
+import engine.language.expr as expr
+from engine.language.expr import CODES, FUNCTIONS, CompiledExpression, NameSpec, Vocabulary, compile_expression
 
 ENV = {"a": 10.0, "b": 3.0, "c": 0.0, "d": -2.5, "funding_rate_z": 2.5, "oi_velocity_pct": 0.7,
        "price_usd": 64000.0, "rsi": 28.0, "p": True, "q": False, "is_perp": True}

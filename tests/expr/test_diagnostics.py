@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.diagnostics import Location, Severity
-from engine.expr import CODES, compile_expression
+from engine.language.diagnostics import Location, Severity
+from engine.language.expr import CODES, compile_expression
 
 # (text, expect, code, 1-based column inside the expression)
 CASES = [

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simpleeval import SimpleEval
 
-from engine.diagnostics import RuleNumericError
-from engine.expr import compile_expression
+from engine.language.diagnostics import RuleNumericError
+from engine.language.expr import compile_expression
 from tests.expr.exprgen import BOOL_NAMES, FLOAT_NAMES, ExpressionGenerator, random_env
 
 ORACLE_ERRORS = (ZeroDivisionError, ValueError, OverflowError)

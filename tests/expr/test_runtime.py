@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.diagnostics import RuleNumericError, RuleRuntimeError
-from engine.expr import MissingInputError, compile_expression
+from engine.language.diagnostics import RuleNumericError, RuleRuntimeError
+from engine.language.expr import MissingInputError, compile_expression
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,7 +164,7 @@ def test_vector_emits_no_numpy_warnings(vocab):
 
 
 def test_import_does_not_load_numpy():
-    code = "import sys, engine.expr; assert 'numpy' not in sys.modules, 'numpy imported'"
+    code = "import sys, engine.language.expr; assert 'numpy' not in sys.modules, 'numpy imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.features import (Ema, EmaCross, ExchangeNetFlow, FearGreed, FundingDeviation,
+from engine.trading.features import (Ema, EmaCross, ExchangeNetFlow, FearGreed, FundingDeviation,
                              HurstExponent, LeadLag, LiquidationCascade,
                              MultiTimeframeAlignment, OfiMomentum, OiPriceDivergence,
                              OpenInterestVelocity, OrderFlowImbalance, VolatilitySkewProxy)
@@ -186,7 +186,7 @@ def test_from_state_refuses_foreign_state(name):
 
 def test_import_does_not_pull_numpy_or_pandas():
     root = Path(__file__).resolve().parents[2]
-    code = ("import sys; import engine.features; "
+    code = ("import sys; import engine.trading.features; "
             "bad = [m for m in ('numpy', 'pandas') if m in sys.modules]; sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                          text=True, timeout=60)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.features import (FundingDeviation, FundingValue, LiquidationCascade,
+from engine.trading.features import (FundingDeviation, FundingValue, LiquidationCascade,
                              LiquidationValue, OiPriceDivergence, OpenInterestVelocity)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.features import CrossState, Ema, EmaCross
+from engine.trading.features import CrossState, Ema, EmaCross
 
 
 def test_ema_seeded_with_sma_then_recursive():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.features import (ExchangeNetFlow, OfiMomentum, OfiMomentumValue,
+from engine.trading.features import (ExchangeNetFlow, OfiMomentum, OfiMomentumValue,
                              OrderFlowImbalance, book_imbalance)
 
 BIDS = [(100.0, 2.0), (99.0, 3.0), (98.0, 100.0)]

@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from engine.features import HurstExponent
+from engine.trading.features import HurstExponent
 from features_testutil import fbm_prices
 
 

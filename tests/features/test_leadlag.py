@@ -5,7 +5,7 @@ import statistics
 
 import pytest
 
-from engine.features import LeadLag
+from engine.trading.features import LeadLag
 from features_testutil import closes_from_returns
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.features import BarCloser, MultiTimeframeAlignment, parse_timeframe
+from engine.trading.features import BarCloser, MultiTimeframeAlignment, parse_timeframe
 
 
 @pytest.mark.parametrize("tf,expected", [

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from engine.features import FearGreed, FearGreedValue, SkewValue, VolatilitySkewProxy
+from engine.trading.features import FearGreed, FearGreedValue, SkewValue, VolatilitySkewProxy
 
 
 def test_fear_greed_latest_with_timestamp():

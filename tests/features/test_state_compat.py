@@ -29,7 +29,7 @@ import pytest
 if __name__ == "__main__":                  # run as a script: find engine and the helpers
     sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).parent)]
 
-from engine.features import (BarCloser, CountWindow, Ema, EmaCross,
+from engine.trading.features import (BarCloser, CountWindow, Ema, EmaCross,
                              ExchangeNetFlow, FearGreed, FundingDeviation, HurstExponent,
                              LeadLag, LiquidationCascade, MultiTimeframeAlignment,
                              OfiMomentum, OiPriceDivergence, OpenInterestVelocity,

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from engine.features import CountWindow, TimeWindow
+from engine.trading.features import CountWindow, TimeWindow
 
 
 def test_time_window_hand_computed():

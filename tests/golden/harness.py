@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.compiler import compile_ruleset
+from engine.language.compiler import compile_ruleset
 
 HERE = Path(__file__).resolve().parent
 RULES = HERE.parents[1] / "rules"

@@ -23,12 +23,12 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from adapters.paper import PaperBroker
-from adapters.state import StateStore
-from engine.compiler import compile_ruleset
-from engine.positions import OpenPosition
-from engine.runner import Runner, Sinks
-from engine.snapshot import parse_snapshot
+from adapters.paper.broker import PaperBroker
+from adapters.store.state import StateStore
+from engine.language.compiler import compile_ruleset
+from engine.trading.positions import OpenPosition
+from engine.trading.runner import Runner, Sinks
+from engine.market.snapshot import parse_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"

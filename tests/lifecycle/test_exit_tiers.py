@@ -18,10 +18,10 @@ from dataclasses import replace
 
 import pytest
 
-from engine import lifecycle
-from engine.entry import decide_entry
-from engine.exits import TIERS, evaluate_exits
-from engine.exits.base import ExitContext
+from engine.trading import lifecycle
+from engine.trading.entry import decide_entry
+from engine.trading.exits import TIERS, evaluate_exits
+from engine.trading.exits.base import ExitContext
 from engine.ports import Fill
 from tests.entry.builders import portfolio, signal_record
 from tests.lifecycle.helpers import T0, at, market, plan, plan_with, position, tier_doc

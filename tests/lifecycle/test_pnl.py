@@ -25,7 +25,7 @@ import sqlite3
 
 import pytest
 
-from adapters.state import StateStore
+from adapters.store.state import StateStore
 from tests.lifecycle.helpers import T0, Harness, enter, plan, plan_with, snapshot
 
 BTC = "BTCUSDT"

@@ -1,5 +1,5 @@
 """Post-trade review (seed "Post-Trade Processing Pipeline"; rules/learning.yaml post_trade;
-engine/posttrade.py): the hooks run in the declared order after every closed trade and each
+engine/trading/posttrade.py): the hooks run in the declared order after every closed trade and each
 produces its record; a failing hook is reported ``failed`` while the others still run and the
 trade stays stored; the ledgers are derived data, rebuilt from the stored trades on restart.
 """
@@ -12,10 +12,10 @@ from types import MappingProxyType
 
 import pytest
 
-from adapters.state import StateStore
-from engine.positions import TradeRecord
-from engine.posttrade import STRATEGY, PostTrade
-from engine.snapshot import parse_snapshot
+from adapters.store.state import StateStore
+from engine.trading.positions import TradeRecord
+from engine.trading.posttrade import STRATEGY, PostTrade
+from engine.market.snapshot import parse_snapshot
 from tests.lifecycle.helpers import T0, Harness, enter, plan, plan_with, snapshot
 from tests.lifecycle.market import snapshots as synthetic_market
 

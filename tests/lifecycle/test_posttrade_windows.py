@@ -1,4 +1,4 @@
-"""PostTrade.trade_stats / account_stats are cached per lookback window (engine/posttrade.py
+"""PostTrade.trade_stats / account_stats are cached per lookback window (engine/trading/posttrade.py
 ``_windowed``) and keep the running peak incrementally. They must return exactly — float for
 float — what a fresh pass over every trade returns: at every time, exactly on and just past
 each window boundary, with trades sharing an exit time, out of exit order, appended directly,
@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from engine.posttrade import PostTrade
+from engine.trading.posttrade import PostTrade
 from tests.lifecycle.helpers import T0, plan
 from tests.lifecycle.test_posttrade import trade
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.paper import PaperBroker
-from engine.compiler import compile_ruleset
+from adapters.paper.broker import PaperBroker
+from engine.language.compiler import compile_ruleset
 from tests.paper.helpers import make_broker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from adapters.paper import PaperBroker
+from adapters.paper.broker import PaperBroker
 from engine.ports import OrderRequest
-from engine.snapshot import Candle, Snapshot, SymbolSnapshot
+from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
 
 DAY = 1_699_920_000.0            # 2023-11-14 00:00:00 UTC: a multiple of 1 h and of 8 h
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from pytest import approx
 
-from adapters.paper import PaperBroker
+from adapters.paper.broker import PaperBroker
 from engine.ports import Balance, ExchangePort, Fill, FundingPayment, OrderState, Ticker, VenuePosition
 from tests.paper.helpers import DAY, make_broker, order, snap, sym
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.state import MIGRATIONS, StateStore
+from adapters.store.state import MIGRATIONS, StateStore
 from engine.ports import Transition
 from tests.lifecycle.helpers import T0, Harness, enter, snapshot
 from tests.state.lifecycle import raw

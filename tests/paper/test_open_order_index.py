@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from adapters.paper import PaperBroker
+from adapters.paper.broker import PaperBroker
 from engine.ports import OPEN
 from tests.paper.helpers import DAY, make_broker, order, snap, sym
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from adapters.paper import PaperBroker
+from adapters.paper.broker import PaperBroker
 from tests.paper.helpers import DAY, make_broker, order, snap
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from adapters.paper import _finite, _positive
+from adapters.paper.broker import _finite, _positive
 
 
 def general_finite(value):

@@ -1,4 +1,4 @@
-"""Builders of realistic dry-run results (the dict ``engine.dryrun`` returns and the CLI
+"""Builders of realistic dry-run results (the dict ``engine.replay.dryrun`` returns and the CLI
 extends with ``rules_dir``, ``snapshot_files``, ``vs`` and ``differing_decisions``).
 
 Deterministic for a given seed; passed through JSON so that the renderer sees exactly what
@@ -87,7 +87,7 @@ def metrics_of(trades: list[dict], equity: np.ndarray) -> dict:
     for t in trades:
         reasons[t["exit_reason"]] = reasons.get(t["exit_reason"], 0) + 1
         total = sum(abs(v) for v in t["attribution"].values())
-        for c, v in t["attribution"].items():      # as engine.posttrade: net P&L split by |contribution|
+        for c, v in t["attribution"].items():      # as engine.trading.posttrade: net P&L split by |contribution|
             attribution[c] = attribution.get(c, 0.0) + t["net_pnl"] * abs(v) / total
     peak = np.maximum.accumulate(equity) if len(equity) else equity
     drawdown = float(((peak - equity) / peak * 100).max()) if len(equity) else 0.0

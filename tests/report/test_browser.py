@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.paper import PaperBroker
-from engine.compiler import compile_ruleset
-from engine.dryrun import dry_run
-from engine.htmlreport import render_report
-from engine.memstate import MemoryState
-from engine.snapshot import parse_snapshot
+from adapters.paper.broker import PaperBroker
+from engine.language.compiler import compile_ruleset
+from engine.replay.dryrun import dry_run
+from engine.report.html import render_report
+from engine.replay.memstate import MemoryState
+from engine.market.snapshot import parse_snapshot
 from tests.lifecycle.market import snapshots
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from engine import htmlreport
-from engine.htmlreport import MAX_POINTS, MAX_ROWS, decimate, render_report
+from engine.report import html as htmlreport
+from engine.report.html import MAX_POINTS, MAX_ROWS, decimate, render_report
 from tests.report.builders import START, empty_result, make_result
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

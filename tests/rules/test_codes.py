@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.codes import ALL_CODES
+from engine.language.codes import ALL_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.compiler import compile_ruleset
+from engine.language.compiler import compile_ruleset
 from tests.rules.conftest import edit_once
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.compiler import compile_ruleset
-from engine.durations import parse_duration
+from engine.language.compiler import compile_ruleset
+from engine.language.durations import parse_duration
 from tests.lifecycle.market import write
 from tests.rules.conftest import edit_once
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.compiler import compile_ruleset
-from engine.diagnostics import Diagnostic
-from engine.report import FORMATS
+from engine.language.compiler import compile_ruleset
+from engine.language.diagnostics import Diagnostic
+from engine.language.formats import FORMATS
 from tests.rules.conftest import edit_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_list_length_message_counts_instead_of_printing_the_list(rules):
 
 
 def _chain_length() -> int:
-    from engine.yamlstrict import load_yaml_file
+    from engine.language.yamlstrict import load_yaml_file
 
     return len(load_yaml_file(ROOT / "rules" / "gates.yaml")[0].data["chain"])
 

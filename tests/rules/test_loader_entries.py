@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.compiler import compile_ruleset
+from engine.language.compiler import compile_ruleset
 
 def _findings(rules: Path) -> list[tuple]:
     return [(d.code, d.file, d.line, d.col, d.message) for d in compile_ruleset(str(rules)).diagnostics]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.language.diagnostics import Location
 import json
 import re
 from pathlib import Path
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine import schema
-from engine.kinds import KINDS
-from engine.loader import ALL_KINDS
+from engine.language import schema
+from engine.language.kinds import KINDS
+from engine.language.loader import ALL_KINDS
 from schemas import build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,5 +84,5 @@ def test_schema_error_paths_and_suggestion_for_unknown_key():
     found = schema.validate("ruleset", {"kind": "ruleset", "name": "x", "default_profile": "paper",
                                         "symbols": [{"symbol": "BTCUSDT", "base": "BTC", "quote": "USDT",
                                                      "rol": "leader"}]},
-                            lambda path, key: __import__("engine.diagnostics").diagnostics.Location("f", 1, 1))
+                            lambda path, key: Location("f", 1, 1))
     assert [(d.code, d.path, d.suggestion) for d in found] == [("RB201", "/symbols/0/rol", "did you mean 'role'?")]

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from engine.compiler import compile_ruleset
+from engine.language.compiler import compile_ruleset
 from tests.signals.helpers import RULES
 
 

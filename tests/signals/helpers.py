@@ -14,10 +14,10 @@ import math
 from pathlib import Path
 from types import SimpleNamespace
 
-from engine.compiler import compile_ruleset
-from engine.signals.components import COMPONENTS
-from engine.signals.engine import SignalEngine
-from engine.snapshot import parse_snapshot
+from engine.language.compiler import compile_ruleset
+from engine.trading.signals.components import COMPONENTS
+from engine.trading.signals.engine import SignalEngine
+from engine.market.snapshot import parse_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"

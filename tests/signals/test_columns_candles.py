@@ -21,10 +21,10 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from adapters.columnar import read_columnar
-from engine.signals.answer import Answer
-from engine.signals.columns import DIRECTION_CODE, CandleSeries
-from engine.signals.components import hurst, lead_lag, volatility_skew
+from adapters.snapshots.columnar import read_columnar
+from engine.trading.signals.answer import Answer
+from engine.replay.columns.candles import DIRECTION_CODE, CandleSeries
+from engine.trading.signals.components import hurst, lead_lag, volatility_skew
 from tests.signals.helpers import FOLLOWER, LEADER, MIN, PROFILES, ROOT, T0, plan, snap
 
 MODULES = {"hurst": hurst, "volatility_skew": volatility_skew, "lead_lag": lead_lag}

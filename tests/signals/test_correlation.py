@@ -1,4 +1,4 @@
-"""Pearson's r of two return series (engine.correlation.correlation): the value, the bar ends
+"""Pearson's r of two return series (engine.trading.correlation.correlation): the value, the bar ends
 it uses, and when it is unknown."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.correlation import correlation
+from engine.trading.correlation import correlation
 
 RETURNS = st.floats(-0.05, 0.05, allow_nan=False)
 

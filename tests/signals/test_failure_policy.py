@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.signals.answer import NEUTRAL
-from engine.signals.components import COMPONENTS
+from engine.trading.signals.answer import NEUTRAL
+from engine.trading.signals.components import COMPONENTS
 from tests.signals.helpers import FOLLOWER, LEADER, MIN, T0, book, candles, feed, plan, result, snap
 
 #: snapshot fields that carry each input (fear_greed is global)

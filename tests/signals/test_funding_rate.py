@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.features import FundingValue
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.features import FundingValue
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import FOLLOWER, HOUR, T0, direct, run, snap
 
 CID = "funding_rate"

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import FOLLOWER, MIN, T0, candles, closes_from_returns, direct, run, snap
 
 CID = "hurst"

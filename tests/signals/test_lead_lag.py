@@ -18,8 +18,8 @@ import random
 
 import pytest
 
-from engine.features import LeadLagValue
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.features import LeadLagValue
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import (FOLLOWER, LEADER, MIN, T0, candles, closes_from_returns, direct, feed, result,
                                    run, snap)
 

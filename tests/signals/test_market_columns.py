@@ -12,15 +12,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from adapters.columnar import read_columnar
-from engine.compiler import compile_ruleset
-from engine.correlation import ReturnCorrelation
-from engine.correlation_columns import CorrelationColumns
-from engine.features import Ema
-from engine.signals.columns import CandleSeries
-from engine.signals.market import MarketState
-from engine.signals.market_columns import ema_path, market_columns
-from engine.snapshot import Candle, Snapshot, SymbolSnapshot
+from adapters.snapshots.columnar import read_columnar
+from engine.language.compiler import compile_ruleset
+from engine.trading.correlation import ReturnCorrelation
+from engine.replay.columns.correlation import CorrelationColumns
+from engine.trading.features import Ema
+from engine.replay.columns.candles import CandleSeries
+from engine.trading.signals.market import MarketState
+from engine.replay.columns.market import ema_path, market_columns
+from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"

@@ -11,8 +11,8 @@ import functools
 
 import pytest
 
-from engine.signals.answer import LONG, NEUTRAL, SHORT
-from engine.signals.engine import SignalEngine
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.signals.engine import SignalEngine
 from tests.signals.helpers import DAY, FOLLOWER, LEADER, plan, snap
 from tests.signals.synthetic import HISTORY_HOURS, market
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import FOLLOWER, HOUR, T0, run, snap
 
 CID = "oi_divergence"

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.features import OiDivergenceValue
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.features import OiDivergenceValue
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import FOLLOWER, HOUR, T0, direct, run, snap
 
 CID = "oi_velocity"

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine.features import OfiMomentumValue
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.features import OfiMomentumValue
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import FOLLOWER, MIN, T0, book, direct, run, snap
 
 CID = "order_flow_momentum"

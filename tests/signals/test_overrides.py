@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.compiler import compile_ruleset
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.language.compiler import compile_ruleset
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import FOLLOWER, T0, feed, result, snap
 
 WHALE_LIVE = "      live: {min_flow_usd: 1000000}             # seed: live $1,000,000\n"
@@ -81,9 +81,9 @@ def test_an_override_on_open_interest_applies_when_the_snapshot_has_it(rules_cop
 
 
 def test_every_signal_vocabulary_name_has_a_provider():
-    from engine.signals.components import COMPONENTS
-    from engine.signals.market import EXPORTS
-    from engine.vocabulary import MARKET
+    from engine.trading.signals.components import COMPONENTS
+    from engine.trading.signals.market import EXPORTS
+    from engine.language.vocabulary import MARKET
 
     provided = set(EXPORTS).union(*(m.EXPORTS for m in COMPONENTS.values()))
     assert provided == set(MARKET.names)

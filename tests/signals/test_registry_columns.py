@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from engine.signals.components import _registry
+from engine.trading.signals.components import _registry
 
 
 def _module(name: str, inputs: tuple[str, ...], with_columns: bool) -> types.ModuleType:

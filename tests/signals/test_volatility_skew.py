@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import FOLLOWER, MIN, T0, candles, closes_from_returns, run, snap
 
 CID = "volatility_skew"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.signals.answer import LONG, NEUTRAL, SHORT, Answer
-from engine.signals.vote import vote
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT, Answer
+from engine.trading.signals.vote import vote
 from tests.signals.helpers import DAY, FOLLOWER, HOUR, T0, feed, plan, snap
 
 L, S = LONG, SHORT

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.columnar import read_recording
-from engine.compiler import compile_ruleset
-from engine.signals.answer import Answer
-from engine.signals.column_engine import ColumnSignals, vote_columns
-from engine.signals.vote import vote
+from adapters.snapshots.columnar import read_recording
+from engine.language.compiler import compile_ruleset
+from engine.trading.signals.answer import Answer
+from engine.replay.columns.signals import ColumnSignals, vote_columns
+from engine.trading.signals.vote import vote
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = {1: "LONG", -1: "SHORT", 0: "NEUTRAL"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.signals.answer import LONG, NEUTRAL, SHORT
+from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import DAY, FOLLOWER, T0, run, snap
 
 CID = "whale_flow"

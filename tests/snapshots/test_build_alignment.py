@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapters.history import build_command, build_from_spec, load_spec
-from engine import snapshot_build as sb
-from engine.snapshot import snapshot_to_json
+from adapters.snapshots.history import build_command, build_from_spec, load_spec
+from engine.replay import build as sb
+from engine.market.snapshot import snapshot_to_json
 
 from .helpers import MIN, T0, Echo, candles, iso, spec, write
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from adapters.columnar import read_columnar
-from adapters.history import build_command
+from adapters.snapshots.columnar import read_columnar
+from adapters.snapshots.history import build_command
 
 from .helpers import MIN, T0, Echo, candles, iso, spec, write
 
@@ -70,7 +70,7 @@ def test_jsonl_output_reads_back_the_same_snapshots(tmp_path):
     path = spec(tmp_path, ONE)
     assert _run(tmp_path, path)[0] == 0
     assert _run(tmp_path, path, "out.jsonl.gz")[0] == 0
-    from adapters.snapshots import read_snapshots
+    from adapters.snapshots.files import read_snapshots
 
     assert [s for s, _ in read_snapshots(tmp_path / "out.jsonl.gz")] == list(read_columnar(tmp_path / "out.snapshots.parquet"))
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.columnar import (ColumnarError, columnar_info, read_any, read_columnar, write_columnar)
-from adapters.history import write_jsonl
-from engine.snapshot import EARLIEST_TS, LATEST_TS, parse_snapshot, snapshot_to_json
+from adapters.snapshots.columnar import (ColumnarError, columnar_info, read_any, read_columnar, write_columnar)
+from adapters.snapshots.history import write_jsonl
+from engine.market.snapshot import EARLIEST_TS, LATEST_TS, parse_snapshot, snapshot_to_json
 
 T = 1_748_131_200          # 2025-05-25 00:00 UTC
 OBJECTS = [
@@ -243,7 +243,7 @@ def test_the_sample_size_advantage_is_real(tmp_path):
 
 
 def test_count_snapshots_for_progress_bars(tmp_path):
-    from adapters.columnar import count_snapshots
+    from adapters.snapshots.columnar import count_snapshots
 
     snapshots = _snapshots()
     write_columnar(snapshots, tmp_path / "a.snapshots.parquet")
@@ -269,7 +269,7 @@ def test_an_input_without_its_own_time_dates_from_the_snapshot_even_beside_store
 
 def _dense(tmp_path, count: int = 3) -> Path:
     """A file the dry-run fast path takes: symbols A and B in every snapshot, one candle each."""
-    from adapters.columnar import read_recording
+    from adapters.snapshots.columnar import read_recording
 
     path = tmp_path / "d.snapshots.parquet"
     write_columnar(_snapshots([{"v": 1, "ts": T + 60 * i, "symbols": {name: {
@@ -292,8 +292,8 @@ def _replace(path: Path, name: str, values: pa.Array | None, metadata: dict | No
 
 
 def _not_replayable(path: Path) -> bool:
-    from adapters.columnar import read_recording
-    from engine.replay import NotReplayable
+    from adapters.snapshots.columnar import read_recording
+    from engine.replay.recording import NotReplayable
 
     try:
         read_recording(path)
@@ -383,9 +383,9 @@ def test_a_candle_from_the_future_is_dropped_as_in_json(tmp_path):
     and the fast path refuses such a file rather than replay it."""
     from types import MappingProxyType
 
-    from adapters.columnar import read_recording
-    from engine.replay import NotReplayable
-    from engine.snapshot import Candle, Snapshot, SymbolSnapshot
+    from adapters.snapshots.columnar import read_recording
+    from engine.replay.recording import NotReplayable
+    from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
 
     def snap(ts, candle_ts):
         sym = SymbolSnapshot("A", MappingProxyType({"price": 100.0}), MappingProxyType({"price": ts}), None,

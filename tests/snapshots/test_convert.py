@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.columnar import read_columnar
-from adapters.history import convert_command, write_jsonl
-from adapters.paper import PaperBroker
-from adapters.snapshots import read_snapshots
-from engine.compiler import compile_ruleset
-from engine.dryrun import dry_run, dry_run_recording
-from engine.memstate import MemoryState
+from adapters.snapshots.columnar import read_columnar
+from adapters.snapshots.history import convert_command, write_jsonl
+from adapters.paper.broker import PaperBroker
+from adapters.snapshots.files import read_snapshots
+from engine.language.compiler import compile_ruleset
+from engine.replay.dryrun import dry_run, dry_run_recording
+from engine.replay.memstate import MemoryState
 
 from .helpers import Echo
 
@@ -37,7 +37,7 @@ def _convert(paths, out) -> tuple[int, str]:
 
 
 def test_recordings_become_one_columnar_file_that_replays_on_the_fast_path(recorded, tmp_path):
-    from adapters.columnar import read_recording
+    from adapters.snapshots.columnar import read_recording
 
     folder, snapshots = recorded
     out = tmp_path / "r.snapshots.parquet"
@@ -106,7 +106,7 @@ def test_the_cli_command(recorded, tmp_path):
 def test_info_says_where_any_columnar_file_came_from(recorded, tmp_path):
     from click.testing import CliRunner
 
-    from adapters.columnar import write_columnar
+    from adapters.snapshots.columnar import write_columnar
     from engine.cli import main
 
     _, snapshots = recorded
@@ -120,7 +120,7 @@ def test_conversion_streams_row_group_by_row_group(recorded, tmp_path, monkeypat
     """Written as it is read: many row groups, the same snapshots back."""
     import pyarrow.parquet as pq
 
-    import adapters.columnar as columnar
+    import adapters.snapshots.columnar as columnar
 
     monkeypatch.setattr(columnar, "ROW_GROUP", 101)
     folder, snapshots = recorded

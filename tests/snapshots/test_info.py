@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from adapters.history import build_command, gaps, info_command
+from adapters.snapshots.history import build_command, gaps, info_command
 
 from .helpers import MIN, T0, Echo, candles, spec, write
 
@@ -78,7 +78,7 @@ def test_many_gaps_are_listed_compactly():
     times = [float(t) for t in range(0, 60 * 100, 60) if (t // 60) % 7 != 3]
     step, found = gaps(times)
     assert step == 60 and len(found) == 14 and found[0] == (180.0, 180.0, 1)
-    from adapters.history import _gap_lines
+    from adapters.snapshots.history import _gap_lines
 
     lines = _gap_lines(times)
     assert lines[0] == "  gaps:      14 (14 min missing)" and lines[-1] == "    … 4 more gaps (4 min)"
@@ -94,8 +94,8 @@ def test_a_flood_of_problems_is_capped(tmp_path):
 
 
 def _priced(tmp_path, prices: list[float]):
-    from adapters.history import write_jsonl
-    from engine.snapshot import parse_snapshot
+    from adapters.snapshots.history import write_jsonl
+    from engine.market.snapshot import parse_snapshot
 
     snapshots = [parse_snapshot({"ts": T0 + (i + 1) * MIN, "symbols": {"BTCUSDT": {"price": p}}})[0]
                  for i, p in enumerate(prices)]

@@ -1,10 +1,10 @@
-"""engine.price_moves: the largest move between consecutive prices, and the suspect ones."""
+"""engine.market.price_moves: the largest move between consecutive prices, and the suspect ones."""
 
 from __future__ import annotations
 
 import math
 
-from engine.price_moves import SUSPECT_RATIO, PriceMoves, price_moves
+from engine.market.price_moves import SUSPECT_RATIO, PriceMoves, price_moves
 
 
 def test_the_largest_move_is_signed_and_timed():

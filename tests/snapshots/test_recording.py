@@ -7,8 +7,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.columnar import read_columnar, read_recording, write_columnar
-from engine.replay import NotReplayable
+from adapters.snapshots.columnar import read_columnar, read_recording, write_columnar
+from engine.replay.recording import NotReplayable
 from tests.snapshots.test_columnar import _positive, _snapshots, _symbol, _time
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.columnar import columnar_info, read_any, read_columnar
-from adapters.history import build_command, load_spec
+from adapters.snapshots.columnar import columnar_info, read_any, read_columnar
+from adapters.snapshots.history import build_command, load_spec
 
 from .helpers import Echo
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.state import StateStore
+from adapters.store.state import StateStore
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from adapters.state import StateStore
+from adapters.store.state import StateStore
 
 from .lifecycle import transition
 

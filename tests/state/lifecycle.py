@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from engine.ports import FILLED, MARKET, Fill, FundingPayment, OrderState, Transition
-from engine.positions import OpenPosition, TradeRecord
+from engine.trading.positions import OpenPosition, TradeRecord
 
 PHASES = 4
 T0 = 1_700_000_000.0

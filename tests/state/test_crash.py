@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.state import StateStore
+from adapters.store.state import StateStore
 
 from .lifecycle import PHASES, Model, expected_fill_count, raw
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-import adapters.state as state
-from adapters.state import MIGRATIONS, StateError, StateStore
+import adapters.store.state as state
+from adapters.store.state import MIGRATIONS, StateError, StateStore
 from engine.ports import FILLED, MARKET, Fill, OrderState, Transition
 
 from .lifecycle import Model, raw, transition
@@ -37,7 +37,7 @@ def _fill(fill_id: str, order: OrderState, liquidity: str = "taker", symbol: str
                 order.quantity * 45_250.0 * 0.0005, liquidity, TS)
 
 
-# What engine/runner.py `_touched_orders` recorded for a paper liquidation before v3: the
+# What engine/trading/runner.py `_touched_orders` recorded for a paper liquidation before v3: the
 # venue's fill, relabelled 'taker', and an order made up for it (no venue id, reason 'liquidation').
 LIQUIDATED = _order("liquidation-BTCUSDT-7", "", "sell", 0.1, "liquidation")
 # Lookalikes that must stay 'taker': a venue's own order that happens to say 'liquidation';

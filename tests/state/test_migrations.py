@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.state import MIGRATIONS, StateError, StateStore
+from adapters.store.state import MIGRATIONS, StateError, StateStore
 
 from .lifecycle import Model, raw, transition
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.state import StateError
+from adapters.store.state import StateError
 from engine.ports import Transition
 
 from .lifecycle import Model, raw, transition
@@ -119,7 +119,7 @@ def test_apply_needs_a_transition(store):
 
 def test_an_interrupt_rolls_back_and_stays_itself(store, before, monkeypatch):
     """KeyboardInterrupt is not wrapped, but the transaction is still rolled back."""
-    from adapters import state
+    from adapters.store import state
 
     def interrupted(self, cursor):
         raise KeyboardInterrupt

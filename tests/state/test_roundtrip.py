@@ -7,9 +7,9 @@ from types import MappingProxyType
 
 import pytest
 
-from adapters.state import POSITIONS, TRADES, HookRun, StateError, StateStore
+from adapters.store.state import POSITIONS, TRADES, HookRun, StateError, StateStore
 from engine.ports import LIMIT, OPEN, OrderState, Transition
-from engine.positions import OpenPosition
+from engine.trading.positions import OpenPosition
 
 from .lifecycle import Model, expected_fill_count, position_id, raw, transition
 
@@ -165,7 +165,7 @@ def test_a_closed_store_refuses_politely(db_path):
 
 
 def test_blobs_move_with_the_transition_and_keep_the_last_value(tmp_path):
-    from adapters.state import StateStore
+    from adapters.store.state import StateStore
     from engine.ports import Transition
 
     with StateStore(tmp_path / "s.db") as store:

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-import adapters.state as state
+import adapters.store.state as state
 
 
 def main(db: str, prefix: str) -> None:

@@ -1,0 +1,1 @@
+"""The paper broker: simulated fills, fees, slippage, funding and liquidation."""

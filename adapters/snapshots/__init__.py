@@ -1,0 +1,1 @@
+"""Snapshot files: JSON lines and columnar (Parquet) recordings, and building them from raw history."""

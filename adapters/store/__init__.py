@@ -1,0 +1,1 @@
+"""Durable storage: the SQLite state store and the JSON-lines log sinks."""

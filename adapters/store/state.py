@@ -1,0 +1,716 @@
+"""The SQLite state store (``state/*.db``): orders, fills, funding, positions, trades,
+cursors, rule versions and post-trade hook runs — crash-safe, queryable, no server.
+
+Crash safety comes from four things together: WAL journaling, ``synchronous=FULL`` (a
+committed transition survives power loss, not only a killed process), exactly one
+transaction per :class:`~engine.ports.Transition`, and idempotent writes (fills, funding
+and trades are inserted once by id, orders and positions are upserts), so replaying the
+last transition after a restart is harmless. docs/state.md has the schema and the model.
+
+Bad input is refused, never dropped: a failed constraint anywhere in a transition rolls the
+whole transition back and raises :class:`StateError` naming the table, the id and the
+constraint. Inserts use ``ON CONFLICT (id) DO NOTHING`` rather than ``INSERT OR IGNORE``
+because the latter also silently skips rows that break NOT NULL or CHECK constraints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from contextlib import contextmanager
+from functools import cached_property
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from engine.language.diagnostics import RulebotError
+from engine.ports import STATE_CODES, Fill, FundingPayment, OrderState, Transition
+from engine.trading.positions import OpenPosition, TradeRecord
+
+CODES = STATE_CODES     # declared with the port (engine/ports.py): the engine documents every code
+STORE_FAILED = "RB800"
+NEWER_SCHEMA = "RB801"
+CHANGE_REFUSED = "RB802"
+MIGRATION_FAILED = "RB803"
+
+BUSY_TIMEOUT_S = 10.0
+MIN_SQLITE = (3, 37, 0)  # STRICT tables
+
+
+class StateError(RulebotError):
+    """The state store refused or failed an operation; ``code`` says which kind (RB80x)."""
+
+    code = STORE_FAILED
+
+    def __init__(self, message: str, code: str = STORE_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+# ------------------------------------------------------------------ schema
+
+_V1 = """
+CREATE TABLE rule_versions (
+    version_id TEXT NOT NULL PRIMARY KEY CHECK (version_id <> ''),
+    created_at REAL NOT NULL,
+    author     TEXT NOT NULL CHECK (author = 'human' OR author GLOB 'learner:?*'),
+    parent     TEXT CHECK (parent IS NULL OR parent <> version_id),
+    message    TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE TABLE orders (
+    client_order_id TEXT NOT NULL PRIMARY KEY CHECK (client_order_id <> ''),
+    venue_order_id  TEXT NOT NULL,
+    symbol          TEXT NOT NULL CHECK (symbol <> ''),
+    side            TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    quantity        REAL NOT NULL CHECK (quantity >= 0),
+    filled_quantity REAL NOT NULL CHECK (filled_quantity >= 0),
+    order_type      TEXT NOT NULL CHECK (order_type IN ('market', 'limit')),
+    limit_price     REAL CHECK (limit_price > 0 OR (limit_price IS NULL AND order_type = 'market')),
+    status          TEXT NOT NULL CHECK (status IN ('open', 'filled', 'cancelled', 'rejected')),
+    reduce_only     INTEGER NOT NULL CHECK (reduce_only IN (0, 1)),
+    reason          TEXT NOT NULL,
+    created_at      REAL NOT NULL,
+    position_id     TEXT,
+    version         TEXT
+) STRICT;
+CREATE INDEX orders_by_position ON orders (position_id);
+
+CREATE TABLE fills (
+    fill_id         TEXT NOT NULL PRIMARY KEY CHECK (fill_id <> ''),
+    client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
+    symbol          TEXT NOT NULL CHECK (symbol <> ''),
+    side            TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    quantity        REAL NOT NULL CHECK (quantity > 0),
+    price           REAL NOT NULL CHECK (price > 0),
+    fee             REAL NOT NULL,
+    liquidity       TEXT NOT NULL CHECK (liquidity IN ('maker', 'taker')),
+    ts              REAL NOT NULL
+) STRICT;
+CREATE INDEX fills_by_order ON fills (client_order_id);
+CREATE INDEX fills_by_ts ON fills (ts);
+
+CREATE TABLE funding_payments (
+    payment_id TEXT NOT NULL PRIMARY KEY CHECK (payment_id <> ''),
+    symbol     TEXT NOT NULL CHECK (symbol <> ''),
+    rate       REAL NOT NULL,
+    amount     REAL NOT NULL,
+    ts         REAL NOT NULL
+) STRICT;
+CREATE INDEX funding_by_ts ON funding_payments (ts);
+
+CREATE TABLE positions (
+    id                 TEXT NOT NULL PRIMARY KEY CHECK (id <> ''),
+    symbol             TEXT NOT NULL CHECK (symbol <> ''),
+    direction          TEXT NOT NULL CHECK (direction IN ('LONG', 'SHORT')),
+    venue              TEXT NOT NULL,
+    entry_price        REAL NOT NULL CHECK (entry_price > 0),
+    quantity           REAL NOT NULL CHECK (quantity >= 0),
+    initial_quantity   REAL NOT NULL CHECK (initial_quantity > 0),
+    leverage           REAL NOT NULL CHECK (leverage > 0),
+    opened_at          REAL NOT NULL,
+    entry_version      TEXT NOT NULL,
+    conviction         TEXT NOT NULL,
+    confidence         REAL NOT NULL,
+    grace_until        REAL NOT NULL,
+    alignment_at_entry REAL,
+    trend_at_entry     INTEGER NOT NULL CHECK (trend_at_entry IN (-1, 0, 1)),
+    stop_price         REAL CHECK (stop_price IS NULL OR stop_price > 0),
+    fees_paid          REAL NOT NULL,
+    funding_paid       REAL NOT NULL,
+    realized_pnl       REAL NOT NULL,
+    exit_fills_value   REAL NOT NULL,
+    peak_pnl_pct       REAL NOT NULL,
+    hold_multiplier    REAL NOT NULL CHECK (hold_multiplier > 0),
+    ladder_done        TEXT NOT NULL CHECK (json_type(ladder_done) = 'array'),
+    attribution        TEXT NOT NULL CHECK (json_type(attribution) = 'object')
+) STRICT;
+CREATE INDEX positions_by_symbol ON positions (symbol);
+
+CREATE TABLE trades (
+    id            TEXT NOT NULL PRIMARY KEY CHECK (id <> ''),
+    symbol        TEXT NOT NULL CHECK (symbol <> ''),
+    direction     TEXT NOT NULL CHECK (direction IN ('LONG', 'SHORT')),
+    venue         TEXT NOT NULL,
+    entry_ts      REAL NOT NULL,
+    exit_ts       REAL NOT NULL CHECK (exit_ts >= entry_ts),
+    entry_price   REAL NOT NULL CHECK (entry_price > 0),
+    exit_price    REAL NOT NULL CHECK (exit_price >= 0),
+    quantity      REAL NOT NULL CHECK (quantity > 0),
+    leverage      REAL NOT NULL CHECK (leverage > 0),
+    gross_pnl     REAL NOT NULL,
+    fees          REAL NOT NULL,
+    funding       REAL NOT NULL,
+    net_pnl       REAL NOT NULL,
+    net_pnl_pct   REAL NOT NULL,
+    duration_s    REAL NOT NULL CHECK (duration_s >= 0),
+    exit_reason   TEXT NOT NULL,
+    exit_tier     TEXT NOT NULL,
+    entry_version TEXT NOT NULL,
+    exit_version  TEXT NOT NULL,
+    conviction    TEXT NOT NULL,
+    confidence    REAL NOT NULL,
+    attribution   TEXT NOT NULL CHECK (json_type(attribution) = 'object'),
+    peak_pnl_pct  REAL NOT NULL
+) STRICT;
+CREATE INDEX trades_by_exit_ts ON trades (exit_ts);
+
+CREATE TABLE cursors (
+    name  TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),
+    value REAL NOT NULL
+) STRICT;
+
+CREATE TABLE hook_runs (
+    trade_id TEXT NOT NULL REFERENCES trades (id),
+    hook     TEXT NOT NULL CHECK (hook <> ''),
+    status   TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    error    TEXT NOT NULL,
+    ran_at   REAL NOT NULL,
+    attempts INTEGER NOT NULL CHECK (attempts >= 1),
+    PRIMARY KEY (trade_id, hook)
+) STRICT;
+
+-- A closed position never comes back, and a trade is recorded only once its position is gone.
+CREATE TRIGGER positions_stay_closed BEFORE INSERT ON positions
+WHEN EXISTS (SELECT 1 FROM trades WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'position already closed: a trade with this id exists');
+END;
+
+CREATE TRIGGER trades_need_their_position_closed BEFORE INSERT ON trades
+WHEN EXISTS (SELECT 1 FROM positions WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'position still open: list its id in closed_positions');
+END;
+"""
+
+# (version, description, SQL). Append only: never edit or reorder an applied migration.
+_V2 = """
+CREATE TABLE blobs (
+    name  TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),
+    value TEXT NOT NULL CHECK (json_valid(value))
+) STRICT;
+"""
+
+# SQLite cannot alter a CHECK in place: the table is rebuilt (sqlite.org/lang_altertable.html,
+# "making other kinds of table schema changes") inside the migration's one transaction. The
+# new table is created under another name, every row is copied with its rowid, the old table
+# is dropped, the new one renamed to `fills` and its indexes recreated (no trigger or view
+# mentions `fills`). Foreign keys stay ON: no table references `fills` (so the drop and the
+# rename touch no other table), and each copied row is checked against `orders` again.
+# Columns, their order, types, constraints and the foreign key are those of v1; only the
+# `liquidity` CHECK gains 'liquidation'.
+#
+# Then the liquidation fills written before v3 are found again: the runner stored them as
+# 'taker' fills of an order it made up itself (engine/trading/runner.py `_touched_orders`: no venue
+# id, reason 'liquidation', a filled reduce-only market order with no limit, on the fill's
+# symbol and side). Nothing else writes an order like that.
+_V3 = """
+CREATE TABLE fills_v3 (
+    fill_id         TEXT NOT NULL PRIMARY KEY CHECK (fill_id <> ''),
+    client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
+    symbol          TEXT NOT NULL CHECK (symbol <> ''),
+    side            TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    quantity        REAL NOT NULL CHECK (quantity > 0),
+    price           REAL NOT NULL CHECK (price > 0),
+    fee             REAL NOT NULL,
+    liquidity       TEXT NOT NULL CHECK (liquidity IN ('maker', 'taker', 'liquidation')),
+    ts              REAL NOT NULL
+) STRICT;
+
+INSERT INTO fills_v3 (rowid, fill_id, client_order_id, symbol, side, quantity, price, fee, liquidity, ts)
+SELECT rowid, fill_id, client_order_id, symbol, side, quantity, price, fee, liquidity, ts FROM fills;
+
+DROP TABLE fills;
+
+ALTER TABLE fills_v3 RENAME TO fills;
+
+CREATE INDEX fills_by_order ON fills (client_order_id);
+CREATE INDEX fills_by_ts ON fills (ts);
+
+UPDATE fills SET liquidity = 'liquidation'
+WHERE liquidity = 'taker' AND EXISTS (
+    SELECT 1 FROM orders o
+    WHERE o.client_order_id = fills.client_order_id
+      AND o.reason = 'liquidation' AND o.venue_order_id = '' AND o.status = 'filled'
+      AND o.order_type = 'market' AND o.limit_price IS NULL AND o.reduce_only = 1
+      AND o.symbol = fills.symbol AND o.side = fills.side);
+"""
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
+    (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
+    (3, "fills.liquidity may be 'liquidation' (table rebuilt); earlier liquidation fills relabelled", _V3),
+)
+
+_BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    applied_at  REAL NOT NULL,
+    description TEXT NOT NULL
+)"""
+
+
+# ------------------------------------------------------------------ rows ⇄ dataclasses
+
+@dataclass(frozen=True, slots=True)
+class RuleVersion:
+    version_id: str
+    created_at: float
+    author: str                   # human | learner:<name>
+    parent: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class HookRun:
+    trade_id: str
+    hook: str
+    status: str                   # ok | failed
+    error: str
+    ran_at: float                 # the last attempt
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How one dataclass maps onto one table: columns are its field names, in order."""
+
+    name: str
+    cls: type
+    key: str
+    order_by: str
+    json_decoders: Mapping[str, Callable] = field(default_factory=dict)
+    bools: frozenset = frozenset()
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self.cls))
+
+    @cached_property
+    def types(self) -> dict[str, str]:
+        """Field annotations as text (``float | None``), whether or not they were postponed."""
+        return {f.name: f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+                for f in fields(self.cls)}
+
+    def encode(self, obj: Any) -> tuple:
+        if not isinstance(obj, self.cls):
+            raise TypeError(f"expected {self.cls.__name__}, got {type(obj).__name__}")
+        return tuple(self._encode(name, getattr(obj, name)) for name in self.columns)
+
+    def _encode(self, name: str, value: Any) -> Any:
+        if name in self.json_decoders:
+            return _json(name, value)
+        _check_type(name, self.types[name], value)
+        if name in self.bools:
+            return int(value)
+        return value
+
+    def decode(self, row: Sequence) -> Any:
+        values = {}
+        for name, value in zip(self.columns, row):
+            if name in self.json_decoders:
+                value = self.json_decoders[name](json.loads(value))
+            elif name in self.bools:
+                value = bool(value)
+            values[name] = value
+        return self.cls(**values)
+
+
+_SCALARS = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,)}
+
+
+def _check_type(name: str, annotation: str, value: Any) -> None:
+    """The dataclass annotation, enforced: SQLite would coerce '12.5' to 12.5 or drop NaN to NULL."""
+    base, _, optional = annotation.partition(" | ")
+    if value is None and optional == "None":
+        return
+    accepted = _SCALARS.get(base)
+    if accepted is None:
+        return  # not a scalar we know: the table's constraints decide
+    if not isinstance(value, accepted) or (isinstance(value, bool) and base != "bool"):
+        raise TypeError(f"{name} must be {annotation}, got {type(value).__name__} {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name} is {value!r}; only finite numbers are stored")
+
+
+def _json(name: str, value: Any) -> str:
+    """Tuples as JSON arrays, mappings as objects; refuses what would not come back equal."""
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise ValueError(f"{name} keys must be strings")
+        value = dict(value)
+    elif isinstance(value, (tuple, list)):
+        value = list(value)
+    else:
+        raise TypeError(f"{name} must be a tuple or a mapping, got {type(value).__name__}")
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} is not storable as JSON: {exc}") from exc
+
+
+ORDERS = _Table("orders", OrderState, "client_order_id", "created_at, client_order_id",
+                bools=frozenset({"reduce_only"}))
+FILLS = _Table("fills", Fill, "fill_id", "ts, fill_id")
+FUNDING = _Table("funding_payments", FundingPayment, "payment_id", "ts, payment_id")
+POSITIONS = _Table("positions", OpenPosition, "id", "opened_at, id",
+                   json_decoders=MappingProxyType({"ladder_done": tuple, "attribution": MappingProxyType}))
+TRADES = _Table("trades", TradeRecord, "id", "exit_ts, id",
+                json_decoders=MappingProxyType({"attribution": MappingProxyType}))
+RULE_VERSIONS = _Table("rule_versions", RuleVersion, "version_id", "created_at, version_id")
+HOOK_RUNS = _Table("hook_runs", HookRun, "trade_id", "trade_id, hook")
+
+
+def _insert_sql(table: _Table, extra: Sequence[str] = ()) -> str:
+    cols = (*table.columns, *extra)
+    return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+
+
+def _upsert_sql(table: _Table, extra: Sequence[str] = ()) -> str:
+    sets = [f"{c} = excluded.{c}" for c in table.columns if c != table.key]
+    sets += [f"{c} = COALESCE(excluded.{c}, {table.name}.{c})" for c in extra]
+    return f"{_insert_sql(table, extra)} ON CONFLICT ({table.key}) DO UPDATE SET {', '.join(sets)}"
+
+
+def _select_sql(table: _Table, where: str = "") -> str:
+    return f"SELECT {', '.join(table.columns)} FROM {table.name} {where} ORDER BY {table.order_by}"
+
+
+_UPSERT_ORDER = _upsert_sql(ORDERS, ("version",))
+_UPSERT_POSITION = _upsert_sql(POSITIONS)
+_INSERT_RULE_VERSION = f"{_insert_sql(RULE_VERSIONS)} ON CONFLICT (version_id) DO NOTHING"
+_UPSERT_HOOK_RUN = (f"{_insert_sql(HOOK_RUNS)} ON CONFLICT (trade_id, hook) DO UPDATE SET status = excluded.status, "
+                    "error = excluded.error, ran_at = excluded.ran_at, attempts = hook_runs.attempts + 1")
+_UPSERT_CURSOR = ("INSERT INTO cursors (name, value) VALUES (?, ?) "
+                  "ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+
+_BAD_INPUT = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError,
+              TypeError, ValueError, OverflowError)
+
+
+def _code_for(exc: BaseException) -> str:
+    return CHANGE_REFUSED if isinstance(exc, _BAD_INPUT) else STORE_FAILED
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration into statements (trigger bodies keep their inner semicolons)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    leftover = [ln for ln in pending.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+    if leftover:
+        raise ValueError(f"incomplete SQL statement in migration: {leftover[0][:80]!r}")
+
+
+# ------------------------------------------------------------------ the store
+
+class StateStore:
+    """One SQLite database; implements :class:`engine.ports.StatePort`. One per process."""
+
+    def __init__(self, path: str | Path, *, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS):
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StateError(f"SQLite {'.'.join(map(str, MIN_SQLITE))} or newer is needed (STRICT tables); "
+                             f"this Python links {sqlite3.sqlite_version}")
+        self.path = Path(path)
+        self._migrations = tuple(sorted(migrations))
+        self._conn: sqlite3.Connection | None = None
+        memory = str(path) == ":memory:"
+        try:
+            if not memory:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            # timeout= is SQLite's busy timeout; isolation_level=None: we issue BEGIN/COMMIT ourselves
+            self._conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._refuse_newer(self._stored_version())
+            self.journal_mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, StateError) or not isinstance(exc, Exception):
+                raise
+            raise StateError(f"cannot open the state database {self.path}: {exc}") from exc
+
+    # ---------------------------------------------------------- migrations
+
+    @property
+    def known_version(self) -> int:
+        return self._migrations[-1][0] if self._migrations else 0
+
+    def schema_version(self) -> int:
+        """The newest migration applied to this database."""
+        return self._read(lambda db: self._stored_version())
+
+    def _stored_version(self) -> int:
+        """Read-only: 0 for a fresh (or foreign) file."""
+        has = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+        if has.fetchone() is None:
+            return 0
+        return self._db.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def _refuse_newer(self, stored: int) -> None:
+        if stored > self.known_version:
+            raise StateError(f"the state database {self.path} has schema version {stored}, newer than this rulebot "
+                             f"knows ({self.known_version}); upgrade rulebot or use another file. "
+                             f"The file was not modified.", NEWER_SCHEMA)
+
+    def _migrate(self) -> None:
+        """Apply each pending migration in its own transaction; re-checks under the write lock."""
+        if self._stored_version() >= self.known_version:
+            return  # the usual case: no write lock taken
+        for version, description, script in self._migrations:
+            try:
+                with self._transaction():
+                    self._db.execute(_BOOTSTRAP)
+                    stored = self._stored_version()
+                    self._refuse_newer(stored)
+                    if stored >= version:
+                        continue
+                    for statement in _statements(script):
+                        self._db.execute(statement)
+                    self._db.execute("INSERT INTO schema_migrations (version, applied_at, description) "
+                                     "VALUES (?, ?, ?)", (version, time.time(), description))
+            except StateError:
+                raise
+            except Exception as exc:
+                raise StateError(f"migration {version} ({description}) of {self.path} failed: {exc}",
+                                 MIGRATION_FAILED) from exc
+
+    # ---------------------------------------------------------- plumbing
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StateError(f"the state store {self.path} is closed")
+        return self._conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE … COMMIT; any exception rolls everything back and propagates."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the original error matters more; SQLite rolls back on its own
+            raise
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """A write transaction whose failures become StateError (KeyboardInterrupt stays itself)."""
+        try:
+            with self._transaction():
+                yield
+        except StateError:
+            raise
+        except Exception as exc:
+            raise StateError(f"{what} failed, nothing written: {exc}", _code_for(exc)) from exc
+
+    def _item(self, table: str, key: Any, sql: str, params: Sequence) -> sqlite3.Cursor:
+        """Execute one row's statement; errors name the table and the row's id."""
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StateError(f"{table} {key!r} refused: {exc}", _code_for(exc)) from exc
+
+    def _encode(self, table: _Table, obj: Any, index: int) -> tuple:
+        try:
+            return table.encode(obj)
+        except (TypeError, ValueError) as exc:
+            key = getattr(obj, table.key, f"#{index}")
+            raise StateError(f"{table.name} {key!r} refused: {exc}", CHANGE_REFUSED) from exc
+
+    def _read(self, query: Callable[[sqlite3.Connection], Any]) -> Any:
+        try:
+            return query(self._db)
+        except StateError:
+            raise
+        except sqlite3.Error as exc:
+            raise StateError(f"reading {self.path} failed: {exc}") from exc
+
+    # ---------------------------------------------------------- writing
+
+    def apply(self, transition: Transition, *, version: str | None = None) -> None:
+        """Write one lifecycle step atomically; re-applying the same transition changes nothing.
+
+        ``version`` (the rule version that decided the step) is stamped on the orders it
+        upserts; an order keeps its earlier version when it is upserted again without one.
+        """
+        if not isinstance(transition, Transition):
+            raise StateError(f"apply() needs a Transition, got {type(transition).__name__}", CHANGE_REFUSED)
+        with self._writing("applying the transition"):
+            closing = self._closed_ids(transition.closed_positions)
+            self._write_orders(transition, version)
+            self._record_ledger(transition)
+            self._write_positions(transition.positions, closing)
+            self._record_trades(transition.trades)
+            self._write_bookmarks(transition)
+
+    def _write_orders(self, transition: Transition, version: str | None) -> None:
+        """Upsert the orders, then link them to positions; links need the orders to exist first."""
+        for i, order in enumerate(transition.orders):
+            row = self._encode(ORDERS, order, i) + (version,)
+            self._item("orders", order.client_order_id, _UPSERT_ORDER, row)
+        for link in transition.order_positions:
+            self._link(link)
+
+    def _record_ledger(self, transition: Transition) -> None:
+        """Fills and funding are immutable history: each id is inserted once, never overwritten."""
+        for table, items in ((FILLS, transition.fills), (FUNDING, transition.funding)):
+            for i, item in enumerate(items):
+                self._insert_once(table, self._encode(table, item, i))
+
+    def _write_positions(self, positions: Sequence[OpenPosition], closing: tuple[str, ...]) -> None:
+        """Upsert the open positions, then delete the closed ones.
+
+        A position both upserted and closed is only deleted (every row is still validated),
+        so re-applying the transition cannot resurrect it.
+        """
+        for i, position in enumerate(positions):
+            row = self._encode(POSITIONS, position, i)
+            if position.id not in closing:
+                self._item("positions", position.id, _UPSERT_POSITION, row)
+        for position_id in closing:
+            self._item("positions", position_id, "DELETE FROM positions WHERE id = ?", (position_id,))
+
+    def _record_trades(self, trades: Sequence[TradeRecord]) -> None:
+        """Finished trades are immutable history, inserted once like fills."""
+        for i, trade in enumerate(trades):
+            self._insert_once(TRADES, self._encode(TRADES, trade, i))
+
+    def _write_bookmarks(self, transition: Transition) -> None:
+        """Cursors and blobs are last-write-wins bookkeeping, written after the trading data."""
+        for cursor in transition.cursors:
+            self._set_cursor(cursor)
+        for blob in transition.blobs:
+            self._set_blob(blob)
+
+    def _set_blob(self, blob: Any) -> None:
+        if not (isinstance(blob, tuple) and len(blob) == 2 and isinstance(blob[0], str) and isinstance(blob[1], str)):
+            raise ValueError(f"blobs entries are (name, JSON text), got {blob!r}"[:200])
+        self._item("blobs", blob[0], "INSERT INTO blobs (name, value) VALUES (?, ?) "
+                                     "ON CONFLICT (name) DO UPDATE SET value = excluded.value", blob)
+
+    def blob(self, name: str) -> str | None:
+        """The JSON text stored under ``name`` by the last transition that set it."""
+        row = self._read(lambda db: db.execute("SELECT value FROM blobs WHERE name = ?", (name,)).fetchone())
+        return None if row is None else row[0]
+
+    @staticmethod
+    def _closed_ids(ids: Sequence) -> tuple[str, ...]:
+        bad = [i for i in ids if not isinstance(i, str) or not i]
+        if bad:
+            raise ValueError(f"closed_positions must hold position ids (non-empty strings), got {bad!r}")
+        return tuple(dict.fromkeys(ids))
+
+    def _insert_once(self, table: _Table, row: tuple) -> None:
+        """Insert by id; an id already stored must hold the same values, else it is refused."""
+        key = row[table.columns.index(table.key)]
+        sql = f"{_insert_sql(table)} ON CONFLICT ({table.key}) DO NOTHING"
+        if self._item(table.name, key, sql, row).rowcount:
+            return
+        stored = self._db.execute(f"SELECT {', '.join(table.columns)} FROM {table.name} WHERE {table.key} = ?",
+                                  (key,)).fetchone()
+        if tuple(stored) != row:
+            raise StateError(f"{table.name} {key!r} refused: already recorded with different values "
+                             f"(stored {tuple(stored)!r}, new {row!r})", CHANGE_REFUSED)
+
+    def _link(self, link: Any) -> None:
+        if not (isinstance(link, tuple) and len(link) == 2):
+            raise ValueError(f"order_positions entries are (client_order_id, position_id), got {link!r}")
+        order_id, position_id = link
+        changed = self._item("orders", order_id, "UPDATE orders SET position_id = ? WHERE client_order_id = ?",
+                             (position_id, order_id)).rowcount
+        if not changed:
+            raise StateError(f"order_positions: unknown order {order_id!r} (position {position_id!r})", CHANGE_REFUSED)
+
+    def _set_cursor(self, cursor: Any) -> None:
+        if not (isinstance(cursor, tuple) and len(cursor) == 2 and isinstance(cursor[1], (int, float))
+                and not isinstance(cursor[1], bool) and math.isfinite(cursor[1])):
+            raise ValueError(f"cursors entries are (name, finite number), got {cursor!r}")
+        self._item("cursors", cursor[0], _UPSERT_CURSOR, cursor)
+
+    def record_rule_version(self, version_id: str, author: str, *, parent: str | None = None, message: str = "",
+                            created_at: float | None = None) -> RuleVersion:
+        """Record a rule version once; the first record wins (ids are content hashes, so
+        loading the same rules again is harmless). Returns what is stored."""
+        version = RuleVersion(version_id, time.time() if created_at is None else created_at, author, parent, message)
+        with self._writing(f"recording rule version {version_id!r}"):
+            self._item("rule_versions", version_id, _INSERT_RULE_VERSION, self._encode(RULE_VERSIONS, version, 0))
+        return self._read(lambda db: RULE_VERSIONS.decode(
+            db.execute(_select_sql(RULE_VERSIONS, "WHERE version_id = ?"), (version_id,)).fetchone()))
+
+    def record_hook_run(self, trade_id: str, hook: str, status: str, error: str = "", *,
+                        ran_at: float | None = None) -> HookRun:
+        """Record the outcome of one post-trade hook; a retry overwrites it and counts the attempt."""
+        run = HookRun(trade_id, hook, status, error, time.time() if ran_at is None else ran_at, 1)
+        with self._writing(f"recording hook run {hook!r} of trade {trade_id!r}"):
+            self._item("hook_runs", (trade_id, hook), _UPSERT_HOOK_RUN, self._encode(HOOK_RUNS, run, 0))
+        return self._read(lambda db: HOOK_RUNS.decode(
+            db.execute(_select_sql(HOOK_RUNS, "WHERE trade_id = ? AND hook = ?"), (trade_id, hook)).fetchone()))
+
+    # ---------------------------------------------------------- reading
+
+    def _all(self, table: _Table, where: str = "", params: Sequence = ()) -> list:
+        return self._read(lambda db: [table.decode(r) for r in db.execute(_select_sql(table, where), params)])
+
+    def open_positions(self) -> list[OpenPosition]:
+        return self._all(POSITIONS)
+
+    def trades(self) -> list[TradeRecord]:
+        return self._all(TRADES)
+
+    def fills(self, client_order_id: str | None = None) -> list[Fill]:
+        if client_order_id is None:
+            return self._all(FILLS)
+        return self._all(FILLS, "WHERE client_order_id = ?", (client_order_id,))
+
+    def orders(self, position_id: str | None = None) -> list[OrderState]:
+        """Every order, or those linked to ``position_id`` by ``order_positions``."""
+        if position_id is None:
+            return self._all(ORDERS)
+        return self._all(ORDERS, "WHERE position_id = ?", (position_id,))
+
+    def funding(self) -> list[FundingPayment]:
+        return self._all(FUNDING)
+
+    def cursor(self, name: str) -> float | None:
+        row = self._read(lambda db: db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone())
+        return None if row is None else row[0]
+
+    def rule_versions(self) -> list[RuleVersion]:
+        return self._all(RULE_VERSIONS)
+
+    def hook_runs(self, trade_id: str | None = None) -> list[HookRun]:
+        if trade_id is None:
+            return self._all(HOOK_RUNS)
+        return self._all(HOOK_RUNS, "WHERE trade_id = ?", (trade_id,))
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``: "ok", or SQLite's list of problems, one per line."""
+        return self._read(lambda db: "\n".join(r[0] for r in db.execute("PRAGMA integrity_check")))
+
+    # ---------------------------------------------------------- lifetime
+
+    def close(self) -> None:
+        """Close the connection (the last one checkpoints the WAL); closing twice is fine."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,29 @@
+"""Every diagnostic code rulebot can emit, gathered from the modules that emit them.
+
+Codes are stable: a code never changes meaning. docs/reference/error-codes.md is
+generated from :data:`ALL_CODES`, and a test checks that every code used is listed.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+
+def _gather() -> MappingProxyType:
+    from engine.language import compiler, crosscheck, diagnostics, expr, loader, schema, yamlstrict
+    from engine import ports
+    from engine.market import snapshot
+    from engine.language.kinds import KINDS, base
+
+    merged: dict[str, str] = {}
+    sources = [diagnostics.CODES, yamlstrict.CODES, schema.CODES, base.CODES, *(m.CODES for m in KINDS.values()),
+               crosscheck.CODES, expr.CODES, loader.CODES, compiler.CODES, snapshot.CODES, ports.STATE_CODES]
+    for table in sources:
+        for code, text in table.items():
+            if merged.get(code, text) != text:
+                raise ValueError(f"{code} described twice differently: {merged[code]!r} vs {text!r}")
+            merged[code] = text
+    return MappingProxyType(dict(sorted(merged.items())))
+
+
+ALL_CODES = _gather()

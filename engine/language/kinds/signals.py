@@ -1,0 +1,136 @@
+"""Rule kind ``signals``: weighted components, voting and conviction levels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
+
+KIND = "signals"
+CODES = {
+    "RB301": "component weights do not sum to 1",
+    "RB302": "conviction levels are not ordered strongest first",
+    "RB303": "a conviction level can never be reached (an earlier level always matches first)",
+    "RB304": "a component's thresholds contradict each other",
+    "RB305": "conviction level name used twice",
+}
+WEIGHT_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Override:
+    when: Any                      # CompiledExpression (bool)
+    direction: str
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    id: str
+    kind: str
+    weight: float
+    thresholds: Mapping[str, Any]  # of the compiled profile
+    params: Mapping[str, Any]
+    max_input_age: Mapping[str, float]
+    overrides: tuple[Override, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConvictionLevel:
+    name: str
+    min_aligned: int
+    min_confidence: float
+    size_multiplier: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spec:
+    components: tuple[Component, ...]
+    min_aligned: int
+    direction_by: str
+    confidence_basis: str
+    levels: tuple[ConvictionLevel, ...]
+    fallback_multiplier: float
+
+
+def build(doc: Doc, ctx: BuildContext) -> Spec:
+    frozen = doc.frozen
+    components = tuple(_component(doc, ctx, i, c) for i, c in enumerate(frozen["components"]))
+    conviction = frozen["conviction"]
+    return Spec(
+        components=components,
+        min_aligned=frozen["voting"]["min_aligned"],
+        direction_by=frozen["voting"]["direction_by"],
+        confidence_basis=frozen["voting"]["confidence_basis"],
+        levels=tuple(ConvictionLevel(**level) for level in conviction["levels"]),
+        fallback_multiplier=conviction["fallback"]["size_multiplier"],
+    )
+
+
+def _component(doc: Doc, ctx: BuildContext, index: int, raw: Mapping) -> Component:
+    overrides = tuple(
+        Override(when=ctx.expression(doc, ("components", index, "overrides", j, "when"), "signal"),
+                 direction=o["direction"], confidence=o["confidence"], reason=o["reason"])
+        for j, o in enumerate(raw["overrides"]))
+    return Component(id=raw["id"], kind=raw["kind"], weight=raw["weight"],
+                     thresholds=raw["thresholds"][ctx.thresholds], params=raw.get("params", {}),
+                     max_input_age=raw["max_input_age"], overrides=overrides)
+
+
+def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
+    check_unique_ids(doc, ("components",), ctx, "component")
+    _check_weights(spec, doc, ctx)
+    _check_levels(spec, doc, ctx)
+    for index, component in enumerate(spec.components):
+        _check_thresholds(component, index, doc, ctx)
+
+
+def _check_weights(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
+    total = sum(c.weight for c in spec.components)
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        listing = ", ".join(f"{c.id}={c.weight:g}" for c in spec.components)
+        ctx.report(doc, ("components",), "RB301",
+                   f"component weights sum to {total:.6g}, not 1 ({listing})", key=True,
+                   suggestion=f"change the weights by {1 - total:+.6g} in all")
+
+
+def _check_levels(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
+    levels = spec.levels
+    names = [level.name for level in levels]
+    for j, level in enumerate(levels):
+        path = ("conviction", "levels", j)
+        if level.name in names[:j]:
+            ctx.report(doc, path + ("name",), "RB305", f"conviction level {level.name} is listed twice")
+        if j and (level.min_aligned > levels[j - 1].min_aligned
+                  or level.min_confidence > levels[j - 1].min_confidence):
+            ctx.report(doc, path, "RB302",
+                       f"level {level.name} asks more than the level above it ({levels[j - 1].name}); "
+                       "list levels strongest first", suggestion="reorder the levels")
+            continue
+        for earlier in levels[:j]:
+            if earlier.min_aligned <= level.min_aligned and earlier.min_confidence <= level.min_confidence:
+                ctx.report(doc, path, "RB303",
+                           f"level {level.name} can never be reached: every signal that meets it also "
+                           f"meets {earlier.name}, which is checked first",
+                           suggestion=f"make {earlier.name} stricter than {level.name}")
+                break
+
+
+_ORDERED_PAIRS = {  # (lower, upper) thresholds that must keep lower < upper
+    "fear_greed": ("fear_below", "greed_above"),
+    "hurst": ("mean_reverting_below", "trending_above"),
+}
+
+
+def _check_thresholds(component: Component, index: int, doc: Doc, ctx: BuildContext) -> None:
+    pair = _ORDERED_PAIRS.get(component.kind)
+    if pair is None:
+        return
+    for profile, values in doc.frozen["components"][index]["thresholds"].items():
+        low, high = values[pair[0]], values[pair[1]]
+        if low > high:
+            ctx.report(doc, ("components", index, "thresholds", profile), "RB304",
+                       f"{component.id}: {pair[0]} ({low:g}) is above {pair[1]} ({high:g}) in the "
+                       f"{profile} profile", suggestion=f"keep {pair[0]} ≤ {pair[1]}")

@@ -1,0 +1,1 @@
+"""Market data as the engine sees it: the frozen snapshot of one cycle and checks on its values."""

@@ -1,0 +1,116 @@
+"""Entry decisions as columns: the first blocker of many cycles at once, for the dry-run
+fast path (engine/replay/dryrun.py ``dry_run_recording``).
+
+While the runner's state does not change — no position, no order, no trade — every input
+of an entry decision is either a column of the recording (the vote, the market values) or a
+constant of that state (the portfolio, the trade stats until a trade ages out of their
+lookback). The stages of :func:`engine.trading.entry.decide_entry` are then evaluated for every
+directional cycle of a symbol at once, in the same order: the policy, the signal-category
+requirement checks, the trading state, then each gate of the chain through its kind
+module's ``columns(gate, cols)``.
+
+A row is *known* when a stage blocks it after every earlier stage surely passed, and its
+decision is ``NO_TRADE`` with that stage's reason, as the scalar path records it. Whatever
+a column form cannot settle is *unknown*: an input it has no column for, a missing value, an
+expression fault, and every row that passes the whole chain (sizing and the portfolio
+checks follow, and it may trade). The caller steps the runner at an unknown row, which
+decides it the scalar way: being conservative costs speed, never a decision.
+tests/dryrun/test_fast_path.py proves the whole run identical to the scalar path.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from engine.trading.entry import trading_state
+from engine.trading.gates import GATES
+from engine.replay.columns.gates import ColumnEnv, GateColumns, Verdict, blocks, evaluate_rows
+from engine.trading.signals.vote import CONVICTION_RANK
+
+
+# ------------------------------------------------------------------ the decisions
+
+
+class DecisionColumns:
+    """First blockers over a recording for a frozen portfolio (see the module docstring)."""
+
+    def __init__(self, plan, signals, correlation_at: Callable[[str, str, int], float | None]):
+        self.plan, self.signals, self._correlation_at = plan, signals, correlation_at
+        self._venue = plan.venues.exchange(plan.venues.execution_venue)
+        self._cascades: dict[str, np.ndarray] = {}
+
+    def first_blockers(self, symbol: str, rows: np.ndarray, portfolio) -> tuple[np.ndarray, np.ndarray]:
+        """(reason per row, known per row) for the cycles ``rows`` (whose vote is directional)."""
+        n = len(rows)
+        reason = np.full(n, None, dtype=object)
+        settled, unknown = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        if n == 0:
+            return reason, settled
+        cols = self._gate_columns(symbol, rows, portfolio)
+        for stage in self._stages(symbol, cols):
+            live = ~settled & ~unknown
+            if not live.any():
+                break
+            verdict = stage(live)
+            unknown |= live & verdict.unknown
+            hit = live & ~verdict.unknown & verdict.blocked
+            reason[hit] = verdict.reason if isinstance(verdict.reason, str) else verdict.reason[hit]
+            settled |= hit
+        return reason, settled
+
+    def _stages(self, symbol: str, cols: GateColumns):
+        """The stages of decide_entry up to the end of the gate chain, in its order."""
+        n, policy = len(cols), self.plan.requirements
+        yield lambda live: blocks(np.full(n, not policy.alpha_trading_enabled), "POLICY_ALPHA_DISABLED")
+        yield lambda live: blocks(np.full(n, symbol not in policy.enabled_symbols), "POLICY_SYMBOL_DISABLED")
+        for check in (c for c in policy.checks if c.category == "signal"):
+            yield self._check_stage(check, cols)
+        for gate in self.plan.gates.chain:
+            if gate.enabled:
+                yield lambda live, gate=gate: GATES[gate.kind].columns(gate, cols, live)
+
+    @staticmethod
+    def _check_stage(check, cols: GateColumns):
+        def stage(live: np.ndarray) -> Verdict:
+            holds, unknown = evaluate_rows(check.when, cols.env, live)
+            return blocks(~holds, check.reason, unknown)
+        return stage
+
+    def _gate_columns(self, symbol: str, rows: np.ndarray, portfolio) -> GateColumns:
+        votes = self.signals.votes[symbol]
+        sign = votes.direction[rows]
+        env = ColumnEnv(self._env_columns(symbol, rows, sign, portfolio))
+        everywhere = np.ones(len(rows), dtype=bool)
+        edge, edge_unknown = evaluate_rows(self.plan.gates.expected_edge, env, everywhere)
+        state, _ = trading_state(self.plan, portfolio)
+        return GateColumns(symbol, sign, env, portfolio, self._venue, state, edge, edge_unknown,
+                           lambda other: self._correlations(symbol, other, rows))
+
+    def _correlations(self, symbol: str, other: str, rows: np.ndarray) -> np.ndarray:
+        values = [self._correlation_at(symbol, other, i) for i in rows.tolist()]
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    def _env_columns(self, symbol: str, rows: np.ndarray, sign: np.ndarray, portfolio) -> dict:
+        """name → a maker of its column over ``rows``: the vote, the track record, the market."""
+        votes, market = self.signals.votes[symbol], self.signals.market_columns(symbol)
+        long_stats, short_stats = portfolio.trade_stats(symbol, "LONG"), portfolio.trade_stats(symbol, "SHORT")
+
+        def stat(field: str) -> Callable[[], np.ndarray]:
+            return lambda: np.where(sign == 1, float(getattr(long_stats, field)), float(getattr(short_stats, field)))
+
+        columns = {name: (lambda column=column: column[rows]) for name, column in market.items()}
+        columns.update(
+            direction=lambda: sign.astype(float), confidence=lambda: votes.confidence[rows],
+            aligned_count=lambda: votes.aligned_count[rows].astype(float),
+            conviction_rank=lambda: np.array([float(CONVICTION_RANK[c]) for c in votes.conviction[rows]]),
+            cascade_active=lambda: self._cascade_active(symbol)[rows],
+            recent_trades=stat("trades"), recent_expectancy_pct=stat("expectancy_pct"),
+            recent_win_rate=stat("win_rate"))
+        return columns
+
+    def _cascade_active(self, symbol: str) -> np.ndarray:
+        if symbol not in self._cascades:
+            self._cascades[symbol] = self.signals.cascade_active(symbol)
+        return self._cascades[symbol]

@@ -1,0 +1,397 @@
+"""Dry-run: the compiled plan over recorded snapshots, with the paper broker and a simulated
+clock that drives the declared schedules — the same Runner that trades paper and live.
+
+``dry_run`` takes its broker and store from the caller (the CLI wires the paper broker and
+an in-memory store), so this module stays free of adapters. It returns a JSON-ready result:
+metrics, the equity curve, the trades, the compact decisions and a fingerprint (a hash of
+the trade list) that is identical for identical inputs on any machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from engine.replay.columns.decisions import DecisionColumns
+from engine.market.price_moves import price_moves
+from engine.trading.runner import Runner, Sinks
+from engine.bot.scheduler import Scheduler
+from engine.replay.columns.candles import DIRECTION_CODE
+
+BOT_TASK = "bot_cycle"
+DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
+MAX_CURVE_POINTS = 5000
+
+
+@dataclass
+class DryRunState:
+    """What the run collects as it goes (kept small: compact decisions, sampled curves)."""
+
+    equity: list = field(default_factory=list)
+    prices: dict = field(default_factory=dict)
+    decisions: list = field(default_factory=list)
+    jobs: dict = field(default_factory=dict)
+    exposure_cycles: int = 0
+    cycles: int = 0
+    steps: int = 0                 # runner steps taken (the fast path skips the cycles that cannot act)
+    start: float | None = None
+    end: float | None = None
+    interrupted: bool = False
+
+
+def compact_decision(decision) -> dict:
+    """The few fields of an EntryDecision a dry-run keeps (and --vs compares)."""
+    return _compact(decision.ts, decision.symbol, decision.outcome, decision.direction, decision.signal.conviction,
+                    decision.signal.confidence, decision.first_blocker)
+
+
+def _compact(ts, symbol, outcome, direction, conviction, confidence, first_blocker) -> dict:
+    return {"ts": ts, "symbol": symbol, "outcome": outcome, "direction": direction, "conviction": conviction,
+            "confidence": confidence, "first_blocker": first_blocker}
+
+
+def fingerprint(trades: list[dict]) -> str:
+    """sha256 of the canonical trade list: floats written with repr, keys sorted."""
+    text = json.dumps(trades, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def dry_run(plan, snapshots: Iterable, *, broker, store, start: float | None = None, end: float | None = None,
+            symbols: set[str] | None = None, on_cycle: Callable[[Any], None] | None = None,
+            state: DryRunState | None = None, runner: Runner | None = None) -> tuple[dict, Runner, DryRunState]:
+    """Replay ``snapshots`` (already ordered) between ``start`` and ``end``; Ctrl-C stops it
+    cleanly and the result covers what was done (``interrupted`` is set)."""
+    state = state or DryRunState()
+    runner = runner or Runner(plan, broker, store, full_trail=False, sinks=Sinks(
+        universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None))
+    scheduler = None
+    try:
+        for snapshot in snapshots:
+            if start is not None and snapshot.ts < start:
+                runner.warm(snapshot)
+                continue
+            if end is not None and snapshot.ts > end:
+                break
+            snapshot = _only(snapshot, symbols)
+            scheduler = scheduler or Scheduler(plan.schedules, snapshot.ts)
+            _cycle(runner, scheduler, snapshot, state)
+            if on_cycle is not None:
+                on_cycle(snapshot)
+    except KeyboardInterrupt:
+        state.interrupted = True
+    return result_of(plan, runner, state), runner, state
+
+
+def dry_run_recording(plan, recording, *, broker, store, start: float | None = None, end: float | None = None,
+                      on_progress: Callable[[int], None] | None = None) -> tuple[dict, Runner, DryRunState]:
+    """The fast path: the same run as :func:`dry_run` over a Recording, stepping the runner
+    only where it can act — a trading cycle where some symbol's vote is not NEUTRAL or a
+    position or order is open. Elsewhere nothing can happen: the features are columns
+    already, equity is unchanged (flat, or the broker is not observed off the trading
+    clock), and the broker is shown the last skipped trading snapshot before the next step,
+    which leaves it as if it had seen them all (Recording.check_quiet_broker says when that
+    holds). NotReplayable if the recording or the plan needs the scalar path.
+
+    tests/dryrun/test_fast_path.py proves it yields exactly the scalar path's results."""
+    from engine.replay.columns.correlation import CorrelationColumns
+    from engine.trading.pipeline import correlation_window
+    from engine.replay.columns.signals import ColumnSignals
+
+    state, runner = DryRunState(), None
+    sinks = Sinks(universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None)
+    try:
+        recording.check_quiet_broker()
+        signals = ColumnSignals(plan, recording)
+        correlation = CorrelationColumns(plan.ruleset.names(), **correlation_window(plan),
+                                         candles={n: s.candles for n, s in recording.symbols.items()})
+        cursor = _Cursor(correlation, signals, recording)
+        runner = Runner(plan, broker, store, full_trail=False, signals=signals, sinks=sinks, correlation=cursor)
+        first = 0 if start is None else int(np.searchsorted(recording.ts, start, side="left"))
+        last = len(recording) if end is None else int(np.searchsorted(recording.ts, end, side="right"))
+        flat = _FlatDecisions(runner, DecisionColumns(plan, signals, cursor.at), last)
+        _fast_cycles(runner, recording, signals.active, first, last, state, on_progress, flat)
+    except KeyboardInterrupt:
+        state.interrupted = True
+        runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)   # stopped before cycle one
+    return result_of(plan, runner, state), runner, state
+
+
+def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state: DryRunState,
+                 on_progress: Callable[[int], None] | None, flat: "_FlatDecisions") -> None:
+    times, active = recording.ts.tolist(), active.tolist()
+    due = Scheduler(runner.plan.schedules, times[first]).due_rows(recording.ts[first:last]) if first < last else {}
+    trading = _trading_rows(runner.plan.schedules, due, max(0, last - first))
+    equity = runner.broker.balance().equity
+    unseen = None                          # the last trading snapshot the broker was not shown
+    try:
+        for i, bot_cycle in zip(range(first, last), trading):
+            ts = times[i]
+            if bot_cycle and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
+                state.decisions += flat.decisions(i)   # every vote blocked: the step would change nothing
+                unseen = i
+            elif bot_cycle and (active[i] or runner.positions or runner.pending):
+                if unseen is not None:
+                    runner.broker.observe(recording.snapshot(unseen))
+                    unseen = None
+                runner.step(recording.snapshot(i))
+                state.steps += 1
+                equity = runner.broker.balance().equity
+            elif bot_cycle:
+                unseen = i
+            state.cycles += 1
+            state.equity.append([ts, equity])
+            state.exposure_cycles += bool(runner.positions)
+            if on_progress is not None and state.cycles % 1000 == 0:
+                on_progress(1000)
+    finally:                               # Ctrl-C: the result covers the cycles done
+        if state.cycles:
+            state.start, state.end = times[first], times[first + state.cycles - 1]
+        _count_due(due, state)
+        _record_prices(recording, first, first + state.cycles, state)
+        if on_progress is not None:
+            on_progress(state.cycles % 1000)
+
+
+def _trading_rows(schedules, due: dict, n: int) -> list[bool]:
+    """Per row: is a job with the bot cycle among its tasks due (as ``_count_jobs`` says)."""
+    trading = np.zeros(n, dtype=bool)
+    for job in schedules.jobs:
+        if BOT_TASK in job.tasks and job.id in due:
+            trading[due[job.id]] = True
+    return trading.tolist()
+
+
+def _count_due(due: dict, state: DryRunState) -> None:
+    """The jobs' run counts over the cycles done, as ``_count_jobs`` would have kept them."""
+    for job_id, rows in due.items():
+        count = int(np.searchsorted(rows, state.cycles, side="left"))
+        if count:
+            state.jobs[job_id] = state.jobs.get(job_id, 0) + count
+
+
+def _count_jobs(due, state: DryRunState) -> bool:
+    """Count the due jobs; True when the bot cycle is among them."""
+    for job in due:
+        state.jobs[job.job_id] = state.jobs.get(job.job_id, 0) + 1
+    return any(BOT_TASK in d.tasks for d in due)
+
+
+def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None:
+    """Each symbol's price per cycle (else its candle's close), as _cycle records it."""
+    if stop <= first:
+        return                             # no cycle ran: no symbol was seen
+    ts = recording.ts[first:stop].tolist()
+    for name, sym in recording.symbols.items():
+        price = sym.values.get("price")
+        close = sym.candles.close[first:stop]
+        column = close if price is None else np.where(np.isnan(price[first:stop]), close, price[first:stop])
+        state.prices[name] = [[t, p] for t, p in zip(ts, column.tolist())]
+
+
+class _FlatDecisions:
+    """The decisions of a flat runner (no position, no order) for the cycles ahead, as
+    columns (engine.replay.columns.decisions) over a window, recomputed when its state (``_key``)
+    changes or the window runs out. A cycle is *settled* when every directional vote there
+    is known to be blocked: a runner step would then only record those decisions, and the
+    flat broker catches up later (Recording.check_quiet_broker), so the step is skipped.
+    Where a fresh window's first cycles are not settled, computing again at once would
+    rarely pay: the next ``backoff`` cycles are stepped without asking (stepping is always
+    exact, only slower), and the backoff doubles."""
+
+    FIRST_WINDOW, MAX_WINDOW, MAX_BACKOFF, MIN_RUN = 64, 4096, 256, 8
+
+    def __init__(self, runner: Runner, columns, last: int):
+        self.runner, self.last, self.columns, self.ts = runner, last, columns, columns.signals.recording.ts
+        self.votes = {name: v.direction for name, v in columns.signals.votes.items()}
+        self.key, self.start, self.stop, self.window = None, 0, 0, self.FIRST_WINDOW
+        self.known: list[bool] = []
+        self.by_cycle: dict[int, list[dict]] = {}
+        self.retry_at, self.backoff = 0, 1
+
+    def settled(self, i: int) -> bool:
+        key = self._key()
+        if key == self.key and self.start <= i < self.stop:
+            return self.known[i - self.start]
+        if i < self.retry_at:
+            return False
+        self.window = min(self.window * 2, self.MAX_WINDOW) if key == self.key else self.FIRST_WINDOW
+        self._compute(i, min(self.last, i + self.window))
+        self.key = key
+        if all(self.known[:self.MIN_RUN]):
+            self.backoff = 1
+        else:
+            self.retry_at, self.backoff = i + self.backoff, min(self.backoff * 2, self.MAX_BACKOFF)
+        return self.known[0]
+
+    def decisions(self, i: int) -> list[dict]:
+        return self.by_cycle.get(i, [])
+
+    def _decision(self, symbol: str, i: int, blocker: str) -> dict:
+        """A settled row as compact_decision records it (NO_TRADE at its first blocker)."""
+        votes = self.columns.signals.votes[symbol]
+        return _compact(float(self.ts[i]), symbol, "NO_TRADE", DIRECTION_NAME[int(votes.direction[i])],
+                        votes.conviction[i], float(votes.confidence[i]), blocker)
+
+    def _key(self) -> tuple:
+        return len(self.runner.post_trade.trades), self.runner.broker.balance().equity
+
+    def _compute(self, i: int, stop: int) -> None:
+        now = float(self.ts[i])
+        portfolio = self.runner.portfolio(now)
+        stable = int(np.searchsorted(self.ts, self.runner.post_trade.stable_until(now), side="right"))
+        stop = max(i + 1, min(stop, stable))
+        known = np.ones(stop - i, dtype=bool)
+        by_cycle: dict[int, list[dict]] = {}
+        for symbol, votes in self.votes.items():            # the runner's order of symbols
+            rows = i + np.flatnonzero(votes[i:stop])
+            reasons, settled = self.columns.first_blockers(symbol, rows, portfolio)
+            known[rows[~settled] - i] = False
+            for row, reason in zip(rows[settled].tolist(), reasons[settled].tolist()):
+                by_cycle.setdefault(row, []).append(self._decision(symbol, row, reason))
+        self.start, self.stop, self.known, self.by_cycle = i, stop, known.tolist(), by_cycle
+
+
+class _Cursor:
+    """ReturnCorrelation's interface over CorrelationColumns, at the signals' cursor."""
+
+    def __init__(self, columns, signals, recording):
+        self._columns, self._signals = columns, signals
+        self._recorded = set(recording.symbols)
+
+    def update(self, snapshot) -> None:
+        return None
+
+    def symbols(self) -> list[str]:
+        return self._columns.symbols()
+
+    def at(self, a: str, b: str, i: int) -> float | None:
+        """``between(a, b)`` with the cursor at cycle ``i``."""
+        return self._columns.between(a, b, {s: i + 1 if s in self._recorded else 0 for s in (a, b)})
+
+    def between(self, a: str, b: str) -> float | None:
+        return self.at(a, b, self._signals.cursor)
+
+
+def _only(snapshot, symbols: set[str] | None):
+    if not symbols:
+        return snapshot
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    return replace(snapshot, symbols=MappingProxyType({k: v for k, v in snapshot.symbols.items() if k in symbols}))
+
+
+def _cycle(runner: Runner, scheduler: Scheduler, snapshot, state: DryRunState) -> None:
+    trading = _count_jobs(scheduler.due(snapshot.ts), state)
+    if trading:
+        runner.step(snapshot)
+        state.steps += 1
+    else:
+        runner.warm(snapshot)
+    state.cycles += 1
+    state.start = snapshot.ts if state.start is None else state.start
+    state.end = snapshot.ts
+    balance = runner.broker.balance()
+    state.equity.append([snapshot.ts, balance.equity])
+    state.exposure_cycles += bool(runner.positions)
+    for name, symbol in snapshot.symbols.items():
+        price = symbol.get("price") or (symbol.candles[-1].close if symbol.candles else None)
+        if price is not None:
+            state.prices.setdefault(name, []).append([snapshot.ts, price])
+
+
+def _sample(points: list, limit: int = MAX_CURVE_POINTS) -> list:
+    if len(points) <= limit:
+        return points
+    step = math.ceil(len(points) / limit)
+    return points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
+
+
+def _drawdown_pct(equity: list) -> float:
+    peak, worst = -math.inf, 0.0
+    for _, value in equity:
+        peak = max(peak, value)
+        if peak > 0:
+            worst = max(worst, (peak - value) / peak * 100)
+    return worst
+
+
+def _sharpe(equity: list) -> float | None:
+    """Annualised Sharpe of daily equity returns (risk-free 0); None with under two days."""
+    daily: dict[int, float] = {}
+    for ts, value in equity:
+        daily[int(ts // 86400)] = value
+    values = [daily[d] for d in sorted(daily)]
+    returns = [b / a - 1 for a, b in zip(values, values[1:]) if a > 0]
+    if len(returns) < 2:
+        return None
+    mean = sum(returns) / len(returns)
+    sd = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
+    return mean / sd * math.sqrt(365) if sd > 0 else None
+
+
+def metrics(trades: list[dict], state: DryRunState, starting_equity: float, attribution: dict) -> dict:
+    net = sum(t["net_pnl"] for t in trades)
+    reasons: dict[str, int] = {}
+    for t in trades:
+        reasons[t["exit_reason"]] = reasons.get(t["exit_reason"], 0) + 1
+    ending = state.equity[-1][1] if state.equity else starting_equity
+    return {
+        "trades": len(trades), "win_rate": sum(t["net_pnl"] > 0 for t in trades) / len(trades) if trades else 0.0,
+        "net_pnl_usd": net, "net_pnl_pct": net / starting_equity * 100 if starting_equity else 0.0,
+        "max_drawdown_pct": _drawdown_pct(state.equity), "sharpe": _sharpe(state.equity),
+        "exposure_pct": state.exposure_cycles / state.cycles * 100 if state.cycles else 0.0,
+        "fees_usd": sum(t["fees"] for t in trades), "funding_usd": sum(t["funding"] for t in trades),
+        "starting_equity_usd": starting_equity, "ending_equity_usd": ending,
+        "exit_reasons": dict(sorted(reasons.items())), "attribution": attribution,
+    }
+
+
+def result_of(plan, runner: Runner, state: DryRunState) -> dict:
+    trades = [t.as_dict() for t in runner.store.trades()]
+    components = {key.split(":", 1)[1]: round(value["net_pnl"], 10)
+                  for key, value in runner.post_trade.attribution.items() if key.startswith("component:")}
+    starting = plan.paper_broker.get("starting_balance_usd", 0.0)
+    return {
+        "version": plan.version, "profile": plan.profile, "start": state.start, "end": state.end,
+        "cycles": state.cycles, "symbols": sorted({s for s in state.prices}), "interrupted": state.interrupted,
+        "fingerprint": fingerprint(trades), "metrics": metrics(trades, state, starting, components),
+        "equity": _sample(state.equity), "prices": {k: _sample(v, 2000) for k, v in state.prices.items()},
+        "trades": trades, "decisions": state.decisions, "jobs": dict(sorted(state.jobs.items())),
+        "open_positions": len(runner.positions), "suspect_prices": suspect_prices(state.prices),
+    }
+
+
+def suspect_prices(prices: dict) -> dict:
+    """Symbol → {"moves", "first"} where the replayed prices jumped by SUSPECT_RATIO or more
+    between two cycles (engine.market.price_moves): figures resting on them may be nonsense."""
+    out = {}
+    for name, points in sorted(prices.items()):
+        moves = price_moves([t for t, _ in points], [p for _, p in points])
+        if moves.suspect:
+            out[name] = {"moves": moves.suspect, "first": moves.first_suspect_ts}
+    return out
+
+
+def differing_decisions(a: list[dict], b: list[dict], limit: int = 5000) -> list[dict]:
+    """Cycles and symbols where the two rule sets decided differently (NEUTRAL = no record)."""
+    def label(d: dict | None) -> str:
+        if d is None:
+            return "NEUTRAL"
+        return f"TRADE {d['direction']}" if d["outcome"] == "TRADE" else f"NO_TRADE {d['first_blocker']}"
+
+    index_a = {(d["ts"], d["symbol"]): d for d in a}
+    index_b = {(d["ts"], d["symbol"]): d for d in b}
+    out = []
+    for key in sorted(set(index_a) | set(index_b)):
+        la, lb = label(index_a.get(key)), label(index_b.get(key))
+        if la != lb:
+            out.append({"ts": key[0], "symbol": key[1], "a": la, "b": lb})
+            if len(out) >= limit:
+                break
+    return out

@@ -1,0 +1,1 @@
+"""What rulebot shows a person about a run: the HTML report and `explain`."""

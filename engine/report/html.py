@@ -1,0 +1,859 @@
+"""The dry-run report as one self-contained HTML page.
+
+``render_report(result)`` turns the JSON-ready result of a dry-run (see ``engine.replay.dryrun``;
+optionally with ``vs``, a second rule set over the same snapshots) into a single HTML file
+that opens from the file system: no server, no network, no JavaScript. The charts are inline
+SVG drawn by matplotlib (imported lazily, object API only, no pyplot and no GUI backend); the
+page is filled by ``engine/report/templates/report.html.j2`` with autoescaping on.
+
+The renderer never raises on thin inputs (no trades, no ``vs``, one cycle, missing metrics):
+what cannot be drawn is replaced by a note saying why. Long series are decimated to at most
+``MAX_POINTS`` points per line, keeping each bucket's minimum and maximum so that peaks and
+drawdowns survive; tables are capped at ``MAX_ROWS`` rows with a note.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Any
+
+import jinja2
+import numpy as np
+from markupsafe import Markup, escape
+
+from engine.market.price_moves import suspect_warnings
+
+MAX_POINTS = 2000          # per plotted line
+MAX_ROWS = 500             # per table
+MAX_PRICE_CHARTS = 20      # symbols with a price chart (those with the most trades first)
+FIGSIZE = (10.0, 3.5)      # inches
+LABEL_CHARS = 40           # category labels inside charts are cut to this length
+
+COLOR_A, COLOR_B = "#1f77b4", "#ff7f0e"
+COLOR_WIN, COLOR_LOSS, COLOR_FLAT = "#2ca02c", "#d62728", "#7f7f7f"
+
+# key, label, format, which way is better (+1 higher, -1 lower, 0 neither)
+METRICS: tuple[tuple[str, str, str, int], ...] = (
+    ("trades", "Trades (closed)", "count", 0),
+    ("win_rate", "Win rate", "fraction", +1),
+    ("net_pnl_usd", "Net P&L", "usd_signed", +1),
+    ("net_pnl_pct", "Net P&L (% of starting equity)", "pct_signed", +1),
+    ("max_drawdown_pct", "Max drawdown", "pct", -1),
+    ("sharpe", "Sharpe (daily returns, annualised)", "ratio", +1),
+    ("exposure_pct", "Exposure (% of cycles in a position)", "pct1", 0),
+    ("fees_usd", "Fees paid", "usd", -1),
+    ("funding_usd", "Funding paid (negative: received)", "usd_signed", -1),
+    ("starting_equity_usd", "Starting equity", "usd", 0),
+    ("ending_equity_usd", "Ending equity", "usd", +1),
+)
+NESTED_METRICS = ("exit_reasons", "attribution")
+
+
+# ------------------------------------------------------------------ public API
+
+def _suspect_prices(result: dict) -> list[str]:
+    """The run's price warnings (A and B replay the same snapshots); malformed entries are
+    left out, as everywhere in the report."""
+    suspect = result.get("suspect_prices")
+    out = []
+    for name, entry in (suspect.items() if isinstance(suspect, dict) else ()):
+        try:
+            out += suspect_warnings({str(name): {"moves": int(entry["moves"]), "first": float(entry["first"])}})
+        except (TypeError, KeyError, ValueError, OverflowError, OSError):
+            continue
+    return out
+
+
+def render_report(result: dict) -> str:
+    """The whole report page for one dry-run ``result`` (with ``result["vs"]`` when two rule
+    sets were compared). Returns HTML text; write it with UTF-8."""
+    a = _Run.of(result, "A")
+    vs = result.get("vs")
+    b = _Run.of(vs, "B") if isinstance(vs, dict) else None
+    context = {
+        "title": _title(a, b),
+        "ruleset_version": a.version,
+        "ruleset_version_vs": b.version if b else None,
+        "generator": f"rulebot {_package_version()}",
+        "header": _header(result, a, b),
+        "runs": [r for r in (a, b) if r],
+        "interrupted": [r.label_long for r in (a, b) if r and r.interrupted],
+        "suspect_prices": _suspect_prices(result),
+        "summary": _summary(a, b),
+        "exit_table": _exit_table(a, b),
+        "attribution_table": _attribution_table(a, b),
+        "charts": _charts(a, b, _symbols(result, a, b)),
+        "trade_tables": [_trade_table(r, b is not None) for r in (a, b) if r],
+        "decisions": _decisions_table(result.get("differing_decisions")) if b else None,
+        "max_rows": MAX_ROWS,
+    }
+    return _template().render(**context)
+
+
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points of the line (x, y), x ascending: the first and the last
+    point and, in each of ~max_points/2 equal index buckets, the lowest and the highest."""
+    n = len(x)
+    if n <= max_points or n < 3:
+        return x, y
+    buckets = max(1, (max_points - 2) // 2)
+    size = math.ceil(n / buckets)
+    buckets = math.ceil(n / size)
+    pad = buckets * size - n
+    padded = np.concatenate([y, np.full(pad, y[-1])]) if pad else y
+    matrix = padded.reshape(buckets, size)
+    base = np.arange(buckets) * size
+    keep = np.concatenate([[0, n - 1], base + matrix.argmin(axis=1), base + matrix.argmax(axis=1)])
+    keep = np.unique(np.minimum(keep, n - 1))
+    return x[keep], y[keep]
+
+
+# ------------------------------------------------------------------ inputs, defensively
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None for anything else (None, NaN, text, booleans)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _series(points: Any) -> tuple[np.ndarray, np.ndarray]:
+    """[[ts, value], ...] as two float arrays sorted by ts, without unusable points."""
+    xs, ys = [], []
+    for point in points if isinstance(points, (list, tuple)) else ():
+        if isinstance(point, (list, tuple)) and len(point) >= 2:
+            x, y = _num(point[0]), _num(point[1])
+            if x is not None and y is not None:
+                xs.append(x)
+                ys.append(y)
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    order = np.argsort(x, kind="stable")
+    return x[order], y[order]
+
+
+@dataclass
+class _Run:
+    key: str                       # "A" or "B"
+    version: str
+    fingerprint: str
+    metrics: dict
+    equity: tuple[np.ndarray, np.ndarray]
+    trades: list[dict]
+    cycles: Any
+    interrupted: bool
+    open_positions: Any
+    raw: dict = field(repr=False)
+
+    @classmethod
+    def of(cls, result: dict, key: str) -> "_Run":
+        metrics = result.get("metrics")
+        trades = [t for t in result.get("trades") or () if isinstance(t, dict)]
+        trades.sort(key=lambda t: (_num(t.get("entry_ts")) or 0.0, _num(t.get("exit_ts")) or 0.0))
+        return cls(key=key, version=_text(result.get("version"), "(unknown version)"),
+                   fingerprint=_text(result.get("fingerprint"), "—"),
+                   metrics=metrics if isinstance(metrics, dict) else {}, equity=_series(result.get("equity")),
+                   trades=trades, cycles=result.get("cycles"), interrupted=bool(result.get("interrupted")),
+                   open_positions=result.get("open_positions"), raw=result)
+
+    @property
+    def label(self) -> str:
+        return f"{self.key}: {_short(self.version)}"
+
+    @property
+    def label_long(self) -> str:
+        return f"{self.key} ({self.version})"
+
+
+def _text(value: Any, default: str = "") -> str:
+    return default if value is None or value == "" else str(value)
+
+
+def _short(text: str, limit: int = LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _symbols(result: dict, a: _Run, b: _Run | None) -> list[str]:
+    """Every symbol that has prices or trades, in the result's order, then the rest."""
+    found: list[str] = []
+    prices = result.get("prices") if isinstance(result.get("prices"), dict) else {}
+    for source in (result.get("symbols") or (), prices, *[[t.get("symbol") for t in r.trades] for r in (a, b) if r]):
+        for symbol in source:
+            if symbol is not None and str(symbol) not in found:
+                found.append(str(symbol))
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def _package_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("rulebot")
+    except Exception:  # noqa: BLE001 - not installed (a plain checkout): the report still renders
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    source = resources.files("engine.report").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    return env.from_string(source)
+
+
+# ------------------------------------------------------------------ formatting
+
+def iso(ts: Any) -> str:
+    """ISO 8601 UTC (``2025-05-25T00:00:00Z``), or an em dash."""
+    value = _num(ts)
+    if value is None:
+        return "—"
+    try:
+        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return "—"
+
+
+def _cell_time(ts: Any) -> str:
+    return iso(ts).replace("T", " ").rstrip("Z")
+
+
+def _duration(seconds: Any) -> str:
+    value = _num(seconds)
+    if value is None:
+        return "—"
+    s = int(round(abs(value)))
+    sign = "-" if value < 0 else ""
+    if s < 60:
+        return f"{sign}{s} s"
+    if s < 3600:
+        return f"{sign}{s // 60} min {s % 60:02d} s"
+    if s < 86400:
+        return f"{sign}{s // 3600} h {s % 3600 // 60:02d} min"
+    return f"{sign}{s // 86400} d {s % 86400 // 3600:02d} h"
+
+
+def _fixed(value: float, decimals: int, signed: bool = False) -> str:
+    text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
+    zero = f"{0:.{decimals}f}"
+    return zero if text.lstrip("+-") == zero else text      # no "-0.00"
+
+
+def _price(value: Any) -> str:
+    v = _num(value)
+    if v is None:
+        return "—"
+    magnitude = abs(v)
+    decimals = 2 if magnitude >= 100 else 4 if magnitude >= 1 else 6 if magnitude >= 0.01 else 8
+    return _fixed(v, decimals)
+
+
+def _quantity(value: Any) -> str:
+    v = _num(value)
+    if v is None:
+        return "—"
+    text = _fixed(v, 6)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _metric(value: Any, kind: str) -> str:
+    if kind == "text" or (not isinstance(value, (int, float)) or isinstance(value, bool)):
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {_metric(v, 'generic')}" for k, v in value.items()) or "—"
+        return "—" if value is None else str(value)
+    v = _num(value)
+    if v is None:
+        return "—"
+    return {
+        "count": lambda: _fixed(v, 0),
+        "fraction": lambda: f"{_fixed(v * 100, 1)} %",
+        "usd": lambda: f"{_fixed(v, 2)} USD",
+        "usd_signed": lambda: f"{_fixed(v, 2, True)} USD",
+        "pct": lambda: f"{_fixed(v, 2)} %",
+        "pct1": lambda: f"{_fixed(v, 1)} %",
+        "pct_signed": lambda: f"{_fixed(v, 2, True)} %",
+        "ratio": lambda: _fixed(v, 2),
+    }.get(kind, lambda: _fixed(v, 0) if float(v).is_integer() and abs(v) < 1e15 else _fixed(v, 4))()
+
+
+def _difference(a: Any, b: Any, kind: str) -> tuple[str, float | None]:
+    va, vb = _num(a), _num(b)
+    if va is None or vb is None or kind == "text":
+        return "—", None
+    d = vb - va
+    text = {
+        "count": lambda: _fixed(d, 0, True),
+        "fraction": lambda: f"{_fixed(d * 100, 1, True)} pp",
+        "usd": lambda: f"{_fixed(d, 2, True)} USD",
+        "usd_signed": lambda: f"{_fixed(d, 2, True)} USD",
+        "pct": lambda: f"{_fixed(d, 2, True)} pp",
+        "pct1": lambda: f"{_fixed(d, 1, True)} pp",
+        "pct_signed": lambda: f"{_fixed(d, 2, True)} pp",
+        "ratio": lambda: _fixed(d, 2, True),
+    }.get(kind, lambda: _fixed(d, 4, True))()
+    return text, d
+
+
+def _judge(d: float | None, better: int) -> str:
+    if d is None or better == 0 or abs(d) < 1e-12:
+        return ""
+    return "better" if d * better > 0 else "worse"
+
+
+# ------------------------------------------------------------------ header, tables
+
+def _title(a: _Run, b: _Run | None) -> str:
+    return f"rulebot dry-run: {a.version}" + (f" vs {b.version}" if b else "")
+
+
+def _header(result: dict, a: _Run, b: _Run | None) -> dict:
+    files = [str(f) for f in result.get("snapshot_files") or ()]
+    start, end = _num(result.get("start")), _num(result.get("end"))
+    if start is not None and end is not None:
+        window = f"{iso(start)} → {iso(end)} ({_duration(end - start)})"
+    else:
+        window = "— (no cycle was run)"
+    symbols = [str(s) for s in result.get("symbols") or ()]
+    rows = [("Profile", _text(result.get("profile"), "—")),
+            ("Rules folder", _text(result.get("rules_dir"), "—")),
+            ("Window (UTC)", window),
+            ("Cycles", _metric(result.get("cycles"), "count")),
+            ("Symbols", ", ".join(symbols) or "—")]
+    per_run = [("Rule-set version", [r.version for r in (a, b) if r]),
+               ("Fingerprint", [r.fingerprint for r in (a, b) if r])]
+    if any(r.open_positions is not None for r in (a, b) if r):
+        per_run.append(("Positions still open at the end",
+                        [_metric(r.open_positions, "count") for r in (a, b) if r]))
+    if b is not None and _num(b.cycles) is not None and b.cycles != a.cycles:
+        per_run.append(("Cycles", [_metric(r.cycles, "count") for r in (a, b)]))
+        rows = [row for row in rows if row[0] != "Cycles"]
+    more = len(files) - MAX_ROWS
+    return {"rows": rows, "per_run": per_run, "files": files[:MAX_ROWS], "files_more": f"{more:,}" if more > 0 else ""}
+
+
+def _summary(a: _Run, b: _Run | None) -> list[dict]:
+    rows = []
+    known = {k for k, *_ in METRICS} | set(NESTED_METRICS)
+    extra = [(k, k.replace("_", " "), "generic", 0) for r in (a, b) if r for k in r.metrics
+             if k not in known]
+    seen = set()
+    for key, label, kind, better in (*METRICS, *extra):
+        if key in seen:
+            continue
+        seen.add(key)
+        values = [_metric(r.metrics.get(key), kind) for r in (a, b) if r]
+        row = {"key": key, "label": label, "values": values, "diff": "", "judge": ""}
+        if b is not None:
+            row["diff"], d = _difference(a.metrics.get(key), b.metrics.get(key), kind)
+            row["judge"] = _judge(d, better)
+        rows.append(row)
+    return rows
+
+
+def _mapping(metrics: dict, key: str) -> dict[str, float]:
+    value = metrics.get(key)
+    out = {}
+    for name, number in (value.items() if isinstance(value, dict) else ()):
+        v = _num(number)
+        if v is not None:
+            out[str(name)] = v
+    return out
+
+
+def _exit_table(a: _Run, b: _Run | None) -> list[dict]:
+    runs = [r for r in (a, b) if r]
+    counts = [_mapping(r.metrics, "exit_reasons") for r in runs]
+    totals = [sum(c.values()) for c in counts]
+    reasons = sorted({k for c in counts for k in c}, key=lambda k: (-counts[0].get(k, 0), k))
+    rows = []
+    for reason in reasons:
+        cells = [f"{_fixed(c.get(reason, 0), 0)} ({_fixed(c.get(reason, 0) / t * 100 if t else 0, 1)} %)"
+                 for c, t in zip(counts, totals)]
+        diff = _fixed(counts[1].get(reason, 0) - counts[0].get(reason, 0), 0, True) if b else ""
+        rows.append({"label": reason, "values": cells, "diff": diff, "cls": ""})
+    return rows
+
+
+def _attribution_table(a: _Run, b: _Run | None) -> list[dict]:
+    runs = [r for r in (a, b) if r]
+    values = [_mapping(r.metrics, "attribution") for r in runs]
+    components = sorted({k for v in values for k in v}, key=lambda k: (-values[0].get(k, 0.0), k))
+    rows = []
+    for component in components:
+        cells = [f"{_fixed(v.get(component, 0.0), 2, True)} USD" for v in values]
+        diff = (f"{_fixed(values[1].get(component, 0.0) - values[0].get(component, 0.0), 2, True)} USD"
+                if b else "")
+        sign = values[0].get(component, 0.0)
+        rows.append({"label": component, "values": cells, "diff": diff,
+                     "cls": "win" if sign > 0 else "loss" if sign < 0 else ""})
+    return rows
+
+
+TRADE_COLUMNS = ("#", "id", "symbol", "direction", "entry (UTC)", "exit (UTC)", "entry price", "exit price",
+                 "quantity", "leverage", "net P&L (USD)", "net P&L %", "fees (USD)", "funding (USD)", "held",
+                 "exit reason", "exit tier", "conviction")
+
+
+def _trade_table(run: _Run, compared: bool) -> dict:
+    shown = run.trades[:MAX_ROWS]
+    rows = []
+    for number, t in enumerate(shown, 1):
+        pnl = _num(t.get("net_pnl"))
+        leverage = _num(t.get("leverage"))
+        rows.append({
+            "cls": "win" if pnl is not None and pnl > 0 else "loss" if pnl is not None and pnl < 0 else "",
+            "cells": [str(number), _text(t.get("id"), "—"), _text(t.get("symbol"), "—"),
+                      _text(t.get("direction"), "—"), _cell_time(t.get("entry_ts")), _cell_time(t.get("exit_ts")),
+                      _price(t.get("entry_price")), _price(t.get("exit_price")), _quantity(t.get("quantity")),
+                      "—" if leverage is None else f"{leverage:g}×",
+                      "—" if pnl is None else _fixed(pnl, 2, True),
+                      "—" if _num(t.get("net_pnl_pct")) is None else _fixed(t["net_pnl_pct"], 2, True),
+                      "—" if _num(t.get("fees")) is None else _fixed(t["fees"], 2),
+                      "—" if _num(t.get("funding")) is None else _fixed(t["funding"], 2, True),
+                      _duration(t.get("duration_s")), _text(t.get("exit_reason"), "—"),
+                      _text(t.get("exit_tier"), "—"), _text(t.get("conviction"), "—")],
+        })
+    return {"key": run.key, "id": "trades-" + run.key.lower(),
+            "title": f"Trades of {run.label_long}" if compared else "Trades",
+            "columns": TRADE_COLUMNS, "rows": rows, "total": len(run.trades), "total_text": f"{len(run.trades):,}",
+            "capped": len(run.trades) > MAX_ROWS}
+
+
+def _decisions_table(decisions: Any) -> dict:
+    items = [d for d in decisions or () if isinstance(d, dict)]
+    items.sort(key=lambda d: (_num(d.get("ts")) or 0.0, str(d.get("symbol"))))
+    rows = [[_cell_time(d.get("ts")), _text(d.get("symbol"), "—"), _text(d.get("a"), "—"), _text(d.get("b"), "—")]
+            for d in items[:MAX_ROWS]]
+    return {"rows": rows, "total": len(items), "total_text": f"{len(items):,}", "capped": len(items) > MAX_ROWS}
+
+
+# ------------------------------------------------------------------ charts
+
+@dataclass
+class _Chart:
+    kind: str                      # the data-chart value
+    id: str                        # the element id
+    title: str
+    caption: str
+    svg: Markup | None = None
+    note: str = ""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "x"
+
+
+def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
+    """{"main": [...], "prices": [...], "prices_note": str, "tail": [...]}: every figure, drawn or
+    explained. Each chart is drawn on its own; one that fails says so instead of failing the page."""
+    runs = [r for r in (a, b) if r]
+    prices = a.raw.get("prices") if isinstance(a.raw.get("prices"), dict) else {}
+    main = [
+        _Chart("equity", "chart-equity", "Equity curve",
+               "Account equity (USD) at each cycle" + (", both rule sets over the same snapshots." if b else ".")),
+        _Chart("drawdown", "chart-drawdown", "Drawdown",
+               "Distance below the running peak of equity, in %" + (", for both rule sets." if b else ".")),
+    ]
+    tail = [
+        _Chart("exit-reasons", "chart-exit-reasons", "Exit reasons",
+               "How many closed trades each exit reason closed" + (", per rule set." if b else ".")),
+        _Chart("attribution", "chart-attribution", "Component attribution",
+               "Net P&L (USD) attributed to each signal component; green adds, red costs"
+               + (" (A solid, B hatched)." if b else ".")),
+    ]
+    counts = {s: sum(t.get("symbol") == s for r in runs for t in r.trades) for s in symbols}
+    chosen = sorted(symbols, key=lambda s: -counts[s])[:MAX_PRICE_CHARTS]
+    chosen = [s for s in symbols if s in chosen]
+    price_charts, used = [], set()
+    for symbol in chosen:
+        element = "chart-price-" + _slug(symbol)
+        while element in used:
+            element += "-x"
+        used.add(element)
+        price_charts.append(_Chart(
+            f"price-{symbol}", element, f"{symbol}: entries and exits",
+            f"{symbol} close price with every trade: ▲ LONG entry, ▼ SHORT entry, × exit, a thin line "
+            f"from entry to exit; green won, red lost" + ("; filled markers are A, hollow ones B." if b else ".")))
+    prices_note = ""
+    if not symbols:
+        prices_note = "No symbol has prices or trades in this result: there is no price chart to draw."
+    elif len(symbols) > len(chosen):
+        prices_note = (f"Price charts are drawn for the {len(chosen)} symbols with the most trades; "
+                       f"{len(symbols) - len(chosen):,} more are left out.")
+
+    try:
+        mpl = _matplotlib()
+    except ImportError as exc:
+        for chart in (*main, *price_charts, *tail):
+            chart.note = f"Charts need matplotlib, which is not installed here ({exc})."
+        return {"main": main, "prices": price_charts, "prices_note": prices_note, "tail": tail}
+
+    drawers = {"equity": lambda: _draw_equity(mpl, runs), "drawdown": lambda: _draw_drawdown(mpl, runs),
+               "exit-reasons": lambda: _draw_exit_reasons(mpl, runs),
+               "attribution": lambda: _draw_attribution(mpl, runs)}
+    for chart in (*main, *tail):
+        _draw(mpl, chart, drawers[chart.kind])
+    for chart, symbol in zip(price_charts, chosen):
+        _draw(mpl, chart, lambda symbol=symbol: _draw_price(mpl, symbol, _series(prices.get(symbol)), runs))
+    return {"main": main, "prices": price_charts, "prices_note": prices_note, "tail": tail}
+
+
+def _draw(mpl, chart: _Chart, drawer) -> None:
+    try:
+        with mpl.matplotlib.rc_context(_RC):
+            figure_or_note = drawer()
+            if isinstance(figure_or_note, str):
+                chart.note = figure_or_note
+            else:
+                chart.svg = _svg(figure_or_note, chart)
+    except Exception as exc:  # noqa: BLE001 - one broken chart must not lose the whole report
+        chart.note = f"This chart could not be drawn ({type(exc).__name__}: {exc})."
+
+
+_RC = {
+    "svg.fonttype": "none",            # real <text>: small, selectable, no embedded glyphs
+    "svg.hashsalt": "rulebot-report",  # stable ids: the same result gives the same page
+    "text.parse_math": False,          # a "$" in a symbol or reason is text, never mathtext
+    "text.usetex": False,
+    "axes.formatter.use_mathtext": False,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.fontsize": 8,
+    "legend.framealpha": 0.85,
+    "timezone": "UTC",
+    "path.simplify": True,
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _matplotlib():
+    """matplotlib's object API, imported on first use (no pyplot: no backend, no global state)."""
+    import matplotlib
+    import matplotlib.dates as mdates
+    import matplotlib.patches as mpatches
+    import matplotlib.ticker as mticker
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    class Thousands(mticker.Formatter):
+        """Tick labels with thousands separators and as few decimals as tell the ticks apart."""
+
+        ticks: list[float] = []
+
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            self.ticks = [float(v) for v in locs]
+
+        def __call__(self, x, pos=None):
+            locs = self.ticks or [float(x)]
+            steps = [abs(b - a) for a, b in zip(locs, locs[1:]) if b != a]
+            tolerance = (min(steps) if steps else max(abs(float(x)), 1.0)) * 1e-6
+            decimals = next((d for d in range(9) if all(abs(round(v, d) - v) <= tolerance for v in locs)), 8)
+            return _fixed(float(x), decimals)
+
+    class Namespace:
+        pass
+
+    ns = Namespace()
+    ns.matplotlib, ns.mdates, ns.mticker = matplotlib, mdates, mticker
+    ns.Figure, ns.Line2D, ns.LineCollection, ns.Thousands = Figure, Line2D, LineCollection, Thousands
+    ns.Patch = mpatches.Patch
+    return ns
+
+
+def _figure(mpl, height: float = FIGSIZE[1]):
+    figure = mpl.Figure(figsize=(FIGSIZE[0], height), layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _dates(mpl, ts: np.ndarray) -> np.ndarray:
+    return mpl.mdates.date2num(np.round(ts * 1000).astype("int64").astype("datetime64[ms]"))
+
+
+def _time_axis(mpl, ax) -> None:
+    locator = mpl.mdates.AutoDateLocator(tz=mpl.mdates.UTC, minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mpl.mdates.ConciseDateFormatter(locator, tz=mpl.mdates.UTC))
+    ax.set_xlabel("time (UTC)")
+
+
+def _svg(figure, chart: _Chart) -> Markup:
+    """The figure as an SVG element for inlining: no XML prolog, no doctype, no metadata, no
+    <style> (the page carries it), every id prefixed with the chart's id so ids stay unique."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    text = re.sub(r"<style[^>]*>.*?</style>\s*", "", text, flags=re.S)
+    prefix = chart.id + "-"
+    text = re.sub(r'(\sid=")', r"\1" + prefix, text)
+    text = re.sub(r'(href="#)', r"\1" + prefix, text)
+    text = re.sub(r"(url\(#)", r"\1" + prefix, text)
+    text = text.replace("<svg ", f'<svg class="chart" role="img" aria-label="{escape(chart.title)}" ', 1)
+    return Markup(text.strip())
+
+
+def _legend(ax, handles=None) -> None:
+    """One row of legend above the plot, where it can never hide data."""
+    if handles is None:
+        handles = ax.get_legend_handles_labels()[0]
+    ncols = len(handles) if len(handles) <= 6 else math.ceil(len(handles) / 2)
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=max(ncols, 1), frameon=False,
+              borderaxespad=0.0, handlelength=1.6, columnspacing=1.2)
+
+
+def _too_short(run: _Run) -> bool:
+    return len(run.equity[0]) < 2
+
+
+def _short_note(runs: list[_Run], what: str) -> str:
+    points = max(len(r.equity[0]) for r in runs)
+    if points == 0:
+        why = "The result has no equity points (no cycle ran in the window)"
+    else:
+        why = "The equity series has a single point (a run of one cycle)"
+    return f"{why}: there is no {what} to draw. The summary table has the figures."
+
+
+def _draw_equity(mpl, runs: list[_Run]):
+    drawable = [r for r in runs if not _too_short(r)]
+    if not drawable:
+        return _short_note(runs, "curve")
+    figure, ax = _figure(mpl)
+    for run, color in zip(runs, (COLOR_A, COLOR_B)):
+        if _too_short(run):
+            continue
+        x, y = decimate(*run.equity)
+        ax.plot(_dates(mpl, x), y, color=color, linewidth=1.3, label=run.label)
+    start = _num(runs[0].metrics.get("starting_equity_usd"))
+    if start is not None:
+        ax.axhline(start, color="#555555", linewidth=0.8, linestyle="--", label="starting equity")
+    _time_axis(mpl, ax)
+    ax.yaxis.set_major_formatter(mpl.Thousands())
+    ax.set_ylabel("equity (USD)")
+    _legend(ax)
+    return figure
+
+
+def _drawdown(run: _Run) -> tuple[np.ndarray, np.ndarray]:
+    x, y = run.equity
+    peak = np.maximum.accumulate(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dd = np.where(peak > 0, (y / peak - 1.0) * 100.0, 0.0)
+    return x, dd
+
+
+def _draw_drawdown(mpl, runs: list[_Run]):
+    drawable = [r for r in runs if not _too_short(r)]
+    if not drawable:
+        return _short_note(runs, "drawdown")
+    figure, ax = _figure(mpl)
+    for run, color in zip(runs, (COLOR_A, COLOR_B)):
+        if _too_short(run):
+            continue
+        x, dd = _drawdown(run)
+        worst = float(-dd.min()) if len(dd) else 0.0
+        x, dd = decimate(x, dd)
+        dates = _dates(mpl, x)
+        label = f"{run.label} (max {_fixed(worst, 2)} %)"
+        if run.key == "A":
+            ax.fill_between(dates, dd, 0.0, color=color, alpha=0.18, linewidth=0)
+        ax.plot(dates, dd, color=color, linewidth=1.1, label=label)
+    ax.axhline(0.0, color="#555555", linewidth=0.8)
+    _time_axis(mpl, ax)
+    ax.yaxis.set_major_formatter(mpl.Thousands())
+    ax.set_ylabel("drawdown (%)")
+    _legend(ax)
+    return figure
+
+
+def _outcome_color(trade: dict) -> str:
+    pnl = _num(trade.get("net_pnl"))
+    return COLOR_FLAT if pnl is None or pnl == 0 else COLOR_WIN if pnl > 0 else COLOR_LOSS
+
+
+def _draw_price(mpl, symbol: str, closes: tuple[np.ndarray, np.ndarray], runs: list[_Run]):
+    """The symbol's close price with every run's trades on top, or a note when there is nothing to draw.
+
+    A chart with trades but too few prices is still drawn: the trades alone are worth seeing.
+    """
+    has_trades = any(t.get("symbol") == symbol for r in runs for t in r.trades)
+    if len(closes[0]) < 2 and not has_trades:
+        return (f"{symbol} has fewer than two recorded prices and no trades: there is no price chart "
+                f"to draw.")
+    figure, ax = _figure(mpl)
+    _plot_closes(mpl, ax, symbol, closes)
+    for run in runs:
+        _plot_trades(mpl, ax, run, [t for t in run.trades if t.get("symbol") == symbol])
+    _price_axes(mpl, ax, symbol)
+    handles = _price_legend_handles(mpl, runs)
+    if not has_trades:
+        ax.text(0.5, 0.92, "no trades on this symbol", transform=ax.transAxes, ha="center", color="#555555")
+    _legend(ax, handles)
+    return figure
+
+
+def _plot_closes(mpl, ax, symbol: str, closes: tuple[np.ndarray, np.ndarray]) -> None:
+    """The (decimated) close line, drawn first so the trade marks sit on top of it."""
+    if len(closes[0]):
+        x, y = decimate(*closes)
+        ax.plot(_dates(mpl, x), y, color="#444444", linewidth=0.9, label=f"{symbol} close", zorder=1)
+
+
+def _plot_trades(mpl, ax, run: _Run, trades: list[dict]) -> None:
+    """One run's trades: entry→exit segments, then the entry/exit markers.
+
+    Run B is drawn hollow and dotted so that it stays readable on top of run A.
+    """
+    hollow = run.key == "B"
+    groups, segments, seg_colors = _trade_marks(trades)
+    if segments:
+        _plot_trade_segments(mpl, ax, segments, seg_colors, hollow)
+    for (marker, color), pts in groups.items():
+        _plot_markers(mpl, ax, marker, color, pts, hollow)
+
+
+def _trade_marks(trades: list[dict]):
+    """Trades as marker groups and segments.
+
+    Returns ``{(marker, color): [(ts, price), ...]}`` for the markers (drawn with one
+    scatter call per group) and the entry→exit segments with their colors; an end with
+    a missing time or price is left out, and a segment needs both ends.
+    """
+    segments, seg_colors = [], []
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for trade in trades:
+        color = _outcome_color(trade)
+        entry = (_num(trade.get("entry_ts")), _num(trade.get("entry_price")))
+        exit_ = (_num(trade.get("exit_ts")), _num(trade.get("exit_price")))
+        marker = "v" if str(trade.get("direction", "")).upper() == "SHORT" else "^"
+        if None not in entry:
+            groups.setdefault((marker, color), []).append(entry)
+        if None not in exit_:
+            groups.setdefault(("X", color), []).append(exit_)
+        if None not in entry and None not in exit_:
+            segments.append((entry, exit_))
+            seg_colors.append(color)
+    return groups, segments, seg_colors
+
+
+def _plot_trade_segments(mpl, ax, segments: list, seg_colors: list[str], hollow: bool) -> None:
+    """Faint entry→exit lines (dotted for run B), all in one LineCollection, below the markers."""
+    points = np.asarray(segments, dtype=float)
+    points[:, :, 0] = _dates(mpl, points[:, :, 0].ravel()).reshape(points.shape[:2])
+    ax.add_collection(mpl.LineCollection(points, colors=seg_colors, linewidths=0.7, alpha=0.35,
+                                         linestyles="dotted" if hollow else "solid", zorder=2))
+
+
+def _plot_markers(mpl, ax, marker: str, color: str, pts: list[tuple[float, float]], hollow: bool) -> None:
+    """One group of entry or exit markers; hollow (run B) markers sit below filled (run A) ones."""
+    arr = np.asarray(pts, dtype=float)
+    size = 42 if marker != "X" else 34
+    if hollow:
+        ax.scatter(_dates(mpl, arr[:, 0]), arr[:, 1], marker=marker, s=size, facecolors="none",
+                   edgecolors=color, linewidths=1.0, zorder=3)
+    else:
+        ax.scatter(_dates(mpl, arr[:, 0]), arr[:, 1], marker=marker, s=size, color=color,
+                   edgecolors="white" if marker != "X" else color, linewidths=0.4, zorder=4)
+
+
+def _price_axes(mpl, ax, symbol: str) -> None:
+    """Limits, time axis and labels, set once every line and mark is on the axes."""
+    ax.autoscale_view()
+    _time_axis(mpl, ax)
+    ax.yaxis.set_major_formatter(mpl.Thousands())
+    ax.set_ylabel(f"{_short(symbol, 24)} price")
+
+
+def _price_legend_handles(mpl, runs: list[_Run]) -> list:
+    """A fixed legend explaining the marks (shape = side/exit, color = outcome), plus the
+    run styles when two runs are compared; fixed so it reads the same on every chart."""
+    handles = [
+        mpl.Line2D([], [], color="#444444", linewidth=0.9, label="close"),
+        mpl.Line2D([], [], linestyle="none", marker="^", color="#666666", label="LONG entry"),
+        mpl.Line2D([], [], linestyle="none", marker="v", color="#666666", label="SHORT entry"),
+        mpl.Line2D([], [], linestyle="none", marker="X", color="#666666", label="exit"),
+        mpl.Line2D([], [], linestyle="none", marker="s", color=COLOR_WIN, label="won"),
+        mpl.Line2D([], [], linestyle="none", marker="s", color=COLOR_LOSS, label="lost"),
+    ]
+    if len(runs) > 1:
+        handles += [mpl.Line2D([], [], linestyle="none", marker="^", color="#666666", label=runs[0].label),
+                    mpl.Line2D([], [], linestyle="none", marker="^", markerfacecolor="none",
+                               markeredgecolor="#666666", label=runs[1].label)]
+    return handles
+
+
+def _grouped_bars(mpl, runs: list[_Run], key: str, horizontal: bool):
+    values = [_mapping(r.metrics, key) for r in runs]
+    labels = sorted({k for v in values for k in v}, key=lambda k: (-values[0].get(k, 0.0), k))
+    if horizontal:
+        labels = labels[::-1]          # largest at the top
+    return values, labels
+
+
+def _draw_exit_reasons(mpl, runs: list[_Run]):
+    values, labels = _grouped_bars(mpl, runs, "exit_reasons", horizontal=False)
+    if not labels or not any(v for vals in values for v in vals.values()):
+        return "No trade was closed, so there are no exit reasons to count."
+    figure, ax = _figure(mpl)
+    n = len(runs)
+    width = 0.8 / n
+    positions = np.arange(len(labels), dtype=float)
+    for i, (run, vals, color) in enumerate(zip(runs, values, (COLOR_A, COLOR_B))):
+        heights = [vals.get(label, 0.0) for label in labels]
+        bars = ax.bar(positions + (i - (n - 1) / 2) * width, heights, width=width * 0.95, color=color,
+                      label=run.label if n > 1 else None)
+        ax.bar_label(bars, labels=[_fixed(h, 0) for h in heights], padding=2, fontsize=8)
+    ax.set_xticks(positions, [_short(label, 28) for label in labels],
+                  rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center")
+    ax.yaxis.set_major_locator(mpl.mticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(mpl.Thousands())
+    ax.set_ylabel("closed trades")
+    ax.margins(y=0.15)
+    ax.grid(axis="x", visible=False)
+    if n > 1:
+        _legend(ax)
+    return figure
+
+
+def _draw_attribution(mpl, runs: list[_Run]):
+    values, labels = _grouped_bars(mpl, runs, "attribution", horizontal=True)
+    if not labels:
+        return "No P&L was attributed to any signal component (no closed trades, or no attribution recorded)."
+    n = len(runs)
+    height = max(FIGSIZE[1], 0.28 * len(labels) * n + 1.2)
+    figure, ax = _figure(mpl, height)
+    band = 0.8 / n
+    positions = np.arange(len(labels), dtype=float)
+    for i, (run, vals) in enumerate(zip(runs, values)):
+        widths = [vals.get(label, 0.0) for label in labels]
+        colors = [COLOR_WIN if w > 0 else COLOR_LOSS if w < 0 else COLOR_FLAT for w in widths]
+        offset = ((n - 1) / 2 - i) * band    # A above B within each component's band
+        bars = ax.barh(positions + offset, widths, height=band * 0.92, color=colors,
+                       alpha=1.0 if i == 0 else 0.55, hatch="///" if i == 1 else None,
+                       edgecolor="white" if i == 0 else "#333333", linewidth=0.5)
+        ax.bar_label(bars, labels=[_fixed(w, 2, True) for w in widths], padding=3, fontsize=8)
+    ax.axvline(0.0, color="#555555", linewidth=0.8)
+    ax.set_yticks(positions, [_short(label) for label in labels])
+    ax.xaxis.set_major_formatter(mpl.Thousands())
+    ax.set_xlabel("net P&L attributed (USD)")
+    ax.margins(x=0.18)
+    ax.grid(axis="y", visible=False)
+    if n > 1:
+        handles = [mpl.Patch(facecolor="#888888", label=runs[0].label),
+                   mpl.Patch(facecolor="#888888", alpha=0.55, hatch="///", edgecolor="#333333",
+                                                label=runs[1].label)]
+        _legend(ax, handles)
+    return figure

@@ -1,0 +1,92 @@
+"""One cycle of the entry side: snapshot → signal records → entry decisions.
+
+The same object runs live, in paper mode and in dry-run: it owns the incremental state
+(signal features, return correlations) and hands each decision to a sink (the runner's
+logs/signal_universe.jsonl). ``decide`` is pure given the state and its arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.trading.correlation import ReturnCorrelation
+from engine.trading.entry import EntryDecision, decide_entry, neutral_decision
+from engine.trading.signals.engine import SignalEngine
+
+
+class LazyCorrelations(Mapping):
+    """Correlations of one symbol with the others, computed only when a gate asks (the
+    throttle asks only about symbols with open positions)."""
+
+    def __init__(self, tracker: ReturnCorrelation, symbol: str):
+        self._tracker, self._symbol = tracker, symbol
+        self._known: dict[str, float | None] = {}
+
+    def __getitem__(self, other: str) -> float:
+        if other not in self._known:
+            self._known[other] = self._tracker.between(self._symbol, other)
+        value = self._known[other]
+        if value is None:
+            raise KeyError(other)
+        return value
+
+    def __iter__(self):
+        return (s for s in self._tracker.symbols() if s != self._symbol and s in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def correlation_window(plan) -> dict:
+    """The correlation throttle's window and return interval (defaults without the gate)."""
+    throttle = next((g for g in plan.gates.chain if g.kind == "correlation_throttle"), None)
+    window, interval = ((throttle.params["window"], throttle.params["return_interval"]) if throttle
+                        else (86400.0, 300.0))
+    return {"window_s": window, "interval_s": interval}
+
+
+class EntryPipeline:
+    def __init__(self, plan, *, signal_sink=None, universe_sink=None, full_trail: bool = True,
+                 signals=None, correlation=None):
+        """``full_trail=False`` is for runs that keep only compact decisions (dry-run): the
+        requirement checks of NEUTRAL signals are skipped (they never trade) and every
+        decision stops at its first blocker (tests/dryrun/test_determinism.py proves neither
+        changes a decision).
+        ``signals``/``correlation`` replace the incremental trackers with their column forms
+        (the dry-run fast path, engine/replay/recording.py): same interface, computed once per history."""
+        self.plan = plan
+        self.full_trail = full_trail
+        self.signals = signals or SignalEngine(plan, sink=signal_sink)
+        self.universe_sink = universe_sink
+        self.correlation = correlation or ReturnCorrelation(plan.ruleset.names(), **correlation_window(plan))
+
+    def update(self, snapshot) -> None:
+        self.signals.update(snapshot)
+        self.correlation.update(snapshot)
+
+    def market(self, symbol: str, now: float) -> dict:
+        """Vocabulary values for ``symbol`` at ``now``, including the age of its price."""
+        env = self.signals.market_env(symbol)
+        seen = self.signals.seen(symbol, "price")
+        if seen is not None:
+            env["price_age_s"] = max(0.0, now - seen)
+        return env
+
+    def decide(self, symbol: str, portfolio, now: float) -> EntryDecision:
+        record = self.signals.evaluate(symbol, now)
+        if record.direction == "NEUTRAL" and not self.full_trail:
+            decision = neutral_decision(self.plan, record, now)
+        else:
+            decision = decide_entry(self.plan, record, self.market(symbol, now), portfolio,
+                                    LazyCorrelations(self.correlation, symbol), now, full_trail=self.full_trail)
+        if self.universe_sink is not None:
+            self.universe_sink(decision)           # the sink serialises (as_dict) only what it keeps
+        return decision
+
+    def run_cycle(self, snapshot, portfolio) -> list[EntryDecision]:
+        self.update(snapshot)
+        decisions = [self.decide(symbol, portfolio, snapshot.ts) for symbol in self.signals.symbols]
+        if self.signals.sink is not None:
+            for decision in decisions:
+                self.signals.sink(decision.signal.as_dict())
+        return decisions

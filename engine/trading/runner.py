@@ -1,0 +1,353 @@
+"""The trading loop for one plan: one ``step`` per snapshot, the same in paper mode and in
+dry-run (and, with an exchange adapter, live).
+
+A step: the broker reports what happened since the last snapshot (fills, funding,
+liquidations) → positions and trades are updated → the signal features advance → every
+open position is checked against the exit ladder → every symbol is checked for an entry →
+orders go to the broker → everything the step changed is committed in ONE transaction,
+with the broker's and the runner's own state and the snapshot time as the cursor. A crash
+at any instant therefore leaves the state of the previous step, and re-running the step
+from there gives the same result (everything is deterministic; ids are derived, not random).
+
+The runner receives its adapters (broker, state store, log sinks): engine code never
+imports ``adapters``; the CLI wires them. A simulated broker's state is committed with each
+step (blob "broker"); whoever builds the runner restores the broker from it first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable
+
+from engine.trading import lifecycle
+from engine.language.diagnostics import ResumeError
+from engine.trading.entry import OrderIntent
+from engine.trading.exits import evaluate_exits
+from engine.trading.pipeline import EntryPipeline
+from engine.ports import MARKET, OrderRequest, OrderState, Transition
+from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
+from engine.trading.posttrade import PostTrade
+
+CURSOR = "snapshot_ts"
+
+
+def _noop(record: dict) -> None:
+    return None
+
+
+@dataclass
+class Sinks:
+    """Where records go (JSON-lines logs in production, lists in tests). ``signals`` gets each
+    SignalRecord and ``universe`` each EntryDecision as objects (call ``as_dict()`` to log
+    them); the others get JSON-ready dicts."""
+
+    signals: Callable[[Any], None] = _noop
+    universe: Callable[[Any], None] = _noop
+    exits: Callable[[dict], None] = _noop
+    trades: Callable[[dict], None] = _noop
+    post_trade: Callable[[dict], None] = _noop
+
+
+@dataclass
+class Pending:
+    """Why an order was sent, so its fills can be applied when they come back."""
+
+    kind: str                          # entry | exit
+    position_id: str
+    reason: str = ""
+    tier: str = ""
+    rungs: tuple = ()
+    intent: dict | None = None         # entry: OrderIntent as a dict
+    context: dict = field(default_factory=dict)   # entry: conviction, confidence, alignment, trend, attribution
+
+
+@dataclass
+class StepResult:
+    ts: float
+    fills: int = 0
+    trades: list = field(default_factory=list)
+    entries: list = field(default_factory=list)
+    exits: list = field(default_factory=list)
+
+
+class Runner:
+    def __init__(self, plan, broker, store, *, sinks: Sinks | None = None, full_trail: bool = True,
+                 signals=None, correlation=None):
+        self.plan, self.broker, self.store = plan, broker, store
+        self.outputs = sinks or Sinks()
+        self._buffer: list[tuple[Callable[[dict], None], dict]] = []
+        self.sinks = Sinks(**{name: self._buffered(getattr(self.outputs, name))
+                              for name in ("signals", "universe", "exits", "trades", "post_trade")})
+        self.pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe, full_trail=full_trail,
+                                      signals=signals, correlation=correlation)
+        # without a neutral trail and with nobody logging signal records, a symbol whose vote
+        # is known to be NEUTRAL has nothing to decide (its decision would be dropped)
+        self._skip_known_neutral = not full_trail and self.outputs.signals is _noop
+        self.post_trade = PostTrade(plan)
+        self.pending: dict[str, Pending] = {}
+        self._liquidations: set[str] = set()     # client ids of the venue's liquidation fills
+        self.positions = {p.id: p for p in store.open_positions()}
+        self.cursor = store.cursor(CURSOR)
+        self._restore_blobs()
+
+    def _buffered(self, sink: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Log records wait for the step's commit, so a crash never logs a step twice; a sink
+        nobody listens to costs nothing."""
+        if sink is _noop:
+            return _noop
+        return lambda record: self._buffer.append((sink, record))
+
+    def _flush(self) -> None:
+        buffered, self._buffer = self._buffer, []
+        for sink, record in buffered:
+            sink(record)
+
+    # ------------------------------------------------------------------ restart
+
+    def _restore_blobs(self) -> None:
+        pending = self.store.blob("pending")
+        if pending:
+            try:
+                self.pending = {k: Pending(**{**v, "rungs": tuple(v["rungs"])})
+                                for k, v in json.loads(pending).items()}
+            except (AttributeError, KeyError, TypeError, ValueError) as error:
+                raise ResumeError(f"the saved pending orders cannot be resumed ({type(error).__name__}: {error})") \
+                    from None
+        for trade in self.store.trades():          # ledgers are derived: rebuilt from the trades
+            self.post_trade.run(trade)
+
+    def warm(self, snapshot) -> None:
+        """Replay a snapshot the state already contains: advance the features, trade nothing."""
+        self.pipeline.update(snapshot)
+
+    # ------------------------------------------------------------------ one step
+
+    def step(self, snapshot) -> StepResult:
+        result = StepResult(ts=snapshot.ts)
+        work = _Work()
+        for event in self.broker.observe(snapshot):
+            self._apply_event(event, work, result)
+        self.pipeline.update(snapshot)
+        self._check_exits(snapshot, work, result)
+        self._check_entries(snapshot, work, result)
+        result.trades.sort(key=lambda t: (t.exit_ts, t.id))   # the order a restart replays them in
+        hook_runs = [(trade, self.post_trade.run(trade)) for trade in result.trades]
+        self._commit(snapshot.ts, work)
+        for trade, runs in hook_runs:
+            self._after_trade(trade, runs)
+        self._flush()
+        return result
+
+    def _apply_event(self, event, work: "_Work", result: StepResult) -> None:
+        if hasattr(event, "payment_id"):
+            self._apply_funding(event, work)
+            return
+        if event.liquidity == "liquidation":   # the venue's forced close, stored as such (fee as charged)
+            self._liquidations.add(event.client_order_id)
+        work.fills.append(event)
+        result.fills += 1
+        pending = self.pending.get(event.client_order_id)
+        if pending is None and event.client_order_id in self._liquidations:
+            pending = next((Pending("exit", p.id, "LIQUIDATION") for p in self.positions.values()
+                            if p.symbol == event.symbol), None)
+        if pending is None:
+            return
+        if pending.kind == "entry":
+            self._apply_entry_fill(event, pending, work)
+        else:
+            self._apply_exit_fill(event, pending, work, result)
+
+    def _apply_funding(self, payment, work: "_Work") -> None:
+        work.funding.append(payment)
+        for position in list(self.positions.values()):
+            if position.symbol == payment.symbol:
+                self._put(lifecycle.apply_funding(position, payment), work)
+
+    def _apply_entry_fill(self, fill, pending: Pending, work: "_Work") -> None:
+        current = self.positions.get(pending.position_id)
+        if current is None:
+            intent = OrderIntent(**pending.intent)
+            ctx = pending.context
+            position = lifecycle.open_position(intent, fill, conviction=ctx["conviction"],
+                                               confidence=ctx["confidence"], alignment=ctx["alignment"],
+                                               trend=ctx["trend"], attribution=ctx["attribution"])
+        else:
+            position = lifecycle.add_entry_fill(current, fill)
+        self._put(position, work)
+
+    def _apply_exit_fill(self, fill, pending: Pending, work: "_Work", result: StepResult) -> None:
+        position = self.positions.get(pending.position_id)
+        if position is None:
+            return
+        position = lifecycle.apply_exit_fill(position, fill)
+        if pending.rungs:
+            position = replace(position, ladder_done=tuple(sorted(set(position.ladder_done) | set(pending.rungs))))
+        reason = "LIQUIDATION" if fill.client_order_id in self._liquidations else pending.reason
+        if lifecycle.is_closed(position):
+            trade = lifecycle.close_trade(position, exit_ts=fill.ts, reason=reason, tier=pending.tier,
+                                          exit_version=self.plan.version)
+            work.trades.append(trade)
+            work.closed.append(position.id)
+            self.positions.pop(position.id, None)
+            result.trades.append(trade)
+        else:
+            self._put(position, work)
+
+    def _put(self, position, work: "_Work") -> None:
+        self.positions[position.id] = position
+        work.positions[position.id] = position
+
+    # ------------------------------------------------------------------ exits
+
+    def _ordered_positions(self) -> list:
+        """Open positions oldest first: the same order in a fresh run and after a restart, so
+        orders (and the venue's ids for them) are placed in the same sequence."""
+        return sorted(self.positions.values(), key=lambda p: (p.opened_at, p.id))
+
+    def _check_exits(self, snapshot, work: "_Work", result: StepResult) -> None:
+        for position in self._ordered_positions():
+            if self._has_open_exit(position.id):
+                continue
+            market = self.pipeline.market(position.symbol, snapshot.ts)
+            price = market.get("price")
+            if price is None:
+                continue
+            evaluation = evaluate_exits(self.plan, position, market, price, snapshot.ts)
+            peak = max(position.peak_pnl_pct, evaluation.pnl_pct)
+            updated = position
+            if peak != position.peak_pnl_pct or evaluation.hold_multiplier != position.hold_multiplier:
+                updated = replace(position, peak_pnl_pct=peak, hold_multiplier=evaluation.hold_multiplier)
+                self._put(updated, work)
+            signal = evaluation.chosen or evaluation.partial
+            if signal is not None:
+                self.sinks.exits({"ts": snapshot.ts, "position": position.id, "symbol": position.symbol,
+                                  **evaluation.as_dict()})
+                self._send_exit(updated, signal, snapshot.ts, work, result)
+
+    def _closes_all(self, position, signal) -> bool:
+        """A full exit, or the ladder's last rung: what is left goes (no rounding remnant)."""
+        if signal.full:
+            return True
+        tier = self.plan.exits.tier(signal.tier)
+        rungs = tier.params.get("rungs", ()) if tier is not None else ()
+        taken = set(position.ladder_done) | set(signal.rungs)
+        return bool(rungs) and len(taken) == len(rungs) and sum(r["fraction"] for r in rungs) >= 1 - 1e-9
+
+    def _has_open_exit(self, position_id: str) -> bool:
+        return any(p.kind == "exit" and p.position_id == position_id for p in self.pending.values())
+
+    def _send_exit(self, position, signal, now: float, work: "_Work", result: StepResult) -> None:
+        quantity = position.quantity if self._closes_all(position, signal) else min(
+            position.quantity, signal.fraction * position.initial_quantity)
+        client_id = f"{position.id}-x{len(position.ladder_done)}-{int(now)}"
+        request = OrderRequest(client_id, position.symbol, "sell" if position.direction == "LONG" else "buy",
+                               quantity, MARKET, None, True, position.leverage)
+        state = self.broker.place_order(request)
+        work.orders.append(state)
+        work.links.append((client_id, position.id))
+        if state.status != "rejected":
+            self.pending[client_id] = Pending("exit", position.id, signal.reason, signal.tier, signal.rungs)
+        result.exits.append(signal)
+
+    # ------------------------------------------------------------------ entries
+
+    def portfolio(self, now: float) -> Portfolio:
+        """What the entry decisions at ``now`` see of the account (the broker's balance now)."""
+        balance = self.broker.balance()
+        positions = tuple(Position(p.symbol, p.direction, p.quantity * p.entry_price,
+                                   p.quantity * p.entry_price / p.leverage, p.entry_price, p.leverage, p.opened_at)
+                          for p in self._ordered_positions())
+        stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats(now).items()}
+        account = AccountStats(**self.post_trade.account_stats(balance.equity, now))
+        return Portfolio(balance.equity, balance.available_margin, positions, stats, account)
+
+    def _check_entries(self, snapshot, work: "_Work", result: StepResult) -> None:
+        signals, portfolio = self.pipeline.signals, None
+        for symbol in signals.symbols:
+            if self._skip_known_neutral and signals.known_neutral(symbol):
+                continue
+            portfolio = portfolio or self.portfolio(snapshot.ts)     # built once, only if some symbol decides
+            decision = self.pipeline.decide(symbol, portfolio, snapshot.ts)
+            self.sinks.signals(decision.signal)
+            if decision.intent is None or self._busy(symbol):
+                continue
+            self._send_entry(decision, snapshot.ts, work, result)
+
+    def _busy(self, symbol: str) -> bool:
+        """An order for this symbol is still out: wait for it before deciding again."""
+        return any((p.intent or {}).get("symbol") == symbol for p in self.pending.values() if p.kind == "entry")
+
+    def _send_entry(self, decision, now: float, work: "_Work", result: StepResult) -> None:
+        intent = decision.intent
+        request = OrderRequest(intent.client_order_id, intent.symbol, intent.side, intent.base_quantity,
+                               intent.order_type, intent.limit_price, False, intent.leverage)
+        state = self.broker.place_order(request)
+        work.orders.append(state)
+        work.links.append((intent.client_order_id, intent.client_order_id))
+        if state.status == "rejected":
+            return
+        market = self.pipeline.market(intent.symbol, now)
+        alignment = market.get("mtf_long" if intent.direction == "LONG" else "mtf_short")
+        spread = market.get("ema_spread_pct")
+        trend = 0 if spread is None else (1 if spread > 0 else -1 if spread < 0 else 0)
+        attribution = dict(sorted((c.id, c.contribution) for c in decision.signal.components
+                                  if c.direction == intent.direction))   # sorted: identical after a restart
+        self.pending[intent.client_order_id] = Pending(
+            "entry", intent.client_order_id, intent=intent.as_dict(),
+            context={"conviction": decision.signal.conviction, "confidence": decision.signal.confidence,
+                     "alignment": alignment, "trend": trend, "attribution": attribution})
+        result.entries.append(intent)
+
+    # ------------------------------------------------------------------ commit
+
+    def _commit(self, ts: float, work: "_Work") -> None:
+        done = {f.client_order_id for f in work.fills}
+        still_open = {o.client_order_id for o in self.broker.open_orders()}   # asked once per step
+        for client_id in list(self.pending):
+            if client_id in done and client_id not in still_open:
+                self.pending.pop(client_id)
+        blobs = []
+        if getattr(self.store, "durable", True):   # only a kept store needs what a restart reads back
+            blobs.append(("pending", json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True)))
+            if hasattr(self.broker, "state"):       # a simulated venue: its state moves with ours
+                blobs.append(("broker", json.dumps(self.broker.state(), sort_keys=True)))
+        self.store.apply(Transition(
+            orders=tuple(self._touched_orders(work)) + tuple(work.orders), fills=tuple(work.fills),
+            funding=tuple(work.funding), positions=tuple(p for p in work.positions.values()
+                                                         if p.id not in work.closed),
+            closed_positions=tuple(work.closed), trades=tuple(work.trades), cursors=((CURSOR, ts),),
+            order_positions=tuple(work.links), blobs=tuple(blobs)), version=self.plan.version)
+        self.cursor = ts
+
+    def _touched_orders(self, work: "_Work"):
+        """Final states of the orders that filled in this step (so the orders table is current);
+        a liquidation is the venue's own order, recorded so its fill has an order to belong to."""
+        states = []
+        for client_id in sorted({f.client_order_id for f in work.fills} - {o.client_order_id for o in work.orders}):
+            state = self.broker.order(client_id)
+            if state is None:
+                fill = next(f for f in work.fills if f.client_order_id == client_id)
+                state = OrderState(client_id, "", fill.symbol, fill.side, fill.quantity, fill.quantity, MARKET, None,
+                                   "filled", True, "liquidation" if client_id in self._liquidations else "venue order",
+                                   fill.ts)
+            states.append(state)
+        return states
+
+    def _after_trade(self, trade, runs) -> None:
+        self.sinks.trades(trade.as_dict())
+        for run in runs:
+            self.sinks.post_trade(run)
+            if hasattr(self.store, "record_hook_run"):
+                self.store.record_hook_run(trade.id, run["hook"], run["status"], run.get("error", ""))
+
+
+@dataclass
+class _Work:
+    orders: list = field(default_factory=list)
+    fills: list = field(default_factory=list)
+    funding: list = field(default_factory=list)
+    positions: dict = field(default_factory=dict)
+    closed: list = field(default_factory=list)
+    trades: list = field(default_factory=list)
+    links: list = field(default_factory=list)

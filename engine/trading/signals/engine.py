@@ -1,0 +1,184 @@
+"""The signal stage: feed snapshots in, get one SignalRecord per symbol out.
+
+``SignalEngine.update(snapshot)`` advances every symbol's incremental features;
+``SignalEngine.evaluate(symbol, now)`` is pure — it reads the state and the clock it is
+given, and never mutates either, so evaluating twice gives the same record.
+
+Failure policy (docs/signals.md): a missing or stale input, a component that raises, or a
+numeric fault makes that component NEUTRAL with a reason; nothing here raises.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from engine.language.diagnostics import RuleRuntimeError
+from engine.trading.signals.answer import NEUTRAL, Answer, neutral
+from engine.trading.signals.components import COMPONENTS
+from engine.trading.signals.market import EXPORTS as MARKET_EXPORTS
+from engine.trading.signals.market import MarketState
+from engine.trading.signals.record import ComponentResult, SignalRecord
+from engine.trading.signals.vote import vote
+
+
+GLOBAL_INPUTS = {"fear_greed"}
+
+
+class SymbolState:
+    """Everything the signal stage remembers about one symbol."""
+
+    __slots__ = ("market", "components", "last_seen", "env_cache", "broken")
+
+    def __init__(self, plan, symbol: str):
+        self.market = MarketState(plan, symbol)
+        self.components = {c.id: COMPONENTS[c.kind].new_state(c) for c in plan.signals.components}
+        self.last_seen: dict[str, float] = {}
+        self.env_cache: dict | None = None    # market env, valid until the next update
+        self.broken: dict[str, str] = {}        # component id → error raised while feeding it
+
+    def update(self, steps, snapshot, symbol, leader) -> None:
+        self.env_cache = None
+        self.market.update(symbol)
+        states = self.components
+        for component, module, _ in steps:
+            try:
+                module.update(states[component.id], snapshot, symbol, leader)
+            except Exception as error:  # noqa: BLE001 - one broken component must not stop the others
+                self.broken[component.id] = type(error).__name__
+        last_seen = self.last_seen
+        if leader is not None and "candles_1m" in leader.times:
+            last_seen["leader_candles_1m"] = max(leader.times["candles_1m"], last_seen.get("leader_candles_1m", -1.0))
+        for name, ts in symbol.times.items():
+            if ts > last_seen.get(name, -1.0):
+                last_seen[name] = ts
+        if snapshot.fear_greed is not None:
+            self.last_seen["fear_greed"] = max(snapshot.fear_greed_ts, self.last_seen.get("fear_greed", 0.0))
+
+
+class SignalEngine:
+    """Holds per-symbol state for one compiled plan.
+
+    ``sink`` (optional) receives every record of :meth:`run_cycle` as a JSON-ready dict:
+    the runner passes a JsonlLog for logs/predictive_signals.jsonl.
+    """
+
+    def __init__(self, plan, sink=None):
+        self.plan = plan
+        self.sink = sink
+        self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
+        self._override_names = frozenset().union(*(o.when.names for c in plan.signals.components
+                                                   for o in c.overrides if o.when is not None))
+        self._steps = tuple((c, COMPONENTS[c.kind], freshness(c)) for c in plan.signals.components)
+        self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
+
+    def update(self, snapshot) -> None:
+        leader = snapshot.symbols.get(self.plan.ruleset.leader) if self.plan.ruleset.leader else None
+        for name, state in self.states.items():
+            symbol = snapshot.symbols.get(name)
+            if symbol is not None:
+                state.update(self._steps, snapshot, symbol, leader)
+            elif snapshot.fear_greed is not None:     # global inputs reach every symbol
+                state.update(self._global_steps, snapshot, _empty(name), leader)
+
+    def run_cycle(self, snapshot) -> list[SignalRecord]:
+        """One cycle: update with ``snapshot``, evaluate every symbol at its time, log the records."""
+        self.update(snapshot)
+        records = [self.evaluate(symbol, snapshot.ts) for symbol in self.states]
+        if self.sink is not None:
+            for record in records:
+                self.sink(record.as_dict())
+        return records
+
+    def _override_env(self, state: SymbolState) -> dict:
+        """Only the names the rules' overrides read, computed once per update (read-only)."""
+        if state.env_cache is None:
+            needed = self._override_names
+            env = state.market.env() if needed & set(MARKET_EXPORTS) else {}
+            for component, module, _ in self._steps:
+                if needed & set(module.EXPORTS):
+                    for name, value in module.exports(state.components[component.id]).items():
+                        env.setdefault(name, value)
+            state.env_cache = env
+        return state.env_cache
+
+    def market_env(self, symbol: str) -> dict:
+        """Every vocabulary value known for ``symbol`` now (for expressions and records).
+
+        """
+        state = self.states[symbol]
+        env = state.market.env()
+        for component, module, _ in self._steps:
+            for name, value in module.exports(state.components[component.id]).items():
+                env.setdefault(name, value)
+        return env
+
+    def evaluate(self, symbol: str, now: float) -> SignalRecord:
+        state = self.states[symbol]
+        env = self._override_env(state) if self._override_names else {}
+        results = [(component, answer_of(component, fresh, state.last_seen, env, now, state.broken.get(component.id),
+                                         module.evaluate, state.components[component.id]))
+                   for component, module, fresh in self._steps]
+        return record_of(self.plan, symbol, now, results)
+
+    def known_neutral(self, symbol: str) -> bool:
+        """Whether the vote is known to be NEUTRAL without evaluating: never, here (the
+        column form knows it from its precomputed votes)."""
+        return False
+
+    def seen(self, symbol: str, name: str) -> float | None:
+        """When ``symbol`` last received input ``name`` (None: never)."""
+        return self.states[symbol].last_seen.get(name)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self.states)
+
+
+def record_of(plan, symbol: str, now: float, results: list) -> SignalRecord:
+    """The SignalRecord of one evaluation: the components' answers and their vote."""
+    return SignalRecord(version=plan.version, profile=plan.profile, ts=now, symbol=symbol,
+                        components=tuple(ComponentResult(c, a) for c, a in results), vote=vote(plan.signals, results))
+
+
+def answer_of(component, fresh, last_seen, env: dict, now: float, broken: str | None, evaluate, state) -> Answer:
+    """The component's answer: an override if one holds, else NEUTRAL for missing/stale
+    inputs (``last_seen``: input → last publication time), else ``evaluate(component, state)``
+    (NEUTRAL if it fails or the component's feed ``broken``)."""
+    if component.overrides:
+        overridden = override_answer(component, env)
+        if overridden is not None:
+            return overridden
+    for name, limit in fresh:
+        seen = last_seen.get(name)
+        if seen is None:
+            return neutral(f"missing:{name}")
+        if limit is not None and now - seen > limit:
+            return neutral(f"stale:{name}", age_s=now - seen, max_age_s=limit)
+    if broken is not None:
+        return neutral(f"error:{broken}")
+    try:
+        return evaluate(component, state)
+    except Exception as error:  # noqa: BLE001 - a component fails neutral, never the cycle
+        return neutral(f"error:{type(error).__name__}")
+
+
+def _empty(name: str):
+    from engine.market.snapshot import SymbolSnapshot
+    return SymbolSnapshot(name, MappingProxyType({}), MappingProxyType({}))
+
+
+def freshness(component) -> tuple[tuple[str, float | None], ...]:
+    """(input, max age or None) for each input the component's kind needs."""
+    return tuple((name, component.max_input_age.get(name)) for name in COMPONENTS[component.kind].INPUTS)
+
+
+def override_answer(component, env: dict) -> Answer | None:
+    for override in component.overrides:
+        try:
+            holds = override.when(env)
+        except RuleRuntimeError:
+            continue   # an override that cannot be evaluated does not apply
+        if holds:
+            confidence = 0.0 if override.direction == NEUTRAL else override.confidence
+            return Answer(override.direction, confidence, (f"override:{override.reason}",), MappingProxyType({}))
+    return None

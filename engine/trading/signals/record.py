@@ -1,0 +1,73 @@
+"""The signal record: everything one evaluation saw and decided, as data."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from engine.trading.signals.answer import SIGN
+from engine.trading.signals.vote import Vote
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentResult:
+    """One component's answer next to its rule (weight, thresholds)."""
+
+    component: Any          # signals.Component (the compiled rule)
+    answer: Any             # answer.Answer
+
+    id = property(lambda self: self.component.id)
+    kind = property(lambda self: self.component.kind)
+    weight = property(lambda self: self.component.weight)
+    thresholds = property(lambda self: self.component.thresholds)
+    direction = property(lambda self: self.answer.direction)
+    confidence = property(lambda self: self.answer.confidence)
+    reasons = property(lambda self: self.answer.reasons)
+    inputs = property(lambda self: self.answer.inputs)
+
+    @property
+    def contribution(self) -> float:
+        """weight × confidence, signed by direction (+ LONG, − SHORT)."""
+        return SIGN[self.direction] * self.weight * self.confidence
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRecord:
+    """One evaluation: every component's answer and their vote (whose fields it exposes)."""
+
+    version: str
+    profile: str
+    ts: float
+    symbol: str
+    components: tuple[ComponentResult, ...]
+    vote: Vote
+
+    direction = property(lambda self: self.vote.direction)
+    long_votes = property(lambda self: self.vote.long_votes)
+    short_votes = property(lambda self: self.vote.short_votes)
+    aligned_count = property(lambda self: self.vote.aligned_count)
+    confidence = property(lambda self: self.vote.confidence)
+    conviction = property(lambda self: self.vote.conviction)
+    size_multiplier = property(lambda self: self.vote.size_multiplier)
+
+    def as_dict(self) -> dict:
+        return {
+            "version": self.version, "profile": self.profile, "ts": self.ts, "symbol": self.symbol,
+            "direction": self.direction, "conviction": self.conviction, "confidence": _clean(self.confidence),
+            "aligned_count": self.aligned_count, "long_votes": self.long_votes, "short_votes": self.short_votes,
+            "size_multiplier": self.size_multiplier,
+            "components": [
+                {"id": c.id, "kind": c.kind, "direction": c.direction, "confidence": _clean(c.confidence),
+                 "weight": c.weight, "contribution": _clean(c.contribution), "reasons": list(c.reasons),
+                 "inputs": {k: _clean(v) for k, v in c.inputs.items()},
+                 "thresholds": {k: _clean(v) for k, v in c.thresholds.items()}}
+                for c in self.components],
+        }
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe numbers: rounded to 10 significant digits, non-finite as None."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}") if math.isfinite(value) else None
+    return value
