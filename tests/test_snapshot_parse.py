@@ -64,7 +64,7 @@ def test_snapshot_schema_accepts_what_the_parser_writes_and_names_the_same_input
 
     from engine.language import schema
     from engine.market.snapshot import INPUT_NAMES
-    from schemas.build import INPUTS
+    from engine.language.schemagen.generate import INPUTS
 
     assert sorted(INPUTS) == sorted(INPUT_NAMES)
     obj = {"v": 1, "ts": T + 120.0, "fear_greed": 40.0, "symbols": {"ETHUSDT": {

@@ -59,7 +59,7 @@ def schema(kind: str | None, out_dir: str | None) -> None:
 
     The export also writes vocabulary.json: the names expressions may use, per context.
     """
-    from engine.language.schemaexport import export
+    from engine.language.schemagen.export import export
 
     if out_dir:
         _check_writable(out_dir, "--out")

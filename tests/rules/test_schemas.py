@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from engine.language import schema
 from engine.language.kinds import KINDS
 from engine.language.loader import ALL_KINDS
-from schemas import build
+from engine.language.schemagen import generate as build
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("name", list(build.BUILDERS))
 def test_committed_schema_equals_generated(name):
     committed = (ROOT / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8")
-    assert committed == build.render(name), "run `python -m schemas.build` and commit the result"
+    assert committed == build.render(name), "run `python -m engine.language.schemagen` and commit the result"
 
 
 @pytest.mark.parametrize("name", list(build.BUILDERS))

@@ -1,6 +1,6 @@
 """The explicit registry of rule-file kinds: YAML ``kind:`` → the module that compiles it.
 
-No folder scanning: a new kind is added here by hand, with its schema (schemas/build.py),
+No folder scanning: a new kind is added here by hand, with its schema (engine/language/schemagen/generate.py),
 its tests and its reference page. ``_verify`` refuses a module without the common shape.
 """
 

@@ -1,4 +1,4 @@
-"""The source of every rule-file schema. ``python -m schemas.build`` rewrites the JSON.
+"""The source of every rule-file schema. ``python -m engine.language.schemagen`` rewrites the JSON.
 
 One function per rule-file kind. A test checks that the committed JSON files equal what
 this module generates, so the two can never drift.
@@ -10,10 +10,10 @@ import json
 import sys
 from pathlib import Path
 
-from schemas.dsl import (arr, boolean, document, duration, element, expression, identifier, kinds,
+from engine.language.schemagen.dsl import (arr, boolean, document, duration, element, expression, identifier, kinds,
                          learnable, mapping, num, obj, ref, text)
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[3] / "schemas"   # the shipped JSON, beside the packages
 PROFILES = ["paper", "live"]
 CONVICTIONS = ["HIGH", "MEDIUM", "LOW", "NONE"]
 TIMEFRAMES = ["1m", "5m", "15m", "1h", "4h", "1d"]

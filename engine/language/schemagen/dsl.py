@@ -3,7 +3,7 @@
 Why not hand-written JSON: every field needs a description and a unit, every object is
 strict, and a *learnable* value must accept both ``0.22`` and
 ``{value: 0.22, learn: {min, max, max_step}}`` with the same range check on each
-number. These helpers make those rules impossible to forget. ``python -m schemas.build``
+number. These helpers make those rules impossible to forget. ``python -m engine.language.schemagen``
 writes the JSON files beside this module; the engine only ever reads the JSON.
 """
 
