@@ -8,8 +8,9 @@ to its venue's contracts. Prices are in the quote currency. Times are epoch seco
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 #: Codes of the state store (adapters/store/state.py), declared here so the engine documents them.
 STATE_CODES = {
@@ -18,7 +19,7 @@ STATE_CODES = {
     "RB802": "a state change was refused (bad value, failed constraint); nothing of it was written",
     "RB803": "a state database migration failed; the database stays at the last version that applied",
     "RB804": "the run saved in the state database cannot be resumed (its broker state or pending orders are "
-             "malformed, or for another venue or format version); nothing is traded and the database is untouched",
+    "malformed, or for another venue or format version); nothing is traded and the database is untouched",
 }
 
 BUY, SELL = "buy", "sell"
@@ -29,11 +30,11 @@ OPEN, FILLED, CANCELLED, REJECTED = "open", "filled", "cancelled", "rejected"
 
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
-    client_order_id: str          # idempotency key: placing it twice never makes two orders
-    symbol: str                   # rulebot symbol (BTCUSDT)
-    side: str                     # buy | sell
-    quantity: float               # base units
-    order_type: str = MARKET      # market | limit
+    client_order_id: str  # idempotency key: placing it twice never makes two orders
+    symbol: str  # rulebot symbol (BTCUSDT)
+    side: str  # buy | sell
+    quantity: float  # base units
+    order_type: str = MARKET  # market | limit
     limit_price: float | None = None
     reduce_only: bool = False
     leverage: float = 1.0
@@ -49,22 +50,22 @@ class OrderState:
     filled_quantity: float
     order_type: str
     limit_price: float | None
-    status: str                   # open | filled | cancelled | rejected
+    status: str  # open | filled | cancelled | rejected
     reduce_only: bool
-    reason: str = ""              # why rejected / cancelled
+    reason: str = ""  # why rejected / cancelled
     created_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    fill_id: str                  # unique per venue; a fill is applied once
+    fill_id: str  # unique per venue; a fill is applied once
     client_order_id: str
     symbol: str
     side: str
-    quantity: float               # base units
+    quantity: float  # base units
     price: float
-    fee: float                    # quote currency, positive = paid
-    liquidity: str                # maker | taker | liquidation (the venue's forced close, charged as a taker fill)
+    fee: float  # quote currency, positive = paid
+    liquidity: str  # maker | taker | liquidation (the venue's forced close, charged as a taker fill)
     ts: float
 
 
@@ -72,15 +73,15 @@ class Fill:
 class FundingPayment:
     payment_id: str
     symbol: str
-    rate: float                   # fraction per interval
-    amount: float                 # quote currency, positive = received, negative = paid
+    rate: float  # fraction per interval
+    amount: float  # quote currency, positive = received, negative = paid
     ts: float
 
 
 @dataclass(frozen=True, slots=True)
 class VenuePosition:
     symbol: str
-    quantity: float               # signed base units: + long, − short (one-way mode)
+    quantity: float  # signed base units: + long, − short (one-way mode)
     entry_price: float
     leverage: float
     liquidation_price: float | None
@@ -88,8 +89,8 @@ class VenuePosition:
 
 @dataclass(frozen=True, slots=True)
 class Balance:
-    cash: float                   # quote currency: deposits + realised P&L − fees ± funding
-    equity: float                 # cash + unrealised P&L
+    cash: float  # quote currency: deposits + realised P&L − fees ± funding
+    equity: float  # cash + unrealised P&L
     available_margin: float
 
 
@@ -133,15 +134,15 @@ class Transition:
     their ids and inserted at most once; orders and positions are upserts.
     """
 
-    orders: tuple = ()                # OrderState, upserted by client_order_id
-    fills: tuple = ()                 # Fill, inserted once by fill_id
-    funding: tuple = ()               # FundingPayment, inserted once by payment_id
-    positions: tuple = ()             # positions.OpenPosition, upserted by id
-    closed_positions: tuple = ()      # position ids to delete (their trade is in `trades`)
-    trades: tuple = ()                # positions.TradeRecord, inserted once by id
-    cursors: tuple = ()               # (name, float): e.g. ("snapshot_ts", t): progress markers
-    order_positions: tuple = ()       # (client_order_id, position_id): which position an order serves
-    blobs: tuple = ()                 # (name, JSON text): runner state that must move with the rest
+    orders: tuple = ()  # OrderState, upserted by client_order_id
+    fills: tuple = ()  # Fill, inserted once by fill_id
+    funding: tuple = ()  # FundingPayment, inserted once by payment_id
+    positions: tuple = ()  # positions.OpenPosition, upserted by id
+    closed_positions: tuple = ()  # position ids to delete (their trade is in `trades`)
+    trades: tuple = ()  # positions.TradeRecord, inserted once by id
+    cursors: tuple = ()  # (name, float): e.g. ("snapshot_ts", t): progress markers
+    order_positions: tuple = ()  # (client_order_id, position_id): which position an order serves
+    blobs: tuple = ()  # (name, JSON text): runner state that must move with the rest
 
 
 class StatePort(Protocol):

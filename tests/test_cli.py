@@ -47,17 +47,26 @@ def test_json_format_is_a_list_of_findings(broken):
     done = run("validate", str(broken), "--format", "json")
     assert done.returncode == 1
     findings = json.loads(done.stdout)
-    assert findings == [{"code": "RB204", "severity": "error", "file": f"{broken}/signals.yaml", "line": 141,
-                         "col": 17, "path": "/voting/direction_by",
-                         "message": "\"vote\" is not allowed here; allowed: votes, weight",
-                         "suggestion": "did you mean 'votes'?"}]
+    assert findings == [
+        {
+            "code": "RB204",
+            "severity": "error",
+            "file": f"{broken}/signals.yaml",
+            "line": 141,
+            "col": 17,
+            "path": "/voting/direction_by",
+            "message": '"vote" is not allowed here; allowed: votes, weight',
+            "suggestion": "did you mean 'votes'?",
+        }
+    ]
 
 
 def test_github_format_emits_annotations(broken):
     done = run("validate", str(broken), "--format", "github")
     assert done.stdout.splitlines() == [
         f"::error file={broken}/signals.yaml,line=141,col=17,title=RB204::"
-        "\"vote\" is not allowed here; allowed: votes, weight (did you mean 'votes'?)"]
+        "\"vote\" is not allowed here; allowed: votes, weight (did you mean 'votes'?)"
+    ]
 
 
 def test_strict_turns_warnings_into_failure(tmp_path):
@@ -70,8 +79,16 @@ def test_strict_turns_warnings_into_failure(tmp_path):
     assert done.returncode == 1 and "RB507 warning" in done.stdout
 
 
-@pytest.mark.parametrize("args", [["validate", "no/such/dir"], ["validate", "--format", "xml"],
-                                  ["validate", "--profile", "demo"], ["frobnicate"], ["schema", "signal"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "no/such/dir"],
+        ["validate", "--format", "xml"],
+        ["validate", "--profile", "demo"],
+        ["frobnicate"],
+        ["schema", "signal"],
+    ],
+)
 def test_usage_errors_exit_2(args):
     done = run(*args)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -98,8 +115,16 @@ def test_schema_of_one_kind_prints_it():
 
 
 def test_validate_does_not_import_numpy_or_pandas():
-    code = ("import sys, engine.cli\nfrom engine.language.compiler import compile_ruleset\n"
-            "compile_ruleset('rules')\nprint(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    code = (
+        "import sys, engine.cli\nfrom engine.language.compiler import compile_ruleset\n"
+        "compile_ruleset('rules')\nprint(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
     assert done.stdout.strip() == "[]", done.stderr

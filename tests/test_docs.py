@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.language import compiler, crosscheck
 from engine.docgen import build as docgen
+from engine.language import compiler, crosscheck
 from engine.language.codes import ALL_CODES
 from engine.language.expr import CODES as EXPR_CODES
 from engine.language.expr import MAX_DEPTH, MAX_LENGTH, MAX_LITERAL, MAX_NODES, MAX_POW_EXPONENT
@@ -36,9 +36,13 @@ def _page(name: str) -> str:
 
 # ------------------------------------------------------------------ generated pages
 
+
 def test_generated_pages_on_disk_equal_what_docgen_produces(generated):
-    stale = [rel for rel, content in generated.items()
-             if not (ROOT / rel).exists() or (ROOT / rel).read_text(encoding="utf-8") != content]
+    stale = [
+        rel
+        for rel, content in generated.items()
+        if not (ROOT / rel).exists() or (ROOT / rel).read_text(encoding="utf-8") != content
+    ]
     assert not stale, f"{', '.join(stale)}: {REGENERATE}"
 
 
@@ -47,8 +51,11 @@ def test_generated_pages_say_so(generated):
 
 
 def test_every_generated_page_on_disk_is_still_generated(generated):
-    on_disk = {p.relative_to(ROOT).as_posix() for p in REFERENCE.glob("*.md")
-               if p.read_text(encoding="utf-8").startswith(docgen.HEADER)}
+    on_disk = {
+        p.relative_to(ROOT).as_posix()
+        for p in REFERENCE.glob("*.md")
+        if p.read_text(encoding="utf-8").startswith(docgen.HEADER)
+    }
     assert on_disk <= set(generated), f"orphaned generated pages: {sorted(on_disk - set(generated))}"
 
 
@@ -154,7 +161,8 @@ def test_the_learned_example_loads_with_the_default_rules(tmp_path):
     (rules / "learned").mkdir(exist_ok=True)
     defaults = docgen.load_defaults()
     (rules / "learned" / "0001-signal-weights.yaml").write_text(
-        docgen.LEARNED_EXAMPLE.format(version=defaults.version), encoding="utf-8")
+        docgen.LEARNED_EXAMPLE.format(version=defaults.version), encoding="utf-8"
+    )
     result = compiler.compile_ruleset(str(rules))
     assert result.ok, [d.as_dict() for d in result.diagnostics]
     weights = {c.id: c.weight for c in result.plans["paper"].signals.components}
@@ -163,6 +171,7 @@ def test_the_learned_example_loads_with_the_default_rules(tmp_path):
 
 
 # ------------------------------------------------------------------ links
+
 
 def _markdown_files() -> list[Path]:
     return sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
@@ -193,14 +202,13 @@ def test_relative_links_point_at_existing_files_and_anchors(path):
             continue
         file_part, _, anchor = target.partition("#")
         resolved = (path.parent / file_part).resolve() if file_part else path
-        if not resolved.exists():
-            broken.append(target)
-        elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+        if not resolved.exists() or (anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved)):
             broken.append(target)
     assert not broken, f"{path.relative_to(ROOT)}: broken links {broken}"
 
 
 # ------------------------------------------------------------------ transcripts
+
 
 @pytest.fixture(scope="module")
 def replayed() -> dict[str, str]:
@@ -215,10 +223,13 @@ def test_console_transcripts_print_what_they_show(rel, replayed):
     if on_disk != replayed[rel]:
         import difflib
 
-        diff = "\n".join(difflib.unified_diff(on_disk.splitlines(), replayed[rel].splitlines(), "on disk", "now",
-                                              lineterm="", n=1))
-        pytest.fail(f"{rel}: a command prints something else now; run `python -m engine.docgen.build` "
-                    f"and review the diff:\n{diff}")
+        diff = "\n".join(
+            difflib.unified_diff(on_disk.splitlines(), replayed[rel].splitlines(), "on disk", "now", lineterm="", n=1)
+        )
+        pytest.fail(
+            f"{rel}: a command prints something else now; run `python -m engine.docgen.build` "
+            f"and review the diff:\n{diff}"
+        )
 
 
 def test_transcripts_round_trip():

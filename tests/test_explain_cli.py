@@ -15,8 +15,8 @@ import pytest
 
 from adapters.store.jsonl import JsonlLog
 from engine.language.compiler import compile_ruleset
-from engine.trading.signals.engine import SignalEngine
 from engine.market.snapshot import parse_snapshot
+from engine.trading.signals.engine import SignalEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1748131200
@@ -32,8 +32,12 @@ def _snapshots(count: int = 90) -> list[dict]:
         for name in price:
             o = price[name]
             c = price[name] = o * math.exp(rng.gauss(0, 0.001))
-            symbols[name] = {"price": c, "candles": [[ts - 60, o, max(o, c), min(o, c), c, 1.0]],
-                             "liq_long_usd": 40000.0 + 1000 * i, "liq_short_usd": 1000.0}
+            symbols[name] = {
+                "price": c,
+                "candles": [[ts - 60, o, max(o, c), min(o, c), c, 1.0]],
+                "liq_long_usd": 40000.0 + 1000 * i,
+                "liq_short_usd": 1000.0,
+            }
         out.append({"v": 1, "ts": ts, "fear_greed": 10, "fear_greed_ts": T0, "symbols": symbols})
     return out
 
@@ -46,8 +50,14 @@ def snapshot_file(tmp_path_factory) -> Path:
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", "explain", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", "explain", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_explain_prints_the_component_table_and_the_vote(snapshot_file):
@@ -77,20 +87,34 @@ def test_explain_json_and_log(snapshot_file, tmp_path):
     assert logged == records and all(r["version"].startswith("rs-") for r in logged)
 
 
-@pytest.mark.parametrize("args, code", [(["--at", "yesterday"], 2), (["--symbol", "DOGEUSDT"], 2),
-                                        (["--at", "2020-01-01T00:00:00Z"], 1), (["--at", "nan"], 2),
-                                        (["--at", "1e300"], 2), (["--at", "1748131200000"], 2),
-                                        (["--at", "2999-01-01T00:00:00Z"], 2),
-                                        (["--equity", "nan"], 2), (["--equity", "inf"], 2)])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--at", "yesterday"], 2),
+        (["--symbol", "DOGEUSDT"], 2),
+        (["--at", "2020-01-01T00:00:00Z"], 1),
+        (["--at", "nan"], 2),
+        (["--at", "1e300"], 2),
+        (["--at", "1748131200000"], 2),
+        (["--at", "2999-01-01T00:00:00Z"], 2),
+        (["--equity", "nan"], 2),
+        (["--equity", "inf"], 2),
+    ],
+)
 def test_explain_bad_arguments(snapshot_file, args, code):
     done = run(str(snapshot_file), *args)
     assert done.returncode == code and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("text, why", [("1e300", "1e+300 is not epoch seconds from 2009-01-03 to 2100-01-01 UTC"),
-                                       ("1748131200000", "it looks like milliseconds: divide by 1000"),
-                                       ("2100-01-01T00:00:01Z", "4102444801 is not epoch seconds"),
-                                       ("2008-12-31", "1230681600 is not epoch seconds")])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("1e300", "1e+300 is not epoch seconds from 2009-01-03 to 2100-01-01 UTC"),
+        ("1748131200000", "it looks like milliseconds: divide by 1000"),
+        ("2100-01-01T00:00:01Z", "4102444801 is not epoch seconds"),
+        ("2008-12-31", "1230681600 is not epoch seconds"),
+    ],
+)
 def test_parse_time_refuses_times_outside_market_data(text, why):
     """--at/--from/--to far out used to be accepted: explain then judged at 1e300, dry-run
     replayed an empty window. A ValueError is what the CLI turns into a usage error."""
@@ -106,8 +130,9 @@ def test_input_errors_still_explain_but_exit_1(snapshot_file, tmp_path):
     the exit code says the input was bad (as dry-run and paper do)."""
     lines = snapshot_file.read_text(encoding="utf-8").splitlines()
     broken = tmp_path / "broken.jsonl"
-    broken.write_text("\n".join(lines[:40] + ['{"ts": "1748133600", "symbols": {}}'] + lines[40:]) + "\n",
-                      encoding="utf-8")
+    broken.write_text(
+        "\n".join(lines[:40] + ['{"ts": "1748133600", "symbols": {}}'] + lines[40:]) + "\n", encoding="utf-8"
+    )
     done = run(str(broken), "--symbol", "ETHUSDT")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "RB702" in done.stderr and "1 snapshot input error(s)" in done.stderr

@@ -8,8 +8,7 @@ import random
 import pytest
 
 from engine.language.diagnostics import Location
-from engine.language.yamlstrict import (CODES, MAX_FILE_BYTES, LoadedDocument, load_yaml_file,
-                               load_yaml_text, pointer)
+from engine.language.yamlstrict import CODES, MAX_FILE_BYTES, LoadedDocument, load_yaml_file, load_yaml_text, pointer
 
 
 def load(text: str, **kwargs):
@@ -27,20 +26,44 @@ def assert_well_formed(diags) -> None:
 
 # --- values ---------------------------------------------------------------------------
 
+
 def test_plain_scalars_follow_the_strict_core_schema():
     doc, diags = load(
         "i: -12\nj: +3\nk: 0\nf: 1.5\ng: .5\nh: -0.25\n"
         "e1: 1e-3\ne2: 1E5\ne3: -2.5e+4\ne4: 1.0e-3\n"
         "t1: true\nt2: True\nt3: TRUE\nf1: false\nf2: False\nf3: FALSE\n"
         "n1: ~\nn2: null\nn3: Null\nn4: NULL\nn5:\n"
-        "s: hello world\nq1: 'yes'\nq2: \"010\"\nq3: '1e-3'\nb: |\n  block\n")
+        "s: hello world\nq1: 'yes'\nq2: \"010\"\nq3: '1e-3'\nb: |\n  block\n"
+    )
     assert diags == []
     assert doc.data == {
-        "i": -12, "j": 3, "k": 0, "f": 1.5, "g": 0.5, "h": -0.25,
-        "e1": 0.001, "e2": 100000.0, "e3": -25000.0, "e4": 0.001,
-        "t1": True, "t2": True, "t3": True, "f1": False, "f2": False, "f3": False,
-        "n1": None, "n2": None, "n3": None, "n4": None, "n5": None,
-        "s": "hello world", "q1": "yes", "q2": "010", "q3": "1e-3", "b": "block\n"}
+        "i": -12,
+        "j": 3,
+        "k": 0,
+        "f": 1.5,
+        "g": 0.5,
+        "h": -0.25,
+        "e1": 0.001,
+        "e2": 100000.0,
+        "e3": -25000.0,
+        "e4": 0.001,
+        "t1": True,
+        "t2": True,
+        "t3": True,
+        "f1": False,
+        "f2": False,
+        "f3": False,
+        "n1": None,
+        "n2": None,
+        "n3": None,
+        "n4": None,
+        "n5": None,
+        "s": "hello world",
+        "q1": "yes",
+        "q2": "010",
+        "q3": "1e-3",
+        "b": "block\n",
+    }
     for key in ("e1", "e2", "e3", "e4", "f", "g"):
         assert type(doc.data[key]) is float
     assert type(doc.data["i"]) is int and type(doc.data["t1"]) is bool
@@ -53,8 +76,9 @@ def test_dates_and_timestamps_stay_strings():
 
 
 def test_allowed_core_tags():
-    doc, diags = load("a: !!float 1\nb: !!int '12'\nc: !!bool true\nd: !!null ''\n"
-                      "e: !!map {}\nf: !!seq []\ng: !!str 010\n")
+    doc, diags = load(
+        "a: !!float 1\nb: !!int '12'\nc: !!bool true\nd: !!null ''\ne: !!map {}\nf: !!seq []\ng: !!str 010\n"
+    )
     assert diags == []
     assert doc.data == {"a": 1.0, "b": 12, "c": True, "d": None, "e": {}, "f": [], "g": "010"}
     assert type(doc.data["a"]) is float
@@ -62,13 +86,7 @@ def test_allowed_core_tags():
 
 # --- locations ------------------------------------------------------------------------
 
-NESTED = (
-    "rules:\n"
-    "  - id: a\n"
-    "    weight: {value: 0.22, learn: [1, 2]}\n"
-    "  - id: 'b'\n"
-    "    note: |\n"
-    "      text\n")
+NESTED = "rules:\n  - id: a\n    weight: {value: 0.22, learn: [1, 2]}\n  - id: 'b'\n    note: |\n      text\n"
 
 
 def test_locations_of_nested_values_and_list_items():
@@ -121,6 +139,7 @@ def test_crlf_and_bom_do_not_shift_positions():
 
 # --- one test per code ----------------------------------------------------------------
 
+
 def test_rb101_syntax_error_with_readable_message():
     doc, diags = load("a: 1\nb: [1, 2\nc: 3\n")
     assert doc is None
@@ -162,17 +181,20 @@ def test_rb103_billion_laughs_is_not_expanded():
     assert doc.data["l9"] == [None] * 9
 
 
-@pytest.mark.parametrize("text, col", [
-    ("a: !!python/object:os.system x\n", 4),
-    ("a: !!python/object/apply:os.system ['ls']\n", 4),
-    ("a: !foo 1\n", 4),
-    ("a: !!binary aGVsbG8=\n", 4),
-    ("a: !!timestamp 2024-01-01\n", 4),
-    ("a: !!set {x}\n", 4),
-    ("a:  !!omap [x: 1]\n", 5),
-    ("a: !!seq {}\n", 4),
-    ("a: !!int abc\n", 4),
-])
+@pytest.mark.parametrize(
+    "text, col",
+    [
+        ("a: !!python/object:os.system x\n", 4),
+        ("a: !!python/object/apply:os.system ['ls']\n", 4),
+        ("a: !foo 1\n", 4),
+        ("a: !!binary aGVsbG8=\n", 4),
+        ("a: !!timestamp 2024-01-01\n", 4),
+        ("a: !!set {x}\n", 4),
+        ("a:  !!omap [x: 1]\n", 5),
+        ("a: !!seq {}\n", 4),
+        ("a: !!int abc\n", 4),
+    ],
+)
 def test_rb104_non_core_or_mismatched_tags(text, col):
     doc, diags = load(text)
     assert found(diags) == [("RB104", 1, col)]
@@ -209,8 +231,7 @@ def test_rb108_non_finite_numbers(value):
 
 def test_rb109_keys_must_be_strings():
     doc, diags = load("1: a\ntrue: x\nnull: z\n1.5: w\n? [a]\n: b\nok: 1\n")
-    assert found(diags) == [("RB109", 1, 1), ("RB109", 2, 1), ("RB109", 3, 1),
-                            ("RB109", 4, 1), ("RB109", 5, 3)]
+    assert found(diags) == [("RB109", 1, 1), ("RB109", 2, 1), ("RB109", 3, 1), ("RB109", 4, 1), ("RB109", 5, 3)]
     assert doc.data == {"ok": 1}
     assert found(load("{? : x}\n")[1]) == [("RB109", 1, 3)]
 
@@ -279,7 +300,7 @@ def test_rb113_random_binary(tmp_path):
 def test_rb113_surrogate_escapes_in_quoted_text_and_keys():
     doc, diags = load('name: ok\ndescription: "a\\ud800b"\nlist: [x, "\\udfff"]\n"k\\ud83d": 1\n')
     assert found(diags) == [("RB113", 2, 14), ("RB113", 3, 11), ("RB113", 4, 1)]
-    assert [d.path for d in diags] == ["/description", "/list/1", "/k\\ud83d"]   # printable, not raw
+    assert [d.path for d in diags] == ["/description", "/list/1", "/k\\ud83d"]  # printable, not raw
     assert "U+D800" in diags[0].message and "UTF-16 surrogate" in diags[0].message
     assert_well_formed(diags)
     # the document stays usable (every problem is reported), and holds no unencodable text
@@ -289,7 +310,7 @@ def test_rb113_surrogate_escapes_in_quoted_text_and_keys():
 
 def test_astral_escape_is_not_a_surrogate():
     doc, diags = load('smile: "\\U0001F600"\n')
-    assert diags == [] and doc.data == {"smile": "\U0001F600"}
+    assert diags == [] and doc.data == {"smile": "\U0001f600"}
 
 
 def test_rb114_second_document():
@@ -337,11 +358,19 @@ def test_load_yaml_file_round_trip(tmp_path):
 
 # --- robustness -----------------------------------------------------------------------
 
+
 def test_every_problem_in_a_file_is_reported_in_order():
     text = "a: yes\nb: 010\na: 2\nc: &x 1\nd: .nan\n1: k\ne: !foo x\n"
     doc, diags = load(text)
-    assert found(diags) == [("RB105", 1, 4), ("RB106", 2, 4), ("RB102", 3, 1), ("RB103", 4, 4),
-                            ("RB108", 5, 4), ("RB109", 6, 1), ("RB104", 7, 4)]
+    assert found(diags) == [
+        ("RB105", 1, 4),
+        ("RB106", 2, 4),
+        ("RB102", 3, 1),
+        ("RB103", 4, 4),
+        ("RB108", 5, 4),
+        ("RB109", 6, 1),
+        ("RB104", 7, 4),
+    ]
     assert [d.path for d in diags] == ["/a", "/b", "/a", "/c", "/d", "", "/e"]
     assert doc is not None
     assert_well_formed(diags)
@@ -349,7 +378,19 @@ def test_every_problem_in_a_file_is_reported_in_order():
 
 def test_hostile_fragments_never_raise():
     alphabet = list("[]{}:,-?&*!|>'\"#%@` \n\t~.0123456789eE+_xyn") + [
-        ": ", "- ", "---", "...", "!!int ", "&a ", "*a ", "? ", "\ufeff", "\u2028", "\x85", "é"]
+        ": ",
+        "- ",
+        "---",
+        "...",
+        "!!int ",
+        "&a ",
+        "*a ",
+        "? ",
+        "\ufeff",
+        "\u2028",
+        "\x85",
+        "é",
+    ]
     rng = random.Random(11)
     for _ in range(1500):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))

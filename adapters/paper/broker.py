@@ -17,19 +17,35 @@ Bad requests are answered with a ``rejected`` OrderState and a reason, never an 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from engine.language.kinds.venues import Exchange, Instrument
-from engine.ports import (BUY, CANCELLED, FILLED, LIMIT, MARKET, OPEN, REJECTED, SELL, Balance, Fill,
-                          FundingPayment, OrderRequest, OrderState, Ticker, VenuePosition)
-from engine.trading.sizing import liquidation_price
 from engine.market.snapshot import TIME_RANGE, Candle, Snapshot, SymbolSnapshot, plausible_time
+from engine.ports import (
+    BUY,
+    CANCELLED,
+    FILLED,
+    LIMIT,
+    MARKET,
+    OPEN,
+    REJECTED,
+    SELL,
+    Balance,
+    Fill,
+    FundingPayment,
+    OrderRequest,
+    OrderState,
+    Ticker,
+    VenuePosition,
+)
+from engine.trading.sizing import liquidation_price
 
 STATE_VERSION = 1
 MAKER, TAKER, LIQUIDATION = "maker", "taker", "liquidation"
-_STEP_TOLERANCE = Decimal("1e-9")     # 0.06999999999999999 BTC is 0.07, not 0.069
+_STEP_TOLERANCE = Decimal("1e-9")  # 0.06999999999999999 BTC is 0.07, not 0.069
 _MARGIN_TOLERANCE = 1e-9
 
 Event = Fill | FundingPayment
@@ -37,9 +53,10 @@ Event = Fill | FundingPayment
 
 # ------------------------------------------------------------------ small pure helpers
 
+
 def _finite(value: Any) -> float | None:
     """A finite float, or None for anything else (bools, strings, NaN, ∞): bad input is not observed."""
-    if type(value) is float:                  # the common cases first: called for every observed value
+    if type(value) is float:  # the common cases first: called for every observed value
         return value if math.isfinite(value) else None
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -48,7 +65,7 @@ def _finite(value: Any) -> float | None:
 
 
 def _positive(value: Any) -> float | None:
-    if type(value) is float:                  # fast paths, as in _finite: NaN and ∞ fail the comparison
+    if type(value) is float:  # fast paths, as in _finite: NaN and ∞ fail the comparison
         return value if 0.0 < value < math.inf else None
     if value is None:
         return None
@@ -85,9 +102,13 @@ def min_base_size(inst: Instrument) -> float:
 
 
 def _valid_candle(c: Any) -> bool:
-    return (_positive(getattr(c, "open", None)) is not None and _positive(getattr(c, "high", None)) is not None
-            and _positive(getattr(c, "low", None)) is not None and _positive(getattr(c, "close", None)) is not None
-            and _finite(getattr(c, "ts", None)) is not None)
+    return (
+        _positive(getattr(c, "open", None)) is not None
+        and _positive(getattr(c, "high", None)) is not None
+        and _positive(getattr(c, "low", None)) is not None
+        and _positive(getattr(c, "close", None)) is not None
+        and _finite(getattr(c, "ts", None)) is not None
+    )
 
 
 def _book_top(sym: SymbolSnapshot, side: str) -> float | None:
@@ -97,7 +118,7 @@ def _book_top(sym: SymbolSnapshot, side: str) -> float | None:
 
 @dataclass(slots=True)
 class _Position:
-    quantity: float          # signed base units
+    quantity: float  # signed base units
     entry: float
     leverage: float
 
@@ -109,6 +130,7 @@ class _Position:
 class _Observed(NamedTuple):
     """What one snapshot says about one symbol, NaNs and non-positive prices removed.
     (A NamedTuple: as immutable as a frozen dataclass, and cheaper to build once per symbol per step.)"""
+
     price: float | None
     mark: float | None
     bid: float | None
@@ -121,26 +143,30 @@ class _Observed(NamedTuple):
 def _observe_symbol(sym: SymbolSnapshot, ts: float) -> _Observed:
     values = sym.values
     rate_ts = _finite(sym.times.get("funding_rate")) if sym.times else None
-    return _Observed(price=_positive(values.get("price")), mark=_positive(values.get("mark")),
-                     bid=_positive(values.get("bid")) or _book_top(sym, "bids"),
-                     ask=_positive(values.get("ask")) or _book_top(sym, "asks"),
-                     rate=_finite(values.get("funding_rate")), rate_ts=ts if rate_ts is None else rate_ts,
-                     candles=tuple(c for c in sym.candles if _valid_candle(c)))
+    return _Observed(
+        price=_positive(values.get("price")),
+        mark=_positive(values.get("mark")),
+        bid=_positive(values.get("bid")) or _book_top(sym, "bids"),
+        ask=_positive(values.get("ask")) or _book_top(sym, "asks"),
+        rate=_finite(values.get("funding_rate")),
+        rate_ts=ts if rate_ts is None else rate_ts,
+        candles=tuple(c for c in sym.candles if _valid_candle(c)),
+    )
 
 
 # ------------------------------------------------------------------ the broker
 
+
 class PaperBroker:
     """Simulated venue implementing ``engine.ports.ExchangePort``, driven by ``observe``."""
 
-    def __init__(self, venue: Exchange, *, starting_balance: float, slippage_bps: float,
-                 maintenance_margin_pct: float):
+    def __init__(self, venue: Exchange, *, starting_balance: float, slippage_bps: float, maintenance_margin_pct: float):
         self.venue = venue
         self.starting_balance = float(starting_balance)
         self.slippage_bps = float(slippage_bps)
         self.maintenance_margin_pct = float(maintenance_margin_pct)
-        self._now: float | None = None                       # ts of the last observed snapshot
-        self._orders: dict[str, OrderState] = {}              # every order ever accepted or rejected
+        self._now: float | None = None  # ts of the last observed snapshot
+        self._orders: dict[str, OrderState] = {}  # every order ever accepted or rejected
         # the open ones, in placement order (= their order in _orders): fills and margin read only
         # these each step, and _orders only grows; kept by place_order, _set and from_state
         self._open: dict[str, OrderState] = {}
@@ -150,7 +176,7 @@ class PaperBroker:
         self._fills: list[Fill] = []
         self._payments: list[FundingPayment] = []
         self._quotes: dict[str, dict[str, float | None]] = {}  # last, mark, bid, ask, value, ts
-        self._rates: dict[str, list[list[float]]] = {}          # [published_ts, rate], oldest first
+        self._rates: dict[str, list[list[float]]] = {}  # [published_ts, rate], oldest first
         self._order_seq = self._fill_seq = 0
 
     @classmethod
@@ -158,9 +184,12 @@ class PaperBroker:
         """The broker a compiled profile asks for: its execution venue, paper_broker and risk settings."""
         venue = plan.venues.exchange(venue_id or plan.venues.execution_venue)
         settings = plan.paper_broker
-        return cls(venue, starting_balance=settings.get("starting_balance_usd", 10_000.0),
-                   slippage_bps=settings.get("slippage_bps", 0.0),
-                   maintenance_margin_pct=plan.risk.liquidation.maintenance_margin_pct)
+        return cls(
+            venue,
+            starting_balance=settings.get("starting_balance_usd", 10_000.0),
+            slippage_bps=settings.get("slippage_bps", 0.0),
+            maintenance_margin_pct=plan.risk.liquidation.maintenance_margin_pct,
+        )
 
     # -------------------------------------------------------------- ExchangePort: reads
 
@@ -179,8 +208,10 @@ class PaperBroker:
         return self._orders.get(client_order_id)
 
     def positions(self) -> Sequence[VenuePosition]:
-        return [VenuePosition(symbol, p.quantity, p.entry, p.leverage, self._liquidation_price(p))
-                for symbol, p in sorted(self._positions.items())]
+        return [
+            VenuePosition(symbol, p.quantity, p.entry, p.leverage, self._liquidation_price(p))
+            for symbol, p in sorted(self._positions.items())
+        ]
 
     def balance(self) -> Balance:
         cash = self.cash
@@ -226,9 +257,20 @@ class PaperBroker:
         if reason:
             return self._reject(request, reason)
         self._order_seq += 1
-        order = OrderState(cid, f"paper-{self._order_seq}", request.symbol, request.side, quantity, 0.0,
-                           request.order_type, float(request.limit_price) if request.order_type == LIMIT else None,
-                           OPEN, bool(request.reduce_only), note, self._now or 0.0)
+        order = OrderState(
+            cid,
+            f"paper-{self._order_seq}",
+            request.symbol,
+            request.side,
+            quantity,
+            0.0,
+            request.order_type,
+            float(request.limit_price) if request.order_type == LIMIT else None,
+            OPEN,
+            bool(request.reduce_only),
+            note,
+            self._now or 0.0,
+        )
         self._orders[cid] = self._open[cid] = order
         self._leverage[cid] = float(request.leverage)
         return order
@@ -237,8 +279,20 @@ class PaperBroker:
         """Cancel an open order; a finished order is returned as it is; an unknown id is answered rejected."""
         order = self._orders.get(client_order_id) if isinstance(client_order_id, str) else None
         if order is None:
-            return OrderState(str(client_order_id), "", "", "", 0.0, 0.0, "", None, REJECTED, False,
-                              "unknown client_order_id", self._now or 0.0)
+            return OrderState(
+                str(client_order_id),
+                "",
+                "",
+                "",
+                0.0,
+                0.0,
+                "",
+                None,
+                REJECTED,
+                False,
+                "unknown client_order_id",
+                self._now or 0.0,
+            )
         if order.status != OPEN:
             return order
         return self._set(order, status=CANCELLED, reason="cancelled by client")
@@ -271,8 +325,9 @@ class PaperBroker:
 
     def _timeline(self, previous: float | None, ts: float, seen: Mapping[str, _Observed]) -> list[tuple]:
         """Funding times in (previous, ts] and candles, by time; a funding time precedes a candle opening then."""
-        items: list[tuple] = [(float(c.ts), 1, symbol, i) for symbol, obs in seen.items()
-                              for i, c in enumerate(obs.candles)]
+        items: list[tuple] = [
+            (float(c.ts), 1, symbol, i) for symbol, obs in seen.items() for i, c in enumerate(obs.candles)
+        ]
         interval = _positive(self.venue.funding_interval_s)
         if previous is not None and interval is not None:
             k = math.floor(previous / interval) + 1
@@ -310,7 +365,7 @@ class PaperBroker:
         slip = self.slippage_bps / 10_000
         for cid in self._open_orders_for(symbol, MARKET):
             order = self._orders[cid]
-            if order.status != OPEN:              # cancelled by an earlier fill in this loop
+            if order.status != OPEN:  # cancelled by an earlier fill in this loop
                 continue
             price = reference * (1 + slip) if order.side == BUY else reference * (1 - slip)
             events += self._execute(order, price, TAKER)
@@ -320,7 +375,7 @@ class PaperBroker:
         events: list[Event] = []
         for cid in self._open_orders_for(symbol, LIMIT):
             order = self._orders[cid]
-            if order.status != OPEN:              # cancelled by an earlier fill in this loop
+            if order.status != OPEN:  # cancelled by an earlier fill in this loop
                 continue
             price = _limit_fill_price(order.side, order.limit_price, open_, high, low)
             if price is not None:
@@ -336,19 +391,28 @@ class PaperBroker:
                 self._set(order, status=CANCELLED, reason="reduce-only: no position left to reduce")
                 return []
         fee_pct = self.venue.maker_fee_pct if liquidity == MAKER else self.venue.taker_fee_pct
-        fill = self._record_fill(order.client_order_id, order.symbol, order.side, quantity, price,
-                                 quantity * price * fee_pct / 100, liquidity)
+        fill = self._record_fill(
+            order.client_order_id,
+            order.symbol,
+            order.side,
+            quantity,
+            price,
+            quantity * price * fee_pct / 100,
+            liquidity,
+        )
         self._apply(order.symbol, order.side, quantity, price, self._leverage[order.client_order_id])
         note = order.reason or ("clipped to the position" if quantity < order.quantity else "")
         self._set(order, status=FILLED, filled_quantity=quantity, reason=note)
         self._cancel_stale_reduce_only(order.symbol)
         return [fill]
 
-    def _record_fill(self, cid: str, symbol: str, side: str, quantity: float, price: float, fee: float,
-                     liquidity: str) -> Fill:
+    def _record_fill(
+        self, cid: str, symbol: str, side: str, quantity: float, price: float, fee: float, liquidity: str
+    ) -> Fill:
         self._fill_seq += 1
-        fill = Fill(f"paper-fill-{self._fill_seq}", cid, symbol, side, quantity, price, fee, liquidity,
-                    self._now or 0.0)
+        fill = Fill(
+            f"paper-fill-{self._fill_seq}", cid, symbol, side, quantity, price, fee, liquidity, self._now or 0.0
+        )
         self._fees += fee
         self._fills.append(fill)
         return fill
@@ -399,8 +463,15 @@ class PaperBroker:
         if (low > liq) if pos.quantity > 0 else (high < liq):
             return []
         side, quantity = (SELL if pos.quantity > 0 else BUY), abs(pos.quantity)
-        fill = self._record_fill(f"liquidation-{symbol}-{self._fill_seq + 1}", symbol, side, quantity, liq,
-                                 quantity * liq * self.venue.taker_fee_pct / 100, LIQUIDATION)
+        fill = self._record_fill(
+            f"liquidation-{symbol}-{self._fill_seq + 1}",
+            symbol,
+            side,
+            quantity,
+            liq,
+            quantity * liq * self.venue.taker_fee_pct / 100,
+            LIQUIDATION,
+        )
         self._apply(symbol, side, quantity, liq, pos.leverage)
         self._cancel_stale_reduce_only(symbol)
         return [fill]
@@ -412,7 +483,7 @@ class PaperBroker:
             return
         history = self._rates.setdefault(symbol, [])
         history.append([obs.rate_ts, obs.rate])
-        history.sort(key=lambda entry: entry[0])          # stable: the later observation wins a tie
+        history.sort(key=lambda entry: entry[0])  # stable: the later observation wins a tie
 
     def _rate_at(self, symbol: str, when: float) -> float | None:
         """The latest rate published at or before ``when``: no lookahead."""
@@ -428,7 +499,7 @@ class PaperBroker:
     def _settle_funding(self, when: float) -> list[Event]:
         """Each open position pays quantity × mark × rate (positive rate: longs pay, shorts receive)."""
         events: list[Event] = []
-        for symbol, pos in sorted(self._positions.items()):   # same order fresh or restored
+        for symbol, pos in sorted(self._positions.items()):  # same order fresh or restored
             rate = self._rate_at(symbol, when)
             if rate is None:
                 continue
@@ -449,8 +520,13 @@ class PaperBroker:
             return
         old = self._quotes.get(symbol, {"last": None, "mark": None, "bid": None, "ask": None, "value": None})
         self._quotes[symbol] = {
-            "last": last or old["last"], "mark": obs.mark or old["mark"], "bid": obs.bid or old["bid"],
-            "ask": obs.ask or old["ask"], "value": obs.mark or last or old["value"], "ts": ts}
+            "last": last or old["last"],
+            "mark": obs.mark or old["mark"],
+            "bid": obs.bid or old["bid"],
+            "ask": obs.ask or old["ask"],
+            "value": obs.mark or last or old["value"],
+            "ts": ts,
+        }
 
     def _value(self, symbol: str, default: float) -> float:
         """Valuation price: the latest snapshot's mark, else its price (else ``default``)."""
@@ -504,8 +580,14 @@ class PaperBroker:
                 quantity, note = whole, f"clipped to the position ({quantity:g} requested)"
         rounded = round_to_step(quantity, inst)
         if rounded < min_base_size(inst) and not (r.reduce_only and rounded == whole):
-            return (f"quantity {quantity:g} is below the minimum size {min_base_size(inst):g} "
-                    f"(step {float(_base_step(inst)):g})"), 0.0, ""
+            return (
+                (
+                    f"quantity {quantity:g} is below the minimum size {min_base_size(inst):g} "
+                    f"(step {float(_base_step(inst)):g})"
+                ),
+                0.0,
+                "",
+            )
         if not r.reduce_only:
             problem = self._margin_problem(r, rounded, leverage)
             if problem:
@@ -524,10 +606,20 @@ class PaperBroker:
 
     def _reject(self, r: Any, reason: str) -> OrderState:
         limit = _finite(getattr(r, "limit_price", None))
-        state = OrderState(str(getattr(r, "client_order_id", "")), "", str(getattr(r, "symbol", "")),
-                           str(getattr(r, "side", "")), _finite(getattr(r, "quantity", None)) or 0.0, 0.0,
-                           str(getattr(r, "order_type", "")), limit, REJECTED, bool(getattr(r, "reduce_only", False)),
-                           reason, self._now or 0.0)
+        state = OrderState(
+            str(getattr(r, "client_order_id", "")),
+            "",
+            str(getattr(r, "symbol", "")),
+            str(getattr(r, "side", "")),
+            _finite(getattr(r, "quantity", None)) or 0.0,
+            0.0,
+            str(getattr(r, "order_type", "")),
+            limit,
+            REJECTED,
+            bool(getattr(r, "reduce_only", False)),
+            reason,
+            self._now or 0.0,
+        )
         if state.client_order_id and isinstance(getattr(r, "client_order_id", None), str):
             self._orders[state.client_order_id] = state
             self._leverage[state.client_order_id] = _finite(getattr(r, "leverage", None)) or 1.0
@@ -549,11 +641,19 @@ class PaperBroker:
     def state(self) -> dict:
         """Everything needed to resume: a JSON-serialisable dict (floats round-trip exactly)."""
         return {
-            "version": STATE_VERSION, "venue": self.venue.id,
-            "settings": {"starting_balance": self.starting_balance, "slippage_bps": self.slippage_bps,
-                         "maintenance_margin_pct": self.maintenance_margin_pct},
-            "now": self._now, "order_seq": self._order_seq, "fill_seq": self._fill_seq,
-            "realized": self._realized, "fees": self._fees, "funding": self._funding,
+            "version": STATE_VERSION,
+            "venue": self.venue.id,
+            "settings": {
+                "starting_balance": self.starting_balance,
+                "slippage_bps": self.slippage_bps,
+                "maintenance_margin_pct": self.maintenance_margin_pct,
+            },
+            "now": self._now,
+            "order_seq": self._order_seq,
+            "fill_seq": self._fill_seq,
+            "realized": self._realized,
+            "fees": self._fees,
+            "funding": self._funding,
             "orders": [dict(asdict(o), leverage=self._leverage[cid]) for cid, o in self._orders.items()],
             "positions": {s: [p.quantity, p.entry, p.leverage] for s, p in self._positions.items()},
             "fills": [asdict(f) for f in self._fills],
@@ -568,8 +668,10 @@ class PaperBroker:
         if not isinstance(state, Mapping):
             raise ValueError(f"the paper-broker state must be an object, found {type(state).__name__}")
         if state.get("version") != STATE_VERSION or state.get("venue") != venue.id:
-            raise ValueError(f"paper-broker state v{state.get('version')} for {state.get('venue')!r} cannot "
-                             f"resume v{STATE_VERSION} on {venue.id!r}")
+            raise ValueError(
+                f"paper-broker state v{state.get('version')} for {state.get('venue')!r} cannot "
+                f"resume v{STATE_VERSION} on {venue.id!r}"
+            )
         check_state(venue, state)
         broker = cls(venue, **state["settings"])
         broker._now, broker._order_seq, broker._fill_seq = state["now"], state["order_seq"], state["fill_seq"]
@@ -590,8 +692,23 @@ class PaperBroker:
 # ------------------------------------------------------------------ checking a saved state
 
 _ORDER_FIELDS = set(OrderState.__dataclass_fields__) | {"leverage"}
-_STATE_KEYS = {"version", "venue", "settings", "now", "order_seq", "fill_seq", "realized", "fees", "funding",
-               "orders", "positions", "fills", "payments", "quotes", "rates"}
+_STATE_KEYS = {
+    "version",
+    "venue",
+    "settings",
+    "now",
+    "order_seq",
+    "fill_seq",
+    "realized",
+    "fees",
+    "funding",
+    "orders",
+    "positions",
+    "fills",
+    "payments",
+    "quotes",
+    "rates",
+}
 
 
 def _number(value: Any) -> bool:
@@ -604,8 +721,12 @@ def _need(ok: bool, where: str, what: str, value: Any) -> None:
 
 
 def _fields(raw: Any, where: str, names: set[str]) -> Mapping[str, Any]:
-    _need(isinstance(raw, Mapping) and set(raw) == names, where, f"an object with {', '.join(sorted(names))}",
-          sorted(raw) if isinstance(raw, Mapping) else raw)
+    _need(
+        isinstance(raw, Mapping) and set(raw) == names,
+        where,
+        f"an object with {', '.join(sorted(names))}",
+        sorted(raw) if isinstance(raw, Mapping) else raw,
+    )
     return raw
 
 
@@ -619,8 +740,12 @@ def check_state(venue: Exchange, state: Mapping[str, Any]) -> None:
     for key in settings:
         _need(_number(settings[key]) and settings[key] >= 0, f"settings.{key}", "a number ≥ 0", settings[key])
     _need(settings["starting_balance"] > 0, "settings.starting_balance", "a number > 0", settings["starting_balance"])
-    _need(state["now"] is None or (_number(state["now"]) and plausible_time(state["now"])), "now",
-          f"null or a time in epoch seconds from {TIME_RANGE}", state["now"])
+    _need(
+        state["now"] is None or (_number(state["now"]) and plausible_time(state["now"])),
+        "now",
+        f"null or a time in epoch seconds from {TIME_RANGE}",
+        state["now"],
+    )
     for key in ("order_seq", "fill_seq"):
         _need(type(state[key]) is int and state[key] >= 0, key, "a whole number ≥ 0", state[key])
     for key in ("realized", "fees", "funding"):
@@ -633,44 +758,78 @@ def check_state(venue: Exchange, state: Mapping[str, Any]) -> None:
         _check_position(venue, symbol, position)
     _check_records(state, "fills", set(Fill.__dataclass_fields__), _check_fill)
     _check_records(state, "payments", set(FundingPayment.__dataclass_fields__), _check_payment)
-    _check_by_symbol(state, "quotes", lambda q: isinstance(q, Mapping) and all(
-        isinstance(k, str) and (v is None or _number(v)) for k, v in q.items()), "an object of numbers")
-    _check_by_symbol(state, "rates", lambda h: isinstance(h, list) and all(
-        isinstance(e, list) and len(e) == 2 and all(map(_number, e)) for e in h), "a list of [time, rate] pairs")
+    _check_by_symbol(
+        state,
+        "quotes",
+        lambda q: (
+            isinstance(q, Mapping) and all(isinstance(k, str) and (v is None or _number(v)) for k, v in q.items())
+        ),
+        "an object of numbers",
+    )
+    _check_by_symbol(
+        state,
+        "rates",
+        lambda h: isinstance(h, list) and all(isinstance(e, list) and len(e) == 2 and all(map(_number, e)) for e in h),
+        "a list of [time, rate] pairs",
+    )
 
 
 def _check_order(venue: Exchange, o: Mapping[str, Any], where: str) -> None:
     for key in ("client_order_id", "venue_order_id", "symbol", "side", "order_type", "status", "reason"):
         _need(isinstance(o[key], str), f"{where}.{key}", "a string", o[key])
     _need(isinstance(o["reduce_only"], bool), f"{where}.reduce_only", "true or false", o["reduce_only"])
-    _need(o["status"] in (OPEN, FILLED, CANCELLED, REJECTED), f"{where}.status", "open, filled, cancelled or rejected",
-          o["status"])
+    _need(
+        o["status"] in (OPEN, FILLED, CANCELLED, REJECTED),
+        f"{where}.status",
+        "open, filled, cancelled or rejected",
+        o["status"],
+    )
     for key in ("quantity", "filled_quantity", "created_at", "leverage"):
         _need(_number(o[key]), f"{where}.{key}", "a finite number", o[key])
-    _need(o["limit_price"] is None or _number(o["limit_price"]), f"{where}.limit_price", "a number or null",
-          o["limit_price"])
-    if o["status"] == REJECTED:            # a rejected request is kept as it came: nothing acts on it
+    _need(
+        o["limit_price"] is None or _number(o["limit_price"]),
+        f"{where}.limit_price",
+        "a number or null",
+        o["limit_price"],
+    )
+    if o["status"] == REJECTED:  # a rejected request is kept as it came: nothing acts on it
         return
     _need(o["symbol"] in venue.symbols, f"{where}.symbol", f"a symbol {venue.id} trades", o["symbol"])
     _need(o["side"] in (BUY, SELL), f"{where}.side", "buy or sell", o["side"])
     _need(o["order_type"] in (MARKET, LIMIT), f"{where}.order_type", "market or limit", o["order_type"])
     _need(o["quantity"] > 0, f"{where}.quantity", "a number > 0", o["quantity"])
-    _need(0 <= o["filled_quantity"] <= o["quantity"] * (1 + 1e-9), f"{where}.filled_quantity",
-          "between 0 and the quantity", o["filled_quantity"])
+    _need(
+        0 <= o["filled_quantity"] <= o["quantity"] * (1 + 1e-9),
+        f"{where}.filled_quantity",
+        "between 0 and the quantity",
+        o["filled_quantity"],
+    )
     _need(o["leverage"] > 0, f"{where}.leverage", "a number > 0", o["leverage"])
     if o["order_type"] == LIMIT:
-        _need(o["limit_price"] is not None and o["limit_price"] > 0, f"{where}.limit_price", "a price > 0",
-              o["limit_price"])
+        _need(
+            o["limit_price"] is not None and o["limit_price"] > 0,
+            f"{where}.limit_price",
+            "a price > 0",
+            o["limit_price"],
+        )
 
 
 def _check_position(venue: Exchange, symbol: Any, position: Any) -> None:
     where = f"positions.{symbol}"
     _need(symbol in venue.symbols, where, f"a position in a symbol {venue.id} trades", symbol)
-    _need(isinstance(position, list) and len(position) == 3 and all(map(_number, position)), where,
-          "[quantity, entry price, leverage] as finite numbers", position)
+    _need(
+        isinstance(position, list) and len(position) == 3 and all(map(_number, position)),
+        where,
+        "[quantity, entry price, leverage] as finite numbers",
+        position,
+    )
     quantity, entry, leverage = position
-    _need(quantity != 0 and entry > 0 and leverage > 0, where,
-          "a non-zero quantity with an entry price > 0 and a leverage > 0", position)
+    _need(
+        quantity != 0 and entry > 0 and leverage > 0,
+        where,
+        "a non-zero quantity with an entry price > 0 and a leverage > 0",
+        position,
+    )
 
 
 def _check_records(state: Mapping[str, Any], key: str, names: set[str], check) -> None:

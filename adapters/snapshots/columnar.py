@@ -22,10 +22,11 @@ import gzip
 import json
 import math
 import os
+from collections.abc import Iterable, Iterator
 from itertools import compress
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -33,15 +34,26 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.language.diagnostics import Diagnostic, Severity
-from engine.market.snapshot import (FORMAT_VERSION, INPUT_NAMES, NON_NEGATIVE, SCALARS, Book, Candle, Snapshot,
-                             SymbolSnapshot, describe_ts, parse_snapshot, plausible_time)
+from engine.market.snapshot import (
+    FORMAT_VERSION,
+    INPUT_NAMES,
+    NON_NEGATIVE,
+    SCALARS,
+    Book,
+    Candle,
+    Snapshot,
+    SymbolSnapshot,
+    describe_ts,
+    parse_snapshot,
+    plausible_time,
+)
 
 COLUMNAR_VERSION = 1
 EXTENSION = ".snapshots.parquet"
 META_FORMAT, META_VERSION, META_BUILD = b"rulebot.format", b"rulebot.format_version", b"rulebot.build"
 FORMAT_NAME = b"rulebot-snapshots"
 ROW_GROUP = 65_536
-PIECE = 8_192             # rows gathered as dicts before they become Arrow columns (streamed writes)
+PIECE = 8_192  # rows gathered as dicts before they become Arrow columns (streamed writes)
 
 SCALAR_FIELDS = tuple(SCALARS)
 TS_FIELDS = tuple(f"{name}_ts" for name in INPUT_NAMES if name != "fear_greed")
@@ -50,16 +62,31 @@ _LEVEL = pa.list_(pa.struct([("price", pa.float64()), ("size", pa.float64())]))
 SCHEMA = pa.schema(
     [("ts", pa.float64()), ("symbol", pa.dictionary(pa.int32(), pa.string()))]
     + [(f, pa.float64()) for f in SCALAR_FIELDS + TS_FIELDS + CANDLE_FIELDS]
-    + [("candles", pa.list_(pa.list_(pa.float64()))), ("book_bids", _LEVEL), ("book_asks", _LEVEL),
-       ("fear_greed", pa.float64()), ("fear_greed_ts", pa.float64())])
+    + [
+        ("candles", pa.list_(pa.list_(pa.float64()))),
+        ("book_bids", _LEVEL),
+        ("book_asks", _LEVEL),
+        ("fear_greed", pa.float64()),
+        ("fear_greed_ts", pa.float64()),
+    ]
+)
 FLOAT_FIELDS = SCALAR_FIELDS + TS_FIELDS + CANDLE_FIELDS + ("fear_greed", "fear_greed_ts")
 #: Columns holding times, which must be plausible (engine.market.snapshot.plausible_time).
 TIME_FIELDS = TS_FIELDS + ("candle_ts", "fear_greed_ts")
 #: Columns of one symbol's market data: a row with any of them needs a symbol.
 SYMBOL_FIELDS = SCALAR_FIELDS + TS_FIELDS + CANDLE_FIELDS + ("candles", "book_bids", "book_asks")
 #: Columns of mostly distinct values, where a dictionary only costs space.
-NO_DICTIONARY = ("ts", "price", "mark", "bid", "ask", "liq_long_usd", "liq_short_usd", "taker_buy_usd",
-                 "taker_sell_usd") + CANDLE_FIELDS
+NO_DICTIONARY = (
+    "ts",
+    "price",
+    "mark",
+    "bid",
+    "ask",
+    "liq_long_usd",
+    "liq_short_usd",
+    "taker_buy_usd",
+    "taker_sell_usd",
+) + CANDLE_FIELDS
 
 
 class ColumnarError(Exception):
@@ -68,10 +95,15 @@ class ColumnarError(Exception):
 
 # ------------------------------------------------------------------ writing
 
+
 def _row(snapshot: Snapshot, sym: SymbolSnapshot | None) -> dict:
     fg_ts = snapshot.fear_greed_ts
-    row = {"ts": snapshot.ts, "symbol": None if sym is None else sym.symbol, "fear_greed": snapshot.fear_greed,
-           "fear_greed_ts": None if snapshot.fear_greed is not None and fg_ts == snapshot.ts else fg_ts}
+    row = {
+        "ts": snapshot.ts,
+        "symbol": None if sym is None else sym.symbol,
+        "fear_greed": snapshot.fear_greed,
+        "fear_greed_ts": None if snapshot.fear_greed is not None and fg_ts == snapshot.ts else fg_ts,
+    }
     if sym is None:
         return row
     row.update(sym.values)
@@ -102,8 +134,9 @@ def _default_times(ts: float, sym: SymbolSnapshot) -> dict[str, float]:
 
 def _table(rows: list[dict], metadata: dict[bytes, bytes]) -> pa.Table:
     columns = {name: [r.get(name) for r in rows] for name in SCHEMA.names}
-    arrays = [pa.array(columns[f.name], type=f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
-              for f in SCHEMA]
+    arrays = [
+        pa.array(columns[f.name], type=f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in SCHEMA
+    ]
     arrays[1] = arrays[1].dictionary_encode()
     return pa.Table.from_arrays(arrays, schema=SCHEMA.with_metadata(metadata))
 
@@ -116,8 +149,12 @@ def _metadata(build: dict | None) -> dict[bytes, bytes]:
     return metadata
 
 
-WRITE_OPTIONS = dict(compression="zstd", compression_level=15, write_statistics=["ts"],
-                     use_dictionary=[n for n in SCHEMA.names if n not in NO_DICTIONARY])
+WRITE_OPTIONS = dict(
+    compression="zstd",
+    compression_level=15,
+    write_statistics=["ts"],
+    use_dictionary=[n for n in SCHEMA.names if n not in NO_DICTIONARY],
+)
 
 
 def write_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, build: dict | None = None) -> int:
@@ -178,6 +215,7 @@ def _write_group(writer: pq.ParquetWriter, pieces: list[pa.Table]) -> int:
 
 # ------------------------------------------------------------------ reading
 
+
 def _rb710(where: str, why: str) -> Diagnostic:
     return Diagnostic("RB710", f"cannot be read: {why}"[:300], file=where)
 
@@ -202,8 +240,11 @@ def _open(path: Path, where: str) -> tuple[pq.ParquetFile | None, list[Diagnosti
         return None, [_rb710(where, bad_symbol)]
     unknown = [n for n in handle.schema_arrow.names if n not in SCHEMA.names]
     if unknown:
-        problems.append(Diagnostic("RB704", f"unknown column(s) {', '.join(unknown)}; ignored", file=where,
-                                   severity=Severity.WARNING))
+        problems.append(
+            Diagnostic(
+                "RB704", f"unknown column(s) {', '.join(unknown)}; ignored", file=where, severity=Severity.WARNING
+            )
+        )
     return handle, problems
 
 
@@ -225,16 +266,18 @@ def _symbol_column_problem(schema: pa.Schema) -> str:
         return "no `symbol` column"
     kind = schema.field(index).type
     kind = kind.value_type if pa.types.is_dictionary(kind) else kind
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-            or getattr(pa.types, "is_string_view", lambda _: False)(kind)):
+    if not (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or getattr(pa.types, "is_string_view", lambda _: False)(kind)
+    ):
         return f"the `symbol` column holds {kind}, not strings"
     return ""
 
 
 def _numbers(column: pa.Array) -> np.ndarray:
     """Float values with NaN for nulls (a stored NaN is told apart by :func:`_nan_rows`)."""
-    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
-            or pa.types.is_decimal(column.type)):
+    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type) or pa.types.is_decimal(column.type)):
         raise TypeError(f"a column of type {column.type} where numbers belong")
     return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
 
@@ -251,15 +294,20 @@ def _suspect(numbers: dict[str, np.ndarray], n: int, ts: np.ndarray) -> np.ndarr
             elif name == "fear_greed":
                 bad |= (values < 0) | (values > 100)
             elif name in TIME_FIELDS:
-                bad |= ~np.isnan(values) & ~plausible_time(values)     # a null is no time, not a bad one
+                bad |= ~np.isnan(values) & ~plausible_time(values)  # a null is no time, not a bad one
             bad |= np.isinf(values)
         if "candle_ts" in numbers or "candle_open" in numbers:
             c = [numbers.get(f, np.full(n, np.nan)) for f in CANDLE_FIELDS]
             missing = np.isnan(np.stack(c))
-            ok = ~missing.any(axis=0) & (np.minimum(c[1], c[4]) >= c[3]) & (np.maximum(c[1], c[4]) <= c[2]) \
-                & (c[3] > 0) & (c[5] >= 0)
+            ok = (
+                ~missing.any(axis=0)
+                & (np.minimum(c[1], c[4]) >= c[3])
+                & (np.maximum(c[1], c[4]) <= c[2])
+                & (c[3] > 0)
+                & (c[5] >= 0)
+            )
             bad |= ~missing.all(axis=0) & ~ok
-            bad |= c[0] >= ts                   # a candle opening at or after its snapshot: from the future
+            bad |= c[0] >= ts  # a candle opening at or after its snapshot: from the future
     return bad
 
 
@@ -309,8 +357,10 @@ class _Rows:
             return {}
         shape = self.shapes.get(mask)
         if shape is None:
-            shape = self.shapes[mask] = (tuple(f for k, f in enumerate(self.keys) if mask >> k & 1),
-                                         tuple(mask >> k & 1 for k in range(len(self.names))))
+            shape = self.shapes[mask] = (
+                tuple(f for k, f in enumerate(self.keys) if mask >> k & 1),
+                tuple(mask >> k & 1 for k in range(len(self.names))),
+            )
         return dict(zip(shape[0], compress(self.rows[i], shape[1])))
 
 
@@ -321,8 +371,9 @@ class _Batch:
         self.batch, n = batch, batch.num_rows
         self.n, self.first_row = n, first_row
         self.ts = _numbers(batch.column("ts")).tolist()
-        self.symbol = (batch.column("symbol").cast(pa.string()).to_pylist() if "symbol" in batch.schema.names
-                       else [None] * n)
+        self.symbol = (
+            batch.column("symbol").cast(pa.string()).to_pylist() if "symbol" in batch.schema.names else [None] * n
+        )
         numbers = {}
         for name in FLOAT_FIELDS:
             index = batch.schema.get_field_index(name)
@@ -334,10 +385,15 @@ class _Batch:
         present = [f for f in TS_FIELDS if f in numbers]
         self.times = _Rows(present, numbers, n, [f[:-3] for f in present])
         self.candle = list(zip(*(numbers[f].tolist() for f in CANDLE_FIELDS))) if "candle_ts" in numbers else None
-        self.fear = (numbers["fear_greed"].tolist() if "fear_greed" in numbers else None,
-                     numbers["fear_greed_ts"].tolist() if "fear_greed_ts" in numbers else None)
-        self.lists = {name: batch.column(name).to_pylist() for name in ("candles", "book_bids", "book_asks")
-                      if name in batch.schema.names and batch.column(name).null_count < n}
+        self.fear = (
+            numbers["fear_greed"].tolist() if "fear_greed" in numbers else None,
+            numbers["fear_greed_ts"].tolist() if "fear_greed_ts" in numbers else None,
+        )
+        self.lists = {
+            name: batch.column(name).to_pylist()
+            for name in ("candles", "book_bids", "book_asks")
+            if name in batch.schema.names and batch.column(name).null_count < n
+        }
         self.has_book = bool(self.lists.keys() & {"book_bids", "book_asks"})
 
     def row(self, i: int) -> int:
@@ -363,8 +419,13 @@ def _levels(raw: list | None) -> tuple[tuple[float, float], ...] | None:
 def _list_candles(raw: list, ts: float) -> tuple[Candle, ...]:
     out: list[Candle] = []
     for row in raw:
-        if row is None or len(row) != 6 or any(x is None or not math.isfinite(x) for x in row) \
-                or not plausible_time(row[0]) or row[0] >= ts:
+        if (
+            row is None
+            or len(row) != 6
+            or any(x is None or not math.isfinite(x) for x in row)
+            or not plausible_time(row[0])
+            or row[0] >= ts
+        ):
             raise ValueError("bad candle")
         t, o, h, low, c, v = row
         if not (low <= min(o, c) <= max(o, c) <= h and low > 0 and v >= 0) or (out and t <= out[-1].ts):
@@ -377,7 +438,7 @@ def _fast_symbol(b: _Batch, i: int, ts: float) -> SymbolSnapshot:
     """The symbol of row ``i``, its numbers already checked by :func:`_suspect`;
     ValueError for what only a look at the row can see (list columns)."""
     values, times = b.values.get(i), b.times.get(i)
-    for f in values:                       # a present input without its own time was published at ts
+    for f in values:  # a present input without its own time was published at ts
         times.setdefault(SCALARS[f][0], ts)
     candles: tuple[Candle, ...] = ()
     if b.candle is not None and b.candle[i][0] == b.candle[i][0]:
@@ -459,8 +520,14 @@ def _snapshot(rows: list[tuple[_Batch, int]], where: str) -> tuple[Snapshot | No
 
 def _orphan(b: _Batch, i: int, where: str) -> Diagnostic:
     """RB710 for a row whose market data has no symbol to belong to (it is skipped)."""
-    return Diagnostic("RB710", "a row with market data but a null `symbol`; the row is skipped",
-                      file=where, line=b.row(i), col=1, path="/symbols")
+    return Diagnostic(
+        "RB710",
+        "a row with market data but a null `symbol`; the row is skipped",
+        file=where,
+        line=b.row(i),
+        col=1,
+        path="/symbols",
+    )
 
 
 def _unique(rows: list[tuple[_Batch, int]], ts: float, where: str) -> tuple[list, list[Diagnostic]]:
@@ -470,8 +537,17 @@ def _unique(rows: list[tuple[_Batch, int]], ts: float, where: str) -> tuple[list
     for b, i in rows:
         name = b.symbol[i]
         if name in seen:
-            problems.append(Diagnostic("RB703", f"ts {describe_ts(ts)}: second row for {name}; ignored", file=where,
-                                       line=b.row(i), col=1, path=f"/symbols/{name}", severity=Severity.WARNING))
+            problems.append(
+                Diagnostic(
+                    "RB703",
+                    f"ts {describe_ts(ts)}: second row for {name}; ignored",
+                    file=where,
+                    line=b.row(i),
+                    col=1,
+                    path=f"/symbols/{name}",
+                    severity=Severity.WARNING,
+                )
+            )
             continue
         if name is not None:
             seen.add(name)
@@ -510,15 +586,23 @@ def _checked(path: Path, where: str) -> Iterator[tuple[Snapshot | None, list[Dia
         yield snapshot, found
 
 
-def _in_order(snapshot: Snapshot | None, found: list[Diagnostic], last: float,
-              where: str, row: int) -> tuple[Snapshot | None, float]:
+def _in_order(
+    snapshot: Snapshot | None, found: list[Diagnostic], last: float, where: str, row: int
+) -> tuple[Snapshot | None, float]:
     """An out-of-order snapshot is reported (RB714, at its first row) and skipped, as in JSON lines."""
     if snapshot is None:
         return None, last
     if snapshot.ts <= last:
-        found.append(Diagnostic("RB714", f"ts {describe_ts(snapshot.ts)} is not after the previous "
-                                         f"{describe_ts(last)}", file=where, line=row, col=1,
-                                severity=Severity.WARNING))
+        found.append(
+            Diagnostic(
+                "RB714",
+                f"ts {describe_ts(snapshot.ts)} is not after the previous {describe_ts(last)}",
+                file=where,
+                line=row,
+                col=1,
+                severity=Severity.WARNING,
+            )
+        )
         return None, last
     return snapshot, snapshot.ts
 
@@ -555,7 +639,7 @@ def read_any(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, list[Di
         return
     try:
         yield from reader
-    except Exception as error:  # noqa: BLE001 - a corrupt file must never crash the caller
+    except Exception as error:
         yield None, [_rb710(where, f"{type(error).__name__}: {error}")]
 
 
@@ -571,10 +655,15 @@ def read_many(paths: Iterable[str | os.PathLike], problems: list) -> Iterator[Sn
             if snapshot is None:
                 continue
             if snapshot.ts <= last:
-                problems.append(Diagnostic(
-                    "RB714", f"ts {describe_ts(snapshot.ts)} is not after {describe_ts(last)}, the last snapshot of "
-                             f"{os.fspath(last_path)}; skipped (give the files in time order)",
-                    file=os.fspath(path), severity=Severity.WARNING))
+                problems.append(
+                    Diagnostic(
+                        "RB714",
+                        f"ts {describe_ts(snapshot.ts)} is not after {describe_ts(last)}, the last snapshot of "
+                        f"{os.fspath(last_path)}; skipped (give the files in time order)",
+                        file=os.fspath(path),
+                        severity=Severity.WARNING,
+                    )
+                )
                 continue
             last, last_path = snapshot.ts, path
             yield snapshot
@@ -590,12 +679,19 @@ def columnar_info(path: str | os.PathLike) -> dict:
     ts = table.column("ts").to_numpy()
     symbols = table.column("symbol").cast(pa.string()).drop_null().unique().to_pylist()
     build = (handle.schema_arrow.metadata or {}).get(META_BUILD)
-    return {"format": "columnar", "format_version": COLUMNAR_VERSION, "bytes": os.path.getsize(path),
-            "rows": meta.num_rows, "row_groups": meta.num_row_groups,
-            "compression": meta.row_group(0).column(0).compression if meta.num_row_groups else None,
-            "snapshots": int(len(np.unique(ts))), "first_ts": float(ts.min()) if len(ts) else None,
-            "last_ts": float(ts.max()) if len(ts) else None, "symbols": sorted(symbols),
-            "build": json.loads(build) if build else None}
+    return {
+        "format": "columnar",
+        "format_version": COLUMNAR_VERSION,
+        "bytes": os.path.getsize(path),
+        "rows": meta.num_rows,
+        "row_groups": meta.num_row_groups,
+        "compression": meta.row_group(0).column(0).compression if meta.num_row_groups else None,
+        "snapshots": len(np.unique(ts)),
+        "first_ts": float(ts.min()) if len(ts) else None,
+        "last_ts": float(ts.max()) if len(ts) else None,
+        "symbols": sorted(symbols),
+        "build": json.loads(build) if build else None,
+    }
 
 
 def count_snapshots(path: str | os.PathLike) -> int | None:
@@ -610,7 +706,7 @@ def count_snapshots(path: str | os.PathLike) -> int | None:
             opener = gzip.open if name.endswith(".gz") else open
             with opener(path, "rb") as handle:
                 return sum(1 for line in handle if line.strip())
-    except Exception:  # noqa: BLE001 - a count is a nicety; the reader reports what is wrong
+    except Exception:
         return None
     return None
 
@@ -635,9 +731,11 @@ def read_recording(*paths: str | os.PathLike):
     handles = [_replayable(path) for path in paths]
     rows = sum(h.metadata.num_rows for h in handles)
     needed = rows * len(set().union(*(h.schema_arrow.names for h in handles))) * 8 * WORKING_COPIES
-    if needed > RECORDING_BUDGET_BYTES:       # the scalar path streams: its memory does not grow with the file
-        raise NotReplayable(f"{rows:,} rows would take about {needed / 2**30:.1f} GiB as "
-                            f"columns (budget {RECORDING_BUDGET_BYTES / 2**30:.0f} GiB)")
+    if needed > RECORDING_BUDGET_BYTES:  # the scalar path streams: its memory does not grow with the file
+        raise NotReplayable(
+            f"{rows:,} rows would take about {needed / 2**30:.1f} GiB as "
+            f"columns (budget {RECORDING_BUDGET_BYTES / 2**30:.0f} GiB)"
+        )
     try:
         tables = [h.read() for h in handles]
         _check_sequence(tables, paths)
@@ -649,9 +747,9 @@ def read_recording(*paths: str | os.PathLike):
     except (OSError, pa.ArrowException, TypeError, KeyError, ValueError) as error:
         if isinstance(error, NotReplayable):
             raise
-        raise NotReplayable(f"cannot be read as columns: {error}") from error   # the scalar reader says where
+        raise NotReplayable(f"cannot be read as columns: {error}") from error  # the scalar reader says where
     del table
-    pa.default_memory_pool().release_unused()    # hand the decoded file back before the run
+    pa.default_memory_pool().release_unused()  # hand the decoded file back before the run
     return recording
 
 
@@ -677,21 +775,25 @@ def _check_sequence(tables: list[pa.Table], paths) -> None:
         if not len(ts):
             continue
         if previous_end is not None and not ts[0] > previous_end:
-            raise NotReplayable(f"{os.fspath(path)} does not start after {os.fspath(previous)} ends "
-                                "(give the files in time order, without overlaps)")
+            raise NotReplayable(
+                f"{os.fspath(path)} does not start after {os.fspath(previous)} ends "
+                "(give the files in time order, without overlaps)"
+            )
         previous_end, previous = ts[-1], path
 
 
 def _recording(batch: pa.Table):
-    from engine.replay.recording import FAST_SCALARS, NotReplayable, Recording, SymbolRecording, check_order, times_from
     from engine.replay.columns.candles import CandleSeries
+    from engine.replay.recording import FAST_SCALARS, NotReplayable, Recording, SymbolRecording, check_order, times_from
 
     n = batch.num_rows
-    numbers = {name: _numbers(batch.column(name)) for name in FLOAT_FIELDS
-               if name in batch.schema.names and batch.column(name).null_count < n}
+    numbers = {
+        name: _numbers(batch.column(name))
+        for name in FLOAT_FIELDS
+        if name in batch.schema.names and batch.column(name).null_count < n
+    }
     ts_all = _numbers(batch.column("ts"))
-    if not bool(plausible_time(ts_all).all()) \
-            or bool((_suspect(numbers, n, ts_all) | _nan_rows(batch)).any()):
+    if not bool(plausible_time(ts_all).all()) or bool((_suspect(numbers, n, ts_all) | _nan_rows(batch)).any()):
         raise NotReplayable("a value the parser would drop (the careful path reports it)")
     for name in ("candles", "book_bids", "book_asks", "implied_skew"):
         if name in numbers or (name in batch.schema.names and batch.column(name).null_count < n):
@@ -710,8 +812,9 @@ def _recording(batch: pa.Table):
         values = {f: numbers[f][rows] for f in FAST_SCALARS if f in numbers and not np.isnan(numbers[f][rows]).all()}
         explicit = {f[:-3]: numbers[f][rows] for f in TS_FIELDS if f in numbers}
         candles = CandleSeries(*(np.ascontiguousarray(numbers[f][rows]) for f in CANDLE_FIELDS))
-        symbols[name] = SymbolRecording(name, MappingProxyType(values),
-                                        MappingProxyType(times_from(ts, values, explicit, candles.ts)), candles)
+        symbols[name] = SymbolRecording(
+            name, MappingProxyType(values), MappingProxyType(times_from(ts, values, explicit, candles.ts)), candles
+        )
     check_order(ts)
     fg = numbers["fear_greed"][first] if "fear_greed" in numbers else np.full(len(ts), np.nan)
     fg_ts = numbers["fear_greed_ts"][first] if "fear_greed_ts" in numbers else np.full(len(ts), np.nan)

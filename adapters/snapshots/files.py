@@ -14,8 +14,9 @@ import json
 import os
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from engine.language.diagnostics import Diagnostic, Severity
 from engine.market.snapshot import Snapshot, describe_ts, parse_snapshot, snapshot_to_json
@@ -24,7 +25,7 @@ from engine.market.snapshot import Snapshot, describe_ts, parse_snapshot, snapsh
 
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 def _lines(path: Path, where: str, problems: list[Diagnostic]) -> Iterator[tuple[int, bytes, bool]]:
@@ -53,13 +54,20 @@ def _gzip_problem(error: Exception, lines: int, where: str) -> Diagnostic:
         return Diagnostic("RB710", f"not a gzip file ({error})", file=where)
     if isinstance(error, EOFError) or str(error).startswith("Not a gzipped file"):
         return _truncated(error, where)
-    return Diagnostic("RB710", f"corrupt compressed data ({error}); reading stopped after line {lines:,}, "
-                               "the rest of the file is lost", file=where)
+    return Diagnostic(
+        "RB710",
+        f"corrupt compressed data ({error}); reading stopped after line {lines:,}, the rest of the file is lost",
+        file=where,
+    )
 
 
 def _truncated(error: Exception, where: str) -> Diagnostic:
-    return Diagnostic("RB713", f"compressed stream ends early ({error}); the complete part was read", file=where,
-                      severity=Severity.WARNING)
+    return Diagnostic(
+        "RB713",
+        f"compressed stream ends early ({error}); the complete part was read",
+        file=where,
+        severity=Severity.WARNING,
+    )
 
 
 def _not_json(error: Exception) -> str:
@@ -90,9 +98,16 @@ def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, l
             continue
         snapshot, found = parse_snapshot(obj, where, number)
         if snapshot is not None and snapshot.ts <= last_ts:
-            found.append(Diagnostic("RB714", f"ts {describe_ts(snapshot.ts)} is not after the previous "
-                                             f"{describe_ts(last_ts)}",
-                                    file=where, line=number, col=1, severity=Severity.WARNING))
+            found.append(
+                Diagnostic(
+                    "RB714",
+                    f"ts {describe_ts(snapshot.ts)} is not after the previous {describe_ts(last_ts)}",
+                    file=where,
+                    line=number,
+                    col=1,
+                    severity=Severity.WARNING,
+                )
+            )
             snapshot = None
         if snapshot is not None:
             last_ts = snapshot.ts

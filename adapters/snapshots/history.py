@@ -15,15 +15,16 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
-from engine.replay import build as sb
 from engine.language.durations import parse_duration, shown
 from engine.market.snapshot import TIME_RANGE, Snapshot, plausible_time, snapshot_to_json
+from engine.replay import build as sb
 
 Echo = Callable[[str], Any]
 SPEC_VERSION = 1
@@ -31,8 +32,13 @@ FORMATS = {".feather": "feather", ".parquet": "parquet", ".csv": "csv", ".csv.gz
 TIME_COLUMNS = ("date", "timestamp", "time", "ts", "datetime", "open_time")
 #: Column roles of each source kind → candidate column names, first present wins.
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
-    "candles": {"open": ("open", "o"), "high": ("high", "h"), "low": ("low", "l"), "close": ("close", "c"),
-                "volume": ("volume", "v")},
+    "candles": {
+        "open": ("open", "o"),
+        "high": ("high", "h"),
+        "low": ("low", "l"),
+        "close": ("close", "c"),
+        "volume": ("volume", "v"),
+    },
     "mark": {"value": ("mark", "mark_price", "close")},
     "funding": {"value": ("funding_rate", "fundingRate", "rate", "open")},
     "open_interest": {"value": ("oi_usd", "open_interest_usd", "oi_value")},
@@ -42,10 +48,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "liquidations": {"side": ("side",), "size": ("size_usd", "usd", "value_usd", "amount_usd")},
 }
 #: Snapshot field each role fills, per carried series.
-FIELDS = {"mark": {"value": "mark"}, "funding": {"value": "funding_rate"},
-          "open_interest": {"value": "open_interest_usd"},
-          "taker_volume": {"buy": "taker_buy_usd", "sell": "taker_sell_usd"},
-          "exchange_netflow": {"value": "exchange_netflow_usd"}, "fear_greed": {"value": "fear_greed"}}
+FIELDS = {
+    "mark": {"value": "mark"},
+    "funding": {"value": "funding_rate"},
+    "open_interest": {"value": "open_interest_usd"},
+    "taker_volume": {"buy": "taker_buy_usd", "sell": "taker_sell_usd"},
+    "exchange_netflow": {"value": "exchange_netflow_usd"},
+    "fear_greed": {"value": "fear_greed"},
+}
 COMMON_KEYS = {"file", "files", "format", "time", "time_unit", "filter", "on_conflict"}
 DEFAULT_SIDES = {"buy": "short", "sell": "long"}
 SYMBOL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
@@ -57,16 +67,17 @@ MAX_PUBLICATION_DELAY = 365 * 86400.0
 
 # ------------------------------------------------------------------ the spec
 
+
 @dataclass(frozen=True)
 class Source:
     """One input of the spec: where its rows are and how to read and publish them."""
 
     kind: str
-    where: str                                   # spec path, e.g. symbols.BTCUSDT.funding
+    where: str  # spec path, e.g. symbols.BTCUSDT.funding
     files: tuple[Path, ...]
-    labels: tuple[str, ...]                      # the file names as the spec wrote them
+    labels: tuple[str, ...]  # the file names as the spec wrote them
     format: str | None = None
-    columns: Mapping[str, str] = field(default_factory=dict)   # role → column, as overridden
+    columns: Mapping[str, str] = field(default_factory=dict)  # role → column, as overridden
     time: str | None = None
     time_unit: str | None = None
     filter: Mapping[str, tuple] = field(default_factory=dict)
@@ -109,7 +120,7 @@ class _Checker:
         missing = sorted(required - set(value))
         for key in missing:
             self.error(path, f"`{key}` is required")
-        return not missing          # the caller reads the required keys: stop here without them
+        return not missing  # the caller reads the required keys: stop here without them
 
     def duration(self, value: Any, path: tuple) -> float:
         """Seconds of an `interval` or `lag`, at most :data:`MAX_PUBLICATION_DELAY`."""
@@ -119,8 +130,10 @@ class _Checker:
             self.error(path, str(error))
             return 0.0
         if seconds > MAX_PUBLICATION_DELAY:
-            self.error(path, f"{shown(value)} is longer than a year, too late for any snapshot to use; "
-                             "check the unit (e.g. 8h, 1d)")
+            self.error(
+                path,
+                f"{shown(value)} is longer than a year, too late for any snapshot to use; check the unit (e.g. 8h, 1d)",
+            )
             return 0.0
         return seconds
 
@@ -148,10 +161,10 @@ def _parse_time(value: Any) -> float | None:
         if stamp is pd.NaT:
             return None
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        if not plausible_time(stamp.timestamp()):     # the exact form below overflows nanoseconds after 2262
+        if not plausible_time(stamp.timestamp()):  # the exact form below overflows nanoseconds after 2262
             return stamp.timestamp()
         return (stamp - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-    except (ValueError, TypeError, OverflowError):    # OutOfBoundsDatetime is a ValueError
+    except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
         return None
 
 
@@ -186,12 +199,22 @@ def _source(c: _Checker, kind: str, raw: Any, path: tuple, base: Path) -> Source
     for key in ("time",):
         if key in raw and not (isinstance(raw[key], str) and raw[key]):
             c.error(path + (key,), "must be a column name")
-    return Source(kind, ".".join(map(str, path)), tuple(base / f for f in files), tuple(files),
-                  raw.get("format"), columns, raw.get("time"), raw.get("time_unit"), _filter(c, raw, path),
-                  raw.get("on_conflict", "first"),
-                  c.duration(raw["interval"], path + ("interval",)) if "interval" in raw else 0.0,
-                  c.duration(raw["lag"], path + ("lag",)) if "lag" in raw else 0.0,
-                  _sides(c, raw, path), _coverage(c, raw, path))
+    return Source(
+        kind,
+        ".".join(map(str, path)),
+        tuple(base / f for f in files),
+        tuple(files),
+        raw.get("format"),
+        columns,
+        raw.get("time"),
+        raw.get("time_unit"),
+        _filter(c, raw, path),
+        raw.get("on_conflict", "first"),
+        c.duration(raw["interval"], path + ("interval",)) if "interval" in raw else 0.0,
+        c.duration(raw["lag"], path + ("lag",)) if "lag" in raw else 0.0,
+        _sides(c, raw, path),
+        _coverage(c, raw, path),
+    )
 
 
 def _files(c: _Checker, raw: dict, path: tuple) -> list[str]:
@@ -248,8 +271,12 @@ def load_spec(path: str | os.PathLike) -> tuple[Spec | None, list]:
         return None, diagnostics
     c = _Checker(doc)
     top = doc.data
-    if not c.mapping(top, (), {"version", "description", "base_dir", "from", "to", "fear_greed", "symbols"},
-                     {"version", "from", "to", "symbols"}):
+    if not c.mapping(
+        top,
+        (),
+        {"version", "description", "base_dir", "from", "to", "fear_greed", "symbols"},
+        {"version", "from", "to", "symbols"},
+    ):
         return None, c.errors
     if top["version"] != SPEC_VERSION:
         c.error(("version",), f"must be {SPEC_VERSION}")
@@ -280,12 +307,18 @@ def _symbols(c: _Checker, raw: Any, base: Path) -> dict[str, dict[str, Source]]:
             c.error(path, "a symbol is letters and digits, e.g. BTCUSDT")
         if not c.mapping(sources, path, kinds, {"candles"}):
             continue
-        out[name] = {kind: s for kind, value in sources.items() if kind in kinds
-                     for s in [_source(c, kind, value, path + (kind,), base)] if s is not None}
+        out[name] = {
+            kind: s
+            for kind, value in sources.items()
+            if kind in kinds
+            for s in [_source(c, kind, value, path + (kind,), base)]
+            if s is not None
+        }
     return out
 
 
 # ------------------------------------------------------------------ reading sources
+
 
 class SourceError(Exception):
     """A source file that cannot be used; the message names the file and why."""
@@ -312,10 +345,10 @@ def _column_names(path: Path, fmt: str) -> list[str]:
         return list(pq.read_schema(path).names)
     if fmt == "feather":
         try:
-            with pa.ipc.open_file(path) as reader:     # feather v2 is an Arrow IPC file
+            with pa.ipc.open_file(path) as reader:  # feather v2 is an Arrow IPC file
                 return list(reader.schema.names)
         except pa.ArrowInvalid:
-            return list(feather.read_table(path).schema.names)   # feather v1
+            return list(feather.read_table(path).schema.names)  # feather v1
     return list(pd.read_csv(path, nrows=0).columns)
 
 
@@ -340,8 +373,10 @@ def _pick(names: list[str], source: Source, role: str, candidates: tuple[str, ..
     for name in candidates:
         if name in names:
             return name
-    raise SourceError(f"no {role} column: expected one of {', '.join(candidates)}; set `{role}:` in the spec "
-                      f"(columns are {', '.join(names)})")
+    raise SourceError(
+        f"no {role} column: expected one of {', '.join(candidates)}; set `{role}:` in the spec "
+        f"(columns are {', '.join(names)})"
+    )
 
 
 def _seconds(values, unit: str | None) -> np.ndarray:
@@ -385,7 +420,7 @@ def read_frame(source: Source, path: Path, extra_roles: Mapping[str, tuple[str, 
         frame = _read_columns(path, fmt, wanted)
     except SourceError:
         raise
-    except Exception as error:  # noqa: BLE001 - any reader failure is a bad source, reported
+    except Exception as error:
         raise SourceError(f"cannot be read as {fmt}: {type(error).__name__}: {error}"[:300]) from error
     for column, allowed in source.filter.items():
         frame = frame[frame[column].isin(list(allowed))]
@@ -468,30 +503,56 @@ def load_liquidations(source: Source, report: _Report) -> sb.Events | None:
         unknown = Counter(s for s in sides if s.lower() not in mapping)
         if unknown:
             listed = ", ".join(f"{k!r} ({n:,} events)" for k, n in unknown.most_common(5))
-            report.add([sb.Problem(f"{source.where}: {label}", f"side code(s) not mapped to a liquidated position: {listed}; map them "
-                                          f"under `sides:` in {source.where}, e.g. sides: {{S: short}}", "error")])
+            report.add(
+                [
+                    sb.Problem(
+                        f"{source.where}: {label}",
+                        f"side code(s) not mapped to a liquidated position: {listed}; map them "
+                        f"under `sides:` in {source.where}, e.g. sides: {{S: short}}",
+                        "error",
+                    )
+                ]
+            )
             return None
         keys = list(zip(times.tolist(), sides.tolist(), sizes.tolist()))
         fresh = np.array([k not in seen for k in keys], dtype=bool)
         seen.update(keys)
         if not fresh.all():
-            report.add([sb.Problem(source.where, f"{label}: {int((~fresh).sum()):,} event(s) already in an "
-                                                 "earlier file; counted once", "info")])
+            report.add(
+                [
+                    sb.Problem(
+                        source.where,
+                        f"{label}: {int((~fresh).sum()):,} event(s) already in an earlier file; counted once",
+                        "info",
+                    )
+                ]
+            )
         is_long = np.array([mapping[s.lower()] == "long" for s in sides], dtype=bool)
         bad = ~np.isfinite(times) | ~np.isfinite(sizes) | (sizes < 0)
         if bad.any():
-            report.add([sb.Problem(f"{source.where}: {label}", f"{int(bad.sum()):,} event(s) dropped: no time or size not ≥ 0")])
+            report.add(
+                [
+                    sb.Problem(
+                        f"{source.where}: {label}", f"{int(bad.sum()):,} event(s) dropped: no time or size not ≥ 0"
+                    )
+                ]
+            )
         keep = fresh & ~bad
         times_all.append(times[keep])
         long_all.append(np.where(is_long, sizes, 0.0)[keep])
         short_all.append(np.where(is_long, 0.0, sizes)[keep])
-        report.lines.append(f"  {source.where}: {label}: {int(keep.sum()):,} events "
-                            f"({int((is_long & keep).sum()):,} long, {int((~is_long & keep).sum()):,} short)")
-    result = sb.events(np.concatenate(times_all), np.concatenate(long_all), np.concatenate(short_all),
-                       source.lag, source.coverage)
+        report.lines.append(
+            f"  {source.where}: {label}: {int(keep.sum()):,} events "
+            f"({int((is_long & keep).sum()):,} long, {int((~is_long & keep).sum()):,} short)"
+        )
+    result = sb.events(
+        np.concatenate(times_all), np.concatenate(long_all), np.concatenate(short_all), source.lag, source.coverage
+    )
     if np.isfinite(result.coverage[0]):
-        report.lines.append(f"  {source.where}: coverage {sb.utc(result.coverage[0] - source.lag)} → "
-                            f"{sb.utc(result.coverage[1] - source.lag)}")
+        report.lines.append(
+            f"  {source.where}: coverage {sb.utc(result.coverage[0] - source.lag)} → "
+            f"{sb.utc(result.coverage[1] - source.lag)}"
+        )
     return result
 
 
@@ -524,6 +585,7 @@ def build_metadata(spec: Spec) -> dict:
 
 # ------------------------------------------------------------------ writing
 
+
 def write_jsonl(snapshots: Iterable[Snapshot], path: Path) -> int:
     """Snapshots as JSON lines (gzip when the name ends in .gz), written atomically."""
     tmp = path.with_name(path.name + ".tmp")
@@ -546,13 +608,16 @@ def stream_jsonl(snapshots: Iterable[Snapshot], path: Path, *, compress: bool) -
 def _bad_output(out: Path, echo: Echo) -> bool:
     if out.name.endswith((".parquet", ".jsonl", ".jsonl.gz")):
         return False
-    echo(f"{out}: error: the output must end in .parquet (columnar, by convention .snapshots.parquet), "
-         ".jsonl or .jsonl.gz")
+    echo(
+        f"{out}: error: the output must end in .parquet (columnar, by convention .snapshots.parquet), "
+        ".jsonl or .jsonl.gz"
+    )
     return True
 
 
-def _stream_out(snapshots: Iterable[Snapshot], out: Path, build: dict, echo: Echo,
-                refuse: Callable[[dict], str | None]) -> int:
+def _stream_out(
+    snapshots: Iterable[Snapshot], out: Path, build: dict, echo: Echo, refuse: Callable[[dict], str | None]
+) -> int:
     """Write the snapshots as they come (memory holds a row group) into a temporary file:
     columnar for .parquet (``build`` kept in its metadata), JSON lines otherwise. Then
     ``refuse`` sees what went through ({"count", "first", "last"}); when it names no reason,
@@ -580,8 +645,10 @@ def _stream_out(snapshots: Iterable[Snapshot], out: Path, build: dict, echo: Ech
     finally:
         if tmp.exists():
             tmp.unlink()
-    echo(f"wrote {out}: {span['count']:,} snapshots, {rows:,} rows, {_size(out.stat().st_size)}, "
-         f"{sb.utc(span['first'])} → {sb.utc(span['last'])}")
+    echo(
+        f"wrote {out}: {span['count']:,} snapshots, {rows:,} rows, {_size(out.stat().st_size)}, "
+        f"{sb.utc(span['first'])} → {sb.utc(span['last'])}"
+    )
     return 0
 
 
@@ -614,8 +681,9 @@ def build_command(spec_path: str | os.PathLike, out_path: str | os.PathLike, ech
     def refuse(span: dict) -> str | None:
         if span["count"]:
             return None
-        return (f"{spec_path}: error: no candle closes between {sb.utc(spec.start)} and {sb.utc(spec.end)}; "
-                "nothing written")
+        return (
+            f"{spec_path}: error: no candle closes between {sb.utc(spec.start)} and {sb.utc(spec.end)}; nothing written"
+        )
 
     return _stream_out(snapshots, out, build_metadata(spec), echo, refuse)
 
@@ -648,11 +716,11 @@ def convert_command(paths: Iterable[str | os.PathLike], out_path: str | os.PathL
             echo(as_text_capped(problems))
         if span["count"] and not any(p.is_error for p in problems):
             return None
-        return f"{out}: not written: " + ("the input has errors (above)" if span["count"] else
-                                          "the input holds no snapshot")
+        return f"{out}: not written: " + (
+            "the input has errors (above)" if span["count"] else "the input holds no snapshot"
+        )
 
-    return _stream_out(read_many(paths, problems), out, {"converted_from": [Path(p).name for p in paths]}, echo,
-                       refuse)
+    return _stream_out(read_many(paths, problems), out, {"converted_from": [Path(p).name for p in paths]}, echo, refuse)
 
 
 def _tracked(snapshots: Iterable[Snapshot], span: dict) -> Iterator[Snapshot]:
@@ -666,14 +734,35 @@ def _tracked(snapshots: Iterable[Snapshot], span: dict) -> Iterator[Snapshot]:
 
 # ------------------------------------------------------------------ info
 
-INPUTS = ("price", "order_book", "candles_1m", "funding_rate", "open_interest", "liquidations", "taker_volume",
-          "exchange_netflow", "volatility_skew")
+INPUTS = (
+    "price",
+    "order_book",
+    "candles_1m",
+    "funding_rate",
+    "open_interest",
+    "liquidations",
+    "taker_volume",
+    "exchange_netflow",
+    "volatility_skew",
+)
 
 
 def _present(sym) -> list[str]:
     """The inputs a symbol snapshot carries."""
-    out = [name for name in ("price", "order_book", "funding_rate", "open_interest", "liquidations",
-                             "taker_volume", "exchange_netflow", "volatility_skew") if name in sym.times]
+    out = [
+        name
+        for name in (
+            "price",
+            "order_book",
+            "funding_rate",
+            "open_interest",
+            "liquidations",
+            "taker_volume",
+            "exchange_netflow",
+            "volatility_skew",
+        )
+        if name in sym.times
+    ]
     if sym.candles:
         out.append("candles_1m")
     return out
@@ -685,8 +774,8 @@ class Summary:
 
     snapshots: int = 0
     times: list[float] = field(default_factory=list)
-    rows: Counter = field(default_factory=Counter)                   # symbol → snapshots present
-    inputs: dict[str, Counter] = field(default_factory=dict)        # symbol → input → snapshots
+    rows: Counter = field(default_factory=Counter)  # symbol → snapshots present
+    inputs: dict[str, Counter] = field(default_factory=dict)  # symbol → input → snapshots
     readings: dict[str, dict[str, set]] = field(default_factory=dict)  # symbol → input → distinct _ts
     fear_greed: int = 0
     fear_greed_readings: set = field(default_factory=set)
@@ -725,11 +814,15 @@ def _move_lines(times: list[float], prices: list[float]) -> list[str]:
     moves = price_moves(times, prices)
     if moves.largest is None:
         return []
-    lines = [f"    {'largest move':<16} {moves.largest * 100:+.2f} % at {_minute(moves.largest_ts)} "
-             "(from the snapshot before)"]
+    lines = [
+        f"    {'largest move':<16} {moves.largest * 100:+.2f} % at {_minute(moves.largest_ts)} "
+        "(from the snapshot before)"
+    ]
     if moves.suspect:
-        lines.append(f"    {'suspect prices':<16} {moves.suspect:,} move(s) of {(SUSPECT_RATIO - 1) * 100:.0f} % "
-                     f"or more between snapshots, the first at {_minute(moves.first_suspect_ts)}: check the source")
+        lines.append(
+            f"    {'suspect prices':<16} {moves.suspect:,} move(s) of {(SUSPECT_RATIO - 1) * 100:.0f} % "
+            f"or more between snapshots, the first at {_minute(moves.first_suspect_ts)}: check the source"
+        )
     return lines
 
 
@@ -745,7 +838,7 @@ def summarize(path: str | os.PathLike, echo: Echo) -> Summary:
         for p in problems:
             summary.errors += p.is_error
             summary.warnings += not p.is_error
-        _echo_problems(problems[:max(0, MAX_SHOWN - shown)], echo)
+        _echo_problems(problems[: max(0, MAX_SHOWN - shown)], echo)
         shown += len(problems)
         if snapshot is not None:
             summary.add(snapshot)
@@ -771,7 +864,7 @@ def gaps(times: list[float]) -> tuple[float, list[tuple[float, float, int]]]:
     step = float(values[np.argmax(counts)])
     out = []
     for i in np.flatnonzero(diffs > step * 1.5):
-        missing = int(round(diffs[i] / step)) - 1
+        missing = round(diffs[i] / step) - 1
         out.append((times[i] + step, times[i + 1] - step, max(missing, 1)))
     return step, out
 
@@ -784,7 +877,11 @@ def _gap_lines(times: list[float], limit: int = 10) -> list[str]:
     total = sum(n for _, _, n in found)
     lines = [f"  gaps:      {len(found):,} ({total:,} {unit} missing)"]
     for first, last, n in found[:limit]:
-        span = _minute(first) if n == 1 else f"{_minute(first)} → {_minute(last)[11:] if _minute(first)[:10] == _minute(last)[:10] else _minute(last)}"
+        span = (
+            _minute(first)
+            if n == 1
+            else f"{_minute(first)} → {_minute(last)[11:] if _minute(first)[:10] == _minute(last)[:10] else _minute(last)}"
+        )
         lines.append(f"    {span} ({n:,} {unit})")
     if len(found) > limit:
         rest = found[limit:]
@@ -800,15 +897,17 @@ def _file_lines(path: Path) -> list[str]:
 
         try:
             info = columnar_info(path)
-        except Exception:  # noqa: BLE001 - already reported by the reader
+        except Exception:
             return []
-        lines = [f"  format:    columnar Parquet v{info['format_version']}, {_size(info['bytes'])}, "
-                 f"{info['rows']:,} rows in {info['row_groups']} row group(s), {info['compression']}"]
+        lines = [
+            f"  format:    columnar Parquet v{info['format_version']}, {_size(info['bytes'])}, "
+            f"{info['rows']:,} rows in {info['row_groups']} row group(s), {info['compression']}"
+        ]
         if info["build"]:
             lines.append(_provenance(info["build"]))
         return lines
     if not name.endswith((".jsonl", ".jsonl.gz")):
-        return []                          # not a snapshot file's name: the reader said so (RB710)
+        return []  # not a snapshot file's name: the reader said so (RB710)
     kind = "gzip JSON lines" if name.endswith(".gz") else "JSON lines"
     size = path.stat().st_size if path.is_file() else 0
     return [f"  format:    {kind}, {_size(size)}"]
@@ -826,13 +925,16 @@ def describe(path: Path, summary: Summary) -> list[str]:
         return lines + ["  snapshots: none"]
     step, _ = gaps(summary.times)
     every = f" (every {step:g}s)" if step and step != 60 else " (every 1m)" if step else ""
-    lines.append(f"  snapshots: {summary.snapshots:,} from {_minute(summary.times[0])} to "
-                 f"{_minute(summary.times[-1])}{every}")
+    lines.append(
+        f"  snapshots: {summary.snapshots:,} from {_minute(summary.times[0])} to {_minute(summary.times[-1])}{every}"
+    )
     lines += _gap_lines(summary.times)
     lines.append(f"  symbols:   {', '.join(sorted(summary.rows)) or 'none'}")
     pct = lambda n: f"{100.0 * n / summary.snapshots:5.1f}%"  # noqa: E731
     if summary.fear_greed:
-        lines.append(f"  global     fear_greed {pct(summary.fear_greed)} ({_readings(len(summary.fear_greed_readings))})")
+        lines.append(
+            f"  global     fear_greed {pct(summary.fear_greed)} ({_readings(len(summary.fear_greed_readings))})"
+        )
     for name in sorted(summary.rows):
         lines.append(f"  {name:<10} {pct(summary.rows[name])} of snapshots")
         for input_name in INPUTS:

@@ -31,7 +31,7 @@ class JsonlLog:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> "JsonlLog":
+    def __enter__(self) -> JsonlLog:
         return self
 
     def __exit__(self, *exc) -> None:

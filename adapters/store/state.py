@@ -15,22 +15,24 @@ because the latter also silently skips rows that break NOT NULL or CHECK constra
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cached_property
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from engine.language.diagnostics import RulebotError
 from engine.ports import STATE_CODES, Fill, FundingPayment, OrderState, Transition
 from engine.trading.positions import OpenPosition, TradeRecord
 
-CODES = STATE_CODES     # declared with the port (engine/ports.py): the engine documents every code
+CODES = STATE_CODES  # declared with the port (engine/ports.py): the engine documents every code
 STORE_FAILED = "RB800"
 NEWER_SCHEMA = "RB801"
 CHANGE_REFUSED = "RB802"
@@ -255,11 +257,12 @@ _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
 
 # ------------------------------------------------------------------ rows ⇄ dataclasses
 
+
 @dataclass(frozen=True, slots=True)
 class RuleVersion:
     version_id: str
     created_at: float
-    author: str                   # human | learner:<name>
+    author: str  # human | learner:<name>
     parent: str | None
     message: str
 
@@ -268,9 +271,9 @@ class RuleVersion:
 class HookRun:
     trade_id: str
     hook: str
-    status: str                   # ok | failed
+    status: str  # ok | failed
     error: str
-    ran_at: float                 # the last attempt
+    ran_at: float  # the last attempt
     attempts: int
 
 
@@ -292,8 +295,10 @@ class _Table:
     @cached_property
     def types(self) -> dict[str, str]:
         """Field annotations as text (``float | None``), whether or not they were postponed."""
-        return {f.name: f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-                for f in fields(self.cls)}
+        return {
+            f.name: f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+            for f in fields(self.cls)
+        }
 
     def encode(self, obj: Any) -> tuple:
         if not isinstance(obj, self.cls):
@@ -352,14 +357,21 @@ def _json(name: str, value: Any) -> str:
         raise ValueError(f"{name} is not storable as JSON: {exc}") from exc
 
 
-ORDERS = _Table("orders", OrderState, "client_order_id", "created_at, client_order_id",
-                bools=frozenset({"reduce_only"}))
+ORDERS = _Table(
+    "orders", OrderState, "client_order_id", "created_at, client_order_id", bools=frozenset({"reduce_only"})
+)
 FILLS = _Table("fills", Fill, "fill_id", "ts, fill_id")
 FUNDING = _Table("funding_payments", FundingPayment, "payment_id", "ts, payment_id")
-POSITIONS = _Table("positions", OpenPosition, "id", "opened_at, id",
-                   json_decoders=MappingProxyType({"ladder_done": tuple, "attribution": MappingProxyType}))
-TRADES = _Table("trades", TradeRecord, "id", "exit_ts, id",
-                json_decoders=MappingProxyType({"attribution": MappingProxyType}))
+POSITIONS = _Table(
+    "positions",
+    OpenPosition,
+    "id",
+    "opened_at, id",
+    json_decoders=MappingProxyType({"ladder_done": tuple, "attribution": MappingProxyType}),
+)
+TRADES = _Table(
+    "trades", TradeRecord, "id", "exit_ts, id", json_decoders=MappingProxyType({"attribution": MappingProxyType})
+)
 RULE_VERSIONS = _Table("rule_versions", RuleVersion, "version_id", "created_at, version_id")
 HOOK_RUNS = _Table("hook_runs", HookRun, "trade_id", "trade_id, hook")
 
@@ -382,13 +394,22 @@ def _select_sql(table: _Table, where: str = "") -> str:
 _UPSERT_ORDER = _upsert_sql(ORDERS, ("version",))
 _UPSERT_POSITION = _upsert_sql(POSITIONS)
 _INSERT_RULE_VERSION = f"{_insert_sql(RULE_VERSIONS)} ON CONFLICT (version_id) DO NOTHING"
-_UPSERT_HOOK_RUN = (f"{_insert_sql(HOOK_RUNS)} ON CONFLICT (trade_id, hook) DO UPDATE SET status = excluded.status, "
-                    "error = excluded.error, ran_at = excluded.ran_at, attempts = hook_runs.attempts + 1")
-_UPSERT_CURSOR = ("INSERT INTO cursors (name, value) VALUES (?, ?) "
-                  "ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+_UPSERT_HOOK_RUN = (
+    f"{_insert_sql(HOOK_RUNS)} ON CONFLICT (trade_id, hook) DO UPDATE SET status = excluded.status, "
+    "error = excluded.error, ran_at = excluded.ran_at, attempts = hook_runs.attempts + 1"
+)
+_UPSERT_CURSOR = (
+    "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 
-_BAD_INPUT = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError,
-              TypeError, ValueError, OverflowError)
+_BAD_INPUT = (
+    sqlite3.IntegrityError,
+    sqlite3.ProgrammingError,
+    sqlite3.InterfaceError,
+    TypeError,
+    ValueError,
+    OverflowError,
+)
 
 
 def _code_for(exc: BaseException) -> str:
@@ -410,13 +431,16 @@ def _statements(script: str) -> Iterator[str]:
 
 # ------------------------------------------------------------------ the store
 
+
 class StateStore:
     """One SQLite database; implements :class:`engine.ports.StatePort`. One per process."""
 
     def __init__(self, path: str | Path, *, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS):
         if sqlite3.sqlite_version_info < MIN_SQLITE:
-            raise StateError(f"SQLite {'.'.join(map(str, MIN_SQLITE))} or newer is needed (STRICT tables); "
-                             f"this Python links {sqlite3.sqlite_version}")
+            raise StateError(
+                f"SQLite {'.'.join(map(str, MIN_SQLITE))} or newer is needed (STRICT tables); "
+                f"this Python links {sqlite3.sqlite_version}"
+            )
         self.path = Path(path)
         self._migrations = tuple(sorted(migrations))
         self._conn: sqlite3.Connection | None = None
@@ -456,9 +480,12 @@ class StateStore:
 
     def _refuse_newer(self, stored: int) -> None:
         if stored > self.known_version:
-            raise StateError(f"the state database {self.path} has schema version {stored}, newer than this rulebot "
-                             f"knows ({self.known_version}); upgrade rulebot or use another file. "
-                             f"The file was not modified.", NEWER_SCHEMA)
+            raise StateError(
+                f"the state database {self.path} has schema version {stored}, newer than this rulebot "
+                f"knows ({self.known_version}); upgrade rulebot or use another file. "
+                f"The file was not modified.",
+                NEWER_SCHEMA,
+            )
 
     def _migrate(self) -> None:
         """Apply each pending migration in its own transaction; re-checks under the write lock."""
@@ -474,13 +501,16 @@ class StateStore:
                         continue
                     for statement in _statements(script):
                         self._db.execute(statement)
-                    self._db.execute("INSERT INTO schema_migrations (version, applied_at, description) "
-                                     "VALUES (?, ?, ?)", (version, time.time(), description))
+                    self._db.execute(
+                        "INSERT INTO schema_migrations (version, applied_at, description) VALUES (?, ?, ?)",
+                        (version, time.time(), description),
+                    )
             except StateError:
                 raise
             except Exception as exc:
-                raise StateError(f"migration {version} ({description}) of {self.path} failed: {exc}",
-                                 MIGRATION_FAILED) from exc
+                raise StateError(
+                    f"migration {version} ({description}) of {self.path} failed: {exc}", MIGRATION_FAILED
+                ) from exc
 
     # ---------------------------------------------------------- plumbing
 
@@ -500,10 +530,9 @@ class StateStore:
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
-                try:
+                # the original error matters more; SQLite rolls back on its own
+                with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # the original error matters more; SQLite rolls back on its own
             raise
 
     @contextmanager
@@ -599,8 +628,12 @@ class StateStore:
     def _set_blob(self, blob: Any) -> None:
         if not (isinstance(blob, tuple) and len(blob) == 2 and isinstance(blob[0], str) and isinstance(blob[1], str)):
             raise ValueError(f"blobs entries are (name, JSON text), got {blob!r}"[:200])
-        self._item("blobs", blob[0], "INSERT INTO blobs (name, value) VALUES (?, ?) "
-                                     "ON CONFLICT (name) DO UPDATE SET value = excluded.value", blob)
+        self._item(
+            "blobs",
+            blob[0],
+            "INSERT INTO blobs (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            blob,
+        )
 
     def blob(self, name: str) -> str | None:
         """The JSON text stored under ``name`` by the last transition that set it."""
@@ -620,45 +653,69 @@ class StateStore:
         sql = f"{_insert_sql(table)} ON CONFLICT ({table.key}) DO NOTHING"
         if self._item(table.name, key, sql, row).rowcount:
             return
-        stored = self._db.execute(f"SELECT {', '.join(table.columns)} FROM {table.name} WHERE {table.key} = ?",
-                                  (key,)).fetchone()
+        stored = self._db.execute(
+            f"SELECT {', '.join(table.columns)} FROM {table.name} WHERE {table.key} = ?", (key,)
+        ).fetchone()
         if tuple(stored) != row:
-            raise StateError(f"{table.name} {key!r} refused: already recorded with different values "
-                             f"(stored {tuple(stored)!r}, new {row!r})", CHANGE_REFUSED)
+            raise StateError(
+                f"{table.name} {key!r} refused: already recorded with different values "
+                f"(stored {tuple(stored)!r}, new {row!r})",
+                CHANGE_REFUSED,
+            )
 
     def _link(self, link: Any) -> None:
         if not (isinstance(link, tuple) and len(link) == 2):
             raise ValueError(f"order_positions entries are (client_order_id, position_id), got {link!r}")
         order_id, position_id = link
-        changed = self._item("orders", order_id, "UPDATE orders SET position_id = ? WHERE client_order_id = ?",
-                             (position_id, order_id)).rowcount
+        changed = self._item(
+            "orders", order_id, "UPDATE orders SET position_id = ? WHERE client_order_id = ?", (position_id, order_id)
+        ).rowcount
         if not changed:
             raise StateError(f"order_positions: unknown order {order_id!r} (position {position_id!r})", CHANGE_REFUSED)
 
     def _set_cursor(self, cursor: Any) -> None:
-        if not (isinstance(cursor, tuple) and len(cursor) == 2 and isinstance(cursor[1], (int, float))
-                and not isinstance(cursor[1], bool) and math.isfinite(cursor[1])):
+        if not (
+            isinstance(cursor, tuple)
+            and len(cursor) == 2
+            and isinstance(cursor[1], (int, float))
+            and not isinstance(cursor[1], bool)
+            and math.isfinite(cursor[1])
+        ):
             raise ValueError(f"cursors entries are (name, finite number), got {cursor!r}")
         self._item("cursors", cursor[0], _UPSERT_CURSOR, cursor)
 
-    def record_rule_version(self, version_id: str, author: str, *, parent: str | None = None, message: str = "",
-                            created_at: float | None = None) -> RuleVersion:
+    def record_rule_version(
+        self,
+        version_id: str,
+        author: str,
+        *,
+        parent: str | None = None,
+        message: str = "",
+        created_at: float | None = None,
+    ) -> RuleVersion:
         """Record a rule version once; the first record wins (ids are content hashes, so
         loading the same rules again is harmless). Returns what is stored."""
         version = RuleVersion(version_id, time.time() if created_at is None else created_at, author, parent, message)
         with self._writing(f"recording rule version {version_id!r}"):
             self._item("rule_versions", version_id, _INSERT_RULE_VERSION, self._encode(RULE_VERSIONS, version, 0))
-        return self._read(lambda db: RULE_VERSIONS.decode(
-            db.execute(_select_sql(RULE_VERSIONS, "WHERE version_id = ?"), (version_id,)).fetchone()))
+        return self._read(
+            lambda db: RULE_VERSIONS.decode(
+                db.execute(_select_sql(RULE_VERSIONS, "WHERE version_id = ?"), (version_id,)).fetchone()
+            )
+        )
 
-    def record_hook_run(self, trade_id: str, hook: str, status: str, error: str = "", *,
-                        ran_at: float | None = None) -> HookRun:
+    def record_hook_run(
+        self, trade_id: str, hook: str, status: str, error: str = "", *, ran_at: float | None = None
+    ) -> HookRun:
         """Record the outcome of one post-trade hook; a retry overwrites it and counts the attempt."""
         run = HookRun(trade_id, hook, status, error, time.time() if ran_at is None else ran_at, 1)
         with self._writing(f"recording hook run {hook!r} of trade {trade_id!r}"):
             self._item("hook_runs", (trade_id, hook), _UPSERT_HOOK_RUN, self._encode(HOOK_RUNS, run, 0))
-        return self._read(lambda db: HOOK_RUNS.decode(
-            db.execute(_select_sql(HOOK_RUNS, "WHERE trade_id = ? AND hook = ?"), (trade_id, hook)).fetchone()))
+        return self._read(
+            lambda db: HOOK_RUNS.decode(
+                db.execute(_select_sql(HOOK_RUNS, "WHERE trade_id = ? AND hook = ?"), (trade_id, hook)).fetchone()
+            )
+        )
 
     # ---------------------------------------------------------- reading
 
@@ -709,7 +766,7 @@ class StateStore:
         if conn is not None:
             conn.close()
 
-    def __enter__(self) -> "StateStore":
+    def __enter__(self) -> StateStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -23,10 +23,10 @@ def _next_at(minute: int, weekdays: tuple[int, ...], after: float) -> float:
     day = math.floor(after / DAY) * DAY
     for offset in range(8):
         candidate = day + offset * DAY + minute * 60
-        weekday = (int((day + offset * DAY) // DAY) + 3) % 7       # 1970-01-01 was a Thursday
+        weekday = (int((day + offset * DAY) // DAY) + 3) % 7  # 1970-01-01 was a Thursday
         if candidate >= after and (not weekdays or weekday in weekdays):
             return candidate
-    raise ValueError("no allowed weekday")                         # unreachable: weekdays come validated
+    raise ValueError("no allowed weekday")  # unreachable: weekdays come validated
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Due:
     job_id: str
     tasks: tuple[str, ...]
     scheduled_ts: float
-    missed: int            # runs collapsed into this one because the clock jumped over them
+    missed: int  # runs collapsed into this one because the clock jumped over them
 
 
 class Scheduler:
@@ -79,8 +79,12 @@ class Scheduler:
             return np.empty(0, dtype=np.int64)
         every = slot.job.every_s
         whole = times[first:]
-        if every is not None and every == int(every) and slot.next_ts == int(slot.next_ts) \
-                and bool(np.all(whole == np.floor(whole))):
+        if (
+            every is not None
+            and every == int(every)
+            and slot.next_ts == int(slot.next_ts)
+            and bool(np.all(whole == np.floor(whole)))
+        ):
             # after a run at ``now`` the next is at the following multiple: due where the
             # count of whole intervals moves on (the integer shortcut of ``_after``, at once)
             runs = whole.astype(np.int64) // int(every)
@@ -109,7 +113,7 @@ class Scheduler:
         following, missed = cls._skip_periods(job, cls._first(job, scheduled + 1e-6), now)
         while following <= now:
             later = cls._first(job, following + 1e-6)
-            if not later > following:       # a clock beyond float precision: never loop on it
+            if not later > following:  # a clock beyond float precision: never loop on it
                 raise ValueError(f"cannot schedule after {now!r}: the time is too large to step through")
             missed += 1
             following = later
@@ -125,6 +129,6 @@ class Scheduler:
         skipped = math.floor((now - following) / period) - 1
         if skipped <= 0:
             return following, 0
-        if job.every_s is not None:              # runs are multiples of the interval: stay on them exactly
+        if job.every_s is not None:  # runs are multiples of the interval: stay on them exactly
             return (round(following / period) + skipped) * period, skipped
         return following + skipped * WEEK, skipped * (len(set(job.weekdays)) or 7)

@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import sys
+from typing import ClassVar
 
 import click
 
@@ -27,8 +28,14 @@ def main() -> None:
 @main.command()
 @click.argument("rules_dir", default="rules", type=click.Path(exists=True, file_okay=False))
 @click.option("--profile", type=click.Choice(["paper", "live"]), help="Check one profile (default: all).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(rules_dir: str, profile: str | None, fmt: str, strict: bool) -> None:
     """Check every rule file in RULES_DIR and report every problem at once."""
@@ -45,8 +52,10 @@ def validate(rules_dir: str, profile: str | None, fmt: str, strict: bool) -> Non
     if failed:
         summary = f"{rules_dir}: invalid: {errors} error(s), {warnings} warning(s)"
     else:
-        summary = (f"{rules_dir}: valid, version {result.version} "
-                   f"(profiles: {', '.join(sorted(result.plans))}; {warnings} warning(s))")
+        summary = (
+            f"{rules_dir}: valid, version {result.version} "
+            f"(profiles: {', '.join(sorted(result.plans))}; {warnings} warning(s))"
+        )
     click.echo(summary, err=fmt != "text")
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
@@ -76,10 +85,17 @@ def schema(kind: str | None, out_dir: str | None) -> None:
 @click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--log", "log_path", type=click.Path(dir_okay=False),
-              help="Also append the signal records to this JSON-lines file (e.g. logs/predictive_signals.jsonl).")
-@click.option("--equity", type=click.FloatRange(min=0, min_open=True),
-              help="Account equity for sizing (default: the profile's paper starting balance).")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    help="Also append the signal records to this JSON-lines file (e.g. logs/predictive_signals.jsonl).",
+)
+@click.option(
+    "--equity",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Account equity for sizing (default: the profile's paper starting balance).",
+)
 def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equity) -> None:
     """Replay SNAPSHOTS up to a time and show the decision: each component's inputs, threshold,
     direction, confidence and weighted contribution, the votes and conviction, then the gate
@@ -96,8 +112,9 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
     until = _time_option(at_text, "--at") if at_text else None
     unknown = [s for s in symbols if s not in plan.ruleset.names()]
     if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)} not in the rule set ({', '.join(plan.ruleset.names())})",
-                                 param_hint="--symbol")
+        raise click.BadParameter(
+            f"{', '.join(unknown)} not in the rule set ({', '.join(plan.ruleset.names())})", param_hint="--symbol"
+        )
     if log_path:
         from pathlib import Path
 
@@ -121,7 +138,7 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
     else:
         click.echo("\n\n".join(render_text(d.signal) + "\n" + render_decision(d) for d in decisions))
     errors = sum(p.is_error for p in problems)
-    if errors:                         # the decision is shown, but it rests on a partial reading: as dry-run
+    if errors:  # the decision is shown, but it rests on a partial reading: as dry-run
         click.echo(f"rulebot explain: {errors} snapshot input error(s); see above", err=True)
         sys.exit(EXIT_INVALID)
 
@@ -130,10 +147,22 @@ def explain(snapshots, at_text, symbols, rules_dir, profile, fmt, log_path, equi
 @click.argument("snapshots", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
-@click.option("--state", "state_path", default="state/paper.db", show_default=True, type=click.Path(dir_okay=False),
-              help="SQLite state database; a run resumes from it after a crash.")
-@click.option("--logs", "logs_dir", default="logs", show_default=True, type=click.Path(file_okay=False),
-              help="Folder of the JSON-lines logs.")
+@click.option(
+    "--state",
+    "state_path",
+    default="state/paper.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite state database; a run resumes from it after a crash.",
+)
+@click.option(
+    "--logs",
+    "logs_dir",
+    default="logs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder of the JSON-lines logs.",
+)
 def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
     """Trade SNAPSHOTS as a live feed with the paper broker, keeping state in SQLite.
 
@@ -146,11 +175,11 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
     plan = _load_plan(rules_dir, profile)
     _check_writable(logs_dir, "--logs")
     with StateStore(state_path) as store, _Logs(logs_dir, JsonlLog) as logs:
-        runner = Runner(plan, _paper_broker(plan, store), store, sinks=logs.sinks())   # resumes, or refuses first
+        runner = Runner(plan, _paper_broker(plan, store), store, sinks=logs.sinks())  # resumes, or refuses first
         store.record_rule_version(plan.version, "human", message=f"rulebot paper ({plan.profile})")
         problems: list = []
         read = 0
-        for read, snapshot in enumerate(_snapshots(snapshots, problems), start=1):
+        for read, snapshot in enumerate(_snapshots(snapshots, problems), start=1):  # noqa: B007 - the count is read after the loop
             if runner.cursor is not None and snapshot.ts <= runner.cursor:
                 runner.warm(snapshot)
             else:
@@ -158,8 +187,10 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
         _report_problems(problems)
         trades = store.trades()
         net = sum(t.net_pnl for t in trades)
-        click.echo(f"paper: {len(trades)} trade(s), net P&L {net:+,.2f} USD, "
-                   f"{len(store.open_positions())} position(s) open; state {state_path}, logs {logs_dir}/")
+        click.echo(
+            f"paper: {len(trades)} trade(s), net P&L {net:+,.2f} USD, "
+            f"{len(store.open_positions())} position(s) open; state {state_path}, logs {logs_dir}/"
+        )
     if any(p.is_error for p in problems):
         sys.exit(EXIT_INVALID)
     if not read:
@@ -171,21 +202,37 @@ def paper(snapshots, rules_dir, profile, state_path, logs_dir) -> None:
 @click.argument("snapshots", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
-@click.option("--vs", "vs_dir", type=click.Path(exists=True, file_okay=False),
-              help="A second rule set to run over the same snapshots, side by side.")
-@click.option("--from", "from_text", help="Start trading at this time (ISO 8601 or epoch s); earlier snapshots warm up.")
+@click.option(
+    "--vs",
+    "vs_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A second rule set to run over the same snapshots, side by side.",
+)
+@click.option(
+    "--from", "from_text", help="Start trading at this time (ISO 8601 or epoch s); earlier snapshots warm up."
+)
 @click.option("--to", "to_text", help="Stop after this time.")
 @click.option("--symbols", "symbols_text", help="Comma-separated symbols to trade (default: all in the snapshots).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the HTML report here.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Write trades, decisions, metrics and the fingerprint into this folder.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Write trades, decisions, metrics and the fingerprint into this folder.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--replay", type=click.Choice(["auto", "columns", "scalar"]), default="auto", show_default=True,
-              help="columns: the fast path over dense Parquet files (in time order); "
-                   "scalar: snapshot by snapshot (the reference); "
-                   "auto: columns where the input allows.")
-def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, symbols_text, report_path, out_dir,
-                    fmt, replay) -> None:
+@click.option(
+    "--replay",
+    type=click.Choice(["auto", "columns", "scalar"]),
+    default="auto",
+    show_default=True,
+    help="columns: the fast path over dense Parquet files (in time order); "
+    "scalar: snapshot by snapshot (the reference); "
+    "auto: columns where the input allows.",
+)
+def dry_run_command(
+    snapshots, rules_dir, profile, vs_dir, from_text, to_text, symbols_text, report_path, out_dir, fmt, replay
+) -> None:
     """Replay SNAPSHOTS through the compiled plan with the paper broker and a simulated clock,
     and show what the rules would have done. Ctrl-C stops cleanly and still writes what was done."""
     from engine.replay.dryrun import differing_decisions
@@ -194,20 +241,27 @@ def dry_run_command(snapshots, rules_dir, profile, vs_dir, from_text, to_text, s
     other = _load_plan(vs_dir, profile) if vs_dir else None
     window = _window(from_text, to_text)
     symbols = _symbols_option(symbols_text, plan)
-    _check_outputs(out_dir, report_path)           # before the run: never lose a finished run to a bad path
+    _check_outputs(out_dir, report_path)  # before the run: never lose a finished run to a bad path
     result = _one_dry_run(plan, snapshots, window, symbols, replay)
     if other is not None:
         result["vs"] = _one_dry_run(other, snapshots, window, symbols, replay)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
-    result.update(rules_dir=rules_dir, snapshot_files=list(snapshots), windowed=window != [None, None],
-                  unseen_symbols=sorted((symbols or set()) - set(result["symbols"])),
-                  untraded_symbols=sorted(set(result["symbols"]) - set(plan.ruleset.names())))
+    result.update(
+        rules_dir=rules_dir,
+        snapshot_files=list(snapshots),
+        windowed=window != [None, None],
+        unseen_symbols=sorted((symbols or set()) - set(result["symbols"])),
+        untraded_symbols=sorted(set(result["symbols"]) - set(plan.ruleset.names())),
+    )
     click.echo(json.dumps(_summary_json(result), indent=2) if fmt == "json" else _summary_text(result))
     try:
         _write_dry_run(result, out_dir, report_path)
-    except OSError as error:                       # disk full, or the folder changed since the check
-        click.echo(f"rulebot dry-run: cannot write {error.filename!r}: {error.strerror}; "
-                   "the summary above is the run's result", err=True)
+    except OSError as error:  # disk full, or the folder changed since the check
+        click.echo(
+            f"rulebot dry-run: cannot write {error.filename!r}: {error.strerror}; "
+            "the summary above is the run's result",
+            err=True,
+        )
         sys.exit(EXIT_OUTPUT)
     _exit_after(result, window)
 
@@ -233,8 +287,9 @@ def _time_option(text: str, hint: str) -> float:
     try:
         return parse_time(text)
     except ValueError as error:
-        raise click.BadParameter(f"{text!r} is not a time ({error}); use ISO 8601 or epoch seconds",
-                                 param_hint=hint) from None
+        raise click.BadParameter(
+            f"{text!r} is not a time ({error}); use ISO 8601 or epoch seconds", param_hint=hint
+        ) from None
 
 
 def _window(from_text: str | None, to_text: str | None) -> list:
@@ -270,9 +325,16 @@ def _one_dry_run(plan, snapshots, window, symbols, replay: str = "auto") -> dict
             raise click.UsageError(f"--replay columns: {why}")
     problems: list = []
     with _progress(snapshots, f"dry-run {plan.version}") as bar:
-        result, _, _ = dry_run(plan, _snapshots(snapshots, problems), broker=PaperBroker.for_plan(plan),
-                               store=MemoryState(), start=window[0], end=window[1], symbols=symbols,
-                               on_cycle=lambda snapshot: bar.update(1))
+        result, _, _ = dry_run(
+            plan,
+            _snapshots(snapshots, problems),
+            broker=PaperBroker.for_plan(plan),
+            store=MemoryState(),
+            start=window[0],
+            end=window[1],
+            symbols=symbols,
+            on_cycle=lambda snapshot: bar.update(1),
+        )
     _report_problems(problems)
     result["input_errors"] = sum(p.is_error for p in problems)
     result["replay"] = "scalar" if replay == "scalar" else f"scalar ({why})"
@@ -293,8 +355,15 @@ def _fast_dry_run(plan, snapshots, window, symbols) -> tuple[dict | None, str]:
         if symbols:
             recording = recording.only(symbols)
         with _progress(snapshots, f"dry-run {plan.version}") as bar:
-            result, _, _ = dry_run_recording(plan, recording, broker=PaperBroker.for_plan(plan), store=MemoryState(),
-                                             start=window[0], end=window[1], on_progress=bar.update)
+            result, _, _ = dry_run_recording(
+                plan,
+                recording,
+                broker=PaperBroker.for_plan(plan),
+                store=MemoryState(),
+                start=window[0],
+                end=window[1],
+                on_progress=bar.update,
+            )
     except NotReplayable as why:
         return None, str(why)
     result.update(input_errors=0, replay="columns")
@@ -313,8 +382,7 @@ def _progress(paths, label):
     """A progress bar with rate and ETA on stderr, shown only for runs longer than 2 s."""
     from tqdm import tqdm
 
-    return tqdm(total=_count(paths), desc=label, unit="cycle", delay=2, file=sys.stderr, disable=None,
-                leave=False)
+    return tqdm(total=_count(paths), desc=label, unit="cycle", delay=2, file=sys.stderr, disable=None, leave=False)
 
 
 def _count(paths) -> int | None:
@@ -347,8 +415,9 @@ def _check_writable(folder, hint: str) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise click.BadParameter(f"cannot write into {str(folder)!r}: {error.strerror or error}",
-                                 param_hint=hint) from None
+        raise click.BadParameter(
+            f"cannot write into {str(folder)!r}: {error.strerror or error}", param_hint=hint
+        ) from None
 
 
 def _write_dry_run(result: dict, out_dir: str | None, report_path: str | None) -> None:
@@ -385,9 +454,23 @@ def _write_text(path, text: str) -> None:
 
 
 def _summary_json(result: dict) -> dict:
-    keys = ("version", "profile", "start", "end", "cycles", "symbols", "fingerprint", "metrics", "interrupted",
-            "open_positions", "jobs", "replay", "suspect_prices", "unseen_symbols",
-            "untraded_symbols")
+    keys = (
+        "version",
+        "profile",
+        "start",
+        "end",
+        "cycles",
+        "symbols",
+        "fingerprint",
+        "metrics",
+        "interrupted",
+        "open_positions",
+        "jobs",
+        "replay",
+        "suspect_prices",
+        "unseen_symbols",
+        "untraded_symbols",
+    )
     out = {k: result.get(k) for k in keys}
     if result.get("vs"):
         out["vs"] = {k: result["vs"].get(k) for k in keys}
@@ -396,13 +479,15 @@ def _summary_json(result: dict) -> dict:
 
 
 def _summary_text(result: dict) -> str:
-    from engine.report.explain import iso
     from engine.market.price_moves import suspect_warnings
+    from engine.report.explain import iso
 
     runs = [result] + ([result["vs"]] if result.get("vs") else [])
     rows = [("", *[r["version"] for r in runs])]
+
     def add(label, fn):
         rows.append((label, *[fn(r) for r in runs]))
+
     add("window", lambda r: f"{iso(r['start'])} → {iso(r['end'])}" if r["start"] is not None else "—")
     add("cycles", lambda r: f"{r['cycles']:,}")
     add("trades", lambda r: f"{r['metrics']['trades']:,}")
@@ -427,13 +512,17 @@ def _summary_text(result: dict) -> str:
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
     lines += [f"warning: {text}" for text in suspect_warnings(result.get("suspect_prices") or {})]
     if result.get("untraded_symbols"):
-        lines.append(f"note: {', '.join(result['untraded_symbols'])} in the snapshots but not in the rule set: "
-                     "not traded")
+        lines.append(
+            f"note: {', '.join(result['untraded_symbols'])} in the snapshots but not in the rule set: not traded"
+        )
     if result.get("unseen_symbols"):
         lines.append(f"warning: --symbols {', '.join(result['unseen_symbols'])}: not in the snapshots replayed")
     if not result["cycles"]:
-        lines.append("no snapshot falls in the window: nothing was replayed" if result.get("windowed", True)
-                     else "no snapshot could be read: nothing was replayed")
+        lines.append(
+            "no snapshot falls in the window: nothing was replayed"
+            if result.get("windowed", True)
+            else "no snapshot could be read: nothing was replayed"
+        )
     if result.get("interrupted"):
         lines.append("interrupted: the figures cover the cycles done before Ctrl-C")
     return "\n".join(lines)
@@ -446,8 +535,13 @@ def snapshots() -> None:
 
 @snapshots.command("build")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="Output file: .snapshots.parquet (columnar) or .jsonl / .jsonl.gz.")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output file: .snapshots.parquet (columnar) or .jsonl / .jsonl.gz.",
+)
 def snapshots_build(spec, out_path) -> None:
     """Turn historical files (candles, funding, open interest, liquidations, fear & greed) named
     in SPEC into snapshots, each value visible only from the time it was published."""
@@ -458,8 +552,13 @@ def snapshots_build(spec, out_path) -> None:
 
 @snapshots.command("convert")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="Output file: .snapshots.parquet (columnar) or .jsonl / .jsonl.gz.")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output file: .snapshots.parquet (columnar) or .jsonl / .jsonl.gz.",
+)
 def snapshots_convert(files, out_path) -> None:
     """Write the snapshots of FILES (any format, in time order) as one file: JSON-lines
     recordings become one columnar file, which the dry-run replays on its fast path."""
@@ -482,9 +581,7 @@ def _paper_broker(plan, store):
     import json
 
     from adapters.paper.broker import PaperBroker
-
     from engine.language.diagnostics import ResumeError
-
     from engine.trading.runner import CURSOR
 
     saved = store.blob("broker")
@@ -494,20 +591,25 @@ def _paper_broker(plan, store):
         state = json.loads(saved)
         broker = PaperBroker.from_state(plan.venues.exchange(plan.venues.execution_venue), state)
     except (AttributeError, KeyError, TypeError, ValueError) as error:
-        raise ResumeError(f"the saved paper-broker state cannot be resumed ({type(error).__name__}: {error})") \
-            from None
+        raise ResumeError(f"the saved paper-broker state cannot be resumed ({type(error).__name__}: {error})") from None
     cursor = store.cursor(CURSOR)
-    if state["now"] != cursor:         # saved in one transaction with the cursor: apart, one of them was edited
-        raise ResumeError(f"the saved paper-broker state cannot be resumed: it is at {state['now']!r}, "
-                          f"the run's cursor at {cursor!r}")
+    if state["now"] != cursor:  # saved in one transaction with the cursor: apart, one of them was edited
+        raise ResumeError(
+            f"the saved paper-broker state cannot be resumed: it is at {state['now']!r}, the run's cursor at {cursor!r}"
+        )
     return broker
 
 
 class _Logs:
     """The JSON-lines logs of a run (logs/*.jsonl), opened together, closed together."""
 
-    NAMES = {"signals": "predictive_signals", "universe": "signal_universe", "exits": "exit_decisions",
-             "trades": "executed_trades", "post_trade": "post_trade"}
+    NAMES: ClassVar[dict[str, str]] = {
+        "signals": "predictive_signals",
+        "universe": "signal_universe",
+        "exits": "exit_decisions",
+        "trades": "executed_trades",
+        "post_trade": "post_trade",
+    }
 
     def __init__(self, folder: str, log_type):
         self.folder, self.log_type, self.open = folder, log_type, {}
@@ -522,7 +624,7 @@ class _Logs:
         from engine.trading.runner import Sinks
 
         writers = {key: log.write for key, log in self.open.items()}
-        for key in ("signals", "universe"):                 # these two hand over objects
+        for key in ("signals", "universe"):  # these two hand over objects
             writers[key] = (lambda write: lambda obj: write(obj.as_dict()))(writers[key])
         return Sinks(**writers)
 
@@ -574,13 +676,15 @@ def run() -> None:
         main(standalone_mode=True)
     except SystemExit:
         raise
-    except RulebotError as error:                 # bad input or state, said plainly: exit 1
+    except RulebotError as error:  # bad input or state, said plainly: exit 1
         click.echo(f"rulebot: {getattr(error, 'code', 'RB900')} error: {error}", err=True)
         sys.exit(EXIT_INVALID)
-    except Exception as error:  # noqa: BLE001 - the last line of defence
-        click.echo(f"rulebot: internal error: {type(error).__name__}: {error}\n"
-                   "This is a bug in rulebot, not in your rules; please report it with the command you ran.",
-                   err=True)
+    except Exception as error:
+        click.echo(
+            f"rulebot: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in rulebot, not in your rules; please report it with the command you ran.",
+            err=True,
+        )
         sys.exit(EXIT_INTERNAL)
 
 

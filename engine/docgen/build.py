@@ -17,9 +17,10 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -42,8 +43,8 @@ EXPRESSION_CONTEXTS = {
 #: (The kind modules' own CODES are listed on their kind's page automatically.)
 CODE_KINDS = {
     "RB211": ("schedules",),
-    "RB300": (),                 # derived: every kind with lists of elements that have ids
-    "RB330": (),                 # derived: every kind with learnable values
+    "RB300": (),  # derived: every kind with lists of elements that have ids
+    "RB330": (),  # derived: every kind with learnable values
     "RB345": ("exits", "risk"),
     "RB380": ("requirements", "ruleset"),
     "RB381": ("venues", "ruleset"),
@@ -125,6 +126,7 @@ provenance:
 
 # ------------------------------------------------------------------ schema walking
 
+
 @dataclass(frozen=True)
 class Row:
     path: str
@@ -137,8 +139,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Union:
-    path: str                       # e.g. "components[]"
-    variants: dict[str, dict]       # kind name → variant schema
+    path: str  # e.g. "components[]"
+    variants: dict[str, dict]  # kind name → variant schema
 
 
 def _schema(kind: str) -> dict:
@@ -360,8 +362,9 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def walk(node: Mapping, root: Mapping, prefix: str = "", required: bool = True,
-         unions: list[Union] | None = None) -> Iterator[Row]:
+def walk(
+    node: Mapping, root: Mapping, prefix: str = "", required: bool = True, unions: list[Union] | None = None
+) -> Iterator[Row]:
     """Rows for every property under the object schema ``node``; tagged unions inside
     lists are collected into ``unions`` (their variants are documented separately)."""
     needed = set(node.get("required", ()))
@@ -376,8 +379,14 @@ def _row(path: str, node: Mapping, root: Mapping, required: bool) -> Row:
     items = node.get("items") if node.get("type") == "array" else None
     if isinstance(items, dict) and items.get("type") == "object" and items.get("description"):
         description += f" Each element: {items['description']}"
-    return Row(path=path, description=description, type=type_of(node, root),
-               unit=_unit(node), default=_default(node, required), learnable=bool(node.get("x-learnable")))
+    return Row(
+        path=path,
+        description=description,
+        type=type_of(node, root),
+        unit=_unit(node),
+        default=_default(node, required),
+        learnable=bool(node.get("x-learnable")),
+    )
 
 
 def _children(path: str, node: Mapping, root: Mapping, unions: list[Union] | None) -> Iterator[Row]:
@@ -388,8 +397,14 @@ def _children(path: str, node: Mapping, root: Mapping, unions: list[Union] | Non
         variants = _variants(items, root)
         if variants:
             kind_node = items["properties"]["kind"]
-            yield Row(f"{path}[].kind", kind_node["description"] + " See the sections below.",
-                      _enum(list(variants)), "", "required", False)
+            yield Row(
+                f"{path}[].kind",
+                kind_node["description"] + " See the sections below.",
+                _enum(list(variants)),
+                "",
+                "required",
+                False,
+            )
             if unions is not None:
                 unions.append(Union(f"{path}[]", variants))
         elif items.get("type") == "object":
@@ -408,14 +423,15 @@ def _children(path: str, node: Mapping, root: Mapping, unions: list[Union] | Non
 
 # ------------------------------------------------------------------ the default rules
 
+
 @dataclass
 class Defaults:
     """The default rule set as docgen needs it: files, data, the version, learnables."""
 
-    files: dict[str, list[str]]           # kind → repo-relative file paths
-    texts: dict[str, str]                 # repo-relative path → file text
-    data: dict[str, Any]                  # base kind → raw data
-    locate: dict[str, Any]                # base kind → SourceFile.locate
+    files: dict[str, list[str]]  # kind → repo-relative file paths
+    texts: dict[str, str]  # repo-relative path → file text
+    data: dict[str, Any]  # base kind → raw data
+    locate: dict[str, Any]  # base kind → SourceFile.locate
     version: str
     learnables: Mapping[str, Mapping[str, Any]]
 
@@ -433,11 +449,14 @@ def load_defaults() -> Defaults:
         texts[rel] = (ROOT / rel).read_text(encoding="utf-8")
     result = compile_ruleset(str(RULES))
     plan = next(iter(result.plans.values()), None)
-    return Defaults(files=files, texts=texts,
-                    data={k: s.data for k, s in loaded.base.items()},
-                    locate={k: s.locate for k, s in loaded.base.items()},
-                    version=result.version or "rs-0000000000000000",
-                    learnables=plan.learnables if plan is not None else {})
+    return Defaults(
+        files=files,
+        texts=texts,
+        data={k: s.data for k, s in loaded.base.items()},
+        locate={k: s.locate for k, s in loaded.base.items()},
+        version=result.version or "rs-0000000000000000",
+        learnables=plan.learnables if plan is not None else {},
+    )
 
 
 def _indent(line: str) -> int:
@@ -465,7 +484,7 @@ def excerpt(text: str, start_line: int) -> list[str]:
     top = first
     while top > 0 and lines[top - 1].strip().startswith("#") and _indent(lines[top - 1]) >= dash:
         top -= 1
-    return lines[top:last + 1]
+    return lines[top : last + 1]
 
 
 def element_excerpt(defaults: Defaults, kind: str, list_key: str, variant: str) -> str | None:
@@ -535,6 +554,7 @@ def expression_fields(kind: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ codes
+
 
 def code_sources() -> dict[str, str]:
     """Code → repo-relative file that defines it (found in the source text)."""
@@ -606,6 +626,7 @@ def kinds_of_code() -> dict[str, list[str]]:
 
 # ------------------------------------------------------------------ markdown helpers
 
+
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -617,9 +638,10 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _param_table(rows: list[Row]) -> str:
-    return table(["Parameter path", "Description", "Type", "Unit", "Default", "Learnable"],
-                 [[_code(r.path), r.description, r.type, r.unit, r.default, "yes" if r.learnable else ""]
-                  for r in rows])
+    return table(
+        ["Parameter path", "Description", "Type", "Unit", "Default", "Learnable"],
+        [[_code(r.path), r.description, r.type, r.unit, r.default, "yes" if r.learnable else ""] for r in rows],
+    )
 
 
 def _yaml_block(text: str) -> str:
@@ -630,19 +652,24 @@ def _code_table(codes: list[str]) -> str:
     from engine.language.codes import ALL_CODES
 
     sources = code_sources()
-    return table(["Code", "Meaning", "Reported by"],
-                 [[f"[{c}](error-codes.md#{c.lower()})", ALL_CODES[c], _code(sources.get(c, ""))]
-                  for c in codes])
+    return table(
+        ["Code", "Meaning", "Reported by"],
+        [[f"[{c}](error-codes.md#{c.lower()})", ALL_CODES[c], _code(sources.get(c, ""))] for c in codes],
+    )
 
 
 # ------------------------------------------------------------------ pages
 
 PLACEMENT = {
-    "profile": ("`rules/profiles/<name>.yaml`, one per profile (`paper`, `live`). The file name must "
-                "equal `name` (RB508). The profile's `overrides` are applied over the human files, then "
-                "the learned overlays."),
-    "learned": ("`rules/learned/*.yaml`, written by learners, never by hand. Applied after the profile's "
-                "overrides, in file-name order. The default rule set has none yet."),
+    "profile": (
+        "`rules/profiles/<name>.yaml`, one per profile (`paper`, `live`). The file name must "
+        "equal `name` (RB508). The profile's `overrides` are applied over the human files, then "
+        "the learned overlays."
+    ),
+    "learned": (
+        "`rules/learned/*.yaml`, written by learners, never by hand. Applied after the profile's "
+        "overrides, in file-name order. The default rule set has none yet."
+    ),
 }
 
 
@@ -650,8 +677,10 @@ def _placement(kind: str, defaults: Defaults) -> str:
     if kind in PLACEMENT:
         return PLACEMENT[kind]
     path = defaults.files.get(kind, [f"rules/{kind}.yaml"])[0]
-    return (f"Exactly one file with `kind: {kind}` at the top of the rules folder; the default rule set "
-            f"keeps it in `{path}`. The file name is free: `kind:` says what a file is.")
+    return (
+        f"Exactly one file with `kind: {kind}` at the top of the rules folder; the default rule set "
+        f"keeps it in `{path}`. The file name is free: `kind:` says what a file is."
+    )
 
 
 def _schema_line(kind: str) -> str:
@@ -662,9 +691,11 @@ def _schema_line(kind: str) -> str:
 def _example(kind: str, defaults: Defaults) -> str:
     out = ["## Example\n"]
     if kind == "learned":
-        out.append("The default rule set has no learned overlay; this one loads with it (tests/test_docs.py "
-                   "checks that) and moves weight from `oi_divergence` to `funding_rate` within their "
-                   "`learn` bounds. Save it as `rules/learned/0001-signal-weights.yaml`:\n")
+        out.append(
+            "The default rule set has no learned overlay; this one loads with it (tests/test_docs.py "
+            "checks that) and moves weight from `oi_divergence` to `funding_rate` within their "
+            "`learn` bounds. Save it as `rules/learned/0001-signal-weights.yaml`:\n"
+        )
         out.append(_yaml_block(LEARNED_EXAMPLE.format(version=defaults.version)))
         return "\n".join(out)
     for rel in defaults.files.get(kind, []):
@@ -692,33 +723,47 @@ def _learnable_table(kind: str, defaults: Defaults) -> str:
         except LookupError:
             continue
         learn = node["learn"]
-        rows.append([_code(dotted), _code(_flow(node["value"])), _code(_flow(learn["min"])),
-                     _code(_flow(learn["max"])), _code(_flow(learn["max_step"]))])
+        rows.append(
+            [
+                _code(dotted),
+                _code(_flow(node["value"])),
+                _code(_flow(learn["min"])),
+                _code(_flow(learn["max"])),
+                _code(_flow(learn["max_step"])),
+            ]
+        )
     if not rows:
         return ""
-    return ("Learnable values in the default rules (a learner may move each one within its bounds, "
-            "by at most `max_step` per update):\n\n"
-            + table(["Parameter path", "Value", "min", "max", "max_step"], rows))
+    return (
+        "Learnable values in the default rules (a learner may move each one within its bounds, "
+        "by at most `max_step` per update):\n\n" + table(["Parameter path", "Value", "min", "max", "max_step"], rows)
+    )
 
 
 def _paths_section(kind: str, defaults: Defaults) -> str:
     out = ["## Parameter paths\n"]
     if kind in ("profile", "learned"):
-        out.append("This file does not have parameter paths of its own: its `overrides` / `values` keys "
-                   "*are* parameter paths into the base files, `<kind>.<key>.<key>…`, where a list "
-                   "element is named by its `id` (`signals.components.funding_rate.weight`) and a list "
-                   "without ids by its position (`exits.tiers.profit_target.targets.0.pnl_pct`). A path "
-                   "that names nothing is RB520, with a \"did you mean\" suggestion.\n")
+        out.append(
+            "This file does not have parameter paths of its own: its `overrides` / `values` keys "
+            "*are* parameter paths into the base files, `<kind>.<key>.<key>…`, where a list "
+            "element is named by its `id` (`signals.components.funding_rate.weight`) and a list "
+            "without ids by its position (`exits.tiers.profit_target.targets.0.pnl_pct`). A path "
+            'that names nothing is RB520, with a "did you mean" suggestion.\n'
+        )
         if kind == "learned":
-            out.append("Only values whose human file declares `learn: {min, max, max_step}` may be "
-                       "written (RB521); the new value must lie within `min` … `max` (RB522) and move at "
-                       "most `max_step` from the value it replaces (RB523). The learnable values are listed on "
-                       "each kind's page, e.g. [signals](signals.md#parameter-paths).\n")
+            out.append(
+                "Only values whose human file declares `learn: {min, max, max_step}` may be "
+                "written (RB521); the new value must lie within `min` … `max` (RB522) and move at "
+                "most `max_step` from the value it replaces (RB523). The learnable values are listed on "
+                "each kind's page, e.g. [signals](signals.md#parameter-paths).\n"
+            )
         return "\n".join(out)
-    out.append(f"Profiles and learned overlays name a value of this file as `{kind}.<key>.<key>…`; a "
-               "list element is named by its `id`, a list without ids by its position. A learnable value "
-               "is written either plainly (`0.22`) or as `{value: 0.22, learn: {min, max, max_step}}`; "
-               "only the second form lets a learner change it.\n")
+    out.append(
+        f"Profiles and learned overlays name a value of this file as `{kind}.<key>.<key>…`; a "
+        "list element is named by its `id`, a list without ids by its position. A learnable value "
+        "is written either plainly (`0.22`) or as `{value: 0.22, learn: {min, max, max_step}}`; "
+        "only the second form lets a learner change it.\n"
+    )
     learnables = _learnable_table(kind, defaults)
     if learnables:
         out.append(learnables)
@@ -746,15 +791,19 @@ def _expressions_section(kind: str, defaults: Defaults) -> str:
     fields = expression_fields(kind)
     if not fields:
         return ""
-    out = ["## Expressions\n",
-           "These fields hold [expressions](expressions.md); each is checked against the names of "
-           "its [vocabulary context](vocabulary.md):\n"]
-    out.append(table(["Field", "Context", "Result"],
-                     [[_code(p), _context_link(kind, p), result] for p, result in fields.items()]))
+    out = [
+        "## Expressions\n",
+        "These fields hold [expressions](expressions.md); each is checked against the names of "
+        "its [vocabulary context](vocabulary.md):\n",
+    ]
+    out.append(
+        table(
+            ["Field", "Context", "Result"], [[_code(p), _context_link(kind, p), result] for p, result in fields.items()]
+        )
+    )
     if sites:
         out.append("In the default rules:\n")
-        out.append(table(["Where", "Expression"], [[f"`{f}:{line}`", _code(text)] for _, _, _, f, line, text
-                                                   in sites]))
+        out.append(table(["Where", "Expression"], [[f"`{f}:{line}`", _code(text)] for _, _, _, f, line, text in sites]))
     return "\n".join(out)
 
 
@@ -763,25 +812,35 @@ def kind_page(kind: str, defaults: Defaults) -> str:
     unions: list[Union] = []
     rows = list(walk(root, root, unions=unions))
     out = [HEADER, f"# `{kind}` rule file\n", root["description"] + "\n"]
-    out.append(table(["", ""], [
-        ["File", _placement(kind, defaults)],
-        ["Schema", f"[`schemas/{kind}.schema.json`](../../schemas/{kind}.schema.json)"],
-        ["Editor", f"first line `{_schema_line(kind)}` (see [getting started](../getting-started.md))"],
-    ]))
+    out.append(
+        table(
+            ["", ""],
+            [
+                ["File", _placement(kind, defaults)],
+                ["Schema", f"[`schemas/{kind}.schema.json`](../../schemas/{kind}.schema.json)"],
+                ["Editor", f"first line `{_schema_line(kind)}` (see [getting started](../getting-started.md))"],
+            ],
+        )
+    )
     out.append("## Parameters\n")
-    out.append("`a.b` is a key inside a mapping, `a[]` an element of a list, `<key>` any key of a map. "
-               "A *duration* is a number and a unit `ms`, `s`, `m`, `h` or `d` (`90s`, `30m`, `2h`); it must be a "
-               "finite length of time, and `> 0s` or `whole minutes` in its type are checked too (RB212). "
-               "*Learnable* values may also be written `{value: …, learn: {min, max, max_step}}`. "
-               "Every object is strict: a key not listed here is an error (RB201). *required* and *optional* "
-               "are relative to the enclosing object or list element.\n")
+    out.append(
+        "`a.b` is a key inside a mapping, `a[]` an element of a list, `<key>` any key of a map. "
+        "A *duration* is a number and a unit `ms`, `s`, `m`, `h` or `d` (`90s`, `30m`, `2h`); it must be a "
+        "finite length of time, and `> 0s` or `whole minutes` in its type are checked too (RB212). "
+        "*Learnable* values may also be written `{value: …, learn: {min, max, max_step}}`. "
+        "Every object is strict: a key not listed here is an error (RB201). *required* and *optional* "
+        "are relative to the enclosing object or list element.\n"
+    )
     out.append(_param_table(rows))
     for union in unions:
         title = UNION_TITLES.get((kind, union.path), f"`{union.path}` kinds")
         list_key = union.path.removesuffix("[]")
         out.append(f"## {title}\n")
-        out.append(f"`{union.path}.kind` selects one of {len(union.variants)} kinds: "
-                   + ", ".join(f"[`{name}`](#{name})" for name in union.variants) + ".\n")
+        out.append(
+            f"`{union.path}.kind` selects one of {len(union.variants)} kinds: "
+            + ", ".join(f"[`{name}`](#{name})" for name in union.variants)
+            + ".\n"
+        )
         for name, variant in union.variants.items():
             out.append(f"### `{name}`\n")
             out.append(variant["description"] + "\n")
@@ -798,8 +857,10 @@ def kind_page(kind: str, defaults: Defaults) -> str:
     out.append(_paths_section(kind, defaults))
     out.append(_example(kind, defaults))
     out.append("## Diagnostics\n")
-    out.append("Besides the YAML (RB1xx), schema (RB2xx) and layout (RB5xx) checks every file gets, "
-               f"a `{kind}` file can get:\n")
+    out.append(
+        "Besides the YAML (RB1xx), schema (RB2xx) and layout (RB5xx) checks every file gets, "
+        f"a `{kind}` file can get:\n"
+    )
     out.append(_code_table(codes_of(kind)))
     if _has_expressions(root):
         from engine.language.expr import CODES as EXPR_CODES
@@ -817,18 +878,21 @@ def index_page(defaults: Defaults) -> str:
     for kind in ALL_KINDS:
         files = ", ".join(f"`{f}`" for f in defaults.files.get(kind, [])) or "`rules/learned/*.yaml`"
         rows.append([f"[`{kind}`]({kind}.md)", _schema(kind)["description"], files])
-    return "\n".join([
-        HEADER, "# Rule-file reference\n",
-        "A rule set is a folder: one file per base kind at the top, paper/live overlays in `profiles/`, "
-        "learner-written overlays in `learned/`. Each file says what it is with `kind:`.\n",
-        table(["Kind", "Purpose", "Default file"], rows),
-        "Also here:\n",
-        "- [expressions.md](expressions.md): the expression language, its limits and failure policy",
-        "- [vocabulary.md](vocabulary.md): the names expressions may read, per context, and the functions",
-        "- [error-codes.md](error-codes.md): every diagnostic code and the exit codes of `rulebot validate`\n",
-        "These pages are generated by `python -m engine.docgen.build` from the schemas, the engine and the "
-        "default rules.\n",
-    ])
+    return "\n".join(
+        [
+            HEADER,
+            "# Rule-file reference\n",
+            "A rule set is a folder: one file per base kind at the top, paper/live overlays in `profiles/`, "
+            "learner-written overlays in `learned/`. Each file says what it is with `kind:`.\n",
+            table(["Kind", "Purpose", "Default file"], rows),
+            "Also here:\n",
+            "- [expressions.md](expressions.md): the expression language, its limits and failure policy",
+            "- [vocabulary.md](vocabulary.md): the names expressions may read, per context, and the functions",
+            "- [error-codes.md](error-codes.md): every diagnostic code and the exit codes of `rulebot validate`\n",
+            "These pages are generated by `python -m engine.docgen.build` from the schemas, the engine and the "
+            "default rules.\n",
+        ]
+    )
 
 
 def error_codes_page() -> str:
@@ -837,16 +901,18 @@ def error_codes_page() -> str:
 
     sources = code_sources()
     kinds = kinds_of_code()
-    out = [HEADER, "# Diagnostic codes\n",
-           "Every problem `rulebot validate` finds has a stable code: a code never changes meaning and "
-           "is never reused. Text output is one line per finding:\n",
-           "```text\nFILE:LINE:COL: CODE SEVERITY: MESSAGE (SUGGESTION)\n```\n",
-           "Most findings are errors; a few are warnings (for example RB507, RB388, RB322, and RB346 or "
-           "RB381 outside the live profile / execution venue). `--strict` treats warnings as errors. "
-           "See [../ci.md](../ci.md) for the JSON and GitHub formats.\n",
-           "## Exit codes of `rulebot validate`\n"]
-    out.append(table(["Exit code", "Meaning"],
-                     [[str(getattr(cli, name)), text] for name, text in EXIT_CODES.items()]))
+    out = [
+        HEADER,
+        "# Diagnostic codes\n",
+        "Every problem `rulebot validate` finds has a stable code: a code never changes meaning and "
+        "is never reused. Text output is one line per finding:\n",
+        "```text\nFILE:LINE:COL: CODE SEVERITY: MESSAGE (SUGGESTION)\n```\n",
+        "Most findings are errors; a few are warnings (for example RB507, RB388, RB322, and RB346 or "
+        "RB381 outside the live profile / execution venue). `--strict` treats warnings as errors. "
+        "See [../ci.md](../ci.md) for the JSON and GitHub formats.\n",
+        "## Exit codes of `rulebot validate`\n",
+    ]
+    out.append(table(["Exit code", "Meaning"], [[str(getattr(cli, name)), text] for name, text in EXIT_CODES.items()]))
     groups: dict[str, list[str]] = {}
     for code in ALL_CODES:
         groups.setdefault(code[2], []).append(code)
@@ -857,8 +923,7 @@ def error_codes_page() -> str:
             where = ", ".join(f"[{k}]({k}.md)" for k in kinds.get(code, []))
             if not where and digit in "125":
                 where = "any file"
-            rows.append([f'<a id="{code.lower()}"></a>`{code}`', ALL_CODES[code], where,
-                         _code(sources.get(code, ""))])
+            rows.append([f'<a id="{code.lower()}"></a>`{code}`', ALL_CODES[code], where, _code(sources.get(code, ""))])
         out.append(table(["Code", "Meaning", "Kinds", "Defined in"], rows))
     return "\n".join(out)
 
@@ -867,27 +932,49 @@ def vocabulary_page(defaults: Defaults) -> str:
     from engine.language.expr import FUNCTIONS
     from engine.language.vocabulary import CONTEXTS
 
-    out = [HEADER, "# Expression vocabulary\n",
-           "An [expression](expressions.md) may read only the names of its context; anything else is "
-           "RB413 with a \"did you mean\" suggestion. Source: `engine/language/vocabulary.py`. "
-           "`rulebot schema --out DIR` also writes these as `vocabulary.json`.\n"]
+    out = [
+        HEADER,
+        "# Expression vocabulary\n",
+        "An [expression](expressions.md) may read only the names of its context; anything else is "
+        'RB413 with a "did you mean" suggestion. Source: `engine/language/vocabulary.py`. '
+        "`rulebot schema --out DIR` also writes these as `vocabulary.json`.\n",
+    ]
     uses: dict[str, list[str]] = {}
     for (kind, path), context in sorted(EXPRESSION_CONTEXTS.items()):
         uses.setdefault(context, []).append(f"[`{kind}`]({kind}.md#expressions) `{path}`")
-    out.append(table(["Context", "Names", "Used by"],
-                     [[f"[`{name}`](#{name})", str(len(vocab.names)), "; ".join(uses.get(name, []))]
-                      for name, vocab in CONTEXTS.items()]))
+    out.append(
+        table(
+            ["Context", "Names", "Used by"],
+            [
+                [f"[`{name}`](#{name})", str(len(vocab.names)), "; ".join(uses.get(name, []))]
+                for name, vocab in CONTEXTS.items()
+            ],
+        )
+    )
     for name, vocab in CONTEXTS.items():
         out.append(f"## {name}\n")
-        out.append(table(["Name", "Type", "Unit", "Description"],
-                         [[_code(spec.name), spec.type, spec.unit, spec.description]
-                          for spec in vocab.names.values()]))
+        out.append(
+            table(
+                ["Name", "Type", "Unit", "Description"],
+                [[_code(spec.name), spec.type, spec.unit, spec.description] for spec in vocab.names.values()],
+            )
+        )
     out.append("## Functions\n")
     out.append("Every argument is a float. Source: `engine/language/expr/functions.py`.\n")
-    out.append(table(["Function", "Result", "Arguments", "Description"],
-                     [[_code(spec.signature), spec.result_type,
-                       str(spec.min_args) if spec.min_args == spec.max_args else f"{spec.min_args}–{spec.max_args}",
-                       spec.description] for spec in FUNCTIONS.values()]))
+    out.append(
+        table(
+            ["Function", "Result", "Arguments", "Description"],
+            [
+                [
+                    _code(spec.signature),
+                    spec.result_type,
+                    str(spec.min_args) if spec.min_args == spec.max_args else f"{spec.min_args}–{spec.max_args}",
+                    spec.description,
+                ]
+                for spec in FUNCTIONS.values()
+            ],
+        )
+    )
     return "\n".join(out)
 
 
@@ -896,7 +983,7 @@ REJECTED_EXAMPLES = [
     ("attribute access", "price.real > 1"),
     ("indexing, slicing", "price[0] > 1"),
     ("the `**` operator", "price ** 2 > 1"),
-    ("strings", "\"BTC\" == \"BTC\""),
+    ("strings", '"BTC" == "BTC"'),
     ("comprehensions", "[p for p in price]"),
     ("lambda", "lambda: price"),
     ("shifts", "price << 2 > 1"),
@@ -916,8 +1003,7 @@ REJECTED_EXAMPLES = [
 
 #: Run-time faults shown in expressions.md: (expression, context, inputs).
 FAULT_EXAMPLES = [
-    ("liq_volume_usd / open_interest_usd > 0.01", "signal",
-     {"liq_volume_usd": 5e6, "open_interest_usd": 0.0}),
+    ("liq_volume_usd / open_interest_usd > 0.01", "signal", {"liq_volume_usd": 5e6, "open_interest_usd": 0.0}),
     ("log(funding_rate) < -5", "signal", {"funding_rate": -0.0001}),
     ("fear_greed < 20", "signal", {"fear_greed": float("nan")}),
     ("fear_greed < 20", "signal", {}),
@@ -926,36 +1012,65 @@ FAULT_EXAMPLES = [
 
 #: What a fault means, per vocabulary context (DESIGN.md "Expressions", rules/gates.yaml header).
 FAILURE_POLICY = {
-    "signal": ("signal component override", "the override does not apply (the component answers as computed); "
-               "a fault inside the component itself makes it NEUTRAL with reason `error:<kind>`"),
-    "gate": ("gate", "a gate that can block (fee, correlation, pre-entry, trading state) fails closed and "
-             "blocks the entry; a sizing-only gate (conviction, intelligence) falls back to its neutral level"),
+    "signal": (
+        "signal component override",
+        "the override does not apply (the component answers as computed); "
+        "a fault inside the component itself makes it NEUTRAL with reason `error:<kind>`",
+    ),
+    "gate": (
+        "gate",
+        "a gate that can block (fee, correlation, pre-entry, trading state) fails closed and "
+        "blocks the entry; a sizing-only gate (conviction, intelligence) falls back to its neutral level",
+    ),
     "requirement": ("requirement", "the check fails: the entry is blocked"),
-    "exit": ("exit (timing action)", "a numeric fault in a closing action's condition closes the position (exits "
-             "fail safe); a missing input means the action cannot be judged and does not fire"),
+    "exit": (
+        "exit (timing action)",
+        "a numeric fault in a closing action's condition closes the position (exits "
+        "fail safe); a missing input means the action cannot be judged and does not fire",
+    ),
 }
 
 
 def expressions_page(defaults: Defaults) -> str:
-    from engine.language.expr import (CODES, FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_LITERAL, MAX_NODES,
-                             MAX_POW_EXPONENT, compile_expression)
+    from engine.language.expr import (
+        CODES,
+        FUNCTIONS,
+        MAX_DEPTH,
+        MAX_LENGTH,
+        MAX_LITERAL,
+        MAX_NODES,
+        MAX_POW_EXPONENT,
+        compile_expression,
+    )
     from engine.language.vocabulary import CONTEXTS
 
-    out = [HEADER, "# Expressions\n",
-           "Some rule values are small expressions, such as `aligned_count >= 2` or "
-           "`pnl_pct > 1.5 and (alignment_delta < -0.25 or not momentum_continuing)`. They are parsed "
-           "once, when the rules load, against an allow-list of syntax and a typed "
-           "[vocabulary](vocabulary.md) of input names; nothing outside the allow-list ever runs. Each "
-           "compiles to a scalar evaluator and a numpy twin that give identical results "
-           "(`engine/language/expr/`).\n",
-           "## Where expressions appear\n"]
-    out.append(table(["Rule file", "Field", "Context", "Result"],
-                     [[f"[{kind}]({kind}.md#expressions)", _code(path), _context_link(kind, path), result]
-                      for kind, path, result in _all_expression_fields()]))
+    out = [
+        HEADER,
+        "# Expressions\n",
+        "Some rule values are small expressions, such as `aligned_count >= 2` or "
+        "`pnl_pct > 1.5 and (alignment_delta < -0.25 or not momentum_continuing)`. They are parsed "
+        "once, when the rules load, against an allow-list of syntax and a typed "
+        "[vocabulary](vocabulary.md) of input names; nothing outside the allow-list ever runs. Each "
+        "compiles to a scalar evaluator and a numpy twin that give identical results "
+        "(`engine/language/expr/`).\n",
+        "## Where expressions appear\n",
+    ]
+    out.append(
+        table(
+            ["Rule file", "Field", "Context", "Result"],
+            [
+                [f"[{kind}]({kind}.md#expressions)", _code(path), _context_link(kind, path), result]
+                for kind, path, result in _all_expression_fields()
+            ],
+        )
+    )
     out.append("Every expression in the default rules:\n")
-    out.append(table(["Where", "Context", "Expression"],
-                     [[f"`{f}:{line}`", ctx, _code(text)]
-                      for _, _, ctx, f, line, text in expression_sites(defaults)]))
+    out.append(
+        table(
+            ["Where", "Context", "Expression"],
+            [[f"`{f}:{line}`", ctx, _code(text)] for _, _, ctx, f, line, text in expression_sites(defaults)],
+        )
+    )
     out.append("""## Syntax
 
 An expression is one line of Python-like syntax built only from:
@@ -986,31 +1101,49 @@ There are two types, **float** and **bool**; every input name has one
 
 """)
     out.append("## Limits\n")
-    out.append("Checked before and after parsing, so hostile text cannot exhaust memory or recursion "
-               "(`engine/language/expr/check.py`):\n")
-    out.append(table(["Limit", "Value", "Code"], [
-        ["length of the text", f"{MAX_LENGTH} characters", "RB402"],
-        ["bracket nesting", f"{MAX_DEPTH} levels", "RB403"],
-        ["syntax-tree nodes", f"{MAX_NODES}", "RB405"],
-        ["`pow(x, k)` exponent", f"integer literal, |k| ≤ {MAX_POW_EXPONENT}", "RB417"],
-        ["numeric literal", f"|x| ≤ {MAX_LITERAL:.0e}".replace("e+", "e"), "RB418"],
-        ["characters", "printable ASCII", "RB404"],
-    ]))
+    out.append(
+        "Checked before and after parsing, so hostile text cannot exhaust memory or recursion "
+        "(`engine/language/expr/check.py`):\n"
+    )
+    out.append(
+        table(
+            ["Limit", "Value", "Code"],
+            [
+                ["length of the text", f"{MAX_LENGTH} characters", "RB402"],
+                ["bracket nesting", f"{MAX_DEPTH} levels", "RB403"],
+                ["syntax-tree nodes", f"{MAX_NODES}", "RB405"],
+                ["`pow(x, k)` exponent", f"integer literal, |k| ≤ {MAX_POW_EXPONENT}", "RB417"],
+                ["numeric literal", f"|x| ≤ {MAX_LITERAL:.0e}".replace("e+", "e"), "RB418"],
+                ["characters", "printable ASCII", "RB404"],
+            ],
+        )
+    )
     out.append("## What is rejected\n")
-    out.append("Everything not in the syntax above. Why: attribute access, indexing, strings, "
-               "comprehensions and lambdas are how sandboxed Python is escaped or made to run without "
-               "end; `**`, shifts and huge literals make numbers that take unbounded time and memory; the "
-               "other operators have no meaning for prices and would only hide mistakes. The messages "
-               "below are real output (column = position in the expression; in a rule file the column "
-               "is in the file):\n")
+    out.append(
+        "Everything not in the syntax above. Why: attribute access, indexing, strings, "
+        "comprehensions and lambdas are how sandboxed Python is escaped or made to run without "
+        "end; `**`, shifts and huge literals make numbers that take unbounded time and memory; the "
+        "other operators have no meaning for prices and would only hide mistakes. The messages "
+        "below are real output (column = position in the expression; in a rule file the column "
+        "is in the file):\n"
+    )
     rows = []
     for what, text in REJECTED_EXAMPLES:
         _, problems = compile_expression(text, CONTEXTS["gate"], expect="bool")
         first = problems[0]
-        message = first.message if not first.suggestion or first.suggestion in first.message \
+        message = (
+            first.message
+            if not first.suggestion or first.suggestion in first.message
             else f"{first.message} ({first.suggestion})"
-        rows.append([what, _code(text if len(text) < 40 else text[:18] + "…" + text[-12:]),
-                     f"[{first.code}](error-codes.md#{first.code.lower()})", f"col {first.col}: {message}"])
+        )
+        rows.append(
+            [
+                what,
+                _code(text if len(text) < 40 else text[:18] + "…" + text[-12:]),
+                f"[{first.code}](error-codes.md#{first.code.lower()})",
+                f"col {first.col}: {message}",
+            ]
+        )
     out.append(table(["Construct", "Example", "Code", "Message"], rows))
     out.append("All expression codes:\n")
     out.append(table(["Code", "Meaning"], [[f"[{c}](error-codes.md#{c.lower()})", t] for c, t in CODES.items()]))
@@ -1034,26 +1167,40 @@ Real messages:
         try:
             result = repr(compiled(env))
             error = "—"
-        except Exception as exc:  # noqa: BLE001 - shown as documentation
+        except Exception as exc:
             result = "—"
             error = f"{type(exc).__name__}: {exc}"
         inputs = ", ".join(f"{k}={v!r}" for k, v in env.items()) or "(none)"
         rows.append([_code(text), _code(inputs), result, error])
     out.append(table(["Expression", "Inputs", "Result", "Raises"], rows))
     out.append("### Failure policy by role\n")
-    out.append("A fault never crashes the cycle and never lets a broken rule trade. Each role declares its "
-               "consequence, and every fault raises an alarm:\n")
+    out.append(
+        "A fault never crashes the cycle and never lets a broken rule trade. Each role declares its "
+        "consequence, and every fault raises an alarm:\n"
+    )
     fields: dict[str, list[str]] = {}
     for kind, path, _ in _all_expression_fields():
         fields.setdefault(_context(kind, path), []).append(f"`{kind}` `{path}`")
-    out.append(table(["Role (context)", "Fields", "On a fault"],
-                     [[f"{role} (`{context}`)", ", ".join(fields.get(context, [])) or "—", policy]
-                      for context, (role, policy) in FAILURE_POLICY.items()]))
-    out.append("Where it is applied: engine/trading/signals/engine.py (overrides, components), engine/trading/gates/ and "
-               "engine/trading/entry.py (gates, requirements), engine/trading/exits/timing_intelligence.py (exits).\n")
+    out.append(
+        table(
+            ["Role (context)", "Fields", "On a fault"],
+            [
+                [f"{role} (`{context}`)", ", ".join(fields.get(context, [])) or "—", policy]
+                for context, (role, policy) in FAILURE_POLICY.items()
+            ],
+        )
+    )
+    out.append(
+        "Where it is applied: engine/trading/signals/engine.py (overrides, components), engine/trading/gates/ and "
+        "engine/trading/entry.py (gates, requirements), engine/trading/exits/timing_intelligence.py (exits).\n"
+    )
     out.append("## Functions\n")
-    out.append(table(["Function", "Result", "Description"],
-                     [[_code(s.signature), s.result_type, s.description] for s in FUNCTIONS.values()]))
+    out.append(
+        table(
+            ["Function", "Result", "Description"],
+            [[_code(s.signature), s.result_type, s.description] for s in FUNCTIONS.values()],
+        )
+    )
     return "\n".join(out)
 
 
@@ -1115,14 +1262,26 @@ def run_transcripts(text: str, workdir: Path) -> str:
     and stderr merged into stdout, as a terminal shows them."""
     import subprocess
 
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               NO_COLOR="1", COLUMNS="100", LC_ALL="C.UTF-8")
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        NO_COLOR="1",
+        COLUMNS="100",
+        LC_ALL="C.UTF-8",
+    )
 
     def replay(match: re.Match) -> str:
         steps = []
         for command, _ in parse_transcript(match.group(1)):
-            run = subprocess.run(["bash", "-c", command], cwd=workdir, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True, timeout=120)
+            run = subprocess.run(
+                ["bash", "-c", command],
+                cwd=workdir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=120,
+            )
             steps.append((command, run.stdout.rstrip("\n")))
         return "```console\n" + render_transcript(steps) + "```"
 
@@ -1141,7 +1300,7 @@ def transcripts() -> dict[str, str]:
             continue
         with tempfile.TemporaryDirectory(prefix="rulebot-docs-") as tmp:
             shutil.copytree(RULES, Path(tmp) / "rules")
-            shutil.copytree(SAMPLE, Path(tmp) / "data" / "sample")     # for the dry-run transcripts
+            shutil.copytree(SAMPLE, Path(tmp) / "data" / "sample")  # for the dry-run transcripts
             result[rel] = run_transcripts(path.read_text(encoding="utf-8"), Path(tmp))
     return result
 

@@ -10,14 +10,25 @@ from types import MappingProxyType
 
 
 def _gather() -> MappingProxyType:
-    from engine.language import compiler, crosscheck, diagnostics, expr, loader, schema, yamlstrict
     from engine import ports
-    from engine.market import snapshot
+    from engine.language import compiler, crosscheck, diagnostics, expr, loader, schema, yamlstrict
     from engine.language.kinds import KINDS, base
+    from engine.market import snapshot
 
     merged: dict[str, str] = {}
-    sources = [diagnostics.CODES, yamlstrict.CODES, schema.CODES, base.CODES, *(m.CODES for m in KINDS.values()),
-               crosscheck.CODES, expr.CODES, loader.CODES, compiler.CODES, snapshot.CODES, ports.STATE_CODES]
+    sources = [
+        diagnostics.CODES,
+        yamlstrict.CODES,
+        schema.CODES,
+        base.CODES,
+        *(m.CODES for m in KINDS.values()),
+        crosscheck.CODES,
+        expr.CODES,
+        loader.CODES,
+        compiler.CODES,
+        snapshot.CODES,
+        ports.STATE_CODES,
+    ]
     for table in sources:
         for code, text in table.items():
             if merged.get(code, text) != text:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from engine.language import crosscheck, schema
 from engine.language.diagnostics import Collector, Diagnostic, Location, Severity, clip
@@ -55,7 +56,7 @@ class Plan:
     schedules: Any
     venues: Any
     paper_broker: Mapping[str, Any]
-    learnables: Mapping[str, Mapping[str, Any]]   # parameter path → {min, max, max_step}
+    learnables: Mapping[str, Mapping[str, Any]]  # parameter path → {min, max, max_step}
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Result:
 
 def canonical_form(loaded: LoadedRuleSet) -> dict:
     """Merged files with defaults filled; hashing its sorted JSON gives the version id."""
+
     def filled(source: SourceFile) -> Any:
         return schema.fill_defaults(source.data, schema.load_schema(source.kind))
 
@@ -132,11 +134,16 @@ def _check_learned_bases(loaded: LoadedRuleSet, canonical: Mapping) -> list[Diag
     for index, learned in enumerate(loaded.learned):
         expected = version_of({**canonical, "learned": canonical["learned"][:index]})
         if learned.data["base_version"] != expected:
-            found.append(learned.locate(("base_version",)).diagnostic(
-                "RB526", f"tuned on {learned.data['base_version']}, but the rule set it applies to is now "
-                         f"{expected}: the human files (or an earlier learned file) changed since",
-                path="/base_version", severity=Severity.WARNING,
-                suggestion="re-run the learner, or remove this file if its values no longer fit"))
+            found.append(
+                learned.locate(("base_version",)).diagnostic(
+                    "RB526",
+                    f"tuned on {learned.data['base_version']}, but the rule set it applies to is now "
+                    f"{expected}: the human files (or an earlier learned file) changed since",
+                    path="/base_version",
+                    severity=Severity.WARNING,
+                    suggestion="re-run the learner, or remove this file if its values no longer fit",
+                )
+            )
     return found
 
 
@@ -152,18 +159,29 @@ def _profiles_to_compile(loaded: LoadedRuleSet, wanted: Iterable[str] | None, re
     names = list(wanted) if wanted is not None else sorted(loaded.profiles)
     for name in names:
         if name not in loaded.profiles:
-            result.diagnostics.append(Diagnostic(
-                "RB389", f"no profile '{name}' in {loaded.root}/profiles/", file=loaded.root,
-                suggestion=f"profiles present: {', '.join(sorted(loaded.profiles)) or 'none'}"))
+            result.diagnostics.append(
+                Diagnostic(
+                    "RB389",
+                    f"no profile '{name}' in {loaded.root}/profiles/",
+                    file=loaded.root,
+                    suggestion=f"profiles present: {', '.join(sorted(loaded.profiles)) or 'none'}",
+                )
+            )
     ruleset = loaded.base.get("ruleset")
     if ruleset is not None and ruleset.data["default_profile"] not in loaded.profiles:
-        result.diagnostics.append(ruleset.locate(("default_profile",)).diagnostic(
-            "RB385", f"default_profile '{ruleset.data['default_profile']}' has no file in profiles/",
-            path="/default_profile", suggestion=f"add profiles/{ruleset.data['default_profile']}.yaml"))
+        result.diagnostics.append(
+            ruleset.locate(("default_profile",)).diagnostic(
+                "RB385",
+                f"default_profile '{ruleset.data['default_profile']}' has no file in profiles/",
+                path="/default_profile",
+                suggestion=f"add profiles/{ruleset.data['default_profile']}.yaml",
+            )
+        )
     return [n for n in names if n in loaded.profiles]
 
 
 # ------------------------------------------------------------------ one profile
+
 
 @dataclass
 class _Workspace:
@@ -171,7 +189,7 @@ class _Workspace:
 
     loaded: LoadedRuleSet
     data: dict[str, Any]
-    overlay_at: dict[tuple, Location] = field(default_factory=dict)   # (kind, *path) → overlay entry
+    overlay_at: dict[tuple, Location] = field(default_factory=dict)  # (kind, *path) → overlay entry
     collector: Collector = field(default_factory=Collector)
 
     def locate(self, kind: str) -> Any:
@@ -183,19 +201,26 @@ class _Workspace:
                 if hit is not None:
                     return hit
             return source.locate(path, key)
+
         return where
 
 
 def _compile_profile(loaded: LoadedRuleSet, name: str | None, version: str) -> tuple[Plan | None, list]:
-    space = _Workspace(loaded, {k: schema.fill_defaults(copy.deepcopy(s.data), schema.load_schema(k))
-                                for k, s in loaded.base.items()})
+    space = _Workspace(
+        loaded, {k: schema.fill_defaults(copy.deepcopy(s.data), schema.load_schema(k)) for k, s in loaded.base.items()}
+    )
     profile = loaded.profiles.get(name) if name else None
     if profile is not None:
         _apply_overrides(space, profile)
         if profile.data["mode"] == "paper" and "paper_broker" not in profile.data:
-            space.collector.add(profile.locate(("mode",)).diagnostic(
-                "RB525", "a paper profile needs paper_broker settings (starting_balance_usd, slippage_bps)",
-                path="/mode", suggestion="add `paper_broker: {starting_balance_usd: 10000, slippage_bps: 2}`"))
+            space.collector.add(
+                profile.locate(("mode",)).diagnostic(
+                    "RB525",
+                    "a paper profile needs paper_broker settings (starting_balance_usd, slippage_bps)",
+                    path="/mode",
+                    suggestion="add `paper_broker: {starting_balance_usd: 10000, slippage_bps: 2}`",
+                )
+            )
     for learned in loaded.learned:
         _apply_learned(space, learned)
     revalidated = _revalidate(space)
@@ -206,9 +231,14 @@ def _compile_profile(loaded: LoadedRuleSet, name: str | None, version: str) -> t
         crosscheck.check_all(specs, docs, ctx)
     if profile is None or space.collector.has_errors or len(specs) != len(BASE_KINDS):
         return None, space.collector.items
-    plan = Plan(version=version, profile=name, mode=profile.data["mode"],
-                paper_broker=MappingProxyType(dict(profile.data.get("paper_broker", {}))),
-                learnables=MappingProxyType(learnables), **specs)
+    plan = Plan(
+        version=version,
+        profile=name,
+        mode=profile.data["mode"],
+        paper_broker=MappingProxyType(dict(profile.data.get("paper_broker", {}))),
+        learnables=MappingProxyType(learnables),
+        **specs,
+    )
     return plan, space.collector.items
 
 
@@ -240,9 +270,15 @@ def _kind_file_invalid(loaded: LoadedRuleSet, kind: str) -> bool:
 def _apply_learned(space: _Workspace, learned: SourceFile) -> None:
     learners = [entry.get("id") for entry in space.data.get("learning", {}).get("learners", [])]
     if "learning" in space.data and learned.data["learner"] not in learners:
-        space.collector.add(learned.locate(("learner",)).diagnostic(
-            "RB524", f"learner '{learned.data['learner']}' is not declared in learning.yaml", path="/learner",
-            severity=Severity.WARNING, suggestion=f"declared learners: {', '.join(learners)}"))
+        space.collector.add(
+            learned.locate(("learner",)).diagnostic(
+                "RB524",
+                f"learner '{learned.data['learner']}' is not declared in learning.yaml",
+                path="/learner",
+                severity=Severity.WARNING,
+                suggestion=f"declared learners: {', '.join(learners)}",
+            )
+        )
     for dotted, value in learned.data["values"].items():
         where = learned.locate(("values", dotted), True)
         target = _target(space, dotted, where)
@@ -251,9 +287,13 @@ def _apply_learned(space: _Workspace, learned: SourceFile) -> None:
         kind, path = target
         current = get(space.data[kind], path)
         if not (isinstance(current, dict) and "learn" in current):
-            space.collector.add(where.diagnostic(
-                "RB521", f"'{dotted}' declares no learn bounds, so no learner may change it",
-                suggestion="add `learn: {min, max, max_step}` to the value in the human file"))
+            space.collector.add(
+                where.diagnostic(
+                    "RB521",
+                    f"'{dotted}' declares no learn bounds, so no learner may change it",
+                    suggestion="add `learn: {min, max, max_step}` to the value in the human file",
+                )
+            )
             continue
         if _within_bounds(current, value, dotted, where, space):
             set_value(space.data[kind], path, value)
@@ -284,14 +324,22 @@ def _within_bounds(current: Mapping, value: Any, dotted: str, where: Location, s
         space.collector.add(where.diagnostic("RB522", f"'{dotted}': {_brief(repr(value))} is not a number or duration"))
         return False
     if not bounds["min"] <= new <= bounds["max"]:
-        space.collector.add(where.diagnostic(
-            "RB522", f"'{dotted}': {_brief(value)} is outside its bounds {_brief(current['learn']['min'])} … "
-                     f"{_brief(current['learn']['max'])}"))
+        space.collector.add(
+            where.diagnostic(
+                "RB522",
+                f"'{dotted}': {_brief(value)} is outside its bounds {_brief(current['learn']['min'])} … "
+                f"{_brief(current['learn']['max'])}",
+            )
+        )
         return False
     if abs(new - old) > bounds["max_step"] + 1e-12:
-        space.collector.add(where.diagnostic(
-            "RB523", f"'{dotted}': moving {_brief(current['value'])} → {_brief(value)} exceeds max_step "
-                     f"{_brief(current['learn']['max_step'])}"))
+        space.collector.add(
+            where.diagnostic(
+                "RB523",
+                f"'{dotted}': moving {_brief(current['value'])} → {_brief(value)} exceeds max_step "
+                f"{_brief(current['learn']['max_step'])}",
+            )
+        )
         return False
     return True
 
@@ -317,6 +365,7 @@ def _build_all(space: _Workspace, valid: set[str], ctx: BuildContext):
 
         def on_learnable(path: tuple, bounds: Mapping, kind=kind, data=data) -> None:
             learnables[to_param_path(kind, data, path)] = bounds
+
         frozen = schema.freeze(data, schema.load_schema(kind), on_learnable=on_learnable)
         doc = Doc(kind=kind, data=data, frozen=frozen, locate=space.locate(kind))
         _check_learn_bounds(doc, ctx)
@@ -338,8 +387,10 @@ def _check_learn_bounds(doc: Doc, ctx: BuildContext, node: Any = None, path: tup
         if not b["min"] < b["max"]:
             problem = "min must be below max"
         elif not b["min"] <= value <= b["max"]:
-            problem = (f"value {_brief(node['value'])} is outside min {_brief(node['learn']['min'])} … "
-                       f"max {_brief(node['learn']['max'])}")
+            problem = (
+                f"value {_brief(node['value'])} is outside min {_brief(node['learn']['min'])} … "
+                f"max {_brief(node['learn']['max'])}"
+            )
         elif not 0 < b["max_step"] <= b["max"] - b["min"]:
             problem = "max_step must be above 0 and at most max − min"
         if problem:

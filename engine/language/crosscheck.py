@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Mapping
+from collections.abc import Mapping
 
 from engine.language.diagnostics import Severity
 from engine.language.kinds.base import BuildContext, Doc, index_of
@@ -35,9 +35,13 @@ def _symbols(specs, docs, ctx) -> None:
     known = specs["ruleset"].names()
     for index, name in enumerate(specs["requirements"].enabled_symbols):
         if name not in known:
-            ctx.report(docs["requirements"], ("policy", "enabled_symbols", index), "RB380",
-                       f"{name} is not a symbol of this rule set ({', '.join(known)})",
-                       suggestion=_suggest(name, known))
+            ctx.report(
+                docs["requirements"],
+                ("policy", "enabled_symbols", index),
+                "RB380",
+                f"{name} is not a symbol of this rule set ({', '.join(known)})",
+                suggestion=_suggest(name, known),
+            )
 
 
 def _venue_symbols(specs, docs, ctx) -> None:
@@ -47,34 +51,60 @@ def _venue_symbols(specs, docs, ctx) -> None:
         path = ("exchanges", e_index, "symbols")
         for name in known:
             if name not in exchange.symbols:
-                ctx.report(docs["venues"], path, "RB381", f"{exchange.id} has no mapping for {name}", key=True,
-                           severity=Severity.ERROR if primary else Severity.WARNING,
-                           suggestion=f"add `{name}: <venue symbol>` to its symbols")
+                ctx.report(
+                    docs["venues"],
+                    path,
+                    "RB381",
+                    f"{exchange.id} has no mapping for {name}",
+                    key=True,
+                    severity=Severity.ERROR if primary else Severity.WARNING,
+                    suggestion=f"add `{name}: <venue symbol>` to its symbols",
+                )
         for name, venue_symbol in exchange.symbols.items():
             if name not in known:
-                ctx.report(docs["venues"], path + (name,), "RB387", f"{name} is not a symbol of this rule set",
-                           key=True, severity=Severity.WARNING, suggestion=_suggest(name, known))
+                ctx.report(
+                    docs["venues"],
+                    path + (name,),
+                    "RB387",
+                    f"{name} is not a symbol of this rule set",
+                    key=True,
+                    severity=Severity.WARNING,
+                    suggestion=_suggest(name, known),
+                )
             elif venue_symbol not in exchange.instruments:
-                ctx.report(docs["venues"], path + (name,), "RB382",
-                           f"{exchange.id}: no instruments entry for {venue_symbol}",
-                           suggestion=f"add {venue_symbol} to instruments with its contract specs")
+                ctx.report(
+                    docs["venues"],
+                    path + (name,),
+                    "RB382",
+                    f"{exchange.id}: no instruments entry for {venue_symbol}",
+                    suggestion=f"add {venue_symbol} to instruments with its contract specs",
+                )
 
 
 def _grace_tiers(specs, docs, ctx) -> None:
     tiers = [t.id for t in specs["exits"].tiers]
     for index, tier in enumerate(specs["risk"].grace_windows.exempt_tiers):
         if tier not in tiers:
-            ctx.report(docs["risk"], ("grace_windows", "exempt_tiers", index), "RB383",
-                       f"'{tier}' is not an exit tier ({', '.join(tiers)})", suggestion=_suggest(tier, tiers))
+            ctx.report(
+                docs["risk"],
+                ("grace_windows", "exempt_tiers", index),
+                "RB383",
+                f"'{tier}' is not an exit tier ({', '.join(tiers)})",
+                suggestion=_suggest(tier, tiers),
+            )
 
 
 def _learner_schedules(specs, docs, ctx) -> None:
     jobs = [j.id for j in specs["schedules"].jobs]
     for index, learner in enumerate(specs["learning"].learners):
         if learner.schedule not in jobs:
-            ctx.report(docs["learning"], ("learners", index, "schedule"), "RB384",
-                       f"learner {learner.id}: no schedule job '{learner.schedule}'",
-                       suggestion=_suggest(learner.schedule, jobs))
+            ctx.report(
+                docs["learning"],
+                ("learners", index, "schedule"),
+                "RB384",
+                f"learner {learner.id}: no schedule job '{learner.schedule}'",
+                suggestion=_suggest(learner.schedule, jobs),
+            )
 
 
 def _max_leverage(risk) -> float:
@@ -93,11 +123,15 @@ def _stop_vs_liquidation(specs, docs, ctx) -> None:
             stop_move /= leverage
         if stop_move > allowed:
             index = index_of(docs["exits"], ("tiers",), tier.id)
-            ctx.report(docs["exits"], ("tiers", index, "loss_pct"), "RB345",
-                       f"at {leverage:g}x leverage liquidation is {liq_move * 100:.3g} % away; with a "
-                       f"{risk.liquidation.buffer_fraction:g} buffer the stop may be at most {allowed * 100:.3g} % "
-                       f"away, but it is {stop_move * 100:.3g} %",
-                       suggestion="tighten the stop or lower risk.leverage.max")
+            ctx.report(
+                docs["exits"],
+                ("tiers", index, "loss_pct"),
+                "RB345",
+                f"at {leverage:g}x leverage liquidation is {liq_move * 100:.3g} % away; with a "
+                f"{risk.liquidation.buffer_fraction:g} buffer the stop may be at most {allowed * 100:.3g} % "
+                f"away, but it is {stop_move * 100:.3g} %",
+                suggestion="tighten the stop or lower risk.leverage.max",
+            )
     _venue_leverage(specs, docs, ctx, leverage)
 
 
@@ -108,13 +142,23 @@ def _venue_leverage(specs, docs, ctx, leverage: float) -> None:
         return
     for name, inst in exchange.instruments.items():
         if leverage > inst.max_leverage:
-            ctx.report(docs["risk"], ("leverage", "max"), "RB386",
-                       f"leverage {leverage:g}x exceeds {exchange.id} {name}'s maximum {inst.max_leverage:g}x")
+            ctx.report(
+                docs["risk"],
+                ("leverage", "max"),
+                "RB386",
+                f"leverage {leverage:g}x exceeds {exchange.id} {name}'s maximum {inst.max_leverage:g}x",
+            )
 
 
 def _leader(specs, docs, ctx) -> None:
     has_lead_lag = any(c.kind == "lead_lag" for c in specs["signals"].components)
     if has_lead_lag and specs["ruleset"].leader is None:
-        ctx.report(docs["ruleset"], ("symbols",), "RB388",
-                   "a lead_lag component needs a symbol with role: leader; it will always be NEUTRAL",
-                   key=True, severity=Severity.WARNING, suggestion="set role: leader on BTCUSDT")
+        ctx.report(
+            docs["ruleset"],
+            ("symbols",),
+            "RB388",
+            "a lead_lag component needs a symbol with role: leader; it will always be NEUTRAL",
+            key=True,
+            severity=Severity.WARNING,
+            suggestion="set role: leader on BTCUSDT",
+        )

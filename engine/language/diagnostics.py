@@ -27,9 +27,8 @@ children are raised while evaluating a compiled plan.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
-
 
 CODES = {
     "RB500": "the rule set is invalid (carried by RuleSetInvalid with every finding)",
@@ -91,7 +90,7 @@ class Diagnostic:
 def clip(text: str, limit: int = 60) -> str:
     """``text`` cut to ``limit`` characters, ending in "...": a message quotes a value, never
     a 100 kB key or a 400-digit number whole."""
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def printable(text: str) -> str:
@@ -111,10 +110,19 @@ class Location:
     line: int = 0
     col: int = 0
 
-    def diagnostic(self, code: str, message: str, *, path: str = "", suggestion: str = "",
-                   severity: Severity = Severity.ERROR) -> Diagnostic:
-        return Diagnostic(code=code, message=message, file=self.file, line=self.line,
-                          col=self.col, path=path, suggestion=suggestion, severity=severity)
+    def diagnostic(
+        self, code: str, message: str, *, path: str = "", suggestion: str = "", severity: Severity = Severity.ERROR
+    ) -> Diagnostic:
+        return Diagnostic(
+            code=code,
+            message=message,
+            file=self.file,
+            line=self.line,
+            col=self.col,
+            path=path,
+            suggestion=suggestion,
+            severity=severity,
+        )
 
 
 class RulebotError(Exception):

@@ -9,7 +9,7 @@ from engine.language.diagnostics import clip
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PATTERN = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
-_SHOWN = 40   # characters of a rejected duration quoted back in a message
+_SHOWN = 40  # characters of a rejected duration quoted back in a message
 
 
 def parse_duration(text: str) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from engine.language.diagnostics import Diagnostic
 
@@ -16,8 +16,7 @@ def _message(d: Diagnostic) -> str:
 
 
 def as_text(diagnostics: Iterable[Diagnostic]) -> str:
-    return "\n".join(f"{d.file}:{d.line}:{d.col}: {d.code} {d.severity.value}: {_message(d)}"
-                     for d in diagnostics)
+    return "\n".join(f"{d.file}:{d.line}:{d.col}: {d.code} {d.severity.value}: {_message(d)}" for d in diagnostics)
 
 
 def as_text_capped(diagnostics: list[Diagnostic], limit: int = 50) -> str:

@@ -18,8 +18,7 @@ from engine.language import schema
 from engine.language.diagnostics import Diagnostic, Location, Severity
 from engine.language.yamlstrict import LoadedDocument, load_yaml_file
 
-BASE_KINDS = ("ruleset", "signals", "gates", "requirements", "risk", "exits", "learning",
-              "schedules", "venues")
+BASE_KINDS = ("ruleset", "signals", "gates", "requirements", "risk", "exits", "learning", "schedules", "venues")
 OVERLAY_DIRS = {"profiles": "profile", "learned": "learned"}
 ALL_KINDS = BASE_KINDS + tuple(OVERLAY_DIRS.values())
 MAX_FILES = 200
@@ -84,9 +83,14 @@ def load_ruleset(root: str | os.PathLike) -> LoadedRuleSet:
     base = Path(root_text)
     result = LoadedRuleSet(root=root_text)
     if not base.is_dir():
-        result.diagnostics.append(Diagnostic(
-            "RB501", f"'{root_text}' is not a directory of rule files", file=root_text,
-            suggestion="pass the folder that holds ruleset.yaml, e.g. `rulebot validate rules/`"))
+        result.diagnostics.append(
+            Diagnostic(
+                "RB501",
+                f"'{root_text}' is not a directory of rule files",
+                file=root_text,
+                suggestion="pass the folder that holds ruleset.yaml, e.g. `rulebot validate rules/`",
+            )
+        )
         return result
     places = [(p, None) for p in _yaml_files(base)]
     for folder, kind in OVERLAY_DIRS.items():
@@ -94,8 +98,9 @@ def load_ruleset(root: str | os.PathLike) -> LoadedRuleSet:
             places += [(p, kind) for p in _yaml_files(base / folder)]
     _warn_unread(base, root_text, result)
     if len(places) > MAX_FILES:
-        result.diagnostics.append(Diagnostic("RB509", f"{len(places)} rule files; at most {MAX_FILES} are read",
-                                             file=root_text))
+        result.diagnostics.append(
+            Diagnostic("RB509", f"{len(places)} rule files; at most {MAX_FILES} are read", file=root_text)
+        )
         places = places[:MAX_FILES]
     for path, expected in places:
         _load_one(path, expected, _display(root_text, path, base), result)
@@ -108,10 +113,15 @@ def _warn_unread(base: Path, root_text: str, result: LoadedRuleSet) -> None:
         rel = path.relative_to(base)
         if len(rel.parts) == 1 or (len(rel.parts) == 2 and rel.parts[0] in OVERLAY_DIRS):
             continue
-        result.diagnostics.append(Diagnostic(
-            "RB507", "rulebot does not read YAML files in this folder; the file is ignored",
-            file=_display(root_text, path, base), severity=Severity.WARNING,
-            suggestion="move it to the rules folder, profiles/ or learned/"))
+        result.diagnostics.append(
+            Diagnostic(
+                "RB507",
+                "rulebot does not read YAML files in this folder; the file is ignored",
+                file=_display(root_text, path, base),
+                severity=Severity.WARNING,
+                suggestion="move it to the rules folder, profiles/ or learned/",
+            )
+        )
 
 
 def _load_one(path: Path, expected: str | None, display: str, result: LoadedRuleSet) -> None:
@@ -138,28 +148,41 @@ def _load_one(path: Path, expected: str | None, display: str, result: LoadedRule
 def _kind_of(document: LoadedDocument, display: str, result: LoadedRuleSet) -> str | None:
     data = document.data
     if not isinstance(data, dict) or "kind" not in data:
-        result.diagnostics.append(document.location_of(()).diagnostic(
-            "RB505", "a rule file must be a mapping whose `kind:` says what it is",
-            suggestion=f"start the file with `kind: <one of {', '.join(ALL_KINDS)}>`"))
+        result.diagnostics.append(
+            document.location_of(()).diagnostic(
+                "RB505",
+                "a rule file must be a mapping whose `kind:` says what it is",
+                suggestion=f"start the file with `kind: <one of {', '.join(ALL_KINDS)}>`",
+            )
+        )
         return None
     kind = data["kind"]
     if kind not in ALL_KINDS:
         close = difflib.get_close_matches(str(kind), ALL_KINDS, n=1)
-        result.diagnostics.append(document.location_of(("kind",)).diagnostic(
-            "RB504", f"unknown kind {kind!r}; known kinds: {', '.join(ALL_KINDS)}", path="/kind",
-            suggestion=f"did you mean '{close[0]}'?" if close else ""))
+        result.diagnostics.append(
+            document.location_of(("kind",)).diagnostic(
+                "RB504",
+                f"unknown kind {kind!r}; known kinds: {', '.join(ALL_KINDS)}",
+                path="/kind",
+                suggestion=f"did you mean '{close[0]}'?" if close else "",
+            )
+        )
         return None
     return kind
 
 
-def _in_right_place(kind: str, expected: str | None, document: LoadedDocument, display: str,
-                    result: LoadedRuleSet) -> bool:
+def _in_right_place(
+    kind: str, expected: str | None, document: LoadedDocument, display: str, result: LoadedRuleSet
+) -> bool:
     if expected == kind or (expected is None and kind in BASE_KINDS):
         return True
     folder = {v: k for k, v in OVERLAY_DIRS.items()}.get(kind)
     where = f"the {folder}/ folder" if folder else "the top of the rules folder"
-    result.diagnostics.append(document.location_of(("kind",)).diagnostic(
-        "RB506", f"a `{kind}` file belongs in {where}", path="/kind", suggestion=f"move it to {where}"))
+    result.diagnostics.append(
+        document.location_of(("kind",)).diagnostic(
+            "RB506", f"a `{kind}` file belongs in {where}", path="/kind", suggestion=f"move it to {where}"
+        )
+    )
     return False
 
 
@@ -167,18 +190,28 @@ def _register(source: SourceFile, path: Path, result: LoadedRuleSet) -> None:
     if source.kind == "profile":
         name = source.data["name"]
         if name != path.stem:
-            result.diagnostics.append(source.locate(("name",)).diagnostic(
-                "RB508", f"profile name '{name}' does not match its file name '{path.name}'", path="/name",
-                suggestion=f"rename the file to {name}.yaml"))
+            result.diagnostics.append(
+                source.locate(("name",)).diagnostic(
+                    "RB508",
+                    f"profile name '{name}' does not match its file name '{path.name}'",
+                    path="/name",
+                    suggestion=f"rename the file to {name}.yaml",
+                )
+            )
             return
         result.profiles[name] = source
     elif source.kind == "learned":
         result.learned.append(source)
     elif source.kind in result.base:
         first = result.base[source.kind]
-        result.diagnostics.append(source.locate(("kind",)).diagnostic(
-            "RB503", f"a second `{source.kind}` file; the first is {first.display}", path="/kind",
-            suggestion="merge the two files into one"))
+        result.diagnostics.append(
+            source.locate(("kind",)).diagnostic(
+                "RB503",
+                f"a second `{source.kind}` file; the first is {first.display}",
+                path="/kind",
+                suggestion="merge the two files into one",
+            )
+        )
     else:
         result.base[source.kind] = source
 
@@ -188,6 +221,11 @@ def _check_missing(result: LoadedRuleSet) -> None:
         return  # an unreadable file may be the missing kind; report it once it reads
     for kind in BASE_KINDS:
         if kind not in result.seen_kinds:
-            result.diagnostics.append(Diagnostic(
-                "RB502", f"no `{kind}` file in the rule set", file=result.root,
-                suggestion=f"add {kind}.yaml with `kind: {kind}` (see docs/reference/{kind}.md)"))
+            result.diagnostics.append(
+                Diagnostic(
+                    "RB502",
+                    f"no `{kind}` file in the rule set",
+                    file=result.root,
+                    suggestion=f"add {kind}.yaml with `kind: {kind}` (see docs/reference/{kind}.md)",
+                )
+            )

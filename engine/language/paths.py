@@ -9,7 +9,8 @@ addressed by position.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class PathError(LookupError):
@@ -68,8 +69,9 @@ def resolve(documents: Mapping[str, Any], dotted: str) -> tuple[str, tuple]:
             key, node = _child(node, segment)
         except KeyError:
             where = ".".join([kind, *segments[:depth]])
-            raise PathError(f"'{segment}' does not exist under '{where}'",
-                            _did_you_mean(segment, _names(node))) from None
+            raise PathError(
+                f"'{segment}' does not exist under '{where}'", _did_you_mean(segment, _names(node))
+            ) from None
         path.append(key)
     return kind, tuple(path)
 

@@ -13,10 +13,11 @@ import copy
 import difflib
 import json
 import math
-from functools import lru_cache
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from engine.language.diagnostics import Diagnostic, Location, clip
 from engine.language.durations import parse_duration, spelled_seconds
@@ -34,14 +35,14 @@ CODES = {
     "RB210": "text too long or empty",
     "RB211": "schedule job needs exactly one of `every` or `at`",
     "RB212": "duration out of range: not a finite length of time, zero where a period must be positive, "
-             "or not whole minutes where minutes are required",
+    "or not whole minutes where minutes are required",
     "RB299": "value does not match the schema",
 }
 
 COMMON = "common.schema.json"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> Mapping[str, Any]:
     """The schema ``<name>.schema.json`` shipped in the ``schemas`` package."""
     text = resources.files("schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
@@ -54,7 +55,7 @@ def schema_names() -> list[str]:
     return sorted(f.name.removesuffix(".schema.json") for f in files if f.name.endswith(".schema.json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str):
     from jsonschema import Draft202012Validator, validators
     from referencing import Registry, Resource
@@ -82,8 +83,9 @@ def _seconds_range(validator, bounds, instance, schema) -> Iterator:
     if seconds is None or not math.isfinite(seconds):
         return
     if "exclusiveMinimum" in bounds and not seconds > bounds["exclusiveMinimum"]:
-        yield ValidationError(f"{_short(instance)} is out of range: this period must be longer than "
-                              f"{bounds['exclusiveMinimum']:g}s")
+        yield ValidationError(
+            f"{_short(instance)} is out of range: this period must be longer than {bounds['exclusiveMinimum']:g}s"
+        )
     elif "multipleOf" in bounds and math.fmod(seconds, bounds["multipleOf"]) != 0:
         step = bounds["multipleOf"]
         unit = "minutes" if step == 60 else f"multiples of {step:g}s"
@@ -133,13 +135,15 @@ def _diagnose_choice(error, locate) -> Iterator[Diagnostic]:
     path = tuple(error.absolute_path)
     if "every" in error.schema.get("oneOf", [{}])[0].get("required", []):
         yield locate(path, False).diagnostic(
-            "RB211", "a schedule job needs exactly one of `every` (interval) or `at` (time of day); "
-                     "`weekdays` goes only with `at`", path=_pointer(path),
-            suggestion="write either `every: 10m` or `at: \"07:00\"`")
+            "RB211",
+            "a schedule job needs exactly one of `every` (interval) or `at` (time of day); "
+            "`weekdays` goes only with `at`",
+            path=_pointer(path),
+            suggestion='write either `every: 10m` or `at: "07:00"`',
+        )
         return
     instance = error.instance
-    branches = [e for e in error.context
-                if (e.relative_schema_path[0] == 1) == isinstance(instance, dict)]
+    branches = [e for e in error.context if (e.relative_schema_path[0] == 1) == isinstance(instance, dict)]
     if not branches:
         branches = list(error.context)
     deepest = max(len(e.absolute_path) for e in branches)
@@ -154,18 +158,28 @@ def _unknown_keys(error, path, locate):
         if key in allowed:
             continue
         yield locate(path + (key,), True).diagnostic(
-            "RB201", f"unknown key '{clip(key)}'; allowed here: {_allowed(allowed)}",
-            path=_pointer(path + (key,)), suggestion=_suggest(key, allowed))
+            "RB201",
+            f"unknown key '{clip(key)}'; allowed here: {_allowed(allowed)}",
+            path=_pointer(path + (key,)),
+            suggestion=_suggest(key, allowed),
+        )
 
 
 def _required(error, path, locate):
-    yield locate(path, True).diagnostic("RB202", error.message.replace("is a required property",
-                                                                       "is required here"),
-                                        path=_pointer(path))
+    yield locate(path, True).diagnostic(
+        "RB202", error.message.replace("is a required property", "is required here"), path=_pointer(path)
+    )
 
 
-_YAML_TYPE = {str: "text", int: "integer", float: "number", bool: "boolean", type(None): "null",
-              dict: "mapping", list: "list"}
+_YAML_TYPE = {
+    str: "text",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+    dict: "mapping",
+    list: "list",
+}
 
 
 def _type(error, path, locate):
@@ -175,31 +189,43 @@ def _type(error, path, locate):
     if isinstance(error.instance, str) and expected in ("number", "integer"):
         hint = "write the number without quotes"
     yield locate(path, False).diagnostic(
-        "RB203", f"expected {expected}, found {found} {_short(error.instance)}", path=_pointer(path),
-        suggestion=hint)
+        "RB203", f"expected {expected}, found {found} {_short(error.instance)}", path=_pointer(path), suggestion=hint
+    )
 
 
 def _enum(error, path, locate):
     choices = error.validator_value if error.validator == "enum" else [error.validator_value]
     yield locate(path, False).diagnostic(
-        "RB204", f"{_short(error.instance)} is not allowed here; allowed: {_allowed(choices)}",
-        path=_pointer(path), suggestion=_suggest(error.instance, choices))
+        "RB204",
+        f"{_short(error.instance)} is not allowed here; allowed: {_allowed(choices)}",
+        path=_pointer(path),
+        suggestion=_suggest(error.instance, choices),
+    )
 
 
 def _range(error, path, locate):
-    words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
-             "exclusiveMaximum": "less than"}
+    words = {
+        "minimum": "at least",
+        "maximum": "at most",
+        "exclusiveMinimum": "more than",
+        "exclusiveMaximum": "less than",
+    }
     yield locate(path, False).diagnostic(
-        "RB205", f"{_short(error.instance)} is out of range: must be {words[error.validator]} "
-                 f"{error.validator_value}", path=_pointer(path))
+        "RB205",
+        f"{_short(error.instance)} is out of range: must be {words[error.validator]} {error.validator_value}",
+        path=_pointer(path),
+    )
 
 
 def _pattern(error, path, locate):
     described = error.schema.get("description", "")
     hint = "e.g. 30s, 5m, 2h" if "ms, s, m, h" in described else ""
     yield locate(path, False).diagnostic(
-        "RB206", f"{_short(error.instance)} does not have the required form: {described}",
-        path=_pointer(path), suggestion=hint)
+        "RB206",
+        f"{_short(error.instance)} does not have the required form: {described}",
+        path=_pointer(path),
+        suggestion=hint,
+    )
 
 
 def _items(error, path, locate):
@@ -222,11 +248,15 @@ def _property_names(error, path, locate):
     for key in error.instance:
         if allowed is not None and key not in allowed:
             yield locate(path + (key,), True).diagnostic(
-                "RB209", f"unknown key '{clip(key)}'; allowed here: {_allowed(allowed)}",
-                path=_pointer(path + (key,)), suggestion=_suggest(key, allowed))
+                "RB209",
+                f"unknown key '{clip(key)}'; allowed here: {_allowed(allowed)}",
+                path=_pointer(path + (key,)),
+                suggestion=_suggest(key, allowed),
+            )
         elif allowed is None and _validator_matches(error.validator_value, key) is False:
             yield locate(path + (key,), True).diagnostic(
-                "RB209", f"key '{clip(key)}' does not have the required form", path=_pointer(path + (key,)))
+                "RB209", f"key '{clip(key)}' does not have the required form", path=_pointer(path + (key,))
+            )
 
 
 def _validator_matches(schema: Mapping, key: str) -> bool:
@@ -242,30 +272,46 @@ def _length(error, path, locate):
     if error.validator == "maxLength":
         message = f"{_short(error.instance)} is too long: at most {limit} characters, found {len(error.instance)}"
     else:
-        message = "text is empty" if limit == 1 else f"{_short(error.instance)} is too short: at least {limit} characters"
+        message = (
+            "text is empty" if limit == 1 else f"{_short(error.instance)} is too short: at least {limit} characters"
+        )
     yield locate(path, False).diagnostic("RB210", message, path=_pointer(path))
 
 
-_DURATION_HINTS = {"x-finite": "write a shorter duration, e.g. 30d",
-                   "x-seconds": "e.g. 1m, 5m or 1h"}
+_DURATION_HINTS = {"x-finite": "write a shorter duration, e.g. 30d", "x-seconds": "e.g. 1m, 5m or 1h"}
 
 
 def _duration_range(error, path, locate):
     """RB212: the message was written by ``_finite`` / ``_seconds_range``."""
-    yield locate(path, False).diagnostic("RB212", error.message, path=_pointer(path),
-                                         suggestion=_DURATION_HINTS[error.validator])
+    yield locate(path, False).diagnostic(
+        "RB212", error.message, path=_pointer(path), suggestion=_DURATION_HINTS[error.validator]
+    )
 
 
 _HANDLERS = {
-    "additionalProperties": _unknown_keys, "required": _required, "type": _type, "enum": _enum,
-    "const": _enum, "minimum": _range, "maximum": _range, "exclusiveMinimum": _range,
-    "exclusiveMaximum": _range, "pattern": _pattern, "minItems": _items, "maxItems": _items,
-    "uniqueItems": _unique, "propertyNames": _property_names, "maxLength": _length,
-    "minLength": _length, "x-finite": _duration_range, "x-seconds": _duration_range,
+    "additionalProperties": _unknown_keys,
+    "required": _required,
+    "type": _type,
+    "enum": _enum,
+    "const": _enum,
+    "minimum": _range,
+    "maximum": _range,
+    "exclusiveMinimum": _range,
+    "exclusiveMaximum": _range,
+    "pattern": _pattern,
+    "minItems": _items,
+    "maxItems": _items,
+    "uniqueItems": _unique,
+    "propertyNames": _property_names,
+    "maxLength": _length,
+    "minLength": _length,
+    "x-finite": _duration_range,
+    "x-seconds": _duration_range,
 }
 
 
 # ------------------------------------------------------------------ schema-driven walks
+
 
 def _resolve(schema: Mapping, root: Mapping) -> tuple[Mapping, Mapping]:
     """Follow ``$ref`` (local or into common.schema.json); returns (schema, its root)."""
@@ -323,8 +369,14 @@ def fill_defaults(data: Any, schema: Mapping, root: Mapping | None = None) -> An
     return data
 
 
-def freeze(data: Any, schema: Mapping, root: Mapping | None = None, *,
-           on_learnable: Callable[[tuple, Mapping], None] | None = None, path: tuple = ()) -> Any:
+def freeze(
+    data: Any,
+    schema: Mapping,
+    root: Mapping | None = None,
+    *,
+    on_learnable: Callable[[tuple, Mapping], None] | None = None,
+    path: tuple = (),
+) -> Any:
     """Immutable plan data: durations in seconds, learnables unwrapped, lists as tuples.
 
     ``on_learnable(path, bounds)`` is told about every learnable value (bounds frozen too),
@@ -346,12 +398,21 @@ def freeze(data: Any, schema: Mapping, root: Mapping | None = None, *,
     if isinstance(data, dict):
         props = schema.get("properties", {})
         extra = schema.get("additionalProperties")
-        return MappingProxyType({
-            key: freeze(value, props.get(key, extra if isinstance(extra, dict) else {}), root,
-                        on_learnable=on_learnable, path=path + (key,))
-            for key, value in data.items()})
+        return MappingProxyType(
+            {
+                key: freeze(
+                    value,
+                    props.get(key, extra if isinstance(extra, dict) else {}),
+                    root,
+                    on_learnable=on_learnable,
+                    path=path + (key,),
+                )
+                for key, value in data.items()
+            }
+        )
     if isinstance(data, list):
         items = schema.get("items", {})
-        return tuple(freeze(item, items, root, on_learnable=on_learnable, path=path + (i,))
-                     for i, item in enumerate(data))
+        return tuple(
+            freeze(item, items, root, on_learnable=on_learnable, path=path + (i,)) for i, item in enumerate(data)
+        )
     return data

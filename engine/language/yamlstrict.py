@@ -29,9 +29,10 @@ import math
 import os
 import re
 import stat
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import yaml
 from yaml import events as ev
@@ -55,34 +56,53 @@ CODES: dict[str, str] = {
     "RB111": "too many YAML nodes",
     "RB112": f"nesting deeper than {MAX_DEPTH} levels",
     "RB113": "not valid UTF-8 text (an invalid byte, or an escape such as `\\ud800` that is not a character), "
-             "or contains control characters",
+    "or contains control characters",
     "RB114": "more than one YAML document in a file",
     "RB116": "file cannot be read",
 }
 
 _CORE = "tag:yaml.org,2002:"
-_KNOWN = {"": None, "~": None, "null": None, "Null": None, "NULL": None, "true": True, "True": True,
-          "TRUE": True, "false": False, "False": False, "FALSE": False}
+_KNOWN = {
+    "": None,
+    "~": None,
+    "null": None,
+    "Null": None,
+    "NULL": None,
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
 _TRAP_BOOL = {"yes", "no", "on", "off", "y", "n"}
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _NONFINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 _AMBIGUOUS = re.compile(
     r"[-+]?(?:0[0-9_]+(?:[eE][-+]?[0-9]+)?|0[oO][0-7_]+|0[xX][0-9a-fA-F_]+|0[bB][01_]+"
-    r"|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)")
+    r"|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)"
+)
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE  # exactly what PyYAML rejects
 _SURROGATE = re.compile("[\ud800-\udfff]")  # what a quoted "\ud800" escape can produce; not text
 _BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # what PyYAML counts as a new line
 _TRAPS = {
     "RB105": ("`{s}` is a YAML 1.1 boolean", "write true/false, or quote it if you meant the text"),
-    "RB106": ("`{s}` is an ambiguous number (octal, hex, sexagesimal or underscores)",
-              "write a plain decimal (10, not 010 or 1_0), or quote it if you meant the text"),
+    "RB106": (
+        "`{s}` is an ambiguous number (octal, hex, sexagesimal or underscores)",
+        "write a plain decimal (10, not 010 or 1_0), or quote it if you meant the text",
+    ),
     "RB108": ("`{s}` is not a finite number in range", "use a finite decimal number"),
 }
-_TOKEN_NAMES = (("<block end>", "the end of the indented block"), ("'?'", "a mapping key"),
-                ("<block mapping start>", "a mapping"), ("<block sequence start>", "a list"),
-                ("<stream end>", "the end of the file"), ("<document start>", "'---'"),
-                ("<scalar>", "a value"))  # PyYAML token ids -> words
+_TOKEN_NAMES = (
+    ("<block end>", "the end of the indented block"),
+    ("'?'", "a mapping key"),
+    ("<block mapping start>", "a mapping"),
+    ("<block sequence start>", "a list"),
+    ("<stream end>", "the end of the file"),
+    ("<document start>", "'---'"),
+    ("<scalar>", "a value"),
+)  # PyYAML token ids -> words
 _SYNTAX_HINTS = (
     ("'\\t'", "indent with spaces; YAML does not allow tabs here"),
     ("<block end>", "check this line's indentation against the lines above"),
@@ -188,7 +208,7 @@ class _Frame:
     """An open mapping or sequence. ``pending`` is None while a mapping waits for a
     key, else (key, keep) for the coming value; ``keep`` False = detached, dropped."""
 
-    __slots__ = ("box", "path", "keep", "pending", "seen")
+    __slots__ = ("box", "keep", "path", "pending", "seen")
 
     def __init__(self, box: dict | list, path: tuple, keep: bool):
         self.box, self.path, self.keep = box, path, keep
@@ -221,8 +241,13 @@ class _Builder:
             if isinstance(event, ev.DocumentStartEvent):
                 self.docs += 1
                 if self.docs > 1:
-                    self.err("RB114", event.start_mark, (), "a second YAML document starts here",
-                             "keep one document per file: remove the extra '---' or split the file")
+                    self.err(
+                        "RB114",
+                        event.start_mark,
+                        (),
+                        "a second YAML document starts here",
+                        "keep one document per file: remove the extra '---' or split the file",
+                    )
                     return True
             elif isinstance(event, (ev.MappingEndEvent, ev.SequenceEndEvent)):
                 self.stack.pop()
@@ -233,8 +258,13 @@ class _Builder:
     def node(self, event: ev.NodeEvent) -> bool:
         self.nodes += 1
         if self.nodes > self.max_nodes:
-            self.err("RB111", event.start_mark, self.path(), f"more than {self.max_nodes} YAML nodes",
-                     "split the file into smaller ones")
+            self.err(
+                "RB111",
+                event.start_mark,
+                self.path(),
+                f"more than {self.max_nodes} YAML nodes",
+                "split the file into smaller ones",
+            )
             return False
         parent = self.stack[-1] if self.stack else None
         if parent is None:
@@ -272,8 +302,7 @@ class _Builder:
         return True
 
     def too_deep(self, mark: Any) -> None:
-        self.err("RB112", mark, self.path(), f"nesting deeper than {MAX_DEPTH} levels",
-                 "flatten the structure")
+        self.err("RB112", mark, self.path(), f"nesting deeper than {MAX_DEPTH} levels", "flatten the structure")
 
     def key(self, parent: _Frame, event: ev.NodeEvent) -> bool:
         self.anchor(event, parent.path)
@@ -283,9 +312,13 @@ class _Builder:
         path, mark = parent.path + (key,), event.start_mark
         first = parent.seen.get(key)
         if first is not None:
-            self.err("RB102", mark, path,
-                     f"duplicate key `{_short(key)}` (first defined at line {first.line})",
-                     "remove or rename one of them; only the first is used")
+            self.err(
+                "RB102",
+                mark,
+                path,
+                f"duplicate key `{_short(key)}` (first defined at line {first.line})",
+                "remove or rename one of them; only the first is used",
+            )
             parent.pending = (key, False)
             return True
         parent.seen[key] = self.loc(mark)
@@ -300,8 +333,13 @@ class _Builder:
             shown = f"key `{_short(event.value)}`" if event.value else "an empty key"
         else:
             shown = "an alias key" if isinstance(event, ev.AliasEvent) else "a complex key (mapping or list)"
-        self.err("RB109", event.start_mark, parent.path, f"{shown} is not a string",
-                 'mapping keys must be strings: quote it, e.g. "1": ...')
+        self.err(
+            "RB109",
+            event.start_mark,
+            parent.path,
+            f"{shown} is not a string",
+            'mapping keys must be strings: quote it, e.g. "1": ...',
+        )
         parent.pending = (None, False)
         if isinstance(event, ev.CollectionStartEvent):
             return self.push(self.collection(event, parent.path), parent.path, False, event.start_mark)
@@ -315,9 +353,14 @@ class _Builder:
             self.err("RB103", event.start_mark, path, f"anchor `&{event.anchor}` is not allowed", hint)
 
     def bad_tag(self, tag: str, mark: Any, path: tuple) -> None:
-        shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
-        self.err("RB104", mark, path, f"tag `{_short(shown)}` is not allowed here",
-                 "remove the tag; only !!str, !!int, !!float, !!bool, !!null, !!map, !!seq are allowed")
+        shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+        self.err(
+            "RB104",
+            mark,
+            path,
+            f"tag `{_short(shown)}` is not allowed here",
+            "remove the tag; only !!str, !!int, !!float, !!bool, !!null, !!map, !!seq are allowed",
+        )
 
     def collection(self, event: ev.CollectionStartEvent, path: tuple) -> dict | list:
         kind = "map" if isinstance(event, ev.MappingStartEvent) else "seq"
@@ -328,7 +371,7 @@ class _Builder:
     def scalar(self, event: ev.ScalarEvent, path: tuple) -> Any:
         """Resolve a scalar (see the module docstring), reporting traps and tag misuse."""
         tag, s, mark = event.tag, self.text(event.value, event.start_mark, path), event.start_mark
-        name = None if tag is None else tag[len(_CORE):] if tag.startswith(_CORE) else "!"
+        name = None if tag is None else tag[len(_CORE) :] if tag.startswith(_CORE) else "!"
         if name not in (None, "str", "int", "float", "bool", "null"):
             self.bad_tag(tag, mark, path)
             return s
@@ -339,11 +382,15 @@ class _Builder:
             message, hint = _TRAPS[code]
             self.err(code, mark, path, message.format(s=_short(s)), hint)
             return value
-        fits = {None: True, "null": value is None, "bool": isinstance(value, bool),
-                "int": type(value) is int, "float": type(value) in (int, float)}[name]
+        fits = {
+            None: True,
+            "null": value is None,
+            "bool": isinstance(value, bool),
+            "int": type(value) is int,
+            "float": type(value) in (int, float),
+        }[name]
         if not fits:
-            self.err("RB104", mark, path, f"`{_short(s)}` is not a valid !!{name}",
-                     "fix the value or remove the tag")
+            self.err("RB104", mark, path, f"`{_short(s)}` is not a valid !!{name}", "fix the value or remove the tag")
             return s
         return float(value) if name == "float" else value
 
@@ -356,8 +403,13 @@ class _Builder:
         found = _SURROGATE.search(s)
         if found is None:
             return s
-        self.err("RB113", mark, path, f"escape for U+{ord(found.group()):04X} is a UTF-16 surrogate, not a character",
-                 "write the character itself, or escape characters above U+FFFF as \\U0001F600 (8 hex digits)")
+        self.err(
+            "RB113",
+            mark,
+            path,
+            f"escape for U+{ord(found.group()):04X} is a UTF-16 surrogate, not a character",
+            "write the character itself, or escape characters above U+FFFF as \\U0001F600 (8 hex digits)",
+        )
         return _SURROGATE.sub("\ufffd", s)
 
     def document(self) -> LoadedDocument:
@@ -386,11 +438,18 @@ def _bad_text(text: str, file: str) -> Diagnostic | None:
     match = _NON_PRINTABLE.search(text)
     if match is None:
         return None
-    line, col = _line_col(text[:match.start()])
+    line, col = _line_col(text[: match.start()])
     more = sum(1 for _ in _NON_PRINTABLE.finditer(text, match.end()))
     extra = f" (and {more} more)" if more else ""
-    return Diagnostic("RB113", f"control character U+{ord(match.group()):04X} is not allowed{extra}",
-                      file, line, col, "", "remove it; rule files are UTF-8 text")
+    return Diagnostic(
+        "RB113",
+        f"control character U+{ord(match.group()):04X} is not allowed{extra}",
+        file,
+        line,
+        col,
+        "",
+        "remove it; rule files are UTF-8 text",
+    )
 
 
 def _decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
@@ -399,13 +458,14 @@ def _decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        line, col = _line_col(raw[:exc.start].decode("utf-8", "replace"))
+        line, col = _line_col(raw[: exc.start].decode("utf-8", "replace"))
         message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02X} at offset {exc.start})"
         return None, Diagnostic("RB113", message, file, line, col, "", "save the file as UTF-8")
 
 
-def load_yaml_text(text: str, file: str, *, max_nodes: int = MAX_NODES
-                   ) -> tuple[LoadedDocument | None, list[Diagnostic]]:
+def load_yaml_text(
+    text: str, file: str, *, max_nodes: int = MAX_NODES
+) -> tuple[LoadedDocument | None, list[Diagnostic]]:
     """Load one strict YAML document (see the module docstring); never raises.
     No size cap here: untrusted files go through :func:`load_yaml_file`."""
     if isinstance(text, (bytes, bytearray)):
@@ -424,8 +484,17 @@ def load_yaml_text(text: str, file: str, *, max_nodes: int = MAX_NODES
     except yaml.MarkedYAMLError as exc:
         builder.diags.append(_syntax(exc, file))
     except yaml.YAMLError as exc:  # reader errors; the pre-scan catches them first
-        builder.diags.append(Diagnostic("RB113", f"unreadable YAML text: {exc}", file, 1, 1, "",
-                                        "remove control characters; rule files are UTF-8 text"))
+        builder.diags.append(
+            Diagnostic(
+                "RB113",
+                f"unreadable YAML text: {exc}",
+                file,
+                1,
+                1,
+                "",
+                "remove control characters; rule files are UTF-8 text",
+            )
+        )
     diags = sorted(builder.diags, key=Diagnostic.sort_key)
     return (builder.document() if ok else None), diags
 
@@ -437,9 +506,13 @@ def _unreadable(path: str | os.PathLike, exc: Exception) -> str:
     return getattr(exc, "strerror", None) or str(exc)
 
 
-def load_yaml_file(path: str | os.PathLike, *, display_name: str | None = None,
-                   max_bytes: int = MAX_FILE_BYTES, max_nodes: int = MAX_NODES
-                   ) -> tuple[LoadedDocument | None, list[Diagnostic]]:
+def load_yaml_file(
+    path: str | os.PathLike,
+    *,
+    display_name: str | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_nodes: int = MAX_NODES,
+) -> tuple[LoadedDocument | None, list[Diagnostic]]:
     """Read and load a rule file; never raises. The size cap applies before parsing.
     File-level problems (RB110, RB116) are reported at line 1, col 1."""
     name = display_name if display_name is not None else os.fsdecode(path)
@@ -457,8 +530,13 @@ def load_yaml_file(path: str | os.PathLike, *, display_name: str | None = None,
         return None, [top.diagnostic("RB116", f"cannot read file: {reason}", suggestion=hint)]
     size = max(info.st_size, len(raw))
     if size > max_bytes:
-        return None, [top.diagnostic("RB110", f"file is {size:,} bytes; the limit is {max_bytes:,}",
-                                     suggestion="split the rules into smaller files")]
+        return None, [
+            top.diagnostic(
+                "RB110",
+                f"file is {size:,} bytes; the limit is {max_bytes:,}",
+                suggestion="split the rules into smaller files",
+            )
+        ]
     text, bad = _decode(raw, name)
     if bad is not None:
         return None, [bad]

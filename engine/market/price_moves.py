@@ -7,8 +7,8 @@ docs/snapshot-build.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -40,14 +40,18 @@ def price_moves(times: Sequence[float], prices: Sequence[float]) -> PriceMoves:
     move = ratio - 1
     biggest = int(np.argmax(np.abs(move)))
     suspect = np.flatnonzero(np.maximum(ratio, 1 / ratio) >= SUSPECT_RATIO)
-    return PriceMoves(float(move[biggest]), float(ts[biggest + 1]), len(suspect),
-                      float(ts[suspect[0] + 1]) if len(suspect) else None)
+    return PriceMoves(
+        float(move[biggest]), float(ts[biggest + 1]), len(suspect), float(ts[suspect[0] + 1]) if len(suspect) else None
+    )
 
 
 def suspect_warnings(suspect: dict) -> list[str]:
     """One sentence per symbol of a dry-run's ``suspect_prices`` (symbol → {"moves", "first"})."""
     from engine.report.explain import iso
 
-    return [f"{name}'s price moved {(SUSPECT_RATIO - 1) * 100:.0f} % or more between cycles {s['moves']:,} "
-            f"time(s), the first at {iso(s['first'])}: the figures may rest on bad prices "
-            "(rulebot snapshots info shows them)" for name, s in sorted(suspect.items())]
+    return [
+        f"{name}'s price moved {(SUSPECT_RATIO - 1) * 100:.0f} % or more between cycles {s['moves']:,} "
+        f"time(s), the first at {iso(s['first'])}: the figures may rest on bad prices "
+        "(rulebot snapshots info shows them)"
+        for name, s in sorted(suspect.items())
+    ]

@@ -15,10 +15,11 @@ reported; a snapshot without a usable ``ts`` is rejected whole. Every time (``ts
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from engine.language.diagnostics import Diagnostic, Severity
 
@@ -38,16 +39,32 @@ CODES = {
 
 #: Scalar inputs per symbol: JSON field → (input name used for staleness, must be positive).
 SCALARS = {
-    "price": ("price", True), "mark": ("price", True), "bid": ("order_book", True),
-    "ask": ("order_book", True), "funding_rate": ("funding_rate", False),
-    "open_interest_usd": ("open_interest", True), "liq_long_usd": ("liquidations", False),
-    "liq_short_usd": ("liquidations", False), "taker_buy_usd": ("taker_volume", False),
-    "taker_sell_usd": ("taker_volume", False), "exchange_netflow_usd": ("exchange_netflow", False),
+    "price": ("price", True),
+    "mark": ("price", True),
+    "bid": ("order_book", True),
+    "ask": ("order_book", True),
+    "funding_rate": ("funding_rate", False),
+    "open_interest_usd": ("open_interest", True),
+    "liq_long_usd": ("liquidations", False),
+    "liq_short_usd": ("liquidations", False),
+    "taker_buy_usd": ("taker_volume", False),
+    "taker_sell_usd": ("taker_volume", False),
+    "exchange_netflow_usd": ("exchange_netflow", False),
     "implied_skew": ("volatility_skew", False),
 }
 NON_NEGATIVE = {"liq_long_usd", "liq_short_usd", "taker_buy_usd", "taker_sell_usd"}
-INPUT_NAMES = ("price", "order_book", "candles_1m", "funding_rate", "open_interest", "liquidations",
-               "taker_volume", "exchange_netflow", "volatility_skew", "fear_greed")
+INPUT_NAMES = (
+    "price",
+    "order_book",
+    "candles_1m",
+    "funding_rate",
+    "open_interest",
+    "liquidations",
+    "taker_volume",
+    "exchange_netflow",
+    "volatility_skew",
+    "fear_greed",
+)
 TIMESTAMPS = {f"{name}_ts" for name in INPUT_NAMES}
 
 #: The plausible times of market data, epoch seconds UTC, for every time rulebot reads
@@ -57,15 +74,15 @@ TIMESTAMPS = {f"{name}_ts" for name in INPUT_NAMES}
 #: scheduler's arithmetic (a 1e-6 s step still moves a float below 2**32) stay exact. A time
 #: outside is a unit slip (milliseconds…) or garbage, and taken as seconds it would make a
 #: replay catch up centuries of scheduled jobs: refuse it where it is read.
-EARLIEST_TS = 1_230_940_800.0      # 2009-01-03T00:00:00Z
-LATEST_TS = 4_102_444_800.0        # 2100-01-01T00:00:00Z
+EARLIEST_TS = 1_230_940_800.0  # 2009-01-03T00:00:00Z
+LATEST_TS = 4_102_444_800.0  # 2100-01-01T00:00:00Z
 TIME_RANGE = "2009-01-03 to 2100-01-01 UTC"
 _UNITS = ((1e3, "milliseconds", "1000"), (1e6, "microseconds", "1000000"), (1e9, "nanoseconds", "1000000000"))
 
 
 @dataclass(frozen=True, slots=True)
 class Candle:
-    ts: float          # open time, epoch seconds
+    ts: float  # open time, epoch seconds
     open: float
     high: float
     low: float
@@ -75,17 +92,17 @@ class Candle:
 
 @dataclass(frozen=True, slots=True)
 class Book:
-    bids: tuple[tuple[float, float], ...]   # (price, size), best first
+    bids: tuple[tuple[float, float], ...]  # (price, size), best first
     asks: tuple[tuple[float, float], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class SymbolSnapshot:
     symbol: str
-    values: Mapping[str, float]             # JSON scalar field → value (only those present)
-    times: Mapping[str, float]              # input name → publication time
+    values: Mapping[str, float]  # JSON scalar field → value (only those present)
+    times: Mapping[str, float]  # input name → publication time
     book: Book | None = None
-    candles: tuple[Candle, ...] = ()        # 1-minute candles closed since the previous snapshot
+    candles: tuple[Candle, ...] = ()  # 1-minute candles closed since the previous snapshot
 
     def get(self, name: str) -> float | None:
         return self.values.get(name)
@@ -114,7 +131,7 @@ def _number(value: Any) -> float | None:
 def plausible_time(seconds):
     """Whether epoch seconds lie in the range market data can have (NaN does not): a bool
     for a number, a bool array for an array (the columnar reader checks whole columns)."""
-    return (EARLIEST_TS <= seconds) & (seconds <= LATEST_TS)
+    return (seconds >= EARLIEST_TS) & (seconds <= LATEST_TS)
 
 
 def implausible_time(seconds: float) -> tuple[str, str]:
@@ -139,12 +156,23 @@ class _Parser:
         self.where, self.line, self.problems = where, line, []
 
     def problem(self, code: str, message: str, path: str, severity: Severity = Severity.ERROR) -> None:
-        self.problems.append(Diagnostic(code, message, file=self.where, line=self.line, col=1, path=path,
-                                        severity=severity))
+        self.problems.append(
+            Diagnostic(code, message, file=self.where, line=self.line, col=1, path=path, severity=severity)
+        )
 
     def drop(self, path: str, why: str, hint: str = "") -> None:
-        self.problems.append(Diagnostic("RB703", f"{path}: {why}; ignored", file=self.where, line=self.line,
-                                        col=1, path=path, suggestion=hint, severity=Severity.WARNING))
+        self.problems.append(
+            Diagnostic(
+                "RB703",
+                f"{path}: {why}; ignored",
+                file=self.where,
+                line=self.line,
+                col=1,
+                path=path,
+                suggestion=hint,
+                severity=Severity.WARNING,
+            )
+        )
 
     def time(self, obj: Mapping, key: str, default: float, path: str) -> float:
         """An input's publication time; a bad one is dropped and the default used."""
@@ -225,18 +253,28 @@ class _Parser:
         candles = []
         for index, row in enumerate(raw):
             numbers = [_number(x) for x in row] if isinstance(row, list) and len(row) == 6 else None
-            if numbers is None or None in numbers or min(numbers[1:5]) <= 0 or numbers[5] < 0 \
-                    or not numbers[3] <= min(numbers[1], numbers[4]) <= max(numbers[1], numbers[4]) <= numbers[2]:
-                self.drop(f"{path}/candles/{index}", "a candle is [open_ts, open, high, low, close, volume] "
-                                                     "with low ≤ open, close ≤ high")
+            if (
+                numbers is None
+                or None in numbers
+                or min(numbers[1:5]) <= 0
+                or numbers[5] < 0
+                or not numbers[3] <= min(numbers[1], numbers[4]) <= max(numbers[1], numbers[4]) <= numbers[2]
+            ):
+                self.drop(
+                    f"{path}/candles/{index}",
+                    "a candle is [open_ts, open, high, low, close, volume] with low ≤ open, close ≤ high",
+                )
                 continue
             if not plausible_time(numbers[0]):
                 why, hint = implausible_time(numbers[0])
                 self.drop(f"{path}/candles/{index}", f"open time {why}", hint)
                 continue
             if numbers[0] >= ts:
-                self.drop(f"{path}/candles/{index}", f"opens at {describe_ts(numbers[0])}, not before the "
-                                                     f"snapshot's ts {describe_ts(ts)}: a candle from the future")
+                self.drop(
+                    f"{path}/candles/{index}",
+                    f"opens at {describe_ts(numbers[0])}, not before the "
+                    f"snapshot's ts {describe_ts(ts)}: a candle from the future",
+                )
                 continue
             if candles and numbers[0] <= candles[-1].ts:
                 self.drop(f"{path}/candles/{index}", "candles must be in increasing time order")
@@ -251,7 +289,7 @@ def describe_ts(ts: float) -> str:
         return repr(ts)
     exact = _exact(ts)
     try:
-        return f"{exact} ({datetime.fromtimestamp(ts, timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')})"
+        return f"{exact} ({datetime.fromtimestamp(ts, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')})"
     except (OverflowError, OSError, ValueError):
         return exact
 
@@ -263,7 +301,7 @@ def parse_snapshot(obj: Any, where: str = "", line: int = 0) -> tuple[Snapshot |
         parser.problem("RB701", "a snapshot must be a JSON object", "")
         return None, parser.problems
     version = obj.get("v", FORMAT_VERSION)
-    if type(version) is not int or version != FORMAT_VERSION:     # true and 1.0 equal 1, but are not a version
+    if type(version) is not int or version != FORMAT_VERSION:  # true and 1.0 equal 1, but are not a version
         parser.problem("RB705", f"snapshot format v={obj.get('v')!r}; this rulebot reads v={FORMAT_VERSION}", "/v")
         return None, parser.problems
     ts = _number(obj.get("ts"))

@@ -18,16 +18,16 @@ its heartbeat); a snapshot exists when at least one symbol appears.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
 from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
 
 STEP = 60.0
-CHUNK = 10_080             # minutes of snapshot objects made at a time (a week)
+CHUNK = 10_080  # minutes of snapshot objects made at a time (a week)
 CANDLE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 #: Carried series a symbol may have: name → (snapshot fields it fills, input name of its ``_ts``).
@@ -39,12 +39,22 @@ SERIES = {
     "exchange_netflow": (("exchange_netflow_usd",), "exchange_netflow"),
 }
 #: Validity of each carried field: "positive", "non_negative", "index_0_100" or "finite".
-RULES = {"mark": "positive", "funding_rate": "finite", "open_interest_usd": "positive",
-         "taker_buy_usd": "non_negative", "taker_sell_usd": "non_negative",
-         "exchange_netflow_usd": "finite", "fear_greed": "index_0_100"}
+RULES = {
+    "mark": "positive",
+    "funding_rate": "finite",
+    "open_interest_usd": "positive",
+    "taker_buy_usd": "non_negative",
+    "taker_sell_usd": "non_negative",
+    "exchange_netflow_usd": "finite",
+    "fear_greed": "index_0_100",
+}
 #: How a message words each rule ("value not …").
-RULE_WORDS = {"positive": "positive", "non_negative": "non-negative", "index_0_100": "an index from 0 to 100",
-              "finite": "finite"}
+RULE_WORDS = {
+    "positive": "positive",
+    "non_negative": "non-negative",
+    "index_0_100": "an index from 0 to 100",
+    "finite": "finite",
+}
 
 
 @dataclass(frozen=True)
@@ -108,10 +118,11 @@ def utc(ts: float) -> str:
     """Readable UTC time for messages."""
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(float(ts), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.fromtimestamp(float(ts), dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 # ------------------------------------------------------------------ cleaning sources
+
 
 def stitch(parts: Sequence[tuple[str, Rows]], where: str, on_conflict: str = "first") -> tuple[Rows, list[Problem]]:
     """One series from several files (or one file with repeated stamps), in time order.
@@ -147,9 +158,14 @@ def stitch(parts: Sequence[tuple[str, Rows]], where: str, on_conflict: str = "fi
         i = int(np.flatnonzero(conflicts)[0])
         a, b = parts[source[first[i]]][0], parts[source[i]][0]
         kept = "" if on_conflict == "error" else f"; kept {a}'s rows"
-        problems.append(Problem(where, f"{int(conflicts.sum()):,} conflicting row(s) with the same time but other values "
-                                       f"(first at {utc(times[i])}: {a} vs {b}){kept}",
-                                "error" if on_conflict == "error" else "warning"))
+        problems.append(
+            Problem(
+                where,
+                f"{int(conflicts.sum()):,} conflicting row(s) with the same time but other values "
+                f"(first at {utc(times[i])}: {a} vs {b}){kept}",
+                "error" if on_conflict == "error" else "warning",
+            )
+        )
     keep = ~dup
     return Rows(times[keep], {n: v[keep] for n, v in cols.items()}), problems
 
@@ -166,8 +182,9 @@ def clean_candles(rows: Rows, where: str) -> tuple[Rows, list[Problem]]:
     """Drop candles a snapshot could not carry: off the minute, not finite, non-positive
     prices, negative volume, or high/low not enclosing open and close."""
     problems: list[Problem] = []
-    rows, found = _drop(rows, ~np.isfinite(rows.times) | (rows.times % STEP != 0), where,
-                        "open time is not on a whole minute")
+    rows, found = _drop(
+        rows, ~np.isfinite(rows.times) | (rows.times % STEP != 0), where, "open time is not on a whole minute"
+    )
     problems += found
     c = rows.columns
     o, h, low, cl, v = (c[n] for n in CANDLE_COLUMNS)
@@ -202,8 +219,13 @@ def publish(rows: Rows, interval: float, lag: float) -> Published:
     return Published(rows.times[order] + interval + lag, {k: v[order] for k, v in rows.columns.items()})
 
 
-def events(times: np.ndarray, long_usd: np.ndarray, short_usd: np.ndarray, lag: float,
-           coverage: tuple[float, float] | None = None) -> Events:
+def events(
+    times: np.ndarray,
+    long_usd: np.ndarray,
+    short_usd: np.ndarray,
+    lag: float,
+    coverage: tuple[float, float] | None = None,
+) -> Events:
     """Events published ``lag`` after they happened; coverage defaults to first..last event."""
     order = np.argsort(times, kind="stable")
     times = times[order]
@@ -213,6 +235,7 @@ def events(times: np.ndarray, long_usd: np.ndarray, short_usd: np.ndarray, lag: 
 
 
 # ------------------------------------------------------------------ alignment
+
 
 def _as_of(published: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Index of the latest publication at or before each time; -1 when none yet."""
@@ -240,11 +263,11 @@ class _SymbolColumns:
     :func:`_symbol_snapshots` turns a slice of them into SymbolSnapshot objects."""
 
     name: str
-    at: np.ndarray                      # snapshot times: each candle's close
+    at: np.ndarray  # snapshot times: each candle's close
     opens: np.ndarray
     candles: Mapping[str, np.ndarray]
-    carried: tuple                      # (fields, input name, as-of index, publication times, values)
-    liquidations: tuple | None          # (long sums, short sums, covered)
+    carried: tuple  # (fields, input name, as-of index, publication times, values)
+    liquidations: tuple | None  # (long sums, short sums, covered)
 
 
 def _symbol_columns(name: str, inputs: SymbolInputs, start: float, end: float) -> _SymbolColumns:
@@ -255,19 +278,27 @@ def _symbol_columns(name: str, inputs: SymbolInputs, start: float, end: float) -
     carried = []
     for series_name, published in inputs.series.items():
         fields, input_name = SERIES[series_name]
-        carried.append((fields, input_name, _as_of(published.published, at), published.published,
-                        {f: published.columns[f] for f in fields}))
+        carried.append(
+            (
+                fields,
+                input_name,
+                _as_of(published.published, at),
+                published.published,
+                {f: published.columns[f] for f in fields},
+            )
+        )
     liq = _liquidations(inputs.liquidations, at) if inputs.liquidations is not None else None
-    return _SymbolColumns(name, at, c.times[keep], {n: c.columns[n][keep] for n in CANDLE_COLUMNS},
-                          tuple(carried), liq)
+    return _SymbolColumns(name, at, c.times[keep], {n: c.columns[n][keep] for n in CANDLE_COLUMNS}, tuple(carried), liq)
 
 
 def _symbol_snapshots(cols: _SymbolColumns, lo: int, hi: int) -> dict[float, SymbolSnapshot]:
     """The symbol's snapshots of rows ``lo:hi``, keyed by snapshot time."""
     at, opens = cols.at[lo:hi].tolist(), cols.opens[lo:hi].tolist()
     candle = {n: v[lo:hi].tolist() for n, v in cols.candles.items()}
-    carried = [(fields, input_name, index[lo:hi].tolist(), published, vals)
-               for fields, input_name, index, published, vals in cols.carried]
+    carried = [
+        (fields, input_name, index[lo:hi].tolist(), published, vals)
+        for fields, input_name, index, published, vals in cols.carried
+    ]
     liq = tuple(x[lo:hi].tolist() for x in cols.liquidations) if cols.liquidations is not None else None
     out = {}
     for i, ts in enumerate(at):
@@ -279,8 +310,9 @@ def _symbol_snapshots(cols: _SymbolColumns, lo: int, hi: int) -> dict[float, Sym
                 continue
             for f in fields:
                 values[f] = float(vals[f][j])
-            times[input_name] = min(times[input_name], float(published[j])) if input_name == "price" \
-                else float(published[j])
+            times[input_name] = (
+                min(times[input_name], float(published[j])) if input_name == "price" else float(published[j])
+            )
         if liq is not None and liq[2][i]:
             values["liq_long_usd"], values["liq_short_usd"] = liq[0][i], liq[1][i]
             times["liquidations"] = ts
@@ -289,8 +321,14 @@ def _symbol_snapshots(cols: _SymbolColumns, lo: int, hi: int) -> dict[float, Sym
     return out
 
 
-def build_snapshots(start: float, end: float, symbols: Mapping[str, SymbolInputs],
-                    fear_greed: Published | None = None, *, chunk: int = CHUNK) -> Iterator[Snapshot]:
+def build_snapshots(
+    start: float,
+    end: float,
+    symbols: Mapping[str, SymbolInputs],
+    fear_greed: Published | None = None,
+    *,
+    chunk: int = CHUNK,
+) -> Iterator[Snapshot]:
     """One snapshot per minute ``T`` with ``start < T <= end`` in which any symbol's candle
     closed, holding only what was published at or before ``T``, in time order.
 
@@ -301,13 +339,18 @@ def build_snapshots(start: float, end: float, symbols: Mapping[str, SymbolInputs
     all_ts = np.unique(np.concatenate([c.at for c in per_symbol])) if per_symbol else np.array([], dtype=float)
     fg_index = _as_of(fear_greed.published, all_ts) if fear_greed is not None else np.full(len(all_ts), -1)
     for lo in range(0, len(all_ts), chunk):
-        times = all_ts[lo:lo + chunk]
+        times = all_ts[lo : lo + chunk]
         present = [_symbol_snapshots(c, *_rows_between(c.at, times[0], times[-1])) for c in per_symbol]
-        for ts, j in zip(times.tolist(), fg_index[lo:lo + chunk].tolist()):
-            fg, fg_ts = (None, None) if j < 0 else (float(fear_greed.columns["fear_greed"][j]),
-                                                     float(fear_greed.published[j]))
-            yield Snapshot(ts, MappingProxyType({c.name: rows[ts] for c, rows in zip(per_symbol, present)
-                                                 if ts in rows}), fg, fg_ts)
+        for ts, j in zip(times.tolist(), fg_index[lo : lo + chunk].tolist()):
+            fg, fg_ts = (
+                (None, None) if j < 0 else (float(fear_greed.columns["fear_greed"][j]), float(fear_greed.published[j]))
+            )
+            yield Snapshot(
+                ts,
+                MappingProxyType({c.name: rows[ts] for c, rows in zip(per_symbol, present) if ts in rows}),
+                fg,
+                fg_ts,
+            )
 
 
 def _rows_between(at: np.ndarray, first: float, last: float) -> tuple[int, int]:

@@ -12,16 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
-from engine.replay.columns.decisions import DecisionColumns
-from engine.market.price_moves import price_moves
-from engine.trading.runner import Runner, Sinks
 from engine.bot.scheduler import Scheduler
+from engine.market.price_moves import price_moves
 from engine.replay.columns.candles import DIRECTION_CODE
+from engine.replay.columns.decisions import DecisionColumns
+from engine.trading.runner import Runner, Sinks
 
 BOT_TASK = "bot_cycle"
 DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
@@ -38,7 +39,7 @@ class DryRunState:
     jobs: dict = field(default_factory=dict)
     exposure_cycles: int = 0
     cycles: int = 0
-    steps: int = 0                 # runner steps taken (the fast path skips the cycles that cannot act)
+    steps: int = 0  # runner steps taken (the fast path skips the cycles that cannot act)
     start: float | None = None
     end: float | None = None
     interrupted: bool = False
@@ -46,13 +47,27 @@ class DryRunState:
 
 def compact_decision(decision) -> dict:
     """The few fields of an EntryDecision a dry-run keeps (and --vs compares)."""
-    return _compact(decision.ts, decision.symbol, decision.outcome, decision.direction, decision.signal.conviction,
-                    decision.signal.confidence, decision.first_blocker)
+    return _compact(
+        decision.ts,
+        decision.symbol,
+        decision.outcome,
+        decision.direction,
+        decision.signal.conviction,
+        decision.signal.confidence,
+        decision.first_blocker,
+    )
 
 
 def _compact(ts, symbol, outcome, direction, conviction, confidence, first_blocker) -> dict:
-    return {"ts": ts, "symbol": symbol, "outcome": outcome, "direction": direction, "conviction": conviction,
-            "confidence": confidence, "first_blocker": first_blocker}
+    return {
+        "ts": ts,
+        "symbol": symbol,
+        "outcome": outcome,
+        "direction": direction,
+        "conviction": conviction,
+        "confidence": confidence,
+        "first_blocker": first_blocker,
+    }
 
 
 def fingerprint(trades: list[dict]) -> str:
@@ -61,14 +76,31 @@ def fingerprint(trades: list[dict]) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def dry_run(plan, snapshots: Iterable, *, broker, store, start: float | None = None, end: float | None = None,
-            symbols: set[str] | None = None, on_cycle: Callable[[Any], None] | None = None,
-            state: DryRunState | None = None, runner: Runner | None = None) -> tuple[dict, Runner, DryRunState]:
+def dry_run(
+    plan,
+    snapshots: Iterable,
+    *,
+    broker,
+    store,
+    start: float | None = None,
+    end: float | None = None,
+    symbols: set[str] | None = None,
+    on_cycle: Callable[[Any], None] | None = None,
+    state: DryRunState | None = None,
+    runner: Runner | None = None,
+) -> tuple[dict, Runner, DryRunState]:
     """Replay ``snapshots`` (already ordered) between ``start`` and ``end``; Ctrl-C stops it
     cleanly and the result covers what was done (``interrupted`` is set)."""
     state = state or DryRunState()
-    runner = runner or Runner(plan, broker, store, full_trail=False, sinks=Sinks(
-        universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None))
+    runner = runner or Runner(
+        plan,
+        broker,
+        store,
+        full_trail=False,
+        sinks=Sinks(
+            universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None
+        ),
+    )
     scheduler = None
     try:
         for snapshot in snapshots:
@@ -87,8 +119,16 @@ def dry_run(plan, snapshots: Iterable, *, broker, store, start: float | None = N
     return result_of(plan, runner, state), runner, state
 
 
-def dry_run_recording(plan, recording, *, broker, store, start: float | None = None, end: float | None = None,
-                      on_progress: Callable[[int], None] | None = None) -> tuple[dict, Runner, DryRunState]:
+def dry_run_recording(
+    plan,
+    recording,
+    *,
+    broker,
+    store,
+    start: float | None = None,
+    end: float | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[dict, Runner, DryRunState]:
     """The fast path: the same run as :func:`dry_run` over a Recording, stepping the runner
     only where it can act — a trading cycle where some symbol's vote is not NEUTRAL or a
     position or order is open. Elsewhere nothing can happen: the features are columns
@@ -99,16 +139,19 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
 
     tests/dryrun/test_fast_path.py proves it yields exactly the scalar path's results."""
     from engine.replay.columns.correlation import CorrelationColumns
-    from engine.trading.pipeline import correlation_window
     from engine.replay.columns.signals import ColumnSignals
+    from engine.trading.pipeline import correlation_window
 
     state, runner = DryRunState(), None
     sinks = Sinks(universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None)
     try:
         recording.check_quiet_broker()
         signals = ColumnSignals(plan, recording)
-        correlation = CorrelationColumns(plan.ruleset.names(), **correlation_window(plan),
-                                         candles={n: s.candles for n, s in recording.symbols.items()})
+        correlation = CorrelationColumns(
+            plan.ruleset.names(),
+            **correlation_window(plan),
+            candles={n: s.candles for n, s in recording.symbols.items()},
+        )
         cursor = _Cursor(correlation, signals, recording)
         runner = Runner(plan, broker, store, full_trail=False, signals=signals, sinks=sinks, correlation=cursor)
         first = 0 if start is None else int(np.searchsorted(recording.ts, start, side="left"))
@@ -117,22 +160,30 @@ def dry_run_recording(plan, recording, *, broker, store, start: float | None = N
         _fast_cycles(runner, recording, signals.active, first, last, state, on_progress, flat)
     except KeyboardInterrupt:
         state.interrupted = True
-        runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)   # stopped before cycle one
+        runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)  # stopped before cycle one
     return result_of(plan, runner, state), runner, state
 
 
-def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state: DryRunState,
-                 on_progress: Callable[[int], None] | None, flat: "_FlatDecisions") -> None:
+def _fast_cycles(
+    runner: Runner,
+    recording,
+    active,
+    first: int,
+    last: int,
+    state: DryRunState,
+    on_progress: Callable[[int], None] | None,
+    flat: _FlatDecisions,
+) -> None:
     times, active = recording.ts.tolist(), active.tolist()
     due = Scheduler(runner.plan.schedules, times[first]).due_rows(recording.ts[first:last]) if first < last else {}
     trading = _trading_rows(runner.plan.schedules, due, max(0, last - first))
     equity = runner.broker.balance().equity
-    unseen = None                          # the last trading snapshot the broker was not shown
+    unseen = None  # the last trading snapshot the broker was not shown
     try:
         for i, bot_cycle in zip(range(first, last), trading):
             ts = times[i]
             if bot_cycle and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
-                state.decisions += flat.decisions(i)   # every vote blocked: the step would change nothing
+                state.decisions += flat.decisions(i)  # every vote blocked: the step would change nothing
                 unseen = i
             elif bot_cycle and (active[i] or runner.positions or runner.pending):
                 if unseen is not None:
@@ -148,7 +199,7 @@ def _fast_cycles(runner: Runner, recording, active, first: int, last: int, state
             state.exposure_cycles += bool(runner.positions)
             if on_progress is not None and state.cycles % 1000 == 0:
                 on_progress(1000)
-    finally:                               # Ctrl-C: the result covers the cycles done
+    finally:  # Ctrl-C: the result covers the cycles done
         if state.cycles:
             state.start, state.end = times[first], times[first + state.cycles - 1]
         _count_due(due, state)
@@ -184,7 +235,7 @@ def _count_jobs(due, state: DryRunState) -> bool:
 def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None:
     """Each symbol's price per cycle (else its candle's close), as _cycle records it."""
     if stop <= first:
-        return                             # no cycle ran: no symbol was seen
+        return  # no cycle ran: no symbol was seen
     ts = recording.ts[first:stop].tolist()
     for name, sym in recording.symbols.items():
         price = sym.values.get("price")
@@ -222,7 +273,7 @@ class _FlatDecisions:
         self.window = min(self.window * 2, self.MAX_WINDOW) if key == self.key else self.FIRST_WINDOW
         self._compute(i, min(self.last, i + self.window))
         self.key = key
-        if all(self.known[:self.MIN_RUN]):
+        if all(self.known[: self.MIN_RUN]):
             self.backoff = 1
         else:
             self.retry_at, self.backoff = i + self.backoff, min(self.backoff * 2, self.MAX_BACKOFF)
@@ -234,8 +285,15 @@ class _FlatDecisions:
     def _decision(self, symbol: str, i: int, blocker: str) -> dict:
         """A settled row as compact_decision records it (NO_TRADE at its first blocker)."""
         votes = self.columns.signals.votes[symbol]
-        return _compact(float(self.ts[i]), symbol, "NO_TRADE", DIRECTION_NAME[int(votes.direction[i])],
-                        votes.conviction[i], float(votes.confidence[i]), blocker)
+        return _compact(
+            float(self.ts[i]),
+            symbol,
+            "NO_TRADE",
+            DIRECTION_NAME[int(votes.direction[i])],
+            votes.conviction[i],
+            float(votes.confidence[i]),
+            blocker,
+        )
 
     def _key(self) -> tuple:
         return len(self.runner.post_trade.trades), self.runner.broker.balance().equity
@@ -247,7 +305,7 @@ class _FlatDecisions:
         stop = max(i + 1, min(stop, stable))
         known = np.ones(stop - i, dtype=bool)
         by_cycle: dict[int, list[dict]] = {}
-        for symbol, votes in self.votes.items():            # the runner's order of symbols
+        for symbol, votes in self.votes.items():  # the runner's order of symbols
             rows = i + np.flatnonzero(votes[i:stop])
             reasons, settled = self.columns.first_blockers(symbol, rows, portfolio)
             known[rows[~settled] - i] = False
@@ -342,28 +400,47 @@ def metrics(trades: list[dict], state: DryRunState, starting_equity: float, attr
         reasons[t["exit_reason"]] = reasons.get(t["exit_reason"], 0) + 1
     ending = state.equity[-1][1] if state.equity else starting_equity
     return {
-        "trades": len(trades), "win_rate": sum(t["net_pnl"] > 0 for t in trades) / len(trades) if trades else 0.0,
-        "net_pnl_usd": net, "net_pnl_pct": net / starting_equity * 100 if starting_equity else 0.0,
-        "max_drawdown_pct": _drawdown_pct(state.equity), "sharpe": _sharpe(state.equity),
+        "trades": len(trades),
+        "win_rate": sum(t["net_pnl"] > 0 for t in trades) / len(trades) if trades else 0.0,
+        "net_pnl_usd": net,
+        "net_pnl_pct": net / starting_equity * 100 if starting_equity else 0.0,
+        "max_drawdown_pct": _drawdown_pct(state.equity),
+        "sharpe": _sharpe(state.equity),
         "exposure_pct": state.exposure_cycles / state.cycles * 100 if state.cycles else 0.0,
-        "fees_usd": sum(t["fees"] for t in trades), "funding_usd": sum(t["funding"] for t in trades),
-        "starting_equity_usd": starting_equity, "ending_equity_usd": ending,
-        "exit_reasons": dict(sorted(reasons.items())), "attribution": attribution,
+        "fees_usd": sum(t["fees"] for t in trades),
+        "funding_usd": sum(t["funding"] for t in trades),
+        "starting_equity_usd": starting_equity,
+        "ending_equity_usd": ending,
+        "exit_reasons": dict(sorted(reasons.items())),
+        "attribution": attribution,
     }
 
 
 def result_of(plan, runner: Runner, state: DryRunState) -> dict:
     trades = [t.as_dict() for t in runner.store.trades()]
-    components = {key.split(":", 1)[1]: round(value["net_pnl"], 10)
-                  for key, value in runner.post_trade.attribution.items() if key.startswith("component:")}
+    components = {
+        key.split(":", 1)[1]: round(value["net_pnl"], 10)
+        for key, value in runner.post_trade.attribution.items()
+        if key.startswith("component:")
+    }
     starting = plan.paper_broker.get("starting_balance_usd", 0.0)
     return {
-        "version": plan.version, "profile": plan.profile, "start": state.start, "end": state.end,
-        "cycles": state.cycles, "symbols": sorted({s for s in state.prices}), "interrupted": state.interrupted,
-        "fingerprint": fingerprint(trades), "metrics": metrics(trades, state, starting, components),
-        "equity": _sample(state.equity), "prices": {k: _sample(v, 2000) for k, v in state.prices.items()},
-        "trades": trades, "decisions": state.decisions, "jobs": dict(sorted(state.jobs.items())),
-        "open_positions": len(runner.positions), "suspect_prices": suspect_prices(state.prices),
+        "version": plan.version,
+        "profile": plan.profile,
+        "start": state.start,
+        "end": state.end,
+        "cycles": state.cycles,
+        "symbols": sorted(set(state.prices)),
+        "interrupted": state.interrupted,
+        "fingerprint": fingerprint(trades),
+        "metrics": metrics(trades, state, starting, components),
+        "equity": _sample(state.equity),
+        "prices": {k: _sample(v, 2000) for k, v in state.prices.items()},
+        "trades": trades,
+        "decisions": state.decisions,
+        "jobs": dict(sorted(state.jobs.items())),
+        "open_positions": len(runner.positions),
+        "suspect_prices": suspect_prices(state.prices),
     }
 
 
@@ -380,6 +457,7 @@ def suspect_prices(prices: dict) -> dict:
 
 def differing_decisions(a: list[dict], b: list[dict], limit: int = 5000) -> list[dict]:
     """Cycles and symbols where the two rule sets decided differently (NEUTRAL = no record)."""
+
     def label(d: dict | None) -> str:
         if d is None:
             return "NEUTRAL"

@@ -7,7 +7,7 @@ from engine.ports import Transition
 
 
 class MemoryState:
-    durable = False        # the runner skips building resume blobs for a store that is not kept
+    durable = False  # the runner skips building resume blobs for a store that is not kept
 
     def __init__(self):
         self._positions: dict = {}

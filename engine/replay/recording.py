@@ -15,18 +15,18 @@ Snapshot objects; ``adapters.snapshots.columnar.read_recording`` straight from a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 import numpy as np
 
-from engine.replay.columns.candles import CandleSeries
 from engine.market.snapshot import SCALARS, Candle, Snapshot, SymbolSnapshot
+from engine.replay.columns.candles import CandleSeries
 
 #: Scalar fields the fast path understands (an implied skew needs the scalar path).
 FAST_SCALARS = tuple(f for f in SCALARS if f != "implied_skew")
-QUOTE_FIELDS = ("price", "mark", "bid", "ask", "funding_rate")   # what a flat paper broker keeps
+QUOTE_FIELDS = ("price", "mark", "bid", "ask", "funding_rate")  # what a flat paper broker keeps
 SCALAR_INPUTS = tuple(dict.fromkeys(SCALARS[f][0] for f in FAST_SCALARS))
 
 
@@ -39,9 +39,9 @@ class SymbolRecording:
     """One symbol's columns, one entry per cycle (the symbol is in every snapshot)."""
 
     name: str
-    values: Mapping[str, np.ndarray]     # JSON scalar field → float64[N], NaN where absent
-    times: Mapping[str, np.ndarray]      # input name → publication time float64[N], NaN where absent
-    candles: CandleSeries                # exactly one candle per cycle
+    values: Mapping[str, np.ndarray]  # JSON scalar field → float64[N], NaN where absent
+    times: Mapping[str, np.ndarray]  # input name → publication time float64[N], NaN where absent
+    candles: CandleSeries  # exactly one candle per cycle
     _rows: list = field(default_factory=list, repr=False, compare=False)
 
     def present(self, input_name: str) -> np.ndarray:
@@ -61,7 +61,7 @@ class SymbolRecording:
         if not self._rows:
             self._rows.extend(_row_matrix(self))
         names, time_names, matrix = self._rows
-        row = matrix[i].tolist()                     # one row of plain floats: values, times, candle
+        row = matrix[i].tolist()  # one row of plain floats: values, times, candle
         k = len(names)
         values = {f: v for f, v in zip(names, row[:k]) if v == v}
         times = {t: v for t, v in zip(time_names, row[k:-6]) if v == v}
@@ -71,17 +71,20 @@ class SymbolRecording:
 def _row_matrix(sym: SymbolRecording) -> tuple:
     """Every column side by side (cycles × fields), so one cycle is one row to read."""
     names, time_names, c = list(sym.values), list(sym.times), sym.candles
-    columns = [sym.values[f] for f in names] + [sym.times[t] for t in time_names] + \
-        [c.ts, c.open, c.high, c.low, c.close, c.volume]
+    columns = (
+        [sym.values[f] for f in names]
+        + [sym.times[t] for t in time_names]
+        + [c.ts, c.open, c.high, c.low, c.close, c.volume]
+    )
     return names, time_names, np.column_stack(columns)
 
 
 @dataclass(frozen=True)
 class Recording:
-    ts: np.ndarray                               # float64[N], strictly increasing
+    ts: np.ndarray  # float64[N], strictly increasing
     symbols: Mapping[str, SymbolRecording]
-    fear_greed: np.ndarray                       # float64[N], NaN where absent
-    fear_greed_ts: np.ndarray                    # float64[N], NaN where absent
+    fear_greed: np.ndarray  # float64[N], NaN where absent
+    fear_greed_ts: np.ndarray  # float64[N], NaN where absent
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -96,11 +99,14 @@ class Recording:
                 if column is not None and np.isnan(column).any():
                     raise NotReplayable(f"{name}: {f} is in some snapshots only")
             published = sym.times.get("funding_rate")
-            if "funding_rate" in sym.values and published is not None and (
-                    bool(np.any(np.diff(published) < 0)) or bool(np.any(published > self.ts))):
+            if (
+                "funding_rate" in sym.values
+                and published is not None
+                and (bool(np.any(np.diff(published) < 0)) or bool(np.any(published > self.ts)))
+            ):
                 raise NotReplayable(f"{name}: funding times go back or ahead of the snapshots")
 
-    def only(self, names: Iterable[str]) -> "Recording":
+    def only(self, names: Iterable[str]) -> Recording:
         """The recording of these symbols alone: what the scalar path reads with ``--symbols``
         (snapshots stripped of every other symbol)."""
         keep = set(names)
@@ -115,8 +121,9 @@ class Recording:
         return Snapshot(float(self.ts[i]), MappingProxyType(symbols), fg, float(self.fear_greed_ts[i]))
 
 
-def times_from(ts: np.ndarray, values: Mapping[str, np.ndarray], explicit: Mapping[str, np.ndarray],
-               candle_ts: np.ndarray) -> dict[str, np.ndarray]:
+def times_from(
+    ts: np.ndarray, values: Mapping[str, np.ndarray], explicit: Mapping[str, np.ndarray], candle_ts: np.ndarray
+) -> dict[str, np.ndarray]:
     """Publication time per input: the stored ``<input>_ts`` where there is one, else the
     snapshot's ts where the input has a value (candles: the candle's close), as the parser does."""
     out: dict[str, np.ndarray] = {}
@@ -158,8 +165,12 @@ def recording_from_snapshots(snapshots: Iterable[Snapshot]) -> Recording:
             col["candles"].append(sym.candles[0])
     ts = np.array([s.ts for s in snapshots], dtype=float)
     check_order(ts)
-    symbols = {name: SymbolRecording(name, MappingProxyType(col["values"]), MappingProxyType(col["times"]),
-                                     _candle_series(col["candles"])) for name, col in columns.items()}
+    symbols = {
+        name: SymbolRecording(
+            name, MappingProxyType(col["values"]), MappingProxyType(col["times"]), _candle_series(col["candles"])
+        )
+        for name, col in columns.items()
+    }
     fg = np.array([math.nan if s.fear_greed is None else s.fear_greed for s in snapshots], dtype=float)
     fg_ts = np.array([math.nan if s.fear_greed is None else s.fear_greed_ts for s in snapshots], dtype=float)
     return Recording(ts, MappingProxyType(symbols), fg, fg_ts)
@@ -178,7 +189,6 @@ def check_order(ts: np.ndarray) -> None:
     """Strictly increasing snapshot times (the readers skip the others; the fast path does not)."""
     if len(ts) > 1 and not bool(np.all(np.diff(ts) > 0)):
         raise NotReplayable("snapshot times are not strictly increasing")
-
 
 
 def _candle_series(candles: list[Candle]) -> CandleSeries:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
+from engine.market.snapshot import implausible_time, plausible_time
 from engine.trading.pipeline import EntryPipeline
 from engine.trading.signals.record import SignalRecord
-from engine.market.snapshot import implausible_time, plausible_time
 
 
 def parse_time(text: str) -> float:
@@ -35,12 +36,12 @@ def _seconds(text: str) -> float:
         return value
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def replay(plan, snapshots: Iterable, until: float | None) -> tuple[EntryPipeline, float | None]:
@@ -65,15 +66,27 @@ def render_text(record: SignalRecord) -> str:
     rows = [("component", "weight", "direction", "conf", "contrib", "reasons", "inputs")]
     for c in record.components:
         inputs = " ".join(f"{k}={_fmt(v)}" for k, v in c.inputs.items())
-        rows.append((c.id, f"{c.weight:.2f}", c.direction, f"{c.confidence:.2f}", f"{c.contribution:+.3f}",
-                     ",".join(c.reasons), inputs))
+        rows.append(
+            (
+                c.id,
+                f"{c.weight:.2f}",
+                c.direction,
+                f"{c.confidence:.2f}",
+                f"{c.contribution:+.3f}",
+                ",".join(c.reasons),
+                inputs,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     lines = [f"{record.symbol} at {iso(record.ts)}  (rule set {record.version}, profile {record.profile})", ""]
     for row in rows:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
-    lines += ["", f"votes: LONG {record.long_votes}, SHORT {record.short_votes} → {record.direction}; "
-                  f"aligned {record.aligned_count}, confidence {record.confidence:.3f}, "
-                  f"conviction {record.conviction} (size {record.size_multiplier:g}x)"]
+    lines += [
+        "",
+        f"votes: LONG {record.long_votes}, SHORT {record.short_votes} → {record.direction}; "
+        f"aligned {record.aligned_count}, confidence {record.confidence:.3f}, "
+        f"conviction {record.conviction} (size {record.size_multiplier:g}x)",
+    ]
     return "\n".join(lines)
 
 
@@ -89,20 +102,23 @@ def render_decision(decision) -> str:
             lines.append(f"  {result.id:<14} {mark:<6} {result.reason:<28} {detail}")
         lines.append(f"  product of multipliers: {decision.chain.multiplier:.3f}")
     failed = [c for c in decision.checks if c.passed is False]
-    lines.append("requirements: " + ("all hold" if not failed else
-                                     ", ".join(f"{c.id} → {c.reason}" for c in failed)))
+    lines.append("requirements: " + ("all hold" if not failed else ", ".join(f"{c.id} → {c.reason}" for c in failed)))
     sizing = decision.sizing
     if sizing is not None:
-        lines.append(f"size: {sizing.contracts:g} contracts of {sizing.venue_symbol or '?'} "
-                     f"(notional {sizing.notional_usd:,.2f} USD, leverage {sizing.leverage:g}x, "
-                     f"multiplier {sizing.multiplier:.3f}) {'' if sizing.ok else '→ ' + sizing.reason}")
+        lines.append(
+            f"size: {sizing.contracts:g} contracts of {sizing.venue_symbol or '?'} "
+            f"(notional {sizing.notional_usd:,.2f} USD, leverage {sizing.leverage:g}x, "
+            f"multiplier {sizing.multiplier:.3f}) {'' if sizing.ok else '→ ' + sizing.reason}"
+        )
     verdict = "TRADE" if decision.outcome == "TRADE" else f"NO_TRADE, first blocker {decision.first_blocker}"
     lines.append(f"decision: {verdict}")
     if decision.intent is not None:
         i = decision.intent
-        lines.append(f"order: {i.side} {i.contracts:g} {i.venue_symbol} {i.order_type} at ~{i.price:g}, "
-                     f"leverage {i.leverage:g}x, stop {_fmt(i.stop_price)}, grace {i.grace_window_s:g}s, "
-                     f"client id {i.client_order_id}")
+        lines.append(
+            f"order: {i.side} {i.contracts:g} {i.venue_symbol} {i.order_type} at ~{i.price:g}, "
+            f"leverage {i.leverage:g}x, stop {_fmt(i.stop_price)}, grace {i.grace_window_s:g}s, "
+            f"client id {i.client_order_id}"
+        )
     return "\n".join(lines)
 
 

@@ -19,9 +19,9 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 import jinja2
 import numpy as np
@@ -29,11 +29,11 @@ from markupsafe import Markup, escape
 
 from engine.market.price_moves import suspect_warnings
 
-MAX_POINTS = 2000          # per plotted line
-MAX_ROWS = 500             # per table
-MAX_PRICE_CHARTS = 20      # symbols with a price chart (those with the most trades first)
-FIGSIZE = (10.0, 3.5)      # inches
-LABEL_CHARS = 40           # category labels inside charts are cut to this length
+MAX_POINTS = 2000  # per plotted line
+MAX_ROWS = 500  # per table
+MAX_PRICE_CHARTS = 20  # symbols with a price chart (those with the most trades first)
+FIGSIZE = (10.0, 3.5)  # inches
+LABEL_CHARS = 40  # category labels inside charts are cut to this length
 
 COLOR_A, COLOR_B = "#1f77b4", "#ff7f0e"
 COLOR_WIN, COLOR_LOSS, COLOR_FLAT = "#2ca02c", "#d62728", "#7f7f7f"
@@ -57,12 +57,13 @@ NESTED_METRICS = ("exit_reasons", "attribution")
 
 # ------------------------------------------------------------------ public API
 
+
 def _suspect_prices(result: dict) -> list[str]:
     """The run's price warnings (A and B replay the same snapshots); malformed entries are
     left out, as everywhere in the report."""
     suspect = result.get("suspect_prices")
     out = []
-    for name, entry in (suspect.items() if isinstance(suspect, dict) else ()):
+    for name, entry in suspect.items() if isinstance(suspect, dict) else ():
         try:
             out += suspect_warnings({str(name): {"moves": int(entry["moves"]), "first": float(entry["first"])}})
         except (TypeError, KeyError, ValueError, OverflowError, OSError):
@@ -116,6 +117,7 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tupl
 
 # ------------------------------------------------------------------ inputs, defensively
 
+
 def _num(value: Any) -> float | None:
     """A finite float, or None for anything else (None, NaN, text, booleans)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -140,7 +142,7 @@ def _series(points: Any) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class _Run:
-    key: str                       # "A" or "B"
+    key: str  # "A" or "B"
     version: str
     fingerprint: str
     metrics: dict
@@ -152,15 +154,22 @@ class _Run:
     raw: dict = field(repr=False)
 
     @classmethod
-    def of(cls, result: dict, key: str) -> "_Run":
+    def of(cls, result: dict, key: str) -> _Run:
         metrics = result.get("metrics")
         trades = [t for t in result.get("trades") or () if isinstance(t, dict)]
         trades.sort(key=lambda t: (_num(t.get("entry_ts")) or 0.0, _num(t.get("exit_ts")) or 0.0))
-        return cls(key=key, version=_text(result.get("version"), "(unknown version)"),
-                   fingerprint=_text(result.get("fingerprint"), "—"),
-                   metrics=metrics if isinstance(metrics, dict) else {}, equity=_series(result.get("equity")),
-                   trades=trades, cycles=result.get("cycles"), interrupted=bool(result.get("interrupted")),
-                   open_positions=result.get("open_positions"), raw=result)
+        return cls(
+            key=key,
+            version=_text(result.get("version"), "(unknown version)"),
+            fingerprint=_text(result.get("fingerprint"), "—"),
+            metrics=metrics if isinstance(metrics, dict) else {},
+            equity=_series(result.get("equity")),
+            trades=trades,
+            cycles=result.get("cycles"),
+            interrupted=bool(result.get("interrupted")),
+            open_positions=result.get("open_positions"),
+            raw=result,
+        )
 
     @property
     def label(self) -> str:
@@ -196,19 +205,25 @@ def _package_version() -> str:
         from importlib.metadata import version
 
         return version("rulebot")
-    except Exception:  # noqa: BLE001 - not installed (a plain checkout): the report still renders
+    except Exception:
         return "unknown"
 
 
 @functools.lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
     source = resources.files("engine.report").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     return env.from_string(source)
 
 
 # ------------------------------------------------------------------ formatting
+
 
 def iso(ts: Any) -> str:
     """ISO 8601 UTC (``2025-05-25T00:00:00Z``), or an em dash."""
@@ -216,7 +231,7 @@ def iso(ts: Any) -> str:
     if value is None:
         return "—"
     try:
-        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (OverflowError, OSError, ValueError):
         return "—"
 
@@ -229,7 +244,7 @@ def _duration(seconds: Any) -> str:
     value = _num(seconds)
     if value is None:
         return "—"
-    s = int(round(abs(value)))
+    s = round(abs(value))
     sign = "-" if value < 0 else ""
     if s < 60:
         return f"{sign}{s} s"
@@ -243,7 +258,7 @@ def _duration(seconds: Any) -> str:
 def _fixed(value: float, decimals: int, signed: bool = False) -> str:
     text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
     zero = f"{0:.{decimals}f}"
-    return zero if text.lstrip("+-") == zero else text      # no "-0.00"
+    return zero if text.lstrip("+-") == zero else text  # no "-0.00"
 
 
 def _price(value: Any) -> str:
@@ -309,6 +324,7 @@ def _judge(d: float | None, better: int) -> str:
 
 # ------------------------------------------------------------------ header, tables
 
+
 def _title(a: _Run, b: _Run | None) -> str:
     return f"rulebot dry-run: {a.version}" + (f" vs {b.version}" if b else "")
 
@@ -321,16 +337,19 @@ def _header(result: dict, a: _Run, b: _Run | None) -> dict:
     else:
         window = "— (no cycle was run)"
     symbols = [str(s) for s in result.get("symbols") or ()]
-    rows = [("Profile", _text(result.get("profile"), "—")),
-            ("Rules folder", _text(result.get("rules_dir"), "—")),
-            ("Window (UTC)", window),
-            ("Cycles", _metric(result.get("cycles"), "count")),
-            ("Symbols", ", ".join(symbols) or "—")]
-    per_run = [("Rule-set version", [r.version for r in (a, b) if r]),
-               ("Fingerprint", [r.fingerprint for r in (a, b) if r])]
+    rows = [
+        ("Profile", _text(result.get("profile"), "—")),
+        ("Rules folder", _text(result.get("rules_dir"), "—")),
+        ("Window (UTC)", window),
+        ("Cycles", _metric(result.get("cycles"), "count")),
+        ("Symbols", ", ".join(symbols) or "—"),
+    ]
+    per_run = [
+        ("Rule-set version", [r.version for r in (a, b) if r]),
+        ("Fingerprint", [r.fingerprint for r in (a, b) if r]),
+    ]
     if any(r.open_positions is not None for r in (a, b) if r):
-        per_run.append(("Positions still open at the end",
-                        [_metric(r.open_positions, "count") for r in (a, b) if r]))
+        per_run.append(("Positions still open at the end", [_metric(r.open_positions, "count") for r in (a, b) if r]))
     if b is not None and _num(b.cycles) is not None and b.cycles != a.cycles:
         per_run.append(("Cycles", [_metric(r.cycles, "count") for r in (a, b)]))
         rows = [row for row in rows if row[0] != "Cycles"]
@@ -341,8 +360,7 @@ def _header(result: dict, a: _Run, b: _Run | None) -> dict:
 def _summary(a: _Run, b: _Run | None) -> list[dict]:
     rows = []
     known = {k for k, *_ in METRICS} | set(NESTED_METRICS)
-    extra = [(k, k.replace("_", " "), "generic", 0) for r in (a, b) if r for k in r.metrics
-             if k not in known]
+    extra = [(k, k.replace("_", " "), "generic", 0) for r in (a, b) if r for k in r.metrics if k not in known]
     seen = set()
     for key, label, kind, better in (*METRICS, *extra):
         if key in seen:
@@ -360,7 +378,7 @@ def _summary(a: _Run, b: _Run | None) -> list[dict]:
 def _mapping(metrics: dict, key: str) -> dict[str, float]:
     value = metrics.get(key)
     out = {}
-    for name, number in (value.items() if isinstance(value, dict) else ()):
+    for name, number in value.items() if isinstance(value, dict) else ():
         v = _num(number)
         if v is not None:
             out[str(name)] = v
@@ -374,8 +392,10 @@ def _exit_table(a: _Run, b: _Run | None) -> list[dict]:
     reasons = sorted({k for c in counts for k in c}, key=lambda k: (-counts[0].get(k, 0), k))
     rows = []
     for reason in reasons:
-        cells = [f"{_fixed(c.get(reason, 0), 0)} ({_fixed(c.get(reason, 0) / t * 100 if t else 0, 1)} %)"
-                 for c, t in zip(counts, totals)]
+        cells = [
+            f"{_fixed(c.get(reason, 0), 0)} ({_fixed(c.get(reason, 0) / t * 100 if t else 0, 1)} %)"
+            for c, t in zip(counts, totals)
+        ]
         diff = _fixed(counts[1].get(reason, 0) - counts[0].get(reason, 0), 0, True) if b else ""
         rows.append({"label": reason, "values": cells, "diff": diff, "cls": ""})
     return rows
@@ -388,17 +408,39 @@ def _attribution_table(a: _Run, b: _Run | None) -> list[dict]:
     rows = []
     for component in components:
         cells = [f"{_fixed(v.get(component, 0.0), 2, True)} USD" for v in values]
-        diff = (f"{_fixed(values[1].get(component, 0.0) - values[0].get(component, 0.0), 2, True)} USD"
-                if b else "")
+        diff = f"{_fixed(values[1].get(component, 0.0) - values[0].get(component, 0.0), 2, True)} USD" if b else ""
         sign = values[0].get(component, 0.0)
-        rows.append({"label": component, "values": cells, "diff": diff,
-                     "cls": "win" if sign > 0 else "loss" if sign < 0 else ""})
+        rows.append(
+            {
+                "label": component,
+                "values": cells,
+                "diff": diff,
+                "cls": "win" if sign > 0 else "loss" if sign < 0 else "",
+            }
+        )
     return rows
 
 
-TRADE_COLUMNS = ("#", "id", "symbol", "direction", "entry (UTC)", "exit (UTC)", "entry price", "exit price",
-                 "quantity", "leverage", "net P&L (USD)", "net P&L %", "fees (USD)", "funding (USD)", "held",
-                 "exit reason", "exit tier", "conviction")
+TRADE_COLUMNS = (
+    "#",
+    "id",
+    "symbol",
+    "direction",
+    "entry (UTC)",
+    "exit (UTC)",
+    "entry price",
+    "exit price",
+    "quantity",
+    "leverage",
+    "net P&L (USD)",
+    "net P&L %",
+    "fees (USD)",
+    "funding (USD)",
+    "held",
+    "exit reason",
+    "exit tier",
+    "conviction",
+)
 
 
 def _trade_table(run: _Run, compared: bool) -> dict:
@@ -407,39 +449,60 @@ def _trade_table(run: _Run, compared: bool) -> dict:
     for number, t in enumerate(shown, 1):
         pnl = _num(t.get("net_pnl"))
         leverage = _num(t.get("leverage"))
-        rows.append({
-            "cls": "win" if pnl is not None and pnl > 0 else "loss" if pnl is not None and pnl < 0 else "",
-            "cells": [str(number), _text(t.get("id"), "—"), _text(t.get("symbol"), "—"),
-                      _text(t.get("direction"), "—"), _cell_time(t.get("entry_ts")), _cell_time(t.get("exit_ts")),
-                      _price(t.get("entry_price")), _price(t.get("exit_price")), _quantity(t.get("quantity")),
-                      "—" if leverage is None else f"{leverage:g}×",
-                      "—" if pnl is None else _fixed(pnl, 2, True),
-                      "—" if _num(t.get("net_pnl_pct")) is None else _fixed(t["net_pnl_pct"], 2, True),
-                      "—" if _num(t.get("fees")) is None else _fixed(t["fees"], 2),
-                      "—" if _num(t.get("funding")) is None else _fixed(t["funding"], 2, True),
-                      _duration(t.get("duration_s")), _text(t.get("exit_reason"), "—"),
-                      _text(t.get("exit_tier"), "—"), _text(t.get("conviction"), "—")],
-        })
-    return {"key": run.key, "id": "trades-" + run.key.lower(),
-            "title": f"Trades of {run.label_long}" if compared else "Trades",
-            "columns": TRADE_COLUMNS, "rows": rows, "total": len(run.trades), "total_text": f"{len(run.trades):,}",
-            "capped": len(run.trades) > MAX_ROWS}
+        rows.append(
+            {
+                "cls": "win" if pnl is not None and pnl > 0 else "loss" if pnl is not None and pnl < 0 else "",
+                "cells": [
+                    str(number),
+                    _text(t.get("id"), "—"),
+                    _text(t.get("symbol"), "—"),
+                    _text(t.get("direction"), "—"),
+                    _cell_time(t.get("entry_ts")),
+                    _cell_time(t.get("exit_ts")),
+                    _price(t.get("entry_price")),
+                    _price(t.get("exit_price")),
+                    _quantity(t.get("quantity")),
+                    "—" if leverage is None else f"{leverage:g}×",
+                    "—" if pnl is None else _fixed(pnl, 2, True),
+                    "—" if _num(t.get("net_pnl_pct")) is None else _fixed(t["net_pnl_pct"], 2, True),
+                    "—" if _num(t.get("fees")) is None else _fixed(t["fees"], 2),
+                    "—" if _num(t.get("funding")) is None else _fixed(t["funding"], 2, True),
+                    _duration(t.get("duration_s")),
+                    _text(t.get("exit_reason"), "—"),
+                    _text(t.get("exit_tier"), "—"),
+                    _text(t.get("conviction"), "—"),
+                ],
+            }
+        )
+    return {
+        "key": run.key,
+        "id": "trades-" + run.key.lower(),
+        "title": f"Trades of {run.label_long}" if compared else "Trades",
+        "columns": TRADE_COLUMNS,
+        "rows": rows,
+        "total": len(run.trades),
+        "total_text": f"{len(run.trades):,}",
+        "capped": len(run.trades) > MAX_ROWS,
+    }
 
 
 def _decisions_table(decisions: Any) -> dict:
     items = [d for d in decisions or () if isinstance(d, dict)]
     items.sort(key=lambda d: (_num(d.get("ts")) or 0.0, str(d.get("symbol"))))
-    rows = [[_cell_time(d.get("ts")), _text(d.get("symbol"), "—"), _text(d.get("a"), "—"), _text(d.get("b"), "—")]
-            for d in items[:MAX_ROWS]]
+    rows = [
+        [_cell_time(d.get("ts")), _text(d.get("symbol"), "—"), _text(d.get("a"), "—"), _text(d.get("b"), "—")]
+        for d in items[:MAX_ROWS]
+    ]
     return {"rows": rows, "total": len(items), "total_text": f"{len(items):,}", "capped": len(items) > MAX_ROWS}
 
 
 # ------------------------------------------------------------------ charts
 
+
 @dataclass
 class _Chart:
-    kind: str                      # the data-chart value
-    id: str                        # the element id
+    kind: str  # the data-chart value
+    id: str  # the element id
     title: str
     caption: str
     svg: Markup | None = None
@@ -456,17 +519,33 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
     runs = [r for r in (a, b) if r]
     prices = a.raw.get("prices") if isinstance(a.raw.get("prices"), dict) else {}
     main = [
-        _Chart("equity", "chart-equity", "Equity curve",
-               "Account equity (USD) at each cycle" + (", both rule sets over the same snapshots." if b else ".")),
-        _Chart("drawdown", "chart-drawdown", "Drawdown",
-               "Distance below the running peak of equity, in %" + (", for both rule sets." if b else ".")),
+        _Chart(
+            "equity",
+            "chart-equity",
+            "Equity curve",
+            "Account equity (USD) at each cycle" + (", both rule sets over the same snapshots." if b else "."),
+        ),
+        _Chart(
+            "drawdown",
+            "chart-drawdown",
+            "Drawdown",
+            "Distance below the running peak of equity, in %" + (", for both rule sets." if b else "."),
+        ),
     ]
     tail = [
-        _Chart("exit-reasons", "chart-exit-reasons", "Exit reasons",
-               "How many closed trades each exit reason closed" + (", per rule set." if b else ".")),
-        _Chart("attribution", "chart-attribution", "Component attribution",
-               "Net P&L (USD) attributed to each signal component; green adds, red costs"
-               + (" (A solid, B hatched)." if b else ".")),
+        _Chart(
+            "exit-reasons",
+            "chart-exit-reasons",
+            "Exit reasons",
+            "How many closed trades each exit reason closed" + (", per rule set." if b else "."),
+        ),
+        _Chart(
+            "attribution",
+            "chart-attribution",
+            "Component attribution",
+            "Net P&L (USD) attributed to each signal component; green adds, red costs"
+            + (" (A solid, B hatched)." if b else "."),
+        ),
     ]
     counts = {s: sum(t.get("symbol") == s for r in runs for t in r.trades) for s in symbols}
     chosen = sorted(symbols, key=lambda s: -counts[s])[:MAX_PRICE_CHARTS]
@@ -477,16 +556,23 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
         while element in used:
             element += "-x"
         used.add(element)
-        price_charts.append(_Chart(
-            f"price-{symbol}", element, f"{symbol}: entries and exits",
-            f"{symbol} close price with every trade: ▲ LONG entry, ▼ SHORT entry, × exit, a thin line "
-            f"from entry to exit; green won, red lost" + ("; filled markers are A, hollow ones B." if b else ".")))
+        price_charts.append(
+            _Chart(
+                f"price-{symbol}",
+                element,
+                f"{symbol}: entries and exits",
+                f"{symbol} close price with every trade: ▲ LONG entry, ▼ SHORT entry, × exit, a thin line "
+                f"from entry to exit; green won, red lost" + ("; filled markers are A, hollow ones B." if b else "."),
+            )
+        )
     prices_note = ""
     if not symbols:
         prices_note = "No symbol has prices or trades in this result: there is no price chart to draw."
     elif len(symbols) > len(chosen):
-        prices_note = (f"Price charts are drawn for the {len(chosen)} symbols with the most trades; "
-                       f"{len(symbols) - len(chosen):,} more are left out.")
+        prices_note = (
+            f"Price charts are drawn for the {len(chosen)} symbols with the most trades; "
+            f"{len(symbols) - len(chosen):,} more are left out."
+        )
 
     try:
         mpl = _matplotlib()
@@ -495,9 +581,12 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
             chart.note = f"Charts need matplotlib, which is not installed here ({exc})."
         return {"main": main, "prices": price_charts, "prices_note": prices_note, "tail": tail}
 
-    drawers = {"equity": lambda: _draw_equity(mpl, runs), "drawdown": lambda: _draw_drawdown(mpl, runs),
-               "exit-reasons": lambda: _draw_exit_reasons(mpl, runs),
-               "attribution": lambda: _draw_attribution(mpl, runs)}
+    drawers = {
+        "equity": lambda: _draw_equity(mpl, runs),
+        "drawdown": lambda: _draw_drawdown(mpl, runs),
+        "exit-reasons": lambda: _draw_exit_reasons(mpl, runs),
+        "attribution": lambda: _draw_attribution(mpl, runs),
+    }
     for chart in (*main, *tail):
         _draw(mpl, chart, drawers[chart.kind])
     for chart, symbol in zip(price_charts, chosen):
@@ -513,14 +602,14 @@ def _draw(mpl, chart: _Chart, drawer) -> None:
                 chart.note = figure_or_note
             else:
                 chart.svg = _svg(figure_or_note, chart)
-    except Exception as exc:  # noqa: BLE001 - one broken chart must not lose the whole report
+    except Exception as exc:
         chart.note = f"This chart could not be drawn ({type(exc).__name__}: {exc})."
 
 
 _RC = {
-    "svg.fonttype": "none",            # real <text>: small, selectable, no embedded glyphs
+    "svg.fonttype": "none",  # real <text>: small, selectable, no embedded glyphs
     "svg.hashsalt": "rulebot-report",  # stable ids: the same result gives the same page
-    "text.parse_math": False,          # a "$" in a symbol or reason is text, never mathtext
+    "text.parse_math": False,  # a "$" in a symbol or reason is text, never mathtext
     "text.usetex": False,
     "axes.formatter.use_mathtext": False,
     "font.size": 9,
@@ -549,7 +638,7 @@ def _matplotlib():
     class Thousands(mticker.Formatter):
         """Tick labels with thousands separators and as few decimals as tell the ticks apart."""
 
-        ticks: list[float] = []
+        ticks: ClassVar[list[float]] = []
 
         def set_locs(self, locs):
             super().set_locs(locs)
@@ -594,7 +683,7 @@ def _svg(figure, chart: _Chart) -> Markup:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
     text = re.sub(r"<style[^>]*>.*?</style>\s*", "", text, flags=re.S)
     prefix = chart.id + "-"
@@ -610,8 +699,16 @@ def _legend(ax, handles=None) -> None:
     if handles is None:
         handles = ax.get_legend_handles_labels()[0]
     ncols = len(handles) if len(handles) <= 6 else math.ceil(len(handles) / 2)
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=max(ncols, 1), frameon=False,
-              borderaxespad=0.0, handlelength=1.6, columnspacing=1.2)
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.01),
+        ncols=max(ncols, 1),
+        frameon=False,
+        borderaxespad=0.0,
+        handlelength=1.6,
+        columnspacing=1.2,
+    )
 
 
 def _too_short(run: _Run) -> bool:
@@ -691,8 +788,7 @@ def _draw_price(mpl, symbol: str, closes: tuple[np.ndarray, np.ndarray], runs: l
     """
     has_trades = any(t.get("symbol") == symbol for r in runs for t in r.trades)
     if len(closes[0]) < 2 and not has_trades:
-        return (f"{symbol} has fewer than two recorded prices and no trades: there is no price chart "
-                f"to draw.")
+        return f"{symbol} has fewer than two recorded prices and no trades: there is no price chart to draw."
     figure, ax = _figure(mpl)
     _plot_closes(mpl, ax, symbol, closes)
     for run in runs:
@@ -753,8 +849,11 @@ def _plot_trade_segments(mpl, ax, segments: list, seg_colors: list[str], hollow:
     """Faint entry→exit lines (dotted for run B), all in one LineCollection, below the markers."""
     points = np.asarray(segments, dtype=float)
     points[:, :, 0] = _dates(mpl, points[:, :, 0].ravel()).reshape(points.shape[:2])
-    ax.add_collection(mpl.LineCollection(points, colors=seg_colors, linewidths=0.7, alpha=0.35,
-                                         linestyles="dotted" if hollow else "solid", zorder=2))
+    ax.add_collection(
+        mpl.LineCollection(
+            points, colors=seg_colors, linewidths=0.7, alpha=0.35, linestyles="dotted" if hollow else "solid", zorder=2
+        )
+    )
 
 
 def _plot_markers(mpl, ax, marker: str, color: str, pts: list[tuple[float, float]], hollow: bool) -> None:
@@ -762,11 +861,27 @@ def _plot_markers(mpl, ax, marker: str, color: str, pts: list[tuple[float, float
     arr = np.asarray(pts, dtype=float)
     size = 42 if marker != "X" else 34
     if hollow:
-        ax.scatter(_dates(mpl, arr[:, 0]), arr[:, 1], marker=marker, s=size, facecolors="none",
-                   edgecolors=color, linewidths=1.0, zorder=3)
+        ax.scatter(
+            _dates(mpl, arr[:, 0]),
+            arr[:, 1],
+            marker=marker,
+            s=size,
+            facecolors="none",
+            edgecolors=color,
+            linewidths=1.0,
+            zorder=3,
+        )
     else:
-        ax.scatter(_dates(mpl, arr[:, 0]), arr[:, 1], marker=marker, s=size, color=color,
-                   edgecolors="white" if marker != "X" else color, linewidths=0.4, zorder=4)
+        ax.scatter(
+            _dates(mpl, arr[:, 0]),
+            arr[:, 1],
+            marker=marker,
+            s=size,
+            color=color,
+            edgecolors="white" if marker != "X" else color,
+            linewidths=0.4,
+            zorder=4,
+        )
 
 
 def _price_axes(mpl, ax, symbol: str) -> None:
@@ -789,9 +904,18 @@ def _price_legend_handles(mpl, runs: list[_Run]) -> list:
         mpl.Line2D([], [], linestyle="none", marker="s", color=COLOR_LOSS, label="lost"),
     ]
     if len(runs) > 1:
-        handles += [mpl.Line2D([], [], linestyle="none", marker="^", color="#666666", label=runs[0].label),
-                    mpl.Line2D([], [], linestyle="none", marker="^", markerfacecolor="none",
-                               markeredgecolor="#666666", label=runs[1].label)]
+        handles += [
+            mpl.Line2D([], [], linestyle="none", marker="^", color="#666666", label=runs[0].label),
+            mpl.Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="^",
+                markerfacecolor="none",
+                markeredgecolor="#666666",
+                label=runs[1].label,
+            ),
+        ]
     return handles
 
 
@@ -799,7 +923,7 @@ def _grouped_bars(mpl, runs: list[_Run], key: str, horizontal: bool):
     values = [_mapping(r.metrics, key) for r in runs]
     labels = sorted({k for v in values for k in v}, key=lambda k: (-values[0].get(k, 0.0), k))
     if horizontal:
-        labels = labels[::-1]          # largest at the top
+        labels = labels[::-1]  # largest at the top
     return values, labels
 
 
@@ -813,11 +937,20 @@ def _draw_exit_reasons(mpl, runs: list[_Run]):
     positions = np.arange(len(labels), dtype=float)
     for i, (run, vals, color) in enumerate(zip(runs, values, (COLOR_A, COLOR_B))):
         heights = [vals.get(label, 0.0) for label in labels]
-        bars = ax.bar(positions + (i - (n - 1) / 2) * width, heights, width=width * 0.95, color=color,
-                      label=run.label if n > 1 else None)
+        bars = ax.bar(
+            positions + (i - (n - 1) / 2) * width,
+            heights,
+            width=width * 0.95,
+            color=color,
+            label=run.label if n > 1 else None,
+        )
         ax.bar_label(bars, labels=[_fixed(h, 0) for h in heights], padding=2, fontsize=8)
-    ax.set_xticks(positions, [_short(label, 28) for label in labels],
-                  rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center")
+    ax.set_xticks(
+        positions,
+        [_short(label, 28) for label in labels],
+        rotation=30 if len(labels) > 4 else 0,
+        ha="right" if len(labels) > 4 else "center",
+    )
     ax.yaxis.set_major_locator(mpl.mticker.MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(mpl.Thousands())
     ax.set_ylabel("closed trades")
@@ -837,13 +970,20 @@ def _draw_attribution(mpl, runs: list[_Run]):
     figure, ax = _figure(mpl, height)
     band = 0.8 / n
     positions = np.arange(len(labels), dtype=float)
-    for i, (run, vals) in enumerate(zip(runs, values)):
+    for i, (_run, vals) in enumerate(zip(runs, values)):
         widths = [vals.get(label, 0.0) for label in labels]
         colors = [COLOR_WIN if w > 0 else COLOR_LOSS if w < 0 else COLOR_FLAT for w in widths]
-        offset = ((n - 1) / 2 - i) * band    # A above B within each component's band
-        bars = ax.barh(positions + offset, widths, height=band * 0.92, color=colors,
-                       alpha=1.0 if i == 0 else 0.55, hatch="///" if i == 1 else None,
-                       edgecolor="white" if i == 0 else "#333333", linewidth=0.5)
+        offset = ((n - 1) / 2 - i) * band  # A above B within each component's band
+        bars = ax.barh(
+            positions + offset,
+            widths,
+            height=band * 0.92,
+            color=colors,
+            alpha=1.0 if i == 0 else 0.55,
+            hatch="///" if i == 1 else None,
+            edgecolor="white" if i == 0 else "#333333",
+            linewidth=0.5,
+        )
         ax.bar_label(bars, labels=[_fixed(w, 2, True) for w in widths], padding=3, fontsize=8)
     ax.axvline(0.0, color="#555555", linewidth=0.8)
     ax.set_yticks(positions, [_short(label) for label in labels])
@@ -852,8 +992,9 @@ def _draw_attribution(mpl, runs: list[_Run]):
     ax.margins(x=0.18)
     ax.grid(axis="y", visible=False)
     if n > 1:
-        handles = [mpl.Patch(facecolor="#888888", label=runs[0].label),
-                   mpl.Patch(facecolor="#888888", alpha=0.55, hatch="///", edgecolor="#333333",
-                                                label=runs[1].label)]
+        handles = [
+            mpl.Patch(facecolor="#888888", label=runs[0].label),
+            mpl.Patch(facecolor="#888888", alpha=0.55, hatch="///", edgecolor="#333333", label=runs[1].label),
+        ]
         _legend(ax, handles)
     return figure

@@ -27,8 +27,7 @@ def bar_timeframe(interval_s: float) -> int:
     return int(interval_s)
 
 
-def correlation(ra: Mapping[float, float] | None, rb: Mapping[float, float] | None,
-                min_samples: int) -> float | None:
+def correlation(ra: Mapping[float, float] | None, rb: Mapping[float, float] | None, min_samples: int) -> float | None:
     """Pearson's r of two return series keyed by bar end (oldest first), over the bar ends
     both have, in the order of ``ra``; None when either is empty, fewer than ``min_samples``
     are in common or either side is flat. Shared by :class:`ReturnCorrelation` and its
@@ -37,13 +36,13 @@ def correlation(ra: Mapping[float, float] | None, rb: Mapping[float, float] | No
     if not ra or not rb:
         return None
     keys = list(ra)
-    if keys == list(rb):                     # the usual case: both have every bar end
+    if keys == list(rb):  # the usual case: both have every bar end
         xs, ys = np.fromiter(ra.values(), float, len(keys)), np.fromiter(rb.values(), float, len(keys))
     else:
         common = [t for t in keys if t in rb]
         xs, ys = np.array([ra[t] for t in common], dtype=float), np.array([rb[t] for t in common], dtype=float)
     if len(xs) < min_samples or xs.min() == xs.max() or ys.min() == ys.max():
-        return None                          # a flat side has no correlation (not a rounding residue)
+        return None  # a flat side has no correlation (not a rounding residue)
     dx, dy = xs - xs.mean(), ys - ys.mean()
     sxx, syy = float(np.add.reduce(dx * dx)), float(np.add.reduce(dy * dy))
     if sxx <= 0 or syy <= 0:

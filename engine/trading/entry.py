@@ -9,14 +9,15 @@ append to logs/signal_universe.jsonl for counterfactual learning (seed "Pre-Entr
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from engine.language.diagnostics import RuleRuntimeError
 from engine.language.expr import MissingInputError
 from engine.trading.gates import ChainResult, GateContext, run_chain
-from engine.trading.sizing import Sizing, multiplier_product, round_down, round_up, size_entry
 from engine.trading.signals.vote import CONVICTION_RANK
+from engine.trading.sizing import Sizing, multiplier_product, round_down, round_up, size_entry
 
 TRADE, NO_TRADE = "TRADE", "NO_TRADE"
 
@@ -31,13 +32,18 @@ _DIRECTION_SIGN = {"LONG": 1, "SHORT": -1}
 class CheckResult:
     id: str
     category: str
-    passed: bool | None              # None: not evaluated (it needs an order size and there is none)
+    passed: bool | None  # None: not evaluated (it needs an order size and there is none)
     reason: str
     detail: str = ""
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "category": self.category, "passed": self.passed, "reason": self.reason,
-                "detail": self.detail}
+        return {
+            "id": self.id,
+            "category": self.category,
+            "passed": self.passed,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +54,13 @@ class OrderIntent:
     venue: str
     venue_symbol: str
     direction: str
-    side: str                       # buy | sell
+    side: str  # buy | sell
     contracts: float
     base_quantity: float
     price: float
     notional_usd: float
     leverage: float
-    order_type: str                 # market | limit
+    order_type: str  # market | limit
     limit_price: float | None
     stop_price: float | None
     client_order_id: str
@@ -68,7 +74,7 @@ class OrderIntent:
 
 @dataclass(frozen=True, slots=True)
 class EntryDecision:
-    outcome: str                    # TRADE | NO_TRADE
+    outcome: str  # TRADE | NO_TRADE
     symbol: str
     ts: float
     version: str
@@ -82,8 +88,12 @@ class EntryDecision:
 
     def as_dict(self) -> dict:
         return {
-            "outcome": self.outcome, "symbol": self.symbol, "ts": self.ts, "version": self.version,
-            "direction": self.direction, "first_blocker": self.first_blocker,
+            "outcome": self.outcome,
+            "symbol": self.symbol,
+            "ts": self.ts,
+            "version": self.version,
+            "direction": self.direction,
+            "first_blocker": self.first_blocker,
             "multiplier_trail": [r.as_dict() for r in self.chain.trail] if self.chain else [],
             "checks": [c.as_dict() for c in self.checks],
             "sizing": self.sizing.as_dict() if self.sizing else None,
@@ -114,19 +124,25 @@ def decision_env(record, market: Mapping[str, Any], portfolio, symbol: str) -> d
     """The gate vocabulary: market values + the vote + this symbol/direction's track record."""
     stats = portfolio.trade_stats(symbol, record.direction)
     env = dict(market)
-    env.update(direction=float(_DIRECTION_SIGN.get(record.direction, 0)), confidence=record.confidence,
-               aligned_count=float(record.aligned_count), conviction_rank=float(CONVICTION_RANK[record.conviction]),
-               cascade_active=any(c.kind == "liquidation_cascade" and c.direction != "NEUTRAL"
-                                  for c in record.components),
-               recent_trades=float(stats.trades), recent_expectancy_pct=stats.expectancy_pct,
-               recent_win_rate=stats.win_rate)
+    env.update(
+        direction=float(_DIRECTION_SIGN.get(record.direction, 0)),
+        confidence=record.confidence,
+        aligned_count=float(record.aligned_count),
+        conviction_rank=float(CONVICTION_RANK[record.conviction]),
+        cascade_active=any(c.kind == "liquidation_cascade" and c.direction != "NEUTRAL" for c in record.components),
+        recent_trades=float(stats.trades),
+        recent_expectancy_pct=stats.expectancy_pct,
+        recent_win_rate=stats.win_rate,
+    )
     return env
 
 
 def _policy(plan, symbol: str) -> list[CheckResult]:
     policy = plan.requirements
-    return [CheckResult("alpha_trading_enabled", "policy", policy.alpha_trading_enabled, "POLICY_ALPHA_DISABLED"),
-            CheckResult("symbol_enabled", "policy", symbol in policy.enabled_symbols, "POLICY_SYMBOL_DISABLED")]
+    return [
+        CheckResult("alpha_trading_enabled", "policy", policy.alpha_trading_enabled, "POLICY_ALPHA_DISABLED"),
+        CheckResult("symbol_enabled", "policy", symbol in policy.enabled_symbols, "POLICY_SYMBOL_DISABLED"),
+    ]
 
 
 def _check(check, env, sized: bool = True) -> CheckResult:
@@ -139,7 +155,7 @@ def _check(check, env, sized: bool = True) -> CheckResult:
         if check.on_missing == "pass":
             return CheckResult(check.id, check.category, True, check.reason, f"passed by rule: {error}"[:160])
         return CheckResult(check.id, check.category, False, check.reason, f"unevaluable: {error}"[:160])
-    except RuleRuntimeError as error:      # fail closed: a check that cannot be evaluated blocks
+    except RuleRuntimeError as error:  # fail closed: a check that cannot be evaluated blocks
         return CheckResult(check.id, check.category, False, check.reason, f"unevaluable: {error}"[:160])
 
 
@@ -147,13 +163,19 @@ def _portfolio_env(env: dict, portfolio, symbol: str, direction: str, sizing: Si
     env = dict(env)
     equity = portfolio.equity_usd
     in_symbol = portfolio.positions_in(symbol)
-    env.update(portfolio_value_usd=equity, available_margin_usd=portfolio.available_margin_usd,
-               has_position_same_direction=any(p.direction == direction for p in in_symbol),
-               positions_in_symbol=float(len(in_symbol)),
-               open_positions=float(len(portfolio.positions)), exposure_pct=portfolio.exposure_pct())
+    env.update(
+        portfolio_value_usd=equity,
+        available_margin_usd=portfolio.available_margin_usd,
+        has_position_same_direction=any(p.direction == direction for p in in_symbol),
+        positions_in_symbol=float(len(in_symbol)),
+        open_positions=float(len(portfolio.positions)),
+        exposure_pct=portfolio.exposure_pct(),
+    )
     if sizing is not None and sizing.ok:
-        env.update(required_margin_usd=sizing.margin_usd,
-                   order_exposure_pct=sizing.notional_usd / equity * 100 if equity > 0 else float("inf"))
+        env.update(
+            required_margin_usd=sizing.margin_usd,
+            order_exposure_pct=sizing.notional_usd / equity * 100 if equity > 0 else float("inf"),
+        )
     return env
 
 
@@ -169,8 +191,16 @@ def _stop_loss_pct(plan) -> float | None:
     return min(stops) if stops else None
 
 
-def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlations: Mapping[str, float],
-                 now: float, *, full_trail: bool = True) -> EntryDecision:
+def decide_entry(
+    plan,
+    record,
+    market: Mapping[str, Any],
+    portfolio,
+    correlations: Mapping[str, float],
+    now: float,
+    *,
+    full_trail: bool = True,
+) -> EntryDecision:
     """The entry decision for one signal record. With ``full_trail`` (live, paper) every check
     and gate is evaluated, even after a block, for the logs and counterfactual learning;
     without it (dry-run, which keeps only the outcome and the first blocker) evaluation stops
@@ -185,17 +215,25 @@ def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlation
     if direction != "NEUTRAL":
         state, why = trading_state(plan, portfolio)
         venue = plan.venues.exchange(plan.venues.execution_venue)
-        ctx = GateContext(symbol, direction, record, env, portfolio, venue, correlations, state, why,
-                          _expected_edge(plan, env))
+        ctx = GateContext(
+            symbol, direction, record, env, portfolio, venue, correlations, state, why, _expected_edge(plan, env)
+        )
         chain = run_chain(plan.gates, ctx, until_blocked=lean)
         if lean and chain.first_blocker is not None:
             return _no_trade(plan, record, now, chain.first_blocker.reason, early, chain)
         factors = [1.0 if result.blocked else result.multiplier for result in chain.trail]
         if plan.risk.sizing.signal_conviction_multiplier:
             factors.append(record.size_multiplier)
-        sizing = size_entry(plan, symbol=symbol, direction=direction, conviction=record.conviction,
-                            price=market.get("price"), equity_usd=portfolio.equity_usd,
-                            multiplier=multiplier_product(factors), stop_loss_pct=_stop_loss_pct(plan))
+        sizing = size_entry(
+            plan,
+            symbol=symbol,
+            direction=direction,
+            conviction=record.conviction,
+            price=market.get("price"),
+            equity_usd=portfolio.equity_usd,
+            multiplier=multiplier_product(factors),
+            stop_loss_pct=_stop_loss_pct(plan),
+        )
         if lean and not sizing.ok:
             return _no_trade(plan, record, now, sizing.reason, early, chain, sizing)
     full_env = _portfolio_env(env, portfolio, symbol, direction, sizing)
@@ -209,21 +247,44 @@ def decide_entry(plan, record, market: Mapping[str, Any], portfolio, correlation
     checks = tuple(early + other_checks)
     blocker = _first_blocker(early, chain, sizing, other_checks)
     intent = None if blocker else _intent(plan, record, sizing, now)
-    return EntryDecision(TRADE if intent else NO_TRADE, symbol, now, plan.version, direction, blocker, checks,
-                         chain, sizing, intent, record)
+    return EntryDecision(
+        TRADE if intent else NO_TRADE,
+        symbol,
+        now,
+        plan.version,
+        direction,
+        blocker,
+        checks,
+        chain,
+        sizing,
+        intent,
+        record,
+    )
 
 
 def _no_trade(plan, record, now: float, blocker: str, checks: list, chain=None, sizing=None) -> EntryDecision:
     """A decision cut short at its first blocker (``full_trail=False``)."""
-    return EntryDecision(NO_TRADE, record.symbol, now, plan.version, record.direction, blocker, tuple(checks), chain,
-                         sizing, None, record)
+    return EntryDecision(
+        NO_TRADE,
+        record.symbol,
+        now,
+        plan.version,
+        record.direction,
+        blocker,
+        tuple(checks),
+        chain,
+        sizing,
+        None,
+        record,
+    )
 
 
 def neutral_decision(plan, record, now: float) -> EntryDecision:
     """NO_TRADE for a NEUTRAL signal without evaluating the requirements: a NEUTRAL signal
     never trades, whatever they say (used where no trail of neutral decisions is kept)."""
-    return EntryDecision(NO_TRADE, record.symbol, now, plan.version, "NEUTRAL", "SIGNAL_NEUTRAL", (), None, None,
-                         None, record)
+    return EntryDecision(
+        NO_TRADE, record.symbol, now, plan.version, "NEUTRAL", "SIGNAL_NEUTRAL", (), None, None, None, record
+    )
 
 
 def _first_blocker(early, chain, sizing, late) -> str | None:
@@ -255,16 +316,34 @@ def _intent(plan, record, sizing: Sizing, now: float) -> OrderIntent:
     if risk.orders.entry_type == "limit":
         offset = risk.orders.limit_offset_bps / 1e4
         # a limit sits on the passive side of the touch: a buy rounds down, a sell rounds up
-        limit_price = (round_down(sizing.price * (1 - offset), instrument.tick_size) if record.direction == "LONG"
-                       else round_up(sizing.price * (1 + offset), instrument.tick_size))
-    grace = (risk.grace_windows.high_conviction if record.conviction in risk.grace_windows.high_conviction_levels
-             else risk.grace_windows.standard)
+        limit_price = (
+            round_down(sizing.price * (1 - offset), instrument.tick_size)
+            if record.direction == "LONG"
+            else round_up(sizing.price * (1 + offset), instrument.tick_size)
+        )
+    grace = (
+        risk.grace_windows.high_conviction
+        if record.conviction in risk.grace_windows.high_conviction_levels
+        else risk.grace_windows.standard
+    )
     return OrderIntent(
-        symbol=record.symbol, venue=venue.id, venue_symbol=sizing.venue_symbol, direction=record.direction,
-        side="buy" if record.direction == "LONG" else "sell", contracts=sizing.contracts,
-        base_quantity=sizing.base_quantity, price=sizing.price, notional_usd=sizing.notional_usd,
-        leverage=sizing.leverage, order_type=risk.orders.entry_type, limit_price=limit_price,
+        symbol=record.symbol,
+        venue=venue.id,
+        venue_symbol=sizing.venue_symbol,
+        direction=record.direction,
+        side="buy" if record.direction == "LONG" else "sell",
+        contracts=sizing.contracts,
+        base_quantity=sizing.base_quantity,
+        price=sizing.price,
+        notional_usd=sizing.notional_usd,
+        leverage=sizing.leverage,
+        order_type=risk.orders.entry_type,
+        limit_price=limit_price,
         stop_price=sizing.stop_price,
-        client_order_id=client_order_id(risk.orders.client_order_id_prefix, plan.version, record.symbol,
-                                        record.direction, now),
-        grace_window_s=grace, version=plan.version, ts=now)
+        client_order_id=client_order_id(
+            risk.orders.client_order_id_prefix, plan.version, record.symbol, record.direction, now
+        ),
+        grace_window_s=grace,
+        version=plan.version,
+        ts=now,
+    )

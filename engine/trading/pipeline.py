@@ -40,14 +40,14 @@ class LazyCorrelations(Mapping):
 def correlation_window(plan) -> dict:
     """The correlation throttle's window and return interval (defaults without the gate)."""
     throttle = next((g for g in plan.gates.chain if g.kind == "correlation_throttle"), None)
-    window, interval = ((throttle.params["window"], throttle.params["return_interval"]) if throttle
-                        else (86400.0, 300.0))
+    window, interval = (throttle.params["window"], throttle.params["return_interval"]) if throttle else (86400.0, 300.0)
     return {"window_s": window, "interval_s": interval}
 
 
 class EntryPipeline:
-    def __init__(self, plan, *, signal_sink=None, universe_sink=None, full_trail: bool = True,
-                 signals=None, correlation=None):
+    def __init__(
+        self, plan, *, signal_sink=None, universe_sink=None, full_trail: bool = True, signals=None, correlation=None
+    ):
         """``full_trail=False`` is for runs that keep only compact decisions (dry-run): the
         requirement checks of NEUTRAL signals are skipped (they never trade) and every
         decision stops at its first blocker (tests/dryrun/test_determinism.py proves neither
@@ -77,10 +77,17 @@ class EntryPipeline:
         if record.direction == "NEUTRAL" and not self.full_trail:
             decision = neutral_decision(self.plan, record, now)
         else:
-            decision = decide_entry(self.plan, record, self.market(symbol, now), portfolio,
-                                    LazyCorrelations(self.correlation, symbol), now, full_trail=self.full_trail)
+            decision = decide_entry(
+                self.plan,
+                record,
+                self.market(symbol, now),
+                portfolio,
+                LazyCorrelations(self.correlation, symbol),
+                now,
+                full_trail=self.full_trail,
+            )
         if self.universe_sink is not None:
-            self.universe_sink(decision)           # the sink serialises (as_dict) only what it keeps
+            self.universe_sink(decision)  # the sink serialises (as_dict) only what it keeps
         return decision
 
     def run_cycle(self, snapshot, portfolio) -> list[EntryDecision]:

@@ -5,15 +5,15 @@ runner (paper broker or exchange reconciliation) and passed in; nothing here doe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True, slots=True)
 class Position:
     symbol: str
-    direction: str            # LONG | SHORT
+    direction: str  # LONG | SHORT
     notional_usd: float
     margin_usd: float
     entry_price: float
@@ -57,7 +57,7 @@ class Portfolio:
     positions: tuple[Position, ...] = ()
     stats: Mapping[tuple[str, str], TradeStats] = field(default_factory=lambda: MappingProxyType({}))
     account: AccountStats = field(default_factory=AccountStats)
-    operator_halt: bool = False          # set by an operator or a failed reconciliation
+    operator_halt: bool = False  # set by an operator or a failed reconciliation
 
     def positions_in(self, symbol: str) -> tuple[Position, ...]:
         return tuple(p for p in self.positions if p.symbol == symbol)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 STRATEGY = "predictive_flow"
 
@@ -27,22 +28,26 @@ class PostTrade:
         learning = plan.learning
         self.alpha = 1 - 0.5 ** (1 / learning.expectancy_half_life_trades)
         self.buckets = learning.calibration_buckets
-        self.start = starting_equity if starting_equity is not None else plan.paper_broker.get(
-            "starting_balance_usd", 0.0)
-        self.trades: list = []                    # append-only, in the order run() saw them
+        self.start = (
+            starting_equity if starting_equity is not None else plan.paper_broker.get("starting_balance_usd", 0.0)
+        )
+        self.trades: list = []  # append-only, in the order run() saw them
         # derived from self.trades by _sync, so the gates' per-step reads need not rescan every trade
-        self._exits: list[float] = []             # exit_ts of self.trades[:len(self._exits)]
-        self._in_exit_order = True                # those exit times are non-decreasing (and not NaN)
-        self._running = self._peak = self.start   # realised equity after them, and its peak
+        self._exits: list[float] = []  # exit_ts of self.trades[:len(self._exits)]
+        self._in_exit_order = True  # those exit times are non-decreasing (and not NaN)
+        self._running = self._peak = self.start  # realised equity after them, and its peak
         self._windows: dict[str, tuple[tuple[int, int] | None, Any]] = {}
         self.attribution: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.expectancy: dict[str, dict[str, float]] = {}
         self.calibration: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         self.timing: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
         self.hooks: dict[str, Callable] = {
-            "attribution": self._attribution, "expectancy_ledger": self._expectancy,
-            "prediction_calibration": self._calibration, "timing_outcome": self._timing,
-            "outcome_record": self._outcome}
+            "attribution": self._attribution,
+            "expectancy_ledger": self._expectancy,
+            "prediction_calibration": self._calibration,
+            "timing_outcome": self._timing,
+            "outcome_record": self._outcome,
+        }
 
     def run(self, trade) -> list[dict]:
         """Every declared hook on one trade; one report per hook, ok or failed."""
@@ -50,11 +55,16 @@ class PostTrade:
         reports = []
         for name in self.plan.learning.post_trade_hooks:
             try:
-                reports.append({"hook": name, "trade_id": trade.id, "status": "ok",
-                                "output": self.hooks[name](trade)})
-            except Exception as error:  # noqa: BLE001 - one hook's failure must not stop the others
-                reports.append({"hook": name, "trade_id": trade.id, "status": "failed",
-                                "error": f"{type(error).__name__}: {error}"[:300]})
+                reports.append({"hook": name, "trade_id": trade.id, "status": "ok", "output": self.hooks[name](trade)})
+            except Exception as error:
+                reports.append(
+                    {
+                        "hook": name,
+                        "trade_id": trade.id,
+                        "status": "failed",
+                        "error": f"{type(error).__name__}: {error}"[:300],
+                    }
+                )
         return reports
 
     # ------------------------------------------------------------------ hooks
@@ -81,11 +91,16 @@ class PostTrade:
         peak = trade.peak_pnl_pct
         move = _price_move_pct(trade) * (trade.leverage if self.plan.exits.pnl_basis == "margin" else 1)
         efficiency = min(1.0, max(0.0, move / peak)) if peak > 0 else (1.0 if move >= 0 else 0.0)
-        ledger = self.expectancy.setdefault(key, {"net_pnl_pct": trade.net_pnl_pct, "exec_edge_bps": exec_bps,
-                                                  "exit_efficiency": efficiency, "trades": 0})
+        ledger = self.expectancy.setdefault(
+            key,
+            {"net_pnl_pct": trade.net_pnl_pct, "exec_edge_bps": exec_bps, "exit_efficiency": efficiency, "trades": 0},
+        )
         if ledger["trades"]:
-            for name, value in (("net_pnl_pct", trade.net_pnl_pct), ("exec_edge_bps", exec_bps),
-                                ("exit_efficiency", efficiency)):
+            for name, value in (
+                ("net_pnl_pct", trade.net_pnl_pct),
+                ("exec_edge_bps", exec_bps),
+                ("exit_efficiency", efficiency),
+            ):
                 ledger[name] += self.alpha * (value - ledger[name])
         ledger["trades"] += 1
         return {"key": key, "exec_edge_bps": exec_bps, "exit_efficiency": efficiency, **ledger}
@@ -95,8 +110,13 @@ class PostTrade:
         counts = self.calibration[bucket]
         counts[0] += 1
         counts[1] += trade.net_pnl > 0
-        return {"bucket": bucket, "predicted": trade.confidence, "won": trade.net_pnl > 0,
-                "hit_rate": counts[1] / counts[0], "trades": counts[0]}
+        return {
+            "bucket": bucket,
+            "predicted": trade.confidence,
+            "won": trade.net_pnl > 0,
+            "hit_rate": counts[1] / counts[0],
+            "trades": counts[0],
+        }
 
     def _timing(self, trade) -> dict:
         optimal = self.plan.exits.optimal_hold_s(trade.symbol, trade.direction)
@@ -105,16 +125,31 @@ class PostTrade:
         stats[0] += 1
         stats[1] += trade.duration_s
         stats[2] += trade.net_pnl_pct
-        return {"key": key, "hold_s": trade.duration_s, "optimal_hold_s": optimal,
-                "hold_vs_optimal": trade.duration_s / optimal if optimal else None,
-                "mean_hold_s": stats[1] / stats[0], "mean_net_pnl_pct": stats[2] / stats[0]}
+        return {
+            "key": key,
+            "hold_s": trade.duration_s,
+            "optimal_hold_s": optimal,
+            "hold_vs_optimal": trade.duration_s / optimal if optimal else None,
+            "mean_hold_s": stats[1] / stats[0],
+            "mean_net_pnl_pct": stats[2] / stats[0],
+        }
 
     def _outcome(self, trade) -> dict:
-        return {"trade_id": trade.id, "symbol": trade.symbol, "direction": trade.direction,
-                "conviction": trade.conviction, "confidence": trade.confidence,
-                "components": dict(trade.attribution), "net_pnl_pct": trade.net_pnl_pct, "won": trade.net_pnl > 0,
-                "duration_s": trade.duration_s, "exit_reason": trade.exit_reason, "exit_tier": trade.exit_tier,
-                "entry_version": trade.entry_version, "exit_version": trade.exit_version}
+        return {
+            "trade_id": trade.id,
+            "symbol": trade.symbol,
+            "direction": trade.direction,
+            "conviction": trade.conviction,
+            "confidence": trade.confidence,
+            "components": dict(trade.attribution),
+            "net_pnl_pct": trade.net_pnl_pct,
+            "won": trade.net_pnl > 0,
+            "duration_s": trade.duration_s,
+            "exit_reason": trade.exit_reason,
+            "exit_tier": trade.exit_tier,
+            "entry_version": trade.entry_version,
+            "exit_version": trade.exit_version,
+        }
 
     # ------------------------------------------------------------------ read by the gates
 
@@ -125,7 +160,7 @@ class PostTrade:
             return {}
         horizon = (self.trades[-1].exit_ts if now is None else now) - self.plan.learning.trade_lookback_s
         stats = self._windowed("trade_stats", horizon, _group_stats)
-        return {key: dict(value) for key, value in stats.items()}   # a copy: the cached one is reused
+        return {key: dict(value) for key, value in stats.items()}  # a copy: the cached one is reused
 
     def account_stats(self, equity: float, now: float | None = None) -> dict:
         """Kill-switch inputs: peak equity (realised) and the win rate over the kill switch's
@@ -134,10 +169,12 @@ class PostTrade:
         count = wins = 0
         if self.trades:
             end = self.trades[-1].exit_ts if now is None else now
-            count, wins = self._windowed("account_stats", end - self.plan.requirements.kill_switch.lookback,
-                                         lambda recent: (len(recent), sum(t.net_pnl > 0 for t in recent)))
-        return {"peak_equity_usd": max(self._peak, equity), "trades": count,
-                "win_rate": wins / count if count else 0.0}
+            count, wins = self._windowed(
+                "account_stats",
+                end - self.plan.requirements.kill_switch.lookback,
+                lambda recent: (len(recent), sum(t.net_pnl > 0 for t in recent)),
+            )
+        return {"peak_equity_usd": max(self._peak, equity), "trades": count, "win_rate": wins / count if count else 0.0}
 
     def stable_until(self, now: float) -> float:
         """A time up to which ``trade_stats(t)`` and ``account_stats(e, t)`` stay as they are
@@ -161,7 +198,7 @@ class PostTrade:
     def _sync(self) -> None:
         """Fold the trades added since the last read into the exit-time index and the running
         peak (the same float operations, in the same order, as a fresh pass over every trade)."""
-        for trade in self.trades[len(self._exits):]:
+        for trade in self.trades[len(self._exits) :]:
             ts = trade.exit_ts
             self._in_exit_order = self._in_exit_order and ts == ts and (not self._exits or ts >= self._exits[-1])
             self._exits.append(ts)
@@ -180,7 +217,7 @@ class PostTrade:
             key = (len(self.trades), bisect_left(self._exits, horizon))
         cached = self._windows.get(name)
         if key is None or cached is None or cached[0] != key:
-            recent = self.trades[key[1]:] if key is not None else [t for t in self.trades if t.exit_ts >= horizon]
+            recent = self.trades[key[1] :] if key is not None else [t for t in self.trades if t.exit_ts >= horizon]
             cached = self._windows[name] = (key, compute(recent))
         return cached[1]
 
@@ -190,5 +227,11 @@ def _group_stats(trades: list) -> dict:
     groups = defaultdict(list)
     for trade in trades:
         groups[(trade.symbol, trade.direction)].append(trade)
-    return {key: {"trades": len(ts), "win_rate": sum(t.net_pnl > 0 for t in ts) / len(ts),
-                  "expectancy_pct": sum(t.net_pnl_pct for t in ts) / len(ts)} for key, ts in groups.items()}
+    return {
+        key: {
+            "trades": len(ts),
+            "win_rate": sum(t.net_pnl > 0 for t in ts) / len(ts),
+            "expectancy_pct": sum(t.net_pnl_pct for t in ts) / len(ts),
+        }
+        for key, ts in groups.items()
+    }

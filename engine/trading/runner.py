@@ -17,15 +17,16 @@ step (blob "broker"); whoever builds the runner restores the broker from it firs
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
-from engine.trading import lifecycle
 from engine.language.diagnostics import ResumeError
+from engine.ports import MARKET, OrderRequest, OrderState, Transition
+from engine.trading import lifecycle
 from engine.trading.entry import OrderIntent
 from engine.trading.exits import evaluate_exits
 from engine.trading.pipeline import EntryPipeline
-from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
 from engine.trading.posttrade import PostTrade
 
@@ -53,13 +54,13 @@ class Sinks:
 class Pending:
     """Why an order was sent, so its fills can be applied when they come back."""
 
-    kind: str                          # entry | exit
+    kind: str  # entry | exit
     position_id: str
     reason: str = ""
     tier: str = ""
     rungs: tuple = ()
-    intent: dict | None = None         # entry: OrderIntent as a dict
-    context: dict = field(default_factory=dict)   # entry: conviction, confidence, alignment, trend, attribution
+    intent: dict | None = None  # entry: OrderIntent as a dict
+    context: dict = field(default_factory=dict)  # entry: conviction, confidence, alignment, trend, attribution
 
 
 @dataclass
@@ -72,21 +73,35 @@ class StepResult:
 
 
 class Runner:
-    def __init__(self, plan, broker, store, *, sinks: Sinks | None = None, full_trail: bool = True,
-                 signals=None, correlation=None):
+    def __init__(
+        self,
+        plan,
+        broker,
+        store,
+        *,
+        sinks: Sinks | None = None,
+        full_trail: bool = True,
+        signals=None,
+        correlation=None,
+    ):
         self.plan, self.broker, self.store = plan, broker, store
         self.outputs = sinks or Sinks()
         self._buffer: list[tuple[Callable[[dict], None], dict]] = []
-        self.sinks = Sinks(**{name: self._buffered(getattr(self.outputs, name))
-                              for name in ("signals", "universe", "exits", "trades", "post_trade")})
-        self.pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe, full_trail=full_trail,
-                                      signals=signals, correlation=correlation)
+        self.sinks = Sinks(
+            **{
+                name: self._buffered(getattr(self.outputs, name))
+                for name in ("signals", "universe", "exits", "trades", "post_trade")
+            }
+        )
+        self.pipeline = EntryPipeline(
+            plan, universe_sink=self.sinks.universe, full_trail=full_trail, signals=signals, correlation=correlation
+        )
         # without a neutral trail and with nobody logging signal records, a symbol whose vote
         # is known to be NEUTRAL has nothing to decide (its decision would be dropped)
         self._skip_known_neutral = not full_trail and self.outputs.signals is _noop
         self.post_trade = PostTrade(plan)
         self.pending: dict[str, Pending] = {}
-        self._liquidations: set[str] = set()     # client ids of the venue's liquidation fills
+        self._liquidations: set[str] = set()  # client ids of the venue's liquidation fills
         self.positions = {p.id: p for p in store.open_positions()}
         self.cursor = store.cursor(CURSOR)
         self._restore_blobs()
@@ -109,12 +124,12 @@ class Runner:
         pending = self.store.blob("pending")
         if pending:
             try:
-                self.pending = {k: Pending(**{**v, "rungs": tuple(v["rungs"])})
-                                for k, v in json.loads(pending).items()}
+                self.pending = {k: Pending(**{**v, "rungs": tuple(v["rungs"])}) for k, v in json.loads(pending).items()}
             except (AttributeError, KeyError, TypeError, ValueError) as error:
-                raise ResumeError(f"the saved pending orders cannot be resumed ({type(error).__name__}: {error})") \
-                    from None
-        for trade in self.store.trades():          # ledgers are derived: rebuilt from the trades
+                raise ResumeError(
+                    f"the saved pending orders cannot be resumed ({type(error).__name__}: {error})"
+                ) from None
+        for trade in self.store.trades():  # ledgers are derived: rebuilt from the trades
             self.post_trade.run(trade)
 
     def warm(self, snapshot) -> None:
@@ -131,7 +146,7 @@ class Runner:
         self.pipeline.update(snapshot)
         self._check_exits(snapshot, work, result)
         self._check_entries(snapshot, work, result)
-        result.trades.sort(key=lambda t: (t.exit_ts, t.id))   # the order a restart replays them in
+        result.trades.sort(key=lambda t: (t.exit_ts, t.id))  # the order a restart replays them in
         hook_runs = [(trade, self.post_trade.run(trade)) for trade in result.trades]
         self._commit(snapshot.ts, work)
         for trade, runs in hook_runs:
@@ -139,18 +154,20 @@ class Runner:
         self._flush()
         return result
 
-    def _apply_event(self, event, work: "_Work", result: StepResult) -> None:
+    def _apply_event(self, event, work: _Work, result: StepResult) -> None:
         if hasattr(event, "payment_id"):
             self._apply_funding(event, work)
             return
-        if event.liquidity == "liquidation":   # the venue's forced close, stored as such (fee as charged)
+        if event.liquidity == "liquidation":  # the venue's forced close, stored as such (fee as charged)
             self._liquidations.add(event.client_order_id)
         work.fills.append(event)
         result.fills += 1
         pending = self.pending.get(event.client_order_id)
         if pending is None and event.client_order_id in self._liquidations:
-            pending = next((Pending("exit", p.id, "LIQUIDATION") for p in self.positions.values()
-                            if p.symbol == event.symbol), None)
+            pending = next(
+                (Pending("exit", p.id, "LIQUIDATION") for p in self.positions.values() if p.symbol == event.symbol),
+                None,
+            )
         if pending is None:
             return
         if pending.kind == "entry":
@@ -158,25 +175,31 @@ class Runner:
         else:
             self._apply_exit_fill(event, pending, work, result)
 
-    def _apply_funding(self, payment, work: "_Work") -> None:
+    def _apply_funding(self, payment, work: _Work) -> None:
         work.funding.append(payment)
         for position in list(self.positions.values()):
             if position.symbol == payment.symbol:
                 self._put(lifecycle.apply_funding(position, payment), work)
 
-    def _apply_entry_fill(self, fill, pending: Pending, work: "_Work") -> None:
+    def _apply_entry_fill(self, fill, pending: Pending, work: _Work) -> None:
         current = self.positions.get(pending.position_id)
         if current is None:
             intent = OrderIntent(**pending.intent)
             ctx = pending.context
-            position = lifecycle.open_position(intent, fill, conviction=ctx["conviction"],
-                                               confidence=ctx["confidence"], alignment=ctx["alignment"],
-                                               trend=ctx["trend"], attribution=ctx["attribution"])
+            position = lifecycle.open_position(
+                intent,
+                fill,
+                conviction=ctx["conviction"],
+                confidence=ctx["confidence"],
+                alignment=ctx["alignment"],
+                trend=ctx["trend"],
+                attribution=ctx["attribution"],
+            )
         else:
             position = lifecycle.add_entry_fill(current, fill)
         self._put(position, work)
 
-    def _apply_exit_fill(self, fill, pending: Pending, work: "_Work", result: StepResult) -> None:
+    def _apply_exit_fill(self, fill, pending: Pending, work: _Work, result: StepResult) -> None:
         position = self.positions.get(pending.position_id)
         if position is None:
             return
@@ -185,8 +208,9 @@ class Runner:
             position = replace(position, ladder_done=tuple(sorted(set(position.ladder_done) | set(pending.rungs))))
         reason = "LIQUIDATION" if fill.client_order_id in self._liquidations else pending.reason
         if lifecycle.is_closed(position):
-            trade = lifecycle.close_trade(position, exit_ts=fill.ts, reason=reason, tier=pending.tier,
-                                          exit_version=self.plan.version)
+            trade = lifecycle.close_trade(
+                position, exit_ts=fill.ts, reason=reason, tier=pending.tier, exit_version=self.plan.version
+            )
             work.trades.append(trade)
             work.closed.append(position.id)
             self.positions.pop(position.id, None)
@@ -194,7 +218,7 @@ class Runner:
         else:
             self._put(position, work)
 
-    def _put(self, position, work: "_Work") -> None:
+    def _put(self, position, work: _Work) -> None:
         self.positions[position.id] = position
         work.positions[position.id] = position
 
@@ -205,7 +229,7 @@ class Runner:
         orders (and the venue's ids for them) are placed in the same sequence."""
         return sorted(self.positions.values(), key=lambda p: (p.opened_at, p.id))
 
-    def _check_exits(self, snapshot, work: "_Work", result: StepResult) -> None:
+    def _check_exits(self, snapshot, work: _Work, result: StepResult) -> None:
         for position in self._ordered_positions():
             if self._has_open_exit(position.id):
                 continue
@@ -221,8 +245,9 @@ class Runner:
                 self._put(updated, work)
             signal = evaluation.chosen or evaluation.partial
             if signal is not None:
-                self.sinks.exits({"ts": snapshot.ts, "position": position.id, "symbol": position.symbol,
-                                  **evaluation.as_dict()})
+                self.sinks.exits(
+                    {"ts": snapshot.ts, "position": position.id, "symbol": position.symbol, **evaluation.as_dict()}
+                )
                 self._send_exit(updated, signal, snapshot.ts, work, result)
 
     def _closes_all(self, position, signal) -> bool:
@@ -237,12 +262,23 @@ class Runner:
     def _has_open_exit(self, position_id: str) -> bool:
         return any(p.kind == "exit" and p.position_id == position_id for p in self.pending.values())
 
-    def _send_exit(self, position, signal, now: float, work: "_Work", result: StepResult) -> None:
-        quantity = position.quantity if self._closes_all(position, signal) else min(
-            position.quantity, signal.fraction * position.initial_quantity)
+    def _send_exit(self, position, signal, now: float, work: _Work, result: StepResult) -> None:
+        quantity = (
+            position.quantity
+            if self._closes_all(position, signal)
+            else min(position.quantity, signal.fraction * position.initial_quantity)
+        )
         client_id = f"{position.id}-x{len(position.ladder_done)}-{int(now)}"
-        request = OrderRequest(client_id, position.symbol, "sell" if position.direction == "LONG" else "buy",
-                               quantity, MARKET, None, True, position.leverage)
+        request = OrderRequest(
+            client_id,
+            position.symbol,
+            "sell" if position.direction == "LONG" else "buy",
+            quantity,
+            MARKET,
+            None,
+            True,
+            position.leverage,
+        )
         state = self.broker.place_order(request)
         work.orders.append(state)
         work.links.append((client_id, position.id))
@@ -255,19 +291,28 @@ class Runner:
     def portfolio(self, now: float) -> Portfolio:
         """What the entry decisions at ``now`` see of the account (the broker's balance now)."""
         balance = self.broker.balance()
-        positions = tuple(Position(p.symbol, p.direction, p.quantity * p.entry_price,
-                                   p.quantity * p.entry_price / p.leverage, p.entry_price, p.leverage, p.opened_at)
-                          for p in self._ordered_positions())
+        positions = tuple(
+            Position(
+                p.symbol,
+                p.direction,
+                p.quantity * p.entry_price,
+                p.quantity * p.entry_price / p.leverage,
+                p.entry_price,
+                p.leverage,
+                p.opened_at,
+            )
+            for p in self._ordered_positions()
+        )
         stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats(now).items()}
         account = AccountStats(**self.post_trade.account_stats(balance.equity, now))
         return Portfolio(balance.equity, balance.available_margin, positions, stats, account)
 
-    def _check_entries(self, snapshot, work: "_Work", result: StepResult) -> None:
+    def _check_entries(self, snapshot, work: _Work, result: StepResult) -> None:
         signals, portfolio = self.pipeline.signals, None
         for symbol in signals.symbols:
             if self._skip_known_neutral and signals.known_neutral(symbol):
                 continue
-            portfolio = portfolio or self.portfolio(snapshot.ts)     # built once, only if some symbol decides
+            portfolio = portfolio or self.portfolio(snapshot.ts)  # built once, only if some symbol decides
             decision = self.pipeline.decide(symbol, portfolio, snapshot.ts)
             self.sinks.signals(decision.signal)
             if decision.intent is None or self._busy(symbol):
@@ -278,10 +323,18 @@ class Runner:
         """An order for this symbol is still out: wait for it before deciding again."""
         return any((p.intent or {}).get("symbol") == symbol for p in self.pending.values() if p.kind == "entry")
 
-    def _send_entry(self, decision, now: float, work: "_Work", result: StepResult) -> None:
+    def _send_entry(self, decision, now: float, work: _Work, result: StepResult) -> None:
         intent = decision.intent
-        request = OrderRequest(intent.client_order_id, intent.symbol, intent.side, intent.base_quantity,
-                               intent.order_type, intent.limit_price, False, intent.leverage)
+        request = OrderRequest(
+            intent.client_order_id,
+            intent.symbol,
+            intent.side,
+            intent.base_quantity,
+            intent.order_type,
+            intent.limit_price,
+            False,
+            intent.leverage,
+        )
         state = self.broker.place_order(request)
         work.orders.append(state)
         work.links.append((intent.client_order_id, intent.client_order_id))
@@ -291,36 +344,53 @@ class Runner:
         alignment = market.get("mtf_long" if intent.direction == "LONG" else "mtf_short")
         spread = market.get("ema_spread_pct")
         trend = 0 if spread is None else (1 if spread > 0 else -1 if spread < 0 else 0)
-        attribution = dict(sorted((c.id, c.contribution) for c in decision.signal.components
-                                  if c.direction == intent.direction))   # sorted: identical after a restart
+        attribution = dict(
+            sorted((c.id, c.contribution) for c in decision.signal.components if c.direction == intent.direction)
+        )  # sorted: identical after a restart
         self.pending[intent.client_order_id] = Pending(
-            "entry", intent.client_order_id, intent=intent.as_dict(),
-            context={"conviction": decision.signal.conviction, "confidence": decision.signal.confidence,
-                     "alignment": alignment, "trend": trend, "attribution": attribution})
+            "entry",
+            intent.client_order_id,
+            intent=intent.as_dict(),
+            context={
+                "conviction": decision.signal.conviction,
+                "confidence": decision.signal.confidence,
+                "alignment": alignment,
+                "trend": trend,
+                "attribution": attribution,
+            },
+        )
         result.entries.append(intent)
 
     # ------------------------------------------------------------------ commit
 
-    def _commit(self, ts: float, work: "_Work") -> None:
+    def _commit(self, ts: float, work: _Work) -> None:
         done = {f.client_order_id for f in work.fills}
-        still_open = {o.client_order_id for o in self.broker.open_orders()}   # asked once per step
+        still_open = {o.client_order_id for o in self.broker.open_orders()}  # asked once per step
         for client_id in list(self.pending):
             if client_id in done and client_id not in still_open:
                 self.pending.pop(client_id)
         blobs = []
-        if getattr(self.store, "durable", True):   # only a kept store needs what a restart reads back
+        if getattr(self.store, "durable", True):  # only a kept store needs what a restart reads back
             blobs.append(("pending", json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True)))
-            if hasattr(self.broker, "state"):       # a simulated venue: its state moves with ours
+            if hasattr(self.broker, "state"):  # a simulated venue: its state moves with ours
                 blobs.append(("broker", json.dumps(self.broker.state(), sort_keys=True)))
-        self.store.apply(Transition(
-            orders=tuple(self._touched_orders(work)) + tuple(work.orders), fills=tuple(work.fills),
-            funding=tuple(work.funding), positions=tuple(p for p in work.positions.values()
-                                                         if p.id not in work.closed),
-            closed_positions=tuple(work.closed), trades=tuple(work.trades), cursors=((CURSOR, ts),),
-            order_positions=tuple(work.links), blobs=tuple(blobs)), version=self.plan.version)
+        self.store.apply(
+            Transition(
+                orders=tuple(self._touched_orders(work)) + tuple(work.orders),
+                fills=tuple(work.fills),
+                funding=tuple(work.funding),
+                positions=tuple(p for p in work.positions.values() if p.id not in work.closed),
+                closed_positions=tuple(work.closed),
+                trades=tuple(work.trades),
+                cursors=((CURSOR, ts),),
+                order_positions=tuple(work.links),
+                blobs=tuple(blobs),
+            ),
+            version=self.plan.version,
+        )
         self.cursor = ts
 
-    def _touched_orders(self, work: "_Work"):
+    def _touched_orders(self, work: _Work):
         """Final states of the orders that filled in this step (so the orders table is current);
         a liquidation is the venue's own order, recorded so its fill has an order to belong to."""
         states = []
@@ -328,9 +398,20 @@ class Runner:
             state = self.broker.order(client_id)
             if state is None:
                 fill = next(f for f in work.fills if f.client_order_id == client_id)
-                state = OrderState(client_id, "", fill.symbol, fill.side, fill.quantity, fill.quantity, MARKET, None,
-                                   "filled", True, "liquidation" if client_id in self._liquidations else "venue order",
-                                   fill.ts)
+                state = OrderState(
+                    client_id,
+                    "",
+                    fill.symbol,
+                    fill.side,
+                    fill.quantity,
+                    fill.quantity,
+                    MARKET,
+                    None,
+                    "filled",
+                    True,
+                    "liquidation" if client_id in self._liquidations else "venue order",
+                    fill.ts,
+                )
             states.append(state)
         return states
 

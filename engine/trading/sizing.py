@@ -24,19 +24,24 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, localcontext
 #: each) stay exact, where the default context (28 digits) could round them
 PRECISION = 80
 
-REFUSALS = ("SIZE_NO_PRICE", "SIZE_NO_INSTRUMENT", "SIZE_ZERO", "SIZE_BELOW_MINIMUM",
-            "SIZE_STOP_INSIDE_LIQUIDATION_BUFFER")
+REFUSALS = (
+    "SIZE_NO_PRICE",
+    "SIZE_NO_INSTRUMENT",
+    "SIZE_ZERO",
+    "SIZE_BELOW_MINIMUM",
+    "SIZE_STOP_INSIDE_LIQUIDATION_BUFFER",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Sizing:
     ok: bool
-    reason: str                    # "OK" or a SIZE_* refusal
+    reason: str  # "OK" or a SIZE_* refusal
     venue_symbol: str
     price: float
     leverage: float
-    multiplier: float              # after the clamp
-    margin_usd: float              # margin actually required by the rounded size
+    multiplier: float  # after the clamp
+    margin_usd: float  # margin actually required by the rounded size
     notional_usd: float
     contracts: float
     base_quantity: float
@@ -103,14 +108,33 @@ def liquidation_price(direction: str, entry: float, leverage: float, maintenance
 
 
 def _refuse(reason: str, **known) -> Sizing:
-    base = dict(venue_symbol="", price=0.0, leverage=0.0, multiplier=0.0, margin_usd=0.0, notional_usd=0.0,
-                contracts=0.0, base_quantity=0.0, liquidation_price=None, stop_price=None)
+    base = dict(
+        venue_symbol="",
+        price=0.0,
+        leverage=0.0,
+        multiplier=0.0,
+        margin_usd=0.0,
+        notional_usd=0.0,
+        contracts=0.0,
+        base_quantity=0.0,
+        liquidation_price=None,
+        stop_price=None,
+    )
     base.update(known)
     return Sizing(False, reason, **base)
 
 
-def size_entry(plan, *, symbol: str, direction: str, conviction: str, price: float | None, equity_usd: float,
-               multiplier: float | Decimal, stop_loss_pct: float | None) -> Sizing:
+def size_entry(
+    plan,
+    *,
+    symbol: str,
+    direction: str,
+    conviction: str,
+    price: float | None,
+    equity_usd: float,
+    multiplier: float | Decimal,
+    stop_loss_pct: float | None,
+) -> Sizing:
     """``multiplier`` is the total size multiplier before the clamp: best the exact Decimal
     from ``multiplier_product`` (used as is); a float is taken as its shortest decimal."""
     risk, venue = plan.risk, plan.venues.exchange(plan.venues.execution_venue)
@@ -123,18 +147,27 @@ def size_entry(plan, *, symbol: str, direction: str, conviction: str, price: flo
     sizing = risk.sizing
     leverage = leverage_for(risk, conviction, instrument.max_leverage)
     total = to_decimal(multiplier)
-    if total.is_nan() or math.isnan(equity_usd):     # nothing to size (and a decimal NaN cannot be compared)
+    if total.is_nan() or math.isnan(equity_usd):  # nothing to size (and a decimal NaN cannot be compared)
         return _refuse("SIZE_ZERO", venue_symbol=venue_symbol, price=price, leverage=leverage)
     with localcontext(prec=PRECISION):
         # the clamp acts on the decimal product, so a product on the bound is the bound
         clamped = min(max(total, to_decimal(sizing.min_total_multiplier)), to_decimal(sizing.max_total_multiplier))
-        notional = min(to_decimal(equity_usd) * to_decimal(sizing.base_allocation_pct) / 100 * clamped
-                       * to_decimal(leverage), to_decimal(sizing.max_notional_usd))
+        notional = min(
+            to_decimal(equity_usd) * to_decimal(sizing.base_allocation_pct) / 100 * clamped * to_decimal(leverage),
+            to_decimal(sizing.max_notional_usd),
+        )
         contracts = contracts_for(notional, price, instrument.contract_size, instrument.size_step)
     quantity = contracts * instrument.contract_size
-    known = dict(venue_symbol=venue_symbol, price=price, leverage=leverage, multiplier=float(clamped),
-                 notional_usd=quantity * price, contracts=contracts, base_quantity=quantity,
-                 margin_usd=quantity * price / leverage)
+    known = dict(
+        venue_symbol=venue_symbol,
+        price=price,
+        leverage=leverage,
+        multiplier=float(clamped),
+        notional_usd=quantity * price,
+        contracts=contracts,
+        base_quantity=quantity,
+        margin_usd=quantity * price / leverage,
+    )
     if total <= 0 or notional <= 0:
         return _refuse("SIZE_ZERO", venue_symbol=venue_symbol, price=price, leverage=leverage)
     if contracts < instrument.min_size:
@@ -145,8 +178,11 @@ def size_entry(plan, *, symbol: str, direction: str, conviction: str, price: flo
         move = Decimal(str(stop_loss_pct)) / 100 / Decimal(str(leverage if plan.exits.pnl_basis == "margin" else 1))
         # an exchange-side stop must sit on the tick grid; round it toward the entry (tighter),
         # in decimals so a stop exactly on a tick stays there
-        stop = (round_up(Decimal(str(price)) * (1 - move), instrument.tick_size) if direction == "LONG"
-                else round_down(Decimal(str(price)) * (1 + move), instrument.tick_size))
+        stop = (
+            round_up(Decimal(str(price)) * (1 - move), instrument.tick_size)
+            if direction == "LONG"
+            else round_down(Decimal(str(price)) * (1 + move), instrument.tick_size)
+        )
         buffer = abs(price - liq) * risk.liquidation.buffer_fraction
         unsafe = stop <= liq + buffer if direction == "LONG" else stop >= liq - buffer
         if unsafe:

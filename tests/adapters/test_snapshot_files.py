@@ -8,7 +8,7 @@ import json
 from adapters.snapshots.files import SnapshotRecorder, read_snapshots
 from engine.market.snapshot import parse_snapshot
 
-T = 1_748_131_200.0        # 2025-05-25 00:00 UTC
+T = 1_748_131_200.0  # 2025-05-25 00:00 UTC
 
 
 def _snap(ts: float, price: float = 100.0) -> dict:
@@ -36,8 +36,9 @@ def test_torn_last_line_is_skipped_with_a_warning(tmp_path):
 
 def test_bad_line_in_the_middle_is_an_error_and_the_rest_still_reads(tmp_path):
     path = tmp_path / "snaps.jsonl"
-    path.write_text("\n".join([json.dumps(_snap(T + 60)), "{not json", json.dumps(_snap(T + 120))]) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join([json.dumps(_snap(T + 60)), "{not json", json.dumps(_snap(T + 120))]) + "\n", encoding="utf-8"
+    )
     results = list(read_snapshots(path))
     assert [s.ts for s, _ in results if s is not None] == [T + 60, T + 120]
     assert [(p.code, p.line) for _, found in results for p in found] == [("RB711", 2)]
@@ -75,8 +76,9 @@ def test_garbage_after_complete_gzip_members_is_a_torn_tail(tmp_path):
 
 def _gzipped_lines(count: int) -> bytes:
     """One gzip member holding ``count`` snapshots (as `snapshots build` writes .jsonl.gz)."""
-    return gzip.compress("".join(json.dumps(_snap(T + 60.0 * i, 100 + i % 7 / 10)) + "\n"
-                                 for i in range(1, count + 1)).encode())
+    return gzip.compress(
+        "".join(json.dumps(_snap(T + 60.0 * i, 100 + i % 7 / 10)) + "\n" for i in range(1, count + 1)).encode()
+    )
 
 
 def test_a_gzip_file_corrupt_in_the_middle_is_an_error_not_a_truncation(tmp_path):
@@ -85,11 +87,11 @@ def test_a_gzip_file_corrupt_in_the_middle_is_an_error_not_a_truncation(tmp_path
     data = _gzipped_lines(300)
     middle = len(data) // 2
     path = tmp_path / "snaps.jsonl.gz"
-    path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 100]) + data[middle + 100:])
+    path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 100]) + data[middle + 100 :])
     results = list(read_snapshots(path))
     read = [s for s, _ in results if s is not None]
     problems = [p for _, found in results for p in found]
-    last = problems[-1]                # before it, RB711 for any garbage the damaged data inflated to
+    last = problems[-1]  # before it, RB711 for any garbage the damaged data inflated to
     assert (last.code, last.severity.value, last.file) == ("RB710", "error", str(path))
     assert last.message.startswith("corrupt compressed data") and "reading stopped after line" in last.message
     assert "RB713" not in [p.code for p in problems] and 0 < len(read) < 300
@@ -98,7 +100,7 @@ def test_a_gzip_file_corrupt_in_the_middle_is_an_error_not_a_truncation(tmp_path
 def test_a_gzip_crc_mismatch_is_an_error(tmp_path):
     data = _gzipped_lines(5)
     path = tmp_path / "snaps.jsonl.gz"
-    path.write_bytes(data[:-8] + b"\0\0\0\0" + data[-4:])             # the member's CRC32, zeroed
+    path.write_bytes(data[:-8] + b"\0\0\0\0" + data[-4:])  # the member's CRC32, zeroed
     problems = [p for _, found in read_snapshots(path) for p in found]
     assert [(p.code, p.severity.value) for p in problems] == [("RB710", "error")]
     assert "CRC check failed" in problems[0].message and "after line 5" in problems[0].message
@@ -114,14 +116,18 @@ def test_a_huge_integer_drops_one_field_and_the_rest_of_the_file_still_reads(tmp
     results = list(read_snapshots(path))
     assert [s.ts for s, _ in results if s is not None] == [T + 60, T + 120, T + 180]
     assert "price" not in results[1][0].symbols["BTCUSDT"].values
-    assert [(p.code, p.line, p.path) for _, found in results for p in found] == \
-        [("RB703", 2, "/symbols/BTCUSDT/price")]
+    assert [(p.code, p.line, p.path) for _, found in results for p in found] == [("RB703", 2, "/symbols/BTCUSDT/price")]
 
 
 def test_a_number_too_long_for_python_is_said_plainly(tmp_path):
     path = tmp_path / "snaps.jsonl"
-    path.write_text(json.dumps(_snap(T + 60)).replace('"price": 100.0', '"price": ' + "1" * 5000) + "\n"
-                    + json.dumps(_snap(T + 120)) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(_snap(T + 60)).replace('"price": 100.0', '"price": ' + "1" * 5000)
+        + "\n"
+        + json.dumps(_snap(T + 120))
+        + "\n",
+        encoding="utf-8",
+    )
     results = list(read_snapshots(path))
     [problem] = [p for _, found in results for p in found]
     assert (problem.code, problem.line) == ("RB711", 1)
@@ -131,8 +137,12 @@ def test_a_number_too_long_for_python_is_said_plainly(tmp_path):
 
 
 def test_a_ts_in_milliseconds_is_rb702_at_its_line_with_the_unit(tmp_path):
-    lines = [json.dumps(_snap(T + 60)), json.dumps({"v": 1, "ts": (T + 120) * 1000, "symbols": {}}),
-             json.dumps({"v": 1, "ts": 1e300, "symbols": {}}), json.dumps(_snap(T + 180))]
+    lines = [
+        json.dumps(_snap(T + 60)),
+        json.dumps({"v": 1, "ts": (T + 120) * 1000, "symbols": {}}),
+        json.dumps({"v": 1, "ts": 1e300, "symbols": {}}),
+        json.dumps(_snap(T + 180)),
+    ]
     path = tmp_path / "snaps.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     results = list(read_snapshots(path))

@@ -29,7 +29,7 @@ RAW = ROOT.parent / "shared" / "data" / "raw"
 FUTURES = "harthor-marketlab/user_data/data/binance/futures"
 WINDOWS = {"1 month": "2025-12-01T00:00:00Z", "6 months": "2025-07-01T00:00:00Z", "12 months": "2025-01-01T00:00:00Z"}
 
-CHILD = r'''
+CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
@@ -49,7 +49,7 @@ elapsed = time.perf_counter() - start
 with open("/proc/self/status") as status:   # VmHWM: this process's own peak
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 print(json.dumps({"seconds": elapsed, "peak_mb": peak}))
-'''
+"""
 
 
 def spec_text(start: str) -> str:
@@ -58,18 +58,25 @@ def spec_text(start: str) -> str:
         f"    candles: {{file: {FUTURES}/{coin}_USDT_USDT-5m-futures.feather}}\n"
         f"    funding: {{file: {FUTURES}/{coin}_USDT_USDT-1h-funding_rate.feather, value: open, interval: 0s, "
         f"lag: 1m}}\n"
-        for name, coin in (("BTCUSDT", "BTC"), ("ETHUSDT", "ETH")))
+        for name, coin in (("BTCUSDT", "BTC"), ("ETHUSDT", "ETH"))
+    )
     return f'version: 1\nbase_dir: {RAW}\nfrom: "{start}"\nto: "2026-01-01T00:00:00Z"\nsymbols:\n{symbols}'
 
 
 def measure(mode: str, spec: Path, out: Path, runs: int) -> dict:
     figures = []
     for _ in range(runs):
-        done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), mode, str(spec), str(out)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(ROOT), mode, str(spec), str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         figures.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return {"seconds": statistics.median(f["seconds"] for f in figures),
-            "peak_mb": statistics.median(f["peak_mb"] for f in figures)}
+    return {
+        "seconds": statistics.median(f["seconds"] for f in figures),
+        "peak_mb": statistics.median(f["peak_mb"] for f in figures),
+    }
 
 
 def main() -> None:
@@ -85,9 +92,11 @@ def main() -> None:
             out = Path(tmp) / "out.snapshots.parquet"
             streamed = measure("streamed", spec, out, args.runs)
             listed = measure("in-memory", spec, out, args.runs)
-            print(f"{label:>9}: streamed  {streamed['seconds']:6.2f} s  peak {streamed['peak_mb']:5.0f} MB | "
-                  f"in memory {listed['seconds']:6.2f} s  peak {listed['peak_mb']:5.0f} MB | "
-                  f"peak ratio {listed['peak_mb'] / streamed['peak_mb']:.2f}x  ({args.runs} runs, medians)")
+            print(
+                f"{label:>9}: streamed  {streamed['seconds']:6.2f} s  peak {streamed['peak_mb']:5.0f} MB | "
+                f"in memory {listed['seconds']:6.2f} s  peak {listed['peak_mb']:5.0f} MB | "
+                f"peak ratio {listed['peak_mb'] / streamed['peak_mb']:.2f}x  ({args.runs} runs, medians)"
+            )
 
 
 if __name__ == "__main__":

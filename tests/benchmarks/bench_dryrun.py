@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
 FUTURES = ROOT.parent / "shared" / "data" / "raw" / "harthor-marketlab" / "user_data" / "data" / "binance" / "futures"
 
-CHILD = r'''
+CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from adapters.snapshots.columnar import read_columnar, read_recording
@@ -77,7 +77,7 @@ except OSError:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "symbol_cycles": symbol_cycles, "trades": trades, "fingerprint": fingerprint,
                   "peak_mb": peak, "steps": steps}))
-'''
+"""
 
 
 def five_minute_file(folder: Path, out: Path) -> Path:
@@ -87,14 +87,22 @@ def five_minute_file(folder: Path, out: Path) -> Path:
     from adapters.snapshots.columnar import write_columnar
     from engine.market.snapshot import parse_snapshot
 
-    frames = {name: pd.read_feather(folder / f"{coin}_USDT_USDT-5m-futures.feather")
-              for name, coin in (("BTCUSDT", "BTC"), ("ETHUSDT", "ETH"))}
-    rows = {name: {int(t.timestamp()): (o, h, low, c, v) for t, o, h, low, c, v in
-                   zip(f["date"], f["open"], f["high"], f["low"], f["close"], f["volume"])} for name, f in frames.items()}
+    frames = {
+        name: pd.read_feather(folder / f"{coin}_USDT_USDT-5m-futures.feather")
+        for name, coin in (("BTCUSDT", "BTC"), ("ETHUSDT", "ETH"))
+    }
+    rows = {
+        name: {
+            int(t.timestamp()): (o, h, low, c, v)
+            for t, o, h, low, c, v in zip(f["date"], f["open"], f["high"], f["low"], f["close"], f["volume"])
+        }
+        for name, f in frames.items()
+    }
     snapshots = []
     for ts in sorted(set(rows["BTCUSDT"]) & set(rows["ETHUSDT"])):
-        symbols = {name: {"price": r[ts][3], "candles": [[ts, *r[ts]]], "candles_1m_ts": ts + 300}
-                   for name, r in rows.items()}
+        symbols = {
+            name: {"price": r[ts][3], "candles": [[ts, *r[ts]]], "candles_1m_ts": ts + 300} for name, r in rows.items()
+        }
         snapshots.append(parse_snapshot({"ts": ts + 300, "symbols": symbols})[0])
     write_columnar(snapshots, out, build={"source": "harthor-marketlab 5m BTC+ETH futures (bench_dryrun.py)"})
     return out
@@ -103,18 +111,27 @@ def five_minute_file(folder: Path, out: Path) -> Path:
 def measure(mode: str, source: str, runs: int) -> dict:
     figures = []
     for _ in range(runs):
-        done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), mode, source], capture_output=True, text=True,
-                              check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(ROOT), mode, source], capture_output=True, text=True, check=True
+        )
         figures.append(json.loads(done.stdout.strip().splitlines()[-1]))
     seconds = statistics.median(f["seconds"] for f in figures)
-    return {"rate": figures[0]["symbol_cycles"] / seconds, "peak_mb": max(f["peak_mb"] for f in figures),
-            "symbol_cycles": figures[0]["symbol_cycles"], "trades": figures[0]["trades"], "seconds": seconds,
-            "fingerprint": figures[0]["fingerprint"], "steps": figures[0]["steps"]}
+    return {
+        "rate": figures[0]["symbol_cycles"] / seconds,
+        "peak_mb": max(f["peak_mb"] for f in figures),
+        "symbol_cycles": figures[0]["symbol_cycles"],
+        "trades": figures[0]["trades"],
+        "seconds": seconds,
+        "fingerprint": figures[0]["fingerprint"],
+        "steps": figures[0]["steps"],
+    }
 
 
 def _line(name: str, m: dict, runs: int) -> str:
-    return (f"  {name:<8} median {m['seconds']:8.2f} s  {m['rate']:10,.0f} symbol-cycles/s  "
-            f"peak {m['peak_mb']:6.0f} MB  ({runs} runs)")
+    return (
+        f"  {name:<8} median {m['seconds']:8.2f} s  {m['rate']:10,.0f} symbol-cycles/s  "
+        f"peak {m['peak_mb']:6.0f} MB  ({runs} runs)"
+    )
 
 
 def report(label: str, source: str, runs: int, scalar: bool) -> None:
@@ -128,8 +145,10 @@ def report(label: str, source: str, runs: int, scalar: bool) -> None:
     if scalar:
         slow = measure("scalar", source, 1)
         same = "identical" if slow["fingerprint"] == fast["fingerprint"] else "DIFFERENT"
-        print(_line("scalar", slow, 1) + f"   columns is {slow['seconds'] / fast['seconds']:.1f}x faster; "
-              f"fingerprints {same}")
+        print(
+            _line("scalar", slow, 1) + f"   columns is {slow['seconds'] / fast['seconds']:.1f}x faster; "
+            f"fingerprints {same}"
+        )
     met = fast["rate"] >= 100_000 and fast["peak_mb"] < 500
     print(f"  target ≥ 100,000/s and < 500 MB: {'met' if met else 'MISSED'}")
 

@@ -18,18 +18,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine.trading.features import (CountWindow, Ema, EmaCross, ExchangeNetFlow, FearGreed,  # noqa: E402
-                             FundingDeviation, HurstExponent, LeadLag, LiquidationCascade,
-                             MultiTimeframeAlignment, OfiMomentum, OiPriceDivergence,
-                             OpenInterestVelocity, OrderFlowImbalance, TimeWindow,
-                             VolatilitySkewProxy)
+from engine.trading.features import (
+    CountWindow,
+    Ema,
+    EmaCross,
+    ExchangeNetFlow,
+    FearGreed,
+    FundingDeviation,
+    HurstExponent,
+    LeadLag,
+    LiquidationCascade,
+    MultiTimeframeAlignment,
+    OfiMomentum,
+    OiPriceDivergence,
+    OpenInterestVelocity,
+    OrderFlowImbalance,
+    TimeWindow,
+    VolatilitySkewProxy,
+)
 
 
 def _inputs(n: int, seed: int = 1) -> dict[str, list]:
     rng = random.Random(seed)
     btc, alt, oi = 60_000.0, 3_000.0, 2e9
-    cols: dict[str, list] = {k: [] for k in
-                             ("btc", "alt", "ret", "oi", "flow", "liq", "rate", "fg", "book", "ofi")}
+    cols: dict[str, list] = {k: [] for k in ("btc", "alt", "ret", "oi", "flow", "liq", "rate", "fg", "book", "ofi")}
     rate = 0.0001
     for i in range(n):
         r = rng.gauss(0, 0.001)
@@ -59,12 +71,14 @@ def _cases():
         def step(c, t, i, d):
             c.update(t, d[key][i])
             return c.value
+
         return step
 
     def push(key):
         def step(c, t, i, d):
             c.push(t, d[key][i])
             return c.slope
+
         return step
 
     return {
@@ -72,44 +86,56 @@ def _cases():
         "CountWindow(100) push+slope": (lambda: CountWindow(100), push("ofi")),
         "Ema(20)": (lambda: Ema(period=20), one("btc")),
         "EmaCross(9, 21)": (lambda: EmaCross(fast=9, slow=21), one("btc")),
-        "HurstExponent(256, every 5)": (
-            lambda: HurstExponent(window=256, recompute_every=5), one("btc")),
-        "HurstExponent(512, every 1)": (
-            lambda: HurstExponent(window=512, recompute_every=1), one("btc")),
+        "HurstExponent(256, every 5)": (lambda: HurstExponent(window=256, recompute_every=5), one("btc")),
+        "HurstExponent(512, every 1)": (lambda: HurstExponent(window=512, recompute_every=1), one("btc")),
         "OrderFlowImbalance(10)": (
             lambda: OrderFlowImbalance(levels=10),
-            lambda c, t, i, d: (c.update(t, *d["book"][i]), c.value)[1]),
-        "OfiMomentum(300s, 3)": (
-            lambda: OfiMomentum(window_seconds=300, min_readings=3), one("ofi")),
+            lambda c, t, i, d: (c.update(t, *d["book"][i]), c.value)[1],
+        ),
+        "OfiMomentum(300s, 3)": (lambda: OfiMomentum(window_seconds=300, min_readings=3), one("ofi")),
         "LeadLag(120, 5)": (
             lambda: LeadLag(window=120, max_lag=5),
-            lambda c, t, i, d: (c.update(t, d["btc"][i], d["alt"][i]), c.value)[1]),
-        "OpenInterestVelocity(1h)": (
-            lambda: OpenInterestVelocity(window_seconds=3600), one("oi")),
+            lambda c, t, i, d: (c.update(t, d["btc"][i], d["alt"][i]), c.value)[1],
+        ),
+        "OpenInterestVelocity(1h)": (lambda: OpenInterestVelocity(window_seconds=3600), one("oi")),
         "OiPriceDivergence(4h, 0.3)": (
             lambda: OiPriceDivergence(window_seconds=14400, min_move_pct=0.3),
-            lambda c, t, i, d: (c.update(t, d["alt"][i], d["oi"][i]), c.value)[1]),
+            lambda c, t, i, d: (c.update(t, d["alt"][i], d["oi"][i]), c.value)[1],
+        ),
         "FundingDeviation(21)": (lambda: FundingDeviation(window=21), one("rate")),
         "LiquidationCascade(1h)": (
             lambda: LiquidationCascade(window_seconds=3600),
-            lambda c, t, i, d: (c.update(t, *d["liq"][i]), c.value)[1]),
+            lambda c, t, i, d: (c.update(t, *d["liq"][i]), c.value)[1],
+        ),
         "ExchangeNetFlow(24h)": (lambda: ExchangeNetFlow(window_seconds=86400), one("flow")),
         "FearGreed": (lambda: FearGreed(), one("fg")),
         "VolatilitySkewProxy(240)": (
             lambda: VolatilitySkewProxy(window=240),
-            lambda c, t, i, d: (c.update(t, ret=d["ret"][i]), c.value)[1]),
+            lambda c, t, i, d: (c.update(t, ret=d["ret"][i]), c.value)[1],
+        ),
         "MultiTimeframeAlignment(6 tf, 20)": (
-            lambda: MultiTimeframeAlignment(timeframes=["1m", "5m", "15m", "1h", "4h", "1d"],
-                                            ema_period=20), one("btc")),
+            lambda: MultiTimeframeAlignment(timeframes=["1m", "5m", "15m", "1h", "4h", "1d"], ema_period=20),
+            one("btc"),
+        ),
     }
 
 
 # The per-symbol cycle: the calculators one symbol needs each 60 s cycle (rule defaults).
-CYCLE = ["EmaCross(9, 21)", "HurstExponent(256, every 5)", "OrderFlowImbalance(10)",
-         "OfiMomentum(300s, 3)", "LeadLag(120, 5)", "OpenInterestVelocity(1h)",
-         "OiPriceDivergence(4h, 0.3)", "FundingDeviation(21)", "LiquidationCascade(1h)",
-         "ExchangeNetFlow(24h)", "FearGreed", "VolatilitySkewProxy(240)",
-         "MultiTimeframeAlignment(6 tf, 20)"]
+CYCLE = [
+    "EmaCross(9, 21)",
+    "HurstExponent(256, every 5)",
+    "OrderFlowImbalance(10)",
+    "OfiMomentum(300s, 3)",
+    "LeadLag(120, 5)",
+    "OpenInterestVelocity(1h)",
+    "OiPriceDivergence(4h, 0.3)",
+    "FundingDeviation(21)",
+    "LiquidationCascade(1h)",
+    "ExchangeNetFlow(24h)",
+    "FearGreed",
+    "VolatilitySkewProxy(240)",
+    "MultiTimeframeAlignment(6 tf, 20)",
+]
 
 
 def bench(n: int, runs: int) -> dict[str, tuple[float, float]]:
@@ -132,7 +158,7 @@ def bench(n: int, runs: int) -> dict[str, tuple[float, float]]:
             per_run.append((clock() - start) / n / 1000.0)
         calc = factory()
         single = []
-        for i in range(n):                   # one run timed update by update: spikes
+        for i in range(n):  # one run timed update by update: spikes
             start = clock()
             step(calc, ts[i], i, data)
             single.append((clock() - start) / 1000.0)
@@ -147,8 +173,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
     res = bench(args.n, args.runs)
-    print(f"python {sys.version.split()[0]}, {args.n} updates x {args.runs} runs, "
-          "median of per-run means (update + value read)")
+    print(
+        f"python {sys.version.split()[0]}, {args.n} updates x {args.runs} runs, "
+        "median of per-run means (update + value read)"
+    )
     width = max(map(len, res))
     print(f"  {'calculator':<{width}}  {'median':>8}  {'p99':>8}   (µs per update)")
     for name, (med, p99) in res.items():

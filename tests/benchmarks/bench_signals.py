@@ -12,23 +12,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import realdata  # noqa: E402
+import realdata
 
-from engine.language.compiler import compile_ruleset  # noqa: E402
-from engine.trading.signals.engine import SignalEngine  # noqa: E402
-from engine.market.snapshot import parse_snapshot  # noqa: E402
+from engine.language.compiler import compile_ruleset
+from engine.market.snapshot import parse_snapshot
+from engine.trading.signals.engine import SignalEngine
 
 WARMUP, MEASURED, RUNS = 2000, 1000, 5
 
 
 def one_run(plan, snapshots) -> tuple[float, float, float]:
     engine = SignalEngine(plan)
-    symbols = list(realdata.SYMBOLS)   # the symbols with recorded data
+    symbols = list(realdata.SYMBOLS)  # the symbols with recorded data
     for snap in snapshots[:WARMUP]:
         engine.update(snap)
         for s in symbols:
             engine.evaluate(s, snap.ts)
-    measured = snapshots[WARMUP:WARMUP + MEASURED]
+    measured = snapshots[WARMUP : WARMUP + MEASURED]
     start = time.perf_counter()
     for snap in measured:
         engine.update(snap)
@@ -64,8 +64,10 @@ def main() -> None:
     print(f"symbols measured: {', '.join(realdata.SYMBOLS)} ({MEASURED} cycles after {WARMUP} warm-up)")
     print(f"parse snapshot (per symbol-cycle)   median {parse_us:7.1f} µs  ({RUNS} runs)")
     print(f"evaluate only                       median {statistics.median(evals):7.1f} µs")
-    print(f"signal stage (update + evaluate)    median {whole_us:7.1f} µs  ratio to parse {whole_us / parse_us:.1f}x  "
-          f"target ≤ 100 µs: {'met' if whole_us <= 100 else 'MISSED'}")
+    print(
+        f"signal stage (update + evaluate)    median {whole_us:7.1f} µs  ratio to parse {whole_us / parse_us:.1f}x  "
+        f"target ≤ 100 µs: {'met' if whole_us <= 100 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

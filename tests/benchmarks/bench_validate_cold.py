@@ -31,8 +31,10 @@ def main() -> None:
     baseline = _median_seconds([sys.executable, "-c", "pass"])
     validate = _median_seconds([rulebot, "validate", "rules/"])
     print(f"bare interpreter start   median {baseline * 1000:7.1f} ms  ({RUNS} runs)")
-    print(f"rulebot validate rules/  median {validate * 1000:7.1f} ms  ({RUNS} runs)  "
-          f"ratio {validate / baseline:.1f}x  target ≤ 500 ms: {'met' if validate <= 0.5 else 'MISSED'}")
+    print(
+        f"rulebot validate rules/  median {validate * 1000:7.1f} ms  ({RUNS} runs)  "
+        f"ratio {validate / baseline:.1f}x  target ≤ 500 ms: {'met' if validate <= 0.5 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

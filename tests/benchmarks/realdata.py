@@ -39,9 +39,19 @@ def snapshot_dicts(minutes: int = 3000) -> list[dict]:
     for symbol, coin in SYMBOLS.items():
         candles, funding = _series(coin, minutes)
         per_symbol[symbol] = (
-            list(zip((candles["date"].astype("int64") // 10**9).tolist(), candles["open"], candles["high"],
-                     candles["low"], candles["close"], candles["volume"])),
-            (funding["date"].astype("int64") // 10**9).tolist(), funding["open"].tolist())
+            list(
+                zip(
+                    (candles["date"].astype("int64") // 10**9).tolist(),
+                    candles["open"],
+                    candles["high"],
+                    candles["low"],
+                    candles["close"],
+                    candles["volume"],
+                )
+            ),
+            (funding["date"].astype("int64") // 10**9).tolist(),
+            funding["open"].tolist(),
+        )
     count = min(len(rows) for rows, _, _ in per_symbol.values())
     out, f_index = [], 0
     for i in range(count):
@@ -49,8 +59,15 @@ def snapshot_dicts(minutes: int = 3000) -> list[dict]:
         while f_index + 1 < len(fear_ts) and fear_ts[f_index + 1] + 86400 <= ts:
             f_index += 1
         symbols = {name: _symbol(rows[i], f_ts, f_rates, ts) for name, (rows, f_ts, f_rates) in per_symbol.items()}
-        out.append({"v": 1, "ts": ts, "symbols": symbols, "fear_greed": float(fear_values[f_index]),
-                    "fear_greed_ts": fear_ts[f_index] + 86400})
+        out.append(
+            {
+                "v": 1,
+                "ts": ts,
+                "symbols": symbols,
+                "fear_greed": float(fear_values[f_index]),
+                "fear_greed_ts": fear_ts[f_index] + 86400,
+            }
+        )
     return out
 
 
@@ -58,9 +75,13 @@ def _symbol(row, funding_ts, funding_rates, now) -> dict:
     open_ts, o, h, low, c, v = row
     up = 1.0 if c >= o else 0.0
     known = [k for k, t in enumerate(funding_ts) if t <= now]
-    out = {"price": c, "bid": c * 0.99995, "ask": c * 1.00005,
-           "book": {"bids": [[c * 0.99995, 1.0 + up + v / 1000]], "asks": [[c * 1.00005, 2.0 - up + v / 1000]]},
-           "candles": [[open_ts, o, h, low, c, v]]}
+    out = {
+        "price": c,
+        "bid": c * 0.99995,
+        "ask": c * 1.00005,
+        "book": {"bids": [[c * 0.99995, 1.0 + up + v / 1000]], "asks": [[c * 1.00005, 2.0 - up + v / 1000]]},
+        "candles": [[open_ts, o, h, low, c, v]],
+    }
     if known:
         out["funding_rate"], out["funding_rate_ts"] = funding_rates[known[-1]], funding_ts[known[-1]]
     return out

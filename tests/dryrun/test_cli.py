@@ -19,8 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", "dry-run", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", "dry-run", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +52,19 @@ def test_text_summary_lists_exit_reasons_and_attribution(market):
     done = run(str(market))
     assert done.returncode == 0, done.stderr
     text = done.stdout
-    for label in ("trades", "win rate", "net P&L", "max drawdown", "Sharpe", "exposure", "fees paid",
-                  "funding paid", "exits ", "P&L liquidation_cascade", "fingerprint"):
+    for label in (
+        "trades",
+        "win rate",
+        "net P&L",
+        "max drawdown",
+        "Sharpe",
+        "exposure",
+        "fees paid",
+        "funding paid",
+        "exits ",
+        "P&L liquidation_cascade",
+        "fingerprint",
+    ):
         assert label in text, label
 
 
@@ -65,16 +83,36 @@ def test_vs_runs_both_rule_sets_and_lists_differing_decisions(market, tmp_path):
 
 
 def test_window_and_symbols_restrict_the_run(market):
-    done = run(str(market), "--from", "2025-05-25T01:00:00Z", "--to", "2025-05-25T02:00:00Z", "--symbols",
-               "BTCUSDT", "--format", "json")
+    done = run(
+        str(market),
+        "--from",
+        "2025-05-25T01:00:00Z",
+        "--to",
+        "2025-05-25T02:00:00Z",
+        "--symbols",
+        "BTCUSDT",
+        "--format",
+        "json",
+    )
     summary = json.loads(done.stdout)
     assert summary["cycles"] == 61 and summary["symbols"] == ["BTCUSDT"]
 
 
-@pytest.mark.parametrize("args", [["--from", "soon"], ["--symbols", "DOGEUSDT"], ["--rules", "no/such/dir"],
-                                  ["--from", "2025-05-25T02:00:00Z", "--to", "2025-05-25T01:00:00Z"],
-                                  ["--from", "nan"], ["--to", "inf"], ["--symbols", ",,,"],
-                                  ["--from", "1e300"], ["--to", "1748131200000"], ["--to", "3000-01-01"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--from", "soon"],
+        ["--symbols", "DOGEUSDT"],
+        ["--rules", "no/such/dir"],
+        ["--from", "2025-05-25T02:00:00Z", "--to", "2025-05-25T01:00:00Z"],
+        ["--from", "nan"],
+        ["--to", "inf"],
+        ["--symbols", ",,,"],
+        ["--from", "1e300"],
+        ["--to", "1748131200000"],
+        ["--to", "3000-01-01"],
+    ],
+)
 def test_bad_arguments_exit_2(market, args):
     done = run(str(market), *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr
@@ -138,10 +176,25 @@ def test_an_output_failing_after_the_run_still_prints_the_result(market, tmp_pat
 
 
 def test_ctrl_c_stops_cleanly_and_still_writes(tmp_path):
-    market = write(tmp_path / "long.jsonl", 6000)     # ~11 s uninterrupted: SIGINT lands mid-run
-    process = subprocess.Popen([sys.executable, "-m", "engine.cli", "dry-run", str(market), "--out",
-                                str(tmp_path / "out"), "--format", "json"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    market = write(tmp_path / "long.jsonl", 6000)  # ~11 s uninterrupted: SIGINT lands mid-run
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "dry-run",
+            str(market),
+            "--out",
+            str(tmp_path / "out"),
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     time.sleep(2.5)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
@@ -164,8 +217,9 @@ def test_a_bad_print_in_the_snapshots_is_warned_of(market, tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     text = run(str(path))
     assert text.returncode == 0, text.stderr
-    assert ("warning: ETHUSDT's price moved 25 % or more between cycles 2 time(s), the first at "
-            "2025-05-25T01:00:00Z") in text.stdout
+    assert (
+        "warning: ETHUSDT's price moved 25 % or more between cycles 2 time(s), the first at 2025-05-25T01:00:00Z"
+    ) in text.stdout
     assert "BTCUSDT's price" not in text.stdout
     summary = json.loads(run(str(path), "--format", "json").stdout)
     assert summary["suspect_prices"] == {"ETHUSDT": {"moves": 2, "first": rows[60]["ts"]}}

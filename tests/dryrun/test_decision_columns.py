@@ -17,11 +17,11 @@ from adapters.snapshots.columnar import read_recording
 from engine.language.compiler import compile_ruleset
 from engine.replay.columns.correlation import CorrelationColumns
 from engine.replay.columns.decisions import DecisionColumns
+from engine.replay.columns.signals import ColumnSignals
 from engine.replay.dryrun import _Cursor
 from engine.trading.gates import GATES
 from engine.trading.pipeline import EntryPipeline, correlation_window
 from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
-from engine.replay.columns.signals import ColumnSignals
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,19 +35,29 @@ def plan():
 def world(plan):
     recording = read_recording(ROOT / "data" / "sample" / "sample.snapshots.parquet")
     signals = ColumnSignals(plan, recording)
-    correlation = CorrelationColumns(plan.ruleset.names(), **correlation_window(plan),
-                                     candles={n: s.candles for n, s in recording.symbols.items()})
+    correlation = CorrelationColumns(
+        plan.ruleset.names(), **correlation_window(plan), candles={n: s.candles for n, s in recording.symbols.items()}
+    )
     return recording, signals, _Cursor(correlation, signals, recording)
 
 
 def _portfolio(rng: np.random.Generator, names) -> Portfolio:
     equity = float(rng.choice([50.0, 9_000.0, 10_000.0, 12_000.0]))
-    positions = tuple(Position(str(rng.choice(names)), str(rng.choice(["LONG", "SHORT"])), 3000.0, 1000.0, 100.0, 3.0,
-                               0.0) for _ in range(int(rng.integers(0, 4))))
-    stats = {(s, d): TradeStats(int(rng.integers(0, 30)), float(rng.random()), float(rng.normal(0, 0.5)))
-             for s in names for d in ("LONG", "SHORT") if rng.random() < 0.7}
-    account = AccountStats(peak_equity_usd=float(rng.choice([0.0, 10_000.0, 14_000.0])),
-                           trades=int(rng.integers(0, 40)), win_rate=float(rng.random()))
+    positions = tuple(
+        Position(str(rng.choice(names)), str(rng.choice(["LONG", "SHORT"])), 3000.0, 1000.0, 100.0, 3.0, 0.0)
+        for _ in range(int(rng.integers(0, 4)))
+    )
+    stats = {
+        (s, d): TradeStats(int(rng.integers(0, 30)), float(rng.random()), float(rng.normal(0, 0.5)))
+        for s in names
+        for d in ("LONG", "SHORT")
+        if rng.random() < 0.7
+    }
+    account = AccountStats(
+        peak_equity_usd=float(rng.choice([0.0, 10_000.0, 14_000.0])),
+        trades=int(rng.integers(0, 40)),
+        win_rate=float(rng.random()),
+    )
     return Portfolio(equity, equity * 0.8, positions, MappingProxyType(stats), account)
 
 
@@ -62,7 +72,7 @@ def _compare(plan, world, portfolios: int, seed: int) -> tuple[int, int]:
         for symbol in signals.symbols:
             directional = np.flatnonzero(signals.votes[symbol].direction != 0)
             if len(directional) < 40:
-                continue                                    # SOLUSDT: in the rules, not in the sample
+                continue  # SOLUSDT: in the rules, not in the sample
             rows = np.sort(rng.choice(directional, size=40, replace=False))
             reasons, known = columns.first_blockers(symbol, rows, portfolio)
             for row, reason, settled in zip(rows.tolist(), reasons.tolist(), known.tolist()):
@@ -77,26 +87,35 @@ def _compare(plan, world, portfolios: int, seed: int) -> tuple[int, int]:
 
 def test_every_settled_row_has_the_scalar_first_blocker(plan, world):
     known, rows = _compare(plan, world, portfolios=40, seed=7)
-    assert known > rows * 0.4           # the rest pass every gate: sizing and the portfolio checks decide
+    assert known > rows * 0.4  # the rest pass every gate: sizing and the portfolio checks decide
 
 
 @pytest.mark.parametrize("change", ["halted", "frozen", "no_futures", "alpha_off", "strict_edge"])
 def test_policies_and_venues_that_block_everything_are_settled_the_same(plan, world, change):
     requirements, gates = plan.requirements, plan.gates
     if change == "halted":
-        requirements = dataclasses.replace(requirements, kill_switch=dataclasses.replace(requirements.kill_switch,
-                                                                                      active=True))
+        requirements = dataclasses.replace(
+            requirements, kill_switch=dataclasses.replace(requirements.kill_switch, active=True)
+        )
     elif change == "frozen":
         requirements = dataclasses.replace(requirements, freeze_entries=True)
     elif change == "alpha_off":
         requirements = dataclasses.replace(requirements, alpha_trading_enabled=False)
     elif change == "no_futures":
-        chain = tuple(dataclasses.replace(g, params=MappingProxyType({**g.params, "allowed_venue_types": ["spot"]}))
-                      if g.kind == "pre_entry_gate" else g for g in gates.chain)
+        chain = tuple(
+            dataclasses.replace(g, params=MappingProxyType({**g.params, "allowed_venue_types": ["spot"]}))
+            if g.kind == "pre_entry_gate"
+            else g
+            for g in gates.chain
+        )
         gates = dataclasses.replace(gates, chain=chain)
     else:
-        chain = tuple(dataclasses.replace(g, params=MappingProxyType({**g.params, "min_edge_after_fees_pct": 0.3}))
-                      if g.kind == "fee_gate" else g for g in gates.chain)
+        chain = tuple(
+            dataclasses.replace(g, params=MappingProxyType({**g.params, "min_edge_after_fees_pct": 0.3}))
+            if g.kind == "fee_gate"
+            else g
+            for g in gates.chain
+        )
         gates = dataclasses.replace(gates, chain=chain)
     known, rows = _compare(dataclasses.replace(plan, requirements=requirements, gates=gates), world, 4, seed=11)
     assert known > rows * 0.5
@@ -110,8 +129,8 @@ def test_every_gate_kind_has_a_column_form():
 def test_market_columns_hold_exactly_what_the_scalar_market_env_holds(plan):
     """Every market name the decisions read as a column (spread, taker ratio, price age, …)
     equals EntryPipeline.market at every cycle, and is NaN exactly where the key is absent."""
-    from engine.replay.recording import recording_from_snapshots
     from engine.market.snapshot import parse_snapshot
+    from engine.replay.recording import recording_from_snapshots
     from tests.dryrun.test_fast_path import _richer
     from tests.lifecycle.market import snapshots as synthetic_snapshots
 

@@ -10,10 +10,10 @@ import pytest
 
 from adapters.paper.broker import PaperBroker
 from engine.language.compiler import compile_ruleset
+from engine.market.snapshot import parse_snapshot
 from engine.replay.dryrun import dry_run
 from engine.replay.memstate import MemoryState
 from engine.trading.runner import Runner
-from engine.market.snapshot import parse_snapshot
 from tests.lifecycle.market import T0, snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,13 +44,14 @@ def test_a_run_split_in_two_halves_with_state_carried_over_gives_the_same_finger
     expected = _full(plan, market)
     middle = T0 + 60 * 180
     store = MemoryState()
-    store.durable = True                                   # keep what a restart reads back
+    store.durable = True  # keep what a restart reads back
     _, _, state = dry_run(plan, iter(market), broker=PaperBroker.for_plan(plan), store=store, end=middle)
     venue = plan.venues.exchange(plan.venues.execution_venue)
     broker = PaperBroker.from_state(venue, json.loads(store.blob("broker")))
-    resumed = Runner(plan, broker, store)                  # positions, pending orders, ledgers from the store
-    result, _, _ = dry_run(plan, iter(market), broker=broker, store=store, start=middle + 1, runner=resumed,
-                           state=state)
+    resumed = Runner(plan, broker, store)  # positions, pending orders, ledgers from the store
+    result, _, _ = dry_run(
+        plan, iter(market), broker=broker, store=store, start=middle + 1, runner=resumed, state=state
+    )
     assert result["trades"] == expected["trades"]
     assert result["fingerprint"] == expected["fingerprint"]
     assert result["metrics"]["net_pnl_usd"] == expected["metrics"]["net_pnl_usd"]
@@ -76,8 +77,16 @@ def test_cutting_the_decision_trail_short_changes_no_decision(plan, market):
 
     fast = _full(plan, market)
     state = DryRunState()
-    full_runner = Runner(plan, PaperBroker.for_plan(plan), MemoryState(), full_trail=True, sinks=Sinks(
-        universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None))
-    full, _, _ = dry_run(plan, iter(market), broker=full_runner.broker, store=full_runner.store, runner=full_runner,
-                         state=state)
+    full_runner = Runner(
+        plan,
+        PaperBroker.for_plan(plan),
+        MemoryState(),
+        full_trail=True,
+        sinks=Sinks(
+            universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None
+        ),
+    )
+    full, _, _ = dry_run(
+        plan, iter(market), broker=full_runner.broker, store=full_runner.store, runner=full_runner, state=state
+    )
     assert full["fingerprint"] == fast["fingerprint"] and full["decisions"] == fast["decisions"]

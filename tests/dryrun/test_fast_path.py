@@ -12,23 +12,38 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.snapshots.columnar import read_columnar, read_recording, write_columnar
 from adapters.paper.broker import PaperBroker
+from adapters.snapshots.columnar import read_columnar, read_recording, write_columnar
 from engine.language.compiler import compile_ruleset
-from engine.trading.correlation import ReturnCorrelation
+from engine.market.snapshot import parse_snapshot
+from engine.replay.columns.signals import ColumnSignals
 from engine.replay.dryrun import dry_run, dry_run_recording
 from engine.replay.memstate import MemoryState
-from engine.trading.pipeline import correlation_window
 from engine.replay.recording import NotReplayable, recording_from_snapshots
-from engine.replay.columns.signals import ColumnSignals
+from engine.trading.correlation import ReturnCorrelation
+from engine.trading.pipeline import correlation_window
 from engine.trading.signals.engine import SignalEngine
-from engine.market.snapshot import parse_snapshot
 from tests.lifecycle.market import snapshots as synthetic_snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
-COMPARED = ("version", "profile", "start", "end", "cycles", "symbols", "interrupted", "fingerprint", "metrics",
-            "equity", "prices", "trades", "decisions", "jobs", "open_positions")
+COMPARED = (
+    "version",
+    "profile",
+    "start",
+    "end",
+    "cycles",
+    "symbols",
+    "interrupted",
+    "fingerprint",
+    "metrics",
+    "equity",
+    "prices",
+    "trades",
+    "decisions",
+    "jobs",
+    "open_positions",
+)
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +78,15 @@ def _assert_same(fast: dict, scalar: dict) -> None:
 
 def test_the_sample_replays_to_exactly_the_scalar_result(plans, sample, recording):
     scalar = _scalar(plans["paper"], sample)
-    assert scalar["metrics"]["trades"] > 100          # the comparison covers real trading
+    assert scalar["metrics"]["trades"] > 100  # the comparison covers real trading
     _assert_same(_columns(plans["paper"], recording), scalar)
 
 
 def test_a_window_of_the_sample_under_the_live_profile_is_identical(plans, sample, recording):
     start, end = sample[3000].ts, sample[9000].ts
-    _assert_same(_columns(plans["live"], recording, start=start, end=end),
-                 _scalar(plans["live"], sample, start=start, end=end))
+    _assert_same(
+        _columns(plans["live"], recording, start=start, end=end), _scalar(plans["live"], sample, start=start, end=end)
+    )
 
 
 def test_a_synthetic_market_with_many_trades_is_identical(plans):
@@ -84,11 +100,18 @@ def test_signal_records_market_values_and_correlations_match_cycle_by_cycle(plan
     plan = plans["paper"]
     engine, columns = SignalEngine(plan), ColumnSignals(plan, recording)
     tracker = ReturnCorrelation(plan.ruleset.names(), **correlation_window(plan))
-    from engine.replay.dryrun import _Cursor
     from engine.replay.columns.correlation import CorrelationColumns
+    from engine.replay.dryrun import _Cursor
 
-    cursor = _Cursor(CorrelationColumns(plan.ruleset.names(), candles={n: s.candles for n, s in recording.symbols.items()},
-                                        **correlation_window(plan)), columns, recording)
+    cursor = _Cursor(
+        CorrelationColumns(
+            plan.ruleset.names(),
+            candles={n: s.candles for n, s in recording.symbols.items()},
+            **correlation_window(plan),
+        ),
+        columns,
+        recording,
+    )
     checked = 0
     for i, snapshot in enumerate(sample[:8000]):
         engine.update(snapshot)
@@ -125,12 +148,20 @@ def test_a_recording_gives_back_the_snapshots_it_was_read_from(sample, recording
 
 # ------------------------------------------------------------------ what it refuses
 
+
 def _market(count: int = 30) -> list[dict]:
     out = []
     for k in range(count):
         ts = 1_700_000_040.0 + 60 * k
-        out.append({"ts": ts, "symbols": {"BTCUSDT": {"price": 100.0 + k, "candles": [[ts - 60, 100, 101, 99, 100.5, 1]]},
-                                          "ETHUSDT": {"price": 10.0, "candles": [[ts - 60, 10, 10, 10, 10, 1]]}}})
+        out.append(
+            {
+                "ts": ts,
+                "symbols": {
+                    "BTCUSDT": {"price": 100.0 + k, "candles": [[ts - 60, 100, 101, 99, 100.5, 1]]},
+                    "ETHUSDT": {"price": 10.0, "candles": [[ts - 60, 10, 10, 10, 10, 1]]},
+                },
+            }
+        )
     return out
 
 
@@ -159,8 +190,10 @@ def test_an_override_reading_a_changing_value_needs_the_scalar_path(plans, recor
     component = plan.signals.components[0]
     when = next(o.when for c in plan.signals.components for o in c.overrides if o.when is not None)
     changing = dataclasses.replace(when, names=frozenset({"price"}))
-    patched = dataclasses.replace(component, overrides=(dataclasses.replace(
-        next(o for c in plan.signals.components for o in c.overrides), when=changing),))
+    patched = dataclasses.replace(
+        component,
+        overrides=(dataclasses.replace(next(o for c in plan.signals.components for o in c.overrides), when=changing),),
+    )
     signals = dataclasses.replace(plan.signals, components=(patched,) + tuple(plan.signals.components[1:]))
     with pytest.raises(NotReplayable, match="override reads price"):
         ColumnSignals(dataclasses.replace(plan, signals=signals), recording)
@@ -206,10 +239,25 @@ def test_ctrl_c_on_the_fast_path_stops_cleanly_and_still_writes(tmp_path):
     import sys
     import time
 
-    process = subprocess.Popen([sys.executable, "-m", "engine.cli", "dry-run", str(SAMPLE), "--out", str(tmp_path / "out"),
-                                "--format", "json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-    time.sleep(3.0)                                   # imports and columns take ~1.5 s; the run ~4 s more
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "dry-run",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path / "out"),
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    time.sleep(3.0)  # imports and columns take ~1.5 s; the run ~4 s more
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -226,10 +274,18 @@ def test_the_fast_path_matches_a_scalar_run_with_every_decision_in_full(plans, s
 
     plan, end = plans["paper"], sample[7999].ts
     state = DryRunState()
-    full_runner = Runner(plan, PaperBroker.for_plan(plan), MemoryState(), full_trail=True, sinks=Sinks(
-        universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None))
-    full, _, _ = dry_run(plan, iter(sample[:8000]), broker=full_runner.broker, store=full_runner.store,
-                         runner=full_runner, state=state)
+    full_runner = Runner(
+        plan,
+        PaperBroker.for_plan(plan),
+        MemoryState(),
+        full_trail=True,
+        sinks=Sinks(
+            universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None
+        ),
+    )
+    full, _, _ = dry_run(
+        plan, iter(sample[:8000]), broker=full_runner.broker, store=full_runner.store, runner=full_runner, state=state
+    )
     fast = _columns(plan, recording, end=end)
     assert full["metrics"]["trades"] > 20
     assert fast["decisions"] == full["decisions"] and fast["fingerprint"] == full["fingerprint"]
@@ -244,14 +300,30 @@ def test_five_minute_bars_with_stored_candle_times_replay_identically(plans, tmp
     candle time is stored and the price's is not — over three weeks of real BTC+ETH."""
     import pandas as pd
 
-    frames = {name: pd.read_feather(FUTURES / f"{coin}_USDT_USDT-5m-futures.feather")
-              for name, coin in (("BTCUSDT", "BTC"), ("ETHUSDT", "ETH"))}
-    rows = {name: {int(t.timestamp()): (o, h, low, c, v) for t, o, h, low, c, v in
-                   zip(f["date"], f["open"], f["high"], f["low"], f["close"], f["volume"])} for name, f in frames.items()}
+    frames = {
+        name: pd.read_feather(FUTURES / f"{coin}_USDT_USDT-5m-futures.feather")
+        for name, coin in (("BTCUSDT", "BTC"), ("ETHUSDT", "ETH"))
+    }
+    rows = {
+        name: {
+            int(t.timestamp()): (o, h, low, c, v)
+            for t, o, h, low, c, v in zip(f["date"], f["open"], f["high"], f["low"], f["close"], f["volume"])
+        }
+        for name, f in frames.items()
+    }
     common = sorted(set(rows["BTCUSDT"]) & set(rows["ETHUSDT"]))[:6000]
-    market = [parse_snapshot({"ts": ts + 300, "symbols": {
-        name: {"price": r[ts][3], "candles": [[ts, *r[ts]]], "candles_1m_ts": ts + 300} for name, r in rows.items()}})[0]
-        for ts in common]
+    market = [
+        parse_snapshot(
+            {
+                "ts": ts + 300,
+                "symbols": {
+                    name: {"price": r[ts][3], "candles": [[ts, *r[ts]]], "candles_1m_ts": ts + 300}
+                    for name, r in rows.items()
+                },
+            }
+        )[0]
+        for ts in common
+    ]
     path = tmp_path / "bars.snapshots.parquet"
     write_columnar(market, path)
     scalar = _scalar(plans["paper"], read_columnar(path))
@@ -267,9 +339,14 @@ def _richer(raw: list[dict]) -> list[dict]:
         symbols = {}
         for name, sym in snap["symbols"].items():
             price = sym["price"]
-            symbols[name] = {**sym, "mark": price * 1.0002, "open_interest_usd": 1e9 * (1 + 0.01 * ((k // 60) % 7)),
-                             "open_interest_ts": snap["ts"] - snap["ts"] % 3600,
-                             "taker_buy_usd": 1e6 + 1e4 * (k % 13), "taker_sell_usd": 1e6 + 1e4 * (k % 7)}
+            symbols[name] = {
+                **sym,
+                "mark": price * 1.0002,
+                "open_interest_usd": 1e9 * (1 + 0.01 * ((k // 60) % 7)),
+                "open_interest_ts": snap["ts"] - snap["ts"] % 3600,
+                "taker_buy_usd": 1e6 + 1e4 * (k % 13),
+                "taker_sell_usd": 1e6 + 1e4 * (k % 7),
+            }
         out.append({**snap, "symbols": symbols})
     return out
 
@@ -279,8 +356,7 @@ def _thinner(raw: list[dict]) -> list[dict]:
     arrives only in the second half: components that are never fed, or fed late."""
     out = []
     for k, snap in enumerate(raw):
-        eth = {key: v for key, v in snap["symbols"]["ETHUSDT"].items()
-               if not key.startswith(("funding_rate", "liq_"))}
+        eth = {key: v for key, v in snap["symbols"]["ETHUSDT"].items() if not key.startswith(("funding_rate", "liq_"))}
         snap = {**snap, "symbols": {**snap["symbols"], "ETHUSDT": eth}}
         if k < len(raw) // 2:
             snap = {key: v for key, v in snap.items() if not key.startswith("fear_greed")}
@@ -304,8 +380,9 @@ def test_synthetic_markets_of_several_shapes_replay_identically(plans, seed, sha
 def test_tiny_and_empty_windows_agree(plans, sample, recording, first, last):
     start = sample[first].ts if first < len(sample) else sample[-1].ts + 60
     end = sample[min(last, len(sample) - 1)].ts + (60 if last >= len(sample) else 0)
-    _assert_same(_columns(plans["paper"], recording, start=start, end=end),
-                 _scalar(plans["paper"], sample, start=start, end=end))
+    _assert_same(
+        _columns(plans["paper"], recording, start=start, end=end), _scalar(plans["paper"], sample, start=start, end=end)
+    )
 
 
 def _variant(tmp_path, edits: dict[str, tuple[str, str]]):
@@ -324,8 +401,13 @@ def _variant(tmp_path, edits: dict[str, tuple[str, str]]):
 def test_a_bot_cycle_slower_than_the_snapshots_and_a_weighted_vote_replay_identically(tmp_path, sample, recording):
     """The bot trades every 5 minutes over 1-minute snapshots (the broker is not shown the
     cycles in between, positions stay open across them) and the vote goes by weight."""
-    plan = _variant(tmp_path, {"schedules.yaml": ("{id: bot_cycle, every: 60s,", "{id: bot_cycle, every: 5m,"),
-                               "signals.yaml": ("direction_by: votes ", "direction_by: weight ")})
+    plan = _variant(
+        tmp_path,
+        {
+            "schedules.yaml": ("{id: bot_cycle, every: 60s,", "{id: bot_cycle, every: 5m,"),
+            "signals.yaml": ("direction_by: votes ", "direction_by: weight "),
+        },
+    )
     end = sample[9000].ts
     scalar = _scalar(plan, sample, end=end)
     assert scalar["metrics"]["trades"] > 10 and scalar["metrics"]["exposure_pct"] > 10
@@ -338,7 +420,7 @@ def test_an_input_arriving_without_its_companion_needs_the_scalar_path(plans):
     raw = _market(30)
     for k, snap in enumerate(raw):
         snap["symbols"]["BTCUSDT"].update(open_interest_usd=1e9 + k, open_interest_ts=snap["ts"] - snap["ts"] % 600)
-    del raw[6]["symbols"]["BTCUSDT"]["price"]            # the snapshot where a new OI reading arrives
+    del raw[6]["symbols"]["BTCUSDT"]["price"]  # the snapshot where a new OI reading arrives
     recording = recording_from_snapshots(parse_snapshot(s)[0] for s in raw)
     with pytest.raises(NotReplayable, match="price missing when open_interest arrived"):
         ColumnSignals(plans["paper"], recording)
@@ -347,7 +429,7 @@ def test_an_input_arriving_without_its_companion_needs_the_scalar_path(plans):
 def test_a_file_too_large_for_the_memory_budget_replays_snapshot_by_snapshot(monkeypatch):
     import adapters.snapshots.columnar as columnar
 
-    assert read_recording(SAMPLE) is not None                  # 43,200 rows fit the default budget
+    assert read_recording(SAMPLE) is not None  # 43,200 rows fit the default budget
     monkeypatch.setattr(columnar, "RECORDING_BUDGET_BYTES", 2**20)
     with pytest.raises(NotReplayable, match=r"43,200 rows would take about .* GiB as columns"):
         read_recording(SAMPLE)
@@ -359,9 +441,16 @@ def _crash_and_squeeze(raw: list[dict]) -> list[dict]:
     out = []
     for k, snap in enumerate(raw):
         f = 1.0 if k < 600 else 0.45 if k < 800 else 0.77
-        symbols = {name: {**sym, "price": sym["price"] * f, "bid": sym["bid"] * f, "ask": sym["ask"] * f,
-                          "candles": [[c[0], *(v * f for v in c[1:5]), c[5]] for c in sym["candles"]]}
-                   for name, sym in snap["symbols"].items()}
+        symbols = {
+            name: {
+                **sym,
+                "price": sym["price"] * f,
+                "bid": sym["bid"] * f,
+                "ask": sym["ask"] * f,
+                "candles": [[c[0], *(v * f for v in c[1:5]), c[5]] for c in sym["candles"]],
+            }
+            for name, sym in snap["symbols"].items()
+        }
         out.append({**snap, "symbols": symbols})
     return out
 
@@ -370,8 +459,7 @@ def test_positions_held_through_funding_and_liquidation_replay_identically(plans
     """With no exit but a far profit target, positions are held for hours: across funding
     times (paid on the cycles the fast path steps for them) and into liquidation."""
     plan = plans["paper"]
-    far = dataclasses.replace(plan.exits.tier("profit_target"),
-                              params={"targets": ({"after": 0.0, "pnl_pct": 500.0},)})
+    far = dataclasses.replace(plan.exits.tier("profit_target"), params={"targets": ({"after": 0.0, "pnl_pct": 500.0},)})
     held = dataclasses.replace(plan, exits=dataclasses.replace(plan.exits, tiers=(far,), priority=("profit_target",)))
     market = [parse_snapshot(s)[0] for s in _crash_and_squeeze(synthetic_snapshots(1000, 5))]
     scalar = _scalar(held, market)
@@ -387,7 +475,7 @@ def test_limit_entries_waiting_across_cycles_replay_identically(tmp_path, sample
     plan = _variant(tmp_path, {"risk.yaml": ("entry_type: market ", "entry_type: limit ")})
     end = sample[9000].ts
     scalar = _scalar(plan, sample, end=end)
-    assert scalar["metrics"]["trades"] > 10                 # the comparison covers real trading
+    assert scalar["metrics"]["trades"] > 10  # the comparison covers real trading
     _assert_same(_columns(plan, recording, end=end), scalar)
 
 
@@ -423,7 +511,7 @@ def test_several_files_in_time_order_take_the_fast_path_as_one_recording(tmp_pat
     assert shuffled.exit_code == 0, shuffled.output
     summary = json.loads(shuffled.stdout)
     assert "does not start after" in summary["replay"]
-    assert summary["cycles"] == 4000 - 1500                # part0 goes back in time: skipped, reported
+    assert summary["cycles"] == 4000 - 1500  # part0 goes back in time: skipped, reported
     assert "RB714" in shuffled.stderr and "give the files in time order" in shuffled.stderr
 
 
@@ -450,8 +538,19 @@ def test_vs_on_the_fast_path_shares_one_reading_and_matches_scalar(tmp_path):
     shutil.copytree(ROOT / "rules", other)
     text = (other / "signals.yaml").read_text(encoding="utf-8")
     (other / "signals.yaml").write_text(text.replace("min_aligned: 2 ", "min_aligned: 3 "), encoding="utf-8")
-    args = ["dry-run", str(SAMPLE), "--vs", str(other), "--rules", str(ROOT / "rules"), "--from",
-            "2025-05-25T00:00:00Z", "--to", "2025-05-26T12:00:00Z", "--out"]
+    args = [
+        "dry-run",
+        str(SAMPLE),
+        "--vs",
+        str(other),
+        "--rules",
+        str(ROOT / "rules"),
+        "--from",
+        "2025-05-25T00:00:00Z",
+        "--to",
+        "2025-05-26T12:00:00Z",
+        "--out",
+    ]
     fast = CliRunner().invoke(main, [*args, str(tmp_path / "fast")])
     slow = CliRunner().invoke(main, [*args, str(tmp_path / "slow"), "--replay", "scalar"])
     assert fast.exit_code == 0 and slow.exit_code == 0, fast.output + slow.output

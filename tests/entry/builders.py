@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -31,13 +32,21 @@ from engine.trading.signals.vote import vote
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
-KIND_FILES = {"ruleset": "ruleset.yaml", "signals": "signals.yaml", "gates": "gates.yaml",
-              "requirements": "requirements.yaml", "risk": "risk.yaml", "exits": "exits.yaml",
-              "learning": "learning.yaml", "schedules": "schedules.yaml", "venues": "venues.yaml"}
+KIND_FILES = {
+    "ruleset": "ruleset.yaml",
+    "signals": "signals.yaml",
+    "gates": "gates.yaml",
+    "requirements": "requirements.yaml",
+    "risk": "risk.yaml",
+    "exits": "exits.yaml",
+    "learning": "learning.yaml",
+    "schedules": "schedules.yaml",
+    "venues": "venues.yaml",
+}
 
 
 class _NoAliases(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:   # the strict rule loader refuses anchors
+    def ignore_aliases(self, data: Any) -> bool:  # the strict rule loader refuses anchors
         return True
 
 
@@ -52,16 +61,19 @@ class RuleSets:
         self.base_dir = base_dir
         self._results: dict[str, Any] = {}
 
-    def compile(self, overrides: Mapping[str, Any] | None = None, edits: Mapping[str, Any] | None = None,
-                profiles: tuple[str, ...] = ("paper", "live")):
+    def compile(
+        self,
+        overrides: Mapping[str, Any] | None = None,
+        edits: Mapping[str, Any] | None = None,
+        profiles: tuple[str, ...] = ("paper", "live"),
+    ):
         """The compile Result for a rules copy with these changes (not asserted ok)."""
         key = json.dumps([overrides or {}, edits or {}, profiles], sort_keys=True)
         if key not in self._results:
             self._results[key] = self._compile(dict(overrides or {}), dict(edits or {}), profiles)
         return self._results[key]
 
-    def plan(self, profile: str, overrides: Mapping[str, Any] | None = None,
-             edits: Mapping[str, Any] | None = None):
+    def plan(self, profile: str, overrides: Mapping[str, Any] | None = None, edits: Mapping[str, Any] | None = None):
         if not overrides and not edits:
             result = self.compile()
         else:
@@ -111,9 +123,13 @@ def signal_record(plan, symbol: str, spec: Mapping[str, Any], ts: float) -> Sign
     """
     pairs = component_answers(plan, spec.get("components", []))
     decided = vote(plan.signals, pairs)
-    fields = {"direction": decided.direction, "aligned_count": decided.aligned_count,
-              "confidence": decided.confidence, "conviction": decided.conviction,
-              "size_multiplier": decided.size_multiplier}
+    fields = {
+        "direction": decided.direction,
+        "aligned_count": decided.aligned_count,
+        "confidence": decided.confidence,
+        "conviction": decided.conviction,
+        "size_multiplier": decided.size_multiplier,
+    }
     synthetic = bool(spec.get("synthetic", False))
     for key in ("direction", "aligned_count", "confidence", "conviction"):
         if key not in spec:
@@ -121,33 +137,55 @@ def signal_record(plan, symbol: str, spec: Mapping[str, Any], ts: float) -> Sign
         if synthetic:
             fields[key] = spec[key]
         elif key == "confidence":
-            assert abs(spec[key] - fields[key]) < 1e-9, f"vote gives confidence {fields[key]!r}, scenario says {spec[key]!r}"
+            assert abs(spec[key] - fields[key]) < 1e-9, (
+                f"vote gives confidence {fields[key]!r}, scenario says {spec[key]!r}"
+            )
         else:
             assert spec[key] == fields[key], f"vote gives {key} {fields[key]!r}, scenario says {spec[key]!r}"
     if synthetic and "conviction" in spec:
         levels = {level.name: level.size_multiplier for level in plan.signals.levels}
         fields["size_multiplier"] = levels.get(spec["conviction"], plan.signals.fallback_multiplier)
-    return SignalRecord(version=plan.version, profile=plan.profile, ts=ts, symbol=symbol,
-                        components=tuple(ComponentResult(c, a) for c, a in pairs),
-                        vote=replace(decided, **fields))
+    return SignalRecord(
+        version=plan.version,
+        profile=plan.profile,
+        ts=ts,
+        symbol=symbol,
+        components=tuple(ComponentResult(c, a) for c, a in pairs),
+        vote=replace(decided, **fields),
+    )
 
 
 def portfolio(spec: Mapping[str, Any]) -> Portfolio:
     """A Portfolio from a scenario's portfolio block (see tests/entry/scenarios/README)."""
     positions = tuple(
-        Position(symbol=p["symbol"], direction=p["direction"], notional_usd=float(p["notional_usd"]),
-                 margin_usd=float(p.get("margin_usd", p["notional_usd"] / p.get("leverage", 3))),
-                 entry_price=float(p.get("entry_price", 100.0)), leverage=float(p.get("leverage", 3)),
-                 opened_at=float(p.get("opened_at", 0.0)))
-        for p in spec.get("positions", ()))
-    stats = {(s["symbol"], s["direction"]): TradeStats(trades=int(s["trades"]), win_rate=float(s.get("win_rate", 0.0)),
-                                                       expectancy_pct=float(s.get("expectancy_pct", 0.0)))
-             for s in spec.get("stats", ())}
+        Position(
+            symbol=p["symbol"],
+            direction=p["direction"],
+            notional_usd=float(p["notional_usd"]),
+            margin_usd=float(p.get("margin_usd", p["notional_usd"] / p.get("leverage", 3))),
+            entry_price=float(p.get("entry_price", 100.0)),
+            leverage=float(p.get("leverage", 3)),
+            opened_at=float(p.get("opened_at", 0.0)),
+        )
+        for p in spec.get("positions", ())
+    )
+    stats = {
+        (s["symbol"], s["direction"]): TradeStats(
+            trades=int(s["trades"]),
+            win_rate=float(s.get("win_rate", 0.0)),
+            expectancy_pct=float(s.get("expectancy_pct", 0.0)),
+        )
+        for s in spec.get("stats", ())
+    }
     equity = float(spec["equity_usd"])
-    return Portfolio(equity_usd=equity, available_margin_usd=float(spec.get("available_margin_usd", equity)),
-                     positions=positions, stats=MappingProxyType(stats),
-                     account=AccountStats(**spec.get("account", {})),
-                     operator_halt=bool(spec.get("operator_halt", False)))
+    return Portfolio(
+        equity_usd=equity,
+        available_margin_usd=float(spec.get("available_margin_usd", equity)),
+        positions=positions,
+        stats=MappingProxyType(stats),
+        account=AccountStats(**spec.get("account", {})),
+        operator_halt=bool(spec.get("operator_halt", False)),
+    )
 
 
 def sized(plan, **kw):
@@ -155,7 +193,14 @@ def sized(plan, **kw):
     multiplier 1 and a 2.5 % stop — unless ``kw`` says otherwise."""
     from engine.trading.sizing import size_entry
 
-    args = dict(symbol="BTCUSDT", direction="LONG", conviction="MEDIUM", price=60000.0, equity_usd=10000.0,
-                multiplier=1.0, stop_loss_pct=2.5)
+    args = dict(
+        symbol="BTCUSDT",
+        direction="LONG",
+        conviction="MEDIUM",
+        price=60000.0,
+        equity_usd=10000.0,
+        multiplier=1.0,
+        stop_loss_pct=2.5,
+    )
     args.update(kw)
     return size_entry(plan, **args)

@@ -47,8 +47,19 @@ from tests.entry.builders import portfolio, signal_record
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 NOW = 1_700_000_000.0
-TOP_KEYS = {"id", "why", "profile", "overrides", "edits", "symbol", "signal", "market", "portfolio", "correlations",
-            "expect"}
+TOP_KEYS = {
+    "id",
+    "why",
+    "profile",
+    "overrides",
+    "edits",
+    "symbol",
+    "signal",
+    "market",
+    "portfolio",
+    "correlations",
+    "expect",
+}
 EXPECT_KEYS = {"outcome", "blocker", "trail", "sizing", "intent", "failed_checks"}
 TRAIL_KEYS = {"multiplier", "reason", "blocked", "inputs"}
 
@@ -114,8 +125,14 @@ def test_scenario(case, rulesets):
     plan = rulesets.plan(profile, case.get("overrides"), case.get("edits"))
     symbol = case.get("symbol", "BTCUSDT")
     record = signal_record(plan, symbol, case.get("signal", {}), NOW)
-    decision = decide_entry(plan, record, _without_nulls(case.get("market")), portfolio(case["portfolio"]),
-                            _without_nulls(case.get("correlations")), NOW)
+    decision = decide_entry(
+        plan,
+        record,
+        _without_nulls(case.get("market")),
+        portfolio(case["portfolio"]),
+        _without_nulls(case.get("correlations")),
+        NOW,
+    )
     expect = case.get("expect", {})
     summary = json.dumps(decision.as_dict() | {"signal": None}, default=str, indent=1)
 
@@ -152,6 +169,6 @@ def test_scenario(case, rulesets):
     if decision.outcome == TRADE:
         assert all(c.passed for c in decision.checks)
         assert decision.sizing.ok and decision.chain.first_blocker is None
-    if decision.chain is not None:   # every gate runs, even after a block (counterfactual trail)
+    if decision.chain is not None:  # every gate runs, even after a block (counterfactual trail)
         assert [r.id for r in decision.chain.trail] == [g.id for g in plan.gates.chain]
-    json.dumps(decision.as_dict(), allow_nan=False)   # fit for logs/signal_universe.jsonl
+    json.dumps(decision.as_dict(), allow_nan=False)  # fit for logs/signal_universe.jsonl

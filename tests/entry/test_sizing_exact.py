@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from engine.trading.sizing import leverage_for, multiplier_product
 from tests.entry.builders import sized
 
-FACTORS = (0.7, 1.3, 0.5)          # conviction LOW, intelligence aligned_boost, signal LOW
+FACTORS = (0.7, 1.3, 0.5)  # conviction LOW, intelligence aligned_boost, signal LOW
 
 
 def size(plan, **kw):
@@ -33,6 +33,7 @@ def size(plan, **kw):
 
 # ------------------------------------------------------------------ the product
 
+
 def test_the_float_product_is_not_the_declared_product():
     float_product = 1.0
     for factor in FACTORS:
@@ -41,21 +42,25 @@ def test_the_float_product_is_not_the_declared_product():
     assert multiplier_product(FACTORS) == Decimal("0.455")
 
 
-@pytest.mark.parametrize("factors, product", [
-    ([], "1"),                                   # no factor: neutral
-    ([1.0, 1.0, 1.0], "1"),
-    ([0.7, 1.0, 1.0, 1.3, 1.0, 1.0, 0.5], "0.455"),   # the whole chain of the lifecycle scenario
-    ([0.1, 0.2], "0.02"),                        # float: 0.020000000000000004
-    ([1.1, 1.1, 1.1], "1.331"),                  # float: 1.3310000000000004
-    ([2.5, 1.3, 1.5], "4.875"),
-    ([Decimal("0.7"), 1.3], "0.91"),             # a Decimal factor is used as is
-    ([2, 0.5], "1"),                             # an int exactly
-])
+@pytest.mark.parametrize(
+    "factors, product",
+    [
+        ([], "1"),  # no factor: neutral
+        ([1.0, 1.0, 1.0], "1"),
+        ([0.7, 1.0, 1.0, 1.3, 1.0, 1.0, 0.5], "0.455"),  # the whole chain of the lifecycle scenario
+        ([0.1, 0.2], "0.02"),  # float: 0.020000000000000004
+        ([1.1, 1.1, 1.1], "1.331"),  # float: 1.3310000000000004
+        ([2.5, 1.3, 1.5], "4.875"),
+        ([Decimal("0.7"), 1.3], "0.91"),  # a Decimal factor is used as is
+        ([2, 0.5], "1"),  # an int exactly
+    ],
+)
 def test_multiplier_product_is_the_decimal_product(factors, product):
     assert multiplier_product(factors) == Decimal(product)
 
 
 # ------------------------------------------------------------------ the size
+
 
 def test_the_decimal_product_keeps_the_step_the_float_product_loses(kraken):
     exact = size(kraken, multiplier=multiplier_product(FACTORS))
@@ -76,13 +81,16 @@ def test_a_float_multiplier_is_still_accepted(kraken):
     assert size(kraken, multiplier=Decimal("1.3"), conviction="MEDIUM", price=60_000.0) == s
 
 
-@pytest.mark.parametrize("factors, clamped, contracts", [
-    # the clamp [0.2, 3.0] acts on the decimal product
-    ((2.5, 1.3, 1.5), 3.0, "0.06"),       # 4.875 → 3.0: 1 000 × 3.0 × 2 = 6 000 / 100 000
-    ((0.4, 0.4, 0.5), 0.2, "0.004"),      # 0.08 → 0.2: 1 000 × 0.2 × 2 = 400 / 100 000
-    ((0.4, 0.5), 0.2, "0.004"),           # exactly the floor
-    ((0.1, 0.2, 100.0), 2.0, "0.04"),     # 2.0 (float product 2.0000000000000004): 4 000 / 100 000
-])
+@pytest.mark.parametrize(
+    "factors, clamped, contracts",
+    [
+        # the clamp [0.2, 3.0] acts on the decimal product
+        ((2.5, 1.3, 1.5), 3.0, "0.06"),  # 4.875 → 3.0: 1 000 × 3.0 × 2 = 6 000 / 100 000
+        ((0.4, 0.4, 0.5), 0.2, "0.004"),  # 0.08 → 0.2: 1 000 × 0.2 × 2 = 400 / 100 000
+        ((0.4, 0.5), 0.2, "0.004"),  # exactly the floor
+        ((0.1, 0.2, 100.0), 2.0, "0.04"),  # 2.0 (float product 2.0000000000000004): 4 000 / 100 000
+    ],
+)
 def test_the_clamp_acts_on_the_decimal_product(kraken, factors, clamped, contracts):
     s = size(kraken, multiplier=multiplier_product(factors))
     assert s.ok and s.multiplier == clamped and Decimal(str(s.contracts)) == Decimal(contracts)
@@ -100,8 +108,10 @@ def test_a_nan_equity_or_multiplier_is_refused_not_raised(kraken):
 
 # ------------------------------------------------------------------ property: exact arithmetic
 
-def _exact_contracts(plan, *, symbol: str, conviction: str, price: Decimal, equity: Decimal,
-                     factors: list[Decimal]) -> tuple[Fraction, Decimal]:
+
+def _exact_contracts(
+    plan, *, symbol: str, conviction: str, price: Decimal, equity: Decimal, factors: list[Decimal]
+) -> tuple[Fraction, Decimal]:
     """The size in exact rational arithmetic, straight from the formula in engine/trading/sizing.py:
     (clamped multiplier, contracts rounded down to the step)."""
     risk, venue = plan.risk, plan.venues.exchange(plan.venues.execution_venue)
@@ -116,31 +126,47 @@ def _exact_contracts(plan, *, symbol: str, conviction: str, price: Decimal, equi
         product *= Fraction(factor)
     clamped = min(max(product, q(sizing.min_total_multiplier)), q(sizing.max_total_multiplier))
     leverage = q(leverage_for(risk, conviction, instrument.max_leverage))
-    notional = min(Fraction(equity) * q(sizing.base_allocation_pct) / 100 * clamped * leverage,
-                   q(sizing.max_notional_usd))
+    notional = min(
+        Fraction(equity) * q(sizing.base_allocation_pct) / 100 * clamped * leverage, q(sizing.max_notional_usd)
+    )
     step = q(instrument.size_step)
     steps = math.floor(notional / (Fraction(price) * q(instrument.contract_size)) / step)
     return clamped, Decimal(steps) * Decimal(str(instrument.size_step))
 
 
-NICE = st.decimals(min_value="0.01", max_value="3.00", places=2)      # two decimals, like the rules
+NICE = st.decimals(min_value="0.01", max_value="3.00", places=2)  # two decimals, like the rules
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(factors=st.lists(NICE, min_size=1, max_size=7),
-       equity=st.decimals(min_value="100.00", max_value="500000.00", places=2),
-       price=st.decimals(min_value="0.50", max_value="150000.00", places=2),
-       symbol=st.sampled_from(["BTCUSDT", "ETHUSDT", "SOLUSDT"]),
-       conviction=st.sampled_from(["HIGH", "MEDIUM", "LOW"]),
-       venue=st.sampled_from(["kraken", "blofin"]))
-@example(factors=[Decimal("0.7"), Decimal("1.3"), Decimal("0.5")], equity=Decimal("10000.00"),
-         price=Decimal("100000.00"), symbol="BTCUSDT", conviction="LOW", venue="kraken")
+@given(
+    factors=st.lists(NICE, min_size=1, max_size=7),
+    equity=st.decimals(min_value="100.00", max_value="500000.00", places=2),
+    price=st.decimals(min_value="0.50", max_value="150000.00", places=2),
+    symbol=st.sampled_from(["BTCUSDT", "ETHUSDT", "SOLUSDT"]),
+    conviction=st.sampled_from(["HIGH", "MEDIUM", "LOW"]),
+    venue=st.sampled_from(["kraken", "blofin"]),
+)
+@example(
+    factors=[Decimal("0.7"), Decimal("1.3"), Decimal("0.5")],
+    equity=Decimal("10000.00"),
+    price=Decimal("100000.00"),
+    symbol="BTCUSDT",
+    conviction="LOW",
+    venue="kraken",
+)
 def test_size_equals_the_exact_decimal_size(kraken, blofin, factors, equity, price, symbol, conviction, venue):
     plan = kraken if venue == "kraken" else blofin
-    clamped, expected = _exact_contracts(plan, symbol=symbol, conviction=conviction, price=price,
-                                         equity=equity, factors=factors)
-    s = size(plan, symbol=symbol, conviction=conviction, price=float(price), equity_usd=float(equity),
-             multiplier=multiplier_product(float(f) for f in factors))
+    clamped, expected = _exact_contracts(
+        plan, symbol=symbol, conviction=conviction, price=price, equity=equity, factors=factors
+    )
+    s = size(
+        plan,
+        symbol=symbol,
+        conviction=conviction,
+        price=float(price),
+        equity_usd=float(equity),
+        multiplier=multiplier_product(float(f) for f in factors),
+    )
     instrument = plan.venues.exchange(plan.venues.execution_venue).instruments[s.venue_symbol]
     if expected < Decimal(str(instrument.min_size)):
         assert (s.ok, s.reason) == (False, "SIZE_BELOW_MINIMUM")

@@ -53,8 +53,9 @@ class ExpressionGenerator:
         rng = self.rng
         if depth <= 0 or rng.random() < 0.1:
             return rng.choice(BOOL_NAMES) if rng.random() < 0.9 else rng.choice(("True", "False"))
-        pick = rng.choices(("compare", "chain", "boolop", "not", "between", "booleq", "if"),
-                           weights=(5, 1, 3, 1, 1, 1, 1))[0]
+        pick = rng.choices(
+            ("compare", "chain", "boolop", "not", "between", "booleq", "if"), weights=(5, 1, 3, 1, 1, 1, 1)
+        )[0]
         if pick == "compare":
             return f"({self.float_(depth - 1)}) {rng.choice(COMPARE)} ({self.float_(depth - 1)})"
         if pick == "chain":

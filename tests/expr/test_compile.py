@@ -11,8 +11,19 @@ import pytest
 import engine.language.expr as expr
 from engine.language.expr import CODES, FUNCTIONS, CompiledExpression, NameSpec, Vocabulary, compile_expression
 
-ENV = {"a": 10.0, "b": 3.0, "c": 0.0, "d": -2.5, "funding_rate_z": 2.5, "oi_velocity_pct": 0.7,
-       "price_usd": 64000.0, "rsi": 28.0, "p": True, "q": False, "is_perp": True}
+ENV = {
+    "a": 10.0,
+    "b": 3.0,
+    "c": 0.0,
+    "d": -2.5,
+    "funding_rate_z": 2.5,
+    "oi_velocity_pct": 0.7,
+    "price_usd": 64000.0,
+    "rsi": 28.0,
+    "p": True,
+    "q": False,
+    "is_perp": True,
+}
 
 # (expression, expected result); bool expressions and float expressions mixed.
 CASES = [
@@ -176,6 +187,7 @@ def test_pow_is_bit_identical_between_paths(vocab):
 
 # --- vocabulary ----------------------------------------------------------------------------
 
+
 def test_vocabulary_is_read_only(vocab):
     with pytest.raises(TypeError):
         vocab.names["x"] = NameSpec("x", "float", "", "")
@@ -218,9 +230,9 @@ def test_same_text_different_vocabulary_types():
 
 # --- registry and codes ----------------------------------------------------------------------
 
+
 def test_function_registry_is_read_only_and_documented():
-    assert set(FUNCTIONS) == {"abs", "min", "max", "clip", "sign", "sqrt", "log", "log1p", "exp",
-                              "pow", "between"}
+    assert set(FUNCTIONS) == {"abs", "min", "max", "clip", "sign", "sqrt", "log", "log1p", "exp", "pow", "between"}
     with pytest.raises(TypeError):
         FUNCTIONS["eval"] = FUNCTIONS["abs"]
     for name, spec in FUNCTIONS.items():
@@ -240,5 +252,12 @@ def test_codes_are_documented():
 
 
 def test_public_api():
-    assert set(expr.__all__) >= {"compile_expression", "CompiledExpression", "Vocabulary", "NameSpec",
-                                 "CODES", "FUNCTIONS", "MissingInputError"}
+    assert set(expr.__all__) >= {
+        "compile_expression",
+        "CompiledExpression",
+        "Vocabulary",
+        "NameSpec",
+        "CODES",
+        "FUNCTIONS",
+        "MissingInputError",
+    }

@@ -11,14 +11,14 @@ from engine.language.expr import CODES, compile_expression
 CASES = [
     ("a b", "bool", "RB401", 3),
     ("a >", "bool", "RB401", 4),
-    ("a > 1and b > 2", "bool", "RB401", 5),       # only a SyntaxWarning in Python 3.11
+    ("a > 1and b > 2", "bool", "RB401", 5),  # only a SyntaxWarning in Python 3.11
     ("(a > 1", "bool", "RB401", 1),
     ("a" * 1001, "bool", "RB402", 1),
     ("(" * 33 + "a" + ")" * 33, "float", "RB403", 33),
     ("[" * 40 + "]" * 40, "float", "RB403", 33),
     ("a < 1\x00", "bool", "RB404", 6),
-    ("\uff41 < 1", "bool", "RB404", 1),             # fullwidth a
-    ("a < b \u0430", "bool", "RB404", 7),           # cyrillic a
+    ("\uff41 < 1", "bool", "RB404", 1),  # fullwidth a
+    ("a < b \u0430", "bool", "RB404", 7),  # cyrillic a
     ("a < 1 # caf\u00e9", "bool", "RB404", 12),
     ("a\x0b< 1", "bool", "RB404", 2),
     (" + ".join(["a"] * 200), "float", "RB405", 1),
@@ -105,7 +105,11 @@ def test_location_and_path_are_applied(vocab):
     location = Location(file="rules/entry.yaml", line=12, col=9)
     _, [diagnostic] = compile_expression("a ** 2 > 1", vocab, location=location, path="/rules/0/when")
     assert (diagnostic.file, diagnostic.line, diagnostic.col, diagnostic.path) == (
-        "rules/entry.yaml", 12, 11, "/rules/0/when")
+        "rules/entry.yaml",
+        12,
+        11,
+        "/rules/0/when",
+    )
 
 
 def test_leading_whitespace_shifts_columns(vocab):

@@ -101,7 +101,7 @@ GUARDED = [
     ("sqrt(a) if a >= 0 else -1", "float"),
     ("a > 0 and log(a) > 0", "bool"),
     ("a > 0 and not (log(a) < 0)", "bool"),
-    ("b != 0 < a / b", "bool"),          # chain: a / b only where b != 0 holds
+    ("b != 0 < a / b", "bool"),  # chain: a / b only where b != 0 holds
     ("(a / b if b != 0 else 1) > 0 or p", "bool"),
 ]
 
@@ -130,8 +130,7 @@ def test_ints_are_accepted(vocab):
 
 def test_concurrent_evaluation(vocab):
     """Compiled objects hold no mutable state: 4 threads with different envs agree with a serial run."""
-    compiled, _ = compile_expression("(a / b if b != 0 else 0) + pow(c, 2) - max(a, c)", vocab,
-                                     expect="float")
+    compiled, _ = compile_expression("(a / b if b != 0 else 0) + pow(c, 2) - max(a, c)", vocab, expect="float")
     envs = [{"a": float(i), "b": float(i % 3), "c": float(-i)} for i in range(4)]
     expected = [compiled(env) for env in envs]
     columns = [{k: np.full(50, v) for k, v in env.items()} for env in envs]

@@ -5,14 +5,14 @@ import random
 import statistics
 
 import pytest
+from features_testutil import fbm_prices
 
 from engine.trading.features import HurstExponent
-from features_testutil import fbm_prices
 
 
 def _reference(prices, window, lags):
     """Brute-force demeaned variogram over the last ``window`` returns."""
-    x = [math.log(p) for p in prices[-(window + 1):]]
+    x = [math.log(p) for p in prices[-(window + 1) :]]
     xs, ys = [], []
     for lag in lags:
         d = [x[i + lag] - x[i] for i in range(len(x) - lag)]
@@ -34,7 +34,7 @@ def test_hand_computed_zigzag():
     for t, k in enumerate([0, 1, 0, 2, 1, 3, 2, 4, 3]):
         h.update(t, math.exp(c * k))
         if t < 8:
-            assert h.value is None            # warming up
+            assert h.value is None  # warming up
     assert h.value == pytest.approx(0.5 * math.log2(384 / 6223), rel=1e-9)
     assert h.samples == 8
 
@@ -51,7 +51,7 @@ def test_sliding_window_matches_brute_force():
         if t < 32:
             assert h.value is None
         else:
-            assert h.value == pytest.approx(_reference(prices[:t + 1], n, [1, 2, 4, 8]), abs=1e-9)
+            assert h.value == pytest.approx(_reference(prices[: t + 1], n, [1, 2, 4, 8]), abs=1e-9)
 
 
 def test_recompute_every_caches_between_recomputes():
@@ -64,7 +64,7 @@ def test_recompute_every_caches_between_recomputes():
         h.update(t, p)
         seen.append((h.value, h.computed_ts))
     first = next(i for i, (v, _) in enumerate(seen) if v is not None)
-    assert first == 32                                  # 32 returns need 33 prices
+    assert first == 32  # 32 returns need 33 prices
     computed = sorted({ct for _, ct in seen if ct is not None})
     assert computed == [32, 37, 42, 47, 52, 57]
     assert all(seen[i][0] == seen[32][0] for i in range(32, 37))
@@ -74,22 +74,25 @@ def test_flat_prices_give_none_and_bad_prices_are_ignored():
     h = HurstExponent(window=16, max_lag=4)
     for t in range(20):
         h.update(t, 100.0)
-    assert h.value is None                              # no movement: H undefined
-    h.update(20, 0.0)                                   # not a price
+    assert h.value is None  # no movement: H undefined
+    h.update(20, 0.0)  # not a price
     h.update(21, -5)
     h.update(22, float("nan"))
-    h.update(19, 101.0)                                 # out of order
+    h.update(19, 101.0)  # out of order
     assert h.last_ts == 19.0 and h.samples == 16
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"window": 31, "max_lag": 8}, "window"),
-    ({"window": 64, "max_lag": 6}, "power of two"),
-    ({"window": 64, "max_lag": 1}, "max_lag"),
-    ({"window": 64, "min_window": 65}, "min_window"),
-    ({"window": 64, "min_window": 16}, "min_window"),
-    ({"window": 64, "recompute_every": 0}, "recompute_every"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"window": 31, "max_lag": 8}, "window"),
+        ({"window": 64, "max_lag": 6}, "power of two"),
+        ({"window": 64, "max_lag": 1}, "max_lag"),
+        ({"window": 64, "min_window": 65}, "min_window"),
+        ({"window": 64, "min_window": 16}, "min_window"),
+        ({"window": 64, "recompute_every": 0}, "recompute_every"),
+    ],
+)
 def test_validates(kwargs, match):
     with pytest.raises(ValueError, match=match):
         HurstExponent(**kwargs)

@@ -4,23 +4,22 @@ import random
 import statistics
 
 import pytest
+from features_testutil import closes_from_returns
 
 from engine.trading.features import LeadLag
-from features_testutil import closes_from_returns
 
 
 def _feed(ll, leader_rets, follower_rets):
-    for t, (lc, fc) in enumerate(zip(closes_from_returns(leader_rets),
-                                     closes_from_returns(follower_rets))):
+    for t, (lc, fc) in enumerate(zip(closes_from_returns(leader_rets), closes_from_returns(follower_rets))):
         ll.update(t * 60.0, lc, fc)
 
 
 def test_hand_computed_follower_echoes_leader_one_step_later():
     leader = [0.01, -0.02, 0.03, 0.01, -0.01]
-    follower = [0.0, 0.01, -0.02, 0.03, 0.01]     # follower[t] = leader[t - 1]
+    follower = [0.0, 0.01, -0.02, 0.03, 0.01]  # follower[t] = leader[t - 1]
     ll = LeadLag(window=3, max_lag=2)
     _feed(ll, leader[:4], follower[:4])
-    assert ll.value is None                       # needs window + max_lag = 5 returns
+    assert ll.value is None  # needs window + max_lag = 5 returns
     ll = LeadLag(window=3, max_lag=2)
     _feed(ll, leader, follower)
     # lag 1 pairs: (0.01, 0.01), (0.03, 0.03), (-0.02, -0.02) -> r = 1
@@ -39,7 +38,7 @@ def _reference(lr, fr, window, max_lag):
         r = statistics.correlation(xs, ys)
         if best is None or r > best[1]:
             best = (lag, r)
-    return best[0], best[1], sum(lr[-best[0]:])
+    return best[0], best[1], sum(lr[-best[0] :])
 
 
 def test_sliding_matches_brute_force():
@@ -47,12 +46,12 @@ def test_sliding_matches_brute_force():
     lr, fr = [], []
     for i in range(300):
         lr.append(rng.gauss(0, 0.002))
-        fr.append(0.7 * (lr[-4] if i >= 3 else 0.0) + rng.gauss(0, 0.001))   # lag 3
+        fr.append(0.7 * (lr[-4] if i >= 3 else 0.0) + rng.gauss(0, 0.001))  # lag 3
     ll = LeadLag(window=40, max_lag=5)
     closes_l, closes_f = closes_from_returns(lr), closes_from_returns(fr)
     for t in range(len(closes_l)):
         ll.update(t, closes_l[t], closes_f[t])
-        n = t                                      # returns seen
+        n = t  # returns seen
         if n < 45:
             assert ll.value is None
             continue
@@ -69,7 +68,7 @@ def test_flat_follower_has_no_correlation():
     leader = [0.01, -0.02, 0.03, 0.01, -0.01, 0.02, 0.01]
     follower = [0.01, 0.02, 0.0, 0.0, 0.0, 0.0, 0.0]
     _feed(ll, leader, follower)
-    assert ll.value is None                        # last 3 follower returns are all 0
+    assert ll.value is None  # last 3 follower returns are all 0
 
 
 def test_ignores_bad_closes():

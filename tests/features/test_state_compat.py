@@ -26,26 +26,53 @@ from pathlib import Path
 
 import pytest
 
-if __name__ == "__main__":                  # run as a script: find engine and the helpers
+if __name__ == "__main__":  # run as a script: find engine and the helpers
     sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).parent)]
 
-from engine.trading.features import (BarCloser, CountWindow, Ema, EmaCross,
-                             ExchangeNetFlow, FearGreed, FundingDeviation, HurstExponent,
-                             LeadLag, LiquidationCascade, MultiTimeframeAlignment,
-                             OfiMomentum, OiPriceDivergence, OpenInterestVelocity,
-                             OrderFlowImbalance, TimeWindow, VolatilitySkewProxy)
 from features_testutil import Walk, funding_rates, liquidations, random_book
+
+from engine.trading.features import (
+    BarCloser,
+    CountWindow,
+    Ema,
+    EmaCross,
+    ExchangeNetFlow,
+    FearGreed,
+    FundingDeviation,
+    HurstExponent,
+    LeadLag,
+    LiquidationCascade,
+    MultiTimeframeAlignment,
+    OfiMomentum,
+    OiPriceDivergence,
+    OpenInterestVelocity,
+    OrderFlowImbalance,
+    TimeWindow,
+    VolatilitySkewProxy,
+)
 
 BASELINE = Path(__file__).resolve().parent / "state_baseline.json"
 NAN = float("nan")
 N_READINGS = 260
-CHECKPOINTS = (0.25, 0.6)           # fractions of the stream where full states are kept
+CHECKPOINTS = (0.25, 0.6)  # fractions of the stream where full states are kept
 
 
 # Window "readings" go through push() and are summarised by every statistic.
 def _window_value(w):
-    return (len(w), w.sum, w.mean, w.variance(0), w.variance(1), w.stdev(1), w.slope,
-            w.first, w.last, w.evicted, w.all_same, getattr(w, "full", None))
+    return (
+        len(w),
+        w.sum,
+        w.mean,
+        w.variance(0),
+        w.variance(1),
+        w.stdev(1),
+        w.slope,
+        w.first,
+        w.last,
+        w.evicted,
+        w.all_same,
+        getattr(w, "full", None),
+    )
 
 
 # name -> (factory, generator of good readings, bad readings, how to feed, how to read)
@@ -77,6 +104,7 @@ def _cases():
             if rng.random() < 0.1 or not kw:
                 kw["implied_skew"] = rng.gauss(0.03, 0.02)
             return (), kw
+
         return gen
 
     def ofi(rng):
@@ -97,49 +125,94 @@ def _cases():
     def window(calc, out):
         return _window_value(calc)
 
-    def bars(calc, out):                 # BarCloser has no value: what update returned
+    def bars(calc, out):  # BarCloser has no value: what update returned
         return out
 
     update = "update"
     return {
-        "TimeWindow": (lambda: TimeWindow(300), window_reading,
-                       [((NAN,), {}), (("x",), {})], "push", window),
-        "CountWindow": (lambda: CountWindow(10), window_reading,
-                        [((None,), {}), ((math.inf,), {})], "push", window),
+        "TimeWindow": (lambda: TimeWindow(300), window_reading, [((NAN,), {}), (("x",), {})], "push", window),
+        "CountWindow": (lambda: CountWindow(10), window_reading, [((None,), {}), ((math.inf,), {})], "push", window),
         "Ema": (lambda: Ema(period=5), price, [((NAN,), {}), ((None,), {})], update, value),
         "EmaCross": (lambda: EmaCross(fast=3, slow=8), price, [((NAN,), {})], update, value),
-        "HurstExponent": (lambda: HurstExponent(window=64, recompute_every=3, min_window=32,
-                                                max_lag=4),
-                          price, [((NAN,), {}), ((-1.0,), {}), ((0.0,), {})], update, value),
-        "OrderFlowImbalance": (lambda: OrderFlowImbalance(levels=3), book,
-                               [(([(1, NAN)], [(2, 1)]), {}), (([], []), {}),
-                                ((None, [(2, 1)]), {})], update, value),
-        "OfiMomentum": (lambda: OfiMomentum(window_seconds=300, min_readings=3), ofi,
-                        [((NAN,), {}), ((None,), {})], update, value),
-        "ExchangeNetFlow": (lambda: ExchangeNetFlow(window_seconds=600), flow,
-                            [((None,), {}), ((math.inf,), {})], update, value),
-        "LeadLag": (lambda: LeadLag(window=20, max_lag=3), two_prices,
-                    [((NAN, 1.0), {}), ((1.0, 0.0), {}), ((-1.0, 1.0), {})], update, value),
-        "OpenInterestVelocity": (lambda: OpenInterestVelocity(window_seconds=600), oi,
-                                 [((NAN,), {}), ((-5.0,), {})], update, value),
-        "OiPriceDivergence": (lambda: OiPriceDivergence(window_seconds=600, min_move_pct=0.1),
-                              price_oi, [((NAN, 1.0), {}), ((1.0, None), {}),
-                                         ((0.0, 1.0), {}), ((1.0, -1.0), {})], update, value),
-        "FundingDeviation": (lambda: FundingDeviation(window=8), funding_rates,
-                             [((NAN,), {}), (("junk",), {})], update, value),
-        "LiquidationCascade": (lambda: LiquidationCascade(window_seconds=900), liquidations,
-                               [((-1.0, 0.0), {}), ((0.0, NAN), {}), ((0.0, -2.0), {})],
-                               update, value),
-        "FearGreed": (lambda: FearGreed(), fg, [((101,), {}), ((NAN,), {}), ((-1,), {})],
-                      update, value),
-        "VolatilitySkewProxy": (lambda: VolatilitySkewProxy(window=20,
-                                                            implied_max_age_seconds=120),
-                                skew, [((), {"ret": NAN}), ((), {}),
-                                       ((), {"implied_skew": None})], update, value),
+        "HurstExponent": (
+            lambda: HurstExponent(window=64, recompute_every=3, min_window=32, max_lag=4),
+            price,
+            [((NAN,), {}), ((-1.0,), {}), ((0.0,), {})],
+            update,
+            value,
+        ),
+        "OrderFlowImbalance": (
+            lambda: OrderFlowImbalance(levels=3),
+            book,
+            [(([(1, NAN)], [(2, 1)]), {}), (([], []), {}), ((None, [(2, 1)]), {})],
+            update,
+            value,
+        ),
+        "OfiMomentum": (
+            lambda: OfiMomentum(window_seconds=300, min_readings=3),
+            ofi,
+            [((NAN,), {}), ((None,), {})],
+            update,
+            value,
+        ),
+        "ExchangeNetFlow": (
+            lambda: ExchangeNetFlow(window_seconds=600),
+            flow,
+            [((None,), {}), ((math.inf,), {})],
+            update,
+            value,
+        ),
+        "LeadLag": (
+            lambda: LeadLag(window=20, max_lag=3),
+            two_prices,
+            [((NAN, 1.0), {}), ((1.0, 0.0), {}), ((-1.0, 1.0), {})],
+            update,
+            value,
+        ),
+        "OpenInterestVelocity": (
+            lambda: OpenInterestVelocity(window_seconds=600),
+            oi,
+            [((NAN,), {}), ((-5.0,), {})],
+            update,
+            value,
+        ),
+        "OiPriceDivergence": (
+            lambda: OiPriceDivergence(window_seconds=600, min_move_pct=0.1),
+            price_oi,
+            [((NAN, 1.0), {}), ((1.0, None), {}), ((0.0, 1.0), {}), ((1.0, -1.0), {})],
+            update,
+            value,
+        ),
+        "FundingDeviation": (
+            lambda: FundingDeviation(window=8),
+            funding_rates,
+            [((NAN,), {}), (("junk",), {})],
+            update,
+            value,
+        ),
+        "LiquidationCascade": (
+            lambda: LiquidationCascade(window_seconds=900),
+            liquidations,
+            [((-1.0, 0.0), {}), ((0.0, NAN), {}), ((0.0, -2.0), {})],
+            update,
+            value,
+        ),
+        "FearGreed": (lambda: FearGreed(), fg, [((101,), {}), ((NAN,), {}), ((-1,), {})], update, value),
+        "VolatilitySkewProxy": (
+            lambda: VolatilitySkewProxy(window=20, implied_max_age_seconds=120),
+            skew,
+            [((), {"ret": NAN}), ((), {}), ((), {"implied_skew": None})],
+            update,
+            value,
+        ),
         "BarCloser": (lambda: BarCloser(timeframe="5m"), price, [((NAN,), {})], update, bars),
         "MultiTimeframeAlignment": (
             lambda: MultiTimeframeAlignment(timeframes=["1m", "5m", "15m"], ema_period=3),
-            price, [((NAN,), {})], update, value),
+            price,
+            [((NAN,), {})],
+            update,
+            value,
+        ),
     }
 
 
@@ -162,11 +235,11 @@ def _stream(name: str) -> list:
         out.append((t, gen()))
         r = rng.random()
         if r < 0.04:
-            out.append((t, gen()))                              # duplicate ts
+            out.append((t, gen()))  # duplicate ts
         elif r < 0.08:
-            out.append((t - 90.0, gen()))                       # out of order
+            out.append((t - 90.0, gen()))  # out of order
         elif r < 0.13:
-            out.append((t + 0.5, rng.choice(bad)))              # NaN / invalid input
+            out.append((t + 0.5, rng.choice(bad)))  # NaN / invalid input
         elif r < 0.15:
             out.append((rng.choice([NAN, None, math.inf]), gen()))  # bad ts
     return out
@@ -189,7 +262,7 @@ def _feed(name: str, calc, reading):
 
 def _step_record(name: str, calc, reading) -> list:
     value = _feed(name, calc, reading)
-    last_ts = calc._last_ts if name == "BarCloser" else calc.last_ts   # no public last_ts
+    last_ts = calc._last_ts if name == "BarCloser" else calc.last_ts  # no public last_ts
     return [_digest(_state_json(calc)), repr(value), repr(last_ts)]
 
 

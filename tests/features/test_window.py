@@ -14,11 +14,11 @@ def test_time_window_hand_computed():
     w = TimeWindow(10)
     w.push(0, 1)
     w.push(5, 3)
-    w.push(10, 5)            # cutoff 10 - 10 = 0: the entry at ts 0 is evicted (age >= 10 s)
+    w.push(10, 5)  # cutoff 10 - 10 = 0: the entry at ts 0 is evicted (age >= 10 s)
     assert list(w) == [(5.0, 3.0), (10.0, 5.0)]
     assert w.evicted == (0.0, 1.0)
     assert w.sum == 8.0 and w.mean == 4.0
-    assert w.slope == pytest.approx(0.4)            # (5 - 3) / 5 s
+    assert w.slope == pytest.approx(0.4)  # (5 - 3) / 5 s
     w.push(12, 5)
     # x = 5, 10, 12 (mean 9), y = 3, 5, 5 (mean 13/3)
     # Sxy = (-4)(-4/3) + (1)(2/3) + (3)(2/3) = 8 ; Sxx = 16 + 1 + 9 = 26 -> 8/26
@@ -49,11 +49,11 @@ def test_empty_and_single():
 def test_rejects_bad_input_but_accepts_equal_ts():
     w = TimeWindow(60)
     assert w.push(10, 1)
-    assert not w.push(9, 1)              # backwards
+    assert not w.push(9, 1)  # backwards
     assert not w.push(11, float("nan"))
     assert not w.push(11, None)
     assert not w.push(float("inf"), 1)
-    assert w.push(10, 2)                 # equal ts: several events may share one
+    assert w.push(10, 2)  # equal ts: several events may share one
     assert w.sum == 3.0
 
 
@@ -105,7 +105,7 @@ def _reference(entries):
 def test_running_sums_match_direct_computation_over_a_long_run(kind):
     rng = random.Random(7)
     w = TimeWindow(600) if kind == "time" else CountWindow(25)
-    t = 1_700_000_000.0                       # real epoch seconds: slope must stay well conditioned
+    t = 1_700_000_000.0  # real epoch seconds: slope must stay well conditioned
     level = 1e6
     for i in range(5000):
         t += rng.choice([59.7, 60.0, 60.4, 120.0])

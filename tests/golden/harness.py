@@ -49,5 +49,7 @@ def run_case(case: dict, workdir: Path) -> list[list]:
     apply_edits(root, case["edits"])
     result = compile_ruleset(str(root))
     prefix = str(root) + "/"
-    return [[d.code, d.file.removeprefix(prefix) if d.file != str(root) else ".", d.line, d.col, d.severity.value]
-            for d in result.diagnostics]
+    return [
+        [d.code, d.file.removeprefix(prefix) if d.file != str(root) else ".", d.line, d.col, d.severity.value]
+        for d in result.diagnostics
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import EXPECTED, load_cases, run_case  # noqa: E402
+from harness import EXPECTED, load_cases, run_case
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ def test_case_reports_exactly_the_recorded_findings(case, tmp_path):
 
 def test_every_case_has_a_recording_and_every_mistake_is_found():
     assert set(EXPECTED_FINDINGS) == {c["name"] for c in CASES}
-    silent = [name for name, found in EXPECTED_FINDINGS.items()
-              if not found and name != "yaml_scientific_notation_is_a_float"]
+    silent = [
+        name for name, found in EXPECTED_FINDINGS.items() if not found and name != "yaml_scientific_notation_is_a_float"
+    ]
     assert silent == []
 
 

@@ -17,18 +17,19 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 
 from adapters.paper.broker import PaperBroker
 from adapters.store.state import StateStore
 from engine.language.compiler import compile_ruleset
+from engine.market.snapshot import parse_snapshot
 from engine.trading.positions import OpenPosition
 from engine.trading.runner import Runner, Sinks
-from engine.market.snapshot import parse_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -41,7 +42,8 @@ SINKS = ("signals", "universe", "exits", "trades", "post_trade")
 
 # ------------------------------------------------------------------ plans
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def _compiled(root: str):
     result = compile_ruleset(root, ["paper"])
     assert result.ok, [str(d) for d in result.diagnostics]
@@ -54,7 +56,7 @@ def plan():
 
 
 class _NoAliases(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:   # the strict loader refuses anchors
+    def ignore_aliases(self, data: Any) -> bool:  # the strict loader refuses anchors
         return True
 
 
@@ -79,16 +81,38 @@ def tier_doc(exits_doc: dict, tier_id: str) -> dict:
 
 # ------------------------------------------------------------------ positions for evaluate_exits
 
-def position(*, direction: str = "LONG", entry: float = 100.0, leverage: float = 3.0, opened_at: float = T0,
-             grace_s: float = 120.0, conviction: str = "LOW", alignment_at_entry: float | None = 0.6,
-             trend_at_entry: int | None = None, **changes) -> OpenPosition:
+
+def position(
+    *,
+    direction: str = "LONG",
+    entry: float = 100.0,
+    leverage: float = 3.0,
+    opened_at: float = T0,
+    grace_s: float = 120.0,
+    conviction: str = "LOW",
+    alignment_at_entry: float | None = 0.6,
+    trend_at_entry: int | None = None,
+    **changes,
+) -> OpenPosition:
     """A 1-unit BTCUSDT position opened at ``opened_at``; trend at entry defaults to with the position."""
     sign = 1 if direction == "LONG" else -1
-    base = OpenPosition(id="pos-1", symbol="BTCUSDT", direction=direction, venue="kraken_futures",
-                        entry_price=entry, quantity=1.0, initial_quantity=1.0, leverage=leverage,
-                        opened_at=opened_at, entry_version=plan().version, conviction=conviction, confidence=0.7,
-                        grace_until=opened_at + grace_s, alignment_at_entry=alignment_at_entry,
-                        trend_at_entry=sign if trend_at_entry is None else trend_at_entry)
+    base = OpenPosition(
+        id="pos-1",
+        symbol="BTCUSDT",
+        direction=direction,
+        venue="kraken_futures",
+        entry_price=entry,
+        quantity=1.0,
+        initial_quantity=1.0,
+        leverage=leverage,
+        opened_at=opened_at,
+        entry_version=plan().version,
+        conviction=conviction,
+        confidence=0.7,
+        grace_until=opened_at + grace_s,
+        alignment_at_entry=alignment_at_entry,
+        trend_at_entry=sign if trend_at_entry is None else trend_at_entry,
+    )
     return replace(base, **changes)
 
 
@@ -109,6 +133,7 @@ def at(minutes: float) -> float:
 
 # ------------------------------------------------------------------ snapshots for the Runner
 
+
 def signals(direction: str) -> dict:
     """Per-symbol values that make the default rules vote ``direction`` (see module doc)."""
     if direction == "LONG":
@@ -116,14 +141,26 @@ def signals(direction: str) -> dict:
     return {"liq_long_usd": 1_000_000.0, "liq_short_usd": 2_000.0}
 
 
-def snapshot(ts: float, prices: Mapping[str, float], *, direction: str = "LONG", rate: float = 0.0001,
-             rate_ts: float | None = None, fear: float | None = None) -> dict:
+def snapshot(
+    ts: float,
+    prices: Mapping[str, float],
+    *,
+    direction: str = "LONG",
+    rate: float = 0.0001,
+    rate_ts: float | None = None,
+    fear: float | None = None,
+) -> dict:
     """A snapshot dict: price, bid/ask 1 bp either side, the signal values and a funding
     rate (published at ``rate_ts``, default the snapshot time) for every symbol in ``prices``."""
     symbols = {}
     for name, price in prices.items():
-        values = {"price": price, "bid": price * 0.9999, "ask": price * 1.0001, "funding_rate": rate,
-                  **signals(direction)}
+        values = {
+            "price": price,
+            "bid": price * 0.9999,
+            "ask": price * 1.0001,
+            "funding_rate": rate,
+            **signals(direction),
+        }
         if rate_ts is not None:
             values["funding_rate_ts"] = rate_ts
         symbols[name] = values
@@ -149,8 +186,9 @@ class Harness:
         venue = self.plan.venues.exchange(self.plan.venues.execution_venue)
         broker = PaperBroker.for_plan(self.plan) if saved is None else PaperBroker.from_state(venue, json.loads(saved))
         self.broker = broker
-        self.runner = Runner(self.plan, broker, self.store,
-                             sinks=Sinks(**{name: self.records[name].append for name in SINKS}))
+        self.runner = Runner(
+            self.plan, broker, self.store, sinks=Sinks(**{name: self.records[name].append for name in SINKS})
+        )
         self.history: list = []
         for obj in history or ():
             self.runner.warm(parse(obj))
@@ -168,8 +206,13 @@ class Harness:
         return one
 
 
-def enter(direction: str = "LONG", h: Harness | None = None, *, rate: float = 0.0001,
-          prices: Mapping[str, float] | None = None) -> Harness:
+def enter(
+    direction: str = "LONG",
+    h: Harness | None = None,
+    *,
+    rate: float = 0.0001,
+    prices: Mapping[str, float] | None = None,
+) -> Harness:
     """Warm-up at T0 − 1 h (the 1 h liquidation window must be full), the entry decision at
     T0 (a funding time, no position yet), the entry fill at T0 + 60 s."""
     h = h or Harness()

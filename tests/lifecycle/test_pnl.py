@@ -29,8 +29,8 @@ from adapters.store.state import StateStore
 from tests.lifecycle.helpers import T0, Harness, enter, plan, plan_with, snapshot
 
 BTC = "BTCUSDT"
-FEE = 0.05 / 100          # kraken_futures taker
-SLIP = 2 / 10_000         # paper_broker.slippage_bps
+FEE = 0.05 / 100  # kraken_futures taker
+SLIP = 2 / 10_000  # paper_broker.slippage_bps
 QTY = 0.0091
 
 
@@ -47,19 +47,24 @@ def _open(direction: str, h: Harness | None = None, rate: float = 0.0001) -> Har
     h = enter(direction, h, rate=rate)
     position = h.only_position()
     assert (position.direction, position.initial_quantity, position.leverage, position.conviction) == (
-        direction, QTY, 2, "LOW")
+        direction,
+        QTY,
+        2,
+        "LOW",
+    )
     return h
 
 
 # ------------------------------------------------------------------ a long: funding paid, profit target
 
+
 def _long_profit_target(h: Harness | None = None) -> Harness:
     h = _open("LONG", h)
-    h.step(snapshot(T0 + 3540, {BTC: 100_300.0}, rate=0.0001))       # +0.28 %: nothing fires
-    h.step(snapshot(T0 + 3660, {BTC: 100_300.0}, rate=0.0005))       # crosses the 01:00 funding time
-    exits = h.step(snapshot(T0 + 3720, {BTC: 102_100.0})).exits      # +2.08 % → profit target
+    h.step(snapshot(T0 + 3540, {BTC: 100_300.0}, rate=0.0001))  # +0.28 %: nothing fires
+    h.step(snapshot(T0 + 3660, {BTC: 100_300.0}, rate=0.0005))  # crosses the 01:00 funding time
+    exits = h.step(snapshot(T0 + 3720, {BTC: 102_100.0})).exits  # +2.08 % → profit target
     assert [(s.tier, s.reason) for s in exits] == [("profit_target", "TAKE_PROFIT")]
-    assert len(h.step(snapshot(T0 + 3780, {BTC: 102_200.0})).trades) == 1   # the exit fills here
+    assert len(h.step(snapshot(T0 + 3780, {BTC: 102_200.0})).trades) == 1  # the exit fills here
     return h
 
 
@@ -92,10 +97,15 @@ def test_long_net_pnl_equals_the_hand_calculation():
     # the broker's cash moved by exactly the net P&L: 10 000 + 19.651996 − 0.920007998 − 0.091273
     assert h.broker.cash == pytest.approx(10_000 + 18.640715002, rel=1e-12)
     assert (trade.exit_reason, trade.exit_tier, trade.quantity, trade.leverage) == (
-        "TAKE_PROFIT", "profit_target", QTY, 2)
+        "TAKE_PROFIT",
+        "profit_target",
+        QTY,
+        2,
+    )
 
 
 # ------------------------------------------------------------------ a short: funding received, stop loss
+
 
 def test_short_stop_loss_net_pnl_equals_the_hand_calculation():
     h = _open("SHORT")
@@ -117,18 +127,21 @@ def test_short_stop_loss_net_pnl_equals_the_hand_calculation():
     assert trade.fees == pytest.approx(0.454909 + 0.466923366, rel=1e-12)
     assert trade.net_pnl == pytest.approx(-24.859564366, rel=1e-12)
     assert (trade.exit_reason, trade.exit_tier, trade.direction) == ("STOP_LOSS", "stop_loss", "SHORT")
-    assert trade.peak_pnl_pct == 0.0                       # never in profit
+    assert trade.peak_pnl_pct == 0.0  # never in profit
     assert h.broker.cash == pytest.approx(10_000 - 24.859564366, rel=1e-12)
 
 
-@pytest.mark.parametrize("direction, rate, paid", [
-    # amount = −signed quantity × mark 100 000 × rate; funding (paid) = −amount
-    # |amount| = 0.0091 × 100 000 × 0.0001 = 0.091
-    ("LONG", 0.0001, +0.091),     # longs pay a positive rate
-    ("SHORT", 0.0001, -0.091),    # shorts receive it
-    ("LONG", -0.0001, -0.091),    # a negative rate: longs receive
-    ("SHORT", -0.0001, +0.091),   # and shorts pay
-])
+@pytest.mark.parametrize(
+    "direction, rate, paid",
+    [
+        # amount = −signed quantity × mark 100 000 × rate; funding (paid) = −amount
+        # |amount| = 0.0091 × 100 000 × 0.0001 = 0.091
+        ("LONG", 0.0001, +0.091),  # longs pay a positive rate
+        ("SHORT", 0.0001, -0.091),  # shorts receive it
+        ("LONG", -0.0001, -0.091),  # a negative rate: longs receive
+        ("SHORT", -0.0001, +0.091),  # and shorts pay
+    ],
+)
 def test_funding_sign_long_vs_short(direction, rate, paid):
     h = _open(direction, rate=rate)
     h.step(snapshot(T0 + 3540, {BTC: 100_000.0}, direction=direction, rate=rate))
@@ -140,6 +153,7 @@ def test_funding_sign_long_vs_short(direction, rate, paid):
 
 
 # ------------------------------------------------------------------ a ladder rung, then the full exit
+
 
 def test_partial_ladder_exit_then_full_exit():
     h = _open("LONG")
@@ -156,7 +170,7 @@ def test_partial_ladder_exit_then_full_exit():
     assert part.realized_pnl == pytest.approx(1.231736, rel=1e-12)
     assert part.fees_paid == pytest.approx(0.455091 + 0.110637868, rel=1e-12)
     stored = h.store.open_positions()
-    assert len(stored) == 1 and stored[0] == part                    # the partial close is committed
+    assert len(stored) == 1 and stored[0] == part  # the partial close is committed
     exits = h.step(snapshot(T0 + 1980, {BTC: 102_100.0})).exits
     assert [(s.tier, s.reason, s.fraction) for s in exits] == [("profit_target", "TAKE_PROFIT", 1.0)]
     (trade,) = h.step(snapshot(T0 + 2040, {BTC: 102_100.0})).trades
@@ -173,7 +187,11 @@ def test_partial_ladder_exit_then_full_exit():
     assert trade.funding == 0.0
     assert trade.net_pnl == pytest.approx(14.524934581, rel=1e-9)
     assert (trade.quantity, trade.exit_reason, trade.exit_tier, trade.duration_s) == (
-        QTY, "TAKE_PROFIT", "profit_target", 1980.0)
+        QTY,
+        "TAKE_PROFIT",
+        "profit_target",
+        1980.0,
+    )
     exit_fills = [f for f in h.store.fills() if f.side == "sell"]
     assert [f.quantity for f in exit_fills] == pytest.approx([0.0022, 0.0069])
     assert [f.price for f in exit_fills] == pytest.approx([100_579.88, 102_079.58])
@@ -181,11 +199,11 @@ def test_partial_ladder_exit_then_full_exit():
 
 def test_the_three_ladder_rungs_close_the_whole_position():
     h = _open("LONG")
-    h.step(snapshot(T0 + 1860, {BTC: 100_600.0}))        # +0.58 % at 30 m: rung 1
+    h.step(snapshot(T0 + 1860, {BTC: 100_600.0}))  # +0.58 % at 30 m: rung 1
     h.step(snapshot(T0 + 1920, {BTC: 100_600.0}))
-    h.step(snapshot(T0 + 3660, {BTC: 101_200.0}))        # +1.18 % at 60 m: rung 2
+    h.step(snapshot(T0 + 3660, {BTC: 101_200.0}))  # +1.18 % at 60 m: rung 2
     h.step(snapshot(T0 + 3720, {BTC: 101_200.0}))
-    h.step(snapshot(T0 + 5460, {BTC: 101_700.0}))        # +1.68 % at 90 m (below the +2 % target): rung 3
+    h.step(snapshot(T0 + 5460, {BTC: 101_700.0}))  # +1.68 % at 90 m (below the +2 % target): rung 3
     h.step(snapshot(T0 + 5520, {BTC: 101_700.0}))
     assert h.runner.positions == {} and h.store.open_positions() == []
     (trade,) = h.store.trades()
@@ -193,6 +211,7 @@ def test_the_three_ladder_rungs_close_the_whole_position():
 
 
 # ------------------------------------------------------------------ the trade record in SQLite and in the sink
+
 
 def test_trade_record_fields_in_sqlite_and_in_the_trades_sink(tmp_path):
     db = tmp_path / "paper.db"
@@ -205,22 +224,40 @@ def test_trade_record_fields_in_sqlite_and_in_the_trades_sink(tmp_path):
         conn.row_factory = sqlite3.Row
         (row,) = conn.execute("SELECT * FROM trades").fetchall()
         row = dict(row)
-        orders = conn.execute("SELECT client_order_id, side, order_type, reduce_only, status, quantity, version "
-                              "FROM orders WHERE position_id = ? ORDER BY created_at", (trade.id,)).fetchall()
+        orders = conn.execute(
+            "SELECT client_order_id, side, order_type, reduce_only, status, quantity, version "
+            "FROM orders WHERE position_id = ? ORDER BY created_at",
+            (trade.id,),
+        ).fetchall()
         positions = conn.execute("SELECT COUNT(*) FROM positions").fetchone()[0]
-    expected = {"id": trade.id, "symbol": BTC, "direction": "LONG", "venue": "kraken_futures",
-                "entry_ts": T0 + 60, "exit_ts": T0 + 3780, "duration_s": 3720.0,   # fill to fill
-                "exit_reason": "TAKE_PROFIT", "exit_tier": "profit_target",
-                "entry_version": version, "exit_version": version, "conviction": "LOW", "quantity": QTY}
+    expected = {
+        "id": trade.id,
+        "symbol": BTC,
+        "direction": "LONG",
+        "venue": "kraken_futures",
+        "entry_ts": T0 + 60,
+        "exit_ts": T0 + 3780,
+        "duration_s": 3720.0,  # fill to fill
+        "exit_reason": "TAKE_PROFIT",
+        "exit_tier": "profit_target",
+        "entry_version": version,
+        "exit_version": version,
+        "conviction": "LOW",
+        "quantity": QTY,
+    }
     assert {k: row[k] for k in expected} == expected
     assert {k: sunk[k] for k in expected} == expected
     assert sunk["net_pnl"] == row["net_pnl"] == trade.net_pnl
     assert sunk["attribution"] == dict(trade.attribution) and set(trade.attribution) == {
-        "liquidation_cascade", "fear_greed"}
+        "liquidation_cascade",
+        "fear_greed",
+    }
     assert positions == 0
     # the entry order, then ONE reduce-only market sell of the whole quantity, both stamped with the version
-    assert [tuple(o) for o in orders] == [(trade.id, "buy", "market", 0, "filled", QTY, version),
-                                          (orders[1][0], "sell", "market", 1, "filled", QTY, version)]
+    assert [tuple(o) for o in orders] == [
+        (trade.id, "buy", "market", 0, "filled", QTY, version),
+        (orders[1][0], "sell", "market", 1, "filled", QTY, version),
+    ]
     assert orders[1][0].startswith(f"{trade.id}-x0-")
     # the exit decision was logged once, with the chosen tier
     (decision,) = [r for r in h.records["exits"] if r["position"] == trade.id]
@@ -235,7 +272,7 @@ def test_entry_and_exit_versions_when_the_rules_change_while_the_position_is_ope
     store = StateStore(tmp_path / "state.db")
     first = _open("LONG", Harness(store=store))
     first.step(snapshot(T0 + 3540, {BTC: 100_300.0}))
-    second = Harness(newer, store=store, history=first.history)       # restart, like `rulebot paper`
+    second = Harness(newer, store=store, history=first.history)  # restart, like `rulebot paper`
     second.step(snapshot(T0 + 3720, {BTC: 102_100.0}))
     second.step(snapshot(T0 + 3780, {BTC: 102_200.0}))
     (trade,) = store.trades()
@@ -247,7 +284,7 @@ def test_one_exit_order_per_position_at_a_time():
     """The exit order is out while BTC has no new price (a snapshot with only ETH): the position
     is not evaluated again, so no second exit order is sent although its price still says exit."""
     h = _open("LONG")
-    h.step(snapshot(T0 + 3720, {BTC: 102_100.0}))                   # profit target → exit order
+    h.step(snapshot(T0 + 3720, {BTC: 102_100.0}))  # profit target → exit order
     (out,) = h.broker.open_orders()
     assert (out.side, out.order_type, out.reduce_only, out.quantity) == ("sell", "market", True, QTY)
     for ts in (T0 + 3780, T0 + 3840):

@@ -17,8 +17,8 @@ from engine.trading.posttrade import PostTrade
 from tests.lifecycle.helpers import T0, plan
 from tests.lifecycle.test_posttrade import trade
 
-
 # --------------------------------------------------------------- the uncached definitions
+
 
 def fresh_trade_stats(post: PostTrade, now: float | None = None) -> dict:
     if not post.trades:
@@ -28,8 +28,14 @@ def fresh_trade_stats(post: PostTrade, now: float | None = None) -> dict:
     for t in post.trades:
         if t.exit_ts >= horizon:
             groups[(t.symbol, t.direction)].append(t)
-    return {key: {"trades": len(ts), "win_rate": sum(t.net_pnl > 0 for t in ts) / len(ts),
-                  "expectancy_pct": sum(t.net_pnl_pct for t in ts) / len(ts)} for key, ts in groups.items()}
+    return {
+        key: {
+            "trades": len(ts),
+            "win_rate": sum(t.net_pnl > 0 for t in ts) / len(ts),
+            "expectancy_pct": sum(t.net_pnl_pct for t in ts) / len(ts),
+        }
+        for key, ts in groups.items()
+    }
 
 
 def fresh_account_stats(post: PostTrade, equity: float, now: float | None = None) -> dict:
@@ -41,8 +47,11 @@ def fresh_account_stats(post: PostTrade, equity: float, now: float | None = None
     end = post.trades[-1].exit_ts if now is None and post.trades else now
     recent = [t for t in post.trades if t.exit_ts >= end - lookback] if post.trades else []
     wins = sum(t.net_pnl > 0 for t in recent)
-    return {"peak_equity_usd": max(peak, equity), "trades": len(recent),
-            "win_rate": wins / len(recent) if recent else 0.0}
+    return {
+        "peak_equity_usd": max(peak, equity),
+        "trades": len(recent),
+        "win_rate": wins / len(recent) if recent else 0.0,
+    }
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -75,8 +84,16 @@ def random_trades(n: int, seed: int) -> list:
     for i in range(n):
         exit_ts += rng.choice((0.0, 60.0, 3600.0, 43_200.0, 86_400.0, 200_000.0))
         pnl_pct = rng.uniform(-3, 3) * 10 ** rng.randint(-3, 3)
-        out.append(trade(i + 1, exit_ts=exit_ts, symbol=rng.choice(("BTCUSDT", "ETHUSDT", "SOLUSDT")),
-                         direction=rng.choice(("LONG", "SHORT")), net_pnl=pnl_pct * 10, net_pnl_pct=pnl_pct))
+        out.append(
+            trade(
+                i + 1,
+                exit_ts=exit_ts,
+                symbol=rng.choice(("BTCUSDT", "ETHUSDT", "SOLUSDT")),
+                direction=rng.choice(("LONG", "SHORT")),
+                net_pnl=pnl_pct * 10,
+                net_pnl_pct=pnl_pct,
+            )
+        )
     return out
 
 
@@ -95,10 +112,10 @@ def test_a_window_boundary_is_inclusive_and_a_trade_ages_out_just_past_it():
     post.run(trade(1, exit_ts=T0))
     post.run(trade(2, exit_ts=T0 + 10, net_pnl=-1.0, net_pnl_pct=-0.1))
     at_edge = T0 + lookback
-    assert post.trade_stats(at_edge)[("BTCUSDT", "LONG")]["trades"] == 2            # exit_ts == horizon counts
+    assert post.trade_stats(at_edge)[("BTCUSDT", "LONG")]["trades"] == 2  # exit_ts == horizon counts
     assert post.trade_stats(math.nextafter(at_edge, math.inf))[("BTCUSDT", "LONG")]["trades"] == 1
-    assert post.trade_stats(at_edge)[("BTCUSDT", "LONG")]["trades"] == 2            # going back is fine too
-    assert post.trade_stats(math.nan) == {}                                          # nothing is >= NaN
+    assert post.trade_stats(at_edge)[("BTCUSDT", "LONG")]["trades"] == 2  # going back is fine too
+    assert post.trade_stats(math.nan) == {}  # nothing is >= NaN
     assert_matches_fresh(post)
     assert_matches_fresh(post, [math.nan, math.inf, -math.inf])
 
@@ -107,7 +124,7 @@ def test_out_of_order_trades_and_nan_times_fall_back_to_a_fresh_pass():
     post = PostTrade(plan())
     for t in random_trades(10, 7):
         post.run(t)
-    post.run(trade(99, exit_ts=T0 - 5_000.0, direction="SHORT"))      # earlier than the ones before it
+    post.run(trade(99, exit_ts=T0 - 5_000.0, direction="SHORT"))  # earlier than the ones before it
     assert_matches_fresh(post)
     post.run(trade(100, exit_ts=post.trades[-2].exit_ts + 1.0))
     assert_matches_fresh(post)
@@ -123,11 +140,11 @@ def test_trades_appended_directly_and_mutated_answers_do_not_leak_into_the_cache
     for t in trades[:6]:
         post.run(t)
     now = trades[5].exit_ts
-    post.trade_stats(now)[("BTCUSDT", "LONG")] = {"trades": 1_000}             # a caller scribbles on it
+    post.trade_stats(now)[("BTCUSDT", "LONG")] = {"trades": 1_000}  # a caller scribbles on it
     for stats in post.trade_stats(now).values():
         stats["trades"] = -1
     assert _same(post.trade_stats(now), fresh_trade_stats(post, now))
-    post.trades.extend(trades[6:])                                           # not through run()
+    post.trades.extend(trades[6:])  # not through run()
     assert_matches_fresh(post)
 
 
@@ -136,7 +153,7 @@ def test_a_restart_rebuilds_the_same_answers():
     live, rebuilt = PostTrade(plan()), PostTrade(plan())
     for t in trades:
         live.run(t)
-        live.trade_stats(t.exit_ts)                  # warm the live caches step by step
+        live.trade_stats(t.exit_ts)  # warm the live caches step by step
         live.account_stats(10_000.0, t.exit_ts)
     for t in trades:
         rebuilt.run(replace(t))

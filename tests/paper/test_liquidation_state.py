@@ -18,7 +18,7 @@ from tests.lifecycle.helpers import T0, Harness, enter, snapshot
 from tests.state.lifecycle import raw
 
 BTC = "BTCUSDT"
-TAKER_FEE = 0.05 / 100     # kraken_futures
+TAKER_FEE = 0.05 / 100  # kraken_futures
 
 
 def _liquidate(store: StateStore) -> Harness:
@@ -47,8 +47,12 @@ def test_a_liquidation_fill_is_stored_as_a_liquidation(tmp_path):
         # the fee is the broker's, a taker fee on the liquidation price: 0.0091 × 50 510.1 × 0.0005 = 0.229820955
         assert liquidation.fee == pytest.approx(0.0091 * 50_510.1 * TAKER_FEE, rel=1e-12)
         (order,) = [o for o in store.orders() if o.client_order_id == liquidation.client_order_id]
-        assert (order.reason, order.venue_order_id, order.status, order.reduce_only) == ("liquidation", "", "filled",
-                                                                                        True)
+        assert (order.reason, order.venue_order_id, order.status, order.reduce_only) == (
+            "liquidation",
+            "",
+            "filled",
+            True,
+        )
         (trade,) = store.trades()
         assert (trade.exit_reason, trade.exit_tier) == ("LIQUIDATION", "")
         # the same numbers as when the fill was stored as a taker fill (test_pnl.py)
@@ -57,8 +61,9 @@ def test_a_liquidation_fill_is_stored_as_a_liquidation(tmp_path):
         assert trade.net_pnl == pytest.approx(-451.225001955, rel=1e-9)
         assert h.runner.positions == {} and store.open_positions() == []
     with raw(path) as conn:
-        rows = conn.execute("SELECT f.liquidity, o.reason FROM fills f JOIN orders o USING (client_order_id) "
-                            "ORDER BY f.ts").fetchall()
+        rows = conn.execute(
+            "SELECT f.liquidity, o.reason FROM fills f JOIN orders o USING (client_order_id) ORDER BY f.ts"
+        ).fetchall()
     assert rows[-1] == ("liquidation", "liquidation") and rows[0][0] == "taker"
 
 
@@ -71,8 +76,7 @@ def test_a_restart_after_a_liquidation_reads_the_state_back(tmp_path):
         again = Harness(store=store, history=first.history)
         assert again.runner.positions == {} and store.trades() == trades and store.fills() == fills
         again.step(snapshot(T0 + 180, {BTC: 50_000.0}))  # the signals still say LONG: a new entry fills
-        assert store.fills()[:2] == fills and [f.liquidity for f in store.fills()] == ["taker", "liquidation",
-                                                                                       "taker"]
+        assert store.fills()[:2] == fills and [f.liquidity for f in store.fills()] == ["taker", "liquidation", "taker"]
 
 
 def test_a_v2_database_written_the_old_way_gets_the_same_fills_after_migration_3(tmp_path):

@@ -20,10 +20,10 @@ def saved(kraken) -> dict:
     broker = make_broker(kraken)
     broker.observe(snap(DAY + 600, price=50_000, rate=0.0001))
     broker.place_order(order("b1", "buy", 0.2, leverage=10))
-    broker.place_order(order("bad", "buy", -1.0))                       # rejected, kept as it came
+    broker.place_order(order("bad", "buy", -1.0))  # rejected, kept as it came
     broker.observe(snap(DAY + 660, price=50_000))
     broker.place_order(order("tp", "sell", 0.1, limit=55_000, reduce_only=True))
-    broker.observe(snap(DAY + 3600 + 5, price=50_100))                  # a funding time passes
+    broker.observe(snap(DAY + 3600 + 5, price=50_100))  # a funding time passes
     state = json.loads(json.dumps(broker.state(), allow_nan=False))
     assert state["positions"] and state["fills"] and state["payments"]
     assert {o["status"] for o in state["orders"]} == {"filled", "rejected", "open"}
@@ -43,32 +43,35 @@ def test_a_real_state_is_accepted(kraken, saved):
     assert PaperBroker.from_state(kraken, saved).state() == saved
 
 
-@pytest.mark.parametrize("path, value, named", [
-    (("fees",), "abc", "fees must be a finite number"),
-    (("fees",), None, "fees must be a finite number"),
-    (("now",), "x", "now must be null or a time"),
-    (("now",), 1e300, "now must be null or a time in epoch seconds from 2009-01-03"),
-    (("fill_seq",), "x", "fill_seq must be a whole number"),
-    (("order_seq",), -1, "order_seq must be a whole number"),
-    (("order_seq",), True, "order_seq must be a whole number"),
-    (("realized",), float("inf"), "realized must be a finite number"),
-    (("settings", "starting_balance"), -10_000.0, "settings.starting_balance must be a number ≥ 0"),
-    (("settings", "starting_balance"), 0.0, "settings.starting_balance must be a number > 0"),
-    (("positions", "BTCUSDT", 2), 0.0, "positions.BTCUSDT must be a non-zero quantity"),
-    (("positions", "BTCUSDT", 0), "0.2", "positions.BTCUSDT must be [quantity, entry price, leverage]"),
-    (("positions", "XRPUSDT"), [1.0, 1.0, 1.0], "positions.XRPUSDT must be a position in a symbol"),
-    (("orders", 2, "leverage"), 0.0, "orders[2].leverage must be a number > 0"),
-    (("orders", 2, "limit_price"), None, "orders[2].limit_price must be a price > 0"),
-    (("orders", 2, "status"), "pending", "orders[2].status must be open, filled, cancelled or rejected"),
-    (("orders", 2, "filled_quantity"), 5.0, "orders[2].filled_quantity must be between 0 and the quantity"),
-    (("orders", 0, "symbol"), "XRPUSDT", "orders[0].symbol must be a symbol"),
-    (("orders", 0, "extra"), 1, "orders[0] must be an object with"),
-    (("fills", 0, "price"), 0.0, "fills[0].price must be a number > 0"),
-    (("payments", 0, "amount"), "1", "payments[0].amount must be a finite number"),
-    (("quotes", "BTCUSDT"), [1, 2], "quotes.BTCUSDT must be an object of numbers"),
-    (("rates", "BTCUSDT"), [[1.0]], "rates.BTCUSDT must be a list of [time, rate] pairs"),
-    (("orders",), {}, "orders must be a list"),
-])
+@pytest.mark.parametrize(
+    "path, value, named",
+    [
+        (("fees",), "abc", "fees must be a finite number"),
+        (("fees",), None, "fees must be a finite number"),
+        (("now",), "x", "now must be null or a time"),
+        (("now",), 1e300, "now must be null or a time in epoch seconds from 2009-01-03"),
+        (("fill_seq",), "x", "fill_seq must be a whole number"),
+        (("order_seq",), -1, "order_seq must be a whole number"),
+        (("order_seq",), True, "order_seq must be a whole number"),
+        (("realized",), float("inf"), "realized must be a finite number"),
+        (("settings", "starting_balance"), -10_000.0, "settings.starting_balance must be a number ≥ 0"),
+        (("settings", "starting_balance"), 0.0, "settings.starting_balance must be a number > 0"),
+        (("positions", "BTCUSDT", 2), 0.0, "positions.BTCUSDT must be a non-zero quantity"),
+        (("positions", "BTCUSDT", 0), "0.2", "positions.BTCUSDT must be [quantity, entry price, leverage]"),
+        (("positions", "XRPUSDT"), [1.0, 1.0, 1.0], "positions.XRPUSDT must be a position in a symbol"),
+        (("orders", 2, "leverage"), 0.0, "orders[2].leverage must be a number > 0"),
+        (("orders", 2, "limit_price"), None, "orders[2].limit_price must be a price > 0"),
+        (("orders", 2, "status"), "pending", "orders[2].status must be open, filled, cancelled or rejected"),
+        (("orders", 2, "filled_quantity"), 5.0, "orders[2].filled_quantity must be between 0 and the quantity"),
+        (("orders", 0, "symbol"), "XRPUSDT", "orders[0].symbol must be a symbol"),
+        (("orders", 0, "extra"), 1, "orders[0] must be an object with"),
+        (("fills", 0, "price"), 0.0, "fills[0].price must be a number > 0"),
+        (("payments", 0, "amount"), "1", "payments[0].amount must be a finite number"),
+        (("quotes", "BTCUSDT"), [1, 2], "quotes.BTCUSDT must be an object of numbers"),
+        (("rates", "BTCUSDT"), [[1.0]], "rates.BTCUSDT must be a list of [time, rate] pairs"),
+        (("orders",), {}, "orders must be a list"),
+    ],
+)
 def test_a_malformed_state_is_refused_naming_the_field(kraken, saved, path, value, named):
     with pytest.raises(ValueError) as refused:
         PaperBroker.from_state(kraken, _set(saved, path, value))

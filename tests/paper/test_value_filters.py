@@ -23,9 +23,32 @@ def general_positive(value):
     return value if value is not None and value > 0 else None
 
 
-VALUES = [None, True, False, "1.0", b"1", [1.0], 0, 1, -1, 2**80, 0.0, -0.0, 1.5, -1.5, 5e-324, -5e-324,
-          1.7976931348623157e308, math.inf, -math.inf, math.nan, np.float64(2.5), np.float64(math.nan),
-          np.float64(-1.0), np.int64(3)]
+VALUES = [
+    None,
+    True,
+    False,
+    "1.0",
+    b"1",
+    [1.0],
+    0,
+    1,
+    -1,
+    2**80,
+    0.0,
+    -0.0,
+    1.5,
+    -1.5,
+    5e-324,
+    -5e-324,
+    1.7976931348623157e308,
+    math.inf,
+    -math.inf,
+    math.nan,
+    np.float64(2.5),
+    np.float64(math.nan),
+    np.float64(-1.0),
+    np.int64(3),
+]
 
 
 @pytest.mark.parametrize("value", VALUES, ids=repr)

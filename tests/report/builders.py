@@ -13,12 +13,22 @@ import math
 
 import numpy as np
 
-START = 1_748_131_200.0            # 2025-05-25 00:00:00 UTC
+START = 1_748_131_200.0  # 2025-05-25 00:00:00 UTC
 BASE_PRICES = {"BTCUSDT": 67_250.0, "ETHUSDT": 3_480.0, "SOLUSDT": 172.5, "DOGEUSDT": 0.2143}
 EXIT_WIN = ("TAKE_PROFIT", "LADDER_RUNG", "TIMING_TAKE_PROFIT", "TRAILING_STOP")
 EXIT_LOSS = ("STOP_LOSS", "TIME_LIMIT", "SIGNAL_REVERSAL", "MTF_ALIGNMENT_LOST")
-COMPONENTS = ("liquidation_cascade", "whale_flow", "funding_rate", "hurst", "lead_lag", "order_flow_momentum",
-              "fear_greed", "volatility_skew", "oi_velocity", "oi_divergence")
+COMPONENTS = (
+    "liquidation_cascade",
+    "whale_flow",
+    "funding_rate",
+    "hurst",
+    "lead_lag",
+    "order_flow_momentum",
+    "fear_greed",
+    "volatility_skew",
+    "oi_velocity",
+    "oi_divergence",
+)
 STARTING_EQUITY = 10_000.0
 
 
@@ -52,19 +62,34 @@ def make_trades(n: int, symbols, ts: np.ndarray, paths: dict, seed: int) -> list
         funding = float(rng.normal(0.0, 0.15))
         net = gross - fees - funding
         weights = rng.dirichlet(np.ones(len(COMPONENTS)))
-        trades.append({
-            "id": f"pos-{i + 1:05d}", "symbol": symbol, "direction": direction, "venue": "kraken_futures",
-            "entry_ts": float(ts[opened]), "exit_ts": float(ts[closed]), "entry_price": entry, "exit_price": exit_,
-            "quantity": quantity, "leverage": leverage, "gross_pnl": gross, "fees": fees, "funding": funding,
-            "net_pnl": net, "net_pnl_pct": net / (entry * quantity) * 100,
-            "duration_s": float(ts[closed] - ts[opened]),
-            "exit_reason": str(rng.choice(EXIT_WIN if net > 0 else EXIT_LOSS)),
-            "exit_tier": str(rng.choice(["tier_1", "tier_2", "tier_3", "stop"])),
-            "entry_version": "rs-x", "exit_version": "rs-x",
-            "conviction": str(rng.choice(["LOW", "MEDIUM", "HIGH"])), "confidence": float(rng.uniform(0.4, 0.95)),
-            "attribution": {c: float(w * 0.8) for c, w in zip(COMPONENTS, weights)},   # contributions at entry
-            "peak_pnl_pct": float(abs(rng.normal(0.8, 0.5))),
-        })
+        trades.append(
+            {
+                "id": f"pos-{i + 1:05d}",
+                "symbol": symbol,
+                "direction": direction,
+                "venue": "kraken_futures",
+                "entry_ts": float(ts[opened]),
+                "exit_ts": float(ts[closed]),
+                "entry_price": entry,
+                "exit_price": exit_,
+                "quantity": quantity,
+                "leverage": leverage,
+                "gross_pnl": gross,
+                "fees": fees,
+                "funding": funding,
+                "net_pnl": net,
+                "net_pnl_pct": net / (entry * quantity) * 100,
+                "duration_s": float(ts[closed] - ts[opened]),
+                "exit_reason": str(rng.choice(EXIT_WIN if net > 0 else EXIT_LOSS)),
+                "exit_tier": str(rng.choice(["tier_1", "tier_2", "tier_3", "stop"])),
+                "entry_version": "rs-x",
+                "exit_version": "rs-x",
+                "conviction": str(rng.choice(["LOW", "MEDIUM", "HIGH"])),
+                "confidence": float(rng.uniform(0.4, 0.95)),
+                "attribution": {c: float(w * 0.8) for c, w in zip(COMPONENTS, weights)},  # contributions at entry
+                "peak_pnl_pct": float(abs(rng.normal(0.8, 0.5))),
+            }
+        )
     trades.sort(key=lambda t: (t["exit_ts"], t["id"]))
     return trades
 
@@ -74,9 +99,9 @@ def equity_curve(ts: np.ndarray, trades: list[dict], seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     realised = np.zeros(len(ts))
     for t in trades:
-        realised[np.searchsorted(ts, t["exit_ts"]):] += t["net_pnl"]
+        realised[np.searchsorted(ts, t["exit_ts"]) :] += t["net_pnl"]
     noise = np.cumsum(rng.normal(0.0, 0.6, len(ts)))
-    noise -= np.linspace(0.0, noise[-1] if len(noise) else 0.0, len(ts))     # ends at the realised figure
+    noise -= np.linspace(0.0, noise[-1] if len(noise) else 0.0, len(ts))  # ends at the realised figure
     return STARTING_EQUITY + realised + noise
 
 
@@ -87,18 +112,24 @@ def metrics_of(trades: list[dict], equity: np.ndarray) -> dict:
     for t in trades:
         reasons[t["exit_reason"]] = reasons.get(t["exit_reason"], 0) + 1
         total = sum(abs(v) for v in t["attribution"].values())
-        for c, v in t["attribution"].items():      # as engine.trading.posttrade: net P&L split by |contribution|
+        for c, v in t["attribution"].items():  # as engine.trading.posttrade: net P&L split by |contribution|
             attribution[c] = attribution.get(c, 0.0) + t["net_pnl"] * abs(v) / total
     peak = np.maximum.accumulate(equity) if len(equity) else equity
     drawdown = float(((peak - equity) / peak * 100).max()) if len(equity) else 0.0
     return {
-        "trades": len(trades), "win_rate": sum(t["net_pnl"] > 0 for t in trades) / len(trades) if trades else 0.0,
-        "net_pnl_usd": net, "net_pnl_pct": net / STARTING_EQUITY * 100, "max_drawdown_pct": drawdown,
-        "sharpe": 1.37 if trades else None, "exposure_pct": 37.2 if trades else 0.0,
-        "fees_usd": sum(t["fees"] for t in trades), "funding_usd": sum(t["funding"] for t in trades),
+        "trades": len(trades),
+        "win_rate": sum(t["net_pnl"] > 0 for t in trades) / len(trades) if trades else 0.0,
+        "net_pnl_usd": net,
+        "net_pnl_pct": net / STARTING_EQUITY * 100,
+        "max_drawdown_pct": drawdown,
+        "sharpe": 1.37 if trades else None,
+        "exposure_pct": 37.2 if trades else 0.0,
+        "fees_usd": sum(t["fees"] for t in trades),
+        "funding_usd": sum(t["funding"] for t in trades),
         "starting_equity_usd": STARTING_EQUITY,
         "ending_equity_usd": float(equity[-1]) if len(equity) else STARTING_EQUITY,
-        "exit_reasons": dict(sorted(reasons.items())), "attribution": attribution,
+        "exit_reasons": dict(sorted(reasons.items())),
+        "attribution": attribution,
     }
 
 
@@ -119,36 +150,62 @@ def _run(version: str, ts, symbols, paths, n_trades: int, seed: int, curve_limit
     equity = equity_curve(ts, trades, seed + 1)
     points = [[float(t), float(e)] for t, e in zip(ts, equity)]
     return {
-        "version": version, "profile": "paper", "start": float(ts[0]) if len(ts) else None,
-        "end": float(ts[-1]) if len(ts) else None, "cycles": int(len(ts)), "symbols": sorted(symbols),
-        "interrupted": False, "fingerprint": _fingerprint(trades), "metrics": metrics_of(trades, equity),
+        "version": version,
+        "profile": "paper",
+        "start": float(ts[0]) if len(ts) else None,
+        "end": float(ts[-1]) if len(ts) else None,
+        "cycles": len(ts),
+        "symbols": sorted(symbols),
+        "interrupted": False,
+        "fingerprint": _fingerprint(trades),
+        "metrics": metrics_of(trades, equity),
         "equity": _sample(points, curve_limit),
         "prices": {s: _sample([[float(t), float(p)] for t, p in zip(ts, paths[s])], 2000) for s in symbols},
-        "trades": trades, "decisions": [], "jobs": {"bot_cycle": int(len(ts))}, "open_positions": 1 if trades else 0,
+        "trades": trades,
+        "decisions": [],
+        "jobs": {"bot_cycle": len(ts)},
+        "open_positions": 1 if trades else 0,
     }
 
 
-def make_result(*, cycles: int = 2016, trades: int = 42, symbols=("BTCUSDT", "ETHUSDT"), vs: bool = False,
-                vs_trades: int | None = None, differing: int = 25, seed: int = 7, step_s: float = 60.0,
-                curve_limit: int | None = 5000) -> dict:
+def make_result(
+    *,
+    cycles: int = 2016,
+    trades: int = 42,
+    symbols=("BTCUSDT", "ETHUSDT"),
+    vs: bool = False,
+    vs_trades: int | None = None,
+    differing: int = 25,
+    seed: int = 7,
+    step_s: float = 60.0,
+    curve_limit: int | None = 5000,
+) -> dict:
     """A dry-run result over ``cycles`` cycles of ``step_s`` seconds; with ``vs``, a second rule
     set over the same prices and ``differing`` differing decisions. ``curve_limit=None`` keeps
     one equity point per cycle."""
     ts = START + np.arange(cycles, dtype=float) * step_s
     paths = price_paths(symbols, ts, seed)
     result = _run("rs-3f9a0c21d4e7", ts, symbols, paths, trades, seed + 10, curve_limit)
-    result.update(rules_dir="rules", snapshot_files=["data/sample/2025-05-25.parquet", "data/sample/2025-06-01.parquet"])
+    result.update(
+        rules_dir="rules", snapshot_files=["data/sample/2025-05-25.parquet", "data/sample/2025-06-01.parquet"]
+    )
     if vs:
-        result["vs"] = _run("rs-b71e55a09c12", ts, symbols, paths, trades if vs_trades is None else vs_trades,
-                            seed + 20, curve_limit)
+        result["vs"] = _run(
+            "rs-b71e55a09c12", ts, symbols, paths, trades if vs_trades is None else vs_trades, seed + 20, curve_limit
+        )
         rng = np.random.default_rng(seed + 30)
-        labels = ["TRADE LONG", "TRADE SHORT", "NO_TRADE SIGNAL_CONVICTION_TOO_LOW", "NO_TRADE GATE_FEES",
-                  "NEUTRAL"]
+        labels = ["TRADE LONG", "TRADE SHORT", "NO_TRADE SIGNAL_CONVICTION_TOO_LOW", "NO_TRADE GATE_FEES", "NEUTRAL"]
         diffs = []
         for i in sorted(rng.choice(max(cycles, 1), size=min(differing, max(cycles, 1)), replace=differing > cycles)):
             a, b = rng.choice(len(labels), size=2, replace=False)
-            diffs.append({"ts": float(START + i * step_s), "symbol": str(rng.choice(list(symbols))),
-                          "a": labels[a], "b": labels[b]})
+            diffs.append(
+                {
+                    "ts": float(START + i * step_s),
+                    "symbol": str(rng.choice(list(symbols))),
+                    "a": labels[a],
+                    "b": labels[b],
+                }
+            )
         result["differing_decisions"] = diffs
     else:
         result["vs"] = None
@@ -157,10 +214,33 @@ def make_result(*, cycles: int = 2016, trades: int = 42, symbols=("BTCUSDT", "ET
 
 def empty_result() -> dict:
     """A run that saw no snapshot in its window."""
-    return {"version": "rs-0000", "profile": "paper", "rules_dir": "rules", "snapshot_files": [], "start": None,
-            "end": None, "cycles": 0, "symbols": [], "fingerprint": _fingerprint([]),
-            "metrics": {"trades": 0, "win_rate": 0.0, "net_pnl_usd": 0.0, "net_pnl_pct": 0.0,
-                        "max_drawdown_pct": 0.0, "sharpe": None, "exposure_pct": 0.0, "fees_usd": 0.0,
-                        "funding_usd": 0.0, "starting_equity_usd": STARTING_EQUITY,
-                        "ending_equity_usd": STARTING_EQUITY, "exit_reasons": {}, "attribution": {}},
-            "equity": [], "prices": {}, "trades": [], "vs": None}
+    return {
+        "version": "rs-0000",
+        "profile": "paper",
+        "rules_dir": "rules",
+        "snapshot_files": [],
+        "start": None,
+        "end": None,
+        "cycles": 0,
+        "symbols": [],
+        "fingerprint": _fingerprint([]),
+        "metrics": {
+            "trades": 0,
+            "win_rate": 0.0,
+            "net_pnl_usd": 0.0,
+            "net_pnl_pct": 0.0,
+            "max_drawdown_pct": 0.0,
+            "sharpe": None,
+            "exposure_pct": 0.0,
+            "fees_usd": 0.0,
+            "funding_usd": 0.0,
+            "starting_equity_usd": STARTING_EQUITY,
+            "ending_equity_usd": STARTING_EQUITY,
+            "exit_reasons": {},
+            "attribution": {},
+        },
+        "equity": [],
+        "prices": {},
+        "trades": [],
+        "vs": None,
+    }

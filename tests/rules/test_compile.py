@@ -23,11 +23,23 @@ def test_default_rules_compile_cleanly_for_both_profiles():
 def test_seed_numbers_reach_the_plan():
     paper = compile_ruleset(str(ROOT / "rules")).plans["paper"]
     weights = {c.id: c.weight for c in paper.signals.components}
-    assert weights == {"liquidation_cascade": 0.22, "whale_flow": 0.20, "funding_rate": 0.16, "hurst": 0.08,
-                       "lead_lag": 0.08, "order_flow_momentum": 0.06, "fear_greed": 0.06,
-                       "volatility_skew": 0.05, "oi_velocity": 0.05, "oi_divergence": 0.04}
+    assert weights == {
+        "liquidation_cascade": 0.22,
+        "whale_flow": 0.20,
+        "funding_rate": 0.16,
+        "hurst": 0.08,
+        "lead_lag": 0.08,
+        "order_flow_momentum": 0.06,
+        "fear_greed": 0.06,
+        "volatility_skew": 0.05,
+        "oi_velocity": 0.05,
+        "oi_divergence": 0.04,
+    }
     assert [(lv.name, lv.min_aligned, lv.min_confidence, lv.size_multiplier) for lv in paper.signals.levels] == [
-        ("HIGH", 4, 0.6, 1.5), ("MEDIUM", 3, 0.4, 1.0), ("LOW", 2, 0.3, 0.5)]
+        ("HIGH", 4, 0.6, 1.5),
+        ("MEDIUM", 3, 0.4, 1.0),
+        ("LOW", 2, 0.3, 0.5),
+    ]
     assert paper.risk.grace_windows.standard == 120 and paper.risk.grace_windows.high_conviction == 300
     assert paper.exits.min_hold_s == 300
     assert paper.exits.tier("stop_loss").params["loss_pct"] == 2.5
@@ -95,7 +107,9 @@ def test_learned_overlay_moves_a_value_within_its_bounds(rules):
         "created: 2026-01-01T00:00:00Z\nvalues:\n"
         "  signals.components.liquidation_cascade.weight: 0.24\n"
         "  signals.components.whale_flow.weight: 0.18\n"
-        "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n", encoding="utf-8")
+        "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n",
+        encoding="utf-8",
+    )
     result = compile_ruleset(str(rules))
     assert result.ok and result.diagnostics == [], result.diagnostics
     weights = {c.id: c.weight for c in result.plans["paper"].signals.components}
@@ -108,7 +122,9 @@ def test_learned_overlay_that_breaks_the_weight_sum_is_reported_at_the_overlay(r
         f"kind: learned\nlearner: signal_weights\nbase_version: {base}\n"
         "created: 2026-01-01T00:00:00Z\nvalues:\n"
         "  signals.components.liquidation_cascade.weight: 0.24\n"
-        "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n", encoding="utf-8")
+        "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n",
+        encoding="utf-8",
+    )
     result = compile_ruleset(str(rules))
     assert [d.code for d in result.diagnostics] == ["RB301"]
     assert result.plans == {}
@@ -133,9 +149,11 @@ def test_a_learned_file_tuned_on_another_version_is_flagged(rules):
     (rules / "learned" / "0001-weights.yaml").write_text(
         f"kind: learned\nlearner: signal_weights\nbase_version: {base}\n"
         "created: 2026-01-01T00:00:00Z\nvalues:\n  signals.components.funding_rate.weight: 0.16\n"
-        "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n", encoding="utf-8")
+        "provenance: {data_from: '2025-05-01', data_to: '2025-06-01', trades: 40}\n",
+        encoding="utf-8",
+    )
     assert compile_ruleset(str(rules)).diagnostics == []
-    edit_once(rules / "risk.yaml", "  default: 3 ", "  default: 4 ")          # a human edit after the learner ran
+    edit_once(rules / "risk.yaml", "  default: 3 ", "  default: 4 ")  # a human edit after the learner ran
     [finding] = compile_ruleset(str(rules)).diagnostics
     assert (finding.code, finding.severity.value, finding.line) == ("RB526", "warning", 3)
 

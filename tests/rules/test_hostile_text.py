@@ -27,11 +27,15 @@ def _findings(rules: Path) -> list[tuple]:
     return [(d.code, os.path.relpath(d.file, rules), d.line, d.col) for d in compile_ruleset(str(rules)).diagnostics]
 
 
-SURROGATES = [   # where the escape goes, and where the finding must point
+SURROGATES = [  # where the escape goes, and where the finding must point
     ("ruleset.yaml", "name: seed-predictive-flow", 'name: "\\ud800"', (8, 7)),
-    ("ruleset.yaml", "description: >-\n  The multi-factor predictive flow system of seed/000 (Trading Bot Complete "
-                     "Workflow\n  Documentation, 2025-12-16), every number transcribed as a rule value.",
-     'description: "a\\ud800b"', (9, 14)),
+    (
+        "ruleset.yaml",
+        "description: >-\n  The multi-factor predictive flow system of seed/000 (Trading Bot Complete "
+        "Workflow\n  Documentation, 2025-12-16), every number transcribed as a rule value.",
+        'description: "a\\ud800b"',
+        (9, 14),
+    ),
     ("requirements.yaml", "reason: SIGNAL_NEUTRAL}", 'reason: "SIG\\ud800"}', (11, 75)),
     ("signals.yaml", 'when: "is_leader"  ', 'when: "is_leader \\ud800"  ', (74, 15)),
 ]
@@ -46,17 +50,23 @@ def test_a_surrogate_escape_is_a_located_rb113(rules, file, find, replace, where
 @pytest.mark.parametrize("fmt", ["text", "json", "github"])
 def test_validate_prints_every_format_and_exits_1(rules, fmt):
     edit_once(rules / "ruleset.yaml", "name: seed-predictive-flow", 'name: "\\ud800"')
-    done = subprocess.run([sys.executable, "-m", "engine.cli", "validate", str(rules), "--format", fmt],
-                          cwd=ROOT, capture_output=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "validate", str(rules), "--format", fmt],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 1, done.stderr
     assert b"RB113" in done.stdout and b"ruleset.yaml" in done.stdout
 
 
 def test_a_diagnostic_quoting_unencodable_text_still_prints():
-    found = Diagnostic("RB206", 'bad "\ud800" here', file="rules/x\udcff.yaml", line=1, col=1,
-                       path="/k\ud800", suggestion="fix \udfff")
+    found = Diagnostic(
+        "RB206", 'bad "\ud800" here', file="rules/x\udcff.yaml", line=1, col=1, path="/k\ud800", suggestion="fix \udfff"
+    )
     for render in FORMATS.values():
-        render([found]).encode("utf-8")                    # would raise UnicodeEncodeError before
+        render([found]).encode("utf-8")  # would raise UnicodeEncodeError before
     assert found.message == 'bad "\\ud800" here' and found.file == "rules/x\\udcff.yaml"
     assert json.loads(FORMATS["json"]([found]))[0]["path"] == "/k\\ud800"
 
@@ -71,7 +81,7 @@ def test_text_too_long_is_quoted_short(rules):
 
 
 def test_learn_bounds_message_is_quoted_short(rules):
-    huge = "9" * 305 + "s"                                 # a finite duration, far outside the bounds
+    huge = "9" * 305 + "s"  # a finite duration, far outside the bounds
     edit_once(rules / "exits.yaml", "default: {value: 2h,", f"default: {{value: {huge},")
     result = compile_ruleset(str(rules))
     assert [d.code for d in result.diagnostics] == ["RB330"]
@@ -95,6 +105,8 @@ def _chain_length() -> int:
 
 
 def test_unknown_key_message_cuts_a_huge_key(rules):
-    edit_once(rules / "risk.yaml", "sizing:\n", "sizing:\n  " + "k" * 1000 + ": 1\n")   # PyYAML caps plain keys near 1024
+    edit_once(
+        rules / "risk.yaml", "sizing:\n", "sizing:\n  " + "k" * 1000 + ": 1\n"
+    )  # PyYAML caps plain keys near 1024
     unknown = [d for d in compile_ruleset(str(rules)).diagnostics if d.code == "RB201"]
     assert len(unknown) == 1 and len(unknown[0].message) < 300

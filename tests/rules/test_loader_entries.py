@@ -10,6 +10,7 @@ from pathlib import Path
 
 from engine.language.compiler import compile_ruleset
 
+
 def _findings(rules: Path) -> list[tuple]:
     return [(d.code, d.file, d.line, d.col, d.message) for d in compile_ruleset(str(rules)).diagnostics]
 
@@ -22,8 +23,9 @@ def test_a_directory_named_like_the_ruleset_file(rules):
 
 def test_a_broken_symlink(rules):
     (rules / "x.yaml").symlink_to(rules / "gone.yaml")
-    assert _findings(rules) == [("RB116", f"{rules}/x.yaml", 1, 1,
-                                 "cannot read file: broken symbolic link (its target does not exist)")]
+    assert _findings(rules) == [
+        ("RB116", f"{rules}/x.yaml", 1, 1, "cannot read file: broken symbolic link (its target does not exist)")
+    ]
 
 
 def test_a_symlink_loop_in_profiles(rules):

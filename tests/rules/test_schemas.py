@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from engine.language.diagnostics import Location
 import json
 import re
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from engine.language import schema
+from engine.language.diagnostics import Location
 from engine.language.kinds import KINDS
 from engine.language.loader import ALL_KINDS
 from engine.language.schemagen import generate as build
@@ -43,8 +43,11 @@ def _properties(node, trail=()):
 
 @pytest.mark.parametrize("name", [n for n in build.BUILDERS if n != "common"])
 def test_every_field_has_a_description_and_a_unit(name):
-    missing = [path for path, sub in _properties(schema.load_schema(name))
-               if "if" not in path and (not sub.get("description") or "x-unit" not in sub)]
+    missing = [
+        path
+        for path, sub in _properties(schema.load_schema(name))
+        if "if" not in path and (not sub.get("description") or "x-unit" not in sub)
+    ]
     assert missing == []
 
 
@@ -59,8 +62,12 @@ def test_every_object_is_strict(name):
         elif isinstance(node, list):
             for sub in node:
                 yield from objects(sub)
-    loose = [o.get("title", o.get("description")) for o in objects(schema.load_schema(name))
-             if o.get("additionalProperties") is not False and "allOf" not in o]  # unions: variants are strict
+
+    loose = [
+        o.get("title", o.get("description"))
+        for o in objects(schema.load_schema(name))
+        if o.get("additionalProperties") is not False and "allOf" not in o
+    ]  # unions: variants are strict
     assert loose == []
 
 
@@ -81,8 +88,14 @@ def test_rule_files_point_editors_at_their_schema():
 
 
 def test_schema_error_paths_and_suggestion_for_unknown_key():
-    found = schema.validate("ruleset", {"kind": "ruleset", "name": "x", "default_profile": "paper",
-                                        "symbols": [{"symbol": "BTCUSDT", "base": "BTC", "quote": "USDT",
-                                                     "rol": "leader"}]},
-                            lambda path, key: Location("f", 1, 1))
+    found = schema.validate(
+        "ruleset",
+        {
+            "kind": "ruleset",
+            "name": "x",
+            "default_profile": "paper",
+            "symbols": [{"symbol": "BTCUSDT", "base": "BTC", "quote": "USDT", "rol": "leader"}],
+        },
+        lambda path, key: Location("f", 1, 1),
+    )
     assert [(d.code, d.path, d.suggestion) for d in found] == [("RB201", "/symbols/0/rol", "did you mean 'role'?")]

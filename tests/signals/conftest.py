@@ -16,7 +16,7 @@ class RulesCopy:
     def __init__(self, root):
         self.root = root
 
-    def edit(self, file: str, find: str, replace: str) -> "RulesCopy":
+    def edit(self, file: str, find: str, replace: str) -> RulesCopy:
         path = self.root / file
         text = path.read_text(encoding="utf-8")
         assert text.count(find) == 1, f"{find!r} must occur once in {file}"

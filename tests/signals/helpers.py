@@ -15,9 +15,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from engine.language.compiler import compile_ruleset
+from engine.market.snapshot import parse_snapshot
 from engine.trading.signals.components import COMPONENTS
 from engine.trading.signals.engine import SignalEngine
-from engine.market.snapshot import parse_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -30,7 +30,7 @@ LEADER, FOLLOWER = "BTCUSDT", "ETHUSDT"
 PROFILES = ("paper", "live")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled(root: str = str(RULES)):
     result = compile_ruleset(root)
     assert result.ok, [str(d) for d in result.diagnostics]
@@ -102,5 +102,7 @@ def closes_from_returns(start: float, log_returns) -> list[float]:
 
 def book(bid_sizes, ask_sizes, mid: float = 100.0) -> dict:
     """A best-first book with the given sizes per level."""
-    return {"bids": [[mid - 0.5 - i * 0.1, s] for i, s in enumerate(bid_sizes)],
-            "asks": [[mid + 0.5 + i * 0.1, s] for i, s in enumerate(ask_sizes)]}
+    return {
+        "bids": [[mid - 0.5 - i * 0.1, s] for i, s in enumerate(bid_sizes)],
+        "asks": [[mid + 0.5 + i * 0.1, s] for i, s in enumerate(ask_sizes)],
+    }

@@ -21,7 +21,7 @@ import random
 from tests.signals.helpers import DAY, FOLLOWER, HOUR, LEADER, MIN, T0
 
 HISTORY_HOURS = 7 * 24 + 8
-START = T0 + 10 * DAY      # the first one-minute snapshot (an hour and a day boundary)
+START = T0 + 10 * DAY  # the first one-minute snapshot (an hour and a day boundary)
 
 
 def market(seed: int = 11, minutes: int = 600) -> list[dict]:
@@ -39,19 +39,21 @@ def market(seed: int = 11, minutes: int = 600) -> list[dict]:
     for h in range(HISTORY_HOURS, 0, -1):
         ts = START - h * HOUR
         if (ts - T0) % DAY == 0:
-            fear_greed = min(100.0, max(0.0, fear_greed + rnd.gauss(5.0, 3.0)))   # drifting into greed
+            fear_greed = min(100.0, max(0.0, fear_greed + rnd.gauss(5.0, 3.0)))  # drifting into greed
         symbols = {}
         for sym in (LEADER, FOLLOWER):
             price[sym] *= math.exp(rnd.gauss(0.0, 0.006))
             oi[sym] *= math.exp(rnd.gauss(0.0, 0.004))
-            fields = {"price": round(price[sym], 2), "open_interest_usd": round(oi[sym]),
-                      "exchange_netflow_usd": round(rnd.gauss(20_000.0, 120_000.0))}
+            fields = {
+                "price": round(price[sym], 2),
+                "open_interest_usd": round(oi[sym]),
+                "exchange_netflow_usd": round(rnd.gauss(20_000.0, 120_000.0)),
+            }
             if (ts - T0) % (8 * HOUR) == 0:
                 funding[sym] = rnd.gauss(0.0001, 0.00004)
                 fields["funding_rate"] = round(funding[sym], 8)
             symbols[sym] = fields
-        out.append({"ts": ts, "symbols": symbols, "fear_greed": round(fear_greed),
-                    "fear_greed_ts": day_start(ts)})
+        out.append({"ts": ts, "symbols": symbols, "fear_greed": round(fear_greed), "fear_greed_ts": day_start(ts)})
 
     # ---- one-minute snapshots: candle i closes at START + i min
     btc_ret_prev = 0.0
@@ -71,15 +73,27 @@ def market(seed: int = 11, minutes: int = 600) -> list[dict]:
             wick = abs(rnd.gauss(0.0, 0.0004)) * open_
             price[sym] = close
             size = 5.0 if sym == LEADER else 60.0
-            bids = [[round(close * (1 - 0.0001 * (k + 1)), 2), round(size * (1 + imbalance) * rnd.uniform(0.95, 1.05), 4)]
-                    for k in range(10)]
-            asks = [[round(close * (1 + 0.0001 * (k + 1)), 2), round(size * (1 - imbalance) * rnd.uniform(0.95, 1.05), 4)]
-                    for k in range(10)]
+            bids = [
+                [round(close * (1 - 0.0001 * (k + 1)), 2), round(size * (1 + imbalance) * rnd.uniform(0.95, 1.05), 4)]
+                for k in range(10)
+            ]
+            asks = [
+                [round(close * (1 + 0.0001 * (k + 1)), 2), round(size * (1 - imbalance) * rnd.uniform(0.95, 1.05), 4)]
+                for k in range(10)
+            ]
             cascade = 300 <= i < 330
             fields = {
                 "price": close,
-                "candles": [[ts - MIN, open_, max(open_, close) + wick, min(open_, close) - wick, close,
-                             round(rnd.uniform(10, 100), 3)]],
+                "candles": [
+                    [
+                        ts - MIN,
+                        open_,
+                        max(open_, close) + wick,
+                        min(open_, close) - wick,
+                        close,
+                        round(rnd.uniform(10, 100), 3),
+                    ]
+                ],
                 "book": {"bids": bids, "asks": asks},
                 "liq_long_usd": round(rnd.expovariate(1 / 400.0) + (6_000.0 if cascade else 0.0), 2),
                 "liq_short_usd": round(rnd.expovariate(1 / 400.0), 2),
@@ -89,9 +103,8 @@ def market(seed: int = 11, minutes: int = 600) -> list[dict]:
                 fields["open_interest_usd"] = round(oi[sym])
                 fields["exchange_netflow_usd"] = round(rnd.gauss(60_000.0, 120_000.0))
             if (ts - T0) % (8 * HOUR) == 0:
-                funding[sym] = rnd.gauss(0.0004, 0.00004)    # crowded longs
+                funding[sym] = rnd.gauss(0.0004, 0.00004)  # crowded longs
                 fields["funding_rate"] = round(funding[sym], 8)
             symbols[sym] = fields
-        out.append({"ts": ts, "symbols": symbols, "fear_greed": round(fear_greed),
-                    "fear_greed_ts": day_start(ts)})
+        out.append({"ts": ts, "symbols": symbols, "fear_greed": round(fear_greed), "fear_greed_ts": day_start(ts)})
     return out

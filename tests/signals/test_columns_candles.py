@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from adapters.snapshots.columnar import read_columnar
-from engine.trading.signals.answer import Answer
 from engine.replay.columns.candles import DIRECTION_CODE, CandleSeries
+from engine.trading.signals.answer import Answer
 from engine.trading.signals.components import hurst, lead_lag, volatility_skew
 from tests.signals.helpers import FOLLOWER, LEADER, MIN, PROFILES, ROOT, T0, plan, snap
 
@@ -42,6 +42,7 @@ def with_params(component, **params):
 
 # -- building both sides ----------------------------------------------------------------
 
+
 def series(snapshots, name: str, leader: str | None):
     """The symbol's candles in delivery order, and lead_close as the dry-run builds it:
     the leader's close for the same open ts in the same snapshot (NaN where none), or
@@ -53,7 +54,7 @@ def series(snapshots, name: str, leader: str | None):
             continue
         ld = s.symbols.get(leader) if leader else None
         closes = {}
-        for c in (ld.candles if ld is not None else ()):
+        for c in ld.candles if ld is not None else ():
             closes.setdefault(c.ts, c.close)
         for c in sym.candles:
             rows.append((c.ts, c.open, c.high, c.low, c.close, c.volume))
@@ -122,6 +123,7 @@ def reasons(answers) -> set[str]:
 
 # -- real data ------------------------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=1)
 def sample():
     return tuple(itertools.islice(read_columnar(SAMPLE), SAMPLE_SNAPSHOTS))
@@ -132,13 +134,13 @@ def sample():
 def test_follower_on_the_sample_matches_the_scalar_path(kind, profile):
     answers = assert_columns_match(MODULES[kind], rule_component(profile, kind), sample(), FOLLOWER, LEADER)
     assert len(answers) == SAMPLE_SNAPSHOTS
-    assert len(reasons(answers)) >= 2                    # the check covers more than warm-up
+    assert len(reasons(answers)) >= 2  # the check covers more than warm-up
 
 
 @pytest.mark.parametrize("kind", sorted(MODULES))
 def test_leader_on_the_sample_matches_the_scalar_path(kind):
     answers = assert_columns_match(MODULES[kind], rule_component("paper", kind), sample(), LEADER, LEADER)
-    if kind == "lead_lag":                               # the leader never feeds its own state
+    if kind == "lead_lag":  # the leader never feeds its own state
         assert reasons(answers) == {"warming_up"}
 
 
@@ -149,6 +151,7 @@ def test_lead_lag_without_a_leader_is_warming_up_throughout():
 
 
 # -- synthetic edge cases -------------------------------------------------------------------
+
 
 def row(ts: float, prev: float, close: float) -> list:
     return [ts, prev, max(prev, close), min(prev, close), close, 1.0]
@@ -171,18 +174,18 @@ def synthetic(seed: int = 7, scale: int = 1):
     def zero():
         return 0.0
 
-    regime(400, gauss(0.001), gauss(0.001))              # independent noise
-    regime(300, zero, zero)                              # both flat: zero returns everywhere
-    regime(300, lambda: abs(rnd.gauss(0, 0.001)), lambda: abs(rnd.gauss(0, 0.001)))   # only up
+    regime(400, gauss(0.001), gauss(0.001))  # independent noise
+    regime(300, zero, zero)  # both flat: zero returns everywhere
+    regime(300, lambda: abs(rnd.gauss(0, 0.001)), lambda: abs(rnd.gauss(0, 0.001)))  # only up
     regime(300, lambda: -abs(rnd.gauss(0, 0.001)), lambda: -abs(rnd.gauss(0, 0.002)))  # only down
-    regime(300, gauss(0.002), zero)                      # leader moves, follower flat
+    regime(300, gauss(0.002), zero)  # leader moves, follower flat
     regime(300, lambda: rnd.choice((0.0, 0.0, 0.001, -0.001)), lambda: rnd.choice((0.0, 0.002, -0.002)))
     regime(300, lambda: 0.003 * rnd.choice((1, -1)), lambda: 0.0)
     n0 = len(btc_ret)
-    regime(700, gauss(0.0015), zero)                     # follower echoes the leader 2 minutes later
+    regime(700, gauss(0.0015), zero)  # follower echoes the leader 2 minutes later
     for i in range(n0, len(eth_ret)):
         eth_ret[i] = btc_ret[i - 2] + rnd.gauss(0.0, 0.0002)
-    regime(200, zero, gauss(0.001))                      # leader flat, follower moves
+    regime(200, zero, gauss(0.001))  # leader flat, follower moves
 
     btc, eth = [40_000.0], [2_000.0]
     for rb, re_ in zip(btc_ret, eth_ret):
@@ -197,18 +200,18 @@ def synthetic(seed: int = 7, scale: int = 1):
     prev_eth_ts = None
     while i < len(eth):
         pick = rnd.random()
-        if pick < 0.03:                                  # a gap: minutes with no candle at all
+        if pick < 0.03:  # a gap: minutes with no candle at all
             minute += rnd.randint(1, 5)
-        batch = 1 if pick < 0.8 else rnd.randint(2, 3)   # sometimes several candles at once
+        batch = 1 if pick < 0.8 else rnd.randint(2, 3)  # sometimes several candles at once
         eth_rows, btc_rows = [], []
-        if prev_eth_ts is not None and rnd.random() < 0.03:   # re-delivered last candle (refused)
+        if prev_eth_ts is not None and rnd.random() < 0.03:  # re-delivered last candle (refused)
             eth_rows.append(row(prev_eth_ts, eth[i - 2], eth[i - 1] * 1.001))
         for _ in range(batch):
             if i >= len(eth):
                 break
             ts = T0 + minute * MIN
             eth_rows.append(row(ts, eth[i - 1], eth[i]))
-            if rnd.random() > 0.04:                      # leader candle missing now and then
+            if rnd.random() > 0.04:  # leader candle missing now and then
                 btc_rows.append(row(ts, btc[i - 1], btc[i]))
             prev_eth_ts, i, minute = ts, i + 1, minute + 1
         symbols = {FOLLOWER: {"candles": eth_rows}}
@@ -216,11 +219,18 @@ def synthetic(seed: int = 7, scale: int = 1):
             symbols[LEADER] = {"candles": btc_rows}
         end = max(r[0] for r in eth_rows) + MIN
         snaps.append(snap(end, symbols))
-        if rnd.random() < 0.02:                          # a stale candle from long ago (refused)
+        if rnd.random() < 0.02:  # a stale candle from long ago (refused)
             old = T0 + max(0, minute - 50) * MIN
-            snaps.append(snap(end, {FOLLOWER: {"candles": [row(old, eth[i - 1], eth[i - 1] * 1.01)]},
-                                    LEADER: {"candles": [row(old, btc[i - 1], btc[i - 1])]}}))
-        if rnd.random() < 0.01:                          # a snapshot without the follower
+            snaps.append(
+                snap(
+                    end,
+                    {
+                        FOLLOWER: {"candles": [row(old, eth[i - 1], eth[i - 1] * 1.01)]},
+                        LEADER: {"candles": [row(old, btc[i - 1], btc[i - 1])]},
+                    },
+                )
+            )
+        if rnd.random() < 0.01:  # a snapshot without the follower
             snaps.append(snap(end, {LEADER: {"price": btc[i - 1]}}))
     return tuple(snaps)
 

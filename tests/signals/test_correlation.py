@@ -25,14 +25,14 @@ def test_it_is_pearsons_r_over_aligned_bar_ends(pairs):
     value = correlation(ra, rb, 12)
     if flat:
         assert value is None
-    elif value is not None:      # a near-flat side may round to zero variance: unknown, never a wrong number
+    elif value is not None:  # a near-flat side may round to zero variance: unknown, never a wrong number
         assert value == pytest.approx(float(np.corrcoef(xs, ys)[0, 1]), abs=1e-9)
         assert -1 - 1e-12 <= value <= 1 + 1e-12
 
 
 def test_only_the_bar_ends_both_have_count_in_the_order_of_the_first():
-    ra = {float(t): math.sin(t) for t in range(0, 40)}
-    rb = {float(t): math.cos(t) for t in range(5, 60)}       # shares bar ends 5..39
+    ra = {float(t): math.sin(t) for t in range(40)}
+    rb = {float(t): math.cos(t) for t in range(5, 60)}  # shares bar ends 5..39
     shared = [float(t) for t in range(5, 40)]
     expected = float(np.corrcoef([ra[t] for t in shared], [rb[t] for t in shared])[0, 1])
     assert correlation(ra, rb, 12) == pytest.approx(expected, abs=1e-12)
@@ -41,9 +41,9 @@ def test_only_the_bar_ends_both_have_count_in_the_order_of_the_first():
 
 def test_unknown_without_enough_common_bars_or_with_a_flat_side():
     ra = {float(t): 0.001 * t for t in range(20)}
-    assert correlation(ra, {float(t): 0.002 * t for t in range(9, 20)}, 12) is None       # 11 in common
+    assert correlation(ra, {float(t): 0.002 * t for t in range(9, 20)}, 12) is None  # 11 in common
     assert correlation(ra, {float(t): 0.002 * t for t in range(8, 20)}, 12) == pytest.approx(1.0)
-    assert correlation(ra, {float(t): 0.01 for t in range(20)}, 12) is None               # flat side
+    assert correlation(ra, {float(t): 0.01 for t in range(20)}, 12) is None  # flat side
     assert correlation(ra, {}, 12) is None and correlation(None, ra, 12) is None
     assert correlation(ra, {float(t): -0.003 * t for t in range(20)}, 12) == pytest.approx(-1.0)
 

@@ -15,32 +15,50 @@ from tests.signals.helpers import FOLLOWER, LEADER, MIN, T0, book, candles, feed
 
 #: snapshot fields that carry each input (fear_greed is global)
 FIELDS = {
-    "price": ("price",), "open_interest": ("open_interest_usd",),
-    "liquidations": ("liq_long_usd", "liq_short_usd"), "exchange_netflow": ("exchange_netflow_usd",),
-    "funding_rate": ("funding_rate",), "order_book": ("book",), "candles_1m": ("candles",),
+    "price": ("price",),
+    "open_interest": ("open_interest_usd",),
+    "liquidations": ("liq_long_usd", "liq_short_usd"),
+    "exchange_netflow": ("exchange_netflow_usd",),
+    "funding_rate": ("funding_rate",),
+    "order_book": ("book",),
+    "candles_1m": ("candles",),
     "fear_greed": ("fear_greed",),
 }
 COMPONENT_IDS = [c.id for c in plan("paper").signals.components]
 #: the leader's candles come from another symbol's snapshot; test_lead_lag.py covers that input
 DERIVED = {"leader_candles_1m"}
-INPUT_PAIRS = [(c.id, name) for c in plan("paper").signals.components for name in COMPONENTS[c.kind].INPUTS
-               if name not in DERIVED]
-LIMITED = [(profile, c.id, name, limit) for profile in ("paper", "live")
-           for c in plan(profile).signals.components for name, limit in c.max_input_age.items()
-           if name not in DERIVED]
+INPUT_PAIRS = [
+    (c.id, name) for c in plan("paper").signals.components for name in COMPONENTS[c.kind].INPUTS if name not in DERIVED
+]
+LIMITED = [
+    (profile, c.id, name, limit)
+    for profile in ("paper", "live")
+    for c in plan(profile).signals.components
+    for name, limit in c.max_input_age.items()
+    if name not in DERIVED
+]
 
 
 def full_snapshot(ts, drop=(), **times):
     """Every input for ETHUSDT and BTCUSDT published at ``ts`` (candles closing at ts), minus ``drop``."""
+
     def symbol(first):
-        fields = {"price": first, "open_interest_usd": 1e9, "liq_long_usd": 0.0, "liq_short_usd": 0.0,
-                  "exchange_netflow_usd": 0.0, "funding_rate": 0.0001, "book": book([10.0], [10.0]),
-                  "candles": candles(ts - 3 * MIN, [first, first * 1.001, first])}
+        fields = {
+            "price": first,
+            "open_interest_usd": 1e9,
+            "liq_long_usd": 0.0,
+            "liq_short_usd": 0.0,
+            "exchange_netflow_usd": 0.0,
+            "funding_rate": 0.0001,
+            "book": book([10.0], [10.0]),
+            "candles": candles(ts - 3 * MIN, [first, first * 1.001, first]),
+        }
         for name in drop:
             for field in FIELDS[name]:
                 fields.pop(field, None)
         fields.update({f"{name}_ts": t for name, t in times.items() if name != "fear_greed"})
         return fields
+
     top = {} if "fear_greed" in drop else {"fear_greed": 50, "fear_greed_ts": times.get("fear_greed", ts)}
     return snap(ts, {LEADER: symbol(40_000.0), FOLLOWER: symbol(2_000.0)}, **top)
 
@@ -58,8 +76,8 @@ def test_a_missing_input_is_named(component_id, name):
 @pytest.mark.parametrize("profile, component_id, name, limit", LIMITED)
 def test_an_input_older_than_max_input_age_is_stale(profile, component_id, name, limit):
     snaps = [full_snapshot(T0)]
-    at_limit = answer_of(profile, component_id, snaps, T0 + limit)          # age == limit: still usable
-    past = answer_of(profile, component_id, snaps, T0 + limit + 1)          # age > limit: stale
+    at_limit = answer_of(profile, component_id, snaps, T0 + limit)  # age == limit: still usable
+    past = answer_of(profile, component_id, snaps, T0 + limit + 1)  # age > limit: stale
     assert not at_limit.reasons[0].startswith("stale:")
     assert (past.direction, past.confidence, past.reasons) == (NEUTRAL, 0.0, (f"stale:{name}",))
     assert past.inputs["age_s"] == limit + 1 and past.inputs["max_age_s"] == limit
@@ -81,7 +99,7 @@ def test_an_input_without_a_limit_never_goes_stale(component_id):
 
 @pytest.mark.parametrize("profile", ["paper", "live"])
 def test_the_leader_override_wins_before_missing_or_stale_inputs(profile):
-    engine = feed(profile, [snap(T0, {LEADER: {"price": 40_000.0}})])   # no candles at all
+    engine = feed(profile, [snap(T0, {LEADER: {"price": 40_000.0}})])  # no candles at all
     got = result(engine.evaluate(LEADER, T0 + 86400), "lead_lag")
     assert (got.direction, got.confidence, got.reasons) == (NEUTRAL, 0.0, ("override:leader_symbol",))
     follower = feed(profile, [full_snapshot(T0)]).evaluate(FOLLOWER, T0)
@@ -91,6 +109,7 @@ def test_the_leader_override_wins_before_missing_or_stale_inputs(profile):
 def raising(error):
     def evaluate(component, state):
         raise error
+
     return evaluate
 
 
@@ -108,11 +127,12 @@ def test_an_error_in_a_component_is_neutral_and_named(monkeypatch, component_id,
     got = result(record, component_id)
     assert (got.direction, got.confidence, got.reasons) == (NEUTRAL, 0.0, (f"error:{type(error).__name__}",))
     others = [c for c in record.components if c.id != component_id]
-    assert others == [c for c in before.components if c.id != component_id]   # the rest is untouched
+    assert others == [c for c in before.components if c.id != component_id]  # the rest is untouched
 
 
-@pytest.mark.parametrize("error", [IndexError("x"), AttributeError("x"), RuntimeError("x")],
-                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "error", [IndexError("x"), AttributeError("x"), RuntimeError("x")], ids=lambda e: type(e).__name__
+)
 def test_any_error_in_evaluate_is_neutral(monkeypatch, error):
     engine = feed("paper", [full_snapshot(T0)])
     monkeypatch.setattr(COMPONENTS["whale_flow"], "evaluate", raising(error))
@@ -123,6 +143,7 @@ def test_any_error_in_evaluate_is_neutral(monkeypatch, error):
 def test_an_error_while_feeding_a_component_does_not_escape(monkeypatch):
     def update(state, snapshot, symbol, leader):
         raise ZeroDivisionError("x")
+
     monkeypatch.setattr(COMPONENTS["whale_flow"], "update", update)
     engine = feed("paper", [full_snapshot(T0)])
     got = result(engine.evaluate(FOLLOWER, T0), "whale_flow")

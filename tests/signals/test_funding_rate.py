@@ -32,17 +32,17 @@ def answer(profile, latest, base=0.0001):
 CASES = [
     # profile, base, latest, direction, reason, confidence
     ("paper", 0.0001, 0.000204, NEUTRAL, "below_threshold", 0.0),  # dev 20·0.000104/21 = 0.00009905 < 0.0001
-    ("paper", 0.0, 0.000105, SHORT, "crowded_longs", 0.2),         # dev 20·0.000105/21 = 0.0001 exactly (≥) → 0.0001/0.0005
+    ("paper", 0.0, 0.000105, SHORT, "crowded_longs", 0.2),  # dev 20·0.000105/21 = 0.0001 exactly (≥) → 0.0001/0.0005
     ("paper", 0.0001, 0.000206, SHORT, "crowded_longs", 0.201905),  # dev 0.000100952 → /0.0005
-    ("paper", 0.0001, 0.00031, SHORT, "crowded_longs", 0.4),       # dev 20·0.00021/21 = 0.0002 → /0.0005
-    ("paper", 0.0001, -0.00011, LONG, "crowded_shorts", 0.4),      # mirror: dev −0.0002
-    ("paper", 0.0, -0.000105, LONG, "crowded_shorts", 0.2),        # mirror of the exact threshold
-    ("paper", 0.0001, 0.00073, SHORT, "crowded_longs", 1.0),       # dev 0.0006 → 1.2 → capped at 1
-    ("live", 0.0001, 0.000309, NEUTRAL, "below_threshold", 0.0),   # dev 20·0.000209/21 = 0.000199048 < 0.0002
-    ("live", 0.0, 0.00021, SHORT, "crowded_longs", 0.2),           # dev 20·0.00021/21 = 0.0002 exactly → /0.001
+    ("paper", 0.0001, 0.00031, SHORT, "crowded_longs", 0.4),  # dev 20·0.00021/21 = 0.0002 → /0.0005
+    ("paper", 0.0001, -0.00011, LONG, "crowded_shorts", 0.4),  # mirror: dev −0.0002
+    ("paper", 0.0, -0.000105, LONG, "crowded_shorts", 0.2),  # mirror of the exact threshold
+    ("paper", 0.0001, 0.00073, SHORT, "crowded_longs", 1.0),  # dev 0.0006 → 1.2 → capped at 1
+    ("live", 0.0001, 0.000309, NEUTRAL, "below_threshold", 0.0),  # dev 20·0.000209/21 = 0.000199048 < 0.0002
+    ("live", 0.0, 0.00021, SHORT, "crowded_longs", 0.2),  # dev 20·0.00021/21 = 0.0002 exactly → /0.001
     ("live", 0.0001, 0.000311, SHORT, "crowded_longs", 0.200952),  # dev 0.000200952 → /0.001
-    ("live", 0.0001, 0.000415, SHORT, "crowded_longs", 0.3),       # dev 20·0.000315/21 = 0.0003 → /0.001
-    ("live", 0.0001, -0.000215, LONG, "crowded_shorts", 0.3),      # mirror: dev −0.0003
+    ("live", 0.0001, 0.000415, SHORT, "crowded_longs", 0.3),  # dev 20·0.000315/21 = 0.0003 → /0.001
+    ("live", 0.0001, -0.000215, LONG, "crowded_shorts", 0.3),  # mirror: dev −0.0003
 ]
 # Exact-threshold rows use base 0 so the float arithmetic is exact (20·0.000105/21 gives
 # 0.0001 to the last bit). With base 0.0001 the decimal-exact input 0.000205 gives
@@ -76,5 +76,5 @@ def test_a_funding_reading_republished_every_cycle_counts_once():
     snaps = series([0.0001] * 20)
     snaps += [snap(END + k * 60, {FOLLOWER: {"funding_rate": 0.00031, "funding_rate_ts": END}}) for k in range(5)]
     got = run("paper", CID, snaps, END + 240)
-    assert got.inputs["mean"] == pytest.approx(0.000110)   # (20·0.0001 + 0.00031)/21
+    assert got.inputs["mean"] == pytest.approx(0.000110)  # (20·0.0001 + 0.00031)/21
     assert got.confidence == pytest.approx(0.4)

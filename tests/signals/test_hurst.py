@@ -47,35 +47,34 @@ def reference_hurst(closes, lags=(1, 2, 4, 8)):
 
 
 def answer(profile, returns):
-    closes = closes_from_returns(100.0, returns)          # 257 closes: the first H is computed on the last
+    closes = closes_from_returns(100.0, returns)  # 257 closes: the first H is computed on the last
     s = snap(T0 + len(closes) * MIN, {FOLLOWER: {"candles": candles(T0, closes)}})
     return run(profile, CID, [s], s.ts), closes
 
 
 CASES = [
     # profile, φ, drift/min, sign of returns, direction, reason, H range the data must give
-    ("paper", 0.6, 0.001, +1, LONG, "trending_follow", (0.60, 1.0)),      # persistent, rising → follow up
-    ("paper", 0.6, 0.001, -1, SHORT, "trending_follow", (0.60, 1.0)),     # mirror: same H, falling
+    ("paper", 0.6, 0.001, +1, LONG, "trending_follow", (0.60, 1.0)),  # persistent, rising → follow up
+    ("paper", 0.6, 0.001, -1, SHORT, "trending_follow", (0.60, 1.0)),  # mirror: same H, falling
     ("live", 0.6, 0.001, +1, LONG, "trending_follow", (0.60, 1.0)),
     ("live", 0.6, 0.001, -1, SHORT, "trending_follow", (0.60, 1.0)),
     ("paper", -0.6, 0.001, +1, SHORT, "mean_reverting_fade", (0.0, 0.40)),  # reverting, rising → fade: SHORT
-    ("paper", -0.6, 0.001, -1, LONG, "mean_reverting_fade", (0.0, 0.40)),   # mirror
+    ("paper", -0.6, 0.001, -1, LONG, "mean_reverting_fade", (0.0, 0.40)),  # mirror
     ("live", -0.6, 0.001, +1, SHORT, "mean_reverting_fade", (0.0, 0.40)),
     ("live", -0.6, 0.001, -1, LONG, "mean_reverting_fade", (0.0, 0.40)),
 ]
 
 
 @pytest.mark.parametrize("profile, phi, drift, sign, direction, reason, h_range", CASES)
-def test_persistent_series_are_followed_and_reverting_ones_faded(profile, phi, drift, sign, direction, reason,
-                                                                 h_range):
+def test_persistent_series_are_followed_and_reverting_ones_faded(profile, phi, drift, sign, direction, reason, h_range):
     returns = [sign * r for r in ar1_returns(phi, drift)]
     got, closes = answer(profile, returns)
     h = reference_hurst(closes)
-    assert h_range[0] < h < h_range[1]                                  # the data is what the case says
-    assert (closes[-1] > closes[-31]) == (sign > 0)                      # … and so is its 30-min trend
+    assert h_range[0] < h < h_range[1]  # the data is what the case says
+    assert (closes[-1] > closes[-31]) == (sign > 0)  # … and so is its 30-min trend
     assert got.inputs["hurst"] == pytest.approx(h, abs=1e-9)
     assert (got.direction, got.reasons) == (direction, (reason,))
-    assert got.confidence == pytest.approx(abs(h - 0.5) / 0.5, abs=1e-9)   # |H − ½| ÷ ½
+    assert got.confidence == pytest.approx(abs(h - 0.5) / 0.5, abs=1e-9)  # |H − ½| ÷ ½
 
 
 def boundary(profile, h, trend=+1):
@@ -86,19 +85,19 @@ def boundary(profile, h, trend=+1):
 BOUNDARY_CASES = [
     # profile, H, trend, direction, reason, confidence
     ("paper", 0.5499, +1, NEUTRAL, "random_walk", 0.0),
-    ("paper", 0.55, +1, NEUTRAL, "random_walk", 0.0),            # at trending_above: strict > → neutral
-    ("paper", 0.5501, +1, LONG, "trending_follow", 0.1002),      # |0.5501 − 0.5|/0.5
-    ("paper", 0.5501, -1, SHORT, "trending_follow", 0.1002),     # mirror trend
+    ("paper", 0.55, +1, NEUTRAL, "random_walk", 0.0),  # at trending_above: strict > → neutral
+    ("paper", 0.5501, +1, LONG, "trending_follow", 0.1002),  # |0.5501 − 0.5|/0.5
+    ("paper", 0.5501, -1, SHORT, "trending_follow", 0.1002),  # mirror trend
     ("paper", 0.4501, +1, NEUTRAL, "random_walk", 0.0),
-    ("paper", 0.45, +1, NEUTRAL, "random_walk", 0.0),            # at mean_reverting_below: strict <
+    ("paper", 0.45, +1, NEUTRAL, "random_walk", 0.0),  # at mean_reverting_below: strict <
     ("paper", 0.4499, +1, SHORT, "mean_reverting_fade", 0.1002),  # fade the rise
-    ("paper", 0.4499, -1, LONG, "mean_reverting_fade", 0.1002),   # fade the fall
-    ("live", 0.58, +1, NEUTRAL, "random_walk", 0.0),             # paper would follow (0.58 > 0.55)
-    ("live", 0.60, +1, NEUTRAL, "random_walk", 0.0),             # strict >
+    ("paper", 0.4499, -1, LONG, "mean_reverting_fade", 0.1002),  # fade the fall
+    ("live", 0.58, +1, NEUTRAL, "random_walk", 0.0),  # paper would follow (0.58 > 0.55)
+    ("live", 0.60, +1, NEUTRAL, "random_walk", 0.0),  # strict >
     ("live", 0.6001, +1, LONG, "trending_follow", 0.2002),
-    ("live", 0.40, -1, NEUTRAL, "random_walk", 0.0),             # strict <
+    ("live", 0.40, -1, NEUTRAL, "random_walk", 0.0),  # strict <
     ("live", 0.3999, -1, LONG, "mean_reverting_fade", 0.2002),
-    ("live", 0.9, -1, SHORT, "trending_follow", 0.8),            # |0.9 − 0.5|/0.5
+    ("live", 0.9, -1, SHORT, "trending_follow", 0.8),  # |0.9 − 0.5|/0.5
 ]
 
 

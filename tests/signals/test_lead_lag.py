@@ -20,8 +20,19 @@ import pytest
 
 from engine.trading.features import LeadLagValue
 from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
-from tests.signals.helpers import (FOLLOWER, LEADER, MIN, T0, candles, closes_from_returns, direct, feed, result,
-                                   run, snap)
+from tests.signals.helpers import (
+    FOLLOWER,
+    LEADER,
+    MIN,
+    T0,
+    candles,
+    closes_from_returns,
+    direct,
+    feed,
+    result,
+    run,
+    snap,
+)
 
 CID = "lead_lag"
 
@@ -30,9 +41,9 @@ def paired_snaps(last_leader_move_pct, follower="echo", n=125, seed=3):
     rnd = random.Random(seed)
     lead = [rnd.gauss(0.0, 0.001) for _ in range(n - 1)] + [math.log1p(last_leader_move_pct / 100)]
     if follower == "echo":
-        follow = [rnd.gauss(0.0, 0.001)] + lead[:-1]         # follower(t) = leader(t − 1)
+        follow = [rnd.gauss(0.0, 0.001)] + lead[:-1]  # follower(t) = leader(t − 1)
     else:
-        follow = [rnd.gauss(0.0, 0.001) for _ in range(n)]   # unrelated
+        follow = [rnd.gauss(0.0, 0.001) for _ in range(n)]  # unrelated
     btc, eth = closes_from_returns(40_000.0, lead), closes_from_returns(2_000.0, follow)
     end = T0 + len(btc) * MIN
     return [snap(end, {LEADER: {"candles": candles(T0, btc)}, FOLLOWER: {"candles": candles(T0, eth)}})], end
@@ -40,11 +51,11 @@ def paired_snaps(last_leader_move_pct, follower="echo", n=125, seed=3):
 
 CASES = [
     # profile, BTC's last 1-min move %, direction, reason, confidence (= r = 1 at lag 1)
-    ("paper", 0.30, LONG, "leader_moved", 1.0),     # 0.30 % ≥ 0.10 %, r = 1 ≥ 0.30
-    ("paper", -0.30, SHORT, "leader_moved", 1.0),   # mirror
-    ("paper", 0.15, LONG, "leader_moved", 1.0),     # 0.15 % ≥ 0.10 %
+    ("paper", 0.30, LONG, "leader_moved", 1.0),  # 0.30 % ≥ 0.10 %, r = 1 ≥ 0.30
+    ("paper", -0.30, SHORT, "leader_moved", 1.0),  # mirror
+    ("paper", 0.15, LONG, "leader_moved", 1.0),  # 0.15 % ≥ 0.10 %
     ("paper", 0.05, NEUTRAL, "leader_quiet", 0.0),  # 0.05 % < 0.10 %
-    ("live", 0.15, NEUTRAL, "leader_quiet", 0.0),   # 0.15 % < 0.20 %
+    ("live", 0.15, NEUTRAL, "leader_quiet", 0.0),  # 0.15 % < 0.20 %
     ("live", 0.30, LONG, "leader_moved", 1.0),
     ("live", -0.30, SHORT, "leader_moved", 1.0),
 ]
@@ -64,25 +75,25 @@ def test_a_follower_echoing_btc_follows_its_last_move(profile, move, direction, 
 def test_an_unrelated_follower_is_weakly_correlated(profile):
     snaps, end = paired_snaps(0.5, follower="unrelated")
     got = run(profile, CID, snaps, end)
-    assert abs(got.inputs["correlation"]) < 0.3          # precondition: independent noise
+    assert abs(got.inputs["correlation"]) < 0.3  # precondition: independent noise
     assert (got.direction, got.reasons) == (NEUTRAL, ("weak_correlation",))
 
 
 BOUNDARY_CASES = [
     # profile, r, leader move % (as a log return), direction, reason, confidence (= |r|)
     ("paper", 0.2999, 0.5, NEUTRAL, "weak_correlation", 0.0),
-    ("paper", 0.30, 0.5, LONG, "leader_moved", 0.30),     # at min_correlation (≥)
+    ("paper", 0.30, 0.5, LONG, "leader_moved", 0.30),  # at min_correlation (≥)
     ("paper", 0.3001, 0.5, LONG, "leader_moved", 0.3001),
-    ("paper", 0.30, -0.5, SHORT, "leader_moved", 0.30),   # mirror: leader fell
-    ("paper", -0.60, 0.5, SHORT, "leader_moved", 0.60),   # negative r: against the leader
+    ("paper", 0.30, -0.5, SHORT, "leader_moved", 0.30),  # mirror: leader fell
+    ("paper", -0.60, 0.5, SHORT, "leader_moved", 0.60),  # negative r: against the leader
     ("paper", -0.60, -0.5, LONG, "leader_moved", 0.60),
     ("paper", 0.8, 0.0999, NEUTRAL, "leader_quiet", 0.0),  # move just below 0.10 %
-    ("paper", 0.8, 0.1001, LONG, "leader_moved", 0.8),     # just above
+    ("paper", 0.8, 0.1001, LONG, "leader_moved", 0.8),  # just above
     ("live", 0.4999, 0.5, NEUTRAL, "weak_correlation", 0.0),
-    ("live", 0.50, 0.5, LONG, "leader_moved", 0.50),      # at min_correlation (≥)
+    ("live", 0.50, 0.5, LONG, "leader_moved", 0.50),  # at min_correlation (≥)
     ("live", 0.5001, 0.5, LONG, "leader_moved", 0.5001),
     ("live", -0.50, 0.5, SHORT, "leader_moved", 0.50),
-    ("live", 0.8, 0.1999, NEUTRAL, "leader_quiet", 0.0),   # just below 0.20 %
+    ("live", 0.8, 0.1999, NEUTRAL, "leader_quiet", 0.0),  # just below 0.20 %
     ("live", 0.8, 0.2001, LONG, "leader_moved", 0.8),
     ("live", 0.8, -0.2001, SHORT, "leader_moved", 0.8),
 ]

@@ -34,18 +34,18 @@ def answer(profile, readings, **kw):
 
 VOLUME_CASES = [
     # profile, long_usd, short_usd, direction, reason, confidence
-    ("paper", 49_999, 0, NEUTRAL, "below_threshold", 0.0),    # 49,999 < 50,000
-    ("paper", 50_000, 0, SHORT, "long_cascade", 0.2),         # at threshold (≥): 50,000 / (50,000 × 5)
-    ("paper", 50_001, 0, SHORT, "long_cascade", 0.200004),    # 50,001 / 250,000
-    ("paper", 60_000, 0, SHORT, "long_cascade", 0.24),        # 60,000 / 250,000
-    ("paper", 0, 60_000, LONG, "short_cascade", 0.24),        # mirror: forced buying → LONG
-    ("paper", 300_000, 0, SHORT, "long_cascade", 1.0),        # 300,000 / 250,000 = 1.2 → capped at 1
-    ("live", 60_000, 0, NEUTRAL, "below_threshold", 0.0),     # paper's 60,000 is below live's 100,000
-    ("live", 99_999, 0, NEUTRAL, "below_threshold", 0.0),     # 99,999 < 100,000
-    ("live", 100_000, 0, SHORT, "long_cascade", 0.2),         # at threshold: 100,000 / (100,000 × 5)
-    ("live", 100_001, 0, SHORT, "long_cascade", 0.200002),    # 100,001 / 500,000
-    ("live", 150_000, 0, SHORT, "long_cascade", 0.3),         # 150,000 / 500,000
-    ("live", 0, 150_000, LONG, "short_cascade", 0.3),         # mirror
+    ("paper", 49_999, 0, NEUTRAL, "below_threshold", 0.0),  # 49,999 < 50,000
+    ("paper", 50_000, 0, SHORT, "long_cascade", 0.2),  # at threshold (≥): 50,000 / (50,000 × 5)
+    ("paper", 50_001, 0, SHORT, "long_cascade", 0.200004),  # 50,001 / 250,000
+    ("paper", 60_000, 0, SHORT, "long_cascade", 0.24),  # 60,000 / 250,000
+    ("paper", 0, 60_000, LONG, "short_cascade", 0.24),  # mirror: forced buying → LONG
+    ("paper", 300_000, 0, SHORT, "long_cascade", 1.0),  # 300,000 / 250,000 = 1.2 → capped at 1
+    ("live", 60_000, 0, NEUTRAL, "below_threshold", 0.0),  # paper's 60,000 is below live's 100,000
+    ("live", 99_999, 0, NEUTRAL, "below_threshold", 0.0),  # 99,999 < 100,000
+    ("live", 100_000, 0, SHORT, "long_cascade", 0.2),  # at threshold: 100,000 / (100,000 × 5)
+    ("live", 100_001, 0, SHORT, "long_cascade", 0.200002),  # 100,001 / 500,000
+    ("live", 150_000, 0, SHORT, "long_cascade", 0.3),  # 150,000 / 500,000
+    ("live", 0, 150_000, LONG, "short_cascade", 0.3),  # mirror
 ]
 
 
@@ -58,8 +58,8 @@ def test_volume_threshold_and_confidence(profile, long_usd, short_usd, direction
 
 DOMINANCE_CASES = [
     # long_usd, short_usd, direction, reason, confidence  (paper; total 50,000 = threshold)
-    (30_001, 19_999, SHORT, "long_cascade", 0.2),        # share 0.60002 > 0.60 → 50,000/250,000
-    (19_999, 30_001, LONG, "short_cascade", 0.2),        # mirror
+    (30_001, 19_999, SHORT, "long_cascade", 0.2),  # share 0.60002 > 0.60 → 50,000/250,000
+    (19_999, 30_001, LONG, "short_cascade", 0.2),  # mirror
     (30_000, 20_000, NEUTRAL, "no_dominant_side", 0.0),  # share exactly 0.60: the seed's "> 0.60" is strict
     (29_999, 20_001, NEUTRAL, "no_dominant_side", 0.0),  # share 0.59998 < 0.60
     (25_000, 25_000, NEUTRAL, "no_dominant_side", 0.0),  # a tie has no side
@@ -76,10 +76,10 @@ def test_a_side_must_dominate(long_usd, short_usd, direction, reason, confidence
 
 ACCELERATION_CASES = [
     # profile, older-half long_usd (at T0+20 min), newer-half long_usd (at END), confidence, acceleration
-    ("paper", 20_000, 40_000, 0.34, 2.0),   # 60,000/250,000 = 0.24, newer/older = 2 > 1 → +0.10
-    ("paper", 40_000, 20_000, 0.24, 0.5),   # 60,000/250,000 = 0.24, decelerating: no boost
-    ("paper", 30_000, 30_000, 0.24, 1.0),   # ratio exactly 1 is not acceleration (> 1 needed)
-    ("live", 50_000, 450_000, 1.0, 9.0),    # 500,000/500,000 = 1.0 + 0.10 → capped at 1
+    ("paper", 20_000, 40_000, 0.34, 2.0),  # 60,000/250,000 = 0.24, newer/older = 2 > 1 → +0.10
+    ("paper", 40_000, 20_000, 0.24, 0.5),  # 60,000/250,000 = 0.24, decelerating: no boost
+    ("paper", 30_000, 30_000, 0.24, 1.0),  # ratio exactly 1 is not acceleration (> 1 needed)
+    ("live", 50_000, 450_000, 1.0, 9.0),  # 500,000/500,000 = 1.0 + 0.10 → capped at 1
 ]
 
 

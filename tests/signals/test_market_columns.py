@@ -14,20 +14,20 @@ import pytest
 
 from adapters.snapshots.columnar import read_columnar
 from engine.language.compiler import compile_ruleset
-from engine.trading.correlation import ReturnCorrelation
-from engine.replay.columns.correlation import CorrelationColumns
-from engine.trading.features import Ema
-from engine.replay.columns.candles import CandleSeries
-from engine.trading.signals.market import MarketState
-from engine.replay.columns.market import ema_path, market_columns
 from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
+from engine.replay.columns.candles import CandleSeries
+from engine.replay.columns.correlation import CorrelationColumns
+from engine.replay.columns.market import ema_path, market_columns
+from engine.trading.correlation import ReturnCorrelation
+from engine.trading.features import Ema
+from engine.trading.signals.market import MarketState
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
 N_SNAPSHOTS = 8000
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 KEYS = ("price_change_pct", "ema_spread_pct", "mtf_long", "mtf_short")
-T0 = 1_699_999_200.0          # an hour boundary
+T0 = 1_699_999_200.0  # an hour boundary
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +41,10 @@ def snaps():
 
 
 def series(candles) -> CandleSeries:
-    cols = [np.array([getattr(c, f) for c in candles], dtype=np.float64)
-            for f in ("ts", "open", "high", "low", "close", "volume")]
+    cols = [
+        np.array([getattr(c, f) for c in candles], dtype=np.float64)
+        for f in ("ts", "open", "high", "low", "close", "volume")
+    ]
     return CandleSeries(*cols)
 
 
@@ -56,8 +58,9 @@ def assert_bit_identical(actual: np.ndarray, expected: np.ndarray, what: str) ->
     differ = (gone_a != gone_e) | (~gone_a & ~gone_e & (actual.view(np.int64) != expected.view(np.int64)))
     if differ.any():
         k = int(np.flatnonzero(differ)[0])
-        raise AssertionError(f"{what}: {differ.sum()} candles differ, first at {k}: "
-                             f"columns {actual[k]!r} vs scalar {expected[k]!r}")
+        raise AssertionError(
+            f"{what}: {differ.sum()} candles differ, first at {k}: columns {actual[k]!r} vs scalar {expected[k]!r}"
+        )
 
 
 def scalar_market(plan, symbol, snapshots) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -95,6 +98,7 @@ def check_market(plan, symbol, snapshots, *, every_candle=True):
 
 # -- real data ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("symbol", SYMBOLS)
 def test_market_columns_match_the_scalar_state_at_every_candle(plan, snaps, symbol):
     cols = check_market(plan, symbol, snaps)
@@ -106,7 +110,7 @@ def test_market_columns_match_the_scalar_state_at_every_candle(plan, snaps, symb
 def test_correlation_columns_match_the_scalar_tracker(plan, snaps):
     throttle = next(g for g in plan.gates.chain if g.kind == "correlation_throttle")
     params = {"window_s": throttle.params["window"], "interval_s": throttle.params["return_interval"]}
-    names = plan.ruleset.names()                       # includes a symbol the data lacks
+    names = plan.ruleset.names()  # includes a symbol the data lacks
     scalar = ReturnCorrelation(names, **params)
     cols = CorrelationColumns(names, **params, candles={s: series(delivered(snaps, s)) for s in SYMBOLS})
     upto = dict.fromkeys(SYMBOLS, 0)
@@ -126,6 +130,7 @@ def test_correlation_columns_match_the_scalar_tracker(plan, snaps):
 
 # -- synthetic: gaps, repeats, non-finite, non-positive and flat stretches -----------------------
 
+
 def _candle(ts, close):
     return Candle(ts, close, close, close, close, 1.0)
 
@@ -133,24 +138,26 @@ def _candle(ts, close):
 def synthetic_candles(seed=7):
     rng = np.random.default_rng(seed)
     out, t = [], T0
+
     def run(n, closes):
         nonlocal t
         for i in range(n):
             out.append(_candle(t, float(closes(i))))
             t += 60.0
-    run(150, lambda i: 0.0)                                  # zeros: slow EMA seeds at exactly 0
-    run(60, lambda i: -1.0 - 0.01 * i)                       # negative closes
+
+    run(150, lambda i: 0.0)  # zeros: slow EMA seeds at exactly 0
+    run(60, lambda i: -1.0 - 0.01 * i)  # negative closes
     walk = 100.0 * np.exp(np.cumsum(rng.normal(0, 2e-3, 4000)))
     run(200, lambda i: walk[i])
-    run(120, lambda i: 100.0)                                # flat
-    t += 37 * 60.0                                           # a gap of 37 minutes
+    run(120, lambda i: 100.0)  # flat
+    t += 37 * 60.0  # a gap of 37 minutes
     run(50, lambda i: walk[200 + i])
-    t += 125 * 60.0                                          # a gap longer than the 1h window
+    t += 125 * 60.0  # a gap longer than the 1h window
     run(3, lambda i: walk[250 + i])
-    out.append(out[-1])                                      # the same candle again
-    out.append(_candle(out[-3].ts, 1e9))                     # an older candle
-    out.append(_candle(t, float("nan")))                     # a non-finite close
-    out.append(_candle(t + 30.0, walk[260]))                 # off the minute grid
+    out.append(out[-1])  # the same candle again
+    out.append(_candle(out[-3].ts, 1e9))  # an older candle
+    out.append(_candle(t, float("nan")))  # a non-finite close
+    out.append(_candle(t + 30.0, walk[260]))  # off the minute grid
     t += 60.0
     run(1500, lambda i: walk[300 + i])
     return out
@@ -158,26 +165,31 @@ def synthetic_candles(seed=7):
 
 def fake_plan(reversal=None, mtf=None, leader="X"):
     tiers = {"signal_reversal": reversal, "mtf_alignment": mtf}
-    return SimpleNamespace(exits=SimpleNamespace(of_kind=lambda kind: (
-        [SimpleNamespace(params=tiers[kind])] if tiers.get(kind) else [])),
-        ruleset=SimpleNamespace(leader=leader))
+    return SimpleNamespace(
+        exits=SimpleNamespace(of_kind=lambda kind: [SimpleNamespace(params=tiers[kind])] if tiers.get(kind) else []),
+        ruleset=SimpleNamespace(leader=leader),
+    )
 
 
 @pytest.mark.parametrize("which", ["paper", "defaults", "odd windows"])
 def test_market_columns_synthetic_gaps_and_non_positive_stretches(plan, which):
-    chosen = {"paper": plan, "defaults": fake_plan(),
-              "odd windows": fake_plan({"timeframe": "7m", "fast_ema": 3, "slow_ema": 5},
-                                       {"timeframes": ["2m", "15m", "1h"]})}[which]
+    chosen = {
+        "paper": plan,
+        "defaults": fake_plan(),
+        "odd windows": fake_plan(
+            {"timeframe": "7m", "fast_ema": 3, "slow_ema": 5}, {"timeframes": ["2m", "15m", "1h"]}
+        ),
+    }[which]
     candles = synthetic_candles()
     snapshots = [Snapshot(c.ts + 60.0, {"S": SymbolSnapshot("S", {}, {}, None, (c,))}) for c in candles]
     cols = check_market(chosen, "S", snapshots)
-    assert np.isnan(cols.price_change_pct[:210]).all()       # first close not > 0
+    assert np.isnan(cols.price_change_pct[:210]).all()  # first close not > 0
     assert np.isnan(cols.ema_spread_pct).any() and np.isfinite(cols.ema_spread_pct).any()
 
 
 def test_several_candles_per_snapshot_and_empty_series(plan):
     candles = synthetic_candles(seed=3)
-    batches = [tuple(candles[i:i + 3]) for i in range(0, len(candles), 3)]
+    batches = [tuple(candles[i : i + 3]) for i in range(0, len(candles), 3)]
     snapshots = [Snapshot(b[-1].ts + 60.0, {"S": SymbolSnapshot("S", {}, {}, None, b)}) for b in batches]
     check_market(plan, "S", snapshots, every_candle=False)
     empty = market_columns(plan, series([]))
@@ -204,24 +216,24 @@ def _corr_snapshots():
     b = 80.0 * np.exp(common + np.cumsum(rng.normal(0, 5e-4, 3000)))
     a[:40] = 0.0
     a[40:70] = -3.0
-    b[600:900] = b[599]                                      # flat for 5 hours
+    b[600:900] = b[599]  # flat for 5 hours
     snapshots, pending_b = [], []
     for i in range(3000):
         t = T0 + 60.0 * i
         syms = {}
         ca = [_candle(t, float(a[i]))]
         if i == 100:
-            ca.append(ca[0])                                 # repeated
+            ca.append(ca[0])  # repeated
         if i == 200:
-            ca.append(_candle(t - 600.0, 1.0))              # out of order
+            ca.append(_candle(t - 600.0, 1.0))  # out of order
         if i == 300:
             ca = [_candle(t, float("nan"))]
-        if not 1000 <= i < 1010:                             # A missing for ten snapshots
+        if not 1000 <= i < 1010:  # A missing for ten snapshots
             syms["A"] = SymbolSnapshot("A", {}, {}, None, tuple(ca))
         pending_b.append(_candle(t, float(b[i])))
-        if 400 <= i < 470 or 1500 <= i < 1530:               # B's feed stalls...
+        if 400 <= i < 470 or 1500 <= i < 1530:  # B's feed stalls...
             pass
-        elif 2000 <= i < 2200:                               # ...and B loses two hours
+        elif 2000 <= i < 2200:  # ...and B loses two hours
             pending_b.clear()
         else:
             syms["B"] = SymbolSnapshot("B", {}, {}, None, tuple(pending_b))
@@ -230,8 +242,9 @@ def _corr_snapshots():
     return snapshots
 
 
-@pytest.mark.parametrize("interval_s,window_s,min_samples", [(300.0, 7200.0, 5), (60.0, 3600.0, 12),
-                                                             (900.0, 86400.0, 12)])
+@pytest.mark.parametrize(
+    "interval_s,window_s,min_samples", [(300.0, 7200.0, 5), (60.0, 3600.0, 12), (900.0, 86400.0, 12)]
+)
 def test_correlation_columns_synthetic(interval_s, window_s, min_samples):
     snapshots = _corr_snapshots()
     names = ["A", "B", "C"]
@@ -247,7 +260,12 @@ def test_correlation_columns_synthetic(interval_s, window_s, min_samples):
         for x, y in [("A", "B"), ("B", "A"), ("A", "A"), ("A", "C"), ("A", "Z")]:
             want, got = scalar.between(x, y), cols.between(x, y, upto)
             assert (want is None and got is None) or (got is not None and want.hex() == got.hex()), (
-                snapshot.ts, x, y, want, got)
+                snapshot.ts,
+                x,
+                y,
+                want,
+                got,
+            )
             if x == "A" and y == "B":
                 outcomes.add(want is None)
     assert outcomes == {True, False}

@@ -16,11 +16,11 @@ from engine.trading.signals.engine import SignalEngine
 from tests.signals.helpers import DAY, FOLLOWER, LEADER, plan, snap
 from tests.signals.synthetic import HISTORY_HOURS, market
 
-CHECKPOINTS = (150, 330, 599)     # minutes into the one-minute part: early, mid-cascade, last
+CHECKPOINTS = (150, 330, 599)  # minutes into the one-minute part: early, mid-cascade, last
 SYMBOLS = (LEADER, FOLLOWER)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def snapshots():
     out = []
     for obj in market():
@@ -32,7 +32,7 @@ def snapshots():
 def fed(profile, upto):
     """A fresh engine fed snapshots[0..upto] (inclusive)."""
     engine = SignalEngine(plan(profile))
-    for s in snapshots()[:upto + 1]:
+    for s in snapshots()[: upto + 1]:
         engine.update(s)
     return engine
 
@@ -45,18 +45,18 @@ def test_a_record_at_t_depends_only_on_snapshots_up_to_t(profile):
     fed_upto = -1
     for minute in CHECKPOINTS:
         k = HISTORY_HOURS + minute
-        for s in snaps[fed_upto + 1:k + 1]:
+        for s in snaps[fed_upto + 1 : k + 1]:
             a.update(s)
             b.update(s)
         fed_upto = k
         t = snaps[k].ts
         for symbol in SYMBOLS:
             records[k, symbol] = a.evaluate(symbol, t)
-            assert b.evaluate(symbol, t) == records[k, symbol]          # A and B, same data: same record
-    for s in snaps[fed_upto + 1:]:                                         # B sees the rest of the series
+            assert b.evaluate(symbol, t) == records[k, symbol]  # A and B, same data: same record
+    for s in snaps[fed_upto + 1 :]:  # B sees the rest of the series
         b.update(s)
     for (k, symbol), record in records.items():
-        c = fed(profile, k)                                                # fresh engine, data ≤ t_k only
+        c = fed(profile, k)  # fresh engine, data ≤ t_k only
         assert c.evaluate(symbol, snaps[k].ts) == record
         assert c.evaluate(symbol, snaps[k].ts).as_dict() == record.as_dict()
 
@@ -79,10 +79,10 @@ def test_evaluate_is_pure(symbol):
     engine = fed("paper", k)
     t = snapshots()[k].ts
     first = engine.evaluate(symbol, t)
-    assert engine.evaluate(symbol, t) == first                  # twice in a row: identical
-    later = engine.evaluate(symbol, t + DAY)                    # a far later clock: inputs go stale …
+    assert engine.evaluate(symbol, t) == first  # twice in a row: identical
+    later = engine.evaluate(symbol, t + DAY)  # a far later clock: inputs go stale …
     assert later != first
-    assert engine.evaluate(symbol, t) == first                  # … without touching the state
+    assert engine.evaluate(symbol, t) == first  # … without touching the state
 
 
 def test_the_record_vote_matches_its_components_throughout():
@@ -104,8 +104,9 @@ def test_the_record_vote_matches_its_components_throughout():
                 assert (r.direction, r.conviction, r.confidence) == (NEUTRAL, "NONE", 0.0)
                 continue
             confidence = sum(c.weight * c.confidence for c in side) / sum(c.weight for c in side)
-            level = next((lv for lv in spec.levels
-                          if len(side) >= lv.min_aligned and confidence >= lv.min_confidence), None)
+            level = next(
+                (lv for lv in spec.levels if len(side) >= lv.min_aligned and confidence >= lv.min_confidence), None
+            )
             assert r.direction == side[0].direction and r.aligned_count == len(side)
             assert r.confidence == pytest.approx(confidence)
             assert r.conviction == (level.name if level else "NONE")

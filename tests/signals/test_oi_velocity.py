@@ -23,31 +23,33 @@ OI0, P0 = 1_000_000_000.0, 100.0
 
 
 def answer(profile, oi, price, at=END):
-    snaps = [snap(T0, {FOLLOWER: {"open_interest_usd": OI0, "price": P0}}),
-             snap(at, {FOLLOWER: {"open_interest_usd": oi, "price": price}})]
+    snaps = [
+        snap(T0, {FOLLOWER: {"open_interest_usd": OI0, "price": P0}}),
+        snap(at, {FOLLOWER: {"open_interest_usd": oi, "price": price}}),
+    ]
     return run(profile, CID, snaps, at)
 
 
 CASES = [
     # profile, OI at END, price at END, direction, reason, confidence
     ("paper", 1_004_900_000, 101, NEUTRAL, "below_threshold", 0.0),  # +0.49 % < 0.5 %
-    ("paper", 1_005_100_000, 101, LONG, "new_longs", 0.255),         # +0.51 % → 0.51/(0.5 × 4)
-    ("paper", 1_010_000_000, 101, LONG, "new_longs", 0.5),           # +1 % OI, price +1 % → 1/2
-    ("paper", 1_010_000_000, 99, SHORT, "new_shorts", 0.5),          # mirror: price −1 %
-    ("paper", 1_010_000_000, 100, NEUTRAL, "price_flat", 0.0),       # new money, no side
-    ("paper", 1_050_000_000, 101, LONG, "new_longs", 1.0),           # +5 % → 5/2 = 2.5 → capped
-    ("paper", 995_100_000, 101, NEUTRAL, "below_threshold", 0.0),    # −0.49 %: within ±threshold
-    ("paper", 990_000_000, 101, NEUTRAL, "oi_falling", 0.0),         # −1 % ≤ −0.5 %: closing
-    ("paper", 990_000_000, 99, NEUTRAL, "oi_falling", 0.0),          # … whichever way price went
-    ("live", 1_010_000_000, 101, NEUTRAL, "below_threshold", 0.0),   # paper's +1 % < live's 2 %
-    ("live", 1_019_900_000, 101, NEUTRAL, "below_threshold", 0.0),   # +1.99 % < 2 %
-    ("live", 1_020_000_000, 101, LONG, "new_longs", 0.25),           # +2 % (float gives 2.0000000000000018) → 2/8
-    ("live", 1_020_100_000, 101, LONG, "new_longs", 0.25125),        # +2.01 % → 2.01/(2 × 4)
-    ("live", 1_025_000_000, 101, LONG, "new_longs", 0.3125),         # +2.5 % → 2.5/8
-    ("live", 1_040_000_000, 95, SHORT, "new_shorts", 0.5),           # +4 %, price −5 % → 4/8
-    ("live", 1_040_000_000, 105, LONG, "new_longs", 0.5),            # mirror
-    ("live", 990_000_000, 99, NEUTRAL, "below_threshold", 0.0),      # −1 %: inside ±2 %
-    ("live", 975_000_000, 99, NEUTRAL, "oi_falling", 0.0),           # −2.5 % ≤ −2 %
+    ("paper", 1_005_100_000, 101, LONG, "new_longs", 0.255),  # +0.51 % → 0.51/(0.5 × 4)
+    ("paper", 1_010_000_000, 101, LONG, "new_longs", 0.5),  # +1 % OI, price +1 % → 1/2
+    ("paper", 1_010_000_000, 99, SHORT, "new_shorts", 0.5),  # mirror: price −1 %
+    ("paper", 1_010_000_000, 100, NEUTRAL, "price_flat", 0.0),  # new money, no side
+    ("paper", 1_050_000_000, 101, LONG, "new_longs", 1.0),  # +5 % → 5/2 = 2.5 → capped
+    ("paper", 995_100_000, 101, NEUTRAL, "below_threshold", 0.0),  # −0.49 %: within ±threshold
+    ("paper", 990_000_000, 101, NEUTRAL, "oi_falling", 0.0),  # −1 % ≤ −0.5 %: closing
+    ("paper", 990_000_000, 99, NEUTRAL, "oi_falling", 0.0),  # … whichever way price went
+    ("live", 1_010_000_000, 101, NEUTRAL, "below_threshold", 0.0),  # paper's +1 % < live's 2 %
+    ("live", 1_019_900_000, 101, NEUTRAL, "below_threshold", 0.0),  # +1.99 % < 2 %
+    ("live", 1_020_000_000, 101, LONG, "new_longs", 0.25),  # +2 % (float gives 2.0000000000000018) → 2/8
+    ("live", 1_020_100_000, 101, LONG, "new_longs", 0.25125),  # +2.01 % → 2.01/(2 × 4)
+    ("live", 1_025_000_000, 101, LONG, "new_longs", 0.3125),  # +2.5 % → 2.5/8
+    ("live", 1_040_000_000, 95, SHORT, "new_shorts", 0.5),  # +4 %, price −5 % → 4/8
+    ("live", 1_040_000_000, 105, LONG, "new_longs", 0.5),  # mirror
+    ("live", 990_000_000, 99, NEUTRAL, "below_threshold", 0.0),  # −1 %: inside ±2 %
+    ("live", 975_000_000, 99, NEUTRAL, "oi_falling", 0.0),  # −2.5 % ≤ −2 %
 ]
 
 
@@ -70,7 +72,7 @@ def test_exactly_at_the_threshold_triggers_and_its_negative_is_falling(profile, 
 
 def test_an_oi_rise_of_exactly_the_paper_threshold_triggers():
     got = answer("paper", 1_005_000_000, 101)
-    assert (got.direction, got.confidence) == (LONG, pytest.approx(0.25))   # 0.5/(0.5 × 4)
+    assert (got.direction, got.confidence) == (LONG, pytest.approx(0.25))  # 0.5/(0.5 × 4)
 
 
 def test_an_anchor_older_than_two_windows_is_refused():

@@ -44,14 +44,17 @@ def whale(plan, fear_greed=None, netflow=None):
 
 
 @pytest.mark.parametrize("profile", ["paper", "live"])
-@pytest.mark.parametrize("index, direction, confidence, reason", [
-    (5, LONG, 0.7, "override:capitulation"),   # 5 < 10 and 5 < 20: the first match wins
-    (10, SHORT, 0.4, "override:second_rule"),  # 10 < 10 fails; 10 < 20 holds
-    (19, SHORT, 0.4, "override:second_rule"),
-    (96, NEUTRAL, 0.0, "override:euphoria"),   # NEUTRAL ignores the rule's confidence 0.9
-])
+@pytest.mark.parametrize(
+    "index, direction, confidence, reason",
+    [
+        (5, LONG, 0.7, "override:capitulation"),  # 5 < 10 and 5 < 20: the first match wins
+        (10, SHORT, 0.4, "override:second_rule"),  # 10 < 10 fails; 10 < 20 holds
+        (19, SHORT, 0.4, "override:second_rule"),
+        (96, NEUTRAL, 0.0, "override:euphoria"),  # NEUTRAL ignores the rule's confidence 0.9
+    ],
+)
 def test_the_first_override_that_holds_replaces_the_answer(plans, profile, index, direction, confidence, reason):
-    got = whale(plans[profile], fear_greed=index)          # no net-flow input at all
+    got = whale(plans[profile], fear_greed=index)  # no net-flow input at all
     assert (got.direction, got.confidence, got.reasons) == (direction, confidence, (reason,))
 
 
@@ -61,29 +64,30 @@ def test_no_override_holds_so_the_component_answers(plans):
 
 
 def test_an_override_whose_input_is_unknown_does_not_apply(plans):
-    got = whale(plans["paper"])                            # Fear & Greed never seen
+    got = whale(plans["paper"])  # Fear & Greed never seen
     assert got.reasons == ("missing:exchange_netflow",)
 
 
 def test_an_override_must_use_the_signal_vocabulary(rules_copy):
-    bad = OVERRIDES.replace("fear_greed < 10", "pnl_pct > 1")   # a position name, not a market one
+    bad = OVERRIDES.replace("fear_greed < 10", "pnl_pct > 1")  # a position name, not a market one
     rules_copy.edit("signals.yaml", WHALE_LIVE, WHALE_LIVE + bad)
     result_ = compile_ruleset(str(rules_copy.root))
     assert not result_.ok and any("pnl_pct" in str(d) for d in result_.diagnostics)
 
 
 def test_an_override_on_open_interest_applies_when_the_snapshot_has_it(rules_copy):
-    plans = rules_copy.edit("signals.yaml", WHALE_LIVE, WHALE_LIVE + OVERRIDES.replace(
-        "fear_greed < 10", "open_interest_usd > 0")).compile()
+    plans = rules_copy.edit(
+        "signals.yaml", WHALE_LIVE, WHALE_LIVE + OVERRIDES.replace("fear_greed < 10", "open_interest_usd > 0")
+    ).compile()
     s = snap(T0, {FOLLOWER: {"open_interest_usd": 1e9, "price": 100.0}})
     got = result(feed(plans["paper"], [s]).evaluate(FOLLOWER, T0), "whale_flow")
     assert got.reasons == ("override:capitulation",)
 
 
 def test_every_signal_vocabulary_name_has_a_provider():
+    from engine.language.vocabulary import MARKET
     from engine.trading.signals.components import COMPONENTS
     from engine.trading.signals.market import EXPORTS
-    from engine.language.vocabulary import MARKET
 
     provided = set(EXPORTS).union(*(m.EXPORTS for m in COMPONENTS.values()))
     assert provided == set(MARKET.names)

@@ -10,9 +10,16 @@ import pytest
 from tests.signals.helpers import component, plan
 
 SEED_WEIGHTS = {  # seed: 22 %, 20 %, 16 %, 8 %, 8 %, 6 %, 6 %, 5 %, 5 %, 4 %
-    "liquidation_cascade": 0.22, "whale_flow": 0.20, "funding_rate": 0.16, "hurst": 0.08,
-    "lead_lag": 0.08, "order_flow_momentum": 0.06, "fear_greed": 0.06, "volatility_skew": 0.05,
-    "oi_velocity": 0.05, "oi_divergence": 0.04,
+    "liquidation_cascade": 0.22,
+    "whale_flow": 0.20,
+    "funding_rate": 0.16,
+    "hurst": 0.08,
+    "lead_lag": 0.08,
+    "order_flow_momentum": 0.06,
+    "fear_greed": 0.06,
+    "volatility_skew": 0.05,
+    "oi_velocity": 0.05,
+    "oi_divergence": 0.04,
 }
 
 SEED_THRESHOLDS = [  # (component, threshold, paper, live) as the seed states them

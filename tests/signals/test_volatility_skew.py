@@ -18,7 +18,7 @@ from engine.trading.signals.answer import LONG, NEUTRAL, SHORT
 from tests.signals.helpers import FOLLOWER, MIN, T0, candles, closes_from_returns, run, snap
 
 CID = "volatility_skew"
-U = 0.001   # the up-move size (log return)
+U = 0.001  # the up-move size (log return)
 
 
 def proxy_snaps(returns, start=T0, first=100.0):
@@ -37,15 +37,15 @@ def answer_proxy(profile, returns):
 
 PROXY_CASES = [
     # profile, d/u, direction, reason, confidence
-    ("paper", 1.05, NEUTRAL, "below_threshold", 0.0),        # skew 0.05 < 0.10
-    ("paper", 1.15, LONG, "fear_faded", 0.5),                # skew 0.15 → 0.15/(0.10 × 3)
-    ("paper", 0.85, SHORT, "complacency_faded", 0.5),        # mirror: skew −0.15
-    ("paper", 1.30, LONG, "fear_faded", 1.0),                # 0.30/0.30 = 1
-    ("paper", 0.70, SHORT, "complacency_faded", 1.0),        # mirror: −0.30
-    ("live", 1.15, NEUTRAL, "below_threshold", 0.0),         # 0.15 < live 0.20
-    ("live", 1.30, LONG, "fear_faded", 0.5),                 # 0.30/(0.20 × 3)
-    ("live", 0.70, SHORT, "complacency_faded", 0.5),         # mirror
-    ("live", 1.24, LONG, "fear_faded", 0.4),                 # 0.24/0.6
+    ("paper", 1.05, NEUTRAL, "below_threshold", 0.0),  # skew 0.05 < 0.10
+    ("paper", 1.15, LONG, "fear_faded", 0.5),  # skew 0.15 → 0.15/(0.10 × 3)
+    ("paper", 0.85, SHORT, "complacency_faded", 0.5),  # mirror: skew −0.15
+    ("paper", 1.30, LONG, "fear_faded", 1.0),  # 0.30/0.30 = 1
+    ("paper", 0.70, SHORT, "complacency_faded", 1.0),  # mirror: −0.30
+    ("live", 1.15, NEUTRAL, "below_threshold", 0.0),  # 0.15 < live 0.20
+    ("live", 1.30, LONG, "fear_faded", 0.5),  # 0.30/(0.20 × 3)
+    ("live", 0.70, SHORT, "complacency_faded", 0.5),  # mirror
+    ("live", 1.24, LONG, "fear_faded", 0.4),  # 0.24/0.6
 ]
 
 
@@ -57,12 +57,12 @@ def test_proxy_skew_from_one_minute_returns(profile, ratio, direction, reason, c
     assert got.inputs["source"] == "proxy"
 
 
-@pytest.mark.parametrize("profile, confidence", [("paper", 1.0), ("live", (2 ** 0.5 - 1) / 0.6)])
+@pytest.mark.parametrize("profile, confidence", [("paper", 1.0), ("live", (2**0.5 - 1) / 0.6)])
 def test_more_frequent_falls_of_the_same_size_read_as_fear(profile, confidence):
     # pattern −u, −u, +u: 160 falls, 80 rises → sqrt(160u²/240)/sqrt(80u²/240) − 1 = √2 − 1 = 0.4142
     # paper 0.4142/0.3 → capped at 1; live 0.4142/0.6 = 0.6904
     got = answer_proxy(profile, [U if i % 3 == 2 else -U for i in range(240)])
-    assert got.inputs["skew"] == pytest.approx(2 ** 0.5 - 1, rel=1e-6)
+    assert got.inputs["skew"] == pytest.approx(2**0.5 - 1, rel=1e-6)
     assert (got.direction, got.confidence) == (LONG, pytest.approx(confidence, rel=1e-6))
 
 
@@ -75,16 +75,16 @@ def implied(profile, skew):
 
 IMPLIED_CASES = [
     # profile, implied skew, direction, reason, confidence
-    ("paper", 0.0999, NEUTRAL, "below_threshold", 0.0),     # 0.0999 < 0.10
-    ("paper", 0.10, LONG, "fear_faded", 1 / 3),             # at threshold (≥): 0.10/(0.10 × 3)
+    ("paper", 0.0999, NEUTRAL, "below_threshold", 0.0),  # 0.0999 < 0.10
+    ("paper", 0.10, LONG, "fear_faded", 1 / 3),  # at threshold (≥): 0.10/(0.10 × 3)
     ("paper", 0.1001, LONG, "fear_faded", 0.1001 / 0.3),
-    ("paper", -0.10, SHORT, "complacency_faded", 1 / 3),    # mirror at threshold
+    ("paper", -0.10, SHORT, "complacency_faded", 1 / 3),  # mirror at threshold
     ("paper", -0.0999, NEUTRAL, "below_threshold", 0.0),
-    ("live", 0.1999, NEUTRAL, "below_threshold", 0.0),      # 0.1999 < 0.20
-    ("live", 0.20, LONG, "fear_faded", 1 / 3),              # 0.20/(0.20 × 3)
+    ("live", 0.1999, NEUTRAL, "below_threshold", 0.0),  # 0.1999 < 0.20
+    ("live", 0.20, LONG, "fear_faded", 1 / 3),  # 0.20/(0.20 × 3)
     ("live", 0.2001, LONG, "fear_faded", 0.2001 / 0.6),
-    ("live", -0.20, SHORT, "complacency_faded", 1 / 3),     # mirror
-    ("live", -0.45, SHORT, "complacency_faded", 0.75),      # 0.45/0.6
+    ("live", -0.20, SHORT, "complacency_faded", 1 / 3),  # mirror
+    ("live", -0.45, SHORT, "complacency_faded", 0.75),  # 0.45/0.6
 ]
 
 
@@ -101,7 +101,7 @@ def test_implied_skew_is_preferred_to_the_proxy_until_an_hour_old():
     snaps = proxy_snaps(alternating(1.30))
     end = snaps[-1].ts
     snaps.append(snap(end + 1, {FOLLOWER: {"implied_skew": -0.15}}))
-    assert run("paper", CID, snaps, end + 1).direction == SHORT        # implied: −0.15/0.3 = 0.5
+    assert run("paper", CID, snaps, end + 1).direction == SHORT  # implied: −0.15/0.3 = 0.5
     # 61 more minutes of the same pattern: the implied reading is now > 1 h old → proxy again
     more = alternating(1.30, 61)
     closes = closes_from_returns(snaps[0].symbols[FOLLOWER].candles[-1].close, more)[1:]
@@ -113,12 +113,12 @@ def test_implied_skew_is_preferred_to_the_proxy_until_an_hour_old():
 def test_a_snapshot_with_implied_skew_keeps_its_candle_returns():
     closes = closes_from_returns(100.0, alternating(1.15, 300))
     snaps = []
-    for i in range(300):   # candle i closes at T0 + (i+1) min; the snapshot is stamped 5 s later
-        fields = {"candles": candles(T0 + i * MIN, closes[i + 1:i + 2], first_open=closes[i])}
+    for i in range(300):  # candle i closes at T0 + (i+1) min; the snapshot is stamped 5 s later
+        fields = {"candles": candles(T0 + i * MIN, closes[i + 1 : i + 2], first_open=closes[i])}
         if i < 239:
             fields["implied_skew"] = 0.05
         snaps.append(snap(T0 + (i + 1) * MIN + 5, {FOLLOWER: fields}))
-    got = run("paper", CID, snaps, snaps[-1].ts)   # implied is 61 min old: the proxy answers
+    got = run("paper", CID, snaps, snaps[-1].ts)  # implied is 61 min old: the proxy answers
     # expected: the 240 returns give d/u − 1 = 0.15 → LONG 0.5
     assert (got.direction, got.inputs.get("source")) == (LONG, "proxy")
     assert got.confidence == pytest.approx(0.5, rel=1e-6)

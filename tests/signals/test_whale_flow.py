@@ -27,20 +27,20 @@ def answer(profile, readings, start=0.0, now=END):
 
 CASES = [
     # profile, net flow at END, direction, reason, confidence
-    ("paper", 249_999, NEUTRAL, "below_threshold", 0.0),      # 249,999 < 250,000
-    ("paper", 250_000, SHORT, "exchange_inflow", 0.25),       # at threshold (≥): 250,000 / (250,000 × 4)
-    ("paper", 250_001, SHORT, "exchange_inflow", 0.250001),   # 250,001 / 1,000,000
-    ("paper", -250_000, LONG, "exchange_outflow", 0.25),      # mirror: outflow = accumulation
-    ("paper", -249_999, NEUTRAL, "below_threshold", 0.0),     # |−249,999| < 250,000
-    ("paper", 600_000, SHORT, "exchange_inflow", 0.6),        # 600,000 / 1,000,000
-    ("paper", -600_000, LONG, "exchange_outflow", 0.6),       # mirror
-    ("paper", -2_000_000, LONG, "exchange_outflow", 1.0),     # 2,000,000 / 1,000,000 = 2 → capped
-    ("live", 600_000, NEUTRAL, "below_threshold", 0.0),       # paper's 600,000 < live's 1,000,000
-    ("live", 999_999, NEUTRAL, "below_threshold", 0.0),       # 999,999 < 1,000,000
-    ("live", 1_000_000, SHORT, "exchange_inflow", 0.25),      # at threshold: 1,000,000 / (1,000,000 × 4)
+    ("paper", 249_999, NEUTRAL, "below_threshold", 0.0),  # 249,999 < 250,000
+    ("paper", 250_000, SHORT, "exchange_inflow", 0.25),  # at threshold (≥): 250,000 / (250,000 × 4)
+    ("paper", 250_001, SHORT, "exchange_inflow", 0.250001),  # 250,001 / 1,000,000
+    ("paper", -250_000, LONG, "exchange_outflow", 0.25),  # mirror: outflow = accumulation
+    ("paper", -249_999, NEUTRAL, "below_threshold", 0.0),  # |−249,999| < 250,000
+    ("paper", 600_000, SHORT, "exchange_inflow", 0.6),  # 600,000 / 1,000,000
+    ("paper", -600_000, LONG, "exchange_outflow", 0.6),  # mirror
+    ("paper", -2_000_000, LONG, "exchange_outflow", 1.0),  # 2,000,000 / 1,000,000 = 2 → capped
+    ("live", 600_000, NEUTRAL, "below_threshold", 0.0),  # paper's 600,000 < live's 1,000,000
+    ("live", 999_999, NEUTRAL, "below_threshold", 0.0),  # 999,999 < 1,000,000
+    ("live", 1_000_000, SHORT, "exchange_inflow", 0.25),  # at threshold: 1,000,000 / (1,000,000 × 4)
     ("live", 1_000_001, SHORT, "exchange_inflow", 0.25000025),  # 1,000,001 / 4,000,000
-    ("live", 3_000_000, SHORT, "exchange_inflow", 0.75),      # 3,000,000 / 4,000,000
-    ("live", -3_000_000, LONG, "exchange_outflow", 0.75),     # mirror
+    ("live", 3_000_000, SHORT, "exchange_inflow", 0.75),  # 3,000,000 / 4,000,000
+    ("live", -3_000_000, LONG, "exchange_outflow", 0.75),  # mirror
 ]
 
 

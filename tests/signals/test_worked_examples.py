@@ -10,13 +10,19 @@ from tests.signals.helpers import FOLLOWER, LEADER, result
 from tests.signals.synthetic import HISTORY_HOURS
 from tests.signals.test_no_lookahead import fed, snapshots
 
-K = HISTORY_HOURS + 330     # minute 330 of the synthetic market
+K = HISTORY_HOURS + 330  # minute 330 of the synthetic market
 
 DOC_RECORD = {  # id: (direction, confidence rounded to 4 places) as printed in docs/signals.md
-    "liquidation_cascade": ("SHORT", 1.0), "whale_flow": ("SHORT", 0.8478),
-    "funding_rate": ("SHORT", 0.5626), "hurst": ("LONG", 0.1689), "lead_lag": ("LONG", 0.8624),
-    "order_flow_momentum": ("SHORT", 0.3519), "fear_greed": ("SHORT", 0.2),
-    "volatility_skew": ("NEUTRAL", 0.0), "oi_velocity": ("SHORT", 0.3942), "oi_divergence": ("NEUTRAL", 0.0),
+    "liquidation_cascade": ("SHORT", 1.0),
+    "whale_flow": ("SHORT", 0.8478),
+    "funding_rate": ("SHORT", 0.5626),
+    "hurst": ("LONG", 0.1689),
+    "lead_lag": ("LONG", 0.8624),
+    "order_flow_momentum": ("SHORT", 0.3519),
+    "fear_greed": ("SHORT", 0.2),
+    "volatility_skew": ("NEUTRAL", 0.0),
+    "oi_velocity": ("SHORT", 0.3942),
+    "oi_divergence": ("NEUTRAL", 0.0),
 }
 
 

@@ -24,8 +24,16 @@ def candles(start: float, count: int) -> pd.DataFrame:
     for i in range(count):
         t = start + i * MIN
         k = (t - T0) / MIN
-        rows.append({"date": pd.Timestamp(t, unit="s", tz="UTC"), "open": 1000 + k, "high": 1002 + k,
-                     "low": 999 + k, "close": 1001 + k, "volume": 10.0 + abs(k)})
+        rows.append(
+            {
+                "date": pd.Timestamp(t, unit="s", tz="UTC"),
+                "open": 1000 + k,
+                "high": 1002 + k,
+                "low": 999 + k,
+                "close": 1001 + k,
+                "volume": 10.0 + abs(k),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -22,9 +22,10 @@ def _run(tmp_path, path, out="out.snapshots.parquet"):
 
 # ------------------------------------------------------------------ stitching
 
+
 def test_equal_overlapping_files_stitch_into_one_series(tmp_path):
     write(tmp_path, "a.feather", candles(T0, 6))
-    write(tmp_path, "b.feather", candles(T0 + 3 * MIN, 7))     # same rows where they overlap
+    write(tmp_path, "b.feather", candles(T0 + 3 * MIN, 7))  # same rows where they overlap
     code, text = _run(tmp_path, spec(tmp_path, "symbols:\n  BTCUSDT:\n    candles: {files: [a.feather, b.feather]}\n"))
     assert code == 0, text
     assert "3 equal overlapping row(s) de-duplicated" in text
@@ -35,7 +36,7 @@ def test_equal_overlapping_files_stitch_into_one_series(tmp_path):
 def test_conflicting_overlap_is_reported_and_the_first_file_wins(tmp_path):
     write(tmp_path, "a.feather", candles(T0, 6))
     other = candles(T0 + 3 * MIN, 7)
-    other.loc[0, "close"] = 1001.5                                           # disagrees at T0+3m
+    other.loc[0, "close"] = 1001.5  # disagrees at T0+3m
     write(tmp_path, "b.feather", other)
     code, text = _run(tmp_path, spec(tmp_path, "symbols:\n  BTCUSDT:\n    candles: {files: [a.feather, b.feather]}\n"))
     assert code == 0
@@ -50,15 +51,20 @@ def test_conflicts_can_be_made_fatal(tmp_path):
     other = candles(T0 + 3 * MIN, 7)
     other.loc[0, "volume"] = 0.5
     write(tmp_path, "b.feather", other)
-    code, text = _run(tmp_path, spec(tmp_path, "symbols:\n  BTCUSDT:\n    candles:\n      files: [a.feather, b.feather]\n"
-                                                "      on_conflict: error\n"))
+    code, text = _run(
+        tmp_path,
+        spec(
+            tmp_path,
+            "symbols:\n  BTCUSDT:\n    candles:\n      files: [a.feather, b.feather]\n      on_conflict: error\n",
+        ),
+    )
     assert code == 1 and "error: 1 conflicting row(s)" in text and "nothing written" in text
     assert not (tmp_path / "out.snapshots.parquet").exists()
 
 
 def test_invalid_candles_are_dropped_with_a_warning(tmp_path):
     frame = candles(T0, 5)
-    frame.loc[2, "high"] = 500.0                                           # high below the open
+    frame.loc[2, "high"] = 500.0  # high below the open
     write(tmp_path, "c.feather", frame)
     code, text = _run(tmp_path, spec(tmp_path, ONE, end=T0 + 5 * MIN))
     assert code == 0 and "1 row(s) dropped: not a valid candle" in text
@@ -72,7 +78,9 @@ def test_jsonl_output_reads_back_the_same_snapshots(tmp_path):
     assert _run(tmp_path, path, "out.jsonl.gz")[0] == 0
     from adapters.snapshots.files import read_snapshots
 
-    assert [s for s, _ in read_snapshots(tmp_path / "out.jsonl.gz")] == list(read_columnar(tmp_path / "out.snapshots.parquet"))
+    assert [s for s, _ in read_snapshots(tmp_path / "out.jsonl.gz")] == list(
+        read_columnar(tmp_path / "out.snapshots.parquet")
+    )
 
 
 # ------------------------------------------------------------------ bad specs
@@ -82,19 +90,27 @@ BAD_SPECS = {
     "interval missing": (ONE + "    funding: {file: f.feather, lag: 1m}\n", "`interval` is required"),
     "not a duration": (ONE + "    funding: {file: f.feather, interval: 8 hours, lag: 1m}\n", "is not a duration"),
     "file and files": ("symbols:\n  BTCUSDT:\n    candles: {file: c.feather, files: [c.feather]}\n", "exactly one of"),
-    "no candles": ("symbols:\n  BTCUSDT:\n    funding: {file: f.feather, interval: 0s, lag: 0s}\n",
-                   "`candles` is required"),
+    "no candles": (
+        "symbols:\n  BTCUSDT:\n    funding: {file: f.feather, interval: 0s, lag: 0s}\n",
+        "`candles` is required",
+    ),
     "sides not long/short": (ONE + "    liquidations: {file: l.csv, lag: 0s, sides: {S: up}}\n", "`long` or `short`"),
-    "unknown source key": (ONE + "    funding: {file: f.feather, interval: 0s, lag: 0s, colum: x}\n",
-                           "funding.colum: unknown key"),
+    "unknown source key": (
+        ONE + "    funding: {file: f.feather, interval: 0s, lag: 0s, colum: x}\n",
+        "funding.colum: unknown key",
+    ),
     "bad format": ("symbols:\n  BTCUSDT:\n    candles: {file: c.feather, format: xlsx}\n", "feather, parquet or csv"),
     "no symbols": ("symbols: {}\n", "at least one symbol"),
     "yaml 1.1 boolean": (ONE + "    funding: {file: f.feather, interval: 0s, lag: 0s, on_conflict: no}\n", "RB105"),
     "yaml syntax": ("symbols: [\n", "RB101"),
-    "interval of 10**23 days": (ONE + "    funding: {file: f.feather, interval: 99999999999999999999999d, lag: 1m}\n",
-                                "funding.interval: '99999999999999999999999d' is longer than a year"),
-    "lag over a year": (ONE + "    funding: {file: f.feather, interval: 8h, lag: 400d}\n",
-                        "funding.lag: '400d' is longer than a year"),
+    "interval of 10**23 days": (
+        ONE + "    funding: {file: f.feather, interval: 99999999999999999999999d, lag: 1m}\n",
+        "funding.interval: '99999999999999999999999d' is longer than a year",
+    ),
+    "lag over a year": (
+        ONE + "    funding: {file: f.feather, interval: 8h, lag: 400d}\n",
+        "funding.lag: '400d' is longer than a year",
+    ),
 }
 
 
@@ -108,13 +124,19 @@ def test_a_bad_spec_says_where_and_why(tmp_path, case):
     assert not (tmp_path / "out.snapshots.parquet").exists()
 
 
-@pytest.mark.parametrize("window, expected", [
-    (('"2025-05-25T00:00:30Z"', '"2025-05-26T00:00:00Z"'), "from: must be on a whole minute"),
-    (('"2025-05-26T00:00:00Z"', '"2025-05-25T00:00:00Z"'), "to: must be after `from`"),
-    (('"yesterday"', '"2025-05-25T00:00:00Z"'), "is not a UTC time"),
-    (('"2025-05-25T00:00:00Z"', '"2999-05-20T08:00:00Z"'), "to: '2999-05-20T08:00:00Z' is outside 2009-01-03 to 2100"),
-    (('"2008-12-31T00:00:00Z"', '"2025-05-25T00:00:00Z"'), "from: '2008-12-31T00:00:00Z' is outside 2009-01-03"),
-])
+@pytest.mark.parametrize(
+    "window, expected",
+    [
+        (('"2025-05-25T00:00:30Z"', '"2025-05-26T00:00:00Z"'), "from: must be on a whole minute"),
+        (('"2025-05-26T00:00:00Z"', '"2025-05-25T00:00:00Z"'), "to: must be after `from`"),
+        (('"yesterday"', '"2025-05-25T00:00:00Z"'), "is not a UTC time"),
+        (
+            ('"2025-05-25T00:00:00Z"', '"2999-05-20T08:00:00Z"'),
+            "to: '2999-05-20T08:00:00Z' is outside 2009-01-03 to 2100",
+        ),
+        (('"2008-12-31T00:00:00Z"', '"2025-05-25T00:00:00Z"'), "from: '2008-12-31T00:00:00Z' is outside 2009-01-03"),
+    ],
+)
 def test_a_bad_window_is_reported(tmp_path, window, expected):
     path = tmp_path / "build.yaml"
     path.write_text(f"version: 1\nfrom: {window[0]}\nto: {window[1]}\n" + ONE)
@@ -136,6 +158,7 @@ def test_wrong_output_extension(tmp_path):
 
 # ------------------------------------------------------------------ bad sources
 
+
 def _with_source(tmp_path, line: str):
     write(tmp_path, "c.feather", candles(T0, 5))
     return _run(tmp_path, spec(tmp_path, ONE + line))
@@ -149,12 +172,18 @@ def test_a_missing_source_file_is_named(tmp_path):
 def test_a_missing_column_lists_the_columns(tmp_path):
     write(tmp_path, "oi.csv", pd.DataFrame({"timestamp": [T0], "oi": [1.0]}))
     code, text = _with_source(tmp_path, "    open_interest: {file: oi.csv, interval: 1h, lag: 0s}\n")
-    assert code == 1 and "oi.csv: error: no value column: expected one of oi_usd" in text and "columns are timestamp, oi" in text
+    assert (
+        code == 1
+        and "oi.csv: error: no value column: expected one of oi_usd" in text
+        and "columns are timestamp, oi" in text
+    )
 
 
 def test_a_filter_matching_nothing(tmp_path):
     write(tmp_path, "oi.parquet", pd.DataFrame({"timestamp": [T0], "coin": ["ETH"], "oi_usd": [1.0]}))
-    code, text = _with_source(tmp_path, "    open_interest: {file: oi.parquet, filter: {coin: BTC}, interval: 1h, lag: 0s}\n")
+    code, text = _with_source(
+        tmp_path, "    open_interest: {file: oi.parquet, filter: {coin: BTC}, interval: 1h, lag: 0s}\n"
+    )
     assert code == 1 and "oi.parquet: error: no rows match filter {'coin': ('BTC',)}" in text
 
 
@@ -188,14 +217,22 @@ def test_an_unknown_extension_needs_a_format(tmp_path):
     assert code == 0, text
 
 
-@pytest.mark.parametrize("text, missing", [
-    ("version: 1\nsymbols:\n  BTCUSDT:\n    candles: {file: c.feather}\n", ["`from` is required", "`to` is required"]),
-    ('version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\n', ["`symbols` is required"]),
-    ('from: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols: {}\n', ["`version` is required"]),
-    ('version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols:\n  BTCUSDT:\n'
-     "    candles: {file: c.feather}\n    funding: {file: c.feather, value: close}\n",
-     ["funding: `interval` is required", "funding: `lag` is required"]),
-])
+@pytest.mark.parametrize(
+    "text, missing",
+    [
+        (
+            "version: 1\nsymbols:\n  BTCUSDT:\n    candles: {file: c.feather}\n",
+            ["`from` is required", "`to` is required"],
+        ),
+        ('version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\n', ["`symbols` is required"]),
+        ('from: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols: {}\n', ["`version` is required"]),
+        (
+            'version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols:\n  BTCUSDT:\n'
+            "    candles: {file: c.feather}\n    funding: {file: c.feather, value: close}\n",
+            ["funding: `interval` is required", "funding: `lag` is required"],
+        ),
+    ],
+)
 def test_a_missing_required_key_is_reported_not_an_internal_error(tmp_path, text, missing):
     """Every missing key is named (it was a KeyError, exit 3), nothing is written."""
     write(tmp_path, "c.feather", candles(T0, 5))

@@ -11,26 +11,60 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.snapshots.columnar import (ColumnarError, columnar_info, read_any, read_columnar, write_columnar)
+from adapters.snapshots.columnar import ColumnarError, columnar_info, read_any, read_columnar, write_columnar
 from adapters.snapshots.history import write_jsonl
 from engine.market.snapshot import EARLIEST_TS, LATEST_TS, parse_snapshot, snapshot_to_json
 
-T = 1_748_131_200          # 2025-05-25 00:00 UTC
+T = 1_748_131_200  # 2025-05-25 00:00 UTC
 OBJECTS = [
     {"v": 1, "ts": T + 1000, "symbols": {}},
-    {"v": 1, "ts": T + 1060, "fear_greed": 50, "fear_greed_ts": T + 900, "symbols": {
-        "BTCUSDT": {"price": 1.5, "mark": 1.4, "price_ts": T + 1000, "candles": [[T + 960, 1, 2, 0.5, 1.5, 3]]},
-        "ETHUSDT": {"funding_rate": -0.001, "funding_rate_ts": T + 5,
-                    "book": {"bids": [[1, 2], [0.9, 1]], "asks": []}}}},
-    {"v": 1, "ts": T + 1120.5, "symbols": {
-        "BTCUSDT": {"candles": [[T + 960, 1, 2, 0.5, 1.5, 3], [T + 1020, 1, 2, 0.5, 1.5, 0]], "liq_long_usd": 0,
-                    "liq_short_usd": 5, "liquidations_ts": EARLIEST_TS},
-        "X": {}}},
-    {"v": 1, "ts": T + 86400.123, "fear_greed": 0, "symbols": {"BTCUSDT": {
-        "price": 107950.5, "bid": 107950.4, "ask": 107950.6, "open_interest_usd": 8.1e9,
-        "open_interest_ts": EARLIEST_TS + 3.3e-7, "taker_buy_usd": 1.2e6, "taker_sell_usd": 0,
-        "exchange_netflow_usd": -35.5, "implied_skew": 0.02, "candles_1m_ts": LATEST_TS,
-        "candles": [[T + 86340, 1, 1, 1, 1, 0]]}}},
+    {
+        "v": 1,
+        "ts": T + 1060,
+        "fear_greed": 50,
+        "fear_greed_ts": T + 900,
+        "symbols": {
+            "BTCUSDT": {"price": 1.5, "mark": 1.4, "price_ts": T + 1000, "candles": [[T + 960, 1, 2, 0.5, 1.5, 3]]},
+            "ETHUSDT": {
+                "funding_rate": -0.001,
+                "funding_rate_ts": T + 5,
+                "book": {"bids": [[1, 2], [0.9, 1]], "asks": []},
+            },
+        },
+    },
+    {
+        "v": 1,
+        "ts": T + 1120.5,
+        "symbols": {
+            "BTCUSDT": {
+                "candles": [[T + 960, 1, 2, 0.5, 1.5, 3], [T + 1020, 1, 2, 0.5, 1.5, 0]],
+                "liq_long_usd": 0,
+                "liq_short_usd": 5,
+                "liquidations_ts": EARLIEST_TS,
+            },
+            "X": {},
+        },
+    },
+    {
+        "v": 1,
+        "ts": T + 86400.123,
+        "fear_greed": 0,
+        "symbols": {
+            "BTCUSDT": {
+                "price": 107950.5,
+                "bid": 107950.4,
+                "ask": 107950.6,
+                "open_interest_usd": 8.1e9,
+                "open_interest_ts": EARLIEST_TS + 3.3e-7,
+                "taker_buy_usd": 1.2e6,
+                "taker_sell_usd": 0,
+                "exchange_netflow_usd": -35.5,
+                "implied_skew": 0.02,
+                "candles_1m_ts": LATEST_TS,
+                "candles": [[T + 86340, 1, 1, 1, 1, 0]],
+            }
+        },
+    },
 ]
 
 
@@ -78,7 +112,7 @@ def test_pandas_reads_it_as_a_table(tmp_path):
     path = tmp_path / "a.snapshots.parquet"
     write_columnar(_snapshots(), path)
     frame = pd.read_parquet(path)
-    assert frame.shape == (6, 34) and frame["symbol"].isna().iloc[0]          # the snapshot without symbols
+    assert frame.shape == (6, 34) and frame["symbol"].isna().iloc[0]  # the snapshot without symbols
     assert list(frame["symbol"].iloc[1:3]) == ["BTCUSDT", "ETHUSDT"]
 
 
@@ -90,9 +124,14 @@ _time = st.floats(min_value=EARLIEST_TS + 600, max_value=LATEST_TS - 600, allow_
 @st.composite
 def _symbol(draw, ts: float):
     obj = {}
-    for field, strategy in (("price", _positive), ("mark", _positive), ("funding_rate", _finite),
-                            ("open_interest_usd", _positive), ("liq_long_usd", _positive),
-                            ("exchange_netflow_usd", _finite)):
+    for field, strategy in (
+        ("price", _positive),
+        ("mark", _positive),
+        ("funding_rate", _finite),
+        ("open_interest_usd", _positive),
+        ("liq_long_usd", _positive),
+        ("exchange_netflow_usd", _finite),
+    ):
         if draw(st.booleans()):
             obj[field] = draw(strategy)
     for name in ("price", "funding_rate", "open_interest", "liquidations"):
@@ -140,6 +179,7 @@ def test_jsonl_and_columnar_read_the_same_through_read_any(tmp_path):
 
 # ------------------------------------------------------------------ bad files
 
+
 def _codes(path) -> list[str]:
     return [p.code for _, problems in read_any(path) for p in problems]
 
@@ -153,10 +193,13 @@ def test_truncated_file_is_rb710_and_read_columnar_raises(tmp_path):
         list(read_columnar(path))
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "cannot be read"),
-    (b"PAR1 definitely not parquet PAR1", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "cannot be read"),
+        (b"PAR1 definitely not parquet PAR1", "cannot be read"),
+    ],
+)
 def test_garbage_is_rb710(tmp_path, content, message):
     path = tmp_path / "g.snapshots.parquet"
     path.write_bytes(content)
@@ -173,8 +216,9 @@ def test_foreign_parquet_is_not_taken_for_snapshots(tmp_path):
 
 
 def _raw(path: Path, columns: dict, version: bytes = b"1") -> Path:
-    table = pa.table(columns).replace_schema_metadata({b"rulebot.format": b"rulebot-snapshots",
-                                                       b"rulebot.format_version": version})
+    table = pa.table(columns).replace_schema_metadata(
+        {b"rulebot.format": b"rulebot-snapshots", b"rulebot.format_version": version}
+    )
     pq.write_table(table, path)
     return path
 
@@ -192,30 +236,65 @@ def test_missing_file_and_unknown_extension(tmp_path):
 
 def test_bad_values_are_dropped_and_reported_like_json(tmp_path):
     """A hand-written file with impossible values reads exactly as the same JSON would."""
-    path = _raw(tmp_path / "bad.parquet", {
-        "ts": [T + 60.0, T + 120.0, T + 180.0, T + 240.0], "symbol": ["A", "A", "A", "A"],
-        "price": [-1.0, 5.0, float("nan"), 7.0], "mark": [2.0, 2.0, 2.0, 2.0],
-        "candle_ts": [T + 0.0, T + 60.0, T + 120.0, T + 180.0], "candle_open": [1.0, 1.0, 1.0, 1.0],
-        "candle_high": [2.0, 0.5, 2.0, 2.0], "candle_low": [0.5, 0.5, 0.5, 0.5], "candle_close": [1.0, 1.0, 1.0, 1.0],
-        "candle_volume": [1.0, 1.0, 1.0, 1.0], "fear_greed": [50.0, 150.0, None, 10.0]})
+    path = _raw(
+        tmp_path / "bad.parquet",
+        {
+            "ts": [T + 60.0, T + 120.0, T + 180.0, T + 240.0],
+            "symbol": ["A", "A", "A", "A"],
+            "price": [-1.0, 5.0, float("nan"), 7.0],
+            "mark": [2.0, 2.0, 2.0, 2.0],
+            "candle_ts": [T + 0.0, T + 60.0, T + 120.0, T + 180.0],
+            "candle_open": [1.0, 1.0, 1.0, 1.0],
+            "candle_high": [2.0, 0.5, 2.0, 2.0],
+            "candle_low": [0.5, 0.5, 0.5, 0.5],
+            "candle_close": [1.0, 1.0, 1.0, 1.0],
+            "candle_volume": [1.0, 1.0, 1.0, 1.0],
+            "fear_greed": [50.0, 150.0, None, 10.0],
+        },
+    )
     got = list(read_any(path))
-    expected = [parse_snapshot(o) for o in (
-        {"v": 1, "ts": T + 60, "fear_greed": 50,
-         "symbols": {"A": {"price": -1, "mark": 2, "candles": [[T, 1, 2, .5, 1, 1]]}}},
-        {"v": 1, "ts": T + 120, "fear_greed": 150,
-         "symbols": {"A": {"price": 5, "mark": 2, "candles": [[T + 60, 1, .5, .5, 1, 1]]}}},
-        {"v": 1, "ts": T + 180,
-         "symbols": {"A": {"price": float("nan"), "mark": 2, "candles": [[T + 120, 1, 2, .5, 1, 1]]}}},
-        {"v": 1, "ts": T + 240, "fear_greed": 10,
-         "symbols": {"A": {"price": 7, "mark": 2, "candles": [[T + 180, 1, 2, .5, 1, 1]]}}})]
+    expected = [
+        parse_snapshot(o)
+        for o in (
+            {
+                "v": 1,
+                "ts": T + 60,
+                "fear_greed": 50,
+                "symbols": {"A": {"price": -1, "mark": 2, "candles": [[T, 1, 2, 0.5, 1, 1]]}},
+            },
+            {
+                "v": 1,
+                "ts": T + 120,
+                "fear_greed": 150,
+                "symbols": {"A": {"price": 5, "mark": 2, "candles": [[T + 60, 1, 0.5, 0.5, 1, 1]]}},
+            },
+            {
+                "v": 1,
+                "ts": T + 180,
+                "symbols": {"A": {"price": float("nan"), "mark": 2, "candles": [[T + 120, 1, 2, 0.5, 1, 1]]}},
+            },
+            {
+                "v": 1,
+                "ts": T + 240,
+                "fear_greed": 10,
+                "symbols": {"A": {"price": 7, "mark": 2, "candles": [[T + 180, 1, 2, 0.5, 1, 1]]}},
+            },
+        )
+    ]
     assert [s for s, _ in got] == [s for s, _ in expected]
     assert [[p.code for p in ps] for _, ps in got] == [["RB703"], ["RB703", "RB703"], ["RB703"], []]
     assert all(p.file == str(path) for _, ps in got for p in ps)
 
 
 def test_out_of_order_and_duplicate_rows(tmp_path):
-    path = _raw(tmp_path / "order.parquet", {"ts": [T + 60.0, T + 120.0, T + 120.0, T + 90.0],
-                                             "symbol": ["A", "A", "A", "B"], "price": [1.0, 2.0, 3.0, 4.0]})
+    path = _raw(
+        tmp_path / "order.parquet",
+        {
+            "ts": [T + 60.0, T + 120.0, T + 120.0, T + 90.0],
+            "symbol": ["A", "A", "A", "B"],
+            "price": [1.0, 2.0, 3.0, 4.0],
+        },
+    )
     got = list(read_any(path))
     assert [s.ts if s else None for s, _ in got] == [T + 60.0, T + 120.0, None]
     assert got[1][0].symbols["A"].get("price") == 2.0 and [p.code for p in got[1][1]] == ["RB703"]
@@ -230,16 +309,29 @@ def test_a_column_of_the_wrong_type_is_rb710_not_a_crash(tmp_path):
 
 def test_the_sample_size_advantage_is_real(tmp_path):
     """The compact encodings (default times left null, no dictionary for prices) must pay off."""
-    snapshots = _snapshots([{"v": 1, "ts": 1_748_131_200 + 60 * i, "symbols": {"BTCUSDT": {
-        "price": 100 + (i * 7919 % 101) / 10, "funding_rate": 0.0001, "funding_rate_ts": 1_748_131_200,
-        "candles": [[1_748_131_140 + 60 * i, 100, 111, 99, 100 + (i * 7919 % 101) / 10, i * 1.5]]}}}
-        for i in range(3000)])
+    snapshots = _snapshots(
+        [
+            {
+                "v": 1,
+                "ts": 1_748_131_200 + 60 * i,
+                "symbols": {
+                    "BTCUSDT": {
+                        "price": 100 + (i * 7919 % 101) / 10,
+                        "funding_rate": 0.0001,
+                        "funding_rate_ts": 1_748_131_200,
+                        "candles": [[1_748_131_140 + 60 * i, 100, 111, 99, 100 + (i * 7919 % 101) / 10, i * 1.5]],
+                    }
+                },
+            }
+            for i in range(3000)
+        ]
+    )
     write_columnar(snapshots, tmp_path / "s.snapshots.parquet")
     write_jsonl(snapshots, tmp_path / "s.jsonl.gz")
     assert (tmp_path / "s.snapshots.parquet").stat().st_size < (tmp_path / "s.jsonl.gz").stat().st_size
     table = pq.read_table(tmp_path / "s.snapshots.parquet")
-    assert table.column("price_ts").null_count == 3000                     # = ts, as JSON leaves it out
-    assert table.column("funding_rate_ts").null_count == 1                 # only where it equals ts
+    assert table.column("price_ts").null_count == 3000  # = ts, as JSON leaves it out
+    assert table.column("funding_rate_ts").null_count == 1  # only where it equals ts
 
 
 def test_count_snapshots_for_progress_bars(tmp_path):
@@ -257,8 +349,15 @@ def test_count_snapshots_for_progress_bars(tmp_path):
 def test_an_input_without_its_own_time_dates_from_the_snapshot_even_beside_stored_times(tmp_path):
     """As many stored times as values, but for other inputs: the price still dates from ts
     (a reader shortcut once left it undated, so price_age_s was unknown and entries blocked)."""
-    objects = [{"v": 1, "ts": 1748131260, "symbols": {"BTCUSDT": {
-        "price": 107951.5, "candles_1m_ts": 1748131500, "candles": [[1748131200, 1, 1, 1, 1, 0]]}}}]
+    objects = [
+        {
+            "v": 1,
+            "ts": 1748131260,
+            "symbols": {
+                "BTCUSDT": {"price": 107951.5, "candles_1m_ts": 1748131500, "candles": [[1748131200, 1, 1, 1, 1, 0]]}
+            },
+        }
+    ]
     snapshots = _snapshots(objects)
     assert snapshots[0].symbols["BTCUSDT"].times["price"] == 1748131260
     write_columnar(snapshots, tmp_path / "a.snapshots.parquet")
@@ -267,14 +366,32 @@ def test_an_input_without_its_own_time_dates_from_the_snapshot_even_beside_store
 
 # ------------------------------------------------------------------ times, symbols and metadata
 
+
 def _dense(tmp_path, count: int = 3) -> Path:
     """A file the dry-run fast path takes: symbols A and B in every snapshot, one candle each."""
     from adapters.snapshots.columnar import read_recording
 
     path = tmp_path / "d.snapshots.parquet"
-    write_columnar(_snapshots([{"v": 1, "ts": T + 60 * i, "symbols": {name: {
-        "price": 100.0 + i, "funding_rate": 0.0001, "candles": [[T + 60 * (i - 1), 100, 101, 99, 100.5, 1]]}
-        for name in ("A", "B")}} for i in range(1, count + 1)]), path)
+    write_columnar(
+        _snapshots(
+            [
+                {
+                    "v": 1,
+                    "ts": T + 60 * i,
+                    "symbols": {
+                        name: {
+                            "price": 100.0 + i,
+                            "funding_rate": 0.0001,
+                            "candles": [[T + 60 * (i - 1), 100, 101, 99, 100.5, 1]],
+                        }
+                        for name in ("A", "B")
+                    },
+                }
+                for i in range(1, count + 1)
+            ]
+        ),
+        path,
+    )
     assert len(read_recording(path)) == count
     return path
 
@@ -309,8 +426,9 @@ def test_a_ts_column_in_milliseconds_is_rb702_at_each_snapshot_with_the_unit(tmp
     _replace(path, "ts", pa.array([(T + 60 * i) * 1000 for i in (1, 1, 2, 2, 3, 3)], pa.int64()))
     got = list(read_any(path))
     assert [s for s, _ in got] == [None, None, None]
-    assert [(p.code, p.file, p.line, p.suggestion) for _, ps in got for p in ps] == \
-        [("RB702", str(path), row, "it looks like milliseconds: divide by 1000") for row in (1, 3, 5)]
+    assert [(p.code, p.file, p.line, p.suggestion) for _, ps in got for p in ps] == [
+        ("RB702", str(path), row, "it looks like milliseconds: divide by 1000") for row in (1, 3, 5)
+    ]
     assert _not_replayable(path)
 
 
@@ -321,13 +439,16 @@ def test_times_outside_market_data_in_time_columns_are_dropped_as_in_json(tmp_pa
     [(snapshot, problems)] = list(read_any(path))
     a, b = snapshot.symbols["A"], snapshot.symbols["B"]
     assert a.times["funding_rate"] == T + 60 and a.candles == () and [c.ts for c in b.candles] == [T]
-    assert [(p.code, p.path) for p in problems] == [("RB703", "/symbols/A/funding_rate_ts"),
-                                                    ("RB703", "/symbols/A/candles/0")]
+    assert [(p.code, p.path) for p in problems] == [
+        ("RB703", "/symbols/A/funding_rate_ts"),
+        ("RB703", "/symbols/A/candles/0"),
+    ]
     assert _not_replayable(path)
 
 
-@pytest.mark.parametrize("column, message", [(None, "no `symbol` column"),
-                                             (pa.array([0, 1, 0, 1, 0, 1]), "`symbol` column holds int64")])
+@pytest.mark.parametrize(
+    "column, message", [(None, "no `symbol` column"), (pa.array([0, 1, 0, 1, 0, 1]), "`symbol` column holds int64")]
+)
 def test_a_symbol_column_missing_or_not_text_is_rb710(tmp_path, column, message):
     """Without names every row's market data was dropped (dry-run: symbols [], exit 0), or
     the numbers became symbols "0", "1"."""
@@ -343,8 +464,10 @@ def test_rows_with_market_data_but_no_symbol_are_errors_at_their_row(tmp_path):
     path = _replace(_dense(tmp_path, 2), "symbol", pa.array([None, "B", None, "B"], pa.string()))
     got = list(read_any(path))
     assert [sorted(s.symbols) for s, _ in got] == [["B"], ["B"]]
-    assert [(p.code, p.line, p.severity.value) for _, ps in got for p in ps] == [("RB710", 1, "error"),
-                                                                                 ("RB710", 3, "error")]
+    assert [(p.code, p.line, p.severity.value) for _, ps in got for p in ps] == [
+        ("RB710", 1, "error"),
+        ("RB710", 3, "error"),
+    ]
     assert "null `symbol`" in got[0][1][0].message
 
 
@@ -356,8 +479,12 @@ def test_a_snapshot_without_symbols_is_still_a_row_with_a_null_symbol(tmp_path):
 
 def test_format_version_metadata_that_is_not_text_is_rb710_on_every_path(tmp_path):
     """b"\\xff\\xfe" crashed the fast path (UnicodeDecodeError, exit 3)."""
-    path = _replace(_dense(tmp_path), "price", pq.read_table(tmp_path / "d.snapshots.parquet").column("price"),
-                    {b"rulebot.format_version": b"\xff\xfe"})
+    path = _replace(
+        _dense(tmp_path),
+        "price",
+        pq.read_table(tmp_path / "d.snapshots.parquet").column("price"),
+        {b"rulebot.format_version": b"\xff\xfe"},
+    )
     problems = [p for _, ps in read_any(path) for p in ps]
     assert [p.code for p in problems] == ["RB710"] and "is not a version number" in problems[0].message
     assert _not_replayable(path)
@@ -374,8 +501,10 @@ def test_book_levels_of_the_wrong_shape_are_dropped_per_row_not_the_whole_file(t
     got = list(read_any(path))
     assert [sorted(s.symbols) for s, _ in got] == [["A", "B"], ["A", "B"]]
     assert all(s.symbols["A"].book is None and s.symbols["A"].get("price") for s, _ in got)
-    assert {(p.code, p.path) for _, ps in got for p in ps} == {("RB703", "/symbols/A/book"),
-                                                               ("RB703", "/symbols/B/book")}
+    assert {(p.code, p.path) for _, ps in got for p in ps} == {
+        ("RB703", "/symbols/A/book"),
+        ("RB703", "/symbols/B/book"),
+    }
 
 
 def test_a_candle_from_the_future_is_dropped_as_in_json(tmp_path):
@@ -384,12 +513,17 @@ def test_a_candle_from_the_future_is_dropped_as_in_json(tmp_path):
     from types import MappingProxyType
 
     from adapters.snapshots.columnar import read_recording
-    from engine.replay.recording import NotReplayable
     from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
+    from engine.replay.recording import NotReplayable
 
     def snap(ts, candle_ts):
-        sym = SymbolSnapshot("A", MappingProxyType({"price": 100.0}), MappingProxyType({"price": ts}), None,
-                             (Candle(candle_ts, 100.0, 101.0, 99.0, 100.5, 1.0),))
+        sym = SymbolSnapshot(
+            "A",
+            MappingProxyType({"price": 100.0}),
+            MappingProxyType({"price": ts}),
+            None,
+            (Candle(candle_ts, 100.0, 101.0, 99.0, 100.5, 1.0),),
+        )
         return Snapshot(ts, MappingProxyType({"A": sym}))
 
     path = tmp_path / "f.snapshots.parquet"

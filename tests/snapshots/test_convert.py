@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.snapshots.columnar import read_columnar
-from adapters.snapshots.history import convert_command, write_jsonl
 from adapters.paper.broker import PaperBroker
+from adapters.snapshots.columnar import read_columnar
 from adapters.snapshots.files import read_snapshots
+from adapters.snapshots.history import convert_command, write_jsonl
 from engine.language.compiler import compile_ruleset
 from engine.replay.dryrun import dry_run, dry_run_recording
 from engine.replay.memstate import MemoryState
@@ -47,13 +47,17 @@ def test_recordings_become_one_columnar_file_that_replays_on_the_fast_path(recor
     assert list(read_columnar(out)) == snapshots
     plan = compile_ruleset(str(ROOT / "rules")).plans["paper"]
     fast, _, _ = dry_run_recording(plan, read_recording(out), broker=PaperBroker.for_plan(plan), store=MemoryState())
-    slow, _, _ = dry_run(plan, (s for f in ("a", "b") for s, _ in read_snapshots(folder / f"{f}.jsonl.gz")
-                                if s is not None), broker=PaperBroker.for_plan(plan), store=MemoryState())
+    slow, _, _ = dry_run(
+        plan,
+        (s for f in ("a", "b") for s, _ in read_snapshots(folder / f"{f}.jsonl.gz") if s is not None),
+        broker=PaperBroker.for_plan(plan),
+        store=MemoryState(),
+    )
     assert fast["fingerprint"] == slow["fingerprint"] and fast["decisions"] == slow["decisions"]
 
 
 def test_a_torn_last_line_is_a_warning_and_the_rest_is_written(recorded, tmp_path):
-    folder, snapshots = recorded
+    _folder, snapshots = recorded
     torn = tmp_path / "torn.jsonl"
     write_jsonl(snapshots[:10], torn)
     with torn.open("a", encoding="utf-8") as handle:
@@ -67,12 +71,12 @@ def test_files_out_of_order_keep_the_snapshots_that_move_forward(recorded, tmp_p
     folder, snapshots = recorded
     code, text = _convert([folder / "b.jsonl.gz", folder / "a.jsonl.gz"], tmp_path / "o.snapshots.parquet")
     assert code == 0 and "RB714 warning" in text and "give the files in time order" in text
-    assert "… 850 more" in text                                 # 900 skipped: 50 shown
+    assert "… 850 more" in text  # 900 skipped: 50 shown
     assert list(read_columnar(tmp_path / "o.snapshots.parquet")) == snapshots[900:]
 
 
 def test_an_input_error_writes_nothing(recorded, tmp_path):
-    folder, snapshots = recorded
+    _folder, snapshots = recorded
     bad = tmp_path / "bad.jsonl"
     write_jsonl(snapshots[:3], bad)
     lines = bad.read_text(encoding="utf-8").splitlines()
@@ -80,7 +84,7 @@ def test_an_input_error_writes_nothing(recorded, tmp_path):
     out = tmp_path / "x.snapshots.parquet"
     code, text = _convert([bad], out)
     assert code == 1 and "RB711 error" in text and "not written" in text and not out.exists()
-    assert not list(tmp_path.glob(".*.tmp"))                   # the partial file is gone too
+    assert not list(tmp_path.glob(".*.tmp"))  # the partial file is gone too
 
 
 @pytest.mark.parametrize("name", ["x.txt", "x.parquet.bak"])
@@ -100,7 +104,7 @@ def test_the_cli_command(recorded, tmp_path):
     done = CliRunner().invoke(main, ["snapshots", "convert", str(folder / "a.jsonl.gz"), "--out", str(out)])
     assert done.exit_code == 0, done.output
     info = CliRunner().invoke(main, ["snapshots", "info", str(out)])
-    assert "900 from" in info.output and "converted: from a.jsonl.gz" in info.output   # where it came from
+    assert "900 from" in info.output and "converted: from a.jsonl.gz" in info.output  # where it came from
 
 
 def test_info_says_where_any_columnar_file_came_from(recorded, tmp_path):
@@ -127,5 +131,5 @@ def test_conversion_streams_row_group_by_row_group(recorded, tmp_path, monkeypat
     out = tmp_path / "s.snapshots.parquet"
     code, text = _convert([folder / "a.jsonl.gz", folder / "b.jsonl.gz"], out)
     assert code == 0, text
-    assert pq.ParquetFile(out).num_row_groups == 30          # 3,000 rows, 102 per group but the last
+    assert pq.ParquetFile(out).num_row_groups == 30  # 3,000 rows, 102 per group but the last
     assert list(read_columnar(out)) == snapshots

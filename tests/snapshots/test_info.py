@@ -11,19 +11,23 @@ from .helpers import MIN, T0, Echo, candles, spec, write
 
 
 def _built(tmp_path, out="s.snapshots.parquet"):
-    frame = candles(T0, 30).drop(index=[4, 5, 6, 20])                         # 3 + 1 missing minutes
+    frame = candles(T0, 30).drop(index=[4, 5, 6, 20])  # 3 + 1 missing minutes
     write(tmp_path, "c.feather", frame)
     write(tmp_path, "e.feather", candles(T0, 30).drop(index=[4, 5, 6, 20]))
     write(tmp_path, "f.csv", pd.DataFrame({"timestamp": [T0 + 600], "funding_rate": [0.0001]}))
     write(tmp_path, "fg.csv", pd.DataFrame({"date": ["2025-05-24"], "fng": [40]}))
-    path = spec(tmp_path, """
+    path = spec(
+        tmp_path,
+        """
         fear_greed: {file: fg.csv, interval: 1d, lag: 0s}
         symbols:
           BTCUSDT:
             candles: {file: c.feather}
             funding: {file: f.csv, interval: 0s, lag: 0s}
           ETHUSDT: {candles: {file: e.feather}}
-        """, end=T0 + 30 * MIN)
+        """,
+        end=T0 + 30 * MIN,
+    )
     assert build_command(path, tmp_path / out, Echo()) == 0
     return tmp_path / out
 
@@ -40,7 +44,7 @@ def test_info_describes_a_columnar_file(tmp_path):
     assert "2025-05-25 00:05 → 00:07 (3 min)" in text and "2025-05-25 00:21 (1 min)" in text
     assert "symbols:   BTCUSDT, ETHUSDT" in text
     assert "global     fear_greed 100.0% (1 reading)" in text
-    assert "funding_rate      76.9%  (1 reading)" in text                      # from 00:10 on: 20 of 26
+    assert "funding_rate      76.9%  (1 reading)" in text  # from 00:10 on: 20 of 26
     assert "candles_1m       100.0%" in text
 
 
@@ -50,8 +54,9 @@ def test_info_says_the_same_of_the_json_lines_copy(tmp_path):
     a, b = Echo(), Echo()
     assert info_command([columnar], a) == 0 and info_command([tmp_path / "s.jsonl.gz"], b) == 0
     assert "format:    gzip JSON lines" in b.text
-    assert [x for x in a.lines if "snapshots:" in x or "%" in x or "gaps" in x] == \
-        [x for x in b.lines if "snapshots:" in x or "%" in x or "gaps" in x]
+    assert [x for x in a.lines if "snapshots:" in x or "%" in x or "gaps" in x] == [
+        x for x in b.lines if "snapshots:" in x or "%" in x or "gaps" in x
+    ]
 
 
 def test_unreadable_files_give_exit_code_1_and_say_why(tmp_path):
@@ -62,13 +67,14 @@ def test_unreadable_files_give_exit_code_1_and_say_why(tmp_path):
     assert info_command([good, bad, tmp_path / "missing.jsonl"], echo) == 1
     assert f"{bad}:0:0: RB710 error: cannot be read" in echo.text
     assert f"{tmp_path / 'missing.jsonl'}:0:0: RB710 error: cannot read" in echo.text
-    assert "snapshots: 26" in echo.text                                         # the good file still described
+    assert "snapshots: 26" in echo.text  # the good file still described
 
 
 def test_a_json_lines_file_with_a_bad_line_is_bad_input(tmp_path):
     path = tmp_path / "x.jsonl"
-    path.write_text(f'{{"v": 1, "ts": {T0 + 60}, "symbols": {{}}}}\nnot json\n'
-                    f'{{"v": 1, "ts": {T0 + 120}, "symbols": {{}}}}\n')
+    path.write_text(
+        f'{{"v": 1, "ts": {T0 + 60}, "symbols": {{}}}}\nnot json\n{{"v": 1, "ts": {T0 + 120}, "symbols": {{}}}}\n'
+    )
     echo = Echo()
     assert info_command([path], echo) == 1
     assert "RB711" in echo.text and "snapshots: 2" in echo.text and "problems:  1 error(s)" in echo.text
@@ -97,8 +103,10 @@ def _priced(tmp_path, prices: list[float]):
     from adapters.snapshots.history import write_jsonl
     from engine.market.snapshot import parse_snapshot
 
-    snapshots = [parse_snapshot({"ts": T0 + (i + 1) * MIN, "symbols": {"BTCUSDT": {"price": p}}})[0]
-                 for i, p in enumerate(prices)]
+    snapshots = [
+        parse_snapshot({"ts": T0 + (i + 1) * MIN, "symbols": {"BTCUSDT": {"price": p}}})[0]
+        for i, p in enumerate(prices)
+    ]
     path = tmp_path / "p.jsonl"
     write_jsonl(snapshots, path)
     return path
@@ -118,8 +126,9 @@ def test_info_flags_a_bad_print_as_suspect_without_failing(tmp_path):
     path = _priced(tmp_path, [100.0, 100.5, 1e300, 100.4, 100.0, 79.9, 80.0])
     assert info_command([path], echo) == 0
     assert "largest move     +" in echo.text and "at 2025-05-25 00:03" in echo.text
-    assert ("suspect prices   3 move(s) of 25 % or more between snapshots, the first at 2025-05-25 00:03: "
-            "check the source") in echo.text
+    assert (
+        "suspect prices   3 move(s) of 25 % or more between snapshots, the first at 2025-05-25 00:03: check the source"
+    ) in echo.text
 
 
 def test_a_file_of_unknown_type_gets_no_format_line(tmp_path):

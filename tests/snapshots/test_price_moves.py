@@ -16,7 +16,7 @@ def test_the_largest_move_is_signed_and_timed():
 def test_a_quarter_either_way_is_suspect_and_just_under_is_not():
     up, down = price_moves([1, 2], [100.0, 100.0 * SUSPECT_RATIO]), price_moves([1, 2], [100.0, 100.0 / SUSPECT_RATIO])
     assert up.suspect == down.suspect == 1 and up.first_suspect_ts == down.first_suspect_ts == 2
-    assert price_moves([1, 2, 3], [100.0, 124.9, 100.0]).suspect == 0      # 124.9 → 100: a 19.9 % fall
+    assert price_moves([1, 2, 3], [100.0, 124.9, 100.0]).suspect == 0  # 124.9 → 100: a 19.9 % fall
 
 
 def test_a_spike_and_back_counts_twice_from_its_first_move():

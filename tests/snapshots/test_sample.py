@@ -36,7 +36,7 @@ def test_the_sample_covers_14_days_minute_by_minute(snapshots, symbol):
     present = [s for s in snapshots if symbol in s.symbols]
     first_open = present[0].symbols[symbol].candles[0].ts
     assert present[-1].ts - first_open >= 14 * DAY
-    assert len(present) == (present[-1].ts - first_open) / 60                  # no minute missing
+    assert len(present) == (present[-1].ts - first_open) / 60  # no minute missing
     carried = {"funding_rate", "open_interest"}
     assert all(carried <= s.symbols[symbol].times.keys() for s in present)
     assert any("liquidations" in s.symbols[symbol].times for s in present)

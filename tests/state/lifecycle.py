@@ -58,15 +58,35 @@ def position_id(k: int) -> str:
 
 def _order(k: int, leg: int, quantity: float) -> OrderState:
     coid = position_id(k) if leg == 0 else f"{position_id(k)}-x{leg}"
-    return OrderState(coid, f"venue-{k}-{leg}", _symbol(k), _side(k, leg > 0), quantity, quantity, MARKET, None,
-                      FILLED, reduce_only=leg > 0, created_at=_ts(k, leg))
+    return OrderState(
+        coid,
+        f"venue-{k}-{leg}",
+        _symbol(k),
+        _side(k, leg > 0),
+        quantity,
+        quantity,
+        MARKET,
+        None,
+        FILLED,
+        reduce_only=leg > 0,
+        created_at=_ts(k, leg),
+    )
 
 
 def _fill(k: int, leg: int, quantity: float) -> Fill:
     order = _order(k, leg, quantity)
     price = _price(k, leg)
-    return Fill(f"fill-{k}-{leg}", order.client_order_id, order.symbol, order.side, quantity, price,
-                price * quantity * FEE_RATE, "maker" if leg == 1 else "taker", order.created_at + 0.25)
+    return Fill(
+        f"fill-{k}-{leg}",
+        order.client_order_id,
+        order.symbol,
+        order.side,
+        quantity,
+        price,
+        price * quantity * FEE_RATE,
+        "maker" if leg == 1 else "taker",
+        order.created_at + 0.25,
+    )
 
 
 def _funding(k: int) -> FundingPayment:
@@ -78,19 +98,39 @@ def _position(k: int, phase: int) -> OpenPosition:
     """The open position after phase 0 (opened), 1 (half closed) or 2 (funding applied)."""
     q, sign = _qty(k), 1 if _direction(k) == "LONG" else -1
     entry = _fill(k, 0, q)
-    opened = OpenPosition(position_id(k), _symbol(k), _direction(k), "paper", entry.price, q, q, 3.0, entry.ts,
-                          "rs-0123456789abcdef", conviction="HIGH", confidence=0.25 + k % 3 / 10,
-                          grace_until=entry.ts + 900, alignment_at_entry=None if k % 2 else 0.7,
-                          trend_at_entry=(k % 3) - 1, stop_price=entry.price * 0.97, fees_paid=entry.fee,
-                          attribution=MappingProxyType({"trend": 0.4, "funding_rate": 0.1 * k}) if k % 2 else
-                          MappingProxyType({}))
+    opened = OpenPosition(
+        position_id(k),
+        _symbol(k),
+        _direction(k),
+        "paper",
+        entry.price,
+        q,
+        q,
+        3.0,
+        entry.ts,
+        "rs-0123456789abcdef",
+        conviction="HIGH",
+        confidence=0.25 + k % 3 / 10,
+        grace_until=entry.ts + 900,
+        alignment_at_entry=None if k % 2 else 0.7,
+        trend_at_entry=(k % 3) - 1,
+        stop_price=entry.price * 0.97,
+        fees_paid=entry.fee,
+        attribution=MappingProxyType({"trend": 0.4, "funding_rate": 0.1 * k}) if k % 2 else MappingProxyType({}),
+    )
     if phase == 0:
         return opened
     exit1 = _fill(k, 1, q / 2)
-    half = replace(opened, quantity=q / 2, fees_paid=entry.fee + exit1.fee,
-                   realized_pnl=sign * (exit1.price - entry.price) * exit1.quantity,
-                   exit_fills_value=exit1.price * exit1.quantity, peak_pnl_pct=1.5, ladder_done=(1,),
-                   hold_multiplier=1.5)
+    half = replace(
+        opened,
+        quantity=q / 2,
+        fees_paid=entry.fee + exit1.fee,
+        realized_pnl=sign * (exit1.price - entry.price) * exit1.quantity,
+        exit_fills_value=exit1.price * exit1.quantity,
+        peak_pnl_pct=1.5,
+        ladder_done=(1,),
+        hold_multiplier=1.5,
+    )
     if phase == 1:
         return half
     return replace(half, funding_paid=-_funding(k).amount)
@@ -103,11 +143,32 @@ def _trade(k: int) -> TradeRecord:
     fees = last.fees_paid + exit2.fee
     net = gross - fees - last.funding_paid
     exit_price = (last.exit_fills_value + exit2.price * exit2.quantity) / last.initial_quantity
-    return TradeRecord(last.id, last.symbol, last.direction, last.venue, last.opened_at, exit2.ts, last.entry_price,
-                       exit_price, last.initial_quantity, last.leverage, gross, fees, last.funding_paid, net,
-                       net / (last.entry_price * last.initial_quantity) * 100, exit2.ts - last.opened_at,
-                       "TAKE_PROFIT", "tp2", last.entry_version, "rs-fedcba9876543210", last.conviction,
-                       last.confidence, last.attribution, peak_pnl_pct=last.peak_pnl_pct)
+    return TradeRecord(
+        last.id,
+        last.symbol,
+        last.direction,
+        last.venue,
+        last.opened_at,
+        exit2.ts,
+        last.entry_price,
+        exit_price,
+        last.initial_quantity,
+        last.leverage,
+        gross,
+        fees,
+        last.funding_paid,
+        net,
+        net / (last.entry_price * last.initial_quantity) * 100,
+        exit2.ts - last.opened_at,
+        "TAKE_PROFIT",
+        "tp2",
+        last.entry_version,
+        "rs-fedcba9876543210",
+        last.conviction,
+        last.confidence,
+        last.attribution,
+        peak_pnl_pct=last.peak_pnl_pct,
+    )
 
 
 def transition(step: int) -> Transition:
@@ -117,18 +178,34 @@ def transition(step: int) -> Transition:
     pid = position_id(k)
     if phase == 0:
         order = _order(k, 0, _qty(k))
-        return Transition(orders=(order,), fills=(_fill(k, 0, _qty(k)),), positions=(_position(k, 0),),
-                          order_positions=((order.client_order_id, pid),), cursors=cursor)
+        return Transition(
+            orders=(order,),
+            fills=(_fill(k, 0, _qty(k)),),
+            positions=(_position(k, 0),),
+            order_positions=((order.client_order_id, pid),),
+            cursors=cursor,
+        )
     if phase == 1:
         order = _order(k, 1, _qty(k) / 2)
-        return Transition(orders=(order,), fills=(_fill(k, 1, _qty(k) / 2),), positions=(_position(k, 1),),
-                          order_positions=((order.client_order_id, pid),), cursors=cursor)
+        return Transition(
+            orders=(order,),
+            fills=(_fill(k, 1, _qty(k) / 2),),
+            positions=(_position(k, 1),),
+            order_positions=((order.client_order_id, pid),),
+            cursors=cursor,
+        )
     if phase == 2:
         return Transition(funding=(_funding(k),), positions=(_position(k, 2),), cursors=cursor)
     quantity = _position(k, 2).quantity
     order = _order(k, 2, quantity)
-    return Transition(orders=(order,), fills=(_fill(k, 2, quantity),), trades=(_trade(k),),
-                      closed_positions=(pid,), order_positions=((order.client_order_id, pid),), cursors=cursor)
+    return Transition(
+        orders=(order,),
+        fills=(_fill(k, 2, quantity),),
+        trades=(_trade(k),),
+        closed_positions=(pid,),
+        order_positions=((order.client_order_id, pid),),
+        cursors=cursor,
+    )
 
 
 def expected_fill_count(steps: int) -> int:

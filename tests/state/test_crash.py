@@ -32,8 +32,13 @@ FOREVER = 10**9
 
 
 def _spawn(db: Path, until: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.state.crash_child", str(db), str(until)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.state.crash_child", str(db), str(until)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_ready(child: subprocess.Popen, timeout: float = 10.0) -> None:
@@ -65,12 +70,14 @@ def _invariants(conn) -> dict[str, int]:
     one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
     return {
         "positions without their entry fill": one(
-            "SELECT count(*) FROM positions p WHERE NOT EXISTS (SELECT 1 FROM fills f WHERE f.client_order_id = p.id)"),
+            "SELECT count(*) FROM positions p WHERE NOT EXISTS (SELECT 1 FROM fills f WHERE f.client_order_id = p.id)"
+        ),
         "trades whose position still exists": one("SELECT count(*) FROM trades t JOIN positions p ON p.id = t.id"),
         "duplicate fills": one("SELECT count(*) - count(DISTINCT fill_id) FROM fills"),
         "orders without exactly one fill": one(
             "SELECT count(*) FROM orders o WHERE (SELECT count(*) FROM fills f "
-            "WHERE f.client_order_id = o.client_order_id) <> 1"),
+            "WHERE f.client_order_id = o.client_order_id) <> 1"
+        ),
         "orders without a position": one("SELECT count(*) FROM orders WHERE position_id IS NULL"),
         "foreign key violations": len(conn.execute("PRAGMA foreign_key_check").fetchall()),
     }

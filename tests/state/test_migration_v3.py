@@ -21,20 +21,40 @@ from .lifecycle import Model, raw, transition
 
 ROOT = Path(__file__).resolve().parents[2]
 V2 = tuple(m for m in MIGRATIONS if m[0] <= 2)
-STEPS = 9                                   # two whole position lifecycles and the next entry
+STEPS = 9  # two whole position lifecycles and the next entry
 TS = 1_700_100_000.0
 
 
 def _order(cid: str, venue_id: str, side: str, quantity: float, reason: str, **changes) -> OrderState:
-    fields = dict(client_order_id=cid, venue_order_id=venue_id, symbol="BTCUSDT", side=side, quantity=quantity,
-                  filled_quantity=quantity, order_type=MARKET, limit_price=None, status=FILLED, reduce_only=True,
-                  reason=reason, created_at=TS)
+    fields = dict(
+        client_order_id=cid,
+        venue_order_id=venue_id,
+        symbol="BTCUSDT",
+        side=side,
+        quantity=quantity,
+        filled_quantity=quantity,
+        order_type=MARKET,
+        limit_price=None,
+        status=FILLED,
+        reduce_only=True,
+        reason=reason,
+        created_at=TS,
+    )
     return OrderState(**{**fields, **changes})
 
 
 def _fill(fill_id: str, order: OrderState, liquidity: str = "taker", symbol: str | None = None) -> Fill:
-    return Fill(fill_id, order.client_order_id, symbol or order.symbol, order.side, order.quantity, 45_250.0,
-                order.quantity * 45_250.0 * 0.0005, liquidity, TS)
+    return Fill(
+        fill_id,
+        order.client_order_id,
+        symbol or order.symbol,
+        order.side,
+        order.quantity,
+        45_250.0,
+        order.quantity * 45_250.0 * 0.0005,
+        liquidity,
+        TS,
+    )
 
 
 # What engine/trading/runner.py `_touched_orders` recorded for a paper liquidation before v3: the
@@ -47,8 +67,13 @@ VENUE_ORDER = _order("venue-own", "", "buy", 0.3, "venue order")
 OTHER_SYMBOL = _order("liquidation-ETHUSDT-9", "", "buy", 0.4, "liquidation")
 EXTRA = Transition(
     orders=(LIQUIDATED, VENUE_SAYS_SO, VENUE_ORDER, OTHER_SYMBOL),
-    fills=(_fill("paper-fill-7", LIQUIDATED), _fill("paper-fill-8", VENUE_SAYS_SO),
-           _fill("paper-fill-9", VENUE_ORDER), _fill("paper-fill-10", OTHER_SYMBOL, symbol="SOLUSDT")))
+    fills=(
+        _fill("paper-fill-7", LIQUIDATED),
+        _fill("paper-fill-8", VENUE_SAYS_SO),
+        _fill("paper-fill-9", VENUE_ORDER),
+        _fill("paper-fill-10", OTHER_SYMBOL, symbol="SOLUSDT"),
+    ),
+)
 
 
 def _make_v2(path: Path) -> None:
@@ -64,22 +89,31 @@ def _make_v2(path: Path) -> None:
 def _dump(path: Path) -> dict:
     """Every table's rows (with rowids), so a test can compare all of the data."""
     with raw(path) as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                            "AND name <> 'schema_migrations' ORDER BY name")]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'schema_migrations' ORDER BY name"
+            )
+        ]
         return {name: conn.execute(f"SELECT rowid, * FROM {name} ORDER BY rowid").fetchall() for name in names}
 
 
 def _fills_shape(path: Path) -> dict:
     """Columns (order, type, NOT NULL, default, key), foreign keys, indexes, STRICT, triggers."""
     with raw(path) as conn:
-        indexes = sorted((name, unique, origin, partial, conn.execute(f"PRAGMA index_info({name})").fetchall())
-                         for _, name, unique, origin, partial in conn.execute("PRAGMA index_list(fills)"))
-        return {"columns": conn.execute("PRAGMA table_xinfo(fills)").fetchall(),
-                "foreign_keys": conn.execute("PRAGMA foreign_key_list(fills)").fetchall(),
-                "indexes": indexes,
-                "strict": conn.execute("SELECT strict, wr FROM pragma_table_list WHERE name = 'fills'").fetchall(),
-                "others": conn.execute("SELECT type, name FROM sqlite_master WHERE tbl_name = 'fills' "
-                                       "AND type NOT IN ('table', 'index')").fetchall()}
+        indexes = sorted(
+            (name, unique, origin, partial, conn.execute(f"PRAGMA index_info({name})").fetchall())
+            for _, name, unique, origin, partial in conn.execute("PRAGMA index_list(fills)")
+        )
+        return {
+            "columns": conn.execute("PRAGMA table_xinfo(fills)").fetchall(),
+            "foreign_keys": conn.execute("PRAGMA foreign_key_list(fills)").fetchall(),
+            "indexes": indexes,
+            "strict": conn.execute("SELECT strict, wr FROM pragma_table_list WHERE name = 'fills'").fetchall(),
+            "others": conn.execute(
+                "SELECT type, name FROM sqlite_master WHERE tbl_name = 'fills' AND type NOT IN ('table', 'index')"
+            ).fetchall(),
+        }
 
 
 def _versions(path: Path) -> list[int]:
@@ -104,7 +138,7 @@ def _assert_still_v2(path: Path, before: dict, shape: dict) -> None:
     assert _versions(path) == [1, 2]
     assert _dump(path) == before and _fills_shape(path) == shape
     _health(path)
-    with StateStore(path, migrations=V2) as store:           # the v2 code opens and uses it as before
+    with StateStore(path, migrations=V2) as store:  # the v2 code opens and uses it as before
         assert store.schema_version() == 2
         with pytest.raises(StateError, match="CHECK constraint failed"):
             store.apply(Transition(fills=(_fill("f-new", LIQUIDATED, "liquidation"),)))
@@ -117,6 +151,7 @@ def v2_path(db_path):
 
 
 # ------------------------------------------------------------------ the migration
+
 
 def test_the_v2_schema_refuses_a_liquidation_fill(v2_path):
     with StateStore(v2_path, migrations=V2) as store:
@@ -142,11 +177,12 @@ def test_v2_to_v3_keeps_every_row_and_relabels_only_the_runners_liquidation_fill
         assert [r.trade_id for r in store.hook_runs()] == ["pos-0"]
     assert _versions(v2_path) == [1, 2, 3]
     after = _dump(v2_path)
-    expected_fills = [row[:8] + ("liquidation",) + row[9:] if row[1] == "paper-fill-7" else row
-                      for row in before["fills"]]
-    assert after == {**before, "fills": expected_fills}                   # every row, every rowid
+    expected_fills = [
+        row[:8] + ("liquidation",) + row[9:] if row[1] == "paper-fill-7" else row for row in before["fills"]
+    ]
+    assert after == {**before, "fills": expected_fills}  # every row, every rowid
     assert _liquidity(v2_path) == {**labels, "paper-fill-7": "liquidation"}
-    assert _fills_shape(v2_path) == shape                                 # columns, FK, indexes, STRICT
+    assert _fills_shape(v2_path) == shape  # columns, FK, indexes, STRICT
     _health(v2_path)
 
 
@@ -163,15 +199,19 @@ def test_the_migrated_table_is_the_fresh_v3_table(v2_path, tmp_path):
 
 def test_after_v3_the_constraint_takes_liquidation_and_still_refuses_bogus(v2_path):
     with StateStore(v2_path) as store:
-        store.apply(Transition(orders=(_order("liq-2", "", "buy", 0.5, "liquidation"),),
-                               fills=(_fill("f-liq", _order("liq-2", "", "buy", 0.5, "liquidation"), "liquidation"),)))
+        store.apply(
+            Transition(
+                orders=(_order("liq-2", "", "buy", 0.5, "liquidation"),),
+                fills=(_fill("f-liq", _order("liq-2", "", "buy", 0.5, "liquidation"), "liquidation"),),
+            )
+        )
         assert [f.liquidity for f in store.fills("liq-2")] == ["liquidation"]
         with pytest.raises(StateError, match="CHECK constraint failed: liquidity IN") as err:
             store.apply(Transition(fills=(_fill("f-bogus", LIQUIDATED, "bogus"),)))
         assert err.value.code == "RB802" and "f-bogus" not in {f.fill_id for f in store.fills()}
-        with pytest.raises(StateError, match="FOREIGN KEY constraint failed"):   # the foreign key survived
+        with pytest.raises(StateError, match="FOREIGN KEY constraint failed"):  # the foreign key survived
             store.apply(Transition(fills=(_fill("f-orphan", _order("nobody", "", "buy", 1.0, ""), "taker"),)))
-    with raw(v2_path) as conn:                                   # a hand edit is checked too
+    with raw(v2_path) as conn:  # a hand edit is checked too
         with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
             conn.execute("UPDATE fills SET liquidity = 'bogus' WHERE fill_id = 'f-liq'")
 
@@ -196,8 +236,15 @@ def test_an_empty_v2_database_migrates(db_path):
 
 # ------------------------------------------------------------------ crashing in the middle
 
-STATEMENTS = ("CREATE TABLE fills_v3", "INSERT INTO fills_v3", "DROP TABLE fills", "ALTER TABLE fills_v3",
-              "CREATE INDEX fills_by_order", "CREATE INDEX fills_by_ts", "UPDATE fills")
+STATEMENTS = (
+    "CREATE TABLE fills_v3",
+    "INSERT INTO fills_v3",
+    "DROP TABLE fills",
+    "ALTER TABLE fills_v3",
+    "CREATE INDEX fills_by_order",
+    "CREATE INDEX fills_by_ts",
+    "UPDATE fills",
+)
 
 
 def _failing_after(monkeypatch, prefix: str, error: BaseException) -> list[str]:
@@ -206,7 +253,7 @@ def _failing_after(monkeypatch, prefix: str, error: BaseException) -> list[str]:
 
     def failing(script: str):
         for statement in real(script):
-            yield statement                   # executed by the caller before it asks for the next one
+            yield statement  # executed by the caller before it asks for the next one
             if script is state._V3:
                 done.append(statement.split("\n")[0])
                 if statement.startswith(prefix):
@@ -230,7 +277,7 @@ def test_an_error_in_the_middle_of_migration_3_leaves_v2_intact(v2_path, monkeyp
     assert err.value.code == "RB803" and done[-1].startswith(prefix)
     monkeypatch.undo()
     _assert_still_v2(v2_path, before, shape)
-    with StateStore(v2_path) as store:                   # the next start migrates
+    with StateStore(v2_path) as store:  # the next start migrates
         assert store.schema_version() == 3
     assert _liquidity(v2_path)["paper-fill-7"] == "liquidation"
 
@@ -248,8 +295,13 @@ def test_an_interrupt_in_the_middle_of_migration_3_leaves_v2_intact(v2_path, mon
 @pytest.mark.parametrize("prefix", ["DROP TABLE fills", "ALTER TABLE fills_v3", "UPDATE fills"])
 def test_a_process_killed_in_the_middle_of_migration_3_leaves_v2_intact(v2_path, prefix):
     before, shape = _dump(v2_path), _fills_shape(v2_path)
-    child = subprocess.run([sys.executable, "-m", "tests.state.v3_crash_child", str(v2_path), prefix], cwd=ROOT,
-                           capture_output=True, text=True, timeout=60)
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.state.v3_crash_child", str(v2_path), prefix],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert child.returncode == -signal.SIGKILL, (child.stdout, child.stderr)
     _assert_still_v2(v2_path, before, shape)
     with StateStore(v2_path) as store:

@@ -31,8 +31,17 @@ def test_migration_versions_are_1_to_n_in_order():
 def test_a_fresh_database_gets_every_version(store):
     assert [(v, d) for v, d, _ in _migrations(store.path)] == [(v, d) for v, d, _ in MIGRATIONS]
     assert store.schema_version() == store.known_version == len(MIGRATIONS)
-    assert {"orders", "fills", "funding_payments", "positions", "trades", "cursors", "rule_versions",
-            "hook_runs", "schema_migrations"} <= _tables(store.path)
+    assert {
+        "orders",
+        "fills",
+        "funding_payments",
+        "positions",
+        "trades",
+        "cursors",
+        "rule_versions",
+        "hook_runs",
+        "schema_migrations",
+    } <= _tables(store.path)
 
 
 def test_reopening_does_not_rerun_and_keeps_the_data(db_path):
@@ -58,7 +67,11 @@ def test_an_older_database_gets_only_the_new_versions(db_path):
 
 def test_a_failing_migration_is_rolled_back_whole(db_path):
     StateStore(db_path).close()
-    broken = (LATEST + 1, "half good", "CREATE TABLE notes (id INTEGER PRIMARY KEY) STRICT;\nCREATE TABLE orders (x TEXT);")
+    broken = (
+        LATEST + 1,
+        "half good",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY) STRICT;\nCREATE TABLE orders (x TEXT);",
+    )
     with pytest.raises(StateError, match=f"migration {LATEST + 1} \\(half good\\)") as err:
         StateStore(db_path, migrations=MIGRATIONS + (broken,))
     assert err.value.code == "RB803"

@@ -26,33 +26,61 @@ def _last(items: tuple, **changes) -> tuple:
     return items[:-1] + (replace(items[-1], **changes),)
 
 
-BASE = _merged(5, 6, 7)          # position 1: opened, half closed, funding; 2 orders, 2 fills
-CLOSE = transition(8)            # closes position 1 with a trade
+BASE = _merged(5, 6, 7)  # position 1: opened, half closed, funding; 2 orders, 2 fills
+CLOSE = transition(8)  # closes position 1 with a trade
 
 CASES = {
     "invalid CHECK value in the last trade": (
-        lambda: replace(CLOSE, trades=_last(CLOSE.trades, direction="SIDEWAYS")), "trades 'pos-1'", "direction"),
+        lambda: replace(CLOSE, trades=_last(CLOSE.trades, direction="SIDEWAYS")),
+        "trades 'pos-1'",
+        "direction",
+    ),
     "NULL in the last fill": (
-        lambda: replace(BASE, fills=_last(BASE.fills, symbol=None)), "fills 'fill-1-1'", "symbol must be str"),
+        lambda: replace(BASE, fills=_last(BASE.fills, symbol=None)),
+        "fills 'fill-1-1'",
+        "symbol must be str",
+    ),
     "NaN price": (lambda: replace(BASE, fills=_last(BASE.fills, price=float("nan"))), "fills 'fill-1-1'", "price"),
     "infinite stop": (
         lambda: replace(BASE, positions=_last(BASE.positions, stop_price=float("inf"))),
-        "positions 'pos-1'", "stop_price"),
+        "positions 'pos-1'",
+        "stop_price",
+    ),
     "text in a REAL column": (
         lambda: replace(BASE, funding=_last(BASE.funding, amount="12.5")),
-        "funding_payments 'fund-1'", "amount must be float"),
+        "funding_payments 'fund-1'",
+        "amount must be float",
+    ),
     "a bad side is refused, not skipped as INSERT OR IGNORE would": (
-        lambda: replace(BASE, fills=_last(BASE.fills, side="hold")), "fills 'fill-1-1'", "side"),
+        lambda: replace(BASE, fills=_last(BASE.fills, side="hold")),
+        "fills 'fill-1-1'",
+        "side",
+    ),
     "a dict where a Fill belongs": (
-        lambda: replace(BASE, fills=BASE.fills + ({"fill_id": "x"},)), "fills", "expected Fill"),
+        lambda: replace(BASE, fills=BASE.fills + ({"fill_id": "x"},)),
+        "fills",
+        "expected Fill",
+    ),
     "a fill of an unknown order": (
-        lambda: replace(BASE, fills=_last(BASE.fills, client_order_id="ghost")), "fills 'fill-1-1'", "FOREIGN KEY"),
+        lambda: replace(BASE, fills=_last(BASE.fills, client_order_id="ghost")),
+        "fills 'fill-1-1'",
+        "FOREIGN KEY",
+    ),
     "a link to an unknown order": (
-        lambda: replace(BASE, order_positions=BASE.order_positions + (("ghost", "pos-1"),)), "ghost", "unknown order"),
+        lambda: replace(BASE, order_positions=BASE.order_positions + (("ghost", "pos-1"),)),
+        "ghost",
+        "unknown order",
+    ),
     "a trade while its position is still open": (
-        lambda: replace(CLOSE, closed_positions=()), "trades 'pos-1'", "still open"),
+        lambda: replace(CLOSE, closed_positions=()),
+        "trades 'pos-1'",
+        "still open",
+    ),
     "non-string attribution keys": (
-        lambda: replace(BASE, positions=_last(BASE.positions, attribution={1: 0.5})), "positions 'pos-1'", "keys"),
+        lambda: replace(BASE, positions=_last(BASE.positions, attribution={1: 0.5})),
+        "positions 'pos-1'",
+        "keys",
+    ),
     "a NaN cursor": (lambda: replace(BASE, cursors=(("step", float("nan")),)), "cursors", "finite"),
     "a cursor that is not a pair": (lambda: replace(BASE, cursors=("step",)), "cursors", "name"),
     "a closed position id that is not a string": (lambda: replace(CLOSE, closed_positions=(None,)), "closed", "id"),
@@ -88,11 +116,18 @@ def test_a_bad_first_transition_leaves_every_table_empty(store):
     bad = replace(_merged(1, 2, 3), cursors=(("step", 3.0), ("other", None)))
     with pytest.raises(StateError, match="cursors"):
         store.apply(bad)
-    assert (store.orders(), store.fills(), store.funding(), store.open_positions(), store.cursor("step")) == \
-        ([], [], [], [], None)
+    assert (store.orders(), store.fills(), store.funding(), store.open_positions(), store.cursor("step")) == (
+        [],
+        [],
+        [],
+        [],
+        None,
+    )
     with raw(store.path) as conn:
-        counts = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("orders", "fills", "funding_payments", "positions", "trades", "cursors")]
+        counts = [
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("orders", "fills", "funding_payments", "positions", "trades", "cursors")
+        ]
     assert counts == [0] * 6
 
 
@@ -132,13 +167,16 @@ def test_an_interrupt_rolls_back_and_stays_itself(store, before, monkeypatch):
     store.apply(transition(5))
 
 
-@pytest.mark.parametrize("sql, message", [
-    ("INSERT INTO cursors (name, value) VALUES ('step', NULL)", "NOT NULL"),
-    ("INSERT INTO cursors (name, value) VALUES ('step', 'soon')", "cannot store TEXT value in REAL column"),
-    ("INSERT INTO orders (client_order_id) VALUES (NULL)", "NOT NULL"),
-    ("UPDATE positions SET direction = 'UP'", "CHECK"),
-    ("INSERT INTO funding_payments VALUES ('f', 'BTCUSDT', 0.1, 1.0, NULL)", "NOT NULL"),
-])
+@pytest.mark.parametrize(
+    "sql, message",
+    [
+        ("INSERT INTO cursors (name, value) VALUES ('step', NULL)", "NOT NULL"),
+        ("INSERT INTO cursors (name, value) VALUES ('step', 'soon')", "cannot store TEXT value in REAL column"),
+        ("INSERT INTO orders (client_order_id) VALUES (NULL)", "NOT NULL"),
+        ("UPDATE positions SET direction = 'UP'", "CHECK"),
+        ("INSERT INTO funding_payments VALUES ('f', 'BTCUSDT', 0.1, 1.0, NULL)", "NOT NULL"),
+    ],
+)
 def test_the_schema_itself_refuses_bad_rows(store, sql, message):
     """Constraints live in the tables too, so a hand edit with the sqlite3 CLI is checked."""
     import sqlite3

@@ -32,9 +32,23 @@ def test_a_full_lifecycle_round_trips_every_type(store):
 
 
 def test_values_come_back_exactly_equal_with_their_types(store):
-    position = OpenPosition("p1", "BTCUSDT", "SHORT", "paper", 0.1 + 0.2, 1e-9, 3, 2.5, 1.7e9 + 1 / 3, "rs-1",
-                            alignment_at_entry=-0.0, stop_price=None, trend_at_entry=-1, ladder_done=(1, 2, 3),
-                            attribution={"trend": 1 / 3, "funding_rate": -2.5e-308})
+    position = OpenPosition(
+        "p1",
+        "BTCUSDT",
+        "SHORT",
+        "paper",
+        0.1 + 0.2,
+        1e-9,
+        3,
+        2.5,
+        1.7e9 + 1 / 3,
+        "rs-1",
+        alignment_at_entry=-0.0,
+        stop_price=None,
+        trend_at_entry=-1,
+        ladder_done=(1, 2, 3),
+        attribution={"trend": 1 / 3, "funding_rate": -2.5e-308},
+    )
     order = OrderState("p1", "v1", "BTCUSDT", "sell", 1e-9, 0.0, LIMIT, 0.30000000000000004, OPEN, True, "why", 1.5)
     store.apply(Transition(orders=(order,), positions=(position,)))
     [back] = store.open_positions()
@@ -161,7 +175,6 @@ def test_a_closed_store_refuses_politely(db_path):
     assert err.value.code == "RB800"
     with pytest.raises(StateError, match="closed"):
         store.apply(Transition())
-
 
 
 def test_blobs_move_with_the_transition_and_keep_the_last_value(tmp_path):

@@ -21,7 +21,7 @@ def main(db: str, prefix: str) -> None:
 
     def dying(script: str):
         for statement in real(script):
-            yield statement                       # the caller executes it before asking for the next
+            yield statement  # the caller executes it before asking for the next
             if script is state._V3 and statement.startswith(prefix):
                 os.kill(os.getpid(), signal.SIGKILL)
 

@@ -82,14 +82,15 @@ class Checked:
     """A tree that passed every check; the only input the builders accept."""
 
     root: ast.expr
-    text: str                 # the parsed text (surrounding whitespace stripped)
+    text: str  # the parsed text (surrounding whitespace stripped)
     result_type: str
     names: frozenset[str]
     cost: int
 
 
-def check(text: object, vocabulary: Vocabulary, *, expect: str, location: Location,
-          path: str) -> tuple[Checked | None, list[Diagnostic]]:
+def check(
+    text: object, vocabulary: Vocabulary, *, expect: str, location: Location, path: str
+) -> tuple[Checked | None, list[Diagnostic]]:
     """Run every static check; return the checked tree, or None and all findings."""
     rep = _Reporter(location, path)
     body = _precheck(text, rep)
@@ -100,16 +101,19 @@ def check(text: object, vocabulary: Vocabulary, *, expect: str, location: Locati
         return None, rep.items
     count = sum(isinstance(node, ast.expr) for node in ast.walk(tree))
     if count > MAX_NODES:
-        rep.add(C.TOO_MANY_NODES, f"expression has {count} nodes; the limit is {MAX_NODES}",
-                rep.lead, suggestion="split it into several rules or simplify it")
+        rep.add(
+            C.TOO_MANY_NODES,
+            f"expression has {count} nodes; the limit is {MAX_NODES}",
+            rep.lead,
+            suggestion="split it into several rules or simplify it",
+        )
         return None, rep.items
     if not _allowed(tree.body, body, rep):
         return None, rep.items
     typer = _Typer(vocabulary, rep, body)
     result = typer.type_of(tree.body)
     if result is not None and result != expect:
-        rep.add(C.TYPE_MISMATCH, f"expression gives a {result}, expected a {expect}",
-                rep.at(tree.body))
+        rep.add(C.TYPE_MISMATCH, f"expression gives a {result}, expected a {expect}", rep.at(tree.body))
     if rep.items:
         return None, rep.items
     return Checked(tree.body, body, result, frozenset(typer.names), typer.cost), []
@@ -121,7 +125,7 @@ class _Reporter:
     def __init__(self, location: Location, path: str):
         self.location = location
         self.path = path
-        self.lead = 0             # characters stripped before the parsed text
+        self.lead = 0  # characters stripped before the parsed text
         self.single_line = False  # offsets are only meaningful on a single line
         self.items: list[Diagnostic] = []
 
@@ -133,8 +137,11 @@ class _Reporter:
         col = loc.col
         if self.single_line and offset is not None:
             col = (loc.col or 1) + offset  # no location given: 1-based column in the expression
-        self.items.append(Diagnostic(code=code, message=message, file=loc.file, line=loc.line,
-                                     col=col, path=self.path, suggestion=suggestion))
+        self.items.append(
+            Diagnostic(
+                code=code, message=message, file=loc.file, line=loc.line, col=col, path=self.path, suggestion=suggestion
+            )
+        )
 
 
 def _precheck(text: object, rep: _Reporter) -> str | None:
@@ -146,14 +153,21 @@ def _precheck(text: object, rep: _Reporter) -> str | None:
     rep.lead = len(text) - len(text.lstrip(_WHITESPACE))
     rep.single_line = "\n" not in body and "\r" not in body
     if len(text) > MAX_LENGTH:
-        rep.add(C.TOO_LONG, f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
-                rep.lead, suggestion="split it into several rules")
+        rep.add(
+            C.TOO_LONG,
+            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
+            rep.lead,
+            suggestion="split it into several rules",
+        )
         return None
     bad = _BAD_CHARACTER.search(text)
     if bad is not None:
-        rep.add(C.BAD_CHARACTER, f"character {_describe_char(bad.group())} is not allowed; "
-                "expressions are printable ASCII only", bad.start(),
-                suggestion="retype it; look-alike unicode letters and quotes are common")
+        rep.add(
+            C.BAD_CHARACTER,
+            f"character {_describe_char(bad.group())} is not allowed; expressions are printable ASCII only",
+            bad.start(),
+            suggestion="retype it; look-alike unicode letters and quotes are common",
+        )
         return None
     if not body:
         rep.add(C.SYNTAX, "expression is empty")
@@ -163,8 +177,7 @@ def _precheck(text: object, rep: _Reporter) -> str | None:
         if ch in "([{":
             depth += 1
             if depth > MAX_DEPTH:
-                rep.add(C.TOO_DEEP, f"brackets are nested more than {MAX_DEPTH} levels deep",
-                        rep.lead + i)
+                rep.add(C.TOO_DEEP, f"brackets are nested more than {MAX_DEPTH} levels deep", rep.lead + i)
                 return None
         elif ch in ")]}":
             depth -= 1
@@ -204,9 +217,11 @@ def _allowed(root: ast.expr, body: str, rep: _Reporter) -> bool:
         node = stack.pop()
         problem = _problem(node, body, rep)
         if problem is None:
-            stack.extend(child for child in ast.iter_child_nodes(node)
-                         if isinstance(child, ast.expr)
-                         and not (isinstance(node, ast.Call) and child is node.func))
+            stack.extend(
+                child
+                for child in ast.iter_child_nodes(node)
+                if isinstance(child, ast.expr) and not (isinstance(node, ast.Call) and child is node.func)
+            )
         else:
             code, message, offset, suggestion = problem
             rep.add(code, message, offset, suggestion)
@@ -243,8 +258,12 @@ def _binop_problem(node: ast.BinOp, body: str, rep: _Reporter) -> _Problem | Non
     if type(node.op) in _BINOPS:
         return None
     if isinstance(node.op, ast.Pow):
-        return (C.POWER, "the ** operator is not allowed",
-                _op_offset(body, rep, node.left, node.right, "**"), _POW_HINT)
+        return (
+            C.POWER,
+            "the ** operator is not allowed",
+            _op_offset(body, rep, node.left, node.right, "**"),
+            _POW_HINT,
+        )
     symbol, message = _BAD_BINOPS.get(type(node.op), ("", "this operator is not allowed"))
     return C.OPERATOR, message, _op_offset(body, rep, node.left, node.right, symbol), ""
 
@@ -262,8 +281,7 @@ def _compare_problem(node: ast.Compare, body: str, rep: _Reporter) -> _Problem |
     for i, op in enumerate(node.ops):
         if type(op) not in _COMPARE:
             symbol, message = _BAD_COMPARE.get(type(op), ("", "this comparison is not allowed"))
-            return (C.OPERATOR, message,
-                    _op_offset(body, rep, operands[i], operands[i + 1], symbol), "")
+            return (C.OPERATOR, message, _op_offset(body, rep, operands[i], operands[i + 1], symbol), "")
     return None
 
 
@@ -278,13 +296,21 @@ def _call_problem(node: ast.Call, body: str, rep: _Reporter) -> _Problem | None:
     Whether the name is a known function is the typer's job, not the allow-list's.
     """
     if isinstance(node.func, ast.Attribute):
-        return (C.ATTRIBUTE, "attribute access is not allowed (no method calls)",
-                _after(body, rep, node.func.value, "."), "")
+        return (
+            C.ATTRIBUTE,
+            "attribute access is not allowed (no method calls)",
+            _after(body, rep, node.func.value, "."),
+            "",
+        )
     if not isinstance(node.func, ast.Name):
         return C.UNKNOWN_FUNCTION, "only functions named directly can be called, e.g. abs(x)", rep.at(node), ""
     if node.keywords:
-        return (C.DISALLOWED, "keyword arguments are not allowed; pass arguments by position",
-                rep.at(node.keywords[0]), "")
+        return (
+            C.DISALLOWED,
+            "keyword arguments are not allowed; pass arguments by position",
+            rep.at(node.keywords[0]),
+            "",
+        )
     return None
 
 
@@ -326,16 +352,24 @@ def _constant_problem(node: ast.Constant, body: str, offset: int) -> _Problem | 
         return None
     if isinstance(value, (int, float, complex)) and _runs_into_word(body, node):
         # Python only warns about `1and` / `0x1for` (an error under -W error); reject it always
-        return (C.SYNTAX, "invalid syntax: a number runs into a word", offset,
-                "put a space after the number, e.g. '1 and' instead of '1and'")
+        return (
+            C.SYNTAX,
+            "invalid syntax: a number runs into a word",
+            offset,
+            "put a space after the number, e.g. '1 and' instead of '1and'",
+        )
     if isinstance(value, (int, float)):
         if abs(value) <= MAX_LITERAL:  # False for inf; never converts a huge int to text
             return None
         literal = ast.get_source_segment(body, node) or "literal"
         if len(literal) > 24:
             literal = literal[:21] + "..."
-        return (C.HUGE_LITERAL, f"numeric literal {literal} is larger than 1e15 in magnitude",
-                offset, "scale the inputs instead (e.g. use millions of USD)")
+        return (
+            C.HUGE_LITERAL,
+            f"numeric literal {literal} is larger than 1e15 in magnitude",
+            offset,
+            "scale the inputs instead (e.g. use millions of USD)",
+        )
     if isinstance(value, (str, bytes)):
         return C.STRING, _NO_STRINGS, offset, ""
     if isinstance(value, complex):
@@ -425,8 +459,7 @@ class _Typer:
 
     def _UnaryOp(self, node: ast.UnaryOp) -> str:
         wanted = "bool" if isinstance(node.op, ast.Not) else "float"
-        self._expect(node.operand, self.type_of(node.operand), wanted,
-                     f"operand of '{_UNARY[type(node.op)]}'")
+        self._expect(node.operand, self.type_of(node.operand), wanted, f"operand of '{_UNARY[type(node.op)]}'")
         return wanted
 
     def _BinOp(self, node: ast.BinOp) -> str:
@@ -449,8 +482,11 @@ class _Typer:
             left, right = types[i], types[i + 1]
             if symbol in ("==", "!="):
                 if left is not None and right is not None and left != right:
-                    self.rep.add(C.TYPE_MISMATCH, f"cannot compare a {left} with a {right} using '{symbol}'",
-                                 _op_offset(self.body, self.rep, operands[i], operands[i + 1], symbol))
+                    self.rep.add(
+                        C.TYPE_MISMATCH,
+                        f"cannot compare a {left} with a {right} using '{symbol}'",
+                        _op_offset(self.body, self.rep, operands[i], operands[i + 1], symbol),
+                    )
                 continue
             for operand, actual in ((operands[i], left), (operands[i + 1], right)):
                 self._expect(operand, actual, "float", f"operand of '{symbol}'")
@@ -460,8 +496,11 @@ class _Typer:
         self._expect(node.test, self.type_of(node.test), "bool", "condition of 'if ... else'")
         body, orelse = self.type_of(node.body), self.type_of(node.orelse)
         if body is not None and orelse is not None and body != orelse:
-            self.rep.add(C.TYPE_MISMATCH, f"both branches of 'if ... else' must have the same type; "
-                         f"got a {body} and a {orelse}", self.rep.at(node.orelse))
+            self.rep.add(
+                C.TYPE_MISMATCH,
+                f"both branches of 'if ... else' must have the same type; got a {body} and a {orelse}",
+                self.rep.at(node.orelse),
+            )
             return None
         return body or orelse
 
@@ -470,25 +509,35 @@ class _Typer:
         spec = FUNCTIONS.get(name)
         types = [self.type_of(arg) for arg in node.args]
         if spec is None:
-            hint = (f"{name} is an input, not a function" if name in self.vocabulary.names
-                    else _did_you_mean(name, FUNCTIONS))
+            hint = (
+                f"{name} is an input, not a function"
+                if name in self.vocabulary.names
+                else _did_you_mean(name, FUNCTIONS)
+            )
             message = f"unknown function {_short(name)!r}" + (f"; {hint}" if hint else "")
             self.rep.add(C.UNKNOWN_FUNCTION, message, self.rep.at(node), suggestion=hint)
             return None
         self.cost += spec.cost - 1
         if not spec.min_args <= len(node.args) <= spec.max_args:
-            takes = (f"{spec.min_args}" if spec.min_args == spec.max_args
-                     else f"{spec.min_args} to {spec.max_args}")
+            takes = f"{spec.min_args}" if spec.min_args == spec.max_args else f"{spec.min_args} to {spec.max_args}"
             noun = "argument" if spec.max_args == 1 else "arguments"
-            self.rep.add(C.ARITY, f"{name}() takes {takes} {noun}, got {len(node.args)}",
-                         self.rep.at(node), suggestion=f"call it as {spec.signature}")
+            self.rep.add(
+                C.ARITY,
+                f"{name}() takes {takes} {noun}, got {len(node.args)}",
+                self.rep.at(node),
+                suggestion=f"call it as {spec.signature}",
+            )
             return spec.result_type
         for arg, actual in zip(node.args, types):
             self._expect(arg, actual, "float", f"argument of {name}()")
         for i in spec.literal_args:
             k = integer_literal(node.args[i])
             if k is None or abs(k) > MAX_POW_EXPONENT:
-                self.rep.add(C.POW_EXPONENT, f"the exponent of {name}() must be an integer literal "
-                             f"between -{MAX_POW_EXPONENT} and {MAX_POW_EXPONENT}",
-                             self.rep.at(node.args[i]), suggestion=_POW_HINT)
+                self.rep.add(
+                    C.POW_EXPONENT,
+                    f"the exponent of {name}() must be an integer literal "
+                    f"between -{MAX_POW_EXPONENT} and {MAX_POW_EXPONENT}",
+                    self.rep.at(node.args[i]),
+                    suggestion=_POW_HINT,
+                )
         return spec.result_type

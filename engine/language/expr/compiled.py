@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from engine.language.diagnostics import Diagnostic, Location, RuleRuntimeError
 
@@ -37,8 +38,8 @@ class CompiledExpression:
     """
 
     source: str
-    names: frozenset[str]     # input names used
-    result_type: str          # "bool" | "float"
+    names: frozenset[str]  # input names used
+    result_type: str  # "bool" | "float"
     cost: int
     _scalar: Callable[[Any], Any] = field(repr=False)
     _vector: Callable[[Any, Any], Any] = field(repr=False)
@@ -51,7 +52,7 @@ class CompiledExpression:
         except (TypeError, OverflowError) as exc:  # e.g. a str or None where a float belongs
             raise RuleRuntimeError(f"bad input value in {self.source!r}: {exc}") from None
 
-    def vector(self, env: Mapping[str, "numpy.ndarray"]) -> "numpy.ndarray":
+    def vector(self, env: Mapping[str, numpy.ndarray]) -> numpy.ndarray:
         from .vectorized import evaluate
 
         try:
@@ -62,9 +63,12 @@ class CompiledExpression:
             raise RuleRuntimeError(f"bad input arrays for {self.source!r}: {exc}") from None
 
 
-def compile_expression(text: str, vocabulary: Vocabulary, *, expect: str = "bool",
-                       location: Location = Location(), path: str = ""
-                       ) -> tuple[CompiledExpression | None, list[Diagnostic]]:
+NOWHERE = Location()  # where an expression with no file is reported
+
+
+def compile_expression(
+    text: str, vocabulary: Vocabulary, *, expect: str = "bool", location: Location = NOWHERE, path: str = ""
+) -> tuple[CompiledExpression | None, list[Diagnostic]]:
     """Check ``text`` and build both evaluators; on any problem return None and every finding.
 
     ``location`` is where the expression scalar starts in the YAML file: diagnostics for a
@@ -77,7 +81,11 @@ def compile_expression(text: str, vocabulary: Vocabulary, *, expect: str = "bool
     if checked is None:
         return None, sorted(diagnostics, key=Diagnostic.sort_key)
     compiled = CompiledExpression(
-        source=text, names=checked.names, result_type=checked.result_type, cost=checked.cost,
-        _scalar=build_scalar(checked, vocabulary), _vector=build_vector(checked, vocabulary),
+        source=text,
+        names=checked.names,
+        result_type=checked.result_type,
+        cost=checked.cost,
+        _scalar=build_scalar(checked, vocabulary),
+        _vector=build_vector(checked, vocabulary),
     )
     return compiled, []

@@ -12,10 +12,11 @@ numpy is bound late by :func:`load_numpy` so ``import engine.language.expr`` sta
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import reduce
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from engine.language.diagnostics import RuleNumericError
 
@@ -39,14 +40,15 @@ class FunctionSpec:
     description: str
     min_args: int
     max_args: int
-    result_type: str                    # "float" | "bool"; every argument is a float
-    cost: int                           # weight in CompiledExpression.cost
+    result_type: str  # "float" | "bool"; every argument is a float
+    cost: int  # weight in CompiledExpression.cost
     scalar: Callable[..., Any]
-    vector: Callable[..., Any]          # vector(active_mask_or_None, *arrays)
+    vector: Callable[..., Any]  # vector(active_mask_or_None, *arrays)
     literal_args: tuple[int, ...] = ()  # positions that must be integer literals (checked at compile)
 
 
 # --- fault helpers (vector) -------------------------------------------------------------
+
 
 def raise_if_any(bad: Any, active: Any, message: str) -> None:
     """Raise if ``bad`` holds for an element the scalar path would evaluate."""
@@ -63,6 +65,7 @@ def check_finite(result: Any, active: Any, message: str) -> Any:
 
 
 # --- scalar / vector pairs ----------------------------------------------------------------
+
 
 def _sign(x: float) -> float:
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
@@ -167,28 +170,53 @@ def _between_v(active, x, lo, hi):
 
 def _spec(name, signature, description, arity, result_type, cost, scalar, vector, literal_args=()):
     lo, hi = arity if isinstance(arity, tuple) else (arity, arity)
-    return FunctionSpec(name, signature, description, lo, hi, result_type, cost, scalar, vector,
-                        literal_args)
+    return FunctionSpec(name, signature, description, lo, hi, result_type, cost, scalar, vector, literal_args)
 
 
 _SPECS = (
     _spec("abs", "abs(x)", "absolute value", 1, "float", 1, abs, lambda a, x: np.abs(x)),
-    _spec("min", "min(a, b, ...)", "smallest of 2 to 8 values", (2, 8), "float", 1, min,
-          lambda a, *xs: reduce(np.minimum, xs)),
-    _spec("max", "max(a, b, ...)", "largest of 2 to 8 values", (2, 8), "float", 1, max,
-          lambda a, *xs: reduce(np.maximum, xs)),
-    _spec("clip", "clip(x, lo, hi)", "x limited to [lo, hi]; lo > hi is a numeric error", 3,
-          "float", 2, _clip, _clip_v),
+    _spec(
+        "min",
+        "min(a, b, ...)",
+        "smallest of 2 to 8 values",
+        (2, 8),
+        "float",
+        1,
+        min,
+        lambda a, *xs: reduce(np.minimum, xs),
+    ),
+    _spec(
+        "max",
+        "max(a, b, ...)",
+        "largest of 2 to 8 values",
+        (2, 8),
+        "float",
+        1,
+        max,
+        lambda a, *xs: reduce(np.maximum, xs),
+    ),
+    _spec(
+        "clip", "clip(x, lo, hi)", "x limited to [lo, hi]; lo > hi is a numeric error", 3, "float", 2, _clip, _clip_v
+    ),
     _spec("sign", "sign(x)", "-1.0, 0.0 or 1.0", 1, "float", 1, _sign, lambda a, x: np.sign(x)),
     _spec("sqrt", "sqrt(x)", "square root; x < 0 is a numeric error", 1, "float", 3, _sqrt, _sqrt_v),
     _spec("log", "log(x)", "natural logarithm; x <= 0 is a numeric error", 1, "float", 4, _log, _log_v),
-    _spec("log1p", "log1p(x)", "log(1 + x), accurate near 0; x <= -1 is a numeric error", 1,
-          "float", 4, _log1p, _log1p_v),
+    _spec(
+        "log1p", "log1p(x)", "log(1 + x), accurate near 0; x <= -1 is a numeric error", 1, "float", 4, _log1p, _log1p_v
+    ),
     _spec("exp", "exp(x)", "e to the x; overflow is a numeric error", 1, "float", 4, _exp, _exp_v),
-    _spec("pow", "pow(x, k)", "x to the k; k must be an integer literal with |k| <= 16", 2,
-          "float", 3, _pow, _pow_v, literal_args=(1,)),
-    _spec("between", "between(x, lo, hi)", "true when lo <= x <= hi", 3, "bool", 2, _between,
-          _between_v),
+    _spec(
+        "pow",
+        "pow(x, k)",
+        "x to the k; k must be an integer literal with |k| <= 16",
+        2,
+        "float",
+        3,
+        _pow,
+        _pow_v,
+        literal_args=(1,),
+    ),
+    _spec("between", "between(x, lo, hi)", "true when lo <= x <= hi", 3, "bool", 2, _between, _between_v),
 )
 
 FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType({s.name: s for s in _SPECS})

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from operator import itemgetter
-from typing import Any, Callable
+from typing import Any
 
 from engine.language.diagnostics import RuleNumericError
 
@@ -29,12 +30,17 @@ from .vocabulary import Vocabulary
 Fn = Callable[[Any], Any]
 
 _OPS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-    ast.Eq: operator.eq, ast.NotEq: operator.ne,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
 }
-_FLIPPED = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE,
-            ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+_FLIPPED = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
 
 
 class _Const:
@@ -67,6 +73,7 @@ def _float_loader(name: str) -> Fn:
         if v - v:
             raise bad_input(name, v)
         return v
+
     return load
 
 
@@ -77,6 +84,7 @@ def _lt(name, c):
         if v - v:
             raise bad_input(name, v)
         return v < c
+
     return f
 
 
@@ -86,6 +94,7 @@ def _le(name, c):
         if v - v:
             raise bad_input(name, v)
         return v <= c
+
     return f
 
 
@@ -95,6 +104,7 @@ def _gt(name, c):
         if v - v:
             raise bad_input(name, v)
         return v > c
+
     return f
 
 
@@ -104,6 +114,7 @@ def _ge(name, c):
         if v - v:
             raise bad_input(name, v)
         return v >= c
+
     return f
 
 
@@ -113,6 +124,7 @@ def _eq(name, c):
         if v - v:
             raise bad_input(name, v)
         return v == c
+
     return f
 
 
@@ -122,6 +134,7 @@ def _ne(name, c):
         if v - v:
             raise bad_input(name, v)
         return v != c
+
     return f
 
 
@@ -180,9 +193,11 @@ class _Builder:
                 if r - r:
                     raise RuleNumericError(f"{where!r} is {r!r}")
                 return r
+
             return arithmetic_const
         right = _as_fn(right)
         if isinstance(node.op, ast.Div):
+
             def divide(env):
                 n = left(env)
                 d = right(env)
@@ -192,6 +207,7 @@ class _Builder:
                 if r - r:
                     raise RuleNumericError(f"{where!r} is {r!r}")
                 return r
+
             return divide
 
         def arithmetic(env):
@@ -199,6 +215,7 @@ class _Builder:
             if r - r:
                 raise RuleNumericError(f"{where!r} is {r!r}")
             return r
+
         return arithmetic
 
     def _BoolOp(self, node: ast.BoolOp) -> Fn:
@@ -219,6 +236,7 @@ class _Builder:
                     return False
                 left = value
             return True
+
         return chain
 
     def _compare_one(self, op: ast.cmpop, left_node: ast.expr, right_node: ast.expr) -> Fn:
@@ -270,10 +288,8 @@ def _all_of(parts: list[Fn]) -> Fn:
         return lambda env: a(env) and b(env) and c(env)
 
     def all_of(env):
-        for part in parts:
-            if not part(env):
-                return False
-        return True
+        return all(part(env) for part in parts)
+
     return all_of
 
 
@@ -284,8 +300,6 @@ def _any_of(parts: list[Fn]) -> Fn:
         return lambda env: a(env) or b(env)
 
     def any_of(env):
-        for part in parts:
-            if part(env):
-                return True
-        return False
+        return any(part(env) for part in parts)
+
     return any_of

@@ -13,10 +13,11 @@ The closures are built at compile time without numpy; ``np`` is bound on first u
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from .check import Checked, integer_literal
 from . import functions
+from .check import Checked, integer_literal
 from .functions import FUNCTIONS, check_finite, raise_if_any
 from .vocabulary import Vocabulary
 
@@ -25,8 +26,14 @@ np: Any = None  # numpy, bound by evaluate()
 VFn = Callable[[Mapping[str, Any], Any], Any]
 
 _ARITHMETIC = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply"}
-_COMPARE = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "greater_equal",
-            ast.Eq: "equal", ast.NotEq: "not_equal"}
+_COMPARE = {
+    ast.Lt: "less",
+    ast.LtE: "less_equal",
+    ast.Gt: "greater",
+    ast.GtE: "greater_equal",
+    ast.Eq: "equal",
+    ast.NotEq: "not_equal",
+}
 
 
 def evaluate(fn: VFn, env: Mapping[str, Any], names: Iterable[str], result_type: str) -> Any:
@@ -79,6 +86,7 @@ class _Builder:
             value = np.asarray(env[name], dtype=np.float64)
             raise_if_any(~np.isfinite(value), active, message)
             return value
+
         return load
 
     def _UnaryOp(self, node: ast.UnaryOp) -> VFn:
@@ -101,12 +109,14 @@ class _Builder:
                 d = right(env, active)
                 raise_if_any(np.equal(d, 0), active, zero)
                 return check_finite(np.true_divide(n, d), active, message)
+
             return divide
         name = _ARITHMETIC[type(node.op)]
 
         def arithmetic(env, active):
             op = getattr(np, name)
             return check_finite(op(left(env, active), right(env, active)), active, message)
+
         return arithmetic
 
     def _BoolOp(self, node: ast.BoolOp) -> VFn:
@@ -122,12 +132,12 @@ class _Builder:
                 value = part(env, narrowed)
                 result = np.logical_and(result, value) if is_and else np.logical_or(result, value)
             return result
+
         return combine
 
     def _Compare(self, node: ast.Compare) -> VFn:
         first = self.build(node.left)
-        steps = [(_COMPARE[type(op)], self.build(right))
-                 for op, right in zip(node.ops, node.comparators)]
+        steps = [(_COMPARE[type(op)], self.build(right)) for op, right in zip(node.ops, node.comparators)]
 
         def chain(env, active):
             left = first(env, active)
@@ -143,6 +153,7 @@ class _Builder:
                 result = current if result is None else np.logical_and(result, current)
                 left = value
             return result
+
         return chain
 
     def _IfExp(self, node: ast.IfExp) -> VFn:
@@ -155,6 +166,7 @@ class _Builder:
             a = body(env, yes) if np.any(yes) else False
             b = orelse(env, no) if np.any(no) else False
             return np.where(condition, a, b)
+
         return choose
 
     def _Call(self, node: ast.Call) -> VFn:

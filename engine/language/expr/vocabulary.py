@@ -8,9 +8,9 @@ docs and JSON-schema exports can say what each name means.
 from __future__ import annotations
 
 import keyword
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 from .functions import FUNCTIONS
 
@@ -21,8 +21,8 @@ _JSON_TYPES = {"float": "number", "bool": "boolean"}
 @dataclass(frozen=True, slots=True)
 class NameSpec:
     name: str
-    type: str          # "float" | "bool"
-    unit: str          # e.g. "USD", "ratio", "%", "s", "count", "0-100", "" for bool
+    type: str  # "float" | "bool"
+    unit: str  # e.g. "USD", "ratio", "%", "s", "count", "0-100", "" for bool
     description: str
 
     def __post_init__(self) -> None:

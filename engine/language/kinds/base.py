@@ -7,9 +7,10 @@ diagnostics it can emit), a frozen ``Spec``, ``build(doc, ctx) -> Spec`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from engine.language.diagnostics import Collector, Diagnostic, Location, Severity
 from engine.language.schema import _pointer
@@ -22,8 +23,8 @@ class Doc:
     """One rule document as the builders see it: overlays applied, defaults filled."""
 
     kind: str
-    data: Any                    # plain data (defaults filled, overlays applied)
-    frozen: Mapping[str, Any]    # the same, frozen by the schema (durations in seconds, ...)
+    data: Any  # plain data (defaults filled, overlays applied)
+    frozen: Mapping[str, Any]  # the same, frozen by the schema (durations in seconds, ...)
     locate: Callable[[tuple, bool], Location]
 
     def at(self, path: tuple, *, key: bool = False) -> Location:
@@ -39,11 +40,30 @@ class BuildContext:
     collector: Collector = field(default_factory=Collector)
     compile_expression: Callable[..., Any] | None = None
 
-    def report(self, doc: Doc, path: tuple, code: str, message: str, *, suggestion: str = "",
-               key: bool = False, severity: Severity = Severity.ERROR) -> None:
+    def report(
+        self,
+        doc: Doc,
+        path: tuple,
+        code: str,
+        message: str,
+        *,
+        suggestion: str = "",
+        key: bool = False,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
         where = doc.at(path, key=key)
-        self.collector.add(Diagnostic(code, message, file=where.file, line=where.line, col=where.col,
-                                      path=_pointer(path), suggestion=suggestion, severity=severity))
+        self.collector.add(
+            Diagnostic(
+                code,
+                message,
+                file=where.file,
+                line=where.line,
+                col=where.col,
+                path=_pointer(path),
+                suggestion=suggestion,
+                severity=severity,
+            )
+        )
 
     def expression(self, doc: Doc, path: tuple, context: str, expect: str = "bool"):
         """Compile the expression at ``path`` against a vocabulary context; None if it is bad."""
@@ -51,8 +71,9 @@ class BuildContext:
         from engine.language.vocabulary import CONTEXTS
 
         text = _get(doc.data, path)
-        compiled, problems = compile_expression(text, CONTEXTS[context], expect=expect,
-                                                location=_inside_quotes(doc.at(path)), path=_pointer(path))
+        compiled, problems = compile_expression(
+            text, CONTEXTS[context], expect=expect, location=_inside_quotes(doc.at(path)), path=_pointer(path)
+        )
         self.collector.extend(problems)
         return compiled
 
@@ -82,9 +103,13 @@ def check_unique_ids(doc: Doc, list_path: tuple, ctx: BuildContext, what: str) -
         if item.get("id") not in seen:
             seen.add(item.get("id"))
         else:
-            ctx.report(doc, list_path + (index, "id"), "RB300",
-                       f"{what} id '{item['id']}' is used more than once",
-                       suggestion="give each entry its own id")
+            ctx.report(
+                doc,
+                list_path + (index, "id"),
+                "RB300",
+                f"{what} id '{item['id']}' is used more than once",
+                suggestion="give each entry its own id",
+            )
 
 
 def index_of(doc: Doc, list_path: tuple, item_id: str) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from engine.language.diagnostics import Severity
 from engine.language.durations import format_duration
@@ -26,7 +27,7 @@ class Tier:
     id: str
     kind: str
     params: Mapping[str, Any]
-    expressions: Mapping[str, Any]      # timing actions: action name → CompiledExpression
+    expressions: Mapping[str, Any]  # timing actions: action name → CompiledExpression
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,7 +35,7 @@ class Spec:
     pnl_basis: str
     min_hold_s: float
     optimal_hold_default_s: float
-    optimal_hold_by_position: Mapping[str, float]   # "SYMBOL:DIRECTION" → seconds
+    optimal_hold_by_position: Mapping[str, float]  # "SYMBOL:DIRECTION" → seconds
     priority: tuple[str, ...]
     tiers: tuple[Tier, ...]
 
@@ -54,13 +55,17 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
     for index, raw in enumerate(f["tiers"]):
         expressions = {}
         for j, action in enumerate(raw.get("actions", ())):
-            expressions[f"{j}:{action['action']}"] = ctx.expression(
-                doc, ("tiers", index, "actions", j, "when"), "exit")
+            expressions[f"{j}:{action['action']}"] = ctx.expression(doc, ("tiers", index, "actions", j, "when"), "exit")
         params = {k: v for k, v in raw.items() if k not in ("id", "kind")}
         tiers.append(Tier(id=raw["id"], kind=raw["kind"], params=params, expressions=expressions))
-    return Spec(pnl_basis=f["pnl_basis"], min_hold_s=f["min_hold"], optimal_hold_default_s=f["optimal_hold"]["default"],
-                optimal_hold_by_position=f["optimal_hold"]["by_position"],
-                priority=tuple(f["priority"]), tiers=tuple(tiers))
+    return Spec(
+        pnl_basis=f["pnl_basis"],
+        min_hold_s=f["min_hold"],
+        optimal_hold_default_s=f["optimal_hold"]["default"],
+        optimal_hold_by_position=f["optimal_hold"]["by_position"],
+        priority=tuple(f["priority"]),
+        tiers=tuple(tiers),
+    )
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
@@ -79,8 +84,15 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
             ctx.report(doc, path + ("fast_ema",), "RB344", "fast_ema must be smaller than slow_ema")
     if not spec.of_kind("stop_loss"):
         severity = Severity.ERROR if ctx.profile == "live" else Severity.WARNING
-        ctx.report(doc, ("tiers",), "RB346", "no stop_loss tier: nothing limits a losing position",
-                   key=True, severity=severity, suggestion="add a tier of kind stop_loss")
+        ctx.report(
+            doc,
+            ("tiers",),
+            "RB346",
+            "no stop_loss tier: nothing limits a losing position",
+            key=True,
+            severity=severity,
+            suggestion="add a tier of kind stop_loss",
+        )
 
 
 def _check_priority(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
@@ -88,12 +100,23 @@ def _check_priority(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     for j, name in enumerate(spec.priority):
         if name not in ids:
             close = difflib.get_close_matches(name, ids, n=1)
-            ctx.report(doc, ("priority", j), "RB340", f"priority names '{name}', which is not a tier",
-                       suggestion=f"did you mean '{close[0]}'?" if close else "")
+            ctx.report(
+                doc,
+                ("priority", j),
+                "RB340",
+                f"priority names '{name}', which is not a tier",
+                suggestion=f"did you mean '{close[0]}'?" if close else "",
+            )
     for tier_id in ids:
         if tier_id not in spec.priority:
-            ctx.report(doc, ("priority",), "RB341", f"tier '{tier_id}' is missing from the priority list",
-                       key=True, suggestion=f"add '{tier_id}' to priority")
+            ctx.report(
+                doc,
+                ("priority",),
+                "RB341",
+                f"tier '{tier_id}' is missing from the priority list",
+                key=True,
+                suggestion=f"add '{tier_id}' to priority",
+            )
 
 
 def _check_shadowed(entries, field: str, sign: int, doc: Doc, path: tuple, ctx: BuildContext) -> None:
@@ -104,10 +127,15 @@ def _check_shadowed(entries, field: str, sign: int, doc: Doc, path: tuple, ctx: 
             if i == j or (i > j and other == entry):
                 continue
             if other["after"] <= entry["after"] and sign * other[field] <= sign * entry[field]:
-                ctx.report(doc, path + (j,), "RB342",
-                           f"entry {j + 1} can never fire: entry {i + 1} (after {format_duration(other['after'])}, "
-                           f"{field} {other[field]:g}) always fires first", severity=Severity.ERROR,
-                           suggestion="remove it, or give it an earlier time or an easier P&L condition")
+                ctx.report(
+                    doc,
+                    path + (j,),
+                    "RB342",
+                    f"entry {j + 1} can never fire: entry {i + 1} (after {format_duration(other['after'])}, "
+                    f"{field} {other[field]:g}) always fires first",
+                    severity=Severity.ERROR,
+                    suggestion="remove it, or give it an earlier time or an easier P&L condition",
+                )
                 break
 
 
@@ -128,24 +156,31 @@ def _check_under_stop(spec: Spec, tier: Tier, doc: Doc, path: tuple, ctx: BuildC
         return
     for j, rule in enumerate(tier.params["rules"]):
         if rule["below_pnl_pct"] <= -stop:
-            ctx.report(doc, path + ("rules", j), "RB342",
-                       f"rule {j + 1} can never fire: the stop loss closes at -{stop:g} % first",
-                       suggestion=f"use a below_pnl_pct above -{stop:g}")
+            ctx.report(
+                doc,
+                path + ("rules", j),
+                "RB342",
+                f"rule {j + 1} can never fire: the stop loss closes at -{stop:g} % first",
+                suggestion=f"use a below_pnl_pct above -{stop:g}",
+            )
 
 
 def _check_ladder(spec: Spec, tier: Tier, doc: Doc, path: tuple, ctx: BuildContext) -> None:
     rungs = tier.params["rungs"]
     total = sum(r["fraction"] for r in rungs)
     if total > 1 + 1e-9:
-        ctx.report(doc, path + ("rungs",), "RB343", f"rungs close {total:g} of the position; at most 1",
-                   key=True)
+        ctx.report(doc, path + ("rungs",), "RB343", f"rungs close {total:g} of the position; at most 1", key=True)
     for target_tier in spec.of_kind("profit_target"):
         if not _ranked_before(spec, target_tier.id, tier.id):
             continue
         for j, rung in enumerate(rungs):
             for target in target_tier.params["targets"]:
                 if target["after"] <= rung["after"] and target["pnl_pct"] <= rung["pnl_pct"]:
-                    ctx.report(doc, path + ("rungs", j), "RB342",
-                               f"rung {j + 1} can never fire: profit target {target_tier.id} "
-                               f"(+{target['pnl_pct']:g} %) closes the whole position first")
+                    ctx.report(
+                        doc,
+                        path + ("rungs", j),
+                        "RB342",
+                        f"rung {j + 1} can never fire: profit target {target_tier.id} "
+                        f"(+{target['pnl_pct']:g} %) closes the whole position first",
+                    )
                     break

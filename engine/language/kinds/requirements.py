@@ -15,9 +15,9 @@ CODES: dict[str, str] = {}
 class Check:
     id: str
     category: str
-    when: Any            # CompiledExpression (bool): must hold to trade
+    when: Any  # CompiledExpression (bool): must hold to trade
     reason: str
-    on_missing: str = "block"   # block | pass: what a missing input means
+    on_missing: str = "block"  # block | pass: what a missing input means
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,7 +32,7 @@ class KillSwitch:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Spec:
-    checks: tuple[Check, ...]          # only those that apply to the compiled profile
+    checks: tuple[Check, ...]  # only those that apply to the compiled profile
     alpha_trading_enabled: bool
     enabled_symbols: tuple[str, ...]
     freeze_entries: bool
@@ -41,13 +41,24 @@ class Spec:
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
     checks = tuple(
-        Check(id=raw["id"], category=raw["category"], reason=raw["reason"], on_missing=raw["on_missing"],
-              when=ctx.expression(doc, ("checks", index, "when"), "requirement"))
-        for index, raw in enumerate(doc.frozen["checks"]) if ctx.profile in raw["profiles"])
+        Check(
+            id=raw["id"],
+            category=raw["category"],
+            reason=raw["reason"],
+            on_missing=raw["on_missing"],
+            when=ctx.expression(doc, ("checks", index, "when"), "requirement"),
+        )
+        for index, raw in enumerate(doc.frozen["checks"])
+        if ctx.profile in raw["profiles"]
+    )
     policy = doc.frozen["policy"]
-    return Spec(checks=checks, alpha_trading_enabled=policy["alpha_trading_enabled"],
-                enabled_symbols=tuple(policy["enabled_symbols"]), freeze_entries=policy["freeze_entries"],
-                kill_switch=KillSwitch(**policy["kill_switch"]))
+    return Spec(
+        checks=checks,
+        alpha_trading_enabled=policy["alpha_trading_enabled"],
+        enabled_symbols=tuple(policy["enabled_symbols"]),
+        freeze_entries=policy["freeze_entries"],
+        kill_switch=KillSwitch(**policy["kill_switch"]),
+    )
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:

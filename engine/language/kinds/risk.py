@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from engine.language.diagnostics import Severity
 from engine.language.kinds.base import BuildContext, Doc
@@ -65,23 +65,41 @@ class Spec:
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
     f = doc.frozen
-    return Spec(sizing=Sizing(**f["sizing"]), leverage=Leverage(**f["leverage"]), orders=Orders(**f["orders"]),
-                grace_windows=GraceWindows(**f["grace_windows"]), liquidation=Liquidation(**f["liquidation"]))
+    return Spec(
+        sizing=Sizing(**f["sizing"]),
+        leverage=Leverage(**f["leverage"]),
+        orders=Orders(**f["orders"]),
+        grace_windows=GraceWindows(**f["grace_windows"]),
+        liquidation=Liquidation(**f["liquidation"]),
+    )
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     lev = spec.leverage
     if not lev.min <= lev.default <= lev.max:
-        ctx.report(doc, ("leverage",), "RB320",
-                   f"leverage must satisfy min ≤ default ≤ max; found {lev.min:g} / {lev.default:g} / {lev.max:g}")
+        ctx.report(
+            doc,
+            ("leverage",),
+            "RB320",
+            f"leverage must satisfy min ≤ default ≤ max; found {lev.min:g} / {lev.default:g} / {lev.max:g}",
+        )
     for level, value in lev.by_conviction.items():
         if not lev.min <= value <= lev.max:
-            ctx.report(doc, ("leverage", "by_conviction", level), "RB320",
-                       f"leverage {value:g} for {level} is outside min {lev.min:g} … max {lev.max:g}")
+            ctx.report(
+                doc,
+                ("leverage", "by_conviction", level),
+                "RB320",
+                f"leverage {value:g} for {level} is outside min {lev.min:g} … max {lev.max:g}",
+            )
     if spec.sizing.min_total_multiplier > spec.sizing.max_total_multiplier:
-        ctx.report(doc, ("sizing", "min_total_multiplier"), "RB321",
-                   "min_total_multiplier is above max_total_multiplier")
+        ctx.report(
+            doc, ("sizing", "min_total_multiplier"), "RB321", "min_total_multiplier is above max_total_multiplier"
+        )
     if spec.grace_windows.high_conviction < spec.grace_windows.standard:
-        ctx.report(doc, ("grace_windows", "high_conviction"), "RB322",
-                   "the high-conviction grace window is shorter than the standard one",
-                   severity=Severity.WARNING)
+        ctx.report(
+            doc,
+            ("grace_windows", "high_conviction"),
+            "RB322",
+            "the high-conviction grace window is shorter than the standard one",
+            severity=Severity.WARNING,
+        )

@@ -38,8 +38,12 @@ class Spec:
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
     f = doc.frozen
-    return Spec(name=f["name"], description=f["description"], default_profile=f["default_profile"],
-                symbols=tuple(Symbol(**s) for s in f["symbols"]))
+    return Spec(
+        name=f["name"],
+        description=f["description"],
+        default_profile=f["default_profile"],
+        symbols=tuple(Symbol(**s) for s in f["symbols"]),
+    )
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
@@ -49,5 +53,10 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
             ctx.report(doc, ("symbols", index, "symbol"), "RB370", f"symbol {name} is listed twice")
     leaders = [i for i, s in enumerate(spec.symbols) if s.role == "leader"]
     for index in leaders[1:]:
-        ctx.report(doc, ("symbols", index, "role"), "RB371",
-                   "only one symbol may be the leader", suggestion="make it a follower")
+        ctx.report(
+            doc,
+            ("symbols", index, "role"),
+            "RB371",
+            "only one symbol may be the leader",
+            suggestion="make it a follower",
+        )

@@ -17,9 +17,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Job:
     id: str
-    every_s: float | None          # interval jobs
-    at_minute: int | None          # minute of the UTC day, for time-of-day jobs
-    weekdays: tuple[int, ...]      # 0 = Monday; empty = every day
+    every_s: float | None  # interval jobs
+    at_minute: int | None  # minute of the UTC day, for time-of-day jobs
+    weekdays: tuple[int, ...]  # 0 = Monday; empty = every day
     tasks: tuple[str, ...]
 
 
@@ -38,10 +38,15 @@ def _minute_of_day(text: str) -> int:
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
     jobs = tuple(
-        Job(id=raw["id"], every_s=raw.get("every"),
+        Job(
+            id=raw["id"],
+            every_s=raw.get("every"),
             at_minute=_minute_of_day(raw["at"]) if "at" in raw else None,
-            weekdays=tuple(WEEKDAYS.index(d) for d in raw.get("weekdays", ())), tasks=tuple(raw["tasks"]))
-        for raw in doc.frozen["jobs"])
+            weekdays=tuple(WEEKDAYS.index(d) for d in raw.get("weekdays", ())),
+            tasks=tuple(raw["tasks"]),
+        )
+        for raw in doc.frozen["jobs"]
+    )
     return Spec(jobs=jobs)
 
 
@@ -49,8 +54,18 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     check_unique_ids(doc, ("jobs",), ctx, "job")
     for index, job in enumerate(spec.jobs):
         if job.every_s is not None and job.every_s < 1:
-            ctx.report(doc, ("jobs", index, "every"), "RB350",
-                       f"job {job.id} would run every {job.every_s:g} s; the shortest interval is 1s")
+            ctx.report(
+                doc,
+                ("jobs", index, "every"),
+                "RB350",
+                f"job {job.id} would run every {job.every_s:g} s; the shortest interval is 1s",
+            )
     if not any("bot_cycle" in job.tasks for job in spec.jobs):
-        ctx.report(doc, ("jobs",), "RB351", "no job runs the bot_cycle task, so rulebot would never trade",
-                   key=True, suggestion="add `{id: bot_cycle, every: 60s, tasks: [bot_cycle]}`")
+        ctx.report(
+            doc,
+            ("jobs",),
+            "RB351",
+            "no job runs the bot_cycle task, so rulebot would never trade",
+            key=True,
+            suggestion="add `{id: bot_cycle, every: 60s, tasks: [bot_cycle]}`",
+        )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
 
@@ -20,7 +21,7 @@ WEIGHT_TOLERANCE = 1e-9
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Override:
-    when: Any                      # CompiledExpression (bool)
+    when: Any  # CompiledExpression (bool)
     direction: str
     confidence: float
     reason: str
@@ -71,12 +72,23 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
 
 def _component(doc: Doc, ctx: BuildContext, index: int, raw: Mapping) -> Component:
     overrides = tuple(
-        Override(when=ctx.expression(doc, ("components", index, "overrides", j, "when"), "signal"),
-                 direction=o["direction"], confidence=o["confidence"], reason=o["reason"])
-        for j, o in enumerate(raw["overrides"]))
-    return Component(id=raw["id"], kind=raw["kind"], weight=raw["weight"],
-                     thresholds=raw["thresholds"][ctx.thresholds], params=raw.get("params", {}),
-                     max_input_age=raw["max_input_age"], overrides=overrides)
+        Override(
+            when=ctx.expression(doc, ("components", index, "overrides", j, "when"), "signal"),
+            direction=o["direction"],
+            confidence=o["confidence"],
+            reason=o["reason"],
+        )
+        for j, o in enumerate(raw["overrides"])
+    )
+    return Component(
+        id=raw["id"],
+        kind=raw["kind"],
+        weight=raw["weight"],
+        thresholds=raw["thresholds"][ctx.thresholds],
+        params=raw.get("params", {}),
+        max_input_age=raw["max_input_age"],
+        overrides=overrides,
+    )
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
@@ -91,9 +103,14 @@ def _check_weights(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     total = sum(c.weight for c in spec.components)
     if abs(total - 1.0) > WEIGHT_TOLERANCE:
         listing = ", ".join(f"{c.id}={c.weight:g}" for c in spec.components)
-        ctx.report(doc, ("components",), "RB301",
-                   f"component weights sum to {total:.6g}, not 1 ({listing})", key=True,
-                   suggestion=f"change the weights by {1 - total:+.6g} in all")
+        ctx.report(
+            doc,
+            ("components",),
+            "RB301",
+            f"component weights sum to {total:.6g}, not 1 ({listing})",
+            key=True,
+            suggestion=f"change the weights by {1 - total:+.6g} in all",
+        )
 
 
 def _check_levels(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
@@ -103,18 +120,26 @@ def _check_levels(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
         path = ("conviction", "levels", j)
         if level.name in names[:j]:
             ctx.report(doc, path + ("name",), "RB305", f"conviction level {level.name} is listed twice")
-        if j and (level.min_aligned > levels[j - 1].min_aligned
-                  or level.min_confidence > levels[j - 1].min_confidence):
-            ctx.report(doc, path, "RB302",
-                       f"level {level.name} asks more than the level above it ({levels[j - 1].name}); "
-                       "list levels strongest first", suggestion="reorder the levels")
+        if j and (level.min_aligned > levels[j - 1].min_aligned or level.min_confidence > levels[j - 1].min_confidence):
+            ctx.report(
+                doc,
+                path,
+                "RB302",
+                f"level {level.name} asks more than the level above it ({levels[j - 1].name}); "
+                "list levels strongest first",
+                suggestion="reorder the levels",
+            )
             continue
         for earlier in levels[:j]:
             if earlier.min_aligned <= level.min_aligned and earlier.min_confidence <= level.min_confidence:
-                ctx.report(doc, path, "RB303",
-                           f"level {level.name} can never be reached: every signal that meets it also "
-                           f"meets {earlier.name}, which is checked first",
-                           suggestion=f"make {earlier.name} stricter than {level.name}")
+                ctx.report(
+                    doc,
+                    path,
+                    "RB303",
+                    f"level {level.name} can never be reached: every signal that meets it also "
+                    f"meets {earlier.name}, which is checked first",
+                    suggestion=f"make {earlier.name} stricter than {level.name}",
+                )
                 break
 
 
@@ -131,6 +156,10 @@ def _check_thresholds(component: Component, index: int, doc: Doc, ctx: BuildCont
     for profile, values in doc.frozen["components"][index]["thresholds"].items():
         low, high = values[pair[0]], values[pair[1]]
         if low > high:
-            ctx.report(doc, ("components", index, "thresholds", profile), "RB304",
-                       f"{component.id}: {pair[0]} ({low:g}) is above {pair[1]} ({high:g}) in the "
-                       f"{profile} profile", suggestion=f"keep {pair[0]} ≤ {pair[1]}")
+            ctx.report(
+                doc,
+                ("components", index, "thresholds", profile),
+                "RB304",
+                f"{component.id}: {pair[0]} ({low:g}) is above {pair[1]} ({high:g}) in the {profile} profile",
+                suggestion=f"keep {pair[0]} ≤ {pair[1]}",
+            )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
 
@@ -34,7 +35,7 @@ class Exchange:
     funding_interval_s: float
     symbols: Mapping[str, str]
     instruments: Mapping[str, Instrument]
-    params: Mapping[str, Any]          # urls, credentials (variable names only), rate limits
+    params: Mapping[str, Any]  # urls, credentials (variable names only), rate limits
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,18 +50,31 @@ class Spec:
 
 def _exchange(raw: Mapping) -> Exchange:
     instruments = {i["symbol"]: Instrument(**i) for i in raw["instruments"]}
-    params = {k: v for k, v in raw.items()
-              if k not in ("id", "kind", "venue_type", "fees", "funding_interval", "symbols", "instruments")}
-    return Exchange(id=raw["id"], kind=raw["kind"], venue_type=raw["venue_type"],
-                    maker_fee_pct=raw["fees"]["maker_pct"], taker_fee_pct=raw["fees"]["taker_pct"],
-                    funding_interval_s=raw["funding_interval"], symbols=raw["symbols"],
-                    instruments=instruments, params=params)
+    params = {
+        k: v
+        for k, v in raw.items()
+        if k not in ("id", "kind", "venue_type", "fees", "funding_interval", "symbols", "instruments")
+    }
+    return Exchange(
+        id=raw["id"],
+        kind=raw["kind"],
+        venue_type=raw["venue_type"],
+        maker_fee_pct=raw["fees"]["maker_pct"],
+        taker_fee_pct=raw["fees"]["taker_pct"],
+        funding_interval_s=raw["funding_interval"],
+        symbols=raw["symbols"],
+        instruments=instruments,
+        params=params,
+    )
 
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
     f = doc.frozen
-    return Spec(execution_venue=f["execution_venue"], exchanges=tuple(_exchange(e) for e in f["exchanges"]),
-                intelligence=tuple(f["intelligence"]))
+    return Spec(
+        execution_venue=f["execution_venue"],
+        exchanges=tuple(_exchange(e) for e in f["exchanges"]),
+        intelligence=tuple(f["intelligence"]),
+    )
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
@@ -68,12 +82,19 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     check_unique_ids(doc, ("intelligence",), ctx, "intelligence source")
     ids = [e.id for e in spec.exchanges]
     if spec.execution_venue not in ids:
-        ctx.report(doc, ("execution_venue",), "RB360",
-                   f"execution_venue '{spec.execution_venue}' is not one of the exchanges: {', '.join(ids)}")
+        ctx.report(
+            doc,
+            ("execution_venue",),
+            "RB360",
+            f"execution_venue '{spec.execution_venue}' is not one of the exchanges: {', '.join(ids)}",
+        )
     for e_index, exchange in enumerate(spec.exchanges):
         for i_index, inst in enumerate(exchange.instruments.values()):
             steps = inst.min_size / inst.size_step
             if abs(steps - round(steps)) > 1e-9:
-                ctx.report(doc, ("exchanges", e_index, "instruments", i_index, "min_size"), "RB361",
-                           f"{inst.symbol}: min_size {inst.min_size:g} is not a multiple of size_step "
-                           f"{inst.size_step:g}")
+                ctx.report(
+                    doc,
+                    ("exchanges", e_index, "instruments", i_index, "min_size"),
+                    "RB361",
+                    f"{inst.symbol}: min_size {inst.min_size:g} is not a multiple of size_step {inst.size_step:g}",
+                )

@@ -25,8 +25,16 @@ def _field(schema: Schema, description: str, unit: str, default: Any = None) -> 
     return schema
 
 
-def num(description: str, unit: str, *, minimum: float | None = None, maximum: float | None = None,
-        exclusive_minimum: float | None = None, integer: bool = False, default: Any = None) -> Schema:
+def num(
+    description: str,
+    unit: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: float | None = None,
+    integer: bool = False,
+    default: Any = None,
+) -> Schema:
     schema: Schema = {"type": "integer" if integer else "number"}
     if minimum is not None:
         schema["minimum"] = minimum
@@ -37,8 +45,15 @@ def num(description: str, unit: str, *, minimum: float | None = None, maximum: f
     return _field(schema, description, unit, default)
 
 
-def text(description: str, *, pattern: str | None = None, enum: list[str] | None = None,
-         unit: str = "text", default: Any = None, max_length: int = 200) -> Schema:
+def text(
+    description: str,
+    *,
+    pattern: str | None = None,
+    enum: list[str] | None = None,
+    unit: str = "text",
+    default: Any = None,
+    max_length: int = 200,
+) -> Schema:
     schema: Schema = {"type": "string", "maxLength": max_length}
     if pattern is not None:
         schema["pattern"] = pattern
@@ -57,8 +72,7 @@ def ref(name: str, description: str, unit: str, default: Any = None) -> Schema:
     return _field({"$ref": f"{COMMON}#/$defs/{name}"}, description, unit, default)
 
 
-def duration(description: str, default: Any = None, *, positive: bool = False,
-             whole_minutes: bool = False) -> Schema:
+def duration(description: str, default: Any = None, *, positive: bool = False, whole_minutes: bool = False) -> Schema:
     """A duration (common ``duration``: always finite), optionally refused at zero or off
     whole minutes.
 
@@ -111,14 +125,19 @@ def learnable(base: Schema) -> Schema:
             "learn": bounds,
         },
     }
-    schema = _field({"anyOf": [plain, wrapped]}, base["description"], base["x-unit"],
-                    base.get("default"))
+    schema = _field({"anyOf": [plain, wrapped]}, base["description"], base["x-unit"], base.get("default"))
     schema["x-learnable"] = True
     return schema
 
 
-def obj(description: str, properties: dict[str, Schema], *, required: list[str] | None = None,
-        unit: str = "object", title: str | None = None) -> Schema:
+def obj(
+    description: str,
+    properties: dict[str, Schema],
+    *,
+    required: list[str] | None = None,
+    unit: str = "object",
+    title: str | None = None,
+) -> Schema:
     schema: Schema = {
         "type": "object",
         "additionalProperties": False,
@@ -133,8 +152,15 @@ def obj(description: str, properties: dict[str, Schema], *, required: list[str] 
     return _field(schema, description, unit)
 
 
-def arr(description: str, items: Schema, *, min_items: int | None = None,
-        max_items: int | None = None, unique: bool = False, unit: str = "list") -> Schema:
+def arr(
+    description: str,
+    items: Schema,
+    *,
+    min_items: int | None = None,
+    max_items: int | None = None,
+    unique: bool = False,
+    unit: str = "list",
+) -> Schema:
     schema: Schema = {"type": "array", "items": items}
     if min_items is not None:
         schema["minItems"] = min_items
@@ -145,8 +171,14 @@ def arr(description: str, items: Schema, *, min_items: int | None = None,
     return _field(schema, description, unit)
 
 
-def mapping(description: str, values: Schema, *, key_pattern: str | None = None,
-            keys: list[str] | None = None, unit: str = "map") -> Schema:
+def mapping(
+    description: str,
+    values: Schema,
+    *,
+    key_pattern: str | None = None,
+    keys: list[str] | None = None,
+    unit: str = "map",
+) -> Schema:
     schema: Schema = {"type": "object", "additionalProperties": values}
     if keys is not None:
         schema["propertyNames"] = {"enum": list(keys)}
@@ -165,19 +197,26 @@ def kinds(description: str, variants: dict[str, Schema], *, unit: str = "object"
     union: Schema = {
         "type": "object",
         "required": ["kind"],
-        "properties": {"kind": {"enum": list(variants), "description": "Which rule kind this is.",
-                                "x-unit": "enum"}},
+        "properties": {"kind": {"enum": list(variants), "description": "Which rule kind this is.", "x-unit": "enum"}},
         "allOf": [
-            {"if": {"properties": {"kind": {"const": name}}, "required": ["kind"]},
-             "then": {"$ref": f"#/$defs/kind_{name}"}}
+            {
+                "if": {"properties": {"kind": {"const": name}}, "required": ["kind"]},
+                "then": {"$ref": f"#/$defs/kind_{name}"},
+            }
             for name in variants
         ],
     }
     return _field(union, description, unit), defs
 
 
-def document(kind: str, title: str, description: str, properties: dict[str, Schema],
-             defs: dict | None = None, required: list[str] | None = None) -> Schema:
+def document(
+    kind: str,
+    title: str,
+    description: str,
+    properties: dict[str, Schema],
+    defs: dict | None = None,
+    required: list[str] | None = None,
+) -> Schema:
     """The top-level schema of one rule-file kind."""
     props = {"kind": _field({"const": kind}, f"Always `{kind}`: tells rulebot what this file is.", "enum")}
     props.update(properties)
@@ -191,12 +230,12 @@ def document(kind: str, title: str, description: str, properties: dict[str, Sche
     return schema
 
 
-def element(kind: str, description: str, properties: dict[str, Schema],
-            required: list[str] | None = None) -> Schema:
+def element(kind: str, description: str, properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
     """One variant of a tagged union: ``id`` and ``kind`` plus its own fields."""
     props = {
-        "id": identifier("Unique name of this element within its list; used in reason codes, "
-                         "parameter paths and the decision trace."),
+        "id": identifier(
+            "Unique name of this element within its list; used in reason codes, parameter paths and the decision trace."
+        ),
         "kind": _field({"const": kind}, "Which rule kind this is.", "enum"),
     }
     props.update(properties)

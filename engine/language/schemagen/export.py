@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from engine.language import schema
 

@@ -7,19 +7,42 @@ this module generates, so the two can never drift.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from engine.language.schemagen.dsl import (arr, boolean, document, duration, element, expression, identifier, kinds,
-                         learnable, mapping, num, obj, ref, text)
+from engine.language.schemagen.dsl import (
+    arr,
+    boolean,
+    document,
+    duration,
+    element,
+    expression,
+    identifier,
+    kinds,
+    learnable,
+    mapping,
+    num,
+    obj,
+    ref,
+    text,
+)
 
-HERE = Path(__file__).resolve().parents[3] / "schemas"   # the shipped JSON, beside the packages
+HERE = Path(__file__).resolve().parents[3] / "schemas"  # the shipped JSON, beside the packages
 PROFILES = ["paper", "live"]
 CONVICTIONS = ["HIGH", "MEDIUM", "LOW", "NONE"]
 TIMEFRAMES = ["1m", "5m", "15m", "1h", "4h", "1d"]
 TIMING_ACTIONS = ["HOLD", "HOLD_EXTENDED", "EXIT_NOW", "EXIT_SOONER", "TAKE_PROFIT", "FORCE_EXIT"]
-INPUTS = ["liquidations", "exchange_netflow", "funding_rate", "candles_1m", "order_book",
-          "fear_greed", "open_interest", "taker_volume", "volatility_skew", "price"]   # = engine.market.snapshot.INPUT_NAMES
+INPUTS = [
+    "liquidations",
+    "exchange_netflow",
+    "funding_rate",
+    "candles_1m",
+    "order_book",
+    "fear_greed",
+    "open_interest",
+    "taker_volume",
+    "volatility_skew",
+    "price",
+]  # = engine.market.snapshot.INPUT_NAMES
 
 
 def common() -> dict:
@@ -28,61 +51,113 @@ def common() -> dict:
         "title": "common",
         "description": "Shared value types of rulebot rule files.",
         "$defs": {
-            "duration": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(ms|s|m|h|d)$",
-                         "description": "A length of time: a number and a unit ms, s, m, h or d (`90s`, `30m`, `2h`).",
-                         "x-unit": "duration", "x-finite": True},
-            "identifier": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,63}$",
-                           "description": "A lower_snake_case name.", "x-unit": "id"},
-            "expression": {"type": "string", "minLength": 1,
-                           "description": "A rulebot expression (docs/reference/expressions.md).",
-                           "x-unit": "expression"},
-            "reason_code": {"type": "string", "pattern": r"^[A-Z][A-Z0-9_]{2,63}$",
-                            "description": "A stable UPPER_SNAKE reason code.", "x-unit": "code"},
-            "symbol": {"type": "string", "pattern": r"^[A-Z0-9]{2,20}$",
-                       "description": "A rulebot symbol: base + quote, e.g. BTCUSDT.", "x-unit": "symbol"},
-            "venue_symbol": {"type": "string", "pattern": r"^[A-Za-z0-9_\-]{2,32}$",
-                             "description": "A symbol as the venue spells it (PF_XBTUSD, BTC-USDT).",
-                             "x-unit": "symbol"},
-            "time_of_day": {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
-                            "description": "HH:MM in UTC.", "x-unit": "time"},
-            "weekday": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                        "description": "A day of the week.", "x-unit": "enum"},
-            "direction": {"enum": ["LONG", "SHORT", "NEUTRAL"], "description": "A trade direction.",
-                          "x-unit": "enum"},
+            "duration": {
+                "type": "string",
+                "pattern": r"^[0-9]+(\.[0-9]+)?(ms|s|m|h|d)$",
+                "description": "A length of time: a number and a unit ms, s, m, h or d (`90s`, `30m`, `2h`).",
+                "x-unit": "duration",
+                "x-finite": True,
+            },
+            "identifier": {
+                "type": "string",
+                "pattern": r"^[a-z][a-z0-9_]{0,63}$",
+                "description": "A lower_snake_case name.",
+                "x-unit": "id",
+            },
+            "expression": {
+                "type": "string",
+                "minLength": 1,
+                "description": "A rulebot expression (docs/reference/expressions.md).",
+                "x-unit": "expression",
+            },
+            "reason_code": {
+                "type": "string",
+                "pattern": r"^[A-Z][A-Z0-9_]{2,63}$",
+                "description": "A stable UPPER_SNAKE reason code.",
+                "x-unit": "code",
+            },
+            "symbol": {
+                "type": "string",
+                "pattern": r"^[A-Z0-9]{2,20}$",
+                "description": "A rulebot symbol: base + quote, e.g. BTCUSDT.",
+                "x-unit": "symbol",
+            },
+            "venue_symbol": {
+                "type": "string",
+                "pattern": r"^[A-Za-z0-9_\-]{2,32}$",
+                "description": "A symbol as the venue spells it (PF_XBTUSD, BTC-USDT).",
+                "x-unit": "symbol",
+            },
+            "time_of_day": {
+                "type": "string",
+                "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                "description": "HH:MM in UTC.",
+                "x-unit": "time",
+            },
+            "weekday": {
+                "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "description": "A day of the week.",
+                "x-unit": "enum",
+            },
+            "direction": {"enum": ["LONG", "SHORT", "NEUTRAL"], "description": "A trade direction.", "x-unit": "enum"},
         },
     }
 
 
 # ---------------------------------------------------------------- ruleset
 
+
 def ruleset() -> dict:
-    symbol = obj("One tradable symbol.", {
-        "symbol": ref("symbol", "rulebot's name for the market.", "symbol"),
-        "base": text("Base asset, e.g. BTC.", pattern=r"^[A-Z0-9]{2,10}$"),
-        "quote": text("Quote asset, e.g. USDT.", pattern=r"^[A-Z0-9]{2,10}$"),
-        "role": text("`leader` symbols lead the others in the lead-lag component; at most one.",
-                     enum=["leader", "follower"], default="follower"),
-    })
-    return document("ruleset", "ruleset", "The rule set's front page: its name, symbols and default profile.", {
-        "name": text("Name of this rule set.", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$"),
-        "description": text("What this rule set is for.", max_length=2000, default=""),
-        "default_profile": text("Profile used when none is named.", enum=PROFILES),
-        "symbols": arr("Symbols this rule set may trade.", symbol, min_items=1, max_items=50),
-    })
+    symbol = obj(
+        "One tradable symbol.",
+        {
+            "symbol": ref("symbol", "rulebot's name for the market.", "symbol"),
+            "base": text("Base asset, e.g. BTC.", pattern=r"^[A-Z0-9]{2,10}$"),
+            "quote": text("Quote asset, e.g. USDT.", pattern=r"^[A-Z0-9]{2,10}$"),
+            "role": text(
+                "`leader` symbols lead the others in the lead-lag component; at most one.",
+                enum=["leader", "follower"],
+                default="follower",
+            ),
+        },
+    )
+    return document(
+        "ruleset",
+        "ruleset",
+        "The rule set's front page: its name, symbols and default profile.",
+        {
+            "name": text("Name of this rule set.", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$"),
+            "description": text("What this rule set is for.", max_length=2000, default=""),
+            "default_profile": text("Profile used when none is named.", enum=PROFILES),
+            "symbols": arr("Symbols this rule set may trade.", symbol, min_items=1, max_items=50),
+        },
+    )
 
 
 # ---------------------------------------------------------------- signals
 
+
 def _component(kind: str, description: str, params: dict, thresholds: dict, inputs: list[str]) -> dict:
     props = {
-        "weight": learnable(num("Share of this component in the weighted vote; all weights sum to 1.",
-                                "fraction", minimum=0, maximum=1)),
-        "max_input_age": mapping("Staleness limit per input: older data makes the component NEUTRAL "
-                                 "with reason `stale:<input>`.", duration("Oldest usable age."), keys=inputs),
-        "thresholds": obj("Thresholds per profile (seed: paper relaxed, live strict).", {
-            p: obj(f"Thresholds in the {p} profile.", thresholds) for p in PROFILES}),
-        "overrides": arr("Conditions that replace the computed answer; the first that holds wins.",
-                         _override(), max_items=16, unit="list") | {"default": []},
+        "weight": learnable(
+            num("Share of this component in the weighted vote; all weights sum to 1.", "fraction", minimum=0, maximum=1)
+        ),
+        "max_input_age": mapping(
+            "Staleness limit per input: older data makes the component NEUTRAL with reason `stale:<input>`.",
+            duration("Oldest usable age."),
+            keys=inputs,
+        ),
+        "thresholds": obj(
+            "Thresholds per profile (seed: paper relaxed, live strict).",
+            {p: obj(f"Thresholds in the {p} profile.", thresholds) for p in PROFILES},
+        ),
+        "overrides": arr(
+            "Conditions that replace the computed answer; the first that holds wins.",
+            _override(),
+            max_items=16,
+            unit="list",
+        )
+        | {"default": []},
     }
     if params:
         props["params"] = obj("Windows and shaping parameters shared by both profiles.", params)
@@ -90,13 +165,17 @@ def _component(kind: str, description: str, params: dict, thresholds: dict, inpu
 
 
 def _override() -> dict:
-    return obj("One override.", {
-        "when": expression("Condition over the signal vocabulary."),
-        "direction": ref("direction", "Direction to answer while `when` holds.", "enum"),
-        "confidence": num("Confidence to answer (ignored for NEUTRAL).", "fraction", minimum=0,
-                          maximum=1, default=0.0),
-        "reason": ref("identifier", "Reason recorded in the signal trace.", "id"),
-    })
+    return obj(
+        "One override.",
+        {
+            "when": expression("Condition over the signal vocabulary."),
+            "direction": ref("direction", "Direction to answer while `when` holds.", "enum"),
+            "confidence": num(
+                "Confidence to answer (ignored for NEUTRAL).", "fraction", minimum=0, maximum=1, default=0.0
+            ),
+            "reason": ref("identifier", "Reason recorded in the signal trace.", "id"),
+        },
+    )
 
 
 def _confidence_multiple() -> dict:
@@ -117,497 +196,930 @@ def components() -> tuple[dict, dict]:
     frac = lambda d, lo=0, hi=1: learnable(num(d, "fraction", minimum=lo, maximum=hi))  # noqa: E731
     variants = {
         "liquidation_cascade": _component(
-            "liquidation_cascade", "Forced selling or buying that creates momentum (follows the cascade).",
-            {"window": _window("liquidation volume"),
-             "min_dominance": num("Share of the dominant side needed for a direction.", "fraction",
-                                  minimum=0.5, maximum=1),
-             "full_confidence_multiple": _confidence_multiple(),
-             "acceleration_boost": num("Confidence added while the cascade accelerates.", "fraction",
-                                       minimum=0, maximum=1, default=0.0)},
-            {"min_volume_usd": usd("Minimum liquidation volume in the window.")}, ["liquidations"]),
+            "liquidation_cascade",
+            "Forced selling or buying that creates momentum (follows the cascade).",
+            {
+                "window": _window("liquidation volume"),
+                "min_dominance": num(
+                    "Share of the dominant side needed for a direction.", "fraction", minimum=0.5, maximum=1
+                ),
+                "full_confidence_multiple": _confidence_multiple(),
+                "acceleration_boost": num(
+                    "Confidence added while the cascade accelerates.", "fraction", minimum=0, maximum=1, default=0.0
+                ),
+            },
+            {"min_volume_usd": usd("Minimum liquidation volume in the window.")},
+            ["liquidations"],
+        ),
         "whale_flow": _component(
-            "whale_flow", "Exchange net flows: inflow is bearish, outflow is bullish.",
+            "whale_flow",
+            "Exchange net flows: inflow is bearish, outflow is bullish.",
             {"window": _window("net flow"), "full_confidence_multiple": _confidence_multiple()},
-            {"min_flow_usd": usd("Minimum absolute net flow in the window.")}, ["exchange_netflow"]),
+            {"min_flow_usd": usd("Minimum absolute net flow in the window.")},
+            ["exchange_netflow"],
+        ),
         "funding_rate": _component(
-            "funding_rate", "Funding-rate extremes, faded: crowded longs give SHORT.",
+            "funding_rate",
+            "Funding-rate extremes, faded: crowded longs give SHORT.",
             {"window": _count_window("funding readings"), "full_confidence_multiple": _confidence_multiple()},
-            {"min_deviation": learnable(num("Minimum deviation of the funding rate from its rolling mean.",
-                                            "rate per interval", minimum=0, maximum=0.1))},
-            ["funding_rate"]),
+            {
+                "min_deviation": learnable(
+                    num(
+                        "Minimum deviation of the funding rate from its rolling mean.",
+                        "rate per interval",
+                        minimum=0,
+                        maximum=0.1,
+                    )
+                )
+            },
+            ["funding_rate"],
+        ),
         "hurst": _component(
-            "hurst", "Hurst exponent: follow the trend when persistent, fade it when mean reverting.",
-            {"window": _count_window("one-minute log prices", 32),
-             "recompute_every": num("Recompute every N cycles; cached in between.", "count", minimum=1,
-                                    maximum=1000, integer=True),
-             "trend_lookback": _count_window("minutes that define the recent trend", 1)},
-            {"trending_above": frac("Hurst above this is trending."),
-             "mean_reverting_below": frac("Hurst below this is mean reverting.")}, ["candles_1m"]),
+            "hurst",
+            "Hurst exponent: follow the trend when persistent, fade it when mean reverting.",
+            {
+                "window": _count_window("one-minute log prices", 32),
+                "recompute_every": num(
+                    "Recompute every N cycles; cached in between.", "count", minimum=1, maximum=1000, integer=True
+                ),
+                "trend_lookback": _count_window("minutes that define the recent trend", 1),
+            },
+            {
+                "trending_above": frac("Hurst above this is trending."),
+                "mean_reverting_below": frac("Hurst below this is mean reverting."),
+            },
+            ["candles_1m"],
+        ),
         "lead_lag": _component(
-            "lead_lag", "BTC leads altcoins: the leader's recent move predicts the follower's.",
-            {"window": _count_window("one-minute returns", 10),
-             "max_lag": num("Largest lead tried, in minutes.", "count", minimum=1, maximum=60, integer=True)},
-            {"min_correlation": frac("Minimum lagged correlation."),
-             "min_leader_move_pct": pct("Minimum move of the leader over the lag.")},
-            ["candles_1m", "leader_candles_1m"]),
+            "lead_lag",
+            "BTC leads altcoins: the leader's recent move predicts the follower's.",
+            {
+                "window": _count_window("one-minute returns", 10),
+                "max_lag": num("Largest lead tried, in minutes.", "count", minimum=1, maximum=60, integer=True),
+            },
+            {
+                "min_correlation": frac("Minimum lagged correlation."),
+                "min_leader_move_pct": pct("Minimum move of the leader over the lag."),
+            },
+            ["candles_1m", "leader_candles_1m"],
+        ),
         "order_flow_momentum": _component(
-            "order_flow_momentum", "Rate of change of order-book imbalance (OFI) over time.",
-            {"window": _window("OFI readings"),
-             "book_levels": num("Order-book levels per side.", "count", minimum=1, maximum=100, integer=True),
-             "min_readings": num("Readings needed in the window.", "count", minimum=2, maximum=1000, integer=True),
-             "full_confidence_multiple": _confidence_multiple()},
+            "order_flow_momentum",
+            "Rate of change of order-book imbalance (OFI) over time.",
+            {
+                "window": _window("OFI readings"),
+                "book_levels": num("Order-book levels per side.", "count", minimum=1, maximum=100, integer=True),
+                "min_readings": num("Readings needed in the window.", "count", minimum=2, maximum=1000, integer=True),
+                "full_confidence_multiple": _confidence_multiple(),
+            },
             {"min_momentum_per_min": learnable(num("Minimum OFI slope.", "OFI per minute", minimum=0, maximum=2))},
-            ["order_book"]),
+            ["order_book"],
+        ),
         "fear_greed": _component(
-            "fear_greed", "Fear & Greed contrarian: extreme fear gives LONG, extreme greed SHORT.", {},
-            {"fear_below": learnable(num("Index below this is extreme fear.", "0-100", minimum=0, maximum=100)),
-             "greed_above": learnable(num("Index above this is extreme greed.", "0-100", minimum=0, maximum=100))},
-            ["fear_greed"]),
+            "fear_greed",
+            "Fear & Greed contrarian: extreme fear gives LONG, extreme greed SHORT.",
+            {},
+            {
+                "fear_below": learnable(num("Index below this is extreme fear.", "0-100", minimum=0, maximum=100)),
+                "greed_above": learnable(num("Index above this is extreme greed.", "0-100", minimum=0, maximum=100)),
+            },
+            ["fear_greed"],
+        ),
         "volatility_skew": _component(
-            "volatility_skew", "Loss aversion versus complacency from volatility skew (or its declared proxy).",
+            "volatility_skew",
+            "Loss aversion versus complacency from volatility skew (or its declared proxy).",
             {"window": _count_window("one-minute returns", 10), "full_confidence_multiple": _confidence_multiple()},
             {"min_skew": learnable(num("Minimum absolute skew.", "ratio", minimum=0, maximum=10))},
-            ["candles_1m", "volatility_skew"]),
+            ["candles_1m", "volatility_skew"],
+        ),
         "oi_velocity": _component(
-            "oi_velocity", "Open-interest change over time: new money in the direction of price.",
+            "oi_velocity",
+            "Open-interest change over time: new money in the direction of price.",
             {"window": _window("open interest change"), "full_confidence_multiple": _confidence_multiple()},
-            {"min_change_pct": pct("Minimum OI change over the window.")}, ["open_interest", "price"]),
+            {"min_change_pct": pct("Minimum OI change over the window.")},
+            ["open_interest", "price"],
+        ),
         "oi_divergence": _component(
-            "oi_divergence", "Price and open interest moving in opposite directions (a trap).",
+            "oi_divergence",
+            "Price and open interest moving in opposite directions (a trap).",
             {"window": _window("price and OI change"), "full_confidence_multiple": _confidence_multiple()},
-            {"min_move_pct": pct("Minimum move of both price and OI.")}, ["open_interest", "price"]),
+            {"min_move_pct": pct("Minimum move of both price and OI.")},
+            ["open_interest", "price"],
+        ),
     }
     return kinds("One signal component.", variants)
 
 
 def signals() -> dict:
     component, defs = components()
-    level = obj("One conviction level.", {
-        "name": text("Level name.", enum=CONVICTIONS[:-1]),
-        "min_aligned": num("Aligned components needed.", "count", minimum=1, maximum=10, integer=True),
-        "min_confidence": learnable(num("Weighted confidence needed.", "fraction", minimum=0, maximum=1)),
-        "size_multiplier": num("Size multiplier at this level.", "x", minimum=0, maximum=10),
-    })
-    return document("signals", "signals", "Signal components, voting and conviction (seed: Signal Generation).", {
-        "components": arr("The weighted signal components.", component, min_items=1, max_items=32),
-        "voting": obj("How component answers become one direction.", {
-            "min_aligned": num("Components that must agree for any direction.", "count", minimum=1,
-                               maximum=10, integer=True),
-            "direction_by": text("`votes`: the side with more components wins; `weight`: more weight wins. "
-                                 "A tie is NEUTRAL.", enum=["votes", "weight"]),
-            "confidence_basis": text("`aligned_weight`: Σ w·c ÷ Σ w over the aligned components; "
-                                     "`total_weight`: Σ w·c over the aligned components.",
-                                     enum=["aligned_weight", "total_weight"]),
-        }),
-        "conviction": obj("Conviction levels, strongest first; the first whose minimums hold wins.", {
-            "levels": arr("Levels, strongest first.", level, min_items=1, max_items=8),
-            "fallback": obj("The level when none holds.", {
-                "name": text("Level name.", enum=["NONE"]),
-                "size_multiplier": num("Size multiplier (0 means no trade).", "x", minimum=0, maximum=0),
-            }),
-        }),
-    }, defs=defs)
+    level = obj(
+        "One conviction level.",
+        {
+            "name": text("Level name.", enum=CONVICTIONS[:-1]),
+            "min_aligned": num("Aligned components needed.", "count", minimum=1, maximum=10, integer=True),
+            "min_confidence": learnable(num("Weighted confidence needed.", "fraction", minimum=0, maximum=1)),
+            "size_multiplier": num("Size multiplier at this level.", "x", minimum=0, maximum=10),
+        },
+    )
+    return document(
+        "signals",
+        "signals",
+        "Signal components, voting and conviction (seed: Signal Generation).",
+        {
+            "components": arr("The weighted signal components.", component, min_items=1, max_items=32),
+            "voting": obj(
+                "How component answers become one direction.",
+                {
+                    "min_aligned": num(
+                        "Components that must agree for any direction.", "count", minimum=1, maximum=10, integer=True
+                    ),
+                    "direction_by": text(
+                        "`votes`: the side with more components wins; `weight`: more weight wins. A tie is NEUTRAL.",
+                        enum=["votes", "weight"],
+                    ),
+                    "confidence_basis": text(
+                        "`aligned_weight`: Σ w·c ÷ Σ w over the aligned components; "
+                        "`total_weight`: Σ w·c over the aligned components.",
+                        enum=["aligned_weight", "total_weight"],
+                    ),
+                },
+            ),
+            "conviction": obj(
+                "Conviction levels, strongest first; the first whose minimums hold wins.",
+                {
+                    "levels": arr("Levels, strongest first.", level, min_items=1, max_items=8),
+                    "fallback": obj(
+                        "The level when none holds.",
+                        {
+                            "name": text("Level name.", enum=["NONE"]),
+                            "size_multiplier": num("Size multiplier (0 means no trade).", "x", minimum=0, maximum=0),
+                        },
+                    ),
+                },
+            ),
+        },
+        defs=defs,
+    )
 
 
 # ---------------------------------------------------------------- gates
 
+
 def gates() -> dict:
     enabled = boolean("Whether this gate runs; a disabled gate passes with multiplier 1.", default=True)
-    scored = lambda d: obj(d, {  # noqa: E731
-        "name": text("Level name.", pattern=r"^[A-Za-z_]{2,32}$"),
-        "min_score": num("Lowest score of this level.", "score", minimum=-1, maximum=1),
-        "size_multiplier": num("Size multiplier at this level.", "x", minimum=0, maximum=10),
-    })
-    flow_source = lambda d, hi, lo, unit, lo_min=None: obj(d, {  # noqa: E731
-        "weight": num("Weight in the alignment score.", "fraction", minimum=0, maximum=1),
-        hi: num("Bullish/bearish cut-off (upper).", unit, minimum=lo_min),
-        lo: num("Bullish/bearish cut-off (lower).", unit, minimum=lo_min),
-    })
+
+    def scored(d):
+        return obj(
+            d,
+            {
+                "name": text("Level name.", pattern=r"^[A-Za-z_]{2,32}$"),
+                "min_score": num("Lowest score of this level.", "score", minimum=-1, maximum=1),
+                "size_multiplier": num("Size multiplier at this level.", "x", minimum=0, maximum=10),
+            },
+        )
+
+    def flow_source(d, hi, lo, unit, lo_min=None):
+        return obj(
+            d,
+            {
+                "weight": num("Weight in the alignment score.", "fraction", minimum=0, maximum=1),
+                hi: num("Bullish/bearish cut-off (upper).", unit, minimum=lo_min),
+                lo: num("Bullish/bearish cut-off (lower).", unit, minimum=lo_min),
+            },
+        )
+
     variants = {
-        "conviction_gate": element("conviction_gate", "Weighted scoring that sizes, never blocks (0.4x-2.5x).", {
-            "enabled": enabled,
-            "levels": arr("Levels by score, strongest first.", scored("A conviction level."), min_items=1),
-            "historical_performance": obj("Adjustment from the symbol's past trades.", {
-                "min_trades": num("Trades needed before adjusting.", "count", minimum=0, integer=True),
-                "max_adjustment": num("Largest score change.", "score", minimum=0, maximum=1)}),
-            "edge_boost": obj("Boost when expected edge is large.", {
-                "min_expected_edge_pct": num("Edge above which the boost applies.", "%", minimum=0),
-                "boost": num("Score added.", "score", minimum=0, maximum=1)}),
-            "cascade_boost": obj("Boost while a liquidation cascade is active.", {
-                "boost": num("Score added.", "score", minimum=0, maximum=1)}),
-            "regime_bias": obj("Score multiplier per market regime.", {
-                r: num(f"Multiplier in a {r} regime.", "x", minimum=0, maximum=5)
-                for r in ("trending", "ranging", "volatile", "unknown")}),
-            "regime": obj("How the market regime is read (checked in this order: volatile, trending, ranging; "
-                          "else unknown).", {
-                "volatile_move_pct_above": num("|1 h price change| above this is volatile.", "%", minimum=0),
-                "trending_hurst_above": num("Hurst above this is trending.", "0-1", minimum=0, maximum=1),
-                "ranging_hurst_below": num("Hurst below this is ranging.", "0-1", minimum=0, maximum=1),
-            }),
-        }),
-        "fee_gate": element("fee_gate", "Blocks when the expected edge does not beat the venue's fees.", {
-            "enabled": enabled,
-            "min_edge_after_fees_pct": learnable(num("Edge that must remain after round-trip fees.", "%",
-                                                     minimum=0, maximum=10)),
-            "fee_type": text("Which fee the round trip pays.", enum=["maker", "taker"]),
-        }),
-        "correlation_throttle": element("correlation_throttle", "Limits open positions in correlated symbols.", {
-            "enabled": enabled,
-            "window": duration("Window of returns for the correlation.", positive=True),
-            "return_interval": duration("Spacing of the returns: whole minutes (bars are built from "
-                                        "1-minute closes).", positive=True, whole_minutes=True),
-            "correlated_above": num("Correlation above which two symbols count as correlated.", "correlation",
-                                    minimum=0, maximum=1),
-            "max_correlated_positions": num("Open correlated positions allowed.", "count", minimum=0,
-                                            integer=True),
-            "same_direction_only": boolean("Count only positions on the same side.", default=True),
-        }),
-        "intelligence_gate": element("intelligence_gate", "Sizes by market-intelligence alignment or conflict.", {
-            "enabled": enabled,
-            "sources": obj("Inputs of the alignment score.", {
-                "taker_flow": flow_source("Taker buy/sell ratio.", "bullish_above", "bearish_below", "ratio", 0),
-                "liquidations": flow_source("Share of long liquidations.", "bearish_above", "bullish_below",
-                                            "fraction", 0),
-                "fear_greed": flow_source("Fear & greed, contrarian.", "greed_above", "fear_below", "0-100", 0),
-                "ofi": flow_source("Order-book imbalance.", "bullish_above", "bearish_below", "OFI"),
-            }),
-            "bands": arr("Score bands, highest first.", scored("A band."), min_items=1),
-        }),
-        "pre_entry_gate": element("pre_entry_gate", "Venue enforcement and profit gates.", {
-            "enabled": enabled,
-            "allowed_venue_types": arr("Venue types entries may use.", text("Type.", enum=["futures", "spot"]),
-                                       min_items=1, unique=True),
-            "profit_gates": arr("Conditions that block the entry when they hold.", obj("A profit gate.", {
-                "id": identifier("Name of this profit gate."),
-                "when": expression("Blocks when true."),
-                "reason": ref("reason_code", "Reason code when it blocks.", "code"),
-            }), unit="list") | {"default": []},
-        }),
-        "trading_state": element("trading_state", "ACTIVE / HALTED / REDUCING; the last gate of every chain.", {
-            "enabled": enabled,
-        }),
+        "conviction_gate": element(
+            "conviction_gate",
+            "Weighted scoring that sizes, never blocks (0.4x-2.5x).",
+            {
+                "enabled": enabled,
+                "levels": arr("Levels by score, strongest first.", scored("A conviction level."), min_items=1),
+                "historical_performance": obj(
+                    "Adjustment from the symbol's past trades.",
+                    {
+                        "min_trades": num("Trades needed before adjusting.", "count", minimum=0, integer=True),
+                        "max_adjustment": num("Largest score change.", "score", minimum=0, maximum=1),
+                    },
+                ),
+                "edge_boost": obj(
+                    "Boost when expected edge is large.",
+                    {
+                        "min_expected_edge_pct": num("Edge above which the boost applies.", "%", minimum=0),
+                        "boost": num("Score added.", "score", minimum=0, maximum=1),
+                    },
+                ),
+                "cascade_boost": obj(
+                    "Boost while a liquidation cascade is active.",
+                    {"boost": num("Score added.", "score", minimum=0, maximum=1)},
+                ),
+                "regime_bias": obj(
+                    "Score multiplier per market regime.",
+                    {
+                        r: num(f"Multiplier in a {r} regime.", "x", minimum=0, maximum=5)
+                        for r in ("trending", "ranging", "volatile", "unknown")
+                    },
+                ),
+                "regime": obj(
+                    "How the market regime is read (checked in this order: volatile, trending, ranging; else unknown).",
+                    {
+                        "volatile_move_pct_above": num("|1 h price change| above this is volatile.", "%", minimum=0),
+                        "trending_hurst_above": num("Hurst above this is trending.", "0-1", minimum=0, maximum=1),
+                        "ranging_hurst_below": num("Hurst below this is ranging.", "0-1", minimum=0, maximum=1),
+                    },
+                ),
+            },
+        ),
+        "fee_gate": element(
+            "fee_gate",
+            "Blocks when the expected edge does not beat the venue's fees.",
+            {
+                "enabled": enabled,
+                "min_edge_after_fees_pct": learnable(
+                    num("Edge that must remain after round-trip fees.", "%", minimum=0, maximum=10)
+                ),
+                "fee_type": text("Which fee the round trip pays.", enum=["maker", "taker"]),
+            },
+        ),
+        "correlation_throttle": element(
+            "correlation_throttle",
+            "Limits open positions in correlated symbols.",
+            {
+                "enabled": enabled,
+                "window": duration("Window of returns for the correlation.", positive=True),
+                "return_interval": duration(
+                    "Spacing of the returns: whole minutes (bars are built from 1-minute closes).",
+                    positive=True,
+                    whole_minutes=True,
+                ),
+                "correlated_above": num(
+                    "Correlation above which two symbols count as correlated.", "correlation", minimum=0, maximum=1
+                ),
+                "max_correlated_positions": num("Open correlated positions allowed.", "count", minimum=0, integer=True),
+                "same_direction_only": boolean("Count only positions on the same side.", default=True),
+            },
+        ),
+        "intelligence_gate": element(
+            "intelligence_gate",
+            "Sizes by market-intelligence alignment or conflict.",
+            {
+                "enabled": enabled,
+                "sources": obj(
+                    "Inputs of the alignment score.",
+                    {
+                        "taker_flow": flow_source(
+                            "Taker buy/sell ratio.", "bullish_above", "bearish_below", "ratio", 0
+                        ),
+                        "liquidations": flow_source(
+                            "Share of long liquidations.", "bearish_above", "bullish_below", "fraction", 0
+                        ),
+                        "fear_greed": flow_source("Fear & greed, contrarian.", "greed_above", "fear_below", "0-100", 0),
+                        "ofi": flow_source("Order-book imbalance.", "bullish_above", "bearish_below", "OFI"),
+                    },
+                ),
+                "bands": arr("Score bands, highest first.", scored("A band."), min_items=1),
+            },
+        ),
+        "pre_entry_gate": element(
+            "pre_entry_gate",
+            "Venue enforcement and profit gates.",
+            {
+                "enabled": enabled,
+                "allowed_venue_types": arr(
+                    "Venue types entries may use.", text("Type.", enum=["futures", "spot"]), min_items=1, unique=True
+                ),
+                "profit_gates": arr(
+                    "Conditions that block the entry when they hold.",
+                    obj(
+                        "A profit gate.",
+                        {
+                            "id": identifier("Name of this profit gate."),
+                            "when": expression("Blocks when true."),
+                            "reason": ref("reason_code", "Reason code when it blocks.", "code"),
+                        },
+                    ),
+                    unit="list",
+                )
+                | {"default": []},
+            },
+        ),
+        "trading_state": element(
+            "trading_state",
+            "ACTIVE / HALTED / REDUCING; the last gate of every chain.",
+            {
+                "enabled": enabled,
+            },
+        ),
     }
     gate, defs = kinds("One gate.", variants)
-    return document("gates", "gates", "The ordered review gate chain (seed: Signal Review Process).", {
-        "expected_edge": expression("Expected move of a trade in percent, before fees, over the gate vocabulary "
-                                    "(used by the conviction gate's edge boost and the fee gate).", "float"),
-        "chain": arr("Gates in the order they run.", gate, min_items=1, max_items=32),
-    }, defs=defs)
+    return document(
+        "gates",
+        "gates",
+        "The ordered review gate chain (seed: Signal Review Process).",
+        {
+            "expected_edge": expression(
+                "Expected move of a trade in percent, before fees, over the gate vocabulary "
+                "(used by the conviction gate's edge boost and the fee gate).",
+                "float",
+            ),
+            "chain": arr("Gates in the order they run.", gate, min_items=1, max_items=32),
+        },
+        defs=defs,
+    )
 
 
 # ---------------------------------------------------------------- requirements
 
+
 def requirements() -> dict:
-    check = obj("One requirement.", {
-        "id": identifier("Name of this check."),
-        "category": text("Family of the check.", enum=["signal", "portfolio", "position", "market", "policy"]),
-        "when": expression("Must be true to trade."),
-        "reason": ref("reason_code", "Reason code when it fails.", "code"),
-        "profiles": arr("Profiles this check applies to; all when absent.", text("Profile.", enum=PROFILES),
-                        unique=True, min_items=1) | {"default": PROFILES},
-        "on_missing": text("When an input of `when` is missing: `block` (fail closed, the default) or `pass` "
-                           "(for inputs some data sources never have, e.g. quotes in replayed candles).",
-                           enum=["block", "pass"], default="block"),
-    })
-    return document("requirements", "requirements", "Checks an entry must pass (seed: Trading Requirements).", {
-        "checks": arr("The checks; every one must hold.", check, min_items=1),
-        "policy": obj("Operator policy (seed: Signal Policy Check, Kill-Switch Check).", {
-            "alpha_trading_enabled": boolean("Master switch for new entries from alpha signals."),
-            "enabled_symbols": arr("Symbols that may open positions.", ref("symbol", "A symbol.", "symbol"),
-                                   unique=True),
-            "freeze_entries": boolean("Freeze all new entries (exits still run)."),
-            "kill_switch": obj("Conditions that halt trading.", {
-                "active": boolean("Operator kill switch: halts trading when true."),
-                "max_drawdown_pct": num("Drawdown from peak equity that halts trading.", "%", minimum=0, maximum=100),
-                "min_win_rate": num("Win rate below which trading halts.", "fraction", minimum=0, maximum=1),
-                "min_trades_for_win_rate": num("Trades needed before the win rate counts.", "count", minimum=1,
-                                               integer=True),
-                "max_reject_rate": num("Rejected ÷ submitted orders that halts trading.", "fraction",
-                                       minimum=0, maximum=1),
-                "lookback": duration("Window for these statistics.", positive=True),
-            }),
-        }),
-    })
+    check = obj(
+        "One requirement.",
+        {
+            "id": identifier("Name of this check."),
+            "category": text("Family of the check.", enum=["signal", "portfolio", "position", "market", "policy"]),
+            "when": expression("Must be true to trade."),
+            "reason": ref("reason_code", "Reason code when it fails.", "code"),
+            "profiles": arr(
+                "Profiles this check applies to; all when absent.",
+                text("Profile.", enum=PROFILES),
+                unique=True,
+                min_items=1,
+            )
+            | {"default": PROFILES},
+            "on_missing": text(
+                "When an input of `when` is missing: `block` (fail closed, the default) or `pass` "
+                "(for inputs some data sources never have, e.g. quotes in replayed candles).",
+                enum=["block", "pass"],
+                default="block",
+            ),
+        },
+    )
+    return document(
+        "requirements",
+        "requirements",
+        "Checks an entry must pass (seed: Trading Requirements).",
+        {
+            "checks": arr("The checks; every one must hold.", check, min_items=1),
+            "policy": obj(
+                "Operator policy (seed: Signal Policy Check, Kill-Switch Check).",
+                {
+                    "alpha_trading_enabled": boolean("Master switch for new entries from alpha signals."),
+                    "enabled_symbols": arr(
+                        "Symbols that may open positions.", ref("symbol", "A symbol.", "symbol"), unique=True
+                    ),
+                    "freeze_entries": boolean("Freeze all new entries (exits still run)."),
+                    "kill_switch": obj(
+                        "Conditions that halt trading.",
+                        {
+                            "active": boolean("Operator kill switch: halts trading when true."),
+                            "max_drawdown_pct": num(
+                                "Drawdown from peak equity that halts trading.", "%", minimum=0, maximum=100
+                            ),
+                            "min_win_rate": num(
+                                "Win rate below which trading halts.", "fraction", minimum=0, maximum=1
+                            ),
+                            "min_trades_for_win_rate": num(
+                                "Trades needed before the win rate counts.", "count", minimum=1, integer=True
+                            ),
+                            "max_reject_rate": num(
+                                "Rejected ÷ submitted orders that halts trading.", "fraction", minimum=0, maximum=1
+                            ),
+                            "lookback": duration("Window for these statistics.", positive=True),
+                        },
+                    ),
+                },
+            ),
+        },
+    )
 
 
 # ---------------------------------------------------------------- risk
 
+
 def risk() -> dict:
-    return document("risk", "risk", "Sizing, leverage, grace windows and liquidation safety.", {
-        "sizing": obj("How big an entry is.", {
-            "base_allocation_pct": learnable(num("Margin per trade as a share of equity.", "%",
-                                                 exclusive_minimum=0, maximum=100)),
-            "signal_conviction_multiplier": boolean("Also multiply by the signal's conviction-level size "
-                                                    "multiplier (signals.yaml HIGH 1.5x …); the gate chain's "
-                                                    "multipliers always apply."),
-            "min_total_multiplier": num("Lower clamp of the multiplier product.", "x", minimum=0),
-            "max_total_multiplier": num("Upper clamp of the multiplier product.", "x", minimum=0),
-            "max_notional_usd": num("Largest notional of one order.", "USD", exclusive_minimum=0),
-        }),
-        "leverage": obj("Leverage per position.", {
-            "default": num("Leverage when no rule below applies.", "x", minimum=1, maximum=125),
-            "min": num("Lowest leverage.", "x", minimum=1, maximum=125),
-            "max": num("Highest leverage.", "x", minimum=1, maximum=125),
-            "by_conviction": mapping("Leverage per signal conviction level.",
-                                     num("Leverage.", "x", minimum=1, maximum=125), keys=CONVICTIONS[:-1])
-                             | {"default": {}},
-        }),
-        "orders": obj("Order placement.", {
-            "entry_type": text("Entry order type.", enum=["market", "limit"]),
-            "limit_offset_bps": num("Limit price offset from the touch.", "bps", minimum=0, maximum=1000),
-            "client_order_id_prefix": text("Prefix of client order ids.", pattern=r"^[a-z0-9]{1,8}$"),
-        }),
-        "grace_windows": obj("Protection of new positions from early exits (seed: Grace Window Protection).", {
-            "standard": duration("Grace window for standard trades."),
-            "high_conviction": duration("Grace window for high-conviction trades."),
-            "high_conviction_levels": arr("Signal conviction levels that count as high.",
-                                          text("Level.", enum=CONVICTIONS[:-1]), unique=True),
-            "exempt_tiers": arr("Exit tiers that ignore the grace window.",
-                                identifier("Exit tier id."), unique=True),
-        }),
-        "liquidation": obj("Liquidation model and safety buffer.", {
-            "maintenance_margin_pct": num("Maintenance margin rate.", "%", minimum=0, maximum=50),
-            "buffer_fraction": num("The stop must stay this fraction of |entry − liquidation| away from "
-                                   "liquidation.", "fraction", minimum=0, maximum=1),
-        }),
-    })
+    return document(
+        "risk",
+        "risk",
+        "Sizing, leverage, grace windows and liquidation safety.",
+        {
+            "sizing": obj(
+                "How big an entry is.",
+                {
+                    "base_allocation_pct": learnable(
+                        num("Margin per trade as a share of equity.", "%", exclusive_minimum=0, maximum=100)
+                    ),
+                    "signal_conviction_multiplier": boolean(
+                        "Also multiply by the signal's conviction-level size "
+                        "multiplier (signals.yaml HIGH 1.5x …); the gate chain's "
+                        "multipliers always apply."
+                    ),
+                    "min_total_multiplier": num("Lower clamp of the multiplier product.", "x", minimum=0),
+                    "max_total_multiplier": num("Upper clamp of the multiplier product.", "x", minimum=0),
+                    "max_notional_usd": num("Largest notional of one order.", "USD", exclusive_minimum=0),
+                },
+            ),
+            "leverage": obj(
+                "Leverage per position.",
+                {
+                    "default": num("Leverage when no rule below applies.", "x", minimum=1, maximum=125),
+                    "min": num("Lowest leverage.", "x", minimum=1, maximum=125),
+                    "max": num("Highest leverage.", "x", minimum=1, maximum=125),
+                    "by_conviction": mapping(
+                        "Leverage per signal conviction level.",
+                        num("Leverage.", "x", minimum=1, maximum=125),
+                        keys=CONVICTIONS[:-1],
+                    )
+                    | {"default": {}},
+                },
+            ),
+            "orders": obj(
+                "Order placement.",
+                {
+                    "entry_type": text("Entry order type.", enum=["market", "limit"]),
+                    "limit_offset_bps": num("Limit price offset from the touch.", "bps", minimum=0, maximum=1000),
+                    "client_order_id_prefix": text("Prefix of client order ids.", pattern=r"^[a-z0-9]{1,8}$"),
+                },
+            ),
+            "grace_windows": obj(
+                "Protection of new positions from early exits (seed: Grace Window Protection).",
+                {
+                    "standard": duration("Grace window for standard trades."),
+                    "high_conviction": duration("Grace window for high-conviction trades."),
+                    "high_conviction_levels": arr(
+                        "Signal conviction levels that count as high.",
+                        text("Level.", enum=CONVICTIONS[:-1]),
+                        unique=True,
+                    ),
+                    "exempt_tiers": arr(
+                        "Exit tiers that ignore the grace window.", identifier("Exit tier id."), unique=True
+                    ),
+                },
+            ),
+            "liquidation": obj(
+                "Liquidation model and safety buffer.",
+                {
+                    "maintenance_margin_pct": num("Maintenance margin rate.", "%", minimum=0, maximum=50),
+                    "buffer_fraction": num(
+                        "The stop must stay this fraction of |entry − liquidation| away from liquidation.",
+                        "fraction",
+                        minimum=0,
+                        maximum=1,
+                    ),
+                },
+            ),
+        },
+    )
 
 
 # ---------------------------------------------------------------- exits
 
+
 def exits() -> dict:
     pnl = lambda d: learnable(num(d, "%", minimum=-100, maximum=1000))  # noqa: E731
     variants = {
-        "stop_loss": element("stop_loss", "Closes at a fixed loss; ignores grace windows.", {
-            "loss_pct": learnable(num("Loss that closes the position (positive number).", "%",
-                                      exclusive_minimum=0, maximum=100)),
-            "placement": text("`exchange`: a resting stop order plus a bot-side check; `bot`: bot-side only.",
-                              enum=["exchange", "bot"]),
-        }),
-        "timing_intelligence": element("timing_intelligence", "Hold / extend / exit actions from alignment, "
-                                       "momentum, P&L and hold time.", {
-            "actions": arr("Actions checked top-down; the first whose condition holds wins.", obj("An action.", {
-                "action": text("Action.", enum=TIMING_ACTIONS),
-                "when": expression("Condition over the exit vocabulary."),
-            }), min_items=1),
-            "default_action": text("Action when none holds.", enum=TIMING_ACTIONS),
-            "hold_multipliers": mapping("Multiplier of the optimal hold time per action.",
-                                        num("Multiplier.", "x", minimum=0, maximum=10), keys=TIMING_ACTIONS),
-            "closing_actions": arr("Actions that close the position now.", text("Action.", enum=TIMING_ACTIONS),
-                                   unique=True),
-        }),
-        "mtf_alignment": element("mtf_alignment", "Exits when multi-timeframe alignment degrades.", {
-            "timeframes": arr("Timeframes counted.", text("Timeframe.", enum=TIMEFRAMES), min_items=1, unique=True),
-            "min_alignment": learnable(num("Exit below this alignment.", "fraction", minimum=0, maximum=1)),
-            "min_delta": learnable(num("Exit when alignment fell by more than this since entry.", "fraction",
-                                       minimum=-1, maximum=0)),
-            "exit_on_momentum_reversal": boolean("Exit when momentum turns against the position."),
-        }),
-        "signal_reversal": element("signal_reversal", "Exits on an EMA crossover flip against the position.", {
-            "timeframe": text("Candle timeframe of the EMAs.", enum=TIMEFRAMES),
-            "fast_ema": num("Fast EMA period.", "bars", minimum=1, maximum=1000, integer=True),
-            "slow_ema": num("Slow EMA period.", "bars", minimum=2, maximum=1000, integer=True),
-        }),
-        "profit_target": element("profit_target", "Closes when P&L beats a target once the position is old "
-                                 "enough.", {
-            "targets": arr("Targets; any that holds fires.", obj("A target.", {
-                "after": duration("Minimum age of the position."),
-                "pnl_pct": pnl("P&L that must be exceeded."),
-            }), min_items=1),
-        }),
-        "time_exit": element("time_exit", "Closes positions that stay weak for too long.", {
-            "rules": arr("Rules; any that holds fires.", obj("A rule.", {
-                "after": duration("Age after which the rule applies."),
-                "below_pnl_pct": pnl("Close when P&L is below this."),
-            }), min_items=1),
-        }),
-        "ladder": element("ladder", "Partial closes at successive targets.", {
-            "rungs": arr("Rungs in order.", obj("A rung.", {
-                "fraction": num("Share of the original size closed.", "fraction", exclusive_minimum=0, maximum=1),
-                "pnl_pct": pnl("P&L that must be exceeded."),
-                "after": duration("Minimum age of the position."),
-            }), min_items=1),
-            "suppress_on": arr("Timing actions that hold the ladder back.", text("Action.", enum=TIMING_ACTIONS),
-                               unique=True),
-            "accelerate_on": arr("Timing actions that waive the rungs' time constraints.",
-                                 text("Action.", enum=TIMING_ACTIONS), unique=True),
-        }),
+        "stop_loss": element(
+            "stop_loss",
+            "Closes at a fixed loss; ignores grace windows.",
+            {
+                "loss_pct": learnable(
+                    num("Loss that closes the position (positive number).", "%", exclusive_minimum=0, maximum=100)
+                ),
+                "placement": text(
+                    "`exchange`: a resting stop order plus a bot-side check; `bot`: bot-side only.",
+                    enum=["exchange", "bot"],
+                ),
+            },
+        ),
+        "timing_intelligence": element(
+            "timing_intelligence",
+            "Hold / extend / exit actions from alignment, momentum, P&L and hold time.",
+            {
+                "actions": arr(
+                    "Actions checked top-down; the first whose condition holds wins.",
+                    obj(
+                        "An action.",
+                        {
+                            "action": text("Action.", enum=TIMING_ACTIONS),
+                            "when": expression("Condition over the exit vocabulary."),
+                        },
+                    ),
+                    min_items=1,
+                ),
+                "default_action": text("Action when none holds.", enum=TIMING_ACTIONS),
+                "hold_multipliers": mapping(
+                    "Multiplier of the optimal hold time per action.",
+                    num("Multiplier.", "x", minimum=0, maximum=10),
+                    keys=TIMING_ACTIONS,
+                ),
+                "closing_actions": arr(
+                    "Actions that close the position now.", text("Action.", enum=TIMING_ACTIONS), unique=True
+                ),
+            },
+        ),
+        "mtf_alignment": element(
+            "mtf_alignment",
+            "Exits when multi-timeframe alignment degrades.",
+            {
+                "timeframes": arr("Timeframes counted.", text("Timeframe.", enum=TIMEFRAMES), min_items=1, unique=True),
+                "min_alignment": learnable(num("Exit below this alignment.", "fraction", minimum=0, maximum=1)),
+                "min_delta": learnable(
+                    num("Exit when alignment fell by more than this since entry.", "fraction", minimum=-1, maximum=0)
+                ),
+                "exit_on_momentum_reversal": boolean("Exit when momentum turns against the position."),
+            },
+        ),
+        "signal_reversal": element(
+            "signal_reversal",
+            "Exits on an EMA crossover flip against the position.",
+            {
+                "timeframe": text("Candle timeframe of the EMAs.", enum=TIMEFRAMES),
+                "fast_ema": num("Fast EMA period.", "bars", minimum=1, maximum=1000, integer=True),
+                "slow_ema": num("Slow EMA period.", "bars", minimum=2, maximum=1000, integer=True),
+            },
+        ),
+        "profit_target": element(
+            "profit_target",
+            "Closes when P&L beats a target once the position is old enough.",
+            {
+                "targets": arr(
+                    "Targets; any that holds fires.",
+                    obj(
+                        "A target.",
+                        {
+                            "after": duration("Minimum age of the position."),
+                            "pnl_pct": pnl("P&L that must be exceeded."),
+                        },
+                    ),
+                    min_items=1,
+                ),
+            },
+        ),
+        "time_exit": element(
+            "time_exit",
+            "Closes positions that stay weak for too long.",
+            {
+                "rules": arr(
+                    "Rules; any that holds fires.",
+                    obj(
+                        "A rule.",
+                        {
+                            "after": duration("Age after which the rule applies."),
+                            "below_pnl_pct": pnl("Close when P&L is below this."),
+                        },
+                    ),
+                    min_items=1,
+                ),
+            },
+        ),
+        "ladder": element(
+            "ladder",
+            "Partial closes at successive targets.",
+            {
+                "rungs": arr(
+                    "Rungs in order.",
+                    obj(
+                        "A rung.",
+                        {
+                            "fraction": num(
+                                "Share of the original size closed.", "fraction", exclusive_minimum=0, maximum=1
+                            ),
+                            "pnl_pct": pnl("P&L that must be exceeded."),
+                            "after": duration("Minimum age of the position."),
+                        },
+                    ),
+                    min_items=1,
+                ),
+                "suppress_on": arr(
+                    "Timing actions that hold the ladder back.", text("Action.", enum=TIMING_ACTIONS), unique=True
+                ),
+                "accelerate_on": arr(
+                    "Timing actions that waive the rungs' time constraints.",
+                    text("Action.", enum=TIMING_ACTIONS),
+                    unique=True,
+                ),
+            },
+        ),
     }
     tier, defs = kinds("One exit tier.", variants)
-    return document("exits", "exits", "Exit tiers for open positions (seed: Trade Monitoring & Exit Decisions).", {
-        "pnl_basis": text("`price`: pnl_pct is the price move; `margin`: the move times leverage.",
-                          enum=["price", "margin"]),
-        "min_hold": duration("No early exit before this age (the stop always applies)."),
-        "optimal_hold": obj("Optimal hold time; learned per symbol/direction.", {
-            "default": learnable(duration("Optimal hold of a symbol/direction with no entry below.")),
-            "by_position": mapping("Optimal hold per `SYMBOL:DIRECTION` (e.g. `BTCUSDT:LONG`); the hold-time "
-                                   "learner moves these within their bounds.",
-                                   learnable(duration("Optimal hold of this symbol and direction.")),
-                                   key_pattern=r"^[A-Z0-9]{2,20}:(LONG|SHORT)$") | {"default": {}},
-        }),
-        "priority": arr("Tier ids, first wins when several fire in one cycle.", identifier("Tier id."),
-                        min_items=1, unique=True),
-        "tiers": arr("The exit tiers.", tier, min_items=1, max_items=32),
-    }, defs=defs)
+    return document(
+        "exits",
+        "exits",
+        "Exit tiers for open positions (seed: Trade Monitoring & Exit Decisions).",
+        {
+            "pnl_basis": text(
+                "`price`: pnl_pct is the price move; `margin`: the move times leverage.", enum=["price", "margin"]
+            ),
+            "min_hold": duration("No early exit before this age (the stop always applies)."),
+            "optimal_hold": obj(
+                "Optimal hold time; learned per symbol/direction.",
+                {
+                    "default": learnable(duration("Optimal hold of a symbol/direction with no entry below.")),
+                    "by_position": mapping(
+                        "Optimal hold per `SYMBOL:DIRECTION` (e.g. `BTCUSDT:LONG`); the hold-time "
+                        "learner moves these within their bounds.",
+                        learnable(duration("Optimal hold of this symbol and direction.")),
+                        key_pattern=r"^[A-Z0-9]{2,20}:(LONG|SHORT)$",
+                    )
+                    | {"default": {}},
+                },
+            ),
+            "priority": arr(
+                "Tier ids, first wins when several fire in one cycle.", identifier("Tier id."), min_items=1, unique=True
+            ),
+            "tiers": arr("The exit tiers.", tier, min_items=1, max_items=32),
+        },
+        defs=defs,
+    )
 
 
 # ---------------------------------------------------------------- learning
 
+
 def learning() -> dict:
-    base = {"schedule": identifier("Schedule job that runs this learner."),
-            "min_trades": num("Outcomes needed before it changes anything.", "count", minimum=1, integer=True)}
+    base = {
+        "schedule": identifier("Schedule job that runs this learner."),
+        "min_trades": num("Outcomes needed before it changes anything.", "count", minimum=1, integer=True),
+    }
     variants = {
-        "signal_weight": element("signal_weight", "Moves component weights towards what worked.", {
-            **base,
-            "min_weight": num("No weight goes below this.", "fraction", minimum=0, maximum=1),
-            "renormalise": boolean("Keep weights summing to 1."),
-        }),
+        "signal_weight": element(
+            "signal_weight",
+            "Moves component weights towards what worked.",
+            {
+                **base,
+                "min_weight": num("No weight goes below this.", "fraction", minimum=0, maximum=1),
+                "renormalise": boolean("Keep weights summing to 1."),
+            },
+        ),
         "profit_target": element("profit_target", "Tunes profit targets from realised trades.", dict(base)),
-        "hold_time": element("hold_time", "Learns the optimal hold time per symbol/direction.", {
-            **base,
-            "buckets": obj("Hold-time buckets.", {b: duration(f"Upper end of the {b} bucket.", positive=True)
-                                                 for b in ("short", "medium", "long")}),
-        }),
+        "hold_time": element(
+            "hold_time",
+            "Learns the optimal hold time per symbol/direction.",
+            {
+                **base,
+                "buckets": obj(
+                    "Hold-time buckets.",
+                    {b: duration(f"Upper end of the {b} bucket.", positive=True) for b in ("short", "medium", "long")},
+                ),
+            },
+        ),
         "counterfactual": element("counterfactual", "Replays blocked signals to tune gates.", dict(base)),
     }
     learner, defs = kinds("One learner.", variants)
-    return document("learning", "learning", "Learners and their guard-rails (seed: Learning Engine).", {
-        "signal_resolution_horizons": arr("Forward horizons at which signals are scored.",
-                                          duration("Horizon.", positive=True), min_items=1, unique=True),
-        "trade_lookback": duration("How far back learners read trades.", positive=True),
-        "learners": arr("The learners.", learner),
-        "post_trade": obj("What runs after every closed trade, in order (seed: Post-Trade Review). A hook that "
-                          "fails is logged and does not stop the others or lose the trade.", {
-            "hooks": arr("Hooks in the order they run.", text("Hook.", enum=[
-                "attribution", "expectancy_ledger", "prediction_calibration", "timing_outcome", "outcome_record"]),
-                min_items=1, unique=True),
-            "expectancy_half_life_trades": num("Decay of the expectancy ledger: a trade's weight halves after "
-                                               "this many newer trades.", "count", minimum=1, maximum=10000),
-            "calibration_buckets": num("Confidence buckets of the calibration table.", "count", minimum=2,
-                                       maximum=100, integer=True),
-        }),
-        "promotion": obj("Hold-out check before a learned version is used.", {
-            "holdout_fraction": num("Share of data held out.", "fraction", minimum=0, maximum=0.9),
-            "min_improvement_pct": num("Improvement the hold-out must show.", "%", minimum=-100, maximum=100),
-        }),
-    }, defs=defs)
+    return document(
+        "learning",
+        "learning",
+        "Learners and their guard-rails (seed: Learning Engine).",
+        {
+            "signal_resolution_horizons": arr(
+                "Forward horizons at which signals are scored.",
+                duration("Horizon.", positive=True),
+                min_items=1,
+                unique=True,
+            ),
+            "trade_lookback": duration("How far back learners read trades.", positive=True),
+            "learners": arr("The learners.", learner),
+            "post_trade": obj(
+                "What runs after every closed trade, in order (seed: Post-Trade Review). A hook that "
+                "fails is logged and does not stop the others or lose the trade.",
+                {
+                    "hooks": arr(
+                        "Hooks in the order they run.",
+                        text(
+                            "Hook.",
+                            enum=[
+                                "attribution",
+                                "expectancy_ledger",
+                                "prediction_calibration",
+                                "timing_outcome",
+                                "outcome_record",
+                            ],
+                        ),
+                        min_items=1,
+                        unique=True,
+                    ),
+                    "expectancy_half_life_trades": num(
+                        "Decay of the expectancy ledger: a trade's weight halves after this many newer trades.",
+                        "count",
+                        minimum=1,
+                        maximum=10000,
+                    ),
+                    "calibration_buckets": num(
+                        "Confidence buckets of the calibration table.", "count", minimum=2, maximum=100, integer=True
+                    ),
+                },
+            ),
+            "promotion": obj(
+                "Hold-out check before a learned version is used.",
+                {
+                    "holdout_fraction": num("Share of data held out.", "fraction", minimum=0, maximum=0.9),
+                    "min_improvement_pct": num("Improvement the hold-out must show.", "%", minimum=-100, maximum=100),
+                },
+            ),
+        },
+        defs=defs,
+    )
 
 
 # ---------------------------------------------------------------- schedules
 
+
 def schedules() -> dict:
-    job = obj("One job: either `every` or `at`.", {
-        "id": identifier("Name of this job."),
-        "every": duration("Run at this interval.", default=None),
-        "at": ref("time_of_day", "Run daily at this UTC time.", "time"),
-        "weekdays": arr("Only on these days (with `at`).", ref("weekday", "Day.", "enum"), unique=True,
-                        min_items=1),
-        "tasks": arr("Tasks this job runs.", identifier("Task name."), min_items=1, unique=True),
-    }, required=["id", "tasks"])
-    job["oneOf"] = [{"required": ["every"], "not": {"anyOf": [{"required": ["at"]}, {"required": ["weekdays"]}]}},
-                    {"required": ["at"], "not": {"required": ["every"]}}]
-    return document("schedules", "schedules", "When jobs run (seed: Timing & Update Cycles).", {
-        "jobs": arr("The jobs.", job, min_items=1),
-    })
+    job = obj(
+        "One job: either `every` or `at`.",
+        {
+            "id": identifier("Name of this job."),
+            "every": duration("Run at this interval.", default=None),
+            "at": ref("time_of_day", "Run daily at this UTC time.", "time"),
+            "weekdays": arr(
+                "Only on these days (with `at`).", ref("weekday", "Day.", "enum"), unique=True, min_items=1
+            ),
+            "tasks": arr("Tasks this job runs.", identifier("Task name."), min_items=1, unique=True),
+        },
+        required=["id", "tasks"],
+    )
+    job["oneOf"] = [
+        {"required": ["every"], "not": {"anyOf": [{"required": ["at"]}, {"required": ["weekdays"]}]}},
+        {"required": ["at"], "not": {"required": ["every"]}},
+    ]
+    return document(
+        "schedules",
+        "schedules",
+        "When jobs run (seed: Timing & Update Cycles).",
+        {
+            "jobs": arr("The jobs.", job, min_items=1),
+        },
+    )
 
 
 # ---------------------------------------------------------------- venues
 
+
 def venues() -> dict:
-    creds = obj("Names of the environment variables holding secrets (never the secrets).", {
-        "api_key_env": text("Variable with the API key.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
-        "api_secret_env": text("Variable with the API secret.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
-        "passphrase_env": text("Variable with the passphrase.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
-    }, required=["api_key_env"])
-    instrument = obj("Contract specs of one instrument.", {
-        "symbol": ref("venue_symbol", "Venue symbol.", "symbol"),
-        "contract_size": num("Base units per contract.", "base units", exclusive_minimum=0),
-        "size_step": num("Smallest size increment, in contracts.", "contracts", exclusive_minimum=0),
-        "tick_size": num("Smallest price increment.", "quote", exclusive_minimum=0),
-        "min_size": num("Smallest order, in contracts.", "contracts", exclusive_minimum=0),
-        "max_leverage": num("Highest leverage the venue allows.", "x", minimum=1),
-    })
-    limit = obj("One rate-limit pool.", {
-        "pool": identifier("Pool name."),
-        "budget": num("Cost units per period.", "count", minimum=1, integer=True),
-        "per": duration("Period.", positive=True),
-    })
+    creds = obj(
+        "Names of the environment variables holding secrets (never the secrets).",
+        {
+            "api_key_env": text("Variable with the API key.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
+            "api_secret_env": text("Variable with the API secret.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
+            "passphrase_env": text("Variable with the passphrase.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
+        },
+        required=["api_key_env"],
+    )
+    instrument = obj(
+        "Contract specs of one instrument.",
+        {
+            "symbol": ref("venue_symbol", "Venue symbol.", "symbol"),
+            "contract_size": num("Base units per contract.", "base units", exclusive_minimum=0),
+            "size_step": num("Smallest size increment, in contracts.", "contracts", exclusive_minimum=0),
+            "tick_size": num("Smallest price increment.", "quote", exclusive_minimum=0),
+            "min_size": num("Smallest order, in contracts.", "contracts", exclusive_minimum=0),
+            "max_leverage": num("Highest leverage the venue allows.", "x", minimum=1),
+        },
+    )
+    limit = obj(
+        "One rate-limit pool.",
+        {
+            "pool": identifier("Pool name."),
+            "budget": num("Cost units per period.", "count", minimum=1, integer=True),
+            "per": duration("Period.", positive=True),
+        },
+    )
     exchange_props = lambda: {  # noqa: E731
         "venue_type": text("What the venue trades.", enum=["futures", "spot"]),
         "base_url": text("REST base URL.", pattern=r"^https://[^\s]+$"),
         "demo_url": text("Demo / testnet base URL.", pattern=r"^https://[^\s]+$"),
         "credentials": creds,
-        "fees": obj("Trading fees.", {"maker_pct": num("Maker fee.", "%", minimum=-1, maximum=1),
-                                      "taker_pct": num("Taker fee.", "%", minimum=0, maximum=1)}),
+        "fees": obj(
+            "Trading fees.",
+            {
+                "maker_pct": num("Maker fee.", "%", minimum=-1, maximum=1),
+                "taker_pct": num("Taker fee.", "%", minimum=0, maximum=1),
+            },
+        ),
         "funding_interval": duration("Time between funding payments.", positive=True),
         "rate_limits": arr("Client-side rate limits.", limit, min_items=1),
-        "symbols": mapping("rulebot symbol → venue symbol.", ref("venue_symbol", "Venue symbol.", "symbol"),
-                           key_pattern=r"^[A-Z0-9]{2,20}$"),
+        "symbols": mapping(
+            "rulebot symbol → venue symbol.",
+            ref("venue_symbol", "Venue symbol.", "symbol"),
+            key_pattern=r"^[A-Z0-9]{2,20}$",
+        ),
         "instruments": arr("Offline contract specs (live reloads them from the venue).", instrument, min_items=1),
     }
-    exchange, ex_defs = kinds("One exchange.", {
-        "kraken_futures": element("kraken_futures", "Kraken Futures (linear PF_ perpetuals).", exchange_props()),
-        "blofin": element("blofin", "BloFin USDT-margined perpetuals.", exchange_props()),
-    })
-    intel, in_defs = kinds("One market-intelligence source.", {
-        "coinglass": element("coinglass", "CoinGlass API v4.", {
-            "base_url": text("REST base URL.", pattern=r"^https://[^\s]+$"),
-            "credentials": creds,
-            "plan": text("Subscription plan.", enum=["hobbyist", "startup", "standard", "professional"]),
-            "requests_per_minute": num("Request budget.", "count", minimum=1, integer=True),
-            "min_interval": duration("Least time between calls."),
-            "backoff_on_429": duration("Wait after a rate-limit answer."),
-            "publication_lag": duration("Delay after an interval closes before replay releases it."),
-            "endpoints": arr("Endpoints used.", text("Endpoint.", enum=[
-                "taker_buy_sell", "liquidations", "fear_greed", "exchange_balance", "funding_history",
-                "open_interest_history", "liquidation_history", "long_short_ratio"]), unique=True, min_items=1),
-        }),
-    })
-    return document("venues", "venues", "Exchanges and market-intelligence sources.", {
-        "execution_venue": identifier("Exchange id that receives orders."),
-        "exchanges": arr("Exchanges.", exchange, min_items=1),
-        "intelligence": arr("Market-intelligence sources.", intel) | {"default": []},
-    }, defs={**ex_defs, **in_defs})
+    exchange, ex_defs = kinds(
+        "One exchange.",
+        {
+            "kraken_futures": element("kraken_futures", "Kraken Futures (linear PF_ perpetuals).", exchange_props()),
+            "blofin": element("blofin", "BloFin USDT-margined perpetuals.", exchange_props()),
+        },
+    )
+    intel, in_defs = kinds(
+        "One market-intelligence source.",
+        {
+            "coinglass": element(
+                "coinglass",
+                "CoinGlass API v4.",
+                {
+                    "base_url": text("REST base URL.", pattern=r"^https://[^\s]+$"),
+                    "credentials": creds,
+                    "plan": text("Subscription plan.", enum=["hobbyist", "startup", "standard", "professional"]),
+                    "requests_per_minute": num("Request budget.", "count", minimum=1, integer=True),
+                    "min_interval": duration("Least time between calls."),
+                    "backoff_on_429": duration("Wait after a rate-limit answer."),
+                    "publication_lag": duration("Delay after an interval closes before replay releases it."),
+                    "endpoints": arr(
+                        "Endpoints used.",
+                        text(
+                            "Endpoint.",
+                            enum=[
+                                "taker_buy_sell",
+                                "liquidations",
+                                "fear_greed",
+                                "exchange_balance",
+                                "funding_history",
+                                "open_interest_history",
+                                "liquidation_history",
+                                "long_short_ratio",
+                            ],
+                        ),
+                        unique=True,
+                        min_items=1,
+                    ),
+                },
+            ),
+        },
+    )
+    return document(
+        "venues",
+        "venues",
+        "Exchanges and market-intelligence sources.",
+        {
+            "execution_venue": identifier("Exchange id that receives orders."),
+            "exchanges": arr("Exchanges.", exchange, min_items=1),
+            "intelligence": arr("Market-intelligence sources.", intel) | {"default": []},
+        },
+        defs={**ex_defs, **in_defs},
+    )
 
 
 # ---------------------------------------------------------------- profile, learned
 
+
 def _overlay_values(description: str) -> dict:
-    value = {"anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "string", "maxLength": 200}],
-             "description": "New value.", "x-unit": "any"}
+    value = {
+        "anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "string", "maxLength": 200}],
+        "description": "New value.",
+        "x-unit": "any",
+    }
     return mapping(description, value, key_pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_:]+)+$")
 
 
 def profile() -> dict:
-    return document("profile", "profile", "A paper or live overlay.", {
-        "name": text("Profile name; matches the file name.", enum=PROFILES),
-        "mode": text("`paper`: the paper broker fills orders; `live`: real orders.", enum=["paper", "live"]),
-        "thresholds": text("Which threshold set components use.", enum=PROFILES),
-        "paper_broker": obj("Paper broker settings.", {
-            "starting_balance_usd": num("Starting equity.", "USD", exclusive_minimum=0),
-            "slippage_bps": num("Fill price worse than observed by this much.", "bps", minimum=0, maximum=1000),
-        }),
-        "overrides": _overlay_values("Parameter path → value, applied over the rule files.") | {"default": {}},
-    }, required=["kind", "name", "mode", "thresholds"])
+    return document(
+        "profile",
+        "profile",
+        "A paper or live overlay.",
+        {
+            "name": text("Profile name; matches the file name.", enum=PROFILES),
+            "mode": text("`paper`: the paper broker fills orders; `live`: real orders.", enum=["paper", "live"]),
+            "thresholds": text("Which threshold set components use.", enum=PROFILES),
+            "paper_broker": obj(
+                "Paper broker settings.",
+                {
+                    "starting_balance_usd": num("Starting equity.", "USD", exclusive_minimum=0),
+                    "slippage_bps": num("Fill price worse than observed by this much.", "bps", minimum=0, maximum=1000),
+                },
+            ),
+            "overrides": _overlay_values("Parameter path → value, applied over the rule files.") | {"default": {}},
+        },
+        required=["kind", "name", "mode", "thresholds"],
+    )
 
 
 def learned() -> dict:
-    return document("learned", "learned", "Values a learner wrote (machine-owned; never edit by hand).", {
-        "learner": identifier("Learner id from learning.yaml."),
-        "base_version": text("Rule-set version the learner started from.", pattern=r"^rs-[0-9a-f]{16}$"),
-        "created": text("UTC time of the write (ISO 8601).", pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
-        "values": _overlay_values("Parameter path → new value (only learnable paths)."),
-        "provenance": obj("Where the values came from.", {
-            "data_from": text("Start of the data window (ISO 8601).", max_length=40),
-            "data_to": text("End of the data window (ISO 8601).", max_length=40),
-            "trades": num("Outcomes used.", "count", minimum=0, integer=True),
-            "metrics": mapping("Metrics of the run.", num("Metric.", "number")) | {"default": {}},
-            "message": text("Why.", max_length=2000, default=""),
-        }),
-    })
+    return document(
+        "learned",
+        "learned",
+        "Values a learner wrote (machine-owned; never edit by hand).",
+        {
+            "learner": identifier("Learner id from learning.yaml."),
+            "base_version": text("Rule-set version the learner started from.", pattern=r"^rs-[0-9a-f]{16}$"),
+            "created": text("UTC time of the write (ISO 8601).", pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
+            "values": _overlay_values("Parameter path → new value (only learnable paths)."),
+            "provenance": obj(
+                "Where the values came from.",
+                {
+                    "data_from": text("Start of the data window (ISO 8601).", max_length=40),
+                    "data_to": text("End of the data window (ISO 8601).", max_length=40),
+                    "trades": num("Outcomes used.", "count", minimum=0, integer=True),
+                    "metrics": mapping("Metrics of the run.", num("Metric.", "number")) | {"default": {}},
+                    "message": text("Why.", max_length=2000, default=""),
+                },
+            ),
+        },
+    )
 
 
 # ---------------------------------------------------------------- snapshot (data, not rules)
+
 
 def snapshot() -> dict:
     def reading(description: str, unit: str, minimum: float | None = None) -> dict:
@@ -617,23 +1129,33 @@ def snapshot() -> dict:
         return num(f"When `{input_name}` was published (default: the snapshot's ts).", "epoch s", minimum=0)
 
     level = arr("[price, size].", num("Price or size.", "number", minimum=0), min_items=2, max_items=2)
-    symbol = obj("Inputs of one symbol; every field may be missing.", {
-        "price": reading("Last traded price.", "quote", 0), "mark": reading("Mark price.", "quote", 0),
-        "bid": reading("Best bid.", "quote", 0), "ask": reading("Best ask.", "quote", 0),
-        "book": obj("Top of the order book, best first.", {
-            "bids": arr("Bid levels.", level), "asks": arr("Ask levels.", level)}),
-        "candles": arr("1-minute candles closed since the previous snapshot: [open_ts, open, high, low, close, "
-                       "volume].", arr("A candle.", num("Value.", "number"), min_items=6, max_items=6)),
-        "funding_rate": reading("Funding rate per funding interval (fraction).", "rate/interval"),
-        "open_interest_usd": reading("Open interest.", "USD", 0),
-        "liq_long_usd": reading("Long liquidations since the previous reading.", "USD", 0),
-        "liq_short_usd": reading("Short liquidations since the previous reading.", "USD", 0),
-        "taker_buy_usd": reading("Taker buy volume since the previous reading.", "USD", 0),
-        "taker_sell_usd": reading("Taker sell volume since the previous reading.", "USD", 0),
-        "exchange_netflow_usd": reading("Net exchange inflow since the previous reading (outflow < 0).", "USD"),
-        "implied_skew": reading("25-delta put IV minus call IV, when options data exists.", "vol points"),
-        **{f"{name}_ts": stamp(name) for name in INPUTS if name not in ("fear_greed",)},
-    }, required=[])
+    symbol = obj(
+        "Inputs of one symbol; every field may be missing.",
+        {
+            "price": reading("Last traded price.", "quote", 0),
+            "mark": reading("Mark price.", "quote", 0),
+            "bid": reading("Best bid.", "quote", 0),
+            "ask": reading("Best ask.", "quote", 0),
+            "book": obj(
+                "Top of the order book, best first.",
+                {"bids": arr("Bid levels.", level), "asks": arr("Ask levels.", level)},
+            ),
+            "candles": arr(
+                "1-minute candles closed since the previous snapshot: [open_ts, open, high, low, close, volume].",
+                arr("A candle.", num("Value.", "number"), min_items=6, max_items=6),
+            ),
+            "funding_rate": reading("Funding rate per funding interval (fraction).", "rate/interval"),
+            "open_interest_usd": reading("Open interest.", "USD", 0),
+            "liq_long_usd": reading("Long liquidations since the previous reading.", "USD", 0),
+            "liq_short_usd": reading("Short liquidations since the previous reading.", "USD", 0),
+            "taker_buy_usd": reading("Taker buy volume since the previous reading.", "USD", 0),
+            "taker_sell_usd": reading("Taker sell volume since the previous reading.", "USD", 0),
+            "exchange_netflow_usd": reading("Net exchange inflow since the previous reading (outflow < 0).", "USD"),
+            "implied_skew": reading("25-delta put IV minus call IV, when options data exists.", "vol points"),
+            **{f"{name}_ts": stamp(name) for name in INPUTS if name not in ("fear_greed",)},
+        },
+        required=[],
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "snapshot",
@@ -653,9 +1175,18 @@ def snapshot() -> dict:
 
 
 BUILDERS = {
-    "common": common, "ruleset": ruleset, "signals": signals, "gates": gates,
-    "requirements": requirements, "risk": risk, "exits": exits, "learning": learning,
-    "schedules": schedules, "venues": venues, "profile": profile, "learned": learned,
+    "common": common,
+    "ruleset": ruleset,
+    "signals": signals,
+    "gates": gates,
+    "requirements": requirements,
+    "risk": risk,
+    "exits": exits,
+    "learning": learning,
+    "schedules": schedules,
+    "venues": venues,
+    "profile": profile,
+    "learned": learned,
     "snapshot": snapshot,
 }
 
@@ -667,7 +1198,6 @@ def render(name: str) -> str:
 def main() -> int:
     for name in BUILDERS:
         (HERE / f"{name}.schema.json").write_text(render(name), encoding="utf-8")
-    print(f"wrote {len(BUILDERS)} schemas to {HERE}", file=sys.stderr)
     return 0
 
 

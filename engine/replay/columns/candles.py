@@ -17,8 +17,8 @@ Staleness and overrides are applied by the caller, exactly as the scalar engine 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -31,12 +31,12 @@ DIRECTION_CODE = {"LONG": 1, "SHORT": -1, "NEUTRAL": 0}
 class CandleSeries:
     """One symbol's candles in delivery order (open times ``ts``; a candle closes at ts + 60)."""
 
-    ts: np.ndarray        # float64[M]
-    open: np.ndarray      # float64[M]
-    high: np.ndarray      # float64[M]
-    low: np.ndarray       # float64[M]
-    close: np.ndarray     # float64[M]
-    volume: np.ndarray    # float64[M]
+    ts: np.ndarray  # float64[M]
+    open: np.ndarray  # float64[M]
+    high: np.ndarray  # float64[M]
+    low: np.ndarray  # float64[M]
+    close: np.ndarray  # float64[M]
+    volume: np.ndarray  # float64[M]
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -46,10 +46,10 @@ class CandleSeries:
 class CandleColumns:
     """A candle-fed component after each candle ``k`` (arrays of length M)."""
 
-    direction: np.ndarray                 # int8: +1 LONG, −1 SHORT, 0 NEUTRAL
-    confidence: np.ndarray                # float64
-    answer_at: Callable[[int], Answer]    # == module.evaluate(component, state after candle k)
-    exports_at: Callable[[int], dict]     # == module.exports(state after candle k)
+    direction: np.ndarray  # int8: +1 LONG, −1 SHORT, 0 NEUTRAL
+    confidence: np.ndarray  # float64
+    answer_at: Callable[[int], Answer]  # == module.evaluate(component, state after candle k)
+    exports_at: Callable[[int], dict]  # == module.exports(state after candle k)
 
 
 def accepted_readings(t: np.ndarray, valid: np.ndarray, *, strict: bool = True) -> np.ndarray:

@@ -22,10 +22,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.trading.correlation import bar_timeframe, correlation, window_count
-from engine.trading.features import BarCloser
 from engine.replay.columns.candles import CandleSeries
 from engine.replay.columns.market import CANDLE_CLOSE_S, accepted_mask, completed_bars
+from engine.trading.correlation import bar_timeframe, correlation, window_count
+from engine.trading.features import BarCloser
 
 
 class _Returns:
@@ -45,16 +45,17 @@ class _Returns:
         close = np.asarray(candles.close, dtype=np.float64)
         index = np.flatnonzero(accepted_mask(ts, close, strict=True))
         emitted_at, closes, ends = completed_bars(ts[index], close[index], index, seconds)
-        if len(ends) > 1 and not (np.diff(ends) > 0).all():     # pragma: no cover - invariant
+        if len(ends) > 1 and not (np.diff(ends) > 0).all():  # pragma: no cover - invariant
             raise AssertionError("bar ends must be strictly increasing")
         closes_l, ends_l, emitted_l = closes.tolist(), ends.tolist(), emitted_at.tolist()
         keep = [i for i in range(1, len(closes_l)) if closes_l[i - 1] > 0]
         try:
             self.returns = [math.log(closes_l[i] / closes_l[i - 1]) for i in keep]
-        except ValueError as exc:   # the scalar tracker fails the same way at that bar
+        except ValueError as exc:  # the scalar tracker fails the same way at that bar
             bad = next(i for i in keep if not closes_l[i] / closes_l[i - 1] > 0)
-            raise ValueError(f"{symbol}: bar ending {ends_l[bad]} closes at {closes_l[bad]} after "
-                             f"{closes_l[bad - 1]}: {exc}") from exc
+            raise ValueError(
+                f"{symbol}: bar ending {ends_l[bad]} closes at {closes_l[bad]} after {closes_l[bad - 1]}: {exc}"
+            ) from exc
         self.ends = [ends_l[i] for i in keep]
         pushed_at = np.array([emitted_l[i] for i in keep], dtype=np.int64)
         # returns pushed by the first n candles: those emitted at candle index < n
@@ -72,7 +73,7 @@ class _Returns:
             raise IndexError(f"{delivered} candles delivered, but the series has {len(self.after) - 1}")
         r = int(self.after[delivered])
         cached = self._cached
-        if cached is not None and cached[0] == r:   # one moment asks about several pairs
+        if cached is not None and cached[0] == r:  # one moment asks about several pairs
             return cached[1]
         lo = max(0, r - count)
         window = dict(zip(self.ends[lo:r], self.returns[lo:r]))
@@ -86,19 +87,25 @@ class CorrelationColumns:
     ``candles[s]``: symbol ``s``'s candles in delivery order (a missing symbol has none).
     """
 
-    def __init__(self, symbols, *, window_s: float, interval_s: float, min_samples: int = 12,
-                 candles: Mapping[str, CandleSeries]):
+    def __init__(
+        self, symbols, *, window_s: float, interval_s: float, min_samples: int = 12, candles: Mapping[str, CandleSeries]
+    ):
         self.count = window_count(window_s, interval_s)
         self.min_samples = min_samples
         seconds = BarCloser(timeframe=bar_timeframe(interval_s)).seconds
         self._streams = {s: _Returns(candles.get(s), seconds, s) for s in symbols}
-        self._known: dict[tuple, float | None] = {}   # the value only moves when a bar closes
+        self._known: dict[tuple, float | None] = {}  # the value only moves when a bar closes
 
     def between(self, a: str, b: str, upto: Mapping[str, int]) -> float | None:
         """What ``ReturnCorrelation.between(a, b)`` returns once ``upto[s]`` candles of each
         symbol ``s`` were fed (a symbol absent from ``upto`` has been fed none)."""
         sa, sb = self._streams.get(a), self._streams.get(b)
-        key = (a, b, None if sa is None else sa.pushed(upto.get(a, 0)), None if sb is None else sb.pushed(upto.get(b, 0)))
+        key = (
+            a,
+            b,
+            None if sa is None else sa.pushed(upto.get(a, 0)),
+            None if sb is None else sb.pushed(upto.get(b, 0)),
+        )
         if key not in self._known:
             ra = None if sa is None else sa.window(upto.get(a, 0), self.count)
             rb = None if sb is None else sb.window(upto.get(b, 0), self.count)

@@ -20,15 +20,14 @@ tests/dryrun/test_fast_path.py proves the whole run identical to the scalar path
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
+from engine.replay.columns.gates import ColumnEnv, GateColumns, Verdict, blocks, evaluate_rows
 from engine.trading.entry import trading_state
 from engine.trading.gates import GATES
-from engine.replay.columns.gates import ColumnEnv, GateColumns, Verdict, blocks, evaluate_rows
 from engine.trading.signals.vote import CONVICTION_RANK
-
 
 # ------------------------------------------------------------------ the decisions
 
@@ -76,6 +75,7 @@ class DecisionColumns:
         def stage(live: np.ndarray) -> Verdict:
             holds, unknown = evaluate_rows(check.when, cols.env, live)
             return blocks(~holds, check.reason, unknown)
+
         return stage
 
     def _gate_columns(self, symbol: str, rows: np.ndarray, portfolio) -> GateColumns:
@@ -85,8 +85,17 @@ class DecisionColumns:
         everywhere = np.ones(len(rows), dtype=bool)
         edge, edge_unknown = evaluate_rows(self.plan.gates.expected_edge, env, everywhere)
         state, _ = trading_state(self.plan, portfolio)
-        return GateColumns(symbol, sign, env, portfolio, self._venue, state, edge, edge_unknown,
-                           lambda other: self._correlations(symbol, other, rows))
+        return GateColumns(
+            symbol,
+            sign,
+            env,
+            portfolio,
+            self._venue,
+            state,
+            edge,
+            edge_unknown,
+            lambda other: self._correlations(symbol, other, rows),
+        )
 
     def _correlations(self, symbol: str, other: str, rows: np.ndarray) -> np.ndarray:
         values = [self._correlation_at(symbol, other, i) for i in rows.tolist()]
@@ -102,12 +111,15 @@ class DecisionColumns:
 
         columns = {name: (lambda column=column: column[rows]) for name, column in market.items()}
         columns.update(
-            direction=lambda: sign.astype(float), confidence=lambda: votes.confidence[rows],
+            direction=lambda: sign.astype(float),
+            confidence=lambda: votes.confidence[rows],
             aligned_count=lambda: votes.aligned_count[rows].astype(float),
             conviction_rank=lambda: np.array([float(CONVICTION_RANK[c]) for c in votes.conviction[rows]]),
             cascade_active=lambda: self._cascade_active(symbol)[rows],
-            recent_trades=stat("trades"), recent_expectancy_pct=stat("expectancy_pct"),
-            recent_win_rate=stat("win_rate"))
+            recent_trades=stat("trades"),
+            recent_expectancy_pct=stat("expectancy_pct"),
+            recent_win_rate=stat("win_rate"),
+        )
         return columns
 
     def _cascade_active(self, symbol: str) -> np.ndarray:

@@ -5,8 +5,9 @@ engine.replay.columns.decisions; a row a column form cannot settle is *unknown*,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,9 @@ def passes(n: int) -> Verdict:
 
 
 def blocks(mask: np.ndarray, reason: Any, unknown: np.ndarray | None = None) -> Verdict:
-    return Verdict(np.asarray(mask, dtype=bool), np.zeros(len(mask), dtype=bool) if unknown is None else unknown,
-                   reason)
+    return Verdict(
+        np.asarray(mask, dtype=bool), np.zeros(len(mask), dtype=bool) if unknown is None else unknown, reason
+    )
 
 
 # ------------------------------------------------------------------ expressions over columns
@@ -86,14 +88,14 @@ class GateColumns:
     of one symbol), the portfolio frozen for all of them."""
 
     symbol: str
-    sign: np.ndarray                      # int8: +1 LONG, −1 SHORT
+    sign: np.ndarray  # int8: +1 LONG, −1 SHORT
     env: ColumnEnv
     portfolio: Any
     venue: Any
-    state: str                            # the trading state (ACTIVE / HALTED / REDUCING), constant here
-    expected_edge: np.ndarray             # float, read where not ``edge_unknown``
+    state: str  # the trading state (ACTIVE / HALTED / REDUCING), constant here
+    expected_edge: np.ndarray  # float, read where not ``edge_unknown``
     edge_unknown: np.ndarray
-    correlation: Callable[[str], np.ndarray]   # other symbol → correlation per row, NaN when not known
+    correlation: Callable[[str], np.ndarray]  # other symbol → correlation per row, NaN when not known
 
     def __len__(self) -> int:
         return len(self.sign)

@@ -32,24 +32,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.trading.features import BarCloser, Ema, EmaCross, MultiTimeframeAlignment
 from engine.replay.columns.candles import CandleSeries, accepted_readings
+from engine.trading.features import BarCloser, Ema, EmaCross, MultiTimeframeAlignment
 from engine.trading.signals.market import MTF_EMA_PERIOD, PRICE_CHANGE_WINDOW_S, market_windows
 
-CANDLE_CLOSE_S = 60.0      # MarketState feeds a candle at its close time, ts + 60
+CANDLE_CLOSE_S = 60.0  # MarketState feeds a candle at its close time, ts + 60
 
 
 @dataclass(frozen=True)
 class MarketColumns:
     """``MarketState.env()`` values after each candle ``k`` (NaN where env() omits them)."""
 
-    price_change_pct: np.ndarray   # float64[M]
-    ema_spread_pct: np.ndarray     # float64[M]
-    mtf_long: np.ndarray           # float64[M]
-    mtf_short: np.ndarray          # float64[M]
+    price_change_pct: np.ndarray  # float64[M]
+    ema_spread_pct: np.ndarray  # float64[M]
+    mtf_long: np.ndarray  # float64[M]
+    mtf_short: np.ndarray  # float64[M]
 
 
 # -- shared building blocks (also used by engine.replay.columns.correlation) ----------------------
+
 
 def accepted_mask(ts: np.ndarray, values: np.ndarray, *, strict: bool) -> np.ndarray:
     """Which readings an incremental feature accepts: finite ``ts`` and value, and ``ts`` not
@@ -68,13 +69,13 @@ def completed_bars(t: np.ndarray, close: np.ndarray, index: np.ndarray, seconds:
     n = len(t)
     if n == 0:
         return np.empty(0, np.int64), np.empty(0), np.empty(0)
-    end = -np.floor_divide(-t, seconds)            # ceil(t / T), as BarCloser._observe
+    end = -np.floor_divide(-t, seconds)  # ceil(t / T), as BarCloser._observe
     boundary = t == end * seconds
-    last = np.ones(n, dtype=bool)                  # the last reading of each bar
+    last = np.ones(n, dtype=bool)  # the last reading of each bar
     last[:-1] = end[1:] != end[:-1]
     g = np.flatnonzero(last)
     nxt = np.minimum(g + 1, n - 1)
-    done = boundary[g] | (g + 1 < n)               # the open bar at the end is still pending
+    done = boundary[g] | (g + 1 < n)  # the open bar at the end is still pending
     emitted_at = np.where(boundary[g], index[g], index[nxt])
     return emitted_at[done], close[g][done], (end[g] * seconds)[done]
 
@@ -85,7 +86,7 @@ def ema_path(values: list[float], period: int) -> list[float]:
     The same arithmetic in the same order as :meth:`engine.trading.features.Ema.update`: the
     seed is a sequential float sum divided by ``period``, then ``v += alpha * (x - v)``.
     """
-    alpha = Ema(period=period)._alpha              # validates period; one source for alpha
+    alpha = Ema(period=period)._alpha  # validates period; one source for alpha
     n = len(values)
     if n < period:
         return [float("nan")] * n
@@ -109,15 +110,16 @@ def bars_done_by(emitted_at: np.ndarray, m: int) -> np.ndarray:
 
 # -- the market features ---------------------------------------------------------------------
 
+
 def _price_change(close_ts: np.ndarray, close: np.ndarray) -> np.ndarray:
     acc = accepted_mask(close_ts, close, strict=False)
     ta, ca = close_ts[acc], close[acc]
     first = np.searchsorted(ta, ta - PRICE_CHANGE_WINDOW_S, side="right")
-    held = first <= np.arange(len(ta))             # the window is non-empty after the push
+    held = first <= np.arange(len(ta))  # the window is non-empty after the push
     fv = ca[np.minimum(first, max(len(ta) - 1, 0))]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         pct = np.where(held & (fv > 0), (ca / fv - 1) * 100, np.nan)
-    return np.append(pct, np.nan)[np.cumsum(acc) - 1]   # -1 (nothing accepted yet) → NaN
+    return np.append(pct, np.nan)[np.cumsum(acc) - 1]  # -1 (nothing accepted yet) → NaN
 
 
 def _ema_spread(bars, fast: int, slow: int, m: int) -> np.ndarray:
@@ -127,7 +129,7 @@ def _ema_spread(bars, fast: int, slow: int, m: int) -> np.ndarray:
     s = np.array(ema_path(values, slow))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         spread = np.where(s != 0.0, (f - s) / s * 100.0, np.nan)
-    spread[: slow - 1] = np.nan                    # the cross has no value before the slow EMA
+    spread[: slow - 1] = np.nan  # the cross has no value before the slow EMA
     return np.append(spread, np.nan)[bars_done_by(emitted_at, m) - 1]
 
 
@@ -157,7 +159,7 @@ def market_columns(plan, candles: CandleSeries) -> MarketColumns:
 
     price_change = _price_change(close_ts, close)
 
-    acc = accepted_mask(close_ts, close, strict=True)   # BarCloser and the MTF: next_ts
+    acc = accepted_mask(close_ts, close, strict=True)  # BarCloser and the MTF: next_ts
     index = np.flatnonzero(acc)
     t, c = close_ts[index], close[index]
     streams: dict[int, tuple] = {}

@@ -25,14 +25,14 @@ from types import MappingProxyType
 
 import numpy as np
 
+from engine.market.snapshot import Snapshot, SymbolSnapshot
+from engine.replay.columns.candles import DIRECTION_CODE
+from engine.replay.columns.market import market_columns
 from engine.replay.recording import NotReplayable, Recording
 from engine.trading.signals.answer import neutral
-from engine.replay.columns.candles import DIRECTION_CODE
 from engine.trading.signals.components import COMPONENTS
 from engine.trading.signals.engine import answer_of, freshness, override_answer, record_of
 from engine.trading.signals.market import market_env
-from engine.replay.columns.market import market_columns
-from engine.market.snapshot import Snapshot, SymbolSnapshot
 
 CONSTANT_NAMES = frozenset({"is_leader"})
 _NO_SYMBOLS = MappingProxyType({})
@@ -42,7 +42,7 @@ class _Held:
     """Answers of an event-fed component, held from one event to the next."""
 
     def __init__(self, events: np.ndarray, answers: list, exports: list, n: int):
-        self.index = np.searchsorted(events, np.arange(n), side="right")   # 0 = before the first event
+        self.index = np.searchsorted(events, np.arange(n), side="right")  # 0 = before the first event
         self.answers, self.exports_list = answers, exports
         self.direction = np.array([DIRECTION_CODE[a.direction] for a in answers], dtype=np.int8)[self.index]
         self.confidence = np.array([a.confidence for a in answers], dtype=float)[self.index]
@@ -87,7 +87,7 @@ class _Candles:
 def _evaluate(component, module, state):
     try:
         return module.evaluate(component, state)
-    except Exception as error:  # noqa: BLE001 - as answer_of: a component fails neutral
+    except Exception as error:
         return neutral(f"error:{type(error).__name__}")
 
 
@@ -109,14 +109,22 @@ class _SymbolColumns:
         self.market = market_columns(plan, self.recorded.candles) if self.recorded is not None else None
         self.market_last = self._market_last() if self.recorded is not None else {}
         self._market_rows: np.ndarray | None = None
-        self.parts = [self._component(plan, recording, leader, component, module, n)
-                      for component, module, _ in steps]
-        self.direction = np.stack([self._checked(component, fresh, part, recording.ts)
-                                   for (component, _, fresh), part in zip(steps, self.parts)]) if steps else \
-            np.zeros((0, n), dtype=np.int8)
-        self.confidence = np.stack([self._confidence(component, part, n)
-                                    for (component, _, _), part in zip(steps, self.parts)]) if steps else \
-            np.zeros((0, n))
+        self.parts = [self._component(plan, recording, leader, component, module, n) for component, module, _ in steps]
+        self.direction = (
+            np.stack(
+                [
+                    self._checked(component, fresh, part, recording.ts)
+                    for (component, _, fresh), part in zip(steps, self.parts)
+                ]
+            )
+            if steps
+            else np.zeros((0, n), dtype=np.int8)
+        )
+        self.confidence = (
+            np.stack([self._confidence(component, part, n) for (component, _, _), part in zip(steps, self.parts)])
+            if steps
+            else np.zeros((0, n))
+        )
 
     def _last_seen(self, recording: Recording, leader, n: int) -> dict[str, np.ndarray]:
         """As SymbolState.update: a symbol absent from the recording is updated only when
@@ -140,8 +148,11 @@ class _SymbolColumns:
             if column is not None:
                 out[key] = _ffill(column)
         price = self.recorded.values.get("price")
-        out["price"] = self.recorded.candles.close.copy() if price is None else \
-            _ffill(np.where(np.isnan(price), self.recorded.candles.close, price))
+        out["price"] = (
+            self.recorded.candles.close.copy()
+            if price is None
+            else _ffill(np.where(np.isnan(price), self.recorded.candles.close, price))
+        )
         return out
 
     def _component(self, plan, recording: Recording, leader, component, module, n: int):
@@ -154,7 +165,7 @@ class _SymbolColumns:
                 lead_close = np.where(same, leader.candles.close, np.nan)
             try:
                 return _Candles(module.columns(component, self.recorded.candles, lead_close))
-            except Exception as error:  # noqa: BLE001 - the scalar path reports it as the component's error
+            except Exception as error:
                 raise NotReplayable(f"{component.id}: {type(error).__name__}: {error}") from error
         return self._events(recording, component, module, n)
 
@@ -176,7 +187,7 @@ class _SymbolColumns:
         for i in events.tolist():
             try:
                 module.update(state, self._snapshot(recording, i), self._symbol(i), None)
-            except Exception as error:  # noqa: BLE001 - the scalar path marks the component broken
+            except Exception as error:
                 raise NotReplayable(f"{component.id}: {type(error).__name__}: {error}") from error
             answers.append(_evaluate(component, module, state))
             exports.append(module.exports(state))
@@ -202,7 +213,7 @@ class _SymbolColumns:
     def _checked(self, component, fresh, part, now: np.ndarray) -> np.ndarray:
         """The direction after overrides and staleness, as answer_of decides it."""
         if component.overrides:
-            overridden = override_answer(component, {"is_leader": self.is_leader})   # constants only
+            overridden = override_answer(component, {"is_leader": self.is_leader})  # constants only
             if overridden is not None:
                 return np.full(len(now), DIRECTION_CODE[overridden.direction], dtype=np.int8)
         ok = np.ones(len(now), dtype=bool)
@@ -235,10 +246,16 @@ class _SymbolColumns:
         last, m, absent = self.market_last, self.market, np.full(n, np.nan)
         out["price"] = last["price"]
         out["spread_bps"] = _spread_bps(last["bid"], last["ask"]) if "bid" in last and "ask" in last else absent
-        out.update(price_change_pct=m.price_change_pct, ema_spread_pct=m.ema_spread_pct, mtf_long=m.mtf_long,
-                   mtf_short=m.mtf_short, open_interest_usd=last.get("open_interest_usd", absent))
-        out["taker_buy_sell_ratio"] = _taker_ratio(last.get("taker_buy_usd"), last["taker_sell_usd"]) \
-            if "taker_sell_usd" in last else absent
+        out.update(
+            price_change_pct=m.price_change_pct,
+            ema_spread_pct=m.ema_spread_pct,
+            mtf_long=m.mtf_long,
+            mtf_short=m.mtf_short,
+            open_interest_usd=last.get("open_interest_usd", absent),
+        )
+        out["taker_buy_sell_ratio"] = (
+            _taker_ratio(last.get("taker_buy_usd"), last["taker_sell_usd"]) if "taker_sell_usd" in last else absent
+        )
         seen = self.last_seen.get("price")
         if seen is not None:
             with np.errstate(invalid="ignore"):
@@ -257,14 +274,19 @@ class _SymbolColumns:
         return out
 
     def _market_env(self, i: int) -> dict:
-        if self._market_rows is None:         # one row of plain floats per cycle, built on first use
+        if self._market_rows is None:  # one row of plain floats per cycle, built on first use
             m = self.market
             columns = list(self.market_last.values()) + [m.price_change_pct, m.ema_spread_pct, m.mtf_long, m.mtf_short]
             self._market_rows = np.column_stack(columns)
         *last_values, change, spread, mtf_long, mtf_short = self._market_rows[i].tolist()
         last = {k: v for k, v in zip(self.market_last, last_values) if v == v}
-        return market_env(self.is_leader, last, _value(change), _value(spread),
-                          (mtf_long, mtf_short) if mtf_long == mtf_long else None)
+        return market_env(
+            self.is_leader,
+            last,
+            _value(change),
+            _value(spread),
+            (mtf_long, mtf_short) if mtf_long == mtf_long else None,
+        )
 
 
 def _spread_bps(bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
@@ -316,7 +338,7 @@ class ColumnSignals:
         self.cursor = -1
         self.votes = {name: vote_columns(plan.signals, c.direction, c.confidence) for name, c in self._columns.items()}
         directional = {name: votes.direction != 0 for name, votes in self.votes.items()}
-        self.active = np.logical_or.reduce(list(directional.values()))   # a rule set has at least one symbol
+        self.active = np.logical_or.reduce(list(directional.values()))  # a rule set has at least one symbol
         self._votes = {name: votes.tolist() for name, votes in directional.items()}
         self._env: dict[str, dict] = {}
         self._market_columns: dict[str, dict] = {}
@@ -353,8 +375,10 @@ class ColumnSignals:
         columns, i = self._columns[symbol], self.cursor
         last_seen = columns.seen_at(i)
         env = {"is_leader": columns.is_leader}
-        results = [(component, answer_of(component, fresh, last_seen, env, now, None, _answer_at, (part, i)))
-                   for (component, _, fresh), part in zip(self._steps, columns.parts)]
+        results = [
+            (component, answer_of(component, fresh, last_seen, env, now, None, _answer_at, (part, i)))
+            for (component, _, fresh), part in zip(self._steps, columns.parts)
+        ]
         return record_of(self.plan, symbol, now, results)
 
     def market_env(self, symbol: str) -> dict:
@@ -379,10 +403,10 @@ def _answer_at(component, where):
 class VoteColumns:
     """The vote's fields per cycle, as engine.trading.signals.vote.vote gives them."""
 
-    direction: np.ndarray        # int8: +1 LONG, −1 SHORT, 0 NEUTRAL
-    aligned_count: np.ndarray    # int
-    confidence: np.ndarray       # float64 (0 where NEUTRAL)
-    conviction: np.ndarray       # object: the level's name, NONE below every level
+    direction: np.ndarray  # int8: +1 LONG, −1 SHORT, 0 NEUTRAL
+    aligned_count: np.ndarray  # int
+    confidence: np.ndarray  # float64 (0 where NEUTRAL)
+    conviction: np.ndarray  # object: the level's name, NONE below every level
 
 
 def vote_columns(spec, directions: np.ndarray, confidences: np.ndarray) -> VoteColumns:
@@ -420,4 +444,3 @@ def _weights(weights: list[float], mask: np.ndarray) -> np.ndarray:
     for weight, row in zip(weights, mask):
         total = np.where(row, total + weight, total)
     return total
-

@@ -12,34 +12,50 @@ Pure: the position, the market values and the clock are passed in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
-from engine.trading.exits import (ladder, mtf_alignment, profit_target, signal_reversal, stop_loss, time_exit,
-                          timing_intelligence)
+from engine.trading.exits import (
+    ladder,
+    mtf_alignment,
+    profit_target,
+    signal_reversal,
+    stop_loss,
+    time_exit,
+    timing_intelligence,
+)
 from engine.trading.exits.base import ExitContext, ExitSignal
 
-TIERS = MappingProxyType({m.KIND: m for m in (stop_loss, timing_intelligence, mtf_alignment, signal_reversal,
-                                               profit_target, time_exit, ladder)})
+TIERS = MappingProxyType(
+    {
+        m.KIND: m
+        for m in (stop_loss, timing_intelligence, mtf_alignment, signal_reversal, profit_target, time_exit, ladder)
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ExitEvaluation:
     pnl_pct: float
     timing_action: str
-    hold_multiplier: float           # for the next cycle
-    fired: tuple[ExitSignal, ...]    # every tier that fired, in priority order
-    chosen: ExitSignal | None        # the full exit to execute, or None
-    partial: ExitSignal | None       # ladder rungs to take (only when no full exit)
-    protected: bool                  # inside grace window or minimum hold
+    hold_multiplier: float  # for the next cycle
+    fired: tuple[ExitSignal, ...]  # every tier that fired, in priority order
+    chosen: ExitSignal | None  # the full exit to execute, or None
+    partial: ExitSignal | None  # ladder rungs to take (only when no full exit)
+    protected: bool  # inside grace window or minimum hold
 
     def as_dict(self) -> dict:
-        return {"pnl_pct": self.pnl_pct, "timing_action": self.timing_action,
-                "hold_multiplier": self.hold_multiplier, "protected": self.protected,
-                "fired": [s.as_dict() for s in self.fired],
-                "chosen": self.chosen.as_dict() if self.chosen else None,
-                "partial": self.partial.as_dict() if self.partial else None}
+        return {
+            "pnl_pct": self.pnl_pct,
+            "timing_action": self.timing_action,
+            "hold_multiplier": self.hold_multiplier,
+            "protected": self.protected,
+            "fired": [s.as_dict() for s in self.fired],
+            "chosen": self.chosen.as_dict() if self.chosen else None,
+            "partial": self.partial.as_dict() if self.partial else None,
+        }
 
 
 def pnl_pct(plan, position, price: float) -> float:
@@ -59,9 +75,14 @@ def exit_env(plan, position, market: Mapping[str, Any], price: float, now: float
     """The exit vocabulary for one position (absent values stay absent)."""
     pnl = pnl_pct(plan, position, price)
     env = dict(market)
-    env.update(pnl_pct=pnl, peak_pnl_pct=max(position.peak_pnl_pct, pnl), hold_s=now - position.opened_at,
-               min_hold_s=plan.exits.min_hold_s, leverage=position.leverage,
-               optimal_hold_s=plan.exits.optimal_hold_s(position.symbol, position.direction) * position.hold_multiplier)
+    env.update(
+        pnl_pct=pnl,
+        peak_pnl_pct=max(position.peak_pnl_pct, pnl),
+        hold_s=now - position.opened_at,
+        min_hold_s=plan.exits.min_hold_s,
+        leverage=position.leverage,
+        optimal_hold_s=plan.exits.optimal_hold_s(position.symbol, position.direction) * position.hold_multiplier,
+    )
     alignment = market.get("mtf_long" if position.direction == "LONG" else "mtf_short")
     if alignment is not None:
         env["alignment"] = alignment

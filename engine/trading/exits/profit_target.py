@@ -12,6 +12,5 @@ REASONS = ("TAKE_PROFIT",)
 def evaluate(tier, ctx):
     for target in tier.params["targets"]:
         if ctx.hold_s >= target["after"] and ctx.pnl_pct > target["pnl_pct"]:
-            return fire(tier, "TAKE_PROFIT", pnl_pct=ctx.pnl_pct, target_pct=target["pnl_pct"],
-                        after_s=target["after"])
+            return fire(tier, "TAKE_PROFIT", pnl_pct=ctx.pnl_pct, target_pct=target["pnl_pct"], after_s=target["after"])
     return None

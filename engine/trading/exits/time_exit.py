@@ -11,6 +11,7 @@ REASONS = ("TIME_LIMIT",)
 def evaluate(tier, ctx):
     for rule in tier.params["rules"]:
         if ctx.hold_s >= rule["after"] and ctx.pnl_pct < rule["below_pnl_pct"]:
-            return fire(tier, "TIME_LIMIT", pnl_pct=ctx.pnl_pct, below_pnl_pct=rule["below_pnl_pct"],
-                        after_s=rule["after"])
+            return fire(
+                tier, "TIME_LIMIT", pnl_pct=ctx.pnl_pct, below_pnl_pct=rule["below_pnl_pct"], after_s=rule["after"]
+            )
     return None

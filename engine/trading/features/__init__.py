@@ -19,11 +19,17 @@ Pure Python: importing this package does not import numpy or pandas.
 
 from __future__ import annotations
 
-from .derivatives import (FundingDeviation, FundingValue, LiquidationCascade, LiquidationValue,
-                          OiDivergenceValue, OiPriceDivergence, OpenInterestVelocity)
+from .derivatives import (
+    FundingDeviation,
+    FundingValue,
+    LiquidationCascade,
+    LiquidationValue,
+    OiDivergenceValue,
+    OiPriceDivergence,
+    OpenInterestVelocity,
+)
 from .ema import CrossState, Ema, EmaCross
-from .flow import (ExchangeNetFlow, OfiMomentum, OfiMomentumValue, OrderFlowImbalance,
-                   book_imbalance)
+from .flow import ExchangeNetFlow, OfiMomentum, OfiMomentumValue, OrderFlowImbalance, book_imbalance
 from .hurst import HurstExponent
 from .leadlag import LeadLag, LeadLagValue
 from .mtf import BarCloser, MtfValue, MultiTimeframeAlignment, parse_timeframe
@@ -31,10 +37,32 @@ from .sentiment import FearGreed, FearGreedValue, SkewValue, VolatilitySkewProxy
 from .window import CountWindow, TimeWindow
 
 __all__ = [
-    "BarCloser", "CountWindow", "CrossState", "Ema", "EmaCross", "ExchangeNetFlow",
-    "FearGreed", "FearGreedValue", "FundingDeviation", "FundingValue", "HurstExponent",
-    "LeadLag", "LeadLagValue", "LiquidationCascade", "LiquidationValue", "MtfValue",
-    "MultiTimeframeAlignment", "OfiMomentum", "OfiMomentumValue", "OiDivergenceValue",
-    "OiPriceDivergence", "OpenInterestVelocity", "OrderFlowImbalance", "SkewValue",
-    "TimeWindow", "VolatilitySkewProxy", "book_imbalance", "parse_timeframe",
+    "BarCloser",
+    "CountWindow",
+    "CrossState",
+    "Ema",
+    "EmaCross",
+    "ExchangeNetFlow",
+    "FearGreed",
+    "FearGreedValue",
+    "FundingDeviation",
+    "FundingValue",
+    "HurstExponent",
+    "LeadLag",
+    "LeadLagValue",
+    "LiquidationCascade",
+    "LiquidationValue",
+    "MtfValue",
+    "MultiTimeframeAlignment",
+    "OfiMomentum",
+    "OfiMomentumValue",
+    "OiDivergenceValue",
+    "OiPriceDivergence",
+    "OpenInterestVelocity",
+    "OrderFlowImbalance",
+    "SkewValue",
+    "TimeWindow",
+    "VolatilitySkewProxy",
+    "book_imbalance",
+    "parse_timeframe",
 ]

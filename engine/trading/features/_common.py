@@ -16,9 +16,10 @@ Every calculator follows one contract (see docs/features.md):
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from operator import attrgetter
-from typing import Any, Callable, Mapping, NamedTuple, Self
+from typing import Any, NamedTuple, Self
 
 STATE_VERSION = 1
 
@@ -82,8 +83,7 @@ def check_state(cls: type, state: Mapping[str, Any]) -> None:
         raise ValueError(f"state is for {kind!r}, not {cls.__name__}")
     if state.get("version") != STATE_VERSION:
         raise ValueError(
-            f"{cls.__name__} state version {state.get('version')!r} is not supported "
-            f"(expected {STATE_VERSION})"
+            f"{cls.__name__} state version {state.get('version')!r} is not supported (expected {STATE_VERSION})"
         )
 
 
@@ -138,8 +138,7 @@ OPT_INTS = Codec(list, lambda raw, cur: [None if x is None else int(x) for x in 
 #: a deque of floats, saved as a list (the loaded deque keeps the constructor's maxlen)
 FLOAT_DEQUE = Codec(list, lambda raw, cur: deque(map(float, raw), cur.maxlen))
 #: a deque of tuples of floats (``(ts, value)`` entries), saved as a list of lists
-TUPLE_DEQUE = Codec(_pairs_out, lambda raw, cur: deque(
-    (tuple(map(float, e)) for e in raw), cur.maxlen))
+TUPLE_DEQUE = Codec(_pairs_out, lambda raw, cur: deque((tuple(map(float, e)) for e in raw), cur.maxlen))
 #: a tuple of floats or None (an evicted or anchor entry)
 OPT_TUPLE = Codec(_opt_tuple_out, lambda raw, cur: None if raw is None else tuple(map(float, raw)))
 
@@ -151,8 +150,7 @@ def nested(cls: type) -> Codec:
 
 def nested_list(cls: type) -> Codec:
     """A list of calculators of one class."""
-    return Codec(lambda xs: [x.state() for x in xs],
-                 lambda raw, cur: [cls.from_state(s) for s in raw])
+    return Codec(lambda xs: [x.state() for x in xs], lambda raw, cur: [cls.from_state(s) for s in raw])
 
 
 def record(cls: type, *converters: Callable[[Any], Any]) -> Codec:
@@ -169,6 +167,7 @@ def record(cls: type, *converters: Callable[[Any], Any]) -> Codec:
         if raw is None:
             return None
         return cls(*(conv(x) for conv, x in zip(converters, raw, strict=True)))
+
     return Codec(dump, load)
 
 
@@ -195,7 +194,7 @@ def _load_in_place(raw: Any, cur: Any) -> Any:
 #: the constructor built (it carries constructor arguments such as a window length)
 PART = Codec(dump_fields, _load_in_place)
 
-StateField = tuple[str, str, Codec]     # (state key, attribute name, codec)
+StateField = tuple[str, str, Codec]  # (state key, attribute name, codec)
 LAST_TS: StateField = ("last_ts", "_last_ts", OPT_FLOAT)
 
 _REJECTED_1 = (None, None)
@@ -241,22 +240,21 @@ class Feature:
             # another error (an int too large for a float) still raises, as it did.
             num(ts), num(x)
             return _REJECTED_1
-        if t - t != 0.0 or v - v != 0.0:          # NaN or ±inf
+        if t - t != 0.0 or v - v != 0.0:  # NaN or ±inf
             return _REJECTED_1
         last = self._last_ts
         if last is not None and t <= last:
             return _REJECTED_1
         return t, v
 
-    def _reading2(self, ts: Any, x: Any, y: Any
-                  ) -> tuple[float, float, float] | tuple[None, None, None]:
+    def _reading2(self, ts: Any, x: Any, y: Any) -> tuple[float, float, float] | tuple[None, None, None]:
         """:meth:`_reading` for two inputs: ``(t, x, y)`` or ``(None, None, None)``."""
         try:
             t = float(ts)
             v = float(x)
             w = float(y)
         except (TypeError, ValueError):
-            num(ts), num(x), num(y)             # as in _reading
+            num(ts), num(x), num(y)  # as in _reading
             return _REJECTED_2
         if t - t != 0.0 or v - v != 0.0 or w - w != 0.0:
             return _REJECTED_2

@@ -6,9 +6,23 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ._common import (FLOAT, INT, LAST_TS, OPT_FLOAT, OPT_TUPLE, PART, TUPLE_DEQUE, Feature,
-                      check_int, check_non_negative, check_positive, nested, opt_float,
-                      read_only, record)
+from ._common import (
+    FLOAT,
+    INT,
+    LAST_TS,
+    OPT_FLOAT,
+    OPT_TUPLE,
+    PART,
+    TUPLE_DEQUE,
+    Feature,
+    check_int,
+    check_non_negative,
+    check_positive,
+    nested,
+    opt_float,
+    read_only,
+    record,
+)
 from .window import CountWindow
 
 
@@ -31,7 +45,7 @@ class _AsOfChange:
     is kept (no running sums): O(1) amortised and no periodic recomputation.
     """
 
-    __slots__ = ("window", "max_span", "d", "anchor_entry")
+    __slots__ = ("anchor_entry", "d", "max_span", "window")
     _STATE = (("entries", "d", TUPLE_DEQUE), ("anchor", "anchor_entry", OPT_TUPLE))
 
     def __init__(self, window_seconds: float, max_span: float) -> None:
@@ -57,7 +71,7 @@ class _AsOfChange:
         a = self.anchor()
         if a is None or a[1] == 0.0:
             return None
-        return (self.d[-1][1] - a[1]) / a[1] * 100.0   # (x − a)/a: exact when the move is
+        return (self.d[-1][1] - a[1]) / a[1] * 100.0  # (x − a)/a: exact when the move is
 
 
 class OpenInterestVelocity(Feature):
@@ -69,7 +83,7 @@ class OpenInterestVelocity(Feature):
     than ``max_span_seconds`` (default 2 × window) old because of a data gap.
     """
 
-    __slots__ = ("window_seconds", "max_span_seconds", "_c")
+    __slots__ = ("_c", "max_span_seconds", "window_seconds")
     _PARAMS = ("window_seconds", "max_span_seconds")
     _STATE = (("series", "_c", PART), LAST_TS)
 
@@ -118,12 +132,11 @@ class OiPriceDivergence(Feature):
     :class:`OpenInterestVelocity`). Feed price and the latest known OI every cycle.
     """
 
-    __slots__ = ("window_seconds", "min_move_pct", "max_span_seconds", "_price", "_oi")
+    __slots__ = ("_oi", "_price", "max_span_seconds", "min_move_pct", "window_seconds")
     _PARAMS = ("window_seconds", "min_move_pct", "max_span_seconds")
     _STATE = (("price", "_price", PART), ("oi", "_oi", PART), LAST_TS)
 
-    def __init__(self, *, window_seconds: float, min_move_pct: float,
-                 max_span_seconds: float | None = None) -> None:
+    def __init__(self, *, window_seconds: float, min_move_pct: float, max_span_seconds: float | None = None) -> None:
         super().__init__()
         self.window_seconds = check_positive("window_seconds", window_seconds)
         self.min_move_pct = check_non_negative("min_move_pct", min_move_pct)
@@ -176,11 +189,13 @@ class FundingDeviation(Feature):
     cycles rather than funding periods. Ready after ``window`` readings.
     """
 
-    __slots__ = ("window", "_w", "_value")
+    __slots__ = ("_value", "_w", "window")
     _PARAMS = ("window",)
-    _STATE = (("readings", "_w", nested(CountWindow)),
-              ("value", "_value", record(FundingValue, float, float, float, opt_float)),
-              LAST_TS)
+    _STATE = (
+        ("readings", "_w", nested(CountWindow)),
+        ("value", "_value", record(FundingValue, float, float, float, opt_float)),
+        LAST_TS,
+    )
 
     def __init__(self, *, window: int) -> None:
         super().__init__()
@@ -228,14 +243,19 @@ class LiquidationValue:
 class _Half:
     """One half of the cascade window: entries plus exact-zero-aware sums."""
 
-    __slots__ = ("d", "long", "short", "nz_long", "nz_short")
-    _STATE = (("entries", "d", TUPLE_DEQUE), ("long", "long", FLOAT), ("short", "short", FLOAT),
-              ("nz_long", "nz_long", INT), ("nz_short", "nz_short", INT))
+    __slots__ = ("d", "long", "nz_long", "nz_short", "short")
+    _STATE = (
+        ("entries", "d", TUPLE_DEQUE),
+        ("long", "long", FLOAT),
+        ("short", "short", FLOAT),
+        ("nz_long", "nz_long", INT),
+        ("nz_short", "nz_short", INT),
+    )
 
     def __init__(self) -> None:
         self.d: deque[tuple[float, float, float]] = deque()
         self.long = self.short = 0.0
-        self.nz_long = self.nz_short = 0   # entries with a non-zero amount, per side
+        self.nz_long = self.nz_short = 0  # entries with a non-zero amount, per side
 
     def add(self, e: tuple[float, float, float]) -> None:
         self.d.append(e)
@@ -267,10 +287,9 @@ class LiquidationCascade(Feature):
     accepted history spans the whole window (``now - first_ts >= window_seconds``).
     """
 
-    __slots__ = ("window_seconds", "_half", "_new", "_old", "_first_ts")
+    __slots__ = ("_first_ts", "_half", "_new", "_old", "window_seconds")
     _PARAMS = ("window_seconds",)
-    _STATE = (("newer", "_new", PART), ("older", "_old", PART),
-              ("first_ts", "_first_ts", OPT_FLOAT), LAST_TS)
+    _STATE = (("newer", "_new", PART), ("older", "_old", PART), ("first_ts", "_first_ts", OPT_FLOAT), LAST_TS)
 
     def __init__(self, *, window_seconds: float) -> None:
         super().__init__()
@@ -312,7 +331,10 @@ class LiquidationCascade(Feature):
             side = "none"
         older = old.long + old.short
         return LiquidationValue(
-            total_usd=total, long_usd=lo, short_usd=sh, dominant_side=side,
+            total_usd=total,
+            long_usd=lo,
+            short_usd=sh,
+            dominant_side=side,
             dominance=max(lo, sh) / total if total > 0.0 else None,
             long_ratio=lo / total if total > 0.0 else None,
             acceleration=(new.long + new.short) / older if older > 0.0 else None,

@@ -10,17 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._common import (FLOAT, INT, LAST_TS, OPT_FLOAT, Feature, check_int, nested, opt_float,
-                      read_only, record, sign)
+from ._common import FLOAT, INT, LAST_TS, OPT_FLOAT, Feature, check_int, nested, opt_float, read_only, record, sign
 
 
 class Ema(Feature):
     """EMA with ``alpha = 2 / (period + 1)``, seeded with the SMA of the first ``period`` values."""
 
-    __slots__ = ("period", "_alpha", "_count", "_seed_sum", "_value")
+    __slots__ = ("_alpha", "_count", "_seed_sum", "_value", "period")
     _PARAMS = ("period",)
-    _STATE = (("count", "_count", INT), ("seed_sum", "_seed_sum", FLOAT),
-              ("value", "_value", OPT_FLOAT), LAST_TS)
+    _STATE = (("count", "_count", INT), ("seed_sum", "_seed_sum", FLOAT), ("value", "_value", OPT_FLOAT), LAST_TS)
 
     def __init__(self, *, period: int) -> None:
         super().__init__()
@@ -65,12 +63,15 @@ class CrossState:
 class EmaCross(Feature):
     """Fast/slow EMA cross over one stream of closes; ready once the slow EMA is."""
 
-    __slots__ = ("fast", "slow", "_fast", "_slow", "_last_dir", "_value")
+    __slots__ = ("_fast", "_last_dir", "_slow", "_value", "fast", "slow")
     _PARAMS = ("fast", "slow")
     # last_ts is not saved: it is the slow EMA's (restored by _after_load).
-    _STATE = (("fast_ema", "_fast", nested(Ema)), ("slow_ema", "_slow", nested(Ema)),
-              ("last_dir", "_last_dir", INT),
-              ("value", "_value", record(CrossState, int, opt_float, bool)))
+    _STATE = (
+        ("fast_ema", "_fast", nested(Ema)),
+        ("slow_ema", "_slow", nested(Ema)),
+        ("last_dir", "_last_dir", INT),
+        ("value", "_value", record(CrossState, int, opt_float, bool)),
+    )
 
     def __init__(self, *, fast: int, slow: int) -> None:
         super().__init__()

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
-from ._common import (FLOAT, INT, LAST_TS, OPT_FLOAT, TUPLE_DEQUE, Feature, check_int,
-                      check_positive, nested, next_ts, num, read_only, record)
+from ._common import (
+    FLOAT,
+    INT,
+    LAST_TS,
+    OPT_FLOAT,
+    TUPLE_DEQUE,
+    Feature,
+    check_int,
+    check_positive,
+    nested,
+    next_ts,
+    num,
+    read_only,
+    record,
+)
 from .window import TimeWindow
 
 
-def book_imbalance(bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]],
-                   levels: int) -> float | None:
+def book_imbalance(bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]], levels: int) -> float | None:
     """(Σ bid size - Σ ask size) / (Σ bid size + Σ ask size) over the top ``levels``.
 
     Levels are taken in the order given: books are best-first (bids by falling price,
@@ -47,7 +60,7 @@ def _side_size(side: Sequence[Sequence[Any]] | None, levels: int) -> float | Non
 class OrderFlowImbalance(Feature):
     """OFI of one order-book reading, in [-1, 1] (+1 = only bids, -1 = only asks)."""
 
-    __slots__ = ("levels", "_value")
+    __slots__ = ("_value", "levels")
     _PARAMS = ("levels",)
     _STATE = (("value", "_value", OPT_FLOAT), LAST_TS)
 
@@ -85,10 +98,13 @@ class OfiMomentum(Feature):
     (>= 2) readings in the window.
     """
 
-    __slots__ = ("window_seconds", "min_readings", "_w", "_value")
+    __slots__ = ("_value", "_w", "min_readings", "window_seconds")
     _PARAMS = ("window_seconds", "min_readings")
-    _STATE = (("window", "_w", nested(TimeWindow)),
-              ("value", "_value", record(OfiMomentumValue, float, float, int)), LAST_TS)
+    _STATE = (
+        ("window", "_w", nested(TimeWindow)),
+        ("value", "_value", record(OfiMomentumValue, float, float, int)),
+        LAST_TS,
+    )
 
     def __init__(self, *, window_seconds: float, min_readings: int = 2) -> None:
         super().__init__()
@@ -123,17 +139,22 @@ class ExchangeNetFlow(Feature):
     A window holding only zero flows sums to exactly 0.0 (no rounding residue).
     """
 
-    __slots__ = ("window_seconds", "_d", "_sum", "_nz", "_first_ts")
+    __slots__ = ("_d", "_first_ts", "_nz", "_sum", "window_seconds")
     _PARAMS = ("window_seconds",)
-    _STATE = (("entries", "_d", TUPLE_DEQUE), ("sum", "_sum", FLOAT), ("nz", "_nz", INT),
-              ("first_ts", "_first_ts", OPT_FLOAT), LAST_TS)
+    _STATE = (
+        ("entries", "_d", TUPLE_DEQUE),
+        ("sum", "_sum", FLOAT),
+        ("nz", "_nz", INT),
+        ("first_ts", "_first_ts", OPT_FLOAT),
+        LAST_TS,
+    )
 
     def __init__(self, *, window_seconds: float) -> None:
         super().__init__()
         self.window_seconds = check_positive("window_seconds", window_seconds)
         self._d: deque[tuple[float, float]] = deque()
         self._sum = 0.0
-        self._nz = 0                     # non-zero flows in the window
+        self._nz = 0  # non-zero flows in the window
         self._first_ts: float | None = None
 
     def update(self, ts: Any, net_flow_usd: Any) -> None:

@@ -36,16 +36,39 @@ class HurstExponent(Feature):
     clipped to [0, 1]: on noisy short windows they can fall slightly outside.
     """
 
-    __slots__ = ("window", "recompute_every", "min_window", "max_lag", "_lags", "_coef",
-                 "_cap", "_ring", "_head", "_n", "_s1", "_s2", "_nz", "_since",
-                 "_value", "_computed_ts")
+    __slots__ = (
+        "_cap",
+        "_coef",
+        "_computed_ts",
+        "_head",
+        "_lags",
+        "_n",
+        "_nz",
+        "_ring",
+        "_s1",
+        "_s2",
+        "_since",
+        "_value",
+        "max_lag",
+        "min_window",
+        "recompute_every",
+        "window",
+    )
     _PARAMS = ("window", "recompute_every", "min_window", "max_lag")
-    _STATE = (("prices", "_prices", FLOATS), ("s1", "_s1", FLOATS), ("s2", "_s2", FLOATS),
-              ("nz", "_nz", INT), ("since", "_since", INT), ("value", "_value", OPT_FLOAT),
-              ("computed_ts", "_computed_ts", OPT_FLOAT), LAST_TS)
+    _STATE = (
+        ("prices", "_prices", FLOATS),
+        ("s1", "_s1", FLOATS),
+        ("s2", "_s2", FLOATS),
+        ("nz", "_nz", INT),
+        ("since", "_since", INT),
+        ("value", "_value", OPT_FLOAT),
+        ("computed_ts", "_computed_ts", OPT_FLOAT),
+        LAST_TS,
+    )
 
-    def __init__(self, *, window: int, recompute_every: int = 1,
-                 min_window: int | None = None, max_lag: int = 8) -> None:
+    def __init__(
+        self, *, window: int, recompute_every: int = 1, min_window: int | None = None, max_lag: int = 8
+    ) -> None:
         super().__init__()
         self.max_lag = check_int("max_lag", max_lag, 2)
         if self.max_lag & (self.max_lag - 1):
@@ -62,13 +85,13 @@ class HurstExponent(Feature):
         sxx = sum((x - xm) ** 2 for x in xs)
         # H = 0.5 * OLS slope = sum(coef_i * log var_i): the weights are fixed, so precompute.
         self._coef = [0.5 * (x - xm) / sxx for x in xs]
-        self._cap = self.window + 1          # window returns need window + 1 prices
+        self._cap = self.window + 1  # window returns need window + 1 prices
         self._ring = [0.0] * self._cap
-        self._head = 0                       # index of the oldest price
-        self._n = 0                          # prices held
-        self._s1 = [0.0] * len(self._lags)   # per lag: sum of increments
-        self._s2 = [0.0] * len(self._lags)   # per lag: sum of squared increments
-        self._nz = 0                         # non-zero 1-step returns in the window
+        self._head = 0  # index of the oldest price
+        self._n = 0  # prices held
+        self._s1 = [0.0] * len(self._lags)  # per lag: sum of increments
+        self._s2 = [0.0] * len(self._lags)  # per lag: sum of squared increments
+        self._nz = 0  # non-zero 1-step returns in the window
         self._since = 0
         self._value: float | None = None
         self._computed_ts: float | None = None
@@ -87,7 +110,7 @@ class HurstExponent(Feature):
 
     def _push(self, x: float) -> None:
         ring, cap, lags, s1, s2 = self._ring, self._cap, self._lags, self._s1, self._s2
-        if self._n == cap:                   # drop the oldest price and its increments
+        if self._n == cap:  # drop the oldest price and its increments
             head = self._head
             old = ring[head]
             for i, lag in enumerate(lags):
@@ -150,6 +173,6 @@ class HurstExponent(Feature):
     def _prices(self, prices: list[float]) -> None:
         if len(prices) > self._cap:
             raise ValueError("HurstExponent state holds more prices than window + 1")
-        self._ring[:len(prices)] = prices
+        self._ring[: len(prices)] = prices
         self._n = len(prices)
         self._head = 0

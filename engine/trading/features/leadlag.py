@@ -7,8 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ._common import (FLOAT, FLOAT_DEQUE, FLOATS, INT, INTS, LAST_TS, OPT_FLOAT, Feature,
-                      check_int, read_only, record)
+from ._common import FLOAT, FLOAT_DEQUE, FLOATS, INT, INTS, LAST_TS, OPT_FLOAT, Feature, check_int, read_only, record
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +33,40 @@ class LeadLag(Feature):
     when no lag has a defined correlation (a stream was flat over the window).
     """
 
-    __slots__ = ("window", "max_lag", "_prev_l", "_prev_f", "_nr", "_l", "_f",
-                 "_sy", "_syy", "_nzf", "_sx", "_sxx", "_sxy", "_nzl", "_value")
+    __slots__ = (
+        "_f",
+        "_l",
+        "_nr",
+        "_nzf",
+        "_nzl",
+        "_prev_f",
+        "_prev_l",
+        "_sx",
+        "_sxx",
+        "_sxy",
+        "_sy",
+        "_syy",
+        "_value",
+        "max_lag",
+        "window",
+    )
     _PARAMS = ("window", "max_lag")
-    _STATE = (("prev_leader", "_prev_l", OPT_FLOAT), ("prev_follower", "_prev_f", OPT_FLOAT),
-              ("returns_seen", "_nr", INT),
-              ("leader_returns", "_l", FLOAT_DEQUE), ("follower_returns", "_f", FLOAT_DEQUE),
-              ("sy", "_sy", FLOAT), ("syy", "_syy", FLOAT), ("nzf", "_nzf", INT),
-              ("sx", "_sx", FLOATS), ("sxx", "_sxx", FLOATS), ("sxy", "_sxy", FLOATS),
-              ("nzl", "_nzl", INTS),
-              ("value", "_value", record(LeadLagValue, int, float, float)), LAST_TS)
+    _STATE = (
+        ("prev_leader", "_prev_l", OPT_FLOAT),
+        ("prev_follower", "_prev_f", OPT_FLOAT),
+        ("returns_seen", "_nr", INT),
+        ("leader_returns", "_l", FLOAT_DEQUE),
+        ("follower_returns", "_f", FLOAT_DEQUE),
+        ("sy", "_sy", FLOAT),
+        ("syy", "_syy", FLOAT),
+        ("nzf", "_nzf", INT),
+        ("sx", "_sx", FLOATS),
+        ("sxx", "_sxx", FLOATS),
+        ("sxy", "_sxy", FLOATS),
+        ("nzl", "_nzl", INTS),
+        ("value", "_value", record(LeadLagValue, int, float, float)),
+        LAST_TS,
+    )
 
     def __init__(self, *, window: int, max_lag: int) -> None:
         super().__init__()
@@ -51,15 +74,15 @@ class LeadLag(Feature):
         self.max_lag = check_int("max_lag", max_lag, 1)
         self._prev_l: float | None = None
         self._prev_f: float | None = None
-        self._nr = 0                                        # returns seen
+        self._nr = 0  # returns seen
         self._l: deque[float] = deque(maxlen=self.window + self.max_lag + 1)
         self._f: deque[float] = deque(maxlen=self.window + 1)
         self._sy = self._syy = 0.0
-        self._nzf = 0                                       # non-zero follower returns in window
-        self._sx = [0.0] * self.max_lag                     # per lag, index lag-1
+        self._nzf = 0  # non-zero follower returns in window
+        self._sx = [0.0] * self.max_lag  # per lag, index lag-1
         self._sxx = [0.0] * self.max_lag
         self._sxy = [0.0] * self.max_lag
-        self._nzl = [0] * self.max_lag                      # non-zero leader returns per lag window
+        self._nzl = [0] * self.max_lag  # non-zero leader returns per lag window
         self._value: LeadLagValue | None = None
 
     def update(self, ts: Any, leader_close: Any, follower_close: Any) -> None:
@@ -105,13 +128,13 @@ class LeadLag(Feature):
         if nzf:
             self._sy += y - y_old
             self._syy += y * y - y_old * y_old
-        else:                         # flat follower: exact zeros, not rounding residue
+        else:  # flat follower: exact zeros, not rounding residue
             self._sy = self._syy = 0.0
         sx, sxx, sxy, nzl = self._sx, self._sxx, self._sxy, self._nzl
         old = -2 - w
         for i in range(self.max_lag):
-            x = L[-2 - i]             # leader return lag i+1 before the newest follower one
-            x_old = L[old - i]        # the pair that left the window
+            x = L[-2 - i]  # leader return lag i+1 before the newest follower one
+            x_old = L[old - i]  # the pair that left the window
             nz = nzl[i] + (x != 0.0) - (x_old != 0.0)
             nzl[i] = nz
             if nz:
@@ -145,7 +168,7 @@ class LeadLag(Feature):
             if vx <= 0.0:
                 continue
             r = (n * sxy - sx * sy) / sqrt(vx * vy)
-            if r > 1.0:               # rounding can overshoot; clamp before comparing
+            if r > 1.0:  # rounding can overshoot; clamp before comparing
                 r = 1.0
             if r > best_r:
                 best_lag, best_r = i + 1, r
@@ -159,5 +182,8 @@ class LeadLag(Feature):
             move += L[-j]
         return move
 
-    value = read_only("_value", "The best lag, its correlation and the leader's move; None "
-                                "while warming up or when no lag has a defined correlation.")
+    value = read_only(
+        "_value",
+        "The best lag, its correlation and the leader's move; None "
+        "while warming up or when no lag has a defined correlation.",
+    )

@@ -11,11 +11,11 @@ is skipped. Only completed bars reach the EMA, so the trend at ``t`` uses closes
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from ._common import (LAST_TS, OPT_FLOAT, OPT_INT, OPT_INTS, Feature, check_int, nested_list,
-                      read_only, sign)
+from ._common import LAST_TS, OPT_FLOAT, OPT_INT, OPT_INTS, Feature, check_int, nested_list, read_only, sign
 from .ema import Ema
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
@@ -55,15 +55,15 @@ class BarCloser(Feature):
     ending exactly at ``ts``). Useful on its own, e.g. to feed 5-minute closes to EmaCross.
     """
 
-    __slots__ = ("seconds", "label", "_bar", "_end", "_close")
+    __slots__ = ("_bar", "_close", "_end", "label", "seconds")
     _PARAMS = ("timeframe",)
     _STATE = (("bar", "_bar", OPT_INT), ("close", "_close", OPT_FLOAT), LAST_TS)
 
     def __init__(self, *, timeframe: Any) -> None:
         super().__init__()
         self.seconds, self.label = parse_timeframe(timeframe)
-        self._bar: int | None = None          # index k of the open bar (k·T, (k+1)·T]
-        self._end = float("-inf")             # (k+1)·T of the open bar; -inf when none
+        self._bar: int | None = None  # index k of the open bar (k·T, (k+1)·T]
+        self._end = float("-inf")  # (k+1)·T of the open bar; -inf when none
         self._close: float | None = None
 
     def update(self, ts: Any, close: Any) -> tuple[tuple[float, float], ...]:
@@ -74,17 +74,17 @@ class BarCloser(Feature):
         return self._observe(t, c)
 
     def _observe(self, t: float, c: float) -> tuple[tuple[float, float], ...]:
-        if t < self._end:                     # fast path: still inside the open bar
+        if t < self._end:  # fast path: still inside the open bar
             self._close = c
             return ()
         T = self.seconds
-        end = -((-t) // T)                    # ceil(t / T), exact for floats
+        end = -((-t) // T)  # ceil(t / T), exact for floats
         k = int(end) - 1
         done: tuple[tuple[float, float], ...] = ()
         if self._bar is not None and k != self._bar:
             done = ((float((self._bar + 1) * T), self._close),)
         self._bar, self._close, self._end = k, c, end * T
-        if t == self._end:                    # stamped on the boundary: complete now
+        if t == self._end:  # stamped on the boundary: complete now
             done += ((t, c),)
             self._bar = self._close = None
             self._end = float("-inf")
@@ -136,11 +136,15 @@ class MultiTimeframeAlignment(Feature):
     ``ready_count``.
     """
 
-    __slots__ = ("timeframes", "ema_period", "_bars", "_emas", "_trend", "_value")
+    __slots__ = ("_bars", "_emas", "_trend", "_value", "ema_period", "timeframes")
     _PARAMS = ("timeframes", "ema_period")
     # value is not saved: _after_load recomputes it from the trends.
-    _STATE = (("bars", "_bars", nested_list(BarCloser)), ("emas", "_emas", nested_list(Ema)),
-              ("trend", "_trend", OPT_INTS), LAST_TS)
+    _STATE = (
+        ("bars", "_bars", nested_list(BarCloser)),
+        ("emas", "_emas", nested_list(Ema)),
+        ("trend", "_trend", OPT_INTS),
+        LAST_TS,
+    )
 
     def __init__(self, *, timeframes: Iterable[Any], ema_period: int) -> None:
         super().__init__()

@@ -7,8 +7,20 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ._common import (FLOAT, FLOAT_DEQUE, INT, LAST_TS, OPT_FLOAT, Feature, check_int,
-                      check_non_negative, next_ts, num, read_only, record)
+from ._common import (
+    FLOAT,
+    FLOAT_DEQUE,
+    INT,
+    LAST_TS,
+    OPT_FLOAT,
+    Feature,
+    check_int,
+    check_non_negative,
+    next_ts,
+    num,
+    read_only,
+    record,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,19 +91,33 @@ class VolatilitySkewProxy(Feature):
     (default 0: only on the update that carried it).
     """
 
-    __slots__ = ("window", "implied_max_age_seconds", "_d", "_neg2", "_pos2", "_nz_neg",
-                 "_nz_pos", "_implied", "_implied_ts")
+    __slots__ = (
+        "_d",
+        "_implied",
+        "_implied_ts",
+        "_neg2",
+        "_nz_neg",
+        "_nz_pos",
+        "_pos2",
+        "implied_max_age_seconds",
+        "window",
+    )
     _PARAMS = ("window", "implied_max_age_seconds")
-    _STATE = (("returns", "_d", FLOAT_DEQUE), ("neg2", "_neg2", FLOAT), ("pos2", "_pos2", FLOAT),
-              ("nz_neg", "_nz_neg", INT), ("nz_pos", "_nz_pos", INT),
-              ("implied", "_implied", OPT_FLOAT), ("implied_ts", "_implied_ts", OPT_FLOAT),
-              LAST_TS)
+    _STATE = (
+        ("returns", "_d", FLOAT_DEQUE),
+        ("neg2", "_neg2", FLOAT),
+        ("pos2", "_pos2", FLOAT),
+        ("nz_neg", "_nz_neg", INT),
+        ("nz_pos", "_nz_pos", INT),
+        ("implied", "_implied", OPT_FLOAT),
+        ("implied_ts", "_implied_ts", OPT_FLOAT),
+        LAST_TS,
+    )
 
     def __init__(self, *, window: int, implied_max_age_seconds: float = 0.0) -> None:
         super().__init__()
         self.window = check_int("window", window, 2)
-        self.implied_max_age_seconds = check_non_negative(
-            "implied_max_age_seconds", implied_max_age_seconds)
+        self.implied_max_age_seconds = check_non_negative("implied_max_age_seconds", implied_max_age_seconds)
         self._d: deque[float] = deque()
         self._neg2 = self._pos2 = 0.0
         self._nz_neg = self._nz_pos = 0
@@ -127,8 +153,7 @@ class VolatilitySkewProxy(Feature):
 
     @property
     def value(self) -> SkewValue | None:
-        if self._implied_ts is not None and \
-                self._last_ts - self._implied_ts <= self.implied_max_age_seconds:
+        if self._implied_ts is not None and self._last_ts - self._implied_ts <= self.implied_max_age_seconds:
             return SkewValue(self._implied, "implied", None, None)
         n = len(self._d)
         if n < self.window or self._nz_pos == 0:

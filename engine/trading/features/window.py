@@ -22,23 +22,38 @@ share one); only a decreasing timestamp or a non-finite value is refused.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from ._common import (FLOATS, INT, LAST_TS, OPT_TUPLE, TUPLE_DEQUE, Feature, check_int,
-                      check_positive, num)
+from ._common import FLOATS, INT, LAST_TS, OPT_TUPLE, TUPLE_DEQUE, Feature, check_int, check_positive, num
 
 _REFRESH_MIN = 32
 
 
 class _Window(Feature):
     __slots__ = (
-        "_d", "_k", "_x0", "_sv", "_s1", "_s2", "_sx", "_sxx", "_sxy",
-        "_run", "_pushes", "_evicted",
+        "_d",
+        "_evicted",
+        "_k",
+        "_pushes",
+        "_run",
+        "_s1",
+        "_s2",
+        "_sv",
+        "_sx",
+        "_sxx",
+        "_sxy",
+        "_x0",
     )
     # Saved after the subclass's parameter (``seconds`` or ``n``).
-    _STATE = (("entries", "_d", TUPLE_DEQUE), ("sums", "_sums", FLOATS),
-              ("run", "_run", INT), ("pushes", "_pushes", INT), LAST_TS,
-              ("evicted", "_evicted", OPT_TUPLE))
+    _STATE = (
+        ("entries", "_d", TUPLE_DEQUE),
+        ("sums", "_sums", FLOATS),
+        ("run", "_run", INT),
+        ("pushes", "_pushes", INT),
+        LAST_TS,
+        ("evicted", "_evicted", OPT_TUPLE),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,7 +198,7 @@ class _Window(Feature):
 
     def stdev(self, ddof: int = 0) -> float | None:
         var = self.variance(ddof)
-        return None if var is None else var ** 0.5
+        return None if var is None else var**0.5
 
     @property
     def slope(self) -> float | None:
@@ -207,8 +222,7 @@ class _Window(Feature):
 
     @_sums.setter
     def _sums(self, sums: list[float]) -> None:
-        (self._k, self._x0, self._sv, self._s1, self._s2,
-         self._sx, self._sxx, self._sxy) = sums
+        (self._k, self._x0, self._sv, self._s1, self._s2, self._sx, self._sxx, self._sxy) = sums
 
 
 class TimeWindow(_Window):

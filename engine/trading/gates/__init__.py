@@ -5,18 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from engine.trading.gates import (conviction_gate, correlation_throttle, fee_gate, intelligence_gate, pre_entry_gate,
-                          trading_state)
+from engine.trading.gates import (
+    conviction_gate,
+    correlation_throttle,
+    fee_gate,
+    intelligence_gate,
+    pre_entry_gate,
+    trading_state,
+)
 from engine.trading.gates.base import GateContext, GateResult, passed
 
-GATES = MappingProxyType({m.KIND: m for m in (conviction_gate, fee_gate, correlation_throttle, intelligence_gate,
-                                              pre_entry_gate, trading_state)})
+GATES = MappingProxyType(
+    {
+        m.KIND: m
+        for m in (conviction_gate, fee_gate, correlation_throttle, intelligence_gate, pre_entry_gate, trading_state)
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ChainResult:
     trail: tuple[GateResult, ...]
-    multiplier: float                   # product of every multiplier (0 if any gate blocked)
+    multiplier: float  # product of every multiplier (0 if any gate blocked)
 
     @property
     def first_blocker(self) -> GateResult | None:

@@ -11,8 +11,8 @@ trending / ranging by Hurst, else unknown (also when the inputs are missing).
 
 from __future__ import annotations
 
-from engine.trading.gates.base import level_for, passed
 from engine.replay.columns.gates import passes
+from engine.trading.gates.base import level_for, passed
 
 KIND = "conviction_gate"
 REASONS = ("CONVICTION_<LEVEL>",)
@@ -35,17 +35,25 @@ def score(gate, ctx) -> tuple[float, dict]:
     base = sum(c.weight * c.confidence for c in ctx.record.components if c.direction == ctx.direction)
     stats = ctx.portfolio.trade_stats(ctx.symbol, ctx.direction)
     history = p["historical_performance"]
-    adjust = ((stats.win_rate - 0.5) * 2 * history["max_adjustment"]
-              if stats.trades >= history["min_trades"] else 0.0)
+    adjust = (stats.win_rate - 0.5) * 2 * history["max_adjustment"] if stats.trades >= history["min_trades"] else 0.0
     edge = ctx.expected_edge_pct
-    edge_boost = p["edge_boost"]["boost"] if edge is not None and edge > p["edge_boost"]["min_expected_edge_pct"] else 0.0
+    edge_boost = (
+        p["edge_boost"]["boost"] if edge is not None and edge > p["edge_boost"]["min_expected_edge_pct"] else 0.0
+    )
     cascade = any(c.kind == "liquidation_cascade" and c.direction == ctx.direction for c in ctx.record.components)
     cascade_boost = p["cascade_boost"]["boost"] if cascade else 0.0
     market = regime(p, ctx.env)
     bias = p["regime_bias"][market]
     total = min(1.0, max(0.0, (base + adjust + edge_boost + cascade_boost) * bias))
-    return total, {"base": base, "history_adjustment": adjust, "edge_boost": edge_boost,
-                   "cascade_boost": cascade_boost, "regime": market, "regime_bias": bias, "score": total}
+    return total, {
+        "base": base,
+        "history_adjustment": adjust,
+        "edge_boost": edge_boost,
+        "cascade_boost": cascade_boost,
+        "regime": market,
+        "regime_bias": bias,
+        "score": total,
+    }
 
 
 def evaluate(gate, ctx):

@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from engine.trading.gates.base import blocked, passed
 from engine.replay.columns.gates import blocks
+from engine.trading.gates.base import blocked, passed
 
 KIND = "correlation_throttle"
 REASONS = ("CORRELATION_LIMIT",)
@@ -27,8 +27,11 @@ def evaluate(gate, ctx):
         correlation = ctx.correlations.get(position.symbol)
         if correlation is None or not math.isfinite(correlation) or correlation > p["correlated_above"]:
             counted.append(position.symbol)
-    seen = {"correlated_positions": len(counted), "max_correlated_positions": p["max_correlated_positions"],
-            "symbols": ",".join(counted)}
+    seen = {
+        "correlated_positions": len(counted),
+        "max_correlated_positions": p["max_correlated_positions"],
+        "symbols": ",".join(counted),
+    }
     if len(counted) >= p["max_correlated_positions"]:
         return blocked(gate, "CORRELATION_LIMIT", **seen)
     return passed(gate, **seen)

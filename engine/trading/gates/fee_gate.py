@@ -4,8 +4,8 @@ block. Fails closed when the edge is unknown."""
 
 from __future__ import annotations
 
-from engine.trading.gates.base import blocked, passed
 from engine.replay.columns.gates import blocks
+from engine.trading.gates.base import blocked, passed
 
 KIND = "fee_gate"
 REASONS = ("FEE_EDGE_UNKNOWN", "FEE_EDGE_TOO_SMALL")
@@ -19,8 +19,12 @@ def evaluate(gate, ctx):
     if ctx.expected_edge_pct is None:
         return blocked(gate, "FEE_EDGE_UNKNOWN", round_trip_fee_pct=round_trip)
     after = ctx.expected_edge_pct - round_trip
-    seen = {"expected_edge_pct": ctx.expected_edge_pct, "round_trip_fee_pct": round_trip,
-            "edge_after_fees_pct": after, "min_edge_after_fees_pct": p["min_edge_after_fees_pct"]}
+    seen = {
+        "expected_edge_pct": ctx.expected_edge_pct,
+        "round_trip_fee_pct": round_trip,
+        "edge_after_fees_pct": after,
+        "min_edge_after_fees_pct": p["min_edge_after_fees_pct"],
+    }
     if after < p["min_edge_after_fees_pct"] - TOLERANCE_PCT:
         return blocked(gate, "FEE_EDGE_TOO_SMALL", **seen)
     return passed(gate, **seen)

@@ -8,8 +8,8 @@ have data (0 when none has), and its band gives the multiplier."""
 
 from __future__ import annotations
 
-from engine.trading.gates.base import level_for, passed
 from engine.replay.columns.gates import passes
+from engine.trading.gates.base import level_for, passed
 
 KIND = "intelligence_gate"
 REASONS = ("INTEL_<BAND>",)
@@ -48,8 +48,13 @@ def alignment(gate, ctx) -> tuple[float, dict]:
 def evaluate(gate, ctx):
     score, votes = alignment(gate, ctx)
     band = level_for(gate.params["bands"], score)
-    return passed(gate, band["size_multiplier"], f"INTEL_{band['name'].upper()}", score=score,
-                  **{f"vote_{k}": v for k, v in votes.items()})
+    return passed(
+        gate,
+        band["size_multiplier"],
+        f"INTEL_{band['name'].upper()}",
+        score=score,
+        **{f"vote_{k}": v for k, v in votes.items()},
+    )
 
 
 def columns(gate, cols, live):

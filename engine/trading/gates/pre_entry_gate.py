@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.language.diagnostics import RuleRuntimeError
-from engine.trading.gates.base import blocked, passed
 from engine.replay.columns.gates import blocks, evaluate_rows
+from engine.trading.gates.base import blocked, passed
 
 KIND = "pre_entry_gate"
 REASONS = ("VENUE_TYPE_NOT_ALLOWED", "PROFIT_GATE_UNEVALUABLE", "<profit gate reason>")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.trading.gates.base import blocked, passed
 from engine.replay.columns.gates import blocks
+from engine.trading.gates.base import blocked, passed
 
 KIND = "trading_state"
 REASONS = ("TRADING_HALTED", "TRADING_REDUCING")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 LONG, SHORT, NEUTRAL = "LONG", "SHORT", "NEUTRAL"
 SIGN = {LONG: 1, SHORT: -1, NEUTRAL: 0}

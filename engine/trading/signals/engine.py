@@ -20,21 +20,20 @@ from engine.trading.signals.market import MarketState
 from engine.trading.signals.record import ComponentResult, SignalRecord
 from engine.trading.signals.vote import vote
 
-
 GLOBAL_INPUTS = {"fear_greed"}
 
 
 class SymbolState:
     """Everything the signal stage remembers about one symbol."""
 
-    __slots__ = ("market", "components", "last_seen", "env_cache", "broken")
+    __slots__ = ("broken", "components", "env_cache", "last_seen", "market")
 
     def __init__(self, plan, symbol: str):
         self.market = MarketState(plan, symbol)
         self.components = {c.id: COMPONENTS[c.kind].new_state(c) for c in plan.signals.components}
         self.last_seen: dict[str, float] = {}
-        self.env_cache: dict | None = None    # market env, valid until the next update
-        self.broken: dict[str, str] = {}        # component id → error raised while feeding it
+        self.env_cache: dict | None = None  # market env, valid until the next update
+        self.broken: dict[str, str] = {}  # component id → error raised while feeding it
 
     def update(self, steps, snapshot, symbol, leader) -> None:
         self.env_cache = None
@@ -43,7 +42,7 @@ class SymbolState:
         for component, module, _ in steps:
             try:
                 module.update(states[component.id], snapshot, symbol, leader)
-            except Exception as error:  # noqa: BLE001 - one broken component must not stop the others
+            except Exception as error:
                 self.broken[component.id] = type(error).__name__
         last_seen = self.last_seen
         if leader is not None and "candles_1m" in leader.times:
@@ -66,8 +65,9 @@ class SignalEngine:
         self.plan = plan
         self.sink = sink
         self.states = {s.symbol: SymbolState(plan, s.symbol) for s in plan.ruleset.symbols}
-        self._override_names = frozenset().union(*(o.when.names for c in plan.signals.components
-                                                   for o in c.overrides if o.when is not None))
+        self._override_names = frozenset().union(
+            *(o.when.names for c in plan.signals.components for o in c.overrides if o.when is not None)
+        )
         self._steps = tuple((c, COMPONENTS[c.kind], freshness(c)) for c in plan.signals.components)
         self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
 
@@ -77,7 +77,7 @@ class SignalEngine:
             symbol = snapshot.symbols.get(name)
             if symbol is not None:
                 state.update(self._steps, snapshot, symbol, leader)
-            elif snapshot.fear_greed is not None:     # global inputs reach every symbol
+            elif snapshot.fear_greed is not None:  # global inputs reach every symbol
                 state.update(self._global_steps, snapshot, _empty(name), leader)
 
     def run_cycle(self, snapshot) -> list[SignalRecord]:
@@ -102,9 +102,7 @@ class SignalEngine:
         return state.env_cache
 
     def market_env(self, symbol: str) -> dict:
-        """Every vocabulary value known for ``symbol`` now (for expressions and records).
-
-        """
+        """Every vocabulary value known for ``symbol`` now (for expressions and records)."""
         state = self.states[symbol]
         env = state.market.env()
         for component, module, _ in self._steps:
@@ -115,9 +113,22 @@ class SignalEngine:
     def evaluate(self, symbol: str, now: float) -> SignalRecord:
         state = self.states[symbol]
         env = self._override_env(state) if self._override_names else {}
-        results = [(component, answer_of(component, fresh, state.last_seen, env, now, state.broken.get(component.id),
-                                         module.evaluate, state.components[component.id]))
-                   for component, module, fresh in self._steps]
+        results = [
+            (
+                component,
+                answer_of(
+                    component,
+                    fresh,
+                    state.last_seen,
+                    env,
+                    now,
+                    state.broken.get(component.id),
+                    module.evaluate,
+                    state.components[component.id],
+                ),
+            )
+            for component, module, fresh in self._steps
+        ]
         return record_of(self.plan, symbol, now, results)
 
     def known_neutral(self, symbol: str) -> bool:
@@ -136,8 +147,14 @@ class SignalEngine:
 
 def record_of(plan, symbol: str, now: float, results: list) -> SignalRecord:
     """The SignalRecord of one evaluation: the components' answers and their vote."""
-    return SignalRecord(version=plan.version, profile=plan.profile, ts=now, symbol=symbol,
-                        components=tuple(ComponentResult(c, a) for c, a in results), vote=vote(plan.signals, results))
+    return SignalRecord(
+        version=plan.version,
+        profile=plan.profile,
+        ts=now,
+        symbol=symbol,
+        components=tuple(ComponentResult(c, a) for c, a in results),
+        vote=vote(plan.signals, results),
+    )
 
 
 def answer_of(component, fresh, last_seen, env: dict, now: float, broken: str | None, evaluate, state) -> Answer:
@@ -158,12 +175,13 @@ def answer_of(component, fresh, last_seen, env: dict, now: float, broken: str | 
         return neutral(f"error:{broken}")
     try:
         return evaluate(component, state)
-    except Exception as error:  # noqa: BLE001 - a component fails neutral, never the cycle
+    except Exception as error:
         return neutral(f"error:{type(error).__name__}")
 
 
 def _empty(name: str):
     from engine.market.snapshot import SymbolSnapshot
+
     return SymbolSnapshot(name, MappingProxyType({}), MappingProxyType({}))
 
 
@@ -177,7 +195,7 @@ def override_answer(component, env: dict) -> Answer | None:
         try:
             holds = override.when(env)
         except RuleRuntimeError:
-            continue   # an override that cannot be evaluated does not apply
+            continue  # an override that cannot be evaluated does not apply
         if holds:
             confidence = 0.0 if override.direction == NEUTRAL else override.confidence
             return Answer(override.direction, confidence, (f"override:{override.reason}",), MappingProxyType({}))

@@ -12,8 +12,17 @@ from dataclasses import dataclass
 from engine.trading.features import BarCloser, EmaCross, MultiTimeframeAlignment, TimeWindow
 
 DEFAULT_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
-EXPORTS = ("is_leader", "price", "spread_bps", "price_change_pct", "ema_spread_pct", "mtf_long", "mtf_short",
-           "open_interest_usd", "taker_buy_sell_ratio")
+EXPORTS = (
+    "is_leader",
+    "price",
+    "spread_bps",
+    "price_change_pct",
+    "ema_spread_pct",
+    "mtf_long",
+    "mtf_short",
+    "open_interest_usd",
+    "taker_buy_sell_ratio",
+)
 MTF_EMA_PERIOD = 21
 PRICE_CHANGE_WINDOW_S = 3600.0
 DEFAULT_REVERSAL = {"timeframe": "1m", "fast_ema": 9, "slow_ema": 21}
@@ -29,23 +38,27 @@ class MarketWindows:
     """The rule-derived windows of the market features (one source for the scalar
     :class:`MarketState` and the column form in ``engine.replay.columns.market``)."""
 
-    reversal_timeframe: object      # BarCloser timeframe of the EMA cross ("5m", 300, ...)
+    reversal_timeframe: object  # BarCloser timeframe of the EMA cross ("5m", 300, ...)
     fast_ema: int
     slow_ema: int
-    mtf_timeframes: object          # the mtf_alignment timeframes (a sequence of timeframes)
+    mtf_timeframes: object  # the mtf_alignment timeframes (a sequence of timeframes)
 
 
 def market_windows(plan) -> MarketWindows:
     reversal = _tier_params(plan, "signal_reversal") or DEFAULT_REVERSAL
     mtf = _tier_params(plan, "mtf_alignment")
-    return MarketWindows(reversal["timeframe"], reversal["fast_ema"], reversal["slow_ema"],
-                         mtf["timeframes"] if mtf else DEFAULT_TIMEFRAMES)
+    return MarketWindows(
+        reversal["timeframe"],
+        reversal["fast_ema"],
+        reversal["slow_ema"],
+        mtf["timeframes"] if mtf else DEFAULT_TIMEFRAMES,
+    )
 
 
 class MarketState:
     """Rolling market features of one symbol, fed from snapshots."""
 
-    __slots__ = ("symbol", "is_leader", "prices", "bars", "cross", "mtf", "last")
+    __slots__ = ("bars", "cross", "is_leader", "last", "mtf", "prices", "symbol")
 
     def __init__(self, plan, symbol: str):
         windows = market_windows(plan)
@@ -74,15 +87,24 @@ class MarketState:
     def env(self) -> dict:
         """Vocabulary values known now; an unknown value is simply absent."""
         first, latest = self.prices.first, self.prices.last
-        change = (latest[1] / first[1] - 1) * 100 if first is not None and latest is not None and first[1] > 0 \
-            else None
+        change = (latest[1] / first[1] - 1) * 100 if first is not None and latest is not None and first[1] > 0 else None
         cross, mtf = self.cross.value, self.mtf.value
-        return market_env(self.is_leader, self.last, change, None if cross is None else cross.spread_pct,
-                          None if mtf is None else (mtf.score_long, mtf.score_short))
+        return market_env(
+            self.is_leader,
+            self.last,
+            change,
+            None if cross is None else cross.spread_pct,
+            None if mtf is None else (mtf.score_long, mtf.score_short),
+        )
 
 
-def market_env(is_leader: bool, last: dict, price_change_pct: float | None, ema_spread_pct: float | None,
-               mtf: tuple[float, float] | None) -> dict:
+def market_env(
+    is_leader: bool,
+    last: dict,
+    price_change_pct: float | None,
+    ema_spread_pct: float | None,
+    mtf: tuple[float, float] | None,
+) -> dict:
     """The market vocabulary from the last values seen and the features (None: unknown, so
     absent). Shared by MarketState and its column form (engine/replay/columns/signals.py)."""
     out: dict = {"is_leader": is_leader}

@@ -14,8 +14,8 @@ from engine.trading.signals.vote import Vote
 class ComponentResult:
     """One component's answer next to its rule (weight, thresholds)."""
 
-    component: Any          # signals.Component (the compiled rule)
-    answer: Any             # answer.Answer
+    component: Any  # signals.Component (the compiled rule)
+    answer: Any  # answer.Answer
 
     id = property(lambda self: self.component.id)
     kind = property(lambda self: self.component.kind)
@@ -53,16 +53,31 @@ class SignalRecord:
 
     def as_dict(self) -> dict:
         return {
-            "version": self.version, "profile": self.profile, "ts": self.ts, "symbol": self.symbol,
-            "direction": self.direction, "conviction": self.conviction, "confidence": _clean(self.confidence),
-            "aligned_count": self.aligned_count, "long_votes": self.long_votes, "short_votes": self.short_votes,
+            "version": self.version,
+            "profile": self.profile,
+            "ts": self.ts,
+            "symbol": self.symbol,
+            "direction": self.direction,
+            "conviction": self.conviction,
+            "confidence": _clean(self.confidence),
+            "aligned_count": self.aligned_count,
+            "long_votes": self.long_votes,
+            "short_votes": self.short_votes,
             "size_multiplier": self.size_multiplier,
             "components": [
-                {"id": c.id, "kind": c.kind, "direction": c.direction, "confidence": _clean(c.confidence),
-                 "weight": c.weight, "contribution": _clean(c.contribution), "reasons": list(c.reasons),
-                 "inputs": {k: _clean(v) for k, v in c.inputs.items()},
-                 "thresholds": {k: _clean(v) for k, v in c.thresholds.items()}}
-                for c in self.components],
+                {
+                    "id": c.id,
+                    "kind": c.kind,
+                    "direction": c.direction,
+                    "confidence": _clean(c.confidence),
+                    "weight": c.weight,
+                    "contribution": _clean(c.contribution),
+                    "reasons": list(c.reasons),
+                    "inputs": {k: _clean(v) for k, v in c.inputs.items()},
+                    "thresholds": {k: _clean(v) for k, v in c.thresholds.items()},
+                }
+                for c in self.components
+            ],
         }
 
 

@@ -47,8 +47,9 @@ def vote(spec, answers) -> Vote:
     """``answers``: (Component, Answer) pairs. Needs ``spec.min_aligned`` on the winning side;
     a tie (in votes, or in weight when ``direction_by: weight``) is NEUTRAL."""
     longs, shorts, long_weight, short_weight = _tally(answers)
-    long_score, short_score = ((long_weight, short_weight) if spec.direction_by == "weight"
-                               else (len(longs), len(shorts)))
+    long_score, short_score = (
+        (long_weight, short_weight) if spec.direction_by == "weight" else (len(longs), len(shorts))
+    )
     if long_score > short_score:
         direction, aligned, weight = LONG, longs, long_weight
     elif short_score > long_score:

@@ -19,9 +19,18 @@ from __future__ import annotations
 
 from types import MappingProxyType, ModuleType
 
-from engine.trading.signals.components import (fear_greed, funding_rate, hurst, lead_lag, liquidation_cascade,
-                                       oi_divergence, oi_velocity, order_flow_momentum, volatility_skew,
-                                       whale_flow)
+from engine.trading.signals.components import (
+    fear_greed,
+    funding_rate,
+    hurst,
+    lead_lag,
+    liquidation_cascade,
+    oi_divergence,
+    oi_velocity,
+    order_flow_momentum,
+    volatility_skew,
+    whale_flow,
+)
 
 _SHAPE = ("KIND", "INPUTS", "EXPORTS", "new_state", "update", "exports", "evaluate")
 
@@ -37,5 +46,15 @@ def _registry(*modules: ModuleType) -> MappingProxyType:
     return MappingProxyType(registry)
 
 
-COMPONENTS = _registry(liquidation_cascade, whale_flow, funding_rate, hurst, lead_lag, order_flow_momentum,
-                       fear_greed, volatility_skew, oi_velocity, oi_divergence)
+COMPONENTS = _registry(
+    liquidation_cascade,
+    whale_flow,
+    funding_rate,
+    hurst,
+    lead_lag,
+    order_flow_momentum,
+    fear_greed,
+    volatility_skew,
+    oi_velocity,
+    oi_divergence,
+)

@@ -12,7 +12,7 @@ from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral
 
 KIND = "fear_greed"
 INPUTS = ("fear_greed",)
-EXPORTS = ("fear_greed",)   # vocabulary names exports() may give
+EXPORTS = ("fear_greed",)  # vocabulary names exports() may give
 
 
 def new_state(component):

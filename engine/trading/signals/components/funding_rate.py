@@ -12,7 +12,7 @@ from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral
 
 KIND = "funding_rate"
 INPUTS = ("funding_rate",)
-EXPORTS = ("funding_rate", "funding_deviation", "funding_z")   # vocabulary names exports() may give
+EXPORTS = ("funding_rate", "funding_deviation", "funding_z")  # vocabulary names exports() may give
 
 
 def new_state(component):

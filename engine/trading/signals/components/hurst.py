@@ -13,17 +13,17 @@ from collections import deque
 
 import numpy as np
 
+from engine.replay.columns.candles import CandleColumns, CandleSeries, accepted_readings
 from engine.trading.features import HurstExponent
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral, side
-from engine.replay.columns.candles import CandleColumns, CandleSeries, accepted_readings
 
 KIND = "hurst"
 INPUTS = ("candles_1m",)
-EXPORTS = ("hurst",)   # vocabulary names exports() may give
+EXPORTS = ("hurst",)  # vocabulary names exports() may give
 
 
 class State:
-    __slots__ = ("hurst", "closes")
+    __slots__ = ("closes", "hurst")
 
     def __init__(self, params):
         self.hurst = HurstExponent(window=params["window"], recompute_every=params["recompute_every"])
@@ -57,8 +57,12 @@ def answer(component, h: float, trend_change: float) -> Answer:
     (shared by :func:`evaluate` and the column path)."""
     t = component.thresholds
     trend = side(trend_change, LONG, SHORT)
-    seen = {"hurst": h, "trend_change": trend_change,
-            "trending_above": t["trending_above"], "mean_reverting_below": t["mean_reverting_below"]}
+    seen = {
+        "hurst": h,
+        "trend_change": trend_change,
+        "trending_above": t["trending_above"],
+        "mean_reverting_below": t["mean_reverting_below"],
+    }
     if trend == "NEUTRAL":
         return neutral("no_trend", **seen)
     confidence = abs(h - 0.5) / 0.5
@@ -71,6 +75,7 @@ def answer(component, h: float, trend_change: float) -> Answer:
 
 # -- column path (docs/dry-run.md) --------------------------------------------------------
 
+
 def _hurst_values(feature: HurstExponent, x: np.ndarray) -> np.ndarray:
     """H (NaN for None) after each accepted log price ``x[j]``, bit-identical to
     ``HurstExponent.update``: its running per-lag sums are sequences of adds/subtracts of
@@ -79,8 +84,8 @@ def _hurst_values(feature: HurstExponent, x: np.ndarray) -> np.ndarray:
     n_acc = len(x)
     cap, lags, coef = feature._cap, feature._lags, feature._coef
     j = np.arange(n_acc)
-    held = np.minimum(j + 1, cap)                       # prices in the ring after push j
-    start = feature.min_window                          # first push with a value: n - 1 >= min_window
+    held = np.minimum(j + 1, cap)  # prices in the ring after push j
+    start = feature.min_window  # first push with a value: n - 1 >= min_window
     recompute = np.arange(start, n_acc, feature.recompute_every)
     out = np.full(n_acc, np.nan)
     if len(recompute) == 0:
@@ -93,8 +98,8 @@ def _hurst_values(feature: HurstExponent, x: np.ndarray) -> np.ndarray:
         add = np.where(j >= lag, d, 0.0)
         rem = np.zeros(n_acc)
         if n_acc > cap:
-            rem[cap:] = d[lag:n_acc - cap + lag]
-        ops1 = np.empty(2 * n_acc)                      # per push: drop the oldest, then add
+            rem[cap:] = d[lag : n_acc - cap + lag]
+        ops1 = np.empty(2 * n_acc)  # per push: drop the oldest, then add
         ops1[0::2], ops1[1::2] = -rem, add
         ops2 = np.empty(2 * n_acc)
         ops2[0::2], ops2[1::2] = -(rem * rem), add * add
@@ -135,16 +140,17 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = No
     t = np.asarray(candles.ts, dtype=np.float64) + 60.0
     n = len(close)
     accepted = accepted_readings(t, np.isfinite(t) & np.isfinite(close) & (close > 0.0))
-    x = np.fromiter(map(math.log, close[accepted].tolist()), dtype=np.float64,
-                    count=int(accepted.sum()))             # math.log, as HurstExponent.update does
+    x = np.fromiter(
+        map(math.log, close[accepted].tolist()), dtype=np.float64, count=int(accepted.sum())
+    )  # math.log, as HurstExponent.update does
     h_acc = _hurst_values(feature, x)
-    last = np.cumsum(accepted) - 1                      # index of the last accepted price
+    last = np.cumsum(accepted) - 1  # index of the last accepted price
     h = np.full(n, np.nan)
     fed = last >= 0
     h[fed] = h_acc[last[fed]]
     has_h = ~np.isnan(h)
-    change = np.full(n, np.nan)                         # closes deque: every candle, accepted or not
-    change[lookback:] = close[lookback:] - close[:n - lookback]
+    change = np.full(n, np.nan)  # closes deque: every candle, accepted or not
+    change[lookback:] = close[lookback:] - close[: n - lookback]
     warm = has_h & (np.arange(n) >= lookback)
 
     th = component.thresholds

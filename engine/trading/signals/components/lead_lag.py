@@ -13,13 +13,13 @@ import math
 
 import numpy as np
 
+from engine.replay.columns.candles import CandleColumns, CandleSeries, accepted_readings, running_sums
 from engine.trading.features import LeadLag, LeadLagValue
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral, side
-from engine.replay.columns.candles import CandleColumns, CandleSeries, accepted_readings, running_sums
 
 KIND = "lead_lag"
 INPUTS = ("candles_1m", "leader_candles_1m")
-EXPORTS = ("lead_lag_corr", "leader_move_pct")   # vocabulary names exports() may give
+EXPORTS = ("lead_lag_corr", "leader_move_pct")  # vocabulary names exports() may give
 
 
 def new_state(component):
@@ -57,8 +57,13 @@ def answer(component, v: LeadLagValue | None) -> Answer:
         return neutral("warming_up")
     t = component.thresholds
     move_pct = (math.exp(v.leader_move) - 1) * 100
-    seen = {"correlation": v.correlation, "best_lag": v.best_lag, "leader_move_pct": move_pct,
-            "min_correlation": t["min_correlation"], "min_leader_move_pct": t["min_leader_move_pct"]}
+    seen = {
+        "correlation": v.correlation,
+        "best_lag": v.best_lag,
+        "leader_move_pct": move_pct,
+        "min_correlation": t["min_correlation"],
+        "min_leader_move_pct": t["min_leader_move_pct"],
+    }
     if abs(v.correlation) < t["min_correlation"]:
         return neutral("weak_correlation", **seen)
     if abs(move_pct) < t["min_leader_move_pct"] or move_pct == 0:
@@ -69,11 +74,12 @@ def answer(component, v: LeadLagValue | None) -> Answer:
 
 # -- column path (docs/dry-run.md) --------------------------------------------------------
 
+
 def _window_count(nonzero: np.ndarray, window: int) -> np.ndarray:
     """c[q] = nonzero entries among positions q-window+1 .. q (0 for q < window-1)."""
     c = np.concatenate(([0], np.cumsum(nonzero, dtype=np.int64)))
     out = np.zeros(len(nonzero), dtype=np.int64)
-    out[window - 1:] = c[window:] - c[:len(c) - window]
+    out[window - 1 :] = c[window:] - c[: len(c) - window]
     return out
 
 
@@ -89,25 +95,25 @@ def _lead_lag_values(feature: LeadLag, L: np.ndarray, F: np.ndarray):
     best_lag = np.zeros(nq, dtype=np.int64)
     corr = np.full(nq, np.nan)
     move = np.full(nq, np.nan)
-    q0 = w + max_lag - 1                        # the return at which nr == window + max_lag
+    q0 = w + max_lag - 1  # the return at which nr == window + max_lag
     if nq <= q0:
         return has, best_lag, corr, move
-    nv = nq - q0                                # q = q0 .. nq-1: _init_sums at q0, _slide after
+    nv = nq - q0  # q = q0 .. nq-1: _init_sums at q0, _slide after
 
     def at(a: np.ndarray, back: int) -> np.ndarray:
-        return a[q0 - back:nq - back]           # a[q - back] for every q
+        return a[q0 - back : nq - back]  # a[q - back] for every q
 
     def slid(a: np.ndarray, back: int) -> np.ndarray:
-        out = np.empty(nv)                      # a[q - back] for the slides, 0.0 at q0
+        out = np.empty(nv)  # a[q - back] for the slides, 0.0 at q0
         out[0] = 0.0
-        out[1:] = a[q0 + 1 - back:nq - back]
+        out[1:] = a[q0 + 1 - back : nq - back]
         return out
 
-    ys = F[q0 - w + 1:q0 + 1].tolist()[::-1]    # [F[-1 - k] for k in range(w)]
+    ys = F[q0 - w + 1 : q0 + 1].tolist()[::-1]  # [F[-1 - k] for k in range(w)]
     y, y_old = slid(F, 0), slid(F, w)
     nzf = at(_window_count(F != 0.0, w), 0)
     reset = nzf == 0
-    reset[0] = False                            # _init_sums does not reset
+    reset[0] = False  # _init_sums does not reset
     sy, syy = running_sums([sum(ys), sum(yv * yv for yv in ys)], np.stack((y - y_old, y * y - y_old * y_old)), reset)
     n = w
     vy = n * syy - sy * sy
@@ -117,16 +123,18 @@ def _lead_lag_values(feature: LeadLag, L: np.ndarray, F: np.ndarray):
     with np.errstate(invalid="ignore", divide="ignore"):
         for i in range(max_lag):
             lag = i + 1
-            xs = L[q0 - lag - w + 1:q0 - lag + 1].tolist()[::-1]   # [L[-1 - k - lag] for k in range(w)]
+            xs = L[q0 - lag - w + 1 : q0 - lag + 1].tolist()[::-1]  # [L[-1 - k - lag] for k in range(w)]
             x, x_old = slid(L, lag), slid(L, lag + w)
             nzl = at(l_count, lag)
             reset = nzl == 0
             reset[0] = False
             bases = [sum(xs), sum(xv * xv for xv in xs), sum(xv * yv for xv, yv in zip(xs, ys))]
-            sx, sxx, sxy = running_sums(bases, np.stack((x - x_old, x * x - x_old * x_old, x * y - x_old * y_old)), reset)
+            sx, sxx, sxy = running_sums(
+                bases, np.stack((x - x_old, x * x - x_old * x_old, x * y - x_old * y_old)), reset
+            )
             vx = n * sxx - sx * sx
             r = (n * sxy - sx * sy) / np.sqrt(vx * vy)
-            r[r > 1.0] = 1.0                    # rounding can overshoot; clamp before comparing
+            r[r > 1.0] = 1.0  # rounding can overshoot; clamp before comparing
             r_all[i] = np.where((nzl != 0) & (vx > 0.0) & ~np.isnan(r), r, -np.inf)
     # the first lag with the highest r (ties to the shorter lag), if any beats -2
     cols = np.arange(nv)
@@ -175,24 +183,32 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None) -> 
         # pair a >= 1 appends return q = a - 1 (math.log, as the scalar does)
         lr, fr = _logs(lc[1:] / lc[:-1]), _logs(fc[1:] / fc[:-1])
         has_q, lag_q, corr_q, move_q = _lead_lag_values(state, lr, fr)
-        last_q = np.cumsum(accepted) - 2                 # the last return pushed, per candle
+        last_q = np.cumsum(accepted) - 2  # the last return pushed, per candle
         fed = last_q >= 0
         for out, acc in ((has, has_q), (best_lag, lag_q), (corr, corr_q), (move, move_q)):
             out[fed] = acc[last_q[fed]]
     # (math.exp(m) - 1) * 100, as answer() computes it: math.exp, then the same float ops
     move_pct = np.full(n, np.nan)
-    move_pct[has] = (np.fromiter(map(math.exp, move[has].tolist()), dtype=np.float64, count=int(has.sum())) - 1.0) * 100.0
+    move_pct[has] = (
+        np.fromiter(map(math.exp, move[has].tolist()), dtype=np.float64, count=int(has.sum())) - 1.0
+    ) * 100.0
 
     th = component.thresholds
     product = move_pct * corr
-    strong = has & ~(np.abs(corr) < th["min_correlation"]) \
+    strong = (
+        has
+        & ~(np.abs(corr) < th["min_correlation"])
         & ~((np.abs(move_pct) < th["min_leader_move_pct"]) | (move_pct == 0.0))
+    )
     direction = np.where(strong, (product > 0.0).astype(np.int8) - (product < 0.0).astype(np.int8), 0).astype(np.int8)
     confidence = np.where(strong, np.minimum(1.0, np.maximum(0.0, np.abs(corr))), 0.0)
 
     def value_at(k: int) -> LeadLagValue | None:
         return LeadLagValue(int(best_lag[k]), float(corr[k]), float(move[k])) if has[k] else None
 
-    return CandleColumns(direction=direction, confidence=confidence,
-                         answer_at=lambda k: answer(component, value_at(k)),
-                         exports_at=lambda k: exports_of(value_at(k)))
+    return CandleColumns(
+        direction=direction,
+        confidence=confidence,
+        answer_at=lambda k: answer(component, value_at(k)),
+        exports_at=lambda k: exports_of(value_at(k)),
+    )

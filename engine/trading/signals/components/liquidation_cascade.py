@@ -13,7 +13,7 @@ from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral
 
 KIND = "liquidation_cascade"
 INPUTS = ("liquidations",)
-EXPORTS = ("liq_volume_usd", "liq_long_share", "liq_acceleration")   # vocabulary names exports() may give
+EXPORTS = ("liq_volume_usd", "liq_long_share", "liq_acceleration")  # vocabulary names exports() may give
 
 
 def new_state(component):
@@ -44,12 +44,11 @@ def evaluate(component, state) -> Answer:
     if v is None:
         return neutral("warming_up")
     threshold = component.thresholds["min_volume_usd"]
-    seen = {"volume_usd": v.total_usd, "long_usd": v.long_usd, "short_usd": v.short_usd,
-            "threshold_usd": threshold}
+    seen = {"volume_usd": v.total_usd, "long_usd": v.long_usd, "short_usd": v.short_usd, "threshold_usd": threshold}
     if v.total_usd < threshold:
         return neutral("below_threshold", **seen)
     share = max(v.long_usd, v.short_usd) / v.total_usd
-    if share <= component.params["min_dominance"] or v.long_usd == v.short_usd:   # seed: "> 0.60"
+    if share <= component.params["min_dominance"] or v.long_usd == v.short_usd:  # seed: "> 0.60"
         return neutral("no_dominant_side", dominance=share, **seen)
     direction = SHORT if v.long_usd > v.short_usd else LONG
     confidence = scaled(v.total_usd, threshold, component.params["full_confidence_multiple"])

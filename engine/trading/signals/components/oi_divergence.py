@@ -13,12 +13,13 @@ from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral
 
 KIND = "oi_divergence"
 INPUTS = ("open_interest", "price")
-EXPORTS = ()   # vocabulary names exports() may give
+EXPORTS = ()  # vocabulary names exports() may give
 
 
 def new_state(component):
-    return OiPriceDivergence(window_seconds=component.params["window"],
-                             min_move_pct=component.thresholds["min_move_pct"])
+    return OiPriceDivergence(
+        window_seconds=component.params["window"], min_move_pct=component.thresholds["min_move_pct"]
+    )
 
 
 def update(state, snapshot, symbol, leader) -> None:

@@ -13,7 +13,7 @@ from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral
 
 KIND = "oi_velocity"
 INPUTS = ("open_interest", "price")
-EXPORTS = ("oi_change_pct",)   # vocabulary names exports() may give
+EXPORTS = ("oi_change_pct",)  # vocabulary names exports() may give
 
 
 def new_state(component):

@@ -13,7 +13,7 @@ from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral
 
 KIND = "order_flow_momentum"
 INPUTS = ("order_book",)
-EXPORTS = ("ofi", "ofi_momentum")   # vocabulary names exports() may give
+EXPORTS = ("ofi", "ofi_momentum")  # vocabulary names exports() may give
 
 
 class State:

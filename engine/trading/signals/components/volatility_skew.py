@@ -12,17 +12,17 @@ import math
 
 import numpy as np
 
+from engine.replay.columns.candles import CandleColumns, CandleSeries, accepted_readings, running_sums
 from engine.trading.features import SkewValue, VolatilitySkewProxy
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled, side
-from engine.replay.columns.candles import CandleColumns, CandleSeries, accepted_readings, running_sums
 
 KIND = "volatility_skew"
 INPUTS = ("candles_1m",)
-EXPORTS = ("vol_skew",)   # vocabulary names exports() may give
+EXPORTS = ("vol_skew",)  # vocabulary names exports() may give
 
 
 class State:
-    __slots__ = ("skew", "last_close")
+    __slots__ = ("last_close", "skew")
 
     def __init__(self, component):
         # an implied reading stands in for the proxy while it is younger than the rule's
@@ -37,7 +37,7 @@ def new_state(component):
 
 
 def update(state, snapshot, symbol, leader) -> None:
-    for candle in symbol.candles:      # returns first: they are stamped before the snapshot
+    for candle in symbol.candles:  # returns first: they are stamped before the snapshot
         if state.last_close is not None:
             state.skew.update(candle.ts + 60.0, ret=math.log(candle.close / state.last_close))
         state.last_close = candle.close
@@ -73,6 +73,7 @@ def answer(component, v: SkewValue | None) -> Answer:
 
 # -- column path (docs/dry-run.md) --------------------------------------------------------
 
+
 def _semi_sum(r: np.ndarray, old: np.ndarray, side_mask, window: int):
     """One side's ``_neg2``/``_pos2`` after each pushed return (``_push``: add the new
     return, then drop the one that left the window), and its ``_nz_*`` count."""
@@ -86,7 +87,7 @@ def _semi_sum(r: np.ndarray, old: np.ndarray, side_mask, window: int):
     delta = np.empty(2 * n, dtype=np.int64)
     delta[0::2], delta[1::2] = new_in, -old_out.astype(np.int64)
     count = np.cumsum(delta)
-    total = running_sums([0.0], ops[None, :], count == 0)[0]   # the scalar resets the sum to 0.0 at count 0
+    total = running_sums([0.0], ops[None, :], count == 0)[0]  # the scalar resets the sum to 0.0 at count 0
     return total[1::2], count[1::2]
 
 
@@ -107,13 +108,14 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = No
     ratio = close[1:] / close[:-1]
     ratio_ok = np.isfinite(ratio) & (ratio > 0.0)
     ret = np.full(n, np.nan)
-    ret[1:][ratio_ok] = np.fromiter(map(math.log, ratio[ratio_ok].tolist()), dtype=np.float64,
-                                    count=int(ratio_ok.sum()))   # math.log, as update() does
+    ret[1:][ratio_ok] = np.fromiter(
+        map(math.log, ratio[ratio_ok].tolist()), dtype=np.float64, count=int(ratio_ok.sum())
+    )  # math.log, as update() does
     accepted = accepted_readings(t, np.isfinite(t) & np.isfinite(ret))
     r = ret[accepted]
-    old = np.zeros(len(r))                       # the return leaving the window, once it is full
+    old = np.zeros(len(r))  # the return leaving the window, once it is full
     if len(r) > window:
-        old[window:] = r[:len(r) - window]
+        old[window:] = r[: len(r) - window]
     neg2, _ = _semi_sum(r, old, lambda v: v < 0.0, window)
     pos2, nz_pos = _semi_sum(r, old, lambda v: v > 0.0, window)
     # value: None until `window` returns, and while no return in the window is positive
@@ -122,7 +124,7 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = No
         down_acc = np.sqrt(np.maximum(neg2, 0.0) / window)
         up_acc = np.sqrt(pos2 / window)
         skew_acc = down_acc / up_acc - 1.0
-    last = np.cumsum(accepted) - 1                      # the last accepted return, per candle
+    last = np.cumsum(accepted) - 1  # the last accepted return, per candle
     fed = last >= 0
     has = np.zeros(n, dtype=bool)
     has[fed] = has_acc[last[fed]]
@@ -144,6 +146,9 @@ def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = No
     def value_at(k: int) -> SkewValue | None:
         return SkewValue(float(skew[k]), "proxy", float(down[k]), float(up[k])) if has[k] else None
 
-    return CandleColumns(direction=direction, confidence=confidence,
-                         answer_at=lambda k: answer(component, value_at(k)),
-                         exports_at=lambda k: exports_of(value_at(k)))
+    return CandleColumns(
+        direction=direction,
+        confidence=confidence,
+        answer_at=lambda k: answer(component, value_at(k)),
+        exports_at=lambda k: exports_of(value_at(k)),
+    )

@@ -12,7 +12,7 @@ from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral
 
 KIND = "whale_flow"
 INPUTS = ("exchange_netflow",)
-EXPORTS = ("whale_net_flow_usd",)   # vocabulary names exports() may give
+EXPORTS = ("whale_net_flow_usd",)  # vocabulary names exports() may give
 
 
 def new_state(component):
