@@ -1,28 +1,21 @@
-"""The explicit registry of rule-file kinds: YAML ``kind:`` → the module that compiles it.
+"""The explicit registry of the base rule-file kinds: YAML ``kind:`` → the module that compiles it.
 
-No folder scanning: a new kind is added here by hand, with its schema (engine/language/schemagen/generate.py),
-its tests and its reference page. ``_verify`` refuses a module without the common shape.
+Each module owns its kind whole: ``KIND``, ``CODES`` (the diagnostics it emits), a frozen
+``Spec``, ``build(doc, ctx) -> Spec``, ``check(spec, doc, ctx)`` for the rules that need the
+whole file, and ``schema()`` (its JSON Schema, written to ``schemas/<kind>.schema.json`` by
+``python -m engine.language.schemagen``). No folder scanning: a new kind is added to the
+list below by hand, with its tests; docgen writes its reference page. The overlay kinds
+(``profile``, ``learned``) compile to no spec of their own; their schemas are in
+:mod:`engine.language.kinds.overlays`.
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType, ModuleType
-
 from engine.language.kinds import exits, gates, learning, requirements, risk, ruleset, schedules, signals, venues
+from engine.language.registry import registry
 
-_SHAPE = ("KIND", "CODES", "Spec", "build", "check")
-
-
-def _verify(modules: tuple[ModuleType, ...]) -> MappingProxyType:
-    registry: dict[str, ModuleType] = {}
-    for module in modules:
-        missing = [name for name in _SHAPE if not hasattr(module, name)]
-        if missing:
-            raise TypeError(f"{module.__name__} lacks {', '.join(missing)}")
-        if module.KIND in registry:
-            raise TypeError(f"kind {module.KIND!r} registered twice")
-        registry[module.KIND] = module
-    return MappingProxyType(registry)
-
-
-KINDS = _verify((ruleset, signals, gates, requirements, risk, exits, learning, schedules, venues))
+KINDS = registry(
+    "rule-file kinds",
+    (ruleset, signals, gates, requirements, risk, exits, learning, schedules, venues),
+    ("CODES", "Spec", "build", "check"),
+)

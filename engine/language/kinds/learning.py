@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
+from engine.language.schemagen.dsl import arr, boolean, document, duration, element, identifier, kinds, num, obj, text
 
 KIND = "learning"
 CODES: dict[str, str] = {}
@@ -59,3 +60,89 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     check_unique_ids(doc, ("learners",), ctx, "learner")
+
+
+def schema() -> dict:
+    """The JSON Schema of a `learning` rule file (written to schemas/learning.schema.json)."""
+    base = {
+        "schedule": identifier("Schedule job that runs this learner."),
+        "min_trades": num("Outcomes needed before it changes anything.", "count", minimum=1, integer=True),
+    }
+    variants = {
+        "signal_weight": element(
+            "signal_weight",
+            "Moves component weights towards what worked.",
+            {
+                **base,
+                "min_weight": num("No weight goes below this.", "fraction", minimum=0, maximum=1),
+                "renormalise": boolean("Keep weights summing to 1."),
+            },
+        ),
+        "profit_target": element("profit_target", "Tunes profit targets from realised trades.", dict(base)),
+        "hold_time": element(
+            "hold_time",
+            "Learns the optimal hold time per symbol/direction.",
+            {
+                **base,
+                "buckets": obj(
+                    "Hold-time buckets.",
+                    {b: duration(f"Upper end of the {b} bucket.", positive=True) for b in ("short", "medium", "long")},
+                ),
+            },
+        ),
+        "counterfactual": element("counterfactual", "Replays blocked signals to tune gates.", dict(base)),
+    }
+    learner, defs = kinds("One learner.", variants)
+    return document(
+        "learning",
+        "learning",
+        "Learners and their guard-rails (seed: Learning Engine).",
+        {
+            "signal_resolution_horizons": arr(
+                "Forward horizons at which signals are scored.",
+                duration("Horizon.", positive=True),
+                min_items=1,
+                unique=True,
+            ),
+            "trade_lookback": duration("How far back learners read trades.", positive=True),
+            "learners": arr("The learners.", learner),
+            "post_trade": obj(
+                "What runs after every closed trade, in order (seed: Post-Trade Review). A hook that "
+                "fails is logged and does not stop the others or lose the trade.",
+                {
+                    "hooks": arr(
+                        "Hooks in the order they run.",
+                        text(
+                            "Hook.",
+                            enum=[
+                                "attribution",
+                                "expectancy_ledger",
+                                "prediction_calibration",
+                                "timing_outcome",
+                                "outcome_record",
+                            ],
+                        ),
+                        min_items=1,
+                        unique=True,
+                    ),
+                    "expectancy_half_life_trades": num(
+                        "Decay of the expectancy ledger: a trade's weight halves after this many newer trades.",
+                        "count",
+                        minimum=1,
+                        maximum=10000,
+                    ),
+                    "calibration_buckets": num(
+                        "Confidence buckets of the calibration table.", "count", minimum=2, maximum=100, integer=True
+                    ),
+                },
+            ),
+            "promotion": obj(
+                "Hold-out check before a learned version is used.",
+                {
+                    "holdout_fraction": num("Share of data held out.", "fraction", minimum=0, maximum=0.9),
+                    "min_improvement_pct": num("Improvement the hold-out must show.", "%", minimum=-100, maximum=100),
+                },
+            ),
+        },
+        defs=defs,
+    )

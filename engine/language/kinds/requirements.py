@@ -6,6 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
+from engine.language.schemagen.dsl import (
+    PROFILES,
+    arr,
+    boolean,
+    document,
+    duration,
+    expression,
+    identifier,
+    num,
+    obj,
+    ref,
+    text,
+)
 
 KIND = "requirements"
 CODES: dict[str, str] = {}
@@ -63,3 +76,66 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     check_unique_ids(doc, ("checks",), ctx, "requirement")
+
+
+def schema() -> dict:
+    """The JSON Schema of a `requirements` rule file (written to schemas/requirements.schema.json)."""
+    check = obj(
+        "One requirement.",
+        {
+            "id": identifier("Name of this check."),
+            "category": text("Family of the check.", enum=["signal", "portfolio", "position", "market", "policy"]),
+            "when": expression("Must be true to trade."),
+            "reason": ref("reason_code", "Reason code when it fails.", "code"),
+            "profiles": arr(
+                "Profiles this check applies to; all when absent.",
+                text("Profile.", enum=PROFILES),
+                unique=True,
+                min_items=1,
+            )
+            | {"default": PROFILES},
+            "on_missing": text(
+                "When an input of `when` is missing: `block` (fail closed, the default) or `pass` "
+                "(for inputs some data sources never have, e.g. quotes in replayed candles).",
+                enum=["block", "pass"],
+                default="block",
+            ),
+        },
+    )
+    return document(
+        "requirements",
+        "requirements",
+        "Checks an entry must pass (seed: Trading Requirements).",
+        {
+            "checks": arr("The checks; every one must hold.", check, min_items=1),
+            "policy": obj(
+                "Operator policy (seed: Signal Policy Check, Kill-Switch Check).",
+                {
+                    "alpha_trading_enabled": boolean("Master switch for new entries from alpha signals."),
+                    "enabled_symbols": arr(
+                        "Symbols that may open positions.", ref("symbol", "A symbol.", "symbol"), unique=True
+                    ),
+                    "freeze_entries": boolean("Freeze all new entries (exits still run)."),
+                    "kill_switch": obj(
+                        "Conditions that halt trading.",
+                        {
+                            "active": boolean("Operator kill switch: halts trading when true."),
+                            "max_drawdown_pct": num(
+                                "Drawdown from peak equity that halts trading.", "%", minimum=0, maximum=100
+                            ),
+                            "min_win_rate": num(
+                                "Win rate below which trading halts.", "fraction", minimum=0, maximum=1
+                            ),
+                            "min_trades_for_win_rate": num(
+                                "Trades needed before the win rate counts.", "count", minimum=1, integer=True
+                            ),
+                            "max_reject_rate": num(
+                                "Rejected ÷ submitted orders that halts trading.", "fraction", minimum=0, maximum=1
+                            ),
+                            "lookback": duration("Window for these statistics.", positive=True),
+                        },
+                    ),
+                },
+            ),
+        },
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.language.kinds.base import BuildContext, Doc
+from engine.language.schemagen.dsl import PROFILES, arr, document, obj, ref, text
 
 KIND = "ruleset"
 CODES = {
@@ -60,3 +61,31 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
             "only one symbol may be the leader",
             suggestion="make it a follower",
         )
+
+
+def schema() -> dict:
+    """The JSON Schema of a `ruleset` rule file (written to schemas/ruleset.schema.json)."""
+    symbol = obj(
+        "One tradable symbol.",
+        {
+            "symbol": ref("symbol", "rulebot's name for the market.", "symbol"),
+            "base": text("Base asset, e.g. BTC.", pattern=r"^[A-Z0-9]{2,10}$"),
+            "quote": text("Quote asset, e.g. USDT.", pattern=r"^[A-Z0-9]{2,10}$"),
+            "role": text(
+                "`leader` symbols lead the others in the lead-lag component; at most one.",
+                enum=["leader", "follower"],
+                default="follower",
+            ),
+        },
+    )
+    return document(
+        "ruleset",
+        "ruleset",
+        "The rule set's front page: its name, symbols and default profile.",
+        {
+            "name": text("Name of this rule set.", pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$"),
+            "description": text("What this rule set is for.", max_length=2000, default=""),
+            "default_profile": text("Profile used when none is named.", enum=PROFILES),
+            "symbols": arr("Symbols this rule set may trade.", symbol, min_items=1, max_items=50),
+        },
+    )

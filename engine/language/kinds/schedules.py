@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
+from engine.language.schemagen.dsl import arr, document, duration, identifier, obj, ref
 
 KIND = "schedules"
 CODES = {
@@ -69,3 +70,32 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
             key=True,
             suggestion="add `{id: bot_cycle, every: 60s, tasks: [bot_cycle]}`",
         )
+
+
+def schema() -> dict:
+    """The JSON Schema of a `schedules` rule file (written to schemas/schedules.schema.json)."""
+    job = obj(
+        "One job: either `every` or `at`.",
+        {
+            "id": identifier("Name of this job."),
+            "every": duration("Run at this interval.", default=None),
+            "at": ref("time_of_day", "Run daily at this UTC time.", "time"),
+            "weekdays": arr(
+                "Only on these days (with `at`).", ref("weekday", "Day.", "enum"), unique=True, min_items=1
+            ),
+            "tasks": arr("Tasks this job runs.", identifier("Task name."), min_items=1, unique=True),
+        },
+        required=["id", "tasks"],
+    )
+    job["oneOf"] = [
+        {"required": ["every"], "not": {"anyOf": [{"required": ["at"]}, {"required": ["weekdays"]}]}},
+        {"required": ["at"], "not": {"required": ["every"]}},
+    ]
+    return document(
+        "schedules",
+        "schedules",
+        "When jobs run (seed: Timing & Update Cycles).",
+        {
+            "jobs": arr("The jobs.", job, min_items=1),
+        },
+    )

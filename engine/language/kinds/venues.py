@@ -7,6 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
+from engine.language.schemagen.dsl import (
+    arr,
+    document,
+    duration,
+    element,
+    identifier,
+    kinds,
+    mapping,
+    num,
+    obj,
+    ref,
+    text,
+)
 
 KIND = "venues"
 CODES = {
@@ -98,3 +111,110 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
                     "RB361",
                     f"{inst.symbol}: min_size {inst.min_size:g} is not a multiple of size_step {inst.size_step:g}",
                 )
+
+
+def schema() -> dict:
+    """The JSON Schema of a `venues` rule file (written to schemas/venues.schema.json)."""
+    creds = obj(
+        "Names of the environment variables holding secrets (never the secrets).",
+        {
+            "api_key_env": text("Variable with the API key.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
+            "api_secret_env": text("Variable with the API secret.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
+            "passphrase_env": text("Variable with the passphrase.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
+        },
+        required=["api_key_env"],
+    )
+    instrument = obj(
+        "Contract specs of one instrument.",
+        {
+            "symbol": ref("venue_symbol", "Venue symbol.", "symbol"),
+            "contract_size": num("Base units per contract.", "base units", exclusive_minimum=0),
+            "size_step": num("Smallest size increment, in contracts.", "contracts", exclusive_minimum=0),
+            "tick_size": num("Smallest price increment.", "quote", exclusive_minimum=0),
+            "min_size": num("Smallest order, in contracts.", "contracts", exclusive_minimum=0),
+            "max_leverage": num("Highest leverage the venue allows.", "x", minimum=1),
+        },
+    )
+    limit = obj(
+        "One rate-limit pool.",
+        {
+            "pool": identifier("Pool name."),
+            "budget": num("Cost units per period.", "count", minimum=1, integer=True),
+            "per": duration("Period.", positive=True),
+        },
+    )
+    exchange_props = lambda: {  # noqa: E731
+        "venue_type": text("What the venue trades.", enum=["futures", "spot"]),
+        "base_url": text("REST base URL.", pattern=r"^https://[^\s]+$"),
+        "demo_url": text("Demo / testnet base URL.", pattern=r"^https://[^\s]+$"),
+        "credentials": creds,
+        "fees": obj(
+            "Trading fees.",
+            {
+                "maker_pct": num("Maker fee.", "%", minimum=-1, maximum=1),
+                "taker_pct": num("Taker fee.", "%", minimum=0, maximum=1),
+            },
+        ),
+        "funding_interval": duration("Time between funding payments.", positive=True),
+        "rate_limits": arr("Client-side rate limits.", limit, min_items=1),
+        "symbols": mapping(
+            "rulebot symbol → venue symbol.",
+            ref("venue_symbol", "Venue symbol.", "symbol"),
+            key_pattern=r"^[A-Z0-9]{2,20}$",
+        ),
+        "instruments": arr("Offline contract specs (live reloads them from the venue).", instrument, min_items=1),
+    }
+    exchange, ex_defs = kinds(
+        "One exchange.",
+        {
+            "kraken_futures": element("kraken_futures", "Kraken Futures (linear PF_ perpetuals).", exchange_props()),
+            "blofin": element("blofin", "BloFin USDT-margined perpetuals.", exchange_props()),
+        },
+    )
+    intel, in_defs = kinds(
+        "One market-intelligence source.",
+        {
+            "coinglass": element(
+                "coinglass",
+                "CoinGlass API v4.",
+                {
+                    "base_url": text("REST base URL.", pattern=r"^https://[^\s]+$"),
+                    "credentials": creds,
+                    "plan": text("Subscription plan.", enum=["hobbyist", "startup", "standard", "professional"]),
+                    "requests_per_minute": num("Request budget.", "count", minimum=1, integer=True),
+                    "min_interval": duration("Least time between calls."),
+                    "backoff_on_429": duration("Wait after a rate-limit answer."),
+                    "publication_lag": duration("Delay after an interval closes before replay releases it."),
+                    "endpoints": arr(
+                        "Endpoints used.",
+                        text(
+                            "Endpoint.",
+                            enum=[
+                                "taker_buy_sell",
+                                "liquidations",
+                                "fear_greed",
+                                "exchange_balance",
+                                "funding_history",
+                                "open_interest_history",
+                                "liquidation_history",
+                                "long_short_ratio",
+                            ],
+                        ),
+                        unique=True,
+                        min_items=1,
+                    ),
+                },
+            ),
+        },
+    )
+    return document(
+        "venues",
+        "venues",
+        "Exchanges and market-intelligence sources.",
+        {
+            "execution_venue": identifier("Exchange id that receives orders."),
+            "exchanges": arr("Exchanges.", exchange, min_items=1),
+            "intelligence": arr("Market-intelligence sources.", intel) | {"default": []},
+        },
+        defs={**ex_defs, **in_defs},
+    )

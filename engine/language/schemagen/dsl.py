@@ -15,6 +15,24 @@ COMMON = "common.schema.json"
 
 Schema = dict[str, Any]
 
+# Enumerations several rule kinds share (one spelling for every schema that uses them).
+PROFILES = ["paper", "live"]
+CONVICTIONS = ["HIGH", "MEDIUM", "LOW", "NONE"]
+TIMEFRAMES = ["1m", "5m", "15m", "1h", "4h", "1d"]
+TIMING_ACTIONS = ["HOLD", "HOLD_EXTENDED", "EXIT_NOW", "EXIT_SOONER", "TAKE_PROFIT", "FORCE_EXIT"]
+INPUTS = [
+    "liquidations",
+    "exchange_netflow",
+    "funding_rate",
+    "candles_1m",
+    "order_book",
+    "fear_greed",
+    "open_interest",
+    "taker_volume",
+    "volatility_skew",
+    "price",
+]  # = engine.market.snapshot.INPUT_NAMES
+
 
 def _field(schema: Schema, description: str, unit: str, default: Any = None) -> Schema:
     schema = dict(schema)

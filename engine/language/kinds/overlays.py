@@ -1,0 +1,65 @@
+"""The two overlay kinds: a ``profile`` (paper or live settings and hand-written overrides)
+and a ``learned`` file (values a learner wrote). Neither compiles to a spec of its own: the
+compiler applies them over the base kinds' documents (engine/language/compiler.py), so this
+module holds only their schemas."""
+
+from __future__ import annotations
+
+from engine.language.schemagen.dsl import PROFILES, document, identifier, mapping, num, obj, text
+
+
+def _overlay_values(description: str) -> dict:
+    value = {
+        "anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "string", "maxLength": 200}],
+        "description": "New value.",
+        "x-unit": "any",
+    }
+    return mapping(description, value, key_pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_:]+)+$")
+
+
+def profile_schema() -> dict:
+    """The JSON Schema of a profile (schemas/profile.schema.json)."""
+    return document(
+        "profile",
+        "profile",
+        "A paper or live overlay.",
+        {
+            "name": text("Profile name; matches the file name.", enum=PROFILES),
+            "mode": text("`paper`: the paper broker fills orders; `live`: real orders.", enum=["paper", "live"]),
+            "thresholds": text("Which threshold set components use.", enum=PROFILES),
+            "paper_broker": obj(
+                "Paper broker settings.",
+                {
+                    "starting_balance_usd": num("Starting equity.", "USD", exclusive_minimum=0),
+                    "slippage_bps": num("Fill price worse than observed by this much.", "bps", minimum=0, maximum=1000),
+                },
+            ),
+            "overrides": _overlay_values("Parameter path → value, applied over the rule files.") | {"default": {}},
+        },
+        required=["kind", "name", "mode", "thresholds"],
+    )
+
+
+def learned_schema() -> dict:
+    """The JSON Schema of a learned file (schemas/learned.schema.json)."""
+    return document(
+        "learned",
+        "learned",
+        "Values a learner wrote (machine-owned; never edit by hand).",
+        {
+            "learner": identifier("Learner id from learning.yaml."),
+            "base_version": text("Rule-set version the learner started from.", pattern=r"^rs-[0-9a-f]{16}$"),
+            "created": text("UTC time of the write (ISO 8601).", pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
+            "values": _overlay_values("Parameter path → new value (only learnable paths)."),
+            "provenance": obj(
+                "Where the values came from.",
+                {
+                    "data_from": text("Start of the data window (ISO 8601).", max_length=40),
+                    "data_to": text("End of the data window (ISO 8601).", max_length=40),
+                    "trades": num("Outcomes used.", "count", minimum=0, integer=True),
+                    "metrics": mapping("Metrics of the run.", num("Metric.", "number")) | {"default": {}},
+                    "message": text("Why.", max_length=2000, default=""),
+                },
+            ),
+        },
+    )
