@@ -95,7 +95,7 @@ class OpenInterestVelocity(Feature):
 
     def update(self, ts: Any, open_interest: Any) -> None:
         t, x = self._reading(ts, open_interest)
-        if t is None or x < 0.0:
+        if t is None or x is None or x < 0.0:
             return
         self._last_ts = t
         self._c.push(t, x)
@@ -146,7 +146,7 @@ class OiPriceDivergence(Feature):
 
     def update(self, ts: Any, price: Any, open_interest: Any) -> None:
         t, p, oi = self._reading2(ts, price, open_interest)
-        if t is None or p <= 0.0 or oi < 0.0:
+        if t is None or p is None or oi is None or p <= 0.0 or oi < 0.0:
             return
         self._last_ts = t
         self._price.push(t, p)
@@ -205,7 +205,7 @@ class FundingDeviation(Feature):
 
     def update(self, ts: Any, rate: Any) -> None:
         t, r = self._reading(ts, rate)
-        if t is None:
+        if t is None or r is None:
             return
         self._last_ts = t
         w = self._w
@@ -301,7 +301,7 @@ class LiquidationCascade(Feature):
 
     def update(self, ts: Any, long_usd: Any, short_usd: Any) -> None:
         t, lo, sh = self._reading2(ts, long_usd, short_usd)
-        if t is None or lo < 0.0 or sh < 0.0:
+        if t is None or lo is None or sh is None or lo < 0.0 or sh < 0.0:
             return
         if self._first_ts is None:
             self._first_ts = t

@@ -31,7 +31,7 @@ class Ema(Feature):
     def update(self, ts: Any, value: Any) -> None:
         """Add one value; ignored if ts is not later than the last one or value is not finite."""
         t, v = self._reading(ts, value)
-        if t is None:
+        if t is None or v is None:
             return
         self._last_ts = t
         if self._value is not None:
@@ -87,7 +87,7 @@ class EmaCross(Feature):
 
     def update(self, ts: Any, close: Any) -> None:
         t, c = self._reading(ts, close)
-        if t is None:
+        if t is None or c is None:
             return
         self._last_ts = t
         self._fast.update(t, c)

@@ -115,7 +115,7 @@ class OfiMomentum(Feature):
 
     def update(self, ts: Any, ofi: Any) -> None:
         t, x = self._reading(ts, ofi)
-        if t is None:
+        if t is None or x is None:
             return
         self._last_ts = t
         w = self._w
@@ -159,7 +159,7 @@ class ExchangeNetFlow(Feature):
 
     def update(self, ts: Any, net_flow_usd: Any) -> None:
         t, x = self._reading(ts, net_flow_usd)
-        if t is None:
+        if t is None or x is None:
             return
         if self._first_ts is None:
             self._first_ts = t

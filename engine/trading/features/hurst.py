@@ -98,7 +98,7 @@ class HurstExponent(Feature):
 
     def update(self, ts: Any, price: Any) -> None:
         t, p = self._reading(ts, price)
-        if t is None or p <= 0.0:
+        if t is None or p is None or p <= 0.0:
             return
         self._last_ts = t
         self._push(math.log(p))

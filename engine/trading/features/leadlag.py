@@ -87,7 +87,7 @@ class LeadLag(Feature):
 
     def update(self, ts: Any, leader_close: Any, follower_close: Any) -> None:
         t, lc, fc = self._reading2(ts, leader_close, follower_close)
-        if t is None or lc <= 0.0 or fc <= 0.0:
+        if t is None or lc is None or fc is None or lc <= 0.0 or fc <= 0.0:
             return
         self._last_ts = t
         prev_l, prev_f = self._prev_l, self._prev_f

@@ -68,7 +68,7 @@ class BarCloser(Feature):
 
     def update(self, ts: Any, close: Any) -> tuple[tuple[float, float], ...]:
         t, c = self._reading(ts, close)
-        if t is None:
+        if t is None or c is None:
             return ()
         self._last_ts = t
         return self._observe(t, c)
@@ -166,7 +166,7 @@ class MultiTimeframeAlignment(Feature):
 
     def update(self, ts: Any, close: Any) -> None:
         t, c = self._reading(ts, close)
-        if t is None:
+        if t is None or c is None:
             return
         self._last_ts = t
         changed = False

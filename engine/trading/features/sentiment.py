@@ -50,7 +50,7 @@ class FearGreed(Feature):
 
     def update(self, ts: Any, value: Any) -> None:
         t, v = self._reading(ts, value)
-        if t is None or not 0.0 <= v <= 100.0:
+        if t is None or v is None or not 0.0 <= v <= 100.0:
             return
         self._last_ts = t
         self._value = FearGreedValue(v, t)
