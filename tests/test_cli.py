@@ -128,3 +128,27 @@ def test_validate_does_not_import_numpy_or_pandas():
         timeout=60,
     )
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_only_the_composition_root_imports_adapters():
+    """engine works against its ports; engine/cli/compose.py alone wires real adapters to it."""
+    import ast
+
+    importers = []
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(n == "adapters" or n.startswith("adapters.") for n in names):
+                importers.append(path.relative_to(ROOT).as_posix())
+    assert sorted(set(importers)) == ["engine/cli/compose.py"]
+
+
+def test_the_root_group_carries_every_command_and_the_log_options():
+    from engine.cli import main
+
+    assert sorted(main.commands) == ["dry-run", "explain", "paper", "schema", "snapshots", "validate"]
+    assert sorted(main.commands["snapshots"].commands) == ["build", "convert", "info"]
+    bad = run("--log-level", "loud", "validate", "rules/")
+    assert bad.returncode == 2 and "--log-level" in bad.stderr

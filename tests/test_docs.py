@@ -1,6 +1,6 @@
-"""The docs cannot drift: generated pages equal what engine/docgen/build.py produces now, every
+"""The docs cannot drift: generated pages equal what engine/docgen produces now, every
 kind, schema path and code is documented, every relative link resolves, and the shell
-transcripts of docgen.TRANSCRIPT_PAGES are replayed and must print exactly what they show."""
+transcripts of TRANSCRIPT_PAGES are replayed and must print exactly what they show."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.docgen import build as docgen
+from engine.docgen.codes import CODE_KINDS
+from engine.docgen.defaults import LEARNED_EXAMPLE, load_defaults
+from engine.docgen.expressions import EXPRESSION_CONTEXTS, expression_fields
+from engine.docgen.pages import HEADER, generate_pages
+from engine.docgen.transcripts import TRANSCRIPT_PAGES, parse_transcript, render_transcript, replay_transcripts
 from engine.language import compiler, crosscheck
 from engine.language.codes import ALL_CODES
 from engine.language.expr import CODES as EXPR_CODES
@@ -27,7 +31,7 @@ REGENERATE = "out of date: run `python -m engine.docgen.build` and commit the re
 
 @pytest.fixture(scope="module")
 def generated() -> dict[str, str]:
-    return docgen.pages()
+    return generate_pages()
 
 
 def _page(name: str) -> str:
@@ -47,14 +51,14 @@ def test_generated_pages_on_disk_equal_what_docgen_produces(generated):
 
 
 def test_generated_pages_say_so(generated):
-    assert all(content.startswith(docgen.HEADER) for content in generated.values())
+    assert all(content.startswith(HEADER) for content in generated.values())
 
 
 def test_every_generated_page_on_disk_is_still_generated(generated):
     on_disk = {
         p.relative_to(ROOT).as_posix()
         for p in REFERENCE.glob("*.md")
-        if p.read_text(encoding="utf-8").startswith(docgen.HEADER)
+        if p.read_text(encoding="utf-8").startswith(HEADER)
     }
     assert on_disk <= set(generated), f"orphaned generated pages: {sorted(on_disk - set(generated))}"
 
@@ -111,19 +115,19 @@ def test_every_code_is_in_error_codes_md():
 
 
 def test_error_codes_md_lists_the_cli_exit_codes():
-    from engine import cli
+    from engine.cli import exit_codes
 
     page = _page("error-codes.md")
-    for value in (cli.EXIT_OK, cli.EXIT_INVALID, cli.EXIT_USAGE, cli.EXIT_INTERNAL):
+    for value in (exit_codes.EXIT_OK, exit_codes.EXIT_INVALID, exit_codes.EXIT_USAGE, exit_codes.EXIT_INTERNAL):
         assert f"| {value} |" in page
 
 
 def test_codes_defined_outside_the_kind_modules_are_mapped_to_kinds():
     """A new cross-file or overlay code must say which kinds' pages list it."""
     outside = set(crosscheck.CODES) | set(compiler.CODES)
-    assert outside <= set(docgen.CODE_KINDS), f"add to docgen.CODE_KINDS: {sorted(outside - set(docgen.CODE_KINDS))}"
-    assert all(set(kinds) <= set(ALL_KINDS) for kinds in docgen.CODE_KINDS.values())
-    assert set(docgen.CODE_KINDS) <= set(ALL_CODES)
+    assert outside <= set(CODE_KINDS), f"add to engine.docgen.codes.CODE_KINDS: {sorted(outside - set(CODE_KINDS))}"
+    assert all(set(kinds) <= set(ALL_KINDS) for kinds in CODE_KINDS.values())
+    assert set(CODE_KINDS) <= set(ALL_CODES)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -133,9 +137,9 @@ def test_kind_pages_list_their_modules_codes(kind):
 
 
 def test_every_expression_field_has_a_vocabulary_context():
-    fields = {(kind, path) for kind in ALL_KINDS for path in docgen.expression_fields(kind)}
-    assert fields == set(docgen.EXPRESSION_CONTEXTS)
-    assert set(docgen.EXPRESSION_CONTEXTS.values()) <= set(CONTEXTS)
+    fields = {(kind, path) for kind in ALL_KINDS for path in expression_fields(kind)}
+    assert fields == set(EXPRESSION_CONTEXTS)
+    assert set(EXPRESSION_CONTEXTS.values()) <= set(CONTEXTS)
 
 
 def test_vocabulary_md_lists_every_name_of_every_context():
@@ -159,9 +163,9 @@ def test_the_learned_example_loads_with_the_default_rules(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     (rules / "learned").mkdir(exist_ok=True)
-    defaults = docgen.load_defaults()
+    defaults = load_defaults()
     (rules / "learned" / "0001-signal-weights.yaml").write_text(
-        docgen.LEARNED_EXAMPLE.format(version=defaults.version), encoding="utf-8"
+        LEARNED_EXAMPLE.format(version=defaults.version), encoding="utf-8"
     )
     result = compiler.compile_ruleset(str(rules))
     assert result.ok, [d.as_dict() for d in result.diagnostics]
@@ -212,10 +216,10 @@ def test_relative_links_point_at_existing_files_and_anchors(path):
 
 @pytest.fixture(scope="module")
 def replayed() -> dict[str, str]:
-    return docgen.transcripts()
+    return replay_transcripts()
 
 
-@pytest.mark.parametrize("rel", docgen.TRANSCRIPT_PAGES)
+@pytest.mark.parametrize("rel", TRANSCRIPT_PAGES)
 def test_console_transcripts_print_what_they_show(rel, replayed):
     """Each ```console block is replayed in a fresh copy of rules/; the outputs must match."""
     assert rel in replayed, f"{rel} is missing"
@@ -234,6 +238,6 @@ def test_console_transcripts_print_what_they_show(rel, replayed):
 
 def test_transcripts_round_trip():
     block = "$ cat > f <<'EOF'\n> a\n>\n> EOF\n$ echo hi; echo there\nhi\nthere\n"
-    steps = docgen.parse_transcript(block)
+    steps = parse_transcript(block)
     assert steps == [("cat > f <<'EOF'\na\n\nEOF", ""), ("echo hi; echo there", "hi\nthere")]
-    assert docgen.render_transcript(steps) == block
+    assert render_transcript(steps) == block

@@ -118,7 +118,7 @@ def test_explain_bad_arguments(snapshot_file, args, code):
 def test_parse_time_refuses_times_outside_market_data(text, why):
     """--at/--from/--to far out used to be accepted: explain then judged at 1e300, dry-run
     replayed an empty window. A ValueError is what the CLI turns into a usage error."""
-    from engine.report.explain import parse_time
+    from engine.common.times import parse_time
 
     with pytest.raises(ValueError, match=re.escape(why)):
         parse_time(text)

@@ -97,7 +97,7 @@ def test_snapshot_schema_accepts_what_the_parser_writes_and_names_the_same_input
     from jsonschema import Draft202012Validator
 
     from engine.language import schema
-    from engine.language.schemagen.generate import INPUTS
+    from engine.language.schemagen.dsl import INPUTS
     from engine.market.snapshot import INPUT_NAMES
 
     assert sorted(INPUTS) == sorted(INPUT_NAMES)
@@ -150,7 +150,7 @@ def test_a_ts_outside_market_times_is_rb702_with_the_likely_unit(ts, hint):
 
 
 def test_the_ends_of_the_range_are_times():
-    from engine.market.snapshot import EARLIEST_TS, LATEST_TS
+    from engine.common.times import EARLIEST_TS, LATEST_TS
 
     for ts in (EARLIEST_TS, LATEST_TS):
         snap, problems = parse_snapshot({"ts": ts})

@@ -22,8 +22,10 @@ from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, NamedTuple
 
+from adapters.paper.state_schema import STATE_VERSION, first_problem
+from engine.common.decimals import to_decimal as _dec
 from engine.language.kinds.venues import Exchange, Instrument
-from engine.market.snapshot import TIME_RANGE, Candle, Snapshot, SymbolSnapshot, plausible_time
+from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
 from engine.ports import (
     BUY,
     CANCELLED,
@@ -43,7 +45,6 @@ from engine.ports import (
 )
 from engine.trading.sizing import liquidation_price
 
-STATE_VERSION = 1
 MAKER, TAKER, LIQUIDATION = "maker", "taker", "liquidation"
 _STEP_TOLERANCE = Decimal("1e-9")  # 0.06999999999999999 BTC is 0.07, not 0.069
 _MARGIN_TOLERANCE = 1e-9
@@ -71,10 +72,6 @@ def _positive(value: Any) -> float | None:
         return None
     value = _finite(value)
     return value if value is not None and value > 0 else None
-
-
-def _dec(value: float) -> Decimal:
-    return Decimal(repr(float(value)))
 
 
 def _add(a: float, b: float) -> float:
@@ -691,173 +688,36 @@ class PaperBroker:
 
 # ------------------------------------------------------------------ checking a saved state
 
-_ORDER_FIELDS = set(OrderState.__dataclass_fields__) | {"leverage"}
-_STATE_KEYS = {
-    "version",
-    "venue",
-    "settings",
-    "now",
-    "order_seq",
-    "fill_seq",
-    "realized",
-    "fees",
-    "funding",
-    "orders",
-    "positions",
-    "fills",
-    "payments",
-    "quotes",
-    "rates",
-}
-
-
-def _number(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
-
 
 def _need(ok: bool, where: str, what: str, value: Any) -> None:
     if not ok:
         raise ValueError(f"{where} must be {what}, found {value!r}"[:200])
 
 
-def _fields(raw: Any, where: str, names: set[str]) -> Mapping[str, Any]:
-    _need(
-        isinstance(raw, Mapping) and set(raw) == names,
-        where,
-        f"an object with {', '.join(sorted(names))}",
-        sorted(raw) if isinstance(raw, Mapping) else raw,
-    )
-    return raw
-
-
 def check_state(venue: Exchange, state: Mapping[str, Any]) -> None:
     """ValueError naming the first field of a saved broker state that this broker could not
-    continue from exactly: a missing or extra key, a wrong type, an impossible value (a
-    non-finite amount, a position with no leverage, a symbol the venue does not trade).
+    continue from exactly. The shape (keys, types, finite numbers, ranges) is the JSON Schema
+    in ``state_schema``; what depends on the venue or on two fields together is checked here.
     Checked before anything is restored, so a bad state is refused whole (RB804)."""
-    _fields(state, "the state", _STATE_KEYS)
-    settings = _fields(state["settings"], "settings", {"starting_balance", "slippage_bps", "maintenance_margin_pct"})
-    for key in settings:
-        _need(_number(settings[key]) and settings[key] >= 0, f"settings.{key}", "a number ≥ 0", settings[key])
-    _need(settings["starting_balance"] > 0, "settings.starting_balance", "a number > 0", settings["starting_balance"])
-    _need(
-        state["now"] is None or (_number(state["now"]) and plausible_time(state["now"])),
-        "now",
-        f"null or a time in epoch seconds from {TIME_RANGE}",
-        state["now"],
-    )
-    for key in ("order_seq", "fill_seq"):
-        _need(type(state[key]) is int and state[key] >= 0, key, "a whole number ≥ 0", state[key])
-    for key in ("realized", "fees", "funding"):
-        _need(_number(state[key]), key, "a finite number", state[key])
-    _need(isinstance(state["orders"], list), "orders", "a list", type(state["orders"]).__name__)
+    problem = first_problem(state)
+    if problem is not None:
+        raise ValueError(problem)
     for i, order in enumerate(state["orders"]):
-        _check_order(venue, _fields(order, f"orders[{i}]", _ORDER_FIELDS), f"orders[{i}]")
-    _need(isinstance(state["positions"], Mapping), "positions", "an object", type(state["positions"]).__name__)
-    for symbol, position in state["positions"].items():
-        _check_position(venue, symbol, position)
-    _check_records(state, "fills", set(Fill.__dataclass_fields__), _check_fill)
-    _check_records(state, "payments", set(FundingPayment.__dataclass_fields__), _check_payment)
-    _check_by_symbol(
-        state,
-        "quotes",
-        lambda q: (
-            isinstance(q, Mapping) and all(isinstance(k, str) and (v is None or _number(v)) for k, v in q.items())
-        ),
-        "an object of numbers",
-    )
-    _check_by_symbol(
-        state,
-        "rates",
-        lambda h: isinstance(h, list) and all(isinstance(e, list) and len(e) == 2 and all(map(_number, e)) for e in h),
-        "a list of [time, rate] pairs",
-    )
+        if order["status"] != REJECTED:  # a rejected request is kept as it came: nothing acts on it
+            _check_standing_order(venue, order, f"orders[{i}]")
+    for symbol in state["positions"]:
+        _need(symbol in venue.symbols, f"positions.{symbol}", f"a position in a symbol {venue.id} trades", symbol)
 
 
-def _check_order(venue: Exchange, o: Mapping[str, Any], where: str) -> None:
-    for key in ("client_order_id", "venue_order_id", "symbol", "side", "order_type", "status", "reason"):
-        _need(isinstance(o[key], str), f"{where}.{key}", "a string", o[key])
-    _need(isinstance(o["reduce_only"], bool), f"{where}.reduce_only", "true or false", o["reduce_only"])
+def _check_standing_order(venue: Exchange, order: Mapping[str, Any], where: str) -> None:
+    """An accepted order is in a symbol the venue trades and never filled beyond its quantity."""
+    _need(order["symbol"] in venue.symbols, f"{where}.symbol", f"a symbol {venue.id} trades", order["symbol"])
     _need(
-        o["status"] in (OPEN, FILLED, CANCELLED, REJECTED),
-        f"{where}.status",
-        "open, filled, cancelled or rejected",
-        o["status"],
-    )
-    for key in ("quantity", "filled_quantity", "created_at", "leverage"):
-        _need(_number(o[key]), f"{where}.{key}", "a finite number", o[key])
-    _need(
-        o["limit_price"] is None or _number(o["limit_price"]),
-        f"{where}.limit_price",
-        "a number or null",
-        o["limit_price"],
-    )
-    if o["status"] == REJECTED:  # a rejected request is kept as it came: nothing acts on it
-        return
-    _need(o["symbol"] in venue.symbols, f"{where}.symbol", f"a symbol {venue.id} trades", o["symbol"])
-    _need(o["side"] in (BUY, SELL), f"{where}.side", "buy or sell", o["side"])
-    _need(o["order_type"] in (MARKET, LIMIT), f"{where}.order_type", "market or limit", o["order_type"])
-    _need(o["quantity"] > 0, f"{where}.quantity", "a number > 0", o["quantity"])
-    _need(
-        0 <= o["filled_quantity"] <= o["quantity"] * (1 + 1e-9),
+        order["filled_quantity"] <= order["quantity"] * (1 + 1e-9),
         f"{where}.filled_quantity",
         "between 0 and the quantity",
-        o["filled_quantity"],
+        order["filled_quantity"],
     )
-    _need(o["leverage"] > 0, f"{where}.leverage", "a number > 0", o["leverage"])
-    if o["order_type"] == LIMIT:
-        _need(
-            o["limit_price"] is not None and o["limit_price"] > 0,
-            f"{where}.limit_price",
-            "a price > 0",
-            o["limit_price"],
-        )
-
-
-def _check_position(venue: Exchange, symbol: Any, position: Any) -> None:
-    where = f"positions.{symbol}"
-    _need(symbol in venue.symbols, where, f"a position in a symbol {venue.id} trades", symbol)
-    _need(
-        isinstance(position, list) and len(position) == 3 and all(map(_number, position)),
-        where,
-        "[quantity, entry price, leverage] as finite numbers",
-        position,
-    )
-    quantity, entry, leverage = position
-    _need(
-        quantity != 0 and entry > 0 and leverage > 0,
-        where,
-        "a non-zero quantity with an entry price > 0 and a leverage > 0",
-        position,
-    )
-
-
-def _check_records(state: Mapping[str, Any], key: str, names: set[str], check) -> None:
-    _need(isinstance(state[key], list), key, "a list", type(state[key]).__name__)
-    for i, record in enumerate(state[key]):
-        check(_fields(record, f"{key}[{i}]", names), f"{key}[{i}]")
-
-
-def _check_fill(f: Mapping[str, Any], where: str) -> None:
-    for key in ("fill_id", "client_order_id", "symbol", "side", "liquidity"):
-        _need(isinstance(f[key], str), f"{where}.{key}", "a string", f[key])
-    for key in ("quantity", "price"):
-        _need(_number(f[key]) and f[key] > 0, f"{where}.{key}", "a number > 0", f[key])
-    for key in ("fee", "ts"):
-        _need(_number(f[key]), f"{where}.{key}", "a finite number", f[key])
-
-
-def _check_payment(p: Mapping[str, Any], where: str) -> None:
-    for key in ("payment_id", "symbol"):
-        _need(isinstance(p[key], str), f"{where}.{key}", "a string", p[key])
-    for key in ("rate", "amount", "ts"):
-        _need(_number(p[key]), f"{where}.{key}", "a finite number", p[key])
-
-
-def _check_by_symbol(state: Mapping[str, Any], key: str, ok, what: str) -> None:
-    _need(isinstance(state[key], Mapping), key, "an object", type(state[key]).__name__)
-    for symbol, value in state[key].items():
-        _need(isinstance(symbol, str) and ok(value), f"{key}.{symbol}", what, value)
 
 
 def _limit_fill_price(side: str, limit: float, open_: float, high: float, low: float) -> float | None:

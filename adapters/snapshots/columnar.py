@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import math
 import os
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from engine.common.errors import RulebotError
 from engine.language.diagnostics import Diagnostic, Severity
 from engine.market.snapshot import (
     FORMAT_VERSION,
@@ -47,6 +49,8 @@ from engine.market.snapshot import (
     parse_snapshot,
     plausible_time,
 )
+
+logger = logging.getLogger(__name__)
 
 COLUMNAR_VERSION = 1
 EXTENSION = ".snapshots.parquet"
@@ -89,8 +93,10 @@ NO_DICTIONARY = (
 ) + CANDLE_FIELDS
 
 
-class ColumnarError(Exception):
+class ColumnarError(RulebotError):
     """A columnar file that cannot be read at all (raised by :func:`read_columnar` only)."""
+
+    code = "RB710"
 
 
 # ------------------------------------------------------------------ writing
@@ -635,11 +641,13 @@ def read_any(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, list[Di
     elif name.endswith(".parquet"):
         reader = _checked(Path(path), where)
     else:
+        logger.info("%s skipped: not a .jsonl, .jsonl.gz or .parquet file", where)
         yield None, [_rb710(where, "unknown snapshot file type; expected .jsonl, .jsonl.gz or .parquet")]
         return
     try:
         yield from reader
     except Exception as error:
+        logger.debug("%s stopped reading", where, exc_info=True)
         yield None, [_rb710(where, f"{type(error).__name__}: {error}")]
 
 
@@ -655,6 +663,7 @@ def read_many(paths: Iterable[str | os.PathLike], problems: list) -> Iterator[Sn
             if snapshot is None:
                 continue
             if snapshot.ts <= last:
+                logger.debug("%s: snapshot at %s skipped, not after %s", os.fspath(path), snapshot.ts, last_path)
                 problems.append(
                     Diagnostic(
                         "RB714",
@@ -675,6 +684,7 @@ def columnar_info(path: str | os.PathLike) -> dict:
     if handle is None:
         raise ColumnarError(problems[0].message if problems else "cannot be read")
     meta = handle.metadata
+    logger.debug("%s: %d rows in %d row groups", path, meta.num_rows, meta.num_row_groups)
     table = handle.read(columns=["ts", "symbol"])
     ts = table.column("ts").to_numpy()
     symbols = table.column("symbol").cast(pa.string()).drop_null().unique().to_pylist()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import sys
 import zlib
@@ -22,6 +23,8 @@ from engine.language.diagnostics import Diagnostic, Severity
 from engine.market.snapshot import Snapshot, describe_ts, parse_snapshot, snapshot_to_json
 
 # Diagnostic codes RB710-RB714 are declared in engine/market/snapshot.py (the format's contract).
+
+logger = logging.getLogger(__name__)
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -94,6 +97,7 @@ def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, l
             obj = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as error:
             code, severity = ("RB711", Severity.ERROR) if complete else ("RB712", Severity.WARNING)
+            logger.debug("%s line %d skipped: not JSON%s", where, number, "" if complete else " (torn last line)")
             yield None, [Diagnostic(code, _not_json(error), file=where, line=number, col=1, severity=severity)]
             continue
         snapshot, found = parse_snapshot(obj, where, number)
@@ -108,6 +112,7 @@ def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, l
                     severity=Severity.WARNING,
                 )
             )
+            logger.debug("%s line %d skipped: not after the previous snapshot", where, number)
             snapshot = None
         if snapshot is not None:
             last_ts = snapshot.ts
@@ -123,6 +128,7 @@ class SnapshotRecorder:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        logger.info("recording snapshots to %s", self.path)
 
     def append(self, snapshot: Snapshot) -> None:
         line = json.dumps(snapshot_to_json(snapshot), separators=(",", ":"), allow_nan=False) + "\n"

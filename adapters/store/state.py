@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import sqlite3
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from engine.language.diagnostics import RulebotError
+from engine.common.errors import RulebotError
 from engine.ports import STATE_CODES, Fill, FundingPayment, OrderState, Transition
 from engine.trading.positions import OpenPosition, TradeRecord
 
@@ -37,6 +38,8 @@ STORE_FAILED = "RB800"
 NEWER_SCHEMA = "RB801"
 CHANGE_REFUSED = "RB802"
 MIGRATION_FAILED = "RB803"
+
+logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 10.0
 MIN_SQLITE = (3, 37, 0)  # STRICT tables
@@ -455,6 +458,7 @@ class StateStore:
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+            logger.debug("opened the state database %s (journal %s)", self.path, self.journal_mode)
         except BaseException as exc:
             self.close()
             if isinstance(exc, StateError) or not isinstance(exc, Exception):
@@ -499,6 +503,7 @@ class StateStore:
                     self._refuse_newer(stored)
                     if stored >= version:
                         continue
+                    logger.info("migrating %s to schema version %d: %s", self.path, version, description)
                     for statement in _statements(script):
                         self._db.execute(statement)
                     self._db.execute(

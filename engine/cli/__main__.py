@@ -1,5 +1,5 @@
 """``python -m engine.cli``: the same as the ``rulebot`` command."""
 
-from engine.cli import run
+from engine.cli.app import run
 
 run()

@@ -11,13 +11,14 @@ from types import MappingProxyType
 
 def _gather() -> MappingProxyType:
     from engine import ports
-    from engine.language import compiler, crosscheck, diagnostics, expr, loader, schema, yamlstrict
+    from engine.common import errors
+    from engine.language import compiler, crosscheck, expr, loader, schema, yamlstrict
     from engine.language.kinds import KINDS, base
     from engine.market import snapshot
 
     merged: dict[str, str] = {}
     sources = [
-        diagnostics.CODES,
+        errors.CODES,
         yamlstrict.CODES,
         schema.CODES,
         base.CODES,

@@ -117,15 +117,15 @@ def _stop_vs_liquidation(specs, docs, ctx) -> None:
     leverage = _max_leverage(risk)
     liq_move = 1.0 / leverage - risk.liquidation.maintenance_margin_pct / 100.0
     allowed = liq_move * (1.0 - risk.liquidation.buffer_fraction)
-    for tier in exits.of_kind("stop_loss"):
-        stop_move = tier.params["loss_pct"] / 100.0
+    for stop in exits.stops():
+        stop_move = stop.loss_pct / 100.0
         if exits.pnl_basis == "margin":
             stop_move /= leverage
         if stop_move > allowed:
-            index = index_of(docs["exits"], ("tiers",), tier.id)
+            index = index_of(docs["exits"], ("tiers",), stop.tier.id)
             ctx.report(
                 docs["exits"],
-                ("tiers", index, "loss_pct"),
+                ("tiers", index, stop.field),
                 "RB345",
                 f"at {leverage:g}x leverage liquidation is {liq_move * 100:.3g} % away; with a "
                 f"{risk.liquidation.buffer_fraction:g} buffer the stop may be at most {allowed * 100:.3g} % "
@@ -151,13 +151,13 @@ def _venue_leverage(specs, docs, ctx, leverage: float) -> None:
 
 
 def _leader(specs, docs, ctx) -> None:
-    has_lead_lag = any(c.kind == "lead_lag" for c in specs["signals"].components)
-    if has_lead_lag and specs["ruleset"].leader is None:
+    follower = next((c for c in specs["signals"].components if c.needs_leader), None)
+    if follower is not None and specs["ruleset"].leader is None:
         ctx.report(
             docs["ruleset"],
             ("symbols",),
             "RB388",
-            "a lead_lag component needs a symbol with role: leader; it will always be NEUTRAL",
+            f"a {follower.kind} component needs a symbol with role: leader; it will always be NEUTRAL",
             key=True,
             severity=Severity.WARNING,
             suggestion="set role: leader on BTCUSDT",

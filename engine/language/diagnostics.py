@@ -1,4 +1,4 @@
-"""Findings about rule files, and the error hierarchy built on them.
+"""Findings about rule files: what is wrong, where, and how to fix it.
 
 Every problem rulebot finds in a rule set is a :class:`Diagnostic`: a stable code, a
 severity, where it is (file, line, column, JSON pointer inside the document), what is
@@ -19,9 +19,7 @@ RB8xx    the state database
 RB9xx    internal errors (a bug in rulebot, never in the rules)
 =======  ===========================================================
 
-Exceptions: :class:`RulebotError` is the root. :class:`RuleSetInvalid` carries the list
-of diagnostics of a rule set that failed to load; :class:`RuleRuntimeError` and its
-children are raised while evaluating a compiled plan.
+Exceptions live in :mod:`engine.common.errors` (the whole tree, with its codes).
 """
 
 from __future__ import annotations
@@ -29,13 +27,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-CODES = {
-    "RB500": "the rule set is invalid (carried by RuleSetInvalid with every finding)",
-    "RB600": "evaluating a compiled rule failed; the role's failure policy applies",
-    "RB601": "numeric fault while evaluating: division by zero, NaN, infinity, or a function outside its domain",
-    "RB900": "internal error: a bug in rulebot, not in the rules",
-}
 
 
 class Severity(str, enum.Enum):
@@ -71,10 +62,10 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
         return (self.file, self.line, self.col, self.code, self.path, self.message)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int]:
         return {
             "code": self.code,
             "severity": self.severity.value,
@@ -123,45 +114,6 @@ class Location:
             suggestion=suggestion,
             severity=severity,
         )
-
-
-class RulebotError(Exception):
-    """Root of every error rulebot raises on purpose."""
-
-    code = "RB900"
-
-
-class RuleSetInvalid(RulebotError):
-    """A rule set could not be loaded; ``diagnostics`` says why, all at once."""
-
-    code = "RB500"
-
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
-        first = self.diagnostics[0] if self.diagnostics else None
-        summary = f"{len(self.diagnostics)} problem(s)"
-        if first is not None:
-            summary += f"; first: {first.file}:{first.line}:{first.col}: {first.code} {first.message}"
-        super().__init__(summary)
-
-
-class ResumeError(RulebotError):
-    """What a state database saved cannot be resumed (malformed, or for another venue or
-    format version): refused before anything is traded, the database left as it is."""
-
-    code = "RB804"
-
-
-class RuleRuntimeError(RulebotError):
-    """Evaluating a compiled rule failed; the caller applies the role's failure policy."""
-
-    code = "RB600"
-
-
-class RuleNumericError(RuleRuntimeError):
-    """Division by zero, a NaN or an infinity, or a function outside its domain."""
-
-    code = "RB601"
 
 
 @dataclass

@@ -12,9 +12,14 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.common.errors import RulebotError
 
-class PathError(LookupError):
-    """A parameter path that names nothing; ``suggestion`` offers the closest real one."""
+
+class PathError(RulebotError, LookupError):
+    """A parameter path that names nothing; ``suggestion`` offers the closest real one.
+    Still a LookupError: docgen skips such a path by catching that."""
+
+    code = "RB520"
 
     def __init__(self, message: str, suggestion: str = ""):
         super().__init__(message)

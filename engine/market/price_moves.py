@@ -47,7 +47,7 @@ def price_moves(times: Sequence[float], prices: Sequence[float]) -> PriceMoves:
 
 def suspect_warnings(suspect: dict) -> list[str]:
     """One sentence per symbol of a dry-run's ``suspect_prices`` (symbol → {"moves", "first"})."""
-    from engine.report.explain import iso
+    from engine.common.times import iso_utc as iso
 
     return [
         f"{name}'s price moved {(SUSPECT_RATIO - 1) * 100:.0f} % or more between cycles {s['moves']:,} "

@@ -9,7 +9,7 @@ data from fresh. JSON shape: schemas/snapshot.schema.json; docs/snapshots.md.
 
 Parsing never raises: a malformed field is dropped (it then reads as missing) and
 reported; a snapshot without a usable ``ts`` is rejected whole. Every time (``ts``,
-``<name>_ts``, candle open times) must lie in :data:`EARLIEST_TS` … :data:`LATEST_TS`.
+``<name>_ts``, candle open times) must lie in ``engine.common.times.TIME_RANGE``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from engine.common.times import describe_ts, implausible_time, plausible_time
 from engine.language.diagnostics import Diagnostic, Severity
 
 FORMAT_VERSION = 1
@@ -35,6 +35,10 @@ CODES = {
     "RB712": "the last line of a snapshot file is torn (incomplete); it is skipped",
     "RB713": "compressed snapshot file is truncated; the complete part was read",
     "RB714": "snapshot is not later than the one before it; it is skipped",
+    "RB715": "a source file of a snapshot build spec cannot be used (missing, unreadable, a named column absent, "
+    "no rows); the build writes nothing",
+    "RB720": "recorded snapshots cannot take the dry-run fast path (the reason is given); they are replayed "
+    "the scalar way",
 }
 
 #: Scalar inputs per symbol: JSON field → (input name used for staleness, must be positive).
@@ -66,18 +70,6 @@ INPUT_NAMES = (
     "fear_greed",
 )
 TIMESTAMPS = {f"{name}_ts" for name in INPUT_NAMES}
-
-#: The plausible times of market data, epoch seconds UTC, for every time rulebot reads
-#: (snapshot ts, <input>_ts, candle open times, --from/--to/--at, build-spec windows). No
-#: crypto market predates the first Bitcoin block (2009-01-03); 2100-01-01 is far beyond
-#: any recording, yet keeps times where datetime, pandas (nanoseconds, up to 2262) and the
-#: scheduler's arithmetic (a 1e-6 s step still moves a float below 2**32) stay exact. A time
-#: outside is a unit slip (milliseconds…) or garbage, and taken as seconds it would make a
-#: replay catch up centuries of scheduled jobs: refuse it where it is read.
-EARLIEST_TS = 1_230_940_800.0  # 2009-01-03T00:00:00Z
-LATEST_TS = 4_102_444_800.0  # 2100-01-01T00:00:00Z
-TIME_RANGE = "2009-01-03 to 2100-01-01 UTC"
-_UNITS = ((1e3, "milliseconds", "1000"), (1e6, "microseconds", "1000000"), (1e9, "nanoseconds", "1000000000"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,27 +118,6 @@ def _number(value: Any) -> float | None:
     except OverflowError:
         return None
     return value if math.isfinite(value) else None
-
-
-def plausible_time(seconds):
-    """Whether epoch seconds lie in the range market data can have (NaN does not): a bool
-    for a number, a bool array for an array (the columnar reader checks whole columns)."""
-    return (seconds >= EARLIEST_TS) & (seconds <= LATEST_TS)
-
-
-def implausible_time(seconds: float) -> tuple[str, str]:
-    """(why, hint) for a time outside the range: the hint names the unit it was most likely
-    written in (milliseconds are the usual slip: exchange APIs speak them)."""
-    why = f"{_exact(seconds)} is not epoch seconds from {TIME_RANGE}"
-    for factor, unit, divisor in _UNITS:
-        if plausible_time(seconds / factor):
-            return why, f"it looks like {unit}: divide by {divisor}"
-    return why, ""
-
-
-def _exact(value: float) -> str:
-    """A number in a message: every digit of a plausible time, but 1e+300 stays short."""
-    return f"{value:.0f}" if abs(value) < 1e16 and value == int(value) else repr(value)
 
 
 class _Parser:
@@ -281,17 +252,6 @@ class _Parser:
                 continue
             candles.append(Candle(*numbers))
         return tuple(candles)
-
-
-def describe_ts(ts: float) -> str:
-    """A snapshot time in a message: exact (``%g`` would round two close times to one) and readable."""
-    if not math.isfinite(ts):
-        return repr(ts)
-    exact = _exact(ts)
-    try:
-        return f"{exact} ({datetime.fromtimestamp(ts, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')})"
-    except (OverflowError, OSError, ValueError):
-        return exact
 
 
 def parse_snapshot(obj: Any, where: str = "", line: int = 0) -> tuple[Snapshot | None, list[Diagnostic]]:

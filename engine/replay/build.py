@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from engine.common.times import readable_utc
 from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
 
 STEP = 60.0
@@ -114,13 +115,6 @@ class SymbolInputs:
     liquidations: Events | None = None
 
 
-def utc(ts: float) -> str:
-    """Readable UTC time for messages."""
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(float(ts), dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 # ------------------------------------------------------------------ cleaning sources
 
 
@@ -162,7 +156,7 @@ def stitch(parts: Sequence[tuple[str, Rows]], where: str, on_conflict: str = "fi
             Problem(
                 where,
                 f"{int(conflicts.sum()):,} conflicting row(s) with the same time but other values "
-                f"(first at {utc(times[i])}: {a} vs {b}){kept}",
+                f"(first at {readable_utc(times[i])}: {a} vs {b}){kept}",
                 "error" if on_conflict == "error" else "warning",
             )
         )
@@ -174,7 +168,7 @@ def _drop(rows: Rows, bad: np.ndarray, where: str, why: str) -> tuple[Rows, list
     if not bad.any():
         return rows, []
     i = int(np.flatnonzero(bad)[0])
-    message = f"{int(bad.sum()):,} row(s) dropped: {why} (first at {utc(rows.times[i]) if np.isfinite(rows.times[i]) else 'an unknown time'})"
+    message = f"{int(bad.sum()):,} row(s) dropped: {why} (first at {readable_utc(rows.times[i]) if np.isfinite(rows.times[i]) else 'an unknown time'})"
     return rows.take(~bad), [Problem(where, message)]
 
 

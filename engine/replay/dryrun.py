@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,11 +23,14 @@ from engine.bot.scheduler import Scheduler
 from engine.market.price_moves import price_moves
 from engine.replay.columns.candles import DIRECTION_CODE
 from engine.replay.columns.decisions import DecisionColumns
+from engine.report.metrics import run_metrics
 from engine.trading.runner import Runner, Sinks
 
 BOT_TASK = "bot_cycle"
 DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
 MAX_CURVE_POINTS = 5000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -91,6 +95,7 @@ def dry_run(
 ) -> tuple[dict, Runner, DryRunState]:
     """Replay ``snapshots`` (already ordered) between ``start`` and ``end``; Ctrl-C stops it
     cleanly and the result covers what was done (``interrupted`` is set)."""
+    logger.info("dry-run of %s (profile %s) starts, snapshot by snapshot", plan.version, plan.profile)
     state = state or DryRunState()
     runner = runner or Runner(
         plan,
@@ -116,6 +121,13 @@ def dry_run(
                 on_cycle(snapshot)
     except KeyboardInterrupt:
         state.interrupted = True
+    logger.info(
+        "dry-run of %s ends: %d cycles, %d trades%s",
+        plan.version,
+        state.cycles,
+        len(runner.post_trade.trades),
+        " (interrupted)" if state.interrupted else "",
+    )
     return result_of(plan, runner, state), runner, state
 
 
@@ -138,6 +150,7 @@ def dry_run_recording(
     holds). NotReplayable if the recording or the plan needs the scalar path.
 
     tests/dryrun/test_fast_path.py proves it yields exactly the scalar path's results."""
+    logger.info("dry-run of %s (profile %s) starts on the fast path", plan.version, plan.profile)
     from engine.replay.columns.correlation import CorrelationColumns
     from engine.replay.columns.signals import ColumnSignals
     from engine.trading.pipeline import correlation_window
@@ -161,6 +174,13 @@ def dry_run_recording(
     except KeyboardInterrupt:
         state.interrupted = True
         runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)  # stopped before cycle one
+    logger.info(
+        "dry-run of %s ends: %d cycles, %d trades%s",
+        plan.version,
+        state.cycles,
+        len(runner.post_trade.trades),
+        " (interrupted)" if state.interrupted else "",
+    )
     return result_of(plan, runner, state), runner, state
 
 
@@ -370,52 +390,6 @@ def _sample(points: list, limit: int = MAX_CURVE_POINTS) -> list:
     return points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
 
 
-def _drawdown_pct(equity: list) -> float:
-    peak, worst = -math.inf, 0.0
-    for _, value in equity:
-        peak = max(peak, value)
-        if peak > 0:
-            worst = max(worst, (peak - value) / peak * 100)
-    return worst
-
-
-def _sharpe(equity: list) -> float | None:
-    """Annualised Sharpe of daily equity returns (risk-free 0); None with under two days."""
-    daily: dict[int, float] = {}
-    for ts, value in equity:
-        daily[int(ts // 86400)] = value
-    values = [daily[d] for d in sorted(daily)]
-    returns = [b / a - 1 for a, b in zip(values, values[1:]) if a > 0]
-    if len(returns) < 2:
-        return None
-    mean = sum(returns) / len(returns)
-    sd = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
-    return mean / sd * math.sqrt(365) if sd > 0 else None
-
-
-def metrics(trades: list[dict], state: DryRunState, starting_equity: float, attribution: dict) -> dict:
-    net = sum(t["net_pnl"] for t in trades)
-    reasons: dict[str, int] = {}
-    for t in trades:
-        reasons[t["exit_reason"]] = reasons.get(t["exit_reason"], 0) + 1
-    ending = state.equity[-1][1] if state.equity else starting_equity
-    return {
-        "trades": len(trades),
-        "win_rate": sum(t["net_pnl"] > 0 for t in trades) / len(trades) if trades else 0.0,
-        "net_pnl_usd": net,
-        "net_pnl_pct": net / starting_equity * 100 if starting_equity else 0.0,
-        "max_drawdown_pct": _drawdown_pct(state.equity),
-        "sharpe": _sharpe(state.equity),
-        "exposure_pct": state.exposure_cycles / state.cycles * 100 if state.cycles else 0.0,
-        "fees_usd": sum(t["fees"] for t in trades),
-        "funding_usd": sum(t["funding"] for t in trades),
-        "starting_equity_usd": starting_equity,
-        "ending_equity_usd": ending,
-        "exit_reasons": dict(sorted(reasons.items())),
-        "attribution": attribution,
-    }
-
-
 def result_of(plan, runner: Runner, state: DryRunState) -> dict:
     trades = [t.as_dict() for t in runner.store.trades()]
     components = {
@@ -433,7 +407,14 @@ def result_of(plan, runner: Runner, state: DryRunState) -> dict:
         "symbols": sorted(set(state.prices)),
         "interrupted": state.interrupted,
         "fingerprint": fingerprint(trades),
-        "metrics": metrics(trades, state, starting, components),
+        "metrics": run_metrics(
+            trades,
+            state.equity,
+            starting_equity=starting,
+            cycles=state.cycles,
+            exposure_cycles=state.exposure_cycles,
+            attribution=components,
+        ),
         "equity": _sample(state.equity),
         "prices": {k: _sample(v, 2000) for k, v in state.prices.items()},
         "trades": trades,

@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from engine.common.errors import RulebotError
 from engine.market.snapshot import SCALARS, Candle, Snapshot, SymbolSnapshot
 from engine.replay.columns.candles import CandleSeries
 
@@ -30,8 +31,11 @@ QUOTE_FIELDS = ("price", "mark", "bid", "ask", "funding_rate")  # what a flat pa
 SCALAR_INPUTS = tuple(dict.fromkeys(SCALARS[f][0] for f in FAST_SCALARS))
 
 
-class NotReplayable(ValueError):
-    """The history cannot take the fast path (the message says why); replay it scalar."""
+class NotReplayable(RulebotError, ValueError):
+    """The history cannot take the fast path (the message says why); replay it scalar.
+    Still a ValueError: the columnar reader tells it apart from the ValueErrors it wraps."""
+
+    code = "RB720"
 
 
 @dataclass(frozen=True)

@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
-from engine.market.snapshot import implausible_time, plausible_time
+from engine.common.times import iso_utc
+from engine.trading import gates
 from engine.trading.pipeline import EntryPipeline
+from engine.trading.signals import components
 from engine.trading.signals.record import SignalRecord
-
-
-def parse_time(text: str) -> float:
-    """Epoch seconds from epoch seconds or ISO 8601 (UTC when no zone is given); ValueError
-    for anything else, ``nan`` and ``inf`` included (no window can start at them), and for a
-    time outside the range of market data (engine.market.snapshot.TIME_RANGE): no snapshot can be
-    there, and milliseconds taken for seconds would put the window in the year 57000."""
-    seconds = _seconds(text)
-    if not plausible_time(seconds):
-        why, hint = implausible_time(seconds)
-        raise ValueError(f"{why}{'; ' + hint if hint else ''}")
-    return seconds
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(value):
-            raise ValueError(f"{text!r} is not a finite number of seconds")
-        return value
-    moment = datetime.fromisoformat(text.strip())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def replay(plan, snapshots: Iterable, until: float | None) -> tuple[EntryPipeline, float | None]:
@@ -63,9 +32,10 @@ def _fmt(value: Any) -> str:
 
 
 def render_text(record: SignalRecord) -> str:
-    rows = [("component", "weight", "direction", "conf", "contrib", "reasons", "inputs")]
+    rows = [("component", "weight", "direction", "conf", "contrib", "reasons", "why [inputs]")]
     for c in record.components:
-        inputs = " ".join(f"{k}={_fmt(v)}" for k, v in c.inputs.items())
+        values = " ".join(f"{k}={_fmt(v)}" for k, v in c.inputs.items())
+        inputs = components.explain(c.kind, c.answer) + (f"  [{values}]" if values else "")
         rows.append(
             (
                 c.id,
@@ -78,7 +48,7 @@ def render_text(record: SignalRecord) -> str:
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    lines = [f"{record.symbol} at {iso(record.ts)}  (rule set {record.version}, profile {record.profile})", ""]
+    lines = [f"{record.symbol} at {iso_utc(record.ts)}  (rule set {record.version}, profile {record.profile})", ""]
     for row in rows:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
     lines += [
@@ -98,7 +68,7 @@ def render_decision(decision) -> str:
     else:
         for result in decision.chain.trail:
             mark = "BLOCK" if result.blocked else f"x{result.multiplier:.2f}"
-            detail = " ".join(f"{k}={_fmt(v)}" for k, v in result.inputs.items())
+            detail = gates.explain(result)
             lines.append(f"  {result.id:<14} {mark:<6} {result.reason:<28} {detail}")
         lines.append(f"  product of multipliers: {decision.chain.multiplier:.3f}")
     failed = [c for c in decision.checks if c.passed is False]

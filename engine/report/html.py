@@ -19,7 +19,6 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, ClassVar
 
@@ -27,6 +26,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup, escape
 
+from engine.common.times import iso_utc
 from engine.market.price_moves import suspect_warnings
 
 MAX_POINTS = 2000  # per plotted line
@@ -231,7 +231,7 @@ def iso(ts: Any) -> str:
     if value is None:
         return "—"
     try:
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_utc(value)
     except (OverflowError, OSError, ValueError):
         return "—"
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.language.diagnostics import RuleRuntimeError
+from engine.common.errors import RuleRuntimeError
 from engine.language.expr import MissingInputError
 from engine.trading.gates import ChainResult, GateContext, run_chain
 from engine.trading.signals.vote import CONVICTION_RANK
@@ -129,7 +129,7 @@ def decision_env(record, market: Mapping[str, Any], portfolio, symbol: str) -> d
         confidence=record.confidence,
         aligned_count=float(record.aligned_count),
         conviction_rank=float(CONVICTION_RANK[record.conviction]),
-        cascade_active=any(c.kind == "liquidation_cascade" and c.direction != "NEUTRAL" for c in record.components),
+        cascade_active=any(c.signals_cascade and c.direction != "NEUTRAL" for c in record.components),
         recent_trades=float(stats.trades),
         recent_expectancy_pct=stats.expectancy_pct,
         recent_win_rate=stats.win_rate,
@@ -187,8 +187,7 @@ def _expected_edge(plan, env) -> float | None:
 
 
 def _stop_loss_pct(plan) -> float | None:
-    stops = [t.params["loss_pct"] for t in plan.exits.of_kind("stop_loss")]
-    return min(stops) if stops else None
+    return plan.exits.stop_loss_pct()
 
 
 def decide_entry(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.trading import gates
 from engine.trading.correlation import ReturnCorrelation
 from engine.trading.entry import EntryDecision, decide_entry, neutral_decision
 from engine.trading.signals.engine import SignalEngine
@@ -38,9 +39,9 @@ class LazyCorrelations(Mapping):
 
 
 def correlation_window(plan) -> dict:
-    """The correlation throttle's window and return interval (defaults without the gate)."""
-    throttle = next((g for g in plan.gates.chain if g.kind == "correlation_throttle"), None)
-    window, interval = (throttle.params["window"], throttle.params["return_interval"]) if throttle else (86400.0, 300.0)
+    """The window and return interval of the gate that reads return correlations (the
+    correlation throttle; defaults without one)."""
+    window, interval = gates.correlation_window(plan.gates.chain) or (86400.0, 300.0)
     return {"window_s": window, "interval_s": interval}
 
 

@@ -17,11 +17,12 @@ step (blob "broker"); whoever builds the runner restores the broker from it firs
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from engine.language.diagnostics import ResumeError
+from engine.common.errors import ResumeError
 from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.trading import lifecycle
 from engine.trading.entry import OrderIntent
@@ -31,6 +32,8 @@ from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeSta
 from engine.trading.posttrade import PostTrade
 
 CURSOR = "snapshot_ts"
+
+logger = logging.getLogger(__name__)
 
 
 def _noop(record: dict) -> None:
@@ -105,6 +108,13 @@ class Runner:
         self.positions = {p.id: p for p in store.open_positions()}
         self.cursor = store.cursor(CURSOR)
         self._restore_blobs()
+        if self.cursor is not None:
+            logger.info(
+                "resuming after the step at %s: %d open position(s), %d pending order(s)",
+                self.cursor,
+                len(self.positions),
+                len(self.pending),
+            )
 
     def _buffered(self, sink: Callable[[Any], None]) -> Callable[[Any], None]:
         """Log records wait for the step's commit, so a crash never logs a step twice; a sink
@@ -251,13 +261,9 @@ class Runner:
                 self._send_exit(updated, signal, snapshot.ts, work, result)
 
     def _closes_all(self, position, signal) -> bool:
-        """A full exit, or the ladder's last rung: what is left goes (no rounding remnant)."""
-        if signal.full:
-            return True
-        tier = self.plan.exits.tier(signal.tier)
-        rungs = tier.params.get("rungs", ()) if tier is not None else ()
-        taken = set(position.ladder_done) | set(signal.rungs)
-        return bool(rungs) and len(taken) == len(rungs) and sum(r["fraction"] for r in rungs) >= 1 - 1e-9
+        """A full exit, or a partial one that takes what is left (the ladder's last rung): what
+        is left goes (no rounding remnant)."""
+        return signal.full or signal.closes_rest
 
     def _has_open_exit(self, position_id: str) -> bool:
         return any(p.kind == "exit" and p.position_id == position_id for p in self.pending.values())
@@ -284,6 +290,8 @@ class Runner:
         work.links.append((client_id, position.id))
         if state.status != "rejected":
             self.pending[client_id] = Pending("exit", position.id, signal.reason, signal.tier, signal.rungs)
+        else:
+            logger.debug("exit order %s rejected by the venue: %s", client_id, state.reason)
         result.exits.append(signal)
 
     # ------------------------------------------------------------------ entries
@@ -339,6 +347,7 @@ class Runner:
         work.orders.append(state)
         work.links.append((intent.client_order_id, intent.client_order_id))
         if state.status == "rejected":
+            logger.debug("entry order %s rejected by the venue: %s", intent.client_order_id, state.reason)
             return
         market = self.pipeline.market(intent.symbol, now)
         alignment = market.get("mtf_long" if intent.direction == "LONG" else "mtf_short")
@@ -416,6 +425,14 @@ class Runner:
         return states
 
     def _after_trade(self, trade, runs) -> None:
+        logger.info(
+            "trade %s closed (%s %s, %s): net %.2f",
+            trade.id,
+            trade.direction,
+            trade.symbol,
+            trade.exit_reason,
+            trade.net_pnl,
+        )
         self.sinks.trades(trade.as_dict())
         for run in runs:
             self.sinks.post_trade(run)

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, localcontext
 
+from engine.common.decimals import to_decimal
+
 #: decimal digits kept while sizing: products of a few shortest-repr floats (17 digits at most
 #: each) stay exact, where the default context (28 digits) could round them
 PRECISION = 80
@@ -50,16 +52,6 @@ class Sizing:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__slots__}
-
-
-def to_decimal(value: float | Decimal) -> Decimal:
-    """``value`` as a Decimal: a Decimal as is, an int exactly, a float as its shortest
-    round-trip decimal (``repr``), so 0.7 is 0.7 and not 0.6999999999999999555910790149937."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    return Decimal(repr(float(value)))
 
 
 def multiplier_product(factors: Iterable[float | Decimal]) -> Decimal:

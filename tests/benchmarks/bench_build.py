@@ -33,7 +33,9 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from adapters.snapshots.history import build_command, build_from_spec, build_metadata, load_spec
+from adapters.snapshots.history.build import build_from_spec, build_metadata
+from adapters.snapshots.history.spec import load_spec
+from engine.cli.snapshots import build_command
 from adapters.snapshots.columnar import write_columnar
 mode, spec_path, out = sys.argv[2], sys.argv[3], Path(sys.argv[4])
 start = time.perf_counter()

@@ -8,11 +8,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.dryrun.paused_child import HUNG, start_paused
 from tests.lifecycle.market import write
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,32 +176,19 @@ def test_an_output_failing_after_the_run_still_prints_the_result(market, tmp_pat
 
 
 def test_ctrl_c_stops_cleanly_and_still_writes(tmp_path):
-    market = write(tmp_path / "long.jsonl", 6000)  # ~11 s uninterrupted: SIGINT lands mid-run
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "dry-run",
-            str(market),
-            "--out",
-            str(tmp_path / "out"),
-            "--format",
-            "json",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    time.sleep(2.5)
+    """SIGINT reaches the child while it waits before its 300th step of 600, so it lands
+    mid-run however fast or loaded the machine is."""
+    market = write(tmp_path / "long.jsonl", 600)
+    out = tmp_path / "out"
+    process, before = start_paused(300, ["dry-run", str(market), "--out", str(out), "--format", "json"], cwd=ROOT)
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    stdout, stderr = process.communicate(timeout=HUNG)
+    assert process.returncode == 130, before + stderr.decode()
     summary = json.loads(stdout)
-    assert summary["interrupted"] is True and 0 < summary["cycles"] < 6000
-    assert (tmp_path / "out" / "fingerprint.txt").read_text().strip() == summary["fingerprint"]
+    assert summary["interrupted"] is True and summary["cycles"] == 299  # the bundled rules step every minute
+    assert (out / "fingerprint.txt").read_text().strip() == summary["fingerprint"]
+    trades = (out / "trades.jsonl").read_text().splitlines()
+    assert 0 < len(trades) == summary["metrics"]["trades"]
 
 
 def test_a_bad_print_in_the_snapshots_is_warned_of(market, tmp_path):

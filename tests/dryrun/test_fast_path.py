@@ -20,6 +20,7 @@ from engine.replay.columns.signals import ColumnSignals
 from engine.replay.dryrun import dry_run, dry_run_recording
 from engine.replay.memstate import MemoryState
 from engine.replay.recording import NotReplayable, recording_from_snapshots
+from engine.trading import exits
 from engine.trading.correlation import ReturnCorrelation
 from engine.trading.pipeline import correlation_window
 from engine.trading.signals.engine import SignalEngine
@@ -233,37 +234,22 @@ def test_the_cli_takes_the_fast_path_on_the_sample_and_matches_scalar(tmp_path):
 
 
 def test_ctrl_c_on_the_fast_path_stops_cleanly_and_still_writes(tmp_path):
-    import os
+    """SIGINT reaches the child while it waits before its 400th step (of about 9,700; some
+    trades are done by then), so it lands mid-run however fast or loaded the machine is."""
     import signal
-    import subprocess
-    import sys
-    import time
 
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "dry-run",
-            str(SAMPLE),
-            "--out",
-            str(tmp_path / "out"),
-            "--format",
-            "json",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    time.sleep(3.0)  # imports and columns take ~1.5 s; the run ~4 s more
+    from tests.dryrun.paused_child import HUNG, start_paused
+
+    out = tmp_path / "out"
+    process, before = start_paused(400, ["dry-run", str(SAMPLE), "--out", str(out), "--format", "json"], cwd=ROOT)
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    stdout, stderr = process.communicate(timeout=HUNG)
+    assert process.returncode == 130, before + stderr.decode()
     summary = json.loads(stdout)
     assert summary["interrupted"] is True and summary["replay"] == "columns" and 0 < summary["cycles"] < 21600
-    assert (tmp_path / "out" / "fingerprint.txt").read_text().strip() == summary["fingerprint"]
+    assert (out / "fingerprint.txt").read_text().strip() == summary["fingerprint"]
+    trades = (out / "trades.jsonl").read_text().splitlines()
+    assert 0 < len(trades) == summary["metrics"]["trades"]
 
 
 def test_the_fast_path_matches_a_scalar_run_with_every_decision_in_full(plans, sample, recording):
@@ -459,7 +445,9 @@ def test_positions_held_through_funding_and_liquidation_replay_identically(plans
     """With no exit but a far profit target, positions are held for hours: across funding
     times (paid on the cycles the fast path steps for them) and into liquidation."""
     plan = plans["paper"]
-    far = dataclasses.replace(plan.exits.tier("profit_target"), params={"targets": ({"after": 0.0, "pnl_pct": 500.0},)})
+    target = plan.exits.tier("profit_target")
+    far_params = exits.TIERS[target.kind].compile_params({"targets": ({"after": 0.0, "pnl_pct": 500.0},)})
+    far = dataclasses.replace(target, params=far_params)
     held = dataclasses.replace(plan, exits=dataclasses.replace(plan.exits, tiers=(far,), priority=("profit_target",)))
     market = [parse_snapshot(s)[0] for s in _crash_and_squeeze(synthetic_snapshots(1000, 5))]
     scalar = _scalar(held, market)

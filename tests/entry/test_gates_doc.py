@@ -44,11 +44,11 @@ def _gate_codes(plan) -> set[str]:
     }
     for gate in plan.gates.chain:
         if gate.kind == "conviction_gate":
-            codes |= {f"CONVICTION_{level['name']}" for level in gate.params["levels"]}
+            codes |= {f"CONVICTION_{level.name}" for level in gate.params.levels}
         elif gate.kind == "intelligence_gate":
-            codes |= {f"INTEL_{band['name'].upper()}" for band in gate.params["bands"]}
+            codes |= {f"INTEL_{band.name.upper()}" for band in gate.params.bands}
         elif gate.kind == "pre_entry_gate":
-            codes |= {p["reason"] for p in gate.params["profit_gates"]}
+            codes |= {p.reason for p in gate.params.profit_gates}
     return codes
 
 

@@ -130,7 +130,7 @@ def test_valid_looking_but_evaluating_nothing_at_compile(vocab):
 
 def test_hostile_vector_and_mapping_inputs(vocab):
     """Odd env values become RuleRuntimeError, never a raw TypeError/ValueError."""
-    from engine.language.diagnostics import RuleRuntimeError
+    from engine.common.errors import RuleRuntimeError
 
     compiled, _ = compile_expression("a + 1 > 0", vocab)
     for env in ({"a": "1"}, {"a": None}, {"a": object()}, {"a": [1.0]}):

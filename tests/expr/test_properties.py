@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simpleeval import SimpleEval
 
-from engine.language.diagnostics import RuleNumericError
+from engine.common.errors import RuleNumericError
 from engine.language.expr import compile_expression
 from tests.expr.exprgen import BOOL_NAMES, FLOAT_NAMES, ExpressionGenerator, random_env
 

@@ -79,33 +79,33 @@ def test_the_default_plan_holds_the_seed_numbers():
         "time_exit",
         "ladder",
     )
-    assert exits.tier("stop_loss").params["loss_pct"] == 2.5  # seed: −2.5 %
+    assert exits.tier("stop_loss").params.loss_pct == 2.5  # seed: −2.5 %
     timing = exits.tier("timing").params
-    assert [a["action"] for a in timing["actions"]] == [
+    assert [a.action for a in timing.actions] == [
         "FORCE_EXIT",
         "TAKE_PROFIT",
         "EXIT_NOW",
         "EXIT_SOONER",
         "HOLD_EXTENDED",
     ]
-    assert timing["default_action"] == "HOLD"
-    assert dict(timing["hold_multipliers"]) == {"HOLD_EXTENDED": 1.5, "EXIT_SOONER": 0.5, "HOLD": 1.0}
-    assert set(timing["closing_actions"]) == {"FORCE_EXIT", "TAKE_PROFIT", "EXIT_NOW"}
+    assert timing.default_action == "HOLD"
+    assert dict(timing.hold_multipliers) == {"HOLD_EXTENDED": 1.5, "EXIT_SOONER": 0.5, "HOLD": 1.0}
+    assert set(timing.closing_actions) == {"FORCE_EXIT", "TAKE_PROFIT", "EXIT_NOW"}
     mtf = exits.tier("mtf_alignment").params
-    assert (mtf["min_alignment"], mtf["min_delta"], mtf["exit_on_momentum_reversal"]) == (0.15, -0.25, True)
-    assert [(t["after"], t["pnl_pct"]) for t in exits.tier("profit_target").params["targets"]] == [(0, 2.0)]
-    assert [(r["after"], r["below_pnl_pct"]) for r in exits.tier("time_exit").params["rules"]] == [
+    assert (mtf.min_alignment, mtf.min_delta, mtf.exit_on_momentum_reversal) == (0.15, -0.25, True)
+    assert [(t.after, t.pnl_pct) for t in exits.tier("profit_target").params.targets] == [(0, 2.0)]
+    assert [(r.after, r.below_pnl_pct) for r in exits.tier("time_exit").params.rules] == [
         (7200, -0.5),
         (14400, 0.2),
         (28800, 0.5),
     ]
     ladder = exits.tier("ladder").params
-    assert [(r["fraction"], r["pnl_pct"], r["after"]) for r in ladder["rungs"]] == [
+    assert [(r.fraction, r.pnl_pct, r.after) for r in ladder.rungs] == [
         (0.25, 0.5, 1800),
         (0.5, 1.0, 3600),
         (0.25, 1.5, 5400),
     ]
-    assert ladder["suppress_on"] == ("HOLD_EXTENDED",) and set(ladder["accelerate_on"]) == {"EXIT_NOW", "TAKE_PROFIT"}
+    assert ladder.suppress_on == ("HOLD_EXTENDED",) and set(ladder.accelerate_on) == {"EXIT_NOW", "TAKE_PROFIT"}
     grace = risk.grace_windows
     assert (grace.standard, grace.high_conviction, grace.high_conviction_levels, grace.exempt_tiers) == (
         120,

@@ -1,6 +1,10 @@
-"""A paper process killed with SIGKILL at random moments and restarted every time ends with
-exactly the database of an uninterrupted run: no trade, position, fill, order or funding
-payment lost, duplicated or half-written, and PRAGMA integrity_check clean."""
+"""A paper process killed with SIGKILL at seeded random points and restarted every time ends
+with exactly the database of an uninterrupted run: no trade, position, fill, order or
+funding payment lost, duplicated or half-written, and PRAGMA integrity_check clean.
+
+The child kills itself as its N-th SQL statement starts (tests/lifecycle/paper_crash_child.py),
+so every kill lands where the seed says — in the migrations, the start-up or the middle of
+a step's transaction — however fast or loaded the machine is."""
 
 from __future__ import annotations
 
@@ -11,42 +15,46 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from adapters.store.state import MIGRATIONS
 from tests.lifecycle.market import write
 
 ROOT = Path(__file__).resolve().parents[2]
 MINUTES = 720
 KILLS = 12
+LATEST = max(version for version, _, _ in MIGRATIONS)
+HUNG = 120  # seconds: only a hung child takes this long, however loaded the machine
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
 
 def _command(snapshots: Path, db: Path, logs: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "engine.cli",
-        "paper",
-        str(snapshots),
-        "--rules",
-        str(ROOT / "rules"),
-        "--state",
-        str(db),
-        "--logs",
-        str(logs),
-    ]
+    return ["paper", str(snapshots), "--rules", str(ROOT / "rules"), "--state", str(db), "--logs", str(logs)]
 
 
 def _env() -> dict:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
+def _read_only(db: Path) -> closing[sqlite3.Connection]:
+    """Checks never create the file, nor change it (a plain connect would create it)."""
+    return closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True))
+
+
+def _migrated_version(db: Path) -> int:
+    """The last migration committed; 0 before the first."""
+    with _read_only(db) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").fetchone():
+            return 0
+        return conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
 def _tables(db: Path) -> dict:
-    with sqlite3.connect(db) as conn:
+    with _read_only(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         tables = {
             table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
@@ -57,33 +65,63 @@ def _tables(db: Path) -> dict:
         return tables
 
 
+def _consistent(db: Path) -> None:
+    """After a kill: an intact file, with whole tables once the migrations are done."""
+    if _migrated_version(db) == LATEST:
+        _tables(db)
+        return
+    with _read_only(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _statement_to_die_at(rng: random.Random, kill: int) -> int:
+    """The first kill falls in the migrations of the new database (47 statements); then a
+    quarter in the start-up of a resumed run (about 20: opening, resuming, recording the
+    rule version), the rest in the run (about 10 statements a snapshot), after at most 600
+    so that the run outlasts every kill."""
+    if kill == 0:
+        return rng.randint(2, 45)
+    return rng.randint(1, 20) if rng.random() < 0.25 else rng.randint(21, 600)
+
+
+def _kill_at(statement: int, command: list[str], errors: Path) -> None:
+    with open(errors, "w") as err:
+        child = [sys.executable, "-m", "tests.lifecycle.paper_crash_child", str(statement), *command]
+        done = subprocess.run(child, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=err, timeout=HUNG)
+    assert done.returncode == -signal.SIGKILL, f"not killed at statement {statement}:\n{errors.read_text()}"
+
+
 def test_killed_and_restarted_paper_run_equals_an_uninterrupted_run(tmp_path):
     snapshots = write(tmp_path / "market.jsonl", MINUTES)
     reference = tmp_path / "reference.db"
     done = subprocess.run(
-        _command(snapshots, reference, tmp_path / "ref-logs"), env=_env(), capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "engine.cli", *_command(snapshots, reference, tmp_path / "ref-logs")],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=HUNG,
     )
     assert done.returncode == 0, done.stderr
     expected = _tables(reference)
     assert len(expected["trades"]) >= 20 and expected["funding_payments"]
 
-    crashed, rng, kills = tmp_path / "crashed.db", random.Random(20261124), 0
-    errors = tmp_path / "stderr.txt"
-    while True:
-        with open(errors, "w") as err:
-            process = subprocess.Popen(
-                _command(snapshots, crashed, tmp_path / "logs"), env=_env(), stdout=subprocess.DEVNULL, stderr=err
-            )
-            if kills < KILLS:
-                time.sleep(rng.uniform(0.4, 0.9))
-                if process.poll() is None:
-                    process.send_signal(signal.SIGKILL)
-                    process.wait()
-                    kills += 1
-                    _tables(crashed)  # consistent after every kill
-                    continue
-            process.wait(timeout=120)
-        assert process.returncode == 0, errors.read_text()
-        break
-    assert kills == KILLS, "the run finished before every planned kill; make it longer"
+    crashed, rng, errors = tmp_path / "crashed.db", random.Random(20261124), tmp_path / "stderr.txt"
+    command = _command(snapshots, crashed, tmp_path / "logs")
+    for kill in range(KILLS):
+        _kill_at(_statement_to_die_at(rng, kill), command, errors)
+        if kill == 0:
+            assert _migrated_version(crashed) < LATEST, "the first kill should land in the migrations"
+        _consistent(crashed)
+    assert 0 < len(_tables(crashed)["trades"]) < len(expected["trades"]), "the kills should land mid-run"
+
+    finish = subprocess.run(
+        [sys.executable, "-m", "engine.cli", *command],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=HUNG,
+    )
+    assert finish.returncode == 0, finish.stderr
     assert _tables(crashed) == expected

@@ -13,18 +13,18 @@ from engine.language import schema
 from engine.language.diagnostics import Location
 from engine.language.kinds import KINDS
 from engine.language.loader import ALL_KINDS
-from engine.language.schemagen import generate as build
+from engine.language.schemagen import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", list(build.BUILDERS))
+@pytest.mark.parametrize("name", list(generate.builders()))
 def test_committed_schema_equals_generated(name):
     committed = (ROOT / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8")
-    assert committed == build.render(name), "run `python -m engine.language.schemagen` and commit the result"
+    assert committed == generate.render(name), "run `python -m engine.language.schemagen` and commit the result"
 
 
-@pytest.mark.parametrize("name", list(build.BUILDERS))
+@pytest.mark.parametrize("name", list(generate.builders()))
 def test_schema_is_valid_draft_2020_12(name):
     Draft202012Validator.check_schema(schema.load_schema(name))
 
@@ -41,7 +41,7 @@ def _properties(node, trail=()):
             yield from _properties(sub, trail + (index,))
 
 
-@pytest.mark.parametrize("name", [n for n in build.BUILDERS if n != "common"])
+@pytest.mark.parametrize("name", [n for n in generate.builders() if n != "common"])
 def test_every_field_has_a_description_and_a_unit(name):
     missing = [
         path
@@ -51,7 +51,7 @@ def test_every_field_has_a_description_and_a_unit(name):
     assert missing == []
 
 
-@pytest.mark.parametrize("name", [n for n in build.BUILDERS if n != "common"])
+@pytest.mark.parametrize("name", [n for n in generate.builders() if n != "common"])
 def test_every_object_is_strict(name):
     def objects(node):
         if isinstance(node, dict):

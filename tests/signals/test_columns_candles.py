@@ -1,4 +1,5 @@
-"""Column path of the candle-fed components (docs/dry-run.md): ``module.columns`` must give,
+"""Column path of the candle-fed components (docs/dry-run.md): each kind's column form
+(engine/replay/columns/components/) must give,
 after EVERY candle k, exactly what the scalar path gives after feeding the same k+1
 candles through ``module.update`` — direction code, confidence, the full Answer (reasons,
 inputs) and the exports, compared bit for bit (floats by ``float.hex``).
@@ -16,12 +17,12 @@ import functools
 import itertools
 import math
 import random
-from types import MappingProxyType
 
 import numpy as np
 import pytest
 
 from adapters.snapshots.columnar import read_columnar
+from engine.replay.columns import components as column_forms
 from engine.replay.columns.candles import DIRECTION_CODE, CandleSeries
 from engine.trading.signals.answer import Answer
 from engine.trading.signals.components import hurst, lead_lag, volatility_skew
@@ -37,7 +38,7 @@ def rule_component(profile: str, kind: str):
 
 
 def with_params(component, **params):
-    return dataclasses.replace(component, params=MappingProxyType({**component.params, **params}))
+    return dataclasses.replace(component, params=dataclasses.replace(component.params, **params))
 
 
 # -- building both sides ----------------------------------------------------------------
@@ -100,7 +101,7 @@ def bits(x):
 def assert_columns_match(module, component, snapshots, name: str, leader: str | None):
     candles, lead_close = series(snapshots, name, leader)
     answers, exports = scalar(module, component, snapshots, name, leader)
-    cols = module.columns(component, candles, lead_close)
+    cols = column_forms.COLUMN_FORMS[module.KIND].columns(component, candles, lead_close)
     m = len(answers)
     assert len(candles) == m
     assert cols.direction.dtype == np.int8 and cols.direction.shape == (m,)
@@ -263,7 +264,7 @@ def test_tiny_windows_match_the_scalar_path(kind, params):
 @pytest.mark.parametrize("kind", sorted(MODULES))
 def test_an_empty_series_gives_empty_columns(kind):
     empty = CandleSeries(*(np.zeros(0) for _ in range(6)))
-    cols = MODULES[kind].columns(rule_component("paper", kind), empty, np.zeros(0))
+    cols = column_forms.COLUMN_FORMS[kind].columns(rule_component("paper", kind), empty, np.zeros(0))
     assert cols.direction.shape == cols.confidence.shape == (0,)
 
 

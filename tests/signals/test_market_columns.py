@@ -109,7 +109,7 @@ def test_market_columns_match_the_scalar_state_at_every_candle(plan, snaps, symb
 
 def test_correlation_columns_match_the_scalar_tracker(plan, snaps):
     throttle = next(g for g in plan.gates.chain if g.kind == "correlation_throttle")
-    params = {"window_s": throttle.params["window"], "interval_s": throttle.params["return_interval"]}
+    params = {"window_s": throttle.params.window, "interval_s": throttle.params.return_interval}
     names = plan.ruleset.names()  # includes a symbol the data lacks
     scalar = ReturnCorrelation(names, **params)
     cols = CorrelationColumns(names, **params, candles={s: series(delivered(snaps, s)) for s in SYMBOLS})
@@ -164,9 +164,9 @@ def synthetic_candles(seed=7):
 
 
 def fake_plan(reversal=None, mtf=None, leader="X"):
-    tiers = {"signal_reversal": reversal, "mtf_alignment": mtf}
+    declared = {"ema_cross": reversal, "alignment_timeframes": mtf}
     return SimpleNamespace(
-        exits=SimpleNamespace(of_kind=lambda kind: [SimpleNamespace(params=tiers[kind])] if tiers.get(kind) else []),
+        exits=SimpleNamespace(ask=declared.get),
         ruleset=SimpleNamespace(leader=leader),
     )
 
@@ -176,9 +176,7 @@ def test_market_columns_synthetic_gaps_and_non_positive_stretches(plan, which):
     chosen = {
         "paper": plan,
         "defaults": fake_plan(),
-        "odd windows": fake_plan(
-            {"timeframe": "7m", "fast_ema": 3, "slow_ema": 5}, {"timeframes": ["2m", "15m", "1h"]}
-        ),
+        "odd windows": fake_plan(("7m", 3, 5), ["2m", "15m", "1h"]),
     }[which]
     candles = synthetic_candles()
     snapshots = [Snapshot(c.ts + 60.0, {"S": SymbolSnapshot("S", {}, {}, None, (c,))}) for c in candles]

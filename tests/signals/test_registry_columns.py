@@ -1,28 +1,53 @@
-"""The component registry refuses a candle-fed module without a column form (the dry-run
-fast path needs one) and accepts an event-fed module without it."""
+"""Column forms are optional per component kind: every candle-fed kind shipped has one, an
+event-fed kind needs none, and a candle-fed kind without one makes the fast path refuse the
+plan (NotReplayable naming the kind) instead of guessing its answers."""
 
 from __future__ import annotations
 
-import types
+from types import MappingProxyType
 
 import pytest
 
-from engine.trading.signals.components import _registry
+from engine.replay.columns import components as column_forms
+from engine.replay.columns.signals import ColumnSignals, check_column_forms
+from engine.replay.recording import NotReplayable, recording_from_snapshots
+from engine.trading.signals import components
+from tests.signals.helpers import T0, candles, plan, snap
 
 
-def _module(name: str, inputs: tuple[str, ...], with_columns: bool) -> types.ModuleType:
-    module = types.ModuleType(name)
-    module.KIND, module.INPUTS, module.EXPORTS = name, inputs, ()
-    for attr in ("new_state", "update", "exports", "evaluate") + (("columns",) if with_columns else ()):
-        setattr(module, attr, lambda *args: None)
-    return module
+def _candle_fed(kind: str) -> bool:
+    return "candles_1m" in components.COMPONENTS[kind].INPUTS
 
 
-def test_a_candle_fed_module_needs_columns():
-    with pytest.raises(TypeError, match=r"missing \['columns'\]"):
-        _registry(_module("candle_thing", ("candles_1m",), with_columns=False))
-    assert "candle_thing" in _registry(_module("candle_thing", ("candles_1m",), with_columns=True))
+def test_every_shipped_candle_fed_kind_has_a_column_form_and_no_other_kind_does():
+    fed = {kind for kind in components.COMPONENTS if _candle_fed(kind)}
+    assert fed == {"hurst", "lead_lag", "volatility_skew"}
+    assert set(column_forms.COLUMN_FORMS) == fed
 
 
-def test_an_event_fed_module_needs_no_columns():
-    assert "funding_thing" in _registry(_module("funding_thing", ("funding_rate",), with_columns=False))
+def test_an_event_fed_kind_needs_no_column_form(monkeypatch):
+    monkeypatch.setattr(
+        column_forms,
+        "COLUMN_FORMS",
+        MappingProxyType({k: m for k, m in column_forms.COLUMN_FORMS.items() if _candle_fed(k)}),
+    )
+    check_column_forms(plan("paper"))  # funding_rate, fear_greed … have none and are fine
+
+
+def test_a_candle_fed_kind_without_a_column_form_refuses_the_plan(monkeypatch):
+    monkeypatch.setattr(
+        column_forms,
+        "COLUMN_FORMS",
+        MappingProxyType({k: m for k, m in column_forms.COLUMN_FORMS.items() if k != "hurst"}),
+    )
+    with pytest.raises(NotReplayable, match="hurst: signal component kind hurst reads one-minute candles"):
+        check_column_forms(plan("paper"))
+    closes = [100.0 + i for i in range(3)]
+    recording = recording_from_snapshots(
+        [
+            snap(T0 + 60 * (i + 1), {"BTCUSDT": {"price": c, "candles": [candle]}})
+            for i, (c, candle) in enumerate(zip(closes, candles(T0, closes)))
+        ]
+    )
+    with pytest.raises(NotReplayable, match="has no column form"):
+        ColumnSignals(plan("paper"), recording)

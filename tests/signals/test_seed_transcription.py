@@ -41,8 +41,8 @@ def test_the_ten_components_carry_the_seed_weights(profile):
 
 @pytest.mark.parametrize("component_id, name, paper, live", SEED_THRESHOLDS)
 def test_seed_thresholds_are_compiled_per_profile(component_id, name, paper, live):
-    assert component("paper", component_id).thresholds[name] == pytest.approx(paper)
-    assert component("live", component_id).thresholds[name] == pytest.approx(live)
+    assert getattr(component("paper", component_id).thresholds, name) == pytest.approx(paper)
+    assert getattr(component("live", component_id).thresholds, name) == pytest.approx(live)
 
 
 @pytest.mark.parametrize("profile", ["paper", "live"])

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapters.snapshots.history import build_command, build_from_spec, load_spec
+from adapters.snapshots.history.build import build_from_spec
+from adapters.snapshots.history.spec import load_spec
+from engine.cli.snapshots import build_command
 from engine.market.snapshot import snapshot_to_json
 from engine.replay import build as sb
 

@@ -3,11 +3,13 @@ file, where, why) with exit code 1 and nothing written."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from adapters.snapshots.columnar import read_columnar
-from adapters.snapshots.history import build_command
+from engine.cli.snapshots import build_command
 
 from .helpers import MIN, T0, Echo, candles, iso, spec, write
 
@@ -87,19 +89,28 @@ def test_jsonl_output_reads_back_the_same_snapshots(tmp_path):
 
 BAD_SPECS = {
     "unknown top-level key": ("symbol: {}\n" + ONE, "symbol: unknown key"),
-    "interval missing": (ONE + "    funding: {file: f.feather, lag: 1m}\n", "`interval` is required"),
-    "not a duration": (ONE + "    funding: {file: f.feather, interval: 8 hours, lag: 1m}\n", "is not a duration"),
+    "interval missing": (ONE + "    funding: {file: f.feather, lag: 1m}\n", "funding: 'interval' is required"),
+    "not a duration": (
+        ONE + "    funding: {file: f.feather, interval: 8 hours, lag: 1m}\n",
+        'interval: "8 hours" does not have the required form',
+    ),
     "file and files": ("symbols:\n  BTCUSDT:\n    candles: {file: c.feather, files: [c.feather]}\n", "exactly one of"),
     "no candles": (
         "symbols:\n  BTCUSDT:\n    funding: {file: f.feather, interval: 0s, lag: 0s}\n",
-        "`candles` is required",
+        "BTCUSDT: 'candles' is required",
     ),
-    "sides not long/short": (ONE + "    liquidations: {file: l.csv, lag: 0s, sides: {S: up}}\n", "`long` or `short`"),
+    "sides not long/short": (
+        ONE + "    liquidations: {file: l.csv, lag: 0s, sides: {S: up}}\n",
+        'sides.S: "up" is not allowed here; allowed: long, short',
+    ),
     "unknown source key": (
         ONE + "    funding: {file: f.feather, interval: 0s, lag: 0s, colum: x}\n",
         "funding.colum: unknown key",
     ),
-    "bad format": ("symbols:\n  BTCUSDT:\n    candles: {file: c.feather, format: xlsx}\n", "feather, parquet or csv"),
+    "bad format": (
+        "symbols:\n  BTCUSDT:\n    candles: {file: c.feather, format: xlsx}\n",
+        'format: "xlsx" is not allowed here; allowed: feather, parquet, csv',
+    ),
     "no symbols": ("symbols: {}\n", "at least one symbol"),
     "yaml 1.1 boolean": (ONE + "    funding: {file: f.feather, interval: 0s, lag: 0s, on_conflict: no}\n", "RB105"),
     "yaml syntax": ("symbols: [\n", "RB101"),
@@ -222,14 +233,14 @@ def test_an_unknown_extension_needs_a_format(tmp_path):
     [
         (
             "version: 1\nsymbols:\n  BTCUSDT:\n    candles: {file: c.feather}\n",
-            ["`from` is required", "`to` is required"],
+            ["'from' is required", "'to' is required"],
         ),
-        ('version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\n', ["`symbols` is required"]),
-        ('from: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols: {}\n', ["`version` is required"]),
+        ('version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\n', ["'symbols' is required"]),
+        ('from: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols: {}\n', ["'version' is required"]),
         (
             'version: 1\nfrom: "2025-05-19T08:00:00Z"\nto: "2025-05-19T09:00:00Z"\nsymbols:\n  BTCUSDT:\n'
             "    candles: {file: c.feather}\n    funding: {file: c.feather, value: close}\n",
-            ["funding: `interval` is required", "funding: `lag` is required"],
+            ["funding: 'interval' is required", "funding: 'lag' is required"],
         ),
     ],
 )
@@ -242,3 +253,51 @@ def test_a_missing_required_key_is_reported_not_an_internal_error(tmp_path, text
     assert code == 1 and "nothing written" in out
     assert all(m in out for m in missing), out
     assert not (tmp_path / "out.snapshots.parquet").exists()
+
+
+# ------------------------------------------------------------------ the schema
+
+
+def test_the_schema_names_the_roles_the_reader_reads():
+    """The spec's contract (engine/replay/build_spec.py) and its reader agree on every source
+    kind and column role: a role the schema refused, or one the reader ignored, is a bug."""
+    from adapters.snapshots.history.spec import ROLES
+    from engine.language.schema import load_schema
+    from engine.replay.build_spec import SOURCE_ROLES, SYMBOL_SOURCES
+
+    assert {kind: tuple(roles) for kind, roles in ROLES.items()} == SOURCE_ROLES
+    shipped = load_schema("snapshot-build")
+    symbol = shipped["properties"]["symbols"]["additionalProperties"]["properties"]
+    assert set(symbol) == set(SYMBOL_SOURCES) == set(ROLES) - {"fear_greed"}
+    assert set(ROLES["funding"]) <= set(symbol["funding"]["properties"])
+
+
+def test_the_bundled_sample_spec_is_valid_against_the_shipped_schema():
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    from engine.language.schema import load_schema
+    from engine.language.yamlstrict import load_yaml_file
+
+    doc, problems = load_yaml_file(Path(__file__).resolve().parents[2] / "data" / "sample" / "build.yaml")
+    assert doc is not None and not problems
+    registry = Registry().with_resource("common.schema.json", Resource.from_contents(load_schema("common")))
+    assert list(Draft202012Validator(load_schema("snapshot-build"), registry=registry).iter_errors(doc.data)) == []
+
+
+def test_every_spec_error_is_coded_located_and_reported_at_once(tmp_path):
+    """Schema errors and the checks beside the schema come together, in file order, each with
+    a diagnostic code and (for a misspelt key) a suggestion."""
+    path = tmp_path / "build.yaml"
+    path.write_text(
+        'version: 1\nfrom: "2025-05-25T00:00:30Z"\nto: "2025-05-26T00:00:00Z"\nsymbol: {}\n'
+        + ONE
+        + "    funding: {file: f.feather, interval: 400d, lag: 1m}\n"
+    )
+    code, text = _run(tmp_path, path)
+    assert code == 1
+    lines = [line.split("build.yaml:", 1)[1] for line in text.splitlines() if "build.yaml:" in line][:3]
+    assert lines[0].startswith("2:") and "RB206 error: from: must be on a whole minute" in lines[0]
+    assert lines[1].startswith("4:") and "RB201 error: symbol: unknown key" in lines[1]
+    assert "(did you mean 'symbols'?)" in lines[1]
+    assert lines[2].startswith("8:") and "RB212 error: symbols.BTCUSDT.funding.interval: '400d'" in lines[2]

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.snapshots.columnar import ColumnarError, columnar_info, read_any, read_columnar, write_columnar
-from adapters.snapshots.history import write_jsonl
-from engine.market.snapshot import EARLIEST_TS, LATEST_TS, parse_snapshot, snapshot_to_json
+from adapters.snapshots.history.build import write_jsonl
+from engine.common.times import EARLIEST_TS, LATEST_TS
+from engine.market.snapshot import parse_snapshot, snapshot_to_json
 
 T = 1_748_131_200  # 2025-05-25 00:00 UTC
 OBJECTS = [

@@ -10,7 +10,8 @@ import pytest
 from adapters.paper.broker import PaperBroker
 from adapters.snapshots.columnar import read_columnar
 from adapters.snapshots.files import read_snapshots
-from adapters.snapshots.history import convert_command, write_jsonl
+from adapters.snapshots.history.build import write_jsonl
+from engine.cli.snapshots import convert_command
 from engine.language.compiler import compile_ruleset
 from engine.replay.dryrun import dry_run, dry_run_recording
 from engine.replay.memstate import MemoryState

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from adapters.snapshots.history import build_command, gaps, info_command
+from adapters.snapshots.history.info import gaps
+from engine.cli.snapshots import build_command, info_command
 
 from .helpers import MIN, T0, Echo, candles, spec, write
 
@@ -84,9 +85,9 @@ def test_many_gaps_are_listed_compactly():
     times = [float(t) for t in range(0, 60 * 100, 60) if (t // 60) % 7 != 3]
     step, found = gaps(times)
     assert step == 60 and len(found) == 14 and found[0] == (180.0, 180.0, 1)
-    from adapters.snapshots.history import _gap_lines
+    from engine.cli.render_snapshots import gap_lines
 
-    lines = _gap_lines(times)
+    lines = gap_lines(step, found)
     assert lines[0] == "  gaps:      14 (14 min missing)" and lines[-1] == "    … 4 more gaps (4 min)"
     assert len(lines) == 12
 
@@ -100,7 +101,7 @@ def test_a_flood_of_problems_is_capped(tmp_path):
 
 
 def _priced(tmp_path, prices: list[float]):
-    from adapters.snapshots.history import write_jsonl
+    from adapters.snapshots.history.build import write_jsonl
     from engine.market.snapshot import parse_snapshot
 
     snapshots = [

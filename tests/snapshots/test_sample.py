@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from adapters.snapshots.columnar import columnar_info, read_any, read_columnar
-from adapters.snapshots.history import build_command, load_spec
+from adapters.snapshots.history.spec import load_spec
+from engine.cli.snapshots import build_command
 
 from .helpers import Echo
 

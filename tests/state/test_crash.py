@@ -1,6 +1,9 @@
 """A real crash test: a child process applies lifecycle transitions and is killed with
-SIGKILL at random moments (during start-up, migration, replay or a transaction); after
-each kill the database must be intact and hold exactly the steps up to its cursor.
+SIGKILL at seeded random points (during start-up, migration, replay or a transaction);
+after each kill the database must be intact and hold exactly the steps up to its cursor.
+
+The child kills itself as its N-th SQL statement starts (tests/state/crash_child.py), so
+each kill lands where the seed says on any machine, loaded or not — not after a sleep.
 
 SIGKILL tests the process dying mid-write, not the machine losing power: what the kernel
 already accepted survives. ``synchronous=FULL`` is what covers power loss (docs/state.md).
@@ -8,18 +11,17 @@ already accepted survives. ``synchronous=FULL`` is what covers power loss (docs/
 
 from __future__ import annotations
 
-import os
 import random
-import select
 import signal
+import sqlite3
 import subprocess
 import sys
-import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from adapters.store.state import StateStore
+from adapters.store.state import MIGRATIONS, StateStore
 
 from .lifecycle import PHASES, Model, expected_fill_count, raw
 
@@ -29,11 +31,13 @@ ROOT = Path(__file__).resolve().parents[2]
 KILLS = 30
 SEED = 20240611
 FOREVER = 10**9
+LATEST = max(version for version, _, _ in MIGRATIONS)
+HUNG = 120  # seconds: only a hung child takes this long, however loaded the machine
 
 
-def _spawn(db: Path, until: int) -> subprocess.Popen:
+def _spawn(db: Path, until: int, *die_at: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.state.crash_child", str(db), str(until)],
+        [sys.executable, "-m", "tests.state.crash_child", str(db), str(until), *map(str, die_at)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -41,28 +45,27 @@ def _spawn(db: Path, until: int) -> subprocess.Popen:
     )
 
 
-def _wait_ready(child: subprocess.Popen, timeout: float = 10.0) -> None:
-    readable, _, _ = select.select([child.stdout], [], [], timeout)
-    line = child.stdout.readline() if readable else ""
-    if not line.startswith("ready"):
-        child.kill()
-        _, err = child.communicate()
-        pytest.fail(f"the child did not start: {line!r}\n{err}")
+def _statement_to_die_at(rng: random.Random, kill: int) -> int:
+    """The first kill falls in the migrations of the new database (about 45 statements; a
+    kill's check migrates what is left); then a quarter in start-up and the replay of the
+    last step (about 17), the rest mid-run (8 or 9 statements a step)."""
+    if kill == 0:
+        return rng.randint(2, 45)
+    return rng.randint(1, 17) if rng.random() < 0.25 else rng.randint(18, 100)
 
 
-def _kill_at_random(db: Path, rng: random.Random) -> None:
-    """Mostly mid-run; sometimes during start-up, migration or the replay of the last step."""
-    child = _spawn(db, FOREVER)
-    try:
-        if rng.random() < 0.25:
-            time.sleep(rng.uniform(0.0, 0.12))
-        else:
-            _wait_ready(child)
-            time.sleep(rng.uniform(0.0, 0.08))
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        _, err = child.communicate()
+def _kill_at(db: Path, statement: int) -> None:
+    child = _spawn(db, FOREVER, statement)
+    _, err = child.communicate(timeout=HUNG)
     assert child.returncode == -signal.SIGKILL, err
+
+
+def _migrated_version(db: Path) -> int:
+    """The last migration committed (0 before the first), read without creating or changing anything."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").fetchone():
+            return 0
+        return conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
 
 
 def _invariants(conn) -> dict[str, int]:
@@ -100,18 +103,20 @@ def _verify(db: Path, model: Model) -> int:
     return steps
 
 
-def test_sigkill_at_random_moments_never_leaves_a_half_written_step(tmp_path):
+def test_sigkill_at_seeded_points_never_leaves_a_half_written_step(tmp_path):
     rng = random.Random(SEED)
     db = tmp_path / "state" / "crash.db"
     model, progress = Model(), []
-    for _ in range(KILLS):
-        _kill_at_random(db, rng)
+    for kill in range(KILLS):
+        _kill_at(db, _statement_to_die_at(rng, kill))
+        if kill == 0:
+            assert _migrated_version(db) < LATEST, "the first kill should land in the migrations"
         progress.append(_verify(db, model))
     advanced = sum(b > a for a, b in zip([0, *progress], progress))
     assert advanced >= KILLS // 3, f"too few kills landed mid-run: {progress}"
 
     until = progress[-1] + 3 * PHASES + 1  # finish cleanly, ending mid-lifecycle
     child = _spawn(db, until)
-    _, err = child.communicate(timeout=30)
+    _, err = child.communicate(timeout=HUNG)
     assert child.returncode == 0, err
     assert _verify(db, model) == until

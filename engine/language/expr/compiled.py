@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.language.diagnostics import Diagnostic, Location, RuleRuntimeError
+from engine.common.errors import RuleRuntimeError
+from engine.language.diagnostics import Diagnostic, Location
 
 from .check import check
 from .scalar import build_scalar

@@ -18,7 +18,7 @@ from functools import reduce
 from types import MappingProxyType
 from typing import Any
 
-from engine.language.diagnostics import RuleNumericError
+from engine.common.errors import RuleNumericError
 
 np: Any = None  # numpy, bound on first vector use
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from engine.language.diagnostics import RuleNumericError
+from engine.common.errors import RuleNumericError
 
 from .check import Checked, integer_literal
 from .functions import FUNCTIONS

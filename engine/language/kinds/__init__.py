@@ -17,5 +17,5 @@ from engine.language.registry import registry
 KINDS = registry(
     "rule-file kinds",
     (ruleset, signals, gates, requirements, risk, exits, learning, schedules, venues),
-    ("CODES", "Spec", "build", "check"),
+    ("CODES", "Spec", "build", "check", "schema"),
 )

@@ -1,4 +1,10 @@
-"""Rule kind ``exits``: the exit tiers of open positions and their priority."""
+"""Rule kind ``exits``: the exit tiers of open positions and their priority.
+
+Each tier's parameters, schema and own checks belong to its kind module in
+engine/trading/exits/ (looked up at call time in ``engine.trading.exits.TIERS``). What stays
+here needs the whole file: unique ids, the priority list, entries another tier always
+pre-empts (from the kinds' declared ``triggers``) and the missing stop (``STOP_LOSS_FIELD``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.language.diagnostics import Severity
-from engine.language.durations import format_duration
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids, index_of
+from engine.language.schemagen.dsl import (
+    Schema,
+    arr,
+    document,
+    duration,
+    identifier,
+    kinds,
+    learnable,
+    mapping,
+    obj,
+    text,
+)
+from engine.trading import exits as tier_kinds
+from engine.trading.exits.base import Tier, Trigger
 
 KIND = "exits"
 CODES = {
@@ -23,11 +42,12 @@ CODES = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Tier:
-    id: str
-    kind: str
-    params: Mapping[str, Any]
-    expressions: Mapping[str, Any]  # timing actions: action name → CompiledExpression
+class Stop:
+    """A tier that closes at a fixed loss (its kind declares ``STOP_LOSS_FIELD``)."""
+
+    tier: Tier[Any]
+    loss_pct: float  # positive: closes at P&L ≤ −loss_pct
+    field: str  # the tier's field holding it (for diagnostics)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,26 +57,48 @@ class Spec:
     optimal_hold_default_s: float
     optimal_hold_by_position: Mapping[str, float]  # "SYMBOL:DIRECTION" → seconds
     priority: tuple[str, ...]
-    tiers: tuple[Tier, ...]
+    tiers: tuple[Tier[Any], ...]
 
     def optimal_hold_s(self, symbol: str, direction: str) -> float:
         return self.optimal_hold_by_position.get(f"{symbol}:{direction}", self.optimal_hold_default_s)
 
-    def tier(self, tier_id: str) -> Tier | None:
+    def tier(self, tier_id: str) -> Tier[Any] | None:
         return next((t for t in self.tiers if t.id == tier_id), None)
 
-    def of_kind(self, kind: str) -> tuple[Tier, ...]:
-        return tuple(t for t in self.tiers if t.kind == kind)
+    def stops(self) -> tuple[Stop, ...]:
+        """Every stop tier, in file order."""
+        found = []
+        for tier in self.tiers:
+            field = tier_kinds.capability(tier.kind, "STOP_LOSS_FIELD")
+            if field is not None:
+                found.append(Stop(tier=tier, loss_pct=getattr(tier.params, field), field=field))
+        return tuple(found)
+
+    def stop_loss_pct(self) -> float | None:
+        """The tightest stop (sizing bounds the loss by it), or None without a stop tier."""
+        stops = self.stops()
+        return min(s.loss_pct for s in stops) if stops else None
+
+    def ask(self, capability: str) -> Any:
+        """The answer of ``capability(params)`` of the first tier whose kind declares it (e.g.
+        ``ema_cross``: the market features it reads), or None when no tier's kind does."""
+        for tier in self.tiers:
+            answer = tier_kinds.capability(tier.kind, capability)
+            if answer is not None:
+                return answer(tier.params)
+        return None
 
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
     f = doc.frozen
     tiers = []
     for index, raw in enumerate(f["tiers"]):
-        expressions = {}
-        for j, action in enumerate(raw.get("actions", ())):
-            expressions[f"{j}:{action['action']}"] = ctx.expression(doc, ("tiers", index, "actions", j, "when"), "exit")
-        params = {k: v for k, v in raw.items() if k not in ("id", "kind")}
+        module = tier_kinds.TIERS[raw["kind"]]
+        params = module.compile_params(raw)
+        expressions = {
+            name: ctx.expression(doc, ("tiers", index, *where), "exit")
+            for name, where in module.expressions(params).items()
+        }
         tiers.append(Tier(id=raw["id"], kind=raw["kind"], params=params, expressions=expressions))
     return Spec(
         pnl_basis=f["pnl_basis"],
@@ -73,16 +115,10 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     _check_priority(spec, doc, ctx)
     for tier in spec.tiers:
         path = ("tiers", index_of(doc, ("tiers",), tier.id))
-        if tier.kind == "profit_target":
-            _check_shadowed(tier.params["targets"], "pnl_pct", +1, doc, path + ("targets",), ctx)
-        elif tier.kind == "time_exit":
-            _check_shadowed(tier.params["rules"], "below_pnl_pct", -1, doc, path + ("rules",), ctx)
-            _check_under_stop(spec, tier, doc, path, ctx)
-        elif tier.kind == "ladder":
-            _check_ladder(spec, tier, doc, path, ctx)
-        elif tier.kind == "signal_reversal" and tier.params["fast_ema"] >= tier.params["slow_ema"]:
-            ctx.report(doc, path + ("fast_ema",), "RB344", "fast_ema must be smaller than slow_ema")
-    if not spec.of_kind("stop_loss"):
+        tier_kinds.TIERS[tier.kind].check(tier.params, doc, path, ctx)
+        _check_under_stop(spec, tier, doc, path, ctx)
+        _check_behind_full_exits(spec, tier, doc, path, ctx)
+    if not spec.stops():
         severity = Severity.ERROR if ctx.profile == "live" else Severity.WARNING
         ctx.report(
             doc,
@@ -119,29 +155,9 @@ def _check_priority(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
             )
 
 
-def _check_shadowed(entries, field: str, sign: int, doc: Doc, path: tuple, ctx: BuildContext) -> None:
-    """An entry fires at (age ≥ after, pnl beyond field); another with an earlier-or-equal age
-    and an easier-or-equal P&L condition always fires first (sign +1: pnl above, -1: below)."""
-    for j, entry in enumerate(entries):
-        for i, other in enumerate(entries):
-            if i == j or (i > j and other == entry):
-                continue
-            if other["after"] <= entry["after"] and sign * other[field] <= sign * entry[field]:
-                ctx.report(
-                    doc,
-                    path + (j,),
-                    "RB342",
-                    f"entry {j + 1} can never fire: entry {i + 1} (after {format_duration(other['after'])}, "
-                    f"{field} {other[field]:g}) always fires first",
-                    severity=Severity.ERROR,
-                    suggestion="remove it, or give it an earlier time or an easier P&L condition",
-                )
-                break
-
-
-def _stop_loss_pct(spec: Spec) -> float | None:
-    stops = [t.params["loss_pct"] for t in spec.of_kind("stop_loss")]
-    return min(stops) if stops else None
+def _triggers(tier: Tier[Any]) -> tuple[Trigger, ...]:
+    declared = tier_kinds.capability(tier.kind, "triggers")
+    return tuple(declared(tier.params)) if declared is not None else ()
 
 
 def _ranked_before(spec: Spec, first: str, second: str) -> bool:
@@ -149,38 +165,77 @@ def _ranked_before(spec: Spec, first: str, second: str) -> bool:
     return first in order and second in order and order.index(first) < order.index(second)
 
 
-def _check_under_stop(spec: Spec, tier: Tier, doc: Doc, path: tuple, ctx: BuildContext) -> None:
-    stop = _stop_loss_pct(spec)
-    stop_tier = next(iter(spec.of_kind("stop_loss")), None)
-    if stop is None or not _ranked_before(spec, stop_tier.id, tier.id):
+def _check_under_stop(spec: Spec, tier: Tier[Any], doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
+    """RB342: an entry that fires only below a P&L the stop (ranked first) already closes at."""
+    stops = spec.stops()
+    if not stops or not _ranked_before(spec, stops[0].tier.id, tier.id):
         return
-    for j, rule in enumerate(tier.params["rules"]):
-        if rule["below_pnl_pct"] <= -stop:
+    stop = min(s.loss_pct for s in stops)
+    for trigger in _triggers(tier):
+        if not trigger.above and trigger.pnl_pct <= -stop:
             ctx.report(
                 doc,
-                path + ("rules", j),
+                path + trigger.path,
                 "RB342",
-                f"rule {j + 1} can never fire: the stop loss closes at -{stop:g} % first",
-                suggestion=f"use a below_pnl_pct above -{stop:g}",
+                f"{trigger.noun} {trigger.index + 1} can never fire: the stop loss closes at -{stop:g} % first",
+                suggestion=f"use a {trigger.field} above -{stop:g}",
             )
 
 
-def _check_ladder(spec: Spec, tier: Tier, doc: Doc, path: tuple, ctx: BuildContext) -> None:
-    rungs = tier.params["rungs"]
-    total = sum(r["fraction"] for r in rungs)
-    if total > 1 + 1e-9:
-        ctx.report(doc, path + ("rungs",), "RB343", f"rungs close {total:g} of the position; at most 1", key=True)
-    for target_tier in spec.of_kind("profit_target"):
-        if not _ranked_before(spec, target_tier.id, tier.id):
+def _check_behind_full_exits(spec: Spec, tier: Tier[Any], doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
+    """RB342: a partial close whose age and P&L a full exit of a tier ranked first always
+    reaches as early (that exit closes the whole position before it)."""
+    partial = [t for t in _triggers(tier) if t.above and not t.full]
+    if not partial:
+        return
+    for other in spec.tiers:
+        full = [t for t in _triggers(other) if t.above and t.full]
+        if not full or not _ranked_before(spec, other.id, tier.id):
             continue
-        for j, rung in enumerate(rungs):
-            for target in target_tier.params["targets"]:
-                if target["after"] <= rung["after"] and target["pnl_pct"] <= rung["pnl_pct"]:
+        for trigger in partial:
+            for target in full:
+                if target.after_s <= trigger.after_s and target.pnl_pct <= trigger.pnl_pct:
                     ctx.report(
                         doc,
-                        path + ("rungs", j),
+                        path + trigger.path,
                         "RB342",
-                        f"rung {j + 1} can never fire: profit target {target_tier.id} "
-                        f"(+{target['pnl_pct']:g} %) closes the whole position first",
+                        f"{trigger.noun} {trigger.index + 1} can never fire: {other.kind.replace('_', ' ')} "
+                        f"{other.id} (+{target.pnl_pct:g} %) closes the whole position first",
                     )
                     break
+
+
+def schema() -> Schema:
+    """The JSON Schema of an `exits` rule file (written to schemas/exits.schema.json); each
+    tier variant is its kind module's ``schema()``, in registry order."""
+    variants = {kind: module.schema() for kind, module in tier_kinds.TIERS.items()}
+    tier, defs = kinds("One exit tier.", variants)
+    return document(
+        "exits",
+        "exits",
+        "Exit tiers for open positions (seed: Trade Monitoring & Exit Decisions).",
+        {
+            "pnl_basis": text(
+                "`price`: pnl_pct is the price move; `margin`: the move times leverage.", enum=["price", "margin"]
+            ),
+            "min_hold": duration("No early exit before this age (the stop always applies)."),
+            "optimal_hold": obj(
+                "Optimal hold time; learned per symbol/direction.",
+                {
+                    "default": learnable(duration("Optimal hold of a symbol/direction with no entry below.")),
+                    "by_position": mapping(
+                        "Optimal hold per `SYMBOL:DIRECTION` (e.g. `BTCUSDT:LONG`); the hold-time "
+                        "learner moves these within their bounds.",
+                        learnable(duration("Optimal hold of this symbol and direction.")),
+                        key_pattern=r"^[A-Z0-9]{2,20}:(LONG|SHORT)$",
+                    )
+                    | {"default": {}},
+                },
+            ),
+            "priority": arr(
+                "Tier ids, first wins when several fire in one cycle.", identifier("Tier id."), min_items=1, unique=True
+            ),
+            "tiers": arr("The exit tiers.", tier, min_items=1, max_items=32),
+        },
+        defs=defs,
+    )

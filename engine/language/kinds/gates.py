@@ -1,12 +1,19 @@
-"""Rule kind ``gates``: the ordered review chain that sizes or blocks an entry."""
+"""Rule kind ``gates``: the ordered review chain that sizes or blocks an entry.
+
+Each chain element belongs to a gate kind module (engine/trading/gates/, looked up in its
+registry at call time): the module compiles the element's ``Params``, names its expressions,
+checks it and gives its schema variant. What needs the whole file — unique ids, the kind that
+must run last, the document schema — is here, and names no gate kind."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
+from engine.language.schemagen.dsl import Schema, arr, document, expression, kinds
+from engine.trading import gates as gate_kinds
+from engine.trading.gates.base import Gate
 
 KIND = "gates"
 CODES = {
@@ -18,99 +25,57 @@ CODES = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Gate:
-    id: str
-    kind: str
-    enabled: bool
-    params: Mapping[str, Any]  # every field but id/kind/enabled, frozen
-    expressions: Mapping[str, Any]  # name → CompiledExpression
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Spec:
     expected_edge: Any  # CompiledExpression (float, percent)
-    chain: tuple[Gate, ...]
+    chain: tuple[Gate[Any], ...]
 
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
-    gates = []
-    for index, raw in enumerate(doc.frozen["chain"]):
-        params = {k: v for k, v in raw.items() if k not in ("id", "kind", "enabled")}
-        gates.append(
-            Gate(
-                id=raw["id"],
-                kind=raw["kind"],
-                enabled=raw["enabled"],
-                params=params,
-                expressions=_expressions(doc, ctx, index, raw),
-            )
-        )
-    return Spec(expected_edge=ctx.expression(doc, ("expected_edge",), "gate", "float"), chain=tuple(gates))
+    chain = tuple(_gate(doc, ctx, index, raw) for index, raw in enumerate(doc.frozen["chain"]))
+    return Spec(expected_edge=ctx.expression(doc, ("expected_edge",), "gate", "float"), chain=chain)
 
 
-def _expressions(doc: Doc, ctx: BuildContext, index: int, raw: Mapping) -> dict[str, Any]:
-    found = {}
-    for j, gate in enumerate(raw.get("profit_gates", ())):
-        found[f"profit_gates.{gate['id']}"] = ctx.expression(doc, ("chain", index, "profit_gates", j, "when"), "gate")
-    return found
+def _gate(doc: Doc, ctx: BuildContext, index: int, raw: Any) -> Gate[Any]:
+    """One chain element: its kind compiles the parameters and names the expressions it
+    evaluates (paths inside the element; each a condition of the ``gate`` vocabulary)."""
+    module = gate_kinds.kind_module(raw["kind"])
+    params = module.compile_params(raw)
+    expressions = {
+        name: ctx.expression(doc, ("chain", index, *path), "gate") for name, path in module.expressions(params).items()
+    }
+    return Gate(id=raw["id"], kind=raw["kind"], enabled=raw["enabled"], params=params, expressions=expressions)
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     check_unique_ids(doc, ("chain",), ctx, "gate")
+    last = len(spec.chain) - 1
     for index, gate in enumerate(spec.chain):
-        path = ("chain", index)
-        if gate.kind == "conviction_gate":
-            _check_bands(gate.params["levels"], 0.0, doc, path + ("levels",), ctx)
-        elif gate.kind == "intelligence_gate":
-            _check_bands(gate.params["bands"], -1.0, doc, path + ("bands",), ctx)
-            _check_sources(gate.params["sources"], doc, path + ("sources",), ctx)
-        elif gate.kind == "trading_state" and index != len(spec.chain) - 1:
+        module = gate_kinds.kind_module(gate.kind)
+        module.check(gate.params, doc, ("chain", index), ctx)
+        if getattr(module, "MUST_BE_LAST", False) and index != last:
             ctx.report(
                 doc,
-                path,
+                ("chain", index),
                 "RB312",
-                "the trading_state gate must be the last gate of the chain",
+                f"the {gate.kind} gate must be the last gate of the chain",
                 suggestion="move it to the end of `chain`",
             )
 
 
-def _check_bands(bands, lowest: float, doc: Doc, path: tuple, ctx: BuildContext) -> None:
-    scores = [band["min_score"] for band in bands]
-    for j in range(1, len(scores)):
-        if scores[j] >= scores[j - 1]:
-            ctx.report(
-                doc,
-                path + (j, "min_score"),
-                "RB310",
-                f"min_score {scores[j]:g} is not below the previous {scores[j - 1]:g}; list from highest to lowest",
-                suggestion="reorder the entries",
-            )
-    if scores and scores[-1] > lowest:
-        ctx.report(
-            doc,
-            path + (len(scores) - 1, "min_score"),
-            "RB311",
-            f"scores below {scores[-1]:g} match no entry (scores go down to {lowest:g})",
-            suggestion=f"set the last min_score to {lowest:g}",
-        )
-
-
-_CUTOFFS = {
-    "taker_flow": ("bearish_below", "bullish_above"),
-    "liquidations": ("bullish_below", "bearish_above"),
-    "fear_greed": ("fear_below", "greed_above"),
-    "ofi": ("bearish_below", "bullish_above"),
-}
-
-
-def _check_sources(sources: Mapping, doc: Doc, path: tuple, ctx: BuildContext) -> None:
-    for name, (low, high) in _CUTOFFS.items():
-        source = sources[name]
-        if source[low] >= source[high]:
-            ctx.report(
-                doc,
-                path + (name,),
-                "RB313",
-                f"{name}: {low} ({source[low]:g}) must be below {high} ({source[high]:g})",
-                suggestion=f"swap {low} and {high}",
-            )
+def schema() -> Schema:
+    """The whole gates document; each chain element variant is its kind module's ``schema()``."""
+    gate, defs = kinds("One gate.", {kind: module.schema() for kind, module in gate_kinds.GATES.items()})
+    return document(
+        "gates",
+        "gates",
+        "The ordered review gate chain (seed: Signal Review Process).",
+        {
+            "expected_edge": expression(
+                "Expected move of a trade in percent, before fees, over the gate vocabulary "
+                "(used by the conviction gate's edge boost and the fee gate).",
+                "float",
+            ),
+            "chain": arr("Gates in the order they run.", gate, min_items=1, max_items=32),
+        },
+        defs=defs,
+    )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
+from engine.language.schemagen.dsl import CONVICTIONS, arr, document, learnable, num, obj, text
+from engine.trading.signals import components
 
 KIND = "signals"
 CODES = {
@@ -32,10 +34,12 @@ class Component:
     id: str
     kind: str
     weight: float
-    thresholds: Mapping[str, Any]  # of the compiled profile
-    params: Mapping[str, Any]
+    thresholds: Any  # the kind's frozen Thresholds, of the compiled profile
+    params: Any  # the kind's frozen Params
     max_input_age: Mapping[str, float]
     overrides: tuple[Override, ...]
+    signals_cascade: bool  # the kind's SIGNALS_CASCADE: a non-NEUTRAL answer is an active cascade
+    needs_leader: bool  # the kind's NEEDS_LEADER: it needs a symbol with role: leader
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,14 +84,17 @@ def _component(doc: Doc, ctx: BuildContext, index: int, raw: Mapping) -> Compone
         )
         for j, o in enumerate(raw["overrides"])
     )
+    module = components.kind_module(raw["kind"])
     return Component(
         id=raw["id"],
         kind=raw["kind"],
         weight=raw["weight"],
-        thresholds=raw["thresholds"][ctx.thresholds],
-        params=raw.get("params", {}),
+        thresholds=module.compile_thresholds(raw["thresholds"][ctx.thresholds]),
+        params=module.compile_params(raw.get("params", {})),
         max_input_age=raw["max_input_age"],
         overrides=overrides,
+        signals_cascade=module.SIGNALS_CASCADE,
+        needs_leader=module.NEEDS_LEADER,
     )
 
 
@@ -96,7 +103,7 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     _check_weights(spec, doc, ctx)
     _check_levels(spec, doc, ctx)
     for index, component in enumerate(spec.components):
-        _check_thresholds(component, index, doc, ctx)
+        components.kind_module(component.kind).check(component.params, doc, ("components", index), ctx)
 
 
 def _check_weights(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
@@ -143,23 +150,54 @@ def _check_levels(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
                 break
 
 
-_ORDERED_PAIRS = {  # (lower, upper) thresholds that must keep lower < upper
-    "fear_greed": ("fear_below", "greed_above"),
-    "hurst": ("mean_reverting_below", "trending_above"),
-}
-
-
-def _check_thresholds(component: Component, index: int, doc: Doc, ctx: BuildContext) -> None:
-    pair = _ORDERED_PAIRS.get(component.kind)
-    if pair is None:
-        return
-    for profile, values in doc.frozen["components"][index]["thresholds"].items():
-        low, high = values[pair[0]], values[pair[1]]
-        if low > high:
-            ctx.report(
-                doc,
-                ("components", index, "thresholds", profile),
-                "RB304",
-                f"{component.id}: {pair[0]} ({low:g}) is above {pair[1]} ({high:g}) in the {profile} profile",
-                suggestion=f"keep {pair[0]} ≤ {pair[1]}",
-            )
+def schema() -> dict[str, Any]:
+    """The signals document; its component union comes from the component registry."""
+    component, defs = components.schema()
+    level = obj(
+        "One conviction level.",
+        {
+            "name": text("Level name.", enum=CONVICTIONS[:-1]),
+            "min_aligned": num("Aligned components needed.", "count", minimum=1, maximum=10, integer=True),
+            "min_confidence": learnable(num("Weighted confidence needed.", "fraction", minimum=0, maximum=1)),
+            "size_multiplier": num("Size multiplier at this level.", "x", minimum=0, maximum=10),
+        },
+    )
+    return document(
+        "signals",
+        "signals",
+        "Signal components, voting and conviction (seed: Signal Generation).",
+        {
+            "components": arr("The weighted signal components.", component, min_items=1, max_items=32),
+            "voting": obj(
+                "How component answers become one direction.",
+                {
+                    "min_aligned": num(
+                        "Components that must agree for any direction.", "count", minimum=1, maximum=10, integer=True
+                    ),
+                    "direction_by": text(
+                        "`votes`: the side with more components wins; `weight`: more weight wins. A tie is NEUTRAL.",
+                        enum=["votes", "weight"],
+                    ),
+                    "confidence_basis": text(
+                        "`aligned_weight`: Σ w·c ÷ Σ w over the aligned components; "
+                        "`total_weight`: Σ w·c over the aligned components.",
+                        enum=["aligned_weight", "total_weight"],
+                    ),
+                },
+            ),
+            "conviction": obj(
+                "Conviction levels, strongest first; the first whose minimums hold wins.",
+                {
+                    "levels": arr("Levels, strongest first.", level, min_items=1, max_items=8),
+                    "fallback": obj(
+                        "The level when none holds.",
+                        {
+                            "name": text("Level name.", enum=["NONE"]),
+                            "size_multiplier": num("Size multiplier (0 means no trade).", "x", minimum=0, maximum=0),
+                        },
+                    ),
+                },
+            ),
+        },
+        defs=defs,
+    )

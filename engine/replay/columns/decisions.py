@@ -6,8 +6,9 @@ of an entry decision is either a column of the recording (the vote, the market v
 constant of that state (the portfolio, the trade stats until a trade ages out of their
 lookback). The stages of :func:`engine.trading.entry.decide_entry` are then evaluated for every
 directional cycle of a symbol at once, in the same order: the policy, the signal-category
-requirement checks, the trading state, then each gate of the chain through its kind
-module's ``columns(gate, cols)``.
+requirement checks, the trading state, then each gate of the chain through its kind's column
+form (engine/replay/columns/gate_forms.py). A gate kind without a column form settles nothing:
+its rows, and so every later stage of them, are unknown.
 
 A row is *known* when a stage blocks it after every earlier stage surely passed, and its
 decision is ``NO_TRADE`` with that stage's reason, as the scalar path records it. Whatever
@@ -24,9 +25,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.replay.columns import gate_forms
 from engine.replay.columns.gates import ColumnEnv, GateColumns, Verdict, blocks, evaluate_rows
 from engine.trading.entry import trading_state
-from engine.trading.gates import GATES
 from engine.trading.signals.vote import CONVICTION_RANK
 
 # ------------------------------------------------------------------ the decisions
@@ -68,7 +69,15 @@ class DecisionColumns:
             yield self._check_stage(check, cols)
         for gate in self.plan.gates.chain:
             if gate.enabled:
-                yield lambda live, gate=gate: GATES[gate.kind].columns(gate, cols, live)
+                yield self._gate_stage(gate, cols)
+
+    @staticmethod
+    def _gate_stage(gate, cols: GateColumns):
+        """The gate's column form, or — for a kind without one — a stage that knows no row."""
+        form = gate_forms.form_of(gate.kind)
+        if form is None:
+            return lambda live: Verdict(np.zeros(len(cols), dtype=bool), np.ones(len(cols), dtype=bool), "")
+        return lambda live: form(gate, cols, live)
 
     @staticmethod
     def _check_stage(check, cols: GateColumns):
@@ -101,7 +110,9 @@ class DecisionColumns:
         values = [self._correlation_at(symbol, other, i) for i in rows.tolist()]
         return np.array([np.nan if v is None else v for v in values], dtype=float)
 
-    def _env_columns(self, symbol: str, rows: np.ndarray, sign: np.ndarray, portfolio) -> dict:
+    def _env_columns(
+        self, symbol: str, rows: np.ndarray, sign: np.ndarray, portfolio
+    ) -> dict[str, Callable[[], np.ndarray]]:
         """name → a maker of its column over ``rows``: the vote, the track record, the market."""
         votes, market = self.signals.votes[symbol], self.signals.market_columns(symbol)
         long_stats, short_stats = portfolio.trade_stats(symbol, "LONG"), portfolio.trade_stats(symbol, "SHORT")
@@ -109,7 +120,10 @@ class DecisionColumns:
         def stat(field: str) -> Callable[[], np.ndarray]:
             return lambda: np.where(sign == 1, float(getattr(long_stats, field)), float(getattr(short_stats, field)))
 
-        columns = {name: (lambda column=column: column[rows]) for name, column in market.items()}
+        def at_rows(column: np.ndarray) -> Callable[[], np.ndarray]:
+            return lambda: column[rows]
+
+        columns = {name: at_rows(column) for name, column in market.items()}
         columns.update(
             direction=lambda: sign.astype(float),
             confidence=lambda: votes.confidence[rows],

@@ -1,7 +1,8 @@
-"""The column twin of engine.trading.gates.base: what a gate kind's ``columns(gate, cols, live)``
-reads (:class:`GateColumns`, one entry per row: a directional cycle of one symbol) and
-answers (:class:`Verdict`), and expressions evaluated over such rows. Used by
-engine.replay.columns.decisions; a row a column form cannot settle is *unknown*, never guessed."""
+"""The column twin of engine.trading.gates.base: what a gate kind's column form
+(engine/replay/columns/gate_forms.py) reads (:class:`GateColumns`, one entry per row: a
+directional cycle of one symbol) and answers (:class:`Verdict`), and expressions evaluated over
+such rows. Used by engine.replay.columns.decisions; a row a column form cannot settle is
+*unknown*, never guessed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.language.diagnostics import RuleRuntimeError
+from engine.common.errors import RuleRuntimeError
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class ColumnEnv:
     rows; a name with no column is None (its checks are unknown), an absent value is NaN."""
 
     def __init__(self, columns: Mapping[str, Callable[[], np.ndarray]]):
-        self._make, self._made = columns, {}
+        self._make = columns
+        self._made: dict[str, np.ndarray | None] = {}
 
     def get(self, name: str) -> np.ndarray | None:
         if name not in self._made:

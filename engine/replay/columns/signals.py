@@ -3,8 +3,9 @@
 :class:`ColumnSignals` answers exactly what :class:`engine.trading.signals.engine.SignalEngine`
 would, cycle by cycle, but computes every component for the whole history up front:
 
-* candle-fed components (their module has ``columns()``) are computed per candle by the
-  module itself (engine/replay/columns/candles.py);
+* candle-fed components are computed per candle by their kind's column form
+  (engine/replay/columns/components/, shapes in engine/replay/columns/candles.py); a
+  candle-fed kind without one makes the plan NotReplayable (:func:`check_column_forms`);
 * every other component is fed only at its *events* — the cycles where its first input
   carries a newer publication time. At other cycles the scalar update is a no-op by the
   feature contract (a reading not later than the last accepted one is ignored whole), so
@@ -26,11 +27,12 @@ from types import MappingProxyType
 import numpy as np
 
 from engine.market.snapshot import Snapshot, SymbolSnapshot
+from engine.replay.columns import components as column_forms
 from engine.replay.columns.candles import DIRECTION_CODE
 from engine.replay.columns.market import market_columns
 from engine.replay.recording import NotReplayable, Recording
+from engine.trading.signals import components as component_kinds
 from engine.trading.signals.answer import neutral
-from engine.trading.signals.components import COMPONENTS
 from engine.trading.signals.engine import answer_of, freshness, override_answer, record_of
 from engine.trading.signals.market import market_env
 
@@ -156,15 +158,18 @@ class _SymbolColumns:
         return out
 
     def _component(self, plan, recording: Recording, leader, component, module, n: int):
-        if "candles_1m" in module.INPUTS:
+        if _candle_fed(module):
             if self.recorded is None:
                 return _Fresh(component, module, n)
             lead_close = None
             if leader is not None and leader is not self.recorded:
                 same = leader.candles.ts == self.recorded.candles.ts
                 lead_close = np.where(same, leader.candles.close, np.nan)
+            form = column_forms.column_form(component.kind)
+            if form is None:  # check_column_forms refused the plan already
+                raise NotReplayable(_no_column_form(component))
             try:
-                return _Candles(module.columns(component, self.recorded.candles, lead_close))
+                return _Candles(form.columns(component, self.recorded.candles, lead_close))
             except Exception as error:
                 raise NotReplayable(f"{component.id}: {type(error).__name__}: {error}") from error
         return self._events(recording, component, module, n)
@@ -316,6 +321,25 @@ def _ffill(column: np.ndarray) -> np.ndarray:
     return out
 
 
+def _candle_fed(module) -> bool:
+    return "candles_1m" in module.INPUTS
+
+
+def _no_column_form(component) -> str:
+    return (
+        f"{component.id}: signal component kind {component.kind} reads one-minute candles "
+        "and has no column form (engine/replay/columns/components/)"
+    )
+
+
+def check_column_forms(plan) -> None:
+    """NotReplayable when a candle-fed component's kind has no column form: the fast path
+    cannot know its answers without stepping it, so the plan takes the scalar path."""
+    for component in plan.signals.components:
+        if _candle_fed(component_kinds.COMPONENTS[component.kind]) and column_forms.column_form(component.kind) is None:
+            raise NotReplayable(_no_column_form(component))
+
+
 def check_overrides(plan) -> None:
     """NotReplayable when an override reads a value that changes over time."""
     for component in plan.signals.components:
@@ -331,8 +355,9 @@ class ColumnSignals:
 
     def __init__(self, plan, recording: Recording):
         check_overrides(plan)
+        check_column_forms(plan)
         self.plan, self.recording, self.sink = plan, recording, None
-        self._steps = tuple((c, COMPONENTS[c.kind], freshness(c)) for c in plan.signals.components)
+        self._steps = tuple((c, component_kinds.COMPONENTS[c.kind], freshness(c)) for c in plan.signals.components)
         self._columns = {name: _SymbolColumns(plan, recording, name, self._steps) for name in plan.ruleset.names()}
         self._index = {ts: i for i, ts in enumerate(recording.ts.tolist())}
         self.cursor = -1
@@ -350,8 +375,9 @@ class ColumnSignals:
         return self._market_columns[symbol]
 
     def cascade_active(self, symbol: str) -> np.ndarray:
-        """bool per cycle: some liquidation_cascade component is not NEUTRAL (decision_env's flag)."""
-        rows = [k for k, (c, _, _) in enumerate(self._steps) if c.kind == "liquidation_cascade"]
+        """bool per cycle: some cascade-signalling component (its kind's SIGNALS_CASCADE) is not
+        NEUTRAL (decision_env's flag)."""
+        rows = [k for k, (c, _, _) in enumerate(self._steps) if c.signals_cascade]
         directions = self._columns[symbol].direction
         return (directions[rows] != 0).any(axis=0) if rows else np.zeros(len(self.recording), dtype=bool)
 

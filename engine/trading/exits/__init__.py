@@ -8,6 +8,12 @@ Order of work (docs/exits.md):
 4. among the full exits that fired, the first in ``priority`` wins; partial ladder closes
    apply only when no full exit fired.
 Pure: the position, the market values and the clock are passed in.
+
+The tier kinds: one module per kind (engine/trading/exits/<kind>.py, shape in ``base``; copy
+``_template.py`` for a new one), listed by hand in :data:`TIERS`. Everything else looks a kind
+up at call time through this package (``exits.TIERS[kind]``, :func:`capability`), never by a
+copied name, so a test can swap the registry. Exit tiers have no column (fast-path) forms and
+no column registry: the dry-run fast path steps the runner whenever a position is open.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from engine.language.registry import registry
 from engine.trading.exits import (
     ladder,
     mtf_alignment,
@@ -26,14 +33,41 @@ from engine.trading.exits import (
     time_exit,
     timing_intelligence,
 )
-from engine.trading.exits.base import ExitContext, ExitSignal
+from engine.trading.exits.base import ExitContext, ExitSignal, Tier
 
-TIERS = MappingProxyType(
-    {
-        m.KIND: m
-        for m in (stop_loss, timing_intelligence, mtf_alignment, signal_reversal, profit_target, time_exit, ladder)
-    }
+REQUIRED = (
+    "SUMMARY",
+    "REASONS",
+    "Params",
+    "schema",
+    "compile_params",
+    "check",
+    "expressions",
+    "evaluate",
+    "explain",
 )
+# in this order in schemas/exits.schema.json
+TIERS = registry(
+    "exit tiers",
+    (stop_loss, timing_intelligence, mtf_alignment, signal_reversal, profit_target, time_exit, ladder),
+    REQUIRED,
+)
+
+
+def capability(kind: str, name: str) -> Any:
+    """What the kind's module declares as ``name`` (base lists the optional ones), or None."""
+    return getattr(TIERS[kind], name, None)
+
+
+def explain(signal: ExitSignal) -> str:
+    """The line a person reads about one tier's answer."""
+    text: str = TIERS[signal.kind].explain(signal)
+    return text
+
+
+def action_chooser(tiers: tuple[Tier[Any], ...]) -> Tier[Any] | None:
+    """The first tier whose kind picks the cycle's timing action (``CHOOSES_ACTION``)."""
+    return next((tier for tier in tiers if capability(tier.kind, "CHOOSES_ACTION")), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +80,7 @@ class ExitEvaluation:
     partial: ExitSignal | None  # ladder rungs to take (only when no full exit)
     protected: bool  # inside grace window or minimum hold
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "pnl_pct": self.pnl_pct,
             "timing_action": self.timing_action,
@@ -58,9 +92,9 @@ class ExitEvaluation:
         }
 
 
-def pnl_pct(plan, position, price: float) -> float:
+def pnl_pct(plan: Any, position: Any, price: float) -> float:
     # (price − entry) / entry: exact at round moves, so a threshold compares as declared
-    move = position.sign * (price - position.entry_price) / position.entry_price * 100.0
+    move: float = position.sign * (price - position.entry_price) / position.entry_price * 100.0
     return move * position.leverage if plan.exits.pnl_basis == "margin" else move
 
 
@@ -71,7 +105,7 @@ def _trend(market: Mapping[str, Any]) -> int | None:
     return 1 if spread > 0 else -1 if spread < 0 else 0
 
 
-def exit_env(plan, position, market: Mapping[str, Any], price: float, now: float) -> dict:
+def exit_env(plan: Any, position: Any, market: Mapping[str, Any], price: float, now: float) -> dict[str, Any]:
     """The exit vocabulary for one position (absent values stay absent)."""
     pnl = pnl_pct(plan, position, price)
     env = dict(market)
@@ -99,13 +133,14 @@ def exit_env(plan, position, market: Mapping[str, Any], price: float, now: float
     return env
 
 
-def evaluate_exits(plan, position, market: Mapping[str, Any], price: float, now: float) -> ExitEvaluation:
+def evaluate_exits(plan: Any, position: Any, market: Mapping[str, Any], price: float, now: float) -> ExitEvaluation:
     env = exit_env(plan, position, market, price, now)
-    timing = plan.exits.of_kind("timing_intelligence")
+    chooser = action_chooser(plan.exits.tiers)
     action, multiplier = "HOLD", position.hold_multiplier
-    if timing:
-        action, _ = timing_intelligence.choose_action(timing[0], env)
-        multiplier = timing_intelligence.hold_multiplier(timing[0], action)
+    if chooser is not None:
+        module = TIERS[chooser.kind]
+        action, _ = module.choose_action(chooser, env)
+        multiplier = module.hold_multiplier(chooser, action)
     ctx = ExitContext(position, now, price, env["pnl_pct"], env["hold_s"], MappingProxyType(env), action)
     exempt = plan.risk.grace_windows.exempt_tiers
     protected = now < position.grace_until or ctx.hold_s < plan.exits.min_hold_s
@@ -125,4 +160,14 @@ def evaluate_exits(plan, position, market: Mapping[str, Any], price: float, now:
     return ExitEvaluation(ctx.pnl_pct, action, multiplier, tuple(fired), chosen, partial, protected)
 
 
-__all__ = ["TIERS", "ExitEvaluation", "evaluate_exits", "exit_env", "pnl_pct"]
+__all__ = [
+    "REQUIRED",
+    "TIERS",
+    "ExitEvaluation",
+    "action_chooser",
+    "capability",
+    "evaluate_exits",
+    "exit_env",
+    "explain",
+    "pnl_pct",
+]

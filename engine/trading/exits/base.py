@@ -1,12 +1,60 @@
-"""What an exit tier sees and what it answers. Every tier kind module has the same shape:
-``KIND``, ``REASONS`` and ``evaluate(tier, ctx) -> ExitSignal | None``."""
+"""What an exit tier sees and what it answers, and the parts several tier kinds share.
+
+Every exit tier kind module (engine/trading/exits/<kind>.py; copy ``_template.py``) has the same
+shape, checked by the registry in engine/trading/exits/__init__.py:
+
+* ``KIND`` (the YAML ``kind:``), ``SUMMARY`` (one sentence: the schema element's description),
+  ``REASONS`` (the reason codes it can give);
+* ``Params``: its frozen, typed parameters, compiled once into the plan by
+  ``compile_params(raw)`` from the schema-checked document; ``schema()`` is their JSON schema;
+* ``check(params, doc, path, ctx)``: its semantic checks (RB3xx); ``expressions(params)``: the
+  expressions it evaluates (name → path inside the tier), which the rule-file kind compiles
+  into ``Tier.expressions``;
+* ``evaluate(tier, ctx) -> ExitSignal | None`` (pure) and ``explain(signal) -> str`` (the line
+  a person reads about its answer).
+
+What the rest of the engine needs to know about a tier is declared as data, never asked by
+kind name. Optional, each only where it applies:
+
+* ``triggers(params) -> tuple[Trigger, ...]``: its entries that fire on P&L beyond a threshold
+  once the position is old enough; engine/language/kinds/exits.py uses them to find entries
+  another tier always pre-empts (RB342);
+* ``STOP_LOSS_FIELD``: the ``Params`` field holding the loss (in %) at which the tier closes.
+  It makes the tier a stop: sizing, the liquidation buffer (RB345), "no stop" (RB346);
+* ``CHOOSES_ACTION = True`` with ``choose_action(tier, env)`` and ``hold_multiplier(tier,
+  action)``: the tier picks the cycle's timing action before any tier is asked;
+* ``ema_cross(params)`` / ``alignment_timeframes(params)``: the market-feature windows the tier
+  reads (engine/trading/signals/market.py builds the features with them).
+
+Exit tiers have no column (fast-path) forms: the dry-run fast path steps the runner whenever
+a position is open, so a new tier kind needs nothing in engine/replay/.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from engine.language.diagnostics import Severity
+from engine.language.durations import format_duration
+from engine.language.schemagen.dsl import Schema, learnable, num
+
+if TYPE_CHECKING:  # the rule language imports the tier kinds, not the other way round
+    from engine.language.kinds.base import BuildContext, Doc
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tier(Generic[P]):
+    """One compiled exit tier: its kind's ``Params`` and compiled expressions."""
+
+    id: str
+    kind: str
+    params: P
+    expressions: Mapping[str, Any]  # name (from the kind's ``expressions``) → CompiledExpression
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +76,13 @@ class ExitSignal:
     fraction: float = 1.0  # of the INITIAL quantity; 1.0 closes what is left
     rungs: tuple[int, ...] = ()  # ladder rungs this signal takes
     detail: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    closes_rest: bool = False  # a partial close that takes what is left (no rounding remnant)
 
     @property
     def full(self) -> bool:
         return self.fraction >= 1.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "tier": self.tier,
             "kind": self.kind,
@@ -44,5 +93,66 @@ class ExitSignal:
         }
 
 
-def fire(tier, reason: str, **detail) -> ExitSignal:
+def fire(tier: Tier[Any], reason: str, **detail: Any) -> ExitSignal:
+    """A full exit of ``tier`` with ``reason``; ``detail`` goes into the decision record."""
     return ExitSignal(tier.id, tier.kind, reason, 1.0, (), MappingProxyType(detail))
+
+
+def describe_detail(signal: ExitSignal) -> str:
+    """``name=value`` for every detail the tier recorded (floats to 6 significant digits): the
+    plain explanation a kind gives when it has nothing more specific to say."""
+    return " ".join(f"{name}={_show(value)}" for name, value in signal.detail.items())
+
+
+def _show(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def pnl_schema(description: str) -> Schema:
+    """A P&L threshold in percent (learnable), as profit targets, time exits and rungs use it."""
+    return learnable(num(description, "%", minimum=-100, maximum=1000))
+
+
+# ------------------------------------------------------------------ triggers (RB342)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trigger:
+    """One entry of a tier that fires once the position is ``after_s`` old and its P&L is
+    beyond ``pnl_pct``: what the checks need to see that one entry always pre-empts another."""
+
+    list_field: str  # the tier's list holding the entry ("targets", "rules", "rungs")
+    index: int  # its position in that list
+    noun: str  # how a message names one entry ("rule", "rung")
+    field: str  # the entry's P&L field ("pnl_pct", "below_pnl_pct")
+    after_s: float
+    pnl_pct: float
+    above: bool  # fires when P&L exceeds pnl_pct; False: when it falls below
+    full: bool  # closes the whole position (False: a part of it)
+
+    @property
+    def path(self) -> tuple[str, int]:
+        """Where the entry is, inside its tier."""
+        return (self.list_field, self.index)
+
+
+def check_shadowed(triggers: Sequence[Trigger], doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
+    """RB342 inside one tier: an entry fires at (age ≥ after, P&L beyond its threshold);
+    another with an earlier-or-equal age and an easier-or-equal P&L condition always fires
+    first (an exact duplicate is reported once, at the later copy)."""
+    for j, entry in enumerate(triggers):
+        sign = 1 if entry.above else -1
+        for i, other in enumerate(triggers):
+            if i == j or (i > j and (other.after_s, other.pnl_pct) == (entry.after_s, entry.pnl_pct)):
+                continue
+            if other.after_s <= entry.after_s and sign * other.pnl_pct <= sign * entry.pnl_pct:
+                ctx.report(
+                    doc,
+                    path + entry.path,
+                    "RB342",
+                    f"entry {j + 1} can never fire: entry {i + 1} (after {format_duration(other.after_s)}, "
+                    f"{other.field} {other.pnl_pct:g}) always fires first",
+                    severity=Severity.ERROR,
+                    suggestion="remove it, or give it an earlier time or an easier P&L condition",
+                )
+                break

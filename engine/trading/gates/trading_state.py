@@ -3,21 +3,51 @@
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from engine.replay.columns.gates import blocks
-from engine.trading.gates.base import blocked, passed
+from engine.language.schemagen.dsl import Schema
+from engine.trading.gates.base import Gate, GateContext, GateResult, blocked, gate_schema, passed
+
+if TYPE_CHECKING:  # the rule language imports the gate kinds, not the other way round
+    from engine.language.kinds.base import BuildContext, Doc
 
 KIND = "trading_state"
+SUMMARY = "ACTIVE / HALTED / REDUCING; the last gate of every chain."
 REASONS = ("TRADING_HALTED", "TRADING_REDUCING")
+MUST_BE_LAST = True  # the state refuses whatever the gates before it allowed (RB312)
 
 
-def evaluate(gate, ctx):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Params:
+    """No parameters: the state is the portfolio's."""
+
+
+def schema() -> Schema:
+    return gate_schema(KIND, SUMMARY, {})
+
+
+def compile_params(raw: Mapping[str, Any]) -> Params:
+    return Params()
+
+
+def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
+    """Nothing beyond the schema (its place at the end of the chain is MUST_BE_LAST's)."""
+
+
+def expressions(params: Params) -> dict[str, tuple[Any, ...]]:
+    return {}
+
+
+def evaluate(gate: Gate[Params], ctx: GateContext) -> GateResult:
     if ctx.trading_state == "ACTIVE":
         return passed(gate, state="ACTIVE")
     return blocked(gate, f"TRADING_{ctx.trading_state}", state=ctx.trading_state, why=ctx.trading_state_reason)
 
 
-def columns(gate, cols, live):
-    """``evaluate`` for many rows (engine.replay.columns.decisions): the state is the portfolio's."""
-    return blocks(np.full(len(cols), cols.state != "ACTIVE"), f"TRADING_{cols.state}")
+def explain(result: GateResult) -> str:
+    state, why = result.inputs["state"], result.inputs.get("why", "")
+    if not result.blocked:
+        return f"trading is {state}"
+    return f"trading is {state}: no new entries" + (f" ({why})" if why else "")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from engine.language.diagnostics import RuleRuntimeError
+from engine.common.errors import RuleRuntimeError
+from engine.trading.signals import components as component_kinds
 from engine.trading.signals.answer import NEUTRAL, Answer, neutral
-from engine.trading.signals.components import COMPONENTS
 from engine.trading.signals.market import EXPORTS as MARKET_EXPORTS
 from engine.trading.signals.market import MarketState
 from engine.trading.signals.record import ComponentResult, SignalRecord
@@ -30,7 +30,7 @@ class SymbolState:
 
     def __init__(self, plan, symbol: str):
         self.market = MarketState(plan, symbol)
-        self.components = {c.id: COMPONENTS[c.kind].new_state(c) for c in plan.signals.components}
+        self.components = {c.id: component_kinds.kind_module(c.kind).new_state(c) for c in plan.signals.components}
         self.last_seen: dict[str, float] = {}
         self.env_cache: dict | None = None  # market env, valid until the next update
         self.broken: dict[str, str] = {}  # component id → error raised while feeding it
@@ -68,7 +68,7 @@ class SignalEngine:
         self._override_names = frozenset().union(
             *(o.when.names for c in plan.signals.components for o in c.overrides if o.when is not None)
         )
-        self._steps = tuple((c, COMPONENTS[c.kind], freshness(c)) for c in plan.signals.components)
+        self._steps = tuple((c, component_kinds.kind_module(c.kind), freshness(c)) for c in plan.signals.components)
         self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
 
     def update(self, snapshot) -> None:
@@ -187,7 +187,9 @@ def _empty(name: str):
 
 def freshness(component) -> tuple[tuple[str, float | None], ...]:
     """(input, max age or None) for each input the component's kind needs."""
-    return tuple((name, component.max_input_age.get(name)) for name in COMPONENTS[component.kind].INPUTS)
+    return tuple(
+        (name, component.max_input_age.get(name)) for name in component_kinds.kind_module(component.kind).INPUTS
+    )
 
 
 def override_answer(component, env: dict) -> Answer | None:

@@ -1,8 +1,9 @@
 """Per-symbol market features that every rule may read: price, spread, 1h change, EMA
 spread, multi-timeframe alignment, taker ratio, leader flag (docs/reference/vocabulary.md).
 
-Windows come from the rules: the EMA pair and timeframe from the exits' signal_reversal
-tier, the timeframes from the mtf_alignment tier (defaults when a rule set has neither).
+Windows come from the rules: the EMA pair and timeframe from the exit tier that declares
+``ema_cross`` (signal_reversal), the timeframes from the one that declares
+``alignment_timeframes`` (mtf_alignment); defaults when a rule set has neither.
 """
 
 from __future__ import annotations
@@ -25,12 +26,7 @@ EXPORTS = (
 )
 MTF_EMA_PERIOD = 21
 PRICE_CHANGE_WINDOW_S = 3600.0
-DEFAULT_REVERSAL = {"timeframe": "1m", "fast_ema": 9, "slow_ema": 21}
-
-
-def _tier_params(plan, kind: str):
-    tiers = plan.exits.of_kind(kind)
-    return tiers[0].params if tiers else None
+DEFAULT_REVERSAL = ("1m", 9, 21)  # (timeframe, fast EMA, slow EMA)
 
 
 @dataclass(frozen=True)
@@ -45,14 +41,9 @@ class MarketWindows:
 
 
 def market_windows(plan) -> MarketWindows:
-    reversal = _tier_params(plan, "signal_reversal") or DEFAULT_REVERSAL
-    mtf = _tier_params(plan, "mtf_alignment")
-    return MarketWindows(
-        reversal["timeframe"],
-        reversal["fast_ema"],
-        reversal["slow_ema"],
-        mtf["timeframes"] if mtf else DEFAULT_TIMEFRAMES,
-    )
+    timeframe, fast, slow = plan.exits.ask("ema_cross") or DEFAULT_REVERSAL
+    timeframes = plan.exits.ask("alignment_timeframes")
+    return MarketWindows(timeframe, fast, slow, timeframes if timeframes is not None else DEFAULT_TIMEFRAMES)
 
 
 class MarketState:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.trading.signals.answer import SIGN
+from engine.trading.signals.components.base import threshold_values
 from engine.trading.signals.vote import Vote
 
 
@@ -20,7 +21,8 @@ class ComponentResult:
     id = property(lambda self: self.component.id)
     kind = property(lambda self: self.component.kind)
     weight = property(lambda self: self.component.weight)
-    thresholds = property(lambda self: self.component.thresholds)
+    thresholds = property(lambda self: self.component.thresholds)  # the kind's frozen Thresholds
+    signals_cascade = property(lambda self: self.component.signals_cascade)
     direction = property(lambda self: self.answer.direction)
     confidence = property(lambda self: self.answer.confidence)
     reasons = property(lambda self: self.answer.reasons)
@@ -74,7 +76,7 @@ class SignalRecord:
                     "contribution": _clean(c.contribution),
                     "reasons": list(c.reasons),
                     "inputs": {k: _clean(v) for k, v in c.inputs.items()},
-                    "thresholds": {k: _clean(v) for k, v in c.thresholds.items()},
+                    "thresholds": {k: _clean(v) for k, v in threshold_values(c.thresholds).items()},
                 }
                 for c in self.components
             ],

@@ -4,170 +4,139 @@ H comes from one-minute log prices over ``window`` (estimator: docs/features.md)
 recent trend is the sign of the close now minus the close ``trend_lookback`` minutes ago.
 H above ``trending_above``: answer the trend; below ``mean_reverting_below``: answer
 against it; between: NEUTRAL. Confidence: |H − 0.5| ÷ 0.5, the distance from a random walk.
+Column form: engine/replay/columns/components/hurst.py.
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from engine.replay.columns.candles import CandleColumns, CandleSeries, accepted_readings
+from engine.language.schemagen.dsl import num
 from engine.trading.features import HurstExponent
-from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral, side
+from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, side
+from engine.trading.signals.components.base import check_ordered, component_schema, count_window, fraction
+
+if TYPE_CHECKING:
+    from engine.language.kinds.base import BuildContext, Doc
+    from engine.language.kinds.signals import Component
+    from engine.market.snapshot import Snapshot, SymbolSnapshot
 
 KIND = "hurst"
+SUMMARY = "Hurst exponent: follow the trend when persistent, fade it when mean reverting."
+REASONS = ("warming_up", "no_trend", "trending_follow", "mean_reverting_fade", "random_walk")
 INPUTS = ("candles_1m",)
 EXPORTS = ("hurst",)  # vocabulary names exports() may give
+SIGNALS_CASCADE = False
+NEEDS_LEADER = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Params:
+    window: int  # one-minute log prices
+    recompute_every: int  # cycles
+    trend_lookback: int  # minutes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Thresholds:
+    trending_above: float
+    mean_reverting_below: float
+
+
+def schema() -> dict[str, Any]:
+    return component_schema(
+        KIND,
+        SUMMARY,
+        params={
+            "window": count_window("one-minute log prices", 32),
+            "recompute_every": num(
+                "Recompute every N cycles; cached in between.", "count", minimum=1, maximum=1000, integer=True
+            ),
+            "trend_lookback": count_window("minutes that define the recent trend", 1),
+        },
+        thresholds={
+            "trending_above": fraction("Hurst above this is trending."),
+            "mean_reverting_below": fraction("Hurst below this is mean reverting."),
+        },
+        inputs=INPUTS,
+    )
+
+
+def compile_params(raw: Mapping[str, Any]) -> Params:
+    return Params(window=raw["window"], recompute_every=raw["recompute_every"], trend_lookback=raw["trend_lookback"])
+
+
+def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
+    return Thresholds(trending_above=raw["trending_above"], mean_reverting_below=raw["mean_reverting_below"])
+
+
+def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
+    """The mean-reverting band must lie below the trending band in every profile."""
+    check_ordered(doc, path, ctx, "mean_reverting_below", "trending_above")
 
 
 class State:
     __slots__ = ("closes", "hurst")
 
-    def __init__(self, params):
-        self.hurst = HurstExponent(window=params["window"], recompute_every=params["recompute_every"])
-        self.closes: deque[float] = deque(maxlen=params["trend_lookback"] + 1)
+    def __init__(self, params: Params) -> None:
+        self.hurst = HurstExponent(window=params.window, recompute_every=params.recompute_every)
+        self.closes: deque[float] = deque(maxlen=params.trend_lookback + 1)
 
 
-def new_state(component):
-    params = component.params
-    return State(params)
+def new_state(component: Component) -> State:
+    return State(component.params)
 
 
-def update(state, snapshot, symbol, leader) -> None:
+def update(state: State, snapshot: Snapshot, symbol: SymbolSnapshot, leader: SymbolSnapshot | None) -> None:
     for candle in symbol.candles:
         state.hurst.update(candle.ts + 60.0, candle.close)
         state.closes.append(candle.close)
 
 
-def exports(state) -> dict:
+def exports(state: State) -> dict[str, float]:
     return {} if state.hurst.value is None else {"hurst": state.hurst.value}
 
 
-def evaluate(component, state) -> Answer:
+def evaluate(component: Component, state: State) -> Answer:
     h = state.hurst.value
-    if h is None or len(state.closes) < state.closes.maxlen:
+    if h is None or len(state.closes) < (state.closes.maxlen or 0):
         return neutral("warming_up")
     return answer(component, h, state.closes[-1] - state.closes[0])
 
 
-def answer(component, h: float, trend_change: float) -> Answer:
+def answer(component: Component, h: float, trend_change: float) -> Answer:
     """The Answer once warm: H and the close now minus the close ``trend_lookback`` ago
-    (shared by :func:`evaluate` and the column path)."""
-    t = component.thresholds
+    (shared by :func:`evaluate` and the column form)."""
+    t: Thresholds = component.thresholds
     trend = side(trend_change, LONG, SHORT)
     seen = {
         "hurst": h,
         "trend_change": trend_change,
-        "trending_above": t["trending_above"],
-        "mean_reverting_below": t["mean_reverting_below"],
+        "trending_above": t.trending_above,
+        "mean_reverting_below": t.mean_reverting_below,
     }
     if trend == "NEUTRAL":
         return neutral("no_trend", **seen)
     confidence = abs(h - 0.5) / 0.5
-    if h > t["trending_above"]:
+    if h > t.trending_above:
         return directed(trend, confidence, "trending_follow", **seen)
-    if h < t["mean_reverting_below"]:
+    if h < t.mean_reverting_below:
         return directed(LONG if trend == SHORT else SHORT, confidence, "mean_reverting_fade", **seen)
     return neutral("random_walk", **seen)
 
 
-# -- column path (docs/dry-run.md) --------------------------------------------------------
-
-
-def _hurst_values(feature: HurstExponent, x: np.ndarray) -> np.ndarray:
-    """H (NaN for None) after each accepted log price ``x[j]``, bit-identical to
-    ``HurstExponent.update``: its running per-lag sums are sequences of adds/subtracts of
-    the same increments in the same order, which ``np.cumsum`` (a sequential accumulate,
-    not pairwise) reproduces exactly."""
-    n_acc = len(x)
-    cap, lags, coef = feature._cap, feature._lags, feature._coef
-    j = np.arange(n_acc)
-    held = np.minimum(j + 1, cap)  # prices in the ring after push j
-    start = feature.min_window  # first push with a value: n - 1 >= min_window
-    recompute = np.arange(start, n_acc, feature.recompute_every)
-    out = np.full(n_acc, np.nan)
-    if len(recompute) == 0:
-        return out
-    var, nz = [], None
-    for lag in lags:
-        # d[e] = x[e] - x[e - lag]: the increment pushed at e, removed at e + cap - lag
-        d = np.zeros(n_acc)
-        d[lag:] = x[lag:] - x[:-lag]
-        add = np.where(j >= lag, d, 0.0)
-        rem = np.zeros(n_acc)
-        if n_acc > cap:
-            rem[cap:] = d[lag : n_acc - cap + lag]
-        ops1 = np.empty(2 * n_acc)  # per push: drop the oldest, then add
-        ops1[0::2], ops1[1::2] = -rem, add
-        ops2 = np.empty(2 * n_acc)
-        ops2[0::2], ops2[1::2] = -(rem * rem), add * add
-        s1 = np.cumsum(ops1)[1::2][recompute]
-        s2 = np.cumsum(ops2)[1::2][recompute]
-        m = held[recompute] - lag
-        mean = s1 / m
-        var.append(s2 / m - mean * mean)
-        if lag == 1:
-            delta = np.zeros(2 * n_acc, dtype=np.int64)
-            delta[0::2] = -(rem != 0.0).astype(np.int64)
-            delta[1::2] = (j >= 1) & (d != 0.0)
-            nz = np.cumsum(delta)[1::2][recompute]
-    # _recompute: None on a flat window or a non-positive variance, else
-    # h = 0.0 + coef[0]·log var[0] + coef[1]·log var[1] + … (math.log, as the scalar does)
-    ok = nz != 0
-    for v in var:
-        ok &= v > 0.0
-    h = np.zeros(int(ok.sum()))
-    for c, v in zip(coef, var):
-        h += c * np.fromiter(map(math.log, v[ok].tolist()), dtype=np.float64, count=len(h))
-    values = np.full(len(recompute), np.nan)
-    values[ok] = h
-    # the cached value holds until the next recompute
-    slot = np.searchsorted(recompute, j, side="right") - 1
-    got = slot >= 0
-    out[got] = values[slot[got]]
-    return out
-
-
-def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = None) -> CandleColumns:
-    """What :func:`evaluate` / :func:`exports` answer after each candle of ``candles``,
-    bit-identical to feeding them one by one through :func:`update`. ``lead_close`` is
-    ignored (hurst reads only its own candles)."""
-    state = new_state(component)
-    feature, lookback = state.hurst, state.closes.maxlen - 1
-    close = np.asarray(candles.close, dtype=np.float64)
-    t = np.asarray(candles.ts, dtype=np.float64) + 60.0
-    n = len(close)
-    accepted = accepted_readings(t, np.isfinite(t) & np.isfinite(close) & (close > 0.0))
-    x = np.fromiter(
-        map(math.log, close[accepted].tolist()), dtype=np.float64, count=int(accepted.sum())
-    )  # math.log, as HurstExponent.update does
-    h_acc = _hurst_values(feature, x)
-    last = np.cumsum(accepted) - 1  # index of the last accepted price
-    h = np.full(n, np.nan)
-    fed = last >= 0
-    h[fed] = h_acc[last[fed]]
-    has_h = ~np.isnan(h)
-    change = np.full(n, np.nan)  # closes deque: every candle, accepted or not
-    change[lookback:] = close[lookback:] - close[: n - lookback]
-    warm = has_h & (np.arange(n) >= lookback)
-
-    th = component.thresholds
-    trend = (change > 0.0).astype(np.int8) - (change < 0.0).astype(np.int8)
-    follow = h > th["trending_above"]
-    fade = ~follow & (h < th["mean_reverting_below"])
-    direction = np.where(follow, trend, np.where(fade, -trend, 0)).astype(np.int8)
-    direction[~warm] = 0
-    confidence = np.minimum(1.0, np.maximum(0.0, np.abs(h - 0.5) / 0.5))
-    confidence = np.where(direction != 0, confidence, 0.0)
-
-    def answer_at(k: int) -> Answer:
-        if not warm[k]:
-            return neutral("warming_up")
-        return answer(component, float(h[k]), float(change[k]))
-
-    def exports_at(k: int) -> dict:
-        return {"hurst": float(h[k])} if has_h[k] else {}
-
-    return CandleColumns(direction=direction, confidence=confidence, answer_at=answer_at, exports_at=exports_at)
+def explain(answer: Answer) -> str:
+    i = answer.inputs
+    hurst = f"H = {fmt(i.get('hurst'))}"
+    reason = answer.reasons[0]
+    if reason == "no_trend":
+        return f"{hurst}, but the close has not moved over the lookback: no trend to follow or fade"
+    if reason == "random_walk":
+        band = f"{fmt(i.get('mean_reverting_below'))} … {fmt(i.get('trending_above'))}"
+        return f"{hurst}, inside the random-walk band {band}"
+    if reason == "trending_follow":
+        return f"{hurst} > {fmt(i.get('trending_above'))}: trending, follow the move, {answer.direction}"
+    return f"{hurst} < {fmt(i.get('mean_reverting_below'))}: mean reverting, fade the move, {answer.direction}"

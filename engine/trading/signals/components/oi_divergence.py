@@ -8,38 +8,96 @@ smaller of the two moves ÷ (threshold × multiple).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from engine.trading.features import OiPriceDivergence
-from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled
+from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, scaled
+from engine.trading.signals.components.base import component_schema, confidence_multiple, pct, window
+
+if TYPE_CHECKING:
+    from engine.language.kinds.base import BuildContext, Doc
+    from engine.language.kinds.signals import Component
+    from engine.market.snapshot import Snapshot, SymbolSnapshot
 
 KIND = "oi_divergence"
+SUMMARY = "Price and open interest moving in opposite directions (a trap)."
+REASONS = ("warming_up", "no_divergence", "price_up_oi_down", "price_down_oi_up")
 INPUTS = ("open_interest", "price")
 EXPORTS = ()  # vocabulary names exports() may give
+SIGNALS_CASCADE = False
+NEEDS_LEADER = False
 
 
-def new_state(component):
-    return OiPriceDivergence(
-        window_seconds=component.params["window"], min_move_pct=component.thresholds["min_move_pct"]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Params:
+    window: float  # seconds
+    full_confidence_multiple: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Thresholds:
+    min_move_pct: float
+
+
+def schema() -> dict[str, Any]:
+    return component_schema(
+        KIND,
+        SUMMARY,
+        params={"window": window("price and OI change"), "full_confidence_multiple": confidence_multiple()},
+        thresholds={"min_move_pct": pct("Minimum move of both price and OI.")},
+        inputs=INPUTS,
     )
 
 
-def update(state, snapshot, symbol, leader) -> None:
+def compile_params(raw: Mapping[str, Any]) -> Params:
+    return Params(window=raw["window"], full_confidence_multiple=raw["full_confidence_multiple"])
+
+
+def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
+    return Thresholds(min_move_pct=raw["min_move_pct"])
+
+
+def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
+    """Nothing beyond the schema's ranges."""
+
+
+def new_state(component: Component) -> OiPriceDivergence:
+    params: Params = component.params
+    return OiPriceDivergence(window_seconds=params.window, min_move_pct=component.thresholds.min_move_pct)
+
+
+def update(state: OiPriceDivergence, snapshot: Snapshot, symbol: SymbolSnapshot, leader: SymbolSnapshot | None) -> None:
     oi, price = symbol.get("open_interest_usd"), symbol.get("price")
     if oi is not None and price is not None:
         state.update(symbol.times["open_interest"], price, oi)
 
 
-def exports(state) -> dict:
+def exports(state: OiPriceDivergence) -> dict[str, float]:
     return {}
 
 
-def evaluate(component, state) -> Answer:
+def evaluate(component: Component, state: OiPriceDivergence) -> Answer:
+    params: Params = component.params
     v = state.value
     if v is None:
         return neutral("warming_up")
-    threshold = component.thresholds["min_move_pct"]
+    threshold = component.thresholds.min_move_pct
     seen = {"price_change_pct": v.price_change_pct, "oi_change_pct": v.oi_change_pct, "threshold_pct": threshold}
     if v.divergence == "none":
         return neutral("no_divergence", **seen)
     direction = SHORT if v.divergence == "price_up_oi_down" else LONG
-    confidence = scaled(v.strength, threshold, component.params["full_confidence_multiple"])
+    confidence = scaled(v.strength, threshold, params.full_confidence_multiple)
     return directed(direction, confidence, v.divergence, **seen)
+
+
+def explain(answer: Answer) -> str:
+    i = answer.inputs
+    moves = f"price {fmt(i.get('price_change_pct'))} %, open interest {fmt(i.get('oi_change_pct'))} % over the window"
+    reason = answer.reasons[0]
+    if reason == "no_divergence":
+        return f"{moves}: no divergence beyond {fmt(i.get('threshold_pct'))} %"
+    if reason == "price_up_oi_down":
+        return f"{moves}: a rally on closing shorts, {answer.direction}"
+    return f"{moves}: new shorts piling in, squeeze risk, {answer.direction}"

@@ -4,39 +4,86 @@ Skew is the implied put-minus-call skew when the snapshot carries one, else the 
 proxy from one-minute returns: downside ÷ upside semi-deviation − 1 over ``window``
 (docs/features.md). Skew at or above ``min_skew`` (fear) is faded: LONG; at or below
 −``min_skew`` (complacency): SHORT. Confidence: |skew| ÷ (threshold × multiple).
+Column form: engine/replay/columns/components/volatility_skew.py.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from engine.replay.columns.candles import CandleColumns, CandleSeries, accepted_readings, running_sums
+from engine.language.schemagen.dsl import learnable, num
 from engine.trading.features import SkewValue, VolatilitySkewProxy
-from engine.trading.signals.answer import LONG, SHORT, Answer, directed, neutral, scaled, side
+from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, scaled, side
+from engine.trading.signals.components.base import component_schema, confidence_multiple, count_window
+
+if TYPE_CHECKING:
+    from engine.language.kinds.base import BuildContext, Doc
+    from engine.language.kinds.signals import Component
+    from engine.market.snapshot import Snapshot, SymbolSnapshot
 
 KIND = "volatility_skew"
+SUMMARY = "Loss aversion versus complacency from volatility skew (or its declared proxy)."
+REASONS = ("warming_up", "below_threshold", "fear_faded", "complacency_faded")
 INPUTS = ("candles_1m",)
 EXPORTS = ("vol_skew",)  # vocabulary names exports() may give
+SIGNALS_CASCADE = False
+NEEDS_LEADER = False
+IMPLIED_MAX_AGE_S = 3600.0  # how long an implied reading stands in for the proxy when the rule sets no limit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Params:
+    window: int  # one-minute returns
+    full_confidence_multiple: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Thresholds:
+    min_skew: float
+
+
+def schema() -> dict[str, Any]:
+    return component_schema(
+        KIND,
+        SUMMARY,
+        params={"window": count_window("one-minute returns", 10), "full_confidence_multiple": confidence_multiple()},
+        thresholds={"min_skew": learnable(num("Minimum absolute skew.", "ratio", minimum=0, maximum=10))},
+        inputs=(*INPUTS, "volatility_skew"),  # the implied reading's age may be limited too
+    )
+
+
+def compile_params(raw: Mapping[str, Any]) -> Params:
+    return Params(window=raw["window"], full_confidence_multiple=raw["full_confidence_multiple"])
+
+
+def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
+    return Thresholds(min_skew=raw["min_skew"])
+
+
+def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
+    """Nothing beyond the schema's ranges."""
 
 
 class State:
     __slots__ = ("last_close", "skew")
 
-    def __init__(self, component):
+    def __init__(self, component: Component) -> None:
         # an implied reading stands in for the proxy while it is younger than the rule's
         # max_input_age for volatility_skew (1 h when the rule sets none)
-        max_age = component.max_input_age.get("volatility_skew", 3600.0)
-        self.skew = VolatilitySkewProxy(window=component.params["window"], implied_max_age_seconds=max_age)
+        params: Params = component.params
+        max_age = component.max_input_age.get("volatility_skew", IMPLIED_MAX_AGE_S)
+        self.skew = VolatilitySkewProxy(window=params.window, implied_max_age_seconds=max_age)
         self.last_close: float | None = None
 
 
-def new_state(component):
+def new_state(component: Component) -> State:
     return State(component)
 
 
-def update(state, snapshot, symbol, leader) -> None:
+def update(state: State, snapshot: Snapshot, symbol: SymbolSnapshot, leader: SymbolSnapshot | None) -> None:
     for candle in symbol.candles:  # returns first: they are stamped before the snapshot
         if state.last_close is not None:
             state.skew.update(candle.ts + 60.0, ret=math.log(candle.close / state.last_close))
@@ -46,109 +93,37 @@ def update(state, snapshot, symbol, leader) -> None:
         state.skew.update(symbol.times["volatility_skew"], implied_skew=implied)
 
 
-def exports(state) -> dict:
+def exports(state: State) -> dict[str, float]:
     return exports_of(state.skew.value)
 
 
-def exports_of(v: SkewValue | None) -> dict:
+def exports_of(v: SkewValue | None) -> dict[str, float]:
     return {} if v is None else {"vol_skew": v.skew}
 
 
-def evaluate(component, state) -> Answer:
+def evaluate(component: Component, state: State) -> Answer:
     return answer(component, state.skew.value)
 
 
-def answer(component, v: SkewValue | None) -> Answer:
-    """The Answer for a skew reading (shared by :func:`evaluate` and the column path)."""
+def answer(component: Component, v: SkewValue | None) -> Answer:
+    """The Answer for a skew reading (shared by :func:`evaluate` and the column form)."""
     if v is None:
         return neutral("warming_up")
-    threshold = component.thresholds["min_skew"]
+    params: Params = component.params
+    threshold = component.thresholds.min_skew
     seen = {"skew": v.skew, "source": v.source, "threshold": threshold}
     if abs(v.skew) < threshold or v.skew == 0:
         return neutral("below_threshold", **seen)
     direction = side(v.skew, LONG, SHORT)
-    confidence = scaled(abs(v.skew), threshold, component.params["full_confidence_multiple"])
+    confidence = scaled(abs(v.skew), threshold, params.full_confidence_multiple)
     return directed(direction, confidence, "fear_faded" if direction == LONG else "complacency_faded", **seen)
 
 
-# -- column path (docs/dry-run.md) --------------------------------------------------------
-
-
-def _semi_sum(r: np.ndarray, old: np.ndarray, side_mask, window: int):
-    """One side's ``_neg2``/``_pos2`` after each pushed return (``_push``: add the new
-    return, then drop the one that left the window), and its ``_nz_*`` count."""
-    n = len(r)
-    j = np.arange(n)
-    new_in = side_mask(r)
-    old_out = (j >= window) & side_mask(old)
-    ops = np.empty(2 * n)
-    ops[0::2] = np.where(new_in, r * r, 0.0)
-    ops[1::2] = np.where(old_out, -(old * old), 0.0)
-    delta = np.empty(2 * n, dtype=np.int64)
-    delta[0::2], delta[1::2] = new_in, -old_out.astype(np.int64)
-    count = np.cumsum(delta)
-    total = running_sums([0.0], ops[None, :], count == 0)[0]  # the scalar resets the sum to 0.0 at count 0
-    return total[1::2], count[1::2]
-
-
-def columns(component, candles: CandleSeries, lead_close: np.ndarray | None = None) -> CandleColumns:
-    """What :func:`evaluate` / :func:`exports` answer after each candle of ``candles``,
-    bit-identical to feeding them one by one through :func:`update`.
-
-    Candles only: the proxy from one-minute returns. A snapshot's ``implied_skew`` is not
-    handled here; when a recording carries implied skew the caller must use the scalar
-    path. ``lead_close`` is ignored."""
-    state = new_state(component)
-    window = state.skew.window
-    close = np.asarray(candles.close, dtype=np.float64)
-    t = np.asarray(candles.ts, dtype=np.float64) + 60.0
-    n = len(close)
-    # update(): candle k > 0 feeds log(close[k] / close[k-1]) (last_close moves on every
-    # candle, even when the feature refuses the reading for its ts)
-    ratio = close[1:] / close[:-1]
-    ratio_ok = np.isfinite(ratio) & (ratio > 0.0)
-    ret = np.full(n, np.nan)
-    ret[1:][ratio_ok] = np.fromiter(
-        map(math.log, ratio[ratio_ok].tolist()), dtype=np.float64, count=int(ratio_ok.sum())
-    )  # math.log, as update() does
-    accepted = accepted_readings(t, np.isfinite(t) & np.isfinite(ret))
-    r = ret[accepted]
-    old = np.zeros(len(r))  # the return leaving the window, once it is full
-    if len(r) > window:
-        old[window:] = r[: len(r) - window]
-    neg2, _ = _semi_sum(r, old, lambda v: v < 0.0, window)
-    pos2, nz_pos = _semi_sum(r, old, lambda v: v > 0.0, window)
-    # value: None until `window` returns, and while no return in the window is positive
-    has_acc = (np.arange(len(r)) + 1 >= window) & (nz_pos > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        down_acc = np.sqrt(np.maximum(neg2, 0.0) / window)
-        up_acc = np.sqrt(pos2 / window)
-        skew_acc = down_acc / up_acc - 1.0
-    last = np.cumsum(accepted) - 1  # the last accepted return, per candle
-    fed = last >= 0
-    has = np.zeros(n, dtype=bool)
-    has[fed] = has_acc[last[fed]]
-    skew, down, up = (np.full(n, np.nan) for _ in range(3))
-    for out, acc in ((skew, skew_acc), (down, down_acc), (up, up_acc)):
-        out[fed] = acc[last[fed]]
-
-    threshold = component.thresholds["min_skew"]
-    multiple = component.params["full_confidence_multiple"]
-    magnitude = np.abs(skew)
-    strong = has & ~((magnitude < threshold) | (skew == 0.0))
-    direction = np.where(strong, (skew > 0.0).astype(np.int8) - (skew < 0.0).astype(np.int8), 0).astype(np.int8)
-    if threshold <= 0:
-        raw = np.ones(n)
-    else:
-        raw = np.minimum(1.0, magnitude / (threshold * multiple))
-    confidence = np.where(strong, np.minimum(1.0, np.maximum(0.0, raw)), 0.0)
-
-    def value_at(k: int) -> SkewValue | None:
-        return SkewValue(float(skew[k]), "proxy", float(down[k]), float(up[k])) if has[k] else None
-
-    return CandleColumns(
-        direction=direction,
-        confidence=confidence,
-        answer_at=lambda k: answer(component, value_at(k)),
-        exports_at=lambda k: exports_of(value_at(k)),
-    )
+def explain(answer: Answer) -> str:
+    i = answer.inputs
+    skew = f"{i.get('source')} skew {fmt(i.get('skew'))}"
+    reason = answer.reasons[0]
+    if reason == "below_threshold":
+        return f"{skew}, inside ±{fmt(i.get('threshold'))}"
+    mood = "downside fear" if reason == "fear_faded" else "complacency"
+    return f"{skew}: {mood}, fade it, {answer.direction}"

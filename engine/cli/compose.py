@@ -1,0 +1,211 @@
+"""The composition root: the one place in ``engine`` that imports ``adapters``.
+
+The engine works against its ports (engine/ports.py) and plain data; the commands need
+real things behind them: the paper broker, the SQLite state store, the JSON-lines logs,
+the snapshot readers and writers, the snapshot builder. This module makes them and wires
+them to a plan, so the rest of engine/cli (and of engine) never names an adapter. Adapters
+are imported inside each function: `rulebot validate` must start without numpy or pandas.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # the adapters' types the CLI renders are named through here (``as``: re-exported)
+    from adapters.paper.broker import PaperBroker
+    from adapters.snapshots.history.build import Span as Span
+    from adapters.snapshots.history.build import Written as Written
+    from adapters.snapshots.history.info import Summary as Summary
+    from adapters.snapshots.history.sources import BuildReport as BuildReport
+    from adapters.snapshots.history.sources import CoverageRead as CoverageRead
+    from adapters.snapshots.history.sources import EventsRead as EventsRead
+    from adapters.snapshots.history.sources import TableRead as TableRead
+    from adapters.snapshots.history.spec import Spec as Spec
+    from adapters.store.state import StateStore
+    from engine.language.compiler import Plan
+    from engine.language.diagnostics import Diagnostic
+    from engine.market.snapshot import Snapshot
+    from engine.replay.recording import Recording
+    from engine.trading.runner import Sinks
+
+
+# ------------------------------------------------------------------ snapshots in
+
+
+def read_snapshots(paths: Iterable[str | os.PathLike[str]], problems: list[Diagnostic]) -> Iterator[Snapshot]:
+    """Every valid snapshot of the files, in order (any format); problems are collected in
+    ``problems``, not raised."""
+    from adapters.snapshots.columnar import read_many
+
+    return read_many(paths, problems)
+
+
+@functools.lru_cache(maxsize=1)
+def recording(paths: tuple[str, ...]) -> Recording:
+    """The files as columns, read once per command (``--vs`` replays them twice; immutable).
+    NotReplayable when they cannot be replayed on the fast path."""
+    from adapters.snapshots.columnar import read_recording
+
+    return read_recording(*paths)
+
+
+def count_snapshots(paths: Iterable[str]) -> int | None:
+    """How many snapshots the files hold, from their footers; None when a file cannot say."""
+    try:
+        from adapters.snapshots.columnar import count_snapshots as count
+    except ImportError:
+        return None
+    counts = [count(p) for p in paths]
+    return None if None in counts else sum(c for c in counts if c is not None)
+
+
+# ------------------------------------------------------------------ brokers, state, logs
+
+
+def paper_broker(plan: Plan) -> PaperBroker:
+    """A fresh paper broker at the plan's execution venue and starting balance."""
+    from adapters.paper.broker import PaperBroker
+
+    return PaperBroker.for_plan(plan)
+
+
+def resumed_paper_broker(plan: Plan, store: StateStore) -> PaperBroker:
+    """The paper broker, restored from the state database when a run resumes."""
+    from adapters.paper.broker import PaperBroker
+    from engine.common.errors import ResumeError
+    from engine.trading.runner import CURSOR
+
+    saved = store.blob("broker")
+    if saved is None:
+        return PaperBroker.for_plan(plan)
+    try:
+        state = json.loads(saved)
+        broker = PaperBroker.from_state(plan.venues.exchange(plan.venues.execution_venue), state)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise ResumeError(f"the saved paper-broker state cannot be resumed ({type(error).__name__}: {error})") from None
+    cursor = store.cursor(CURSOR)
+    if state["now"] != cursor:  # saved in one transaction with the cursor: apart, one of them was edited
+        raise ResumeError(
+            f"the saved paper-broker state cannot be resumed: it is at {state['now']!r}, the run's cursor at {cursor!r}"
+        )
+    return broker
+
+
+def state_store(path: str) -> StateStore:
+    """The SQLite state database (a context manager), created or migrated on open."""
+    from adapters.store.state import StateStore
+
+    return StateStore(path)
+
+
+def memory_state() -> Any:
+    """A state store in memory, for a dry run (nothing survives it)."""
+    from engine.replay.memstate import MemoryState
+
+    return MemoryState()
+
+
+def append_log(path: str) -> AbstractContextManager[Any]:
+    """A JSON-lines file opened for appending records (``.write(record)``), closed on exit."""
+    from adapters.store.jsonl import JsonlLog
+
+    return JsonlLog(path)
+
+
+class RunLogs:
+    """The JSON-lines logs of a run (logs/*.jsonl), opened together, closed together."""
+
+    NAMES: ClassVar[dict[str, str]] = {
+        "signals": "predictive_signals",
+        "universe": "signal_universe",
+        "exits": "exit_decisions",
+        "trades": "executed_trades",
+        "post_trade": "post_trade",
+    }
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.open: dict[str, Any] = {}
+
+    def __enter__(self) -> RunLogs:
+        from adapters.store.jsonl import JsonlLog
+
+        self.open = {key: JsonlLog(Path(self.folder) / f"{name}.jsonl") for key, name in self.NAMES.items()}
+        return self
+
+    def sinks(self) -> Sinks:
+        """The runner's sinks writing into these logs."""
+        from engine.trading.runner import Sinks
+
+        writers: dict[str, Callable[[Any], None]] = {key: log.write for key, log in self.open.items()}
+        for key in ("signals", "universe"):  # these two hand over objects
+            writers[key] = (lambda write: lambda obj: write(obj.as_dict()))(writers[key])
+        return Sinks(**writers)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        for log in self.open.values():
+            log.close()
+
+
+# ------------------------------------------------------------------ snapshot files: build, convert, info
+
+
+def is_snapshot_output(out: Path) -> bool:
+    """Whether ``out`` is named like a snapshot file the writers can make."""
+    from adapters.snapshots.history.build import OUTPUT_SUFFIXES
+
+    return out.name.endswith(OUTPUT_SUFFIXES)
+
+
+def load_build_spec(path: str | os.PathLike[str]) -> tuple[Spec | None, list[Diagnostic]]:
+    """The validated build spec, or None with every problem (located in the YAML)."""
+    from adapters.snapshots.history.spec import load_spec
+
+    return load_spec(path)
+
+
+def build_snapshots(spec: Spec) -> tuple[Iterator[Snapshot], BuildReport]:
+    """The spec's snapshots (made as consumed) and what reading its sources found."""
+    from adapters.snapshots.history.build import build_from_spec
+
+    return build_from_spec(spec)
+
+
+def build_metadata(spec: Spec) -> dict[str, Any]:
+    """Where a built file came from, kept in a columnar file's metadata."""
+    from adapters.snapshots.history.build import build_metadata as metadata
+
+    return metadata(spec)
+
+
+def write_snapshots(
+    snapshots: Iterable[Snapshot], out: Path, build: dict[str, Any], keep: Callable[[Span], bool]
+) -> Written:
+    """Stream the snapshots into ``out`` (columnar or JSON lines by extension), kept only when
+    ``keep`` accepts what went through; OSError when it cannot be written."""
+    from adapters.snapshots.history.build import write_snapshots as write
+
+    return write(snapshots, out, build, keep)
+
+
+def summarize_snapshots(path: str | os.PathLike[str]) -> Summary:
+    """What a snapshot file of any format holds, read once."""
+    from adapters.snapshots.history.info import summarize
+
+    return summarize(path)
+
+
+def snapshot_file_format(path: Path) -> dict[str, Any] | None:
+    """The facts of a snapshot file itself (format, size, columnar footer), None when unknown."""
+    from adapters.snapshots.history.info import file_format
+
+    return file_format(path)

@@ -1,0 +1,174 @@
+"""`rulebot snapshots build/convert/info`: make snapshot files from market history or from
+other snapshot files, and say what a snapshot file holds.
+
+Each command is a function of its arguments and an ``echo`` (tests call them directly) that
+returns the exit code: 0 done, 1 bad input (spec, source or snapshot file: which and why),
+with nothing written. The adapters do the work and return data (engine/cli/compose.py);
+the words are engine/cli/render_snapshots.py's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from engine.cli import compose
+from engine.cli import render_snapshots as words
+from engine.cli.exit_codes import EXIT_INVALID, EXIT_OK
+
+if TYPE_CHECKING:
+    from engine.cli.compose import Span
+    from engine.language.diagnostics import Diagnostic
+    from engine.market.snapshot import Snapshot
+
+Echo = Callable[[str], Any]
+
+
+def build_command(spec_path: str | os.PathLike[str], out_path: str | os.PathLike[str], echo: Echo) -> int:
+    """`rulebot snapshots build SPEC --out FILE`: 0 when written, 1 for bad input."""
+    from engine.common.times import readable_utc
+
+    out = Path(out_path)
+    if not compose.is_snapshot_output(out):
+        echo(words.bad_output(out))
+        return EXIT_INVALID
+    spec, problems = compose.load_build_spec(spec_path)
+    if spec is None:
+        _echo_lines(words.problem_lines(problems), echo)
+        echo(f"{spec_path}: invalid build spec; nothing written")
+        return EXIT_INVALID
+    snapshots, report = compose.build_snapshots(spec)
+    _echo_lines([words.read_line(read) for read in report.reads], echo)
+    _echo_lines(words.problem_lines(report.problems), echo)
+    if report.failed:
+        echo(f"{spec_path}: cannot build from these sources; nothing written")
+        return EXIT_INVALID
+
+    def keep(span: Span) -> bool:
+        if not span.count:
+            echo(
+                f"{spec_path}: error: no candle closes between {readable_utc(spec.start)} and "
+                f"{readable_utc(spec.end)}; nothing written"
+            )
+        return bool(span.count)
+
+    return _write(snapshots, out, compose.build_metadata(spec), keep, echo)
+
+
+def convert_command(paths: Iterable[str | os.PathLike[str]], out_path: str | os.PathLike[str], echo: Echo) -> int:
+    """`rulebot snapshots convert FILES… --out FILE`: the snapshots of FILES (any format, in the
+    order given) as one file, e.g. JSON-lines recordings as one columnar file for the dry-run
+    fast path. Streamed: memory holds a row group, not the recording. 0 when written
+    (warnings allowed: a torn last line, a snapshot out of order); 1 when an input has an
+    error, and then nothing is written."""
+    from engine.language.formats import as_text_capped
+
+    names, out = [os.fspath(p) for p in paths], Path(out_path)
+    if not compose.is_snapshot_output(out):
+        echo(words.bad_output(out))
+        return EXIT_INVALID
+    problems: list[Diagnostic] = []
+
+    def keep(span: Span) -> bool:
+        if problems:
+            echo(as_text_capped(problems))
+        if span.count and not any(p.is_error for p in problems):
+            return True
+        echo(
+            f"{out}: not written: " + ("the input has errors (above)" if span.count else "the input holds no snapshot")
+        )
+        return False
+
+    provenance = {"converted_from": [Path(p).name for p in names]}
+    return _write(compose.read_snapshots(names, problems), out, provenance, keep, echo)
+
+
+def _write(
+    snapshots: Iterable[Snapshot], out: Path, build: dict[str, Any], keep: Callable[[Span], bool], echo: Echo
+) -> int:
+    """Stream the snapshots into ``out``; ``keep`` decides (and says why not) once all went through."""
+    try:
+        result = compose.write_snapshots(snapshots, out, build, keep)
+    except OSError as error:
+        echo(words.cannot_write(out, error))
+        return EXIT_INVALID
+    if not result.kept:
+        return EXIT_INVALID
+    echo(words.written(out, result))
+    return EXIT_OK
+
+
+def info_command(paths: Iterable[str | os.PathLike[str]], echo: Echo) -> int:
+    """`rulebot snapshots info FILES...`: 0 when every file read cleanly, 1 otherwise."""
+    code = EXIT_OK
+    for i, path in enumerate(paths):
+        if i:
+            echo("")
+        summary = compose.summarize_snapshots(path)
+        _echo_lines(words.problem_lines(summary.problems), echo)
+        if summary.unshown:
+            echo(f"{path}: … {summary.unshown:,} more problem(s)")
+        _echo_lines(words.describe(Path(path), compose.snapshot_file_format(Path(path)), summary), echo)
+        if summary.errors:
+            echo(f"  problems:  {summary.errors:,} error(s), {summary.warnings:,} warning(s)")
+            code = EXIT_INVALID
+    return code
+
+
+def _echo_lines(lines: Iterable[str], echo: Echo) -> None:
+    for line in lines:
+        echo(line)
+
+
+# ------------------------------------------------------------------ the click commands
+
+
+@click.group()
+def snapshots() -> None:
+    """Build and inspect snapshot files."""
+
+
+@snapshots.command("build")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output file: .snapshots.parquet (columnar) or .jsonl / .jsonl.gz.",
+)
+def snapshots_build(spec: str, out_path: str) -> None:
+    """Turn historical files (candles, funding, open interest, liquidations, fear & greed) named
+    in SPEC into snapshots, each value visible only from the time it was published."""
+    sys.exit(build_command(spec, out_path, _to_stderr))
+
+
+@snapshots.command("convert")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output file: .snapshots.parquet (columnar) or .jsonl / .jsonl.gz.",
+)
+def snapshots_convert(files: tuple[str, ...], out_path: str) -> None:
+    """Write the snapshots of FILES (any format, in time order) as one file: JSON-lines
+    recordings become one columnar file, which the dry-run replays on its fast path."""
+    sys.exit(convert_command(files, out_path, _to_stderr))
+
+
+@snapshots.command("info")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def snapshots_info(files: tuple[str, ...]) -> None:
+    """Symbols, time range, gaps and which inputs are present, per snapshot file."""
+    sys.exit(info_command(files, click.echo))
+
+
+def _to_stderr(line: str) -> None:
+    click.echo(line, err=True)
