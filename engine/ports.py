@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # the records the state keeps; positions imports nothing from here
+    from engine.trading.positions import OpenPosition, TradeRecord
 
 #: Codes of the state store (adapters/store/state.py), declared here so the engine documents them.
 STATE_CODES = {
@@ -134,15 +137,15 @@ class Transition:
     their ids and inserted at most once; orders and positions are upserts.
     """
 
-    orders: tuple = ()  # OrderState, upserted by client_order_id
-    fills: tuple = ()  # Fill, inserted once by fill_id
-    funding: tuple = ()  # FundingPayment, inserted once by payment_id
-    positions: tuple = ()  # positions.OpenPosition, upserted by id
-    closed_positions: tuple = ()  # position ids to delete (their trade is in `trades`)
-    trades: tuple = ()  # positions.TradeRecord, inserted once by id
-    cursors: tuple = ()  # (name, float): e.g. ("snapshot_ts", t): progress markers
-    order_positions: tuple = ()  # (client_order_id, position_id): which position an order serves
-    blobs: tuple = ()  # (name, JSON text): runner state that must move with the rest
+    orders: tuple[OrderState, ...] = ()  # upserted by client_order_id
+    fills: tuple[Fill, ...] = ()  # inserted once by fill_id
+    funding: tuple[FundingPayment, ...] = ()  # inserted once by payment_id
+    positions: tuple[OpenPosition, ...] = ()  # upserted by id
+    closed_positions: tuple[str, ...] = ()  # position ids to delete (their trade is in `trades`)
+    trades: tuple[TradeRecord, ...] = ()  # inserted once by id
+    cursors: tuple[tuple[str, float], ...] = ()  # progress markers, e.g. ("snapshot_ts", t)
+    order_positions: tuple[tuple[str, str], ...] = ()  # (client_order_id, position_id): the position an order serves
+    blobs: tuple[tuple[str, str], ...] = ()  # (name, JSON text): runner state that must move with the rest
 
 
 class StatePort(Protocol):
@@ -150,9 +153,9 @@ class StatePort(Protocol):
 
     def apply(self, transition: Transition) -> None: ...
 
-    def open_positions(self) -> Sequence: ...
+    def open_positions(self) -> Sequence[OpenPosition]: ...
 
-    def trades(self) -> Sequence: ...
+    def trades(self) -> Sequence[TradeRecord]: ...
 
     def cursor(self, name: str) -> float | None: ...
 
