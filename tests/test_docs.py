@@ -26,7 +26,7 @@ from engine.language.vocabulary import CONTEXTS
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 REFERENCE = DOCS / "reference"
-REGENERATE = "out of date: run `python -m engine.docgen.build` and commit the result"
+REGENERATE = "out of date: run `python -m engine.docgen` and commit the result"
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +231,7 @@ def test_console_transcripts_print_what_they_show(rel, replayed):
             difflib.unified_diff(on_disk.splitlines(), replayed[rel].splitlines(), "on disk", "now", lineterm="", n=1)
         )
         pytest.fail(
-            f"{rel}: a command prints something else now; run `python -m engine.docgen.build` "
+            f"{rel}: a command prints something else now; run `python -m engine.docgen` "
             f"and review the diff:\n{diff}"
         )
 

@@ -1,6 +1,6 @@
 """Generates the reference pages in ``docs/reference/`` from the code, so they cannot drift.
 
-``python -m engine.docgen`` (or ``python -m engine.docgen.build``) rewrites every generated
+``python -m engine.docgen`` rewrites every generated
 page and the outputs of the console transcripts; ``--check`` only reports the pages that
 differ (exit 1). Sources: the JSON Schemas (every field, its description, unit, default and
 learnability), the default rule set in ``rules/`` (examples, learnable values, expression
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = stale_pages(write=not check)
     if check:
         for rel in stale:
-            print(f"out of date: {rel} (run `python -m engine.docgen.build`)", file=sys.stderr)
+            print(f"out of date: {rel} (run `python -m engine.docgen`)", file=sys.stderr)
         return 1 if stale else 0
     print(f"docgen: {len(stale)} page(s) rewritten", file=sys.stderr)
     for rel in stale:
