@@ -9,22 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from engine.common.times import readable_minute, readable_utc
+from engine.market.snapshot import INPUT_NAMES
 
 if TYPE_CHECKING:
     from engine.cli.compose import CoverageRead, EventsRead, Span, Summary, TableRead, Written
 
-#: The inputs of a symbol, in the order `snapshots info` lists them.
-INPUTS = (
-    "price",
-    "order_book",
-    "candles_1m",
-    "funding_rate",
-    "open_interest",
-    "liquidations",
-    "taker_volume",
-    "exchange_netflow",
-    "volatility_skew",
-)
+#: The inputs of a symbol, in the order `snapshots info` lists them (fear & greed is global).
+INPUTS = tuple(name for name in INPUT_NAMES if name != "fear_greed")
 
 
 def problem_lines(problems: Iterable[Any]) -> list[str]:
