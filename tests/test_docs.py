@@ -231,8 +231,7 @@ def test_console_transcripts_print_what_they_show(rel, replayed):
             difflib.unified_diff(on_disk.splitlines(), replayed[rel].splitlines(), "on disk", "now", lineterm="", n=1)
         )
         pytest.fail(
-            f"{rel}: a command prints something else now; run `python -m engine.docgen` "
-            f"and review the diff:\n{diff}"
+            f"{rel}: a command prints something else now; run `python -m engine.docgen` and review the diff:\n{diff}"
         )
 
 

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from adapters.paper.state_schema import STATE_VERSION, first_problem
 from engine.common.decimals import to_decimal as _dec
@@ -195,7 +195,8 @@ class PaperBroker:
         q = self._quotes.get(symbol)
         if q is None:
             return Ticker(symbol, math.nan, None, None, None, 0.0)
-        return Ticker(symbol, q["last"] if q["last"] is not None else math.nan, q["mark"], q["bid"], q["ask"], q["ts"])
+        ts = cast(float, q["ts"])  # every stored quote has its ts: _update_quote sets it, the state schema requires it
+        return Ticker(symbol, q["last"] if q["last"] is not None else math.nan, q["mark"], q["bid"], q["ask"], ts)
 
     def open_orders(self) -> Sequence[OrderState]:
         return list(self._open.values())
@@ -251,7 +252,7 @@ class PaperBroker:
         if isinstance(cid, str) and cid in self._orders:
             return self._orders[cid]
         reason, quantity, note = self._vet(request)
-        if reason:
+        if reason or not isinstance(cid, str):  # _vet gives a reason for any cid but a non-empty str
             return self._reject(request, reason)
         self._order_seq += 1
         order = OrderState(
@@ -262,7 +263,8 @@ class PaperBroker:
             quantity,
             0.0,
             request.order_type,
-            float(request.limit_price) if request.order_type == LIMIT else None,
+            # _vet gives a reason for a limit order without a positive limit_price
+            float(request.limit_price) if request.order_type == LIMIT and request.limit_price is not None else None,
             OPEN,
             bool(request.reduce_only),
             note,
@@ -372,9 +374,11 @@ class PaperBroker:
         events: list[Event] = []
         for cid in self._open_orders_for(symbol, LIMIT):
             order = self._orders[cid]
-            if order.status != OPEN:  # cancelled by an earlier fill in this loop
+            limit = order.limit_price
+            # cancelled by an earlier fill in this loop; a limit order always has its price (_vet, the state schema)
+            if order.status != OPEN or limit is None:
                 continue
-            price = _limit_fill_price(order.side, order.limit_price, open_, high, low)
+            price = _limit_fill_price(order.side, limit, open_, high, low)
             if price is not None:
                 events += self._execute(order, price, MAKER)
         return events
@@ -593,7 +597,10 @@ class PaperBroker:
 
     def _margin_problem(self, r: OrderRequest, quantity: float, leverage: float) -> str:
         """Opening exposure must fit the available margin (priced at the limit, else the last value)."""
-        reference = float(r.limit_price) if r.order_type == LIMIT else self._value(r.symbol, 0.0)
+        # _vet gives a reason for a limit order without a positive limit_price
+        reference = (
+            float(r.limit_price) if r.order_type == LIMIT and r.limit_price is not None else self._value(r.symbol, 0.0)
+        )
         opening = max(0.0, quantity - self._reducible(r.symbol, r.side))
         needed = opening * reference / leverage
         available = self.balance().available_margin

@@ -102,9 +102,9 @@ class ColumnarError(RulebotError):
 # ------------------------------------------------------------------ writing
 
 
-def _row(snapshot: Snapshot, sym: SymbolSnapshot | None) -> dict:
+def _row(snapshot: Snapshot, sym: SymbolSnapshot | None) -> dict[str, Any]:
     fg_ts = snapshot.fear_greed_ts
-    row = {
+    row: dict[str, Any] = {
         "ts": snapshot.ts,
         "symbol": None if sym is None else sym.symbol,
         "fear_greed": snapshot.fear_greed,
@@ -172,7 +172,7 @@ def write_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, bu
     for a, b in zip(ordered, ordered[1:]):
         if a.ts == b.ts:
             raise ValueError(f"two snapshots with ts {a.ts:g}; a columnar file holds one per ts")
-    rows = [_row(s, sym) for s in ordered for sym in (list(s.symbols.values()) or [None])]
+    rows = [_row(s, sym) for s in ordered for sym in (list(s.symbols.values()) or (None,))]
     metadata = _metadata(build)
     table = _table(rows, metadata)
     path = Path(path)
@@ -198,7 +198,7 @@ def stream_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, b
             if not snapshot.ts > last:
                 raise ValueError(f"ts {describe_ts(snapshot.ts)} is not after {describe_ts(last)}")
             last = snapshot.ts
-            rows += [_row(snapshot, sym) for sym in (list(snapshot.symbols.values()) or [None])]
+            rows += [_row(snapshot, sym) for sym in (list(snapshot.symbols.values()) or (None,))]
             if len(rows) >= min(PIECE, ROW_GROUP):  # rows as dicts are large: keep them as Arrow pieces
                 pieces.append(_table(rows, metadata))
                 rows = []
@@ -377,7 +377,7 @@ class _Batch:
         self.batch, n = batch, batch.num_rows
         self.n, self.first_row = n, first_row
         self.ts = _numbers(batch.column("ts")).tolist()
-        self.symbol = (
+        self.symbol: list[str | None] = (
             batch.column("symbol").cast(pa.string()).to_pylist() if "symbol" in batch.schema.names else [None] * n
         )
         numbers = {}
@@ -440,8 +440,8 @@ def _list_candles(raw: list, ts: float) -> tuple[Candle, ...]:
     return tuple(out)
 
 
-def _fast_symbol(b: _Batch, i: int, ts: float) -> SymbolSnapshot:
-    """The symbol of row ``i``, its numbers already checked by :func:`_suspect`;
+def _fast_symbol(b: _Batch, i: int, ts: float, name: str) -> SymbolSnapshot:
+    """The symbol ``name`` of row ``i``, its numbers already checked by :func:`_suspect`;
     ValueError for what only a look at the row can see (list columns)."""
     values, times = b.values.get(i), b.times.get(i)
     for f in values:  # a present input without its own time was published at ts
@@ -458,10 +458,10 @@ def _fast_symbol(b: _Batch, i: int, ts: float) -> SymbolSnapshot:
         bids, asks = (_levels(b.lists[k][i]) if k in b.lists else None for k in ("book_bids", "book_asks"))
         if (bids is None) != (asks is None):
             raise ValueError("book needs bids and asks")
-        if bids is not None:
+        if bids is not None and asks is not None:  # both or neither, checked just above
             book = Book(bids, asks)
             times.setdefault("order_book", ts)
-    return SymbolSnapshot(b.symbol[i], MappingProxyType(values), MappingProxyType(times), book, candles)
+    return SymbolSnapshot(name, MappingProxyType(values), MappingProxyType(times), book, candles)
 
 
 def _json_symbol(b: _Batch, i: int) -> dict:
@@ -512,7 +512,7 @@ def _snapshot(rows: list[tuple[_Batch, int]], where: str) -> tuple[Snapshot | No
         snapshot, found = _careful(rows, where)
         return snapshot, problems + found
     try:
-        symbols = {b.symbol[i]: _fast_symbol(b, i, ts) for b, i in rows if b.symbol[i] is not None}
+        symbols = {name: _fast_symbol(b, i, ts, name) for b, i in rows if (name := b.symbol[i]) is not None}
     except (ValueError, TypeError):
         snapshot, found = _careful(rows, where)
         return snapshot, problems + found
@@ -656,13 +656,14 @@ def read_many(paths: Iterable[str | os.PathLike], problems: list) -> Iterator[Sn
     collected, not raised. Each file's reader skips a snapshot not later than the one before
     it (RB714); across files the same holds: files overlapping in time, or given out of
     order, lose the snapshots that go back (reported, never passed on)."""
-    last, last_path = float("-inf"), None
+    last = float("-inf")
+    last_path: str | os.PathLike | None = None  # set together with last, by the first snapshot
     for path in paths:
         for snapshot, found in read_any(path):
             problems.extend(found)
             if snapshot is None:
                 continue
-            if snapshot.ts <= last:
+            if snapshot.ts <= last and last_path is not None:  # a finite ts is never <= -inf: last_path is set
                 logger.debug("%s: snapshot at %s skipped, not after %s", os.fspath(path), snapshot.ts, last_path)
                 problems.append(
                     Diagnostic(
@@ -774,17 +775,18 @@ def _replayable(path: str | os.PathLike) -> pq.ParquetFile:
     return handle
 
 
-def _check_sequence(tables: list[pa.Table], paths) -> None:
+def _check_sequence(tables: list[pa.Table], paths: Iterable[str | os.PathLike]) -> None:
     """NotReplayable unless each file starts after the one before it ends (what reading them
     one after the other would see; an overlap is for the scalar path to report)."""
     from engine.replay.recording import NotReplayable
 
-    previous_end, previous = None, None
+    previous_end: float | None = None
+    previous: str | os.PathLike | None = None  # set together with previous_end
     for table, path in zip(tables, paths):
         ts = _numbers(table.column("ts"))
         if not len(ts):
             continue
-        if previous_end is not None and not ts[0] > previous_end:
+        if previous_end is not None and previous is not None and not ts[0] > previous_end:
             raise NotReplayable(
                 f"{os.fspath(path)} does not start after {os.fspath(previous)} ends "
                 "(give the files in time order, without overlaps)"

@@ -16,8 +16,8 @@ import os
 import sys
 import zlib
 from collections.abc import Iterator
+from io import BufferedReader
 from pathlib import Path
-from typing import IO
 
 from engine.language.diagnostics import Diagnostic, Severity
 from engine.market.snapshot import Snapshot, describe_ts, parse_snapshot, snapshot_to_json
@@ -27,7 +27,7 @@ from engine.market.snapshot import Snapshot, describe_ts, parse_snapshot, snapsh
 logger = logging.getLogger(__name__)
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> gzip.GzipFile | BufferedReader:
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 

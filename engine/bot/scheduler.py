@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+
+if TYPE_CHECKING:  # the compiled schedules the plan carries; only their fields are read here
+    from engine.language.kinds.schedules import Job, Spec
 
 DAY = 86400.0
 WEEK = 7 * DAY
@@ -31,7 +35,7 @@ def _next_at(minute: int, weekdays: tuple[int, ...], after: float) -> float:
 
 @dataclass
 class _Slot:
-    job: object
+    job: Job
     next_ts: float
     missed: int = 0
 
@@ -45,18 +49,19 @@ class Due:
 
 
 class Scheduler:
-    def __init__(self, spec, start_ts: float):
+    def __init__(self, spec: Spec, start_ts: float) -> None:
         self._slots = [_Slot(job, self._first(job, start_ts)) for job in spec.jobs]
 
     @staticmethod
-    def _first(job, after: float) -> float:
+    def _first(job: Job, after: float) -> float:
         if job.every_s is not None:
             return _next_every(job.every_s, after)
-        return _next_at(job.at_minute, job.weekdays, after)
+        # the schema's oneOf gives every job exactly one of `every` and `at`: no interval means a time of day
+        return _next_at(cast(int, job.at_minute), job.weekdays, after)
 
     def due(self, now: float) -> list[Due]:
         """Jobs due at ``now``; a job the clock skipped several times runs once (missed counted)."""
-        out = []
+        out: list[Due] = []
         for slot in self._slots:
             if slot.next_ts > now:
                 continue
@@ -91,15 +96,16 @@ class Scheduler:
             rows = first + np.concatenate(([0], 1 + np.flatnonzero(runs[1:] != runs[:-1])))
             slot.next_ts = float((int(times[rows[-1]]) // int(every) + 1) * int(every))
             return rows
-        rows, i = [], first
+        stepped: list[int] = []
+        i = first
         while i < len(times):
-            rows.append(i)
+            stepped.append(i)
             slot.next_ts, _ = self._after(slot.job, slot.next_ts, float(times[i]))
             i = int(np.searchsorted(times, slot.next_ts, side="left"))
-        return np.array(rows, dtype=np.int64)
+        return np.array(stepped, dtype=np.int64)
 
     @classmethod
-    def _after(cls, job, scheduled: float, now: float) -> tuple[float, int]:
+    def _after(cls, job: Job, scheduled: float, now: float) -> tuple[float, int]:
         """The next run after ``now`` and how many runs after ``scheduled`` the clock skipped.
 
         Whole-second intervals at a whole-second clock are counted in integers (a replay of
@@ -120,7 +126,7 @@ class Scheduler:
         return following, missed
 
     @staticmethod
-    def _skip_periods(job, following: float, now: float) -> tuple[float, int]:
+    def _skip_periods(job: Job, following: float, now: float) -> tuple[float, int]:
         """Jump over all but the last whole periods between a run at ``following`` and ``now``
         (an ``every`` job repeats each interval, an ``at`` job each week: a calendar week has
         the same runs as any other), so the stepping after it takes a few steps, not one per

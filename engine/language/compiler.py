@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from engine.language import crosscheck, schema
 from engine.language.diagnostics import Collector, Diagnostic, Location, Severity, clip
@@ -229,7 +229,7 @@ def _compile_profile(loaded: LoadedRuleSet, name: str | None, version: str) -> t
     specs, docs, learnables = _build_all(space, revalidated, ctx)
     if len(specs) == len(BASE_KINDS):
         crosscheck.check_all(specs, docs, ctx)
-    if profile is None or space.collector.has_errors or len(specs) != len(BASE_KINDS):
+    if profile is None or name is None or space.collector.has_errors or len(specs) != len(BASE_KINDS):
         return None, space.collector.items
     plan = Plan(
         version=version,
@@ -319,7 +319,8 @@ def _brief(value: Any) -> str:
 
 def _within_bounds(current: Mapping, value: Any, dotted: str, where: Location, space: _Workspace) -> bool:
     new, old = _number(value), _number(current["value"])
-    bounds = {k: _number(v) for k, v in current["learn"].items()}
+    # the schema types every bound like its value, a number or a duration: none reads as None
+    bounds = cast(dict[str, float], {k: _number(v) for k, v in current["learn"].items()})
     if new is None or old is None:
         space.collector.add(where.diagnostic("RB522", f"'{dotted}': {_brief(repr(value))} is not a number or duration"))
         return False
@@ -380,9 +381,10 @@ def _check_learn_bounds(doc: Doc, ctx: BuildContext, node: Any = None, path: tup
     """RB330: min ≤ value ≤ max, min < max and 0 < max_step ≤ max − min, for every learnable."""
     node = doc.data if node is None else node
     if isinstance(node, dict) and set(node) == {"value", "learn"}:
-        value, b = _number(node["value"]), {k: _number(v) for k, v in node["learn"].items()}
-        if None in (value, *b.values()):
+        value, maybe_bounds = _number(node["value"]), {k: _number(v) for k, v in node["learn"].items()}
+        if value is None or None in maybe_bounds.values():
             return
+        b = cast(dict[str, float], maybe_bounds)  # no bound is None: that returned just above
         problem = None
         if not b["min"] < b["max"]:
             problem = "min must be below max"

@@ -92,7 +92,7 @@ def load_ruleset(root: str | os.PathLike) -> LoadedRuleSet:
             )
         )
         return result
-    places = [(p, None) for p in _yaml_files(base)]
+    places: list[tuple[Path, str | None]] = [(p, None) for p in _yaml_files(base)]  # (file, overlay kind)
     for folder, kind in OVERLAY_DIRS.items():
         if (base / folder).is_dir():
             places += [(p, kind) for p in _yaml_files(base / folder)]

@@ -267,6 +267,7 @@ class _Builder:
             )
             return False
         parent = self.stack[-1] if self.stack else None
+        path: tuple
         if parent is None:
             path, keep = (), True
         elif isinstance(parent.box, list):
@@ -277,6 +278,7 @@ class _Builder:
             (key, keep), parent.pending = parent.pending, None
             path = parent.path if key is None else parent.path + (key,)
         self.anchor(event, path)
+        value: Any  # a fresh container, or a resolved scalar (None for an alias)
         if isinstance(event, ev.CollectionStartEvent):
             value = self.collection(event, path)
         else:
@@ -372,7 +374,7 @@ class _Builder:
         """Resolve a scalar (see the module docstring), reporting traps and tag misuse."""
         tag, s, mark = event.tag, self.text(event.value, event.start_mark, path), event.start_mark
         name = None if tag is None else tag[len(_CORE) :] if tag.startswith(_CORE) else "!"
-        if name not in (None, "str", "int", "float", "bool", "null"):
+        if tag is not None and name not in (None, "str", "int", "float", "bool", "null"):  # untagged: name is None
             self.bad_tag(tag, mark, path)
             return s
         if name == "str" or (name is None and event.style is not None):  # quoted or block
@@ -452,15 +454,15 @@ def _bad_text(text: str, file: str) -> Diagnostic | None:
     )
 
 
-def _decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
+def _decode(raw: bytes, file: str) -> str | Diagnostic:
     """UTF-8 text (a BOM is dropped), or RB113 at the first invalid byte."""
     raw = raw.removeprefix(codecs.BOM_UTF8)
     try:
-        return raw.decode("utf-8"), None
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _line_col(raw[: exc.start].decode("utf-8", "replace"))
         message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02X} at offset {exc.start})"
-        return None, Diagnostic("RB113", message, file, line, col, "", "save the file as UTF-8")
+        return Diagnostic("RB113", message, file, line, col, "", "save the file as UTF-8")
 
 
 def load_yaml_text(
@@ -469,9 +471,10 @@ def load_yaml_text(
     """Load one strict YAML document (see the module docstring); never raises.
     No size cap here: untrusted files go through :func:`load_yaml_file`."""
     if isinstance(text, (bytes, bytearray)):
-        text, bad = _decode(bytes(text), file)
-        if bad is not None:
-            return None, [bad]
+        decoded = _decode(bytes(text), file)
+        if isinstance(decoded, Diagnostic):
+            return None, [decoded]
+        text = decoded
     text = text.removeprefix("\ufeff")
     bad = _bad_text(text, file)
     if bad is not None:
@@ -537,7 +540,7 @@ def load_yaml_file(
                 suggestion="split the rules into smaller files",
             )
         ]
-    text, bad = _decode(raw, name)
-    if bad is not None:
-        return None, [bad]
+    text = _decode(raw, name)
+    if isinstance(text, Diagnostic):
+        return None, [text]
     return load_yaml_text(text, name, max_nodes=max_nodes)

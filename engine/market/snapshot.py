@@ -124,7 +124,8 @@ class _Parser:
     """Collects problems while turning one JSON object into a Snapshot."""
 
     def __init__(self, where: str, line: int):
-        self.where, self.line, self.problems = where, line, []
+        self.where, self.line = where, line
+        self.problems: list[Diagnostic] = []
 
     def problem(self, code: str, message: str, path: str, severity: Severity = Severity.ERROR) -> None:
         self.problems.append(
@@ -163,7 +164,8 @@ class _Parser:
         if not isinstance(obj, dict):
             self.drop(path, "not an object")
             return None
-        values, times = {}, {}
+        values: dict[str, float] = {}
+        times: dict[str, float] = {}
         for key, raw in obj.items():
             if key in SCALARS:
                 self._scalar(key, raw, path, values)
@@ -221,12 +223,14 @@ class _Parser:
         if not isinstance(raw, list):
             self.drop(f"{path}/candles", "not a list")
             return ()
-        candles = []
+        candles: list[Candle] = []
         for index, row in enumerate(raw):
-            numbers = [_number(x) for x in row] if isinstance(row, list) and len(row) == 6 else None
+            # the row's finite numbers: fewer than 6 when it is not a list of 6 finite numbers
+            numbers = (
+                [n for x in row if (n := _number(x)) is not None] if isinstance(row, list) and len(row) == 6 else []
+            )
             if (
-                numbers is None
-                or None in numbers
+                len(numbers) < 6
                 or min(numbers[1:5]) <= 0
                 or numbers[5] < 0
                 or not numbers[3] <= min(numbers[1], numbers[4]) <= max(numbers[1], numbers[4]) <= numbers[2]

@@ -337,7 +337,9 @@ def build_snapshots(
         present = [_symbol_snapshots(c, *_rows_between(c.at, times[0], times[-1])) for c in per_symbol]
         for ts, j in zip(times.tolist(), fg_index[lo : lo + chunk].tolist()):
             fg, fg_ts = (
-                (None, None) if j < 0 else (float(fear_greed.columns["fear_greed"][j]), float(fear_greed.published[j]))
+                (None, None)
+                if j < 0 or fear_greed is None  # j >= 0 only with fear_greed
+                else (float(fear_greed.columns["fear_greed"][j]), float(fear_greed.published[j]))
             )
             yield Snapshot(
                 ts,

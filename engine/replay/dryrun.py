@@ -102,9 +102,7 @@ def dry_run(
         broker,
         store,
         full_trail=False,
-        sinks=Sinks(
-            universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None
-        ),
+        sinks=_decision_sinks(state),
     )
     scheduler = None
     try:
@@ -121,14 +119,7 @@ def dry_run(
                 on_cycle(snapshot)
     except KeyboardInterrupt:
         state.interrupted = True
-    logger.info(
-        "dry-run of %s ends: %d cycles, %d trades%s",
-        plan.version,
-        state.cycles,
-        len(runner.post_trade.trades),
-        " (interrupted)" if state.interrupted else "",
-    )
-    return result_of(plan, runner, state), runner, state
+    return _finished(plan, runner, state)
 
 
 def dry_run_recording(
@@ -156,7 +147,7 @@ def dry_run_recording(
     from engine.trading.pipeline import correlation_window
 
     state, runner = DryRunState(), None
-    sinks = Sinks(universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None)
+    sinks = _decision_sinks(state)
     try:
         recording.check_quiet_broker()
         signals = ColumnSignals(plan, recording)
@@ -174,6 +165,15 @@ def dry_run_recording(
     except KeyboardInterrupt:
         state.interrupted = True
         runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)  # stopped before cycle one
+    return _finished(plan, runner, state)
+
+
+def _decision_sinks(state: DryRunState) -> Sinks:
+    """A dry-run keeps every directional decision, compact, and writes no other log."""
+    return Sinks(universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None)
+
+
+def _finished(plan, runner: Runner, state: DryRunState) -> tuple[dict, Runner, DryRunState]:
     logger.info(
         "dry-run of %s ends: %d cycles, %d trades%s",
         plan.version,
@@ -279,7 +279,8 @@ class _FlatDecisions:
     def __init__(self, runner: Runner, columns, last: int):
         self.runner, self.last, self.columns, self.ts = runner, last, columns, columns.signals.recording.ts
         self.votes = {name: v.direction for name, v in columns.signals.votes.items()}
-        self.key, self.start, self.stop, self.window = None, 0, 0, self.FIRST_WINDOW
+        self.key: tuple[int, float] | None = None  # the _key the window was computed for
+        self.start, self.stop, self.window = 0, 0, self.FIRST_WINDOW
         self.known: list[bool] = []
         self.by_cycle: dict[int, list[dict]] = {}
         self.retry_at, self.backoff = 0, 1
@@ -315,7 +316,7 @@ class _FlatDecisions:
             blocker,
         )
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[int, float]:
         return len(self.runner.post_trade.trades), self.runner.broker.balance().equity
 
     def _compute(self, i: int, stop: int) -> None:

@@ -3,19 +3,24 @@ durability (a dry-run is repeated, not resumed), so a long replay is not slowed 
 
 from __future__ import annotations
 
-from engine.ports import Transition
+from typing import TYPE_CHECKING
+
+from engine.ports import Fill, FundingPayment, Transition
+
+if TYPE_CHECKING:  # the lifecycle's records, named only in annotations here
+    from engine.trading.positions import OpenPosition, TradeRecord
 
 
 class MemoryState:
     durable = False  # the runner skips building resume blobs for a store that is not kept
 
-    def __init__(self):
-        self._positions: dict = {}
-        self._trades: dict = {}
+    def __init__(self) -> None:
+        self._positions: dict[str, OpenPosition] = {}
+        self._trades: dict[str, TradeRecord] = {}
         self._cursors: dict[str, float] = {}
         self._blobs: dict[str, str] = {}
-        self.fills: list = []
-        self.funding: list = []
+        self.fills: list[Fill] = []
+        self.funding: list[FundingPayment] = []
 
     def apply(self, transition: Transition, *, version: str | None = None) -> None:
         for position_id in transition.closed_positions:
@@ -30,10 +35,10 @@ class MemoryState:
         self._cursors.update(dict(transition.cursors))
         self._blobs.update(dict(transition.blobs))
 
-    def open_positions(self) -> list:
+    def open_positions(self) -> list[OpenPosition]:
         return list(self._positions.values())
 
-    def trades(self) -> list:
+    def trades(self) -> list[TradeRecord]:
         return sorted(self._trades.values(), key=lambda t: (t.exit_ts, t.id))
 
     def cursor(self, name: str) -> float | None:

@@ -20,6 +20,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import jinja2
@@ -128,13 +129,14 @@ def _num(value: Any) -> float | None:
 
 def _series(points: Any) -> tuple[np.ndarray, np.ndarray]:
     """[[ts, value], ...] as two float arrays sorted by ts, without unusable points."""
-    xs, ys = [], []
+    xs: list[float] = []
+    ys: list[float] = []
     for point in points if isinstance(points, (list, tuple)) else ():
         if isinstance(point, (list, tuple)) and len(point) >= 2:
-            x, y = _num(point[0]), _num(point[1])
-            if x is not None and y is not None:
-                xs.append(x)
-                ys.append(y)
+            px, py = _num(point[0]), _num(point[1])
+            if px is not None and py is not None:
+                xs.append(px)
+                ys.append(py)
     x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     order = np.argsort(x, kind="stable")
     return x[order], y[order]
@@ -191,7 +193,8 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
 def _symbols(result: dict, a: _Run, b: _Run | None) -> list[str]:
     """Every symbol that has prices or trades, in the result's order, then the rest."""
     found: list[str] = []
-    prices = result.get("prices") if isinstance(result.get("prices"), dict) else {}
+    raw_prices = result.get("prices")
+    prices = raw_prices if isinstance(raw_prices, dict) else {}
     for source in (result.get("symbols") or (), prices, *[[t.get("symbol") for t in r.trades] for r in (a, b) if r]):
         for symbol in source:
             if symbol is not None and str(symbol) not in found:
@@ -517,7 +520,8 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
     """{"main": [...], "prices": [...], "prices_note": str, "tail": [...]}: every figure, drawn or
     explained. Each chart is drawn on its own; one that fails says so instead of failing the page."""
     runs = [r for r in (a, b) if r]
-    prices = a.raw.get("prices") if isinstance(a.raw.get("prices"), dict) else {}
+    raw_prices = a.raw.get("prices")
+    prices = raw_prices if isinstance(raw_prices, dict) else {}
     main = [
         _Chart(
             "equity",
@@ -625,7 +629,7 @@ _RC = {
 
 
 @functools.lru_cache(maxsize=1)
-def _matplotlib():
+def _matplotlib() -> SimpleNamespace:
     """matplotlib's object API, imported on first use (no pyplot: no backend, no global state)."""
     import matplotlib
     import matplotlib.dates as mdates
@@ -651,14 +655,16 @@ def _matplotlib():
             decimals = next((d for d in range(9) if all(abs(round(v, d) - v) <= tolerance for v in locs)), 8)
             return _fixed(float(x), decimals)
 
-    class Namespace:
-        pass
-
-    ns = Namespace()
-    ns.matplotlib, ns.mdates, ns.mticker = matplotlib, mdates, mticker
-    ns.Figure, ns.Line2D, ns.LineCollection, ns.Thousands = Figure, Line2D, LineCollection, Thousands
-    ns.Patch = mpatches.Patch
-    return ns
+    return SimpleNamespace(
+        matplotlib=matplotlib,
+        mdates=mdates,
+        mticker=mticker,
+        Figure=Figure,
+        Line2D=Line2D,
+        LineCollection=LineCollection,
+        Thousands=Thousands,
+        Patch=mpatches.Patch,
+    )
 
 
 def _figure(mpl, height: float = FIGSIZE[1]):
@@ -832,17 +838,23 @@ def _trade_marks(trades: list[dict]):
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for trade in trades:
         color = _outcome_color(trade)
-        entry = (_num(trade.get("entry_ts")), _num(trade.get("entry_price")))
-        exit_ = (_num(trade.get("exit_ts")), _num(trade.get("exit_price")))
+        entry = _point(trade.get("entry_ts"), trade.get("entry_price"))
+        exit_ = _point(trade.get("exit_ts"), trade.get("exit_price"))
         marker = "v" if str(trade.get("direction", "")).upper() == "SHORT" else "^"
-        if None not in entry:
+        if entry is not None:
             groups.setdefault((marker, color), []).append(entry)
-        if None not in exit_:
+        if exit_ is not None:
             groups.setdefault(("X", color), []).append(exit_)
-        if None not in entry and None not in exit_:
+        if entry is not None and exit_ is not None:
             segments.append((entry, exit_))
             seg_colors.append(color)
     return groups, segments, seg_colors
+
+
+def _point(ts: Any, price: Any) -> tuple[float, float] | None:
+    """(ts, price) as finite floats, or None when either is missing or unusable."""
+    x, y = _num(ts), _num(price)
+    return None if x is None or y is None else (x, y)
 
 
 def _plot_trade_segments(mpl, ax, segments: list, seg_colors: list[str], hollow: bool) -> None:

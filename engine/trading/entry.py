@@ -137,12 +137,19 @@ def decision_env(record, market: Mapping[str, Any], portfolio, symbol: str) -> d
     return env
 
 
-def _policy(plan, symbol: str) -> list[CheckResult]:
+def policy_checks(plan, symbol: str) -> list[CheckResult]:
+    """The policy stage, first of every entry decision (the dry-run's column form reads it too)."""
     policy = plan.requirements
     return [
         CheckResult("alpha_trading_enabled", "policy", policy.alpha_trading_enabled, "POLICY_ALPHA_DISABLED"),
         CheckResult("symbol_enabled", "policy", symbol in policy.enabled_symbols, "POLICY_SYMBOL_DISABLED"),
     ]
+
+
+def signal_checks(plan) -> list:
+    """The requirement checks of the signal category, in their order: the stage between the
+    policy and the gate chain (the dry-run's column form reads it too)."""
+    return [check for check in plan.requirements.checks if check.category == "signal"]
 
 
 def _check(check, env, sized: bool = True) -> CheckResult:
@@ -206,7 +213,7 @@ def decide_entry(
     at the first blocker: the same order, the same outcome and blocker, a shorter trail."""
     symbol, direction = record.symbol, record.direction
     env = decision_env(record, market, portfolio, symbol)
-    early = _policy(plan, symbol) + [_check(c, env) for c in plan.requirements.checks if c.category == "signal"]
+    early = policy_checks(plan, symbol) + [_check(c, env) for c in signal_checks(plan)]
     lean = not full_trail and direction != "NEUTRAL"
     if lean and (failed := next((c for c in early if c.passed is False), None)) is not None:
         return _no_trade(plan, record, now, failed.reason, early)
@@ -245,7 +252,8 @@ def decide_entry(
                 break
     checks = tuple(early + other_checks)
     blocker = _first_blocker(early, chain, sizing, other_checks)
-    intent = None if blocker else _intent(plan, record, sizing, now)
+    # no blocker implies a signal direction, hence a chain and a sizing (never None here)
+    intent = None if blocker or sizing is None else _intent(plan, record, sizing, now)
     return EntryDecision(
         TRADE if intent else NO_TRADE,
         symbol,

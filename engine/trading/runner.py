@@ -20,7 +20,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from engine.common.errors import ResumeError
 from engine.ports import MARKET, OrderRequest, OrderState, Transition
@@ -194,7 +194,8 @@ class Runner:
     def _apply_entry_fill(self, fill, pending: Pending, work: _Work) -> None:
         current = self.positions.get(pending.position_id)
         if current is None:
-            intent = OrderIntent(**pending.intent)
+            # an entry Pending always carries its intent (set where the entry order is sent)
+            intent = OrderIntent(**cast(dict[str, Any], pending.intent))
             ctx = pending.context
             position = lifecycle.open_position(
                 intent,

@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, localcontext
+from typing import Any
 
 from engine.common.decimals import to_decimal
 
@@ -99,8 +100,8 @@ def liquidation_price(direction: str, entry: float, leverage: float, maintenance
     return entry * (1 - move) if direction == "LONG" else entry * (1 + move)
 
 
-def _refuse(reason: str, **known) -> Sizing:
-    base = dict(
+def _refuse(reason: str, **known: Any) -> Sizing:
+    base: dict[str, Any] = dict(
         venue_symbol="",
         price=0.0,
         leverage=0.0,

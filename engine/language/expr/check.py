@@ -14,7 +14,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from engine.language.diagnostics import Diagnostic, Location
 
@@ -114,7 +114,7 @@ def check(
     result = typer.type_of(tree.body)
     if result is not None and result != expect:
         rep.add(C.TYPE_MISMATCH, f"expression gives a {result}, expected a {expect}", rep.at(tree.body))
-    if rep.items:
+    if rep.items or result is None:  # the typer gives None only for an error it reported
         return None, rep.items
     return Checked(tree.body, body, result, frozenset(typer.names), typer.cost), []
 
@@ -129,7 +129,7 @@ class _Reporter:
         self.single_line = False  # offsets are only meaningful on a single line
         self.items: list[Diagnostic] = []
 
-    def at(self, node: ast.AST) -> int:
+    def at(self, node: ast.expr | ast.keyword) -> int:
         return self.lead + node.col_offset
 
     def add(self, code: str, message: str, offset: int | None = None, suggestion: str = "") -> None:
@@ -231,7 +231,7 @@ def _allowed(root: ast.expr, body: str, rep: _Reporter) -> bool:
 _Problem = tuple[str, str, int, str]  # (code, message, offset, suggestion)
 
 
-def _problem(node: ast.AST, body: str, rep: _Reporter) -> _Problem | None:
+def _problem(node: ast.expr, body: str, rep: _Reporter) -> _Problem | None:
     """Why ``node`` itself is not allowed, or None; children are checked separately.
 
     Allow-list: a node kind without an entry in ``_NODE_CHECKS`` is rejected, so a
@@ -241,7 +241,7 @@ def _problem(node: ast.AST, body: str, rep: _Reporter) -> _Problem | None:
     return check_node(node, body, rep)
 
 
-def _always_allowed(node: ast.AST, body: str, rep: _Reporter) -> _Problem | None:
+def _always_allowed(node: ast.expr, body: str, rep: _Reporter) -> _Problem | None:
     """``and``/``or`` and ``a if c else b``: nothing to refuse beyond their operands."""
     return None
 
@@ -324,7 +324,7 @@ def _subscript_problem(node: ast.Subscript, body: str, rep: _Reporter) -> _Probl
     return C.SUBSCRIPT, _REJECTED[ast.Subscript][1], _after(body, rep, node.value, "["), ""
 
 
-def _rejected_problem(node: ast.AST, body: str, rep: _Reporter) -> _Problem:
+def _rejected_problem(node: ast.expr, body: str, rep: _Reporter) -> _Problem:
     """Any other node: its ``_REJECTED`` message, or a generic one naming the node kind."""
     kind = type(node)
     code, message = _REJECTED.get(kind, (C.DISALLOWED, f"{kind.__name__} is not allowed"))
@@ -378,18 +378,19 @@ def _constant_problem(node: ast.Constant, body: str, offset: int) -> _Problem | 
 
 
 def _runs_into_word(body: str, node: ast.Constant) -> bool:
-    line = body.splitlines()[node.end_lineno - 1]
-    end = node.end_col_offset
+    # the end positions are optional in the AST's types, but ast.parse records them on every node
+    line = body.splitlines()[cast(int, node.end_lineno) - 1]
+    end = cast(int, node.end_col_offset)
     return end < len(line) and (line[end].isalpha() or line[end] == "_")
 
 
-def _op_offset(body: str, rep: _Reporter, left: ast.AST, right: ast.AST, symbol: str) -> int:
+def _op_offset(body: str, rep: _Reporter, left: ast.expr, right: ast.expr, symbol: str) -> int:
     """Offset of the operator between two operands (the AST does not record it)."""
     found = body.find(symbol, left.end_col_offset, right.col_offset) if symbol else -1
     return rep.lead + (found if found >= 0 else left.col_offset)
 
 
-def _after(body: str, rep: _Reporter, value: ast.AST, symbol: str) -> int:
+def _after(body: str, rep: _Reporter, value: ast.expr, symbol: str) -> int:
     found = body.find(symbol, value.end_col_offset)
     return rep.lead + (found if found >= 0 else value.col_offset)
 
@@ -505,7 +506,7 @@ class _Typer:
         return body or orelse
 
     def _Call(self, node: ast.Call) -> str | None:
-        name = node.func.id
+        name = cast(ast.Name, node.func).id  # _call_problem refused every callee but a plain name
         spec = FUNCTIONS.get(name)
         types = [self.type_of(arg) for arg in node.args]
         if spec is None:

@@ -19,7 +19,7 @@ import ast
 import operator
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from engine.common.errors import RuleNumericError
 
@@ -162,8 +162,8 @@ class _Builder:
         return None
 
     def _Constant(self, node: ast.Constant) -> _Const:
-        value = node.value
-        return _Const(value if isinstance(value, bool) else float(value))
+        value = node.value  # a checked tree's constants are numbers or booleans: no strings, None, complex
+        return _Const(value if isinstance(value, bool) else float(cast(float, value)))
 
     def _Name(self, node: ast.Name) -> Fn:
         if self.vocabulary.names[node.id].type == "float":
@@ -258,7 +258,7 @@ class _Builder:
         return lambda env: body(env) if test(env) else orelse(env)
 
     def _Call(self, node: ast.Call) -> Fn:
-        spec = FUNCTIONS[node.func.id]
+        spec = FUNCTIONS[cast(ast.Name, node.func).id]  # a checked tree calls plain names only
         impl = spec.scalar
         if spec.literal_args:  # pow(x, k): k is a compile-time integer
             k = integer_literal(node.args[1])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from . import functions
 from .check import Checked, integer_literal
@@ -73,7 +73,8 @@ class _Builder:
         return text if len(text) <= 60 else text[:57] + "..."
 
     def _Constant(self, node: ast.Constant) -> VFn:
-        value = node.value if isinstance(node.value, bool) else float(node.value)
+        # a checked tree's constants are numbers or booleans: check refused strings, None, complex
+        value = node.value if isinstance(node.value, bool) else float(cast(float, node.value))
         return lambda env, active: value
 
     def _Name(self, node: ast.Name) -> VFn:
@@ -170,7 +171,7 @@ class _Builder:
         return choose
 
     def _Call(self, node: ast.Call) -> VFn:
-        spec = FUNCTIONS[node.func.id]
+        spec = FUNCTIONS[cast(ast.Name, node.func).id]  # a checked tree calls plain names only
         impl = spec.vector
         if spec.literal_args:  # pow(x, k): k is a compile-time integer
             k = integer_literal(node.args[1])

@@ -17,7 +17,7 @@ Staleness and overrides are applied by the caller, exactly as the scalar engine 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +71,7 @@ def running_sums(base, inc: np.ndarray, reset: np.ndarray) -> np.ndarray:
     matches."""
     rows, n = inc.shape
     out = np.zeros((rows, n))
+    runs: Iterable[tuple[int, int]]  # (start, end) of each run without a reset
     if reset.any():
         keep = np.concatenate(([0], (~reset).astype(np.int8), [0]))
         edges = np.flatnonzero(np.diff(keep)).tolist()

@@ -36,7 +36,7 @@ class _Returns:
     def __init__(self, candles: CandleSeries | None, seconds: int, symbol: str):
         self._cached: tuple[int, dict[float, float]] | None = None
         m = 0 if candles is None else len(candles)
-        if m == 0:
+        if candles is None or m == 0:
             self.ends: list[float] = []
             self.returns: list[float] = []
             self.after = np.zeros(1, dtype=np.int64)

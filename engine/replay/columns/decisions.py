@@ -27,7 +27,7 @@ import numpy as np
 
 from engine.replay.columns import gate_forms
 from engine.replay.columns.gates import ColumnEnv, GateColumns, Verdict, blocks, evaluate_rows
-from engine.trading.entry import trading_state
+from engine.trading.entry import policy_checks, signal_checks, trading_state
 from engine.trading.signals.vote import CONVICTION_RANK
 
 # ------------------------------------------------------------------ the decisions
@@ -61,11 +61,12 @@ class DecisionColumns:
         return reason, settled
 
     def _stages(self, symbol: str, cols: GateColumns):
-        """The stages of decide_entry up to the end of the gate chain, in its order."""
-        n, policy = len(cols), self.plan.requirements
-        yield lambda live: blocks(np.full(n, not policy.alpha_trading_enabled), "POLICY_ALPHA_DISABLED")
-        yield lambda live: blocks(np.full(n, symbol not in policy.enabled_symbols), "POLICY_SYMBOL_DISABLED")
-        for check in (c for c in policy.checks if c.category == "signal"):
+        """The stages of decide_entry up to the end of the gate chain, in its order, from the
+        same sources: the policy results and the signal checks as entry.py lists them."""
+        n = len(cols)
+        for result in policy_checks(self.plan, symbol):
+            yield lambda live, result=result: blocks(np.full(n, not result.passed), result.reason)
+        for check in signal_checks(self.plan):
             yield self._check_stage(check, cols)
         for gate in self.plan.gates.chain:
             if gate.enabled:

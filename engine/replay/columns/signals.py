@@ -21,23 +21,25 @@ full SignalRecord only when asked, from the same functions the scalar engine use
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any, cast
 
 import numpy as np
 
 from engine.market.snapshot import Snapshot, SymbolSnapshot
 from engine.replay.columns import components as column_forms
 from engine.replay.columns.candles import DIRECTION_CODE
-from engine.replay.columns.market import market_columns
-from engine.replay.recording import NotReplayable, Recording
+from engine.replay.columns.market import MarketColumns, market_columns
+from engine.replay.recording import NotReplayable, Recording, SymbolRecording
 from engine.trading.signals import components as component_kinds
 from engine.trading.signals.answer import neutral
 from engine.trading.signals.engine import answer_of, freshness, override_answer, record_of
 from engine.trading.signals.market import market_env
 
 CONSTANT_NAMES = frozenset({"is_leader"})
-_NO_SYMBOLS = MappingProxyType({})
+_NO_SYMBOLS: Mapping[str, Any] = MappingProxyType({})  # empty: no symbols, values or times
 
 
 class _Held:
@@ -109,7 +111,7 @@ class _SymbolColumns:
         n = len(recording)
         self.last_seen = self._last_seen(recording, leader, n)
         self.market = market_columns(plan, self.recorded.candles) if self.recorded is not None else None
-        self.market_last = self._market_last() if self.recorded is not None else {}
+        self.market_last = self._market_last(self.recorded) if self.recorded is not None else {}
         self._market_rows: np.ndarray | None = None
         self.parts = [self._component(plan, recording, leader, component, module, n) for component, module, _ in steps]
         self.direction = (
@@ -142,18 +144,19 @@ class _SymbolColumns:
             out["fear_greed"] = _running_max(np.where(fed, fear, np.nan))
         return out
 
-    def _market_last(self) -> dict[str, np.ndarray]:
+    @staticmethod
+    def _market_last(recorded: SymbolRecording) -> dict[str, np.ndarray]:
         """MarketState.last: each key's last value, forward-filled; price falls back to the candle's close."""
         out = {}
         for key in ("price", "bid", "ask", "taker_buy_usd", "taker_sell_usd", "open_interest_usd"):
-            column = self.recorded.values.get(key)
+            column = recorded.values.get(key)
             if column is not None:
                 out[key] = _ffill(column)
-        price = self.recorded.values.get("price")
+        price = recorded.values.get("price")
         out["price"] = (
-            self.recorded.candles.close.copy()
+            recorded.candles.close.copy()
             if price is None
-            else _ffill(np.where(np.isnan(price), self.recorded.candles.close, price))
+            else _ffill(np.where(np.isnan(price), recorded.candles.close, price))
         )
         return out
 
@@ -175,18 +178,18 @@ class _SymbolColumns:
         return self._events(recording, component, module, n)
 
     def _events(self, recording: Recording, component, module, n: int):
-        first = module.INPUTS[0]
+        first, recorded = module.INPUTS[0], self.recorded
         if first == "fear_greed":
             times = np.where(np.isnan(recording.fear_greed), np.nan, recording.fear_greed_ts)
-        elif self.recorded is None or first not in self.recorded.times:
+        elif recorded is None or first not in recorded.times:
             return _Fresh(component, module, n)
         else:
-            times = self.recorded.times[first]
+            times = recorded.times[first]
         before = np.concatenate(([-np.inf], np.fmax.accumulate(times)[:-1]))
         before = np.where(np.isnan(before), -np.inf, before)
         events = np.flatnonzero(times > before)
-        if first != "fear_greed":
-            self._require_inputs(component, module, events)
+        if first != "fear_greed" and recorded is not None:  # not fear_greed: recorded, as checked above
+            self._require_inputs(recorded, component, module, events)
         state = module.new_state(component)
         answers, exports = [_evaluate(component, module, state)], [module.exports(state)]
         for i in events.tolist():
@@ -198,9 +201,10 @@ class _SymbolColumns:
             exports.append(module.exports(state))
         return _Held(events, answers, exports, n)
 
-    def _require_inputs(self, component, module, events: np.ndarray) -> None:
+    @staticmethod
+    def _require_inputs(recorded: SymbolRecording, component, module, events: np.ndarray) -> None:
         for name in module.INPUTS[1:]:
-            if not self.recorded.present(name)[events].all():
+            if not recorded.present(name)[events].all():
                 raise NotReplayable(f"{component.id}: {name} missing when {module.INPUTS[0]} arrived")
 
     def _symbol(self, i: int) -> SymbolSnapshot:
@@ -246,9 +250,10 @@ class _SymbolColumns:
         adds it) as one column per name, NaN where the scalar env has no such key."""
         n = len(ts)
         out = {"is_leader": np.full(n, self.is_leader)}
-        if self.recorded is None:
+        m = self.market
+        if m is None:  # a symbol absent from the recording (market is None exactly then)
             return out
-        last, m, absent = self.market_last, self.market, np.full(n, np.nan)
+        last, absent = self.market_last, np.full(n, np.nan)
         out["price"] = last["price"]
         out["spread_bps"] = _spread_bps(last["bid"], last["ask"]) if "bid" in last and "ask" in last else absent
         out.update(
@@ -280,7 +285,8 @@ class _SymbolColumns:
 
     def _market_env(self, i: int) -> dict:
         if self._market_rows is None:  # one row of plain floats per cycle, built on first use
-            m = self.market
+            # env_at calls this only for a recorded symbol, whose market columns exist
+            m = cast(MarketColumns, self.market)
             columns = list(self.market_last.values()) + [m.price_change_pct, m.ema_spread_pct, m.mtf_long, m.mtf_short]
             self._market_rows = np.column_stack(columns)
         *last_values, change, spread, mtf_long, mtf_short = self._market_rows[i].tolist()

@@ -143,12 +143,12 @@ TUPLE_DEQUE = Codec(_pairs_out, lambda raw, cur: deque((tuple(map(float, e)) for
 OPT_TUPLE = Codec(_opt_tuple_out, lambda raw, cur: None if raw is None else tuple(map(float, raw)))
 
 
-def nested(cls: type) -> Codec:
+def nested(cls: type[Feature]) -> Codec:
     """A calculator (or window) held inside another, with its own typed state."""
     return Codec(lambda x: x.state(), lambda raw, cur: cls.from_state(raw))
 
 
-def nested_list(cls: type) -> Codec:
+def nested_list(cls: type[Feature]) -> Codec:
     """A list of calculators of one class."""
     return Codec(lambda xs: [x.state() for x in xs], lambda raw, cur: [cls.from_state(s) for s in raw])
 

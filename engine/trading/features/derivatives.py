@@ -108,7 +108,8 @@ class OpenInterestVelocity(Feature):
     def span_seconds(self) -> float | None:
         """Seconds between the base reading and the latest one (>= window_seconds)."""
         a = self._c.anchor()
-        return None if a is None else self._last_ts - a[0]
+        last = self._last_ts  # never None once there is an anchor (a reading was pushed)
+        return None if a is None or last is None else last - a[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,8 @@ class FundingDeviation(Feature):
         if not w.full:
             return
         mean = w.mean
+        if mean is None:  # never: a full window is non-empty
+            return
         sd = w.stdev(1)
         dev = r - mean
         self._value = FundingValue(r, mean, dev, dev / sd if sd else None)
@@ -317,7 +320,8 @@ class LiquidationCascade(Feature):
 
     @property
     def value(self) -> LiquidationValue | None:
-        if self._last_ts is None or self._last_ts - self._first_ts < self.window_seconds:
+        last, first = self._last_ts, self._first_ts  # set together by update(): both or neither None
+        if last is None or first is None or last - first < self.window_seconds:
             return None
         new, old = self._new, self._old
         lo = new.long + old.long

@@ -178,7 +178,8 @@ class ExchangeNetFlow(Feature):
 
     @property
     def value(self) -> float | None:
-        if self._last_ts is None or self._last_ts - self._first_ts < self.window_seconds:
+        last, first = self._last_ts, self._first_ts  # set together by update(): both or neither None
+        if last is None or first is None or last - first < self.window_seconds:
             return None
         return self._sum
 

@@ -92,7 +92,7 @@ class LeadLag(Feature):
         self._last_ts = t
         prev_l, prev_f = self._prev_l, self._prev_f
         self._prev_l, self._prev_f = lc, fc
-        if prev_l is None:
+        if prev_l is None or prev_f is None:  # set together: both None before the first reading
             return
         self._l.append(math.log(lc / prev_l))
         self._f.append(math.log(fc / prev_f))

@@ -81,8 +81,9 @@ class BarCloser(Feature):
         end = -((-t) // T)  # ceil(t / T), exact for floats
         k = int(end) - 1
         done: tuple[tuple[float, float], ...] = ()
-        if self._bar is not None and k != self._bar:
-            done = ((float((self._bar + 1) * T), self._close),)
+        bar, close = self._bar, self._close  # set together: both or neither None
+        if bar is not None and close is not None and k != bar:
+            done = ((float((bar + 1) * T), close),)
         self._bar, self._close, self._end = k, c, end * T
         if t == self._end:  # stamped on the boundary: complete now
             done += ((t, c),)

@@ -153,8 +153,15 @@ class VolatilitySkewProxy(Feature):
 
     @property
     def value(self) -> SkewValue | None:
-        if self._implied_ts is not None and self._last_ts - self._implied_ts <= self.implied_max_age_seconds:
-            return SkewValue(self._implied, "implied", None, None)
+        # update() sets _implied, _implied_ts and _last_ts together: all or none are None.
+        implied, implied_ts, last = self._implied, self._implied_ts, self._last_ts
+        if (
+            implied is not None
+            and implied_ts is not None
+            and last is not None
+            and last - implied_ts <= self.implied_max_age_seconds
+        ):
+            return SkewValue(implied, "implied", None, None)
         n = len(self._d)
         if n < self.window or self._nz_pos == 0:
             return None

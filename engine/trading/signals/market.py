@@ -37,7 +37,7 @@ class MarketWindows:
     reversal_timeframe: object  # BarCloser timeframe of the EMA cross ("5m", 300, ...)
     fast_ema: int
     slow_ema: int
-    mtf_timeframes: object  # the mtf_alignment timeframes (a sequence of timeframes)
+    mtf_timeframes: tuple[str, ...]  # the mtf_alignment timeframes (its ``alignment_timeframes``)
 
 
 def market_windows(plan) -> MarketWindows:

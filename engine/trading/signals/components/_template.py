@@ -10,7 +10,11 @@ HOW TO ADD A SIGNAL COMPONENT KIND (copy this file; every name below is required
 3. Write its ``Params`` (windows, shaping; shared by both profiles) and ``Thresholds``
    (per profile, learnable) as frozen dataclasses, their ``schema()`` fragments, and
    ``compile_params`` / ``compile_thresholds`` that read them from the frozen document
-   (durations arrive in seconds, learnable values as plain numbers).
+   (durations arrive in seconds, learnable values as plain numbers). Params that are exactly
+   a time window and ``full_confidence_multiple`` are base.py's ``WindowedParams`` (as here;
+   ``CountWindowedParams`` for a window of N readings) with its compiler; any other params get
+   their own dataclass and compiler (liquidation_cascade.py is one). A kind with nothing to
+   check beyond the schema's ranges uses ``check = no_checks``.
 4. Write its state (``new_state``/``update``, no I/O, no clock), ``exports``, ``evaluate``
    (pure: the same state gives the same Answer) and ``explain``.
 5. Register the module in ``engine/trading/signals/components/__init__.py`` (one line in
@@ -35,10 +39,10 @@ from typing import TYPE_CHECKING, Any
 
 from engine.trading.features import TimeWindow
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, scaled, side
+from engine.trading.signals.components import base
 from engine.trading.signals.components.base import component_schema, confidence_multiple, pct, window
 
 if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.signals import Component
     from engine.market.snapshot import Snapshot, SymbolSnapshot
 
@@ -52,10 +56,7 @@ SIGNALS_CASCADE = False  # True only if a non-NEUTRAL answer means "a liquidatio
 NEEDS_LEADER = False  # True if it reads the leader's candles (``leader_candles_1m``)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    window: float  # seconds (a duration in the YAML)
-    full_confidence_multiple: float
+Params = base.WindowedParams  # window (seconds), full_confidence_multiple; your own dataclass if they differ
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,18 +75,19 @@ def schema() -> dict[str, Any]:
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(window=raw["window"], full_confidence_multiple=raw["full_confidence_multiple"])
+compile_params = base.compile_windowed_params  # your own ``def compile_params(raw) -> Params`` if they differ
 
 
 def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
     return Thresholds(min_change_pct=raw["min_change_pct"])
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
-    """Semantic checks the schema cannot express (``ctx.report(doc, path + (...), "RB3xx",
-    message)``); see ``check_ordered`` in components/base.py for thresholds that must stay
-    ordered. This kind has none."""
+# Semantic checks the schema cannot express: this kind has none. Yours, if it has some:
+# ``def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None``
+# (``Doc`` and ``BuildContext`` from engine.language.kinds.base, under TYPE_CHECKING) reporting
+# ``ctx.report(doc, (*path, ...), "RB3xx", message)``; thresholds that must stay ordered:
+# ``check_ordered`` in base.py (fear_greed.py and hurst.py use it).
+check = base.no_checks
 
 
 def new_state(component: Component) -> TimeWindow:

@@ -3,13 +3,18 @@ staleness limits, thresholds per profile, overrides), the parameter helpers the 
 and the RB304 check of two thresholds that must stay ordered.
 
 A component's own module states only what is its own (its params, its thresholds, its
-inputs); the envelope is the same for all ten, so it is written once here.
+inputs); the envelope is the same for all ten, so it is written once here. So are the two
+``Params`` shapes several kinds have exactly (a window and the multiple at which confidence
+reaches 1: ``WindowedParams`` in seconds, ``CountWindowedParams`` in readings) with their
+compilers, the ``check`` of a kind the schema's ranges already cover (``no_checks``), and the
+feed of the two kinds that read open interest and price into the same feature.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.language.schemagen.dsl import (
@@ -27,6 +32,8 @@ from engine.language.schemagen.dsl import (
 
 if TYPE_CHECKING:  # the rule language imports the components, not the other way round
     from engine.language.kinds.base import BuildContext, Doc
+    from engine.market.snapshot import Snapshot, SymbolSnapshot
+    from engine.trading.features import OiPriceDivergence
 
 
 def component_schema(
@@ -125,3 +132,43 @@ def check_ordered(doc: Doc, path: tuple[Any, ...], ctx: BuildContext, low: str, 
                 f"{frozen['id']}: {low} ({lower:g}) is above {high} ({upper:g}) in the {profile} profile",
                 suggestion=f"keep {low} ≤ {high}",
             )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowedParams:
+    """The params of a kind that reads a time window and scales confidence linearly:
+    ``window()`` and ``confidence_multiple()`` in its schema."""
+
+    window: float  # seconds (a duration in the YAML)
+    full_confidence_multiple: float
+
+
+def compile_windowed_params(raw: Mapping[str, Any]) -> WindowedParams:
+    return WindowedParams(window=raw["window"], full_confidence_multiple=raw["full_confidence_multiple"])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CountWindowedParams:
+    """The params of a kind that reads the last N readings and scales confidence linearly:
+    ``count_window()`` and ``confidence_multiple()`` in its schema."""
+
+    window: int  # readings
+    full_confidence_multiple: float
+
+
+def compile_count_windowed_params(raw: Mapping[str, Any]) -> CountWindowedParams:
+    return CountWindowedParams(window=raw["window"], full_confidence_multiple=raw["full_confidence_multiple"])
+
+
+def no_checks(params: object, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
+    """The ``check`` of a kind with nothing to check beyond the schema's ranges."""
+
+
+def update_open_interest_and_price(
+    state: OiPriceDivergence, snapshot: Snapshot, symbol: SymbolSnapshot, leader: SymbolSnapshot | None
+) -> None:
+    """The ``update`` of the kinds that read open interest and price together (oi_velocity,
+    oi_divergence): both, at OI's publication time, once both are there."""
+    oi, price = symbol.get("open_interest_usd"), symbol.get("price")
+    if oi is not None and price is not None:
+        state.update(symbol.times["open_interest"], price, oi)

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from engine.language.schemagen.dsl import num
 from engine.trading.features import LeadLag, LeadLagValue
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, side
+from engine.trading.signals.components import base
 from engine.trading.signals.components.base import component_schema, count_window, fraction, pct
 
 if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.signals import Component
     from engine.market.snapshot import Snapshot, SymbolSnapshot
 
@@ -70,8 +70,7 @@ def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
     return Thresholds(min_correlation=raw["min_correlation"], min_leader_move_pct=raw["min_leader_move_pct"])
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
-    """Nothing beyond the schema's ranges (the leader is checked across files: NEEDS_LEADER)."""
+check = base.no_checks  # nothing beyond the schema's ranges; the leader is checked across files: NEEDS_LEADER
 
 
 def new_state(component: Component) -> LeadLag:

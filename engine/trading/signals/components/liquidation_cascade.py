@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from engine.language.schemagen.dsl import num
 from engine.trading.features import LiquidationCascade
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, scaled
+from engine.trading.signals.components import base
 from engine.trading.signals.components.base import component_schema, confidence_multiple, usd, window
 
 if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.signals import Component
     from engine.market.snapshot import Snapshot, SymbolSnapshot
 
@@ -76,8 +76,7 @@ def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
     return Thresholds(min_volume_usd=raw["min_volume_usd"])
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
-    """Nothing beyond the schema's ranges."""
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 def new_state(component: Component) -> LiquidationCascade:

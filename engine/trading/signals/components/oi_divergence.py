@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from engine.trading.features import OiPriceDivergence
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, scaled
+from engine.trading.signals.components import base
 from engine.trading.signals.components.base import component_schema, confidence_multiple, pct, window
 
 if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.signals import Component
-    from engine.market.snapshot import Snapshot, SymbolSnapshot
 
 KIND = "oi_divergence"
 SUMMARY = "Price and open interest moving in opposite directions (a trap)."
@@ -30,10 +29,7 @@ SIGNALS_CASCADE = False
 NEEDS_LEADER = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    window: float  # seconds
-    full_confidence_multiple: float
+Params = base.WindowedParams  # window (seconds), full_confidence_multiple
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,16 +47,14 @@ def schema() -> dict[str, Any]:
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(window=raw["window"], full_confidence_multiple=raw["full_confidence_multiple"])
+compile_params = base.compile_windowed_params
 
 
 def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
     return Thresholds(min_move_pct=raw["min_move_pct"])
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
-    """Nothing beyond the schema's ranges."""
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 def new_state(component: Component) -> OiPriceDivergence:
@@ -68,10 +62,7 @@ def new_state(component: Component) -> OiPriceDivergence:
     return OiPriceDivergence(window_seconds=params.window, min_move_pct=component.thresholds.min_move_pct)
 
 
-def update(state: OiPriceDivergence, snapshot: Snapshot, symbol: SymbolSnapshot, leader: SymbolSnapshot | None) -> None:
-    oi, price = symbol.get("open_interest_usd"), symbol.get("price")
-    if oi is not None and price is not None:
-        state.update(symbol.times["open_interest"], price, oi)
+update = base.update_open_interest_and_price  # open interest and price, at OI's publication time
 
 
 def exports(state: OiPriceDivergence) -> dict[str, float]:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from engine.language.schemagen.dsl import learnable, num
 from engine.trading.features import OfiMomentum, book_imbalance
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, scaled, side
+from engine.trading.signals.components import base
 from engine.trading.signals.components.base import component_schema, confidence_multiple, window
 
 if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.signals import Component
     from engine.market.snapshot import Snapshot, SymbolSnapshot
 
@@ -74,8 +74,7 @@ def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
     return Thresholds(min_momentum_per_min=raw["min_momentum_per_min"])
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
-    """Nothing beyond the schema's ranges."""
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 class State:

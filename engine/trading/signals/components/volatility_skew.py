@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from engine.language.schemagen.dsl import learnable, num
 from engine.trading.features import SkewValue, VolatilitySkewProxy
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, scaled, side
+from engine.trading.signals.components import base
 from engine.trading.signals.components.base import component_schema, confidence_multiple, count_window
 
 if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.signals import Component
     from engine.market.snapshot import Snapshot, SymbolSnapshot
 
@@ -34,10 +34,7 @@ NEEDS_LEADER = False
 IMPLIED_MAX_AGE_S = 3600.0  # how long an implied reading stands in for the proxy when the rule sets no limit
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    window: int  # one-minute returns
-    full_confidence_multiple: float
+Params = base.CountWindowedParams  # window (one-minute returns), full_confidence_multiple
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,16 +52,14 @@ def schema() -> dict[str, Any]:
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(window=raw["window"], full_confidence_multiple=raw["full_confidence_multiple"])
+compile_params = base.compile_count_windowed_params
 
 
 def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
     return Thresholds(min_skew=raw["min_skew"])
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
-    """Nothing beyond the schema's ranges."""
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 class State:

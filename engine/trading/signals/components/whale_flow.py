@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from engine.trading.features import ExchangeNetFlow
 from engine.trading.signals.answer import LONG, SHORT, Answer, directed, fmt, neutral, scaled, side
+from engine.trading.signals.components import base
 from engine.trading.signals.components.base import component_schema, confidence_multiple, usd, window
 
 if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.signals import Component
     from engine.market.snapshot import Snapshot, SymbolSnapshot
 
@@ -29,10 +29,7 @@ SIGNALS_CASCADE = False
 NEEDS_LEADER = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    window: float  # seconds
-    full_confidence_multiple: float
+Params = base.WindowedParams  # window (seconds), full_confidence_multiple
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,16 +47,14 @@ def schema() -> dict[str, Any]:
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(window=raw["window"], full_confidence_multiple=raw["full_confidence_multiple"])
+compile_params = base.compile_windowed_params
 
 
 def compile_thresholds(raw: Mapping[str, Any]) -> Thresholds:
     return Thresholds(min_flow_usd=raw["min_flow_usd"])
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
-    """Nothing beyond the schema's ranges."""
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 def new_state(component: Component) -> ExchangeNetFlow:
