@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import runpy
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -69,6 +70,9 @@ def pause_at(step: int) -> None:
 
 
 def main(argv: list[str]) -> None:
+    # Ctrl-C as a terminal delivers it, even when the suite was started in the background,
+    # where a shell makes children ignore SIGINT (the test would then prove nothing).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     pause_at(int(argv[0]))
     sys.argv = [sys.argv[0], *argv[1:]]
     runpy.run_module("engine.cli", run_name="__main__", alter_sys=True)
