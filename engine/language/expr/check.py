@@ -583,8 +583,8 @@ class _ConstantFaults:
         return value if value - value == 0 else self._fault(node, f"the result is {value!r}")
 
     def _Constant(self, node: ast.Constant) -> Any:
-        value = node.value
-        return value if isinstance(value, bool) else float(value)
+        value = node.value  # a checked tree's constants are numbers or booleans
+        return value if isinstance(value, bool) else float(cast(float, value))
 
     def _Name(self, node: ast.Name) -> Any:
         return _NOT_CONSTANT
