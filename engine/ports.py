@@ -23,6 +23,8 @@ STATE_CODES = {
     "RB803": "a state database migration failed; the database stays at the last version that applied",
     "RB804": "the run saved in the state database cannot be resumed (its broker state or pending orders are "
     "malformed, or for another venue or format version); nothing is traded and the database is untouched",
+    "RB805": "another running rulebot process holds the state database's lock (the message names its pid, command "
+    "and start); this process is refused before it opens the database, which is untouched",
 }
 
 BUY, SELL = "buy", "sell"

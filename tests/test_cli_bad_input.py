@@ -139,8 +139,8 @@ def _corrupt_gzip(tmp_path):
         (["dry-run", "{no_symbol}"], "no `symbol` column"),
         (["snapshots", "info", "{no_symbol}"], "no `symbol` column"),
         (["dry-run", "{bin_version}"], "RB710"),
-        (["dry-run", "{gz_corrupt}"], "corrupt compressed data"),
-        (["snapshots", "info", "{gz_corrupt}"], "corrupt compressed data"),
+        (["dry-run", "{gz_corrupt}"], "compressed data is damaged (invalid block type, found at byte"),
+        (["snapshots", "info", "{gz_corrupt}"], "reading stopped at line 101: the 100 lines before it were read"),
     ],
 )
 def test_bad_files_exit_1_with_a_located_message(files, args, needle):

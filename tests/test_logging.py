@@ -107,6 +107,7 @@ def test_an_unknown_format_or_level_is_refused():
         ("signature: c2lnbmVk done", "signature: [REDACTED] done"),
         (f"auth with {SECRET} failed", "auth with [REDACTED] failed"),
         (f"nonce {HEX_KEY}", "nonce [REDACTED]"),
+        (f"GET /v1/orders?k={HEX_KEY}&n=1", "GET /v1/orders?k=[REDACTED]&n=1"),
     ],
 )
 def test_secrets_in_messages_are_redacted(capsys, message, shown):
@@ -120,6 +121,8 @@ def test_secrets_in_messages_are_redacted(capsys, message, shown):
     [
         "/home/operator/rulebot/data/recordings/2026-11-30.snapshots.parquet",
         "fingerprint sha256:effbc9ca9f5f585a, version rs-0123456789abcdef",
+        "fingerprint sha256:" + "effbc9ca9f5f585a" * 4,  # whole, as dry-run writes it
+        "/Users/Operator/Projects2026/RuleBot/Data2026/recordings",
         "position BTCUSDT-LONG-1764547200-e0 closed",
     ],
 )

@@ -4,7 +4,9 @@ Reading never raises for bad content: a line that is not JSON, or not a valid sn
 is reported (file and line) and skipped; a torn last line — what a crash while recording
 leaves — is skipped with a warning; a truncated gzip stream yields what was complete. A
 gzip stream corrupted before its end (bad deflate data, a CRC mismatch) is an error: the
-lines after the damage are lost, which a crash never causes.
+lines after the damage are lost, which a crash never causes. Such damage is found by a
+first pass over the compressed stream, so that the garbage the damaged data inflates to is
+one RB710 at the line where reading stopped, not a run of bad-line errors.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import sys
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from io import BufferedReader
 from pathlib import Path
 
@@ -81,21 +84,121 @@ def _not_json(error: Exception) -> str:
     return f"not valid JSON ({error})"[:200]
 
 
+_CHUNK = 1 << 16  # compressed bytes per step of the damage scan
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class _Damage:
+    """Where a gzip stream stops decoding: the damaged member's first uncompressed byte and
+    the end of what decoded before the failure (offsets into the file's uncompressed text),
+    the file byte at which decoding failed, zlib's reason, and whether it was a CRC or length
+    check (the whole member decoded, but its content is wrong somewhere)."""
+
+    member_start: int
+    good_until: int
+    file_byte: int
+    reason: str
+    check: bool
+
+
+def _find_damage(path: Path) -> _Damage | None:
+    """The first damaged gzip member of ``path``, or None when every member decodes and
+    passes its CRC and length checks.
+
+    Only damage counts: a stream that ends early or a tail that is not gzip (what a crash
+    leaves) is None here and RB713 when read. The end of the decoded part is found byte by
+    byte within the failing chunk."""
+    out = 0  # uncompressed bytes of the members before, and of this one so far
+    offset = 0  # file bytes consumed
+    with open(path, "rb") as handle:
+        pending = handle.read(_CHUNK)
+        while True:
+            stripped = pending.lstrip(b"\0")  # zero padding between members, as gzip allows
+            offset, pending = offset + len(pending) - len(stripped), stripped
+            if len(pending) < 2:
+                more = handle.read(_CHUNK)
+                if more:
+                    pending += more
+                    continue
+            if not pending.startswith(_GZIP_MAGIC):
+                return None  # the end, or a tail that is not gzip
+            member_start, decoder = out, zlib.decompressobj(31)
+            while not decoder.eof:
+                if not pending:
+                    pending = handle.read(_CHUNK)
+                    if not pending:
+                        return None  # ends early: truncation, not damage
+                before = decoder.copy()
+                try:
+                    out += len(decoder.decompress(pending))
+                except zlib.error as error:
+                    return _locate(before, pending, member_start, out, offset, error)
+                offset += len(pending) - len(decoder.unused_data)
+                pending = decoder.unused_data  # the next member starts after this one's trailer
+
+
+def _locate(decoder, chunk: bytes, member_start: int, out: int, offset: int, error: zlib.error) -> _Damage:
+    """Replays the failing chunk one byte at a time on a copy of the decoder taken before it:
+    the exact file byte and uncompressed length at which decoding failed."""
+    for index in range(len(chunk)):
+        try:
+            out += len(decoder.decompress(chunk[index : index + 1]))
+        except zlib.error as exact:
+            reason = str(exact).removeprefix("Error -3 while decompressing data: ")
+            check = reason.endswith("check")  # "incorrect data check" (CRC) / "incorrect length check"
+            return _Damage(member_start, out, offset + index, reason, check)
+    return _Damage(member_start, out, offset + len(chunk), str(error), False)
+
+
+def _is_member(damage: _Damage, line_start: int, line_end: int) -> bool:
+    """The line is the whole of a member whose check failed, so it is where the damage is."""
+    return damage.check and line_start == damage.member_start and line_end == damage.good_until
+
+
+def _damaged_at(damage: _Damage, where: str, number: int) -> Diagnostic:
+    return Diagnostic(
+        "RB710",
+        f"compressed data is damaged ({damage.reason}, found at byte {damage.file_byte:,} of the file); reading "
+        f"stopped at line {number:,}: the {number - 1:,} lines before it were read, the rest of the file is lost",
+        file=where,
+        line=number,
+        col=1,
+    )
+
+
 def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, list[Diagnostic]]]:
-    """Yield (snapshot or None, problems) per line, in file order; problems are located."""
+    """Yield (snapshot or None, problems) per line, in file order; problems are located.
+
+    In a damaged gzip file (``_find_damage``), reading ends with one RB710 at the first line of
+    the damaged member that is not a clean snapshot or reaches past what decoded: the lines
+    inflated from damaged data are garbage, not findings. Data inflated before the damage is
+    right, so the lines before it are read. A member that failed its CRC check and holds one
+    line (the recorder writes one member per snapshot) is that line's damage: it is not read."""
     path = Path(path)
     where = os.fspath(path)
+    damage = _find_damage(path) if path.suffix == ".gz" and path.is_file() else None
     problems: list[Diagnostic] = []
     last_ts = float("-inf")
+    start = 0  # uncompressed offset of the end of the current line
+    lines = 0
     for number, raw, complete in _lines(path, where, problems):
+        line_start, start, lines = start, start + len(raw), number
         if problems:
             yield None, problems
             problems = []
+        suspect = damage is not None and start > damage.member_start  # the line reaches the damaged member
+        if damage is not None and suspect and (start > damage.good_until or _is_member(damage, line_start, start)):
+            yield None, [_damaged_at(damage, where, number)]
+            return
         if not raw.strip():
             continue
         try:
             obj = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as error:
+            if damage is not None and suspect:
+                yield None, [_damaged_at(damage, where, number)]
+                return
             code, severity = ("RB711", Severity.ERROR) if complete else ("RB712", Severity.WARNING)
             logger.debug("%s line %d skipped: not JSON%s", where, number, "" if complete else " (torn last line)")
             yield None, [Diagnostic(code, _not_json(error), file=where, line=number, col=1, severity=severity)]
@@ -114,9 +217,14 @@ def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, l
             )
             logger.debug("%s line %d skipped: not after the previous snapshot", where, number)
             snapshot = None
+        if damage is not None and suspect and (snapshot is None or found):
+            yield None, [_damaged_at(damage, where, number)]
+            return
         if snapshot is not None:
             last_ts = snapshot.ts
         yield snapshot, found
+    if problems and damage is not None:  # the stream failed before a suspect line was seen
+        problems = [_damaged_at(damage, where, lines + 1)]
     if problems:
         yield None, problems
 

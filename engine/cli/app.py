@@ -6,8 +6,8 @@ below is every command there is.
 
 Exit codes (engine/cli/exit_codes.py): 0 success, 1 the rules (or input) are invalid,
 2 usage error, 3 internal error (a bug in rulebot; the message says where to report it),
-5 a result was printed but an output file could not be written (dry-run), 130 stopped by
-Ctrl-C.
+5 a result was printed but an output file could not be written (dry-run), 6 another rulebot
+process holds the state database (RB805; paper), 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from engine.cli.exit_codes import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
+    EXIT_LOCKED,
     EXIT_OK,
     EXIT_OUTPUT,
     EXIT_USAGE,
@@ -30,6 +31,7 @@ __all__ = [
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_INVALID",
+    "EXIT_LOCKED",
     "EXIT_OK",
     "EXIT_OUTPUT",
     "EXIT_USAGE",
@@ -80,12 +82,15 @@ def run() -> None:
     # Rule expressions are parsed with Python's own parser; its SyntaxWarnings (e.g. for
     # `1and x`) are reported by rulebot as diagnostics, so the raw warning is noise here.
     warnings.filterwarnings("ignore", category=SyntaxWarning)
-    from engine.common.errors import RulebotError
+    from engine.common.errors import RulebotError, StateLocked
 
     try:
         main(standalone_mode=True)
     except SystemExit:
         raise
+    except StateLocked as error:  # not invalid input: the same command works once the holder ends
+        click.echo(f"rulebot: {error.code} error: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
     except RulebotError as error:  # bad input or state, said plainly: exit 1
         click.echo(f"rulebot: {getattr(error, 'code', 'RB900')} error: {error}", err=True)
         sys.exit(EXIT_INVALID)

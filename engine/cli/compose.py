@@ -105,6 +105,15 @@ def state_store(path: str) -> StateStore:
     return StateStore(path)
 
 
+def state_lock(path: str, command: str) -> AbstractContextManager[Any]:
+    """The exclusive lock of a state database, for the process's life (a context manager):
+    entering it refuses with StateLocked (RB805) while another process holds it. Take it
+    before ``state_store`` opens or migrates the database."""
+    from adapters.store.lock import StateLock
+
+    return StateLock(path, command=command)
+
+
 def memory_state() -> Any:
     """A state store in memory, for a dry run (nothing survives it)."""
     from engine.replay.memstate import MemoryState

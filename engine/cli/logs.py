@@ -2,9 +2,10 @@
 
 Library modules only ever call ``logging.getLogger(__name__)``; this module, called once by
 the CLI's root group (``--log-format``, ``--log-level``), decides where records go and how
-they look. stdout stays the command's output. Every record passes a redaction filter first,
-so an API key or secret that reaches a message, an ``extra`` field or a traceback is never
-written out. Decision records (``logs/*.jsonl``) are not logging and do not come here.
+they look. stdout stays the command's output. Every record passes a redaction filter first
+(engine/common/redaction.py, shared with diagnostics), so an API key or secret that reaches
+a message, an ``extra`` field or a traceback is never written out. Decision records
+(``logs/*.jsonl``) are not logging and do not come here.
 """
 
 from __future__ import annotations
@@ -12,47 +13,24 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.common.redaction import REDACTED, SENSITIVE_NAME, redact
+
 FORMATS = ("text", "json")
 LEVELS = ("debug", "info", "warning", "error", "critical")
 HANDLER_NAME = "rulebot"  # the one handler this module owns on the root logger
-REDACTED = "[REDACTED]"
 
 #: The attributes every LogRecord has; anything else on a record came from ``extra=``.
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-_SENSITIVE_NAME = re.compile(r"key|secret|passphrase|signature|password|token", re.IGNORECASE)
-#: ``name=value``, ``name: value`` or ``"name": "value"`` where the name looks sensitive.
-_SENSITIVE_ASSIGNMENT = re.compile(
-    r"""(?P<name>[\w-]*(?:key|secret|passphrase|signature|password|token)[\w-]*)"""
-    r"""(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>[^\s"',;&}\]]+)""",
-    re.IGNORECASE,
-)
-_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
-_HEX = re.compile(r"[0-9a-fA-F]+")
-
-
-def _secret_shaped(token: str) -> bool:
-    """A run of 32+ characters that is hex, or base64 mixing upper case, lower case and digits
-    (random key material always does; paths and rulebot's own ids do not)."""
-    if _HEX.fullmatch(token):
-        return True
-    return any(c.isdigit() for c in token) and any(c.islower() for c in token) and any(c.isupper() for c in token)
-
-
-def redact(text: str) -> str:
-    """``text`` with the values of key/secret-named fields and secret-shaped tokens replaced."""
-    text = _SENSITIVE_ASSIGNMENT.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", text)
-    return _TOKEN.sub(lambda m: REDACTED if _secret_shaped(m[0]) else m[0], text)
 
 
 def _redact_value(name: str, value: Any) -> Any:
     """An ``extra`` value made safe: hidden whole under a sensitive name, else searched inside."""
-    if _SENSITIVE_NAME.search(name):
+    if SENSITIVE_NAME.search(name):
         return REDACTED
     if isinstance(value, str):
         return redact(value)

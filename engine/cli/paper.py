@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import TYPE_CHECKING
 
@@ -39,12 +40,19 @@ def paper(snapshots: tuple[str, ...], rules_dir: str, profile: str | None, state
     """Trade SNAPSHOTS as a live feed with the paper broker, keeping state in SQLite.
 
     Killed at any moment and started again with the same arguments, it resumes after the
-    last committed snapshot and ends with exactly the trades of an uninterrupted run."""
+    last committed snapshot and ends with exactly the trades of an uninterrupted run. One
+    process per state: while another rulebot process holds --state, this one is refused
+    at start (exit 6, RB805, naming that process)."""
     from engine.trading.runner import Runner
 
     plan = load_plan(rules_dir, profile)
     check_writable(logs_dir, "--logs")
-    with compose.state_store(state_path) as store, compose.RunLogs(logs_dir) as logs:
+    command = shlex.join(["rulebot", *sys.argv[1:]])
+    with (
+        compose.state_lock(state_path, command),  # one process per state, taken before the database is opened
+        compose.state_store(state_path) as store,
+        compose.RunLogs(logs_dir) as logs,
+    ):
         runner = Runner(
             plan, compose.resumed_paper_broker(plan, store), store, sinks=logs.sinks()
         )  # resumes, or refuses first

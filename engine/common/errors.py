@@ -56,6 +56,19 @@ class ResumeError(RulebotError):
     code = "RB804"
 
 
+class StateLocked(RulebotError):
+    """Another live process holds the state database's lock (adapters/store/lock.py): two
+    writers on one state would interleave their steps, so the second is refused at start,
+    before it opens the database. ``holder`` is what the lock file says about the first
+    (pid, command, since), empty when it could not be read."""
+
+    code = "RB805"
+
+    def __init__(self, message: str, holder: dict[str, object] | None = None):
+        super().__init__(message)
+        self.holder = dict(holder or {})
+
+
 class RuleRuntimeError(RulebotError):
     """Evaluating a compiled rule failed; the caller applies the role's failure policy."""
 

@@ -24,6 +24,7 @@ CODE_KINDS = {
     "RB387": ("venues", "ruleset"),
     "RB388": ("ruleset", "signals"),
     "RB389": ("profile",),
+    "RB390": ("risk", "exits"),
     "RB506": ("profile", "learned"),
     "RB508": ("profile",),
     "RB520": ("profile", "learned"),

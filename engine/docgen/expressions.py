@@ -40,6 +40,7 @@ REJECTED_EXAMPLES = [
     ("a float where the field wants a bool", "price * 2"),
     ("pow() with a non-literal or large exponent", "pow(price, 17) > 1"),
     ("huge literals", "open_interest_usd > 1e16"),
+    ("a constant part that always faults", "price / (2 - 2) > 1"),
     ("non-ASCII look-alikes", "price\u2019 > 1"),
     ("deep nesting", "(" * 33 + "price" + ")" * 33 + " > 1"),
 ]

@@ -158,7 +158,7 @@ def _finish(result: Result) -> Result:
 def _profiles_to_compile(loaded: LoadedRuleSet, wanted: Iterable[str] | None, result: Result) -> list[str]:
     names = list(wanted) if wanted is not None else sorted(loaded.profiles)
     for name in names:
-        if name not in loaded.profiles:
+        if name not in loaded.profiles and name not in loaded.unloaded_profiles:
             result.diagnostics.append(
                 Diagnostic(
                     "RB389",
@@ -168,7 +168,8 @@ def _profiles_to_compile(loaded: LoadedRuleSet, wanted: Iterable[str] | None, re
                 )
             )
     ruleset = loaded.base.get("ruleset")
-    if ruleset is not None and ruleset.data["default_profile"] not in loaded.profiles:
+    default = ruleset.data["default_profile"] if ruleset is not None else None
+    if ruleset is not None and default not in loaded.profiles and default not in loaded.unloaded_profiles:
         result.diagnostics.append(
             ruleset.locate(("default_profile",)).diagnostic(
                 "RB385",

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Mapping
 
 from engine.language.diagnostics import Severity
+from engine.language.durations import format_duration
 from engine.language.kinds.base import BuildContext, Doc, index_of
 
 CODES = {
@@ -18,6 +19,8 @@ CODES = {
     "RB386": "leverage above what the execution venue allows",
     "RB387": "a venue maps a symbol the rule set does not list",
     "RB388": "a lead_lag component but no leader symbol",
+    "RB390": "a grace window (or the minimum hold) is longer than any position is held: inside it only the "
+    "exempt tiers (the stop) can close a position",
 }
 
 
@@ -27,7 +30,15 @@ def _suggest(word: str, choices) -> str:
 
 
 def check_all(specs: Mapping, docs: Mapping[str, Doc], ctx: BuildContext) -> None:
-    for check in (_symbols, _venue_symbols, _grace_tiers, _learner_schedules, _stop_vs_liquidation, _leader):
+    for check in (
+        _symbols,
+        _venue_symbols,
+        _grace_tiers,
+        _grace_vs_hold_limit,
+        _learner_schedules,
+        _stop_vs_liquidation,
+        _leader,
+    ):
         check(specs, docs, ctx)
 
 
@@ -91,6 +102,39 @@ def _grace_tiers(specs, docs, ctx) -> None:
                 "RB383",
                 f"'{tier}' is not an exit tier ({', '.join(tiers)})",
                 suggestion=_suggest(tier, tiers),
+            )
+
+
+def _grace_vs_hold_limit(specs, docs, ctx) -> None:
+    """RB390: inside a grace window, and before the minimum hold, only the exempt tiers may
+    close. A window longer than the age by which the other tiers close every position (a
+    forced exit, or time exits with profit targets: ``exits.Spec.hold_limit``) silences all
+    of them for longer than any position was meant to be held: a position the stop does not
+    close stays open to the window's end, holding its slot, and its exits never fire as
+    written."""
+    grace = specs["risk"].grace_windows
+    limit = specs["exits"].hold_limit(excluding=grace.exempt_tiers)
+    if limit is None:
+        return
+    closer, hold = limit
+    exempt = ", ".join(grace.exempt_tiers) or "no tier"
+    windows = [
+        (docs["risk"], ("grace_windows", "standard"), "grace window", grace.standard),
+        (docs["risk"], ("grace_windows", "high_conviction"), "high-conviction grace window", grace.high_conviction),
+        (docs["exits"], ("min_hold",), "minimum hold", specs["exits"].min_hold_s),
+    ]
+    bound = "below" if hold.inclusive else "at most"
+    for doc, path, what, window in windows:
+        if window > hold.age_s:
+            ctx.report(
+                doc,
+                path,
+                "RB390",
+                f"{what} {format_duration(window)} is longer than any position is held: {closer.id} closes every "
+                f"position by {format_duration(hold.age_s)} ({hold.what}), but until then only {exempt} can close "
+                f"one, so a position the stop does not close stays open for {format_duration(window)}, holding its "
+                "slot, and no other exit fires",
+                suggestion=f"use a {what} {bound} {format_duration(hold.age_s)}",
             )
 
 

@@ -28,6 +28,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from engine.common.redaction import redact_tokens
+
 
 class Severity(str, enum.Enum):
     ERROR = "error"
@@ -48,15 +50,24 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
 
     def __post_init__(self) -> None:
-        """Keep every text field encodable as UTF-8, so printing a finding can never fail.
+        """Keep every text field encodable as UTF-8, and key material out of every output.
 
         A message may quote rule text or a file name: a lone surrogate there (a YAML
         ``"\\ud800"`` escape, an undecodable file name) would make ``print``, JSON output and
-        hashing raise UnicodeEncodeError while reporting the very problem."""
+        hashing raise UnicodeEncodeError while reporting the very problem. A value quoted
+        may also be an API key pasted into the wrong field, and a finding is printed, written
+        as JSON and, with ``--format github``, kept in CI logs: anything shaped like a key is
+        redacted here, once, for every format (engine/common/redaction.py). The file name is
+        left alone: it is the operator's own path, and annotations need it whole."""
         for name in ("message", "file", "path", "suggestion"):
             value = getattr(self, name)
-            if isinstance(value, str) and not value.isascii():
-                object.__setattr__(self, name, printable(value))
+            if not isinstance(value, str):
+                continue
+            if not value.isascii():
+                value = printable(value)
+            if name != "file":
+                value = redact_tokens(value)
+            object.__setattr__(self, name, value)
 
     @property
     def is_error(self) -> bool:
@@ -80,7 +91,9 @@ class Diagnostic:
 
 def clip(text: str, limit: int = 60) -> str:
     """``text`` cut to ``limit`` characters, ending in "...": a message quotes a value, never
-    a 100 kB key or a 400-digit number whole."""
+    a 100 kB key or a 400-digit number whole. Key material is redacted before the cut, which
+    could otherwise leave a piece of a key too short to be recognised."""
+    text = redact_tokens(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

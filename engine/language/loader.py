@@ -61,6 +61,9 @@ class LoadedRuleSet:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seen_kinds: set[str] = field(default_factory=set)
     undetermined: int = 0
+    # stems of files in profiles/ that did not load (their own findings say why): a check that
+    # a profile exists must not add "no such profile" for them
+    unloaded_profiles: set[str] = field(default_factory=set)
 
     def all_files(self) -> list[SourceFile]:
         return [*self.base.values(), *self.profiles.values(), *self.learned]
@@ -104,6 +107,8 @@ def load_ruleset(root: str | os.PathLike) -> LoadedRuleSet:
         places = places[:MAX_FILES]
     for path, expected in places:
         _load_one(path, expected, _display(root_text, path, base), result)
+        if expected == "profile" and path.stem not in result.profiles:
+            result.unloaded_profiles.add(path.stem)
     _check_missing(result)
     return result
 

@@ -117,6 +117,15 @@ def _short(value: Any) -> str:
     return clip(json.dumps(value, ensure_ascii=False, default=str))
 
 
+HIDDEN = "(value hidden: this field names a secret)"
+
+
+def _shown(error) -> str:
+    """The value a finding quotes, or HIDDEN for a field marked ``x-secret``: a key pasted
+    there must not reach the terminal or a CI log, whatever shape it has."""
+    return HIDDEN if error.schema.get("x-secret") else _short(error.instance)
+
+
 def _diagnose(error, locate) -> Iterator[Diagnostic]:
     path = tuple(error.absolute_path)
     rule = error.validator
@@ -127,7 +136,8 @@ def _diagnose(error, locate) -> Iterator[Diagnostic]:
     if handler is not None:
         yield from handler(error, path, locate)
         return
-    yield locate(path, False).diagnostic("RB299", error.message, path=_pointer(path))
+    message = f"{HIDDEN} does not match the schema ({rule})" if error.schema.get("x-secret") else error.message
+    yield locate(path, False).diagnostic("RB299", message, path=_pointer(path))
 
 
 def _diagnose_choice(error, locate) -> Iterator[Diagnostic]:
@@ -189,7 +199,7 @@ def _type(error, path, locate):
     if isinstance(error.instance, str) and expected in ("number", "integer"):
         hint = "write the number without quotes"
     yield locate(path, False).diagnostic(
-        "RB203", f"expected {expected}, found {found} {_short(error.instance)}", path=_pointer(path), suggestion=hint
+        "RB203", f"expected {expected}, found {found} {_shown(error)}", path=_pointer(path), suggestion=hint
     )
 
 
@@ -197,7 +207,7 @@ def _enum(error, path, locate):
     choices = error.validator_value if error.validator == "enum" else [error.validator_value]
     yield locate(path, False).diagnostic(
         "RB204",
-        f"{_short(error.instance)} is not allowed here; allowed: {_allowed(choices)}",
+        f"{_shown(error)} is not allowed here; allowed: {_allowed(choices)}",
         path=_pointer(path),
         suggestion=_suggest(error.instance, choices),
     )
@@ -212,7 +222,7 @@ def _range(error, path, locate):
     }
     yield locate(path, False).diagnostic(
         "RB205",
-        f"{_short(error.instance)} is out of range: must be {words[error.validator]} {error.validator_value}",
+        f"{_shown(error)} is out of range: must be {words[error.validator]} {error.validator_value}",
         path=_pointer(path),
     )
 
@@ -220,9 +230,11 @@ def _range(error, path, locate):
 def _pattern(error, path, locate):
     described = error.schema.get("description", "")
     hint = "e.g. 30s, 5m, 2h" if "ms, s, m, h" in described else ""
+    if error.schema.get("x-secret"):
+        hint = "keep the secret in an environment variable and write only that variable's name here"
     yield locate(path, False).diagnostic(
         "RB206",
-        f"{_short(error.instance)} does not have the required form: {described}",
+        f"{_shown(error)} does not have the required form: {described}",
         path=_pointer(path),
         suggestion=hint,
     )
@@ -270,11 +282,9 @@ def _length(error, path, locate):
     """RB210 naming the limit, with the text cut short (jsonschema's message quotes it whole)."""
     limit = error.validator_value
     if error.validator == "maxLength":
-        message = f"{_short(error.instance)} is too long: at most {limit} characters, found {len(error.instance)}"
+        message = f"{_shown(error)} is too long: at most {limit} characters, found {len(error.instance)}"
     else:
-        message = (
-            "text is empty" if limit == 1 else f"{_short(error.instance)} is too short: at least {limit} characters"
-        )
+        message = "text is empty" if limit == 1 else f"{_shown(error)} is too short: at least {limit} characters"
     yield locate(path, False).diagnostic("RB210", message, path=_pointer(path))
 
 

@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 from yaml import events as ev
 
-from engine.language.diagnostics import Diagnostic, Location
+from engine.language.diagnostics import Diagnostic, Location, clip
 
 MAX_FILE_BYTES = 200_000
 MAX_NODES = 20_000
@@ -195,7 +195,7 @@ def _plain(s: str) -> tuple[Any, str | None]:
 
 
 def _short(s: str) -> str:
-    return s if len(s) <= 40 else s[:37] + "..."
+    return clip(s, 40)
 
 
 def _line_col(prefix: str) -> tuple[int, int]:

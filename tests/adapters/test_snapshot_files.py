@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+from pathlib import Path
 
+import pytest
+
+from adapters.snapshots.columnar import read_columnar
 from adapters.snapshots.files import SnapshotRecorder, read_snapshots
-from engine.market.snapshot import parse_snapshot
+from engine.market.snapshot import Snapshot, parse_snapshot, snapshot_to_json
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "sample.snapshots.parquet"
 
 T = 1_748_131_200.0  # 2025-05-25 00:00 UTC
 
@@ -81,29 +88,81 @@ def _gzipped_lines(count: int) -> bytes:
     )
 
 
-def test_a_gzip_file_corrupt_in_the_middle_is_an_error_not_a_truncation(tmp_path):
-    """Bytes damaged mid-file lose every line after them: a crash never does that, so it is
-    RB710 (the command fails), not RB713's "the complete part was read" with exit 0."""
-    data = _gzipped_lines(300)
-    middle = len(data) // 2
-    path = tmp_path / "snaps.jsonl.gz"
-    path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 100]) + data[middle + 100 :])
+def _recording(tmp_path, layout: str, count: int = 400) -> tuple[Path, list[Snapshot]]:
+    """The first ``count`` snapshots of the sample recording, as a .jsonl.gz written by the
+    recorder (one gzip member per snapshot) or as one member (how `snapshots build` writes)."""
+    originals = list(itertools.islice(read_columnar(SAMPLE), count))
+    path = tmp_path / f"{layout}.jsonl.gz"
+    if layout == "recorder":
+        recorder = SnapshotRecorder(path)
+        for snap in originals:
+            recorder.append(snap)
+    else:
+        lines = (json.dumps(snapshot_to_json(s), separators=(",", ":"), allow_nan=False) + "\n" for s in originals)
+        path.write_bytes(gzip.compress("".join(lines).encode()))
+    return path, originals
+
+
+@pytest.mark.parametrize("layout", ["recorder", "one member"])
+@pytest.mark.parametrize("where", [0.3, 0.5, 0.7])
+@pytest.mark.parametrize("width", [1, 3, 100])
+def test_gzip_damage_in_the_middle_is_one_rb710_where_reading_stopped(tmp_path, layout, where, width):
+    """Bytes flipped inside a real recording's compressed stream: the snapshots before the
+    damage are read exactly as recorded, then one RB710 names the file, the line where reading
+    stopped and the byte where the damage was found, and nothing inflated from the damaged
+    data is reported or read (it was 130 RB711 errors for garbage lines)."""
+    path, originals = _recording(tmp_path, layout)
+    data = path.read_bytes()
+    at = int(len(data) * where)
+    path.write_bytes(data[:at] + bytes(b ^ 0xFF for b in data[at : at + width]) + data[at + width :])
     results = list(read_snapshots(path))
     read = [s for s, _ in results if s is not None]
     problems = [p for _, found in results for p in found]
-    last = problems[-1]  # before it, RB711 for any garbage the damaged data inflated to
-    assert (last.code, last.severity.value, last.file) == ("RB710", "error", str(path))
-    assert last.message.startswith("corrupt compressed data") and "reading stopped after line" in last.message
-    assert "RB713" not in [p.code for p in problems] and 0 < len(read) < 300
+    assert [(p.code, p.severity.value, p.file, p.line) for p in problems] == [
+        ("RB710", "error", str(path), len(read) + 1)
+    ]
+    assert 0 < len(read) < len(originals) and read == originals[: len(read)]
+    message = problems[0].message
+    assert message.startswith("compressed data is damaged (") and "found at byte " in message
+    assert f"reading stopped at line {len(read) + 1:,}: the {len(read):,} lines before it were read" in message
+    byte = int(message.split("found at byte ")[1].split(" ")[0].replace(",", ""))
+    assert at <= byte < len(data)  # found at or after the first damaged byte, never before it
+
+
+def test_a_damaged_recorder_member_is_not_read_even_if_it_still_parses(tmp_path):
+    """A CRC mismatch in the recorder's one-snapshot member: that snapshot is where the damage
+    is, so it is not read even though its line is valid JSON (here the CRC itself is hit)."""
+    path, originals = _recording(tmp_path, "recorder", count=3)
+    first, second = (
+        gzip.compress((json.dumps(snapshot_to_json(s), separators=(",", ":")) + "\n").encode(), mtime=0)
+        for s in originals[:2]
+    )
+    data = path.read_bytes()
+    assert data.startswith(first + second)  # the recorder's layout, one member per snapshot
+    at = len(first) + len(second) - 8  # the second member's CRC32
+    path.write_bytes(data[:at] + bytes(b ^ 0xFF for b in data[at : at + 4]) + data[at + 4 :])
+    results = list(read_snapshots(path))
+    assert [s for s, _ in results if s is not None] == originals[:1]
+    assert [(p.code, p.line) for _, found in results for p in found] == [("RB710", 2)]
 
 
 def test_a_gzip_crc_mismatch_is_an_error(tmp_path):
+    """The content decodes and reads, but the check says it is wrong somewhere: RB710."""
     data = _gzipped_lines(5)
     path = tmp_path / "snaps.jsonl.gz"
     path.write_bytes(data[:-8] + b"\0\0\0\0" + data[-4:])  # the member's CRC32, zeroed
     problems = [p for _, found in read_snapshots(path) for p in found]
     assert [(p.code, p.severity.value) for p in problems] == [("RB710", "error")]
-    assert "CRC check failed" in problems[0].message and "after line 5" in problems[0].message
+    assert "incorrect data check" in problems[0].message and "the 5 lines before it were read" in problems[0].message
+
+
+def test_a_gzip_length_mismatch_is_an_error(tmp_path):
+    data = _gzipped_lines(5)
+    path = tmp_path / "snaps.jsonl.gz"
+    path.write_bytes(data[:-4] + b"\0\0\0\0")  # the member's uncompressed length, zeroed
+    problems = [p for _, found in read_snapshots(path) for p in found]
+    assert [(p.code, p.severity.value) for p in problems] == [("RB710", "error")]
+    assert "incorrect length check" in problems[0].message
 
 
 def test_a_huge_integer_drops_one_field_and_the_rest_of_the_file_still_reads(tmp_path):

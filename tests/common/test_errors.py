@@ -17,6 +17,7 @@ from engine.common.errors import (
     RuleNumericError,
     RuleRuntimeError,
     RuleSetInvalid,
+    StateLocked,
 )
 from engine.language.codes import ALL_CODES
 from engine.language.diagnostics import Diagnostic
@@ -32,6 +33,7 @@ EXPECTED = {
     RuleNumericError: "RB601",
     MissingInputError: "RB600",
     ResumeError: "RB804",
+    StateLocked: "RB805",
     StateError: "RB800",
     PathError: "RB520",
     NotReplayable: "RB720",

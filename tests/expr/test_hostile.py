@@ -122,9 +122,12 @@ def test_deepest_allowed_trees_evaluate(vocab):
     assert minus({"a": 2.0}) == -2.0
 
 
-def test_valid_looking_but_evaluating_nothing_at_compile(vocab):
-    """Compilation never evaluates: a division by zero in literals is a run-time fault."""
+def test_constant_faults_are_found_at_compile_without_evaluating_inputs(vocab):
+    """Compilation folds literals only (never an input): a division by zero in literals is an
+    error now (RB419), one by an input stays a run-time fault."""
     compiled, diagnostics = compile_expression("1 / 0 > a", vocab)
+    assert compiled is None and [d.code for d in diagnostics] == ["RB419"]
+    compiled, diagnostics = compile_expression("1 / a > 0", vocab)
     assert diagnostics == [] and compiled is not None
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from engine.common.errors import RuleNumericError
 from engine.language.diagnostics import Diagnostic, Location
 
 from . import codes as C
@@ -115,6 +116,9 @@ def check(
     if result is not None and result != expect:
         rep.add(C.TYPE_MISMATCH, f"expression gives a {result}, expected a {expect}", rep.at(tree.body))
     if rep.items or result is None:  # the typer gives None only for an error it reported
+        return None, rep.items
+    _ConstantFaults(rep, body).fold(tree.body)
+    if rep.items:
         return None, rep.items
     return Checked(tree.body, body, result, frozenset(typer.names), typer.cost), []
 
@@ -542,3 +546,117 @@ class _Typer:
                     suggestion=_POW_HINT,
                 )
         return spec.result_type
+
+
+_NOT_CONSTANT = object()  # a folded node whose value depends on the inputs
+
+
+class _ConstantFaults:
+    """Folds the constant parts of a typed tree and reports each that always faults (RB419):
+    ``price / 0``, ``log(0)``, ``sqrt(-1)``, ``1 / (2 - 2)``. At run time such a part raises
+    RuleNumericError every time it is reached, so the rule never answers as written (an entry
+    rule blocks every entry). Folding follows the evaluator's numeric policy: the functions'
+    own scalar implementations (with their domains), division by zero and non-finite results
+    are faults. A branch that constant folding proves never runs (``False and …``, ``a if
+    True else …``) is not looked into; the innermost faulting part is reported, once."""
+
+    def __init__(self, rep: _Reporter, body: str):
+        self.rep = rep
+        self.body = body
+
+    def fold(self, node: ast.expr) -> Any:
+        """The node's constant value, or ``_NOT_CONSTANT`` (also after a reported fault)."""
+        return getattr(self, "_" + type(node).__name__)(node)
+
+    def _fault(self, node: ast.expr, why: str) -> Any:
+        segment = ast.get_source_segment(self.body, node) or "expression"
+        segment = segment if len(segment) <= 60 else segment[:57] + "..."
+        self.rep.add(
+            C.CONSTANT_FAULT,
+            f"'{segment}' always faults ({why}): the expression fails every time it is evaluated",
+            self.rep.at(node),
+            suggestion="fix the constant part; a rule that always faults never answers as written",
+        )
+        return _NOT_CONSTANT
+
+    def _finite(self, node: ast.expr, value: float) -> Any:
+        return value if value - value == 0 else self._fault(node, f"the result is {value!r}")
+
+    def _Constant(self, node: ast.Constant) -> Any:
+        value = node.value  # a checked tree's constants are numbers or booleans
+        return value if isinstance(value, bool) else float(cast(float, value))
+
+    def _Name(self, node: ast.Name) -> Any:
+        return _NOT_CONSTANT
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> Any:
+        value = self.fold(node.operand)
+        if value is _NOT_CONSTANT:
+            return value
+        if isinstance(node.op, ast.Not):
+            return not value
+        return -value if isinstance(node.op, ast.USub) else value
+
+    def _BinOp(self, node: ast.BinOp) -> Any:
+        left, right = self.fold(node.left), self.fold(node.right)
+        if isinstance(node.op, ast.Div) and right is not _NOT_CONSTANT and right == 0:
+            return self._fault(node, "division by zero")  # whatever the numerator is
+        if left is _NOT_CONSTANT or right is _NOT_CONSTANT:
+            return _NOT_CONSTANT
+        if isinstance(node.op, ast.Add):
+            value = left + right
+        elif isinstance(node.op, ast.Sub):
+            value = left - right
+        elif isinstance(node.op, ast.Mult):
+            value = left * right
+        else:
+            value = left / right
+        return self._finite(node, value)
+
+    def _BoolOp(self, node: ast.BoolOp) -> Any:
+        stops_at = isinstance(node.op, ast.Or)  # `or` stops at a True operand, `and` at a False one
+        constant = True
+        for value in node.values:
+            folded = self.fold(value)
+            if folded is _NOT_CONSTANT:
+                constant = False
+            elif folded is stops_at:
+                return folded if constant else _NOT_CONSTANT  # the operands after it never run
+        return (not stops_at) if constant else _NOT_CONSTANT
+
+    def _Compare(self, node: ast.Compare) -> Any:
+        values = [self.fold(operand) for operand in (node.left, *node.comparators)]
+        if any(value is _NOT_CONSTANT for value in values):
+            return _NOT_CONSTANT
+        return all(_COMPARE_FOLD[type(op)](values[i], values[i + 1]) for i, op in enumerate(node.ops))
+
+    def _IfExp(self, node: ast.IfExp) -> Any:
+        test = self.fold(node.test)
+        if test is not _NOT_CONSTANT:
+            return self.fold(node.body if test else node.orelse)  # the other branch never runs
+        self.fold(node.body)
+        self.fold(node.orelse)
+        return _NOT_CONSTANT
+
+    def _Call(self, node: ast.Call) -> Any:
+        spec = FUNCTIONS[cast(ast.Name, node.func).id]  # the typer accepted the call
+        args = [self.fold(arg) for arg in node.args]
+        if any(arg is _NOT_CONSTANT for arg in args):
+            return _NOT_CONSTANT
+        if spec.literal_args:  # pow(x, k): k is an integer literal
+            args = [int(arg) if i in spec.literal_args else arg for i, arg in enumerate(args)]
+        try:
+            value = spec.scalar(*args)
+        except RuleNumericError as error:
+            return self._fault(node, str(error))
+        return value if isinstance(value, bool) else self._finite(node, value)
+
+
+_COMPARE_FOLD: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+}

@@ -24,6 +24,7 @@ ARITY = "RB415"
 TYPE_MISMATCH = "RB416"
 POW_EXPONENT = "RB417"
 HUGE_LITERAL = "RB418"
+CONSTANT_FAULT = "RB419"
 
 CODES: dict[str, str] = {
     SYNTAX: "expression is not valid syntax (or is empty, or is not text)",
@@ -44,4 +45,6 @@ CODES: dict[str, str] = {
     TYPE_MISMATCH: "operand or result has the wrong type (float vs bool)",
     POW_EXPONENT: "pow() exponent is not an integer literal with |k| <= 16",
     HUGE_LITERAL: "numeric literal larger than 1e15 in magnitude",
+    CONSTANT_FAULT: "a constant part always faults (division by zero, a function outside its domain, an overflow): "
+    "the expression fails every time that part is evaluated",
 }

@@ -3,7 +3,9 @@
 Each tier's parameters, schema and own checks belong to its kind module in
 engine/trading/exits/ (looked up at call time in ``engine.trading.exits.TIERS``). What stays
 here needs the whole file: unique ids, the priority list, entries another tier always
-pre-empts (from the kinds' declared ``triggers``) and the missing stop (``STOP_LOSS_FIELD``).
+pre-empts (from the kinds' declared ``triggers``), the age by which every position is closed
+(``hold_limit`` and the full exits' ``triggers``) and the rungs it leaves no time for, and the
+missing stop (``STOP_LOSS_FIELD``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.language.diagnostics import Severity
+from engine.language.durations import format_duration
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids, index_of
 from engine.language.schemagen.dsl import (
     Schema,
@@ -28,7 +31,7 @@ from engine.language.schemagen.dsl import (
     text,
 )
 from engine.trading import exits as tier_kinds
-from engine.trading.exits.base import Tier, Trigger
+from engine.trading.exits.base import HoldLimit, HoldTimes, Tier, Trigger
 
 KIND = "exits"
 CODES = {
@@ -38,6 +41,8 @@ CODES = {
     "RB343": "ladder rungs close more than the whole position",
     "RB344": "signal reversal: fast EMA is not faster than the slow EMA",
     "RB346": "no stop_loss tier (a live profile must have one)",
+    "RB347": "a partial exit (ladder rung) waits longer than any position is held: a forced or time exit "
+    "closes every position first",
 }
 
 
@@ -79,6 +84,28 @@ class Spec:
         stops = self.stops()
         return min(s.loss_pct for s in stops) if stops else None
 
+    def hold_times(self) -> HoldTimes:
+        optimal = [self.optimal_hold_default_s, *self.optimal_hold_by_position.values()]
+        return HoldTimes(min_hold_s=self.min_hold_s, optimal_hold_s=(min(optimal), max(optimal)))
+
+    def hold_limit(self, excluding: tuple[str, ...] = ()) -> tuple[Tier[Any], HoldLimit] | None:
+        """The earliest age by which the tiers (but those named in ``excluding``) close every
+        position whatever its P&L, with the tier that does it: a tier's own forced exit
+        (``hold_limit``), or the full exits' ``triggers`` together (one closing below a P&L,
+        another above a lower one, both old enough). None when no age is sure to close."""
+        found: list[tuple[Tier[Any], HoldLimit]] = []
+        hold = self.hold_times()
+        running = [t for t in self.tiers if t.id in self.priority and t.id not in excluding]
+        for tier in running:
+            declared = tier_kinds.capability(tier.kind, "hold_limit")
+            limit = declared(tier.params, hold) if declared is not None else None
+            if limit is not None:
+                found.append((tier, limit))
+        covered = _covering_age([(tier, t) for tier in running for t in _triggers(tier) if t.full])
+        if covered is not None:
+            found.append(covered)
+        return min(found, key=lambda f: (f[1].age_s, not f[1].inclusive)) if found else None
+
     def ask(self, capability: str) -> Any:
         """The answer of ``capability(params)`` of the first tier whose kind declares it (e.g.
         ``ema_cross``: the market features it reads), or None when no tier's kind does."""
@@ -118,6 +145,7 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
         tier_kinds.TIERS[tier.kind].check(tier.params, doc, path, ctx)
         _check_under_stop(spec, tier, doc, path, ctx)
         _check_behind_full_exits(spec, tier, doc, path, ctx)
+    _check_after_hold_limit(spec, doc, ctx)
     if not spec.stops():
         severity = Severity.ERROR if ctx.profile == "live" else Severity.WARNING
         ctx.report(
@@ -203,6 +231,60 @@ def _check_behind_full_exits(spec: Spec, tier: Tier[Any], doc: Doc, path: tuple[
                         f"{other.id} (+{target.pnl_pct:g} %) closes the whole position first",
                     )
                     break
+
+
+def _covering_age(entries: list[tuple[Tier[Any], Trigger]]) -> tuple[Tier[Any], HoldLimit] | None:
+    """The earliest age at which the full exits old enough cover every P&L: one fires below
+    b, another above a < b (so any P&L is below b or above a); named by the later of the two."""
+    for age in sorted({t.after_s for _, t in entries}):
+        ready = [(tier, t) for tier, t in entries if t.after_s <= age]
+        below = max((e for e in ready if not e[1].above), key=lambda e: e[1].pnl_pct, default=None)
+        above = min((e for e in ready if e[1].above), key=lambda e: e[1].pnl_pct, default=None)
+        if below is not None and above is not None and above[1].pnl_pct < below[1].pnl_pct:
+            tier, last = max((below, above), key=lambda e: e[1].after_s)
+            return tier, HoldLimit(
+                age_s=age,
+                inclusive=True,
+                where=last.path,
+                what=(
+                    f"{below[0].id} closing below {below[1].pnl_pct:+g} % and "
+                    f"{above[0].id} above {above[1].pnl_pct:+g} % from {format_duration(age)}"
+                ),
+            )
+    return None
+
+
+def _waivable(spec: Spec, trigger: Trigger) -> bool:
+    """Whether a timing action that leaves the position open can waive the entry's age."""
+    chooser = tier_kinds.action_chooser(spec.tiers)
+    if chooser is None:
+        return "HOLD" in trigger.waived_on  # without a timing tier every cycle's action is HOLD
+    declared = tier_kinds.capability(chooser.kind, "closing_actions")
+    closing = declared(chooser.params) if declared is not None else ()
+    return any(action not in closing for action in trigger.waived_on)
+
+
+def _check_after_hold_limit(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
+    """RB347: a partial exit whose age comes only after every position is closed (full exits
+    win over partial ones in the same cycle) never fires."""
+    limit = spec.hold_limit()
+    if limit is None:
+        return
+    closer, hold = limit
+    for tier in spec.tiers:
+        for trigger in _triggers(tier):
+            if trigger.full or not hold.closes_before(trigger.after_s) or _waivable(spec, trigger):
+                continue
+            path = ("tiers", index_of(doc, ("tiers",), tier.id), *trigger.path, "after")
+            ctx.report(
+                doc,
+                path,
+                "RB347",
+                f"{trigger.noun} {trigger.index + 1} waits {format_duration(trigger.after_s)}, but every position "
+                f"is closed by {format_duration(hold.age_s)} ({closer.id}: {hold.what}): it can never fire",
+                suggestion=f"give it an `after` {'below' if hold.inclusive else 'at most'} "
+                f"{format_duration(hold.age_s)}, or let positions be held longer",
+            )
 
 
 def schema() -> Schema:

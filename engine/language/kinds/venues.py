@@ -113,14 +113,18 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
                 )
 
 
+#: The name of an environment variable: what a credentials field holds, never the secret.
+ENV_NAME = r"^[A-Z][A-Z0-9_]{1,63}$"
+
+
 def schema() -> dict:
     """The JSON Schema of a `venues` rule file (written to schemas/venues.schema.json)."""
     creds = obj(
         "Names of the environment variables holding secrets (never the secrets).",
         {
-            "api_key_env": text("Variable with the API key.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
-            "api_secret_env": text("Variable with the API secret.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
-            "passphrase_env": text("Variable with the passphrase.", pattern=r"^[A-Z][A-Z0-9_]{1,63}$"),
+            "api_key_env": text("Variable with the API key.", pattern=ENV_NAME, secret=True),
+            "api_secret_env": text("Variable with the API secret.", pattern=ENV_NAME, secret=True),
+            "passphrase_env": text("Variable with the passphrase.", pattern=ENV_NAME, secret=True),
         },
         required=["api_key_env"],
     )

@@ -71,14 +71,21 @@ def text(
     unit: str = "text",
     default: Any = None,
     max_length: int = 200,
+    secret: bool = False,
 ) -> Schema:
+    """A string. ``secret`` marks a field that names or holds a credential (``x-secret``):
+    engine.language.schema never quotes its value in a diagnostic, whatever it holds, since a
+    real key pasted there would otherwise be repeated in the terminal and in CI logs."""
     schema: Schema = {"type": "string", "maxLength": max_length}
     if pattern is not None:
         schema["pattern"] = pattern
     if enum is not None:
         schema = {"enum": list(enum)}
         unit = "enum"
-    return _field(schema, description, unit, default)
+    schema = _field(schema, description, unit, default)
+    if secret:
+        schema["x-secret"] = True
+    return schema
 
 
 def boolean(description: str, default: Any = None) -> Schema:

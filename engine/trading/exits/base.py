@@ -18,7 +18,14 @@ kind name. Optional, each only where it applies:
 
 * ``triggers(params) -> tuple[Trigger, ...]``: its entries that fire on P&L beyond a threshold
   once the position is old enough; engine/language/kinds/exits.py uses them to find entries
-  another tier always pre-empts (RB342);
+  another tier always pre-empts (RB342), the age by which full exits close every position
+  whatever its P&L, and rungs that age is never reached for (RB347);
+* ``hold_limit(params, hold) -> HoldLimit | None``: the age by which the tier closes every
+  position whatever its P&L (a forced exit), given the exit file's hold times (``HoldTimes``):
+  grace windows longer than that (RB390, engine/language/crosscheck.py) and rungs after it
+  (RB347) are errors;
+* ``closing_actions(params)``: with ``CHOOSES_ACTION``, the timing actions on which the tier
+  itself closes the whole position (a ``Trigger.waived_on`` action among them waives nothing);
 * ``STOP_LOSS_FIELD``: the ``Params`` field holding the loss (in %) at which the tier closes.
   It makes the tier a stop: sizing, the liquidation buffer (RB345), "no stop" (RB346);
 * ``CHOOSES_ACTION = True`` with ``choose_action(tier, env)`` and ``hold_multiplier(tier,
@@ -129,11 +136,41 @@ class Trigger:
     pnl_pct: float
     above: bool  # fires when P&L exceeds pnl_pct; False: when it falls below
     full: bool  # closes the whole position (False: a part of it)
+    waived_on: tuple[str, ...] = ()  # timing actions on which the entry fires at any age
 
     @property
     def path(self) -> tuple[str, int]:
         """Where the entry is, inside its tier."""
         return (self.list_field, self.index)
+
+
+# ------------------------------------------------------------------ hold limits (RB347, RB390)
+
+# The exit vocabulary names engine.trading.exits.exit_env always sets (the others, such as
+# alignment, may be absent: a condition reading one may not be judged at all).
+ALWAYS_IN_ENV = frozenset({"pnl_pct", "peak_pnl_pct", "hold_s", "min_hold_s", "leverage", "optimal_hold_s"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HoldTimes:
+    """The exit file's hold times a tier's ``hold_limit`` may depend on, in seconds."""
+
+    min_hold_s: float
+    optimal_hold_s: tuple[float, float]  # (shortest, longest) over every symbol and direction
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HoldLimit:
+    """The age by which a tier has closed every position, whatever its P&L."""
+
+    age_s: float
+    inclusive: bool  # closes at age ≥ age_s (False: only once the age exceeds it)
+    where: tuple[Any, ...]  # the entry inside the tier that closes (for diagnostics)
+    what: str  # how a message names it, e.g. "FORCE_EXIT when hold_s > optimal_hold_s * 2"
+
+    def closes_before(self, age_s: float) -> bool:
+        """Every position is closed before it reaches ``age_s`` (or at the same cycle)."""
+        return age_s > self.age_s or (self.inclusive and age_s == self.age_s)
 
 
 def check_shadowed(triggers: Sequence[Trigger], doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:

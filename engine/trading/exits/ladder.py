@@ -74,7 +74,8 @@ def compile_params(raw: Mapping[str, Any]) -> Params:
 
 
 def triggers(params: Params) -> tuple[Trigger, ...]:
-    """Every rung closes a part of the position when P&L exceeds it."""
+    """Every rung closes a part of the position when P&L exceeds it (at any age when the
+    cycle's timing action is one of ``accelerate_on``)."""
     return tuple(
         Trigger(
             list_field="rungs",
@@ -85,6 +86,7 @@ def triggers(params: Params) -> tuple[Trigger, ...]:
             pnl_pct=r.pnl_pct,
             above=True,
             full=False,
+            waived_on=params.accelerate_on,
         )
         for j, r in enumerate(params.rungs)
     )

@@ -4,7 +4,9 @@ default HOLD). Closing actions close the position; every action sets the hold mu
 the next cycle's optimal hold time is stretched by (HOLD_EXTENDED 1.5x: hold 50 % longer).
 
 This kind picks the cycle's timing action before any tier is asked (``CHOOSES_ACTION``): the
-ladder reads it, and it sets the next cycle's hold multiplier.
+ladder reads it, and it sets the next cycle's hold multiplier. A closing action whose condition
+holds once the position is old enough (``… or hold_s > optimal_hold_s * 2``) is a forced exit:
+``hold_limit`` tells the checks by when it closes every position.
 
 Failure policy: a condition whose input is missing does not hold (the action cannot be
 judged, e.g. while the multi-timeframe alignment warms up); a condition that faults
@@ -13,13 +15,15 @@ numerically counts as holding when its action closes the position (exits fail sa
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.common.errors import RuleNumericError, RuleRuntimeError
+from engine.language.expr.bounds import bounds, names_in, parse
 from engine.language.schemagen.dsl import TIMING_ACTIONS, Schema, arr, element, expression, mapping, num, obj, text
-from engine.trading.exits.base import ExitContext, ExitSignal, Tier, fire
+from engine.trading.exits.base import ALWAYS_IN_ENV, ExitContext, ExitSignal, HoldLimit, HoldTimes, Tier, fire
 
 if TYPE_CHECKING:
     from engine.language.kinds.base import BuildContext, Doc
@@ -84,6 +88,59 @@ def compile_params(raw: Mapping[str, Any]) -> Params:
 
 def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext) -> None:
     """Nothing beyond the schema and the expressions' own checks."""
+
+
+def closing_actions(params: Params) -> tuple[str, ...]:
+    """The actions on which this tier closes the whole position."""
+    return params.closing_actions
+
+
+def hold_limit(params: Params, hold: HoldTimes) -> HoldLimit | None:
+    """The earliest age by which a closing action always fires: its condition is ``… or
+    hold_s > X`` (or ``>=``, or ``X < hold_s``) with X bounded from the hold times, the
+    parts before that one read only inputs that are always there (a missing one stops the
+    condition), and every action checked before it closes too (an earlier non-closing
+    action that holds would win). None when no action is sure to."""
+    multipliers = [1.0, *params.hold_multipliers.values()]  # a position's multiplier is one of these
+    shortest, longest = hold.optimal_hold_s
+    ranges = {
+        "optimal_hold_s": (shortest * min(multipliers), longest * max(multipliers)),
+        "min_hold_s": (hold.min_hold_s, hold.min_hold_s),
+    }
+    best: HoldLimit | None = None
+    for index, entry in enumerate(params.actions):
+        if entry.action not in params.closing_actions:
+            break
+        found = _forced_at(parse(entry.when), ranges)
+        if found is not None and (best is None or found[0] < best.age_s):
+            best = HoldLimit(
+                age_s=found[0],
+                inclusive=found[1],
+                where=("actions", index, "when"),
+                what=f"{entry.action} when {found[2]}",
+            )
+    return best
+
+
+def _forced_at(condition: ast.expr, ranges: Mapping[str, tuple[float, float]]) -> tuple[float, bool, str] | None:
+    """(latest age, inclusive, the part's text) of a ``hold_s`` threshold the condition holds beyond."""
+    parts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.Or) else [condition]
+    for part in parts:
+        if isinstance(part, ast.Compare) and len(part.ops) == 1:
+            left, op, right = part.left, part.ops[0], part.comparators[0]
+            if _is_hold(right) and isinstance(op, (ast.Lt, ast.LtE)):
+                left, right, op = right, left, ast.Gt() if isinstance(op, ast.Lt) else ast.GtE()
+            if _is_hold(left) and isinstance(op, (ast.Gt, ast.GtE)):
+                threshold = bounds(right, ranges)
+                if threshold is not None and threshold[1] - threshold[1] == 0:
+                    return threshold[1], isinstance(op, ast.GtE), ast.unparse(part)
+        if not names_in(part) <= ALWAYS_IN_ENV:
+            return None  # an input it reads may be missing: the parts after it may never be judged
+    return None
+
+
+def _is_hold(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "hold_s"
 
 
 def expression_name(index: int, action: Action) -> str:
