@@ -1,12 +1,15 @@
 """The rulebot CLI, paused at a known point so a test can signal it there (a test hook).
 
-    python -m tests.dryrun.paused_child STEP ARGS...
+    python -m tests.dryrun.paused_child POINT ARGS...
 
-Runs ``rulebot ARGS...`` exactly as ``python -m engine.cli`` does, except that the STEP-th
-``Runner.step`` of the process first writes ``paused before step STEP`` to stderr and waits
-for a line (or end of file) on stdin. A test that waits for that line and then sends
-SIGINT or SIGKILL hits the run mid-way whatever the machine's speed, where a sleep would
-land anywhere from the imports to after the end. Nothing in the engine knows about it.
+Runs ``rulebot ARGS...`` exactly as ``python -m engine.cli`` does, except that one call in
+the process first writes ``paused before POINT`` to stderr and waits for a line (or end of
+file) on stdin. POINT is ``STEP`` (a number: the STEP-th ``Runner.step``) or ``NAME N``
+(the N-th call of one of the functions in ``POINTS``: the end of the replay, each output
+file's writing and its rename into place, the summary's printing, the exit). A test that
+waits for that line and then sends SIGINT or SIGKILL hits the run there whatever the
+machine's speed, where a sleep would land anywhere from the imports to after the end.
+Nothing in the engine knows about it.
 """
 
 from __future__ import annotations
@@ -21,18 +24,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.trading.runner import Runner, StepResult
+from engine.trading.runner import Runner
 
-PAUSED = "paused before step"
+PAUSED = "paused before"
 HUNG = 120.0  # seconds: only a hung child takes this long, however loaded the machine
 
 
-def start_paused(step: int, args: list[str], *, cwd: Path) -> tuple[subprocess.Popen, str]:
-    """Run ``rulebot ARGS`` in a child and return once it waits before its STEP-th step,
-    with what it wrote to stderr until then. Its pipes are binary and unbuffered, so the
-    marker is seen the moment it is written and ``communicate`` later gets the rest."""
+def start_paused(point: int | str, args: list[str], *, cwd: Path) -> tuple[subprocess.Popen, str]:
+    """Run ``rulebot ARGS`` in a child and return once it waits before POINT (a step number
+    or ``"NAME N"``), with what it wrote to stderr until then. Its pipes are binary and
+    unbuffered, so the marker is seen the moment it is written and ``communicate`` later
+    gets the rest."""
+    point = f"step {point}" if isinstance(point, int) else point
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.dryrun.paused_child", str(step), *args],
+        [sys.executable, "-m", "tests.dryrun.paused_child", point, *args],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(cwd)},
         stdin=subprocess.PIPE,
@@ -41,39 +46,59 @@ def start_paused(step: int, args: list[str], *, cwd: Path) -> tuple[subprocess.P
         bufsize=0,
     )
     assert process.stderr is not None
-    marker, seen, deadline = f"{PAUSED} {step}\n".encode(), b"", time.monotonic() + HUNG
+    marker, seen, deadline = f"{PAUSED} {point}\n".encode(), b"", time.monotonic() + HUNG
     while marker not in seen:
         readable, _, _ = select.select([process.stderr], [], [], max(0.0, deadline - time.monotonic()))
         chunk = os.read(process.stderr.fileno(), 65536) if readable else b""
-        if not chunk:  # the child ended, or hangs, before that step
+        if not chunk:  # the child ended, or hangs, before that point
             process.kill()
             _, rest = process.communicate()
-            raise AssertionError(f"the child never paused before step {step}:\n{(seen + rest).decode()}")
+            raise AssertionError(f"the child never paused before {point}:\n{(seen + rest).decode()}")
         seen += chunk
     return process, seen.decode()
 
 
-def pause_at(step: int) -> None:
-    """Make the process's ``step``-th Runner.step wait for the parent first."""
-    real_step = Runner.step
+def _points() -> dict[str, tuple[Any, str]]:
+    """Where a child can pause: the owner and name of each function patched."""
+    import click
+
+    import engine.cli.dryrun
+    import engine.replay.dryrun
+
+    return {
+        "load_plan": (engine.cli.dryrun, "load_plan"),  # before the rules are read
+        "step": (Runner, "step"),  # before the N-th runner step
+        "finished": (engine.replay.dryrun, "_finished"),  # the replay's loop has ended
+        "echo": (click, "echo"),  # before the N-th message (the summary is the first)
+        "write": (engine.cli.dryrun, "_write_text"),  # before the N-th output file is written
+        "replace": (os, "replace"),  # the N-th file written to its temporary name, not renamed
+        "exit": (engine.cli.dryrun, "_exit_after"),  # everything written, the exit code next
+    }
+
+
+def pause_at(name: str, count: int) -> None:
+    """Make the process's ``count``-th call of the function ``name`` wait for the parent first."""
+    owner, attribute = _points()[name]
+    real = getattr(owner, attribute)
     taken = 0
 
-    def step_pausing_once(self: Runner, snapshot: Any) -> StepResult:
+    def pausing_once(*args: Any, **kwargs: Any) -> Any:
         nonlocal taken
         taken += 1
-        if taken == step:
-            print(PAUSED, step, file=sys.stderr, flush=True)
+        if taken == count:
+            print(PAUSED, name, count, file=sys.stderr, flush=True)
             sys.stdin.readline()  # a signal arrives here; a line or EOF goes on
-        return real_step(self, snapshot)
+        return real(*args, **kwargs)
 
-    Runner.step = step_pausing_once  # type: ignore[method-assign]
+    setattr(owner, attribute, pausing_once)
 
 
 def main(argv: list[str]) -> None:
     # Ctrl-C as a terminal delivers it, even when the suite was started in the background,
     # where a shell makes children ignore SIGINT (the test would then prove nothing).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    pause_at(int(argv[0]))
+    name, count = argv[0].split()
+    pause_at(name, int(count))
     sys.argv = [sys.argv[0], *argv[1:]]
     runpy.run_module("engine.cli", run_name="__main__", alter_sys=True)
 
