@@ -15,6 +15,7 @@ import click
 from engine.cli import compose, render
 from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OUTPUT
 from engine.cli.options import Window, check_writable, load_plan, report_problems, symbols_option, window_option
+from engine.common import interrupts
 
 if TYPE_CHECKING:
     from engine.language.compiler import Plan
@@ -68,17 +69,47 @@ def dry_run_command(
 ) -> None:
     """Replay SNAPSHOTS through the compiled plan with the paper broker and a simulated clock,
     and show what the rules would have done. Ctrl-C stops cleanly and still writes what was done."""
+    with interrupts.guarded() as guard:
+        try:
+            window_text = (from_text, to_text)
+            args = (snapshots, rules_dir, profile, vs_dir, window_text, symbols_text, report_path, out_dir, fmt, replay)
+            _dry_run(guard, *args)
+        except KeyboardInterrupt:  # before the run had a result: there is nothing to write
+            click.echo("rulebot dry-run: stopped by Ctrl-C before the run had a result; nothing written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+    if guard.arrived:  # came after the exit code was chosen, before the handler was restored
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _dry_run(
+    guard: interrupts.Guard,
+    snapshots: tuple[str, ...],
+    rules_dir: str,
+    profile: str | None,
+    vs_dir: str | None,
+    window_text: tuple[str | None, str | None],
+    symbols_text: str | None,
+    report_path: str | None,
+    out_dir: str | None,
+    fmt: str,
+    replay: str,
+) -> None:
+    """The command. Ctrl-C raises until a replay's loop ends; from then on it is recorded
+    (the result is printed and written whole) and honoured as exit 130 at the end."""
     from engine.replay.dryrun import differing_decisions
 
     plan = load_plan(rules_dir, profile)
     other = load_plan(vs_dir, profile) if vs_dir else None
-    window = window_option(from_text, to_text)
+    window = window_option(*window_text)
     symbols = symbols_option(symbols_text, plan)
     _check_outputs(out_dir, report_path)  # before the run: never lose a finished run to a bad path
-    result = _one_dry_run(plan, snapshots, window, symbols, replay)
-    if other is not None:
-        result["vs"] = _one_dry_run(other, snapshots, window, symbols, replay)
+    result = _one_dry_run(guard, plan, snapshots, window, symbols, replay)
+    if other is not None and guard.arrived:  # Ctrl-C during or after the first run: no second
+        result["interrupted"] = True
+    elif other is not None:
+        result["vs"] = _one_dry_run(guard, other, snapshots, window, symbols, replay)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
+        result["interrupted"] = result["interrupted"] or result["vs"]["interrupted"]
     result.update(
         rules_dir=rules_dir,
         snapshot_files=list(snapshots),
@@ -95,13 +126,14 @@ def dry_run_command(
             "the summary above is the run's result",
             err=True,
         )
-        sys.exit(EXIT_OUTPUT)
-    _exit_after(result, window)
+        sys.exit(EXIT_INTERRUPTED if guard.arrived else EXIT_OUTPUT)
+    _exit_after(result, window, guard)
 
 
-def _exit_after(result: dict[str, Any], window: Window) -> None:
-    """130 after Ctrl-C, 1 when input was bad or none could be read; else return (exit 0)."""
-    if result.get("interrupted"):
+def _exit_after(result: dict[str, Any], window: Window, guard: interrupts.Guard) -> None:
+    """130 after Ctrl-C (even one that came once the replay was over), 1 when input was bad or
+    none could be read; else return (exit 0)."""
+    if guard.arrived or result.get("interrupted"):
         sys.exit(EXIT_INTERRUPTED)
     if result.get("input_errors"):
         click.echo(f"rulebot dry-run: {result['input_errors']} snapshot input error(s); see above", err=True)
@@ -112,16 +144,24 @@ def _exit_after(result: dict[str, Any], window: Window) -> None:
 
 
 def _one_dry_run(
-    plan: Plan, snapshots: tuple[str, ...], window: Window, symbols: set[str] | None, replay: str = "auto"
+    guard: interrupts.Guard,
+    plan: Plan,
+    snapshots: tuple[str, ...],
+    window: Window,
+    symbols: set[str] | None,
+    replay: str = "auto",
 ) -> dict[str, Any]:
+    """One replay; Ctrl-C raises (stops it) until its loop ends, whichever path it takes."""
     from engine.replay.dryrun import dry_run
 
+    guard.live()
     if replay != "scalar":
         result, why = _fast_dry_run(plan, snapshots, window, symbols)
         if result is not None:
             return result
         if replay == "columns":
             raise click.UsageError(f"--replay columns: {why}")
+        guard.live()  # the fast path deferred Ctrl-C when it found it could not run
     problems: list[Diagnostic] = []
     with _progress(snapshots, f"dry-run {plan.version}") as bar:
         result, _, _ = dry_run(

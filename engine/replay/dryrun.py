@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.bot.scheduler import Scheduler
+from engine.common import interrupts
 from engine.market.price_moves import price_moves
 from engine.replay.columns.candles import DIRECTION_CODE
 from engine.replay.columns.decisions import DecisionColumns
@@ -119,6 +120,8 @@ def dry_run(
                 on_cycle(snapshot)
     except KeyboardInterrupt:
         state.interrupted = True
+    finally:
+        interrupts.defer()  # the result below is computed whole, whenever Ctrl-C comes now
     return _finished(plan, runner, state)
 
 
@@ -165,6 +168,8 @@ def dry_run_recording(
     except KeyboardInterrupt:
         state.interrupted = True
         runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)  # stopped before cycle one
+    finally:
+        interrupts.defer()
     return _finished(plan, runner, state)
 
 
