@@ -19,7 +19,8 @@ import click
 
 from engine.cli import compose
 from engine.cli import render_snapshots as words
-from engine.cli.exit_codes import EXIT_INVALID, EXIT_OK
+from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
+from engine.common import interrupts
 
 if TYPE_CHECKING:
     from engine.cli.compose import Span
@@ -145,7 +146,7 @@ def snapshots() -> None:
 def snapshots_build(spec: str, out_path: str) -> None:
     """Turn historical files (candles, funding, open interest, liquidations, fear & greed) named
     in SPEC into snapshots, each value visible only from the time it was published."""
-    sys.exit(build_command(spec, out_path, _to_stderr))
+    _interruptible("build", lambda: build_command(spec, out_path, _to_stderr), out_path)
 
 
 @snapshots.command("convert")
@@ -160,7 +161,7 @@ def snapshots_build(spec: str, out_path: str) -> None:
 def snapshots_convert(files: tuple[str, ...], out_path: str) -> None:
     """Write the snapshots of FILES (any format, in time order) as one file: JSON-lines
     recordings become one columnar file, which the dry-run replays on its fast path."""
-    sys.exit(convert_command(files, out_path, _to_stderr))
+    _interruptible("convert", lambda: convert_command(files, out_path, _to_stderr), out_path)
 
 
 @snapshots.command("info")
@@ -168,6 +169,18 @@ def snapshots_convert(files: tuple[str, ...], out_path: str) -> None:
 def snapshots_info(files: tuple[str, ...]) -> None:
     """Symbols, time range, gaps and which inputs are present, per snapshot file."""
     sys.exit(info_command(files, click.echo))
+
+
+def _interruptible(name: str, command: Callable[[], int], out_path: str) -> None:
+    """Exit with the command's code, or 130 after Ctrl-C: before the output is whole nothing
+    is written (its temporary file is removed); once it is, it is renamed into place first."""
+    with interrupts.guarded() as guard:
+        try:
+            code = command()
+        except KeyboardInterrupt:
+            _to_stderr(f"rulebot snapshots {name}: stopped by Ctrl-C; {out_path} not written")
+            sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_INTERRUPTED if guard.arrived else code)
 
 
 def _to_stderr(line: str) -> None:

@@ -5,10 +5,11 @@
 Runs ``rulebot ARGS...`` exactly as ``python -m engine.cli`` does, except that one call in
 the process first writes ``paused before POINT`` to stderr and waits for a line (or end of
 file) on stdin. POINT is ``STEP`` (a number: the STEP-th ``Runner.step``) or ``NAME N``
-(the N-th call of one of the functions in ``POINTS``: the end of the replay, each output
-file's writing and its rename into place, the summary's printing, the exit). A test that
-waits for that line and then sends SIGINT or SIGKILL hits the run there whatever the
-machine's speed, where a sleep would land anywhere from the imports to after the end.
+(the N-th call of one of the functions in ``_points``: the end of the replay, each output
+file's writing and its rename into place, the summary's printing, the exit; a snapshot
+build's N-th snapshot and its closing line). A test that waits for that line and then
+sends SIGINT or SIGKILL hits the run there whatever the machine's speed, where a sleep
+would land anywhere from the imports to after the end.
 Nothing in the engine knows about it.
 """
 
@@ -62,7 +63,9 @@ def _points() -> dict[str, tuple[Any, str]]:
     """Where a child can pause: the owner and name of each function patched."""
     import click
 
+    import adapters.snapshots.history.build
     import engine.cli.dryrun
+    import engine.cli.render_snapshots
     import engine.replay.dryrun
 
     return {
@@ -73,6 +76,9 @@ def _points() -> dict[str, tuple[Any, str]]:
         "write": (engine.cli.dryrun, "_write_text"),  # before the N-th output file is written
         "replace": (os, "replace"),  # the N-th file written to its temporary name, not renamed
         "exit": (engine.cli.dryrun, "_exit_after"),  # everything written, the exit code next
+        # `snapshots build` into .jsonl: before the N-th snapshot is written
+        "snapshot_to_json": (adapters.snapshots.history.build, "snapshot_to_json"),
+        "written": (engine.cli.render_snapshots, "written"),  # a snapshot file is in place
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from adapters.snapshots.history.sources import BuildReport, load_candles, load_liquidations, load_series
 from adapters.snapshots.history.spec import Spec
+from engine.common import interrupts
 from engine.common.times import readable_utc
 from engine.market.snapshot import Snapshot, snapshot_to_json
 from engine.replay import build as sb
@@ -118,6 +119,7 @@ def write_snapshots(
             rows = stream_jsonl(tracked, tmp, compress=out.name.endswith(".gz"))
         if not keep(span):
             return Written(span, rows, 0, kept=False)
+        interrupts.defer()  # the file is whole: Ctrl-C from now on is honoured once it is in place
         os.replace(tmp, out)
     finally:
         if tmp.exists():
