@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.common.errors import RulebotError
+from engine.common.files import whole_file
 from engine.language.diagnostics import Diagnostic, Severity
 from engine.market.snapshot import (
     FORMAT_VERSION,
@@ -177,13 +178,8 @@ def write_columnar(snapshots: Iterable[Snapshot], path: str | os.PathLike, *, bu
     table = _table(rows, metadata)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with whole_file(path) as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP, **WRITE_OPTIONS)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return len(rows)
 
 

@@ -5,7 +5,6 @@ optionally write) what the rules would have done."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from engine.cli import compose, render
 from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OUTPUT
 from engine.cli.options import Window, check_writable, load_plan, report_problems, symbols_option, window_option
 from engine.common import interrupts
+from engine.common.files import whole_file
 
 if TYPE_CHECKING:
     from engine.language.compiler import Plan
@@ -249,13 +249,9 @@ def _write_dry_run(result: dict[str, Any], out_dir: str | None, report_path: str
 def _write_text(path: Path, text: str) -> None:
     """Write a whole file or nothing (a temporary file renamed into place); an OSError names
     ``path``, not the temporary file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        with whole_file(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     except OSError as error:
         raise OSError(error.errno, error.strerror or str(error), str(path)) from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()

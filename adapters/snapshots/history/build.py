@@ -20,6 +20,7 @@ from typing import Any
 from adapters.snapshots.history.sources import BuildReport, load_candles, load_liquidations, load_series
 from adapters.snapshots.history.spec import Spec
 from engine.common import interrupts
+from engine.common.files import whole_file
 from engine.common.times import readable_utc
 from engine.market.snapshot import Snapshot, snapshot_to_json
 from engine.replay import build as sb
@@ -63,10 +64,8 @@ def build_metadata(spec: Spec) -> dict[str, Any]:
 
 def write_jsonl(snapshots: Iterable[Snapshot], path: Path) -> int:
     """Snapshots as JSON lines (gzip when the name ends in .gz), written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    count = stream_jsonl(snapshots, tmp, compress=path.name.endswith(".gz"))
-    os.replace(tmp, path)
-    return count
+    with whole_file(path) as tmp:
+        return stream_jsonl(snapshots, tmp, compress=path.name.endswith(".gz"))
 
 
 def stream_jsonl(snapshots: Iterable[Snapshot], path: Path, *, compress: bool) -> int:
