@@ -20,7 +20,7 @@ SUMMARY_KEYS = (
     "open_positions",
     "jobs",
     "replay",
-    "suspect_prices",
+    "market_data",
     "unseen_symbols",
     "untraded_symbols",
 )
@@ -95,14 +95,14 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def _summary_notes(result: dict[str, Any]) -> list[str]:
-    """What the figures alone do not say: differing decisions, suspect prices, symbols not
-    traded or not seen, an empty or interrupted run."""
-    from engine.market.price_moves import suspect_warnings
+    """What the figures alone do not say: differing decisions, refused market data, symbols
+    not traded or not seen, an empty or interrupted run."""
+    from engine.market.sanity import market_data_warnings
 
     lines = []
     if result.get("vs"):
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
-    lines += [f"warning: {text}" for text in suspect_warnings(result.get("suspect_prices") or {})]
+    lines += [f"warning: {text}" for text in market_data_warnings(result.get("market_data"))]
     if result.get("untraded_symbols"):
         lines.append(
             f"note: {', '.join(result['untraded_symbols'])} in the snapshots but not in the rule set: not traded"

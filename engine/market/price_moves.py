@@ -1,8 +1,8 @@
 """Price moves between consecutive snapshots of a symbol: the largest, and the *suspect*
 ones — a jump so large it is far likelier a bad print, a unit change or a badly stitched
-file than a market move. `snapshots info` shows them; a dry-run warns when its figures
-may rest on them. Nothing is dropped or changed: the reader decides (docs/dry-run.md,
-docs/snapshot-build.md).
+file than a market move. `snapshots info` shows them, before any rule set is involved;
+a run's sanity layer (engine/market/sanity.py) refuses such prices by the rules' own
+bound, whose default equals SUSPECT_RATIO (docs/snapshot-build.md, docs/refusals.md).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: A move this large either way (as a price ratio: +25 % or −20 %) between two snapshots is
-#: suspect. On BTC/ETH-class markets a flash crash moves a few % to ~15 % in a minute; a
+#: suspect (the default ``market_data.price_move_pct`` of the rules for one minute). On BTC/ETH-class markets a flash crash moves a few % to ~15 % in a minute; a
 #: quarter in one step, and usually straight back, is a data error.
 SUSPECT_RATIO = 1.25
 
@@ -44,14 +44,3 @@ def price_moves(times: Sequence[float], prices: Sequence[float]) -> PriceMoves:
         float(move[biggest]), float(ts[biggest + 1]), len(suspect), float(ts[suspect[0] + 1]) if len(suspect) else None
     )
 
-
-def suspect_warnings(suspect: dict) -> list[str]:
-    """One sentence per symbol of a dry-run's ``suspect_prices`` (symbol → {"moves", "first"})."""
-    from engine.common.times import iso_utc as iso
-
-    return [
-        f"{name}'s price moved {(SUSPECT_RATIO - 1) * 100:.0f} % or more between cycles {s['moves']:,} "
-        f"time(s), the first at {iso(s['first'])}: the figures may rest on bad prices "
-        "(rulebot snapshots info shows them)"
-        for name, s in sorted(suspect.items())
-    ]

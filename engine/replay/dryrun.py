@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.bot.scheduler import Scheduler
 from engine.common import interrupts
-from engine.market.price_moves import price_moves
+from engine.market.sanity import MarketDataReport
 from engine.replay.columns.candles import DIRECTION_CODE
 from engine.replay.columns.decisions import DecisionColumns
 from engine.report.metrics import run_metrics
@@ -48,6 +48,7 @@ class DryRunState:
     start: float | None = None
     end: float | None = None
     interrupted: bool = False
+    market_data: MarketDataReport = field(default_factory=MarketDataReport)
 
 
 def compact_decision(decision) -> dict:
@@ -146,6 +147,7 @@ def dry_run_recording(
     tests/dryrun/test_fast_path.py proves it yields exactly the scalar path's results."""
     logger.info("dry-run of %s (profile %s) starts on the fast path", plan.version, plan.profile)
     from engine.replay.columns.correlation import CorrelationColumns
+    from engine.replay.columns.sanity import ProvenClean, check_sane
     from engine.replay.columns.signals import ColumnSignals
     from engine.trading.pipeline import correlation_window
 
@@ -153,6 +155,7 @@ def dry_run_recording(
     sinks = _decision_sinks(state)
     try:
         recording.check_quiet_broker()
+        check_sane(recording, plan.requirements.market_data)
         signals = ColumnSignals(plan, recording)
         correlation = CorrelationColumns(
             plan.ruleset.names(),
@@ -160,7 +163,16 @@ def dry_run_recording(
             candles={n: s.candles for n, s in recording.symbols.items()},
         )
         cursor = _Cursor(correlation, signals, recording)
-        runner = Runner(plan, broker, store, full_trail=False, signals=signals, sinks=sinks, correlation=cursor)
+        runner = Runner(
+            plan,
+            broker,
+            store,
+            full_trail=False,
+            signals=signals,
+            sinks=sinks,
+            correlation=cursor,
+            screen=ProvenClean(),
+        )
         first = 0 if start is None else int(np.searchsorted(recording.ts, start, side="left"))
         last = len(recording) if end is None else int(np.searchsorted(recording.ts, end, side="right"))
         flat = _FlatDecisions(runner, DecisionColumns(plan, signals, cursor.at), last)
@@ -373,10 +385,12 @@ def _only(snapshot, symbols: set[str] | None):
 def _cycle(runner: Runner, scheduler: Scheduler, snapshot, state: DryRunState) -> None:
     trading = _count_jobs(scheduler.due(snapshot.ts), state)
     if trading:
-        runner.step(snapshot)
+        screened = runner.step(snapshot).screened
         state.steps += 1
     else:
-        runner.warm(snapshot)
+        screened = runner.warm(snapshot)
+    state.market_data.add(screened)
+    snapshot = screened.snapshot  # the prices charted are those the run accepted
     state.cycles += 1
     state.start = snapshot.ts if state.start is None else state.start
     state.end = snapshot.ts
@@ -427,19 +441,8 @@ def result_of(plan, runner: Runner, state: DryRunState) -> dict:
         "decisions": state.decisions,
         "jobs": dict(sorted(state.jobs.items())),
         "open_positions": len(runner.positions),
-        "suspect_prices": suspect_prices(state.prices),
+        "market_data": state.market_data.as_dict(),
     }
-
-
-def suspect_prices(prices: dict) -> dict:
-    """Symbol → {"moves", "first"} where the replayed prices jumped by SUSPECT_RATIO or more
-    between two cycles (engine.market.price_moves): figures resting on them may be nonsense."""
-    out = {}
-    for name, points in sorted(prices.items()):
-        moves = price_moves([t for t, _ in points], [p for _, p in points])
-        if moves.suspect:
-            out[name] = {"moves": moves.suspect, "first": moves.first_suspect_ts}
-    return out
 
 
 def differing_decisions(a: list[dict], b: list[dict], limit: int = 5000) -> list[dict]:

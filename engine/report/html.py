@@ -28,7 +28,7 @@ import numpy as np
 from markupsafe import Markup, escape
 
 from engine.common.times import iso_utc
-from engine.market.price_moves import suspect_warnings
+from engine.market.sanity import market_data_warnings
 
 MAX_POINTS = 2000  # per plotted line
 MAX_ROWS = 500  # per table
@@ -59,19 +59,6 @@ NESTED_METRICS = ("exit_reasons", "attribution")
 # ------------------------------------------------------------------ public API
 
 
-def _suspect_prices(result: dict) -> list[str]:
-    """The run's price warnings (A and B replay the same snapshots); malformed entries are
-    left out, as everywhere in the report."""
-    suspect = result.get("suspect_prices")
-    out = []
-    for name, entry in suspect.items() if isinstance(suspect, dict) else ():
-        try:
-            out += suspect_warnings({str(name): {"moves": int(entry["moves"]), "first": float(entry["first"])}})
-        except (TypeError, KeyError, ValueError, OverflowError, OSError):
-            continue
-    return out
-
-
 def render_report(result: dict) -> str:
     """The whole report page for one dry-run ``result`` (with ``result["vs"]`` when two rule
     sets were compared). Returns HTML text; write it with UTF-8."""
@@ -86,7 +73,7 @@ def render_report(result: dict) -> str:
         "header": _header(result, a, b),
         "runs": [r for r in (a, b) if r],
         "interrupted": [r.label_long for r in (a, b) if r and r.interrupted],
-        "suspect_prices": _suspect_prices(result),
+        "market_data": market_data_warnings(result.get("market_data")),
         "summary": _summary(a, b),
         "exit_table": _exit_table(a, b),
         "attribution_table": _attribution_table(a, b),

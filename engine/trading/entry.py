@@ -109,6 +109,8 @@ def trading_state(plan, portfolio) -> tuple[str, str]:
     account = portfolio.account
     if kill.active or portfolio.operator_halt:
         return "HALTED", "kill switch set by the operator"
+    if portfolio.data_alarm:
+        return "REDUCING", portfolio.data_alarm
     if account.drawdown_pct(portfolio.equity_usd) > kill.max_drawdown_pct:
         return "HALTED", f"drawdown {account.drawdown_pct(portfolio.equity_usd):.2f} % > {kill.max_drawdown_pct:g} %"
     if account.trades >= kill.min_trades_for_win_rate and account.win_rate < kill.min_win_rate:
@@ -144,6 +146,21 @@ def policy_checks(plan, symbol: str) -> list[CheckResult]:
         CheckResult("alpha_trading_enabled", "policy", policy.alpha_trading_enabled, "POLICY_ALPHA_DISABLED"),
         CheckResult("symbol_enabled", "policy", symbol in policy.enabled_symbols, "POLICY_SYMBOL_DISABLED"),
     ]
+
+
+#: Refused inputs that make the price an entry would be made at: with one of them refused
+#: the symbol makes no entry this cycle (engine/market/sanity.py).
+PRICE_INPUTS = frozenset({"price", "mark", "bid", "ask", "candles", "book"})
+
+
+def data_checks(refused) -> list[CheckResult]:
+    """The sanity layer's word on this symbol's inputs, first of a decision that has refusals:
+    it blocks when a price input was refused, and otherwise says what was treated as missing."""
+    if not refused:
+        return []
+    blocks = any(r.field in PRICE_INPUTS for r in refused)
+    detail = "; ".join(r.reason for r in refused)
+    return [CheckResult("market_data_sane", "market", not blocks, "MARKET_DATA_REFUSED", detail[:400])]
 
 
 def signal_checks(plan) -> list:
@@ -206,6 +223,7 @@ def decide_entry(
     now: float,
     *,
     full_trail: bool = True,
+    refused: tuple = (),
 ) -> EntryDecision:
     """The entry decision for one signal record. With ``full_trail`` (live, paper) every check
     and gate is evaluated, even after a block, for the logs and counterfactual learning;
@@ -213,7 +231,7 @@ def decide_entry(
     at the first blocker: the same order, the same outcome and blocker, a shorter trail."""
     symbol, direction = record.symbol, record.direction
     env = decision_env(record, market, portfolio, symbol)
-    early = policy_checks(plan, symbol) + [_check(c, env) for c in signal_checks(plan)]
+    early = data_checks(refused) + policy_checks(plan, symbol) + [_check(c, env) for c in signal_checks(plan)]
     lean = not full_trail and direction != "NEUTRAL"
     if lean and (failed := next((c for c in early if c.passed is False), None)) is not None:
         return _no_trade(plan, record, now, failed.reason, early)

@@ -73,7 +73,9 @@ class EntryPipeline:
             env["price_age_s"] = max(0.0, now - seen)
         return env
 
-    def decide(self, symbol: str, portfolio, now: float) -> EntryDecision:
+    def decide(self, symbol: str, portfolio, now: float, refused: tuple = ()) -> EntryDecision:
+        """``refused``: what the sanity layer refused of this symbol's inputs this cycle
+        (engine.market.sanity.Refusal), which the decision names."""
         record = self.signals.evaluate(symbol, now)
         if record.direction == "NEUTRAL" and not self.full_trail:
             decision = neutral_decision(self.plan, record, now)
@@ -86,6 +88,7 @@ class EntryPipeline:
                 LazyCorrelations(self.correlation, symbol),
                 now,
                 full_trail=self.full_trail,
+                refused=refused,
             )
         if self.universe_sink is not None:
             self.universe_sink(decision)  # the sink serialises (as_dict) only what it keeps

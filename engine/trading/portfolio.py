@@ -58,6 +58,7 @@ class Portfolio:
     stats: Mapping[tuple[str, str], TradeStats] = field(default_factory=lambda: MappingProxyType({}))
     account: AccountStats = field(default_factory=AccountStats)
     operator_halt: bool = False  # set by an operator or a failed reconciliation
+    data_alarm: str = ""  # why the market-data sanity layer froze entries (REDUCING), or ""
 
     def positions_in(self, symbol: str) -> tuple[Position, ...]:
         return tuple(p for p in self.positions if p.symbol == symbol)

@@ -1,8 +1,9 @@
 """The trading loop for one plan: one ``step`` per snapshot, the same in paper mode and in
 dry-run (and, with an exchange adapter, live).
 
-A step: the broker reports what happened since the last snapshot (fills, funding,
-liquidations) → positions and trades are updated → the signal features advance → every
+A step: the market-data sanity layer removes what it refuses from the snapshot
+(engine/market/sanity.py) → the broker reports what happened since the last snapshot
+(fills, funding, liquidations) → positions and trades are updated → the signal features advance → every
 open position is checked against the exit ladder → every symbol is checked for an entry →
 orders go to the broker → everything the step changed is committed in ONE transaction,
 with the broker's and the runner's own state and the snapshot time as the cursor. A crash
@@ -23,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, cast
 
 from engine.common.errors import ResumeError
+from engine.market.sanity import MarketScreen, Screened
 from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.trading import lifecycle
 from engine.trading.entry import OrderIntent
@@ -51,6 +53,7 @@ class Sinks:
     exits: Callable[[dict], None] = _noop
     trades: Callable[[dict], None] = _noop
     post_trade: Callable[[dict], None] = _noop
+    market: Callable[[dict], None] = _noop  # refused market values and data-driven state changes
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Pending:
 @dataclass
 class StepResult:
     ts: float
+    screened: Screened | None = None  # what the sanity layer refused, and the snapshot the step used
     fills: int = 0
     trades: list = field(default_factory=list)
     entries: list = field(default_factory=list)
@@ -86,14 +90,18 @@ class Runner:
         full_trail: bool = True,
         signals=None,
         correlation=None,
+        screen=None,
     ):
+        """``screen`` replaces the sanity layer where a column form has proven it refuses nothing
+        (the dry-run fast path, engine/replay/columns/sanity.py)."""
         self.plan, self.broker, self.store = plan, broker, store
+        self.screen = screen or MarketScreen.for_plan(plan)
         self.outputs = sinks or Sinks()
         self._buffer: list[tuple[Callable[[dict], None], dict]] = []
         self.sinks = Sinks(
             **{
                 name: self._buffered(getattr(self.outputs, name))
-                for name in ("signals", "universe", "exits", "trades", "post_trade")
+                for name in ("signals", "universe", "exits", "trades", "post_trade", "market")
             }
         )
         self.pipeline = EntryPipeline(
@@ -142,14 +150,20 @@ class Runner:
         for trade in self.store.trades():  # ledgers are derived: rebuilt from the trades
             self.post_trade.run(trade)
 
-    def warm(self, snapshot) -> None:
-        """Replay a snapshot the state already contains: advance the features, trade nothing."""
-        self.pipeline.update(snapshot)
+    def warm(self, snapshot) -> Screened:
+        """Replay a snapshot the state already contains: advance the sanity layer and the
+        features (both derived state, rebuilt this way after a restart), trade nothing."""
+        screened = self.screen.screen(snapshot)
+        self.pipeline.update(screened.snapshot)
+        return screened
 
     # ------------------------------------------------------------------ one step
 
     def step(self, snapshot) -> StepResult:
-        result = StepResult(ts=snapshot.ts)
+        screened = self.screen.screen(snapshot)
+        snapshot = screened.snapshot
+        result = StepResult(ts=snapshot.ts, screened=screened)
+        self._report_screen(screened)
         work = _Work()
         for event in self.broker.observe(snapshot):
             self._apply_event(event, work, result)
@@ -163,6 +177,12 @@ class Runner:
             self._after_trade(trade, runs)
         self._flush()
         return result
+
+    def _report_screen(self, screened: Screened) -> None:
+        for refusal in screened.refusals:
+            self.sinks.market({"event": "refused", **refusal.as_dict()})
+        if screened.transition is not None:
+            self.sinks.market({"event": "trading_state", **screened.transition.as_dict()})
 
     def _apply_event(self, event, work: _Work, result: StepResult) -> None:
         if hasattr(event, "payment_id"):
@@ -314,15 +334,18 @@ class Runner:
         )
         stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats(now).items()}
         account = AccountStats(**self.post_trade.account_stats(balance.equity, now))
-        return Portfolio(balance.equity, balance.available_margin, positions, stats, account)
+        return Portfolio(
+            balance.equity, balance.available_margin, positions, stats, account, data_alarm=self.screen.alarm
+        )
 
     def _check_entries(self, snapshot, work: _Work, result: StepResult) -> None:
         signals, portfolio = self.pipeline.signals, None
+        screened = cast(Screened, result.screened)
         for symbol in signals.symbols:
             if self._skip_known_neutral and signals.known_neutral(symbol):
                 continue
             portfolio = portfolio or self.portfolio(snapshot.ts)  # built once, only if some symbol decides
-            decision = self.pipeline.decide(symbol, portfolio, snapshot.ts)
+            decision = self.pipeline.decide(symbol, portfolio, snapshot.ts, screened.refused(symbol))
             self.sinks.signals(decision.signal)
             if decision.intent is None or self._busy(symbol):
                 continue

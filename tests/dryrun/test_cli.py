@@ -191,9 +191,10 @@ def test_ctrl_c_stops_cleanly_and_still_writes(tmp_path):
     assert 0 < len(trades) == summary["metrics"]["trades"]
 
 
-def test_a_bad_print_in_the_snapshots_is_warned_of(market, tmp_path):
-    """A price jumping 1,000× for one minute replays as given (nothing is dropped), but the
-    summary says the figures may rest on it, and names the symbol and the time."""
+def test_a_bad_print_in_the_snapshots_is_refused_and_reported(market, tmp_path):
+    """A price jumping 1,000× for one minute is refused by the sanity layer (with the quotes
+    that came with it): the summary says so, naming the symbol, the inputs and the time, and
+    the JSON output counts them. A clean file reports nothing refused."""
     from tests.lifecycle.market import snapshots
 
     rows = snapshots(120)
@@ -205,9 +206,13 @@ def test_a_bad_print_in_the_snapshots_is_warned_of(market, tmp_path):
     text = run(str(path))
     assert text.returncode == 0, text.stderr
     assert (
-        "warning: ETHUSDT's price moved 25 % or more between cycles 2 time(s), the first at 2025-05-25T01:00:00Z"
+        "warning: 3 market value(s) refused as implausible and treated as missing "
+        "(ETHUSDT ask ×1, ETHUSDT bid ×1, ETHUSDT price ×1), the first at 2025-05-25T01:00:00Z: ETHUSDT price"
     ) in text.stdout
-    assert "BTCUSDT's price" not in text.stdout
-    summary = json.loads(run(str(path), "--format", "json").stdout)
-    assert summary["suspect_prices"] == {"ETHUSDT": {"moves": 2, "first": rows[60]["ts"]}}
-    assert json.loads(run(str(market), "--format", "json").stdout)["suspect_prices"] == {}
+    summary = json.loads(run(str(path), "--format", "json").stdout)["market_data"]
+    assert summary["refused"] == 3
+    assert summary["by_input"] == {"ETHUSDT": {"ask": 1, "bid": 1, "price": 1}}
+    assert [r["ts"] for r in summary["first"]] == [rows[60]["ts"]] * 3
+    assert summary["states"] == []  # one bad minute is not a persistent failure
+    clean = json.loads(run(str(market), "--format", "json").stdout)["market_data"]
+    assert clean == {"refused": 0, "by_input": {}, "first": [], "states": []}

@@ -158,7 +158,7 @@ def _market(count: int = 30) -> list[dict]:
             {
                 "ts": ts,
                 "symbols": {
-                    "BTCUSDT": {"price": 100.0 + k, "candles": [[ts - 60, 100, 101, 99, 100.5, 1]]},
+                    "BTCUSDT": {"price": 100.0 + k, "candles": [[ts - 60, 99.5 + k, 101 + k, 99 + k, 100.0 + k, 1]]},
                     "ETHUSDT": {"price": 10.0, "candles": [[ts - 60, 10, 10, 10, 10, 1]]},
                 },
             }
@@ -422,11 +422,12 @@ def test_a_file_too_large_for_the_memory_budget_replays_snapshot_by_snapshot(mon
 
 
 def _crash_and_squeeze(raw: list[dict]) -> list[dict]:
-    """Every price 55 % lower from minute 600 and 70 % higher than that from minute 800:
-    held longs are liquidated at the crash and held shorts at the squeeze."""
+    """Every price falling to 55 % lower over minutes 600-640 and rising 70 % from there over
+    minutes 800-830 (steep, but within the sanity layer's bounds, which a one-minute crash of
+    that size would break): held longs are liquidated at the crash and held shorts at the squeeze."""
     out = []
     for k, snap in enumerate(raw):
-        f = 1.0 if k < 600 else 0.45 if k < 800 else 0.77
+        f = float(np.interp(k, [600, 640, 800, 830], [1.0, 0.45, 0.45, 0.77]))
         symbols = {
             name: {
                 **sym,

@@ -374,7 +374,12 @@ def test_no_trades_still_draws_curves_and_prices(pages):
             "trades": [{"symbol": None}, {"symbol": "X", "entry_ts": 3, "entry_price": 1.0}, "not a trade"],
             "vs": {"version": None, "trades": [{}]},
             "differing_decisions": [{}, None],
-            "suspect_prices": {"X": None, "Y": {"moves": "many"}, "Z": {"moves": 1, "first": 1e300}},
+            "market_data": {
+                "refused": "many",
+                "by_input": {"X": None, "Y": {"price": "x"}},
+                "first": [{"ts": 1e300}],
+                "states": [None, {"state": 1}],
+            },
         },
     ],
     ids=["nothing", "nulls", "junk"],
@@ -390,12 +395,28 @@ def test_an_interrupted_run_is_flagged():
     assert "was interrupted" in parse(render_report(result)).find(id="report-header").all_text()
 
 
-def test_suspect_prices_are_flagged():
+def test_refused_market_data_and_state_changes_are_flagged():
     result = make_result()
-    result["suspect_prices"] = {"ETHUSDT": {"moves": 2, "first": 1748134800.0}}
+    refusal = {
+        "ts": 1748134800.0,
+        "symbol": "ETHUSDT",
+        "field": "price",
+        "value": 1e-9,
+        "reason": "ETHUSDT price 1e-09 refused: far",
+    }
+    result["market_data"] = {
+        "refused": 2,
+        "by_input": {"ETHUSDT": {"price": 2}},
+        "first": [refusal, {**refusal, "ts": 1748134860.0}],
+        "states": [{"ts": 1748135700.0, "state": "REDUCING", "reason": "ETHUSDT's market data refused for 15 min"}],
+    }
     header = parse(render_report(result)).find(id="report-header").all_text()
-    assert "ETHUSDT's price moved 25 % or more between cycles 2 time(s), the first at 2025-05-25T01:00:00Z" in header
-    assert "moved" not in parse(render_report(make_result())).find(id="report-header").all_text()
+    assert (
+        "2 market value(s) refused as implausible and treated as missing (ETHUSDT price ×2), "
+        "the first at 2025-05-25T01:00:00Z: ETHUSDT price 1e-09 refused: far"
+    ) in header
+    assert "trading state REDUCING at 2025-05-25T01:15:00Z: ETHUSDT's market data refused for 15 min" in header
+    assert "refused" not in parse(render_report(make_result())).find(id="report-header").all_text()
 
 
 def test_without_matplotlib_the_page_still_renders(monkeypatch):
