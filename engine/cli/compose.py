@@ -137,6 +137,7 @@ class RunLogs:
         "exits": "exit_decisions",
         "trades": "executed_trades",
         "post_trade": "post_trade",
+        "market": "market_data",  # refused market values and the trading-state changes they caused
     }
 
     def __init__(self, folder: str) -> None:

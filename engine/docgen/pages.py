@@ -268,4 +268,59 @@ def generate_pages() -> dict[str, str]:
     result[f"{REFERENCE}/error-codes.md"] = error_codes_page()
     result[f"{REFERENCE}/vocabulary.md"] = vocabulary_page()
     result[f"{REFERENCE}/expressions.md"] = expressions_page(defaults)
+    result[f"{REFERENCE}/refusals.md"] = refusals_page(defaults)
     return result
+
+
+def _secret_fields(node: Any, path: str = "") -> list[str]:
+    """Paths of the fields a schema marks ``x-secret``, as ``file kind: a.b[].c``."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("x-secret"):
+            found.append(path)
+        for key, sub in node.get("properties", {}).items():
+            found += _secret_fields(sub, f"{path}.{key}" if path else key)
+        if isinstance(node.get("items"), dict):
+            found += _secret_fields(node["items"], f"{path}[]")
+        for key in ("oneOf", "anyOf", "allOf"):
+            for sub in node.get(key, ()):
+                found += _secret_fields(sub, path)
+        for sub in node.get("$defs", {}).values():
+            found += _secret_fields(sub, path)
+    return sorted(set(found))
+
+
+def refusals_page(defaults: Defaults) -> str:
+    """What rulebot refuses to do or to believe, with each bound's default and reason."""
+    from engine.cli import exit_codes
+    from engine.language import crosscheck
+    from engine.language.codes import ALL_CODES
+    from engine.language.expr.codes import CONSTANT_FAULT
+    from engine.language.kinds import exits
+    from engine.language.kinds.requirements import MARKET_DATA_DEFAULTS
+    from engine.language.schemagen.generate import builders
+    from engine.market import snapshot
+    from engine.ports import STATE_CODES
+
+    declared = defaults.data.get("requirements", {}).get("market_data", {})
+    bounds = [
+        [code(name), code(str(declared.get(name, default))), unit, why]
+        for name, (default, unit, why) in MARKET_DATA_DEFAULTS.items()
+    ]
+    secrets = [
+        f"`{kind}`: {code(path)}" for kind, build in builders().items() for path in _secret_fields(build()) if path
+    ]
+    validate_codes = {
+        "RB390": crosscheck.CODES["RB390"],
+        "RB347": exits.CODES["RB347"],
+        CONSTANT_FAULT: ALL_CODES[CONSTANT_FAULT],
+    }
+    return _render(
+        "refusals.md.j2",
+        bounds=bounds,
+        snapshot_codes=[[f"`{c}`", text] for c, text in snapshot.CODES.items() if c in ("RB703", "RB714")],
+        secrets=secrets,
+        validate_codes=[[f"`{c}`", text] for c, text in validate_codes.items()],
+        lock_code=["`RB805`", STATE_CODES["RB805"]],
+        exit_codes=exit_codes,
+    )

@@ -2,7 +2,7 @@
 ones — a jump so large it is far likelier a bad print, a unit change or a badly stitched
 file than a market move. `snapshots info` shows them, before any rule set is involved;
 a run's sanity layer (engine/market/sanity.py) refuses such prices by the rules' own
-bound, whose default equals SUSPECT_RATIO (docs/snapshot-build.md, docs/refusals.md).
+bound, whose default equals SUSPECT_RATIO (docs/snapshot-build.md, docs/reference/refusals.md).
 """
 
 from __future__ import annotations
@@ -43,4 +43,3 @@ def price_moves(times: Sequence[float], prices: Sequence[float]) -> PriceMoves:
     return PriceMoves(
         float(move[biggest]), float(ts[biggest + 1]), len(suspect), float(ts[suspect[0] + 1]) if len(suspect) else None
     )
-

@@ -25,6 +25,7 @@ no I/O, the clock is the snapshot's ``ts``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from dataclasses import dataclass, field, replace
@@ -372,10 +373,8 @@ def market_data_warnings(report: Any) -> list[str]:
     if not isinstance(report, dict):
         return []
     out = []
-    try:
+    with contextlib.suppress(TypeError, KeyError, ValueError, OverflowError, OSError, IndexError, AttributeError):
         out.append(_refused_sentence(report))
-    except (TypeError, KeyError, ValueError, OverflowError, OSError, IndexError, AttributeError):
-        pass
     for change in report.get("states") or ():
         try:
             out.append(_state_sentence(change))

@@ -47,7 +47,7 @@ class KillSwitch:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarketDataBounds:
     """What a market input may be before anything reads it (engine/market/sanity.py applies
-    them; docs/refusals.md gives each bound's reason)."""
+    them; docs/reference/refusals.md gives each bound's reason)."""
 
     price_move_pct: float  # within one minute; the bound grows with √(minutes elapsed)
     new_level_after: float  # seconds a refused price level must hold to be accepted as real
