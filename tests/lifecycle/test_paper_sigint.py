@@ -127,7 +127,9 @@ def _state(db: Path, logs: Path) -> dict:
 
 
 def _logs(folder: Path) -> dict[str, list]:
-    """Each log's records; fails on a log line that is not a whole JSON object."""
+    """Each log's records; fails on a log line that is not a whole JSON object. Records, not
+    bytes: a trade resumed from the database still logs ``"leverage":2.0`` where an
+    uninterrupted run logs ``2`` (issue 14, build 3, fixed apart from Ctrl-C)."""
     records = {}
     for path in sorted(folder.glob("*.jsonl")):
         text = path.read_text(encoding="utf-8")
