@@ -36,10 +36,11 @@ class Guard:
 
     def live(self) -> None:
         """Let SIGINT raise again: a further piece of work starts, unless Ctrl-C came while
-        deferred, which stops it before it starts."""
-        self.deferred = False
+        deferred, which stops it before it starts (and, as in the handler, leaves further
+        Ctrl-C deferred, so the stopped work is wrapped up whole)."""
         if self.arrived:
             raise KeyboardInterrupt
+        self.deferred = False
 
 
 @contextmanager

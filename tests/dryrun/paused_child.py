@@ -7,7 +7,8 @@ the process first writes ``paused before POINT`` to stderr and waits for a line 
 file) on stdin. POINT is ``STEP`` (a number: the STEP-th ``Runner.step``) or ``NAME N``
 (the N-th call of one of the functions in ``_points``: the end of the replay, each output
 file's writing and its rename into place, the summary's printing, the exit; a snapshot
-build's N-th snapshot and its closing line). A test that waits for that line and then
+build's N-th snapshot and its closing line; a paper run's start-up, N-th snapshot read,
+N-th commit, N-th log record and the release of its state lock). A test that waits for that line and then
 sends SIGINT or SIGKILL hits the run there whatever the machine's speed, where a sleep
 would land anywhere from the imports to after the end.
 Nothing in the engine knows about it.
@@ -63,10 +64,16 @@ def _points() -> dict[str, tuple[Any, str]]:
     """Where a child can pause: the owner and name of each function patched."""
     import click
 
+    import adapters.snapshots.files
     import adapters.snapshots.history.build
+    import engine.cli.compose
     import engine.cli.dryrun
+    import engine.cli.paper
     import engine.cli.render_snapshots
     import engine.replay.dryrun
+    from adapters.store.jsonl import JsonlLog
+    from adapters.store.lock import StateLock
+    from adapters.store.state import StateStore
 
     return {
         "load_plan": (engine.cli.dryrun, "load_plan"),  # before the rules are read
@@ -79,6 +86,16 @@ def _points() -> dict[str, tuple[Any, str]]:
         # `snapshots build` into .jsonl: before the N-th snapshot is written
         "snapshot_to_json": (adapters.snapshots.history.build, "snapshot_to_json"),
         "written": (engine.cli.render_snapshots, "written"),  # a snapshot file is in place
+        # `paper`: its start-up, the N-th snapshot read, each step's commit and log lines
+        "paper.load_plan": (engine.cli.paper, "load_plan"),  # before the rules are read
+        "lock": (StateLock, "acquire"),  # before the state lock is taken
+        "open_state": (engine.cli.compose, "state_store"),  # before the database is opened and migrated
+        "rule_version": (StateStore, "record_rule_version"),  # the start-up's last write
+        "parse": (adapters.snapshots.files, "parse_snapshot"),  # before the N-th JSON-lines snapshot is read
+        "apply": (StateStore, "apply"),  # before the N-th step's transaction is committed
+        "hook_run": (StateStore, "record_hook_run"),  # a closing step committed, its log lines not yet written
+        "log": (JsonlLog, "write"),  # before the N-th JSON-lines log record is written
+        "release": (StateLock, "release"),  # the summary printed, before the lock is released
     }
 
 
