@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from adapters.store.outbox import LogFiles
-from adapters.store.state import StateError, StateStore
+from adapters.store.state import MIGRATIONS, StateError, StateStore
 from engine.ports import Transition
 
 from .lifecycle import raw, transition
@@ -152,3 +152,20 @@ def test_an_integral_value_comes_back_an_int_and_a_float_a_float(store):
     assert type(back.trend_at_entry) is int and back == replace(
         stored, leverage=2, hold_multiplier=1.5, peak_pnl_pct=3.0
     )
+
+
+def test_a_v3_database_migrates_to_v4_keeping_every_row(db_path):
+    v3 = tuple(m for m in MIGRATIONS if m[0] <= 3)
+    with StateStore(db_path, migrations=v3) as store:
+        for step in range(1, 7):  # a closed trade and an open position
+            store.apply(transition(step))
+        positions, trades = store.open_positions(), store.trades()
+    with StateStore(db_path) as store:
+        assert store.schema_version() == store.known_version >= 4
+        assert store.open_positions() == positions and store.trades() == trades
+        assert not store.outbox
+    assert _rows(db_path, "outbox") == [] and _rows(db_path, "log_offsets") == []
+    with raw(db_path) as conn:
+        assert conn.execute(
+            "SELECT DISTINCT int_fields FROM positions UNION SELECT int_fields FROM trades"
+        ).fetchall() == [("[]",)]
