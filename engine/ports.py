@@ -25,6 +25,8 @@ STATE_CODES = {
     "malformed, or for another venue or format version); nothing is traded and the database is untouched",
     "RB805": "another running rulebot process holds the state database's lock (the message names its pid, command "
     "and start); this process is refused before it opens the database, which is untouched",
+    "RB806": "a JSON-lines log is shorter than the state database records it delivered (cut or replaced outside "
+    "rulebot, or --logs names another folder than the run's); nothing is written until it is restored",
 }
 
 BUY, SELL = "buy", "sell"
@@ -135,8 +137,9 @@ class ExchangePort(Protocol):
 class Transition:
     """Everything one step of the position lifecycle changes, written atomically.
 
-    Re-applying a transition is harmless: fills, funding payments and trades are keyed by
-    their ids and inserted at most once; orders and positions are upserts.
+    Re-applying a transition is harmless: fills, funding payments, trades and hook runs are
+    keyed by their ids and inserted at most once; orders and positions are upserts; the log
+    records of a step whose cursor the store already holds are not taken again.
     """
 
     orders: tuple[OrderState, ...] = ()  # upserted by client_order_id
@@ -148,6 +151,11 @@ class Transition:
     cursors: tuple[tuple[str, float], ...] = ()  # progress markers, e.g. ("snapshot_ts", t)
     order_positions: tuple[tuple[str, str], ...] = ()  # (client_order_id, position_id): the position an order serves
     blobs: tuple[tuple[str, str], ...] = ()  # (name, JSON text): runner state that must move with the rest
+    # (trade id, hook, status, error, ran_at): the post-trade hooks run on this step's trades
+    hook_runs: tuple[tuple[str, str, str, str, float], ...] = ()
+    # (log name, JSON-ready record): what this step logs, for a store with an outbox (``outbox`` true),
+    # which keeps them in the same transaction and delivers each to its log exactly once
+    records: tuple[tuple[str, dict[str, object]], ...] = ()
 
 
 class StatePort(Protocol):

@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 
+def line(record: Any) -> str:
+    """One record as its log line (without the newline): the one form every log writes."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 class JsonlLog:
     """An open JSON-lines file in append mode."""
 
@@ -22,8 +27,7 @@ class JsonlLog:
         self._fsync = fsync
 
     def write(self, record: Any) -> None:
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        self._file.write(line + "\n")
+        self._file.write(line(record) + "\n")
         self._file.flush()
         if self._fsync:
             os.fsync(self._file.fileno())

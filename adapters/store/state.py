@@ -23,12 +23,13 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
+from adapters.store.jsonl import line as log_line
 from engine.common.errors import RulebotError
 from engine.ports import STATE_CODES, Fill, FundingPayment, OrderState, Transition
 from engine.trading.positions import OpenPosition, TradeRecord
@@ -38,6 +39,7 @@ STORE_FAILED = "RB800"
 NEWER_SCHEMA = "RB801"
 CHANGE_REFUSED = "RB802"
 MIGRATION_FAILED = "RB803"
+LOG_BEHIND = "RB806"
 
 logger = logging.getLogger(__name__)
 
@@ -245,10 +247,33 @@ WHERE liquidity = 'taker' AND EXISTS (
       AND o.symbol = fills.symbol AND o.side = fills.side);
 """
 
+# The outbox (adapters/store/outbox.py): a step's log records are inserted in the step's own
+# transaction and delivered to the logs after it; `log_offsets` holds each log's length once
+# everything before the rows still in `outbox` had been delivered. And one canonical type per
+# value: a REAL column gives back 2.0 for the 2 a fresh run holds (an integral leverage), so
+# `int_fields` names the float-annotated fields that held an int, restored as ints.
+_V4 = """
+CREATE TABLE outbox (
+    seq  INTEGER PRIMARY KEY,
+    log  TEXT NOT NULL CHECK (log <> ''),
+    line TEXT NOT NULL CHECK (json_valid(line))
+) STRICT;
+
+CREATE TABLE log_offsets (
+    log    TEXT NOT NULL PRIMARY KEY CHECK (log <> ''),
+    length INTEGER NOT NULL CHECK (length >= 0)
+) STRICT;
+
+ALTER TABLE positions ADD COLUMN int_fields TEXT NOT NULL DEFAULT '[]' CHECK (json_type(int_fields) = 'array');
+
+ALTER TABLE trades ADD COLUMN int_fields TEXT NOT NULL DEFAULT '[]' CHECK (json_type(int_fields) = 'array');
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
     (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
     (3, "fills.liquidity may be 'liquidation' (table rebuilt); earlier liquidation fills relabelled", _V3),
+    (4, "outbox and log offsets (exactly-once logs); int_fields keep integral values' type", _V4),
 )
 
 _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -256,6 +281,18 @@ _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at  REAL NOT NULL,
     description TEXT NOT NULL
 )"""
+
+
+class Logs(Protocol):
+    """The logs a store's outbox delivers to (adapters/store/outbox.py ``LogFiles``)."""
+
+    names: frozenset[str]
+
+    def lengths(self) -> dict[str, int]: ...
+
+    def restore(self, offsets: Mapping[str, int]) -> None: ...
+
+    def deliver(self, lines: Sequence[tuple[str, str]]) -> None: ...
 
 
 # ------------------------------------------------------------------ rows ⇄ dataclasses
@@ -290,10 +327,12 @@ class _Table:
     order_by: str
     json_decoders: Mapping[str, Callable] = field(default_factory=dict)
     bools: frozenset = frozenset()
+    keeps_ints: bool = False  # a last column `int_fields` names the float fields that held an int
 
     @cached_property
     def columns(self) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(self.cls))
+        names = tuple(f.name for f in fields(self.cls))
+        return (*names, "int_fields") if self.keeps_ints else names
 
     @cached_property
     def types(self) -> dict[str, str]:
@@ -306,7 +345,15 @@ class _Table:
     def encode(self, obj: Any) -> tuple:
         if not isinstance(obj, self.cls):
             raise TypeError(f"expected {self.cls.__name__}, got {type(obj).__name__}")
-        return tuple(self._encode(name, getattr(obj, name)) for name in self.columns)
+        row = tuple(self._encode(name, getattr(obj, name)) for name in self.types)
+        if not self.keeps_ints:
+            return row
+        ints = [
+            name
+            for name, annotation in self.types.items()
+            if annotation.partition(" | ")[0] == "float" and type(getattr(obj, name)) is int
+        ]
+        return (*row, json.dumps(ints, separators=(",", ":")))
 
     def _encode(self, name: str, value: Any) -> Any:
         if name in self.json_decoders:
@@ -324,6 +371,9 @@ class _Table:
             elif name in self.bools:
                 value = bool(value)
             values[name] = value
+        if self.keeps_ints:
+            for name in json.loads(values.pop("int_fields")):
+                values[name] = int(values[name])  # stored exactly: an int within float's range
         return self.cls(**values)
 
 
@@ -371,9 +421,15 @@ POSITIONS = _Table(
     "id",
     "opened_at, id",
     json_decoders=MappingProxyType({"ladder_done": tuple, "attribution": MappingProxyType}),
+    keeps_ints=True,
 )
 TRADES = _Table(
-    "trades", TradeRecord, "id", "exit_ts, id", json_decoders=MappingProxyType({"attribution": MappingProxyType})
+    "trades",
+    TradeRecord,
+    "id",
+    "exit_ts, id",
+    json_decoders=MappingProxyType({"attribution": MappingProxyType}),
+    keeps_ints=True,
 )
 RULE_VERSIONS = _Table("rule_versions", RuleVersion, "version_id", "created_at, version_id")
 HOOK_RUNS = _Table("hook_runs", HookRun, "trade_id", "trade_id, hook")
@@ -395,11 +451,16 @@ def _select_sql(table: _Table, where: str = "") -> str:
 
 
 _UPSERT_ORDER = _upsert_sql(ORDERS, ("version",))
-_UPSERT_POSITION = _upsert_sql(POSITIONS)
+# a database before migration 4 (a store opened with fewer migrations) has no int_fields
+_BEFORE_V4 = {id(t): replace(t, keeps_ints=False) for t in (POSITIONS, TRADES)}
 _INSERT_RULE_VERSION = f"{_insert_sql(RULE_VERSIONS)} ON CONFLICT (version_id) DO NOTHING"
 _UPSERT_HOOK_RUN = (
     f"{_insert_sql(HOOK_RUNS)} ON CONFLICT (trade_id, hook) DO UPDATE SET status = excluded.status, "
     "error = excluded.error, ran_at = excluded.ran_at, attempts = hook_runs.attempts + 1"
+)
+_INSERT_HOOK_RUN = f"{_insert_sql(HOOK_RUNS)} ON CONFLICT (trade_id, hook) DO NOTHING"
+_UPSERT_OFFSET = (
+    "INSERT INTO log_offsets (log, length) VALUES (?, ?) ON CONFLICT (log) DO UPDATE SET length = excluded.length"
 )
 _UPSERT_CURSOR = (
     "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
@@ -447,6 +508,9 @@ class StateStore:
         self.path = Path(path)
         self._migrations = tuple(sorted(migrations))
         self._conn: sqlite3.Connection | None = None
+        self._logs: Logs | None = None  # attach_logs: the logs the outbox delivers to
+        self._unsettled = False  # the outbox holds rows already delivered, their lengths not yet recorded
+        self._delivering = False  # a delivery started and did not finish: the logs' state is unknown
         memory = str(path) == ":memory:"
         try:
             if not memory:
@@ -458,6 +522,9 @@ class StateStore:
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+            self._positions, self._trades = POSITIONS, TRADES
+            if self._stored_version() < 4:
+                self._positions, self._trades = _BEFORE_V4[id(POSITIONS)], _BEFORE_V4[id(TRADES)]
             logger.debug("opened the state database %s (journal %s)", self.path, self.journal_mode)
         except BaseException as exc:
             self.close()
@@ -583,13 +650,92 @@ class StateStore:
         """
         if not isinstance(transition, Transition):
             raise StateError(f"apply() needs a Transition, got {type(transition).__name__}", CHANGE_REFUSED)
+        if self._delivering:
+            raise StateError(
+                f"the last delivery of log records from {self.path} did not finish; nothing more is written "
+                f"until a restart delivers them again"
+            )
         with self._writing("applying the transition"):
             closing = self._closed_ids(transition.closed_positions)
+            lines = self._outbox_lines(transition)  # before the cursors move: a step already taken adds none
             self._write_orders(transition, version)
             self._record_ledger(transition)
             self._write_positions(transition.positions, closing)
             self._record_trades(transition.trades)
+            self._record_hook_runs(transition.hook_runs)
             self._write_bookmarks(transition)
+            self._fill_outbox(lines)
+        self._unsettled = False  # committed: what was delivered before is recorded
+        self._deliver(lines)
+
+    def _record_hook_runs(self, runs: Sequence[tuple]) -> None:
+        """The hook runs of the step's trades, in its transaction: recorded once, a first attempt."""
+        for i, run in enumerate(runs):
+            if not (isinstance(run, tuple) and len(run) == 5):
+                raise ValueError(f"hook_runs entries are (trade id, hook, status, error, ran_at), got {run!r}"[:200])
+            row = self._encode(HOOK_RUNS, HookRun(*run, 1), i)
+            self._item("hook_runs", run[:2], _INSERT_HOOK_RUN, row)
+
+    # ---------------------------------------------------------- the outbox
+
+    @property
+    def outbox(self) -> bool:
+        """Whether this store delivers the log records (logs attached): the runner then hands
+        them over in its transitions instead of writing them itself."""
+        return self._logs is not None
+
+    def attach_logs(self, logs: Logs) -> None:
+        """Deliver every step's log records to ``logs`` exactly once; first finish what a crash
+        left: each log is cut back to the length it had before the rows still in the outbox,
+        and those rows are delivered again (adapters/store/outbox.py has the argument)."""
+        offsets = dict(self._read(lambda db: db.execute("SELECT log, length FROM log_offsets").fetchall()))
+        rows = self._read(lambda db: db.execute("SELECT log, line FROM outbox ORDER BY seq").fetchall())
+        logs.restore(offsets)
+        self._logs = logs
+        if rows:
+            logger.info("delivering %d log record(s) of the last step again", len(rows))
+        self._deliver([(log, line) for log, line in rows])
+
+    def _outbox_lines(self, transition: Transition) -> list[tuple[str, str]]:
+        """The step's records as log lines; none when the step is already committed (re-applied)."""
+        if not transition.records:
+            return []
+        if self._logs is None:
+            raise ValueError("records need logs to deliver them to (attach_logs): none are attached")
+        if not transition.cursors:
+            raise ValueError("records need a cursor: it tells a new step from one applied again")
+        for name, value in transition.cursors:
+            stored = self._db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
+            if stored is not None and value <= stored[0]:
+                return []
+        known = self._logs.names
+        lines = []
+        for log, record in transition.records:
+            if log not in known:
+                raise ValueError(f"records: unknown log {log!r} (the logs are {', '.join(sorted(known))})")
+            lines.append((log, log_line(record)))
+        return lines
+
+    def _fill_outbox(self, lines: list[tuple[str, str]]) -> None:
+        """Everything in the outbox was delivered after its commit: record the logs' lengths
+        now (they end with it) and replace those rows with this step's."""
+        if self._logs is None or not (lines or self._unsettled):
+            return
+        for log, length in sorted(self._logs.lengths().items()):
+            self._item("log_offsets", log, _UPSERT_OFFSET, (log, length))
+        self._db.execute("DELETE FROM outbox")
+        for log, text in lines:
+            self._item("outbox", log, "INSERT INTO outbox (log, line) VALUES (?, ?)", (log, text))
+
+    def _deliver(self, lines: list[tuple[str, str]]) -> None:
+        """After the commit: append the lines to their logs (durably, before a later commit
+        records the logs' lengths)."""
+        if self._logs is None or not lines:
+            return
+        self._delivering = True
+        self._logs.deliver(lines)
+        self._delivering = False
+        self._unsettled = True
 
     def _write_orders(self, transition: Transition, version: str | None) -> None:
         """Upsert the orders, then link them to positions; links need the orders to exist first."""
@@ -612,16 +758,16 @@ class StateStore:
         so re-applying the transition cannot resurrect it.
         """
         for i, position in enumerate(positions):
-            row = self._encode(POSITIONS, position, i)
+            row = self._encode(self._positions, position, i)
             if position.id not in closing:
-                self._item("positions", position.id, _UPSERT_POSITION, row)
+                self._item("positions", position.id, _upsert_sql(self._positions), row)
         for position_id in closing:
             self._item("positions", position_id, "DELETE FROM positions WHERE id = ?", (position_id,))
 
     def _record_trades(self, trades: Sequence[TradeRecord]) -> None:
         """Finished trades are immutable history, inserted once like fills."""
         for i, trade in enumerate(trades):
-            self._insert_once(TRADES, self._encode(TRADES, trade, i))
+            self._insert_once(self._trades, self._encode(self._trades, trade, i))
 
     def _write_bookmarks(self, transition: Transition) -> None:
         """Cursors and blobs are last-write-wins bookkeeping, written after the trading data."""
@@ -728,10 +874,10 @@ class StateStore:
         return self._read(lambda db: [table.decode(r) for r in db.execute(_select_sql(table, where), params)])
 
     def open_positions(self) -> list[OpenPosition]:
-        return self._all(POSITIONS)
+        return self._all(self._positions)
 
     def trades(self) -> list[TradeRecord]:
-        return self._all(TRADES)
+        return self._all(self._trades)
 
     def fills(self, client_order_id: str | None = None) -> list[Fill]:
         if client_order_id is None:

@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # the adapters' types the CLI renders are named through here 
     from engine.language.diagnostics import Diagnostic
     from engine.market.snapshot import Snapshot
     from engine.replay.recording import Recording
-    from engine.trading.runner import Sinks
 
 
 # ------------------------------------------------------------------ snapshots in
@@ -129,7 +128,9 @@ def append_log(path: str) -> AbstractContextManager[Any]:
 
 
 class RunLogs:
-    """The JSON-lines logs of a run (logs/*.jsonl), opened together, closed together."""
+    """The JSON-lines logs of a run (logs/*.jsonl), written exactly once through the state
+    store's outbox: entering attaches them to the store, which first finishes what a crash
+    left (cuts each log back and delivers the last step's records again)."""
 
     NAMES: ClassVar[dict[str, str]] = {
         "signals": "predictive_signals",
@@ -140,30 +141,25 @@ class RunLogs:
         "market": "market_data",  # refused market values and the trading-state changes they caused
     }
 
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
-        self.open: dict[str, Any] = {}
+    def __init__(self, folder: str, store: StateStore) -> None:
+        from adapters.store.outbox import LogFiles
+
+        self.folder, self.store = folder, store
+        self.files = LogFiles(folder, self.NAMES)
 
     def __enter__(self) -> RunLogs:
-        from adapters.store.jsonl import JsonlLog
-
-        self.open = {key: JsonlLog(Path(self.folder) / f"{name}.jsonl") for key, name in self.NAMES.items()}
+        self.files.__enter__()
+        try:
+            self.store.attach_logs(self.files)
+        except BaseException:
+            self.files.close()
+            raise
         return self
-
-    def sinks(self) -> Sinks:
-        """The runner's sinks writing into these logs."""
-        from engine.trading.runner import Sinks
-
-        writers: dict[str, Callable[[Any], None]] = {key: log.write for key, log in self.open.items()}
-        for key in ("signals", "universe"):  # these two hand over objects
-            writers[key] = (lambda write: lambda obj: write(obj.as_dict()))(writers[key])
-        return Sinks(**writers)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        for log in self.open.values():
-            log.close()
+        self.files.close()
 
 
 # ------------------------------------------------------------------ snapshot files: build, convert, info

@@ -57,7 +57,7 @@ def paper(snapshots: tuple[str, ...], rules_dir: str, profile: str | None, state
     """Trade SNAPSHOTS as a live feed with the paper broker, keeping state in SQLite.
 
     Killed at any moment and started again with the same arguments, it resumes after the
-    last committed snapshot and ends with exactly the trades of an uninterrupted run. One
+    last committed snapshot and ends with exactly the trades and logs of an uninterrupted run. One
     process per state: while another rulebot process holds --state, this one is refused
     at start (exit 6, RB805, naming that process).
 
@@ -94,10 +94,11 @@ def _paper(
     interrupts.defer()  # start-up runs whole: a lock half-taken or a migration half-done helps nobody
     with compose.state_lock(state_path, command):  # one process per state, taken before the database is opened
         created = not os.path.exists(state_path)
-        with compose.state_store(state_path) as store, compose.RunLogs(logs_dir) as logs:
-            runner = Runner(
-                plan, compose.resumed_paper_broker(plan, store), store, sinks=logs.sinks()
-            )  # resumes, or refuses first
+        with (
+            compose.state_store(state_path) as store,
+            compose.RunLogs(logs_dir, store),  # the logs, exactly once: what a crash left is delivered first
+        ):
+            runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
             store.record_rule_version(plan.version, "human", message=f"rulebot paper ({plan.profile})")
             if guard.arrived:
                 code = None

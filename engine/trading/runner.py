@@ -13,6 +13,10 @@ from there gives the same result (everything is deterministic; ids are derived, 
 The runner receives its adapters (broker, state store, log sinks): engine code never
 imports ``adapters``; the CLI wires them. A simulated broker's state is committed with each
 step (blob "broker"); whoever builds the runner restores the broker from it first.
+
+Log records and post-trade hook runs follow from the step's changes, so they go into its
+transaction: the hook runs as rows, the records (with a store that has an outbox, as in
+``rulebot paper``) as outbox rows the store delivers to the logs exactly once.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeSta
 from engine.trading.posttrade import PostTrade
 
 CURSOR = "snapshot_ts"
+LOGS = ("signals", "universe", "exits", "trades", "post_trade", "market")  # the runner's logs, by sink name
+_OBJECTS = frozenset({"signals", "universe"})  # sinks handed objects (``as_dict()`` logs them)
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,8 @@ def _noop(record: dict) -> None:
 
 @dataclass
 class Sinks:
-    """Where records go (JSON-lines logs in production, lists in tests). ``signals`` gets each
+    """Where records go without an outbox (lists in tests; ``rulebot paper``'s store takes them
+    in its outbox instead, for its JSON-lines logs). ``signals`` gets each
     SignalRecord and ``universe`` each EntryDecision as objects (call ``as_dict()`` to log
     them); the others get JSON-ready dicts."""
 
@@ -97,19 +104,17 @@ class Runner:
         self.plan, self.broker, self.store = plan, broker, store
         self.screen = screen or MarketScreen.for_plan(plan)
         self.outputs = sinks or Sinks()
-        self._buffer: list[tuple[Callable[[dict], None], dict]] = []
-        self.sinks = Sinks(
-            **{
-                name: self._buffered(getattr(self.outputs, name))
-                for name in ("signals", "universe", "exits", "trades", "post_trade", "market")
-            }
-        )
+        # a store with an outbox takes every log record in the step's transaction and delivers it
+        # exactly once; otherwise the records go to the sinks after the commit (tests, dry-run)
+        self._outbox = bool(getattr(store, "outbox", False))
+        self._buffer: list[tuple[str, Any]] = []
+        self.sinks = Sinks(**{name: self._buffered(name) for name in LOGS})
         self.pipeline = EntryPipeline(
             plan, universe_sink=self.sinks.universe, full_trail=full_trail, signals=signals, correlation=correlation
         )
         # without a neutral trail and with nobody logging signal records, a symbol whose vote
         # is known to be NEUTRAL has nothing to decide (its decision would be dropped)
-        self._skip_known_neutral = not full_trail and self.outputs.signals is _noop
+        self._skip_known_neutral = not full_trail and not self._outbox and self.outputs.signals is _noop
         self.post_trade = PostTrade(plan)
         self.pending: dict[str, Pending] = {}
         self._liquidations: set[str] = set()  # client ids of the venue's liquidation fills
@@ -124,17 +129,24 @@ class Runner:
                 len(self.pending),
             )
 
-    def _buffered(self, sink: Callable[[Any], None]) -> Callable[[Any], None]:
-        """Log records wait for the step's commit, so a crash never logs a step twice; a sink
-        nobody listens to costs nothing."""
-        if sink is _noop:
+    def _buffered(self, name: str) -> Callable[[Any], None]:
+        """Log records wait for the step's commit (in it, with an outbox), so a crash never
+        logs a step twice; a sink nobody listens to costs nothing."""
+        if not self._outbox and getattr(self.outputs, name) is _noop:
             return _noop
-        return lambda record: self._buffer.append((sink, record))
+        return lambda record: self._buffer.append((name, record))
+
+    def _records(self) -> tuple[tuple[str, dict], ...]:
+        """The step's records for the outbox, JSON-ready (signals and decisions are objects)."""
+        if not self._outbox:
+            return ()
+        buffered, self._buffer = self._buffer, []
+        return tuple((name, record.as_dict() if name in _OBJECTS else record) for name, record in buffered)
 
     def _flush(self) -> None:
         buffered, self._buffer = self._buffer, []
-        for sink, record in buffered:
-            sink(record)
+        for name, record in buffered:
+            getattr(self.outputs, name)(record)
 
     # ------------------------------------------------------------------ restart
 
@@ -171,10 +183,22 @@ class Runner:
         self._check_exits(snapshot, work, result)
         self._check_entries(snapshot, work, result)
         result.trades.sort(key=lambda t: (t.exit_ts, t.id))  # the order a restart replays them in
-        hook_runs = [(trade, self.post_trade.run(trade)) for trade in result.trades]
+        for trade in result.trades:
+            runs = self.post_trade.run(trade)
+            self.sinks.trades(trade.as_dict())
+            for run in runs:
+                self.sinks.post_trade(run)
+                work.hook_runs.append((trade.id, run["hook"], run["status"], run.get("error", ""), snapshot.ts))
         self._commit(snapshot.ts, work)
-        for trade, runs in hook_runs:
-            self._after_trade(trade, runs)
+        for trade in result.trades:
+            logger.info(
+                "trade %s closed (%s %s, %s): net %.2f",
+                trade.id,
+                trade.direction,
+                trade.symbol,
+                trade.exit_reason,
+                trade.net_pnl,
+            )
         self._flush()
         return result
 
@@ -403,7 +427,8 @@ class Runner:
             if client_id in done and client_id not in still_open:
                 self.pending.pop(client_id)
         blobs = []
-        if getattr(self.store, "durable", True):  # only a kept store needs what a restart reads back
+        durable = getattr(self.store, "durable", True)
+        if durable:  # only a kept store needs what a restart reads back
             blobs.append(("pending", json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True)))
             if hasattr(self.broker, "state"):  # a simulated venue: its state moves with ours
                 blobs.append(("broker", json.dumps(self.broker.state(), sort_keys=True)))
@@ -418,6 +443,8 @@ class Runner:
                 cursors=((CURSOR, ts),),
                 order_positions=tuple(work.links),
                 blobs=tuple(blobs),
+                hook_runs=tuple(work.hook_runs) if durable else (),
+                records=self._records(),
             ),
             version=self.plan.version,
         )
@@ -448,21 +475,6 @@ class Runner:
             states.append(state)
         return states
 
-    def _after_trade(self, trade, runs) -> None:
-        logger.info(
-            "trade %s closed (%s %s, %s): net %.2f",
-            trade.id,
-            trade.direction,
-            trade.symbol,
-            trade.exit_reason,
-            trade.net_pnl,
-        )
-        self.sinks.trades(trade.as_dict())
-        for run in runs:
-            self.sinks.post_trade(run)
-            if hasattr(self.store, "record_hook_run"):
-                self.store.record_hook_run(trade.id, run["hook"], run["status"], run.get("error", ""))
-
 
 @dataclass
 class _Work:
@@ -473,3 +485,4 @@ class _Work:
     closed: list = field(default_factory=list)
     trades: list = field(default_factory=list)
     links: list = field(default_factory=list)
+    hook_runs: list = field(default_factory=list)

@@ -90,6 +90,6 @@ def test_a_v2_database_written_the_old_way_gets_the_same_fills_after_migration_3
         assert store.schema_version() == 2
         assert [f.liquidity for f in store.fills()] == ["taker", "taker"]
         assert store.trades() == expected_trades
-    with StateStore(old) as store:
-        assert store.schema_version() == 3
+    with StateStore(old) as store:  # migrated through 3 (and whatever came after)
+        assert store.schema_version() == store.known_version >= 3
         assert store.fills() == expected_fills and store.trades() == expected_trades

@@ -21,6 +21,7 @@ from .lifecycle import Model, raw, transition
 
 ROOT = Path(__file__).resolve().parents[2]
 V2 = tuple(m for m in MIGRATIONS if m[0] <= 2)
+V3 = tuple(m for m in MIGRATIONS if m[0] <= 3)  # the migration under test, without the later ones
 STEPS = 9  # two whole position lifecycles and the next entry
 TS = 1_700_100_000.0
 
@@ -163,7 +164,7 @@ def test_the_v2_schema_refuses_a_liquidation_fill(v2_path):
 def test_v2_to_v3_keeps_every_row_and_relabels_only_the_runners_liquidation_fills(v2_path):
     before, shape, labels = _dump(v2_path), _fills_shape(v2_path), _liquidity(v2_path)
     assert set(labels.values()) == {"maker", "taker"} and labels["paper-fill-7"] == "taker"
-    with StateStore(v2_path) as store:
+    with StateStore(v2_path, migrations=V3) as store:
         assert store.schema_version() == store.known_version == 3
         model = Model()
         model.advance_to(STEPS)
@@ -229,7 +230,7 @@ def test_reopening_a_v3_database_runs_nothing_again(v2_path):
 
 def test_an_empty_v2_database_migrates(db_path):
     StateStore(db_path, migrations=V2).close()
-    with StateStore(db_path) as store:
+    with StateStore(db_path, migrations=V3) as store:
         assert store.schema_version() == 3 and store.fills() == []
     _health(db_path)
 
@@ -277,7 +278,7 @@ def test_an_error_in_the_middle_of_migration_3_leaves_v2_intact(v2_path, monkeyp
     assert err.value.code == "RB803" and done[-1].startswith(prefix)
     monkeypatch.undo()
     _assert_still_v2(v2_path, before, shape)
-    with StateStore(v2_path) as store:  # the next start migrates
+    with StateStore(v2_path, migrations=V3) as store:  # the next start migrates
         assert store.schema_version() == 3
     assert _liquidity(v2_path)["paper-fill-7"] == "liquidation"
 
@@ -304,6 +305,6 @@ def test_a_process_killed_in_the_middle_of_migration_3_leaves_v2_intact(v2_path,
     )
     assert child.returncode == -signal.SIGKILL, (child.stdout, child.stderr)
     _assert_still_v2(v2_path, before, shape)
-    with StateStore(v2_path) as store:
+    with StateStore(v2_path, migrations=V3) as store:
         assert store.schema_version() == 3
     _health(v2_path)
