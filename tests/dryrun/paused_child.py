@@ -66,13 +66,14 @@ def _points() -> dict[str, tuple[Any, str]]:
 
     import adapters.snapshots.files
     import adapters.snapshots.history.build
+    import adapters.store.outbox
     import engine.cli.compose
     import engine.cli.dryrun
     import engine.cli.paper
     import engine.cli.render_snapshots
     import engine.replay.dryrun
-    from adapters.store.jsonl import JsonlLog
     from adapters.store.lock import StateLock
+    from adapters.store.outbox import LogFiles
     from adapters.store.state import StateStore
 
     return {
@@ -93,8 +94,8 @@ def _points() -> dict[str, tuple[Any, str]]:
         "rule_version": (StateStore, "record_rule_version"),  # the start-up's last write
         "parse": (adapters.snapshots.files, "parse_snapshot"),  # before the N-th JSON-lines snapshot is read
         "apply": (StateStore, "apply"),  # before the N-th step's transaction is committed
-        "hook_run": (StateStore, "record_hook_run"),  # a closing step committed, its log lines not yet written
-        "log": (JsonlLog, "write"),  # before the N-th JSON-lines log record is written
+        "deliver": (LogFiles, "deliver"),  # the N-th step committed, its log lines not yet delivered
+        "log": (adapters.store.outbox, "_append"),  # before the N-th JSON-lines log line is written
         "release": (StateLock, "release"),  # the summary printed, before the lock is released
     }
 
