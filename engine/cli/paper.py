@@ -117,7 +117,7 @@ def _run(guard: interrupts.Guard, runner: Runner, snapshots: tuple[str, ...], st
     """Step every snapshot after the run's cursor (warm up on the ones before it), print the
     summary, return the exit code. Ctrl-C stops the loop between steps, never inside one."""
     problems: list[Diagnostic] = []
-    read = steps = 0
+    read = steps = refused = 0
     interrupted = False
     try:
         guard.live()  # start-up is done: Ctrl-C stops the run from here on, between steps
@@ -126,7 +126,7 @@ def _run(guard: interrupts.Guard, runner: Runner, snapshots: tuple[str, ...], st
                 runner.warm(snapshot)  # only features in memory change: stopping here loses nothing
                 continue
             interrupts.defer()  # the step's commit and its log lines are written whole
-            runner.step(snapshot)
+            refused += len(runner.step(snapshot).screened.refusals)
             steps += 1
             guard.live()  # a Ctrl-C that came during the step stops the run now
         interrupts.defer()  # the summary, closing the logs and releasing the lock run whole
@@ -141,6 +141,12 @@ def _run(guard: interrupts.Guard, runner: Runner, snapshots: tuple[str, ...], st
         f"paper: {len(trades)} trade(s), net P&L {net:+,.2f} USD, "
         f"{len(store.open_positions())} position(s) open; state {state_path}, logs {logs_dir}/{stopped}"
     )
+    if refused or runner.screen.alarm:
+        state = f"; trading is REDUCING: {runner.screen.alarm}" if runner.screen.alarm else ""
+        click.echo(
+            f"warning: {refused:,} market value(s) refused as implausible in this run and treated as missing "
+            f"({logs_dir}/market_data.jsonl has each with its reason){state}"
+        )
     if interrupted:
         return EXIT_INTERRUPTED
     if any(p.is_error for p in problems):
