@@ -23,7 +23,7 @@ TAKER_FEE = 0.05 / 100  # kraken_futures
 
 def _liquidate(store: StateStore) -> Harness:
     h = enter("LONG", Harness(store=store))
-    result = h.step(snapshot(T0 + 120, {BTC: 50_000.0}))
+    result = h.step(snapshot(T0 + 720, {BTC: 50_000.0}))  # 11 minutes on: a halving the sanity layer accepts
     assert result.fills == 1 and len(result.trades) == 1
     return h
 
@@ -75,7 +75,7 @@ def test_a_restart_after_a_liquidation_reads_the_state_back(tmp_path):
     with StateStore(path) as store:
         again = Harness(store=store, history=first.history)
         assert again.runner.positions == {} and store.trades() == trades and store.fills() == fills
-        again.step(snapshot(T0 + 180, {BTC: 50_000.0}))  # the signals still say LONG: a new entry fills
+        again.step(snapshot(T0 + 780, {BTC: 50_000.0}))  # the signals still say LONG: a new entry fills
         assert store.fills()[:2] == fills and [f.liquidity for f in store.fills()] == ["taker", "liquidation", "taker"]
 
 
