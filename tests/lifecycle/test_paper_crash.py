@@ -9,7 +9,6 @@ a step's transaction — however fast or loaded the machine is."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -22,22 +21,13 @@ import pytest
 
 from adapters.store.state import MIGRATIONS
 from tests.lifecycle.market import write
+from tests.lifecycle.processes import HUNG, ROOT, child_env, paper_args, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 MINUTES = 720
 KILLS = 12
 LATEST = max(version for version, _, _ in MIGRATIONS)
-HUNG = 120  # seconds: only a hung child takes this long, however loaded the machine
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
-
-
-def _command(snapshots: Path, db: Path, logs: Path) -> list[str]:
-    return ["paper", str(snapshots), "--rules", str(ROOT / "rules"), "--state", str(db), "--logs", str(logs)]
-
-
-def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def _read_only(db: Path) -> closing[sqlite3.Connection]:
@@ -87,7 +77,7 @@ def _statement_to_die_at(rng: random.Random, kill: int) -> int:
 def _kill_at(statement: int, command: list[str], errors: Path) -> None:
     with open(errors, "w") as err:
         child = [sys.executable, "-m", "tests.lifecycle.paper_crash_child", str(statement), *command]
-        done = subprocess.run(child, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=err, timeout=HUNG)
+        done = subprocess.run(child, cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=err, timeout=HUNG)
     assert done.returncode == -signal.SIGKILL, f"not killed at statement {statement}:\n{errors.read_text()}"
 
 
@@ -95,9 +85,9 @@ def test_killed_and_restarted_paper_run_equals_an_uninterrupted_run(tmp_path):
     snapshots = write(tmp_path / "market.jsonl", MINUTES)
     reference = tmp_path / "reference.db"
     done = subprocess.run(
-        [sys.executable, "-m", "engine.cli", *_command(snapshots, reference, tmp_path / "ref-logs")],
+        [sys.executable, "-m", "engine.cli", *paper_args(snapshots, reference, tmp_path / "ref-logs")],
         cwd=ROOT,
-        env=_env(),
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=HUNG,
@@ -107,7 +97,7 @@ def test_killed_and_restarted_paper_run_equals_an_uninterrupted_run(tmp_path):
     assert len(expected["trades"]) >= 20 and expected["funding_payments"]
 
     crashed, rng, errors = tmp_path / "crashed.db", random.Random(20261124), tmp_path / "stderr.txt"
-    command = _command(snapshots, crashed, tmp_path / "logs")
+    command = paper_args(snapshots, crashed, tmp_path / "logs")
     for kill in range(KILLS):
         _kill_at(_statement_to_die_at(rng, kill), command, errors)
         if kill == 0:
@@ -115,13 +105,6 @@ def test_killed_and_restarted_paper_run_equals_an_uninterrupted_run(tmp_path):
         _consistent(crashed)
     assert 0 < len(_tables(crashed)["trades"]) < len(expected["trades"]), "the kills should land mid-run"
 
-    finish = subprocess.run(
-        [sys.executable, "-m", "engine.cli", *command],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=HUNG,
-    )
+    finish = run_cli(command)
     assert finish.returncode == 0, finish.stderr
     assert _tables(crashed) == expected

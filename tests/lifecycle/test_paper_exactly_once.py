@@ -18,7 +18,8 @@ import sys
 import pytest
 
 from tests.lifecycle.market import write
-from tests.lifecycle.test_paper_crash import HUNG, ROOT, _command, _env, _read_only
+from tests.lifecycle.processes import HUNG, ROOT, child_env, paper_args, run_cli
+from tests.lifecycle.test_paper_crash import _read_only
 
 MINUTES = 400
 KILLS = 55
@@ -56,33 +57,26 @@ def _points(rng: random.Random) -> list[str]:
 
 
 def _paper(command: list[str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "engine.cli", *command],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=HUNG,
-    )
+    done = run_cli(command)
     assert done.returncode == 0, done.stderr
 
 
 def test_killed_and_resumed_paper_run_writes_every_record_exactly_once(tmp_path):
     snapshots = write(tmp_path / "market.jsonl", MINUTES)
     reference, reference_logs = tmp_path / "reference.db", tmp_path / "reference-logs"
-    _paper(_command(snapshots, reference, reference_logs))
+    _paper(paper_args(snapshots, reference, reference_logs))
     expected, expected_logs = _state(reference), _logs(reference_logs)
     assert len(expected["trades"]) >= 20 and len(expected["hook_runs"]) == 5 * len(expected["trades"])
     assert all(expected_logs.values())
 
     crashed, logs = tmp_path / "crashed.db", tmp_path / "logs"
-    command = _command(snapshots, crashed, logs)
+    command = paper_args(snapshots, crashed, logs)
     points = _points(random.Random(20261204))
     chain = subprocess.run(
         [sys.executable, "-m", "tests.lifecycle.paper_crash_child", "--chain", str(reference_logs), ",".join(points)]
         + command,
         cwd=ROOT,
-        env=_env(),
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=HUNG * 4,

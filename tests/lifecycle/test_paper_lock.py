@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,29 +20,13 @@ from adapters.store.lock import StateLock, lock_path
 from engine.cli.exit_codes import EXIT_LOCKED
 from tests.dryrun.paused_child import start_paused
 from tests.lifecycle.market import write
+from tests.lifecycle.processes import HUNG, ROOT, paper_args, run_cli
 from tests.lifecycle.test_paper_crash import _tables
 
-ROOT = Path(__file__).resolve().parents[2]
 MINUTES = 360
 PAUSE_AT = 150  # a Runner step mid-run: trades are committed before it and made after it
-HUNG = 120  # seconds: only a hung child takes this long, however loaded the machine
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="flock and SIGKILL")
-
-
-def _args(snapshots: Path, db: Path, logs: Path) -> list[str]:
-    return ["paper", str(snapshots), "--rules", str(ROOT / "rules"), "--state", str(db), "--logs", str(logs)]
-
-
-def _paper(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=HUNG,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +35,7 @@ def market(tmp_path_factory) -> tuple[Path, dict]:
     folder = tmp_path_factory.mktemp("market")
     snapshots = write(folder / "market.jsonl", MINUTES)
     reference = folder / "reference.db"
-    done = _paper(_args(snapshots, reference, folder / "logs"))
+    done = run_cli(paper_args(snapshots, reference, folder / "logs"))
     assert done.returncode == 0, done.stderr
     expected = _tables(reference)
     assert len(expected["trades"]) >= 10
@@ -62,12 +45,12 @@ def market(tmp_path_factory) -> tuple[Path, dict]:
 def test_a_second_paper_run_on_a_held_state_is_refused_and_the_first_finishes_whole(market, tmp_path):
     snapshots, expected = market
     db = tmp_path / "paper.db"
-    args = _args(snapshots, db, tmp_path / "logs")
+    args = paper_args(snapshots, db, tmp_path / "logs")
     first, _ = start_paused(PAUSE_AT, args, cwd=ROOT)
     try:
         before = _tables(db)
         assert before["trades"], "the first run should have committed trades before the pause"
-        second = _paper(args)
+        second = run_cli(args)
         assert second.returncode == EXIT_LOCKED, second.stderr
         assert second.stderr.startswith("rulebot: RB805 error: the state database ")
         assert f"pid {first.pid} (rulebot paper {snapshots}" in second.stderr, second.stderr
@@ -84,14 +67,14 @@ def test_a_second_paper_run_on_a_held_state_is_refused_and_the_first_finishes_wh
 def test_the_lock_of_a_killed_paper_run_is_taken_over_and_the_run_resumes(market, tmp_path):
     snapshots, expected = market
     db = tmp_path / "paper.db"
-    args = _args(snapshots, db, tmp_path / "logs")
+    args = paper_args(snapshots, db, tmp_path / "logs")
     killed, _ = start_paused(PAUSE_AT, args, cwd=ROOT)
     killed.send_signal(signal.SIGKILL)
     killed.communicate(timeout=HUNG)
     assert killed.returncode == -signal.SIGKILL
     assert json.loads(lock_path(db).read_text())["pid"] == killed.pid, "the killed run leaves its lock file"
 
-    resumed = _paper(args)
+    resumed = run_cli(args)
     assert resumed.returncode == 0, resumed.stderr
     assert "took over the lock of the state database" in resumed.stderr
     assert f"pid {killed.pid} (rulebot paper {snapshots}" in resumed.stderr, resumed.stderr
@@ -102,7 +85,7 @@ def test_a_refused_run_does_not_create_or_migrate_the_database(market, tmp_path)
     snapshots, _ = market
     db = tmp_path / "new" / "paper.db"
     with StateLock(db, command="rulebot paper elsewhere"):
-        refused = _paper(_args(snapshots, db, tmp_path / "logs"))
+        refused = run_cli(paper_args(snapshots, db, tmp_path / "logs"))
     assert refused.returncode == EXIT_LOCKED, refused.stderr
     assert f"pid {os.getpid()} (rulebot paper elsewhere), since " in refused.stderr
     assert sorted(p.name for p in db.parent.iterdir()) == ["paper.db.lock"], "nothing but the lock file"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,9 +31,9 @@ from engine.cli.exit_codes import EXIT_INTERRUPTED
 from engine.trading.runner import CURSOR
 from tests.dryrun.paused_child import HUNG, start_paused
 from tests.lifecycle.market import T0, write
+from tests.lifecycle.processes import ROOT, paper_args, run_cli
 from tests.lifecycle.test_paper_crash import _read_only, _tables
 
-ROOT = Path(__file__).resolve().parents[2]
 MINUTES = 120  # snapshots; the bundled rules step on every one and close a few trades
 
 pytestmark = [
@@ -71,21 +70,6 @@ class Run:
     logs: Path
 
 
-def _args(snapshots: Path, db: Path, logs: Path) -> list[str]:
-    return ["paper", str(snapshots), "--rules", str(ROOT / "rules"), "--state", str(db), "--logs", str(logs)]
-
-
-def _paper(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=HUNG,
-    )
-
-
 def _interrupted(point: str, args: list[str], db: Path, logs: Path) -> Run:
     process, before = start_paused(point, args, cwd=ROOT)
     process.send_signal(signal.SIGINT)
@@ -96,23 +80,23 @@ def _interrupted(point: str, args: list[str], db: Path, logs: Path) -> Run:
 def _case(point: str, snapshots: Path, folder: Path) -> tuple[Run, dict, Run]:
     """Interrupt a run on a new state at ``point``, look at what it left, resume it."""
     db, logs = folder / "state" / "paper.db", folder / "logs"
-    args = _args(snapshots, db, logs)
+    args = paper_args(snapshots, db, logs)
     stopped = _interrupted(point, args, db, logs)
     left = _state(db, logs) if db.exists() else {"tables": None, "logs": _logs(logs)}
-    resumed = _paper(args)
+    resumed = run_cli(args)
     return stopped, left, Run(resumed.returncode, resumed.stdout, resumed.stderr, db, logs)
 
 
 def _resumed_start_case(point: str, snapshots: Path, folder: Path) -> tuple[dict, Run, dict, Run]:
     """Stop a run mid-way, then stop its resumption at ``point`` of its start-up, resume."""
     db, logs = folder / "state" / "paper.db", folder / "logs"
-    args = _args(snapshots, db, logs)
+    args = paper_args(snapshots, db, logs)
     first = _interrupted("step 40", args, db, logs)
     assert first.code == EXIT_INTERRUPTED, first.stderr
     before = _state(db, logs)
     stopped = _interrupted(point, args, db, logs)
     after = _state(db, logs)
-    resumed = _paper(args)
+    resumed = run_cli(args)
     return before, stopped, after, Run(resumed.returncode, resumed.stdout, resumed.stderr, db, logs)
 
 
@@ -147,7 +131,7 @@ def market(tmp_path_factory) -> Path:
 def reference(market, tmp_path_factory) -> tuple[dict, str]:
     """The state, logs and summary line of an uninterrupted run."""
     folder = tmp_path_factory.mktemp("reference")
-    done = _paper(_args(market, folder / "paper.db", folder / "logs"))
+    done = run_cli(paper_args(market, folder / "paper.db", folder / "logs"))
     assert done.returncode == 0, done.stderr
     state = _state(folder / "paper.db", folder / "logs")
     assert len(state["tables"]["trades"]) >= 4 and state["tables"]["hook_runs"]
