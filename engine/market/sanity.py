@@ -112,6 +112,9 @@ class _Reference:
     candidate_ts: float = 0.0
     candidate_since: float = 0.0
 
+    def accept(self, price: float, ts: float) -> None:
+        self.price, self.ts, self.candidate = price, ts, None
+
 
 @dataclass
 class MarketScreen:
@@ -152,61 +155,56 @@ class MarketScreen:
 
     def _symbol(self, sym: SymbolSnapshot, ts: float) -> tuple[SymbolSnapshot, list[Refusal]]:
         refused: list[Refusal] = []
-        values = dict(sym.values)
-        price_refused = self._price(sym, ts, refused)
-        if price_refused:
-            values.pop("price", None)
+        self._price(sym, ts, refused)
         reference = self.references.get(sym.symbol)
         current = reference.price if reference else None
         candles = self._candles(sym, ts, current, refused)
-        for name in QUOTES:
-            value = values.get(name)
-            if value is not None and current is not None and not self._in_band(value, current):
-                refused.append(self._refusal(ts, sym.symbol, name, value, self._band_reason(value, current)))
-                values.pop(name)
+        values = sym.values
+        if current is not None:
+            for name in QUOTES:
+                value = values.get(name)
+                if value is not None and not self._in_band(value, current):
+                    refused.append(self._refusal(ts, sym.symbol, name, value, self._band_reason(value, current)))
         for name, bound_name in CAPPED.items():
             value = values.get(name)
-            bound = getattr(self.bounds, bound_name)
-            if value is not None and abs(value) > bound:
+            if value is not None and abs(value) > getattr(self.bounds, bound_name):
+                bound = getattr(self.bounds, bound_name)
                 refused.append(self._refusal(ts, sym.symbol, name, value, f"|{value:g}| above the cap {bound:g}"))
-                values.pop(name)
         book = self._book(sym, ts, current, refused)
         if not refused:
             return sym, []
-        return _rebuilt(sym, values, book, candles), refused
+        dropped = {r.field for r in refused}
+        kept = {name: value for name, value in values.items() if name not in dropped}
+        return _rebuilt(sym, kept, book, candles), refused
 
-    def _price(self, sym: SymbolSnapshot, ts: float, refused: list[Refusal]) -> bool:
+    def _price(self, sym: SymbolSnapshot, ts: float, refused: list[Refusal]) -> None:
         """Judge the symbol's price reading (its price, else its last candle's close) and move
-        the reference; True when the price field itself is refused."""
+        the reference; a refused price field is added to ``refused``."""
         price = sym.values.get("price")
         reading = price if price is not None else (sym.candles[-1].close if sym.candles else None)
         if reading is None:
-            return False
+            return
         reference = self.references.get(sym.symbol)
         if reference is None:
             self.references[sym.symbol] = _Reference(reading, ts)
-            return False
-        if abs(math.log(reading / reference.price)) <= self._allowed(ts - reference.ts):
-            self.references[sym.symbol] = _Reference(reading, ts)
-            return False
-        if self._new_level(reference, reading, ts):
+        elif abs(math.log(reading / reference.price)) <= self._allowed(ts - reference.ts):
+            reference.accept(reading, ts)
+        elif self._new_level(reference, reading, ts):
             logger.warning(
-                "%s: the price level %g has held for %s since %g was last accepted: it is the new reference",
+                "%s: the price level %g has held for %s min since %g was last accepted: it is the new reference",
                 sym.symbol,
                 reading,
-                f"{(ts - reference.candidate_since) / 60:g} min",
+                f"{(ts - reference.candidate_since) / 60:g}",
                 reference.price,
             )
-            self.references[sym.symbol] = _Reference(reading, ts)
-            return False
-        if price is not None:
+            reference.accept(reading, ts)
+        elif price is not None:
             why = (
                 f"{_pct(price / reference.price)} from the last accepted price {reference.price:g} "
                 f"{(ts - reference.ts) / 60:g} min before, beyond the bound of "
                 f"{_pct(math.exp(self._allowed(ts - reference.ts)))}"
             )
             refused.append(self._refusal(ts, sym.symbol, "price", price, why))
-        return price is not None
 
     def _new_level(self, reference: _Reference, reading: float, ts: float) -> bool:
         """Follow a refused level; True once it has held for ``new_level_after``."""
