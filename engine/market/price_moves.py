@@ -43,4 +43,3 @@ def price_moves(times: Sequence[float], prices: Sequence[float]) -> PriceMoves:
     return PriceMoves(
         float(move[biggest]), float(ts[biggest + 1]), len(suspect), float(ts[suspect[0] + 1]) if len(suspect) else None
     )
-

@@ -72,7 +72,7 @@ class Pending:
 @dataclass
 class StepResult:
     ts: float
-    screened: Screened | None = None  # what the sanity layer refused, and the snapshot the step used
+    screened: Screened  # what the sanity layer refused, and the snapshot the step used
     fills: int = 0
     trades: list = field(default_factory=list)
     entries: list = field(default_factory=list)
@@ -340,7 +340,7 @@ class Runner:
 
     def _check_entries(self, snapshot, work: _Work, result: StepResult) -> None:
         signals, portfolio = self.pipeline.signals, None
-        screened = cast(Screened, result.screened)
+        screened = result.screened
         for symbol in signals.symbols:
             if self._skip_known_neutral and signals.known_neutral(symbol):
                 continue
