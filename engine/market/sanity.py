@@ -12,8 +12,11 @@ trading state to REDUCING. Nothing is corrected or replaced.
 
 Prices are judged against a *reference*: the last accepted price of the symbol (or, without
 a price, its last accepted candle close). A move is allowed up to ``price_move_pct`` in one
-minute, growing with the square root of the minutes since the reference (a random walk's
-spread). A refused level that then holds for ``new_level_after`` — each reading within the
+minute, growing with the square root of the minutes since the symbol's last reading (a
+random walk's spread over a gap in the data). The clock runs from the last reading, refused
+or not: were it to run from the last *accepted* one, a bad level would be accepted merely
+by persisting — ×3 after 24 minutes, a 40 % crash after 6 — before ``new_level_after``.
+A refused level that then holds for ``new_level_after`` — each reading within the
 bound of the one before — is accepted as the new reference, so a genuine crash is traded on
 again while a bad print that comes back never moves it. Quotes (mark, bid, ask, book) must
 lie within ``quote_band_pct`` of the accepted price; sizes and rates have absolute caps.
@@ -108,12 +111,17 @@ class _Reference:
 
     price: float
     ts: float
+    seen: float = math.nan  # the last reading judged against it (refused or not); ``ts`` when nan
     candidate: float | None = None
     candidate_ts: float = 0.0
     candidate_since: float = 0.0
 
     def accept(self, price: float, ts: float) -> None:
-        self.price, self.ts, self.candidate = price, ts, None
+        self.price, self.ts, self.seen, self.candidate = price, ts, math.nan, None
+
+    def since(self) -> float:
+        """Where the move bound's clock starts: the symbol's last reading."""
+        return self.ts if math.isnan(self.seen) else self.seen
 
 
 @dataclass
@@ -159,6 +167,8 @@ class MarketScreen:
         reference = self.references.get(sym.symbol)
         current = reference.price if reference else None
         candles = self._candles(sym, ts, current, refused)
+        if reference is not None and (sym.candles or "price" in sym.values):
+            reference.seen = ts  # a reading was judged: the bound's clock restarts from it
         values = sym.values
         if current is not None:
             for name in QUOTES:
@@ -187,7 +197,7 @@ class MarketScreen:
         reference = self.references.get(sym.symbol)
         if reference is None:
             self.references[sym.symbol] = _Reference(reading, ts)
-        elif abs(math.log(reading / reference.price)) <= self._allowed(ts - reference.ts):
+        elif abs(math.log(reading / reference.price)) <= self._allowed(ts - reference.since()):
             reference.accept(reading, ts)
         elif self._new_level(reference, reading, ts):
             logger.warning(
@@ -202,7 +212,7 @@ class MarketScreen:
             why = (
                 f"{_pct(price / reference.price)} from the last accepted price {reference.price:g} "
                 f"{(ts - reference.ts) / 60:g} min before, beyond the bound of "
-                f"{_pct(math.exp(self._allowed(ts - reference.ts)))}"
+                f"{_pct(math.exp(self._allowed(ts - reference.since())))}"
             )
             refused.append(self._refusal(ts, sym.symbol, "price", price, why))
 
@@ -225,7 +235,7 @@ class MarketScreen:
         reference = self.references.get(sym.symbol)
         kept = []
         for candle in sym.candles:
-            why = self._candle_problem(candle, current, reference.ts if reference else ts)
+            why = self._candle_problem(candle, current, reference.since() if reference else ts)
             if why:
                 refused.append(self._refusal(ts, sym.symbol, "candles", candle.close, why))
             else:

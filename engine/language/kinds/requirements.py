@@ -68,8 +68,8 @@ MARKET_DATA_DEFAULTS: dict[str, tuple[Any, str, str]] = {
         25,
         "%",
         "Largest move of a price (or candle) within one minute against the last accepted price, up or the same "
-        "log-distance down (+25 % / −20 %); it grows with the square root of the minutes since that price, as a "
-        "random walk spreads. BTC/ETH flash crashes move a few % to ~15 % in a minute; a quarter in one minute, "
+        "log-distance down (+25 % / −20 %); it grows with the square root of the minutes since the symbol's last "
+        "reading (refused or not), as a random walk spreads over a gap in the data. BTC/ETH flash crashes move a few % to ~15 % in a minute; a quarter in one minute, "
         "usually straight back, is a bad print, a unit change or a badly stitched file.",
     ),
     "new_level_after": (
