@@ -26,6 +26,7 @@ from engine.replay.columns.candles import DIRECTION_CODE
 from engine.replay.columns.decisions import DecisionColumns
 from engine.report.metrics import run_metrics
 from engine.trading.runner import Runner, Sinks
+from engine.trading.signals.coverage import Counts, coverage_of, layout
 
 BOT_TASK = "bot_cycle"
 DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
@@ -49,6 +50,7 @@ class DryRunState:
     end: float | None = None
     interrupted: bool = False
     market_data: MarketDataReport = field(default_factory=MarketDataReport)
+    coverage: Counts | None = None  # the fast path's; the scalar path's SignalEngine counts its own
 
 
 def compact_decision(decision) -> dict:
@@ -214,6 +216,7 @@ def _fast_cycles(
     times, active = recording.ts.tolist(), active.tolist()
     due = Scheduler(runner.plan.schedules, times[first]).due_rows(recording.ts[first:last]) if first < last else {}
     trading = _trading_rows(runner.plan.schedules, due, max(0, last - first))
+    trading_mask = np.asarray(trading, dtype=bool)
     equity = runner.broker.balance().equity
     unseen = None  # the last trading snapshot the broker was not shown
     try:
@@ -241,6 +244,7 @@ def _fast_cycles(
             state.start, state.end = times[first], times[first + state.cycles - 1]
         _count_due(due, state)
         _record_prices(recording, first, first + state.cycles, state)
+        state.coverage = flat.columns.signals.coverage(first + np.flatnonzero(trading_mask[: state.cycles]))
         if on_progress is not None:
             on_progress(state.cycles % 1000)
 
@@ -442,6 +446,11 @@ def result_of(plan, runner: Runner, state: DryRunState) -> dict:
         "jobs": dict(sorted(state.jobs.items())),
         "open_positions": len(runner.positions),
         "market_data": state.market_data.as_dict(),
+        "coverage": coverage_of(
+            layout(plan.signals.components),
+            runner.pipeline.signals.coverage.counts if state.coverage is None else state.coverage,
+            sorted(set(state.prices)),
+        ),
     }
 
 

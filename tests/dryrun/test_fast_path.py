@@ -44,6 +44,7 @@ COMPARED = (
     "decisions",
     "jobs",
     "open_positions",
+    "coverage",
 )
 
 

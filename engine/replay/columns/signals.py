@@ -35,6 +35,7 @@ from engine.replay.columns.market import MarketColumns, market_columns
 from engine.replay.recording import NotReplayable, Recording, SymbolRecording
 from engine.trading.signals import components as component_kinds
 from engine.trading.signals.answer import neutral
+from engine.trading.signals.coverage import Counts
 from engine.trading.signals.engine import answer_of, freshness, override_answer, record_of
 from engine.trading.signals.market import market_env
 
@@ -413,6 +414,25 @@ class ColumnSignals:
         ]
         return record_of(self.plan, symbol, now, results)
 
+    def coverage(self, rows: np.ndarray) -> Counts:
+        """The counts CoverageCounter would hold after evaluating every symbol at each of
+        ``rows`` (engine.trading.signals.coverage), from the columns."""
+        now = self.recording.ts[rows]
+        counts: Counts = {}
+        for name, columns in self._columns.items():
+            row = [len(rows)]
+            for k, (_, _, fresh) in enumerate(self._steps):
+                usable = [_usable(columns.last_seen.get(input_name), limit, rows, now) for input_name, limit in fresh]
+                direction = columns.direction[k][rows]
+                row += [
+                    int(np.logical_and.reduce(usable).sum()) if usable else len(rows),
+                    int((direction == 1).sum()),
+                    int((direction == -1).sum()),
+                    *(int(u.sum()) for u in usable),
+                ]
+            counts[name] = row
+        return counts
+
     def market_env(self, symbol: str) -> dict:
         """A fresh dict each call (callers add to it); computed once per cycle."""
         env = self._env.get(symbol)
@@ -424,6 +444,18 @@ class ColumnSignals:
         column = self._columns[symbol].last_seen.get(name)
         value = None if column is None else float(column[self.cursor])
         return None if value is None or value != value else value
+
+
+def _usable(seen: np.ndarray | None, limit: float | None, rows: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """Per row: the input was seen and, with a ``limit``, is not older than it (answer_of's test)."""
+    if seen is None:
+        return np.zeros(len(rows), dtype=bool)
+    at = seen[rows]
+    ok = ~np.isnan(at)
+    if limit is not None:
+        with np.errstate(invalid="ignore"):
+            ok &= ~(now - at > limit)
+    return ok
 
 
 def _answer_at(component, where):

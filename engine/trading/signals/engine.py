@@ -15,6 +15,7 @@ from types import MappingProxyType
 from engine.common.errors import RuleRuntimeError
 from engine.trading.signals import components as component_kinds
 from engine.trading.signals.answer import NEUTRAL, Answer, neutral
+from engine.trading.signals.coverage import CoverageCounter
 from engine.trading.signals.market import EXPORTS as MARKET_EXPORTS
 from engine.trading.signals.market import MarketState
 from engine.trading.signals.record import ComponentResult, SignalRecord
@@ -58,7 +59,8 @@ class SignalEngine:
     """Holds per-symbol state for one compiled plan.
 
     ``sink`` (optional) receives every record of :meth:`run_cycle` as a JSON-ready dict:
-    the runner passes a JsonlLog for logs/predictive_signals.jsonl.
+    the runner passes a JsonlLog for logs/predictive_signals.jsonl. ``coverage`` counts, per
+    symbol and component, the evaluated cycles with usable inputs and with a vote.
     """
 
     def __init__(self, plan, sink=None):
@@ -70,6 +72,7 @@ class SignalEngine:
         )
         self._steps = tuple((c, component_kinds.kind_module(c.kind), freshness(c)) for c in plan.signals.components)
         self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
+        self.coverage = CoverageCounter(plan.signals.components, self.states)
 
     def update(self, snapshot) -> None:
         leader = snapshot.symbols.get(self.plan.ruleset.leader) if self.plan.ruleset.leader else None
@@ -129,6 +132,7 @@ class SignalEngine:
             )
             for component, module, fresh in self._steps
         ]
+        self.coverage.count(symbol, now, self._steps, state.last_seen, [answer for _, answer in results])
         return record_of(self.plan, symbol, now, results)
 
     def known_neutral(self, symbol: str) -> bool:
