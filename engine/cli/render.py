@@ -23,6 +23,7 @@ SUMMARY_KEYS = (
     "market_data",
     "unseen_symbols",
     "untraded_symbols",
+    "coverage",
 )
 
 
@@ -95,13 +96,20 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def _summary_notes(result: dict[str, Any]) -> list[str]:
-    """What the figures alone do not say: differing decisions, refused market data, symbols
-    not traded or not seen, an empty or interrupted run."""
+    """What the figures alone do not say: differing decisions, each signal component's input
+    coverage and those that never voted, refused market data, symbols not traded or not
+    seen, an empty or interrupted run."""
     from engine.market.sanity import market_data_warnings
+    from engine.trading.signals.coverage import coverage_lines, coverage_warnings
 
     lines = []
     if result.get("vs"):
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
+    compared = [result, result["vs"]] if result.get("vs") else [result]
+    lines += coverage_lines(result.get("coverage"), result["version"] if len(compared) > 1 else None)
+    for run in compared:  # with --vs, each warning names its rule set
+        named = f"{run['version']}: " if len(compared) > 1 else ""
+        lines += [f"warning: {named}{text}" for text in coverage_warnings(run.get("coverage"))]
     lines += [f"warning: {text}" for text in market_data_warnings(result.get("market_data"))]
     if result.get("untraded_symbols"):
         lines.append(

@@ -97,7 +97,8 @@ def _pct(part: int, whole: int) -> float:
 
 
 def coverage_warnings(coverage: Mapping[str, Any] | None) -> list[str]:
-    """One warning per component that never voted in the cycles counted, naming why."""
+    """One warning per component that never voted in the cycles counted, naming why: an
+    input never usable (its weight cannot matter), or thresholds never reached."""
     if not coverage or not coverage.get("cycles"):
         return []
     out = []
@@ -105,22 +106,27 @@ def coverage_warnings(coverage: Mapping[str, Any] | None) -> list[str]:
         if c["voted_long"] or c["voted_short"]:
             continue
         never = [name for name, n in c["inputs"].items() if n == 0]
-        if never:
-            what = "its input " + never[0] if len(never) == 1 else "its inputs " + ", ".join(never)
-            why = f"{what} {'is' if len(never) == 1 else 'are'} missing in every cycle"
-        elif c["inputs_present"] < c["cycles"]:
-            why = (
-                f"its inputs were usable in {c['inputs_present_pct']:.1f} % of cycles "
-                "and it stayed below its thresholds there"
-            )
+        if len(never) == 1:
+            why = f"its input {never[0]} is missing or stale in every cycle — changing its weight changes nothing"
+        elif never:
+            why = f"its inputs {', '.join(never)} are missing or stale in every cycle — changing its weight changes nothing"
         else:
-            why = "its inputs were present in every cycle but it stayed below its thresholds"
-        out.append(f"{component} never voted: {why} — changing its weight changes nothing")
+            share = (
+                "in every cycle"
+                if c["inputs_present"] == c["cycles"]
+                else f"in {c['inputs_present_pct']:.1f} % of cycles"
+            )
+            why = (
+                f"its inputs were present {share} but it stayed below its thresholds"
+                " — changing its weight changes nothing, its thresholds might"
+            )
+        out.append(f"{component} never voted: {why}")
     return out
 
 
-def coverage_lines(coverage: Mapping[str, Any] | None) -> list[str]:
-    """The terminal table: per component, inputs present and votes as shares of the cycles."""
+def coverage_lines(coverage: Mapping[str, Any] | None, of: str | None = None) -> list[str]:
+    """The terminal table: per component, inputs present and votes as shares of the cycles
+    (``of``: the rule set's version, named when two are compared)."""
     if not coverage or not coverage.get("cycles"):
         return []
     rows = [("component", "inputs present", "voted", "LONG / SHORT")]
@@ -134,7 +140,8 @@ def coverage_lines(coverage: Mapping[str, Any] | None) -> list[str]:
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    head = f"signal coverage over {coverage['cycles']:,} symbol-cycles ({', '.join(coverage['symbols'])}):"
+    whose = f" of {of}" if of else ""
+    head = f"signal coverage{whose} over {coverage['cycles']:,} symbol-cycles ({', '.join(coverage['symbols'])}):"
     body = [
         "  " + "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(r))
         for r in rows
