@@ -100,16 +100,13 @@ def _summary_notes(result: dict[str, Any]) -> list[str]:
     coverage and those that never voted, refused market data, symbols not traded or not
     seen, an empty or interrupted run."""
     from engine.market.sanity import market_data_warnings
-    from engine.trading.signals.coverage import coverage_lines, coverage_warnings
+    from engine.trading.signals.coverage import coverage_lines
 
     lines = []
     if result.get("vs"):
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
-    compared = [result, result["vs"]] if result.get("vs") else [result]
-    lines += coverage_lines(result.get("coverage"), result["version"] if len(compared) > 1 else None)
-    for run in compared:  # with --vs, each warning names its rule set
-        named = f"{run['version']}: " if len(compared) > 1 else ""
-        lines += [f"warning: {named}{text}" for text in coverage_warnings(run.get("coverage"))]
+    lines += coverage_lines(result.get("coverage"), result["version"] if result.get("vs") else None)
+    lines += _coverage_warnings(result)
     lines += [f"warning: {text}" for text in market_data_warnings(result.get("market_data"))]
     if result.get("untraded_symbols"):
         lines.append(
@@ -125,4 +122,19 @@ def _summary_notes(result: dict[str, Any]) -> list[str]:
         )
     if result.get("interrupted"):
         lines.append("interrupted: the figures cover the cycles done before Ctrl-C")
+    return lines
+
+
+def _coverage_warnings(result: dict[str, Any]) -> list[str]:
+    """The components that never voted; with --vs, a warning both rule sets share is given
+    once, and one of a single rule set names it."""
+    from engine.trading.signals.coverage import coverage_warnings
+
+    first = coverage_warnings(result.get("coverage"))
+    if not result.get("vs"):
+        return [f"warning: {text}" for text in first]
+    second = coverage_warnings(result["vs"].get("coverage"))
+    lines = [f"warning: {text}" for text in first if text in second]
+    for run, texts, other in ((result, first, second), (result["vs"], second, first)):
+        lines += [f"warning: {run['version']}: {text}" for text in texts if text not in other]
     return lines

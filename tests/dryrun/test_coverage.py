@@ -135,11 +135,21 @@ def test_the_summary_json_and_metrics_json_carry_it(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["coverage"] == summary["coverage"]
 
 
-def test_vs_warns_for_the_second_rule_set_too(tmp_path):
+def test_vs_gives_a_shared_warning_once_and_names_the_rule_set_of_the_others():
+    from engine.cli.render import _coverage_warnings
+
     window = ["--from", "2025-05-26T00:00:00Z", "--to", "2025-05-26T06:00:00Z"]
     rules = str(ROOT / "rules")
     done = CliRunner().invoke(main, ["dry-run", str(SAMPLE), "--rules", rules, "--vs", rules, *window])
     assert done.exit_code == 0, done.output
     version = compile_ruleset(rules).version
     assert f"signal coverage of {version} over" in done.output
-    assert f"warning: {version}: whale_flow never voted" in done.output
+    assert done.output.count("whale_flow never voted") == 1
+    assert "warning: whale_flow never voted" in done.output
+
+    def run(version: str, voted: int) -> dict:
+        component = _component(10, 10, voted, 0, funding_rate=10)
+        return {"version": version, "cycles": 10, "coverage": {"cycles": 10, "components": {"funding_rate": component}}}
+
+    warnings = _coverage_warnings(run("rs-a", 0) | {"vs": run("rs-b", 2)})
+    assert [w.split(" never")[0] for w in warnings] == ["warning: rs-a: funding_rate"]
