@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 
 from engine.common.times import iso_utc
 from engine.market.sanity import market_data_warnings
+from engine.report.coverage import coverage_section
 
 MAX_POINTS = 2000  # per plotted line
 MAX_ROWS = 500  # per table
@@ -75,6 +76,7 @@ def render_report(result: dict) -> str:
         "interrupted": [r.label_long for r in (a, b) if r and r.interrupted],
         "market_data": market_data_warnings(result.get("market_data")),
         "summary": _summary(a, b),
+        "coverage_section": coverage_section(result),
         "exit_table": _exit_table(a, b),
         "attribution_table": _attribution_table(a, b),
         "charts": _charts(a, b, _symbols(result, a, b)),
