@@ -5,6 +5,7 @@ composition root, engine/cli/compose.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -162,4 +163,39 @@ def describe(path: Path, facts: dict[str, Any] | None, summary: Summary) -> list
             if n:
                 lines.append(f"    {input_name:<16} {pct(n)}  ({readings(len(summary.readings[name][input_name]))})")
         lines += move_lines(*summary.prices[name])
+    return lines
+
+
+@dataclass(frozen=True)
+class SignalInputs:
+    """The signal components of a rule set with their inputs (engine.trading.signals.coverage.layout),
+    or ``problem``: why the rules could not be loaded."""
+
+    rules_dir: str
+    version: str = ""
+    components: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    leader: str | None = None
+    problem: str | None = None
+
+
+def signal_input_lines(signals: SignalInputs, summary: Summary) -> list[str]:
+    """Per signal component of the rules, the share of snapshots carrying all of its inputs,
+    per symbol; a component whose input no snapshot carries is named: it can never vote."""
+    if signals.problem is not None:
+        return [f"  signals:   rules in {signals.rules_dir} not loaded ({signals.problem})"]
+    if not summary.snapshots:
+        return []
+    symbols = sorted(summary.rows)
+    head = f"{signals.rules_dir} ({signals.version}): share of snapshots with all of a component's inputs"
+    lines = [f"  signals:   {head}"]
+    width = max([len(c) for c, _ in signals.components] + [16])
+    lines.append(f"    {'':<{width}} " + " ".join(f"{s:>10}" for s in symbols))
+    for component, inputs in signals.components:
+        counts = [summary.with_all(symbol, inputs, signals.leader) for symbol in symbols]
+        cells = " ".join(f"{100.0 * n / summary.snapshots:9.1f}%" for n in counts)
+        line = f"    {component:<{width}} {cells}"
+        if not any(counts):
+            never = [i for i in inputs if not any(summary.with_all(s, (i,), signals.leader) for s in symbols)]
+            line += f"  never votes: {', '.join(never or inputs)} in no snapshot"
+        lines.append(line)
     return lines

@@ -104,9 +104,12 @@ def _write(
     return EXIT_OK
 
 
-def info_command(paths: Iterable[str | os.PathLike[str]], echo: Echo) -> int:
-    """`rulebot snapshots info FILES...`: 0 when every file read cleanly, 1 otherwise."""
+def info_command(paths: Iterable[str | os.PathLike[str]], echo: Echo, rules_dir: str | None = None) -> int:
+    """`rulebot snapshots info FILES...`: 0 when every file read cleanly, 1 otherwise. With
+    ``rules_dir``, each file also says how often each signal component of those rules has its
+    inputs; rules that cannot be loaded are named, and the rest is shown as before."""
     code = EXIT_OK
+    signals = _signal_inputs(rules_dir) if rules_dir is not None else None
     for i, path in enumerate(paths):
         if i:
             echo("")
@@ -115,10 +118,33 @@ def info_command(paths: Iterable[str | os.PathLike[str]], echo: Echo) -> int:
         if summary.unshown:
             echo(f"{path}: … {summary.unshown:,} more problem(s)")
         _echo_lines(words.describe(Path(path), compose.snapshot_file_format(Path(path)), summary), echo)
+        if signals is not None:
+            _echo_lines(words.signal_input_lines(signals, summary), echo)
         if summary.errors:
             echo(f"  problems:  {summary.errors:,} error(s), {summary.warnings:,} warning(s)")
             code = EXIT_INVALID
     return code
+
+
+def _signal_inputs(rules_dir: str) -> words.SignalInputs:
+    """The signal components of the rules in ``rules_dir`` and their inputs, or why they could
+    not be loaded (info then shows the rest as before)."""
+    from engine.language.compiler import compile_ruleset
+    from engine.trading.signals.coverage import layout
+
+    if not Path(rules_dir).is_dir():
+        return words.SignalInputs(rules_dir, problem="no such folder")
+    try:
+        result = compile_ruleset(rules_dir)
+    except Exception as error:  # info must still describe the file
+        return words.SignalInputs(rules_dir, problem=f"{type(error).__name__}: {error}")
+    if not result.ok:
+        errors = sum(d.is_error for d in result.diagnostics)
+        return words.SignalInputs(rules_dir, problem=f"invalid, {errors} error(s): rulebot validate {rules_dir}")
+    plan = next(iter(result.plans.values()))  # components and inputs are the same in every profile
+    return words.SignalInputs(
+        rules_dir, version=plan.version, components=layout(plan.signals.components), leader=plan.ruleset.leader
+    )
 
 
 def _echo_lines(lines: Iterable[str], echo: Echo) -> None:
@@ -166,9 +192,18 @@ def snapshots_convert(files: tuple[str, ...], out_path: str) -> None:
 
 @snapshots.command("info")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def snapshots_info(files: tuple[str, ...]) -> None:
-    """Symbols, time range, gaps and which inputs are present, per snapshot file."""
-    sys.exit(info_command(files, click.echo))
+@click.option(
+    "--rules",
+    "rules_dir",
+    default="rules",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Rule set whose signal components are checked against the inputs present.",
+)
+def snapshots_info(files: tuple[str, ...], rules_dir: str) -> None:
+    """Symbols, time range, gaps and which inputs are present, per snapshot file, and how often
+    each signal component of the rules has all of its inputs."""
+    sys.exit(info_command(files, click.echo, rules_dir))
 
 
 def _interruptible(name: str, command: Callable[[], int], out_path: str) -> None:

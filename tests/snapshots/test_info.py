@@ -138,3 +138,37 @@ def test_a_file_of_unknown_type_gets_no_format_line(tmp_path):
     echo = Echo()
     assert info_command([path], echo) == 1
     assert "RB710" in echo.text and "format:" not in echo.text
+
+
+def test_info_with_rules_gives_each_signal_components_share_of_snapshots_with_its_inputs(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from engine.language.compiler import compile_ruleset
+
+    rules = Path(__file__).resolve().parents[2] / "rules"
+    path = _built(tmp_path)
+    echo = Echo()
+    assert info_command([path], echo, str(rules)) == 0
+    version = compile_ruleset(str(rules)).version
+    assert f"  signals:   {rules} ({version}): share of snapshots with all of a component's inputs" in echo.lines
+    rows = {line.split()[0]: line.split()[1:] for line in echo.lines if line.startswith("    ") and "%" in line}
+    assert rows["funding_rate"] == ["76.9%", "0.0%"]  # BTC from 00:10 on (20 of 26); ETH has none
+    assert rows["hurst"] == ["100.0%", "100.0%"]
+    assert rows["lead_lag"] == ["100.0%", "100.0%"]  # both carry candles, BTC's among them (the leader)
+    assert rows["fear_greed"] == ["100.0%", "100.0%"]
+    assert rows["whale_flow"] == ["0.0%", "0.0%", "never", "votes:", "exchange_netflow", "in", "no", "snapshot"]
+    # of its two inputs, only the one no snapshot carries is named (price is there)
+    assert rows["oi_velocity"] == ["0.0%", "0.0%", "never", "votes:", "open_interest", "in", "no", "snapshot"]
+
+    broken = tmp_path / "broken"
+    shutil.copytree(rules, broken)
+    (broken / "signals.yaml").write_text("kind: signals\n")
+    bad = Echo()
+    assert info_command([path], bad, str(broken)) == 0  # the file is fine: still described
+    assert "symbols:   BTCUSDT, ETHUSDT" in bad.text
+    assert f"  signals:   rules in {broken} not loaded (invalid, " in bad.text
+    assert f"rulebot validate {broken})" in bad.text
+    missing = Echo()
+    assert info_command([path], missing, str(tmp_path / "nowhere")) == 0
+    assert missing.lines[-1] == f"  signals:   rules in {tmp_path / 'nowhere'} not loaded (no such folder)"

@@ -64,6 +64,10 @@ class Summary:
     warnings: int = 0
     problems: list[Diagnostic] = field(default_factory=list)  # the first MAX_SHOWN, in file order
     prices: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)  # symbol → (times, prices)
+    # symbol → the set of inputs it carried together in a snapshot (with "fear_greed" when the
+    # snapshot has it, "candles_1m@S" when symbol S has candles there) → snapshots: a signal
+    # component's share needs all of its inputs at once (Summary.with_all)
+    together: dict[str, Counter[frozenset[str]]] = field(default_factory=dict)
 
     @property
     def unshown(self) -> int:
@@ -74,19 +78,34 @@ class Summary:
         """The most common step between snapshots and the runs of missing ones (:func:`gaps`)."""
         return gaps(self.times)
 
+    def with_all(self, symbol: str, inputs: tuple[str, ...], leader: str | None = None) -> int:
+        """Snapshots where ``symbol`` carries every one of ``inputs``: ``fear_greed`` is the
+        snapshot's, ``leader_candles_1m`` the candles of ``leader`` (None: no leader, never)."""
+        needed = set(inputs)
+        if "leader_candles_1m" in needed:
+            if leader is None:
+                return 0
+            needed = (needed - {"leader_candles_1m"}) | {f"candles_1m@{leader}"}
+        return sum(n for carried, n in self.together.get(symbol, Counter()).items() if needed <= carried)
+
     def add(self, snapshot: Snapshot) -> None:
         self.snapshots += 1
         self.times.append(snapshot.ts)
         if snapshot.fear_greed is not None:
             self.fear_greed += 1
             self.fear_greed_readings.add(snapshot.fear_greed_ts)
+        extra = [f"candles_1m@{name}" for name, sym in snapshot.symbols.items() if sym.candles]
+        if snapshot.fear_greed is not None:
+            extra.append("fear_greed")
         for name, sym in snapshot.symbols.items():
             self.rows[name] += 1
             counter = self.inputs.setdefault(name, Counter())
             readings = self.readings.setdefault(name, {})
-            for input_name in present(sym):
+            carried = present(sym)
+            for input_name in carried:
                 counter[input_name] += 1
                 readings.setdefault(input_name, set()).add(sym.times.get(input_name))
+            self.together.setdefault(name, Counter())[frozenset(carried + extra)] += 1
             self.prices.setdefault(name, ([], []))
             self.prices[name][0].append(snapshot.ts)
             self.prices[name][1].append(_price_of(sym))
