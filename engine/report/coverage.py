@@ -27,7 +27,7 @@ def coverage_section(result: dict) -> Markup:
 
 
 def _run(result: dict, key: str, compared: bool) -> dict[str, Any]:
-    coverage = result.get("coverage")
+    coverage: Any = result.get("coverage")
     version = result.get("version") if isinstance(result.get("version"), str) else "(unknown version)"
     title = f"{key}: {version}" if compared else version
     try:
