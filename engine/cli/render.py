@@ -109,12 +109,8 @@ def _summary_notes(result: dict[str, Any]) -> list[str]:
         )
     if result.get("unseen_symbols"):
         lines.append(f"warning: --symbols {', '.join(result['unseen_symbols'])}: not in the snapshots replayed")
-    if not result["cycles"]:
-        lines.append(
-            "no snapshot falls in the window: nothing was replayed"
-            if result.get("windowed", True)
-            else "no snapshot could be read: nothing was replayed"
-        )
+    if not result["cycles"]:  # a window that misses readable snapshots is refused before this
+        lines.append("no snapshot could be read: nothing was replayed")
     if result.get("interrupted"):
         lines.append("interrupted: the figures cover the cycles done before Ctrl-C")
     return lines

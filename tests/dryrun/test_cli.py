@@ -118,10 +118,26 @@ def test_bad_arguments_exit_2(market, args):
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
-def test_a_window_with_no_snapshot_says_so(market):
-    done = run(str(market), "--from", "2030-01-01")
-    assert done.returncode == 0, done.stderr
-    assert "no snapshot falls in the window" in done.stdout
+@pytest.mark.parametrize(
+    "window", [["--from", "2030-01-01"], ["--to", "2010-01-01"], ["--from", "2030-01-01", "--vs", "rules"]]
+)
+def test_a_window_with_no_snapshot_is_an_error_naming_the_data_s_time_range(market, tmp_path, window):
+    """Exit 1 (invalid input), nothing printed on stdout and no file written: the message
+    names the window asked for and the time range the snapshots do cover."""
+    from engine.common.times import iso_utc
+    from tests.lifecycle.market import snapshots
+
+    times = [row["ts"] for row in snapshots(240)]
+    out, report = tmp_path / "out", tmp_path / "r.html"
+    done = run(str(market), *window, "--out", str(out), "--report", str(report))
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    asked = f"--from {window[1]}T00:00:00Z" if window[0] == "--from" else f"--to {window[1]}T00:00:00Z"
+    assert (
+        f"no snapshot falls in {asked}: the snapshots cover {iso_utc(min(times))} → {iso_utc(max(times))}"
+        in done.stderr
+    )
+    assert not list(out.iterdir()) and not report.exists()  # the folder was checked (created), not written
 
 
 def test_a_symbol_asked_for_but_not_in_the_snapshots_is_warned_of(tmp_path):
