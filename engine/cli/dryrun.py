@@ -104,10 +104,12 @@ def _dry_run(
     symbols = symbols_option(symbols_text, plan)
     _check_outputs(out_dir, report_path)  # before the run: never lose a finished run to a bad path
     result = _one_dry_run(guard, plan, snapshots, window, symbols, replay)
+    result.update(rule_set=plan.ruleset.name)
     if other is not None and guard.arrived:  # Ctrl-C during or after the first run: no second
         result["interrupted"] = True
     elif other is not None:
         result["vs"] = _one_dry_run(guard, other, snapshots, window, symbols, replay)
+        result["vs"].update(rule_set=other.ruleset.name, rules_dir=vs_dir)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
         result["interrupted"] = result["interrupted"] or result["vs"]["interrupted"]
     _refuse_empty_window(result, window, snapshots, guard)
@@ -127,6 +129,8 @@ def _dry_run(
             err=True,
         )
         sys.exit(EXIT_INTERRUPTED if guard.arrived else EXIT_OUTPUT)
+    for line in render.written_outputs(out_dir, report_path):  # stdout stays JSON with --format json
+        click.echo(line, err=fmt == "json")
     _exit_after(result, window, guard)
 
 

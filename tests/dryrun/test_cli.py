@@ -60,7 +60,7 @@ def test_text_summary_lists_exit_reasons_and_attribution(market):
         "Sharpe",
         "exposure",
         "fees paid",
-        "funding paid",
+        "funding (+ paid, − received)",
         "exits ",
         "P&L liquidation_cascade",
         "fingerprint",
@@ -80,6 +80,59 @@ def test_vs_runs_both_rule_sets_and_lists_differing_decisions(market, tmp_path):
     assert summary["differing_decisions"] > 0
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert {d["a"].split()[0] for d in result["differing_decisions"]} <= {"TRADE", "NO_TRADE", "NEUTRAL"}
+
+
+def _rows(text: str) -> dict[str, list[str]]:
+    """The summary table's rows by label: cells are separated by two spaces or more."""
+    import re
+
+    rows = {}
+    for line in text.splitlines():
+        label, *cells = re.split(r"\s{2,}", line.rstrip())
+        rows[label] = cells
+    return rows
+
+
+def test_text_summary_names_the_rule_set_its_equity_and_where_it_wrote(market, tmp_path):
+    figures = json.loads(run(str(market), "--format", "json").stdout)
+    report, out = tmp_path / "r.html", tmp_path / "out"
+    done = run(str(market), "--report", str(report), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = _rows(done.stdout)
+    assert figures["rule_set"] == "seed-predictive-flow"
+    assert rows["rule set"] == [f"seed-predictive-flow {figures['version']}"]
+    metrics = figures["metrics"]
+    assert rows["starting equity"] == [f"{metrics['starting_equity_usd']:,.2f} USD"]
+    assert rows["ending equity"] == [f"{metrics['ending_equity_usd']:,.2f} USD"]
+    assert rows["funding (+ paid, − received)"] == [f"{metrics['funding_usd']:+,.2f} USD"]
+    assert f"report written to {report} (open it in a browser)" in done.stdout.splitlines()
+    assert any(line.startswith(f"files written to {out}: trades.jsonl") for line in done.stdout.splitlines())
+    assert report.is_file() and (out / "trades.jsonl").is_file()
+    as_json = run(str(market), "--format", "json", "--report", str(report))
+    assert json.loads(as_json.stdout)["version"] == figures["version"]  # stdout stays JSON
+    assert f"report written to {report}" in as_json.stderr
+
+
+def test_vs_text_shows_first_minus_second_for_every_numeric_row(market, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    text = (rules / "signals.yaml").read_text(encoding="utf-8")
+    (rules / "signals.yaml").write_text(text.replace("min_aligned: 2 ", "min_aligned: 3 "), encoding="utf-8")
+    figures = json.loads(run(str(market), "--vs", str(rules), "--format", "json").stdout)
+    first, second = figures["metrics"], figures["vs"]["metrics"]
+    assert first["trades"] != second["trades"]
+    done = run(str(market), "--vs", str(rules))
+    assert done.returncode == 0, done.stderr
+    rows = _rows(done.stdout)
+    assert rows[""] == ["first: --rules rules", f"second: --vs {rules}", "first − second"]
+    assert rows["trades"] == [str(first["trades"]), str(second["trades"]), f"{first['trades'] - second['trades']:+,}"]
+    assert rows["net P&L"][2] == f"{first['net_pnl_usd'] - second['net_pnl_usd']:+,.2f} USD"
+    assert rows["fees paid"][2] == f"{first['fees_usd'] - second['fees_usd']:+,.2f} USD"
+    assert rows["win rate"][2] == f"{(first['win_rate'] - second['win_rate']) * 100:+.2f} pp"
+    assert rows["cycles"][2] == "+0" and rows["starting equity"][2] == "+0.00 USD"
+    numeric = [label for label in rows if label.startswith(("exits ", "P&L ")) or label in ("ending equity", "Sharpe")]
+    assert numeric and all(len(rows[label]) == 3 for label in numeric)
+    assert all(len(rows[label]) == 2 for label in ("rule set", "window", "fingerprint", "replay"))
 
 
 def test_window_and_symbols_restrict_the_run(market):
