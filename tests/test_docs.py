@@ -174,6 +174,44 @@ def test_the_learned_example_loads_with_the_default_rules(tmp_path):
     assert result.version != defaults.version
 
 
+# ------------------------------------------------------------------ what works today
+
+#: Sentences that would say live trading exists: none may appear while no command trades live.
+LIVE_CLAIMS = (
+    r"runs that plan\s+live",
+    r"drive live trading",
+    r"Live trading\s+loads",
+    r"orders go to the execution venue",
+    r"the code path live trading runs",
+)
+
+
+def test_the_readme_s_works_list_names_every_command_and_no_other():
+    from engine.cli.app import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    works = readme.split("\nWorks:\n", 1)[1].split("\nNot yet:\n", 1)[0]
+    assert set(re.findall(r"`rulebot ([a-z-]+)", works)) == set(main.commands)
+
+
+def test_no_page_or_rule_file_says_live_trading_exists_while_no_command_trades_live():
+    """When live mode lands (`rulebot run`), this test and the README's "Not yet" list change
+    with it."""
+    from engine.cli.app import main
+
+    assert "run" not in main.commands
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "No live trading: no `rulebot run`, no exchange client" in " ".join(readme.split())
+    files = _markdown_files() + sorted((ROOT / "rules").rglob("*.yaml")) + sorted((ROOT / "engine").rglob("*.py"))
+    found = [
+        (path.relative_to(ROOT).as_posix(), claim)
+        for path in files
+        for claim in LIVE_CLAIMS
+        if re.search(claim, path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
 # ------------------------------------------------------------------ links
 
 
