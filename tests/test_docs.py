@@ -198,6 +198,10 @@ LIVE_CLAIMS = (
     r"Live trading\s+loads",
     r"orders go to the execution venue",
     r"the code path live trading runs",
+    r"runs the same way live",
+    r"read from a venue\s+adapter or a file",
+    r"format of the live recorder",
+    r"that trade paper and live",
 )
 
 
