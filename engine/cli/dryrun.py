@@ -104,16 +104,18 @@ def _dry_run(
     symbols = symbols_option(symbols_text, plan)
     _check_outputs(out_dir, report_path)  # before the run: never lose a finished run to a bad path
     result = _one_dry_run(guard, plan, snapshots, window, symbols, replay)
+    result.update(rule_set=plan.ruleset.name)
     if other is not None and guard.arrived:  # Ctrl-C during or after the first run: no second
         result["interrupted"] = True
     elif other is not None:
         result["vs"] = _one_dry_run(guard, other, snapshots, window, symbols, replay)
+        result["vs"].update(rule_set=other.ruleset.name, rules_dir=vs_dir)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
         result["interrupted"] = result["interrupted"] or result["vs"]["interrupted"]
+    _refuse_empty_window(result, window, snapshots, guard)
     result.update(
         rules_dir=rules_dir,
         snapshot_files=list(snapshots),
-        windowed=window != [None, None],
         unseen_symbols=sorted((symbols or set()) - set(result["symbols"])),
         untraded_symbols=sorted(set(result["symbols"]) - set(plan.ruleset.names())),
     )
@@ -127,6 +129,8 @@ def _dry_run(
             err=True,
         )
         sys.exit(EXIT_INTERRUPTED if guard.arrived else EXIT_OUTPUT)
+    for line in render.written_outputs(out_dir, report_path):  # stdout stays JSON with --format json
+        click.echo(line, err=fmt == "json")
     _exit_after(result, window, guard)
 
 
@@ -138,9 +142,32 @@ def _exit_after(result: dict[str, Any], window: Window, guard: interrupts.Guard)
     if result.get("input_errors"):
         click.echo(f"rulebot dry-run: {result['input_errors']} snapshot input error(s); see above", err=True)
         sys.exit(EXIT_INVALID)
-    if not result["cycles"] and window == [None, None]:
+    if not result["cycles"]:
         click.echo("rulebot dry-run: the snapshot files hold no snapshot that could be read", err=True)
         sys.exit(EXIT_INVALID)
+
+
+def _refuse_empty_window(
+    result: dict[str, Any], window: Window, snapshots: tuple[str, ...], guard: interrupts.Guard
+) -> None:
+    """Exit 1 before printing or writing anything when --from/--to hold no snapshot of files
+    that do hold some: an empty summary would read like a run that found nothing to trade."""
+    if result["cycles"] or window == [None, None] or result.get("input_errors") or guard.arrived:
+        return
+    times = [t for path in snapshots for t in compose.summarize_snapshots(path).times]
+    if not times:  # nothing readable at all: said as such after the (empty) summary
+        return
+    from engine.common.times import iso_utc
+
+    asked = " ".join(
+        f"{name} {iso_utc(t)}" for name, t in zip(("--from", "--to"), window, strict=True) if t is not None
+    )
+    click.echo(
+        f"rulebot dry-run: no snapshot falls in {asked}: the snapshots cover "
+        f"{iso_utc(min(times))} → {iso_utc(max(times))}; nothing was replayed or written",
+        err=True,
+    )
+    sys.exit(EXIT_INVALID)
 
 
 def _one_dry_run(

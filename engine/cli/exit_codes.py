@@ -10,5 +10,5 @@ EXIT_INVALID = 1  # the rules or the input are invalid (said on stderr)
 EXIT_USAGE = 2  # usage error (click's)
 EXIT_INTERNAL = 3  # a bug in rulebot; the message says where to report it
 EXIT_OUTPUT = 5  # a result was printed but an output file could not be written (dry-run)
-EXIT_LOCKED = 6  # another rulebot process holds the state database (paper, run): RB805
+EXIT_LOCKED = 6  # another rulebot process holds the state database (paper): RB805
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C

@@ -9,6 +9,7 @@ from typing import Any
 #: The dry-run figures of ``--format json`` and metrics.json, per run (and its ``--vs`` run).
 SUMMARY_KEYS = (
     "version",
+    "rule_set",
     "profile",
     "start",
     "end",
@@ -49,37 +50,105 @@ def dry_run_json(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def dry_run_text(result: dict[str, Any]) -> str:
-    """The dry-run's figures as a table (one column per rule set), then its notes."""
+    """The dry-run's figures as a table (one column per rule set; with ``--vs``, the first is
+    ``--rules``, the second ``--vs``, then their difference), then its notes."""
     runs = [result] + ([result["vs"]] if result.get("vs") else [])
     lines = _table(_summary_rows(runs))
     return "\n".join(lines + _summary_notes(result))
 
 
+def written_outputs(out_dir: str | None, report_path: str | None) -> list[str]:
+    """The lines that say where a finished dry-run wrote its files."""
+    lines = []
+    if report_path:
+        lines.append(f"report written to {report_path} (open it in a browser)")
+    if out_dir:
+        lines.append(
+            f"files written to {out_dir}: trades.jsonl, decisions.jsonl, metrics.json, fingerprint.txt, result.json"
+        )
+    return lines
+
+
+Number = Callable[[dict[str, Any]], float | None]
+
+
 def _summary_rows(runs: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """One row per figure. With two runs, a last column "first − second" for every numeric
+    row: positive means the first rule set (``--rules``) has more of it."""
     from engine.common.times import iso_utc as iso
 
-    rows: list[tuple[str, ...]] = [("", *[r["version"] for r in runs])]
+    paired = len(runs) == 2
+    rows: list[tuple[str, ...]] = []
+    if paired:
+        rows.append(
+            (
+                "",
+                f"first: --rules {runs[0].get('rules_dir', '')}",
+                f"second: --vs {runs[1].get('rules_dir', '')}",
+                "first − second",
+            )
+        )
 
-    def add(label: str, fn: Callable[[dict[str, Any]], str]) -> None:
-        rows.append((label, *[fn(r) for r in runs]))
+    def add(label: str, text: Callable[[dict[str, Any]], str], number: Number | None = None, unit: str = "") -> None:
+        cells = [text(r) for r in runs]
+        if paired:
+            cells.append(_difference(number, unit, runs) if number else "")
+        rows.append((label, *cells))
 
+    def metric(key: str) -> Number:
+        return lambda r: r["metrics"].get(key)
+
+    add("rule set", lambda r: f"{r.get('rule_set') or '?'} {r['version']}")
     add("window", lambda r: f"{iso(r['start'])} → {iso(r['end'])}" if r["start"] is not None else "—")
-    add("cycles", lambda r: f"{r['cycles']:,}")
-    add("trades", lambda r: f"{r['metrics']['trades']:,}")
-    add("win rate", lambda r: f"{r['metrics']['win_rate'] * 100:.1f} %")
-    add("net P&L", lambda r: f"{r['metrics']['net_pnl_usd']:+,.2f} USD ({r['metrics']['net_pnl_pct']:+.2f} %)")
-    add("max drawdown", lambda r: f"{r['metrics']['max_drawdown_pct']:.2f} %")
-    add("Sharpe", lambda r: "—" if r["metrics"]["sharpe"] is None else f"{r['metrics']['sharpe']:.2f}")
-    add("exposure", lambda r: f"{r['metrics']['exposure_pct']:.1f} % of cycles")
-    add("fees paid", lambda r: f"{r['metrics']['fees_usd']:,.2f} USD")
-    add("funding paid", lambda r: f"{r['metrics']['funding_usd']:+,.2f} USD")
+    add("cycles", lambda r: f"{r['cycles']:,}", lambda r: r["cycles"], "count")
+    add("starting equity", lambda r: _usd(r["metrics"]["starting_equity_usd"]), metric("starting_equity_usd"), "USD")
+    add("trades", lambda r: f"{r['metrics']['trades']:,}", metric("trades"), "count")
+    add("win rate", lambda r: f"{r['metrics']['win_rate'] * 100:.1f} %", lambda r: r["metrics"]["win_rate"] * 100, "pp")
+    add(
+        "net P&L",
+        lambda r: f"{r['metrics']['net_pnl_usd']:+,.2f} USD ({r['metrics']['net_pnl_pct']:+.2f} %)",
+        metric("net_pnl_usd"),
+        "USD",
+    )
+    add("ending equity", lambda r: _usd(r["metrics"]["ending_equity_usd"]), metric("ending_equity_usd"), "USD")
+    add("max drawdown", lambda r: f"{r['metrics']['max_drawdown_pct']:.2f} %", metric("max_drawdown_pct"), "pp")
+    add(
+        "Sharpe", lambda r: "—" if r["metrics"]["sharpe"] is None else f"{r['metrics']['sharpe']:.2f}", metric("sharpe")
+    )
+    add("exposure", lambda r: f"{r['metrics']['exposure_pct']:.1f} % of cycles", metric("exposure_pct"), "pp")
+    add("fees paid", lambda r: _usd(r["metrics"]["fees_usd"]), metric("fees_usd"), "USD")
+    add(FUNDING_LABEL, lambda r: f"{r['metrics']['funding_usd']:+,.2f} USD", metric("funding_usd"), "USD")
     for reason in sorted({k for r in runs for k in r["metrics"]["exit_reasons"]}):
-        add(f"exits {reason}", _exits_with(reason))
+        add(f"exits {reason}", _exits_with(reason), _count_of(reason), "count")
     for component in sorted({k for r in runs for k in r["metrics"]["attribution"]}):
-        add(f"P&L {component}", _pnl_of(component))
+        add(f"P&L {component}", _pnl_of(component), _share_of(component))
     add("fingerprint", lambda r: r["fingerprint"][:23])
     add("replay", lambda r: r.get("replay", "scalar"))
     return rows
+
+
+#: The funding row says its sign as the report does ("Funding paid (negative: received)").
+FUNDING_LABEL = "funding (+ paid, − received)"
+
+
+def _usd(value: float) -> str:
+    return f"{value:,.2f} USD"
+
+
+def _difference(number: Number, unit: str, runs: list[dict[str, Any]]) -> str:
+    """first − second, signed, in the row's unit ("pp": percentage points); "—" when either
+    side has no value (a Sharpe ratio without enough points)."""
+    first, second = number(runs[0]), number(runs[1])
+    if first is None or second is None:
+        return "—"
+    delta = first - second
+    if unit == "count":
+        return f"{int(delta):+,}"
+    if unit == "USD":
+        return f"{delta:+,.2f} USD"
+    if unit == "pp":
+        return f"{delta:+.2f} pp"
+    return f"{delta:+,.2f}"
 
 
 def _exits_with(reason: str) -> Callable[[dict[str, Any]], str]:
@@ -88,6 +157,14 @@ def _exits_with(reason: str) -> Callable[[dict[str, Any]], str]:
 
 def _pnl_of(component: str) -> Callable[[dict[str, Any]], str]:
     return lambda r: f"{r['metrics']['attribution'].get(component, 0.0):+,.2f}"
+
+
+def _count_of(reason: str) -> Number:
+    return lambda r: r["metrics"]["exit_reasons"].get(reason, 0)
+
+
+def _share_of(component: str) -> Number:
+    return lambda r: r["metrics"]["attribution"].get(component, 0.0)
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
@@ -114,12 +191,8 @@ def _summary_notes(result: dict[str, Any]) -> list[str]:
         )
     if result.get("unseen_symbols"):
         lines.append(f"warning: --symbols {', '.join(result['unseen_symbols'])}: not in the snapshots replayed")
-    if not result["cycles"]:
-        lines.append(
-            "no snapshot falls in the window: nothing was replayed"
-            if result.get("windowed", True)
-            else "no snapshot could be read: nothing was replayed"
-        )
+    if not result["cycles"]:  # a window that misses readable snapshots is refused before this
+        lines.append("no snapshot could be read: nothing was replayed")
     if result.get("interrupted"):
         lines.append("interrupted: the figures cover the cycles done before Ctrl-C")
     return lines

@@ -229,7 +229,7 @@ def _range(error, path, locate):
 
 def _pattern(error, path, locate):
     described = error.schema.get("description", "")
-    hint = "e.g. 30s, 5m, 2h" if "ms, s, m, h" in described else ""
+    hint = ""  # the description says the form, with its examples: no second copy of them here
     if error.schema.get("x-secret"):
         hint = "keep the secret in an environment variable and write only that variable's name here"
     yield locate(path, False).diagnostic(

@@ -1,6 +1,6 @@
 """One cycle of the entry side: snapshot → signal records → entry decisions.
 
-The same object runs live, in paper mode and in dry-run: it owns the incremental state
+The same object runs in paper mode and in dry-run (and will run live): it owns the incremental state
 (signal features, return correlations) and hands each decision to a sink (the runner's
 logs/signal_universe.jsonl). ``decide`` is pure given the state and its arguments.
 """

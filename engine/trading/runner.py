@@ -1,5 +1,5 @@
 """The trading loop for one plan: one ``step`` per snapshot, the same in paper mode and in
-dry-run (and, with an exchange adapter, live).
+dry-run (and, once an exchange adapter exists, live).
 
 A step: the market-data sanity layer removes what it refuses from the snapshot
 (engine/market/sanity.py) → the broker reports what happened since the last snapshot

@@ -60,7 +60,7 @@ def test_text_summary_lists_exit_reasons_and_attribution(market):
         "Sharpe",
         "exposure",
         "fees paid",
-        "funding paid",
+        "funding (+ paid, − received)",
         "exits ",
         "P&L liquidation_cascade",
         "fingerprint",
@@ -80,6 +80,61 @@ def test_vs_runs_both_rule_sets_and_lists_differing_decisions(market, tmp_path):
     assert summary["differing_decisions"] > 0
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert {d["a"].split()[0] for d in result["differing_decisions"]} <= {"TRADE", "NO_TRADE", "NEUTRAL"}
+
+
+def _rows(text: str) -> dict[str, list[str]]:
+    """The summary table's rows by label: cells are separated by two spaces or more."""
+    import re
+
+    rows = {}
+    for line in text.splitlines():
+        if line.startswith(("signal coverage", "warning:", "decisions that differ")):
+            break  # the notes under the table
+        label, *cells = re.split(r"\s{2,}", line.rstrip())
+        rows[label] = cells
+    return rows
+
+
+def test_text_summary_names_the_rule_set_its_equity_and_where_it_wrote(market, tmp_path):
+    figures = json.loads(run(str(market), "--format", "json").stdout)
+    report, out = tmp_path / "r.html", tmp_path / "out"
+    done = run(str(market), "--report", str(report), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = _rows(done.stdout)
+    assert figures["rule_set"] == "seed-predictive-flow"
+    assert rows["rule set"] == [f"seed-predictive-flow {figures['version']}"]
+    metrics = figures["metrics"]
+    assert rows["starting equity"] == [f"{metrics['starting_equity_usd']:,.2f} USD"]
+    assert rows["ending equity"] == [f"{metrics['ending_equity_usd']:,.2f} USD"]
+    assert rows["funding (+ paid, − received)"] == [f"{metrics['funding_usd']:+,.2f} USD"]
+    assert f"report written to {report} (open it in a browser)" in done.stdout.splitlines()
+    assert any(line.startswith(f"files written to {out}: trades.jsonl") for line in done.stdout.splitlines())
+    assert report.is_file() and (out / "trades.jsonl").is_file()
+    as_json = run(str(market), "--format", "json", "--report", str(report))
+    assert json.loads(as_json.stdout)["version"] == figures["version"]  # stdout stays JSON
+    assert f"report written to {report}" in as_json.stderr
+
+
+def test_vs_text_shows_first_minus_second_for_every_numeric_row(market, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    text = (rules / "signals.yaml").read_text(encoding="utf-8")
+    (rules / "signals.yaml").write_text(text.replace("min_aligned: 2 ", "min_aligned: 3 "), encoding="utf-8")
+    figures = json.loads(run(str(market), "--vs", str(rules), "--format", "json").stdout)
+    first, second = figures["metrics"], figures["vs"]["metrics"]
+    assert first["trades"] != second["trades"]
+    done = run(str(market), "--vs", str(rules))
+    assert done.returncode == 0, done.stderr
+    rows = _rows(done.stdout)
+    assert rows[""] == ["first: --rules rules", f"second: --vs {rules}", "first − second"]
+    assert rows["trades"] == [str(first["trades"]), str(second["trades"]), f"{first['trades'] - second['trades']:+,}"]
+    assert rows["net P&L"][2] == f"{first['net_pnl_usd'] - second['net_pnl_usd']:+,.2f} USD"
+    assert rows["fees paid"][2] == f"{first['fees_usd'] - second['fees_usd']:+,.2f} USD"
+    assert rows["win rate"][2] == f"{(first['win_rate'] - second['win_rate']) * 100:+.2f} pp"
+    assert rows["cycles"][2] == "+0" and rows["starting equity"][2] == "+0.00 USD"
+    numeric = [label for label in rows if label.startswith(("exits ", "P&L ")) or label in ("ending equity", "Sharpe")]
+    assert numeric and all(len(rows[label]) == 3 for label in numeric)
+    assert all(len(rows[label]) == 2 for label in ("rule set", "window", "fingerprint", "replay"))
 
 
 def test_window_and_symbols_restrict_the_run(market):
@@ -118,10 +173,26 @@ def test_bad_arguments_exit_2(market, args):
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
-def test_a_window_with_no_snapshot_says_so(market):
-    done = run(str(market), "--from", "2030-01-01")
-    assert done.returncode == 0, done.stderr
-    assert "no snapshot falls in the window" in done.stdout
+@pytest.mark.parametrize(
+    "window", [["--from", "2030-01-01"], ["--to", "2010-01-01"], ["--from", "2030-01-01", "--vs", "rules"]]
+)
+def test_a_window_with_no_snapshot_is_an_error_naming_the_data_s_time_range(market, tmp_path, window):
+    """Exit 1 (invalid input), nothing printed on stdout and no file written: the message
+    names the window asked for and the time range the snapshots do cover."""
+    from engine.common.times import iso_utc
+    from tests.lifecycle.market import snapshots
+
+    times = [row["ts"] for row in snapshots(240)]
+    out, report = tmp_path / "out", tmp_path / "r.html"
+    done = run(str(market), *window, "--out", str(out), "--report", str(report))
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    asked = f"--from {window[1]}T00:00:00Z" if window[0] == "--from" else f"--to {window[1]}T00:00:00Z"
+    assert (
+        f"no snapshot falls in {asked}: the snapshots cover {iso_utc(min(times))} → {iso_utc(max(times))}"
+        in done.stderr
+    )
+    assert not list(out.iterdir()) and not report.exists()  # the folder was checked (created), not written
 
 
 def test_a_symbol_asked_for_but_not_in_the_snapshots_is_warned_of(tmp_path):

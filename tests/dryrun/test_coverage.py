@@ -130,7 +130,7 @@ def test_the_summary_json_and_metrics_json_carry_it(tmp_path):
     out = tmp_path / "out"
     done = CliRunner().invoke(main, ["dry-run", str(SAMPLE), "--format", "json", "--out", str(out), *window])
     assert done.exit_code == 0, done.output
-    summary = json.loads(done.output)
+    summary = json.loads(done.stdout)  # the "files written to" line goes to stderr
     assert summary["coverage"]["components"]["whale_flow"]["inputs"] == {"exchange_netflow": 0}
     assert json.loads((out / "metrics.json").read_text())["coverage"] == summary["coverage"]
 

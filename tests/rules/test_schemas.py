@@ -99,3 +99,18 @@ def test_schema_error_paths_and_suggestion_for_unknown_key():
         lambda path, key: Location("f", 1, 1),
     )
     assert [(d.code, d.path, d.suggestion) for d in found] == [("RB201", "/symbols/0/rol", "did you mean 'role'?")]
+
+
+def test_rb206_states_the_form_and_its_examples_once(rules):
+    """A duration in the wrong form names the form once: the schema's description carries the
+    examples, so the finding adds no second copy of them as its suggestion."""
+    from engine.language.compiler import compile_ruleset
+    from engine.language.formats import as_text
+    from tests.rules.conftest import edit_once
+
+    edit_once(rules / "exits.yaml", "min_hold: 300s", "min_hold: 5 minutes")
+    [finding] = [d for d in compile_ruleset(str(rules)).diagnostics if d.code == "RB206"]
+    text = as_text([finding])
+    assert '"5 minutes" does not have the required form: A length of time' in text
+    assert text.count("`90s`") == 1 and "e.g." not in text and "30s" not in text
+    assert not finding.suggestion
