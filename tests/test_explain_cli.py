@@ -79,8 +79,8 @@ def test_explain_json_and_log(snapshot_file, tmp_path):
     done = run(str(snapshot_file), "--format", "json", "--log", str(log))
     assert done.returncode == 0, done.stderr
     decisions = json.loads(done.stdout)
-    assert [d["symbol"] for d in decisions] == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
-    assert [d["outcome"] for d in decisions] == ["NO_TRADE"] * 3
+    assert [d["symbol"] for d in decisions] == ["BTCUSDT", "ETHUSDT"]  # SOLUSDT is not in the snapshots
+    assert [d["outcome"] for d in decisions] == ["NO_TRADE"] * 2
     records = [d["signal"] for d in decisions]
     assert records[0]["ts"] == T0 + 60 * 89
     logged = [json.loads(line) for line in log.read_text().splitlines()]
@@ -92,6 +92,8 @@ def test_explain_json_and_log(snapshot_file, tmp_path):
     [
         (["--at", "yesterday"], 2),
         (["--symbol", "DOGEUSDT"], 2),
+        (["--symbol", "SOLUSDT"], 2),  # in the rule set, not in the snapshots
+        (["--replay", "columns"], 2),  # a .jsonl file cannot be replayed as columns
         (["--at", "2020-01-01T00:00:00Z"], 1),
         (["--at", "nan"], 2),
         (["--at", "1e300"], 2),
@@ -123,6 +125,70 @@ def test_parse_time_refuses_times_outside_market_data(text, why):
     with pytest.raises(ValueError, match=re.escape(why)):
         parse_time(text)
     assert parse_time("2100-01-01T00:00:00Z") == 4_102_444_800 and parse_time("1748131200") == T0
+
+
+def test_a_symbol_not_in_the_snapshots_is_a_usage_error_naming_those_present(snapshot_file):
+    done = run(str(snapshot_file), "--symbol", "ETHUSDT", "--symbol", "SOLUSDT")
+    assert done.returncode == 2 and not done.stdout
+    assert "SOLUSDT not in the snapshots (they hold BTCUSDT, ETHUSDT)" in done.stderr
+
+
+def test_a_jsonl_file_is_replayed_snapshot_by_snapshot_and_says_so(snapshot_file):
+    done = run(str(snapshot_file), "--symbol", "ETHUSDT")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "rulebot explain: replayed snapshot by snapshot (RB720: the column replay reads .parquet files)\n"
+    )
+    scalar = run(str(snapshot_file), "--symbol", "ETHUSDT", "--replay", "scalar")
+    assert scalar.returncode == 0 and scalar.stderr == "" and scalar.stdout == done.stdout
+
+
+def _parquet(path: Path, raw: list[dict]) -> Path:
+    from adapters.snapshots.columnar import write_columnar
+
+    write_columnar([parse_snapshot(s)[0] for s in raw], path)
+    return path
+
+
+def test_a_dense_parquet_file_is_explained_from_columns_as_the_scalar_replay_does(tmp_path):
+    path = _parquet(tmp_path / "dense.parquet", _snapshots())
+    for at in ("2025-05-25T00:30:00Z", "2025-05-25T01:10:30Z"):
+        columns = run(str(path), "--at", at, "--replay", "columns")
+        assert columns.returncode == 0 and columns.stderr == "", columns.stderr
+        assert run(str(path), "--at", at).stdout == columns.stdout
+        assert run(str(path), "--at", at, "--replay", "scalar").stdout == columns.stdout
+
+
+def test_a_parquet_file_that_needs_the_scalar_replay_falls_back_and_says_why(tmp_path):
+    raw = _snapshots()
+    del raw[50]["symbols"]["ETHUSDT"]  # not dense: the column replay cannot take it
+    path = _parquet(tmp_path / "sparse.parquet", raw)
+    done = run(str(path), "--symbol", "ETHUSDT")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("rulebot explain: replayed snapshot by snapshot (RB720: ")
+    assert done.stdout == run(str(path), "--symbol", "ETHUSDT", "--replay", "scalar").stdout
+    refused = run(str(path), "--symbol", "ETHUSDT", "--replay", "columns")
+    assert refused.returncode == 2 and "--replay columns: " in refused.stderr and not refused.stdout
+
+
+def test_a_symbol_without_data_is_blocked_by_the_missing_data(tmp_path):
+    """SOLUSDT is in the snapshots but never carries a price or a candle: the first blocker is
+    the missing data, named, not the vote's too-few-aligned."""
+    raw = _snapshots(20)
+    for snapshot in raw:
+        snapshot["symbols"]["SOLUSDT"] = {}
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in raw), encoding="utf-8")
+    done = run(str(path), "--symbol", "SOLUSDT", "--replay", "scalar")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2].startswith("requirements: market_data_present → MARKET_DATA_MISSING, two_aligned → ")
+    assert lines[-1] == (
+        "decision: NO_TRADE, first blocker MARKET_DATA_MISSING: price, liquidations, exchange_netflow, "
+        "funding_rate, candles_1m, order_book, open_interest missing"
+    )
+    btc = run(str(path), "--symbol", "BTCUSDT", "--replay", "scalar")  # data, no alignment: the vote's reason
+    assert btc.stdout.splitlines()[-1] == "decision: NO_TRADE, first blocker SIGNAL_TOO_FEW_ALIGNED"
 
 
 def test_input_errors_still_explain_but_exit_1(snapshot_file, tmp_path):

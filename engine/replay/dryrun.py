@@ -148,10 +148,8 @@ def dry_run_recording(
 
     tests/dryrun/test_fast_path.py proves it yields exactly the scalar path's results."""
     logger.info("dry-run of %s (profile %s) starts on the fast path", plan.version, plan.profile)
-    from engine.replay.columns.correlation import CorrelationColumns
     from engine.replay.columns.sanity import ProvenClean, check_sane
     from engine.replay.columns.signals import ColumnSignals
-    from engine.trading.pipeline import correlation_window
 
     state, runner = DryRunState(), None
     sinks = _decision_sinks(state)
@@ -159,12 +157,7 @@ def dry_run_recording(
         recording.check_quiet_broker()
         check_sane(recording, plan.requirements.market_data)
         signals = ColumnSignals(plan, recording)
-        correlation = CorrelationColumns(
-            plan.ruleset.names(),
-            **correlation_window(plan),
-            candles={n: s.candles for n, s in recording.symbols.items()},
-        )
-        cursor = _Cursor(correlation, signals, recording)
+        cursor = correlation_cursor(plan, signals, recording)
         runner = Runner(
             plan,
             broker,
@@ -354,6 +347,19 @@ class _FlatDecisions:
             for row, reason in zip(rows[settled].tolist(), reasons[settled].tolist()):
                 by_cycle.setdefault(row, []).append(self._decision(symbol, row, reason))
         self.start, self.stop, self.known, self.by_cycle = i, stop, known.tolist(), by_cycle
+
+
+def correlation_cursor(plan, signals, recording) -> _Cursor:
+    """The return correlations of the recording, as ReturnCorrelation at the signals' cursor."""
+    from engine.replay.columns.correlation import CorrelationColumns
+    from engine.trading.pipeline import correlation_window
+
+    columns = CorrelationColumns(
+        plan.ruleset.names(),
+        **correlation_window(plan),
+        candles={n: s.candles for n, s in recording.symbols.items()},
+    )
+    return _Cursor(columns, signals, recording)
 
 
 class _Cursor:

@@ -1,10 +1,20 @@
-"""`rulebot explain`: replay snapshots up to a time and show one signal record as a table."""
+"""`rulebot explain`: replay snapshots up to a time and show one signal record as a table.
+
+Two replays give the same pipeline state at the instant explained: :func:`replay` feeds the
+snapshots one by one through the incremental features (any file), :func:`replay_recording`
+computes them as columns over a dense recording (the dry-run fast path's ColumnSignals) and
+puts the cursor on the instant, much faster. tests/report/test_explain_paths.py proves the
+decisions identical.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from engine.common.times import iso_utc
 from engine.trading import gates
@@ -13,16 +23,42 @@ from engine.trading.signals import components
 from engine.trading.signals.record import SignalRecord
 
 
-def replay(plan, snapshots: Iterable, until: float | None) -> tuple[EntryPipeline, float | None]:
-    """Feed snapshots with ts ≤ ``until`` into a fresh pipeline; returns it and the last ts fed."""
+@dataclass(frozen=True)
+class Replayed:
+    """A pipeline brought to the instant explained."""
+
+    pipeline: EntryPipeline
+    last: float | None  # the time of the last snapshot replayed (None: none was at or before the instant)
+    present: tuple[str, ...]  # the rule set's symbols the replayed snapshots hold, in the rule set's order
+
+
+def replay(plan, snapshots: Iterable, until: float | None) -> Replayed:
+    """Feed snapshots with ts ≤ ``until`` into a fresh pipeline, one by one."""
     engine = EntryPipeline(plan)
-    last = None
+    last, seen = None, set()
     for snapshot in snapshots:
         if until is not None and snapshot.ts > until:
             break
         engine.update(snapshot)
+        seen.update(snapshot.symbols)
         last = snapshot.ts
-    return engine, last
+    return Replayed(engine, last, tuple(s for s in plan.ruleset.names() if s in seen))
+
+
+def replay_recording(plan, recording, until: float | None) -> Replayed:
+    """The same state from the recording's columns, the cursor on the last cycle at or before
+    ``until``. NotReplayable (engine.replay.recording) when the plan needs the scalar path."""
+    from engine.replay.columns.signals import ColumnSignals
+    from engine.replay.dryrun import correlation_cursor
+
+    signals = ColumnSignals(plan, recording)
+    engine = EntryPipeline(plan, signals=signals, correlation=correlation_cursor(plan, signals, recording))
+    i = len(recording) - 1 if until is None else int(np.searchsorted(recording.ts, until, side="right")) - 1
+    if i < 0:
+        return Replayed(engine, None, ())
+    signals.seek(i)
+    present = tuple(s for s in plan.ruleset.names() if s in recording.symbols)  # dense: in every snapshot
+    return Replayed(engine, float(recording.ts[i]), present)
 
 
 def _fmt(value: Any) -> str:
@@ -80,7 +116,7 @@ def render_decision(decision) -> str:
             f"(notional {sizing.notional_usd:,.2f} USD, leverage {sizing.leverage:g}x, "
             f"multiplier {sizing.multiplier:.3f}) {'' if sizing.ok else '→ ' + sizing.reason}"
         )
-    verdict = "TRADE" if decision.outcome == "TRADE" else f"NO_TRADE, first blocker {decision.first_blocker}"
+    verdict = "TRADE" if decision.outcome == "TRADE" else f"NO_TRADE, first blocker {_blocker(decision)}"
     lines.append(f"decision: {verdict}")
     if decision.intent is not None:
         i = decision.intent
@@ -90,6 +126,17 @@ def render_decision(decision) -> str:
             f"client id {i.client_order_id}"
         )
     return "\n".join(lines)
+
+
+def _blocker(decision) -> str:
+    """The first blocker, with its check's detail when the check that blocked has one (what
+    data was missing or refused)."""
+    for check in decision.checks:
+        if check.passed is False:
+            if check.reason == decision.first_blocker and check.detail:
+                return f"{check.reason}: {check.detail}"
+            break
+    return str(decision.first_blocker)
 
 
 def render_json(decisions) -> str:

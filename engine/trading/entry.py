@@ -163,6 +163,32 @@ def data_checks(refused) -> list[CheckResult]:
     return [CheckResult("market_data_sane", "market", not blocks, "MARKET_DATA_REFUSED", detail[:400])]
 
 
+def missing_data_checks(record, market: Mapping[str, Any]) -> list[CheckResult]:
+    """For a NEUTRAL vote that had nothing to go on, the data that was not there, first of the
+    decision: the symbol has no price, or every component answered NEUTRAL for a missing or
+    stale input. A directional vote had data enough to vote, and a NEUTRAL one otherwise is
+    the components' verdict, so neither is named here (nor does a dry-run, which keeps only
+    directional decisions, ever see this check)."""
+    if record.direction != "NEUTRAL" or not record.components:
+        return []
+    absent: dict[str, str] = {} if "price" in market else {"price": "missing"}
+    silent = True
+    for component in record.components:
+        what, _, name = (component.reasons[0] if component.reasons else "").partition(":")
+        if what in ("missing", "stale") and component.direction == "NEUTRAL":
+            absent.setdefault(name, what)
+        else:
+            silent = False
+    if "price" in market and not silent:
+        return []
+    detail = "; ".join(
+        f"{', '.join(n for n, w in absent.items() if w == what)} {what}"
+        for what in ("missing", "stale")
+        if what in absent.values()
+    )
+    return [CheckResult("market_data_present", "market", False, "MARKET_DATA_MISSING", detail[:400])]
+
+
 def signal_checks(plan) -> list:
     """The requirement checks of the signal category, in their order: the stage between the
     policy and the gate chain (the dry-run's column form reads it too)."""
@@ -231,7 +257,8 @@ def decide_entry(
     at the first blocker: the same order, the same outcome and blocker, a shorter trail."""
     symbol, direction = record.symbol, record.direction
     env = decision_env(record, market, portfolio, symbol)
-    early = data_checks(refused) + policy_checks(plan, symbol) + [_check(c, env) for c in signal_checks(plan)]
+    early = data_checks(refused) + missing_data_checks(record, market) + policy_checks(plan, symbol)
+    early += [_check(c, env) for c in signal_checks(plan)]
     lean = not full_trail and direction != "NEUTRAL"
     if lean and (failed := next((c for c in early if c.passed is False), None)) is not None:
         return _no_trade(plan, record, now, failed.reason, early)

@@ -55,7 +55,7 @@ def _gate_codes(plan) -> set[str]:
 def test_every_reason_code_is_documented(doc, rulesets, plan):
     live = rulesets.plan("live")
     requirement_codes = {c.reason for p in (plan, live) for c in p.requirements.checks}
-    policy_codes = {"POLICY_ALPHA_DISABLED", "POLICY_SYMBOL_DISABLED"}
+    policy_codes = {"POLICY_ALPHA_DISABLED", "POLICY_SYMBOL_DISABLED", "MARKET_DATA_REFUSED", "MARKET_DATA_MISSING"}
     missing = sorted(
         code for code in _gate_codes(plan) | requirement_codes | policy_codes | set(REFUSALS) if f"`{code}`" not in doc
     )

@@ -1,0 +1,103 @@
+"""`rulebot explain` on the bundled sample: wall time of the real CLI process (target ≤ 0.5 s),
+on the column replay (the default for a dense .parquet file) and on the scalar replay
+(`--replay scalar`, snapshot by snapshot), and what the column replay's time is made of.
+
+Each figure is the median of RUNS fresh processes, timed from outside (start-up and imports
+included, as a user waits for them); ratios compare figures of the same run:
+
+* ``columns`` — `rulebot explain SAMPLE` (the instant: the last snapshot, the most to replay);
+* ``scalar``  — the same with `--replay scalar`;
+* ``start-up`` — `python -c pass`: the interpreter alone;
+* the stages, timed inside one process: importing what explain imports (numpy, pyarrow,
+  pandas — pyarrow's conversion to numpy imports it — the rule compiler, the column replay),
+  compiling the rules, reading the file as columns, the signal and correlation columns, the
+  decisions and their text. Start-up, the imports and the compile are paid by every command
+  and are the floor under any explain, however fast its replay.
+
+Run: python tests/benchmarks/bench_explain.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+STAGES = r"""
+import json, sys, time
+t = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+import pandas  # pyarrow's to_numpy imports it in the CLI
+import engine.cli.app, engine.cli.explain, engine.replay.columns.signals, engine.replay.dryrun
+from adapters.snapshots.columnar import read_recording
+from engine.language.compiler import compile_ruleset
+from engine.report.explain import render_decision, render_text, replay_recording
+from engine.trading.portfolio import Portfolio
+times = {"import what explain imports": time.perf_counter() - t}
+t = time.perf_counter()
+plan = compile_ruleset(sys.argv[1] + "/rules").plans["paper"]
+times["compile the rules"], t = time.perf_counter() - t, time.perf_counter()
+recording = read_recording(sys.argv[2])
+times["read the file as columns"], t = time.perf_counter() - t, time.perf_counter()
+replayed = replay_recording(plan, recording, None)
+times["signal and correlation columns"], t = time.perf_counter() - t, time.perf_counter()
+portfolio = Portfolio(equity_usd=10_000.0, available_margin_usd=10_000.0)
+for symbol in replayed.present:
+    decision = replayed.pipeline.decide(symbol, portfolio, replayed.last)
+    render_text(decision.signal) + render_decision(decision)
+times["decide and render"] = time.perf_counter() - t
+print(json.dumps(times))
+"""
+
+
+def wall(args: list[str], runs: int) -> float:
+    """Median wall time of ``runs`` fresh processes (each must exit 0)."""
+    figures = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, cwd=ROOT, env=ENV, capture_output=True, check=True)
+        figures.append(time.perf_counter() - start)
+    return statistics.median(figures)
+
+
+def stages(runs: int) -> dict[str, float]:
+    figures = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", STAGES, str(ROOT), str(SAMPLE)], env=ENV, capture_output=True, text=True, check=True
+        )
+        figures.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {name: statistics.median(f[name] for f in figures) for name in figures[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    runs = parser.parse_args().runs
+    cli = [sys.executable, "-m", "engine.cli", "explain", str(SAMPLE)]
+    columns = wall(cli, runs)
+    scalar = wall([*cli, "--replay", "scalar"], runs)
+    startup = wall([sys.executable, "-c", "pass"], runs)
+    print(f"rulebot explain {SAMPLE.relative_to(ROOT)} (the last snapshot; medians of {runs} processes)")
+    print(f"  columns  {columns:6.2f} s   (target 0.50 s)")
+    print(f"  scalar   {scalar:6.2f} s   columns are {scalar / columns:.1f}x faster")
+    print(f"  start-up {startup:6.2f} s   the interpreter alone")
+    print("  the column replay's process, stage by stage:")
+    parts = stages(runs)
+    for name, seconds in parts.items():
+        print(f"    {name:<32} {seconds:6.3f} s")
+    floor = startup + parts["import what explain imports"] + parts["compile the rules"]
+    print(f"  floor (start-up, imports, compile) {floor:.2f} s: {floor / columns:.0%} of the columns figure")
+
+
+if __name__ == "__main__":
+    main()
