@@ -171,6 +171,23 @@ def test_a_parquet_file_that_needs_the_scalar_replay_falls_back_and_says_why(tmp
     assert refused.returncode == 2 and "--replay columns: " in refused.stderr and not refused.stdout
 
 
+def test_a_refused_price_is_screened_and_named_on_either_replay(tmp_path):
+    """The last snapshot's ETH price is 1,000× the one before: explain screens it as a run
+    does. The column replay hands such a file to the scalar one (the sanity layer could refuse
+    a value), and the decision is blocked by the refusal, which it names."""
+    raw = _snapshots()
+    raw[-1]["symbols"]["ETHUSDT"]["price"] *= 1000
+    path = _parquet(tmp_path / "spiked.parquet", raw)
+    done = run(str(path), "--symbol", "ETHUSDT", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert "sanity layer" in done.stderr and done.stderr.startswith("rulebot explain: replayed snapshot by snapshot")
+    (decision,) = json.loads(done.stdout)
+    assert decision["first_blocker"] == "MARKET_DATA_REFUSED"
+    check = next(c for c in decision["checks"] if c["id"] == "market_data_sane")
+    assert check["passed"] is False and "ETHUSDT price" in check["detail"] and "refused" in check["detail"]
+    assert run(str(path), "--symbol", "ETHUSDT", "--format", "json", "--replay", "scalar").stdout == done.stdout
+
+
 def test_a_symbol_without_data_is_blocked_by_the_missing_data(tmp_path):
     """SOLUSDT is in the snapshots but never carries a price or a candle: the first blocker is
     the missing data, named, not the vote's too-few-aligned."""

@@ -99,8 +99,11 @@ def explain(
         sys.exit(EXIT_INVALID)
     now = until if until is not None else replayed.last
     equity = equity if equity is not None else plan.paper_broker.get("starting_balance_usd", 10_000.0)
-    portfolio = Portfolio(equity_usd=equity, available_margin_usd=equity)
-    decisions = [replayed.pipeline.decide(s, portfolio, now) for s in (symbols or replayed.present)]
+    portfolio = Portfolio(equity_usd=equity, available_margin_usd=equity, data_alarm=replayed.data_alarm)
+    # what the sanity layer refused in the last snapshot is what the decision rests on
+    decisions = [
+        replayed.pipeline.decide(s, portfolio, now, replayed.refused.get(s, ())) for s in (symbols or replayed.present)
+    ]
     if log_path:
         with compose.append_log(log_path) as log:
             for decision in decisions:

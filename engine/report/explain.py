@@ -10,13 +10,14 @@ decisions identical.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from engine.common.times import iso_utc
+from engine.market.sanity import MarketScreen
 from engine.trading import gates
 from engine.trading.pipeline import EntryPipeline
 from engine.trading.signals import components
@@ -30,27 +31,36 @@ class Replayed:
     pipeline: EntryPipeline
     last: float | None  # the time of the last snapshot replayed (None: none was at or before the instant)
     present: tuple[str, ...]  # the rule set's symbols the replayed snapshots hold, in the rule set's order
+    refused: Mapping[str, tuple] = field(default_factory=dict)  # symbol → the last snapshot's refusals
+    data_alarm: str = ""  # why the sanity layer froze entries (REDUCING) at the instant, or ""
 
 
 def replay(plan, snapshots: Iterable, until: float | None) -> Replayed:
-    """Feed snapshots with ts ≤ ``until`` into a fresh pipeline, one by one."""
-    engine = EntryPipeline(plan)
-    last, seen = None, set()
+    """Feed snapshots with ts ≤ ``until`` into a fresh pipeline, one by one, through the
+    market-data sanity layer as a run does (engine/market/sanity.py)."""
+    engine, screen = EntryPipeline(plan), MarketScreen.for_plan(plan)
+    last, seen, screened = None, set(), None
     for snapshot in snapshots:
         if until is not None and snapshot.ts > until:
             break
-        engine.update(snapshot)
+        screened = screen.screen(snapshot)
+        engine.update(screened.snapshot)
         seen.update(snapshot.symbols)
         last = snapshot.ts
-    return Replayed(engine, last, tuple(s for s in plan.ruleset.names() if s in seen))
+    present = tuple(s for s in plan.ruleset.names() if s in seen)
+    refused = {s: screened.refused(s) for s in present} if screened is not None else {}
+    return Replayed(engine, last, present, refused, screen.alarm)
 
 
 def replay_recording(plan, recording, until: float | None) -> Replayed:
     """The same state from the recording's columns, the cursor on the last cycle at or before
-    ``until``. NotReplayable (engine.replay.recording) when the plan needs the scalar path."""
+    ``until``. NotReplayable (engine.replay.recording) when the plan needs the scalar path or
+    the sanity layer could refuse a value of the recording (the scalar replay screens it)."""
+    from engine.replay.columns.sanity import check_sane
     from engine.replay.columns.signals import ColumnSignals
     from engine.replay.dryrun import correlation_cursor
 
+    check_sane(recording, plan.requirements.market_data)
     signals = ColumnSignals(plan, recording)
     engine = EntryPipeline(plan, signals=signals, correlation=correlation_cursor(plan, signals, recording))
     i = len(recording) - 1 if until is None else int(np.searchsorted(recording.ts, until, side="right")) - 1
