@@ -22,12 +22,21 @@ nothing is written twice (what reached the log after its recorded length is cut 
 
 A log shorter than its recorded length lost records the database no longer has: it is
 refused (RB806) rather than written to, and nothing is cut or appended.
+
+Days (``StateStore.close_log_day``): between two steps whose snapshots fall on different
+UTC days, each log's lines so far become ``<log>.<day>.jsonl.gz`` (gzip, written whole and
+byte-for-byte the same when written again) and the log starts again empty; closed days
+older than the rules' ``learning.logs.keep`` are deleted (``prune``). The live log is always
+``<log>.jsonl``: only closed files are compressed, and only whole ones.
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
+import re
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -35,6 +44,8 @@ from typing import BinaryIO
 from adapters.store.state import LOG_BEHIND, StateError
 
 logger = logging.getLogger(__name__)
+
+DAY_FILE = re.compile(r"^(?P<stem>.+)\.(?P<day>\d{4}-\d{2}-\d{2})\.jsonl\.gz$")  # a closed day of a log
 
 
 def _append(file: BinaryIO, data: bytes) -> None:
@@ -115,3 +126,63 @@ class LogFiles:
             touched[name] = file
         for file in touched.values():
             os.fsync(file.fileno())
+
+    def day_file(self, name: str, day: str) -> Path:
+        """The closed file of log ``name`` for the UTC day ``day`` (YYYY-MM-DD)."""
+        return self.files[name].with_name(f"{self.files[name].stem}.{day}.jsonl.gz")
+
+    def archive(self, day: str) -> list[str]:
+        """Write each non-empty log whole into its closed file for ``day`` (durable, replacing a
+        file an interrupted close left); returns the names of the logs written. The gzip header
+        holds no name or time, so writing the same lines again gives the same bytes."""
+        closed = []
+        for name, length in sorted(self.lengths().items()):
+            if not length:
+                continue
+            target = self.day_file(name, day)
+            partial = target.with_name(target.name + ".partial")
+            with open(self.files[name], "rb") as source, open(partial, "wb") as raw:
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
+                    shutil.copyfileobj(source, packed, 1 << 20)
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(partial, target)
+            closed.append(name)
+        if closed:
+            _sync_folder(self.folder)
+        return closed
+
+    def empty(self, names: Sequence[str]) -> None:
+        """Cut the named logs to nothing (their lines are in their closed files)."""
+        for name in names:
+            file = self._open[name]
+            os.ftruncate(file.fileno(), 0)
+            os.fsync(file.fileno())
+
+    def prune(self, oldest_kept: str) -> list[Path]:
+        """Delete the closed day files of these logs from days before ``oldest_kept``
+        (YYYY-MM-DD); returns them. The live logs are never deleted."""
+        stems = {path.stem for path in self.files.values()}
+        removed = []
+        for path in sorted(self.folder.iterdir()):
+            match = DAY_FILE.match(path.name)
+            if match and match["stem"] in stems and match["day"] < oldest_kept:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        if removed:
+            logger.info("deleted %d closed log file(s) from before %s (learning.logs.keep)", len(removed), oldest_kept)
+        return removed
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make renames in ``folder`` durable (a directory fsync, where the OS has one)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

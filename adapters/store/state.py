@@ -294,6 +294,10 @@ class Logs(Protocol):
 
     def deliver(self, lines: Sequence[tuple[str, str]]) -> None: ...
 
+    def archive(self, day: str) -> list[str]: ...
+
+    def empty(self, names: Sequence[str]) -> None: ...
+
 
 # ------------------------------------------------------------------ rows ⇄ dataclasses
 
@@ -695,6 +699,37 @@ class StateStore:
         if rows:
             logger.info("delivering %d log record(s) of the last step again", len(rows))
         self._deliver([(log, line) for log, line in rows])
+
+    def close_log_day(self, day: str) -> list[str]:
+        """Close the logs' day ``day`` between two steps: each non-empty log becomes its day's
+        compressed file and starts again empty; returns the logs closed.
+
+        Exactly once still holds across a kill at any instant: (1) one transaction records the
+        logs' lengths and empties the outbox (everything in it was delivered); (2) the day's
+        files are written whole (a temporary file renamed into place); (3) one transaction
+        records the closed logs' length as 0; (4) the logs are cut to 0. Killed before (3), the
+        database still holds the full lengths: the next step's day differs from the cursor's
+        again, so the day is closed again and its file rewritten with the same lines. Killed
+        after (3), the restart's cut (``attach_logs``) empties the logs, whose lines are in
+        the day's file already."""
+        if self._logs is None:
+            raise ValueError("close_log_day needs logs (attach_logs): none are attached")
+        if self._delivering:
+            raise StateError(
+                f"the last delivery of log records from {self.path} did not finish; nothing more is written "
+                f"until a restart delivers them again"
+            )
+        with self._writing("recording the logs' lengths"):
+            self._unsettled = True
+            self._fill_outbox([])
+        self._unsettled = False
+        closed = self._logs.archive(day)
+        if closed:
+            with self._writing(f"starting the logs after {day}"):
+                for log in closed:
+                    self._item("log_offsets", log, _UPSERT_OFFSET, (log, 0))
+            self._logs.empty(closed)
+        return closed
 
     def _outbox_lines(self, transition: Transition) -> list[tuple[str, str]]:
         """The step's records as log lines; none when the step is already committed (re-applied)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -130,7 +131,9 @@ def append_log(path: str) -> AbstractContextManager[Any]:
 class RunLogs:
     """The JSON-lines logs of a run (logs/*.jsonl), written exactly once through the state
     store's outbox: entering attaches them to the store, which first finishes what a crash
-    left (cuts each log back and delivers the last step's records again)."""
+    left (cuts each log back and delivers the last step's records again). Each UTC day of the
+    snapshot clock is closed into ``<log>.<day>.jsonl.gz`` (``new_day``), and closed days
+    older than ``keep_s`` seconds are deleted."""
 
     NAMES: ClassVar[dict[str, str]] = {
         "signals": "predictive_signals",
@@ -141,11 +144,21 @@ class RunLogs:
         "market": "market_data",  # refused market values and the trading-state changes they caused
     }
 
-    def __init__(self, folder: str, store: StateStore) -> None:
+    def __init__(self, folder: str, store: StateStore, *, keep_s: float) -> None:
         from adapters.store.outbox import LogFiles
 
-        self.folder, self.store = folder, store
+        self.folder, self.store, self.keep_s = folder, store, keep_s
         self.files = LogFiles(folder, self.NAMES)
+
+    def new_day(self, last_ts: float | None, next_ts: float) -> list[str]:
+        """Before the step at ``next_ts``: when the last step (``last_ts``, the run's cursor) was
+        on another UTC day, close that day's logs and delete the days past retention; returns
+        the logs closed. Deterministic in the two times, so a killed close is redone alike."""
+        if last_ts is None or _utc_day(last_ts) == _utc_day(next_ts):
+            return []
+        closed = self.store.close_log_day(_utc_day(last_ts))
+        self.files.prune(_utc_day(next_ts - self.keep_s))
+        return closed
 
     def __enter__(self) -> RunLogs:
         self.files.__enter__()
@@ -160,6 +173,10 @@ class RunLogs:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.files.close()
+
+
+def _utc_day(ts: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(ts))
 
 
 # ------------------------------------------------------------------ snapshot files: build, convert, info

@@ -13,7 +13,15 @@ import click
 
 from engine.cli import compose, render
 from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OUTPUT
-from engine.cli.options import Window, check_writable, load_plan, report_problems, symbols_option, window_option
+from engine.cli.options import (
+    Window,
+    check_writable,
+    load_plan,
+    progress,
+    report_problems,
+    symbols_option,
+    window_option,
+)
 from engine.common import interrupts
 from engine.common.files import whole_file
 
@@ -190,7 +198,7 @@ def _one_dry_run(
             raise click.UsageError(f"--replay columns: {why}")
         guard.live()  # the fast path deferred Ctrl-C when it found it could not run
     problems: list[Diagnostic] = []
-    with _progress(snapshots, f"dry-run {plan.version}") as bar:
+    with progress(snapshots, f"dry-run {plan.version}") as bar:
         result, _, _ = dry_run(
             plan,
             compose.read_snapshots(snapshots, problems),
@@ -220,7 +228,7 @@ def _fast_dry_run(
         recording = compose.recording(tuple(snapshots))
         if symbols:
             recording = recording.only(symbols)
-        with _progress(snapshots, f"dry-run {plan.version}") as bar:
+        with progress(snapshots, f"dry-run {plan.version}") as bar:
             result, _, _ = dry_run_recording(
                 plan,
                 recording,
@@ -234,21 +242,6 @@ def _fast_dry_run(
         return None, str(why)
     result.update(input_errors=0, replay="columns")
     return result, ""
-
-
-def _progress(paths: tuple[str, ...], label: str) -> Any:
-    """A progress bar with rate and ETA on stderr, shown only for runs longer than 2 s."""
-    from tqdm import tqdm
-
-    return tqdm(
-        total=compose.count_snapshots(paths),
-        desc=label,
-        unit="cycle",
-        delay=2,
-        file=sys.stderr,
-        disable=None,
-        leave=False,
-    )
 
 
 def _check_outputs(out_dir: str | None, report_path: str | None) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from engine.cli import compose
 from engine.cli.exit_codes import EXIT_INVALID
 
 if TYPE_CHECKING:
@@ -91,3 +92,19 @@ def report_problems(problems: list[Diagnostic]) -> None:
 
     if problems:
         click.echo(as_text_capped(problems), err=True)
+
+
+def progress(paths: tuple[str, ...], label: str, *, file: IO[str] | None = None, delay: float = 2) -> Any:
+    """A progress bar of snapshots with rate and ETA, on stderr and only on a terminal (stdout,
+    the summary, never changes), shown once a run has taken ``delay`` seconds."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=compose.count_snapshots(paths),
+        desc=label,
+        unit="cycle",
+        delay=delay,
+        file=file or sys.stderr,
+        disable=None,
+        leave=False,
+    )

@@ -21,7 +21,7 @@ import click
 
 from engine.cli import compose
 from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
-from engine.cli.options import check_writable, load_plan, report_problems
+from engine.cli.options import check_writable, load_plan, progress, report_problems
 from engine.common import interrupts
 
 if TYPE_CHECKING:
@@ -96,14 +96,14 @@ def _paper(
         created = not os.path.exists(state_path)
         with (
             compose.state_store(state_path) as store,
-            compose.RunLogs(logs_dir, store),  # the logs, exactly once: what a crash left is delivered first
-        ):
+            compose.RunLogs(logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,  # exactly once: a crash's
+        ):  # leftovers are delivered first
             runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
             store.record_rule_version(plan.version, "human", message=f"rulebot paper ({plan.profile})")
             if guard.arrived:
                 code = None
             else:
-                code = _run(guard, runner, snapshots, state_path, logs_dir)
+                code = _run(guard, runner, logs, snapshots, state_path, logs_dir)
         if code is None:  # Ctrl-C during start-up: undo it while the lock is still held
             if created:
                 _remove_database(state_path)
@@ -113,23 +113,35 @@ def _paper(
     return code
 
 
-def _run(guard: interrupts.Guard, runner: Runner, snapshots: tuple[str, ...], state_path: str, logs_dir: str) -> int:
-    """Step every snapshot after the run's cursor (warm up on the ones before it), print the
-    summary, return the exit code. Ctrl-C stops the loop between steps, never inside one."""
+def _run(
+    guard: interrupts.Guard,
+    runner: Runner,
+    logs: compose.RunLogs,
+    snapshots: tuple[str, ...],
+    state_path: str,
+    logs_dir: str,
+) -> int:
+    """Step every snapshot after the run's cursor (warm up on the ones before it), closing the
+    logs' day when a step starts a new one, print the summary, return the exit code. Ctrl-C
+    stops the loop between steps, never inside one. Progress (rate, ETA) goes to stderr on a
+    terminal."""
     problems: list[Diagnostic] = []
     read = steps = refused = 0
     interrupted = False
     try:
         guard.live()  # start-up is done: Ctrl-C stops the run from here on, between steps
-        for read, snapshot in enumerate(compose.read_snapshots(snapshots, problems), start=1):  # noqa: B007 - the count is read after the loop
-            if runner.cursor is not None and snapshot.ts <= runner.cursor:
-                runner.warm(snapshot)  # only features in memory change: stopping here loses nothing
-                continue
-            interrupts.defer()  # the step's commit and its log lines are written whole
-            refused += len(runner.step(snapshot).screened.refusals)
-            steps += 1
-            guard.live()  # a Ctrl-C that came during the step stops the run now
-        interrupts.defer()  # the summary, closing the logs and releasing the lock run whole
+        with progress(snapshots, f"paper {runner.plan.version}") as bar:
+            for read, snapshot in enumerate(compose.read_snapshots(snapshots, problems), start=1):  # noqa: B007 - the count is read after the loop
+                bar.update()
+                if runner.cursor is not None and snapshot.ts <= runner.cursor:
+                    runner.warm(snapshot)  # only features in memory change: stopping here loses nothing
+                    continue
+                interrupts.defer()  # closing a day, the step's commit and its log lines are written whole
+                logs.new_day(runner.cursor, snapshot.ts)
+                refused += len(runner.step(snapshot).screened.refusals)
+                steps += 1
+                guard.live()  # a Ctrl-C that came during the step stops the run now
+            interrupts.defer()  # the summary, closing the logs and releasing the lock run whole
     except KeyboardInterrupt:  # the handler (or live()) has deferred any further Ctrl-C
         interrupted = True
     report_problems(problems)

@@ -10,7 +10,11 @@ from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
 from engine.language.schemagen.dsl import arr, boolean, document, duration, element, identifier, kinds, num, obj, text
 
 KIND = "learning"
-CODES: dict[str, str] = {}
+CODES = {
+    "RB395": "the logs are deleted sooner than the learners read them (logs.keep shorter than trade_lookback "
+    "or a signal resolution horizon), or logs.keep is not whole days",
+}
+DAY_S = 86400.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +36,7 @@ class Spec:
     post_trade_hooks: tuple[str, ...]
     expectancy_half_life_trades: float
     calibration_buckets: int
+    logs_keep_s: float  # rulebot paper deletes closed daily log files older than this (snapshot time)
 
 
 def build(doc: Doc, ctx: BuildContext) -> Spec:
@@ -55,11 +60,38 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
         post_trade_hooks=tuple(f["post_trade"]["hooks"]),
         expectancy_half_life_trades=f["post_trade"]["expectancy_half_life_trades"],
         calibration_buckets=f["post_trade"]["calibration_buckets"],
+        logs_keep_s=f["logs"]["keep"],
     )
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     check_unique_ids(doc, ("learners",), ctx, "learner")
+    _check_log_retention(spec, doc, ctx)
+
+
+def _check_log_retention(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
+    """The logs are what the learners read: deleting them sooner than the learners look back
+    would make a learner decide on less than its rules say, silently."""
+    keep = spec.logs_keep_s
+    if keep % DAY_S:
+        ctx.report(
+            doc,
+            ("logs", "keep"),
+            "RB395",
+            f"logs.keep is {keep:g} s: the logs are closed one UTC day at a time, so they are kept whole days",
+            suggestion=f"use {max(1, round(keep / DAY_S)):d}d",
+        )
+        return
+    needed = max(spec.trade_lookback_s, *spec.signal_resolution_horizons)
+    if keep < needed:
+        ctx.report(
+            doc,
+            ("logs", "keep"),
+            "RB395",
+            f"logs.keep ({keep / DAY_S:g}d) is shorter than what the learners read "
+            f"(trade_lookback {spec.trade_lookback_s / 3600:g}h): they would learn from less than that",
+            suggestion=f"keep at least {-(-needed // DAY_S):g}d, or shorten trade_lookback",
+        )
 
 
 def schema() -> dict:
@@ -93,6 +125,19 @@ def schema() -> dict:
         "counterfactual": element("counterfactual", "Replays blocked signals to tune gates.", dict(base)),
     }
     learner, defs = kinds("One learner.", variants)
+    logs = obj(
+        'What `rulebot paper` keeps of its logs/ (docs/state.md, "Log files"): each log is one file per '
+        "UTC day of the snapshot clock, gzip-compressed once the day is closed.",
+        {
+            "keep": duration(
+                "Closed days older than this (by the snapshot clock) are deleted; at least trade_lookback and "
+                "the longest signal resolution horizon (the learners read them).",
+                "30d",
+                positive=True,
+            ),
+        },
+    )
+    logs["default"] = {"keep": "30d"}
     return document(
         "learning",
         "learning",
@@ -136,6 +181,7 @@ def schema() -> dict:
                     ),
                 },
             ),
+            "logs": logs,
             "promotion": obj(
                 "Hold-out check before a learned version is used.",
                 {
