@@ -108,6 +108,7 @@ def _dry_run(
         result["interrupted"] = True
     elif other is not None:
         result["vs"] = _one_dry_run(guard, other, snapshots, window, symbols, replay)
+        result["vs"]["rules_dir"] = vs_dir  # the report names both folders
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
         result["interrupted"] = result["interrupted"] or result["vs"]["interrupted"]
     result.update(
