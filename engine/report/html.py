@@ -276,6 +276,17 @@ def _cell_time(ts: Any) -> str:
     return iso(ts).replace("T", " ").rstrip("Z")
 
 
+def _table_time(ts: Any, day_of: Any = None) -> str:
+    """A compact table time: ``2025-05-19 12:41`` (seconds only when not :00), without the date
+    when it is the same day as ``day_of`` (the decision beside its fill)."""
+    text = _cell_time(ts)
+    if text == "—":
+        return text
+    text = text[:-3] if text.endswith(":00") else text
+    same_day = day_of is not None and _cell_time(day_of)[:10] == text[:10]
+    return text[11:] if same_day else text
+
+
 def _duration(seconds: Any) -> str:
     value = _num(seconds)
     if value is None:
@@ -461,11 +472,11 @@ def _attribution_table(a: _Run, b: _Run | None) -> list[dict]:
 # label, numeric (right-aligned), extra (hidden until "all columns" is ticked), title
 TRADE_COLUMNS: tuple[tuple[str, bool, bool, str], ...] = (
     ("#", True, False, "Order of entry"),
-    ("decided (UTC)", False, False, "The cycle whose decision sent the entry order: rulebot explain --at this time"),
+    ("decided (UTC)", False, False, "The cycle whose decision sent the entry order (the date when not the fill's)"),
     ("filled (UTC)", False, False, "When the entry order filled (one cycle or more after the decision)"),
     ("symbol", False, False, ""),
     ("side", False, False, ""),
-    ("net P&L (USD)", True, False, "After fees and funding"),
+    ("net USD", True, False, "Net P&L in USD, after fees and funding"),
     ("net %", True, False, "Net P&L ÷ entry notional × 100"),
     ("exit reason", False, False, ""),
     ("held", True, False, "From the entry fill to the last exit fill"),
@@ -502,8 +513,13 @@ def _trade_table(run: _Run, compared: bool) -> dict:
         confidence = _num(t.get("confidence"))
         cells = [
             _cell(str(number), number, "num"),
-            _cell(_cell_time(decision), decision, "mono"),
-            _cell(_cell_time(t.get("entry_ts")), t.get("entry_ts"), "mono"),
+            _cell(
+                _table_time(decision, t.get("entry_ts")),
+                decision,
+                "mono",
+                "" if decision is None else f"rulebot explain --at {iso(decision)}",
+            ),
+            _cell(_table_time(t.get("entry_ts")), t.get("entry_ts"), "mono"),
             _cell(_text(t.get("symbol"), "—"), _text(t.get("symbol"))),
             _cell(_text(t.get("direction"), "—"), _text(t.get("direction"))),
             _cell("—" if pnl is None else _fixed(pnl, 2, True), pnl, "num pnl"),
@@ -520,7 +536,7 @@ def _trade_table(run: _Run, compared: bool) -> dict:
                 title="" if confidence is None else f"confidence {_fixed(confidence, 2)}",
             ),
             _cell(_short(ident, SHORT_ID + 1) if len(ident) > SHORT_ID else ident, ident, "mono", ident),
-            _cell(_cell_time(t.get("exit_ts")), t.get("exit_ts"), "mono extra"),
+            _cell(_table_time(t.get("exit_ts")), t.get("exit_ts"), "mono extra"),
             _cell(_price(t.get("entry_price")), t.get("entry_price"), "num extra"),
             _cell(_price(t.get("exit_price")), t.get("exit_price"), "num extra"),
             _cell(_quantity(t.get("quantity")), t.get("quantity"), "num extra"),

@@ -173,10 +173,11 @@ class Browser:
             self.mouse("mouseMoved", x0 + (x1 - x0) * i / 10, y, button="left", buttons=1, modifiers=modifiers)
         self.mouse("mouseReleased", x1, y, button="left", clickCount=1, modifiers=modifiers)
 
-    def screenshot(self, path: Path, width: int, height: int) -> None:
-        """A PNG of the page's top ``width`` × ``height`` CSS pixels."""
+    def screenshot(self, path: Path, width: int, height: int, top: float = 0.0) -> None:
+        """A PNG of ``width`` × ``height`` CSS pixels of the page, from ``top`` down."""
         self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
-        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"]
+        clip = {"x": 0, "y": top, "width": width, "height": height, "scale": 1}
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip)["data"]
         path.write_bytes(base64.b64decode(data))
 
     def close(self) -> None:

@@ -145,12 +145,53 @@ def test_the_price_charts_zoom_and_pan(browser, compared):
     assert browser.console == []
 
 
-def test_the_trade_table_sorts_and_fits_1100_px(browser, compared):
-    _open(browser, compared)
-    widths = browser.evaluate(
+def _widths(browser: Browser) -> dict:
+    return browser.evaluate(
         """({page: document.documentElement.scrollWidth,
              tables: Array.from(document.querySelectorAll("table.trades")).map(t => [t.parentElement.scrollWidth, t.parentElement.clientWidth])})"""
     )
+
+
+@pytest.fixture(scope="module")
+def widest(tmp_path_factory) -> Path:
+    """A report whose trade rows hold the widest values a run gives: the longest exit reason,
+    a large loss, a two-week hold, a decision the day before its fill, 22-character ids."""
+    result = make_result(trades=20, symbols=("BTCUSDT", "DOGEUSDT"), vs=True)
+    for i, trade in enumerate(result["trades"] + result["vs"]["trades"]):
+        trade.update(
+            exit_reason="MTF_ALIGNMENT_DEGRADED",
+            net_pnl=-12_345.67,
+            net_pnl_pct=-123.45,
+            duration_s=13 * 86_400 + 23 * 3_600,
+            conviction="MEDIUM",
+            id=f"rb{i:020d}",
+            entry_ts=trade["entry_ts"] + 7,  # a time with seconds
+        )
+    result["decisions"] = [
+        {"ts": t["entry_ts"] - 86_400, "symbol": t["symbol"], "outcome": "TRADE", "direction": t["direction"]}
+        for t in result["trades"]
+    ]
+    path = tmp_path_factory.mktemp("widest") / "report.html"
+    path.write_text(render_report(result), encoding="utf-8")
+    return path
+
+
+def test_the_widest_trade_rows_fit_1100_px(browser, widest, report):
+    for page in (widest, report):
+        _open(browser, page)
+        widths = _widths(browser)
+        assert widths["page"] <= 1100, page
+        assert widths["tables"] and all(scroll <= client for scroll, client in widths["tables"]), (page, widths)
+    _open(browser, widest)
+    browser.evaluate("document.querySelector(\"input.all-columns[data-table='trades-a']\").click()")
+    widths = _widths(browser)
+    assert widths["page"] <= 1100  # all columns: the table scrolls inside its box, the page does not
+    assert widths["tables"][0][0] > widths["tables"][0][1]
+
+
+def test_the_trade_table_sorts_and_fits_1100_px(browser, compared):
+    _open(browser, compared)
+    widths = _widths(browser)
     assert widths["page"] <= 1100
     assert widths["tables"] and all(scroll <= client for scroll, client in widths["tables"]), widths
 
@@ -169,11 +210,11 @@ def test_the_trade_table_sorts_and_fits_1100_px(browser, compared):
                  .find(th => th.textContent === {json.dumps(label)}).click()"""
         )
 
-    click_heading("net P&L (USD)")
-    ascending = column("net P&L (USD)")
+    click_heading("net USD")
+    ascending = column("net USD")
     assert ascending == sorted(ascending) and len(ascending) == 42
-    click_heading("net P&L (USD)")
-    assert column("net P&L (USD)") == sorted(ascending, reverse=True)
+    click_heading("net USD")
+    assert column("net USD") == sorted(ascending, reverse=True)
     click_heading("#")
     assert column("#") == list(range(1, 43))
 

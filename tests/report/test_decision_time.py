@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.common.times import iso_utc
-from engine.report.html import _cell_time, decision_times
+from engine.report.html import _table_time, decision_times
 from engine.trading.entry import order_digest
 from tests.lifecycle.market import write
 from tests.report.test_htmlreport import _column, parse
@@ -58,7 +58,7 @@ def test_every_trade_has_the_decision_that_sent_its_order(run):
         assert trade["id"].endswith(order_digest(trade["entry_version"], trade["symbol"], trade["direction"], ts))
     table = parse(run["html"]).find(id="trades-a")
     shown = [tr.find_all("td")[_column(table, "decided (UTC)")].all_text() for tr in table.find("tbody").find_all("tr")]
-    assert sorted(shown) == sorted(_cell_time(decided[t["id"]]) for t in result["trades"])
+    assert sorted(shown) == sorted(_table_time(decided[t["id"]], t["entry_ts"]) for t in result["trades"])
 
 
 def test_explain_at_the_decision_time_shows_the_trade(run):

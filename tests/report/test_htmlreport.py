@@ -280,7 +280,7 @@ def test_times_are_utc(pages):
     page = parse(pages["basic"])
     table = page.find(id="trades-a")
     first = table.find("tbody").find("tr").find_all("td")
-    assert re.fullmatch(r"2025-05-2\d \d\d:\d\d:\d\d", first[_column(table, "filled (UTC)")].all_text())
+    assert re.fullmatch(r"2025-05-2\d \d\d:\d\d(:\d\d)?", first[_column(table, "filled (UTC)")].all_text())
     assert "time (UTC)" in page.figures()["equity"].all_text()
 
 
@@ -545,7 +545,7 @@ def test_the_trade_table_leads_with_what_a_trader_reads_first(pages):
         "filled (UTC)",
         "symbol",
         "side",
-        "net P&L (USD)",
+        "net USD",
         "net %",
         "exit reason",
         "held",
@@ -578,7 +578,7 @@ def test_cells_carry_sort_keys(pages):
     table = parse(pages["basic"]).find(id="trades-a")
     result = make_result()
     rows = table.find("tbody").find_all("tr")
-    pnl = [float(tr.find_all("td")[_column(table, "net P&L (USD)")].attrs["data-v"]) for tr in rows]
+    pnl = [float(tr.find_all("td")[_column(table, "net USD")].attrs["data-v"]) for tr in rows]
     held = [float(tr.find_all("td")[_column(table, "held")].attrs["data-v"]) for tr in rows]
     assert sorted(pnl) == sorted(t["net_pnl"] for t in result["trades"])  # exact values, not the rounded text
     assert sorted(held) == sorted(t["duration_s"] for t in result["trades"])
@@ -613,8 +613,19 @@ def test_the_decision_time_is_the_decision_that_sent_the_entry_order():
     assert htmlreport.decision_times(result)[trade["id"]] == decided
     table = parse(render_report(result)).find(id="trades-a")
     row = table.find("tbody").find_all("tr")[_row_of(result, 0)].find_all("td")
-    assert row[_column(table, "decided (UTC)")].all_text() == htmlreport._cell_time(decided)
-    assert row[_column(table, "filled (UTC)")].all_text() == htmlreport._cell_time(trade["entry_ts"])
+    cell = row[_column(table, "decided (UTC)")]
+    assert cell.all_text() == htmlreport._table_time(decided, trade["entry_ts"])
+    assert cell.attrs["title"] == f"rulebot explain --at {htmlreport.iso(decided)}"  # ready to copy
+    assert row[_column(table, "filled (UTC)")].all_text() == htmlreport._table_time(trade["entry_ts"])
+
+
+def test_table_times_are_compact():
+    day = 1_748_131_200.0  # 2025-05-25 00:00:00 UTC
+    assert htmlreport._table_time(day + 41 * 60) == "2025-05-25 00:41"
+    assert htmlreport._table_time(day + 41 * 60 + 7) == "2025-05-25 00:41:07"  # seconds only when they say something
+    assert htmlreport._table_time(day + 40 * 60, day + 41 * 60) == "00:40"  # the fill's day: time only
+    assert htmlreport._table_time(day - 60, day + 60) == "2025-05-24 23:59"  # decided the day before
+    assert htmlreport._table_time(None, day) == "—"
 
 
 def test_without_a_matching_id_the_latest_trade_decision_before_the_fill_is_taken():
