@@ -31,6 +31,7 @@ from engine.trading.signals.coverage import Counts, coverage_of, layout
 BOT_TASK = "bot_cycle"
 DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
 MAX_CURVE_POINTS = 5000
+PRICE_POINTS = 50_000  # per symbol: the report's price charts zoom to a day at one point per cycle
 
 logger = logging.getLogger(__name__)
 
@@ -446,7 +447,7 @@ def result_of(plan, runner: Runner, state: DryRunState) -> dict:
             attribution=components,
         ),
         "equity": _sample(state.equity),
-        "prices": {k: _sample(v, 2000) for k, v in state.prices.items()},
+        "prices": {k: _sample(v, PRICE_POINTS) for k, v in state.prices.items()},
         "trades": trades,
         "decisions": state.decisions,
         "jobs": dict(sorted(state.jobs.items())),

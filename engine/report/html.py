@@ -2,20 +2,25 @@
 
 ``render_report(result)`` turns the JSON-ready result of a dry-run (see ``engine.replay.dryrun``;
 optionally with ``vs``, a second rule set over the same snapshots) into a single HTML file
-that opens from the file system: no server, no network, no JavaScript. The charts are inline
-SVG drawn by matplotlib (imported lazily, object API only, no pyplot and no GUI backend); the
-page is filled by ``engine/report/templates/report.html.j2`` with autoescaping on.
+that opens from the file system: no server, no network. The summary charts are inline SVG drawn
+by matplotlib (imported lazily, object API only, no pyplot and no GUI backend); the price charts
+with entries and exits are drawn in the browser by uPlot (vendored in ``vendor/uplot``, inlined
+into the page) so they can be zoomed and panned, with a matplotlib SVG as the no-script fallback.
+The page is filled by ``engine/report/templates/report.html.j2`` with autoescaping on.
 
 The renderer never raises on thin inputs (no trades, no ``vs``, one cycle, missing metrics):
 what cannot be drawn is replaced by a note saying why. Long series are decimated to at most
-``MAX_POINTS`` points per line, keeping each bucket's minimum and maximum so that peaks and
-drawdowns survive; tables are capped at ``MAX_ROWS`` rows with a note.
+``MAX_POINTS`` points per static line (``MAX_INTERACTIVE_POINTS`` per zoomable one), keeping each
+bucket's minimum and maximum so that peaks and drawdowns survive; tables are capped at
+``MAX_ROWS`` rows with a note.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import io
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -30,8 +35,11 @@ from markupsafe import Markup, escape
 from engine.common.times import iso_utc
 from engine.market.sanity import market_data_warnings
 from engine.report.coverage import coverage_section
+from engine.trading.entry import order_digest
 
 MAX_POINTS = 2000  # per plotted line
+MAX_INTERACTIVE_POINTS = 50_000  # per zoomable price line (uPlot draws 100k+ points smoothly)
+SHORT_ID = 8  # characters of a trade id shown in the table (the full id is its title)
 MAX_ROWS = 500  # per table
 MAX_PRICE_CHARTS = 20  # symbols with a price chart (those with the most trades first)
 FIGSIZE = (10.0, 3.5)  # inches
@@ -83,8 +91,46 @@ def render_report(result: dict) -> str:
         "trade_tables": [_trade_table(r, b is not None) for r in (a, b) if r],
         "decisions": _decisions_table(result.get("differing_decisions")) if b else None,
         "max_rows": MAX_ROWS,
+        "vendor": _vendor(),
     }
     return _template().render(**context)
+
+
+def decision_times(result: dict) -> dict[str, float]:
+    """{trade id: ts of the decision that opened it} from a dry-run ``result``'s decisions.
+
+    A trade's id is its entry order's client id, which ends with a digest of the deciding
+    version, symbol, direction and decision time (``engine.trading.entry.order_digest``): a
+    TRADE decision whose digest matches is the trade's own. Without a match (ids from another
+    source) the latest TRADE decision of the same symbol and direction at or before the fill is
+    taken. Trades with neither are left out. ``rulebot explain --at`` that time shows the decision.
+    """
+    by_key: dict[tuple[str, str], list[float]] = {}
+    for d in result.get("decisions") or ():
+        if isinstance(d, dict) and d.get("outcome") == "TRADE" and _num(d.get("ts")) is not None:
+            by_key.setdefault((str(d.get("symbol")), str(d.get("direction"))), []).append(float(d["ts"]))
+    for times in by_key.values():
+        times.sort()
+    out: dict[str, float] = {}
+    for trade in result.get("trades") or ():
+        if not isinstance(trade, dict) or not isinstance(trade.get("id"), str):
+            continue
+        symbol, direction = str(trade.get("symbol")), str(trade.get("direction"))
+        times = by_key.get((symbol, direction), [])
+        filled = _num(trade.get("entry_ts"))
+        if filled is None or not times:
+            continue
+        candidates = times[: bisect.bisect_right(times, filled)]
+        version = str(trade.get("entry_version", ""))
+        match = next(
+            (ts for ts in reversed(candidates) if trade["id"].endswith(order_digest(version, symbol, direction, ts))),
+            None,
+        )
+        if match is None and candidates:
+            match = candidates[-1]
+        if match is not None:
+            out[trade["id"]] = match
+    return out
 
 
 def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -232,6 +278,17 @@ def _cell_time(ts: Any) -> str:
     return iso(ts).replace("T", " ").rstrip("Z")
 
 
+def _table_time(ts: Any, day_of: Any = None) -> str:
+    """A compact table time: ``2025-05-19 12:41`` (seconds only when not :00), without the date
+    when it is the same day as ``day_of`` (the decision beside its fill)."""
+    text = _cell_time(ts)
+    if text == "—":
+        return text
+    text = text[:-3] if text.endswith(":00") else text
+    same_day = day_of is not None and _cell_time(day_of)[:10] == text[:10]
+    return text[11:] if same_day else text
+
+
 def _duration(seconds: Any) -> str:
     value = _num(seconds)
     if value is None:
@@ -291,10 +348,11 @@ def _metric(value: Any, kind: str) -> str:
 
 
 def _difference(a: Any, b: Any, kind: str) -> tuple[str, float | None]:
+    """``a − b``: the first rule set minus the second, so a positive P&L difference favours the first."""
     va, vb = _num(a), _num(b)
     if va is None or vb is None or kind == "text":
         return "—", None
-    d = vb - va
+    d = va - vb
     text = {
         "count": lambda: _fixed(d, 0, True),
         "fraction": lambda: f"{_fixed(d * 100, 1, True)} pp",
@@ -331,12 +389,12 @@ def _header(result: dict, a: _Run, b: _Run | None) -> dict:
     symbols = [str(s) for s in result.get("symbols") or ()]
     rows = [
         ("Profile", _text(result.get("profile"), "—")),
-        ("Rules folder", _text(result.get("rules_dir"), "—")),
         ("Window (UTC)", window),
         ("Cycles", _metric(result.get("cycles"), "count")),
         ("Symbols", ", ".join(symbols) or "—"),
     ]
     per_run = [
+        ("Rules folder", [_text(r.raw.get("rules_dir"), "—") for r in (a, b) if r]),
         ("Rule-set version", [r.version for r in (a, b) if r]),
         ("Fingerprint", [r.fingerprint for r in (a, b) if r]),
     ]
@@ -388,7 +446,7 @@ def _exit_table(a: _Run, b: _Run | None) -> list[dict]:
             f"{_fixed(c.get(reason, 0), 0)} ({_fixed(c.get(reason, 0) / t * 100 if t else 0, 1)} %)"
             for c, t in zip(counts, totals)
         ]
-        diff = _fixed(counts[1].get(reason, 0) - counts[0].get(reason, 0), 0, True) if b else ""
+        diff = _fixed(counts[0].get(reason, 0) - counts[1].get(reason, 0), 0, True) if b else ""
         rows.append({"label": reason, "values": cells, "diff": diff, "cls": ""})
     return rows
 
@@ -400,7 +458,7 @@ def _attribution_table(a: _Run, b: _Run | None) -> list[dict]:
     rows = []
     for component in components:
         cells = [f"{_fixed(v.get(component, 0.0), 2, True)} USD" for v in values]
-        diff = f"{_fixed(values[1].get(component, 0.0) - values[0].get(component, 0.0), 2, True)} USD" if b else ""
+        diff = f"{_fixed(values[0].get(component, 0.0) - values[1].get(component, 0.0), 2, True)} USD" if b else ""
         sign = values[0].get(component, 0.0)
         rows.append(
             {
@@ -413,68 +471,98 @@ def _attribution_table(a: _Run, b: _Run | None) -> list[dict]:
     return rows
 
 
-TRADE_COLUMNS = (
-    "#",
-    "id",
-    "symbol",
-    "direction",
-    "entry (UTC)",
-    "exit (UTC)",
-    "entry price",
-    "exit price",
-    "quantity",
-    "leverage",
-    "net P&L (USD)",
-    "net P&L %",
-    "fees (USD)",
-    "funding (USD)",
-    "held",
-    "exit reason",
-    "exit tier",
-    "conviction",
+# label, numeric (right-aligned), extra (hidden until "all columns" is ticked), title
+TRADE_COLUMNS: tuple[tuple[str, bool, bool, str], ...] = (
+    ("#", True, False, "Order of entry"),
+    ("decided (UTC)", False, False, "The cycle whose decision sent the entry order (the date when not the fill's)"),
+    ("filled (UTC)", False, False, "When the entry order filled (one cycle or more after the decision)"),
+    ("symbol", False, False, ""),
+    ("side", False, False, ""),
+    ("net USD", True, False, "Net P&L in USD, after fees and funding"),
+    ("net %", True, False, "Net P&L ÷ entry notional × 100"),
+    ("exit reason", False, False, ""),
+    ("held", True, False, "From the entry fill to the last exit fill"),
+    ("conviction", False, False, "Conviction at entry (its confidence in the cell's title)"),
+    ("id", False, False, "The first characters of the trade id (the full id in the cell's title)"),
+    ("exit (UTC)", False, True, ""),
+    ("entry price", True, True, ""),
+    ("exit price", True, True, "Average over every closing fill"),
+    ("quantity", True, True, ""),
+    ("leverage", True, True, ""),
+    ("fees (USD)", True, True, ""),
+    ("funding (USD)", True, True, "Positive: paid; negative: received"),
+    ("exit tier", False, True, ""),
 )
+
+
+def _cell(text: str, sort: Any = None, cls: str = "", title: str = "") -> dict:
+    """One table cell: its text, the key the column sorts by (``data-v``), classes and a title."""
+    value = _num(sort)
+    key = "" if sort is None else (repr(value) if value is not None else str(sort))
+    return {"text": text, "v": key, "cls": cls, "title": title}
 
 
 def _trade_table(run: _Run, compared: bool) -> dict:
     shown = run.trades[:MAX_ROWS]
+    decided = decision_times(run.raw)
     rows = []
     for number, t in enumerate(shown, 1):
         pnl = _num(t.get("net_pnl"))
         leverage = _num(t.get("leverage"))
-        rows.append(
-            {
-                "cls": "win" if pnl is not None and pnl > 0 else "loss" if pnl is not None and pnl < 0 else "",
-                "cells": [
-                    str(number),
-                    _text(t.get("id"), "—"),
-                    _text(t.get("symbol"), "—"),
-                    _text(t.get("direction"), "—"),
-                    _cell_time(t.get("entry_ts")),
-                    _cell_time(t.get("exit_ts")),
-                    _price(t.get("entry_price")),
-                    _price(t.get("exit_price")),
-                    _quantity(t.get("quantity")),
-                    "—" if leverage is None else f"{leverage:g}×",
-                    "—" if pnl is None else _fixed(pnl, 2, True),
-                    "—" if _num(t.get("net_pnl_pct")) is None else _fixed(t["net_pnl_pct"], 2, True),
-                    "—" if _num(t.get("fees")) is None else _fixed(t["fees"], 2),
-                    "—" if _num(t.get("funding")) is None else _fixed(t["funding"], 2, True),
-                    _duration(t.get("duration_s")),
-                    _text(t.get("exit_reason"), "—"),
-                    _text(t.get("exit_tier"), "—"),
-                    _text(t.get("conviction"), "—"),
-                ],
-            }
-        )
+        outcome = "win" if pnl is not None and pnl > 0 else "loss" if pnl is not None and pnl < 0 else ""
+        ident = _text(t.get("id"), "—")
+        decision = decided.get(ident) if isinstance(t.get("id"), str) else None
+        confidence = _num(t.get("confidence"))
+        cells = [
+            _cell(str(number), number, "num"),
+            _cell(
+                _table_time(decision, t.get("entry_ts")),
+                decision,
+                "mono",
+                "" if decision is None else f"rulebot explain --at {iso(decision)}",
+            ),
+            _cell(_table_time(t.get("entry_ts")), t.get("entry_ts"), "mono"),
+            _cell(_text(t.get("symbol"), "—"), _text(t.get("symbol"))),
+            _cell(_text(t.get("direction"), "—"), _text(t.get("direction"))),
+            _cell("—" if pnl is None else _fixed(pnl, 2, True), pnl, "num pnl"),
+            _cell(
+                "—" if _num(t.get("net_pnl_pct")) is None else _fixed(t["net_pnl_pct"], 2, True),
+                t.get("net_pnl_pct"),
+                "num pnl",
+            ),
+            _cell(_text(t.get("exit_reason"), "—"), _text(t.get("exit_reason"))),
+            _cell(_duration(t.get("duration_s")), t.get("duration_s"), "num"),
+            _cell(
+                _text(t.get("conviction"), "—"),
+                _text(t.get("conviction")),
+                title="" if confidence is None else f"confidence {_fixed(confidence, 2)}",
+            ),
+            _cell(_short(ident, SHORT_ID + 1) if len(ident) > SHORT_ID else ident, ident, "mono", ident),
+            _cell(_table_time(t.get("exit_ts")), t.get("exit_ts"), "mono extra"),
+            _cell(_price(t.get("entry_price")), t.get("entry_price"), "num extra"),
+            _cell(_price(t.get("exit_price")), t.get("exit_price"), "num extra"),
+            _cell(_quantity(t.get("quantity")), t.get("quantity"), "num extra"),
+            _cell("—" if leverage is None else f"{leverage:g}×", leverage, "num extra"),
+            _cell("—" if _num(t.get("fees")) is None else _fixed(t["fees"], 2), t.get("fees"), "num extra"),
+            _cell(
+                "—" if _num(t.get("funding")) is None else _fixed(t["funding"], 2, True), t.get("funding"), "num extra"
+            ),
+            _cell(_text(t.get("exit_tier"), "—"), _text(t.get("exit_tier")), "extra"),
+        ]
+        rows.append({"cls": outcome, "cells": cells})
     return {
         "key": run.key,
         "id": "trades-" + run.key.lower(),
         "title": f"Trades of {run.label_long}" if compared else "Trades",
-        "columns": TRADE_COLUMNS,
+        "columns": [
+            {"label": label, "cls": " ".join(c for c, on in (("num", numeric), ("extra", extra)) if on), "title": title}
+            for label, numeric, extra, title in TRADE_COLUMNS
+        ],
         "rows": rows,
         "total": len(run.trades),
         "total_text": f"{len(run.trades):,}",
         "capped": len(run.trades) > MAX_ROWS,
+        "decided": sum(1 for t in shown if isinstance(t.get("id"), str) and t["id"] in decided),
     }
 
 
@@ -499,6 +587,7 @@ class _Chart:
     caption: str
     svg: Markup | None = None
     note: str = ""
+    data: Markup | None = None  # zoomable chart: its JSON, drawn in the browser (the svg is then the fallback)
 
 
 def _slug(text: str) -> str:
@@ -567,6 +656,8 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
             f"{len(symbols) - len(chosen):,} more are left out."
         )
 
+    for chart, symbol in zip(price_charts, chosen):
+        chart.data = _price_data(symbol, _series(prices.get(symbol)), runs)
     try:
         mpl = _matplotlib()
     except ImportError as exc:
@@ -585,6 +676,69 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
     for chart, symbol in zip(price_charts, chosen):
         _draw(mpl, chart, lambda symbol=symbol: _draw_price(mpl, symbol, _series(prices.get(symbol)), runs))
     return {"main": main, "prices": price_charts, "prices_note": prices_note, "tail": tail}
+
+
+def _price_data(symbol: str, closes: tuple[np.ndarray, np.ndarray], runs: list[_Run]) -> Markup | None:
+    """The zoomable price chart's data as JSON for an inline ``<script type="application/json">``:
+    the close line (decimated to ``MAX_INTERACTIVE_POINTS``) and each run's trades as
+    ``[entry ts, entry price, exit ts, exit price, +1 LONG / −1 SHORT, +1 won / −1 lost / 0, id]``.
+    None when there is nothing to draw (as the static chart: under two prices and no trades)."""
+    trades = []
+    for run in runs:
+        marks = []
+        for t in run.trades:
+            if t.get("symbol") != symbol:
+                continue
+            entry, exit_ = (
+                _point(t.get("entry_ts"), t.get("entry_price")),
+                _point(t.get("exit_ts"), t.get("exit_price")),
+            )
+            if entry is None and exit_ is None:
+                continue
+            pnl = _num(t.get("net_pnl"))
+            marks.append(
+                [
+                    *(entry or (None, None)),
+                    *(exit_ or (None, None)),
+                    -1 if str(t.get("direction", "")).upper() == "SHORT" else 1,
+                    0 if pnl is None or pnl == 0 else 1 if pnl > 0 else -1,
+                    _text(t.get("id"))[:SHORT_ID],
+                ]
+            )
+        trades.append({"key": run.key, "label": run.label, "trades": marks})
+    if len(closes[0]) < 2 and not any(r["trades"] for r in trades):
+        return None
+    x, y = decimate(*closes, max_points=MAX_INTERACTIVE_POINTS)
+    data = {"symbol": symbol, "x": x.tolist(), "close": y.tolist(), "runs": trades}
+    return _json_for_script(data)
+
+
+def _json_for_script(data: Any) -> Markup:
+    """JSON that is safe inside a <script> element: no "<", ">" or "&" (so no "</script>")."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+@functools.lru_cache(maxsize=1)
+def _vendor() -> dict[str, str]:
+    """uPlot's script, stylesheet and licence and the report's own script, inlined so the page
+    needs no network."""
+    folder = resources.files("engine.report").joinpath("vendor/uplot")
+    read = lambda name: folder.joinpath(name).read_text(encoding="utf-8")  # noqa: E731
+    script = read("uPlot.iife.min.js")
+    if "</script" in script.lower():  # would end the inline element early
+        raise ValueError("the vendored uPlot contains '</script': it cannot be inlined")
+    version = re.search(r"\(v(\d+\.\d+\.\d+)\)", script[:200])
+    return {
+        "uplot_js": Markup(script),
+        "uplot_css": Markup(read("uPlot.min.css")),
+        "uplot_version": Markup(version.group(1) if version else "unknown"),
+        "uplot_licence": read("LICENSE"),  # text: escaped by the template
+        "report_js": Markup(
+            resources.files("engine.report").joinpath("templates/report.js").read_text(encoding="utf-8")
+        ),
+    }
 
 
 def _draw(mpl, chart: _Chart, drawer) -> None:
@@ -760,8 +914,7 @@ def _draw_drawdown(mpl, runs: list[_Run]):
         x, dd = decimate(x, dd)
         dates = _dates(mpl, x)
         label = f"{run.label} (max {_fixed(worst, 2)} %)"
-        if run.key == "A":
-            ax.fill_between(dates, dd, 0.0, color=color, alpha=0.18, linewidth=0)
+        ax.fill_between(dates, dd, 0.0, color=color, alpha=0.18 if run.key == "A" else 0.14, linewidth=0)
         ax.plot(dates, dd, color=color, linewidth=1.1, label=label)
     ax.axhline(0.0, color="#555555", linewidth=0.8)
     _time_axis(mpl, ax)

@@ -357,8 +357,13 @@ def _first_blocker(early, chain, sizing, late) -> str | None:
 
 def client_order_id(prefix: str, version: str, symbol: str, direction: str, ts: float) -> str:
     """Deterministic per decision, so a retried submission is recognised, never doubled."""
-    digest = hashlib.sha256(f"{version}|{symbol}|{direction}|{ts:.3f}".encode()).hexdigest()[:20]
-    return f"{prefix}{digest}"
+    return f"{prefix}{order_digest(version, symbol, direction, ts)}"
+
+
+def order_digest(version: str, symbol: str, direction: str, ts: float) -> str:
+    """The decision-specific tail of a client order id: the report matches a trade (whose id is
+    its entry order's) to the decision that sent it by recomputing this."""
+    return hashlib.sha256(f"{version}|{symbol}|{direction}|{ts:.3f}".encode()).hexdigest()[:20]
 
 
 def _intent(plan, record, sizing: Sizing, now: float) -> OrderIntent:

@@ -168,7 +168,14 @@ def test_every_section_and_chart_is_there(pages):
         assert figure.attrs.get("id", "").startswith("chart-"), kind
         assert len(figure.find_all("figcaption")) == 1, kind
         assert figure.find_all("figcaption")[0].all_text().strip(), kind
-        svgs = [c for c in figure.children if c.tag == "svg"]
+        holder = figure
+        if kind.startswith("price-"):  # zoomable in the browser, the static SVG as the no-script fallback
+            assert figure.find("div", id=figure.attrs["id"] + "-plot").attrs["class"] == "iplot"
+            data = json.loads(figure.find("script", type="application/json").all_text())
+            assert data["symbol"] == kind.removeprefix("price-") and len(data["x"]) == len(data["close"]) > 2
+            assert data["runs"][0]["trades"], kind
+            holder = next(c for c in figure.children if c.tag == "noscript")
+        svgs = [c for c in holder.children if c.tag == "svg"]
         assert len(svgs) == 1, f"{kind}: the chart is not an inline <svg>"
         assert svgs[0].attrs.get("role") == "img" and svgs[0].attrs.get("aria-label")
 
@@ -217,7 +224,7 @@ def test_the_page_is_self_contained(pages, name):
     page = parse(html)
     ids = {e.attrs["id"] for e in page.root.walk() if "id" in e.attrs}
     for element in page.root.walk():
-        assert element.tag not in {"script", "link", "img", "iframe", "object", "embed", "image", "base"}, element.tag
+        assert element.tag not in {"link", "img", "iframe", "object", "embed", "image", "base"}, element.tag
         for attr, value in element.attrs.items():
             assert attr != "src" and not attr.startswith("on"), (element.tag, attr)
             if attr.endswith("href"):
@@ -226,6 +233,13 @@ def test_the_page_is_self_contained(pages, name):
                 assert "://" not in (value or ""), (element.tag, attr, value)
     styles = "".join(s.all_text() for s in page.find_all("style"))
     assert "@import" not in styles and "url(" not in styles and "@font-face" not in styles
+    scripts = page.find_all("script")
+    code = [s.all_text() for s in scripts if "type" not in s.attrs]
+    assert len(code) == 2 and code[0].startswith("/*! https://github.com/leeoniya/uPlot (v")  # uPlot, then ours
+    assert all(s.attrs.get("type") == "application/json" for s in scripts if "type" in s.attrs)
+    for text in code:  # nothing that could reach the network
+        for needle in ("fetch(", "XMLHttpRequest", "WebSocket", "EventSource", "import(", "sendBeacon", ".src="):
+            assert needle not in text, needle
     for url in re.findall(r"url\(#([^)]+)\)", html):
         assert url in ids, url
     assert "<?xml" not in html and "<!DOCTYPE svg" not in html
@@ -235,7 +249,7 @@ def test_every_svg_is_inline(pages):
     page = parse(pages["vs"])
     svgs = page.find_all("svg")
     assert len(svgs) == 6
-    assert all(svg.parent.tag == "figure" for svg in svgs)
+    assert all(svg.parent.tag == "figure" or svg.parent.parent.tag == "figure" for svg in svgs)
     assert all(svg.attrs.get("viewbox") for svg in svgs)
 
 
@@ -245,10 +259,11 @@ def test_every_svg_is_inline(pages):
 def test_numbers_have_thousands_separators(pages):
     page = parse(pages["basic"])
     table = page.find(id="trades-a")
-    btc = [tr for tr in table.find("tbody").find_all("tr") if tr.find_all("td")[2].all_text() == "BTCUSDT"]
+    symbol, price = _column(table, "symbol"), _column(table, "entry price")
+    btc = [tr for tr in table.find("tbody").find_all("tr") if tr.find_all("td")[symbol].all_text() == "BTCUSDT"]
     assert btc
     for tr in btc:
-        entry_price = tr.find_all("td")[6].all_text()
+        entry_price = tr.find_all("td")[price].all_text()
         assert re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{2}", entry_price), entry_price
     equity_ticks = [t.all_text() for t in page.figures()["equity"].find_all("text")]
     assert any(re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", t) for t in equity_ticks), equity_ticks
@@ -256,16 +271,23 @@ def test_numbers_have_thousands_separators(pages):
     assert any(re.fullmatch(r"\d{2},\d{3}(\.\d+)?", t) for t in price_ticks), price_ticks
 
 
+def _column(table, label: str) -> int:
+    """The index of the trade table's column headed ``label``."""
+    return [th.all_text() for th in table.find("thead").find_all("th")].index(label)
+
+
 def test_times_are_utc(pages):
     page = parse(pages["basic"])
-    first = page.find(id="trades-a").find("tbody").find("tr").find_all("td")
-    assert re.fullmatch(r"2025-05-2\d \d\d:\d\d:\d\d", first[4].all_text())
+    table = page.find(id="trades-a")
+    first = table.find("tbody").find("tr").find_all("td")
+    assert re.fullmatch(r"2025-05-2\d \d\d:\d\d(:\d\d)?", first[_column(table, "filled (UTC)")].all_text())
     assert "time (UTC)" in page.figures()["equity"].all_text()
 
 
 def test_trades_are_oldest_first(pages):
-    rows = parse(pages["basic"]).find(id="trades-a").find("tbody").find_all("tr")
-    entries = [tr.find_all("td")[4].all_text() for tr in rows]
+    table = parse(pages["basic"]).find(id="trades-a")
+    rows = table.find("tbody").find_all("tr")
+    entries = [tr.find_all("td")[_column(table, "filled (UTC)")].all_text() for tr in rows]
     assert entries == sorted(entries) and len(rows) == 42
     assert {tr.attrs["class"] for tr in rows} <= {"win", "loss", ""}
 
@@ -278,14 +300,17 @@ def test_vs_mode_has_both_columns_the_difference_and_the_decisions(pages):
     page = parse(pages["vs"])
     assert page.find("meta", name="rulebot-version-vs").attrs["content"] == "rs-b71e55a09c12"
     header = [th.all_text() for th in page.find(id="summary").find("thead").find_all("th")]
-    assert header == ["Metric", "A: rs-3f9a0c21d4e7", "B: rs-b71e55a09c12", "B − A"]
+    assert header == ["Metric", "A: rs-3f9a0c21d4e7", "B: rs-b71e55a09c12", "A − B"]
     rows = {tr.attrs["data-metric"]: tr for tr in page.find(id="summary").find_all("tr") if "data-metric" in tr.attrs}
     assert all(len(tr.find_all("td")) == 3 for tr in rows.values())
     a, b = result["metrics"]["net_pnl_usd"], result["vs"]["metrics"]["net_pnl_usd"]
     diff = rows["net_pnl_usd"].find_all("td")[2]
-    assert diff.all_text() == f"{b - a:+,.2f} USD"
-    assert diff.attrs["class"].split()[-1] == ("better" if b > a else "worse")
-    assert rows["max_drawdown_pct"].find_all("td")[2].all_text().endswith(" pp")
+    assert diff.all_text() == f"{a - b:+,.2f} USD"  # first − second
+    assert diff.attrs["class"].split()[-1] == ("better" if a > b else "worse")  # green: A did better
+    drawdown = rows["max_drawdown_pct"].find_all("td")[2]
+    assert drawdown.all_text().endswith(" pp")
+    dd_a, dd_b = result["metrics"]["max_drawdown_pct"], result["vs"]["metrics"]["max_drawdown_pct"]
+    assert drawdown.attrs["class"].split()[-1] == ("better" if dd_a < dd_b else "worse")  # lower is better
 
     decisions = page.find(id="differing-decisions")
     body = decisions.find("tbody").find_all("tr")
@@ -450,7 +475,10 @@ def test_hostile_strings_are_escaped(pages):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     for needle in ("<img", "<iframe", "<svg onload", "<b>paper", "<i>x", "</svg><script>"):
         assert needle not in html, needle
-    assert not page.find_all("script") and not page.find_all("img") and not page.find_all("iframe")
+    assert not page.find_all("img") and not page.find_all("iframe")
+    assert all(
+        "alert(" not in script.all_text() or "\\u003c" in script.all_text() for script in page.find_all("script")
+    )
     symbol = "<script>alert(1)</script>"
     figures = page.figures()
     assert f"price-{symbol}" in figures
@@ -502,3 +530,187 @@ def test_decimate_keeps_extremes_and_ends():
     assert np.array_equal(short_x, x[:100]) and np.array_equal(short_y, y[:100])
     for n in (MAX_POINTS + 1, MAX_POINTS * 3 + 7, 4001):
         assert len(decimate(x[:n], y[:n])[0]) <= MAX_POINTS
+
+
+# ------------------------------------------------------------------ a trader's trade table
+
+
+def test_the_trade_table_leads_with_what_a_trader_reads_first(pages):
+    table = parse(pages["basic"]).find(id="trades-a")
+    heads = table.find("thead").find_all("th")
+    labels = [th.all_text() for th in heads]
+    assert labels[:11] == [
+        "#",
+        "decided (UTC)",
+        "filled (UTC)",
+        "symbol",
+        "side",
+        "net USD",
+        "net %",
+        "exit reason",
+        "held",
+        "conviction",
+        "id",
+    ]
+    extra = [th.all_text() for th in heads if "extra" in th.attrs.get("class", "").split()]
+    assert extra == labels[11:] and "entry price" in extra and "fees (USD)" in extra  # behind "all columns"
+    assert all("sortable" in th.attrs["class"].split() for th in heads)
+    assert table.parent.parent.find("input", type="checkbox").attrs["data-table"] == "trades-a"
+
+
+def test_trade_ids_are_short_with_the_full_id_in_the_title():
+    result = make_result(trades=3)
+    result["trades"][0]["id"] = "rb" + "0123456789abcdef0123"
+    table = parse(render_report(result)).find(id="trades-a")
+    cell = table.find("tbody").find_all("tr")[_row_of(result, 0)].find_all("td")[_column(table, "id")]
+    assert cell.all_text() == "rb012345…" and cell.attrs["title"] == "rb0123456789abcdef0123"
+
+
+def _row_of(result: dict, index: int) -> int:
+    """Where trade ``index`` of the result lands in the table (oldest entry first)."""
+    order = sorted(
+        range(len(result["trades"])), key=lambda i: (result["trades"][i]["entry_ts"], result["trades"][i]["exit_ts"])
+    )
+    return order.index(index)
+
+
+def test_cells_carry_sort_keys(pages):
+    table = parse(pages["basic"]).find(id="trades-a")
+    result = make_result()
+    rows = table.find("tbody").find_all("tr")
+    pnl = [float(tr.find_all("td")[_column(table, "net USD")].attrs["data-v"]) for tr in rows]
+    held = [float(tr.find_all("td")[_column(table, "held")].attrs["data-v"]) for tr in rows]
+    assert sorted(pnl) == sorted(t["net_pnl"] for t in result["trades"])  # exact values, not the rounded text
+    assert sorted(held) == sorted(t["duration_s"] for t in result["trades"])
+
+
+def _decided(version: str, symbol: str, direction: str, ts: float) -> dict:
+    return {
+        "ts": ts,
+        "symbol": symbol,
+        "outcome": "TRADE",
+        "direction": direction,
+        "conviction": "HIGH",
+        "confidence": 0.9,
+        "first_blocker": None,
+    }
+
+
+def test_the_decision_time_is_the_decision_that_sent_the_entry_order():
+    from engine.trading.entry import client_order_id
+
+    result = make_result(trades=3, symbols=("BTCUSDT",))
+    trade = result["trades"][0]
+    version, symbol, direction = trade["entry_version"], trade["symbol"], trade["direction"]
+    decided = trade["entry_ts"] - 180  # a limit order that filled three cycles later
+    trade["id"] = client_order_id("rb", version, symbol, direction, decided)
+    result["decisions"] = [
+        _decided(version, symbol, direction, decided - 60),  # an earlier TRADE decision (e.g. a rejected order)
+        _decided(version, symbol, direction, decided),  # the one whose order filled
+        _decided(version, symbol, direction, trade["entry_ts"] - 60),  # a later one, while the order was out
+        {**_decided(version, symbol, direction, trade["entry_ts"] - 120), "outcome": "NO_TRADE"},
+    ]
+    assert htmlreport.decision_times(result)[trade["id"]] == decided
+    table = parse(render_report(result)).find(id="trades-a")
+    row = table.find("tbody").find_all("tr")[_row_of(result, 0)].find_all("td")
+    cell = row[_column(table, "decided (UTC)")]
+    assert cell.all_text() == htmlreport._table_time(decided, trade["entry_ts"])
+    assert cell.attrs["title"] == f"rulebot explain --at {htmlreport.iso(decided)}"  # ready to copy
+    assert row[_column(table, "filled (UTC)")].all_text() == htmlreport._table_time(trade["entry_ts"])
+
+
+def test_table_times_are_compact():
+    day = 1_748_131_200.0  # 2025-05-25 00:00:00 UTC
+    assert htmlreport._table_time(day + 41 * 60) == "2025-05-25 00:41"
+    assert htmlreport._table_time(day + 41 * 60 + 7) == "2025-05-25 00:41:07"  # seconds only when they say something
+    assert htmlreport._table_time(day + 40 * 60, day + 41 * 60) == "00:40"  # the fill's day: time only
+    assert htmlreport._table_time(day - 60, day + 60) == "2025-05-24 23:59"  # decided the day before
+    assert htmlreport._table_time(None, day) == "—"
+
+
+def test_without_a_matching_id_the_latest_trade_decision_before_the_fill_is_taken():
+    result = make_result(trades=1, symbols=("BTCUSDT",))
+    trade = result["trades"][0]
+    other = "LONG" if trade["direction"] == "SHORT" else "SHORT"
+    result["decisions"] = [
+        _decided("rs-x", trade["symbol"], trade["direction"], trade["entry_ts"] - 120),
+        _decided("rs-x", trade["symbol"], trade["direction"], trade["entry_ts"] - 60),
+        _decided("rs-x", trade["symbol"], other, trade["entry_ts"] - 30),  # the other side: not this trade's
+        _decided("rs-x", trade["symbol"], trade["direction"], trade["entry_ts"] + 60),  # after the fill
+    ]
+    assert htmlreport.decision_times(result) == {trade["id"]: trade["entry_ts"] - 60}
+    result["decisions"] = []
+    assert htmlreport.decision_times(result) == {}
+    table = parse(render_report(result)).find(id="trades-a")
+    assert table.find("tbody").find("tr").find_all("td")[_column(table, "decided (UTC)")].all_text() == "—"
+    assert "has no recorded decision" in table.parent.parent.all_text()
+
+
+# ------------------------------------------------------------------ vs: both runs named and shaded
+
+
+def test_vs_names_both_folders_and_shades_both_drawdowns():
+    result = make_result(vs=True)
+    result["vs"]["rules_dir"] = "rules-shipped"
+    page = parse(render_report(result))
+    folders = [tr for tr in page.find(id="run-facts").find_all("tr") if tr.find("th").all_text() == "Rules folder"]
+    assert [td.all_text() for td in folders[0].find_all("td")] == ["A: rules", "B: rules-shipped"]
+    fills = [g for g in page.figures()["drawdown"].find_all("g") if "FillBetween" in g.attrs.get("id", "")]
+    assert len(fills) == 2  # one shaded area per run
+    exits = page.find(id="exit-reasons-table")
+    reason = exits.find("tbody").find("tr")
+    label = reason.find("th").all_text()
+    a = result["metrics"]["exit_reasons"].get(label, 0)
+    b = result["vs"]["metrics"]["exit_reasons"].get(label, 0)
+    assert reason.find_all("td")[2].all_text() == f"{a - b:+d}"
+    assert [th.all_text() for th in exits.find("thead").find_all("th")][-1] == "A − B"
+
+
+# ------------------------------------------------------------------ the zoomable charts' data
+
+
+def test_the_chart_data_cannot_end_its_script_element():
+    result = make_result(trades=6, symbols=("BTCUSDT", "</script><script>alert(5)</script>"))
+    for trade in result["trades"]:
+        trade["id"] = "</script>&<!--" + trade["id"]
+    html = render_report(result)
+    assert "alert(5)</script>" not in html and "<!--" not in html.split("<body>", 1)[1]
+    page = parse(html)
+    datas = [json.loads(s.all_text()) for s in page.find_all("script", type="application/json")]
+    assert {d["symbol"] for d in datas} == {"BTCUSDT", "</script><script>alert(5)</script>"}
+    marks = [t for d in datas for t in d["runs"][0]["trades"]]
+    assert len(marks) == 6 and all(m[6] == "</script>&<!--"[: htmlreport.SHORT_ID] for m in marks)
+    trade = result["trades"][0]
+    mark = next(
+        m for d in datas if d["symbol"] == trade["symbol"] for m in d["runs"][0]["trades"] if m[0] == trade["entry_ts"]
+    )
+    assert mark[:6] == [
+        trade["entry_ts"],
+        trade["entry_price"],
+        trade["exit_ts"],
+        trade["exit_price"],
+        1 if trade["direction"] == "LONG" else -1,
+        1 if trade["net_pnl"] > 0 else -1,
+    ]
+
+
+def test_the_zoomable_price_line_keeps_every_point_up_to_its_limit():
+    result = make_result(trades=3)
+    closes = result["prices"]["BTCUSDT"]
+    data = json.loads(parse(render_report(result)).figures()["price-BTCUSDT"].find("script").all_text())
+    assert data["x"] == [p[0] for p in closes] and data["close"] == [p[1] for p in closes]
+
+
+def test_the_vendored_uplot_matches_its_readme():
+    import hashlib
+    from importlib import resources
+
+    folder = resources.files("engine.report").joinpath("vendor")
+    readme = folder.joinpath("README.md").read_text(encoding="utf-8")
+    for name in ("uPlot.iife.min.js", "uPlot.min.css", "LICENSE"):
+        digest = hashlib.sha256(folder.joinpath("uplot", name).read_bytes()).hexdigest()
+        assert f"`uplot/{name}` | " in readme and digest in readme, name
+    version = re.search(r"\(v(\d+\.\d+\.\d+)\)", folder.joinpath("uplot/uPlot.iife.min.js").read_text())
+    assert version and f"uPlot {version.group(1)}" in readme
+    assert f"uPlot {version.group(1)}" in render_report(make_result(trades=1))  # named in the footer
+    assert "MIT License" in folder.joinpath("uplot/LICENSE").read_text()
