@@ -515,6 +515,7 @@ class StateStore:
         self._logs: Logs | None = None  # attach_logs: the logs the outbox delivers to
         self._unsettled = False  # the outbox holds rows already delivered, their lengths not yet recorded
         self._delivering = False  # a delivery started and did not finish: the logs' state is unknown
+        self._group: list[tuple[str, str]] | None = None  # group(): the open group's log lines
         memory = str(path) == ":memory:"
         try:
             if not memory:
@@ -659,17 +660,51 @@ class StateStore:
                 f"the last delivery of log records from {self.path} did not finish; nothing more is written "
                 f"until a restart delivers them again"
             )
+        if self._group is not None:  # inside group(): the group's transaction holds it; delivered at its end
+            self._group.extend(self._write_transition(transition, version))
+            return
         with self._writing("applying the transition"):
-            closing = self._closed_ids(transition.closed_positions)
-            lines = self._outbox_lines(transition)  # before the cursors move: a step already taken adds none
-            self._write_orders(transition, version)
-            self._record_ledger(transition)
-            self._write_positions(transition.positions, closing)
-            self._record_trades(transition.trades)
-            self._record_hook_runs(transition.hook_runs)
-            self._write_bookmarks(transition)
-            self._fill_outbox(lines)
+            lines = self._write_transition(transition, version)
         self._unsettled = False  # committed: what was delivered before is recorded
+        self._deliver(lines)
+
+    def _write_transition(self, transition: Transition, version: str | None) -> list[tuple[str, str]]:
+        """The statements of one transition (inside a transaction); returns its log lines."""
+        closing = self._closed_ids(transition.closed_positions)
+        lines = self._outbox_lines(transition)  # before the cursors move: a step already taken adds none
+        self._write_orders(transition, version)
+        self._record_ledger(transition)
+        self._write_positions(transition.positions, closing)
+        self._record_trades(transition.trades)
+        self._record_hook_runs(transition.hook_runs)
+        self._write_bookmarks(transition)
+        self._fill_outbox(lines)
+        return lines
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """Every ``apply`` inside is part of ONE transaction, committed (one fsync) at the end,
+        and their log records are delivered after that commit. The crash guarantee is the one
+        of a single step: a kill inside the group loses the whole group, and the state is the
+        one before it (its cursor too), so resuming re-runs those steps to the same result. An
+        error inside rolls the whole group back and propagates."""
+        if self._group is not None:
+            raise StateError(f"{self.path}: a group of transitions is already open", CHANGE_REFUSED)
+        if self._delivering:
+            raise StateError(
+                f"the last delivery of log records from {self.path} did not finish; nothing more is written "
+                f"until a restart delivers them again"
+            )
+        self._group = []
+        try:
+            with self._transaction():  # the steps' own errors propagate as they are
+                yield
+            lines = self._group
+        except sqlite3.Error as exc:
+            raise StateError(f"applying a group of transitions failed, nothing written: {exc}", _code_for(exc)) from exc
+        finally:
+            self._group = None
+        self._unsettled = False
         self._deliver(lines)
 
     def _record_hook_runs(self, runs: Sequence[tuple]) -> None:
@@ -714,6 +749,8 @@ class StateStore:
         the day's file already."""
         if self._logs is None:
             raise ValueError("close_log_day needs logs (attach_logs): none are attached")
+        if self._group is not None:
+            raise StateError(f"{self.path}: the logs' day is closed between groups of steps, not inside one")
         if self._delivering:
             raise StateError(
                 f"the last delivery of log records from {self.path} did not finish; nothing more is written "
@@ -756,9 +793,10 @@ class StateStore:
         now (they end with it) and replace those rows with this step's."""
         if self._logs is None or not (lines or self._unsettled):
             return
-        for log, length in sorted(self._logs.lengths().items()):
-            self._item("log_offsets", log, _UPSERT_OFFSET, (log, length))
-        self._db.execute("DELETE FROM outbox")
+        if not self._group:  # a group's later steps add to the outbox its first step started
+            for log, length in sorted(self._logs.lengths().items()):
+                self._item("log_offsets", log, _UPSERT_OFFSET, (log, length))
+            self._db.execute("DELETE FROM outbox")
         for log, text in lines:
             self._item("outbox", log, "INSERT INTO outbox (log, line) VALUES (?, ?)", (log, text))
 

@@ -169,3 +169,39 @@ def test_a_v3_database_migrates_to_v4_keeping_every_row(db_path):
         assert conn.execute(
             "SELECT DISTINCT int_fields FROM positions UNION SELECT int_fields FROM trades"
         ).fetchall() == [("[]",)]
+
+
+def test_a_group_commits_its_steps_together_and_delivers_their_records_after(db_path, tmp_path):
+    logs = tmp_path / "logs"
+    with StateStore(db_path) as store, LogFiles(logs, FILES) as files:
+        store.attach_logs(files)
+        store.apply(_step(1, ("trades", {"id": "a"})))
+        with store.group():
+            store.apply(_step(2, ("trades", {"id": "b"})))
+            store.apply(transition(3))
+            store.apply(_step(4, ("trades", {"id": "c"}), ("signals", {"s": 1})))
+            assert _lines(logs, "trades") == ['{"id":"a"}']  # nothing delivered before the commit
+            assert store.cursor("step") == 4  # the open transaction sees its own steps
+        assert _lines(logs, "trades") == ['{"id":"a"}', '{"id":"b"}', '{"id":"c"}']
+        # the outbox holds the whole group's rows, the offsets the lengths before it
+        assert [r[1:] for r in _rows(db_path, "outbox")] == [
+            ("trades", '{"id":"b"}'),
+            ("trades", '{"id":"c"}'),
+            ("signals", '{"s":1}'),
+        ]
+        assert ("trades", len('{"id":"a"}\n')) in _rows(db_path, "log_offsets")
+
+
+def test_a_group_killed_before_its_commit_leaves_the_state_before_it(db_path, tmp_path):
+    logs = tmp_path / "logs"
+    with StateStore(db_path) as store, LogFiles(logs, FILES) as files:
+        store.attach_logs(files)
+        store.apply(_step(1, ("trades", {"id": "a"})))
+        with pytest.raises(KeyboardInterrupt), store.group():
+            store.apply(_step(2, ("trades", {"id": "b"})))
+            raise KeyboardInterrupt  # the process stops inside the group
+        assert store.cursor("step") == 1
+        store.apply(_step(2, ("trades", {"id": "b2"})))  # the resumed run takes step 2 again
+    assert _lines(logs, "trades") == ['{"id":"a"}', '{"id":"b2"}']
+    with StateStore(db_path) as store, pytest.raises(StateError, match="already open"), store.group(), store.group():
+        pass
