@@ -156,12 +156,13 @@ def test_the_root_group_carries_every_command_and_the_log_options():
 
 def test_a_command_imports_only_its_own_module():
     """`rulebot explain` must not pay for the other commands (paper, dry-run, the snapshot
-    builder, the HTML report) nor for pandas: start-up is most of its time."""
+    builder, the HTML report), the dry-run's runner nor pandas: start-up is most of its time."""
     code = (
         "import sys\n"
         "from engine.cli.app import main\n"
         "main(['explain', 'data/sample/sample.snapshots.parquet', '--symbol', 'BTCUSDT'], standalone_mode=False)\n"
         "heavy = ['engine.cli.paper', 'engine.cli.dryrun', 'engine.cli.snapshots', 'engine.cli.validate',\n"
+        "         'engine.replay.dryrun', 'engine.trading.runner',\n"
         "         'engine.report.html', 'pandas', 'jinja2', 'matplotlib', 'httpx']\n"
         "print('LOADED', [m for m in heavy if m in sys.modules])\n"
     )

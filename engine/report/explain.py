@@ -56,9 +56,9 @@ def replay_recording(plan, recording, until: float | None) -> Replayed:
     """The same state from the recording's columns, the cursor on the last cycle at or before
     ``until``. NotReplayable (engine.replay.recording) when the plan needs the scalar path or
     the sanity layer could refuse a value of the recording (the scalar replay screens it)."""
+    from engine.replay.columns.correlation import correlation_cursor
     from engine.replay.columns.sanity import check_sane
     from engine.replay.columns.signals import ColumnSignals
-    from engine.replay.dryrun import correlation_cursor
 
     check_sane(recording, plan.requirements.market_data)
     signals = ColumnSignals(plan, recording)
