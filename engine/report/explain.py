@@ -60,10 +60,12 @@ def replay_recording(plan, recording, until: float | None) -> Replayed:
     from engine.replay.columns.sanity import check_sane
     from engine.replay.columns.signals import ColumnSignals
 
-    check_sane(recording, plan.requirements.market_data)
+    check_sane(recording, plan.requirements.market_data)  # the whole file, as the scalar replay's reader
+    i = len(recording) - 1 if until is None else int(np.searchsorted(recording.ts, until, side="right")) - 1
+    # the cycles after the instant change nothing before it (every column is causal): not computed
+    recording = recording.head(i + 1) if i >= 0 else recording
     signals = ColumnSignals(plan, recording)
     engine = EntryPipeline(plan, signals=signals, correlation=correlation_cursor(plan, signals, recording))
-    i = len(recording) - 1 if until is None else int(np.searchsorted(recording.ts, until, side="right")) - 1
     if i < 0:
         return Replayed(engine, None, ())
     signals.seek(i)
