@@ -152,3 +152,22 @@ def test_the_root_group_carries_every_command_and_the_log_options():
     assert sorted(main.commands["snapshots"].commands) == ["build", "convert", "info"]
     bad = run("--log-level", "loud", "validate", "rules/")
     assert bad.returncode == 2 and "--log-level" in bad.stderr
+
+
+def test_a_command_imports_only_its_own_module():
+    """`rulebot explain` must not pay for the other commands (paper, dry-run, the snapshot
+    builder, the HTML report), the dry-run's runner nor pandas: start-up is most of its time."""
+    code = (
+        "import sys\n"
+        "from engine.cli.app import main\n"
+        "main(['explain', 'data/sample/sample.snapshots.parquet', '--symbol', 'BTCUSDT'], standalone_mode=False)\n"
+        "heavy = ['engine.cli.paper', 'engine.cli.dryrun', 'engine.cli.snapshots', 'engine.cli.validate',\n"
+        "         'engine.replay.dryrun', 'engine.trading.runner',\n"
+        "         'engine.report.html', 'pandas', 'jinja2', 'matplotlib', 'httpx']\n"
+        "print('LOADED', [m for m in heavy if m in sys.modules])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "BTCUSDT" in done.stdout  # the decision was shown
+    assert done.stdout.strip().splitlines()[-1] == "LOADED []"

@@ -1,8 +1,10 @@
 """The `rulebot` command: the root group, the commands it carries, and the entry point.
 
-Heavy modules are imported inside each command, so `rulebot validate` starts fast (no
-numpy, no pandas). One module per command group registers nothing by itself: the list
-below is every command there is.
+A command's module is imported only when that command runs (or when help lists them), and
+heavy modules only inside each command, so `rulebot validate` starts fast (no numpy, no
+pandas) and `rulebot explain` does not pay for the report, paper or the snapshot builder.
+One module per command group registers nothing by itself: COMMANDS below is every
+command there is.
 
 Exit codes (engine/cli/exit_codes.py): 0 success, 1 the rules (or input) are invalid,
 2 usage error, 3 internal error (a bug in rulebot; the message says where to report it),
@@ -12,11 +14,12 @@ process holds the state database (RB805; paper), 130 stopped by Ctrl-C.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterator, MutableMapping
 
 import click
 
-from engine.cli import dryrun, explain, paper, snapshots, validate
 from engine.cli.exit_codes import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -39,8 +42,57 @@ __all__ = [
     "run",
 ]
 
+#: Every command: its name and where it lives ("module:attribute"), imported on first use.
+COMMANDS: dict[str, str] = {
+    "validate": "engine.cli.validate:validate",
+    "schema": "engine.cli.validate:schema",
+    "explain": "engine.cli.explain:explain",
+    "paper": "engine.cli.paper:paper",
+    "dry-run": "engine.cli.dryrun:dry_run_command",
+    "snapshots": "engine.cli.snapshots:snapshots",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A click group's command table that imports a command's module on first access.
+
+    click looks commands up in ``group.commands`` (and lists its keys for help), so the
+    names are known at once while `rulebot explain` imports only engine/cli/explain.py."""
+
+    def __init__(self, where: dict[str, str]) -> None:
+        self._where = dict(where)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, _, attribute = self._where[name].partition(":")  # KeyError: no such command
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command) or command.name != name:
+                raise TypeError(f"{self._where[name]} is not the click command {name!r}")
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._where.pop(name, None)
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._where and name not in self._loaded:
+            raise KeyError(name)
+        self._where.pop(name, None)
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._where, **self._loaded})
+
+    def __len__(self) -> int:
+        return len(self._where.keys() | self._loaded.keys())
+
+
+@click.group(
+    commands=LazyCommands(COMMANDS),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="rulebot")
 @click.option(
     "--log-format",
@@ -61,18 +113,6 @@ def main(log_format: str, log_level: str) -> None:
     from engine.cli import logs
 
     logs.configure(log_format, log_level)
-
-
-COMMANDS: tuple[click.Command, ...] = (
-    validate.validate,
-    validate.schema,
-    explain.explain,
-    paper.paper,
-    dryrun.dry_run_command,
-    snapshots.snapshots,
-)
-for _command in COMMANDS:
-    main.add_command(_command)
 
 
 def run() -> None:

@@ -23,6 +23,7 @@ from engine.bot.scheduler import Scheduler
 from engine.common import interrupts
 from engine.market.sanity import MarketDataReport
 from engine.replay.columns.candles import DIRECTION_CODE
+from engine.replay.columns.correlation import correlation_cursor
 from engine.replay.columns.decisions import DecisionColumns
 from engine.report.metrics import run_metrics
 from engine.trading.runner import Runner, Sinks
@@ -348,40 +349,6 @@ class _FlatDecisions:
             for row, reason in zip(rows[settled].tolist(), reasons[settled].tolist()):
                 by_cycle.setdefault(row, []).append(self._decision(symbol, row, reason))
         self.start, self.stop, self.known, self.by_cycle = i, stop, known.tolist(), by_cycle
-
-
-def correlation_cursor(plan, signals, recording) -> _Cursor:
-    """The return correlations of the recording, as ReturnCorrelation at the signals' cursor."""
-    from engine.replay.columns.correlation import CorrelationColumns
-    from engine.trading.pipeline import correlation_window
-
-    columns = CorrelationColumns(
-        plan.ruleset.names(),
-        **correlation_window(plan),
-        candles={n: s.candles for n, s in recording.symbols.items()},
-    )
-    return _Cursor(columns, signals, recording)
-
-
-class _Cursor:
-    """ReturnCorrelation's interface over CorrelationColumns, at the signals' cursor."""
-
-    def __init__(self, columns, signals, recording):
-        self._columns, self._signals = columns, signals
-        self._recorded = set(recording.symbols)
-
-    def update(self, snapshot) -> None:
-        return None
-
-    def symbols(self) -> list[str]:
-        return self._columns.symbols()
-
-    def at(self, a: str, b: str, i: int) -> float | None:
-        """``between(a, b)`` with the cursor at cycle ``i``."""
-        return self._columns.between(a, b, {s: i + 1 if s in self._recorded else 0 for s in (a, b)})
-
-    def between(self, a: str, b: str) -> float | None:
-        return self.at(a, b, self._signals.cursor)
 
 
 def _only(snapshot, symbols: set[str] | None):

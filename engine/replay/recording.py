@@ -116,6 +116,24 @@ class Recording:
         keep = set(names)
         return replace(self, symbols=MappingProxyType({k: v for k, v in self.symbols.items() if k in keep}))
 
+    def head(self, n: int) -> Recording:
+        """The first ``n`` cycles: what a replay that stops at cycle ``n - 1`` reads. Every
+        column form is causal (cycle i depends on cycles up to i only, as stepping snapshot by
+        snapshot does), so state at those cycles is the same as in the whole recording."""
+        if n >= len(self):
+            return self
+        cut = slice(0, max(n, 0))
+        symbols = {
+            name: SymbolRecording(
+                name,
+                MappingProxyType({k: v[cut] for k, v in sym.values.items()}),
+                MappingProxyType({k: v[cut] for k, v in sym.times.items()}),
+                CandleSeries(*(getattr(sym.candles, f)[cut] for f in ("ts", "open", "high", "low", "close", "volume"))),
+            )
+            for name, sym in self.symbols.items()
+        }
+        return Recording(self.ts[cut], MappingProxyType(symbols), self.fear_greed[cut], self.fear_greed_ts[cut])
+
     def snapshot(self, i: int) -> Snapshot:
         """Cycle ``i`` as the Snapshot object the scalar path would have read."""
         symbols = {name: sym.snapshot_at(i) for name, sym in self.symbols.items()}

@@ -56,14 +56,16 @@ def replay_recording(plan, recording, until: float | None) -> Replayed:
     """The same state from the recording's columns, the cursor on the last cycle at or before
     ``until``. NotReplayable (engine.replay.recording) when the plan needs the scalar path or
     the sanity layer could refuse a value of the recording (the scalar replay screens it)."""
+    from engine.replay.columns.correlation import correlation_cursor
     from engine.replay.columns.sanity import check_sane
     from engine.replay.columns.signals import ColumnSignals
-    from engine.replay.dryrun import correlation_cursor
 
-    check_sane(recording, plan.requirements.market_data)
+    check_sane(recording, plan.requirements.market_data)  # the whole file, as the scalar replay's reader
+    i = len(recording) - 1 if until is None else int(np.searchsorted(recording.ts, until, side="right")) - 1
+    # the cycles after the instant change nothing before it (every column is causal): not computed
+    recording = recording.head(i + 1) if i >= 0 else recording
     signals = ColumnSignals(plan, recording)
     engine = EntryPipeline(plan, signals=signals, correlation=correlation_cursor(plan, signals, recording))
-    i = len(recording) - 1 if until is None else int(np.searchsorted(recording.ts, until, side="right")) - 1
     if i < 0:
         return Replayed(engine, None, ())
     signals.seek(i)

@@ -16,10 +16,9 @@ import pytest
 from adapters.snapshots.columnar import read_recording
 from engine.language.compiler import compile_ruleset
 from engine.replay.columns import gate_forms
-from engine.replay.columns.correlation import CorrelationColumns
+from engine.replay.columns.correlation import CorrelationColumns, CorrelationCursor
 from engine.replay.columns.decisions import DecisionColumns
 from engine.replay.columns.signals import ColumnSignals
-from engine.replay.dryrun import _Cursor
 from engine.trading.gates import GATES
 from engine.trading.pipeline import EntryPipeline, correlation_window
 from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
@@ -39,7 +38,7 @@ def world(plan):
     correlation = CorrelationColumns(
         plan.ruleset.names(), **correlation_window(plan), candles={n: s.candles for n, s in recording.symbols.items()}
     )
-    return recording, signals, _Cursor(correlation, signals, recording)
+    return recording, signals, CorrelationCursor(correlation, signals, recording)
 
 
 def _portfolio(rng: np.random.Generator, names) -> Portfolio:

@@ -102,10 +102,9 @@ def test_signal_records_market_values_and_correlations_match_cycle_by_cycle(plan
     plan = plans["paper"]
     engine, columns = SignalEngine(plan), ColumnSignals(plan, recording)
     tracker = ReturnCorrelation(plan.ruleset.names(), **correlation_window(plan))
-    from engine.replay.columns.correlation import CorrelationColumns
-    from engine.replay.dryrun import _Cursor
+    from engine.replay.columns.correlation import CorrelationColumns, CorrelationCursor
 
-    cursor = _Cursor(
+    cursor = CorrelationCursor(
         CorrelationColumns(
             plan.ruleset.names(),
             candles={n: s.candles for n, s in recording.symbols.items()},

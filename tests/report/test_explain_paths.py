@@ -83,6 +83,40 @@ def test_the_column_replay_explains_exactly_as_the_scalar_replay(plan, recording
     assert "TRADE" in outcomes and len(blockers) > 1  # the gate chain, sizing and a trade were compared
 
 
+def test_explaining_an_instant_computes_the_columns_up_to_it_only_and_equals_the_whole_computation(plan, recording):
+    """--at replays the recording's head (the cycles up to the instant): the same decisions
+    as the columns of the whole recording with the cursor on that cycle."""
+    from engine.replay.columns.correlation import correlation_cursor
+    from engine.replay.columns.signals import ColumnSignals
+
+    whole = ColumnSignals(plan, recording)
+    pipeline = EntryPipeline(plan, signals=whole, correlation=correlation_cursor(plan, whole, recording))
+    instants = _instants(plan, recording) + [float(recording.ts[0]), float(recording.ts[1]) - 1.0]
+    for until in instants:
+        i = int(np.searchsorted(recording.ts, until, side="right")) - 1
+        head = replay_recording(plan, recording, until)
+        assert len(head.pipeline.signals.recording) == i + 1 < len(recording) or until >= recording.ts[-1]
+        whole.seek(i)
+        fed = SimpleNamespace(pipeline=pipeline, present=head.present)
+        assert _explained(head, plan, until) == _explained(fed, plan, until), until
+
+
+def test_the_head_of_a_recording_is_its_first_cycles(recording):
+    head = recording.head(100)
+    assert len(head) == 100 and head.ts.tolist() == recording.ts[:100].tolist()
+    for name, sym in recording.symbols.items():
+        cut = head.symbols[name]
+        assert cut.candles.close.tolist() == sym.candles.close[:100].tolist()
+        assert cut.values.keys() == sym.values.keys() and cut.times.keys() == sym.times.keys()
+        for k in sym.values:
+            assert np.array_equal(cut.values[k], sym.values[k][:100], equal_nan=True), k
+        for k in sym.times:
+            assert np.array_equal(cut.times[k], sym.times[k][:100], equal_nan=True), k
+        assert cut.snapshot_at(99) == sym.snapshot_at(99)
+    assert head.snapshot(42) == recording.snapshot(42)
+    assert recording.head(len(recording)) is recording and len(recording.head(0)) == 0
+
+
 def test_no_snapshot_at_or_before_the_instant(plan, recording):
     assert replay_recording(plan, recording, float(recording.ts[0]) - 1).last is None
     assert replay(plan, read_columnar(SAMPLE), float(recording.ts[0]) - 1).last is None

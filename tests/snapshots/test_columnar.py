@@ -534,3 +534,63 @@ def test_a_candle_from_the_future_is_dropped_as_in_json(tmp_path):
     assert [(p.code, p.line) for _, ps in got for p in ps] == [("RB703", 2)]
     with pytest.raises(NotReplayable):
         read_recording(path)
+
+
+def _chunked(values: list, type_: pa.DataType, offset: int = 0) -> pa.ChunkedArray:
+    """Values in three chunks, the middle one a slice (non-zero offset into its buffers)."""
+    padded = pa.array([None] * offset + values[2:5], type=type_).slice(offset)
+    return pa.chunked_array([pa.array(values[:2], type=type_), padded, pa.array(values[5:], type=type_)], type=type_)
+
+
+@pytest.mark.parametrize("type_", [pa.float64(), pa.float32(), pa.int64()])
+def test_the_numpy_readers_match_arrows_own_conversion(type_):
+    from adapters.snapshots.columnar import _numbers, _raw_floats, _valid, _whole
+
+    values = (
+        [1.5, None, 3.0, None, 7.25, 9.0, None, -2.0] if type_ != pa.int64() else [1, None, 3, None, 7, 9, None, -2]
+    )
+    if pa.types.is_floating(type_):
+        values[5] = float("nan")  # a stored NaN, not a null
+    for offset in (0, 3, 9):
+        column = _chunked(values, type_, offset)
+        expected = column.cast(pa.float64()).to_numpy()
+        got = _numbers(column)
+        assert got.tolist() == pytest.approx(expected.tolist(), nan_ok=True)
+        assert _valid(_whole(column)).tolist() == column.is_valid().to_pylist()
+        raw, valid = _raw_floats(column)
+        nan_rows = [bool(r != r and v) for r, v in zip(raw.tolist(), valid.tolist())]
+        assert nan_rows == [v is not None and v != v for v in column.to_pylist()]
+    empty = pa.chunked_array([], type=type_)
+    assert _numbers(empty).tolist() == [] and _valid(_whole(empty)).tolist() == []
+
+
+def test_a_dictionary_null_entry_is_a_null():
+    from adapters.snapshots.columnar import _valid
+
+    for index_type in (pa.int32(), pa.int8(), pa.uint16(), pa.int64()):
+        indices = pa.array([1, 0, 1, None, 0, 2], index_type)
+        symbols = pa.DictionaryArray.from_arrays(indices, pa.array(["BTCUSDT", None, "ETHUSDT"]))
+        assert _valid(symbols).tolist() == [False, True, False, False, True, True]
+        assert _valid(symbols.slice(2)).tolist() == [False, False, True, True]  # an offset into the indices
+    plain = pa.DictionaryArray.from_arrays(pa.array([0, None], pa.int32()), pa.array(["BTCUSDT"]))
+    assert _valid(plain).tolist() == [True, False]
+
+
+def test_reading_a_file_as_columns_imports_neither_pandas_nor_pyarrow_compute():
+    """pandas costs `rulebot explain` a quarter of a second (Arrow's to_numpy imports it),
+    pyarrow.compute 0.03 s (Array.cast imports it)."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "sample.snapshots.parquet"
+    code = (
+        "import sys\n"
+        "from adapters.snapshots.columnar import read_recording\n"
+        f"recording = read_recording({str(sample)!r})\n"
+        "assert recording.symbols, 'no symbols read'\n"
+        "print([m for m in ('pandas', 'pyarrow.compute') if m in sys.modules])\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

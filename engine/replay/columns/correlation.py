@@ -114,3 +114,37 @@ class CorrelationColumns:
 
     def symbols(self) -> list[str]:
         return list(self._streams)
+
+
+def correlation_cursor(plan, signals, recording) -> CorrelationCursor:
+    """The return correlations of the recording, as ReturnCorrelation at the signals' cursor
+    (for the dry-run's fast path and explain: here, so explain does not import the dry-run)."""
+    from engine.trading.pipeline import correlation_window
+
+    columns = CorrelationColumns(
+        plan.ruleset.names(),
+        **correlation_window(plan),
+        candles={n: s.candles for n, s in recording.symbols.items()},
+    )
+    return CorrelationCursor(columns, signals, recording)
+
+
+class CorrelationCursor:
+    """ReturnCorrelation's interface over CorrelationColumns, at the signals' cursor."""
+
+    def __init__(self, columns, signals, recording):
+        self._columns, self._signals = columns, signals
+        self._recorded = set(recording.symbols)
+
+    def update(self, snapshot) -> None:
+        return None
+
+    def symbols(self) -> list[str]:
+        return self._columns.symbols()
+
+    def at(self, a: str, b: str, i: int) -> float | None:
+        """``between(a, b)`` with the cursor at cycle ``i``."""
+        return self._columns.between(a, b, {s: i + 1 if s in self._recorded else 0 for s in (a, b)})
+
+    def between(self, a: str, b: str) -> float | None:
+        return self.at(a, b, self._signals.cursor)
