@@ -8,6 +8,7 @@ Python and a new schema field never touches a template.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -269,6 +270,7 @@ def generate_pages() -> dict[str, str]:
     result[f"{REFERENCE}/vocabulary.md"] = vocabulary_page()
     result[f"{REFERENCE}/expressions.md"] = expressions_page(defaults)
     result[f"{REFERENCE}/refusals.md"] = refusals_page(defaults)
+    result[f"{REFERENCE}/tasks.md"] = tasks_page(defaults)
     return result
 
 
@@ -324,3 +326,64 @@ def refusals_page(defaults: Defaults) -> str:
         lock_code=["`RB805`", STATE_CODES["RB805"]],
         exit_codes=exit_codes,
     )
+
+
+@dataclass(frozen=True)
+class TaskSection:
+    """One registered task as docs/reference/tasks.md shows it."""
+
+    name: str
+    summary: str
+    doc: str  # the module docstring: what the task does and why
+    loop: bool
+    jobs: str  # the default rules' jobs that run it, with their cadence
+    reads: str
+    effects: str
+    rows: list[list[str]]
+
+
+def _named(text: str) -> str:
+    """``recent_runs (the last audit)`` → a TaskContext field (or plan part) as code, the words
+    after it as they are; plain prose stays prose."""
+    from engine.bot.tasks.base import TaskContext
+
+    head, _, rest = text.partition(" ")
+    if not (head in dir(TaskContext) or re.fullmatch(r"plan\.[a-z_.]+", head)):
+        return text
+    return code(head) + (f" {rest}" if rest else "")
+
+
+def _cadence(job: dict[str, Any]) -> str:
+    if "every" in job:
+        return f"every {job['every']}"
+    days = f" on {', '.join(job['weekdays'])}" if job.get("weekdays") else ""
+    return f"at {job['at']} UTC{days}"
+
+
+def tasks_page(defaults: Defaults) -> str:
+    """Every task of the registry: what it does, reads and may do, its parameters, its jobs."""
+    import inspect
+
+    from engine.bot.tasks import TASKS, is_loop_task
+
+    root = schema_of("schedules")
+    jobs = defaults.data.get("schedules", {}).get("jobs", [])
+    sections = []
+    for name, module in TASKS.items():
+        node = root["properties"]["tasks"]["properties"][name]
+        running = [f"`{j['id']}` ({_cadence(j)})" for j in jobs if name in j["tasks"]]
+        rows = [[code(r.path), r.description, r.type, r.unit, r.default] for r in walk(node, root, f"tasks.{name}")]
+        sections.append(
+            TaskSection(
+                name=name,
+                summary=module.SUMMARY,
+                doc=inspect.cleandoc(module.__doc__ or "").split("\n\n", 1)[-1].strip(),
+                loop=is_loop_task(name),
+                jobs=", ".join(running) or "none in the default rules",
+                reads=", ".join(_named(r) for r in module.READS),
+                effects="; ".join(module.EFFECTS),
+                rows=rows,
+            )
+        )
+    summary_rows = [[f"[`{t.name}`](#{t.name})", t.summary, t.jobs] for t in sections]
+    return _render("tasks.md.j2", sections=sections, summary_rows=summary_rows)

@@ -24,6 +24,7 @@ Exceptions live in :mod:`engine.common.errors` (the whole tree, with its codes).
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -87,6 +88,13 @@ class Diagnostic:
             "message": self.message,
             "suggestion": self.suggestion,
         }
+
+
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
+    """The suggestion for a misspelt name: ``did you mean 'x'?`` with the closest of
+    ``choices``, or empty when none is close."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
 
 
 def clip(text: str, limit: int = 60) -> str:

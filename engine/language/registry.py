@@ -20,15 +20,18 @@ def registry(
     family: str,
     modules: Iterable[ModuleType],
     required: Iterable[str],
+    *,
+    key: str = "KIND",
 ) -> MappingProxyType[str, ModuleType]:
-    """``KIND`` → module for ``modules``, each checked to define every name in ``required``."""
-    needed = ("KIND", *required)
+    """``key`` (``KIND``; ``NAME`` for scheduled tasks) → module for ``modules``, each checked
+    to define every name in ``required``."""
+    needed = (key, *required)
     found: dict[str, ModuleType] = {}
     for module in modules:
         missing = [name for name in needed if not hasattr(module, name)]
         if missing:
             raise RegistryError(f"{family}: {module.__name__} lacks {', '.join(missing)}")
-        kind = module.KIND
+        kind = getattr(module, key)
         if kind in found:
             raise RegistryError(
                 f"{family}: kind {kind!r} is registered twice ({found[kind].__name__}, {module.__name__})"

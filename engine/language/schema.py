@@ -10,7 +10,6 @@ plan (durations to seconds, learnable values unwrapped, lists to tuples).
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -19,7 +18,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-from engine.language.diagnostics import Diagnostic, Location, clip
+from engine.language.diagnostics import Diagnostic, Location, clip, did_you_mean
 from engine.language.durations import parse_duration, spelled_seconds
 
 CODES = {
@@ -105,8 +104,7 @@ def _pointer(path) -> str:
 
 
 def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
+    return did_you_mean(word, choices)
 
 
 def _allowed(choices) -> str:

@@ -52,7 +52,24 @@ class ExpireOverride:
     reason: str
 
 
-Action = SetTradingState | CancelOrder | ForgetPending | ExpireOverride
+@dataclass(frozen=True, slots=True)
+class PruneLogs:
+    """Delete the closed day files of the logs (``<log>.<day>.jsonl.gz``) from days before
+    ``before_day`` (YYYY-MM-DD): the retention of ``learning.logs.keep``."""
+
+    before_day: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeState:
+    """Tidy the state database (SQLite ``PRAGMA optimize`` and ``wal_checkpoint(TRUNCATE)``),
+    so the write-ahead log does not grow without bound in a process that never exits."""
+
+    reason: str
+
+
+Action = SetTradingState | CancelOrder | ForgetPending | ExpireOverride | PruneLogs | OptimizeState
 
 
 @dataclass(frozen=True, slots=True)

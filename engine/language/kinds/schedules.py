@@ -1,9 +1,15 @@
-"""Rule kind ``schedules``: jobs that run at an interval or at a time of day (UTC)."""
+"""Rule kind ``schedules``: jobs that run at an interval or at a time of day (UTC), the tasks
+they run (each resolved through the registry of engine/bot/tasks) and those tasks' parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
+from engine.bot import tasks
+from engine.language.diagnostics import Severity, did_you_mean
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
 from engine.language.schemagen.dsl import arr, document, duration, identifier, obj, ref
 
@@ -11,6 +17,9 @@ KIND = "schedules"
 CODES = {
     "RB350": "a job interval is shorter than one second",
     "RB351": "no job runs the `bot_cycle` task, so nothing would ever trade",
+    "RB352": "a job names a task that does not exist",
+    "RB353": "parameters for a task that no job runs (a warning: they have no effect)",
+    "RB354": "the watchdog's heartbeat_stale_after is not longer than the bot cycle",
 }
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -27,6 +36,7 @@ class Job:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Spec:
     jobs: tuple[Job, ...]
+    task_params: Mapping[str, Any]  # every registered task -> its Params (module defaults unless set)
 
     def job(self, job_id: str) -> Job | None:
         return next((j for j in self.jobs if j.id == job_id), None)
@@ -48,7 +58,9 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
         )
         for raw in doc.frozen["jobs"]
     )
-    return Spec(jobs=jobs)
+    given = doc.frozen.get("tasks", {})
+    task_params = {name: module.compile_params(given.get(name, {}), jobs) for name, module in tasks.TASKS.items()}
+    return Spec(jobs=jobs, task_params=MappingProxyType(task_params))
 
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
@@ -61,6 +73,7 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
                 "RB350",
                 f"job {job.id} would run every {job.every_s:g} s; the shortest interval is 1s",
             )
+    _check_tasks(spec, doc, ctx)
     if not any("bot_cycle" in job.tasks for job in spec.jobs):
         ctx.report(
             doc,
@@ -70,6 +83,37 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
             key=True,
             suggestion="add `{id: bot_cycle, every: 60s, tasks: [bot_cycle]}`",
         )
+
+
+def _check_tasks(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
+    """Every task a job names must be registered (RB352: each unknown name is its own error);
+    parameters for a task no job runs do nothing (RB353, a warning); then each task's own checks."""
+    known = list(tasks.TASKS)
+    for index, job in enumerate(spec.jobs):
+        for position, name in enumerate(job.tasks):
+            if name not in tasks.TASKS:
+                ctx.report(
+                    doc,
+                    ("jobs", index, "tasks", position),
+                    "RB352",
+                    f"job {job.id}: no task '{name}'; the tasks are {', '.join(known)}",
+                    suggestion=did_you_mean(name, known),
+                )
+    scheduled = {name for job in spec.jobs for name in job.tasks}
+    given = doc.frozen.get("tasks", {})
+    for name in given:
+        if name not in scheduled:
+            ctx.report(
+                doc,
+                ("tasks", name),
+                "RB353",
+                f"parameters for task {name}, which no job runs: they have no effect",
+                suggestion=f"add {name} to a job's tasks, or remove its entry",
+                key=True,
+                severity=Severity.WARNING,
+            )
+    for name, params in spec.task_params.items():
+        tasks.TASKS[name].check(params, doc, ("tasks", name), ctx, spec.jobs)
 
 
 def schema() -> dict:
@@ -83,7 +127,12 @@ def schema() -> dict:
             "weekdays": arr(
                 "Only on these days (with `at`).", ref("weekday", "Day.", "enum"), unique=True, min_items=1
             ),
-            "tasks": arr("Tasks this job runs.", identifier("Task name."), min_items=1, unique=True),
+            "tasks": arr(
+                "Tasks this job runs (docs/reference/tasks.md); may be empty for a job that only "
+                "learners name (learning.yaml `schedule`).",
+                identifier("Task name."),
+                unique=True,
+            ),
         },
         required=["id", "tasks"],
     )
@@ -97,5 +146,17 @@ def schema() -> dict:
         "When jobs run (seed: Timing & Update Cycles).",
         {
             "jobs": arr("The jobs.", job, min_items=1),
+            "tasks": tasks_schema(),
         },
     )
+
+
+def tasks_schema() -> dict:
+    """``tasks:``: each registered task's parameters under its name, all optional."""
+    schema = obj(
+        "Parameters of the tasks, by task name; a task left out (or a field) takes its defaults.",
+        {name: module.schema() for name, module in tasks.TASKS.items()},
+        required=[],
+    )
+    schema["default"] = {}
+    return schema
