@@ -101,7 +101,9 @@ def test_history_records_reach_their_logs_once_also_with_a_runner_step(tmp_path)
         store.attach_logs(files)
         store.record_bot(CYCLE)
         assert [r["task"] for r in _lines(logs, "tasks")] == ["watchdog", "fee_audit"]
-        assert _lines(logs, "state_changes") == [{"ts": 100.0, "state": "HALTED", "reason": "drill", "source": "operator"}]
+        assert _lines(logs, "state_changes") == [
+            {"ts": 100.0, "state": "HALTED", "reason": "drill", "source": "operator"}
+        ]
         assert _lines(logs, "reloads")[0]["errors"] == ["signals.yaml:3:1: RB201 bad"]
         step = Transition(
             cursors=(("snapshot_ts", 200.0),),
