@@ -12,6 +12,7 @@ to a WAL database whose ``-wal`` file is absent (the owner ended cleanly) create
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +29,7 @@ BOT_SCHEMA = 5  # the migration that added the running bot's tables
 class StateReader(Reads):
     """Queries against ``path`` through a read-only connection opened for each query."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         if not self.path.is_file():
             raise StateError(f"no state database at {self.path}: is --state the folder a bot runs in?", STORE_FAILED)

@@ -647,6 +647,11 @@ class Reads:
         """Overrides neither lifted nor expired at ``now``, earliest set first."""
         return self._all(OVERRIDES, "WHERE lifted_ts IS NULL AND (until IS NULL OR until > ?)", (now,))
 
+    def has_override(self, override_id: str) -> bool:
+        """Whether an override with this id was ever recorded (lifted or not)."""
+        row = self._read(lambda db: db.execute("SELECT 1 FROM overrides WHERE id = ?", (override_id,)).fetchone())
+        return row is not None
+
     def heartbeats(self) -> dict[str, float]:
         """Each subsystem's last beat."""
         return dict(self._read(lambda db: db.execute("SELECT name, ts FROM heartbeats ORDER BY name").fetchall()))

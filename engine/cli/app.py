@@ -16,7 +16,7 @@ import sys
 
 import click
 
-from engine.cli import dryrun, explain, paper, snapshots, validate
+from engine.cli import control, dryrun, explain, paper, snapshots, status, validate
 from engine.cli.exit_codes import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -70,6 +70,10 @@ COMMANDS: tuple[click.Command, ...] = (
     paper.paper,
     dryrun.dry_run_command,
     snapshots.snapshots,
+    control.halt,
+    control.reduce,
+    control.resume,
+    status.status,
 )
 for _command in COMMANDS:
     main.add_command(_command)
