@@ -26,6 +26,8 @@ from engine.bot.tasks.base import TaskRun
 def main(state: Path, mode: str) -> None:
     writes = busy = 0
     with StateLock(state / "bot.db", command=f"holder_child {mode}"), StateStore(state / "bot.db") as store:
+        if mode == "write":  # any lock a reader took would fail a write at once, not after a wait
+            store._db.execute("PRAGMA busy_timeout = 0")
         print("READY", flush=True)
         while not (state / "stop").exists():
             now = time.time()
