@@ -32,10 +32,10 @@ from engine.common.errors import RulebotError
 CODES = {
     "RB810": "an operator command (rulebot halt|reduce|resume) was refused: no state folder, an empty --reason, "
     "a bad --for or --wait; nothing was recorded",
-    "RB811": "a file in <state>/commands/ is not a command rulebot wrote (not JSON, a missing or wrong field); the "
+    "RB811": "a file in the state folder's commands/ is not a command rulebot wrote (not JSON, a missing or wrong field); the "
     "bot acknowledges it as rejected in commands/done/ and goes on",
     "RB812": "the running bot did not acknowledge an operator command within --wait; the command stays in "
-    "<state>/commands/ and is applied when the bot next reads it",
+    "the state folder's commands/ and is applied when the bot next reads it",
 }
 COMMAND_REFUSED, COMMAND_MALFORMED, COMMAND_UNACKNOWLEDGED = "RB810", "RB811", "RB812"
 

@@ -123,3 +123,13 @@ def test_bot_records_need_their_logs_when_logs_are_attached(tmp_path):
         with pytest.raises(StateError, match="BOT_LOGS"):
             store.record_bot(BotRecords(task_runs=(_run("watchdog", 1.0),)))
         assert store.task_runs() == []
+
+
+def test_every_bot_record_field_has_a_column(tmp_path):
+    """A new field on TaskRun, Override or a record of engine/bot/records.py needs a migration."""
+    from adapters.store.state import OVERRIDES, RELOADS, SCHEDULE, STATE_CHANGES, STATUS, TASK_RUNS
+
+    with StateStore(tmp_path / "bot.db"), sqlite3.connect(tmp_path / "bot.db") as db:
+        for table in (TASK_RUNS, SCHEDULE, STATE_CHANGES, OVERRIDES, RELOADS, STATUS):
+            columns = {row[1] for row in db.execute(f"PRAGMA table_info({table.name})")}
+            assert set(table.columns) <= columns, table.name
