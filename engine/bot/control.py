@@ -219,7 +219,7 @@ def recorded_conditions(changes: Sequence[StateChange]) -> list[states.Claim]:
     return []
 
 
-def _differs(new: tuple[str, str, str], recorded: tuple[str, str, str]) -> bool:
+def differs(new: tuple[str, str, str], recorded: tuple[str, str, str]) -> bool:
     """A change worth recording: another state, or the same held for another reason (ACTIVE
     has no reason of its own: the recorded one says what ended the last state)."""
     return new[0] != recorded[0] or (new[0] != states.ACTIVE and new[1:] != recorded[1:])
@@ -261,7 +261,7 @@ def apply_command(
         )
         message = f"lifted {len(lifting)} operator override(s)" if lifting else "no operator override was active"
     state, reason, source = states.resolve([*states.held(held), *conditions])
-    if not seen and _differs((state, reason, source), current):
+    if not seen and differs((state, reason, source), current):
         if state == states.ACTIVE:  # nothing holds it: the change is the operator's resume
             reason, source = f"resumed: {command.reason}", states.OPERATOR
         records["state_changes"] = (StateChange(now, state, reason, source),)

@@ -99,7 +99,7 @@ def _send(action: str, reason: str, for_text: str | None, wait_s: float, state_d
         )
     command = Command.new(action, reason, for_s)
     try:
-        with compose.state_lock(str(state / DB), shlex.join(["rulebot", action, *sys.argv[2:]])):
+        with compose.state_lock(str(state / DB), shlex.join(sys.argv)):
             outcome = _directly(state, command)
     except StateLocked as locked:
         _through_the_bot(state, command, wait_s, locked.holder)

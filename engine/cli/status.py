@@ -45,7 +45,8 @@ def status(state_dir: str, fmt: str) -> None:
 
 def gather(state: Path, now: float) -> dict[str, Any]:
     """Everything status shows, JSON-ready; StateError (RB800) when ``state`` holds no bot.db."""
-    from engine.bot.control import current_state
+    from engine.bot import states
+    from engine.bot.control import current_state, differs, recorded_conditions
 
     db = state / DB
     if not db.is_file():
@@ -70,6 +71,9 @@ def gather(state: Path, now: float) -> dict[str, Any]:
     prices = dict(status_row.prices) if status_row else {}
     changes = reader.state_changes()
     state_now, reason, source = current_state(changes)
+    active = reader.active_overrides(now)
+    # what holds now: an override may have expired since the bot (or a command) recorded the state
+    effective = states.resolve([*states.held(active), *recorded_conditions(changes)])
     reloads = reader.reloads(limit=1)
     market = [c for c in changes if c.source == "market_data"]
     beats = reader.heartbeats()
@@ -89,6 +93,9 @@ def gather(state: Path, now: float) -> dict[str, Any]:
             "reason": reason,
             "source": source,
             "since": changes[-1].ts if changes else None,
+            "pending": None
+            if not differs(effective, (state_now, reason, source))
+            else {"state": effective[0], "reason": effective[1], "source": effective[2]},
         },
         overrides=[
             {
@@ -100,7 +107,7 @@ def gather(state: Path, now: float) -> dict[str, Any]:
                 "until": o.until,
                 "left_s": None if o.until is None else max(0.0, o.until - now),
             }
-            for o in reader.active_overrides(now)
+            for o in active
         ],
         positions=[_position(p, prices) for p in positions],
         heartbeats=[{"name": name, "ts": ts, "age_s": max(0.0, now - ts)} for name, ts in sorted(beats.items())],
@@ -137,7 +144,7 @@ def _empty() -> dict[str, Any]:
     return {
         "version": None,
         "last_reload": None,
-        "trading": {"state": "ACTIVE", "reason": "", "source": "", "since": None},
+        "trading": {"state": "ACTIVE", "reason": "", "source": "", "since": None, "pending": None},
         "overrides": [],
         "heartbeats": [],
         "market_data": None,
@@ -218,6 +225,10 @@ def render(report: dict[str, Any]) -> str:
     since = "" if trading["since"] is None else f" since {_when(trading['since'])}"
     why = f": {trading['reason']} ({trading['source']})" if trading["reason"] else ""
     lines.append(f"trading   {trading['state']}{why}{since}")
+    if trading["pending"] is not None:
+        pending = trading["pending"]
+        held = f": {pending['reason']} ({pending['source']})" if pending["reason"] else ""
+        lines.append(f"  pending {pending['state']}{held}: an override ended; recorded at the bot's next cycle")
     for o in report["overrides"]:
         left = "until resumed" if o["left_s"] is None else f"{_ago(o['left_s'])} left"
         lines.append(f"  override {o['state']} by {o['source']}: {o['reason']} ({left}; id {o['id']})")

@@ -15,7 +15,7 @@ from adapters.store.state import StateStore
 from engine.bot.records import BotRecords, BotStatus, Reload, ScheduleEntry, StateChange
 from engine.bot.tasks.base import Override, TaskRun
 from engine.cli.app import main
-from engine.cli.status import NoState, gather
+from engine.cli.status import NoState, gather, render
 from engine.ports import Transition
 from tests.bot.test_control import _holder, _stop
 from tests.lifecycle.helpers import position
@@ -60,7 +60,13 @@ def test_status_gathers_every_part(state):
     assert report["last_reload"]["outcome"] == "invalid" and report["last_reload"]["errors"] == [
         "signals.yaml:4:3: RB201 no"
     ]
-    assert report["trading"] == {"state": "HALTED", "reason": "drill", "source": "operator", "since": NOW - 120}
+    assert report["trading"] == {
+        "state": "HALTED",
+        "reason": "drill",
+        "source": "operator",
+        "since": NOW - 120,
+        "pending": None,
+    }
     assert [(o["id"], o["left_s"]) for o in report["overrides"]] == [("ov1", 480.0)]
     btc, eth = report["positions"]
     assert (btc["price"], btc["unrealized_pnl_usd"], btc["unrealized_pnl_pct"]) == (102.0, 2.0, pytest.approx(2.0))
@@ -72,6 +78,13 @@ def test_status_gathers_every_part(state):
     assert report["market_data"] == {"state": "REDUCING", "reason": "BTCUSDT: 3 refusals in 5m", "ts": NOW - 900}
     assert report["schedule"] == [{"job_id": "job-fee", "next_ts": NOW + 300, "in_s": 300.0, "last_ts": NOW - 600}]
     assert report["tasks"][0]["status"] == "failed" and report["tasks"][0]["error"] == "KeyError: x"
+
+
+def test_status_says_when_an_override_ended_since_the_state_was_recorded(state):
+    report = gather(state, NOW + 600)  # the halt held until NOW + 480
+    assert report["overrides"] == [] and report["trading"]["state"] == "HALTED"
+    assert report["trading"]["pending"] == {"state": "ACTIVE", "reason": "", "source": ""}
+    assert "  pending ACTIVE: an override ended; recorded at the bot's next cycle" in render(report)
 
 
 def test_status_text_and_json(state):
