@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the records the state keeps; positions imports nothing from here
+    from engine.bot.records import BotRecords
     from engine.trading.positions import OpenPosition, TradeRecord
 
 #: Codes of the state store (adapters/store/state.py), declared here so the engine documents them.
@@ -156,6 +157,9 @@ class Transition:
     # (log name, JSON-ready record): what this step logs, for a store with an outbox (``outbox`` true),
     # which keeps them in the same transaction and delivers each to its log exactly once
     records: tuple[tuple[str, dict[str, object]], ...] = ()
+    # what the running bot records about this cycle (task runs, state changes, ...), in the same
+    # transaction; like ``records``, not taken again when the step's cursor is already stored
+    bot: BotRecords | None = None
 
 
 class StatePort(Protocol):

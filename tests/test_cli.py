@@ -148,7 +148,9 @@ def test_only_the_composition_root_imports_adapters():
 def test_the_root_group_carries_every_command_and_the_log_options():
     from engine.cli import main
 
-    assert sorted(main.commands) == ["dry-run", "explain", "paper", "schema", "snapshots", "validate"]
+    assert sorted(main.commands) == [
+        "dry-run", "explain", "halt", "paper", "reduce", "resume", "schema", "snapshots", "status", "validate",
+    ]  # fmt: skip
     assert sorted(main.commands["snapshots"].commands) == ["build", "convert", "info"]
     bad = run("--log-level", "loud", "validate", "rules/")
     assert bad.returncode == 2 and "--log-level" in bad.stderr

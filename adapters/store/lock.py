@@ -137,6 +137,38 @@ class StateLock:
         self.release()
 
 
+def holder(db: str | os.PathLike[str]) -> dict[str, Any]:
+    """What the lock file of ``db`` says about its holder, read without locking anything, with
+    ``alive``: its pid runs on this host (a killed holder leaves its name behind; a clean end
+    empties the file). {} when the file is absent or empty."""
+    try:
+        fd = os.open(lock_path(db), os.O_RDONLY)
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise StateError(f"cannot read the lock file {lock_path(db)}: {error.strerror}", STORE_FAILED) from None
+    try:
+        found = _read(fd)
+    finally:
+        os.close(fd)
+    if found:
+        found["alive"] = _alive(found)
+    return found
+
+
+def _alive(found: dict[str, Any]) -> bool:
+    pid = found.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or found.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    return True
+
+
 def _read(fd: int) -> dict[str, Any]:
     """What a lock file says about its holder: {} when empty; ``{"unreadable": text}`` when
     it is not the JSON object a lock writes (a holder mid-write, a hand edit)."""

@@ -23,13 +23,15 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from adapters.store.jsonl import line as log_line
+from engine.bot.records import BotRecords, BotStatus, LiftedOverride, Reload, ScheduleEntry, StateChange
+from engine.bot.tasks.base import Override, TaskRun
 from engine.common.errors import RulebotError
 from engine.ports import STATE_CODES, Fill, FundingPayment, OrderState, Transition
 from engine.trading.positions import OpenPosition, TradeRecord
@@ -269,11 +271,82 @@ ALTER TABLE positions ADD COLUMN int_fields TEXT NOT NULL DEFAULT '[]' CHECK (js
 ALTER TABLE trades ADD COLUMN int_fields TEXT NOT NULL DEFAULT '[]' CHECK (json_type(int_fields) = 'array');
 """
 
+# The running bot's own records (engine/bot/records.py): task runs, state changes and reloads are
+# history (appended, never updated); the schedule, heartbeats and the status row are
+# last-write-wins; an override is inserted once and its lift recorded once. `bot_status` is a single
+# row (id 1) so `rulebot status` reads it without the bot.
+_V5 = """
+CREATE TABLE task_runs (
+    seq          INTEGER PRIMARY KEY,
+    job_id       TEXT NOT NULL CHECK (job_id <> ''),
+    task         TEXT NOT NULL CHECK (task <> ''),
+    scheduled_ts REAL NOT NULL,
+    started_ts   REAL NOT NULL,
+    duration_s   REAL NOT NULL CHECK (duration_s >= 0),
+    status       TEXT NOT NULL CHECK (status IN ('ok', 'warning', 'failed')),
+    summary      TEXT NOT NULL,
+    missed       INTEGER NOT NULL CHECK (missed >= 0),
+    error        TEXT NOT NULL
+) STRICT;
+CREATE INDEX task_runs_by_task ON task_runs (task, seq);
+
+CREATE TABLE task_schedule (
+    job_id  TEXT NOT NULL PRIMARY KEY CHECK (job_id <> ''),
+    next_ts REAL NOT NULL,
+    last_ts REAL
+) STRICT;
+
+CREATE TABLE state_changes (
+    seq    INTEGER PRIMARY KEY,
+    ts     REAL NOT NULL,
+    state  TEXT NOT NULL CHECK (state IN ('ACTIVE', 'REDUCING', 'HALTED')),
+    reason TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source <> '')
+) STRICT;
+CREATE INDEX state_changes_by_ts ON state_changes (ts);
+
+CREATE TABLE overrides (
+    id            TEXT NOT NULL PRIMARY KEY CHECK (id <> ''),
+    state         TEXT NOT NULL CHECK (state IN ('REDUCING', 'HALTED')),
+    reason        TEXT NOT NULL CHECK (reason <> ''),
+    set_ts        REAL NOT NULL,
+    until         REAL CHECK (until IS NULL OR until > set_ts),
+    source        TEXT NOT NULL CHECK (source <> ''),
+    lifted_ts     REAL,
+    lifted_reason TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE TABLE heartbeats (
+    name TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),
+    ts   REAL NOT NULL
+) STRICT;
+
+CREATE TABLE reloads (
+    seq         INTEGER PRIMARY KEY,
+    ts          REAL NOT NULL,
+    old_version TEXT NOT NULL,
+    new_version TEXT,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'invalid', 'unchanged')),
+    errors      TEXT NOT NULL CHECK (json_type(errors) = 'array'),
+    duration_s  REAL NOT NULL CHECK (duration_s >= 0)
+) STRICT;
+
+CREATE TABLE bot_status (
+    id            INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    live_version  TEXT NOT NULL,
+    live_since    REAL NOT NULL,
+    pid           INTEGER NOT NULL,
+    last_cycle_ts REAL,
+    prices        TEXT NOT NULL CHECK (json_type(prices) = 'object')
+) STRICT;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
     (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
     (3, "fills.liquidity may be 'liquidation' (table rebuilt); earlier liquidation fills relabelled", _V3),
     (4, "outbox and log offsets (exactly-once logs); int_fields keep integral values' type", _V4),
+    (5, "the running bot: task runs, schedule, state changes, overrides, heartbeats, reloads, status", _V5),
 )
 
 _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -437,6 +510,13 @@ TRADES = _Table(
 )
 RULE_VERSIONS = _Table("rule_versions", RuleVersion, "version_id", "created_at, version_id")
 HOOK_RUNS = _Table("hook_runs", HookRun, "trade_id", "trade_id, hook")
+# the running bot's records (migration 5); appended tables keep their order in `seq`
+TASK_RUNS = _Table("task_runs", TaskRun, "job_id", "seq")
+SCHEDULE = _Table("task_schedule", ScheduleEntry, "job_id", "next_ts, job_id")
+STATE_CHANGES = _Table("state_changes", StateChange, "state", "seq")
+OVERRIDES = _Table("overrides", Override, "id", "set_ts, id")
+RELOADS = _Table("reloads", Reload, "ts", "seq", json_decoders=MappingProxyType({"errors": tuple}))
+STATUS = _Table("bot_status", BotStatus, "pid", "id", json_decoders=MappingProxyType({"prices": MappingProxyType}))
 
 
 def _insert_sql(table: _Table, extra: Sequence[str] = ()) -> str:
@@ -465,6 +545,14 @@ _UPSERT_HOOK_RUN = (
 _INSERT_HOOK_RUN = f"{_insert_sql(HOOK_RUNS)} ON CONFLICT (trade_id, hook) DO NOTHING"
 _UPSERT_OFFSET = (
     "INSERT INTO log_offsets (log, length) VALUES (?, ?) ON CONFLICT (log) DO UPDATE SET length = excluded.length"
+)
+_INSERT_OVERRIDE = f"{_insert_sql(OVERRIDES)} ON CONFLICT (id) DO NOTHING"
+_LIFT_OVERRIDE = "UPDATE overrides SET lifted_ts = ?, lifted_reason = ? WHERE id = ? AND lifted_ts IS NULL"
+_UPSERT_SCHEDULE = _upsert_sql(SCHEDULE)
+_UPSERT_HEARTBEAT = "INSERT INTO heartbeats (name, ts) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET ts = excluded.ts"
+_UPSERT_STATUS = (
+    f"INSERT INTO bot_status (id, {', '.join(STATUS.columns)}) VALUES (1, {', '.join('?' * len(STATUS.columns))}) "
+    f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in STATUS.columns)}"
 )
 _UPSERT_CURSOR = (
     "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
@@ -497,10 +585,91 @@ def _statements(script: str) -> Iterator[str]:
         raise ValueError(f"incomplete SQL statement in migration: {leftover[0][:80]!r}")
 
 
+# ------------------------------------------------------------------ reading
+
+
+class Reads:
+    """The queries a store and a read-only view (adapters/store/reader.py) share: subclasses
+    give ``_read`` (one query, its errors as StateError) and the positions' table form."""
+
+    _positions: _Table
+
+    def _read(self, query: Callable[[sqlite3.Connection], Any]) -> Any:
+        raise NotImplementedError
+
+    def _all(self, table: _Table, where: str = "", params: Sequence = ()) -> list:
+        return self._read(lambda db: [table.decode(r) for r in db.execute(_select_sql(table, where), params)])
+
+    def open_positions(self) -> list[OpenPosition]:
+        return self._all(self._positions)
+
+    def cursor(self, name: str) -> float | None:
+        row = self._read(lambda db: db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone())
+        return None if row is None else row[0]
+
+    def blob(self, name: str) -> str | None:
+        """The JSON text stored under ``name`` by the last transition that set it."""
+        row = self._read(lambda db: db.execute("SELECT value FROM blobs WHERE name = ?", (name,)).fetchone())
+        return None if row is None else row[0]
+
+    # the running bot's records (migration 5)
+
+    def _last(self, table: _Table, limit: int, where: str = "", params: Sequence = ()) -> list:
+        """The last ``limit`` rows of an appended table, oldest first."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")
+        sql = f"SELECT {', '.join(table.columns)} FROM {table.name} {where} ORDER BY seq DESC LIMIT ?"
+        rows = self._read(lambda db: db.execute(sql, (*params, limit)).fetchall())
+        return [table.decode(r) for r in reversed(rows)]
+
+    def task_runs(self, limit: int = 100, task: str | None = None) -> list[TaskRun]:
+        """The last ``limit`` task runs (of ``task`` only, when given), newest last."""
+        if task is None:
+            return self._last(TASK_RUNS, limit)
+        return self._last(TASK_RUNS, limit, "WHERE task = ?", (task,))
+
+    def last_runs(self) -> dict[str, TaskRun]:
+        """Each task's last run, by task name."""
+        where = "WHERE seq IN (SELECT max(seq) FROM task_runs GROUP BY task)"
+        return {run.task: run for run in self._all(TASK_RUNS, where)}
+
+    def schedule(self) -> list[ScheduleEntry]:
+        """Every scheduled job's next and last run, soonest first."""
+        return self._all(SCHEDULE)
+
+    def state_changes(self, since: float | None = None) -> list[StateChange]:
+        """The trading-state transitions (from ``since`` on, when given), oldest first."""
+        if since is None:
+            return self._all(STATE_CHANGES)
+        return self._all(STATE_CHANGES, "WHERE ts >= ?", (since,))
+
+    def active_overrides(self, now: float) -> list[Override]:
+        """Overrides neither lifted nor expired at ``now``, earliest set first."""
+        return self._all(OVERRIDES, "WHERE lifted_ts IS NULL AND (until IS NULL OR until > ?)", (now,))
+
+    def has_override(self, override_id: str) -> bool:
+        """Whether an override with this id was ever recorded (lifted or not)."""
+        row = self._read(lambda db: db.execute("SELECT 1 FROM overrides WHERE id = ?", (override_id,)).fetchone())
+        return row is not None
+
+    def heartbeats(self) -> dict[str, float]:
+        """Each subsystem's last beat."""
+        return dict(self._read(lambda db: db.execute("SELECT name, ts FROM heartbeats ORDER BY name").fetchall()))
+
+    def reloads(self, limit: int = 20) -> list[Reload]:
+        """The last ``limit`` reload attempts, newest last."""
+        return self._last(RELOADS, limit)
+
+    def bot_status(self) -> BotStatus | None:
+        """The running bot's status row at its last cycle; None before a bot ever ran."""
+        rows = self._all(STATUS)
+        return rows[0] if rows else None
+
+
 # ------------------------------------------------------------------ the store
 
 
-class StateStore:
+class StateStore(Reads):
     """One SQLite database; implements :class:`engine.ports.StatePort`. One per process."""
 
     def __init__(self, path: str | Path, *, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS):
@@ -671,7 +840,11 @@ class StateStore:
     def _write_transition(self, transition: Transition, version: str | None) -> list[tuple[str, str]]:
         """The statements of one transition (inside a transaction); returns its log lines."""
         closing = self._closed_ids(transition.closed_positions)
-        lines = self._outbox_lines(transition)  # before the cursors move: a step already taken adds none
+        # before the cursors move: a step already taken adds no records
+        fresh = bool(transition.records or transition.bot) and self._fresh(transition)
+        lines = self._outbox_lines(transition) if fresh else []
+        if transition.bot is not None and fresh:
+            lines += self._write_bot(transition.bot)
         self._write_orders(transition, version)
         self._record_ledger(transition)
         self._write_positions(transition.positions, closing)
@@ -776,10 +949,6 @@ class StateStore:
             raise ValueError("records need logs to deliver them to (attach_logs): none are attached")
         if not transition.cursors:
             raise ValueError("records need a cursor: it tells a new step from one applied again")
-        for name, value in transition.cursors:
-            stored = self._db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
-            if stored is not None and value <= stored[0]:
-                return []
         known = self._logs.names
         lines = []
         for log, record in transition.records:
@@ -787,6 +956,82 @@ class StateStore:
                 raise ValueError(f"records: unknown log {log!r} (the logs are {', '.join(sorted(known))})")
             lines.append((log, log_line(record)))
         return lines
+
+    def _fresh(self, transition: Transition) -> bool:
+        """Whether the step is new: none of its cursors is already stored at or past its value
+        (a step applied again after a crash adds no log records and no bot records)."""
+        for cursor in transition.cursors:
+            if not (isinstance(cursor, tuple) and len(cursor) == 2):
+                continue  # refused, naming it, when the cursors are written
+            stored = self._db.execute("SELECT value FROM cursors WHERE name = ?", (cursor[0],)).fetchone()
+            if stored is not None and cursor[1] <= stored[0]:
+                return False
+        return True
+
+    # ---------------------------------------------------------- the running bot
+
+    def record_bot(self, records: BotRecords) -> None:
+        """Write one cycle's bot records in one transaction; the task runs, state changes and
+        reloads also reach their logs (``BOT_LOGS``) through the outbox, exactly once, when logs
+        are attached."""
+        if not isinstance(records, BotRecords):
+            raise StateError(f"record_bot() needs BotRecords, got {type(records).__name__}", CHANGE_REFUSED)
+        if self._delivering:
+            raise StateError(
+                f"the last delivery of log records from {self.path} did not finish; nothing more is written "
+                f"until a restart delivers them again"
+            )
+        with self._writing("recording the bot's cycle"):
+            lines = self._write_bot(records)
+            self._fill_outbox(lines)
+        self._unsettled = False
+        self._deliver(lines)
+
+    def _write_bot(self, records: BotRecords) -> list[tuple[str, str]]:
+        """The rows of ``records`` (inside the caller's transaction); returns their log lines."""
+        for i, run in enumerate(records.task_runs):
+            self._item("task_runs", run.job_id, _insert_sql(TASK_RUNS), self._encode(TASK_RUNS, run, i))
+        for i, entry in enumerate(records.schedule):
+            self._item("task_schedule", entry.job_id, _UPSERT_SCHEDULE, self._encode(SCHEDULE, entry, i))
+        for i, change in enumerate(records.state_changes):
+            self._item("state_changes", change.ts, _insert_sql(STATE_CHANGES), self._encode(STATE_CHANGES, change, i))
+        for i, override in enumerate(records.overrides_set):
+            self._insert_once(OVERRIDES, self._encode(OVERRIDES, override, i))
+        for lift in records.overrides_lifted:
+            if not isinstance(lift, LiftedOverride):
+                raise ValueError(f"overrides_lifted holds LiftedOverride, got {type(lift).__name__}")
+            params = (lift.lifted_ts, lift.lifted_reason, lift.id)
+            if not self._item("overrides", lift.id, _LIFT_OVERRIDE, params).rowcount:
+                known = self._db.execute("SELECT lifted_ts FROM overrides WHERE id = ?", (lift.id,)).fetchone()
+                why = "no such override" if known is None else f"already lifted at {known[0]}"
+                raise StateError(f"overrides {lift.id!r} refused: cannot lift it, {why}", CHANGE_REFUSED)
+        for beat in records.heartbeats:
+            if not (isinstance(beat, tuple) and len(beat) == 2 and isinstance(beat[0], str) and beat[0]):
+                raise ValueError(f"heartbeats entries are (name, ts), got {beat!r}"[:200])
+            _check_type("heartbeat ts", "float", beat[1])
+            self._item("heartbeats", beat[0], _UPSERT_HEARTBEAT, beat)
+        for i, reload in enumerate(records.reloads):
+            self._item("reloads", reload.ts, _insert_sql(RELOADS), self._encode(RELOADS, reload, i))
+        if records.status is not None:
+            self._item("bot_status", 1, _UPSERT_STATUS, self._encode(STATUS, records.status, 0))
+        return self._bot_lines(records)
+
+    def _bot_lines(self, records: BotRecords) -> list[tuple[str, str]]:
+        """The log lines of the bot's history records, for the outbox (none without logs)."""
+        entries: list[tuple[str, Any]] = [
+            *(("tasks", run) for run in records.task_runs),
+            *(("state_changes", change) for change in records.state_changes),
+            *(("reloads", reload) for reload in records.reloads),
+        ]
+        if self._logs is None or not entries:
+            return []
+        missing = sorted({log for log, _ in entries} - self._logs.names)
+        if missing:
+            raise ValueError(
+                f"bot records for the log(s) {', '.join(missing)}, which the attached logs do not include "
+                f"(add engine.bot.records.BOT_LOGS to them)"
+            )
+        return [(log, log_line(asdict(item))) for log, item in entries]
 
     def _fill_outbox(self, lines: list[tuple[str, str]]) -> None:
         """Everything in the outbox was delivered after its commit: record the logs' lengths
@@ -858,11 +1103,6 @@ class StateStore:
             "INSERT INTO blobs (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             blob,
         )
-
-    def blob(self, name: str) -> str | None:
-        """The JSON text stored under ``name`` by the last transition that set it."""
-        row = self._read(lambda db: db.execute("SELECT value FROM blobs WHERE name = ?", (name,)).fetchone())
-        return None if row is None else row[0]
 
     @staticmethod
     def _closed_ids(ids: Sequence) -> tuple[str, ...]:
@@ -943,12 +1183,6 @@ class StateStore:
 
     # ---------------------------------------------------------- reading
 
-    def _all(self, table: _Table, where: str = "", params: Sequence = ()) -> list:
-        return self._read(lambda db: [table.decode(r) for r in db.execute(_select_sql(table, where), params)])
-
-    def open_positions(self) -> list[OpenPosition]:
-        return self._all(self._positions)
-
     def trades(self) -> list[TradeRecord]:
         return self._all(self._trades)
 
@@ -965,10 +1199,6 @@ class StateStore:
 
     def funding(self) -> list[FundingPayment]:
         return self._all(FUNDING)
-
-    def cursor(self, name: str) -> float | None:
-        row = self._read(lambda db: db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone())
-        return None if row is None else row[0]
 
     def rule_versions(self) -> list[RuleVersion]:
         return self._all(RULE_VERSIONS)

@@ -50,6 +50,10 @@ COMMANDS: dict[str, str] = {
     "paper": "engine.cli.paper:paper",
     "dry-run": "engine.cli.dryrun:dry_run_command",
     "snapshots": "engine.cli.snapshots:snapshots",
+    "halt": "engine.cli.control:halt",
+    "reduce": "engine.cli.control:reduce",
+    "resume": "engine.cli.control:resume",
+    "status": "engine.cli.status:status",
 }
 
 

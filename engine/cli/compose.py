@@ -114,6 +114,22 @@ def state_lock(path: str, command: str) -> AbstractContextManager[Any]:
     return StateLock(path, command=command)
 
 
+def state_reader(path: str | os.PathLike[str]) -> Any:
+    """A read-only view of a state database that never disturbs the process owning it
+    (adapters/store/reader.py); StateError when there is no database at ``path``."""
+    from adapters.store.reader import StateReader
+
+    return StateReader(path)
+
+
+def lock_holder(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Who holds a state database's lock, read without taking it: the holder's pid, command,
+    since and host, and ``alive`` (that pid runs on this host); {} when nobody does."""
+    from adapters.store.lock import holder
+
+    return holder(path)
+
+
 def memory_state() -> Any:
     """A state store in memory, for a dry run (nothing survives it)."""
     from engine.replay.memstate import MemoryState

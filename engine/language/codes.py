@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 def _gather() -> MappingProxyType:
     from engine import ports
+    from engine.bot import control
     from engine.common import errors
     from engine.language import compiler, crosscheck, expr, loader, schema, yamlstrict
     from engine.language.kinds import KINDS, base
@@ -29,6 +30,7 @@ def _gather() -> MappingProxyType:
         compiler.CODES,
         snapshot.CODES,
         ports.STATE_CODES,
+        control.CODES,
     ]
     for table in sources:
         for code, text in table.items():

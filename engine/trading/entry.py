@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.bot import states
 from engine.common.errors import RuleRuntimeError
 from engine.language.expr import MissingInputError
 from engine.trading.gates import ChainResult, GateContext, run_chain
@@ -103,23 +104,10 @@ class EntryDecision:
 
 
 def trading_state(plan, portfolio) -> tuple[str, str]:
-    """ACTIVE, HALTED (kill switch) or REDUCING (entries frozen), with the reason."""
-    policy = plan.requirements
-    kill = policy.kill_switch
-    account = portfolio.account
-    if kill.active or portfolio.operator_halt:
-        return "HALTED", "kill switch set by the operator"
-    if portfolio.data_alarm:
-        return "REDUCING", portfolio.data_alarm
-    if account.drawdown_pct(portfolio.equity_usd) > kill.max_drawdown_pct:
-        return "HALTED", f"drawdown {account.drawdown_pct(portfolio.equity_usd):.2f} % > {kill.max_drawdown_pct:g} %"
-    if account.trades >= kill.min_trades_for_win_rate and account.win_rate < kill.min_win_rate:
-        return "HALTED", f"win rate {account.win_rate:.2f} < {kill.min_win_rate:g}"
-    if account.reject_rate > kill.max_reject_rate:
-        return "HALTED", f"reject rate {account.reject_rate:.2f} > {kill.max_reject_rate:g}"
-    if policy.freeze_entries:
-        return "REDUCING", "entries frozen by policy"
-    return "ACTIVE", ""
+    """ACTIVE, REDUCING (entries frozen) or HALTED, with the reason: engine/bot/states.py
+    decides from the portfolio's held claims (operator, tasks) and the kill switch."""
+    state, reason, _ = states.trading_state(plan, portfolio)
+    return state, reason
 
 
 def decision_env(record, market: Mapping[str, Any], portfolio, symbol: str) -> dict:

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from engine.bot.states import Claim
+
 
 @dataclass(frozen=True, slots=True)
 class Position:
@@ -57,7 +59,9 @@ class Portfolio:
     positions: tuple[Position, ...] = ()
     stats: Mapping[tuple[str, str], TradeStats] = field(default_factory=lambda: MappingProxyType({}))
     account: AccountStats = field(default_factory=AccountStats)
-    operator_halt: bool = False  # set by an operator or a failed reconciliation
+    # states held by an operator (rulebot halt|reduce) or a task (reconciliation, watchdog, recovery):
+    # earliest set first (engine/bot/states.py weighs them with the kill switch)
+    held: tuple[Claim, ...] = ()
     data_alarm: str = ""  # why the market-data sanity layer froze entries (REDUCING), or ""
 
     def positions_in(self, symbol: str) -> tuple[Position, ...]:

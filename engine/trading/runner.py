@@ -27,12 +27,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, cast
 
+from engine.bot import states
 from engine.common.errors import ResumeError
 from engine.market.sanity import MarketScreen, Screened
 from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.trading import lifecycle
 from engine.trading.entry import OrderIntent
-from engine.trading.exits import evaluate_exits
+from engine.trading.exits import evaluate_exits, protective
 from engine.trading.pipeline import EntryPipeline
 from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
 from engine.trading.posttrade import PostTrade
@@ -118,6 +119,8 @@ class Runner:
         self.post_trade = PostTrade(plan)
         self.pending: dict[str, Pending] = {}
         self._liquidations: set[str] = set()  # client ids of the venue's liquidation fills
+        # the trading states an operator or a task holds (engine/bot/states.py), set by the bot's loop
+        self.held: tuple[states.Claim, ...] = ()
         self.positions = {p.id: p for p in store.open_positions()}
         self.cursor = store.cursor(CURSOR)
         self._restore_blobs()
@@ -285,6 +288,12 @@ class Runner:
         return sorted(self.positions.values(), key=lambda p: (p.opened_at, p.id))
 
     def _check_exits(self, snapshot, work: _Work, result: StepResult) -> None:
+        """Every open position against the exit ladder. While an operator or a task holds
+        trading HALTED only the protective tiers (the stops) close: no discretionary exit, but
+        never a position left without its stop (the venue's liquidation applies regardless).
+        A kill-switch breach halts entries only: its exits go on reducing the risk, as in
+        dry-run (engine/bot/states.py ``withholds_exits``)."""
+        halted = states.withholds_exits(self.held)
         for position in self._ordered_positions():
             if self._has_open_exit(position.id):
                 continue
@@ -299,10 +308,14 @@ class Runner:
                 updated = replace(position, peak_pnl_pct=peak, hold_multiplier=evaluation.hold_multiplier)
                 self._put(updated, work)
             signal = evaluation.chosen or evaluation.partial
+            if halted and signal is not None and not protective(signal.kind):
+                shielded = [s for s in evaluation.fired if protective(s.kind)]
+                signal = next((s for s in shielded if s.full), None) or next(iter(shielded), None)
             if signal is not None:
-                self.sinks.exits(
-                    {"ts": snapshot.ts, "position": position.id, "symbol": position.symbol, **evaluation.as_dict()}
-                )
+                record = {"ts": snapshot.ts, "position": position.id, "symbol": position.symbol}
+                if halted:
+                    record["trading_state"] = states.HALTED  # only the protective tiers close
+                self.sinks.exits({**record, **evaluation.as_dict()})
                 self._send_exit(updated, signal, snapshot.ts, work, result)
 
     def _closes_all(self, position, signal) -> bool:
@@ -341,6 +354,11 @@ class Runner:
 
     # ------------------------------------------------------------------ entries
 
+    def trading_state(self, now: float) -> tuple[states.TradingState, str, str]:
+        """(state, reason, source) at ``now``: the held claims and the kill switch on the
+        account now (engine/bot/states.py)."""
+        return states.trading_state(self.plan, self.portfolio(now))
+
     def portfolio(self, now: float) -> Portfolio:
         """What the entry decisions at ``now`` see of the account (the broker's balance now)."""
         balance = self.broker.balance()
@@ -359,7 +377,13 @@ class Runner:
         stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats(now).items()}
         account = AccountStats(**self.post_trade.account_stats(balance.equity, now))
         return Portfolio(
-            balance.equity, balance.available_margin, positions, stats, account, data_alarm=self.screen.alarm
+            balance.equity,
+            balance.available_margin,
+            positions,
+            stats,
+            account,
+            held=self.held,
+            data_alarm=self.screen.alarm,
         )
 
     def _check_entries(self, snapshot, work: _Work, result: StepResult) -> None:

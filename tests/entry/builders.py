@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from engine.bot.states import Claim
 from engine.language.compiler import compile_ruleset
 from engine.language.paths import resolve, set_value
 from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
@@ -184,7 +185,7 @@ def portfolio(spec: Mapping[str, Any]) -> Portfolio:
         positions=positions,
         stats=MappingProxyType(stats),
         account=AccountStats(**spec.get("account", {})),
-        operator_halt=bool(spec.get("operator_halt", False)),
+        held=tuple(Claim(**claim) for claim in spec.get("held", ())),
     )
 
 

@@ -79,8 +79,9 @@ def test_blocking_answers_say_why(plan):
     assert gates.explain(losing["pre_entry"]) == (
         "profit gate recent_expectancy holds  [profit_gate=recent_expectancy]"
     )
-    halted = _trail(plan, {"operator_halt": True})["trading_state"]
-    assert halted.blocked and gates.explain(halted).startswith("trading is HALTED: no new entries (")
+    drill = {"state": "HALTED", "reason": "drill", "source": "operator", "since": 1.0}
+    halted = _trail(plan, {"held": [drill]})["trading_state"]
+    assert halted.blocked and gates.explain(halted).startswith("trading is HALTED: no new entries (drill)")
 
 
 def test_an_unknown_edge_and_a_disabled_gate_are_explained(plan):

@@ -16,7 +16,8 @@ Scenario file format::
           direction / aligned_count / confidence / conviction   # cross-checked against the real vote
           synthetic: true          # use the stated outcome fields instead of the vote's
         market: {price: ..., spread_bps: ..., price_age_s: ...}   # a null value removes the name
-        portfolio: {equity_usd, available_margin_usd, positions: [...], stats: [...], account: {...}, operator_halt}
+        portfolio: {equity_usd, available_margin_usd, positions: [...], stats: [...], account: {...},
+                   held: [{state, reason, source, since}]}   # operator / task states (engine/bot/states.py)
         correlations: {ETHUSDT: 0.85}      # a null value removes the symbol (unknown correlation)
         expect:
           outcome: TRADE | NO_TRADE        # default NO_TRADE: an unlisted outcome counts as NO_TRADE

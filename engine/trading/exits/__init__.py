@@ -59,6 +59,12 @@ def capability(kind: str, name: str) -> Any:
     return getattr(TIERS[kind], name, None)
 
 
+def protective(kind: str) -> bool:
+    """A stop tier (it declares ``STOP_LOSS_FIELD``): it closes positions even while trading is
+    HALTED, so a halted bot never leaves a position without its stop."""
+    return capability(kind, "STOP_LOSS_FIELD") is not None
+
+
 def explain(signal: ExitSignal) -> str:
     """The line a person reads about one tier's answer."""
     text: str = TIERS[signal.kind].explain(signal)
@@ -170,4 +176,5 @@ __all__ = [
     "exit_env",
     "explain",
     "pnl_pct",
+    "protective",
 ]

@@ -27,7 +27,9 @@ kind name. Optional, each only where it applies:
 * ``closing_actions(params)``: with ``CHOOSES_ACTION``, the timing actions on which the tier
   itself closes the whole position (a ``Trigger.waived_on`` action among them waives nothing);
 * ``STOP_LOSS_FIELD``: the ``Params`` field holding the loss (in %) at which the tier closes.
-  It makes the tier a stop: sizing, the liquidation buffer (RB345), "no stop" (RB346);
+  It makes the tier a stop: sizing, the liquidation buffer (RB345), "no stop" (RB346), and a
+  protective exit, the only kind that still closes positions while trading is HALTED
+  (engine/bot/states.py, the runner's ``_check_exits``);
 * ``CHOOSES_ACTION = True`` with ``choose_action(tier, env)`` and ``hold_multiplier(tier,
   action)``: the tier picks the cycle's timing action before any tier is asked;
 * ``ema_cross(params)`` / ``alignment_timeframes(params)``: the market-feature windows the tier
