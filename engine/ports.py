@@ -8,7 +8,7 @@ to its venue's contracts. Prices are in the quote currency. Times are epoch seco
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -151,7 +151,8 @@ class Transition:
     trades: tuple[TradeRecord, ...] = ()  # inserted once by id
     cursors: tuple[tuple[str, float], ...] = ()  # progress markers, e.g. ("snapshot_ts", t)
     order_positions: tuple[tuple[str, str], ...] = ()  # (client_order_id, position_id): the position an order serves
-    blobs: tuple[tuple[str, str], ...] = ()  # (name, JSON text): runner state that must move with the rest
+    # (name, JSON text, or a function making it when written): runner state that must move with the rest
+    blobs: tuple[tuple[str, str | Callable[[], str]], ...] = ()
     # (trade id, hook, status, error, ran_at): the post-trade hooks run on this step's trades
     hook_runs: tuple[tuple[str, str, str, str, float], ...] = ()
     # (log name, JSON-ready record): what this step logs, for a store with an outbox (``outbox`` true),

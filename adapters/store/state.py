@@ -685,6 +685,7 @@ class StateStore(Reads):
         self._unsettled = False  # the outbox holds rows already delivered, their lengths not yet recorded
         self._delivering = False  # a delivery started and did not finish: the logs' state is unknown
         self._group: list[tuple[str, str]] | None = None  # group(): the open group's log lines
+        self._group_blobs: dict[str, Any] = {}  # group(): each blob's last value, written at its end
         memory = str(path) == ":memory:"
         try:
             if not memory:
@@ -868,15 +869,17 @@ class StateStore(Reads):
                 f"the last delivery of log records from {self.path} did not finish; nothing more is written "
                 f"until a restart delivers them again"
             )
-        self._group = []
+        self._group, self._group_blobs = [], {}
         try:
             with self._transaction():  # the steps' own errors propagate as they are
                 yield
+                for name, value in self._group_blobs.items():  # the last step's, made once
+                    self._write_blob(name, value() if callable(value) else value)
             lines = self._group
         except sqlite3.Error as exc:
             raise StateError(f"applying a group of transitions failed, nothing written: {exc}", _code_for(exc)) from exc
         finally:
-            self._group = None
+            self._group, self._group_blobs = None, {}
         self._unsettled = False
         self._deliver(lines)
 
@@ -1095,8 +1098,25 @@ class StateStore(Reads):
             self._set_blob(blob)
 
     def _set_blob(self, blob: Any) -> None:
-        if not (isinstance(blob, tuple) and len(blob) == 2 and isinstance(blob[0], str) and isinstance(blob[1], str)):
-            raise ValueError(f"blobs entries are (name, JSON text), got {blob!r}"[:200])
+        """A blob's value is JSON text, or a function making it when it is written: inside a
+        group only the last value of each name is, once, at the group's end (a simulated
+        broker's whole state need not be serialised for every step of a group)."""
+        if not (
+            isinstance(blob, tuple)
+            and len(blob) == 2
+            and isinstance(blob[0], str)
+            and (isinstance(blob[1], str) or callable(blob[1]))
+        ):
+            raise ValueError(f"blobs entries are (name, JSON text or a function making it), got {blob!r}"[:200])
+        if self._group is not None:
+            self._group_blobs[blob[0]] = blob[1]
+            return
+        self._write_blob(blob[0], blob[1]() if callable(blob[1]) else blob[1])
+
+    def _write_blob(self, name: str, text: Any) -> None:
+        if not isinstance(text, str):
+            raise ValueError(f"blob {name!r}: its value must be JSON text, got {type(text).__name__}")
+        blob = (name, text)
         self._item(
             "blobs",
             blob[0],
@@ -1211,6 +1231,18 @@ class StateStore(Reads):
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check``: "ok", or SQLite's list of problems, one per line."""
         return self._read(lambda db: "\n".join(r[0] for r in db.execute("PRAGMA integrity_check")))
+
+    def optimize(self) -> None:
+        """``PRAGMA optimize`` and a truncating WAL checkpoint, so the write-ahead log of a
+        process that never exits does not grow without bound (the maintenance task asks)."""
+        if self._group is not None:
+            raise StateError("optimize() inside group(): the group's transaction is still open", CHANGE_REFUSED)
+
+        def tidy(db: sqlite3.Connection) -> None:
+            db.execute("PRAGMA optimize")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+        self._read(tidy)
 
     # ---------------------------------------------------------- lifetime
 

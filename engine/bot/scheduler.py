@@ -70,6 +70,14 @@ class Scheduler:
             out.append(Due(slot.job.id, slot.job.tasks, scheduled, missed))
         return out
 
+    def upcoming(self) -> dict[str, float]:
+        """Each job's next run (job id → epoch s), as ``due`` will see it."""
+        return {slot.job.id: slot.next_ts for slot in self._slots}
+
+    def next_ts(self) -> float:
+        """The soonest next run of any job (inf with no job): how long a real-time loop may sleep."""
+        return min((slot.next_ts for slot in self._slots), default=math.inf)
+
     def due_rows(self, times: np.ndarray) -> dict[str, np.ndarray]:
         """For an ascending clock ``times``, the rows at which each job is due: exactly the
         rows where calling ``due`` at every time in turn would return it (and the scheduler

@@ -54,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "reduce": "engine.cli.control:reduce",
     "resume": "engine.cli.control:resume",
     "status": "engine.cli.status:status",
+    "run": "engine.cli.run:run",
 }
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from engine.bot.records import BOT_LOGS
+
 if TYPE_CHECKING:  # the adapters' types the CLI renders are named through here (``as``: re-exported)
     from adapters.paper.broker import PaperBroker
     from adapters.snapshots.history.build import Span as Span
@@ -158,6 +160,7 @@ class RunLogs:
         "trades": "executed_trades",
         "post_trade": "post_trade",
         "market": "market_data",  # refused market values and the trading-state changes they caused
+        **BOT_LOGS,  # the running bot's task runs, trading-state changes and reload attempts
     }
 
     def __init__(self, folder: str, store: StateStore, *, keep_s: float) -> None:
@@ -193,6 +196,91 @@ class RunLogs:
 
 def _utc_day(ts: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(ts))
+
+
+# ------------------------------------------------------------------ the running bot
+
+
+def open_feed(spec: tuple[str, ...]) -> Any:
+    """The feed ``--feed`` names (engine.bot.feed.Feed): ``replay:FILE[,FILE…]`` (repeatable)
+    or ``tail:FILE``; ValueError saying what is accepted otherwise."""
+    from adapters.feeds.replay import ReplayFeed
+    from adapters.feeds.tail import TailFeed
+
+    kinds = {part.partition(":")[0] for part in spec}
+    if not spec or not kinds <= {"replay", "tail"} or any(not part.partition(":")[2] for part in spec):
+        raise ValueError(f"{', '.join(spec) or 'nothing'}: give replay:FILE[,FILE…] (repeatable) or tail:FILE")
+    if kinds == {"replay"}:
+        paths = [path for part in spec for path in part.partition(":")[2].split(",") if path]
+        missing = [path for path in paths if not os.path.isfile(path)]
+        if missing:
+            raise ValueError(f"no snapshot file {missing[0]!r}")
+        return ReplayFeed(paths)
+    if len(spec) > 1:
+        raise ValueError("tail: follows one file; give --feed tail:FILE once, without replay:")
+    return TailFeed(spec[0].partition(":")[2])
+
+
+def rules_watcher(rules_dir: str, on_change: Callable[[frozenset[str]], None]) -> Any:
+    """The rules folder's watcher (adapters/watch.py), started; ``stop()`` it."""
+    from adapters.watch import RulesWatcher
+
+    return RulesWatcher(rules_dir, on_change).start()
+
+
+class BotHost:
+    """What the running bot's loop needs of the machine (engine.bot.loop.Host): the logs
+    folder's sizes and free disk, atomic files for the tasks, closing and pruning log days,
+    and the operator's commands in ``<state_dir>/commands/`` (None: not read, as in `rulebot paper`)."""
+
+    def __init__(self, logs: RunLogs, state_dir: str | None) -> None:
+        self.logs, self.state_dir = logs, state_dir
+        self.folder = Path(logs.folder)
+
+    def log_sizes(self) -> dict[str, int]:
+        sizes = {}
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    sizes[entry.name] = entry.stat(follow_symlinks=False).st_size
+        return sizes
+
+    def disk_free(self) -> int:
+        import shutil
+
+        return shutil.disk_usage(self.folder).free
+
+    def write_file(self, out: Any) -> None:
+        """``out`` (engine.bot.tasks.base.OutFile) written whole: a temporary file renamed over
+        it; ValueError for a path outside the logs folder."""
+        import tempfile
+
+        target = (self.folder / out.path).resolve()
+        if self.folder.resolve() not in target.parents:
+            raise ValueError(f"{out.path!r} is outside the logs folder {self.folder}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False, encoding="utf-8") as handle:
+            handle.write(out.text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+
+    def prune_logs(self, before_day: str) -> int:
+        return len(self.logs.files.prune(before_day))
+
+    def new_day(self, last_ts: float | None, next_ts: float) -> None:
+        self.logs.new_day(last_ts, next_ts)
+
+    def take_commands(self) -> list[Any]:
+        from engine.bot.control import take_commands
+
+        return take_commands(self.state_dir) if self.state_dir is not None else []
+
+    def acknowledge(self, command: Any, outcome: Any) -> None:
+        from engine.bot.control import acknowledge
+
+        if self.state_dir is not None:
+            acknowledge(self.state_dir, command, outcome)
 
 
 # ------------------------------------------------------------------ snapshot files: build, convert, info

@@ -103,6 +103,7 @@ class Runner:
         """``screen`` replaces the sanity layer where a column form has proven it refuses nothing
         (the dry-run fast path, engine/replay/columns/sanity.py)."""
         self.plan, self.broker, self.store = plan, broker, store
+        self.full_trail = full_trail
         self.screen = screen or MarketScreen.for_plan(plan)
         self.outputs = sinks or Sinks()
         # a store with an outbox takes every log record in the step's transaction and delivers it
@@ -174,7 +175,41 @@ class Runner:
 
     # ------------------------------------------------------------------ one step
 
-    def step(self, snapshot) -> StepResult:
+    def fresh_pipeline(self, plan) -> tuple[EntryPipeline, MarketScreen]:
+        """A new entry pipeline and sanity layer for ``plan``, writing to this runner's sinks,
+        for a hot reload to warm (away from the loop) before ``adopt``."""
+        pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe, full_trail=self.full_trail)
+        return pipeline, MarketScreen.for_plan(plan)
+
+    def adopt(self, plan, pipeline: EntryPipeline, screen: MarketScreen) -> None:
+        """Trade ``plan`` from the next step on (a hot reload, between steps): its warmed
+        pipeline and sanity layer replace the old ones, the post-trade ledgers are rebuilt from
+        the stored trades under the new rules; positions, pending orders and the broker stay,
+        and the new exit ladder applies to the open positions from the next step."""
+        self.plan, self.pipeline, self.screen = plan, pipeline, screen
+        self.post_trade = PostTrade(plan)
+        for trade in self.store.trades():
+            self.post_trade.run(trade)
+
+    def cancel(self, client_order_id: str, reason: str) -> OrderState | None:
+        """Cancel an order at the broker (a task found it stuck); the order's state and the
+        broker's are committed with the next step. None when the broker has no such open order."""
+        if client_order_id not in {o.client_order_id for o in self.broker.open_orders()}:
+            return None  # unknown, or no longer open (a cancel repeated after a restart)
+        logger.warning("cancelling order %s: %s", client_order_id, reason)
+        return self.broker.cancel_order(client_order_id)
+
+    def forget(self, client_order_id: str, reason: str) -> bool:
+        """Stop waiting for an order the broker does not know (lost in transit); committed
+        with the next step. False when it was not pending."""
+        if self.pending.pop(client_order_id, None) is None:
+            return False
+        logger.warning("forgetting pending order %s: %s", client_order_id, reason)
+        return True
+
+    def step(self, snapshot, *, bot=None) -> StepResult:
+        """Trade one snapshot; ``bot`` (engine.bot.records.BotRecords) is what the running bot
+        records for this cycle, committed in the step's transaction."""
         screened = self.screen.screen(snapshot)
         snapshot = screened.snapshot
         result = StepResult(ts=snapshot.ts, screened=screened)
@@ -192,7 +227,7 @@ class Runner:
             for run in runs:
                 self.sinks.post_trade(run)
                 work.hook_runs.append((trade.id, run["hook"], run["status"], run.get("error", ""), snapshot.ts))
-        self._commit(snapshot.ts, work)
+        self._commit(snapshot.ts, work, bot)
         for trade in result.trades:
             logger.info(
                 "trade %s closed (%s %s, %s): net %.2f",
@@ -444,7 +479,7 @@ class Runner:
 
     # ------------------------------------------------------------------ commit
 
-    def _commit(self, ts: float, work: _Work) -> None:
+    def _commit(self, ts: float, work: _Work, bot=None) -> None:
         done = {f.client_order_id for f in work.fills}
         still_open = {o.client_order_id for o in self.broker.open_orders()}  # asked once per step
         for client_id in list(self.pending):
@@ -453,9 +488,10 @@ class Runner:
         blobs = []
         durable = getattr(self.store, "durable", True)
         if durable:  # only a kept store needs what a restart reads back
-            blobs.append(("pending", json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True)))
+            # made when written: in a group of steps (the store's group()), once for the last one
+            blobs.append(("pending", self._pending_json))
             if hasattr(self.broker, "state"):  # a simulated venue: its state moves with ours
-                blobs.append(("broker", json.dumps(self.broker.state(), sort_keys=True)))
+                blobs.append(("broker", self._broker_json))
         self.store.apply(
             Transition(
                 orders=tuple(self._touched_orders(work)) + tuple(work.orders),
@@ -469,10 +505,17 @@ class Runner:
                 blobs=tuple(blobs),
                 hook_runs=tuple(work.hook_runs) if durable else (),
                 records=self._records(),
+                bot=bot,
             ),
             version=self.plan.version,
         )
         self.cursor = ts
+
+    def _pending_json(self) -> str:
+        return json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True)
+
+    def _broker_json(self) -> str:
+        return json.dumps(self.broker.state(), sort_keys=True)
 
     def _touched_orders(self, work: _Work):
         """Final states of the orders that filled in this step (so the orders table is current);
