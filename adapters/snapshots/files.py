@@ -167,6 +167,34 @@ def _damaged_at(damage: _Damage, where: str, number: int) -> Diagnostic:
     )
 
 
+def parse_line(
+    raw: bytes, where: str, number: int, *, complete: bool = True
+) -> tuple[Snapshot | None, list[Diagnostic]]:
+    """One non-blank JSON line as a Snapshot, with what was wrong with it (located at
+    ``where`` line ``number``). Shared by the file reader and the tail feed, so a line means
+    the same in both. A line that is not JSON is RB711, or RB712 (a warning) when it is a
+    torn last line (``complete`` False)."""
+    try:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        code, severity = ("RB711", Severity.ERROR) if complete else ("RB712", Severity.WARNING)
+        logger.debug("%s line %d skipped: not JSON%s", where, number, "" if complete else " (torn last line)")
+        return None, [Diagnostic(code, _not_json(error), file=where, line=number, col=1, severity=severity)]
+    return parse_snapshot(obj, where, number)
+
+
+def not_after(ts: float, last_ts: float, where: str, number: int) -> Diagnostic:
+    """RB714: the snapshot at ``where`` line ``number`` does not come after the one before it."""
+    return Diagnostic(
+        "RB714",
+        f"ts {describe_ts(ts)} is not after the previous {describe_ts(last_ts)}",
+        file=where,
+        line=number,
+        col=1,
+        severity=Severity.WARNING,
+    )
+
+
 def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, list[Diagnostic]]]:
     """Yield (snapshot or None, problems) per line, in file order; problems are located.
 
@@ -193,28 +221,9 @@ def read_snapshots(path: str | os.PathLike) -> Iterator[tuple[Snapshot | None, l
             return
         if not raw.strip():
             continue
-        try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as error:
-            if damage is not None and suspect:
-                yield None, [_damaged_at(damage, where, number)]
-                return
-            code, severity = ("RB711", Severity.ERROR) if complete else ("RB712", Severity.WARNING)
-            logger.debug("%s line %d skipped: not JSON%s", where, number, "" if complete else " (torn last line)")
-            yield None, [Diagnostic(code, _not_json(error), file=where, line=number, col=1, severity=severity)]
-            continue
-        snapshot, found = parse_snapshot(obj, where, number)
+        snapshot, found = parse_line(raw, where, number, complete=complete)
         if snapshot is not None and snapshot.ts <= last_ts:
-            found.append(
-                Diagnostic(
-                    "RB714",
-                    f"ts {describe_ts(snapshot.ts)} is not after the previous {describe_ts(last_ts)}",
-                    file=where,
-                    line=number,
-                    col=1,
-                    severity=Severity.WARNING,
-                )
-            )
+            found.append(not_after(snapshot.ts, last_ts, where, number))
             logger.debug("%s line %d skipped: not after the previous snapshot", where, number)
             snapshot = None
         if damage is not None and suspect and (snapshot is None or found):
