@@ -353,9 +353,7 @@ class Bot:
     def _record_state(self, now: float, cycle: _Cycle) -> None:
         """Record the trading state when it differs from the last one recorded."""
         state, reason, source = self.runner.trading_state(now)
-        if (state, source) == (self._recorded[0], self._recorded[2]) or (
-            state == states.ACTIVE == self._recorded[0]
-        ):
+        if (state, source) == (self._recorded[0], self._recorded[2]) or (state == states.ACTIVE == self._recorded[0]):
             return  # the same state held by the same source (a kill switch's measure moving is no change)
         if state == states.ACTIVE:  # nothing holds it: say what ended
             reason, source = f"cleared: {self._recorded[1]}", self._recorded[2] or states.POLICY

@@ -33,7 +33,7 @@ class MemoryState:
         self.fills.extend(transition.fills)
         self.funding.extend(transition.funding)
         self._cursors.update(dict(transition.cursors))
-        self._blobs.update(dict(transition.blobs))
+        self._blobs.update({name: value() if callable(value) else value for name, value in transition.blobs})
 
     def open_positions(self) -> list[OpenPosition]:
         return list(self._positions.values())
