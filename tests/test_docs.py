@@ -214,13 +214,15 @@ def test_the_readme_s_works_list_names_every_command_and_no_other():
 
 
 def test_no_page_or_rule_file_says_live_trading_exists_while_no_command_trades_live():
-    """When live mode lands (`rulebot run`), this test and the README's "Not yet" list change
-    with it."""
+    """When live mode lands (`rulebot run --live`), this test and the README's "Not yet" list
+    change with it."""
     from engine.cli.app import main
 
-    assert "run" not in main.commands
+    assert "--live" not in {opt for param in main.commands["run"].params for opt in param.opts}
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "No live trading: no `rulebot run`, no exchange client" in " ".join(readme.split())
+    assert "No live trading: `rulebot run` trades with the paper broker only, no exchange client" in " ".join(
+        readme.split()
+    )
     files = _markdown_files() + sorted((ROOT / "rules").rglob("*.yaml")) + sorted((ROOT / "engine").rglob("*.py"))
     found = [
         (path.relative_to(ROOT).as_posix(), claim)
