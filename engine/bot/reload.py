@@ -21,7 +21,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from engine.common.errors import RuleSetInvalid
-from engine.common.times import iso_utc
 
 if TYPE_CHECKING:
     from engine.language.compiler import Plan
@@ -69,22 +68,6 @@ class ReloadOutcome:
     prepared: Any
     status: ReloadStatus
     plan: Plan | None = None
-
-
-def reload_record(outcome: ReloadOutcome) -> dict[str, Any]:
-    """The line of logs/reloads.jsonl for ``outcome``, written once the loop has dealt with it:
-    a changed outcome is recorded as ``applied`` (the loop writes it after the swap)."""
-    return {
-        "ts": iso_utc(outcome.finished_ts),
-        "epoch": round(outcome.finished_ts, 6),
-        "requested_epoch": round(outcome.requested_ts, 6),
-        "reason": outcome.reason,
-        "outcome": "applied" if outcome.status == "changed" else outcome.status,
-        "old_version": outcome.old_version,
-        "new_version": outcome.new_version,
-        "errors": list(outcome.errors),
-        "duration_ms": round(outcome.duration_s * 1000, 1),
-    }
 
 
 class Reloader:

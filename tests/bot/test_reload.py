@@ -7,7 +7,6 @@ checked with a later, distinct request whose outcome must come next.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import shutil
@@ -21,9 +20,8 @@ from typing import Any, cast
 
 import pytest
 
-from adapters.store.reloads import ReloadLog
 from adapters.watch import RulesWatcher
-from engine.bot.reload import Reloader, ReloadOutcome, compile_plan, reload_record
+from engine.bot.reload import Reloader, ReloadOutcome, compile_plan
 from engine.common.errors import RuleSetInvalid
 from engine.language.compiler import Plan
 
@@ -264,51 +262,6 @@ def test_accepting_an_outcome_without_a_version_is_refused() -> None:
             reloader.accepted(invalid)
     finally:
         reloader.stop()
-
-
-def test_reload_log_lines(tmp_path: Path) -> None:
-    path = tmp_path / "logs" / "reloads.jsonl"
-    changed = ReloadOutcome(
-        requested_ts=1_750_000_000.0,
-        finished_ts=1_750_000_000.25,
-        reason="rules/risk.yaml changed",
-        old_version="rs-a",
-        new_version="rs-b",
-        errors=(),
-        duration_s=0.1234,
-        prepared=None,
-        status="changed",
-    )
-    invalid = ReloadOutcome(
-        requested_ts=1_750_000_001.0,
-        finished_ts=1_750_000_001.5,
-        reason="SIGHUP",
-        old_version="rs-b",
-        new_version=None,
-        errors=("rules/risk.yaml:14:3: RB201 error: unknown key",),
-        duration_s=0.2,
-        prepared=None,
-        status="invalid",
-    )
-    with ReloadLog(path) as log:
-        log.record(changed)
-        log.record(invalid)
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert lines == [
-        {
-            "ts": "2025-06-15T15:06:40Z",
-            "epoch": 1750000000.25,
-            "requested_epoch": 1750000000.0,
-            "reason": "rules/risk.yaml changed",
-            "outcome": "applied",
-            "old_version": "rs-a",
-            "new_version": "rs-b",
-            "errors": [],
-            "duration_ms": 123.4,
-        },
-        reload_record(invalid),
-    ]
-    assert lines[1]["outcome"] == "invalid" and lines[1]["errors"] == list(invalid.errors)
 
 
 def test_watcher_and_reloader_together(rules: Path) -> None:
