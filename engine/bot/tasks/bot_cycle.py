@@ -23,11 +23,10 @@ issue. The cycle has no parameters of its own: its interval is the job's ``every
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine.bot.tasks.common import task_schema
+from engine.bot.tasks.common import NoParams, no_params, task_schema
 from engine.language.schemagen.dsl import Schema
 
 if TYPE_CHECKING:
@@ -42,17 +41,14 @@ EFFECTS = ("orders, fills, positions and trades through the runner (the loop run
 LOOP_TASK = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    """None: the cycle's interval is its job's ``every``."""
+Params = NoParams  # the cycle's interval is its job's ``every``.
 
 
 def schema() -> Schema:
     return task_schema(SUMMARY, {})
 
 
-def compile_params(raw: Mapping[str, Any], jobs: Sequence[Job]) -> Params:
-    return Params()
+compile_params = no_params
 
 
 def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext, jobs: Sequence[Job]) -> None:

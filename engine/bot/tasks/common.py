@@ -5,16 +5,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.bot.tasks.base import SetTradingState, TaskContext
 from engine.language.schemagen.dsl import Schema, obj
 
 if TYPE_CHECKING:  # the rule language imports the tasks, not the other way round
+    from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.schedules import Job
 
 #: The bot cycle's interval when no job runs it (validate reports that as RB351 anyway).
 DEFAULT_CYCLE_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class NoParams:
+    """The parameters of a task that has none (its rules are elsewhere, or it needs none)."""
+
+
+def no_params(raw: Mapping[str, Any], jobs: Sequence[Job]) -> NoParams:
+    """``compile_params`` of a task without parameters."""
+    return NoParams()
+
+
+def no_checks(params: object, doc: Doc, path: tuple[Any, ...], ctx: BuildContext, jobs: Sequence[Job]) -> None:
+    """``check`` of a task with nothing to check beyond its schema."""
 
 
 def task_schema(summary: str, properties: dict[str, Schema]) -> Schema:

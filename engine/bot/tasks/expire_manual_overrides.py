@@ -5,17 +5,9 @@ Overrides without an expiry stay until ``rulebot resume``; ``override_audit`` wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
 from engine.bot.tasks.base import ExpireOverride, TaskContext, TaskOutcome
-from engine.bot.tasks.common import age, task_schema
+from engine.bot.tasks.common import NoParams, age, no_checks, no_params, task_schema
 from engine.language.schemagen.dsl import Schema
-
-if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
-    from engine.language.kinds.schedules import Job
 
 NAME = "expire_manual_overrides"
 SUMMARY = "Lifts the manual overrides whose expiry has come."
@@ -23,21 +15,17 @@ READS = ("overrides",)
 EFFECTS = ("ExpireOverride for each override whose until has passed",)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    """None: each override carries its own expiry."""
+Params = NoParams  # each override carries its own expiry.
 
 
 def schema() -> Schema:
     return task_schema(SUMMARY, {})
 
 
-def compile_params(raw: Mapping[str, Any], jobs: Sequence[Job]) -> Params:
-    return Params()
+compile_params = no_params
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext, jobs: Sequence[Job]) -> None:
-    """None."""
+check = no_checks
 
 
 def run(params: Params, ctx: TaskContext) -> TaskOutcome:

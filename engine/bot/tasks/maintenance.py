@@ -11,19 +11,12 @@ a process that never exits does not grow without bound).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
 from engine.bot.tasks.base import OptimizeState, PruneLogs, TaskContext, TaskOutcome
-from engine.bot.tasks.common import task_schema
+from engine.bot.tasks.common import NoParams, no_checks, no_params, task_schema
 from engine.language.durations import format_duration
 from engine.language.schemagen.dsl import Schema
-
-if TYPE_CHECKING:
-    from engine.language.kinds.base import BuildContext, Doc
-    from engine.language.kinds.schedules import Job
 
 NAME = "maintenance"
 SUMMARY = "Prunes closed log days past learning.logs.keep and tidies the state database."
@@ -33,21 +26,17 @@ EFFECTS = ("PruneLogs (the closed days before the retention)", "OptimizeState")
 DAY_FILE = re.compile(r"^(?P<stem>.+)\.(?P<day>\d{4}-\d{2}-\d{2})\.jsonl\.gz$")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    """None: the retention is ``learning.logs.keep``, shared with ``rulebot paper``."""
+Params = NoParams  # the retention is ``learning.logs.keep``, shared with ``rulebot paper``.
 
 
 def schema() -> Schema:
     return task_schema(SUMMARY, {})
 
 
-def compile_params(raw: Mapping[str, Any], jobs: Sequence[Job]) -> Params:
-    return Params()
+compile_params = no_params
 
 
-def check(params: Params, doc: Doc, path: tuple[Any, ...], ctx: BuildContext, jobs: Sequence[Job]) -> None:
-    """None."""
+check = no_checks
 
 
 def oldest_kept(now: float, keep_s: float) -> str:
