@@ -4,8 +4,10 @@ state without disturbing it.
 ``<state>/bot.db`` is opened read-only (adapters/store/reader.py): no lock is taken, nothing
 written, checkpointed or created, and the running bot never waits for it. Whether the bot runs
 is read from its lock file (the holder's pid alive on this host), not by taking the lock.
-The JSON form has the text's content under stable keys; times are epoch seconds, ages and
-time left are seconds from now (the machine's clock).
+The JSON form has the text's content under stable keys; times are epoch seconds. Heartbeat
+ages and the schedule's "in" are measured on the bot's own clock at its last cycle (a replay's
+simulated time, real time otherwise), so a replayed state reads as it did then; the last
+cycle's own age and an override's time left are measured on the machine's clock.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def gather(state: Path, now: float) -> dict[str, Any]:
     market = [c for c in changes if c.source == "market_data"]
     beats = reader.heartbeats()
     last_runs = reader.last_runs()
+    last_cycle = status_row.last_cycle_ts if status_row else None
+    clock = now if last_cycle is None else last_cycle  # the bot's clock when it last ran a cycle
     report.update(
         version=None
         if status_row is None
@@ -85,7 +89,8 @@ def gather(state: Path, now: float) -> dict[str, Any]:
             "live": status_row.live_version,
             "since": status_row.live_since,
             "pid": status_row.pid,
-            "last_cycle_ts": status_row.last_cycle_ts,
+            "last_cycle_ts": last_cycle,
+            "last_cycle_age_s": None if last_cycle is None else max(0.0, now - last_cycle),
         },
         last_reload=None if not reloads else _reload(reloads[-1]),
         trading={
@@ -110,12 +115,12 @@ def gather(state: Path, now: float) -> dict[str, Any]:
             for o in active
         ],
         positions=[_position(p, prices) for p in positions],
-        heartbeats=[{"name": name, "ts": ts, "age_s": max(0.0, now - ts)} for name, ts in sorted(beats.items())],
+        heartbeats=[{"name": name, "ts": ts, "age_s": max(0.0, clock - ts)} for name, ts in sorted(beats.items())],
         market_data=None
         if not market
         else {"state": market[-1].state, "reason": market[-1].reason, "ts": market[-1].ts},
         schedule=[
-            {"job_id": e.job_id, "next_ts": e.next_ts, "in_s": e.next_ts - now, "last_ts": e.last_ts}
+            {"job_id": e.job_id, "next_ts": e.next_ts, "in_s": e.next_ts - clock, "last_ts": e.last_ts}
             for e in reader.schedule()
         ],
         tasks=[
@@ -198,6 +203,12 @@ def _when(ts: float | None) -> str:
     return "never" if ts is None else iso_utc(ts)
 
 
+def _cycle(version: dict[str, Any]) -> str:
+    if version["last_cycle_ts"] is None:
+        return "never"
+    return f"{_when(version['last_cycle_ts'])} ({_ago(version['last_cycle_age_s'])} ago)"
+
+
 def render(report: dict[str, Any]) -> str:
     """The text form: one section per subject, a person's reading order."""
     bot = report["bot"]
@@ -211,7 +222,7 @@ def render(report: dict[str, Any]) -> str:
     lines.append(
         "version   none live yet"
         if version is None
-        else f"version   {version['live']} live since {_when(version['since'])}; last cycle {_when(version['last_cycle_ts'])}"
+        else f"version   {version['live']} live since {_when(version['since'])}; last cycle {_cycle(version)}"
     )
     reload = report["last_reload"]
     if reload is not None:
@@ -244,7 +255,7 @@ def render(report: dict[str, Any]) -> str:
         )
         lines.append(f"  {p['symbol']} {p['direction']} {p['quantity']:g} @ {p['entry_price']:g} {pnl}")
     if report["heartbeats"]:
-        lines.append("heartbeats " + ", ".join(f"{b['name']} {_ago(b['age_s'])} ago" for b in report["heartbeats"]))
+        lines.append("heartbeats (at the last cycle) " + ", ".join(f"{b['name']} {_ago(b['age_s'])} ago" for b in report["heartbeats"]))
     for e in report["schedule"]:
         due = f"in {_ago(e['in_s'])}" if e["in_s"] >= 0 else f"{_ago(e['in_s'])} overdue"
         lines.append(f"  job {e['job_id']}: next {_when(e['next_ts'])} ({due}), last {_when(e['last_ts'])}")

@@ -44,7 +44,7 @@ def state(tmp_path) -> Path:
                     StateChange(NOW - 120, "HALTED", "drill", "operator"),
                 ),
                 overrides_set=(Override("ov1", "HALTED", "drill", NOW - 120, NOW + 480),),
-                heartbeats=(("loop", NOW - 30), ("feed", NOW - 5)),
+                heartbeats=(("loop", NOW - 30), ("feed", NOW - 35)),
                 reloads=(Reload(NOW - 200, "rs-a", None, "invalid", ("signals.yaml:4:3: RB201 no",), 0.02),),
                 status=BotStatus("rs-a", NOW - 7200, 4242, NOW - 30, {"BTCUSDT": 102.0}),
             )
@@ -56,7 +56,7 @@ def test_status_gathers_every_part(state):
     report = gather(state, NOW)
     assert set(report) == KEYS
     assert report["bot"] == {"running": False, "pid": None, "command": None, "since": None}
-    assert report["version"] == {"live": "rs-a", "since": NOW - 7200, "pid": 4242, "last_cycle_ts": NOW - 30}
+    assert report["version"] == {"live": "rs-a", "since": NOW - 7200, "pid": 4242, "last_cycle_ts": NOW - 30, "last_cycle_age_s": 30.0}
     assert report["last_reload"]["outcome"] == "invalid" and report["last_reload"]["errors"] == [
         "signals.yaml:4:3: RB201 no"
     ]
@@ -72,11 +72,11 @@ def test_status_gathers_every_part(state):
     assert (btc["price"], btc["unrealized_pnl_usd"], btc["unrealized_pnl_pct"]) == (102.0, 2.0, pytest.approx(2.0))
     assert eth["price"] is None and eth["unrealized_pnl_usd"] is None  # no last price for it
     assert report["heartbeats"] == [
-        {"name": "feed", "ts": NOW - 5, "age_s": 5.0},
-        {"name": "loop", "ts": NOW - 30, "age_s": 30.0},
+        {"name": "feed", "ts": NOW - 35, "age_s": 5.0},  # on the bot's clock: its last cycle
+        {"name": "loop", "ts": NOW - 30, "age_s": 0.0},
     ]
     assert report["market_data"] == {"state": "REDUCING", "reason": "BTCUSDT: 3 refusals in 5m", "ts": NOW - 900}
-    assert report["schedule"] == [{"job_id": "job-fee", "next_ts": NOW + 300, "in_s": 300.0, "last_ts": NOW - 600}]
+    assert report["schedule"] == [{"job_id": "job-fee", "next_ts": NOW + 300, "in_s": 330.0, "last_ts": NOW - 600}]
     assert report["tasks"][0]["status"] == "failed" and report["tasks"][0]["error"] == "KeyError: x"
 
 
@@ -100,7 +100,7 @@ def test_status_text_and_json(state):
         "data      REDUCING at",
         "BTCUSDT LONG 1 @ 100 at 102, P&L +2.00 USD (+2.00 %)",
         "ETHUSDT SHORT 2 @ 50 P&L unknown (no price yet)",
-        "heartbeats feed",
+        "heartbeats (at the last cycle) feed 5s ago, loop 0s ago",
         "job job-fee: next",
         "task fee_audit: failed at",
     ):
