@@ -255,7 +255,10 @@ def render(report: dict[str, Any]) -> str:
         )
         lines.append(f"  {p['symbol']} {p['direction']} {p['quantity']:g} @ {p['entry_price']:g} {pnl}")
     if report["heartbeats"]:
-        lines.append("heartbeats (at the last cycle) " + ", ".join(f"{b['name']} {_ago(b['age_s'])} ago" for b in report["heartbeats"]))
+        lines.append(
+            "heartbeats (at the last cycle) "
+            + ", ".join(f"{b['name']} {_ago(b['age_s'])} ago" for b in report["heartbeats"])
+        )
     for e in report["schedule"]:
         due = f"in {_ago(e['in_s'])}" if e["in_s"] >= 0 else f"{_ago(e['in_s'])} overdue"
         lines.append(f"  job {e['job_id']}: next {_when(e['next_ts'])} ({due}), last {_when(e['last_ts'])}")

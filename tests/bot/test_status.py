@@ -56,7 +56,13 @@ def test_status_gathers_every_part(state):
     report = gather(state, NOW)
     assert set(report) == KEYS
     assert report["bot"] == {"running": False, "pid": None, "command": None, "since": None}
-    assert report["version"] == {"live": "rs-a", "since": NOW - 7200, "pid": 4242, "last_cycle_ts": NOW - 30, "last_cycle_age_s": 30.0}
+    assert report["version"] == {
+        "live": "rs-a",
+        "since": NOW - 7200,
+        "pid": 4242,
+        "last_cycle_ts": NOW - 30,
+        "last_cycle_age_s": 30.0,
+    }
     assert report["last_reload"]["outcome"] == "invalid" and report["last_reload"]["errors"] == [
         "signals.yaml:4:3: RB201 no"
     ]
