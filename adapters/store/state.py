@@ -637,8 +637,10 @@ class Reads:
         """Every scheduled job's next and last run, soonest first."""
         return self._all(SCHEDULE)
 
-    def state_changes(self, since: float | None = None) -> list[StateChange]:
-        """The trading-state transitions (from ``since`` on, when given), oldest first."""
+    def state_changes(self, since: float | None = None, limit: int | None = None) -> list[StateChange]:
+        """The trading-state transitions (from ``since`` on, or the last ``limit``), oldest first."""
+        if limit is not None:
+            return self._last(STATE_CHANGES, limit)
         if since is None:
             return self._all(STATE_CHANGES)
         return self._all(STATE_CHANGES, "WHERE ts >= ?", (since,))

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.bot import states
-from engine.bot.control import apply_command
+from engine.bot.control import apply_command, current_state
 from engine.bot.records import BotRecords, BotStatus, LiftedOverride, Reload, ScheduleEntry, StateChange
 from engine.bot.scheduler import Due, Scheduler
 from engine.bot.tasks import TASKS, is_loop_task
@@ -159,11 +159,7 @@ class Bot:
         self._beats: dict[str, float] = {}
         self._last_commands = -math.inf
         self._live_since = time.time()
-        stored = self.store.state_changes()
-        last = stored[-1] if stored else None
-        self._recorded: tuple[TradingState, str, str] = (
-            (last.state, last.reason, last.source) if last else (states.ACTIVE, "", "")
-        )
+        self._recorded: tuple[TradingState, str, str] = current_state(self.store.state_changes(limit=1))
         bot_cursor = self.store.cursor(BOT_CURSOR)
         self._done_ts = runner.cursor if feed.realtime else _latest(runner.cursor, bot_cursor)
 

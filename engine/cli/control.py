@@ -116,7 +116,7 @@ def _directly(state: Path, command: Any) -> dict[str, Any]:
 
     with compose.state_store(str(state / DB)) as store:
         now = time.time()
-        changes = store.state_changes()
+        changes = store.state_changes(limit=1)  # the current state is the last change's
         records, outcome = apply_command(
             command,
             now,

@@ -53,8 +53,11 @@ def test_a_cycle_is_written_whole_and_read_back(tmp_path):
                 overrides_lifted=(LiftedOverride("ov-1", 400.0, "resumed"),),
                 heartbeats=(("loop", 400.0),),
                 status=replace(CYCLE.status, last_cycle_ts=400.0),
+                state_changes=(StateChange(400.0, "ACTIVE", "cleared: drill", "operator"),),
             )
         )
+        assert store.state_changes(limit=1) == [StateChange(400.0, "ACTIVE", "cleared: drill", "operator")]
+        assert [c.state for c in store.state_changes()] == ["HALTED", "ACTIVE"]
         assert [r.started_ts for r in store.task_runs()] == [100.5, 100.5, 400.5]
         assert store.task_runs(limit=1) == [_run("watchdog", 400.0, "failed")]
         assert store.last_runs() == {"watchdog": _run("watchdog", 400.0, "failed"), "fee_audit": CYCLE.task_runs[1]}
