@@ -159,6 +159,8 @@ class Bot:
         self._beats: dict[str, float] = {}
         self._last_commands = -math.inf
         self._live_since = time.time()
+        self._last_cycle_ts: float | None = None
+        self._schedule_recorded = False  # every job's next run is recorded at the first cycle
         self._recorded: tuple[TradingState, str, str] = current_state(self.store.state_changes(limit=1))
         bot_cursor = self.store.cursor(BOT_CURSOR)
         self._done_ts = runner.cursor if feed.realtime else _latest(runner.cursor, bot_cursor)
@@ -322,16 +324,32 @@ class Bot:
         self.store.apply(Transition(cursors=((BOT_CURSOR, now),), bot=records))
 
     def _records(self, now: float, due: Sequence[Due], cycle: _Cycle) -> BotRecords:
-        upcoming = self._scheduler.upcoming() if self._scheduler is not None else {}
-        plan = self.runner.plan
+        self._last_cycle_ts = now
         return BotRecords(
             task_runs=tuple(cycle.runs),
-            schedule=tuple(ScheduleEntry(job.job_id, upcoming[job.job_id], now) for job in due),
+            schedule=self._schedule_entries(now, due),
             state_changes=tuple(cycle.state_changes),
             overrides_set=tuple(cycle.overrides_set),
             overrides_lifted=tuple(cycle.overrides_lifted),
             heartbeats=tuple(sorted(self._beats.items())),
-            status=BotStatus(plan.version, self._live_since, os.getpid(), now, self._prices()),
+            status=self._status(),
+        )
+
+    def _status(self) -> BotStatus:
+        return BotStatus(self.runner.plan.version, self._live_since, os.getpid(), self._last_cycle_ts, self._prices())
+
+    def _schedule_entries(self, now: float, due: Sequence[Due]) -> tuple[ScheduleEntry, ...]:
+        """The jobs that ran with their next run; at the first cycle (and after a reload that
+        changed the schedules) every job, so that status shows each one's next run."""
+        upcoming = self._scheduler.upcoming() if self._scheduler is not None else {}
+        ran = {job.job_id for job in due}
+        if self._schedule_recorded:
+            return tuple(ScheduleEntry(job_id, upcoming[job_id], now) for job_id in sorted(ran))
+        self._schedule_recorded = True
+        last = {entry.job_id: entry.last_ts for entry in self.store.schedule()}
+        return tuple(
+            ScheduleEntry(job_id, next_ts, now if job_id in ran else last.get(job_id))
+            for job_id, next_ts in sorted(upcoming.items())
         )
 
     def _prices(self) -> dict[str, float]:
@@ -496,7 +514,7 @@ class Bot:
         duration = max(0.0, time.time() - outcome.requested_ts)
         reload = Reload(now, outcome.old_version, outcome.new_version, status, tuple(errors), round(duration, 6))
         self._close_group()
-        self.store.record_bot(BotRecords(reloads=(reload,)))
+        self.store.record_bot(BotRecords(reloads=(reload,), status=self._status()))  # status: the live version
         self.summary.reloads += 1
 
     def _swap(self, outcome: ReloadOutcome) -> None:
@@ -512,6 +530,7 @@ class Bot:
         if outcome.plan.schedules != old.schedules and self._scheduler is not None:
             now = self._now()
             self._scheduler = Scheduler(outcome.plan.schedules, now if now is not None else time.time())
+            self._schedule_recorded = False
         self.store.record_rule_version(
             outcome.plan.version, "human", parent=old.version, message=f"hot reload ({outcome.reason})"
         )
