@@ -159,7 +159,8 @@ class Bot:
         self._beats: dict[str, float] = {}
         self._last_commands = -math.inf
         self._live_since = time.time()
-        self._last_cycle_ts: float | None = None
+        stored = self.store.bot_status()  # until this process's first cycle, the last one recorded
+        self._last_cycle_ts: float | None = stored.last_cycle_ts if stored is not None else None
         self._schedule_recorded = False  # every job's next run is recorded at the first cycle
         self._recorded: tuple[TradingState, str, str] = current_state(self.store.state_changes(limit=1))
         bot_cursor = self.store.cursor(BOT_CURSOR)
