@@ -28,6 +28,8 @@ from engine.bot import states
 from engine.bot.records import BotRecords, LiftedOverride, StateChange
 from engine.bot.tasks.base import Override, TradingState
 from engine.common.errors import RulebotError
+from engine.common.times import iso_utc
+from engine.language.durations import format_duration
 
 CODES = {
     "RB810": "an operator command (rulebot halt|reduce|resume) was refused: no state folder, an empty --reason, "
@@ -251,7 +253,7 @@ def apply_command(
         held.append(override)
         records["overrides_set"] = (override,)
         message = f"{target} by the operator: {command.reason}" + (
-            "" if until is None else f" (for {command.for_s:g} s, until {until:.0f})"
+            "" if until is None else f" (for {format_duration(command.for_s)}, until {iso_utc(until)})"
         )
     else:
         lifting = [o for o in held if o.source == states.OPERATOR]

@@ -143,6 +143,7 @@ def test_a_command_applied_again_after_a_crash_changes_nothing():
     command = Command.new("halt", "drill", 60.0, now=T)
     records, outcome = apply_command(command, T, (), ("ACTIVE", "", ""))
     assert len(records.overrides_set) == 1 and records.state_changes[0].state == "HALTED" and outcome["ok"]
+    assert "(for 1m, until " in outcome["message"] and outcome["message"].endswith("Z)")  # words, not epochs
     again, outcome = apply_command(command, T + 5, records.overrides_set, ("HALTED", "drill", "operator"), seen=True)
     assert not again and "already applied" in outcome["message"]
 
