@@ -341,12 +341,35 @@ CREATE TABLE bot_status (
 ) STRICT;
 """
 
+# A reload may also be refused (a change a running bot cannot take, e.g. the profile) or fail
+# (compiling raised); every attempt names what asked for it (the edited files, SIGHUP).
+_V6 = """
+CREATE TABLE reloads_v6 (
+    seq         INTEGER PRIMARY KEY,
+    ts          REAL NOT NULL,
+    old_version TEXT NOT NULL,
+    new_version TEXT,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'invalid', 'unchanged', 'refused', 'failed')),
+    errors      TEXT NOT NULL CHECK (json_type(errors) = 'array'),
+    duration_s  REAL NOT NULL CHECK (duration_s >= 0),
+    reason      TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+INSERT INTO reloads_v6 (seq, ts, old_version, new_version, outcome, errors, duration_s)
+SELECT seq, ts, old_version, new_version, outcome, errors, duration_s FROM reloads;
+
+DROP TABLE reloads;
+
+ALTER TABLE reloads_v6 RENAME TO reloads;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
     (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
     (3, "fills.liquidity may be 'liquidation' (table rebuilt); earlier liquidation fills relabelled", _V3),
     (4, "outbox and log offsets (exactly-once logs); int_fields keep integral values' type", _V4),
     (5, "the running bot: task runs, schedule, state changes, overrides, heartbeats, reloads, status", _V5),
+    (6, "reloads: outcomes refused and failed; the reason (what asked for the reload)", _V6),
 )
 
 _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -253,7 +253,7 @@ def apply_command(
         held.append(override)
         records["overrides_set"] = (override,)
         message = f"{target} by the operator: {command.reason}" + (
-            "" if until is None else f" (for {format_duration(command.for_s)}, until {iso_utc(until)})"
+            "" if until is None else f" (for {format_duration(until - now)}, until {iso_utc(until)})"
         )
     else:
         lifting = [o for o in held if o.source == states.OPERATOR]

@@ -513,7 +513,9 @@ class Bot:
             else:
                 self._swap(outcome)
         duration = max(0.0, time.time() - outcome.requested_ts)
-        reload = Reload(now, outcome.old_version, outcome.new_version, status, tuple(errors), round(duration, 6))
+        reload = Reload(
+            now, outcome.old_version, outcome.new_version, status, tuple(errors), round(duration, 6), outcome.reason
+        )
         self._close_group()
         self.store.record_bot(BotRecords(reloads=(reload,), status=self._status()))  # status: the live version
         self.summary.reloads += 1

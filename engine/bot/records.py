@@ -52,14 +52,17 @@ class LiftedOverride:
 @dataclass(frozen=True, slots=True)
 class Reload:
     """One attempt to load edited rules: ``outcome`` ok (``new_version`` live), invalid (the
-    last good plan kept; ``errors`` as validate reports them) or unchanged."""
+    last good plan kept; ``errors`` as validate reports them), unchanged, refused (valid, but
+    it changes what a running bot cannot: ``errors`` say what) or failed (compiling raised);
+    ``reason`` is what asked for it (the edited files, SIGHUP)."""
 
     ts: float
     old_version: str
     new_version: str | None
-    outcome: str  # ok | invalid | unchanged
+    outcome: str  # ok | invalid | unchanged | refused | failed
     errors: tuple[str, ...] = ()
     duration_s: float = 0.0
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

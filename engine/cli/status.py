@@ -166,6 +166,7 @@ def _reload(reload: Any) -> dict[str, Any]:
         "outcome": reload.outcome,
         "errors": list(reload.errors),
         "duration_s": reload.duration_s,
+        "reason": reload.reason,
     }
 
 
@@ -229,7 +230,7 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"reload    {_when(reload['ts'])}: {reload['outcome']} "
             f"({reload['old_version']} -> {reload['new_version'] or 'kept ' + reload['old_version']}, "
-            f"{reload['duration_s']:.3f} s)"
+            f"{reload['duration_s']:.3f} s){': ' + reload['reason'] if reload['reason'] else ''}"
         )
         lines += [f"            {error}" for error in reload["errors"]]
     trading = report["trading"]

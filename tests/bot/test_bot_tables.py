@@ -136,3 +136,27 @@ def test_every_bot_record_field_has_a_column(tmp_path):
         for table in (TASK_RUNS, SCHEDULE, STATE_CHANGES, OVERRIDES, RELOADS, STATUS):
             columns = {row[1] for row in db.execute(f"PRAGMA table_info({table.name})")}
             assert set(table.columns) <= columns, table.name
+
+
+def test_migration_6_keeps_the_reloads_and_takes_refused_and_failed_ones(tmp_path):
+    """A v5 state's reloads survive the rebuild (reason ''); refused and failed attempts, which
+    v5 refused with a CHECK (and so stopped the bot), are recorded with what asked for them."""
+    from adapters.store.state import MIGRATIONS
+
+    db = tmp_path / "bot.db"
+    with StateStore(db, migrations=MIGRATIONS[:5]) as store:
+        assert store.schema_version() == 5
+    insert = "INSERT INTO reloads (ts, old_version, new_version, outcome, errors, duration_s) VALUES (?, ?, ?, ?, ?, ?)"
+    with sqlite3.connect(db) as conn:  # as the v5 code wrote them
+        conn.execute(insert, (90.0, "rs-a", None, "invalid", '["signals.yaml:3:1: RB201 bad"]', 0.125))
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint"):
+            conn.execute(insert, (91.0, "rs-a", "rs-b", "refused", "[]", 0.0))
+    conn.close()
+    later = (
+        Reload(92.0, "rs-a", "rs-c", "refused", ("the profile changed (paper → live): restart",), 0.1, "SIGHUP"),
+        Reload(93.0, "rs-a", None, "failed", ("MemoryError",), 0.2, "edited: rules/risk.yaml"),
+    )
+    with StateStore(db) as store:
+        assert store.schema_version() == 6
+        store.record_bot(BotRecords(reloads=later))
+        assert store.reloads() == [*CYCLE.reloads, *later]
