@@ -256,19 +256,23 @@ def apply_command(
             "" if until is None else f" (for {format_duration(until - now)}, until {iso_utc(until)})"
         )
     else:
-        lifting = [o for o in held if o.source == states.OPERATOR]
-        held = [o for o in held if o.source != states.OPERATOR]
+        lifting = [o for o in held if o.source in states.RESUMABLE]
+        held = [o for o in held if o.source not in states.RESUMABLE]
         records["overrides_lifted"] = tuple(
             LiftedOverride(o.id, now, f"resumed by the operator: {command.reason}") for o in lifting
         )
-        message = f"lifted {len(lifting)} operator override(s)" if lifting else "no operator override was active"
+        message = (
+            f"lifted {len(lifting)} override(s): " + "; ".join(f"{o.state} by {o.source} ({o.reason})" for o in lifting)
+            if lifting
+            else "no operator override was active"
+        )
     state, reason, source = states.resolve([*states.held(held), *conditions])
     if not seen and differs((state, reason, source), current):
         if state == states.ACTIVE:  # nothing holds it: the change is the operator's resume
             reason, source = f"resumed: {command.reason}", states.OPERATOR
         records["state_changes"] = (StateChange(now, state, reason, source),)
     if target is None and state != states.ACTIVE:  # what holds it now is not the operator's
-        message += f"; trading stays {state}: {reason} ({source}) — resume lifts operator overrides only"
+        message += f"; trading stays {state}: {reason} ({source}) — resume lifts the operator's overrides and recovery_cycle's halt only"
     outcome = {
         "ok": True,
         "command": command.id,

@@ -34,7 +34,11 @@ HALTED: TradingState = "HALTED"
 RANK: dict[str, int] = {ACTIVE: 0, REDUCING: 1, HALTED: 2}
 
 OPERATOR = "operator"
-TASK_SOURCES = ("reconciliation", "watchdog", "recovery")  # the tasks that may hold a state
+#: The holders `rulebot resume` lifts: the operator's own overrides, and the task that hands the
+#: decision to a person (recovery_cycle: which book is right, the bot's or the broker's). The
+#: other tasks lift the state they set when they find things healthy again; a kill-switch
+#: breach lasts while it is measured.
+RESUMABLE = (OPERATOR, "recovery_cycle")
 KILL_SWITCH, MARKET_DATA, POLICY = "kill_switch", "market_data", "policy"  # the conditions' sources
 
 

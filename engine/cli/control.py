@@ -76,7 +76,8 @@ def reduce(reason: str, for_text: str | None, wait_s: float, state_dir: str) -> 
 @click.command()
 @_common
 def resume(reason: str, wait_s: float, state_dir: str) -> None:
-    """Lift the operator's overrides (a kill-switch breach or a task's state stays)."""
+    """Lift the operator's overrides and a recovery_cycle halt (a person looked); a kill-switch
+    breach, or the state the watchdog or reconciliation holds, stays until they clear."""
     _send("resume", reason, None, wait_s, state_dir)
 
 

@@ -25,6 +25,7 @@ from engine.bot.control import (
     take_commands,
 )
 from engine.bot.records import BotRecords, StateChange
+from engine.bot.tasks.base import Override
 from engine.cli.app import main
 from tests.lifecycle.processes import HUNG, ROOT, child_env
 
@@ -71,7 +72,7 @@ def test_halt_reduce_resume_without_a_bot_are_recorded_for_the_next_start(state)
             ("HALTED", "exchange maintenance", "operator")
         ]
     result = _cli("resume", "--reason", "maintenance over", "--state", str(state))
-    assert result.exit_code == 0 and "lifted 2 operator override(s)" in result.output
+    assert result.exit_code == 0 and "lifted 2 override(s): HALTED by operator" in result.output
     with _db(state) as store:
         assert store.active_overrides(now=T * 2) == []
         last = store.state_changes()[-1]
@@ -87,11 +88,26 @@ def test_resume_lifts_operator_overrides_only_and_says_what_still_holds(state):
     assert _cli("reduce", "--reason", "careful", "--state", str(state)).exit_code == 0
     result = _cli("resume", "--reason", "go", "--state", str(state))
     assert result.exit_code == 0
-    assert "trading stays HALTED: drawdown 12.00 % > 10 % (kill_switch) — resume lifts operator overrides only" in (
-        result.output
+    assert (
+        "trading stays HALTED: drawdown 12.00 % > 10 % (kill_switch) — resume lifts the operator's overrides and recovery_cycle's halt only"
+        in (result.output)
     )
     with _db(state) as store:
         assert store.state_changes()[-1].source == "kill_switch"
+
+
+def test_resume_lifts_a_recovery_halt_but_not_the_watchdogs_state():
+    """recovery_cycle halts for a person to decide which book is right: resume is how they say
+    so. The watchdog lifts its own REDUCING when it finds the bot healthy."""
+    held = (
+        Override("rec", "HALTED", "broker holds BTCUSDT long, the bot flat", T, None, source="recovery_cycle"),
+        Override("wd", "REDUCING", "watchdog: feed stale", T + 1, None, source="watchdog"),
+    )
+    command = Command.new("resume", "checked the broker", None, now=T + 5)
+    records, outcome = apply_command(command, T + 5, held, ("HALTED", held[0].reason, "recovery_cycle"))
+    assert [o.id for o in records.overrides_lifted] == ["rec"]
+    assert (outcome["state"], outcome["source"]) == ("REDUCING", "watchdog")
+    assert "lifted 1 override(s): HALTED by recovery_cycle" in outcome["message"]
 
 
 @pytest.mark.parametrize(
@@ -188,7 +204,7 @@ def test_a_running_bot_is_sent_the_command_and_acknowledges_it(state):
         (done,) = (commands_dir(state) / "done").glob("*.json")
         assert json.loads(done.read_text())["command"]["action"] == "halt"
         resumed = _cli("resume", "--reason", "drill over", "--wait", str(HUNG), "--state", str(state))
-        assert resumed.exit_code == 0 and "lifted 1 operator override(s)" in resumed.output
+        assert resumed.exit_code == 0 and "lifted 1 override(s): HALTED by operator (drill)" in resumed.output
     finally:
         _stop(child, state)
     with _db(state) as store:  # the bot recorded both

@@ -7,7 +7,7 @@ back in step with the broker, and halts on positions it cannot explain.
   it is cancelled (``CancelOrder``);
 * a position the broker holds and the bot does not, the reverse, or the two on opposite
   sides: trading is HALTED (protective exits still run) — which book is right is for a
-  person to decide, and only ``rulebot resume`` lifts it.
+  person to decide, and ``rulebot resume`` (after looking) lifts it.
 
 Orders younger than ``order_grace`` are left alone: they may still be in flight. Quantity
 differences on the same side are ``portfolio_reconciliation``'s (REDUCING).
