@@ -10,6 +10,7 @@ override and the state change in ``bot.db``, so the next start begins in that st
 from __future__ import annotations
 
 import logging
+import math
 import shlex
 import sys
 import time
@@ -48,6 +49,15 @@ def _common(command: Any) -> Any:
         show_default=True,
         help="Seconds to wait for a running bot to acknowledge the command.",
     )(command)
+    command = click.option(
+        "--logs",
+        "logs_dir",
+        default="logs",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="The bot's logs folder: with no bot running, the state change is written to its "
+        "state_changes.jsonl here (a running bot writes it itself).",
+    )(command)
     return _state_option(command)
 
 
@@ -60,28 +70,28 @@ def _for_option(command: Any) -> Any:
 @click.command()
 @_for_option
 @_common
-def halt(reason: str, for_text: str | None, wait_s: float, state_dir: str) -> None:
+def halt(reason: str, for_text: str | None, wait_s: float, logs_dir: str, state_dir: str) -> None:
     """Halt trading: no entries and no discretionary exits; the stops still run."""
-    _send("halt", reason, for_text, wait_s, state_dir)
+    _send("halt", reason, for_text, wait_s, state_dir, logs_dir)
 
 
 @click.command()
 @_for_option
 @_common
-def reduce(reason: str, for_text: str | None, wait_s: float, state_dir: str) -> None:
+def reduce(reason: str, for_text: str | None, wait_s: float, logs_dir: str, state_dir: str) -> None:
     """Reduce: exits only, no new entries."""
-    _send("reduce", reason, for_text, wait_s, state_dir)
+    _send("reduce", reason, for_text, wait_s, state_dir, logs_dir)
 
 
 @click.command()
 @_common
-def resume(reason: str, wait_s: float, state_dir: str) -> None:
+def resume(reason: str, wait_s: float, logs_dir: str, state_dir: str) -> None:
     """Lift the operator's overrides and a recovery_cycle halt (a person looked); a kill-switch
     breach, or the state the watchdog or reconciliation holds, stays until they clear."""
-    _send("resume", reason, None, wait_s, state_dir)
+    _send("resume", reason, None, wait_s, state_dir, logs_dir)
 
 
-def _send(action: str, reason: str, for_text: str | None, wait_s: float, state_dir: str) -> None:
+def _send(action: str, reason: str, for_text: str | None, wait_s: float, state_dir: str, logs_dir: str) -> None:
     from engine.bot.control import Command, CommandError
     from engine.common.errors import StateLocked
     from engine.language.durations import parse_duration
@@ -101,7 +111,7 @@ def _send(action: str, reason: str, for_text: str | None, wait_s: float, state_d
     command = Command.new(action, reason, for_s)
     try:
         with compose.state_lock(str(state / DB), shlex.join(sys.argv)):
-            outcome = _directly(state, command)
+            outcome = _directly(state, logs_dir, command)
     except StateLocked as locked:
         _through_the_bot(state, command, wait_s, locked.holder)
         return
@@ -111,11 +121,15 @@ def _send(action: str, reason: str, for_text: str | None, wait_s: float, state_d
     sys.exit(EXIT_OK)
 
 
-def _directly(state: Path, command: Any) -> dict[str, Any]:
-    """No bot runs (this process holds the lock): record the command in the state itself."""
+def _directly(state: Path, logs_dir: str, command: Any) -> dict[str, Any]:
+    """No bot runs (this process holds the lock): record the command in the state itself, and
+    its state change in the logs through the outbox (exactly once, as the bot would)."""
     from engine.bot.control import apply_command, current_state, recorded_conditions
 
-    with compose.state_store(str(state / DB)) as store:
+    with (
+        compose.state_store(str(state / DB)) as store,
+        compose.RunLogs(logs_dir, store, keep_s=math.inf),  # no day is closed or pruned here
+    ):
         now = time.time()
         changes = store.state_changes(limit=1)  # the current state is the last change's
         records, outcome = apply_command(

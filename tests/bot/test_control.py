@@ -33,7 +33,13 @@ T = 1_800_000_000.0
 
 
 def _cli(*args: str):
-    return CliRunner().invoke(main, list(args))
+    """``rulebot ARGS``; the logs beside the state folder (never the working directory's)."""
+    extra = (
+        []
+        if "--logs" in args or "--state" not in args
+        else ["--logs", str(Path(args[args.index("--state") + 1]).parent / "logs")]
+    )
+    return CliRunner().invoke(main, [*args, *extra])
 
 
 @pytest.fixture
@@ -78,6 +84,8 @@ def test_halt_reduce_resume_without_a_bot_are_recorded_for_the_next_start(state)
         last = store.state_changes()[-1]
         assert (last.state, last.reason, last.source) == ("ACTIVE", "resumed: maintenance over", "operator")
     assert not (state / "bot.db.lock").read_text()  # the lock was released
+    logged = [json.loads(line) for line in (state.parent / "logs" / "state_changes.jsonl").read_text().splitlines()]
+    assert [(c["state"], c["source"]) for c in logged] == [("HALTED", "operator"), ("ACTIVE", "operator")]
 
 
 def test_resume_lifts_operator_overrides_only_and_says_what_still_holds(state):
