@@ -27,6 +27,7 @@ class ReplayFeed:
         self.paths = list(paths)
         self.name = "replay:" + ",".join(self.paths)
         self.problems: list[Diagnostic] = []
+        self.problems_dropped = 0  # a replay keeps every problem: its files are finite
         self._snapshots: Iterator[Snapshot] = read_many(self.paths, self.problems)
         self._ended = False
 

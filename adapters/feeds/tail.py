@@ -7,7 +7,8 @@ a line without its final newline is a writer mid-append and waits. Waiting is
 idle bot costs next to no CPU. The file may not exist yet; when it is truncated or replaced
 (another inode: rotation, delete-and-create) it is read again from its beginning. Lines
 mean what they mean in a snapshot file (adapters.snapshots.files.parse_line); a bad line
-or one going back in time is a problem in ``problems`` and skipped, never an exception.
+or one going back in time is a problem in ``problems`` (the first ones; all are logged) and
+skipped, never an exception.
 A truncation immediately followed by writing past the old size is not seen (as with
 ``tail -F``): writers rotate or replace, they do not rewrite in place."""
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20  # bytes read per step: a large existing file is not held whole
 _LINES = 1000  # complete lines read ahead; more are read as these are given
+KEPT_PROBLEMS = 100  # a bot runs for months: the first problems are kept, the rest only logged and counted
 
 
 class TailFeed:
@@ -47,7 +49,8 @@ class TailFeed:
         self.path = path
         self.name = "tail:" + path
         self.poll_s = poll_s
-        self.problems: list[Diagnostic] = []
+        self.problems: list[Diagnostic] = []  # the first KEPT_PROBLEMS; every one is logged
+        self.problems_dropped = 0  # problems logged but not kept
         self._handle: BinaryIO | None = None
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the open file
         self._offset = 0  # bytes read from the open file, the partial line included
@@ -111,7 +114,9 @@ class TailFeed:
             snapshot = None
         for problem in found:
             logger.warning("%s:%d: %s %s; skipped", problem.file, problem.line, problem.code, problem.message)
-        self.problems.extend(found)
+        room = max(0, KEPT_PROBLEMS - len(self.problems))
+        self.problems.extend(found[:room])
+        self.problems_dropped += len(found) - len(found[:room])
         if snapshot is not None:
             self._last_ts = snapshot.ts
         return snapshot

@@ -171,6 +171,20 @@ def test_tail_skips_a_malformed_line_with_a_located_problem(tail, tmp_path: Path
     assert f"{path}:2: RB711" in caplog.text and f"{path}:3: RB701" in caplog.text
 
 
+def test_tail_keeps_the_first_problems_and_counts_the_rest(tail, tmp_path: Path, caplog) -> None:
+    """A bot runs for months: a writer gone wrong must not grow its memory without bound."""
+    from adapters.feeds.tail import KEPT_PROBLEMS
+
+    path = tmp_path / "live.jsonl"
+    path.write_text("{bad\n" * (KEPT_PROBLEMS + 50) + line(0), encoding="utf-8")
+    feed = tail(path)
+    with caplog.at_level(logging.WARNING, logger="adapters.feeds.tail"):
+        assert minutes([feed.next(threading.Event(), 0)]) == [0]
+    assert len(feed.problems) == KEPT_PROBLEMS and feed.problems_dropped == 50
+    assert [p.line for p in feed.problems] == list(range(1, KEPT_PROBLEMS + 1))
+    assert caplog.text.count("RB711") == KEPT_PROBLEMS + 50  # every one is logged
+
+
 def test_tail_skips_a_snapshot_not_after_the_last_given(tail, tmp_path: Path) -> None:
     path = tmp_path / "live.jsonl"
     path.write_text(line(5) + line(3) + line(5) + line(6), encoding="utf-8")
