@@ -41,6 +41,7 @@ from engine.bot.records import BotRecords, BotStatus, LiftedOverride, Reload, Sc
 from engine.bot.scheduler import Due, Scheduler
 from engine.bot.tasks import TASKS, is_loop_task
 from engine.bot.tasks.base import (
+    BOT_CYCLE,
     Action,
     CancelOrder,
     ExpireOverride,
@@ -67,7 +68,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BOT_CURSOR = "bot_ts"  # the last cycle the bot recorded without a step (replay: a snapshot's time)
-BOT_CYCLE = "bot_cycle"  # the task whose run is the runner's step
 RING_S = 86400.0  # how much recent market a reload's new plan is warmed on
 GROUP_STEPS = 500  # at --speed max, steps per committed group ...
 GROUP_WALL_S = 1.0  # ... or wall seconds, whichever comes first

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.bot.scheduler import Scheduler
+from engine.bot.tasks.base import BOT_CYCLE
 from engine.common import interrupts
 from engine.market.sanity import MarketDataReport
 from engine.replay.columns.candles import DIRECTION_CODE
@@ -29,7 +30,6 @@ from engine.report.metrics import run_metrics
 from engine.trading.runner import Runner, Sinks
 from engine.trading.signals.coverage import Counts, coverage_of, layout
 
-BOT_TASK = "bot_cycle"
 DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
 MAX_CURVE_POINTS = 5000
 PRICE_POINTS = 50_000  # per symbol: the report's price charts zoom to a day at one point per cycle
@@ -248,7 +248,7 @@ def _trading_rows(schedules, due: dict, n: int) -> list[bool]:
     """Per row: is a job with the bot cycle among its tasks due (as ``_count_jobs`` says)."""
     trading = np.zeros(n, dtype=bool)
     for job in schedules.jobs:
-        if BOT_TASK in job.tasks and job.id in due:
+        if BOT_CYCLE in job.tasks and job.id in due:
             trading[due[job.id]] = True
     return trading.tolist()
 
@@ -265,7 +265,7 @@ def _count_jobs(due, state: DryRunState) -> bool:
     """Count the due jobs; True when the bot cycle is among them."""
     for job in due:
         state.jobs[job.job_id] = state.jobs.get(job.job_id, 0) + 1
-    return any(BOT_TASK in d.tasks for d in due)
+    return any(BOT_CYCLE in d.tasks for d in due)
 
 
 def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None:

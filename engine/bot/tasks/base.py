@@ -15,6 +15,8 @@ from typing import Any, Literal, Protocol
 
 TaskStatus = Literal["ok", "warning", "failed"]
 TradingState = Literal["ACTIVE", "REDUCING", "HALTED"]
+#: The task whose run is the runner's step (tasks/bot_cycle.py); the loop and the dry-run run it.
+BOT_CYCLE = "bot_cycle"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from engine.bot.tasks.base import BOT_CYCLE
 from engine.bot.tasks.common import NoParams, no_params, task_schema
 from engine.language.schemagen.dsl import Schema
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from engine.language.kinds.base import BuildContext, Doc
     from engine.language.kinds.schedules import Job
 
-NAME = "bot_cycle"
+NAME = BOT_CYCLE
 SUMMARY = "One trading cycle: the runner steps the snapshot through the seed's ordered steps."
 READS = ("the snapshot of the cycle", "the live plan", "the runner's positions and orders")
 EFFECTS = ("orders, fills, positions and trades through the runner (the loop runs it)",)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.bot.tasks.base import SetTradingState, TaskContext
+from engine.bot.tasks.base import BOT_CYCLE, SetTradingState, TaskContext
 from engine.language.schemagen.dsl import Schema, obj
 
 if TYPE_CHECKING:  # the rule language imports the tasks, not the other way round
@@ -40,7 +40,7 @@ def task_schema(summary: str, properties: dict[str, Schema]) -> Schema:
 
 def cycle_interval(jobs: Sequence[Job]) -> float:
     """Seconds between two bot cycles: the shortest interval of the jobs that run ``bot_cycle``."""
-    intervals = [j.every_s for j in jobs if "bot_cycle" in j.tasks and j.every_s is not None]
+    intervals = [j.every_s for j in jobs if BOT_CYCLE in j.tasks and j.every_s is not None]
     return min(intervals) if intervals else DEFAULT_CYCLE_S
 
 

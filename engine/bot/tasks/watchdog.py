@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.bot.tasks.base import Action, CancelOrder, SetTradingState, TaskContext, TaskOutcome
+from engine.bot.tasks.base import BOT_CYCLE, Action, CancelOrder, SetTradingState, TaskContext, TaskOutcome
 from engine.bot.tasks.common import age, cycle_interval, lift, task_schema
 from engine.language.durations import format_duration
 from engine.language.schemagen.dsl import Schema, duration, num
@@ -139,8 +139,8 @@ def run(params: Params, ctx: TaskContext) -> TaskOutcome:
     problems += [f"task {task} failed {count} times in a row" for task, count in failing.items()]
 
     reducing = [f"stale heartbeat(s): {', '.join(stale)}"] if stale else []
-    if "bot_cycle" in failing:
-        reducing.append(f"bot_cycle failed {failing['bot_cycle']} times in a row")
+    if BOT_CYCLE in failing:
+        reducing.append(f"{BOT_CYCLE} failed {failing[BOT_CYCLE]} times in a row")
     if reducing:
         actions.insert(0, SetTradingState("REDUCING", "watchdog: " + "; ".join(reducing), NAME))
     else:

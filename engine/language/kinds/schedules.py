@@ -74,7 +74,7 @@ def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
                 f"job {job.id} would run every {job.every_s:g} s; the shortest interval is 1s",
             )
     _check_tasks(spec, doc, ctx)
-    if not any("bot_cycle" in job.tasks for job in spec.jobs):
+    if not any(tasks.base.BOT_CYCLE in job.tasks for job in spec.jobs):
         ctx.report(
             doc,
             ("jobs",),
