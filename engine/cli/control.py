@@ -21,22 +21,12 @@ import click
 
 from engine.cli import compose
 from engine.cli.exit_codes import EXIT_INVALID, EXIT_OK
+from engine.cli.options import state_folder
 
 logger = logging.getLogger(__name__)
 
 DB = "bot.db"  # the bot's state database inside --state
 POLL_S = 0.05  # how often the CLI looks for the bot's acknowledgement
-
-
-def _state_option(command: Any) -> Any:
-    return click.option(
-        "--state",
-        "state_dir",
-        default="state",
-        show_default=True,
-        type=click.Path(file_okay=False),
-        help="The bot's state folder (bot.db, its lock, commands/).",
-    )(command)
 
 
 def _common(command: Any) -> Any:
@@ -58,7 +48,7 @@ def _common(command: Any) -> Any:
         help="The bot's logs folder: with no bot running, the state change is written to its "
         "state_changes.jsonl here (a running bot writes it itself).",
     )(command)
-    return _state_option(command)
+    return state_folder("The bot's state folder (bot.db, its lock, commands/).")(command)
 
 
 def _for_option(command: Any) -> Any:

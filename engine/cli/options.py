@@ -71,6 +71,19 @@ def window_option(from_text: str | None, to_text: str | None) -> Window:
     return window
 
 
+def state_folder(help_text: str) -> Any:
+    """The ``--state DIR`` option of the commands that work on a bot's state folder (run,
+    status, halt/reduce/resume): one name, one default, one type."""
+    return click.option(
+        "--state",
+        "state_dir",
+        default="state",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help=help_text,
+    )
+
+
 def check_writable(folder: str | Path, hint: str) -> None:
     """Usage error unless ``folder`` can be created and a file written in it: found before a
     command does its work, not after (a finished run is never lost to a bad path)."""

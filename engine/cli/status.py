@@ -23,18 +23,12 @@ import click
 from engine.cli import compose
 from engine.cli.control import DB
 from engine.cli.exit_codes import EXIT_OK
+from engine.cli.options import state_folder
 from engine.common.errors import RulebotError
 
 
 @click.command()
-@click.option(
-    "--state",
-    "state_dir",
-    default="state",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The bot's state folder (the one given to `rulebot run --state`).",
-)
+@state_folder("The bot's state folder (the one given to `rulebot run --state`).")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
 )
