@@ -48,6 +48,11 @@ from engine.trading.sizing import liquidation_price
 MAKER, TAKER, LIQUIDATION = "maker", "taker", "liquidation"
 _STEP_TOLERANCE = Decimal("1e-9")  # 0.06999999999999999 BTC is 0.07, not 0.069
 _MARGIN_TOLERANCE = 1e-9
+#: How long the broker remembers settled orders, fills and funding payments. The fee audit and a
+#: resent order look back minutes; the state is written at every commit of a bot that runs for
+#: months, so it must not grow with the bot's age. Open orders and positions are always kept.
+HISTORY_S = 7 * 86400.0
+_PRUNE_EVERY_S = 3600.0  # history is pruned when the broker's clock enters a new hour
 
 Event = Fill | FundingPayment
 
@@ -163,7 +168,7 @@ class PaperBroker:
         self.slippage_bps = float(slippage_bps)
         self.maintenance_margin_pct = float(maintenance_margin_pct)
         self._now: float | None = None  # ts of the last observed snapshot
-        self._orders: dict[str, OrderState] = {}  # every order ever accepted or rejected
+        self._orders: dict[str, OrderState] = {}  # every order accepted or rejected (settled: HISTORY_S)
         # the open ones, in placement order (= their order in _orders): fills and margin read only
         # these each step, and _orders only grows; kept by place_order, _set and from_state
         self._open: dict[str, OrderState] = {}
@@ -320,6 +325,8 @@ class PaperBroker:
             events += self._on_snapshot_price(symbol, obs)
             self._update_quote(symbol, obs, ts)
         self._prune_rates(ts)
+        if previous is not None and previous // _PRUNE_EVERY_S != ts // _PRUNE_EVERY_S:
+            self._prune_history(ts - HISTORY_S)
         return events
 
     def _timeline(self, previous: float | None, ts: float, seen: Mapping[str, _Observed]) -> list[tuple]:
@@ -490,6 +497,17 @@ class PaperBroker:
         """The latest rate published at or before ``when``: no lookahead."""
         known = [rate for published, rate in self._rates.get(symbol, ()) if published <= when]
         return known[-1] if known else None
+
+    def _prune_history(self, horizon: float) -> None:
+        """Forget fills, funding payments and settled orders from before ``horizon`` (a function
+        of the clock alone: a resumed broker forgets exactly what an uninterrupted one does)."""
+        if self._fills and self._fills[0].ts < horizon:
+            self._fills = [f for f in self._fills if f.ts >= horizon]
+        if self._payments and self._payments[0].ts < horizon:
+            self._payments = [p for p in self._payments if p.ts >= horizon]
+        for cid in [c for c, o in self._orders.items() if o.status != OPEN and o.created_at < horizon]:
+            del self._orders[cid]
+            self._leverage.pop(cid, None)
 
     def _prune_rates(self, now: float) -> None:
         """Keep the last rate published by ``now`` and any published later; older ones can never be used."""
