@@ -226,20 +226,20 @@ STATE_SCHEMA: dict[str, Any] = {
             "funding": _number("Funding received (negative: paid), USD."),
             "orders": {
                 "type": "array",
-                "description": "Every order accepted or rejected, in placement order.",
+                "description": "The orders accepted or rejected, in placement order: every open one, settled ones for 7 days.",
                 "x-expected": "a list",
                 "items": ORDER,
             },
             "positions": _by_symbol("Open positions by symbol.", POSITION),
             "fills": {
                 "type": "array",
-                "description": "Every fill, oldest first.",
+                "description": "The fills of the last 7 days, oldest first.",
                 "x-expected": "a list",
                 "items": FILL,
             },
             "payments": {
                 "type": "array",
-                "description": "Every funding payment, oldest first.",
+                "description": "The funding payments of the last 7 days, oldest first.",
                 "x-expected": "a list",
                 "items": PAYMENT,
             },
