@@ -212,6 +212,8 @@ class Bot:
             self._next = self.feed.next(self.wake, None)
             if self._next is None:
                 return False
+            if self._stop.is_set():  # a stop that came while the snapshot was read: no new cycle starts
+                return True
         if self.clock.speed is not None:
             self._close_group()  # a paced replay waits: nothing stays uncommitted while it does
         if not self.clock.advance(self._next.ts, self.wake):

@@ -9,7 +9,7 @@ command there is.
 Exit codes (engine/cli/exit_codes.py): 0 success, 1 the rules (or input) are invalid,
 2 usage error, 3 internal error (a bug in rulebot; the message says where to report it),
 5 a result was printed but an output file could not be written (dry-run), 6 another rulebot
-process holds the state database (RB805; paper), 130 stopped by Ctrl-C.
+process holds the state database (RB805; run, paper), 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations

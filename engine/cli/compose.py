@@ -13,7 +13,7 @@ import functools
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -204,7 +204,6 @@ def _utc_day(ts: float) -> str:
 def open_feed(spec: tuple[str, ...]) -> Any:
     """The feed ``--feed`` names (engine.bot.feed.Feed): ``replay:FILE[,FILE…]`` (repeatable)
     or ``tail:FILE``; ValueError saying what is accepted otherwise."""
-    from adapters.feeds.replay import ReplayFeed
     from adapters.feeds.tail import TailFeed
 
     kinds = {part.partition(":")[0] for part in spec}
@@ -215,10 +214,17 @@ def open_feed(spec: tuple[str, ...]) -> Any:
         missing = [path for path in paths if not os.path.isfile(path)]
         if missing:
             raise ValueError(f"no snapshot file {missing[0]!r}")
-        return ReplayFeed(paths)
+        return replay_feed(paths)
     if len(spec) > 1:
         raise ValueError("tail: follows one file; give --feed tail:FILE once, without replay:")
     return TailFeed(spec[0].partition(":")[2])
+
+
+def replay_feed(paths: Sequence[str]) -> Any:
+    """The replay feed of snapshot files given as paths (`rulebot paper`'s: a name may hold a comma)."""
+    from adapters.feeds.replay import ReplayFeed
+
+    return ReplayFeed(paths)
 
 
 def rules_watcher(rules_dir: str, on_change: Callable[[frozenset[str]], None]) -> Any:

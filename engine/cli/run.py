@@ -1,10 +1,16 @@
 """`rulebot run --paper`: the running bot (engine/bot/loop.py) on a feed, with the paper broker,
 its state in ``<state>/bot.db``, hot reload of the rules folder, operator commands.
+`rulebot paper FILES…` is this same command on a replay of FILES at --speed max
+(engine/cli/paper.py only translates its arguments): one implementation, ``start``.
 
-Signals: SIGTERM and SIGINT finish the cycle under way, commit, release the lock and exit 0;
-SIGHUP reloads the rules now. A rule set that is invalid at start is refused with every
-error (exit 1); an invalid edit while running keeps the last good plan (logs/reloads.jsonl
-and `rulebot status` say why).
+Signals: SIGTERM finishes the cycle under way, commits, prints the summary, releases the lock
+and exits 0. SIGINT (Ctrl-C) does the same at any instant of the run but exits 130, the UNIX
+convention for an interrupted command. While the rules are read, Ctrl-C stops at once
+(nothing was written); during start-up (the lock, opening and migrating the database,
+resuming, recording the rule version) it is only recorded and then undone: a state database
+this run created is removed again. SIGHUP reloads the rules now. A rule set that is invalid
+at start is refused with every error (exit 1); an invalid edit while running keeps the last
+good plan (logs/reloads.jsonl and `rulebot status` say why).
 """
 
 from __future__ import annotations
@@ -14,23 +20,30 @@ import os
 import shlex
 import signal
 import sys
+from contextlib import nullcontext
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from engine.cli import compose
-from engine.cli.exit_codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from engine.cli.options import check_writable, load_plan
+from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from engine.cli.options import check_writable, load_plan, progress, report_problems
+from engine.common import interrupts
 
 if TYPE_CHECKING:
+    import threading
+
     from engine.bot.loop import Bot, Summary
+    from engine.language.compiler import Plan
+    from engine.market.snapshot import Snapshot
     from engine.trading.runner import Runner
 
 logger = logging.getLogger(__name__)
 
 DB = "bot.db"  # the bot's state database inside --state (as `rulebot halt|status` expect)
 READY = "rulebot run: live"  # the line on stderr once the bot runs (tests and scripts wait for it)
+_SQLITE_FILES = ("", "-wal", "-shm", "-journal")  # a database and the files SQLite keeps beside it
 
 
 def _speed(text: str) -> float | None:
@@ -87,9 +100,11 @@ def run(
     """Run the bot: the declared schedules on a clock, the bot cycle trading each snapshot of
     the feed, the other tasks as scheduled, the rules reloaded when they change.
 
-    A replay at --speed max trades exactly as `rulebot dry-run` on the same files. Stop it
-    with SIGTERM or Ctrl-C (the cycle under way is finished and committed; exit 0); start it
-    again with the same arguments and it resumes where it stopped."""
+    A replay at --speed max trades exactly as `rulebot dry-run` on the same files; killed at
+    any instant and started again with the same arguments, it resumes to exactly the trades,
+    state and logs of an uninterrupted run. SIGTERM finishes and commits the cycle under way,
+    prints the summary and exits 0; Ctrl-C (SIGINT) does the same and exits 130; Ctrl-C
+    during start-up changes nothing (a new state database is removed again)."""
     if not paper:
         raise click.UsageError("give --paper: live trading on the venues is not built yet (the venues issue)")
     speed = _speed(speed_text)
@@ -97,16 +112,13 @@ def run(
         feed = compose.open_feed(feeds)
     except (ValueError, OSError) as error:
         raise click.BadParameter(str(error), param_hint="--feed") from None
-    plan = load_plan(rules_dir, profile)
-    check_writable(logs_dir, "--logs")
-    check_writable(state_dir, "--state")
-    code = serve(plan, rules_dir, profile, feed, speed, os.path.join(state_dir, DB), logs_dir, state_dir)
+    code = start("run", rules_dir, profile, feed, speed, os.path.join(state_dir, DB), logs_dir, state_dir)
     if code != EXIT_OK:
         sys.exit(code)
 
 
-def serve(
-    plan: Any,
+def start(
+    name: str,
     rules_dir: str,
     profile: str | None,
     feed: Any,
@@ -115,60 +127,166 @@ def serve(
     logs_dir: str,
     commands_state: str | None,
 ) -> int:
-    """Own the state, run the bot until the feed ends or a signal stops it; the exit code."""
-    from engine.bot.clock import ReplayClock, WallClock
-    from engine.bot.loop import Bot
-    from engine.bot.reload import Reloader, compile_plan
+    """The command ``rulebot NAME`` (run, or its alias paper): read the rules, own the state
+    database ``db``, run the bot on ``feed`` until it ends or a signal stops it, print the
+    summary; the exit code. ``commands_state``: the folder whose commands/ holds operator
+    commands (None: none are read). Ctrl-C raises while the rules are read, is only recorded
+    from then on and is honoured after start-up (undoing it) and after the cycle under way."""
+    try:
+        with interrupts.guarded() as guard:
+            try:
+                plan = load_plan(rules_dir, profile)
+            except KeyboardInterrupt:  # while the rules were read: nothing was written
+                click.echo(f"rulebot {name}: stopped by Ctrl-C before the run started; nothing changed", err=True)
+                return EXIT_INTERRUPTED
+            interrupts.defer()  # from here on Ctrl-C is recorded, and the work stops where it is safe
+            check_writable(logs_dir, "--logs")
+            check_writable(os.path.dirname(db) or ".", "--state")
+            code = serve(guard, name, plan, rules_dir, profile, feed, speed, db, logs_dir, commands_state)
+        return EXIT_INTERRUPTED if guard.arrived else code  # also a Ctrl-C after the summary
+    finally:
+        feed.close()
+
+
+def serve(
+    guard: interrupts.Guard,
+    name: str,
+    plan: Plan,
+    rules_dir: str,
+    profile: str | None,
+    feed: Any,
+    speed: float | None,
+    db: str,
+    logs_dir: str,
+    commands_state: str | None,
+) -> int:
+    """Own the state (start-up runs whole; a Ctrl-C during it is undone), run the bot, report;
+    the exit code."""
     from engine.trading.runner import Runner
 
     command = shlex.join(["rulebot", *sys.argv[1:]])
-    with (
-        compose.state_lock(db, command),
-        compose.state_store(db) as store,
-        compose.RunLogs(logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,
-    ):
-        runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)
-        store.record_rule_version(plan.version, "human", message=f"rulebot run --paper ({plan.profile})")
-        clock = WallClock() if feed.realtime else ReplayClock(speed)
-        host = compose.BotHost(logs, commands_state)
-        bot = Bot(runner, feed, clock, host, group_commits=not feed.realtime and speed is None)
+    with compose.state_lock(db, command):  # one process per state, taken before the database is opened
+        created = not os.path.exists(db)
+        with (
+            compose.state_store(db) as store,
+            compose.RunLogs(logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,  # a crash's leftovers
+        ):  # are delivered first
+            runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
+            store.record_rule_version(plan.version, "human", message=f"rulebot {name} ({plan.profile})")
+            if guard.arrived:
+                code = None
+            else:
+                code = _run_bot(guard, name, plan, rules_dir, profile, runner, logs, feed, speed, db, commands_state)
+        if code is None:  # Ctrl-C during start-up: undo it while the lock is still held
+            if created:
+                _remove_database(db)
+            kept = "was not created" if created else "holds no new step"
+            click.echo(f"rulebot {name}: stopped by Ctrl-C during start-up; {db} {kept}", err=True)
+            code = EXIT_INTERRUPTED
+    return code
+
+
+def _run_bot(
+    guard: interrupts.Guard,
+    name: str,
+    plan: Plan,
+    rules_dir: str,
+    profile: str | None,
+    runner: Runner,
+    logs: compose.RunLogs,
+    feed: Any,
+    speed: float | None,
+    db: str,
+    commands_state: str | None,
+) -> int:
+    """The bot on ``feed`` until it ends or a signal stops it, then the summary; the exit code.
+    A replay shows progress (snapshots, rate, ETA) on stderr when it is a terminal."""
+    from engine.bot.clock import ReplayClock, WallClock
+    from engine.bot.loop import Bot
+    from engine.bot.reload import Reloader, compile_plan
+
+    clock = WallClock() if feed.realtime else ReplayClock(speed)
+    host = compose.BotHost(logs, commands_state)
+    paths = getattr(feed, "paths", None)
+    bar = nullcontext() if feed.realtime or paths is None else progress(tuple(paths), f"{name} {plan.version}")
+    with bar as shown:
+        counted = feed if shown is None else _Counted(feed, shown)
+        bot = Bot(runner, counted, clock, host, group_commits=not feed.realtime and speed is None)
         reloader = Reloader(
             lambda: compile_plan(rules_dir, profile), plan.version, prepare=bot.prepare, notify=bot.wake.set
         )
         bot.attach(reloader)
-        previous = _handle_signals(bot, reloader)
+        stopped_by: list[str] = []
+        previous = _handle_signals(bot, reloader, stopped_by)
         watcher = compose.rules_watcher(
-            rules_dir, lambda paths: reloader.request("edited: " + ", ".join(sorted(paths)))
+            rules_dir, lambda edited: reloader.request("edited: " + ", ".join(sorted(edited)))
         )
+        guard.on_arrival = lambda: _stop(bot, stopped_by, "Ctrl-C")
         try:
-            click.echo(
-                f"{READY} {plan.version} ({plan.profile}, paper) on {feed.name}; state {db}; pid {os.getpid()}",
+            if guard.arrived:  # after start-up, before the bot was there to be told
+                _stop(bot, stopped_by, "Ctrl-C")
+            click.echo(  # for run: READY
+                f"rulebot {name}: live {plan.version} ({plan.profile}, paper) on {feed.name}; state {db}; "
+                f"pid {os.getpid()}",
                 err=True,
             )
             summary = bot.run()
         finally:
+            guard.on_arrival = None
             watcher.stop()
             reloader.stop()
-            feed.close()
             _restore_signals(previous)
-        _report(summary, runner, feed, db, logs_dir)
+    _report(name, summary, stopped_by, runner, feed, db, logs.folder)
     if any(p.is_error for p in feed.problems):
+        return EXIT_INVALID
+    if not feed.realtime and not summary.snapshots:
+        click.echo(f"rulebot {name}: the snapshot files hold no snapshot that could be read", err=True)
         return EXIT_INVALID
     return EXIT_OK
 
 
-def _handle_signals(bot: Bot, reloader: Any) -> dict[int, Any]:
-    """SIGTERM/SIGINT stop the bot after its cycle; SIGHUP asks for a reload. The handlers only
-    set flags: a step is never cut short."""
+class _Counted:
+    """A feed whose snapshots are counted on a progress bar as the bot takes them."""
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        bot.stop()
+    def __init__(self, feed: Any, bar: Any) -> None:
+        self._feed, self._bar = feed, bar
+        self.realtime, self.name, self.problems = feed.realtime, feed.name, feed.problems
+
+    def next(self, wake: threading.Event, timeout_s: float | None) -> Snapshot | None:
+        snapshot: Snapshot | None = self._feed.next(wake, timeout_s)
+        if snapshot is not None:
+            self._bar.update()
+        return snapshot
+
+    @property
+    def ended(self) -> bool:
+        return bool(self._feed.ended)
+
+    def close(self) -> None:
+        self._feed.close()
+
+
+def _stop(bot: Bot, stopped_by: list[str], why: str) -> None:
+    """Ask the bot to stop after its cycle (signal-handler safe); the first reason is kept."""
+    if not stopped_by:
+        stopped_by.append(why)
+    elif why == "Ctrl-C":  # Ctrl-C decides the exit code (130) whatever came first: say so
+        stopped_by[0] = why
+    bot.stop()
+
+
+def _handle_signals(bot: Bot, reloader: Any, stopped_by: list[str]) -> dict[int, Any]:
+    """SIGTERM stops the bot after its cycle; SIGHUP asks for a reload (SIGINT is the guard's,
+    see ``start``). The handlers only set flags: a step is never cut short."""
+
+    def term(signum: int, frame: FrameType | None) -> None:
+        _stop(bot, stopped_by, "SIGTERM")
 
     def hup(signum: int, frame: FrameType | None) -> None:
         reloader.request("SIGHUP")
 
     previous = {}
-    for signum, handler in ((signal.SIGTERM, stop), (signal.SIGINT, stop), (getattr(signal, "SIGHUP", None), hup)):
+    for signum, handler in ((signal.SIGTERM, term), (getattr(signal, "SIGHUP", None), hup)):
         if signum is not None:
             previous[signum] = signal.signal(signum, handler)
     return previous
@@ -179,22 +297,22 @@ def _restore_signals(previous: dict[int, Any]) -> None:
         signal.signal(signum, handler)
 
 
-def _report(summary: Summary, runner: Runner, feed: Any, db: str, logs_dir: str) -> None:
-    from engine.cli.options import report_problems
-
+def _report(
+    name: str, summary: Summary, stopped_by: list[str], runner: Runner, feed: Any, db: str, logs_dir: str
+) -> None:
+    """The summary line on stdout (and a warning for refused market values)."""
     report_problems(feed.problems)
     store = runner.store
     trades = store.trades()
     net = sum(t.net_pnl for t in trades)
-    how = (
-        "the feed ended"
-        if summary.ended
-        else "stopped by a signal; the same command resumes"
-        if summary.stopped
-        else ""
-    )
+    if summary.ended:
+        how = "the feed ended"
+    elif summary.stopped:
+        how = f"stopped by {stopped_by[0] if stopped_by else 'a signal'}: the same command resumes the run"
+    else:
+        how = "stopped"
     click.echo(
-        f"run: {len(trades)} trade(s), net P&L {net:+,.2f} USD, {len(store.open_positions())} position(s) open; "
+        f"{name}: {len(trades)} trade(s), net P&L {net:+,.2f} USD, {len(store.open_positions())} position(s) open; "
         f"{summary.steps} new step(s), {summary.reloads} reload(s), {summary.task_runs} task run(s)"
         f"{f' ({summary.failed_tasks} failed)' if summary.failed_tasks else ''}; {how}; "
         f"version {runner.plan.version}; state {db}, logs {logs_dir}/"
@@ -207,4 +325,16 @@ def _report(summary: Summary, runner: Runner, feed: Any, db: str, logs_dir: str)
         )
 
 
-__all__ = ["DB", "EXIT_USAGE", "READY", "run", "serve"]
+def _remove_database(path: str) -> None:
+    """Remove a database this run created (closed, its lock held): Ctrl-C during start-up
+    leaves no state behind. The lock file stays, as it always does."""
+    for suffix in _SQLITE_FILES:
+        try:
+            os.remove(path + suffix)
+        except FileNotFoundError:
+            continue
+        except OSError as error:  # the exit is still 130; the file is a valid, empty state
+            logger.warning("could not remove %s, created by the stopped start-up: %s", path + suffix, error.strerror)
+
+
+__all__ = ["DB", "EXIT_USAGE", "READY", "run", "start"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -25,9 +25,14 @@ class Guard:
     def __init__(self) -> None:
         self.deferred = False
         self.arrived = False
+        # Called (in the signal handler) whenever SIGINT arrives: a command whose work stops
+        # itself at a safe point (the running bot, after its cycle) is asked to stop here.
+        self.on_arrival: Callable[[], None] | None = None
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.arrived = True
+        if self.on_arrival is not None:
+            self.on_arrival()
         if not self.deferred:
             # One KeyboardInterrupt is enough to stop the work; a second Ctrl-C while the
             # interrupted work is being wrapped up must not cut the wrapping-up short.

@@ -7,8 +7,11 @@ the process first writes ``paused before POINT`` to stderr and waits for a line 
 file) on stdin. POINT is ``STEP`` (a number: the STEP-th ``Runner.step``) or ``NAME N``
 (the N-th call of one of the functions in ``_points``: the end of the replay, each output
 file's writing and its rename into place, the summary's printing, the exit; a snapshot
-build's N-th snapshot and its closing line; a paper run's start-up, N-th snapshot read,
-N-th commit, N-th log record and the release of its state lock). A test that waits for that line and then
+build's N-th snapshot and its closing line; a running bot's (`rulebot run`, `rulebot paper`)
+start-up, N-th snapshot taken from its feed, N-th step's transaction, N-th delivery of log
+records, N-th log record and the release of its state lock; the bot commits its steps in
+groups of tests.lifecycle.processes.GROUP_STEPS here, so the N-th delivery follows a known
+step). A test that waits for that line and then
 sends SIGINT or SIGKILL hits the run there whatever the machine's speed, where a sleep
 would land anywhere from the imports to after the end.
 Nothing in the engine knows about it.
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.trading.runner import Runner
+from tests.lifecycle.processes import small_groups
 
 PAUSED = "paused before"
 HUNG = 120.0  # seconds: only a hung child takes this long, however loaded the machine
@@ -64,14 +68,14 @@ def _points() -> dict[str, tuple[Any, str]]:
     """Where a child can pause: the owner and name of each function patched."""
     import click
 
-    import adapters.snapshots.files
     import adapters.snapshots.history.build
     import adapters.store.outbox
     import engine.cli.compose
     import engine.cli.dryrun
-    import engine.cli.paper
     import engine.cli.render_snapshots
+    import engine.cli.run
     import engine.replay.dryrun
+    from adapters.feeds.replay import ReplayFeed
     from adapters.store.lock import StateLock
     from adapters.store.outbox import LogFiles
     from adapters.store.state import StateStore
@@ -87,14 +91,14 @@ def _points() -> dict[str, tuple[Any, str]]:
         # `snapshots build` into .jsonl: before the N-th snapshot is written
         "snapshot_to_json": (adapters.snapshots.history.build, "snapshot_to_json"),
         "written": (engine.cli.render_snapshots, "written"),  # a snapshot file is in place
-        # `paper`: its start-up, the N-th snapshot read, each step's commit and log lines
-        "paper.load_plan": (engine.cli.paper, "load_plan"),  # before the rules are read
+        # `run` and its alias `paper`: the start-up, the N-th snapshot taken, each step's writes and log lines
+        "run.load_plan": (engine.cli.run, "load_plan"),  # before the rules are read
         "lock": (StateLock, "acquire"),  # before the state lock is taken
         "open_state": (engine.cli.compose, "state_store"),  # before the database is opened and migrated
         "rule_version": (StateStore, "record_rule_version"),  # the start-up's last write
-        "parse": (adapters.snapshots.files, "parse_snapshot"),  # before the N-th JSON-lines snapshot is read
-        "apply": (StateStore, "apply"),  # before the N-th step's transaction is committed
-        "deliver": (LogFiles, "deliver"),  # the N-th step committed, its log lines not yet delivered
+        "feed": (ReplayFeed, "next"),  # before the N-th snapshot is taken from the replay feed
+        "apply": (StateStore, "apply"),  # before the N-th step's transaction is written (in its group)
+        "deliver": (LogFiles, "deliver"),  # the N-th group committed, its log lines not yet delivered
         "log": (adapters.store.outbox, "_append"),  # before the N-th JSON-lines log line is written
         "release": (StateLock, "release"),  # the summary printed, before the lock is released
     }
@@ -121,6 +125,7 @@ def main(argv: list[str]) -> None:
     # Ctrl-C as a terminal delivers it, even when the suite was started in the background,
     # where a shell makes children ignore SIGINT (the test would then prove nothing).
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    small_groups()
     name, count = argv[0].split()
     pause_at(name, int(count))
     sys.argv = [sys.argv[0], *argv[1:]]

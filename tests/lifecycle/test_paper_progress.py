@@ -1,5 +1,6 @@
-"""`rulebot paper` shows progress like dry-run: snapshots done of the total, rate and ETA, on
-stderr and only on a terminal, so stdout (the summary line) is what it always was."""
+"""`rulebot paper` and `rulebot run` on a replay show progress like dry-run: snapshots done of
+the total, rate and ETA, on stderr and only on a terminal, so stdout (the summary line) is what
+it always was. The bar lives in the one implementation both share (engine/cli/run.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 
 from click.testing import CliRunner
 
-import engine.cli.paper as paper_cli
+import engine.cli.run as run_cli
 from engine.cli.app import main
 from engine.cli.options import progress
 from tests.lifecycle import market
@@ -51,7 +52,7 @@ def test_paper_counts_every_snapshot_on_the_terminal_and_leaves_stdout_alone(tmp
         bars.append(progress(paths, label, file=screen, delay=0))
         return bars[-1]
 
-    monkeypatch.setattr(paper_cli, "progress", on_terminal)
+    monkeypatch.setattr(run_cli, "progress", on_terminal)
     args = ["paper", str(path), "--rules", str(ROOT / "rules"), "--state", str(tmp_path / "p.db")]
     result = CliRunner().invoke(main, [*args, "--logs", str(tmp_path / "logs")])
     assert result.exit_code == 0, result.output
@@ -59,3 +60,21 @@ def test_paper_counts_every_snapshot_on_the_terminal_and_leaves_stdout_alone(tmp
     (bar,) = bars
     assert (bar.n, bar.total) == (20, 20) and bar.desc.startswith("paper rs-")
     assert "/20 [" in screen.getvalue()  # shown on the terminal (how often it redraws depends on time)
+
+
+def test_run_on_a_replay_shows_the_same_bar(tmp_path, monkeypatch):
+    path = market.write(tmp_path / "market.jsonl", 15)
+    screen = Terminal()
+    bars = []
+
+    def on_terminal(paths, label):
+        bars.append(progress(paths, label, file=screen, delay=0))
+        return bars[-1]
+
+    monkeypatch.setattr(run_cli, "progress", on_terminal)
+    args = ["run", "--paper", "--feed", f"replay:{path}", "--rules", str(ROOT / "rules")]
+    result = CliRunner().invoke(main, [*args, "--state", str(tmp_path / "state"), "--logs", str(tmp_path / "logs")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("run: ") and result.stdout.count("\n") == 1
+    (bar,) = bars
+    assert (bar.n, bar.total) == (15, 15) and bar.desc.startswith("run rs-")
