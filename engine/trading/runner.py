@@ -347,7 +347,12 @@ class Runner:
                 shielded = [s for s in evaluation.fired if protective(s.kind)]
                 signal = next((s for s in shielded if s.full), None) or next(iter(shielded), None)
             if signal is not None:
-                record = {"ts": snapshot.ts, "position": position.id, "symbol": position.symbol}
+                record = {
+                    "ts": snapshot.ts,
+                    "version": self.plan.version,
+                    "position": position.id,
+                    "symbol": position.symbol,
+                }
                 if halted:
                     record["trading_state"] = states.HALTED  # only the protective tiers close
                 self.sinks.exits({**record, **evaluation.as_dict()})

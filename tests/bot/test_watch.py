@@ -3,7 +3,7 @@
 Real files, a real (inotify) watcher. "Exactly one" is asserted without sleeping: after the
 edit's callback, a second, distinct sentinel edit is made, and the next callback must be the
 sentinel's alone (an extra callback for the edit would come first). Every wait is bounded by
-a generous timeout that only catches a hang. The debounce is 0.5 s here (0.2 s by default):
+a generous timeout that only catches a hang. The debounce is 0.5 s here (0.05 s by default):
 each edit below is a handful of system calls, so a busy machine does not split one.
 """
 

@@ -295,6 +295,7 @@ def test_the_entry_decision_names_the_refusal_and_reducing_freezes_entries_but_n
     assert gate and all(r.reason == "TRADING_REDUCING" for r in gate)
     assert any(d.first_blocker == "TRADING_REDUCING" for d in reducing)
     assert any(start <= e["ts"] < end and e["chosen"] for e in exits)  # exits still run
+    assert all(e["version"] == plan.version for e in exits)  # an exit decision names its rules, as entries do
     assert any(d.outcome == "TRADE" for d in decisions if d.ts >= end)  # and entries come back
     named = [d for d in decisions if d.ts == raw[250]["ts"] and d.symbol == "ETHUSDT"]
     check = next(c for c in named[0].checks if c.id == "market_data_sane")
