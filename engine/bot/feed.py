@@ -17,7 +17,11 @@ class Feed(Protocol):
     realtime: bool  # True: the wall clock drives the schedules; False: the snapshots' time does
     name: str  # how the operator named it (`replay:FILE…`, `tail:FILE`), for logs and status
     problems: list[Diagnostic]  # what could not be read (a snapshot skipped, a file refused)
-    problems_dropped: int  # problems logged but not kept in ``problems`` (a feed that runs for months)
+
+    @property
+    def problems_dropped(self) -> int:
+        """Problems logged but not kept in ``problems`` (a feed that runs for months)."""
+        ...
 
     def next(self, wake: threading.Event, timeout_s: float | None) -> Snapshot | None:
         """The next snapshot; None when the feed ended (``ended``), when ``timeout_s`` passed

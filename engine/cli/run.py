@@ -252,6 +252,10 @@ class _Counted:
         self._feed, self._bar = feed, bar
         self.realtime, self.name, self.problems = feed.realtime, feed.name, feed.problems
 
+    @property
+    def problems_dropped(self) -> int:
+        return int(self._feed.problems_dropped)
+
     def next(self, wake: threading.Event, timeout_s: float | None) -> Snapshot | None:
         snapshot: Snapshot | None = self._feed.next(wake, timeout_s)
         if snapshot is not None:
@@ -302,6 +306,8 @@ def _report(
 ) -> None:
     """The summary line on stdout (and a warning for refused market values)."""
     report_problems(feed.problems)
+    if feed.problems_dropped:
+        click.echo(f"… and {feed.problems_dropped:,} more problem(s) of the feed, each logged as it came", err=True)
     store = runner.store
     trades = store.trades()
     net = sum(t.net_pnl for t in trades)
