@@ -208,7 +208,7 @@ def test_every_kind_of_edit_gives_one_reload_and_decisions_name_the_live_version
 
     code, out, err = s.bot.stop()
     assert code == 0, err
-    assert f"{s.edits} reload(s)" in out and "stopped by a signal" in out and f"version {s.live}" in out, out
+    assert f"{s.edits} reload(s)" in out and "stopped by SIGTERM" in out and f"version {s.live}" in out, out
     assert len(s.bot.log("reloads.jsonl")) == s.edits == 8
 
     # every decision of the run: one complete version id, of a set that went live
