@@ -269,6 +269,13 @@ class Bot:
         trading = False
         if snapshots:  # a new UTC day's logs start before anything of the cycle is written
             self._new_day(snapshots[0].ts)
+        # The beats of this cycle come before its tasks: the watchdog must see the loop and a
+        # live reloader as alive now. Beaten after them, a replay whose snapshots are further
+        # apart than the staleness limit (5-minute recordings) would look stale at every run and
+        # be reduced to exits only, trading unlike dry-run on the same file.
+        self._beats["loop"] = now
+        if self.reloader is not None and self.reloader.is_alive():
+            self._beats["reloader"] = now
         for job in due:
             for task in job.tasks:
                 if task == BOT_CYCLE:
@@ -278,9 +285,6 @@ class Bot:
         held = self.store.active_overrides(now)
         self.runner.held = states.held([*held, *cycle.overrides_set])
         self._record_state(now, cycle)
-        self._beats["loop"] = now
-        if self.reloader is not None and self.reloader.is_alive():
-            self._beats["reloader"] = now
         records = self._records(now, due, cycle)
         if trading and snapshots:
             started = time.monotonic()

@@ -1,0 +1,65 @@
+"""The bot's loop (engine/bot/loop.py) cycle by cycle: what the tasks of a cycle see and what
+the cycle trades under, on a replay feed with a real SQLite state and the CLI's host."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from adapters.feeds.replay import ReplayFeed
+from adapters.paper.broker import PaperBroker
+from adapters.store.state import StateStore
+from engine.bot.clock import ReplayClock
+from engine.bot.loop import Bot
+from engine.cli import compose
+from engine.language.compiler import compile_ruleset
+from engine.replay.dryrun import dry_run, fingerprint
+from engine.replay.memstate import MemoryState
+from engine.trading.runner import Runner
+from tests.lifecycle import market
+from tests.lifecycle.helpers import RULES
+
+
+class FakeReloader:
+    """Stands in for the reloader thread: never has a reload, alive except during ``dead``
+    (the loop beats ``reloader`` only while it is alive)."""
+
+    def __init__(self, clock: ReplayClock, dead: tuple[float, float] | None) -> None:
+        self.clock, self.dead = clock, dead
+
+    def take(self) -> None:
+        return None
+
+    def is_alive(self) -> bool:
+        return self.dead is None or not self.dead[0] <= self.clock.now() < self.dead[1]
+
+
+def run_replay(tmp: Path, the_plan: Any, path: Path, *, reloader: bool = True) -> StateStore:
+    """The bot over the file at max speed, as `rulebot run --paper` wires it (a live reloader
+    stands in for the thread); its state."""
+    store = StateStore(tmp / "bot.db")
+    with compose.RunLogs(str(tmp / "logs"), store, keep_s=the_plan.learning.logs_keep_s) as run_logs:
+        runner = Runner(the_plan, compose.resumed_paper_broker(the_plan, store), store)
+        clock = ReplayClock(None)
+        bot = Bot(runner, ReplayFeed([str(path)]), clock, compose.BotHost(run_logs, None), group_commits=True)
+        if reloader:
+            bot.attach(FakeReloader(clock, None))  # type: ignore[arg-type]
+        assert bot.run().ended
+    return store
+
+
+def test_a_replay_of_snapshots_five_minutes_apart_trades_as_dry_run(tmp_path):
+    """The watchdog must see the loop and a live reloader beating in every cycle: beaten after
+    the tasks, a 5-minute recording looked stale (older than three 60 s cycles) at every run
+    and the bot traded exits only — unlike dry-run on the same file."""
+    the_plan = compile_ruleset(str(RULES), ["paper"]).plans["paper"]
+    path = tmp_path / "five.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in market.snapshots(1440)[::5]), encoding="utf-8")
+    expected, _, _ = dry_run(
+        the_plan, compose.read_snapshots([path], []), broker=PaperBroker.for_plan(the_plan), store=MemoryState()
+    )
+    assert len(expected["trades"]) > 10
+    store = run_replay(tmp_path, the_plan, path)
+    assert not [c for c in store.state_changes() if c.source == "watchdog"]
+    assert fingerprint([t.as_dict() for t in store.trades()]) == expected["fingerprint"]
