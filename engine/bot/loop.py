@@ -282,7 +282,8 @@ class Bot:
                     trading = True
                 elif task in TASKS and not is_loop_task(task):
                     self._run_task(job, task, now, cycle)
-        held = self.store.active_overrides(now)
+        lifted = {lift.id for lift in cycle.overrides_lifted}  # lifted now: this cycle trades without them
+        held = [o for o in self.store.active_overrides(now) if o.id not in lifted]
         self.runner.held = states.held([*held, *cycle.overrides_set])
         self._record_state(now, cycle)
         records = self._records(now, due, cycle)

@@ -35,16 +35,27 @@ class FakeReloader:
         return self.dead is None or not self.dead[0] <= self.clock.now() < self.dead[1]
 
 
-def run_replay(tmp: Path, the_plan: Any, path: Path, *, reloader: bool = True) -> StateStore:
+def default_plan() -> Any:
+    return compile_ruleset(str(RULES), ["paper"]).plans["paper"]
+
+
+def write(path: Path, snapshots: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(s) + "\n" for s in snapshots), encoding="utf-8")
+    return path
+
+
+def run_replay(
+    tmp: Path, the_plan: Any, path: Path, *, reloader: bool = True, dead: tuple[float, float] | None = None
+) -> StateStore:
     """The bot over the file at max speed, as `rulebot run --paper` wires it (a live reloader
-    stands in for the thread); its state."""
+    stands in for the thread, dead during ``dead``); its state."""
     store = StateStore(tmp / "bot.db")
     with compose.RunLogs(str(tmp / "logs"), store, keep_s=the_plan.learning.logs_keep_s) as run_logs:
         runner = Runner(the_plan, compose.resumed_paper_broker(the_plan, store), store)
         clock = ReplayClock(None)
         bot = Bot(runner, ReplayFeed([str(path)]), clock, compose.BotHost(run_logs, None), group_commits=True)
         if reloader:
-            bot.attach(FakeReloader(clock, None))  # type: ignore[arg-type]
+            bot.attach(FakeReloader(clock, dead))  # type: ignore[arg-type]
         assert bot.run().ended
     return store
 
@@ -53,9 +64,8 @@ def test_a_replay_of_snapshots_five_minutes_apart_trades_as_dry_run(tmp_path):
     """The watchdog must see the loop and a live reloader beating in every cycle: beaten after
     the tasks, a 5-minute recording looked stale (older than three 60 s cycles) at every run
     and the bot traded exits only — unlike dry-run on the same file."""
-    the_plan = compile_ruleset(str(RULES), ["paper"]).plans["paper"]
-    path = tmp_path / "five.jsonl"
-    path.write_text("".join(json.dumps(s) + "\n" for s in market.snapshots(1440)[::5]), encoding="utf-8")
+    the_plan = default_plan()
+    path = write(tmp_path / "five.jsonl", market.snapshots(1440)[::5])
     expected, _, _ = dry_run(
         the_plan, compose.read_snapshots([path], []), broker=PaperBroker.for_plan(the_plan), store=MemoryState()
     )
@@ -63,3 +73,17 @@ def test_a_replay_of_snapshots_five_minutes_apart_trades_as_dry_run(tmp_path):
     store = run_replay(tmp_path, the_plan, path)
     assert not [c for c in store.state_changes() if c.source == "watchdog"]
     assert fingerprint([t.as_dict() for t in store.trades()]) == expected["fingerprint"]
+
+
+def test_a_state_a_task_lifts_no_longer_holds_the_cycle_that_lifts_it(tmp_path):
+    """The watchdog reduces while the reloader's heartbeat is stale and lifts it at its first
+    run that finds it beating again: that cycle already trades ACTIVE, and the change is
+    recorded at it (not one cycle later, as when the lifted override still held the cycle)."""
+    the_plan = default_plan()
+    t0 = market.T0
+    dead = (t0 + 60 * 60, t0 + 75 * 60)
+    path = write(tmp_path / "market.jsonl", market.snapshots(120))
+    store = run_replay(tmp_path, the_plan, path, dead=dead)
+    changes = [(c.ts - t0, c.state, c.source) for c in store.state_changes() if c.source == "watchdog"]
+    # the last beat at 59 min is stale (over three 60 s cycles) at the 5-minute run at 65 min
+    assert changes == [(65 * 60, "REDUCING", "watchdog"), (75 * 60, "ACTIVE", "watchdog")]
