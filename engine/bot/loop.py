@@ -622,7 +622,9 @@ class _Context:
 
     @property
     def overrides(self) -> Sequence[Override]:
-        return self._bot.store.active_overrides(self._now)
+        # not lifted, expired ones included: expire_manual_overrides lifts those (it never saw them
+        # when this gave only the overrides still in force)
+        return self._bot.store.unlifted_overrides()
 
     @property
     def state_changes(self) -> Sequence[Mapping[str, Any]]:

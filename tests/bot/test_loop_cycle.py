@@ -4,6 +4,7 @@ the cycle trades under, on a replay feed with a real SQLite state and the CLI's 
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from adapters.paper.broker import PaperBroker
 from adapters.store.state import StateStore
 from engine.bot.clock import ReplayClock
 from engine.bot.loop import Bot
+from engine.bot.records import BotRecords
+from engine.bot.tasks.base import Override
 from engine.cli import compose
 from engine.language.compiler import compile_ruleset
 from engine.replay.dryrun import dry_run, fingerprint
@@ -45,11 +48,18 @@ def write(path: Path, snapshots: list[dict]) -> Path:
 
 
 def run_replay(
-    tmp: Path, the_plan: Any, path: Path, *, reloader: bool = True, dead: tuple[float, float] | None = None
+    tmp: Path,
+    the_plan: Any,
+    path: Path,
+    *,
+    reloader: bool = True,
+    dead: tuple[float, float] | None = None,
+    overrides: tuple[Override, ...] = (),
 ) -> StateStore:
     """The bot over the file at max speed, as `rulebot run --paper` wires it (a live reloader
-    stands in for the thread, dead during ``dead``); its state."""
+    stands in for the thread, dead during ``dead``), ``overrides`` set before; its state."""
     store = StateStore(tmp / "bot.db")
+    store.record_bot(BotRecords(overrides_set=overrides))
     with compose.RunLogs(str(tmp / "logs"), store, keep_s=the_plan.learning.logs_keep_s) as run_logs:
         runner = Runner(the_plan, compose.resumed_paper_broker(the_plan, store), store)
         clock = ReplayClock(None)
@@ -87,3 +97,19 @@ def test_a_state_a_task_lifts_no_longer_holds_the_cycle_that_lifts_it(tmp_path):
     changes = [(c.ts - t0, c.state, c.source) for c in store.state_changes() if c.source == "watchdog"]
     # the last beat at 59 min is stale (over three 60 s cycles) at the 5-minute run at 65 min
     assert changes == [(65 * 60, "REDUCING", "watchdog"), (75 * 60, "ACTIVE", "watchdog")]
+
+
+def test_the_nightly_run_lifts_an_operator_override_past_its_expiry(tmp_path):
+    """Set at 00:00 until 01:00: it stops holding at 01:00, and the 07:00 nightly run records
+    it lifted (the task was handed only the overrides still in force, so it never did)."""
+    t0 = market.T0  # 00:00 UTC
+    reduce = Override("op-1", "REDUCING", "operator: quiet hours", t0, t0 + 3600)
+    path = write(tmp_path / "market.jsonl", market.snapshots(8 * 60))
+    store = run_replay(tmp_path, default_plan(), path, overrides=(reduce,))
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        lifted = db.execute("SELECT lifted_ts, lifted_reason FROM overrides WHERE id = 'op-1'").fetchone()
+    assert lifted == (t0 + 7 * 3600, "expired 6h ago (REDUCING: operator: quiet hours)")
+    nightly = [r for r in store.task_runs(limit=10_000) if r.task == "expire_manual_overrides"]
+    assert [(r.started_ts - t0, r.summary) for r in nightly] == [(7 * 3600, "1 expired override(s) lifted: op-1")]
+    operator = [(c.ts - t0, c.state) for c in store.state_changes() if c.source == "operator"]
+    assert operator == [(0, "REDUCING"), (3600, "ACTIVE")]

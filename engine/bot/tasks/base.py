@@ -154,7 +154,7 @@ class TaskContext(Protocol):
     def recent_runs(self) -> Sequence[TaskRun]: ...  # the last runs of every task, newest last
 
     @property
-    def overrides(self) -> Sequence[Override]: ...  # active manual overrides
+    def overrides(self) -> Sequence[Override]: ...  # not lifted yet, expired ones (until <= now) included
 
     @property
     def state_changes(self) -> Sequence[Mapping[str, Any]]: ...  # trading-state transitions of the last day
