@@ -607,7 +607,7 @@ class _Context:
         return float(self._bot.runner.broker.balance().equity)
 
     def trades_since(self, ts: float) -> Sequence[Any]:
-        return [t for t in self._bot.store.trades() if t.exit_ts > ts]
+        return [t for t in self._bot.store.trades() if t.exit_ts >= ts]
 
     def fills_since(self, ts: float) -> Sequence[Any]:
         return list(self._bot.runner.broker.fills_since(ts))

@@ -4,6 +4,7 @@ the cycle trades under, on a replay feed with a real SQLite state and the CLI's 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,40 @@ def test_the_nightly_run_lifts_an_operator_override_past_its_expiry(tmp_path):
     assert [(r.started_ts - t0, r.summary) for r in nightly] == [(7 * 3600, "1 expired override(s) lifted: op-1")]
     operator = [(c.ts - t0, c.state) for c in store.state_changes() if c.source == "operator"]
     assert operator == [(0, "REDUCING"), (3600, "ACTIVE")]
+
+
+def rules_with(tmp: Path, *edits: tuple[str, str, str]) -> Any:
+    """The default paper plan from a copy of rules/ where each ``(file, old, new)`` replaced text."""
+    folder = tmp / "rules"
+    shutil.copytree(RULES, folder)
+    for name, old, new in edits:
+        text = (folder / name).read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        (folder / name).write_text(text.replace(old, new), encoding="utf-8")
+    result = compile_ruleset(str(folder), ["paper"])
+    assert result.ok, [str(d) for d in result.diagnostics]
+    return result.plans["paper"]
+
+
+def test_back_to_back_digests_count_every_trade_once(tmp_path):
+    """Hourly digests of one hour each: a trade closed in the step of a digest's cycle (after
+    its tasks) is in the next digest, so together they count every trade closed between the
+    first and the last digest once (they missed those closed on the hour)."""
+    the_plan = rules_with(
+        tmp_path,
+        (
+            "schedules.yaml",
+            "  - {id: nightly,",
+            "  - {id: hourly_digest, every: 1h, tasks: [digest]}\n  - {id: nightly,",
+        ),
+        ("schedules.yaml", "digest: {window: 24h}", "digest: {window: 1h}"),
+    )
+    path = write(tmp_path / "market.jsonl", market.snapshots(8 * 60))
+    store = run_replay(tmp_path, the_plan, path)
+    digests = [r for r in store.task_runs(limit=10_000) if r.job_id == "hourly_digest"]
+    assert len(digests) == 8
+    counted = [int(r.summary.split(": ")[1].split(" ")[0]) for r in digests]
+    first, last = digests[0].started_ts, digests[-1].started_ts
+    closed = [t for t in store.trades() if first <= t.exit_ts < last]
+    assert any(t.exit_ts % 3600 == 0 for t in closed), "some trade must close in a digest's cycle"
+    assert sum(counted[1:]) == len(closed)
