@@ -53,7 +53,6 @@ def run_replay(
     the_plan: Any,
     path: Path,
     *,
-    reloader: bool = True,
     dead: tuple[float, float] | None = None,
     overrides: tuple[Override, ...] = (),
 ) -> StateStore:
@@ -65,8 +64,7 @@ def run_replay(
         runner = Runner(the_plan, compose.resumed_paper_broker(the_plan, store), store)
         clock = ReplayClock(None)
         bot = Bot(runner, ReplayFeed([str(path)]), clock, compose.BotHost(run_logs, None), group_commits=True)
-        if reloader:
-            bot.attach(FakeReloader(clock, dead))  # type: ignore[arg-type]
+        bot.attach(FakeReloader(clock, dead))  # type: ignore[arg-type]
         assert bot.run().ended
     return store
 
