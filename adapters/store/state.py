@@ -672,6 +672,11 @@ class Reads:
         """Overrides neither lifted nor expired at ``now``, earliest set first."""
         return self._all(OVERRIDES, "WHERE lifted_ts IS NULL AND (until IS NULL OR until > ?)", (now,))
 
+    def unlifted_overrides(self) -> list[Override]:
+        """Overrides not lifted yet, those past their ``until`` included (expired ones hold
+        nothing, but stay unlifted until the expire_manual_overrides task records it), earliest set first."""
+        return self._all(OVERRIDES, "WHERE lifted_ts IS NULL")
+
     def has_override(self, override_id: str) -> bool:
         """Whether an override with this id was ever recorded (lifted or not)."""
         row = self._read(lambda db: db.execute("SELECT 1 FROM overrides WHERE id = ?", (override_id,)).fetchone())

@@ -274,18 +274,23 @@ class Bot:
         trading = False
         if snapshots:  # a new UTC day's logs start before anything of the cycle is written
             self._new_day(snapshots[0].ts)
+        # The beats of this cycle come before its tasks: the watchdog must see the loop and a
+        # live reloader as alive now. Beaten after them, a replay whose snapshots are further
+        # apart than the staleness limit (5-minute recordings) would look stale at every run and
+        # be reduced to exits only, trading unlike dry-run on the same file.
+        self._beats["loop"] = now
+        if self.reloader is not None and self.reloader.is_alive():
+            self._beats["reloader"] = now
         for job in due:
             for task in job.tasks:
                 if task == BOT_CYCLE:
                     trading = True
                 elif task in TASKS and not is_loop_task(task):
                     self._run_task(job, task, now, cycle)
-        held = self.store.active_overrides(now)
+        lifted = {lift.id for lift in cycle.overrides_lifted}  # lifted now: this cycle trades without them
+        held = [o for o in self.store.active_overrides(now) if o.id not in lifted]
         self.runner.held = states.held([*held, *cycle.overrides_set])
         self._record_state(now, cycle)
-        self._beats["loop"] = now
-        if self.reloader is not None and self.reloader.is_alive():
-            self._beats["reloader"] = now
         records = self._records(now, due, cycle)
         if trading and snapshots:
             started = time.monotonic()
@@ -626,7 +631,7 @@ class _Context:
         return float(self._bot.runner.broker.balance().equity)
 
     def trades_since(self, ts: float) -> Sequence[Any]:
-        return [t for t in self._bot.store.trades() if t.exit_ts > ts]
+        return [t for t in self._bot.store.trades() if t.exit_ts >= ts]
 
     def fills_since(self, ts: float) -> Sequence[Any]:
         return list(self._bot.runner.broker.fills_since(ts))
@@ -641,7 +646,9 @@ class _Context:
 
     @property
     def overrides(self) -> Sequence[Override]:
-        return self._bot.store.active_overrides(self._now)
+        # not lifted, expired ones included: expire_manual_overrides lifts those (it never saw them
+        # when this gave only the overrides still in force)
+        return self._bot.store.unlifted_overrides()
 
     @property
     def state_changes(self) -> Sequence[Mapping[str, Any]]:

@@ -58,10 +58,10 @@ class FakeContext:
     disk_free_bytes: int = 50 * 10**9
 
     def trades_since(self, ts: float) -> Sequence[TradeRecord]:
-        return [t for t in self.trades if t.exit_ts > ts]
+        return [t for t in self.trades if t.exit_ts >= ts]
 
     def fills_since(self, ts: float) -> Sequence[Fill]:
-        return [f for f in self.fills if f.ts > ts]
+        return [f for f in self.fills if f.ts >= ts]
 
 
 def position(

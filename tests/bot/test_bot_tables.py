@@ -93,6 +93,18 @@ def test_an_override_is_lifted_once(tmp_path):
             assert db.execute("SELECT lifted_ts, lifted_reason FROM overrides").fetchall() == [(200.0, "resumed")]
 
 
+def test_an_expired_override_holds_nothing_but_stays_unlifted_until_lifted(tmp_path):
+    """ov-1 runs until 700: past it, it is no longer active, but only a lift (the nightly
+    expire_manual_overrides) ends it in the records."""
+    with StateStore(tmp_path / "bot.db") as store:
+        store.record_bot(BotRecords(overrides_set=CYCLE.overrides_set))
+        assert [o.id for o in store.active_overrides(699.0)] == ["ov-1"]
+        assert store.active_overrides(700.0) == []
+        assert [o.id for o in store.unlifted_overrides()] == ["ov-1"]
+        store.record_bot(BotRecords(overrides_lifted=(LiftedOverride("ov-1", 800.0, "expired"),)))
+        assert store.unlifted_overrides() == []
+
+
 def _lines(folder, log):
     path = folder / f"{BOT_LOGS[log]}.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -322,6 +322,16 @@ def test_override_audit_warns_on_old_overrides_without_expiry_only():
     assert override_audit.run(override_audit.Params(), FakeContext()).summary == "no manual override in force"
 
 
+def test_override_audit_leaves_out_overrides_past_their_expiry():
+    """The context gives the overrides not yet lifted, expired ones included (for
+    expire_manual_overrides): the audit lists only those still in force."""
+    ctx = FakeContext(overrides=(override("gone", 7200, -60), override("now", 7200, 0), override("held", 60, 1)))
+    outcome = override_audit.run(override_audit.Params(), ctx)
+    assert [o["id"] for o in outcome.details["overrides"]] == ["held"]
+    alone = FakeContext(overrides=(override("gone", 3 * 86400, -60),))
+    assert override_audit.run(override_audit.Params(), alone).summary == "no manual override in force"
+
+
 def test_expire_manual_overrides_expires_at_until_not_before():
     ctx = FakeContext(
         overrides=(

@@ -145,9 +145,11 @@ class TaskContext(Protocol):
     @property
     def equity_usd(self) -> float: ...
 
-    def trades_since(self, ts: float) -> Sequence[Any]: ...  # engine.ports.TradeRecord closed after ts
+    # Both at or after ``ts``: a cycle's tasks run before its step, so what the step at ``ts``
+    # closed or filled belongs to the next window starting at ``ts`` (a digest or an audit).
+    def trades_since(self, ts: float) -> Sequence[Any]: ...  # engine.ports.TradeRecord closed at or after ts
 
-    def fills_since(self, ts: float) -> Sequence[Any]: ...  # engine.ports.Fill after ts
+    def fills_since(self, ts: float) -> Sequence[Any]: ...  # engine.ports.Fill at or after ts
 
     @property
     def heartbeats(self) -> Mapping[str, float]: ...  # subsystem -> last beat (loop, feed, reloader, ...)
@@ -156,7 +158,7 @@ class TaskContext(Protocol):
     def recent_runs(self) -> Sequence[TaskRun]: ...  # the last runs of every task, newest last
 
     @property
-    def overrides(self) -> Sequence[Override]: ...  # active manual overrides
+    def overrides(self) -> Sequence[Override]: ...  # not lifted yet, expired ones (until <= now) included
 
     @property
     def state_changes(self) -> Sequence[Mapping[str, Any]]: ...  # trading-state transitions of the last day

@@ -6,8 +6,9 @@ snapshot. The seed's ordered steps ("Main Bot Cycle") and where each one lives:
 
 1. portfolio reconciliation when due: its own hourly job (``portfolio_reconciliation``);
 2. venue enforcement: the compiled plan only knows the execution venue (futures only);
-3. heartbeats: the loop records a beat per subsystem (``loop``, ``feed``, ``reloader``);
-   the ``watchdog`` task reads them;
+3. heartbeats: the loop records a beat per subsystem (``loop`` and, while its thread
+   lives, ``reloader`` at the start of each cycle, before its tasks; ``feed`` when a
+   snapshot arrives); the ``watchdog`` task reads them;
 4. kill-switch check: drawdown, win rate and reject rate against ``risk.yaml``'s kill
    switch, in the runner's risk state (the trading-state gate refuses entries);
 5. metrics refresh: the runner's rolling metrics, updated by every closed trade;

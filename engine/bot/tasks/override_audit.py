@@ -51,7 +51,8 @@ def run(params: Params, ctx: TaskContext) -> TaskOutcome:
     listed: list[dict[str, Any]] = []
     words: list[str] = []
     old: list[str] = []
-    for override in sorted(ctx.overrides, key=lambda o: (o.set_ts, o.id)):
+    in_force = (o for o in ctx.overrides if o.until is None or o.until > ctx.now)  # expired: expire_manual_overrides'
+    for override in sorted(in_force, key=lambda o: (o.set_ts, o.id)):
         held = ctx.now - override.set_ts
         left = None if override.until is None else override.until - ctx.now
         listed.append(
