@@ -554,6 +554,7 @@ _UPSERT_STATUS = (
     f"INSERT INTO bot_status (id, {', '.join(STATUS.columns)}) VALUES (1, {', '.join('?' * len(STATUS.columns))}) "
     f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in STATUS.columns)}"
 )
+_INSERT_OUTBOX = "INSERT INTO outbox (log, line) VALUES (?, ?)"
 _UPSERT_CURSOR = (
     "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 )
@@ -802,6 +803,17 @@ class StateStore(Reads):
         except sqlite3.Error as exc:
             raise StateError(f"{table} {key!r} refused: {exc}", _code_for(exc)) from exc
 
+    def _items(self, table: str, sql: str, rows: Sequence[tuple]) -> None:
+        """Execute one statement for many rows (one call: a step logs several records); on an
+        error, row by row again, so that the error names the row (``_item``; the transaction
+        is rolled back by the caller either way)."""
+        try:
+            self._db.executemany(sql, rows)
+        except sqlite3.Error:
+            for row in rows:
+                self._item(table, row[0], sql, row)
+            raise
+
     def _encode(self, table: _Table, obj: Any, index: int) -> tuple:
         try:
             return table.encode(obj)
@@ -1014,7 +1026,7 @@ class StateStore(Reads):
             if not (isinstance(beat, tuple) and len(beat) == 2 and isinstance(beat[0], str) and beat[0]):
                 raise ValueError(f"heartbeats entries are (name, ts), got {beat!r}"[:200])
             _check_type("heartbeat ts", "float", beat[1])
-            self._item("heartbeats", beat[0], _UPSERT_HEARTBEAT, beat)
+        self._items("heartbeats", _UPSERT_HEARTBEAT, records.heartbeats)
         for i, reload in enumerate(records.reloads):
             self._item("reloads", reload.ts, _insert_sql(RELOADS), self._encode(RELOADS, reload, i))
         if records.status is not None:
@@ -1047,8 +1059,7 @@ class StateStore(Reads):
             for log, length in sorted(self._logs.lengths().items()):
                 self._item("log_offsets", log, _UPSERT_OFFSET, (log, length))
             self._db.execute("DELETE FROM outbox")
-        for log, text in lines:
-            self._item("outbox", log, "INSERT INTO outbox (log, line) VALUES (?, ?)", (log, text))
+        self._items("outbox", _INSERT_OUTBOX, lines)
 
     def _deliver(self, lines: list[tuple[str, str]]) -> None:
         """After the commit: append the lines to their logs (durably, before a later commit
