@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from adapters.store.jsonl import line as log_line
+from adapters.store.jsonl import lines as log_lines
 from engine.bot.records import BotRecords, BotStatus, LiftedOverride, Reload, ScheduleEntry, StateChange
 from engine.bot.tasks.base import Override, TaskRun
 from engine.common.errors import RulebotError
@@ -967,12 +968,11 @@ class StateStore(Reads):
         if not transition.cursors:
             raise ValueError("records need a cursor: it tells a new step from one applied again")
         known = self._logs.names
-        lines = []
-        for log, record in transition.records:
+        for log, _ in transition.records:
             if log not in known:
                 raise ValueError(f"records: unknown log {log!r} (the logs are {', '.join(sorted(known))})")
-            lines.append((log, log_line(record)))
-        return lines
+        texts = log_lines([record for _, record in transition.records])
+        return [(log, text) for (log, _), text in zip(transition.records, texts, strict=True)]
 
     def _fresh(self, transition: Transition) -> bool:
         """Whether the step is new: none of its cursors is already stored at or past its value
