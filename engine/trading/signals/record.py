@@ -81,7 +81,7 @@ def _component_dict(c: ComponentResult) -> dict:
         "weight": weight,
         "contribution": _clean(SIGN[answer.direction] * weight * confidence),
         "reasons": list(answer.reasons),
-        "inputs": {k: _clean(v) for k, v in answer.inputs.items()},
+        "inputs": {k: _clean(v) if isinstance(v, float) else v for k, v in answer.inputs.items()},
         "thresholds": _thresholds(component.thresholds),
     }
 
