@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,34 @@ from typing import Any
 def line(record: Any) -> str:
     """One record as its log line (without the newline): the one form every log writes."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def lines(records: Sequence[Any]) -> list[str]:
+    """Each record's ``line``, the same text, made faster when a record is also the last
+    value of another (a signal record, logged on its own and inside its entry decision):
+    its text is made once and written into the other's, as ``line`` itself would write it."""
+    alone = {id(record) for record in records if type(record) is dict}
+    made: dict[int, str] = {}
+
+    def text(record: Any) -> str:
+        known = made.get(id(record))
+        if known is not None:
+            return known
+        result = None
+        if type(record) is dict and record:
+            key, last = next(reversed(record.items()))
+            if isinstance(key, str) and id(last) in alone:
+                head = dict(record)
+                del head[key]
+                opening = line(head)[:-1] + "," if head else "{"
+                result = f"{opening}{json.dumps(key, ensure_ascii=False)}:{text(last)}}}"
+        if result is None:
+            result = line(record)
+        if id(record) in alone:
+            made[id(record)] = result
+        return result
+
+    return [text(record) for record in records]
 
 
 class JsonlLog:

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from adapters.store.jsonl import line as log_line
+from adapters.store.jsonl import lines as log_lines
 from engine.bot.records import BotRecords, BotStatus, LiftedOverride, Reload, ScheduleEntry, StateChange
 from engine.bot.tasks.base import Override, TaskRun
 from engine.common.errors import RulebotError
@@ -577,6 +578,7 @@ _UPSERT_STATUS = (
     f"INSERT INTO bot_status (id, {', '.join(STATUS.columns)}) VALUES (1, {', '.join('?' * len(STATUS.columns))}) "
     f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in STATUS.columns)}"
 )
+_INSERT_OUTBOX = "INSERT INTO outbox (log, line) VALUES (?, ?)"
 _UPSERT_CURSOR = (
     "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 )
@@ -620,6 +622,10 @@ class Reads:
     def _read(self, query: Callable[[sqlite3.Connection], Any]) -> Any:
         raise NotImplementedError
 
+    def _settle(self) -> None:
+        """Write what waits to be written before a read of the tables it is kept for (a
+        store's open group keeps their rows to its end; a read-only view has none)."""
+
     def _all(self, table: _Table, where: str = "", params: Sequence = ()) -> list:
         return self._read(lambda db: [table.decode(r) for r in db.execute(_select_sql(table, where), params)])
 
@@ -627,6 +633,7 @@ class Reads:
         return self._all(self._positions)
 
     def cursor(self, name: str) -> float | None:
+        self._settle()
         row = self._read(lambda db: db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone())
         return None if row is None else row[0]
 
@@ -658,6 +665,7 @@ class Reads:
 
     def schedule(self) -> list[ScheduleEntry]:
         """Every scheduled job's next and last run, soonest first."""
+        self._settle()
         return self._all(SCHEDULE)
 
     def state_changes(self, since: float | None = None, limit: int | None = None) -> list[StateChange]:
@@ -684,6 +692,7 @@ class Reads:
 
     def heartbeats(self) -> dict[str, float]:
         """Each subsystem's last beat."""
+        self._settle()
         return dict(self._read(lambda db: db.execute("SELECT name, ts FROM heartbeats ORDER BY name").fetchall()))
 
     def reloads(self, limit: int = 20) -> list[Reload]:
@@ -692,6 +701,7 @@ class Reads:
 
     def bot_status(self) -> BotStatus | None:
         """The running bot's status row at its last cycle; None before a bot ever ran."""
+        self._settle()
         rows = self._all(STATUS)
         return rows[0] if rows else None
 
@@ -716,6 +726,9 @@ class StateStore(Reads):
         self._delivering = False  # a delivery started and did not finish: the logs' state is unknown
         self._group: list[tuple[str, str]] | None = None  # group(): the open group's log lines
         self._group_blobs: dict[str, Any] = {}  # group(): each blob's last value, written at its end
+        # group(): the last value of each row only the last value of counts (cursors, heartbeats,
+        # the schedule, the bot's status): (statement, key) → (table, parameters), written at its end
+        self._group_rows: dict[tuple[str, Any], tuple[str, Sequence]] = {}
         memory = str(path) == ":memory:"
         try:
             if not memory:
@@ -830,6 +843,17 @@ class StateStore(Reads):
         except sqlite3.Error as exc:
             raise StateError(f"{table} {key!r} refused: {exc}", _code_for(exc)) from exc
 
+    def _items(self, table: str, sql: str, rows: Sequence[tuple]) -> None:
+        """Execute one statement for many rows (one call: a step logs several records); on an
+        error, row by row again, so that the error names the row (``_item``; the transaction
+        is rolled back by the caller either way)."""
+        try:
+            self._db.executemany(sql, rows)
+        except sqlite3.Error:
+            for row in rows:
+                self._item(table, row[0], sql, row)
+            raise
+
     def _encode(self, table: _Table, obj: Any, index: int) -> tuple:
         try:
             return table.encode(obj)
@@ -899,19 +923,33 @@ class StateStore(Reads):
                 f"the last delivery of log records from {self.path} did not finish; nothing more is written "
                 f"until a restart delivers them again"
             )
-        self._group, self._group_blobs = [], {}
+        self._group, self._group_blobs, self._group_rows = [], {}, {}
         try:
             with self._transaction():  # the steps' own errors propagate as they are
                 yield
+                self._settle()
                 for name, value in self._group_blobs.items():  # the last step's, made once
                     self._write_blob(name, value() if callable(value) else value)
             lines = self._group
         except sqlite3.Error as exc:
             raise StateError(f"applying a group of transitions failed, nothing written: {exc}", _code_for(exc)) from exc
         finally:
-            self._group, self._group_blobs = None, {}
+            self._group, self._group_blobs, self._group_rows = None, {}, {}
         self._unsettled = False
         self._deliver(lines)
+
+    def _last_wins(self, table: str, key: Any, sql: str, params: Sequence) -> None:
+        """Upsert a row of which only the last value counts; inside a group, once at its end
+        (the same transaction: the crash guarantee is the group's), not once per step."""
+        if self._group is None:
+            self._item(table, key, sql, params)
+            return
+        self._group_rows[(sql, key)] = (table, params)  # in the order of first writes: new rows get the same rowids
+
+    def _settle(self) -> None:
+        rows, self._group_rows = self._group_rows, {}
+        for (sql, key), (table, params) in rows.items():
+            self._item(table, key, sql, params)
 
     def _record_hook_runs(self, runs: Sequence[tuple]) -> None:
         """The hook runs of the step's trades, in its transaction: recorded once, a first attempt."""
@@ -983,12 +1021,11 @@ class StateStore(Reads):
         if not transition.cursors:
             raise ValueError("records need a cursor: it tells a new step from one applied again")
         known = self._logs.names
-        lines = []
-        for log, record in transition.records:
+        for log, _ in transition.records:
             if log not in known:
                 raise ValueError(f"records: unknown log {log!r} (the logs are {', '.join(sorted(known))})")
-            lines.append((log, log_line(record)))
-        return lines
+        texts = log_lines([record for _, record in transition.records])
+        return [(log, text) for (log, _), text in zip(transition.records, texts, strict=True)]
 
     def _fresh(self, transition: Transition) -> bool:
         """Whether the step is new: none of its cursors is already stored at or past its value
@@ -996,7 +1033,11 @@ class StateStore(Reads):
         for cursor in transition.cursors:
             if not (isinstance(cursor, tuple) and len(cursor) == 2):
                 continue  # refused, naming it, when the cursors are written
-            stored = self._db.execute("SELECT value FROM cursors WHERE name = ?", (cursor[0],)).fetchone()
+            waiting = self._group_rows.get((_UPSERT_CURSOR, cursor[0]))
+            if waiting is not None:  # written by an earlier step of the open group
+                stored = (waiting[1][1],)
+            else:
+                stored = self._db.execute("SELECT value FROM cursors WHERE name = ?", (cursor[0],)).fetchone()
             if stored is not None and cursor[1] <= stored[0]:
                 return False
         return True
@@ -1025,7 +1066,7 @@ class StateStore(Reads):
         for i, run in enumerate(records.task_runs):
             self._item("task_runs", run.job_id, _insert_sql(TASK_RUNS), self._encode(TASK_RUNS, run, i))
         for i, entry in enumerate(records.schedule):
-            self._item("task_schedule", entry.job_id, _UPSERT_SCHEDULE, self._encode(SCHEDULE, entry, i))
+            self._last_wins("task_schedule", entry.job_id, _UPSERT_SCHEDULE, self._encode(SCHEDULE, entry, i))
         for i, change in enumerate(records.state_changes):
             self._item("state_changes", change.ts, _insert_sql(STATE_CHANGES), self._encode(STATE_CHANGES, change, i))
         for i, override in enumerate(records.overrides_set):
@@ -1042,11 +1083,11 @@ class StateStore(Reads):
             if not (isinstance(beat, tuple) and len(beat) == 2 and isinstance(beat[0], str) and beat[0]):
                 raise ValueError(f"heartbeats entries are (name, ts), got {beat!r}"[:200])
             _check_type("heartbeat ts", "float", beat[1])
-            self._item("heartbeats", beat[0], _UPSERT_HEARTBEAT, beat)
+            self._last_wins("heartbeats", beat[0], _UPSERT_HEARTBEAT, beat)
         for i, reload in enumerate(records.reloads):
             self._item("reloads", reload.ts, _insert_sql(RELOADS), self._encode(RELOADS, reload, i))
         if records.status is not None:
-            self._item("bot_status", 1, _UPSERT_STATUS, self._encode(STATUS, records.status, 0))
+            self._last_wins("bot_status", 1, _UPSERT_STATUS, self._encode(STATUS, records.status, 0))
         return self._bot_lines(records)
 
     def _bot_lines(self, records: BotRecords) -> list[tuple[str, str]]:
@@ -1075,8 +1116,7 @@ class StateStore(Reads):
             for log, length in sorted(self._logs.lengths().items()):
                 self._item("log_offsets", log, _UPSERT_OFFSET, (log, length))
             self._db.execute("DELETE FROM outbox")
-        for log, text in lines:
-            self._item("outbox", log, "INSERT INTO outbox (log, line) VALUES (?, ?)", (log, text))
+        self._items("outbox", _INSERT_OUTBOX, lines)
 
     def _deliver(self, lines: list[tuple[str, str]]) -> None:
         """After the commit: append the lines to their logs (durably, before a later commit
@@ -1196,7 +1236,7 @@ class StateStore(Reads):
             and math.isfinite(cursor[1])
         ):
             raise ValueError(f"cursors entries are (name, finite number), got {cursor!r}")
-        self._item("cursors", cursor[0], _UPSERT_CURSOR, cursor)
+        self._last_wins("cursors", cursor[0], _UPSERT_CURSOR, cursor)
 
     def record_rule_version(
         self,

@@ -73,6 +73,7 @@ GROUP_STEPS = 500  # at --speed max, steps per committed group ...
 GROUP_WALL_S = 1.0  # ... or wall seconds, whichever comes first
 COMMAND_POLL_S = 1.0  # how often operator commands are looked for (wall seconds)
 DAY = 86400.0
+RECENT_RUNS = 200  # the task runs tasks see (watchdog streaks, the last fee audit, the digest's failures)
 
 
 class Host(Protocol):
@@ -157,6 +158,7 @@ class Bot:
         self._ring_lock = threading.Lock()
         self._seq = 0
         self._beats: dict[str, float] = {}
+        self._recent_runs: collections.deque[TaskRun] | None = None  # the store's last runs, kept as written
         self._last_commands = -math.inf
         self._live_since = time.time()
         stored = self.store.bot_status()  # until this process's first cycle, the last one recorded
@@ -296,12 +298,14 @@ class Bot:
             started = time.monotonic()
             for i, snapshot in enumerate(snapshots):
                 self._step(snapshot, records if i == len(snapshots) - 1 else None)
+            self._ran(records.task_runs)
             self._overran(BOT_CYCLE, due, time.monotonic() - started)
         else:
             for snapshot in snapshots:
                 self._warm(snapshot)
             if records.task_runs or records.state_changes or records.overrides_set or records.overrides_lifted:
                 self._apply_bot(now, records)
+                self._ran(records.task_runs)
 
     def _new_day(self, ts: float) -> None:
         """Close the logs' last UTC day when ``ts`` starts another (between committed steps)."""
@@ -324,6 +328,19 @@ class Bot:
             self._close_group()
         if self._on_step is not None:
             self._on_step()
+
+    def recent_runs(self) -> list[TaskRun]:
+        """The last RECENT_RUNS task runs the store holds, oldest first: read once, then kept
+        in step with what the loop writes (``_ran``), instead of read and decoded per task."""
+        if self._recent_runs is None:
+            self._recent_runs = collections.deque(self.store.task_runs(limit=RECENT_RUNS), maxlen=RECENT_RUNS)
+        return list(self._recent_runs)
+
+    def _ran(self, runs: Sequence[TaskRun]) -> None:
+        """``runs`` were handed to the store (committed, or in the open group whose reads see
+        them): the kept recent runs follow, as the store's own query would."""
+        if self._recent_runs is not None:
+            self._recent_runs.extend(runs)
 
     def _apply_bot(self, now: float, records: BotRecords) -> None:
         """A cycle without a step: its records under the bot's cursor (a replay after a crash
@@ -642,7 +659,7 @@ class _Context:
 
     @property
     def recent_runs(self) -> Sequence[TaskRun]:
-        return self._bot.store.task_runs(limit=200)
+        return self._bot.recent_runs()
 
     @property
     def overrides(self) -> Sequence[Override]:

@@ -123,7 +123,9 @@ class Reloader:
         ``accepted`` (swapped) or ``declined``: the next compile waits for it."""
         with self._cond:
             outcome, self._ready = self._ready, None
-            if outcome is not None and outcome.status == "changed":
+            if outcome is None:
+                return None  # nothing changed: the worker is not woken (the loop asks every cycle)
+            if outcome.status == "changed":
                 self._awaiting = outcome
             self._cond.notify_all()
             return outcome

@@ -87,7 +87,9 @@ class EntryDecision:
     intent: OrderIntent | None
     signal: Any
 
-    def as_dict(self) -> dict:
+    def as_dict(self, signal: dict | None = None) -> dict:
+        """``signal``: the signal record's ``as_dict()`` when the caller has it already (the
+        runner logs it on its own too), so it is built once."""
         return {
             "outcome": self.outcome,
             "symbol": self.symbol,
@@ -99,7 +101,7 @@ class EntryDecision:
             "checks": [c.as_dict() for c in self.checks],
             "sizing": self.sizing.as_dict() if self.sizing else None,
             "intent": self.intent.as_dict() if self.intent else None,
-            "signal": self.signal.as_dict(),
+            "signal": self.signal.as_dict() if signal is None else signal,
         }
 
 

@@ -145,7 +145,25 @@ class Runner:
         if not self._outbox:
             return ()
         buffered, self._buffer = self._buffer, []
-        return tuple((name, record.as_dict() if name in _OBJECTS else record) for name, record in buffered)
+        memo: dict[int, dict] = {}
+        return tuple((name, self._as_dict(name, record, memo)) for name, record in buffered)
+
+    @staticmethod
+    def _as_dict(name: str, record: Any, memo: dict[int, dict]) -> Any:
+        """A record as JSON-ready data; a signal record is logged on its own and inside its
+        entry decision, so its dict is built once per step (``memo``: id → dict, the objects
+        alive in the step's buffer)."""
+        if name not in _OBJECTS:
+            return record
+        if name == "signals":
+            made = memo.get(id(record))
+            if made is None:
+                made = memo[id(record)] = record.as_dict()
+            return made
+        signal = memo.get(id(record.signal))
+        if signal is None:
+            signal = memo[id(record.signal)] = record.signal.as_dict()
+        return record.as_dict(signal)
 
     def _flush(self) -> None:
         buffered, self._buffer = self._buffer, []

@@ -205,3 +205,27 @@ def test_a_group_killed_before_its_commit_leaves_the_state_before_it(db_path, tm
     assert _lines(logs, "trades") == ['{"id":"a"}', '{"id":"b2"}']
     with StateStore(db_path) as store, pytest.raises(StateError, match="already open"), store.group(), store.group():
         pass
+
+
+def test_a_group_writes_each_cursor_once_and_still_knows_a_step_it_took(db_path, tmp_path):
+    """The rows only the last value of counts (cursors here) wait for the group's end: one
+    write per group, not per step; the group's own steps still see them (a step taken again
+    adds no records) and so does a read."""
+    logs = tmp_path / "logs"
+    with StateStore(db_path) as store, LogFiles(logs, FILES) as files:
+        store.attach_logs(files)
+        store.apply(_step(1, ("trades", {"id": "a"})))
+        written: list[str] = []
+        store._db.set_trace_callback(written.append)
+        with store.group():
+            store.apply(_step(2, ("trades", {"id": "b"})))
+            store.apply(_step(3, ("trades", {"id": "c"})))
+            store.apply(_step(3, ("trades", {"id": "c again"})))  # the same step: no records
+            assert sum("INSERT INTO cursors" in sql for sql in written) == 0
+            assert store.cursor("step") == 3  # a read writes what waits first
+            store.apply(_step(4, ("trades", {"id": "d"})))
+        store._db.set_trace_callback(None)
+        assert sum("INSERT INTO cursors" in sql for sql in written) == 2  # at the read, at the end
+        assert store.cursor("step") == 4
+    assert _lines(logs, "trades") == ['{"id":"a"}', '{"id":"b"}', '{"id":"c"}', '{"id":"d"}']
+    assert ("step", 4.0) in _rows(db_path, "cursors")

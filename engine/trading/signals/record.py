@@ -66,21 +66,41 @@ class SignalRecord:
             "long_votes": self.long_votes,
             "short_votes": self.short_votes,
             "size_multiplier": self.size_multiplier,
-            "components": [
-                {
-                    "id": c.id,
-                    "kind": c.kind,
-                    "direction": c.direction,
-                    "confidence": _clean(c.confidence),
-                    "weight": c.weight,
-                    "contribution": _clean(c.contribution),
-                    "reasons": list(c.reasons),
-                    "inputs": {k: _clean(v) for k, v in c.inputs.items()},
-                    "thresholds": {k: _clean(v) for k, v in threshold_values(c.thresholds).items()},
-                }
-                for c in self.components
-            ],
+            "components": [_component_dict(c) for c in self.components],
         }
+
+
+def _component_dict(c: ComponentResult) -> dict:
+    component, answer = c.component, c.answer
+    weight, confidence = component.weight, answer.confidence
+    return {
+        "id": component.id,
+        "kind": component.kind,
+        "direction": answer.direction,
+        "confidence": _clean(confidence),
+        "weight": weight,
+        "contribution": _clean(SIGN[answer.direction] * weight * confidence),
+        "reasons": list(answer.reasons),
+        "inputs": {k: _clean(v) if isinstance(v, float) else v for k, v in answer.inputs.items()},
+        "thresholds": _thresholds(component.thresholds),
+    }
+
+
+# a compiled plan's thresholds, cleaned once: they are the same in every record (the logs
+# write one per component per cycle). Keyed by identity, the object kept so its id is not
+# reused; equal thresholds of other objects may differ in type (1 and 1.0) and are not shared.
+_THRESHOLDS: dict[int, tuple[Any, dict[str, Any]]] = {}
+_THRESHOLDS_MAX = 4096
+
+
+def _thresholds(thresholds: Any) -> dict[str, Any]:
+    cached = _THRESHOLDS.get(id(thresholds))
+    if cached is None or cached[0] is not thresholds:
+        if len(_THRESHOLDS) >= _THRESHOLDS_MAX:  # many reloads: start again rather than grow
+            _THRESHOLDS.clear()
+        cached = (thresholds, {k: _clean(v) for k, v in threshold_values(thresholds).items()})
+        _THRESHOLDS[id(thresholds)] = cached
+    return dict(cached[1])
 
 
 def _clean(value: Any) -> Any:
