@@ -56,6 +56,7 @@ from engine.bot.tasks.base import (
     TradingState,
 )
 from engine.ports import Transition
+from engine.trading.pipeline import Carry, carry_from
 
 if TYPE_CHECKING:
     from engine.bot.control import Command
@@ -178,15 +179,19 @@ class Bot:
     def attach(self, reloader: Reloader) -> None:
         self.reloader = reloader
 
-    def prepare(self, plan: Plan) -> tuple[Any, Any, int]:
-        """For a reload, on the reloader's thread: a pipeline and sanity layer for ``plan``
-        warmed on the recent market the live one has seen; the last sequence number warmed."""
+    def prepare(self, plan: Plan) -> tuple[Any, Any, Carry, int]:
+        """For a reload, on the reloader's thread: a pipeline and sanity layer for ``plan``,
+        warmed on the recent market the live one has seen in the parts it cannot carry over
+        from the live pipeline (``Carry``); the last sequence number warmed."""
         pipeline, screen = self.runner.fresh_pipeline(plan)
+        carry = carry_from(self.runner.plan, plan)  # the live plan: reloads are one at a time
+        pipeline.expect_carry(carry)
         with self._ring_lock:
-            recent = list(self._ring)
-        for _, snapshot in recent:
-            pipeline.update(screen.screen(snapshot).snapshot)
-        return pipeline, screen, recent[-1][0] if recent else 0
+            recent = list(self._ring) if carry.warms(plan) else [self._ring[-1]] if self._ring else []
+        if carry.warms(plan):
+            for _, snapshot in recent:
+                pipeline.update(screen.screen(snapshot).snapshot)
+        return pipeline, screen, carry, recent[-1][0] if recent else 0
 
     # ------------------------------------------------------------------ the loop
 
@@ -546,11 +551,15 @@ class Bot:
 
     def _swap(self, outcome: ReloadOutcome) -> None:
         assert self.reloader is not None and outcome.plan is not None
-        pipeline, screen, warmed_to = outcome.prepared
-        with self._ring_lock:
-            missed = [snapshot for seq, snapshot in self._ring if seq > warmed_to]
-        for snapshot in missed:  # what the live pipeline took while the new one was prepared
-            pipeline.update(screen.screen(snapshot).snapshot)
+        pipeline, screen, carry, warmed_to = outcome.prepared
+        if carry.warms(outcome.plan):
+            with self._ring_lock:
+                missed = [snapshot for seq, snapshot in self._ring if seq > warmed_to]
+            for snapshot in missed:  # what the live pipeline took while the new one was prepared
+                pipeline.update(screen.screen(snapshot).snapshot)
+        pipeline.carry_over(self.runner.pipeline, carry)
+        if carry.screen:
+            screen = self.runner.screen
         old = self.runner.plan
         self._close_group()
         self.runner.adopt(outcome.plan, pipeline, screen)

@@ -8,11 +8,14 @@ logs/signal_universe.jsonl). ``decide`` is pure given the state and its argument
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from engine.trading import gates
 from engine.trading.correlation import ReturnCorrelation
 from engine.trading.entry import EntryDecision, decide_entry, neutral_decision
+from engine.trading.signals import components as component_kinds
 from engine.trading.signals.engine import SignalEngine
+from engine.trading.signals.market import market_windows
 
 
 class LazyCorrelations(Mapping):
@@ -45,6 +48,44 @@ def correlation_window(plan) -> dict:
     return {"window_s": window, "interval_s": interval}
 
 
+@dataclass(frozen=True, slots=True)
+class Carry:
+    """What a hot reload takes from the live pipeline instead of warming it: the parts the new
+    plan computes exactly as the old one (the same inputs, the same settings shaping their
+    state). A gate, exit or weight edit carries everything; a component's params, that one
+    component is warmed."""
+
+    components: frozenset[str] = frozenset()  # signal component ids
+    market: bool = False  # the per-symbol market features (EMA cross, alignment, price window)
+    correlation: bool = False  # the return correlations
+    screen: bool = False  # the market-data sanity layer
+
+    def warms(self, plan) -> bool:
+        """Whether anything is left to warm for ``plan``."""
+        ids = {c.id for c in plan.signals.components}
+        return not (self.market and self.correlation and self.screen and ids <= self.components)
+
+
+def carry_from(old, new) -> Carry:
+    """What of ``old``'s live state ``new`` can take as it is (nothing when the symbols differ)."""
+    if old.ruleset.symbols != new.ruleset.symbols:
+        return Carry()
+    before = {c.id: c for c in old.signals.components}
+    same = frozenset(c.id for c in new.signals.components if _same_state(before.get(c.id), c))
+    return Carry(
+        components=same,
+        market=market_windows(old) == market_windows(new),
+        correlation=correlation_window(old) == correlation_window(new),
+        screen=old.requirements.market_data == new.requirements.market_data,
+    )
+
+
+def _same_state(old, new) -> bool:
+    if old is None or old.kind != new.kind:
+        return False
+    return all(getattr(old, name) == getattr(new, name) for name in component_kinds.kind_module(new.kind).STATE_READS)
+
+
 class EntryPipeline:
     def __init__(
         self, plan, *, signal_sink=None, universe_sink=None, full_trail: bool = True, signals=None, correlation=None
@@ -60,10 +101,25 @@ class EntryPipeline:
         self.signals = signals or SignalEngine(plan, sink=signal_sink)
         self.universe_sink = universe_sink
         self.correlation = correlation or ReturnCorrelation(plan.ruleset.names(), **correlation_window(plan))
+        self._feed_correlation = True
 
     def update(self, snapshot) -> None:
         self.signals.update(snapshot)
-        self.correlation.update(snapshot)
+        if self._feed_correlation:
+            self.correlation.update(snapshot)
+
+    def expect_carry(self, carry: Carry) -> None:
+        """Until ``carry_over``, ``update`` feeds only what ``carry`` will not bring."""
+        self.signals.expect_carry(carry.components, carry.market)
+        self._feed_correlation = not carry.correlation
+
+    def carry_over(self, live: EntryPipeline, carry: Carry) -> None:
+        """Take ``carry``'s parts from the ``live`` pipeline (between cycles, on the loop:
+        the live one is being replaced and feeds nothing any more)."""
+        self.signals.carry_over(live.signals, carry.components, carry.market)
+        if carry.correlation:
+            self.correlation = live.correlation
+        self._feed_correlation = True
 
     def market(self, symbol: str, now: float) -> dict:
         """Vocabulary values for ``symbol`` at ``now``, including the age of its price."""

@@ -36,9 +36,10 @@ class SymbolState:
         self.env_cache: dict | None = None  # market env, valid until the next update
         self.broken: dict[str, str] = {}  # component id → error raised while feeding it
 
-    def update(self, steps, snapshot, symbol, leader) -> None:
+    def update(self, steps, snapshot, symbol, leader, *, market: bool = True) -> None:
         self.env_cache = None
-        self.market.update(symbol)
+        if market:
+            self.market.update(symbol)
         states = self.components
         for component, module, _ in steps:
             try:
@@ -53,6 +54,20 @@ class SymbolState:
                 last_seen[name] = ts
         if snapshot.fear_greed is not None:
             self.last_seen["fear_greed"] = max(snapshot.fear_greed_ts, self.last_seen.get("fear_greed", 0.0))
+
+    def carry_over(self, old: SymbolState, component_ids: frozenset[str], market: bool) -> None:
+        """Take the live state's listed components (and market features, when ``market``) and
+        what it has seen: a hot reload keeps what the new rules compute alike."""
+        for cid in component_ids:
+            self.components[cid] = old.components[cid]
+            if cid in old.broken:
+                self.broken[cid] = old.broken[cid]
+            else:
+                self.broken.pop(cid, None)
+        if market:
+            self.market = old.market
+        self.last_seen = dict(old.last_seen)
+        self.env_cache = None
 
 
 class SignalEngine:
@@ -73,15 +88,33 @@ class SignalEngine:
         self._steps = tuple((c, component_kinds.kind_module(c.kind), freshness(c)) for c in plan.signals.components)
         self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
         self.coverage = CoverageCounter(plan.signals.components, self.states)
+        self._fed = (self._steps, self._global_steps, True)  # what update() feeds: all, unless expect_carry
 
     def update(self, snapshot) -> None:
+        steps, global_steps, market = self._fed
         leader = snapshot.symbols.get(self.plan.ruleset.leader) if self.plan.ruleset.leader else None
         for name, state in self.states.items():
             symbol = snapshot.symbols.get(name)
             if symbol is not None:
-                state.update(self._steps, snapshot, symbol, leader)
+                state.update(steps, snapshot, symbol, leader, market=market)
             elif snapshot.fear_greed is not None:  # global inputs reach every symbol
-                state.update(self._global_steps, snapshot, _empty(name), leader)
+                state.update(global_steps, snapshot, _empty(name), leader, market=market)
+
+    def expect_carry(self, component_ids: frozenset[str], market: bool) -> None:
+        """Until ``carry_over``: feed only what will not be taken from the live engine (a hot
+        reload warms just the parts the new rules compute differently)."""
+        self._fed = (
+            tuple(step for step in self._steps if step[0].id not in component_ids),
+            tuple(step for step in self._global_steps if step[0].id not in component_ids),
+            not market,
+        )
+
+    def carry_over(self, old: SignalEngine, component_ids: frozenset[str], market: bool) -> None:
+        """Take the live engine's state of ``component_ids`` (and market features) for every
+        symbol; from now on every part is fed again."""
+        for name, state in self.states.items():
+            state.carry_over(old.states[name], component_ids, market)
+        self._fed = (self._steps, self._global_steps, True)
 
     def run_cycle(self, snapshot) -> list[SignalRecord]:
         """One cycle: update with ``snapshot``, evaluate every symbol at its time, log the records."""

@@ -13,7 +13,8 @@ working minimal one to copy):
 * ``Params`` / ``Thresholds`` — typed frozen dataclasses compiled once into the plan by
   ``compile_params(raw)`` / ``compile_thresholds(raw)`` (thresholds: the compiled profile's);
 * ``schema()`` — its schema element; ``check(params, doc, path, ctx)`` — its semantic checks;
-* ``new_state(component)`` — its incremental feature state; ``update(state, snapshot,
+* ``new_state(component)`` — its incremental feature state, built from the component's fields
+  named in ``STATE_READS`` only (a hot reload keeps the live state while those are unchanged); ``update(state, snapshot,
   symbol, leader)`` — feed one snapshot (no I/O, no clock); ``exports(state)`` — its
   vocabulary values now; ``evaluate(component, state) -> Answer`` — pure;
   ``explain(answer) -> str`` — the line ``rulebot explain`` prints for one of its answers.
@@ -53,6 +54,7 @@ REQUIRED = (
     "EXPORTS",
     "SIGNALS_CASCADE",
     "NEEDS_LEADER",
+    "STATE_READS",
     "Params",
     "Thresholds",
     "schema",

@@ -54,6 +54,9 @@ INPUTS = ("price",)  # the first one's publication times are when the fast path 
 EXPORTS = ("price_momentum_pct",)  # vocabulary names exports() may give (must be in the vocabulary)
 SIGNALS_CASCADE = False  # True only if a non-NEUTRAL answer means "a liquidation cascade is active"
 NEEDS_LEADER = False  # True if it reads the leader's candles (``leader_candles_1m``)
+# The component fields new_state() reads: while they are unchanged a hot reload keeps the live
+# state instead of warming a new one (tests/signals check new_state reads nothing else).
+STATE_READS = ("params",)
 
 
 Params = base.WindowedParams  # window (seconds), full_confidence_multiple; your own dataclass if they differ

@@ -28,6 +28,7 @@ INPUTS = ("fear_greed",)
 EXPORTS = ("fear_greed",)  # vocabulary names exports() may give
 SIGNALS_CASCADE = False
 NEEDS_LEADER = False
+STATE_READS = ("params",)  # new_state() reads these of the component (a reload keeps the state while they hold)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

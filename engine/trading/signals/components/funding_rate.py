@@ -28,6 +28,7 @@ INPUTS = ("funding_rate",)
 EXPORTS = ("funding_rate", "funding_deviation", "funding_z")  # vocabulary names exports() may give
 SIGNALS_CASCADE = False
 NEEDS_LEADER = False
+STATE_READS = ("params",)  # new_state() reads these of the component (a reload keeps the state while they hold)
 
 
 Params = base.CountWindowedParams  # window (readings), full_confidence_multiple

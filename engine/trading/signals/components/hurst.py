@@ -31,6 +31,7 @@ INPUTS = ("candles_1m",)
 EXPORTS = ("hurst",)  # vocabulary names exports() may give
 SIGNALS_CASCADE = False
 NEEDS_LEADER = False
+STATE_READS = ("params",)  # new_state() reads these of the component (a reload keeps the state while they hold)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

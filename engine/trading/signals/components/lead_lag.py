@@ -32,6 +32,7 @@ INPUTS = ("candles_1m", "leader_candles_1m")
 EXPORTS = ("lead_lag_corr", "leader_move_pct")  # vocabulary names exports() may give
 SIGNALS_CASCADE = False
 NEEDS_LEADER = True  # without a symbol with role: leader it is always NEUTRAL (crosscheck RB388)
+STATE_READS = ("params",)  # new_state() reads these of the component (a reload keeps the state while they hold)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

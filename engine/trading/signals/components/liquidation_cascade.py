@@ -29,6 +29,7 @@ INPUTS = ("liquidations",)
 EXPORTS = ("liq_volume_usd", "liq_long_share", "liq_acceleration")  # vocabulary names exports() may give
 SIGNALS_CASCADE = True  # a non-NEUTRAL answer is "a cascade is active" (gates' cascade_active, cascade_boost)
 NEEDS_LEADER = False
+STATE_READS = ("params",)  # new_state() reads these of the component (a reload keeps the state while they hold)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

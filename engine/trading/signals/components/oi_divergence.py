@@ -27,6 +27,10 @@ INPUTS = ("open_interest", "price")
 EXPORTS = ()  # vocabulary names exports() may give
 SIGNALS_CASCADE = False
 NEEDS_LEADER = False
+STATE_READS = (
+    "params",
+    "thresholds",
+)  # new_state() reads these of the component (a reload keeps the state while they hold)
 
 
 Params = base.WindowedParams  # window (seconds), full_confidence_multiple

@@ -29,6 +29,7 @@ INPUTS = ("order_book",)
 EXPORTS = ("ofi", "ofi_momentum")  # vocabulary names exports() may give
 SIGNALS_CASCADE = False
 NEEDS_LEADER = False
+STATE_READS = ("params",)  # new_state() reads these of the component (a reload keeps the state while they hold)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,6 +31,10 @@ INPUTS = ("candles_1m",)
 EXPORTS = ("vol_skew",)  # vocabulary names exports() may give
 SIGNALS_CASCADE = False
 NEEDS_LEADER = False
+STATE_READS = (
+    "params",
+    "max_input_age",
+)  # new_state() reads these of the component (a reload keeps the state while they hold)
 IMPLIED_MAX_AGE_S = 3600.0  # how long an implied reading stands in for the proxy when the rule sets no limit
 
 

@@ -27,6 +27,7 @@ INPUTS = ("exchange_netflow",)
 EXPORTS = ("whale_net_flow_usd",)  # vocabulary names exports() may give
 SIGNALS_CASCADE = False
 NEEDS_LEADER = False
+STATE_READS = ("params",)  # new_state() reads these of the component (a reload keeps the state while they hold)
 
 
 Params = base.WindowedParams  # window (seconds), full_confidence_multiple
