@@ -241,6 +241,9 @@ class Bot:
         now = self.clock.now()
         if self._scheduler is None:
             self._scheduler = Scheduler(self.runner.plan.schedules, now)
+            # the feed's beat counts from when the bot started listening: a feed that never
+            # delivers goes stale (and the watchdog says so) like one that stopped
+            self._beats.setdefault("feed", now)
         until = min(self._scheduler.next_ts(), now + COMMAND_POLL_S)
         snapshot = self.feed.next(self.wake, max(0.0, until - now))
         if snapshot is not None:
@@ -634,6 +637,10 @@ class _Context:
     @property
     def open_positions(self) -> Sequence[Any]:
         return list(self._bot.runner.positions.values())
+
+    @property
+    def market_ts(self) -> float | None:
+        return self._bot.runner.cursor
 
     @property
     def pending_orders(self) -> Mapping[str, float]:

@@ -109,11 +109,13 @@ def _edits(
     signals = rules / "signals.yaml"
     assert original.count(edit[0]) == 1, f"{signals}: {edit[0]!r} is not found once"
     texts = [original.replace(*edit), original]
+    scratch = rules.parent / "scratch"  # versions computed away from the watched folder
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(rules, scratch)
     versions = []
     for text in texts:
-        signals.write_text(text, encoding="utf-8")
-        versions.append(compile_plan(str(rules), None).version)
-    signals.write_text(original, encoding="utf-8")  # as live: the watcher saw nothing yet
+        (scratch / "signals.yaml").write_text(text, encoding="utf-8")
+        versions.append(compile_plan(str(scratch), None).version)
     latencies, request_to_live = [], []
     for i in range(1, count + 1):
         target = (i - 1) % 2

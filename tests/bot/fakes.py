@@ -43,6 +43,7 @@ class FakeContext:
     trading_state: tuple[TradingState, str] = ("ACTIVE", "")
     open_positions: Sequence[OpenPosition] = ()
     pending_orders: Mapping[str, float] = field(default_factory=dict)
+    market_ts: float | None = None
     broker_open_orders: Sequence[OrderState] = ()
     broker_positions: Sequence[VenuePosition] = ()
     equity_usd: float = 10_000.0

@@ -149,3 +149,51 @@ def test_back_to_back_digests_count_every_trade_once(tmp_path):
     closed = [t for t in store.trades() if first <= t.exit_ts < last]
     assert any(t.exit_ts % 3600 == 0 for t in closed), "some trade must close in a digest's cycle"
     assert sum(counted[1:]) == len(closed)
+
+
+class SilentFeed:
+    """A real-time feed that never delivers; it stops the bot after ``turns`` waits."""
+
+    realtime, name, problems, problems_dropped, ended = True, "tail:silent.jsonl", [], 0, False
+
+    def __init__(self, turns: int) -> None:
+        self.turns = turns
+        self.bot: Any = None
+
+    def next(self, wake: Any, timeout_s: float | None) -> None:
+        self.turns -= 1
+        if self.turns <= 0:
+            self.bot.stop()
+
+    def close(self) -> None:
+        pass
+
+
+class SteppingClock:
+    """Real-time stand-in: every reading is a minute after the last (no waiting)."""
+
+    realtime, speed = True, 1.0
+
+    def __init__(self, start: float) -> None:
+        self.ts = start
+
+    def now(self) -> float:
+        self.ts += 60.0
+        return self.ts
+
+
+def test_a_feed_that_never_delivers_goes_stale_and_trading_reduces(tmp_path):
+    """With no snapshot ever, there is no beat of the feed's own: it counts from when the bot
+    started listening, so the watchdog finds it stale (three cycles) as it would a feed that
+    stopped."""
+    the_plan = default_plan()
+    store = StateStore(tmp_path / "bot.db")
+    with compose.RunLogs(str(tmp_path / "logs"), store, keep_s=the_plan.learning.logs_keep_s) as run_logs:
+        runner = Runner(the_plan, compose.resumed_paper_broker(the_plan, store), store)
+        feed = SilentFeed(turns=40)
+        bot = Bot(runner, feed, SteppingClock(market.T0), compose.BotHost(run_logs, None))  # type: ignore[arg-type]
+        feed.bot = bot
+        bot.run()
+    reduced = [c for c in store.state_changes() if c.source == "watchdog"]
+    assert reduced and reduced[0].state == "REDUCING" and "feed" in reduced[0].reason
+    assert store.trades() == [] and runner.cursor is None

@@ -161,6 +161,15 @@ def test_watchdog_cancels_stuck_orders_beyond_the_limit():
     assert states(outcome) == []  # a stuck order is cancelled, trading goes on
 
 
+def test_watchdog_ages_an_order_by_the_market_it_has_seen_not_the_clock():
+    """A replay's gap (or a silent feed): no market data came since the order was sent, so it
+    could not fill, and it is not stuck; once the market has gone on, it is."""
+    gap = FakeContext(pending_orders={"o": NOW - 1200}, market_ts=NOW - 1140)  # 60 s of market since
+    assert [a for a in watchdog.run(WATCH, gap).actions if isinstance(a, CancelOrder)] == []
+    moved = FakeContext(pending_orders={"o": NOW - 1200}, market_ts=NOW - 599)  # 601 s of market since
+    assert [a.client_order_id for a in watchdog.run(WATCH, moved).actions if isinstance(a, CancelOrder)] == ["o"]
+
+
 def test_watchdog_disk_below_minimum_warns_at_the_minimum_does_not():
     assert watchdog.run(WATCH, FakeContext(disk_free_bytes=10**9)).status == "ok"
     outcome = watchdog.run(WATCH, FakeContext(disk_free_bytes=10**9 - 1))

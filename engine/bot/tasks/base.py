@@ -137,6 +137,9 @@ class TaskContext(Protocol):
     def pending_orders(self) -> Mapping[str, float]: ...  # client order id -> when it was sent
 
     @property
+    def market_ts(self) -> float | None: ...  # the last market data traded on (None before any step)
+
+    @property
     def broker_open_orders(self) -> Sequence[Any]: ...  # engine.ports.OrderState, the broker's view
 
     @property

@@ -28,6 +28,7 @@ SUMMARY = "Stale heartbeats, stuck orders, low disk, fast-growing logs and tasks
 READS = (
     "heartbeats",
     "pending_orders",
+    "market_ts",
     "disk_free_bytes",
     "log_sizes",
     "log_sizes_day_ago",
@@ -117,10 +118,13 @@ def run(params: Params, ctx: TaskContext) -> TaskOutcome:
         if ctx.now - beat > params.heartbeat_stale_after_s
     }
     problems += [f"heartbeat {name} stale: last beat {age(late)} ago" for name, late in stale.items()]
+    # an order can only fill on market data: it is stuck when the market went on without it
+    # for stuck_order_after (a replay's gap, or a silent feed, does not age it)
+    market = ctx.now if ctx.market_ts is None else min(ctx.now, ctx.market_ts)
     stuck = {
-        cid: ctx.now - sent
+        cid: market - sent
         for cid, sent in sorted(ctx.pending_orders.items())
-        if ctx.now - sent > params.stuck_order_after_s
+        if market - sent > params.stuck_order_after_s
     }
     for cid, pending in stuck.items():
         problems.append(f"order {cid} stuck: pending for {age(pending)}")
