@@ -50,9 +50,9 @@ def paper(snapshots: tuple[str, ...], rules_dir: str, profile: str | None, state
     Ctrl-C stops cleanly at any instant (exit 130): the snapshot being traded is finished,
     committed and logged whole, the summary says what was done, and the same command
     resumes. Ctrl-C during start-up changes nothing (a new --state is not left behind)."""
-    from engine.cli.run import start
+    from engine.cli.run import Launch, start
 
     feed = compose.replay_feed(list(snapshots))
-    code = start("paper", rules_dir, profile, feed, None, state_path, logs_dir, None)
+    code = start(Launch("paper", rules_dir, profile, feed, None, state_path, logs_dir, None))
     if code != EXIT_OK:
         sys.exit(code)

@@ -21,6 +21,7 @@ import shlex
 import signal
 import sys
 from contextlib import nullcontext
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -112,71 +113,66 @@ def run(
         feed = compose.open_feed(feeds)
     except (ValueError, OSError) as error:
         raise click.BadParameter(str(error), param_hint="--feed") from None
-    code = start("run", rules_dir, profile, feed, speed, os.path.join(state_dir, DB), logs_dir, state_dir)
+    code = start(Launch("run", rules_dir, profile, feed, speed, os.path.join(state_dir, DB), logs_dir, state_dir))
     if code != EXIT_OK:
         sys.exit(code)
 
 
-def start(
-    name: str,
-    rules_dir: str,
-    profile: str | None,
-    feed: Any,
-    speed: float | None,
-    db: str,
-    logs_dir: str,
-    commands_state: str | None,
-) -> int:
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """What ``rulebot run`` (or its alias ``paper``) was asked to run."""
+
+    name: str  # the command, in its messages: run or paper
+    rules_dir: str
+    profile: str | None
+    feed: Any  # engine.bot.feed.Feed
+    speed: float | None  # a replay's clock: N× real time, None as fast as possible
+    db: str  # the state database
+    logs_dir: str
+    commands_state: str | None  # the folder whose commands/ holds operator commands (None: none read)
+
+
+def start(launch: Launch) -> int:
     """The command ``rulebot NAME`` (run, or its alias paper): read the rules, own the state
-    database ``db``, run the bot on ``feed`` until it ends or a signal stops it, print the
-    summary; the exit code. ``commands_state``: the folder whose commands/ holds operator
-    commands (None: none are read). Ctrl-C raises while the rules are read, is only recorded
-    from then on and is honoured after start-up (undoing it) and after the cycle under way."""
+    database, run the bot on the feed until it ends or a signal stops it, print the summary;
+    the exit code. Ctrl-C raises while the rules are read, is only recorded from then on and
+    is honoured after start-up (undoing it) and after the cycle under way."""
+    name, feed, db, logs_dir = launch.name, launch.feed, launch.db, launch.logs_dir
     try:
         with interrupts.guarded() as guard:
             try:
-                plan = load_plan(rules_dir, profile)
+                plan = load_plan(launch.rules_dir, launch.profile)
             except KeyboardInterrupt:  # while the rules were read: nothing was written
                 click.echo(f"rulebot {name}: stopped by Ctrl-C before the run started; nothing changed", err=True)
                 return EXIT_INTERRUPTED
             interrupts.defer()  # from here on Ctrl-C is recorded, and the work stops where it is safe
             check_writable(logs_dir, "--logs")
             check_writable(os.path.dirname(db) or ".", "--state")
-            code = serve(guard, name, plan, rules_dir, profile, feed, speed, db, logs_dir, commands_state)
+            code = serve(guard, launch, plan)
         return EXIT_INTERRUPTED if guard.arrived else code  # also a Ctrl-C after the summary
     finally:
         feed.close()
 
 
-def serve(
-    guard: interrupts.Guard,
-    name: str,
-    plan: Plan,
-    rules_dir: str,
-    profile: str | None,
-    feed: Any,
-    speed: float | None,
-    db: str,
-    logs_dir: str,
-    commands_state: str | None,
-) -> int:
+def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
     """Own the state (start-up runs whole; a Ctrl-C during it is undone), run the bot, report;
     the exit code."""
     from engine.trading.runner import Runner
 
+    name, db = launch.name, launch.db
     command = shlex.join(["rulebot", *sys.argv[1:]])
     with compose.state_lock(db, command):  # one process per state, taken before the database is opened
         created = not os.path.exists(db)
         with (
             compose.state_store(db) as store,
-            compose.RunLogs(logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,  # a crash's leftovers
+            compose.RunLogs(launch.logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,  # a crash's leftovers
         ):  # are delivered first
             runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
             store.record_rule_version(plan.version, "human", message=f"rulebot {name} ({plan.profile})")
             if guard.arrived:
                 code = None
             else:
-                code = _run_bot(guard, name, plan, rules_dir, profile, runner, logs, feed, speed, db, commands_state)
+                code = _run_bot(guard, launch, plan, runner, logs)
         if code is None:  # Ctrl-C during start-up: undo it while the lock is still held
             if created:
                 _remove_database(db)
@@ -186,27 +182,23 @@ def serve(
     return code
 
 
-def _run_bot(
-    guard: interrupts.Guard,
-    name: str,
-    plan: Plan,
-    rules_dir: str,
-    profile: str | None,
-    runner: Runner,
-    logs: compose.RunLogs,
-    feed: Any,
-    speed: float | None,
-    db: str,
-    commands_state: str | None,
-) -> int:
+def _run_bot(guard: interrupts.Guard, launch: Launch, plan: Plan, runner: Runner, logs: compose.RunLogs) -> int:
     """The bot on ``feed`` until it ends or a signal stops it, then the summary; the exit code.
     A replay shows progress (snapshots, rate, ETA) on stderr when it is a terminal."""
     from engine.bot.clock import ReplayClock, WallClock
     from engine.bot.loop import Bot
     from engine.bot.reload import Reloader, compile_plan
 
+    name, feed, speed, db, rules_dir, profile = (
+        launch.name,
+        launch.feed,
+        launch.speed,
+        launch.db,
+        launch.rules_dir,
+        launch.profile,
+    )
     clock = WallClock() if feed.realtime else ReplayClock(speed)
-    host = compose.BotHost(logs, commands_state)
+    host = compose.BotHost(logs, launch.commands_state)
     paths = getattr(feed, "paths", None)
     bar = nullcontext() if feed.realtime or paths is None else progress(tuple(paths), f"{name} {plan.version}")
     with bar as shown:
@@ -343,4 +335,4 @@ def _remove_database(path: str) -> None:
             logger.warning("could not remove %s, created by the stopped start-up: %s", path + suffix, error.strerror)
 
 
-__all__ = ["DB", "EXIT_USAGE", "READY", "run", "start"]
+__all__ = ["DB", "EXIT_USAGE", "READY", "Launch", "run", "start"]
