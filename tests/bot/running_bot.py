@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.lifecycle.processes import HUNG, ROOT, child_env
+from tests.lifecycle.processes import HUNG, ROOT, child_env, run_cli
 
 SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
 READY = "rulebot run: live"  # engine.cli.run.READY (not imported: the child is the system under test)
@@ -26,14 +26,7 @@ T = TypeVar("T")
 def sample_lines(out: Path) -> list[str]:
     """The bundled sample's snapshots as JSON lines (the tail feed refuses Parquet), written
     by the project's own converter (`rulebot snapshots convert`)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "snapshots", "convert", str(SAMPLE), "--out", str(out)],
-        cwd=ROOT,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=HUNG,
-    )
+    done = run_cli(["snapshots", "convert", str(SAMPLE), "--out", str(out)])
     assert done.returncode == 0, done.stderr
     return out.read_text(encoding="utf-8").splitlines(keepends=True)
 

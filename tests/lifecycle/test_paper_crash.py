@@ -84,14 +84,7 @@ def _kill_at(statement: int, command: list[str], errors: Path) -> None:
 def test_killed_and_restarted_paper_run_equals_an_uninterrupted_run(tmp_path):
     snapshots = write(tmp_path / "market.jsonl", MINUTES)
     reference = tmp_path / "reference.db"
-    done = subprocess.run(
-        [sys.executable, "-m", "engine.cli", *paper_args(snapshots, reference, tmp_path / "ref-logs")],
-        cwd=ROOT,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=HUNG,
-    )
+    done = run_cli(paper_args(snapshots, reference, tmp_path / "ref-logs"))
     assert done.returncode == 0, done.stderr
     expected = _tables(reference)
     assert len(expected["trades"]) >= 20 and expected["funding_payments"]

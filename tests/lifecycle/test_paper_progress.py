@@ -43,16 +43,21 @@ def test_nothing_is_shown_off_a_terminal(tmp_path):
     assert file.getvalue() == ""
 
 
-def test_paper_counts_every_snapshot_on_the_terminal_and_leaves_stdout_alone(tmp_path, monkeypatch):
-    path = market.write(tmp_path / "market.jsonl", 20)
-    screen = Terminal()
-    bars = []
+def on_a_terminal(monkeypatch):
+    """Make the run's progress bar draw on a fake terminal; the screen and the bars made."""
+    screen, bars = Terminal(), []
 
     def on_terminal(paths, label):
         bars.append(progress(paths, label, file=screen, delay=0))
         return bars[-1]
 
     monkeypatch.setattr(run_cli, "progress", on_terminal)
+    return screen, bars
+
+
+def test_paper_counts_every_snapshot_on_the_terminal_and_leaves_stdout_alone(tmp_path, monkeypatch):
+    path = market.write(tmp_path / "market.jsonl", 20)
+    screen, bars = on_a_terminal(monkeypatch)
     args = ["paper", str(path), "--rules", str(ROOT / "rules"), "--state", str(tmp_path / "p.db")]
     result = CliRunner().invoke(main, [*args, "--logs", str(tmp_path / "logs")])
     assert result.exit_code == 0, result.output
@@ -64,14 +69,7 @@ def test_paper_counts_every_snapshot_on_the_terminal_and_leaves_stdout_alone(tmp
 
 def test_run_on_a_replay_shows_the_same_bar(tmp_path, monkeypatch):
     path = market.write(tmp_path / "market.jsonl", 15)
-    screen = Terminal()
-    bars = []
-
-    def on_terminal(paths, label):
-        bars.append(progress(paths, label, file=screen, delay=0))
-        return bars[-1]
-
-    monkeypatch.setattr(run_cli, "progress", on_terminal)
+    _, bars = on_a_terminal(monkeypatch)
     args = ["run", "--paper", "--feed", f"replay:{path}", "--rules", str(ROOT / "rules")]
     result = CliRunner().invoke(main, [*args, "--state", str(tmp_path / "state"), "--logs", str(tmp_path / "logs")])
     assert result.exit_code == 0, result.output
