@@ -57,6 +57,7 @@ class Plan:
     venues: Any
     paper_broker: Mapping[str, Any]
     learnables: Mapping[str, Mapping[str, Any]]  # parameter path → {min, max, max_step}
+    learnable_values: Mapping[str, Any]  # parameter path → its value in this plan (seconds for durations)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Result:
     version: str | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     plans: dict[str, Plan] = field(default_factory=dict)
+    canonical: dict | None = None  # what the version id hashes (canonical_form), kept by the version store
 
     @property
     def ok(self) -> bool:
@@ -88,19 +90,19 @@ def canonical_form(loaded: LoadedRuleSet) -> dict:
     }
 
 
-def _normal_numbers(node: Any) -> Any:
+def normal_numbers(node: Any) -> Any:
     """3.0 and 3 are the same value; write both as 3 so the hash agrees."""
     if isinstance(node, float) and node.is_integer():
         return int(node)
     if isinstance(node, dict):
-        return {k: _normal_numbers(v) for k, v in node.items()}
+        return {k: normal_numbers(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_normal_numbers(v) for v in node]
+        return [normal_numbers(v) for v in node]
     return node
 
 
 def version_of(canonical: Mapping) -> str:
-    text = json.dumps(_normal_numbers(canonical), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(normal_numbers(canonical), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "rs-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -114,6 +116,7 @@ def compile_ruleset(root: str, profiles: Iterable[str] | None = None) -> Result:
     if complete and result.ok:
         canonical = canonical_form(loaded)
         result.version = version_of(canonical)
+        result.canonical = normal_numbers(canonical)
         result.diagnostics.extend(_check_learned_bases(loaded, canonical))
     names = _profiles_to_compile(loaded, profiles, result)
     for name in names:
@@ -227,7 +230,7 @@ def _compile_profile(loaded: LoadedRuleSet, name: str | None, version: str) -> t
     revalidated = _revalidate(space)
     thresholds = profile.data["thresholds"] if profile is not None else "paper"
     ctx = BuildContext(profile=name or "paper", thresholds=thresholds, collector=space.collector)
-    specs, docs, learnables = _build_all(space, revalidated, ctx)
+    specs, docs, (learnables, learnable_values) = _build_all(space, revalidated, ctx)
     if len(specs) == len(BASE_KINDS):
         crosscheck.check_all(specs, docs, ctx)
     if profile is None or name is None or space.collector.has_errors or len(specs) != len(BASE_KINDS):
@@ -238,6 +241,7 @@ def _compile_profile(loaded: LoadedRuleSet, name: str | None, version: str) -> t
         mode=profile.data["mode"],
         paper_broker=MappingProxyType(dict(profile.data.get("paper_broker", {}))),
         learnables=MappingProxyType(learnables),
+        learnable_values=MappingProxyType(learnable_values),
         **specs,
     )
     return plan, space.collector.items
@@ -359,14 +363,15 @@ def _revalidate(space: _Workspace) -> set[str]:
 
 
 def _build_all(space: _Workspace, valid: set[str], ctx: BuildContext):
-    specs, docs, learnables = {}, {}, {}
+    specs, docs, learnables, values = {}, {}, {}, {}
     for kind in BASE_KINDS:
         if kind not in valid or kind not in space.data:
             continue
         data = space.data[kind]
 
-        def on_learnable(path: tuple, bounds: Mapping, kind=kind, data=data) -> None:
-            learnables[to_param_path(kind, data, path)] = bounds
+        def on_learnable(path: tuple, bounds: Mapping, value: Any, kind=kind, data=data) -> None:
+            dotted = to_param_path(kind, data, path)
+            learnables[dotted], values[dotted] = bounds, value
 
         frozen = schema.freeze(data, schema.load_schema(kind), on_learnable=on_learnable)
         doc = Doc(kind=kind, data=data, frozen=frozen, locate=space.locate(kind))
@@ -375,7 +380,7 @@ def _build_all(space: _Workspace, valid: set[str], ctx: BuildContext):
         spec = module.build(doc, ctx)
         module.check(spec, doc, ctx)
         specs[kind], docs[kind] = spec, doc
-    return specs, docs, learnables
+    return specs, docs, (learnables, values)
 
 
 def _check_learn_bounds(doc: Doc, ctx: BuildContext, node: Any = None, path: tuple = ()) -> None:

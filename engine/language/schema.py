@@ -382,13 +382,13 @@ def freeze(
     schema: Mapping,
     root: Mapping | None = None,
     *,
-    on_learnable: Callable[[tuple, Mapping], None] | None = None,
+    on_learnable: Callable[[tuple, Mapping, Any], None] | None = None,
     path: tuple = (),
 ) -> Any:
     """Immutable plan data: durations in seconds, learnables unwrapped, lists as tuples.
 
-    ``on_learnable(path, bounds)`` is told about every learnable value (bounds frozen too),
-    so the plan knows which parameters learners may move.
+    ``on_learnable(path, bounds, value)`` is told about every learnable value (bounds and
+    value frozen too), so the plan knows which parameters learners may move and from where.
     """
     root = schema if root is None else root
     schema, root = _resolve(schema, root)
@@ -397,9 +397,10 @@ def freeze(
         if isinstance(data, dict):
             branch = _learnable_branch(schema, data)["properties"]
             bounds = {k: freeze(v, branch["learn"]["properties"][k], root) for k, v in data["learn"].items()}
+            value = freeze(data["value"], branch["value"], root)
             if on_learnable is not None:
-                on_learnable(path, MappingProxyType(bounds))
-            return freeze(data["value"], branch["value"], root)
+                on_learnable(path, MappingProxyType(bounds), value)
+            return value
         return freeze(data, schema["anyOf"][0], root)
     if schema.get("x-unit") == "duration" and isinstance(data, str):
         return parse_duration(data)

@@ -164,3 +164,12 @@ def test_an_override_into_an_invalid_file_adds_no_misleading_rb520(rules):
     edit_once(rules / "requirements.yaml", "  freeze_entries: false", "  freeze_entries: false\n  freeze_all: true")
     found = [(d.code, Path(d.file).name) for d in compile_ruleset(str(rules)).diagnostics]
     assert found == [("RB201", "requirements.yaml")]
+
+
+def test_learnable_values_are_the_plans_current_values():
+    result = compile_ruleset(str(ROOT / "rules"))
+    plan = result.plans["paper"]
+    assert set(plan.learnable_values) == set(plan.learnables)
+    assert plan.learnable_values["signals.components.funding_rate.weight"] == 0.16
+    assert plan.learnable_values["exits.optimal_hold.default"] == 7200
+    assert result.canonical is not None and set(result.canonical) == {"base", "profiles", "learned"}
