@@ -112,6 +112,7 @@ class LearnerResult:
     inputs: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     proposals: tuple[Proposal, ...] = ()
     skipped: str | None = None  # why it proposed nothing (too few outcomes, no learnable value...)
+    notes: tuple[str, ...] = ()  # what it found but could not propose (e.g. a piece with no learnable path)
 
 
 def bounded(new: float, current: float, bounds: Mapping[str, Any]) -> float:

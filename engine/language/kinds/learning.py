@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine import learners
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
-from engine.language.schemagen.dsl import arr, boolean, document, duration, element, identifier, kinds, num, obj, text
+from engine.language.schemagen.dsl import arr, document, duration, element, identifier, kinds, num, obj, text
 
 KIND = "learning"
 CODES = {
     "RB395": "the logs are deleted sooner than the learners read them (logs.keep shorter than trade_lookback "
     "or a signal resolution horizon), or logs.keep is not whole days",
+    **{code: text for module in learners.LEARNERS.values() for code, text in module.CODES.items()},
 }
 DAY_S = 86400.0
 
@@ -66,6 +68,8 @@ def build(doc: Doc, ctx: BuildContext) -> Spec:
 
 def check(spec: Spec, doc: Doc, ctx: BuildContext) -> None:
     check_unique_ids(doc, ("learners",), ctx, "learner")
+    for index, learner in enumerate(spec.learners):
+        learners.LEARNERS[learner.kind].check(learner, doc, ("learners", index), ctx, spec)
     _check_log_retention(spec, doc, ctx)
 
 
@@ -98,31 +102,22 @@ def schema() -> dict:
     """The JSON Schema of a `learning` rule file (written to schemas/learning.schema.json)."""
     base = {
         "schedule": identifier("Schedule job that runs this learner."),
-        "min_trades": num("Outcomes needed before it changes anything.", "count", minimum=1, integer=True),
+        "min_trades": num(
+            "Outcomes (resolved signals, or closed trades) needed before it changes anything.",
+            "count",
+            minimum=1,
+            integer=True,
+        ),
     }
+    # one variant per learner module (engine/learners/__init__.py): its own fields and summary
     variants = {
-        "signal_weight": element(
-            "signal_weight",
-            "Moves component weights towards what worked.",
-            {
-                **base,
-                "min_weight": num("No weight goes below this.", "fraction", minimum=0, maximum=1),
-                "renormalise": boolean("Keep weights summing to 1."),
-            },
-        ),
-        "profit_target": element("profit_target", "Tunes profit targets from realised trades.", dict(base)),
-        "hold_time": element(
-            "hold_time",
-            "Learns the optimal hold time per symbol/direction.",
-            {
-                **base,
-                "buckets": obj(
-                    "Hold-time buckets.",
-                    {b: duration(f"Upper end of the {b} bucket.", positive=True) for b in ("short", "medium", "long")},
-                ),
-            },
-        ),
-        "counterfactual": element("counterfactual", "Replays blocked signals to tune gates.", dict(base)),
+        kind: element(
+            kind,
+            module.SUMMARY,
+            {**base, **module.params_schema()},
+            required=["id", "kind", *base, *module.REQUIRED_PARAMS],
+        )
+        for kind, module in learners.LEARNERS.items()
     }
     learner, defs = kinds("One learner.", variants)
     logs = obj(
