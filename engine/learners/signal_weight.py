@@ -103,24 +103,32 @@ def records(outcomes: Sequence[Any], horizon_s: float) -> dict[str, Record]:
 
 
 def project(
-    targets: Sequence[float], lows: Sequence[float], highs: Sequence[float], total: float, decimals: int = DECIMALS
+    targets: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    total: float,
+    shares: Sequence[float] | None = None,
+    decimals: int = DECIMALS,
 ) -> list[float] | None:
-    """The values closest to ``targets`` (least squares) with ``lows[i] ≤ x[i] ≤ highs[i]``
-    and ``sum(x) == total`` (to float precision), on a ``10**-decimals`` grid where the
-    bounds allow; None when no such values exist (the bounds cannot reach ``total``).
+    """Values near ``targets`` with ``lows[i] ≤ x[i] ≤ highs[i]`` and ``sum(x) == total``
+    (to float precision), on a ``10**-decimals`` grid where the bounds allow; None when no
+    such values exist (the bounds cannot reach ``total``).
 
-    The closest point is ``clip(target + λ)`` for the one shift λ that makes the sum right
-    (found by bisection: the sum grows with λ); rounding's remainder goes to the values with
-    room for it."""
+    ``x[i] = clip(targets[i] + λ·v[i])`` for the one λ that makes the sum right (found by
+    bisection: the sum grows with λ), where ``v`` is ``shares`` (each component's share of
+    the skill) plus a little for everyone: what the bounds leave over goes to the skilled
+    components first, not to the ones without skill (equal ``v`` when ``shares`` is None:
+    the least-squares projection). Rounding's remainder goes to the values with room."""
     n = len(targets)
     if sum(lows) > total + 1e-12 or sum(highs) < total - 1e-12:
         return None
+    v = [1.0] * n if shares is None else [max(0.0, s) / (sum(shares) or 1.0) + 1e-3 for s in shares]
 
     def at(shift: float) -> list[float]:
-        return [min(highs[i], max(lows[i], targets[i] + shift)) for i in range(n)]
+        return [min(highs[i], max(lows[i], targets[i] + shift * v[i])) for i in range(n)]
 
-    lo = min(lows[i] - targets[i] for i in range(n)) - 1.0
-    hi = max(highs[i] - targets[i] for i in range(n)) + 1.0
+    span = max(max(abs(highs[i] - targets[i]), abs(lows[i] - targets[i])) for i in range(n)) / min(v) + 1.0
+    lo, hi = -span, span
     for _ in range(200):
         mid = (lo + hi) / 2
         if sum(at(mid)) < total:
@@ -190,7 +198,7 @@ def learn(learner: Learner, data: LearningData, plan: Any) -> LearnerResult:
         lows.append(min(max(reach_lo, floor), reach_hi))
         highs.append(reach_hi)
     if learner.params.get("renormalise", True):
-        news = project(targets, lows, highs, budget)
+        news = project(targets, lows, highs, budget, skills)
         if news is None:
             return skipped(
                 learner,
