@@ -146,11 +146,14 @@ def project(
             move = min(abs(remainder), room[i])
             if move <= 0:
                 break
-            values[i] += move if remainder > 0 else -move
+            if move == room[i]:  # to the bound exactly (adding the room may miss it by an ulp)
+                values[i] = highs[i] if remainder > 0 else lows[i]
+            else:
+                values[i] += move if remainder > 0 else -move
             remainder = total - sum(values)
             if remainder == 0:
                 break
-    return values
+    return [min(highs[i], max(lows[i], values[i])) for i in range(n)]  # an ulp over a bound is over it
 
 
 def learn(learner: Learner, data: LearningData, plan: Any) -> LearnerResult:
