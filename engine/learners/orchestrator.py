@@ -11,8 +11,10 @@ Rules, in order:
 3. a group (proposals that only make sense together, such as weights summing to 1) is
    applied whole or not at all: one refused member refuses the group.
 
-So at most one change per value per cycle. Rules 2 and 3 are repeated until nothing
-changes: a group refused in rule 3 no longer takes part in rule 2.
+So at most one change per value per cycle. Rules 3 and 2 are repeated until nothing
+changes: a group refused in rule 3 (say, for a member outside its bounds) no longer takes
+part in rule 2, so another learner's proposal on the same value may then be applied;
+learners that disagree on a value are refused for good.
 """
 
 from __future__ import annotations
@@ -82,6 +84,22 @@ def _invalid(p: Proposal, learnables: Mapping[str, Mapping[str, Any]], values: M
     return None
 
 
+def _refuse_groups(proposals: list[Proposal], reasons: dict[int, str]) -> bool:
+    """Refuse every member of a group with a refused member; whether any was new."""
+    dead: dict[str, tuple[str, str]] = {}
+    for i, why in reasons.items():
+        group = proposals[i].group
+        if group is not None:
+            dead.setdefault(group, (proposals[i].path, why))
+    newly = False
+    for i, p in enumerate(proposals):
+        if i not in reasons and p.group in dead:
+            path, why = dead[p.group]
+            reasons[i] = f"its group {p.group} is applied whole or not at all, and {path} was refused: {why}"
+            newly = True
+    return newly
+
+
 def _direction(p: Proposal) -> int:
     return 1 if p.new > p.old else -1
 
@@ -96,6 +114,7 @@ def decide(results: Iterable[LearnerResult], plan: Any) -> Decision:
         if why is not None:
             reasons[i] = why
     while True:
+        newly = _refuse_groups(proposals, reasons)
         lost: dict[int, str] = {}  # refused in this round by rule 2
         by_path: dict[str, list[int]] = {}
         for i, p in enumerate(proposals):
@@ -104,31 +123,20 @@ def decide(results: Iterable[LearnerResult], plan: Any) -> Decision:
         for path, members in by_path.items():
             if len(members) < 2:
                 continue
-            if len({_direction(proposals[i]) for i in members}) > 1:
+            if len({_direction(proposals[i]) for i in members}) > 1:  # for good: they disagree
                 who = ", ".join(f"{proposals[i].learner} {proposals[i].old:g} → {proposals[i].new:g}" for i in members)
                 for i in members:
-                    lost[i] = f"learners disagree on the direction of {path} ({who})"
+                    reasons[i] = f"learners disagree on the direction of {path} ({who})"
+                newly = True
                 continue
             winner = min(members, key=lambda i: abs(proposals[i].new - proposals[i].old))
+            w = proposals[winner]
             for i in members:
                 if i != winner:
-                    w = proposals[winner]
                     lost[i] = f"a smaller move on {path} won ({w.learner}: {w.old:g} → {w.new:g})"
-        newly = False
-        for i, why in lost.items():  # a group member that lost refuses its group for good
-            if proposals[i].group is not None:
-                reasons[i] = why
-                newly = True
-        dead: dict[str, tuple[str, str]] = {}
-        for i, why in reasons.items():
-            group = proposals[i].group
-            if group is not None:
-                dead.setdefault(group, (proposals[i].path, why))
-        for i, p in enumerate(proposals):
-            if i not in reasons and p.group in dead:
-                path, why = dead[p.group]
-                reasons[i] = f"its group {p.group} is applied whole or not at all, and {path} was refused: {why}"
-                newly = True
+                    if proposals[i].group is not None:  # its group cannot be applied whole: for good
+                        reasons[i] = lost[i]
+                        newly = True
         if not newly:
             break
     final = {**lost, **reasons}  # the last round's losers are all outside groups

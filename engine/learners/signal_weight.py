@@ -141,17 +141,18 @@ def project(
         remainder = total - sum(values)
         if remainder == 0:
             break
-        room = [(highs[i] - values[i]) if remainder > 0 else (values[i] - lows[i]) for i in range(n)]
+        up = remainder > 0  # one direction per pass
+        room = [(highs[i] - values[i]) if up else (values[i] - lows[i]) for i in range(n)]
         for i in sorted(range(n), key=lambda i: (-room[i], i)):
             move = min(abs(remainder), room[i])
             if move <= 0:
                 break
             if move == room[i]:  # to the bound exactly (adding the room may miss it by an ulp)
-                values[i] = highs[i] if remainder > 0 else lows[i]
+                values[i] = highs[i] if up else lows[i]
             else:
-                values[i] += move if remainder > 0 else -move
+                values[i] += move if up else -move
             remainder = total - sum(values)
-            if remainder == 0:
+            if remainder == 0 or (remainder > 0) != up:
                 break
     return [min(highs[i], max(lows[i], values[i])) for i in range(n)]  # an ulp over a bound is over it
 
