@@ -11,7 +11,6 @@ CODES = {
     "RB832": "rollback refused: the target version's human files (base or profiles) differ from the current ones",
     "RB833": "a stored version's content does not rebuild to its id, or cannot be written as rule files",
     "RB834": "no live version: the state's version store is empty and no rule directory was given",
-    "RB835": "the version is already live: nothing to roll back",
     "RB836": "no state database where --state points",
 }
 
