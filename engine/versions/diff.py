@@ -320,7 +320,7 @@ def _plain_number(value: Any) -> bool:
 
 
 def _exit(trade: Mapping[str, Any]) -> tuple:
-    return (trade["exit_ts"], trade["exit_reason"], trade["exit_tier"], trade["quantity"])
+    return (trade["exit_ts"], trade["exit_reason"], trade["exit_tier"])
 
 
 def _trade(trade: Mapping[str, Any]) -> dict[str, Any]:
