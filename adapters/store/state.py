@@ -36,6 +36,8 @@ from engine.bot.tasks.base import Override, TaskRun
 from engine.common.errors import RulebotError
 from engine.ports import STATE_CODES, Fill, FundingPayment, OrderState, Transition
 from engine.trading.positions import OpenPosition, TradeRecord
+from engine.versions.model import LIVE as LIVE_PROMOTION
+from engine.versions.model import PROMOTIONS, VersionRecord
 
 CODES = STATE_CODES  # declared with the port (engine/ports.py): the engine documents every code
 STORE_FAILED = "RB800"
@@ -364,6 +366,37 @@ DROP TABLE reloads;
 ALTER TABLE reloads_v6 RENAME TO reloads;
 """
 
+# The version store (engine/versions): every rule-set version that went live or was proposed, in
+# order (`seq`; one id may go live more than once, e.g. after a rollback), and each version's
+# canonical content once per id (engine/language/compiler.py `canonical_form`, what its id
+# hashes), so any version can be rebuilt, diffed and rolled back after the files changed.
+# `rule_versions` stays: the first time each id was seen. Its rows become the first history
+# rows (without content: it was not kept before).
+_V7 = """
+CREATE TABLE version_contents (
+    version_id TEXT NOT NULL PRIMARY KEY CHECK (version_id <> ''),
+    content    TEXT NOT NULL CHECK (json_type(content) = 'object')
+) STRICT;
+
+CREATE TABLE version_history (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    version_id  TEXT NOT NULL CHECK (version_id <> ''),
+    created_at  REAL NOT NULL,
+    author      TEXT NOT NULL CHECK (author = 'human' OR author GLOB 'learner:?*'),
+    parent      TEXT CHECK (parent IS NULL OR parent <> version_id),
+    message     TEXT NOT NULL DEFAULT '',
+    window_from REAL,
+    window_to   REAL CHECK (window_to IS NULL OR window_from IS NULL OR window_to >= window_from),
+    metrics     TEXT NOT NULL DEFAULT '{}' CHECK (json_type(metrics) = 'object'),
+    promotion   TEXT CHECK (promotion IS NULL OR promotion IN ('proposed', 'live', 'rejected')),
+    numbers     TEXT NOT NULL DEFAULT '{}' CHECK (json_type(numbers) = 'object')
+) STRICT;
+CREATE INDEX version_history_by_version ON version_history (version_id, seq);
+
+INSERT INTO version_history (version_id, created_at, author, parent, message)
+SELECT version_id, created_at, author, parent, message FROM rule_versions ORDER BY created_at, version_id;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
     (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
@@ -371,6 +404,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (4, "outbox and log offsets (exactly-once logs); int_fields keep integral values' type", _V4),
     (5, "the running bot: task runs, schedule, state changes, overrides, heartbeats, reloads, status", _V5),
     (6, "reloads: outcomes refused and failed; the reason (what asked for the reload)", _V6),
+    (7, "version store: history of live and proposed versions, each version's canonical content", _V7),
 )
 
 _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -534,6 +568,18 @@ TRADES = _Table(
 )
 RULE_VERSIONS = _Table("rule_versions", RuleVersion, "version_id", "created_at, version_id")
 HOOK_RUNS = _Table("hook_runs", HookRun, "trade_id", "trade_id, hook")
+# the version store (migration 7); seq is given by SQLite, so inserts name the other columns
+VERSIONS = _Table(
+    "version_history",
+    VersionRecord,
+    "seq",
+    "seq",
+    json_decoders=MappingProxyType({"metrics": MappingProxyType, "numbers": MappingProxyType}),
+)
+_VERSION_COLUMNS = VERSIONS.columns[1:]
+_INSERT_VERSION = (
+    f"INSERT INTO version_history ({', '.join(_VERSION_COLUMNS)}) VALUES ({', '.join('?' * len(_VERSION_COLUMNS))})"
+)
 # the running bot's records (migration 5); appended tables keep their order in `seq`
 TASK_RUNS = _Table("task_runs", TaskRun, "job_id", "seq")
 SCHEDULE = _Table("task_schedule", ScheduleEntry, "job_id", "next_ts, job_id")
@@ -704,6 +750,37 @@ class Reads:
         self._settle()
         rows = self._all(STATUS)
         return rows[0] if rows else None
+
+    # the version store (migration 7)
+
+    def version_history(self, limit: int | None = None) -> list[VersionRecord]:
+        """The history of rule-set versions, newest first (the last ``limit`` entries)."""
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")
+        sql = f"SELECT {', '.join(VERSIONS.columns)} FROM version_history ORDER BY seq DESC"
+        params: tuple = ()
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", (limit,)
+        return [VERSIONS.decode(r) for r in self._read(lambda db: db.execute(sql, params).fetchall())]
+
+    def live_version(self) -> VersionRecord | None:
+        """The entry that made the current version live (the newest not proposed or rejected)."""
+        where = "WHERE promotion IS NULL OR promotion = 'live' ORDER BY seq DESC LIMIT 1"
+        sql = f"SELECT {', '.join(VERSIONS.columns)} FROM version_history {where}"
+        row = self._read(lambda db: db.execute(sql).fetchone())
+        return None if row is None else VERSIONS.decode(row)
+
+    def version_content(self, version_id: str) -> dict | None:
+        """The canonical content stored for ``version_id``; None when none was kept."""
+        sql = "SELECT content FROM version_contents WHERE version_id = ?"
+        row = self._read(lambda db: db.execute(sql, (version_id,)).fetchone())
+        return None if row is None else json.loads(row[0])
+
+    def version_ids(self, prefix: str = "") -> list[str]:
+        """Every version id in the history (starting with ``prefix``), sorted."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql = "SELECT DISTINCT version_id FROM version_history WHERE version_id LIKE ? ESCAPE '\\' ORDER BY version_id"
+        return [r[0] for r in self._read(lambda db: db.execute(sql, (pattern,)).fetchall())]
 
 
 # ------------------------------------------------------------------ the store
@@ -1257,6 +1334,85 @@ class StateStore(Reads):
                 db.execute(_select_sql(RULE_VERSIONS, "WHERE version_id = ?"), (version_id,)).fetchone()
             )
         )
+
+    def record_version(
+        self,
+        version_id: str,
+        content: Mapping[str, Any] | None,
+        author: str,
+        *,
+        parent: str | None = None,
+        message: str = "",
+        created_at: float | None = None,
+        window: tuple[float, float] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        promotion: str | None = None,
+        numbers: Mapping[str, Any] | None = None,
+    ) -> VersionRecord:
+        """Append one entry to the version history, and the version's canonical content once
+        per id, in one transaction. Idempotent: when the newest entry is already this version
+        going live (a restart, a second record of one reload), nothing is added and that entry
+        is returned. ``content`` must hash to ``version_id`` (else refused, RB802); content
+        already stored for the id must be the same. ``promotion``: None for a version a human
+        made live, ``proposed``/``live``/``rejected`` for a learned one."""
+        from engine.language.compiler import version_of
+
+        if promotion is not None and promotion not in PROMOTIONS:
+            raise StateError(f"version {version_id!r} refused: promotion must be one of {PROMOTIONS}", CHANGE_REFUSED)
+        if content is not None and version_of(content) != version_id:
+            raise StateError(
+                f"version {version_id!r} refused: its content hashes to {version_of(content)}", CHANGE_REFUSED
+            )
+        window_from, window_to = (None, None) if window is None else window
+        entry = VersionRecord(
+            0,
+            version_id,
+            time.time() if created_at is None else created_at,
+            author,
+            parent,
+            message,
+            window_from,
+            window_to,
+            MappingProxyType(dict(metrics or {})),
+            promotion,
+            MappingProxyType(dict(numbers or {})),
+        )
+        with self._writing(f"recording rule version {version_id!r}"):
+            row = self._encode(VERSIONS, entry, 0)[1:]
+            if content is not None:
+                self._store_content(version_id, content)
+            newest = self._db.execute(
+                f"SELECT {', '.join(VERSIONS.columns)} FROM version_history ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            if newest is not None and promotion in (None, LIVE_PROMOTION):
+                last = VERSIONS.decode(newest)
+                if last.version_id == version_id and last.went_live:
+                    return last
+            seq = int(self._item("version_history", version_id, _INSERT_VERSION, row).lastrowid or 0)
+            first_seen = RuleVersion(version_id, entry.created_at, author, parent, message)
+            self._item("rule_versions", version_id, _INSERT_RULE_VERSION, self._encode(RULE_VERSIONS, first_seen, 0))
+        return replace(entry, seq=seq)
+
+    def _store_content(self, version_id: str, content: Mapping[str, Any]) -> None:
+        text = _json("content", content)
+        stored = self._db.execute("SELECT content FROM version_contents WHERE version_id = ?", (version_id,)).fetchone()
+        if stored is None:
+            sql = "INSERT INTO version_contents (version_id, content) VALUES (?, ?)"
+            self._item("version_contents", version_id, sql, (version_id, text))
+        elif json.loads(stored[0]) != json.loads(text):
+            raise StateError(f"version_contents {version_id!r} refused: stored with other content", CHANGE_REFUSED)
+
+    def mark_promotion(self, seq: int, promotion: str, numbers: Mapping[str, Any] | None = None) -> VersionRecord:
+        """Set a learned version's promotion result (and the gate's numbers) on entry ``seq``."""
+        if promotion not in PROMOTIONS:
+            raise StateError(f"version entry {seq!r} refused: promotion must be one of {PROMOTIONS}", CHANGE_REFUSED)
+        text = _json("numbers", numbers or {})
+        with self._writing(f"marking version entry {seq!r} {promotion}"):
+            sql = "UPDATE version_history SET promotion = ?, numbers = ? WHERE seq = ?"
+            if not self._item("version_history", seq, sql, (promotion, text, seq)).rowcount:
+                raise StateError(f"version_history {seq!r} refused: no such entry", CHANGE_REFUSED)
+        found = self._all(VERSIONS, "WHERE seq = ?", (seq,))
+        return found[0]
 
     def record_hook_run(
         self, trade_id: str, hook: str, status: str, error: str = "", *, ran_at: float | None = None

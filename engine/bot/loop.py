@@ -57,6 +57,7 @@ from engine.bot.tasks.base import (
 )
 from engine.ports import Transition
 from engine.trading.pipeline import Carry, carry_from
+from engine.versions.live import record_live
 
 if TYPE_CHECKING:
     from engine.bot.control import Command
@@ -570,9 +571,7 @@ class Bot:
             now = self._now()
             self._scheduler = Scheduler(outcome.plan.schedules, now if now is not None else time.time())
             self._schedule_recorded = False
-        self.store.record_rule_version(
-            outcome.plan.version, "human", parent=old.version, message=f"hot reload ({outcome.reason})"
-        )
+        record_live(self.store, outcome.plan.version, outcome.plan.canonical, f"hot reload ({outcome.reason})")
         self._live_since = time.time()
         self.reloader.accepted(outcome)
         logger.warning("reloaded: %s → %s live", old.version, outcome.plan.version)

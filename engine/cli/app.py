@@ -55,6 +55,9 @@ COMMANDS: dict[str, str] = {
     "resume": "engine.cli.control:resume",
     "status": "engine.cli.status:status",
     "run": "engine.cli.run:run",
+    "versions": "engine.cli.versions:versions",
+    "diff": "engine.cli.diff:diff",
+    "rollback": "engine.cli.versions:rollback",
 }
 
 

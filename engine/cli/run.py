@@ -158,6 +158,7 @@ def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
     """Own the state (start-up runs whole; a Ctrl-C during it is undone), run the bot, report;
     the exit code."""
     from engine.trading.runner import Runner
+    from engine.versions.live import record_live
 
     name, db = launch.name, launch.db
     command = shlex.join(["rulebot", *sys.argv[1:]])
@@ -168,7 +169,7 @@ def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
             compose.RunLogs(launch.logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,  # a crash's leftovers
         ):  # are delivered first
             runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
-            store.record_rule_version(plan.version, "human", message=f"rulebot {name} ({plan.profile})")
+            record_live(store, plan.version, plan.canonical, f"rulebot {name} ({plan.profile})")
             if guard.arrived:
                 code = None
             else:

@@ -13,7 +13,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -58,6 +58,8 @@ class Plan:
     paper_broker: Mapping[str, Any]
     learnables: Mapping[str, Mapping[str, Any]]  # parameter path → {min, max, max_step}
     learnable_values: Mapping[str, Any]  # parameter path → its value in this plan (seconds for durations)
+    # the rule set's canonical content (Result.canonical, what ``version`` hashes): the version store keeps it
+    canonical: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -123,7 +125,7 @@ def compile_ruleset(root: str, profiles: Iterable[str] | None = None) -> Result:
         plan, found = _compile_profile(loaded, name, result.version or "unversioned")
         result.diagnostics.extend(found)
         if plan is not None and complete:
-            result.plans[name] = plan
+            result.plans[name] = replace(plan, canonical=result.canonical)
     if not names:
         _, found = _compile_profile(loaded, None, "unversioned")
         result.diagnostics.extend(found)

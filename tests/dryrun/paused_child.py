@@ -95,7 +95,7 @@ def _points() -> dict[str, tuple[Any, str]]:
         "run.load_plan": (engine.cli.run, "load_plan"),  # before the rules are read
         "lock": (StateLock, "acquire"),  # before the state lock is taken
         "open_state": (engine.cli.compose, "state_store"),  # before the database is opened and migrated
-        "rule_version": (StateStore, "record_rule_version"),  # the start-up's last write
+        "rule_version": (StateStore, "record_version"),  # the start-up's last write
         "feed": (ReplayFeed, "next"),  # before the N-th snapshot is taken from the replay feed
         "apply": (StateStore, "apply"),  # before the N-th step's transaction is written (in its group)
         "deliver": (LogFiles, "deliver"),  # the N-th group committed, its log lines not yet delivered
