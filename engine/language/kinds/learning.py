@@ -163,6 +163,7 @@ def schema() -> dict:
                                 "attribution",
                                 "expectancy_ledger",
                                 "prediction_calibration",
+                                "meta_buckets",
                                 "timing_outcome",
                                 "outcome_record",
                             ],
