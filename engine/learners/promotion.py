@@ -162,7 +162,8 @@ def promote(
     ``compose.paper_broker``: the engine does not import adapters). ``replay`` is the
     dry-run's ``--replay``: ``columns`` (the fast path; NotReplayable when the snapshots
     cannot take it), ``scalar``, or ``auto`` (columns where the snapshots allow; both give
-    the same numbers)."""
+    the same numbers). Ctrl-C during a replay raises KeyboardInterrupt: no decision is made
+    on a part of the window."""
     if replay not in REPLAYS:
         raise PromotionError(f"replay is one of {', '.join(REPLAYS)}, not {replay!r}")
     if not isinstance(window, HeldOut):
@@ -261,6 +262,8 @@ class _Replays:
 
 
 def _metrics(result: dict, path: str) -> ReplayMetrics:
+    if result["interrupted"]:  # Ctrl-C stopped the replay: a part of the window decides nothing
+        raise KeyboardInterrupt
     metrics = result["metrics"]
     start, end = metrics["starting_equity_usd"], metrics["ending_equity_usd"]
     return ReplayMetrics(

@@ -245,3 +245,25 @@ def test_an_in_memory_list_gives_the_same_window_and_reading_stops_after_it(live
     from_list = held_out(feed(), first, first + 6000, live.learning)
     assert from_list == held_out(recording, first, first + 6000, live.learning)
     assert len(read) == len(from_list.snapshots) + 1  # the first snapshot after the window ends the reading
+
+
+def test_ctrl_c_during_the_shadow_replay_decides_nothing(live, recording):
+    first = float(recording.ts[0])
+    window = held_out(recording, first, first + 3600, live.learning)
+
+    class Interrupting:  # Ctrl-C arrives while the replay reads its snapshots (counting them is not the replay)
+        def __init__(self, snapshots):
+            self.snapshots, self.reads = snapshots, 0
+
+        def __iter__(self):
+            self.reads += 1
+            if self.reads == 1:
+                yield from self.snapshots
+                return
+            yield self.snapshots[0]
+            raise KeyboardInterrupt
+
+    interrupted = dataclasses.replace(window, snapshots=Interrupting(window.snapshots))
+    with pytest.raises(KeyboardInterrupt):
+        gate(live, live, interrupted, replay="scalar")
+    assert interrupted.snapshots.reads == 2  # counted, then replayed until Ctrl-C
