@@ -15,6 +15,7 @@ def _gather() -> MappingProxyType:
     from engine.common import errors
     from engine.language import compiler, crosscheck, expr, loader, schema, yamlstrict
     from engine.language.kinds import KINDS, base
+    from engine.learners import promotion
     from engine.market import snapshot
     from engine.versions import errors as versions
 
@@ -33,6 +34,7 @@ def _gather() -> MappingProxyType:
         ports.STATE_CODES,
         control.CODES,
         versions.CODES,
+        promotion.CODES,
     ]
     for table in sources:
         for code, text in table.items():

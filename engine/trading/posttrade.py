@@ -15,6 +15,26 @@ from collections.abc import Callable
 from typing import Any
 
 STRATEGY = "predictive_flow"
+HOLD_TIME_LEARNER = "hold_time"  # the learner kind whose buckets the meta-buckets use
+BEYOND, ANY_HOLD = "beyond", "any"  # held past the long bucket's upper end; no hold_time learner declared
+
+
+def hold_buckets(learning) -> tuple[tuple[str, float], ...]:
+    """(name, upper end in s) of the first hold_time learner's buckets, shortest first; ()
+    when none is declared."""
+    for learner in learning.learners:
+        if learner.kind == HOLD_TIME_LEARNER and learner.params.get("buckets"):
+            return tuple(sorted(learner.params["buckets"].items(), key=lambda item: item[1]))
+    return ()
+
+
+def hold_bucket(duration_s: float, buckets: tuple[tuple[str, float], ...]) -> str:
+    """The first bucket whose upper end the hold does not exceed; ``beyond`` past the last,
+    ``any`` without buckets."""
+    for name, upper in buckets:
+        if duration_s <= upper:
+            return name
+    return BEYOND if buckets else ANY_HOLD
 
 
 def _price_move_pct(trade) -> float:
@@ -41,10 +61,14 @@ class PostTrade:
         self.expectancy: dict[str, dict[str, float]] = {}
         self.calibration: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         self.timing: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+        self.hold_buckets = hold_buckets(learning)
+        self.meta: dict[str, dict[str, Any]] = {}  # meta-bucket key → its statistics
+        self._meta_counted: set[str] = set()  # trade ids already in self.meta
         self.hooks: dict[str, Callable] = {
             "attribution": self._attribution,
             "expectancy_ledger": self._expectancy,
             "prediction_calibration": self._calibration,
+            "meta_buckets": self._meta_buckets,
             "timing_outcome": self._timing,
             "outcome_record": self._outcome,
         }
@@ -117,6 +141,41 @@ class PostTrade:
             "hit_rate": counts[1] / counts[0],
             "trades": counts[0],
         }
+
+    def _meta_buckets(self, trade) -> dict:
+        """Outcomes per meta-bucket (seed phase1016): symbol × side × conviction × hold bucket
+        (the hold_time learner's short/medium/long). Per bucket: trades, wins, win rate, total
+        and mean net P&L (USD), and the expectancy — net P&L % decay-weighted like the
+        expectancy ledger (the first trade sets it). A trade is counted once: running the hook
+        on it again (a retry) reports its bucket unchanged, ``counted`` false."""
+        hold = hold_bucket(trade.duration_s, self.hold_buckets)
+        key = f"{trade.symbol}:{trade.direction}:{trade.conviction}:{hold}"
+        ids = {"key": key, "symbol": trade.symbol, "direction": trade.direction, "conviction": trade.conviction}
+        counted = trade.id not in self._meta_counted
+        bucket = self.meta.setdefault(
+            key,
+            {
+                "trades": 0,
+                "wins": 0,
+                "win_rate": 0.0,
+                "net_pnl_usd": 0.0,
+                "avg_net_pnl_usd": 0.0,
+                "expectancy_pct": 0.0,
+            },
+        )
+        if counted:
+            self._meta_counted.add(trade.id)
+            first = not bucket["trades"]
+            bucket["trades"] += 1
+            bucket["wins"] += trade.net_pnl > 0
+            bucket["win_rate"] = bucket["wins"] / bucket["trades"]
+            bucket["net_pnl_usd"] += trade.net_pnl
+            bucket["avg_net_pnl_usd"] = bucket["net_pnl_usd"] / bucket["trades"]
+            expectancy = bucket["expectancy_pct"]
+            bucket["expectancy_pct"] = (
+                trade.net_pnl_pct if first else expectancy + self.alpha * (trade.net_pnl_pct - expectancy)
+            )
+        return {**ids, "hold_bucket": hold, "counted": counted, **bucket}
 
     def _timing(self, trade) -> dict:
         optimal = self.plan.exits.optimal_hold_s(trade.symbol, trade.direction)

@@ -19,7 +19,14 @@ from engine.trading.posttrade import STRATEGY, PostTrade
 from tests.lifecycle.helpers import T0, Harness, enter, plan, plan_with, snapshot
 from tests.lifecycle.market import snapshots as synthetic_market
 
-HOOKS = ("attribution", "expectancy_ledger", "prediction_calibration", "timing_outcome", "outcome_record")
+HOOKS = (
+    "attribution",
+    "expectancy_ledger",
+    "prediction_calibration",
+    "meta_buckets",
+    "timing_outcome",
+    "outcome_record",
+)
 
 
 def trade(n: int = 1, **changes) -> TradeRecord:
@@ -250,6 +257,7 @@ def _ledgers(post: PostTrade) -> dict:
         "expectancy": plain(post.expectancy),
         "calibration": plain({str(k): v for k, v in post.calibration.items()}),
         "timing": plain(post.timing),
+        "meta": plain(post.meta),
         "trade_stats": {f"{s}:{d}": v for (s, d), v in sorted(post.trade_stats().items())},
     }
 

@@ -158,6 +158,7 @@ def schema() -> dict:
                                 "attribution",
                                 "expectancy_ledger",
                                 "prediction_calibration",
+                                "meta_buckets",
                                 "timing_outcome",
                                 "outcome_record",
                             ],
@@ -178,10 +179,21 @@ def schema() -> dict:
             ),
             "logs": logs,
             "promotion": obj(
-                "Hold-out check before a learned version is used.",
+                'Hold-out check before a learned version is used (docs/learning.md, "Promotion gate").',
                 {
-                    "holdout_fraction": num("Share of data held out.", "fraction", minimum=0, maximum=0.9),
-                    "min_improvement_pct": num("Improvement the hold-out must show.", "%", minimum=-100, maximum=100),
+                    "holdout_fraction": num(
+                        "Share of the learner's data window, at its end, replayed to compare the versions.",
+                        "fraction",
+                        minimum=0,
+                        maximum=0.9,
+                    ),
+                    "min_improvement_pct": num(
+                        "Points of net return (% of equity) the learned version must gain over the live one in "
+                        "the hold-out: 0 = must not get worse, negative = a tolerated loss.",
+                        "%",
+                        minimum=-100,
+                        maximum=100,
+                    ),
                 },
             ),
         },
