@@ -16,6 +16,7 @@ def _gather() -> MappingProxyType:
     from engine.language import compiler, crosscheck, expr, loader, schema, yamlstrict
     from engine.language.kinds import KINDS, base
     from engine.market import snapshot
+    from engine.versions import writeback
 
     merged: dict[str, str] = {}
     sources = [
@@ -31,6 +32,7 @@ def _gather() -> MappingProxyType:
         snapshot.CODES,
         ports.STATE_CODES,
         control.CODES,
+        writeback.CODES,
     ]
     for table in sources:
         for code, text in table.items():
