@@ -355,27 +355,27 @@ def test_the_reload_lock_is_shared_and_waits_for_a_writer(rules):
     assert _try(rules, fcntl.LOCK_EX)  # released on leaving
 
 
-def test_a_reload_waits_for_the_writer_to_finish(rules, tmp_path):
-    """The bot's reload compiles under the shared lock: started while a learner is between
-    placing and verifying, it sees the set only once the write is done."""
+def test_a_reload_never_sees_a_learned_file_its_learner_takes_back(rules, tmp_path):
+    """The bot's reload compiles under the shared lock: started while a learner's placed file
+    is about to be taken back (a person's edit landed), it sees the set only after, without it."""
+    risk = rules / "risk.yaml"
     seen: list[str | None] = []
-    done = threading.Event()
 
     def reload() -> None:
         with rules_lock(rules, shared=True):
             seen.append(compile_ruleset(str(rules)).version)
-        done.set()
 
     thread = threading.Thread(target=reload)
 
     def at(step: str) -> None:
         if step == "placed":
+            edit_once(risk, ALLOCATION_LINE, "base_allocation_pct: {value: 11,")
             thread.start()
 
     outcome = write_learned(str(rules), request(version(rules)), str(tmp_path), clock, at=at)
-    assert done.wait(HUNG)
-    thread.join()
-    assert seen == [outcome.version]
+    thread.join(HUNG)
+    assert outcome.code == "RB527"
+    assert seen == [version(rules)] and learned_files(rules) == []
 
 
 # ------------------------------------------------------------------ the cycle line
