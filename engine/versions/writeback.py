@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import yaml
 
 from engine.common.errors import RulebotError
-from engine.common.times import iso_utc
+from engine.common.times import TIME_RANGE, iso_utc, plausible_time
 from engine.language import schema
 from engine.language.compiler import compile_ruleset, version_of
 from engine.language.diagnostics import Location, clip
@@ -194,7 +194,8 @@ def changes_of(request: WriteRequest, result: Result) -> tuple[Change, ...]:
 def check(request: WriteRequest, result: Result) -> Refusal | None:
     """Why ``request`` may not be written over the rule set compiled as ``result`` (the set
     as it is now), or None. RB527: the set is not ``base_version`` any more; RB528: a value
-    is not allowed."""
+    is not allowed; RB529: its provenance cannot be written (a window that is not two
+    plausible times, a count or metric that is not a number)."""
     if result.version != request.base_version or not result.ok or not result.plans:
         now = result.version if result.ok and result.version else "a rule set that does not compile"
         return Refusal(MOVED, f"based on {request.base_version}, but the rules are now {now}")
@@ -208,14 +209,35 @@ def check(request: WriteRequest, result: Result) -> Refusal | None:
         problem = _value_problem(path, new, plans)
         if problem is not None:
             return Refusal(NOT_ALLOWED, f"'{clip(path, 80)}': {problem}")
+    problem = _provenance_problem(request)
+    return Refusal(NOT_WRITTEN, problem) if problem is not None else None
+
+
+def _provenance_problem(request: WriteRequest) -> str | None:
+    """Why the request's provenance cannot be written into a learned file, or None."""
+    window = (request.window_from, request.window_to)
+    if not all(_finite(t) for t in window) or not all(plausible_time(t) for t in window):
+        return f"the data window {window[0]!r} … {window[1]!r} is not two times from {TIME_RANGE}"
+    if window[0] > window[1]:
+        return "the data window ends before it starts"
+    for name, count in request.counts.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            return f"count '{clip(str(name), 40)}' is {clip(repr(count), 40)}, not a whole number ≥ 0"
+    for name, metric in request.metrics.items():
+        if not _finite(metric):
+            return f"metric '{clip(str(name), 40)}' is {clip(repr(metric), 40)}, not a finite number"
     return None
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _value_problem(path: str, new: Any, plans: Sequence[Any]) -> str | None:
     bounds = plans[0].learnables.get(path)
     if bounds is None:
         return "not a learnable value (only values whose human file declares `learn` bounds)"
-    if isinstance(new, bool) or not isinstance(new, (int, float)) or not math.isfinite(new):
+    if not _finite(new):
         return f"{clip(repr(new), 40)} is not a finite number"
     low, high, step = float(bounds["min"]), float(bounds["max"]), float(bounds["max_step"])
     if not low <= new <= high:

@@ -38,17 +38,19 @@ def clock() -> float:
 
 
 def request(base: str, values: dict | None = None, learner: str = "hold_time", **more) -> WriteRequest:
+    fields = {
+        "counts": {"outcomes": 120, "trades": 42},
+        "metrics": {"hit_rate": 0.55},
+        "message": "winners run past the hold",
+        "reasons": {HOLD: "trades peak at 2h15m", TARGET: "targets hit 71 % of the time"},
+    }
     return WriteRequest(
         learner=learner,
         base_version=base,
         values=values if values is not None else {HOLD: 8100.0, TARGET: 2.25},
         window_from=NOW - WEEK,
         window_to=NOW,
-        counts={"outcomes": 120, "trades": 42},
-        metrics={"hit_rate": 0.55},
-        message="winners run past the hold",
-        reasons={HOLD: "trades peak at 2h15m", TARGET: "targets hit 71 % of the time"},
-        **more,
+        **(fields | more),
     )
 
 
@@ -194,6 +196,40 @@ def test_no_name_sorting_after_the_learned_files_is_refused_rb529(rules, tmp_pat
     outcome = write_learned(str(rules), request(first.version or "", {HOLD: 9000.0}), str(tmp_path), clock)
     assert outcome.code == "RB529" and "sorts after learned/zz-hand-named.yaml" in outcome.reason
     assert hashes(rules) == before
+
+
+@pytest.mark.parametrize(
+    ("more", "why"),
+    [
+        ({"window_to": float("nan")}, "data window"),
+        ({"window_from": NOW + WEEK}, "ends before it starts"),
+        ({"window_from": 1_736_146_800_000.0}, "data window"),  # milliseconds
+        ({"metrics": {"sharpe": float("inf")}}, "metric 'sharpe'"),
+        ({"counts": {"trades": -1}}, "count 'trades'"),
+        ({"message": "\ud800"}, "would not read back"),
+    ],
+)
+def test_provenance_that_cannot_be_written_is_refused_rb529(rules, tmp_path, more, why):
+    before = hashes(rules)
+    fields = {
+        "learner": "hold_time",
+        "base_version": version(rules),
+        "values": {TARGET: 2.25},
+        "window_from": NOW - WEEK,
+        "window_to": NOW,
+    }
+    outcome = write_learned(str(rules), WriteRequest(**(fields | more)), str(tmp_path), clock)
+    assert outcome.code == "RB529" and why in outcome.reason
+    assert hashes(rules) == before
+    assert audit(tmp_path)[0]["code"] == "RB529"
+
+
+def test_hostile_text_is_written_so_that_it_reads_back(rules, tmp_path):
+    message = "yes: no\n# not a comment\x1b[31m " + "x" * 3000
+    outcome = write_learned(str(rules), request(version(rules), message=message), str(tmp_path), clock)
+    assert outcome.applied
+    result = compile_ruleset(str(rules))
+    assert result.ok and result.version == outcome.version
 
 
 # ------------------------------------------------------------------ a person's edit meanwhile
