@@ -302,7 +302,7 @@ def at(step):
         os.write(int(ready), b"r")
         os.read(int(go), 1)
 request = WriteRequest(learner="hold_time", base_version=base, values={"exits.optimal_hold.default": 8100.0},
-                       window_from=0.0, window_to=60.0)
+                       window_from=1736000000.0, window_to=1736146800.0)
 outcome = write_learned(rules, request, logs, lambda: 1736146800.0, at=at)
 print(outcome.status, outcome.code or "", flush=True)
 """
@@ -329,7 +329,10 @@ class Learner:
     def paused(self) -> None:
         """Returns once the child stopped at its pause (fails if it ended instead)."""
         readable, _, _ = select.select([self.ready], [], [], HUNG)
-        assert readable and os.read(self.ready, 1) == b"r", self.child.stderr
+        if not (readable and os.read(self.ready, 1) == b"r"):
+            self.child.kill()
+            out, err = self.child.communicate(timeout=HUNG)
+            pytest.fail(f"the learner ended before its pause: {out}{err}")
 
     def finish(self) -> tuple[str, ...]:
         os.write(self.go, b"g")
