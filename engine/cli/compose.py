@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the adapters' types the CLI renders are named through here 
     from engine.language.diagnostics import Diagnostic
     from engine.market.snapshot import Snapshot
     from engine.replay.recording import Recording
+    from engine.versions.writeback import WriteOutcome, WriteRequest
 
 
 # ------------------------------------------------------------------ snapshots in
@@ -139,11 +140,44 @@ def memory_state() -> Any:
     return MemoryState()
 
 
-def append_log(path: str) -> AbstractContextManager[Any]:
-    """A JSON-lines file opened for appending records (``.write(record)``), closed on exit."""
+def append_log(path: str, *, fsync: bool = False) -> AbstractContextManager[Any]:
+    """A JSON-lines file opened for appending records (``.write(record)``), closed on exit;
+    ``fsync``: each record is on disk before ``write`` returns."""
     from adapters.store.jsonl import JsonlLog
 
-    return JsonlLog(path)
+    return JsonlLog(path, fsync=fsync)
+
+
+# ------------------------------------------------------------------ rules folder
+
+
+def rules_lock(rules_dir: str, *, shared: bool = False) -> AbstractContextManager[Any]:
+    """The rules folder's lock for a block (adapters/rules_files.py): ``shared`` for a reader
+    (the bot's reload compile), exclusive for a learner writing a learned file."""
+    from adapters.rules_files import rules_lock as lock
+
+    return lock(rules_dir, shared=shared)
+
+
+def write_learned(
+    rules_dir: str,
+    request: WriteRequest,
+    logs_dir: str,
+    clock: Callable[[], float],
+    *,
+    at: Callable[[str], None] | None = None,
+) -> WriteOutcome:
+    """A learner's write-back (engine/versions/writeback.py) into ``rules_dir``/learned/,
+    applied or refused, and its line in ``logs_dir``/learning_audit.jsonl. ``at(step)`` is a
+    test hook called after each step (``writeback.STEPS``)."""
+    from adapters.rules_files import RulesFiles
+    from engine.versions.audit import AUDIT_LOG, LearningAudit
+    from engine.versions.writeback import write_back
+
+    outcome = write_back(rules_dir, request, RulesFiles(), clock, at=at)
+    with append_log(os.path.join(logs_dir, AUDIT_LOG), fsync=True) as log:
+        LearningAudit(log).write(clock(), outcome, request)
+    return outcome
 
 
 class RunLogs:

@@ -205,9 +205,12 @@ def _run_bot(guard: interrupts.Guard, launch: Launch, plan: Plan, runner: Runner
     with bar as shown:
         counted = feed if shown is None else _Counted(feed, shown)
         bot = Bot(runner, counted, clock, host, group_commits=not feed.realtime and speed is None)
-        reloader = Reloader(
-            lambda: compile_plan(rules_dir, profile), plan.version, prepare=bot.prepare, notify=bot.wake.set
-        )
+
+        def compile_fn() -> Plan:  # shared lock: never mid-way through a learner's write-back
+            with compose.rules_lock(rules_dir, shared=True):
+                return compile_plan(rules_dir, profile)
+
+        reloader = Reloader(compile_fn, plan.version, prepare=bot.prepare, notify=bot.wake.set)
         bot.attach(reloader)
         stopped_by: list[str] = []
         previous = _handle_signals(bot, reloader, stopped_by)

@@ -34,6 +34,9 @@ CODE_KINDS = {
     "RB524": ("learned", "learning"),
     "RB525": ("profile",),
     "RB526": ("learned",),
+    "RB527": ("learned",),
+    "RB528": ("learned",),
+    "RB529": ("learned",),
 }
 
 # ``"RBnnn": "…"`` or ``NAME: f"…"`` at the start of a line: a code's entry in a CODES table.

@@ -18,6 +18,7 @@ def _gather() -> MappingProxyType:
     from engine.learners import promotion
     from engine.market import snapshot
     from engine.versions import errors as versions
+    from engine.versions import writeback
 
     merged: dict[str, str] = {}
     sources = [
@@ -35,6 +36,7 @@ def _gather() -> MappingProxyType:
         control.CODES,
         versions.CODES,
         promotion.CODES,
+        writeback.CODES,
     ]
     for table in sources:
         for code, text in table.items():

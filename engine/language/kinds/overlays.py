@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from engine.language.schemagen.dsl import PROFILES, document, identifier, mapping, num, obj, text
 
+PARAM_PATH = r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_:]+)+$"  # a parameter path as overlays name it
+
 
 def _overlay_values(description: str) -> dict:
     value = {
@@ -14,7 +16,7 @@ def _overlay_values(description: str) -> dict:
         "description": "New value.",
         "x-unit": "any",
     }
-    return mapping(description, value, key_pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_:]+)+$")
+    return mapping(description, value, key_pattern=PARAM_PATH)
 
 
 def profile_schema() -> dict:
@@ -57,9 +59,21 @@ def learned_schema() -> dict:
                     "data_from": text("Start of the data window (ISO 8601).", max_length=40),
                     "data_to": text("End of the data window (ISO 8601).", max_length=40),
                     "trades": num("Outcomes used.", "count", minimum=0, integer=True),
+                    "counts": mapping(
+                        "What the learner read, counted (e.g. `outcomes`, `trades`).",
+                        num("Count.", "count", minimum=0, integer=True),
+                    ),
                     "metrics": mapping("Metrics of the run.", num("Metric.", "number")) | {"default": {}},
                     "message": text("Why.", max_length=2000, default=""),
+                    "reasons": mapping(
+                        "Parameter path → why the learner moved that value.",
+                        text("Reason.", max_length=500),
+                        key_pattern=PARAM_PATH,
+                    ),
                 },
+                # counts and reasons are optional without a default: filling one in would
+                # change the version id of every rule set with a learned file written before them
+                required=["data_from", "data_to", "trades"],
             ),
         },
     )

@@ -1,0 +1,136 @@
+"""The learning audit: ``logs/learning_audit.jsonl``, one JSON object per line, appended and
+never rewritten.
+
+Two kinds of lines, told apart by ``event``:
+
+- ``"write"``: one learner's write-back attempt, applied or refused — the learner, the
+  version it based on, each value old → new, the code and reason of a refusal, the file it
+  wrote and the version that resulted (:func:`write_record`);
+- ``"cycle"``: one learning cycle — its data window, what each learner read (counted), what
+  it proposed or why nothing, and what became of each write (:func:`cycle_record`).
+
+The records are plain data built here (pure); :class:`LearningAudit` hands them to a sink
+with ``write(record)`` — the composition root gives it an fsync'd JSON-lines log
+(adapters/store/jsonl.py), so each line is one whole ``write`` and survives a crash.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from engine.common.times import iso_utc
+
+if TYPE_CHECKING:
+    from engine.learners.base import LearnerResult
+    from engine.versions.writeback import WriteOutcome, WriteRequest
+
+AUDIT_LOG = "learning_audit.jsonl"
+WRITE, CYCLE = "write", "cycle"
+
+
+class Sink(Protocol):
+    def write(self, record: Any) -> None: ...
+
+
+def _number(value: Any) -> Any:
+    """A value as JSON can hold it: a non-finite float as text (the log forbids NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def write_record(ts: float, outcome: WriteOutcome, request: WriteRequest | None = None) -> dict[str, Any]:
+    """The audit line of one write attempt."""
+    record: dict[str, Any] = {
+        "event": WRITE,
+        "ts": iso_utc(ts),
+        "learner": outcome.learner,
+        "status": outcome.status,
+        "code": outcome.code,
+        "reason": outcome.reason,
+        "base_version": outcome.base_version,
+        "version": outcome.version,
+        "file": f"learned/{outcome.file}" if outcome.file else None,
+        "changes": [{"path": c.path, "old": _number(c.old), "new": _number(c.new)} for c in outcome.changes],
+    }
+    if request is not None:
+        record["window"] = {"from": _time(request.window_from), "to": _time(request.window_to)}
+        record["counts"] = dict(request.counts)
+        record["reasons"] = dict(request.reasons)
+    return record
+
+
+def _time(ts: float) -> str | None:
+    try:
+        return iso_utc(ts)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def cycle_record(
+    ts: float,
+    window_from: float,
+    window_to: float,
+    results: Sequence[LearnerResult],
+    writes: Sequence[WriteOutcome] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The audit line of one learning cycle: every learner's inputs, proposals or reason
+    for none, and each write's status (their own ``write`` lines carry the details)."""
+    return {
+        "event": CYCLE,
+        "ts": iso_utc(ts),
+        "window": {"from": _time(window_from), "to": _time(window_to)},
+        "learners": [
+            {
+                "learner": r.learner,
+                "kind": r.kind,
+                "inputs": dict(r.inputs),
+                "skipped": r.skipped,
+                "proposals": [
+                    {
+                        "path": p.path,
+                        "old": _number(p.old),
+                        "new": _number(p.new),
+                        "reason": p.reason,
+                        "evidence": p.evidence,
+                        "group": p.group,
+                    }
+                    for p in r.proposals
+                ],
+            }
+            for r in results
+        ],
+        "writes": [
+            {"learner": w.learner, "status": w.status, "code": w.code, "reason": w.reason, "file": w.file}
+            for w in writes
+        ],
+        **dict(extra or {}),
+    }
+
+
+class LearningAudit:
+    """Appends audit lines to ``sink`` (anything with ``write(record)``)."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+
+    def write(self, ts: float, outcome: WriteOutcome, request: WriteRequest | None = None) -> dict[str, Any]:
+        record = write_record(ts, outcome, request)
+        self._sink.write(record)
+        return record
+
+    def cycle(
+        self,
+        ts: float,
+        window_from: float,
+        window_to: float,
+        results: Sequence[LearnerResult],
+        writes: Sequence[WriteOutcome] = (),
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        record = cycle_record(ts, window_from, window_to, results, writes, extra)
+        self._sink.write(record)
+        return record
