@@ -16,6 +16,7 @@ because the latter also silently skips rows that break NOT NULL or CHECK constra
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -34,6 +35,8 @@ from adapters.store.jsonl import lines as log_lines
 from engine.bot.records import BotRecords, BotStatus, LiftedOverride, Reload, ScheduleEntry, StateChange
 from engine.bot.tasks.base import Override, TaskRun
 from engine.common.errors import RulebotError
+from engine.learners.base import ClosedTrade, ComponentCall, LearningData, SignalOutcome
+from engine.learners.resolution import Resolution, Signal, direction_named, direction_sign
 from engine.ports import STATE_CODES, Fill, FundingPayment, OrderState, Transition
 from engine.trading.positions import OpenPosition, TradeRecord
 
@@ -364,6 +367,44 @@ DROP TABLE reloads;
 ALTER TABLE reloads_v6 RENAME TO reloads;
 """
 
+# Signal resolution (engine/learners/resolution.py): every evaluated signal once, and its outcome at
+# each horizon. Lean, as a line is added per symbol and minute: the components' ids and weights
+# (the same for every signal of a rule version) are kept once per version in `signal_sets`, each
+# signal holds only its calls ([direction sign, confidence] per component, in the set's order); an
+# outcome row is four numbers. A signal is pending while an outcome row of a horizon is missing;
+# an unresolvable outcome (no price within the grace) is a row without a price. The migration's
+# number is SIGNALS_SCHEMA: renumber both together.
+SIGNALS_SCHEMA = 8
+_V8 = """
+CREATE TABLE signal_sets (
+    id         INTEGER PRIMARY KEY,
+    version    TEXT NOT NULL,
+    components TEXT NOT NULL CHECK (json_type(components) = 'array')
+) STRICT;
+
+CREATE TABLE signals (
+    id         INTEGER PRIMARY KEY,
+    ts         REAL NOT NULL,
+    symbol     TEXT NOT NULL CHECK (symbol <> ''),
+    direction  TEXT NOT NULL CHECK (direction IN ('LONG', 'SHORT', 'NEUTRAL')),
+    conviction TEXT NOT NULL,
+    outcome    TEXT NOT NULL CHECK (outcome IN ('TRADE', 'BLOCKED', 'NEUTRAL')),
+    blocker    TEXT CHECK (blocker IS NULL OR outcome = 'BLOCKED'),
+    price      REAL NOT NULL CHECK (price > 0),
+    set_id     INTEGER NOT NULL REFERENCES signal_sets (id),
+    calls      TEXT NOT NULL CHECK (json_type(calls) = 'array'),
+    UNIQUE (ts, symbol)
+) STRICT;
+
+CREATE TABLE signal_outcomes (
+    signal_id   INTEGER NOT NULL REFERENCES signals (id),
+    horizon_s   REAL NOT NULL CHECK (horizon_s > 0),
+    price_after REAL CHECK (price_after IS NULL OR price_after > 0),
+    price_ts    REAL CHECK ((price_ts IS NULL) = (price_after IS NULL)),
+    PRIMARY KEY (signal_id, horizon_s)
+) STRICT, WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
     (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
@@ -371,6 +412,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (4, "outbox and log offsets (exactly-once logs); int_fields keep integral values' type", _V4),
     (5, "the running bot: task runs, schedule, state changes, overrides, heartbeats, reloads, status", _V5),
     (6, "reloads: outcomes refused and failed; the reason (what asked for the reload)", _V6),
+    (
+        SIGNALS_SCHEMA,
+        "signal resolution: every signal once (components per rule version), its outcome per horizon",
+        _V8,
+    ),
 )
 
 _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -583,6 +629,112 @@ _UPSERT_CURSOR = (
     "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 )
 
+_INSERT_SIGNAL_SET = "INSERT INTO signal_sets (id, version, components) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING"
+_INSERT_SIGNAL = (
+    "INSERT INTO signals (ts, symbol, direction, conviction, outcome, blocker, price, set_id, calls) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ts, symbol) DO NOTHING"
+)
+_INSERT_SIGNAL_OUTCOME = (
+    "INSERT INTO signal_outcomes (signal_id, horizon_s, price_after, price_ts) "
+    "SELECT id, ?, ?, ? FROM signals WHERE ts = ? AND symbol = ? ON CONFLICT (signal_id, horizon_s) DO NOTHING"
+)
+_SIGNAL_COLUMNS = (
+    "s.id, s.ts, s.symbol, s.direction, s.conviction, s.outcome, s.blocker, s.price, s.calls, t.version, t.components"
+)
+_SIGNAL_FROM = "signals s JOIN signal_sets t ON t.id = s.set_id"
+
+
+def _signal_set(signal: Signal) -> tuple[tuple, int, str, str]:
+    """(key, id, version, components JSON) of the signal's component set: the components' ids and
+    weights under its rule version; the id is 60 bits of the set's hash, the same in any store."""
+    key = (signal.version, tuple((c.component, c.weight) for c in signal.components))
+    text = json.dumps([[c, w] for c, w in key[1]], allow_nan=False, separators=(",", ":"))
+    digest = hashlib.sha256(f"{signal.version}\n{text}".encode()).hexdigest()
+    return key, int(digest[:15], 16), signal.version, text
+
+
+def _signal_row(signal: Signal, set_id: int) -> tuple:
+    if not isinstance(signal, Signal):
+        raise TypeError(f"signals holds resolution.Signal, got {type(signal).__name__}")
+    for name in ("ts", "price"):
+        _check_type(f"signal {name}", "float", getattr(signal, name))
+    calls = [[direction_sign(c.direction), c.confidence] for c in signal.components]
+    text = json.dumps(calls, allow_nan=False, separators=(",", ":"))
+    return (
+        signal.ts,
+        signal.symbol,
+        signal.direction,
+        signal.conviction,
+        signal.outcome,
+        signal.blocker,
+        signal.price,
+        set_id,
+        text,
+    )
+
+
+def _outcome_row(resolution: Resolution) -> tuple:
+    if not isinstance(resolution, Resolution):
+        raise TypeError(f"resolutions holds resolution.Resolution, got {type(resolution).__name__}")
+    _check_type("horizon_s", "float", resolution.horizon_s)
+    _check_type("price_after", "float | None", resolution.price_after)
+    _check_type("price_ts", "float | None", resolution.price_ts)
+    signal = resolution.signal
+    return (resolution.horizon_s, resolution.price_after, resolution.price_ts, signal.ts, signal.symbol)
+
+
+class _SignalDecoder:
+    """Stored signals back as :class:`Signal` objects, each component set decoded once."""
+
+    def __init__(self) -> None:
+        self._sets: dict[str, tuple[tuple[str, float], ...]] = {}
+
+    def __call__(self, row: Sequence) -> Signal:
+        _, ts, symbol, direction, conviction, outcome, blocker, price, calls, version, components = row
+        named = self._sets.get(components)
+        if named is None:
+            named = self._sets[components] = tuple((c, w) for c, w in json.loads(components))
+        made = json.loads(calls)
+        if len(made) != len(named):
+            raise StateError(f"signals {symbol} at {ts}: {len(made)} calls for {len(named)} components")
+        return Signal(
+            ts=ts,
+            symbol=symbol,
+            direction=direction,
+            conviction=conviction,
+            outcome=outcome,
+            blocker=blocker,
+            version=version,
+            price=price,
+            components=tuple(
+                ComponentCall(c, direction_named(sign), confidence, w)
+                for (c, w), (sign, confidence) in zip(named, made)
+            ),
+        )
+
+
+def closed_trade(trade: TradeRecord) -> ClosedTrade:
+    """A stored trade as the learners read it: ``net_pnl_pct`` in % of margin (the trades
+    table keeps % of the entry notional; × leverage)."""
+    return ClosedTrade(
+        id=trade.id,
+        symbol=trade.symbol,
+        side=trade.direction,
+        entry_ts=trade.entry_ts,
+        exit_ts=trade.exit_ts,
+        duration_s=trade.duration_s,
+        net_pnl=trade.net_pnl,
+        net_pnl_pct=trade.net_pnl_pct * trade.leverage,
+        peak_pnl_pct=trade.peak_pnl_pct,
+        exit_reason=trade.exit_reason,
+        exit_tier=trade.exit_tier,
+        entry_version=trade.entry_version,
+        conviction=trade.conviction,
+        confidence=trade.confidence,
+        leverage=trade.leverage,
+    )
+
+
 _BAD_INPUT = (
     sqlite3.IntegrityError,
     sqlite3.ProgrammingError,
@@ -618,6 +770,7 @@ class Reads:
     give ``_read`` (one query, its errors as StateError) and the positions' table form."""
 
     _positions: _Table
+    _trades: _Table
 
     def _read(self, query: Callable[[sqlite3.Connection], Any]) -> Any:
         raise NotImplementedError
@@ -705,6 +858,85 @@ class Reads:
         rows = self._all(STATUS)
         return rows[0] if rows else None
 
+    # signal resolution (migration SIGNALS_SCHEMA)
+
+    def _has_signals(self) -> bool:
+        return bool(
+            self._read(lambda db: db.execute("SELECT 1 FROM sqlite_master WHERE name = 'signal_outcomes'").fetchone())
+        )
+
+    def pending_signals(self, since: float) -> list[tuple[Signal, tuple[float, ...]]]:
+        """The signals made after ``since``, each with the horizons already resolved (or found
+        unresolvable) for it, oldest first: what a resumed run's resolver waits on
+        (``engine.learners.resolution.Resolver(horizons, pending)``)."""
+        if not self._has_signals():
+            return []
+        decode = _SignalDecoder()
+
+        def query(db: sqlite3.Connection) -> list[tuple[Signal, tuple[float, ...]]]:
+            done: dict[int, list[float]] = {}
+            for signal_id, horizon in db.execute(
+                "SELECT o.signal_id, o.horizon_s FROM signal_outcomes o JOIN signals s ON s.id = o.signal_id "
+                "WHERE s.ts > ? ORDER BY o.signal_id, o.horizon_s",
+                (since,),
+            ):
+                done.setdefault(signal_id, []).append(horizon)
+            rows = db.execute(
+                f"SELECT {_SIGNAL_COLUMNS} FROM {_SIGNAL_FROM} WHERE s.ts > ? ORDER BY s.ts, s.symbol", (since,)
+            )
+            return [(decode(row), tuple(done.get(row[0], ()))) for row in rows]
+
+        return self._read(query)
+
+    def learning_data(self, since: float, until: float) -> LearningData:
+        """What a learning cycle over [``since``, ``until``) reads: the resolved outcomes of the
+        signals made in it whose price was seen by ``until`` (a walk-forward never reads a
+        price from its future; unresolvable ones are left out, ``signal_counts`` counts them),
+        and the trades closed in it; oldest first."""
+        for name, value in (("since", since), ("until", until)):
+            _check_type(name, "float", value)
+        if until < since:
+            raise ValueError(f"learning_data: until ({until}) is before since ({since})")
+        decode = _SignalDecoder()
+
+        def query(db: sqlite3.Connection) -> tuple[SignalOutcome, ...]:
+            made: dict[int, Signal] = {}
+            out = []
+            sql = (
+                f"SELECT {_SIGNAL_COLUMNS}, o.horizon_s, o.price_after FROM signal_outcomes o "
+                "JOIN signals s ON s.id = o.signal_id JOIN signal_sets t ON t.id = s.set_id "
+                "WHERE s.ts >= ? AND s.ts < ? AND o.price_ts IS NOT NULL AND o.price_ts <= ? "
+                "ORDER BY s.ts, s.symbol, o.horizon_s"
+            )
+            for row in db.execute(sql, (since, until, until)):
+                signal = made.get(row[0])
+                if signal is None:
+                    signal = made[row[0]] = decode(row[:11])
+                out.append(signal.resolved(row[11], row[12]))
+            return tuple(out)
+
+        outcomes = self._read(query) if self._has_signals() else ()
+        trades = self._all(self._trades, "WHERE exit_ts >= ? AND exit_ts < ?", (since, until))
+        return LearningData(since, until, outcomes, tuple(closed_trade(t) for t in trades))
+
+    def signal_counts(self, since: float, until: float) -> dict[str, int]:
+        """Over the signals made in [``since``, ``until``): how many there are and their
+        (signal, horizon) pairs resolved and unresolvable by ``until``."""
+        if not self._has_signals():
+            return {"signals": 0, "resolved": 0, "unresolvable": 0}
+
+        def query(db: sqlite3.Connection) -> dict[str, int]:
+            signals = db.execute("SELECT count(*) FROM signals WHERE ts >= ? AND ts < ?", (since, until)).fetchone()[0]
+            resolved, unresolvable = db.execute(
+                "SELECT count(o.price_after), count(*) - count(o.price_after) FROM signal_outcomes o "
+                "JOIN signals s ON s.id = o.signal_id WHERE s.ts >= ? AND s.ts < ? "
+                "AND (o.price_ts IS NULL OR o.price_ts <= ?)",
+                (since, until, until),
+            ).fetchone()
+            return {"signals": signals, "resolved": resolved, "unresolvable": unresolvable}
+
+        return self._read(query)
+
 
 # ------------------------------------------------------------------ the store
 
@@ -729,6 +961,7 @@ class StateStore(Reads):
         # group(): the last value of each row only the last value of counts (cursors, heartbeats,
         # the schedule, the bot's status): (statement, key) → (table, parameters), written at its end
         self._group_rows: dict[tuple[str, Any], tuple[str, Sequence]] = {}
+        self._sets: dict[tuple, tuple[int, str, str]] = {}  # a signal's component set → its row (computed once)
         memory = str(path) == ":memory:"
         try:
             if not memory:
@@ -743,6 +976,8 @@ class StateStore(Reads):
             self._positions, self._trades = POSITIONS, TRADES
             if self._stored_version() < 4:
                 self._positions, self._trades = _BEFORE_V4[id(POSITIONS)], _BEFORE_V4[id(TRADES)]
+            # whether the runner resolves its signals into this store (engine/learners/resolution.py)
+            self.keeps_signals = self._stored_version() >= SIGNALS_SCHEMA
             logger.debug("opened the state database %s (journal %s)", self.path, self.journal_mode)
         except BaseException as exc:
             self.close()
@@ -905,9 +1140,44 @@ class StateStore(Reads):
         self._write_positions(transition.positions, closing)
         self._record_trades(transition.trades)
         self._record_hook_runs(transition.hook_runs)
+        self._record_signals(transition)
         self._write_bookmarks(transition)
         self._fill_outbox(lines)
         return lines
+
+    def _record_signals(self, transition: Transition) -> None:
+        """The step's new signals, inserted once by (ts, symbol), their component sets once by
+        hash; then its resolutions, once by (signal, horizon). A resolution must name a stored
+        signal (of this step or an earlier one)."""
+        if not (transition.signals or transition.resolutions):
+            return
+        if not self.keeps_signals:
+            raise ValueError(
+                f"signals and resolutions need the signal tables (schema version {SIGNALS_SCHEMA}); "
+                f"this database has {self._stored_version()}"
+            )
+        rows: list[tuple] = []
+        sets: dict[tuple, tuple[int, str, str]] = {}
+        for signal in transition.signals:
+            key = (signal.version, tuple((c.component, c.weight) for c in signal.components))
+            made = sets.get(key) or self._sets.get(key)
+            if made is None:
+                made = self._sets[key] = _signal_set(signal)[1:]
+            sets[key] = made
+            rows.append(_signal_row(signal, made[0]))
+        self._items("signal_sets", _INSERT_SIGNAL_SET, list(sets.values()))
+        self._items("signals", _INSERT_SIGNAL, rows)
+        outcomes = [_outcome_row(r) for r in transition.resolutions]
+        before = self._db.total_changes
+        self._items("signal_outcomes", _INSERT_SIGNAL_OUTCOME, outcomes)
+        if self._db.total_changes - before < len(outcomes):  # some already stored, or a signal unknown
+            for row in outcomes:
+                known = "SELECT 1 FROM signals WHERE ts = ? AND symbol = ?"
+                if self._db.execute(known, row[3:]).fetchone() is None:
+                    raise StateError(
+                        f"signal_outcomes refused: no stored signal of {row[4]!r} at {row[3]} (horizon {row[0]:g} s)",
+                        CHANGE_REFUSED,
+                    )
 
     @contextmanager
     def group(self) -> Iterator[None]:
