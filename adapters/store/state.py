@@ -629,14 +629,24 @@ _UPSERT_CURSOR = (
     "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 )
 
-_INSERT_SIGNAL_SET = "INSERT INTO signal_sets (id, version, components) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING"
-_INSERT_SIGNAL = (
-    "INSERT INTO signals (ts, symbol, direction, conviction, outcome, blocker, price, set_id, calls) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ts, symbol) DO NOTHING"
+# A step's signal rows go in one statement per table (a few signals and a few dozen outcomes a
+# step; one statement, not one per row), at most _ROWS_PER_STATEMENT rows each.
+_ROWS_PER_STATEMENT = 500
+_INSERT_SIGNAL_SETS = (
+    "INSERT INTO signal_sets (id, version, components) VALUES {rows} ON CONFLICT (id) DO NOTHING",
+    "(?, ?, ?)",
 )
-_INSERT_SIGNAL_OUTCOME = (
+_INSERT_SIGNALS = (
+    "INSERT INTO signals (ts, symbol, direction, conviction, outcome, blocker, price, set_id, calls) "
+    "VALUES {rows} ON CONFLICT (ts, symbol) DO NOTHING",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+)
+_INSERT_SIGNAL_OUTCOMES = (
     "INSERT INTO signal_outcomes (signal_id, horizon_s, price_after, price_ts) "
-    "SELECT id, ?, ?, ? FROM signals WHERE ts = ? AND symbol = ? ON CONFLICT (signal_id, horizon_s) DO NOTHING"
+    "SELECT s.id, v.column1, v.column2, v.column3 FROM (VALUES {rows}) v "
+    "JOIN signals s ON s.ts = v.column4 AND s.symbol = v.column5 WHERE true "
+    "ON CONFLICT (signal_id, horizon_s) DO NOTHING",
+    "(?, ?, ?, ?, ?)",
 )
 _SIGNAL_COLUMNS = (
     "s.id, s.ts, s.symbol, s.direction, s.conviction, s.outcome, s.blocker, s.price, s.calls, t.version, t.components"
@@ -1089,6 +1099,20 @@ class StateStore(Reads):
                 self._item(table, row[0], sql, row)
             raise
 
+    def _rows(self, table: str, sql: tuple[str, str], rows: Sequence[tuple]) -> None:
+        """Many rows in one statement (``sql``: the statement with ``{rows}``, one row's
+        placeholders); an error names the table and the row (``_item``)."""
+        statement, one = sql
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            params = [value for row in chunk for value in row]
+            try:
+                self._db.execute(statement.format(rows=", ".join([one] * len(chunk))), params)
+            except sqlite3.Error:
+                for row in chunk:  # again row by row, so that the error names the row
+                    self._item(table, row[:2], statement.format(rows=one), row)
+                raise
+
     def _encode(self, table: _Table, obj: Any, index: int) -> tuple:
         try:
             return table.encode(obj)
@@ -1165,11 +1189,11 @@ class StateStore(Reads):
                 made = self._sets[key] = _signal_set(signal)[1:]
             sets[key] = made
             rows.append(_signal_row(signal, made[0]))
-        self._items("signal_sets", _INSERT_SIGNAL_SET, list(sets.values()))
-        self._items("signals", _INSERT_SIGNAL, rows)
+        self._rows("signal_sets", _INSERT_SIGNAL_SETS, list(sets.values()))
+        self._rows("signals", _INSERT_SIGNALS, rows)
         outcomes = [_outcome_row(r) for r in transition.resolutions]
         before = self._db.total_changes
-        self._items("signal_outcomes", _INSERT_SIGNAL_OUTCOME, outcomes)
+        self._rows("signal_outcomes", _INSERT_SIGNAL_OUTCOMES, outcomes)
         if self._db.total_changes - before < len(outcomes):  # some already stored, or a signal unknown
             for row in outcomes:
                 known = "SELECT 1 FROM signals WHERE ts = ? AND symbol = ?"
