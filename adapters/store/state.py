@@ -875,26 +875,30 @@ class Reads:
             self._read(lambda db: db.execute("SELECT 1 FROM sqlite_master WHERE name = 'signal_outcomes'").fetchone())
         )
 
-    def pending_signals(self, since: float) -> list[tuple[Signal, tuple[float, ...]]]:
-        """The signals made after ``since``, each with the horizons already resolved (or found
-        unresolvable) for it, oldest first: what a resumed run's resolver waits on
+    def pending_signals(self, since: float) -> list[tuple[Signal, tuple[Resolution, ...]]]:
+        """The signals made after ``since``, each with its resolutions so far (unresolvable ones
+        included), oldest first: what a resumed run's resolver starts from
         (``engine.learners.resolution.Resolver(horizons, pending)``)."""
         if not self._has_signals():
             return []
         decode = _SignalDecoder()
 
-        def query(db: sqlite3.Connection) -> list[tuple[Signal, tuple[float, ...]]]:
-            done: dict[int, list[float]] = {}
-            for signal_id, horizon in db.execute(
-                "SELECT o.signal_id, o.horizon_s FROM signal_outcomes o JOIN signals s ON s.id = o.signal_id "
-                "WHERE s.ts > ? ORDER BY o.signal_id, o.horizon_s",
+        def query(db: sqlite3.Connection) -> list[tuple[Signal, tuple[Resolution, ...]]]:
+            done: dict[int, list[tuple[float, float | None, float | None]]] = {}
+            for signal_id, *values in db.execute(
+                "SELECT o.signal_id, o.horizon_s, o.price_after, o.price_ts FROM signal_outcomes o "
+                "JOIN signals s ON s.id = o.signal_id WHERE s.ts > ? ORDER BY o.signal_id, o.horizon_s",
                 (since,),
             ):
-                done.setdefault(signal_id, []).append(horizon)
+                done.setdefault(signal_id, []).append((values[0], values[1], values[2]))
             rows = db.execute(
                 f"SELECT {_SIGNAL_COLUMNS} FROM {_SIGNAL_FROM} WHERE s.ts > ? ORDER BY s.ts, s.symbol", (since,)
             )
-            return [(decode(row), tuple(done.get(row[0], ()))) for row in rows]
+            out = []
+            for row in rows:
+                signal = decode(row)
+                out.append((signal, tuple(Resolution(signal, *values) for values in done.get(row[0], ()))))
+            return out
 
         return self._read(query)
 

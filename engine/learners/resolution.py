@@ -87,31 +87,39 @@ class Resolution:
         return self.signal.resolved(self.horizon_s, self.price_after)
 
     def as_dict(self) -> dict[str, Any]:
-        """The line of logs/signal_outcomes.jsonl: right or wrong and the move, for the vote and
-        for each component that had a direction (``components``: id → right, None on a flat
-        price); ``price_after`` null and ``unresolvable`` true when no price came in time."""
-        s = self.signal
-        record: dict[str, Any] = {
-            "ts": s.ts,
-            "symbol": s.symbol,
-            "horizon_s": self.horizon_s,
-            "version": s.version,
-            "direction": s.direction,
-            "conviction": s.conviction,
-            "outcome": s.outcome,
-            "blocker": s.blocker,
-            "price": s.price,
-            "price_after": self.price_after,
-            "price_ts": self.price_ts,
-        }
+        """This horizon in a line of logs/signal_outcomes.jsonl: the price after and when it
+        was seen, the move, whether the vote was right (None: NEUTRAL or a flat price) and
+        which of the signal's directional components were; or ``unresolvable``."""
         outcome = self.outcome
         if outcome is None:
-            record["unresolvable"] = True
-            return record
-        record["move_pct"] = outcome.move_pct
-        record["right"] = outcome.right()
-        record["components"] = {c.component: outcome.right(c.direction) for c in s.components if c.direction != NEUTRAL}
-        return record
+            return {"horizon_s": self.horizon_s, "unresolvable": True}
+        return {
+            "horizon_s": self.horizon_s,
+            "price_after": self.price_after,
+            "price_ts": self.price_ts,
+            "move_pct": outcome.move_pct,
+            "right": outcome.right(),
+            "components_right": [
+                c.component for c in self.signal.components if c.direction != NEUTRAL and outcome.right(c.direction)
+            ],
+        }
+
+
+def outcome_line(signal: Signal, resolutions: Sequence[Resolution]) -> dict[str, Any]:
+    """The line of logs/signal_outcomes.jsonl for one signal, written once its last horizon is
+    resolved: the signal, its directional components (id → direction) and each horizon."""
+    return {
+        "ts": signal.ts,
+        "symbol": signal.symbol,
+        "version": signal.version,
+        "direction": signal.direction,
+        "conviction": signal.conviction,
+        "outcome": signal.outcome,
+        "blocker": signal.blocker,
+        "price": signal.price,
+        "components": {c.component: c.direction for c in signal.components if c.direction != NEUTRAL},
+        "horizons": [r.as_dict() for r in resolutions],
+    }
 
 
 def price_of(symbol_snapshot: Any) -> float | None:
@@ -175,19 +183,25 @@ class Resolver:
     One queue per horizon, in signal-time order: ``observe(now, …)`` looks only at the heads
     whose ts + h has come, so a step costs what it resolves, not what is pending."""
 
-    def __init__(self, horizons: Sequence[float], pending: Iterable[tuple[Signal, Iterable[float]]] = ()) -> None:
-        """``pending``: signals made before, each with the horizons already resolved (or found
-        unresolvable) for it — a resumed run's (``StateStore.pending_signals``)."""
+    def __init__(self, horizons: Sequence[float], pending: Iterable[tuple[Signal, Iterable[Resolution]]] = ()) -> None:
+        """``pending``: signals made before, each with its resolutions so far (unresolvable
+        ones included) — a resumed run's (``StateStore.pending_signals``)."""
         self.horizons = tuple(sorted({float(h) for h in horizons}))
         if not self.horizons or any(not math.isfinite(h) or h <= 0 for h in self.horizons):
             raise ValueError(f"signal resolution horizons must be positive seconds, got {tuple(horizons)!r}")
         self._queues: dict[float, deque[Signal]] = {h: deque() for h in self.horizons}
+        # each signal's resolutions until its last horizon's: (ts, symbol) → {horizon: resolution}
+        self._done: dict[tuple[float, str], dict[float, Resolution]] = {}
+        self.finished: list[tuple[Signal, tuple[Resolution, ...]]] = []  # by the last observe
         self.resolved = 0
         self.unresolvable = 0
         for signal, done in sorted(pending, key=lambda item: (item[0].ts, item[0].symbol)):
-            finished = {float(h) for h in done}
+            known = {r.horizon_s: r for r in done if r.horizon_s in self._queues}
+            if len(known) == len(self.horizons):
+                continue
+            self._done[(signal.ts, signal.symbol)] = known
             for horizon in self.horizons:
-                if horizon not in finished:
+                if horizon not in known:
                     self._queues[horizon].append(signal)
 
     def __len__(self) -> int:
@@ -196,6 +210,7 @@ class Resolver:
 
     def add(self, signal: Signal) -> None:
         """A new signal; signals come in time order (a step's, after the steps before)."""
+        self._done[(signal.ts, signal.symbol)] = {}
         for queue in self._queues.values():
             queue.append(signal)
 
@@ -223,6 +238,14 @@ class Resolver:
         self.resolved += sum(1 for r in out if r.price_after is not None)
         self.unresolvable += sum(1 for r in out if r.price_after is None)
         out.sort(key=lambda r: (r.signal.ts, r.signal.symbol, r.horizon_s))
+        self.finished = []
+        for resolution in out:
+            key = (resolution.signal.ts, resolution.signal.symbol)
+            done = self._done[key]
+            done[resolution.horizon_s] = resolution
+            if len(done) == len(self.horizons):  # its last horizon: the signal is finished
+                del self._done[key]
+                self.finished.append((resolution.signal, tuple(done[h] for h in self.horizons)))
         return out
 
 

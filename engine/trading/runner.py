@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from engine.bot import states
 from engine.common.errors import ResumeError
-from engine.learners.resolution import Resolver, grace, price_of, prices_of, signal_of
+from engine.learners.resolution import Resolver, grace, outcome_line, price_of, prices_of, signal_of
 from engine.market.sanity import MarketScreen, Screened
 from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.trading import lifecycle
@@ -63,7 +63,7 @@ class Sinks:
     trades: Callable[[dict], None] = _noop
     post_trade: Callable[[dict], None] = _noop
     market: Callable[[dict], None] = _noop  # refused market values and data-driven state changes
-    outcomes: Callable[[dict], None] = _noop  # signals resolved at a horizon (a store that keeps signals)
+    outcomes: Callable[[dict], None] = _noop  # each signal resolved at its last horizon (a store keeping signals)
 
 
 @dataclass
@@ -261,8 +261,8 @@ class Runner:
         self.pipeline.update(snapshot)
         if self.resolver is not None:
             work.resolutions = self.resolver.observe(snapshot.ts, prices_of(snapshot))
-            for resolution in work.resolutions:
-                self.sinks.outcomes(resolution.as_dict())
+            for signal, resolutions in self.resolver.finished:  # one line a signal, at its last horizon
+                self.sinks.outcomes(outcome_line(signal, resolutions))
         self._check_exits(snapshot, work, result)
         self._check_entries(snapshot, work, result)
         result.trades.sort(key=lambda t: (t.exit_ts, t.id))  # the order a restart replays them in

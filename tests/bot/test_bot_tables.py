@@ -168,7 +168,7 @@ def test_migration_6_keeps_the_reloads_and_takes_refused_and_failed_ones(tmp_pat
         Reload(92.0, "rs-a", "rs-c", "refused", ("the profile changed (paper → live): restart",), 0.1, "SIGHUP"),
         Reload(93.0, "rs-a", None, "failed", ("MemoryError",), 0.2, "edited: rules/risk.yaml"),
     )
-    with StateStore(db) as store:
+    with StateStore(db, migrations=MIGRATIONS[:6]) as store:
         assert store.schema_version() == 6
         store.record_bot(BotRecords(reloads=later))
         assert store.reloads() == [*CYCLE.reloads, *later]

@@ -65,7 +65,8 @@ def test_signals_and_outcomes_come_back_as_learning_data(store):
     counts = store.signal_counts(T0, T0 + 3600)
     # the NEUTRAL one's 1 minute came at T0+300, past its grace; its 5 minutes are still pending
     assert counts == {"signals": 3, "resolved": 3, "unresolvable": 2}
-    assert [(s, done) for s, done in store.pending_signals(T0 - 1) if len(done) < 2] == [(made[2], (60.0,))]
+    waiting = [(s, [r.horizon_s for r in done]) for s, done in store.pending_signals(T0 - 1) if len(done) < 2]
+    assert waiting == [(made[2], [60.0])]
 
 
 def test_the_window_reads_no_price_from_its_future(store):
@@ -116,7 +117,7 @@ def test_pending_signals_name_the_horizons_done(store):
     step(store, T0, [a])
     step(store, T0 + 60, [b], [Resolution(a, 60.0, 101.0, T0 + 60)])
     pending = store.pending_signals(T0 - 1)
-    assert pending == [(a, (60.0,)), (b, ())]
+    assert pending == [(a, (Resolution(a, 60.0, 101.0, T0 + 60),)), (b, ())]
     assert store.pending_signals(T0) == [(b, ())]
 
 

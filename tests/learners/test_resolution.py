@@ -16,6 +16,7 @@ from engine.learners.resolution import (
     Resolver,
     Signal,
     grace,
+    outcome_line,
     resolve_series,
 )
 
@@ -55,11 +56,16 @@ def test_right_wrong_and_move_at_every_horizon():
     assert outcome.move_pct == pytest.approx(60.0)
     assert outcome.right() is True
     assert outcome.right("SHORT") is False
-    line = by[60.0].as_dict()
-    assert line["right"] is True and line["move_pct"] == pytest.approx(1.0)
-    assert line["components"] == {"up": True, "down": False}  # a NEUTRAL component is neither
+    at = by[60.0].as_dict()
+    assert at["right"] is True and at["move_pct"] == pytest.approx(1.0)
+    assert at["components_right"] == ["up"]  # "down" was wrong, a NEUTRAL component is neither
     assert outcome.components == calls
     assert resolver.resolved == 5 and resolver.unresolvable == 0 and len(resolver) == 0
+    # finished at its last horizon: one log line with every horizon
+    ((done, resolutions),) = resolver.finished
+    line = outcome_line(done, resolutions)
+    assert line["components"] == {"up": "LONG", "down": "SHORT"}
+    assert [h["horizon_s"] for h in line["horizons"]] == list(H) and line["outcome"] == TRADE
 
 
 def test_short_signal_right_when_the_price_falls_and_flat_is_neither():
@@ -71,6 +77,7 @@ def test_short_signal_right_when_the_price_falls_and_flat_is_neither():
     assert btc.outcome.right() is True and btc.outcome.move_pct == pytest.approx(-2.0)
     assert btc.outcome.outcome == BLOCKED and btc.outcome.blocker == "MIN_CONFIDENCE"
     assert eth.outcome.right() is None and eth.as_dict()["right"] is None
+    assert [s.symbol for s, _ in resolver.finished] == ["BTCUSDT", "ETHUSDT"]
 
 
 def test_neutral_vote_is_resolved_per_component():
@@ -79,7 +86,7 @@ def test_neutral_vote_is_resolved_per_component():
     (r,) = feed(resolver, [(300.0, {"BTCUSDT": 90.0})])
     assert r.outcome.right() is None
     assert r.outcome.right("SHORT") is True
-    assert r.as_dict()["components"] == {"c": True}
+    assert r.as_dict()["components_right"] == ["c"]
 
 
 def test_first_price_at_or_after_the_horizon_within_the_grace():
@@ -97,7 +104,7 @@ def test_unresolvable_past_the_grace_never_invented():
     # though a price comes at 400; 1 h: grace 360 s, the price at 3900 is in it
     got = feed(resolver, [(300.0, {}), (361.0, {}), (400.0, {"BTCUSDT": 101.0}), (3900.0, {"BTCUSDT": 99.0})])
     assert [(r.horizon_s, r.price_after) for r in got] == [(300.0, None), (3600.0, 99.0)]
-    assert got[0].outcome is None and got[0].as_dict()["unresolvable"] is True
+    assert got[0].outcome is None and got[0].as_dict() == {"horizon_s": 300.0, "unresolvable": True}
     assert resolver.unresolvable == 1 and resolver.resolved == 1
 
 
@@ -144,15 +151,32 @@ def test_a_resumed_resolver_gives_what_an_uninterrupted_one_does():
 
     whole = run(Resolver(H), cycles)
     first = run(Resolver(H), cycles[:120])
-    # what the store keeps: every signal and the horizons done for it
+    # what the store keeps: every signal and its resolutions so far
     done: dict = {}
     for r in first:
-        done.setdefault((r.signal.ts, r.signal.symbol), set()).add(r.horizon_s)
+        done.setdefault((r.signal.ts, r.signal.symbol), []).append(r)
     made = [s for now, _ in cycles[:120] for s in signals[now]]
-    pending = [(s, done.get((s.ts, s.symbol), ())) for s in made if len(done.get((s.ts, s.symbol), ())) < len(H)]
-    rest = run(Resolver(H, pending), cycles[120:])
+    pending = [(s, tuple(done.get((s.ts, s.symbol), ()))) for s in made]
+    resumed = Resolver(H, pending)
+    rest = run(resumed, cycles[120:])
     key = lambda r: (r.signal.ts, r.signal.symbol, r.horizon_s, r.price_after)  # noqa: E731
     assert sorted(map(key, first + rest)) == sorted(map(key, whole))
+    # and it finishes the same signals, with every horizon
+    again = Resolver(H)
+    finished_whole, finished_resumed = [], []
+    for now, prices in cycles:
+        again.observe(now, prices)
+        finished_whole += again.finished
+        for s in signals[now]:
+            again.add(s)
+    resumed = Resolver(H, pending)
+    for now, prices in cycles[120:]:
+        resumed.observe(now, prices)
+        finished_resumed += resumed.finished
+        for s in signals[now]:
+            resumed.add(s)
+    late = [item for item in finished_whole if item[0].ts + H[-1] > cycles[119][0]]
+    assert finished_resumed == late
 
 
 def test_series_gives_what_the_resolver_gives():

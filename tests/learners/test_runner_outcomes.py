@@ -72,8 +72,15 @@ def test_the_outcomes_reach_their_sink_and_a_dry_runs_store_keeps_none():
     runner = Runner(plan(), harness.broker, store, sinks=Sinks(outcomes=got.append))
     for obj in market:
         runner.step(parse(obj))
-    symbols = len(market[0]["symbols"])  # minute 9 resolves the 1-minute horizons of minutes 0-8, 5 minutes of 0-4
-    assert sorted({line["horizon_s"] for line in got}) == [60.0, 300.0] and len(got) == (9 + 5) * symbols
-    assert {"right", "move_pct", "components", "price_after"} <= set(got[0])
+    assert got == []  # no signal's hour has come
+    for obj in snapshots(75)[10:]:
+        runner.step(parse(obj))
+    # minute 74 finishes the signals of minutes 0 to 14 (their hour has come, every minute has a price)
+    symbols = sorted(market[0]["symbols"])
+    assert [(line["ts"], line["symbol"]) for line in got] == [
+        (market[0]["ts"] + 60 * m, s) for m in range(15) for s in symbols
+    ]
+    assert [h["horizon_s"] for h in got[0]["horizons"]] == list(H)
+    assert {"right", "move_pct", "components_right", "price_after", "price_ts"} <= set(got[0]["horizons"][0])
     memory = Runner(plan(), harness.broker, MemoryState())
     assert memory.resolver is None
