@@ -370,8 +370,8 @@ ALTER TABLE reloads_v6 RENAME TO reloads;
 # Signal resolution (engine/learners/resolution.py): every evaluated signal once, and its outcome at
 # each horizon. Lean, as a line is added per symbol and minute: the components' ids and weights
 # (the same for every signal of a rule version) are kept once per version in `signal_sets`, each
-# signal holds only its calls ([direction sign, confidence] per component, in the set's order); an
-# outcome row is four numbers. A signal is pending while an outcome row of a horizon is missing;
+# signal holds only its calls (per component, in the set's order: the confidence signed by the
+# direction, 0 for most NEUTRAL ones; `_call`); an outcome row is four numbers. A signal is pending while an outcome row of a horizon is missing;
 # an unresolvable outcome (no price within the grace) is a row without a price. The migration's
 # number is SIGNALS_SCHEMA: renumber both together.
 SIGNALS_SCHEMA = 8
@@ -668,7 +668,7 @@ def _signal_row(signal: Signal, set_id: int) -> tuple:
         raise TypeError(f"signals holds resolution.Signal, got {type(signal).__name__}")
     for name in ("ts", "price"):
         _check_type(f"signal {name}", "float", getattr(signal, name))
-    calls = [[direction_sign(c.direction), c.confidence] for c in signal.components]
+    calls = [_call(c) for c in signal.components]
     text = json.dumps(calls, allow_nan=False, separators=(",", ":"))
     return (
         signal.ts,
@@ -681,6 +681,26 @@ def _signal_row(signal: Signal, set_id: int) -> tuple:
         set_id,
         text,
     )
+
+
+def _call(call: ComponentCall) -> Any:
+    """One component's call as stored, compactly: the confidence signed by the direction (+
+    LONG, − SHORT; 0 a NEUTRAL call without confidence, most of them), or [sign, confidence]
+    where that would be ambiguous (a directional call of confidence 0, a NEUTRAL one with some)."""
+    sign = direction_sign(call.direction)
+    confidence = call.confidence
+    if (sign == 0) == (confidence == 0) and (sign == 0 or confidence > 0):
+        return 0 if sign == 0 else sign * confidence
+    return [sign, confidence]
+
+
+def _uncall(stored: Any) -> tuple[str, float]:
+    """(direction, confidence) of a stored call (``_call``)."""
+    if isinstance(stored, list):
+        return direction_named(stored[0]), stored[1]
+    if stored == 0:
+        return direction_named(0), 0.0
+    return direction_named(1 if stored > 0 else -1), abs(stored)
 
 
 def _outcome_row(resolution: Resolution) -> tuple:
@@ -716,10 +736,7 @@ class _SignalDecoder:
             blocker=blocker,
             version=version,
             price=price,
-            components=tuple(
-                ComponentCall(c, direction_named(sign), confidence, w)
-                for (c, w), (sign, confidence) in zip(named, made)
-            ),
+            components=tuple(ComponentCall(c, *_uncall(call), w) for (c, w), call in zip(named, made)),
         )
 
 

@@ -158,3 +158,19 @@ def test_a_database_before_the_signal_tables(tmp_path):
         step(migrated, T0, [signal(T0)])
     db = sqlite3.connect(tmp_path / "old.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_every_kind_of_call_comes_back_exactly(store):
+    calls = (
+        ComponentCall("a", "LONG", 0.1 + 0.2, 0.1),
+        ComponentCall("b", "SHORT", 1.0, 0.1),
+        ComponentCall("c", "NEUTRAL", 0.0, 0.1),
+        ComponentCall("d", "NEUTRAL", 0.25, 0.1),  # a NEUTRAL call with a confidence
+        ComponentCall("e", "LONG", 0.0, 0.1),  # a directional call without one
+        ComponentCall("f", "SHORT", 0.0, 0.1),
+    )
+    s = Signal(T0, "BTCUSDT", "LONG", "LOW", TRADE, None, "rs-1", 100.0, calls)
+    step(store, T0, [s])
+    assert store.pending_signals(0.0) == [(s, ())]
+    stored = store._read(lambda db: db.execute("SELECT calls FROM signals").fetchone()[0])
+    assert stored == "[0.30000000000000004,-1.0,0,[0,0.25],[1,0.0],[-1,0.0]]"
