@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the records the state keeps; positions imports nothing from here
     from engine.bot.records import BotRecords
+    from engine.learners.resolution import Resolution, Signal
     from engine.trading.positions import OpenPosition, TradeRecord
 
 #: Codes of the state store (adapters/store/state.py), declared here so the engine documents them.
@@ -161,6 +162,11 @@ class Transition:
     # what the running bot records about this cycle (task runs, state changes, ...), in the same
     # transaction; like ``records``, not taken again when the step's cursor is already stored
     bot: BotRecords | None = None
+    # signal resolution (engine/learners/resolution.py), for a store that keeps signals
+    # (``keeps_signals``): the step's new signals, inserted once by (ts, symbol), and the
+    # (signal, horizon) outcomes it resolved, inserted once each
+    signals: tuple[Signal, ...] = ()
+    resolutions: tuple[Resolution, ...] = ()
 
 
 class StatePort(Protocol):

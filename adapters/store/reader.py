@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from adapters.store.state import _BEFORE_V4, POSITIONS, STORE_FAILED, Reads, StateError
+from adapters.store.state import _BEFORE_V4, POSITIONS, STORE_FAILED, TRADES, Reads, StateError
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class StateReader(Reads):
             raise StateError(f"no state database at {self.path}: is --state the folder a bot runs in?", STORE_FAILED)
         self.version = self._read(_schema_version)
         self._positions = POSITIONS if self.version >= 4 else _BEFORE_V4[id(POSITIONS)]
+        self._trades = TRADES if self.version >= 4 else _BEFORE_V4[id(TRADES)]
 
     @property
     def has_bot_tables(self) -> bool:

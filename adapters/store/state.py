@@ -16,6 +16,7 @@ because the latter also silently skips rows that break NOT NULL or CHECK constra
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -34,6 +35,8 @@ from adapters.store.jsonl import lines as log_lines
 from engine.bot.records import BotRecords, BotStatus, LiftedOverride, Reload, ScheduleEntry, StateChange
 from engine.bot.tasks.base import Override, TaskRun
 from engine.common.errors import RulebotError
+from engine.learners.base import ClosedTrade, ComponentCall, LearningData, SignalOutcome
+from engine.learners.resolution import Resolution, Signal, direction_named, direction_sign
 from engine.ports import STATE_CODES, Fill, FundingPayment, OrderState, Transition
 from engine.trading.positions import OpenPosition, TradeRecord
 from engine.versions.model import LIVE as LIVE_PROMOTION
@@ -397,6 +400,44 @@ INSERT INTO version_history (version_id, created_at, author, parent, message)
 SELECT version_id, created_at, author, parent, message FROM rule_versions ORDER BY created_at, version_id;
 """
 
+# Signal resolution (engine/learners/resolution.py): every evaluated signal once, and its outcome at
+# each horizon. Lean, as a line is added per symbol and minute: the components' ids and weights
+# (the same for every signal of a rule version) are kept once per version in `signal_sets`, each
+# signal holds only its calls (per component, in the set's order: the confidence signed by the
+# direction, 0 for most NEUTRAL ones; `_call`); an outcome row is four numbers. A signal is pending while an outcome row of a horizon is missing;
+# an unresolvable outcome (no price within the grace) is a row without a price. The migration's
+# number is SIGNALS_SCHEMA: renumber both together.
+SIGNALS_SCHEMA = 8
+_V8 = """
+CREATE TABLE signal_sets (
+    id         INTEGER PRIMARY KEY,
+    version    TEXT NOT NULL,
+    components TEXT NOT NULL CHECK (json_type(components) = 'array')
+) STRICT;
+
+CREATE TABLE signals (
+    id         INTEGER PRIMARY KEY,
+    ts         REAL NOT NULL,
+    symbol     TEXT NOT NULL CHECK (symbol <> ''),
+    direction  TEXT NOT NULL CHECK (direction IN ('LONG', 'SHORT', 'NEUTRAL')),
+    conviction TEXT NOT NULL,
+    outcome    TEXT NOT NULL CHECK (outcome IN ('TRADE', 'BLOCKED', 'NEUTRAL')),
+    blocker    TEXT CHECK (blocker IS NULL OR outcome = 'BLOCKED'),
+    price      REAL NOT NULL CHECK (price > 0),
+    set_id     INTEGER NOT NULL REFERENCES signal_sets (id),
+    calls      TEXT NOT NULL CHECK (json_type(calls) = 'array'),
+    UNIQUE (ts, symbol)
+) STRICT;
+
+CREATE TABLE signal_outcomes (
+    signal_id   INTEGER NOT NULL REFERENCES signals (id),
+    horizon_s   REAL NOT NULL CHECK (horizon_s > 0),
+    price_after REAL CHECK (price_after IS NULL OR price_after > 0),
+    price_ts    REAL CHECK ((price_ts IS NULL) = (price_after IS NULL)),
+    PRIMARY KEY (signal_id, horizon_s)
+) STRICT, WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
     (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
@@ -405,6 +446,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (5, "the running bot: task runs, schedule, state changes, overrides, heartbeats, reloads, status", _V5),
     (6, "reloads: outcomes refused and failed; the reason (what asked for the reload)", _V6),
     (7, "version store: history of live and proposed versions, each version's canonical content", _V7),
+    (
+        SIGNALS_SCHEMA,
+        "signal resolution: every signal once (components per rule version), its outcome per horizon",
+        _V8,
+    ),
 )
 
 _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -629,6 +675,139 @@ _UPSERT_CURSOR = (
     "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 )
 
+# A step's signal rows go in one statement per table (a few signals and a few dozen outcomes a
+# step; one statement, not one per row), at most _ROWS_PER_STATEMENT rows each.
+_ROWS_PER_STATEMENT = 500
+_INSERT_SIGNAL_SETS = (
+    "INSERT INTO signal_sets (id, version, components) VALUES {rows} ON CONFLICT (id) DO NOTHING",
+    "(?, ?, ?)",
+)
+_INSERT_SIGNALS = (
+    "INSERT INTO signals (ts, symbol, direction, conviction, outcome, blocker, price, set_id, calls) "
+    "VALUES {rows} ON CONFLICT (ts, symbol) DO NOTHING",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+)
+_INSERT_SIGNAL_OUTCOMES = (
+    "INSERT INTO signal_outcomes (signal_id, horizon_s, price_after, price_ts) "
+    "SELECT s.id, v.column1, v.column2, v.column3 FROM (VALUES {rows}) v "
+    "JOIN signals s ON s.ts = v.column4 AND s.symbol = v.column5 WHERE true "
+    "ON CONFLICT (signal_id, horizon_s) DO NOTHING",
+    "(?, ?, ?, ?, ?)",
+)
+_SIGNAL_COLUMNS = (
+    "s.id, s.ts, s.symbol, s.direction, s.conviction, s.outcome, s.blocker, s.price, s.calls, t.version, t.components"
+)
+_SIGNAL_FROM = "signals s JOIN signal_sets t ON t.id = s.set_id"
+
+
+def _signal_set(signal: Signal) -> tuple[tuple, int, str, str]:
+    """(key, id, version, components JSON) of the signal's component set: the components' ids and
+    weights under its rule version; the id is 60 bits of the set's hash, the same in any store."""
+    key = (signal.version, tuple((c.component, c.weight) for c in signal.components))
+    text = json.dumps([[c, w] for c, w in key[1]], allow_nan=False, separators=(",", ":"))
+    digest = hashlib.sha256(f"{signal.version}\n{text}".encode()).hexdigest()
+    return key, int(digest[:15], 16), signal.version, text
+
+
+def _signal_row(signal: Signal, set_id: int) -> tuple:
+    if not isinstance(signal, Signal):
+        raise TypeError(f"signals holds resolution.Signal, got {type(signal).__name__}")
+    for name in ("ts", "price"):
+        _check_type(f"signal {name}", "float", getattr(signal, name))
+    calls = [_call(c) for c in signal.components]
+    text = json.dumps(calls, allow_nan=False, separators=(",", ":"))
+    return (
+        signal.ts,
+        signal.symbol,
+        signal.direction,
+        signal.conviction,
+        signal.outcome,
+        signal.blocker,
+        signal.price,
+        set_id,
+        text,
+    )
+
+
+def _call(call: ComponentCall) -> Any:
+    """One component's call as stored, compactly: the confidence signed by the direction (+
+    LONG, − SHORT; 0 a NEUTRAL call without confidence, most of them), or [sign, confidence]
+    where that would be ambiguous (a directional call of confidence 0, a NEUTRAL one with some)."""
+    sign = direction_sign(call.direction)
+    confidence = call.confidence
+    if (sign == 0) == (confidence == 0) and (sign == 0 or confidence > 0):
+        return 0 if sign == 0 else sign * confidence
+    return [sign, confidence]
+
+
+def _uncall(stored: Any) -> tuple[str, float]:
+    """(direction, confidence) of a stored call (``_call``)."""
+    if isinstance(stored, list):
+        return direction_named(stored[0]), stored[1]
+    if stored == 0:
+        return direction_named(0), 0.0
+    return direction_named(1 if stored > 0 else -1), abs(stored)
+
+
+def _outcome_row(resolution: Resolution) -> tuple:
+    if not isinstance(resolution, Resolution):
+        raise TypeError(f"resolutions holds resolution.Resolution, got {type(resolution).__name__}")
+    _check_type("horizon_s", "float", resolution.horizon_s)
+    _check_type("price_after", "float | None", resolution.price_after)
+    _check_type("price_ts", "float | None", resolution.price_ts)
+    signal = resolution.signal
+    return (resolution.horizon_s, resolution.price_after, resolution.price_ts, signal.ts, signal.symbol)
+
+
+class _SignalDecoder:
+    """Stored signals back as :class:`Signal` objects, each component set decoded once."""
+
+    def __init__(self) -> None:
+        self._sets: dict[str, tuple[tuple[str, float], ...]] = {}
+
+    def __call__(self, row: Sequence) -> Signal:
+        _, ts, symbol, direction, conviction, outcome, blocker, price, calls, version, components = row
+        named = self._sets.get(components)
+        if named is None:
+            named = self._sets[components] = tuple((c, w) for c, w in json.loads(components))
+        made = json.loads(calls)
+        if len(made) != len(named):
+            raise StateError(f"signals {symbol} at {ts}: {len(made)} calls for {len(named)} components")
+        return Signal(
+            ts=ts,
+            symbol=symbol,
+            direction=direction,
+            conviction=conviction,
+            outcome=outcome,
+            blocker=blocker,
+            version=version,
+            price=price,
+            components=tuple(ComponentCall(c, *_uncall(call), w) for (c, w), call in zip(named, made)),
+        )
+
+
+def closed_trade(trade: TradeRecord) -> ClosedTrade:
+    """A stored trade as the learners read it: ``net_pnl_pct`` in % of margin (the trades
+    table keeps % of the entry notional; × leverage)."""
+    return ClosedTrade(
+        id=trade.id,
+        symbol=trade.symbol,
+        side=trade.direction,
+        entry_ts=trade.entry_ts,
+        exit_ts=trade.exit_ts,
+        duration_s=trade.duration_s,
+        net_pnl=trade.net_pnl,
+        net_pnl_pct=trade.net_pnl_pct * trade.leverage,
+        peak_pnl_pct=trade.peak_pnl_pct,
+        exit_reason=trade.exit_reason,
+        exit_tier=trade.exit_tier,
+        entry_version=trade.entry_version,
+        conviction=trade.conviction,
+        confidence=trade.confidence,
+        leverage=trade.leverage,
+    )
+
+
 _BAD_INPUT = (
     sqlite3.IntegrityError,
     sqlite3.ProgrammingError,
@@ -664,6 +843,7 @@ class Reads:
     give ``_read`` (one query, its errors as StateError) and the positions' table form."""
 
     _positions: _Table
+    _trades: _Table
 
     def _read(self, query: Callable[[sqlite3.Connection], Any]) -> Any:
         raise NotImplementedError
@@ -782,6 +962,89 @@ class Reads:
         sql = "SELECT DISTINCT version_id FROM version_history WHERE version_id LIKE ? ESCAPE '\\' ORDER BY version_id"
         return [r[0] for r in self._read(lambda db: db.execute(sql, (pattern,)).fetchall())]
 
+    # signal resolution (migration SIGNALS_SCHEMA)
+
+    def _has_signals(self) -> bool:
+        return bool(
+            self._read(lambda db: db.execute("SELECT 1 FROM sqlite_master WHERE name = 'signal_outcomes'").fetchone())
+        )
+
+    def pending_signals(self, since: float) -> list[tuple[Signal, tuple[Resolution, ...]]]:
+        """The signals made after ``since``, each with its resolutions so far (unresolvable ones
+        included), oldest first: what a resumed run's resolver starts from
+        (``engine.learners.resolution.Resolver(horizons, pending)``)."""
+        if not self._has_signals():
+            return []
+        decode = _SignalDecoder()
+
+        def query(db: sqlite3.Connection) -> list[tuple[Signal, tuple[Resolution, ...]]]:
+            done: dict[int, list[tuple[float, float | None, float | None]]] = {}
+            for signal_id, *values in db.execute(
+                "SELECT o.signal_id, o.horizon_s, o.price_after, o.price_ts FROM signal_outcomes o "
+                "JOIN signals s ON s.id = o.signal_id WHERE s.ts > ? ORDER BY o.signal_id, o.horizon_s",
+                (since,),
+            ):
+                done.setdefault(signal_id, []).append((values[0], values[1], values[2]))
+            rows = db.execute(
+                f"SELECT {_SIGNAL_COLUMNS} FROM {_SIGNAL_FROM} WHERE s.ts > ? ORDER BY s.ts, s.symbol", (since,)
+            )
+            out = []
+            for row in rows:
+                signal = decode(row)
+                out.append((signal, tuple(Resolution(signal, *values) for values in done.get(row[0], ()))))
+            return out
+
+        return self._read(query)
+
+    def learning_data(self, since: float, until: float) -> LearningData:
+        """What a learning cycle over [``since``, ``until``) reads: the resolved outcomes of the
+        signals made in it whose price was seen by ``until`` (a walk-forward never reads a
+        price from its future; unresolvable ones are left out, ``signal_counts`` counts them),
+        and the trades closed in it; oldest first."""
+        for name, value in (("since", since), ("until", until)):
+            _check_type(name, "float", value)
+        if until < since:
+            raise ValueError(f"learning_data: until ({until}) is before since ({since})")
+        decode = _SignalDecoder()
+
+        def query(db: sqlite3.Connection) -> tuple[SignalOutcome, ...]:
+            made: dict[int, Signal] = {}
+            out = []
+            sql = (
+                f"SELECT {_SIGNAL_COLUMNS}, o.horizon_s, o.price_after FROM signal_outcomes o "
+                "JOIN signals s ON s.id = o.signal_id JOIN signal_sets t ON t.id = s.set_id "
+                "WHERE s.ts >= ? AND s.ts < ? AND o.price_ts IS NOT NULL AND o.price_ts <= ? "
+                "ORDER BY s.ts, s.symbol, o.horizon_s"
+            )
+            for row in db.execute(sql, (since, until, until)):
+                signal = made.get(row[0])
+                if signal is None:
+                    signal = made[row[0]] = decode(row[:11])
+                out.append(signal.resolved(row[11], row[12]))
+            return tuple(out)
+
+        outcomes = self._read(query) if self._has_signals() else ()
+        trades = self._all(self._trades, "WHERE exit_ts >= ? AND exit_ts < ?", (since, until))
+        return LearningData(since, until, outcomes, tuple(closed_trade(t) for t in trades))
+
+    def signal_counts(self, since: float, until: float) -> dict[str, int]:
+        """Over the signals made in [``since``, ``until``): how many there are and their
+        (signal, horizon) pairs resolved and unresolvable by ``until``."""
+        if not self._has_signals():
+            return {"signals": 0, "resolved": 0, "unresolvable": 0}
+
+        def query(db: sqlite3.Connection) -> dict[str, int]:
+            signals = db.execute("SELECT count(*) FROM signals WHERE ts >= ? AND ts < ?", (since, until)).fetchone()[0]
+            resolved, unresolvable = db.execute(
+                "SELECT count(o.price_after), count(*) - count(o.price_after) FROM signal_outcomes o "
+                "JOIN signals s ON s.id = o.signal_id WHERE s.ts >= ? AND s.ts < ? "
+                "AND (o.price_ts IS NULL OR o.price_ts <= ?)",
+                (since, until, until),
+            ).fetchone()
+            return {"signals": signals, "resolved": resolved, "unresolvable": unresolvable}
+
+        return self._read(query)
+
 
 # ------------------------------------------------------------------ the store
 
@@ -806,6 +1069,7 @@ class StateStore(Reads):
         # group(): the last value of each row only the last value of counts (cursors, heartbeats,
         # the schedule, the bot's status): (statement, key) → (table, parameters), written at its end
         self._group_rows: dict[tuple[str, Any], tuple[str, Sequence]] = {}
+        self._sets: dict[tuple, tuple[int, str, str]] = {}  # a signal's component set → its row (computed once)
         memory = str(path) == ":memory:"
         try:
             if not memory:
@@ -820,6 +1084,8 @@ class StateStore(Reads):
             self._positions, self._trades = POSITIONS, TRADES
             if self._stored_version() < 4:
                 self._positions, self._trades = _BEFORE_V4[id(POSITIONS)], _BEFORE_V4[id(TRADES)]
+            # whether the runner resolves its signals into this store (engine/learners/resolution.py)
+            self.keeps_signals = self._stored_version() >= SIGNALS_SCHEMA
             logger.debug("opened the state database %s (journal %s)", self.path, self.journal_mode)
         except BaseException as exc:
             self.close()
@@ -931,6 +1197,20 @@ class StateStore(Reads):
                 self._item(table, row[0], sql, row)
             raise
 
+    def _rows(self, table: str, sql: tuple[str, str], rows: Sequence[tuple]) -> None:
+        """Many rows in one statement (``sql``: the statement with ``{rows}``, one row's
+        placeholders); an error names the table and the row (``_item``)."""
+        statement, one = sql
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            params = [value for row in chunk for value in row]
+            try:
+                self._db.execute(statement.format(rows=", ".join([one] * len(chunk))), params)
+            except sqlite3.Error:
+                for row in chunk:  # again row by row, so that the error names the row
+                    self._item(table, row[:2], statement.format(rows=one), row)
+                raise
+
     def _encode(self, table: _Table, obj: Any, index: int) -> tuple:
         try:
             return table.encode(obj)
@@ -982,9 +1262,44 @@ class StateStore(Reads):
         self._write_positions(transition.positions, closing)
         self._record_trades(transition.trades)
         self._record_hook_runs(transition.hook_runs)
+        self._record_signals(transition)
         self._write_bookmarks(transition)
         self._fill_outbox(lines)
         return lines
+
+    def _record_signals(self, transition: Transition) -> None:
+        """The step's new signals, inserted once by (ts, symbol), their component sets once by
+        hash; then its resolutions, once by (signal, horizon). A resolution must name a stored
+        signal (of this step or an earlier one)."""
+        if not (transition.signals or transition.resolutions):
+            return
+        if not self.keeps_signals:
+            raise ValueError(
+                f"signals and resolutions need the signal tables (schema version {SIGNALS_SCHEMA}); "
+                f"this database has {self._stored_version()}"
+            )
+        rows: list[tuple] = []
+        sets: dict[tuple, tuple[int, str, str]] = {}
+        for signal in transition.signals:
+            key = (signal.version, tuple((c.component, c.weight) for c in signal.components))
+            made = sets.get(key) or self._sets.get(key)
+            if made is None:
+                made = self._sets[key] = _signal_set(signal)[1:]
+            sets[key] = made
+            rows.append(_signal_row(signal, made[0]))
+        self._rows("signal_sets", _INSERT_SIGNAL_SETS, list(sets.values()))
+        self._rows("signals", _INSERT_SIGNALS, rows)
+        outcomes = [_outcome_row(r) for r in transition.resolutions]
+        before = self._db.total_changes
+        self._rows("signal_outcomes", _INSERT_SIGNAL_OUTCOMES, outcomes)
+        if self._db.total_changes - before < len(outcomes):  # some already stored, or a signal unknown
+            for row in outcomes:
+                known = "SELECT 1 FROM signals WHERE ts = ? AND symbol = ?"
+                if self._db.execute(known, row[3:]).fetchone() is None:
+                    raise StateError(
+                        f"signal_outcomes refused: no stored signal of {row[4]!r} at {row[3]} (horizon {row[0]:g} s)",
+                        CHANGE_REFUSED,
+                    )
 
     @contextmanager
     def group(self) -> Iterator[None]:

@@ -194,6 +194,7 @@ class RunLogs:
         "trades": "executed_trades",
         "post_trade": "post_trade",
         "market": "market_data",  # refused market values and the trading-state changes they caused
+        "outcomes": "signal_outcomes",  # every signal resolved at each forward horizon
         **BOT_LOGS,  # the running bot's task runs, trading-state changes and reload attempts
     }
 

@@ -29,6 +29,7 @@ from typing import Any, cast
 
 from engine.bot import states
 from engine.common.errors import ResumeError
+from engine.learners.resolution import Resolver, grace, outcome_line, price_of, prices_of, signal_of
 from engine.market.sanity import MarketScreen, Screened
 from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.trading import lifecycle
@@ -39,7 +40,7 @@ from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeSta
 from engine.trading.posttrade import PostTrade
 
 CURSOR = "snapshot_ts"
-LOGS = ("signals", "universe", "exits", "trades", "post_trade", "market")  # the runner's logs, by sink name
+LOGS = ("signals", "universe", "exits", "trades", "post_trade", "market", "outcomes")  # the runner's logs, by sink name
 _OBJECTS = frozenset({"signals", "universe"})  # sinks handed objects (``as_dict()`` logs them)
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Sinks:
     trades: Callable[[dict], None] = _noop
     post_trade: Callable[[dict], None] = _noop
     market: Callable[[dict], None] = _noop  # refused market values and data-driven state changes
+    outcomes: Callable[[dict], None] = _noop  # each signal resolved at its last horizon (a store keeping signals)
 
 
 @dataclass
@@ -116,7 +118,12 @@ class Runner:
         )
         # without a neutral trail and with nobody logging signal records, a symbol whose vote
         # is known to be NEUTRAL has nothing to decide (its decision would be dropped)
-        self._skip_known_neutral = not full_trail and not self._outbox and self.outputs.signals is _noop
+        # a store that keeps signals resolves every one of them (engine/learners/resolution.py): the
+        # step's new signals and resolutions are committed with it; an in-memory store does not
+        self._keeps_signals = bool(getattr(store, "keeps_signals", False))
+        self._skip_known_neutral = (
+            not full_trail and not self._outbox and self.outputs.signals is _noop and not self._keeps_signals
+        )
         self.post_trade = PostTrade(plan)
         self.pending: dict[str, Pending] = {}
         self._liquidations: set[str] = set()  # client ids of the venue's liquidation fills
@@ -124,6 +131,7 @@ class Runner:
         self.held: tuple[states.Claim, ...] = ()
         self.positions = {p.id: p for p in store.open_positions()}
         self.cursor = store.cursor(CURSOR)
+        self.resolver = self._resolver(plan)
         self._restore_blobs()
         if self.cursor is not None:
             logger.info(
@@ -184,6 +192,18 @@ class Runner:
         for trade in self.store.trades():  # ledgers are derived: rebuilt from the trades
             self.post_trade.run(trade)
 
+    def _resolver(self, plan) -> Resolver | None:
+        """The signals waiting for their horizons: after a restart (or a reload that changed the
+        horizons) those the store holds without an outcome at some horizon, which are the ones
+        a run that never stopped would be waiting on."""
+        if not self._keeps_signals:
+            return None
+        horizons = plan.learning.signal_resolution_horizons
+        if self.cursor is None:
+            return Resolver(horizons)
+        since = self.cursor - max(h + grace(h) for h in horizons) - 1.0  # every signal still in a grace
+        return Resolver(horizons, self.store.pending_signals(since))
+
     def warm(self, snapshot) -> Screened:
         """Replay a snapshot the state already contains: advance the sanity layer and the
         features (both derived state, rebuilt this way after a restart), trade nothing."""
@@ -204,7 +224,10 @@ class Runner:
         pipeline and sanity layer replace the old ones, the post-trade ledgers are rebuilt from
         the stored trades under the new rules; positions, pending orders and the broker stay,
         and the new exit ladder applies to the open positions from the next step."""
+        horizons = self.plan.learning.signal_resolution_horizons
         self.plan, self.pipeline, self.screen = plan, pipeline, screen
+        if self.resolver is not None and plan.learning.signal_resolution_horizons != horizons:
+            self.resolver = self._resolver(plan)
         self.post_trade = PostTrade(plan)
         for trade in self.store.trades():
             self.post_trade.run(trade)
@@ -236,6 +259,10 @@ class Runner:
         for event in self.broker.observe(snapshot):
             self._apply_event(event, work, result)
         self.pipeline.update(snapshot)
+        if self.resolver is not None:
+            work.resolutions = self.resolver.observe(snapshot.ts, prices_of(snapshot))
+            for signal, resolutions in self.resolver.finished:  # one line a signal, at its last horizon
+                self.sinks.outcomes(outcome_line(signal, resolutions))
         self._check_exits(snapshot, work, result)
         self._check_entries(snapshot, work, result)
         result.trades.sort(key=lambda t: (t.exit_ts, t.id))  # the order a restart replays them in
@@ -453,6 +480,11 @@ class Runner:
             portfolio = portfolio or self.portfolio(snapshot.ts)  # built once, only if some symbol decides
             decision = self.pipeline.decide(symbol, portfolio, snapshot.ts, screened.refused(symbol))
             self.sinks.signals(decision.signal)
+            if self.resolver is not None:  # every signal, traded, blocked or NEUTRAL, on its cycle's price
+                signal = signal_of(decision, price_of(snapshot.symbols.get(symbol)))
+                if signal is not None:
+                    self.resolver.add(signal)
+                    work.signals.append(signal)
             if decision.intent is None or self._busy(symbol):
                 continue
             self._send_entry(decision, snapshot.ts, work, result)
@@ -529,6 +561,8 @@ class Runner:
                 hook_runs=tuple(work.hook_runs) if durable else (),
                 records=self._records(),
                 bot=bot,
+                signals=tuple(work.signals),
+                resolutions=tuple(work.resolutions),
             ),
             version=self.plan.version,
         )
@@ -576,3 +610,5 @@ class _Work:
     trades: list = field(default_factory=list)
     links: list = field(default_factory=list)
     hook_runs: list = field(default_factory=list)
+    signals: list = field(default_factory=list)  # the step's new signals (a store that keeps them)
+    resolutions: list = field(default_factory=list)  # (signal, horizon) outcomes resolved in the step

@@ -1,6 +1,7 @@
 """A paper process killed with SIGKILL at seeded random points and restarted every time ends
 with exactly the database of an uninterrupted run: no trade, position, fill, order or
-funding payment lost, duplicated or half-written, and PRAGMA integrity_check clean.
+funding payment lost, duplicated or half-written — nor any signal or signal outcome — and
+PRAGMA integrity_check clean.
 
 The child kills itself as its N-th SQL statement starts (tests/lifecycle/paper_crash_child.py),
 so every kill lands where the seed says — in the migrations, the start-up or the middle of
@@ -26,6 +27,7 @@ from tests.lifecycle.processes import HUNG, ROOT, child_env, paper_args, run_cli
 MINUTES = 720
 KILLS = 12
 LATEST = max(version for version, _, _ in MIGRATIONS)
+SIGNAL_TABLES = ("signals", "signal_sets", "signal_outcomes")  # signal resolution: none lost or doubled either
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -47,8 +49,8 @@ def _tables(db: Path) -> dict:
     with _read_only(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         tables = {
-            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-            for table in ("trades", "fills", "positions", "funding_payments", "orders", "cursors")
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("trades", "fills", "positions", "funding_payments", "orders", "cursors", *SIGNAL_TABLES)
         }
         # the runner's resume state compares as values (JSON text may differ in e.g. -0.0 vs 0.0)
         tables["blobs"] = {name: json.loads(value) for name, value in conn.execute("SELECT name, value FROM blobs")}

@@ -26,13 +26,21 @@ import pytest
 from engine.cli.compose import RunLogs
 from tests.lifecycle.market import write
 from tests.lifecycle.processes import HUNG, ROOT, child_env, comparable, paper_args, run_args, run_cli
-from tests.lifecycle.test_paper_crash import _read_only
+from tests.lifecycle.test_paper_crash import SIGNAL_TABLES, _read_only
 
 MINUTES = 400
 KILLS = {"paper": 55, "run": 30}  # run: fewer, the suite's time is bounded; the same guarantees
-TABLES = ("trades", "positions", "orders", "fills", "funding_payments", "hook_runs", "cursors")
+TABLES = ("trades", "positions", "orders", "fills", "funding_payments", "hook_runs", "cursors", *SIGNAL_TABLES)
 BOT_TABLES = ("task_schedule", "state_changes", "overrides", "heartbeats")  # and task_runs (see _state)
-LOGS = ("predictive_signals", "signal_universe", "exit_decisions", "executed_trades", "post_trade", "tasks")
+LOGS = (
+    "predictive_signals",
+    "signal_universe",
+    "exit_decisions",
+    "executed_trades",
+    "post_trade",
+    "tasks",
+    "signal_outcomes",
+)
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL, fork"), pytest.mark.slow]
 
@@ -107,6 +115,7 @@ def test_killed_and_resumed_paper_run_writes_every_record_exactly_once(command_l
     expected, expected_logs = _state(where(reference), bot), _logs(reference_logs)
     assert len(expected["trades"]) >= 20 and len(expected["hook_runs"]) == 5 * len(expected["trades"])
     assert all(expected_logs.values())
+    assert expected["signal_outcomes"] and len(expected["signal_sets"]) == 1  # one rule version
     _delivered_outbox(where(reference), reference_logs)
     if bot:
         assert expected["task_runs"] and expected["task_schedule"] and expected["heartbeats"]
