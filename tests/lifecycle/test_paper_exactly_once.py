@@ -113,7 +113,9 @@ def test_killed_and_resumed_paper_run_writes_every_record_exactly_once(command_l
     reference, reference_logs = tmp_path / "reference", tmp_path / "reference-logs"
     _paper(args(snapshots, where(reference) if command_line == "paper" else reference, reference_logs))
     expected, expected_logs = _state(where(reference), bot), _logs(reference_logs)
-    assert len(expected["trades"]) >= 20 and len(expected["hook_runs"]) == 5 * len(expected["trades"])
+    assert len(expected["trades"]) >= 20 and len(expected["hook_runs"]) == 6 * len(
+        expected["trades"]
+    )  # six post-trade hooks
     assert all(expected_logs.values())
     assert expected["signal_outcomes"] and len(expected["signal_sets"]) == 1  # one rule version
     _delivered_outbox(where(reference), reference_logs)
