@@ -149,7 +149,7 @@ def test_the_root_group_carries_every_command_and_the_log_options():
     from engine.cli import main
 
     assert sorted(main.commands) == [
-        "diff", "dry-run", "explain", "halt", "paper", "reduce", "resume", "rollback", "run", "schema", "snapshots",
+        "diff", "dry-run", "explain", "halt", "learn", "paper", "reduce", "resume", "rollback", "run", "schema", "snapshots",
         "status", "validate", "versions",
     ]  # fmt: skip
     assert sorted(main.commands["snapshots"].commands) == ["build", "convert", "info"]

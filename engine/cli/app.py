@@ -55,6 +55,7 @@ COMMANDS: dict[str, str] = {
     "resume": "engine.cli.control:resume",
     "status": "engine.cli.status:status",
     "run": "engine.cli.run:run",
+    "learn": "engine.cli.learn:learn",
     "versions": "engine.cli.versions:versions",
     "diff": "engine.cli.diff:diff",
     "rollback": "engine.cli.versions:rollback",

@@ -7,10 +7,11 @@ simulated time): what differs is only where the data comes from and who writes t
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.common.times import iso_utc
 from engine.learners import learner_module
 from engine.learners.base import LearnerResult, LearningData, Proposal
 from engine.learners.orchestrator import Decision, decide
@@ -38,15 +39,16 @@ class Cycle:
         order = [r.learner for r in self.results]
         return [(learner, tuple(out[learner])) for learner in order if learner in out]
 
-    def audit(self) -> dict[str, Any]:
+    def audit(self, outcomes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
         """The audit line (logs/learning_audit.jsonl, event ``cycle``): inputs counted,
-        proposals, what was applied or refused and why."""
+        proposals, what was applied or refused and why, and ``outcomes``: what became of each
+        learner's write (promotion gate, write-back)."""
         return {
             "event": "cycle",
-            "ts": self.ts,
+            "ts": iso_utc(self.ts),
             "job": self.job,
             "version": self.version,
-            "window": {"from": self.data.window_from, "to": self.data.window_to},
+            "window": {"from": iso_utc(self.data.window_from), "to": iso_utc(self.data.window_to)},
             "inputs": {"outcomes": len(self.data.outcomes), "trades": len(self.data.trades)},
             "learners": [
                 {
@@ -59,6 +61,7 @@ class Cycle:
                 for r in self.results
             ],
             **self.decision.audit(),
+            "outcomes": [dict(o) for o in outcomes],
         }
 
 

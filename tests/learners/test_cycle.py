@@ -51,6 +51,7 @@ def test_a_cycle_applies_the_weight_group_and_audits_it(plan):
     line = cycle.audit()
     json.dumps(line, allow_nan=False)
     assert line["event"] == "cycle" and line["version"] == plan.version and line["job"] == "learning_fast"
+    assert line["ts"] == "1970-01-01T06:40:00Z" and line["outcomes"] == []
     assert line["inputs"] == {"outcomes": len(known_outcomes()), "trades": 0}
     assert len(line["applied"]) == len(applied) and line["learners"][0]["learner"] == "signal_weights"
 
