@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK
-from engine.cli.options import Window, load_plan, state_folder, window_option
+from engine.cli.options import Window, load_plan, rules_folder, state_folder, window_option
 from engine.common import interrupts
 
 if TYPE_CHECKING:
@@ -33,14 +33,7 @@ logger = logging.getLogger(__name__)
 @click.command()
 @click.argument("a")
 @click.argument("b")
-@click.option(
-    "--rules",
-    "rules_dir",
-    default="rules",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The rules folder `live` means when the state has no version store.",
-)
+@rules_folder("The rules folder `live` means when the state has no version store.")
 @state_folder("The bot's state folder whose version store holds the versions.")
 @click.option(
     "--replay",

@@ -35,7 +35,7 @@ import click
 from engine.cli import compose
 from engine.cli.control import DB
 from engine.cli.exit_codes import EXIT_OK, EXIT_USAGE
-from engine.cli.options import load_plan, state_folder, time_option
+from engine.cli.options import load_plan, rules_folder, state_folder, time_option
 
 
 @dataclass
@@ -60,14 +60,7 @@ class LearnerWrite:
 
 @click.command()
 @click.option("--learner", "learner_id", default=None, help="Run only this learner (an id in learning.yaml).")
-@click.option(
-    "--rules",
-    "rules_dir",
-    default="rules",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The rules folder.",
-)
+@rules_folder("The rules folder.")
 @click.option("--profile", default=None, help="Profile whose plan the learners read (default: the rule set's).")
 @state_folder("The bot's state folder (the one given to `rulebot run --state`).")
 @click.option("--logs", "logs_dir", default="logs", show_default=True, help="Where learning_audit.jsonl is appended.")

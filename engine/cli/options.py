@@ -71,6 +71,19 @@ def window_option(from_text: str | None, to_text: str | None) -> Window:
     return window
 
 
+def rules_folder(help_text: str) -> Any:
+    """The ``--rules DIR`` option of the commands that read (or, learn and rollback, write
+    learned/ of) a rules folder: one name, one default, one type."""
+    return click.option(
+        "--rules",
+        "rules_dir",
+        default="rules",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help=help_text,
+    )
+
+
 def state_folder(help_text: str) -> Any:
     """The ``--state DIR`` option of the commands that work on a bot's state folder (run,
     status, halt/reduce/resume): one name, one default, one type."""

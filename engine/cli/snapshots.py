@@ -20,6 +20,7 @@ import click
 from engine.cli import compose
 from engine.cli import render_snapshots as words
 from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
+from engine.cli.options import rules_folder
 from engine.common import interrupts
 
 if TYPE_CHECKING:
@@ -192,14 +193,7 @@ def snapshots_convert(files: tuple[str, ...], out_path: str) -> None:
 
 @snapshots.command("info")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--rules",
-    "rules_dir",
-    default="rules",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Rule set whose signal components are checked against the inputs present.",
-)
+@rules_folder("Rule set whose signal components are checked against the inputs present.")
 def snapshots_info(files: tuple[str, ...], rules_dir: str) -> None:
     """Symbols, time range, gaps and which inputs are present, per snapshot file, and how often
     each signal component of the rules has all of its inputs."""

@@ -23,7 +23,7 @@ import click
 from engine.cli import compose
 from engine.cli.control import DB
 from engine.cli.exit_codes import EXIT_OK
-from engine.cli.options import state_folder
+from engine.cli.options import rules_folder, state_folder
 from engine.versions.errors import NoContent, UnknownVersion, VersionError
 from engine.versions.model import HUMAN, VersionRecord
 
@@ -115,14 +115,7 @@ def stored(view: Any, spec: str) -> tuple[str, dict, VersionRecord | None]:
 
 @click.command()
 @click.argument("version")
-@click.option(
-    "--rules",
-    "rules_dir",
-    default="rules",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The rule-set directory the bot runs (only its learned/ folder is changed).",
-)
+@rules_folder("The rule-set directory the bot runs (only its learned/ folder is changed).")
 @state_folder("The bot's state folder (the one given to `rulebot run --state`).")
 def rollback(version: str, rules_dir: str, state_dir: str) -> None:
     """Make an earlier VERSION (an id, a prefix of one) live again: a new version entry whose

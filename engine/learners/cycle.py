@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.common.times import iso_utc
 from engine.learners import learner_module
 from engine.learners.base import LearnerResult, LearningData, Proposal
 from engine.learners.orchestrator import Decision, decide
+from engine.versions.audit import cycle_record
 
 logger = logging.getLogger(__name__)
 
@@ -40,29 +40,17 @@ class Cycle:
         return [(learner, tuple(out[learner])) for learner in order if learner in out]
 
     def audit(self, outcomes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-        """The audit line (logs/learning_audit.jsonl, event ``cycle``): inputs counted,
-        proposals, what was applied or refused and why, and ``outcomes``: what became of each
-        learner's write (promotion gate, write-back)."""
-        return {
-            "event": "cycle",
-            "ts": iso_utc(self.ts),
+        """The audit line (logs/learning_audit.jsonl, event ``cycle``): inputs counted, each
+        learner's proposals or why none, what the orchestrator applied or refused and why, and
+        ``outcomes``: what became of each learner's write (promotion gate, write-back)."""
+        extra = {
             "job": self.job,
             "version": self.version,
-            "window": {"from": iso_utc(self.data.window_from), "to": iso_utc(self.data.window_to)},
             "inputs": {"outcomes": len(self.data.outcomes), "trades": len(self.data.trades)},
-            "learners": [
-                {
-                    "learner": r.learner,
-                    "kind": r.kind,
-                    "inputs": dict(r.inputs),
-                    "proposals": len(r.proposals),
-                    "skipped": r.skipped,
-                }
-                for r in self.results
-            ],
             **self.decision.audit(),
             "outcomes": [dict(o) for o in outcomes],
         }
+        return cycle_record(self.ts, self.data.window_from, self.data.window_to, self.results, extra)
 
 
 def due_learners(plan: Any, *, job: str | None = None, only: str | None = None) -> tuple[Any, ...]:

@@ -74,11 +74,11 @@ def cycle_record(
     window_from: float,
     window_to: float,
     results: Sequence[LearnerResult],
-    writes: Sequence[WriteOutcome] = (),
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The audit line of one learning cycle: every learner's inputs, proposals or reason
-    for none, and each write's status (their own ``write`` lines carry the details)."""
+    for none, and ``extra`` (engine/learners/cycle.py ``Cycle.audit``: the orchestrator's
+    decision and what became of each learner's write; their ``write`` lines carry the details)."""
     return {
         "event": CYCLE,
         "ts": iso_utc(ts),
@@ -103,10 +103,6 @@ def cycle_record(
             }
             for r in results
         ],
-        "writes": [
-            {"learner": w.learner, "status": w.status, "code": w.code, "reason": w.reason, "file": w.file}
-            for w in writes
-        ],
         **dict(extra or {}),
     }
 
@@ -119,18 +115,5 @@ class LearningAudit:
 
     def write(self, ts: float, outcome: WriteOutcome, request: WriteRequest | None = None) -> dict[str, Any]:
         record = write_record(ts, outcome, request)
-        self._sink.write(record)
-        return record
-
-    def cycle(
-        self,
-        ts: float,
-        window_from: float,
-        window_to: float,
-        results: Sequence[LearnerResult],
-        writes: Sequence[WriteOutcome] = (),
-        extra: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        record = cycle_record(ts, window_from, window_to, results, writes, extra)
         self._sink.write(record)
         return record

@@ -54,6 +54,9 @@ def test_a_cycle_applies_the_weight_group_and_audits_it(plan):
     assert line["ts"] == "1970-01-01T06:40:00Z" and line["outcomes"] == []
     assert line["inputs"] == {"outcomes": len(known_outcomes()), "trades": 0}
     assert len(line["applied"]) == len(applied) and line["learners"][0]["learner"] == "signal_weights"
+    proposal = line["learners"][0]["proposals"][0]
+    assert set(proposal) == {"path", "old", "new", "reason", "evidence", "group"}
+    assert line["window"] == {"from": "1970-01-01T00:00:00Z", "to": "1970-01-01T06:40:00Z"}
 
 
 def test_a_learner_that_raises_is_audited_and_the_others_still_run(plan, monkeypatch):

@@ -20,8 +20,8 @@ import pytest
 from adapters.rules_files import rules_lock
 from engine.cli.compose import write_learned
 from engine.language.compiler import compile_ruleset
-from engine.learners.base import LearnerResult, LearningData, Proposal
-from engine.versions.audit import AUDIT_LOG, LearningAudit
+from engine.learners.base import LearningData, Proposal
+from engine.versions.audit import AUDIT_LOG
 from engine.versions.writeback import WriteRequest
 from tests.lifecycle.processes import HUNG, child_env
 from tests.rules.conftest import edit_once
@@ -415,32 +415,3 @@ def test_a_reload_never_sees_a_learned_file_its_learner_takes_back(rules, tmp_pa
     thread.join(HUNG)
     assert outcome.code == "RB527"
     assert seen == [version(rules)] and learned_files(rules) == []
-
-
-# ------------------------------------------------------------------ the cycle line
-
-
-def test_one_audit_writes_cycle_lines_too():
-    lines: list[dict] = []
-
-    class Sink:
-        def write(self, record: dict) -> None:
-            lines.append(record)
-
-    result = LearnerResult(
-        "hold_time", "hold_time", {"trades": 3}, (Proposal("hold_time", HOLD, 7200.0, 8100.0, "longer", 3),)
-    )
-    skipped = LearnerResult("signal_weights", "signal_weight", {"outcomes": 2}, skipped="2 outcomes, 50 needed")
-    LearningAudit(Sink()).cycle(NOW, NOW - WEEK, NOW, [result, skipped])
-    [line] = lines
-    assert line["event"] == "cycle" and line["ts"] == "2025-01-06T07:00:00Z"
-    assert line["learners"][0]["proposals"][0] == {
-        "path": HOLD,
-        "old": 7200.0,
-        "new": 8100.0,
-        "reason": "longer",
-        "evidence": 3,
-        "group": None,
-    }
-    assert line["learners"][1]["skipped"] == "2 outcomes, 50 needed"
-    json.dumps(line, allow_nan=False)
