@@ -26,9 +26,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -36,6 +37,13 @@ from engine.cli import compose
 from engine.cli.control import DB
 from engine.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from engine.cli.options import load_plan, rules_folder, state_folder, time_option
+
+if TYPE_CHECKING:
+    from engine.language.compiler import Plan, Result
+    from engine.learners.base import LearningData, Proposal
+    from engine.learners.cycle import Cycle
+    from engine.learners.promotion import PromotionResult
+    from engine.versions.writeback import WriteOutcome, WriteRequest
 
 
 @dataclass
@@ -117,7 +125,16 @@ def _last_cycle(view: Any) -> float:
     return time.time()
 
 
-def _apply(plan, rules_dir, logs_dir, state_dir, proposals, cycle, snapshot_paths, dry) -> LearnerWrite:
+def _apply(
+    plan: Plan,
+    rules_dir: str,
+    logs_dir: str,
+    state_dir: str,
+    proposals: tuple[Proposal, ...],
+    cycle: Cycle,
+    snapshot_paths: tuple[str, ...],
+    dry: bool,
+) -> LearnerWrite:
     """One learner's proposals: candidate, promotion gate, write-back, version record."""
     from engine.language.compiler import compile_ruleset
     from engine.versions.writeback import WriteRequest
@@ -138,8 +155,9 @@ def _apply(plan, rules_dir, logs_dir, state_dir, proposals, cycle, snapshot_path
         if not staged.applied:
             return _refused_write(rules_dir, request, logs_dir, staged, clock)
         candidate = compile_ruleset(shadow)
-    profile = plan.profile
-    gate = _promote(plan, candidate.plans[profile], cycle.data, snapshot_paths)
+    if plan.profile not in candidate.plans:  # the write-back compiled it: a bug if this happens
+        return LearnerWrite(learner, "refused", f"the candidate has no {plan.profile} plan")
+    gate = _promote(plan, candidate.plans[plan.profile], cycle.data, snapshot_paths)
     numbers = gate.as_dict()
     if not gate.promoted:
         _record(state_dir, candidate, learner, cycle, rejected=True, numbers=numbers)
@@ -151,14 +169,16 @@ def _apply(plan, rules_dir, logs_dir, state_dir, proposals, cycle, snapshot_path
     return LearnerWrite(learner, "applied", gate.reason, written.version, numbers)
 
 
-def _refused_write(rules_dir, request, logs_dir, staged, clock) -> LearnerWrite:
+def _refused_write(
+    rules_dir: str, request: WriteRequest, logs_dir: str, staged: WriteOutcome, clock: Callable[[], float]
+) -> LearnerWrite:
     """A write the checks refused already on the scratch copy: audited against the real rules."""
     outcome = compose.write_learned(rules_dir, request, logs_dir, clock)
     reason = f"{outcome.code}: {outcome.reason}" if not outcome.applied else f"{staged.code}: {staged.reason}"
     return LearnerWrite(request.learner, "refused", reason)
 
 
-def _promote(plan, candidate_plan, data, snapshot_paths):
+def _promote(plan: Plan, candidate_plan: Plan, data: LearningData, snapshot_paths: tuple[str, ...]) -> PromotionResult:
     from engine.learners.promotion import held_out, promote
 
     problems: list = []
@@ -167,13 +187,13 @@ def _promote(plan, candidate_plan, data, snapshot_paths):
     return promote(plan, candidate_plan, window, plan.learning, broker_for=compose.paper_broker)
 
 
-def _record(state_dir, candidate, learner, cycle, *, rejected: bool, numbers: dict) -> None:
+def _record(state_dir: str, candidate: Result, learner: str, cycle: Cycle, *, rejected: bool, numbers: dict) -> None:
     """The candidate in the version store, unless a bot owns the state (it records its reloads)."""
     from engine.versions.live import record_live
     from engine.versions.model import LIVE, REJECTED, learner_author
 
     db = Path(state_dir) / DB
-    if not db.exists() or compose.lock_holder(db).get("alive"):
+    if candidate.version is None or not db.exists() or compose.lock_holder(db).get("alive"):
         return
     with (
         compose.state_lock(str(db), shlex.join(["rulebot", *sys.argv[1:]])),
@@ -196,7 +216,7 @@ def _record(state_dir, candidate, learner, cycle, *, rejected: bool, numbers: di
             store.mark_promotion(entry.seq, LIVE, numbers)
 
 
-def _audit_cycle(logs_dir: str, cycle, writes: list[LearnerWrite]) -> None:
+def _audit_cycle(logs_dir: str, cycle: Cycle, writes: list[LearnerWrite]) -> None:
     from engine.versions.audit import AUDIT_LOG
 
     os.makedirs(logs_dir, exist_ok=True)
@@ -204,7 +224,7 @@ def _audit_cycle(logs_dir: str, cycle, writes: list[LearnerWrite]) -> None:
         log.write(cycle.audit(outcomes=[w.as_dict() for w in writes]))
 
 
-def _show(cycle, writes: list[LearnerWrite], fmt: str) -> None:
+def _show(cycle: Cycle, writes: list[LearnerWrite], fmt: str) -> None:
     from engine.learners import learner_module
     from engine.learners.orchestrator import explain
 
