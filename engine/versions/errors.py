@@ -26,17 +26,23 @@ class VersionError(RulebotError):
 
 
 class UnknownVersion(VersionError):
+    code = "RB830"
+
     def __init__(self, message: str):
         super().__init__(message, "RB830")
 
 
 class NoContent(VersionError):
+    code = "RB831"
+
     def __init__(self, message: str):
         super().__init__(message, "RB831")
 
 
 class HumanFilesDiffer(VersionError):
     """Rollback would have to rewrite a human file; ``files`` names the ones that differ."""
+
+    code = "RB832"
 
     def __init__(self, message: str, files: list[str]):
         super().__init__(message, "RB832")
