@@ -125,39 +125,10 @@ def _plan(s: Side, profile: str, scratch: Path) -> Plan:
 def _replay(
     guard: interrupts.Guard, s: Side, profile: str, snapshots: tuple[str, ...], window: Window
 ) -> dict[str, Any]:
-    """One dry-run of ``s``'s plan over the snapshots (the fast path where it can run)."""
-    from engine.cli import compose
-    from engine.replay.dryrun import dry_run, dry_run_recording
-    from engine.replay.recording import NotReplayable
+    """One dry-run of ``s``'s plan over the snapshots, as `rulebot dry-run` replays (the
+    fast path where it can run)."""
+    from engine.cli.dryrun import one_dry_run
 
     with tempfile.TemporaryDirectory(prefix="rulebot-diff-") as scratch:
         plan = _plan(s, profile, Path(scratch))
-    guard.live()
-    if all(path.endswith(".parquet") for path in snapshots):
-        try:
-            result, _, _ = dry_run_recording(
-                plan,
-                compose.recording(tuple(snapshots)),
-                broker=compose.paper_broker(plan),
-                store=compose.memory_state(),
-                start=window[0],
-                end=window[1],
-            )
-            return result
-        except NotReplayable as why:
-            logger.info("diff replay of %s on the scalar path: %s", plan.version, why)
-            guard.live()
-    problems: list[Any] = []
-    result, _, _ = dry_run(
-        plan,
-        compose.read_snapshots(snapshots, problems),
-        broker=compose.paper_broker(plan),
-        store=compose.memory_state(),
-        start=window[0],
-        end=window[1],
-    )
-    if problems:
-        from engine.cli.options import report_problems
-
-        report_problems(problems)
-    return result
+    return one_dry_run(guard, plan, snapshots, window, None)

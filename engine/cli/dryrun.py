@@ -111,12 +111,12 @@ def _dry_run(
     window = window_option(*window_text)
     symbols = symbols_option(symbols_text, plan)
     _check_outputs(out_dir, report_path)  # before the run: never lose a finished run to a bad path
-    result = _one_dry_run(guard, plan, snapshots, window, symbols, replay)
+    result = one_dry_run(guard, plan, snapshots, window, symbols, replay)
     result.update(rule_set=plan.ruleset.name)
     if other is not None and guard.arrived:  # Ctrl-C during or after the first run: no second
         result["interrupted"] = True
     elif other is not None:
-        result["vs"] = _one_dry_run(guard, other, snapshots, window, symbols, replay)
+        result["vs"] = one_dry_run(guard, other, snapshots, window, symbols, replay)
         result["vs"].update(rule_set=other.ruleset.name, rules_dir=vs_dir)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
         result["interrupted"] = result["interrupted"] or result["vs"]["interrupted"]
@@ -178,7 +178,7 @@ def _refuse_empty_window(
     sys.exit(EXIT_INVALID)
 
 
-def _one_dry_run(
+def one_dry_run(
     guard: interrupts.Guard,
     plan: Plan,
     snapshots: tuple[str, ...],

@@ -71,30 +71,23 @@ def window_option(from_text: str | None, to_text: str | None) -> Window:
     return window
 
 
+def _folder(name: str, help_text: str) -> Any:
+    """``--NAME DIR`` into ``NAME_dir``, default ``NAME``: one name, one default, one type."""
+    return click.option(
+        f"--{name}", f"{name}_dir", default=name, show_default=True, type=click.Path(file_okay=False), help=help_text
+    )
+
+
 def rules_folder(help_text: str) -> Any:
     """The ``--rules DIR`` option of the commands that read (or, learn and rollback, write
-    learned/ of) a rules folder: one name, one default, one type."""
-    return click.option(
-        "--rules",
-        "rules_dir",
-        default="rules",
-        show_default=True,
-        type=click.Path(file_okay=False),
-        help=help_text,
-    )
+    learned/ of) a rules folder."""
+    return _folder("rules", help_text)
 
 
 def state_folder(help_text: str) -> Any:
     """The ``--state DIR`` option of the commands that work on a bot's state folder (run,
-    status, halt/reduce/resume): one name, one default, one type."""
-    return click.option(
-        "--state",
-        "state_dir",
-        default="state",
-        show_default=True,
-        type=click.Path(file_okay=False),
-        help=help_text,
-    )
+    status, halt/reduce/resume, versions, learn)."""
+    return _folder("state", help_text)
 
 
 def check_writable(folder: str | Path, hint: str) -> None:
