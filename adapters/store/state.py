@@ -786,28 +786,6 @@ class _SignalDecoder:
         )
 
 
-def closed_trade(trade: TradeRecord) -> ClosedTrade:
-    """A stored trade as the learners read it: ``net_pnl_pct`` in % of margin (the trades
-    table keeps % of the entry notional; × leverage)."""
-    return ClosedTrade(
-        id=trade.id,
-        symbol=trade.symbol,
-        side=trade.direction,
-        entry_ts=trade.entry_ts,
-        exit_ts=trade.exit_ts,
-        duration_s=trade.duration_s,
-        net_pnl=trade.net_pnl,
-        net_pnl_pct=trade.net_pnl_pct * trade.leverage,
-        peak_pnl_pct=trade.peak_pnl_pct,
-        exit_reason=trade.exit_reason,
-        exit_tier=trade.exit_tier,
-        entry_version=trade.entry_version,
-        conviction=trade.conviction,
-        confidence=trade.confidence,
-        leverage=trade.leverage,
-    )
-
-
 _BAD_INPUT = (
     sqlite3.IntegrityError,
     sqlite3.ProgrammingError,
@@ -1025,7 +1003,7 @@ class Reads:
 
         outcomes = self._read(query) if self._has_signals() else ()
         trades = self._all(self._trades, "WHERE exit_ts >= ? AND exit_ts < ?", (since, until))
-        return LearningData(since, until, outcomes, tuple(closed_trade(t) for t in trades))
+        return LearningData(since, until, outcomes, tuple(ClosedTrade.of(t) for t in trades))
 
     def signal_counts(self, since: float, until: float) -> dict[str, int]:
         """Over the signals made in [``since``, ``until``): how many there are and their

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the adapters' types the CLI renders are named through here 
     from adapters.snapshots.history.sources import TableRead as TableRead
     from adapters.snapshots.history.spec import Spec as Spec
     from adapters.store.state import StateStore
-    from engine.language.compiler import Plan
+    from engine.language.compiler import Plan, Result
     from engine.language.diagnostics import Diagnostic
     from engine.market.snapshot import Snapshot
     from engine.replay.recording import Recording
@@ -166,15 +166,18 @@ def write_learned(
     clock: Callable[[], float],
     *,
     at: Callable[[str], None] | None = None,
+    compiler: Callable[[str], Result] | None = None,
 ) -> WriteOutcome:
     """A learner's write-back (engine/versions/writeback.py) into ``rules_dir``/learned/,
     applied or refused, and its line in ``logs_dir``/learning_audit.jsonl. ``at(step)`` is a
-    test hook called after each step (``writeback.STEPS``)."""
+    test hook called after each step (``writeback.STEPS``); ``compiler`` replaces
+    ``compile_ruleset`` (write_back's)."""
     from adapters.rules_files import RulesFiles
     from engine.versions.audit import AUDIT_LOG, LearningAudit
     from engine.versions.writeback import write_back
 
-    outcome = write_back(rules_dir, request, RulesFiles(), clock, at=at)
+    extra = {} if compiler is None else {"compiler": compiler}
+    outcome = write_back(rules_dir, request, RulesFiles(), clock, at=at, **extra)
     with append_log(os.path.join(logs_dir, AUDIT_LOG), fsync=True) as log:
         LearningAudit(log).write(clock(), outcome, request)
     return outcome

@@ -62,6 +62,13 @@ if TYPE_CHECKING:
     "scalar: snapshot by snapshot (the reference); "
     "auto: columns where the input allows.",
 )
+@click.option(
+    "--learn",
+    is_flag=True,
+    help="Walk-forward: run the learners on their schedules inside the replay; what passes the promotion "
+    "gate is traded from the next cycle. Compared with the same rules without learning (or with --vs). "
+    "The rules folder is not changed; --out keeps the learned rules.",
+)
 def dry_run_command(
     snapshots: tuple[str, ...],
     rules_dir: str,
@@ -74,6 +81,7 @@ def dry_run_command(
     out_dir: str | None,
     fmt: str,
     replay: str,
+    learn: bool,
 ) -> None:
     """Replay SNAPSHOTS through the compiled plan with the paper broker and a simulated clock,
     and show what the rules would have done. Ctrl-C stops cleanly and still writes what was done."""
@@ -81,7 +89,7 @@ def dry_run_command(
         try:
             window_text = (from_text, to_text)
             args = (snapshots, rules_dir, profile, vs_dir, window_text, symbols_text, report_path, out_dir, fmt, replay)
-            _dry_run(guard, *args)
+            _dry_run(guard, *args, learn=learn)
         except KeyboardInterrupt:  # before the run had a result: there is nothing to write
             click.echo("rulebot dry-run: stopped by Ctrl-C before the run had a result; nothing written", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -101,6 +109,8 @@ def _dry_run(
     out_dir: str | None,
     fmt: str,
     replay: str,
+    *,
+    learn: bool = False,
 ) -> None:
     """The command. Ctrl-C raises until a replay's loop ends; from then on it is recorded
     (the result is printed and written whole) and honoured as exit 130 at the end."""
@@ -111,13 +121,26 @@ def _dry_run(
     window = window_option(*window_text)
     symbols = symbols_option(symbols_text, plan)
     _check_outputs(out_dir, report_path)  # before the run: never lose a finished run to a bad path
-    result = one_dry_run(guard, plan, snapshots, window, symbols, replay)
-    result.update(rule_set=plan.ruleset.name)
+    if learn:
+        from engine.cli.walkforward import learning_dry_run
+
+        if replay == "columns":
+            raise click.UsageError(
+                "--learn replays snapshot by snapshot (the learners read every signal), not --replay columns"
+            )
+        result = learning_dry_run(guard, plan, rules_dir, snapshots, window, symbols, out_dir)
+        result.update(rule_set=f"{plan.ruleset.name} (learning)")
+        if other is None:  # the baseline: the same rules, not learning
+            other, vs_dir = plan, rules_dir
+    else:
+        result = one_dry_run(guard, plan, snapshots, window, symbols, replay)
+        result.update(rule_set=plan.ruleset.name)
     if other is not None and guard.arrived:  # Ctrl-C during or after the first run: no second
         result["interrupted"] = True
     elif other is not None:
         result["vs"] = one_dry_run(guard, other, snapshots, window, symbols, replay)
-        result["vs"].update(rule_set=other.ruleset.name, rules_dir=vs_dir)
+        vs_name = f"{other.ruleset.name} (not learning)" if learn and other is plan else other.ruleset.name
+        result["vs"].update(rule_set=vs_name, rules_dir=vs_dir)
         result["differing_decisions"] = differing_decisions(result["decisions"], result["vs"]["decisions"])
         result["interrupted"] = result["interrupted"] or result["vs"]["interrupted"]
     _refuse_empty_window(result, window, snapshots, guard)

@@ -46,6 +46,8 @@ def dry_run_json(result: dict[str, Any]) -> dict[str, Any]:
     if result.get("vs"):
         out["vs"] = {k: result["vs"].get(k) for k in SUMMARY_KEYS}
         out["differing_decisions"] = len(result.get("differing_decisions", []))
+    if result.get("learning"):
+        out["learning"] = result["learning"]
     return out
 
 
@@ -179,7 +181,7 @@ def _summary_notes(result: dict[str, Any]) -> list[str]:
     from engine.market.sanity import market_data_warnings
     from engine.trading.signals.coverage import coverage_lines
 
-    lines = []
+    lines = _learning_lines(result.get("learning"))
     if result.get("vs"):
         lines.append(f"decisions that differ: {len(result.get('differing_decisions', [])):,}")
     lines += coverage_lines(result.get("coverage"), result["version"] if result.get("vs") else None)
@@ -195,6 +197,26 @@ def _summary_notes(result: dict[str, Any]) -> list[str]:
         lines.append("no snapshot could be read: nothing was replayed")
     if result.get("interrupted"):
         lines.append("interrupted: the figures cover the cycles done before Ctrl-C")
+    return lines
+
+
+def _learning_lines(learning: dict[str, Any] | None) -> list[str]:
+    """A walk-forward's learning in a few lines: the counts and each version that went live."""
+    from engine.common.times import iso_utc as iso
+
+    if not learning:
+        return []
+    lines = [
+        f"learning: {learning['cycles']:,} cycles; {learning['applied']:,} learned versions went live, "
+        f"{learning['rejected']:,} rejected by the promotion gate, {learning['refused']:,} refused by write-back; "
+        f"{learning['first_version']} → {learning['last_version']}"
+    ]
+    for change in learning["changes"]:
+        if change["status"] == "applied":
+            gate = change.get("promotion") or {}
+            difference = gate.get("difference_pct")
+            shown = "" if difference is None else f" (gate {difference:+.4f} pts)"
+            lines.append(f"  {iso(change['ts'])} {change['learner']}: {change['version']} live{shown}")
     return lines
 
 

@@ -75,6 +75,29 @@ class ClosedTrade:
     confidence: float
     leverage: float
 
+    @classmethod
+    def of(cls, trade: Any) -> ClosedTrade:
+        """A stored trade (engine/trading/positions.py ``TradeRecord``) as the learners read it:
+        ``net_pnl_pct`` in % of margin (the trade record keeps % of the entry notional; ×
+        leverage)."""
+        return cls(
+            id=trade.id,
+            symbol=trade.symbol,
+            side=trade.direction,
+            entry_ts=trade.entry_ts,
+            exit_ts=trade.exit_ts,
+            duration_s=trade.duration_s,
+            net_pnl=trade.net_pnl,
+            net_pnl_pct=trade.net_pnl_pct * trade.leverage,
+            peak_pnl_pct=trade.peak_pnl_pct,
+            exit_reason=trade.exit_reason,
+            exit_tier=trade.exit_tier,
+            entry_version=trade.entry_version,
+            conviction=trade.conviction,
+            confidence=trade.confidence,
+            leverage=trade.leverage,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LearningData:

@@ -108,7 +108,7 @@ def dry_run(
         broker,
         store,
         full_trail=False,
-        sinks=_decision_sinks(state),
+        sinks=decision_sinks(state),
     )
     scheduler = None
     try:
@@ -118,16 +118,16 @@ def dry_run(
                 continue
             if end is not None and snapshot.ts > end:
                 break
-            snapshot = _only(snapshot, symbols)
+            snapshot = only(snapshot, symbols)
             scheduler = scheduler or Scheduler(plan.schedules, snapshot.ts)
-            _cycle(runner, scheduler, snapshot, state)
+            cycle_of(runner, scheduler.due(snapshot.ts), snapshot, state)
             if on_cycle is not None:
                 on_cycle(snapshot)
     except KeyboardInterrupt:
         state.interrupted = True
     finally:
         interrupts.defer()  # the result below is computed whole, whenever Ctrl-C comes now
-    return _finished(plan, runner, state)
+    return finished(plan, runner, state)
 
 
 def dry_run_recording(
@@ -154,7 +154,7 @@ def dry_run_recording(
     from engine.replay.columns.signals import ColumnSignals
 
     state, runner = DryRunState(), None
-    sinks = _decision_sinks(state)
+    sinks = decision_sinks(state)
     try:
         recording.check_quiet_broker()
         check_sane(recording, plan.requirements.market_data)
@@ -179,15 +179,15 @@ def dry_run_recording(
         runner = runner or Runner(plan, broker, store, full_trail=False, sinks=sinks)  # stopped before cycle one
     finally:
         interrupts.defer()
-    return _finished(plan, runner, state)
+    return finished(plan, runner, state)
 
 
-def _decision_sinks(state: DryRunState) -> Sinks:
+def decision_sinks(state: DryRunState) -> Sinks:
     """A dry-run keeps every directional decision, compact, and writes no other log."""
     return Sinks(universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None)
 
 
-def _finished(plan, runner: Runner, state: DryRunState) -> tuple[dict, Runner, DryRunState]:
+def finished(plan, runner: Runner, state: DryRunState) -> tuple[dict, Runner, DryRunState]:
     logger.info(
         "dry-run of %s ends: %d cycles, %d trades%s",
         plan.version,
@@ -351,7 +351,7 @@ class _FlatDecisions:
         self.start, self.stop, self.known, self.by_cycle = i, stop, known.tolist(), by_cycle
 
 
-def _only(snapshot, symbols: set[str] | None):
+def only(snapshot, symbols: set[str] | None):
     if not symbols:
         return snapshot
     from dataclasses import replace
@@ -360,8 +360,10 @@ def _only(snapshot, symbols: set[str] | None):
     return replace(snapshot, symbols=MappingProxyType({k: v for k, v in snapshot.symbols.items() if k in symbols}))
 
 
-def _cycle(runner: Runner, scheduler: Scheduler, snapshot, state: DryRunState) -> None:
-    trading = _count_jobs(scheduler.due(snapshot.ts), state)
+def cycle_of(runner: Runner, due, snapshot, state: DryRunState) -> None:
+    """One cycle of the scalar replay: the runner steps when a job with the bot cycle is among
+    the ``due`` ones (else it only warms), and the state records what it sees."""
+    trading = _count_jobs(due, state)
     if trading:
         screened = runner.step(snapshot).screened
         state.steps += 1

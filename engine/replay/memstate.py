@@ -3,8 +3,11 @@ durability (a dry-run is repeated, not resumed), so a long replay is not slowed 
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
+from engine.learners.base import ClosedTrade, LearningData, SignalOutcome
+from engine.learners.resolution import Resolution, Signal
 from engine.ports import Fill, FundingPayment, Transition
 
 if TYPE_CHECKING:  # the lifecycle's records, named only in annotations here
@@ -46,3 +49,59 @@ class MemoryState:
 
     def blob(self, name: str) -> str | None:
         return self._blobs.get(name)
+
+
+class LearningMemoryState(MemoryState):
+    """A MemoryState that also keeps the signals and their resolutions, as the SQLite store
+    does for the running bot (``keeps_signals``), so a walk-forward dry-run (``dry-run
+    --learn``) gives its learners the data a bot's store would: ``learning_data`` and
+    ``pending_signals`` answer as adapters/store/state.py's do, from memory."""
+
+    keeps_signals = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._signal_ts: list[float] = []  # signal times, ascending (bisected by learning_data)
+        self._signals: list[Signal] = []  # in (ts, symbol) order, as the store's ORDER BY
+        self._resolutions: dict[tuple[float, str], dict[float, Resolution]] = {}
+        self._outcomes: dict[tuple[float, str], dict[float, SignalOutcome]] = {}
+
+    def apply(self, transition: Transition, *, version: str | None = None) -> None:
+        super().apply(transition, version=version)
+        for signal in sorted(transition.signals, key=lambda s: (s.ts, s.symbol)):
+            key = (signal.ts, signal.symbol)
+            if key in self._resolutions:  # inserted once by (ts, symbol), as the store's
+                continue
+            self._signal_ts.append(signal.ts)
+            self._signals.append(signal)
+            self._resolutions[key], self._outcomes[key] = {}, {}
+        for resolution in transition.resolutions:
+            key = (resolution.signal.ts, resolution.signal.symbol)
+            self._resolutions[key].setdefault(resolution.horizon_s, resolution)
+            outcome = resolution.outcome
+            if outcome is not None:
+                self._outcomes[key].setdefault(resolution.horizon_s, outcome)
+
+    def pending_signals(self, since: float) -> list[tuple[Signal, tuple[Resolution, ...]]]:
+        """The signals made after ``since``, each with its resolutions so far, oldest first."""
+        first = bisect.bisect_right(self._signal_ts, since)
+        out = []
+        for signal in self._signals[first:]:
+            done = self._resolutions[(signal.ts, signal.symbol)]
+            out.append((signal, tuple(done[h] for h in sorted(done))))
+        return out
+
+    def learning_data(self, since: float, until: float) -> LearningData:
+        """The resolved outcomes of the signals made in [``since``, ``until``) and the trades
+        closed in it, oldest first (every resolution kept was seen by the store's last step,
+        which a walk-forward's cycle at ``until`` follows)."""
+        if until < since:
+            raise ValueError(f"learning_data: until ({until}) is before since ({since})")
+        first = bisect.bisect_left(self._signal_ts, since)
+        last = bisect.bisect_left(self._signal_ts, until)
+        outcomes: list[SignalOutcome] = []
+        for signal in self._signals[first:last]:
+            done = self._outcomes[(signal.ts, signal.symbol)]
+            outcomes.extend(done[h] for h in sorted(done))
+        trades = (ClosedTrade.of(t) for t in self.trades() if since <= t.exit_ts < until)
+        return LearningData(since, until, tuple(outcomes), tuple(trades))

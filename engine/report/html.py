@@ -90,6 +90,7 @@ def render_report(result: dict) -> str:
         "charts": _charts(a, b, _symbols(result, a, b)),
         "trade_tables": [_trade_table(r, b is not None) for r in (a, b) if r],
         "decisions": _decisions_table(result.get("differing_decisions")) if b else None,
+        "learning": _learning_table(result.get("learning")),
         "max_rows": MAX_ROWS,
         "vendor": _vendor(),
     }
@@ -576,6 +577,60 @@ def _decisions_table(decisions: Any) -> dict:
     return {"rows": rows, "total": len(items), "total_text": f"{len(items):,}", "capped": len(items) > MAX_ROWS}
 
 
+def _learning_table(learning: Any) -> dict | None:
+    """The version changes of a walk-forward (``dry-run --learn``), oldest first; None when
+    the run did not learn."""
+    if not isinstance(learning, dict):
+        return None
+    items = [c for c in learning.get("changes") or () if isinstance(c, dict)]
+    rows = [_learning_row(c) for c in items[:MAX_ROWS]]
+    counts = {k: learning.get(k, 0) for k in ("cycles", "applied", "rejected", "refused")}
+    return {
+        "rows": rows,
+        "total": len(items),
+        "total_text": f"{len(items):,}",
+        "capped": len(items) > MAX_ROWS,
+        "first": _text(learning.get("first_version"), "—"),
+        "last": _text(learning.get("last_version"), "—"),
+        **{k: f"{v:,}" if isinstance(v, int) else "—" for k, v in counts.items()},
+    }
+
+
+def _learning_row(change: dict) -> dict:
+    values = [v for v in change.get("values") or () if isinstance(v, dict)]
+    shown = "; ".join(
+        f"{_text(v.get('path'), '?')} {_fmt_number(v.get('old'))} → {_fmt_number(v.get('new'))}" for v in values[:3]
+    ) + (f"; … {len(values) - 3} more" if len(values) > 3 else "")
+    gate = change.get("promotion")
+    difference = _num(gate.get("difference_pct")) if isinstance(gate, dict) else None
+    status = _text(change.get("status"), "—")
+    return {
+        "cells": [
+            (_cell_time(change.get("ts")), ""),
+            (_text(change.get("learner"), "—"), ""),
+            (status, {"applied": "win", "rejected": "loss"}.get(status, "")),
+            (_text(change.get("version"), "—"), "mono"),
+            (shown or "—", "mono"),
+            ("—" if difference is None else f"{difference:+.4f}", "num"),
+            (_text(change.get("reason"), ""), ""),
+        ],
+    }
+
+
+def _fmt_number(value: Any) -> str:
+    number = _num(value)
+    return "?" if number is None else f"{number:.6g}"
+
+
+def _version_changes(run: _Run) -> list[float]:
+    """When a walk-forward's learned versions went live (the applied changes' times)."""
+    learning = run.raw.get("learning")
+    if not isinstance(learning, dict):
+        return []
+    changes = [c for c in learning.get("changes") or () if isinstance(c, dict) and c.get("status") == "applied"]
+    return [t for t in (_num(c.get("ts")) for c in changes) if t is not None]
+
+
 # ------------------------------------------------------------------ charts
 
 
@@ -886,6 +941,9 @@ def _draw_equity(mpl, runs: list[_Run]):
     start = _num(runs[0].metrics.get("starting_equity_usd"))
     if start is not None:
         ax.axhline(start, color="#555555", linewidth=0.8, linestyle="--", label="starting equity")
+    for i, ts in enumerate(_version_changes(runs[0])):
+        label = "a learned version goes live" if i == 0 else None
+        ax.axvline(_dates(mpl, np.array([ts]))[0], color="#2ca02c", linewidth=0.7, linestyle=":", label=label)
     _time_axis(mpl, ax)
     ax.yaxis.set_major_formatter(mpl.Thousands())
     ax.set_ylabel("equity (USD)")

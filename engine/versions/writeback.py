@@ -92,9 +92,10 @@ class WriteRequest:
         base_version: str,
         data: LearningData,
         metrics: Mapping[str, float] | None = None,
-        message: str = "",
+        message: str | None = None,
     ) -> WriteRequest:
-        """One learner's proposals of one cycle as a write (all by the same learner)."""
+        """One learner's proposals of one cycle as a write (all by the same learner); the
+        message says each change (``path old → new``) unless given."""
         learners = {p.learner for p in proposals}
         if len(learners) != 1:
             raise ValueError(f"a write carries one learner's proposals, not {sorted(learners) or 'none'}")
@@ -106,7 +107,7 @@ class WriteRequest:
             window_to=data.window_to,
             counts=MappingProxyType({"outcomes": len(data.outcomes), "trades": len(data.trades)}),
             metrics=MappingProxyType(dict(metrics or {})),
-            message=message,
+            message="; ".join(f"{p.path} {p.old:g} → {p.new:g}" for p in proposals) if message is None else message,
             reasons=MappingProxyType({p.path: p.reason for p in proposals}),
         )
 
@@ -350,15 +351,18 @@ def write_back(
     clock: Callable[[], float],
     *,
     at: Callable[[str], None] | None = None,
+    compiler: Callable[[str], Result] = compile_ruleset,
 ) -> WriteOutcome:
     """Check ``request`` against the rules in ``rules_dir`` and write its learned file, or
-    refuse; never raises for a refusal or a folder that cannot be written (RB529)."""
+    refuse; never raises for a refusal or a folder that cannot be written (RB529).
+    ``compiler`` compiles the folder (a walk-forward passes one that remembers results by
+    the files' content)."""
     step = at or (lambda _step: None)
     changes: tuple[Change, ...] = tuple(Change(path, None, new) for path, new in request.values.items())
     try:
         with files.lock(rules_dir):
             before = files.fingerprint(rules_dir)
-            result = compile_ruleset(rules_dir)
+            result = compiler(rules_dir)
             changes = changes_of(request, result)
             refusal = check(request, result)
             if refusal is not None:
@@ -382,7 +386,7 @@ def write_back(
                 raise
             try:
                 step("placed")
-                after = compile_ruleset(rules_dir)
+                after = compiler(rules_dir)
                 moved = _changed(before, files.fingerprint(rules_dir, exclude=name))
                 refusal = (
                     Refusal(MOVED, f"{', '.join(moved)} changed while learned/{name} was written")
