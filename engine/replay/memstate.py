@@ -64,7 +64,8 @@ class LearningMemoryState(MemoryState):
         self._signal_ts: list[float] = []  # signal times, ascending (bisected by learning_data)
         self._signals: list[Signal] = []  # in (ts, symbol) order, as the store's ORDER BY
         self._resolutions: dict[tuple[float, str], dict[float, Resolution]] = {}
-        self._outcomes: dict[tuple[float, str], dict[float, SignalOutcome]] = {}
+        # (ts, symbol) → {horizon: (when its price was seen, the outcome)}, resolved ones only
+        self._outcomes: dict[tuple[float, str], dict[float, tuple[float, SignalOutcome]]] = {}
 
     def apply(self, transition: Transition, *, version: str | None = None) -> None:
         super().apply(transition, version=version)
@@ -79,8 +80,8 @@ class LearningMemoryState(MemoryState):
             key = (resolution.signal.ts, resolution.signal.symbol)
             self._resolutions[key].setdefault(resolution.horizon_s, resolution)
             outcome = resolution.outcome
-            if outcome is not None:
-                self._outcomes[key].setdefault(resolution.horizon_s, outcome)
+            if outcome is not None and resolution.price_ts is not None:
+                self._outcomes[key].setdefault(resolution.horizon_s, (resolution.price_ts, outcome))
 
     def pending_signals(self, since: float) -> list[tuple[Signal, tuple[Resolution, ...]]]:
         """The signals made after ``since``, each with its resolutions so far, oldest first."""
@@ -92,9 +93,8 @@ class LearningMemoryState(MemoryState):
         return out
 
     def learning_data(self, since: float, until: float) -> LearningData:
-        """The resolved outcomes of the signals made in [``since``, ``until``) and the trades
-        closed in it, oldest first (every resolution kept was seen by the store's last step,
-        which a walk-forward's cycle at ``until`` follows)."""
+        """The resolved outcomes of the signals made in [``since``, ``until``) whose price was
+        seen by ``until``, and the trades closed in it; oldest first."""
         if until < since:
             raise ValueError(f"learning_data: until ({until}) is before since ({since})")
         first = bisect.bisect_left(self._signal_ts, since)
@@ -102,6 +102,6 @@ class LearningMemoryState(MemoryState):
         outcomes: list[SignalOutcome] = []
         for signal in self._signals[first:last]:
             done = self._outcomes[(signal.ts, signal.symbol)]
-            outcomes.extend(done[h] for h in sorted(done))
+            outcomes.extend(done[h][1] for h in sorted(done) if done[h][0] <= until)
         trades = (ClosedTrade.of(t) for t in self.trades() if since <= t.exit_ts < until)
         return LearningData(since, until, tuple(outcomes), tuple(trades))
