@@ -34,7 +34,7 @@ from engine.bot.scheduler import Scheduler
 from engine.common import interrupts
 from engine.learners.base import Proposal
 from engine.learners.cycle import Cycle, due_learners, run_cycle, window
-from engine.learners.promotion import held_out, promote
+from engine.learners.promotion import PromotionError, held_out, promote
 from engine.market.snapshot import Snapshot
 from engine.replay.dryrun import DryRunState, cycle_of, decision_sinks, finished, only
 from engine.replay.memstate import LearningMemoryState
@@ -223,13 +223,11 @@ class _Walk:
         if candidate.plan is None:
             return change(REFUSED, candidate.reason)
         spec = live.learning
-        gate = promote(
-            live,
-            candidate.plan,
-            held_out(self.recent, cycle.data.window_from, cycle.data.window_to, spec),
-            spec,
-            broker_for=self.broker_for,
-        )
+        try:
+            window = held_out(self.recent, cycle.data.window_from, cycle.data.window_to, spec)
+        except PromotionError as error:  # e.g. snapshots out of time order: no evidence, no promotion
+            return change(REJECTED, f"{error.code}: {error}")
+        gate = promote(live, candidate.plan, window, spec, broker_for=self.broker_for)
         if not gate.promoted:
             return change(REJECTED, gate.reason, gate.as_dict())
         self.writer.accept(candidate)
