@@ -159,6 +159,13 @@ def rules_lock(rules_dir: str, *, shared: bool = False) -> AbstractContextManage
     return lock(rules_dir, shared=shared)
 
 
+def rules_fingerprint(rules_dir: str) -> dict[str, str]:
+    """Each rule file of ``rules_dir`` (relative path) → the sha256 of its content."""
+    from adapters.rules_files import RulesFiles
+
+    return RulesFiles().fingerprint(rules_dir)
+
+
 def write_learned(
     rules_dir: str,
     request: WriteRequest,

@@ -52,10 +52,9 @@ class ScratchRules:
 
     def compile(self, folder: str) -> Result:
         """``compile_ruleset(folder)``, remembered by the content of every rule file."""
-        from adapters.rules_files import RulesFiles
         from engine.language.compiler import compile_ruleset
 
-        key = (folder, tuple(sorted(RulesFiles().fingerprint(folder).items())))
+        key = (folder, tuple(sorted(compose.rules_fingerprint(folder).items())))
         if key not in self.memo:
             while len(self.memo) >= self.MEMO:
                 self.memo.pop(next(iter(self.memo)))

@@ -83,7 +83,7 @@ def _points() -> dict[str, tuple[Any, str]]:
     return {
         "load_plan": (engine.cli.dryrun, "load_plan"),  # before the rules are read
         "step": (Runner, "step"),  # before the N-th runner step
-        "finished": (engine.replay.dryrun, "_finished"),  # the replay's loop has ended
+        "finished": (engine.replay.dryrun, "finished"),  # the replay's loop has ended
         "echo": (click, "echo"),  # before the N-th message (the summary is the first)
         "write": (engine.cli.dryrun, "_write_text"),  # before the N-th output file is written
         "replace": (os, "replace"),  # the N-th file written to its temporary name, not renamed

@@ -134,9 +134,9 @@ def test_learning_data_reads_the_closed_trades_in_the_window(store):
 
 
 def _closed(trade):
-    from adapters.store.state import closed_trade
+    from engine.learners.base import ClosedTrade
 
-    return closed_trade(trade)
+    return ClosedTrade.of(trade)
 
 
 def test_a_read_only_view_reads_the_same(store, tmp_path):
