@@ -1,6 +1,6 @@
 """`rulebot paper`: an alias of `rulebot run --paper` on a replay of snapshot files.
 
-``rulebot paper FILE… [--rules] [--profile] [--state DB] [--logs]`` is
+``rulebot paper FILE… [--rules] [--profile] [--state DB] [--logs] [--learn]`` is
 ``rulebot run --paper --feed replay:FILE… --speed max`` with the state database at the file
 ``DB`` (run keeps ``bot.db`` in a folder): the same start-up, loop, group commits, Ctrl-C and
 crash guarantees, summary and exit codes (engine/cli/run.py ``start``). No operator commands
