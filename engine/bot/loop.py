@@ -442,8 +442,9 @@ class Bot:
             error = f"{type(exc).__name__}: {exc}"[:2000]
         duration = time.monotonic() - started
         for action in outcome.actions:
-            if isinstance(action, RunLearning):  # what the cycle did is the task's outcome
-                outcome = self._learn(action, now, outcome)
+            if isinstance(action, RunLearning):  # the cycle is the task's work: its outcome and duration
+                outcome, error = self._learn(action, now, outcome)
+                duration = time.monotonic() - started
             else:
                 self._act(action, now, cycle)
         for out in outcome.files:
@@ -485,27 +486,30 @@ class Bot:
             self._close_group()
             self.store.optimize()
 
-    def _learn(self, action: RunLearning, now: float, asked: TaskOutcome) -> TaskOutcome:
+    def _learn(self, action: RunLearning, now: float, asked: TaskOutcome) -> tuple[TaskOutcome, str]:
         """One learning cycle (``rulebot run --learn``): each promoted version is written into the
         rules folder and a reload asked for; its gate numbers wait for the reload that makes it
-        live. A failure is the task's (recorded, the bot goes on trading the live plan)."""
+        live. A failure is the task's (recorded with its error; the bot goes on trading the live
+        plan). The task's outcome, and the error ("" when none)."""
         if self.learning is None:
-            return replace(asked, summary="learning is off (run with --learn)", actions=())
+            return replace(asked, summary="learning is off (run with --learn)", actions=()), ""
         self._close_group()  # the cycle's writes come after every step before it is committed
         try:
             writes = self.learning.run(self.runner.plan, self.store, action.job, action.learners, now)
         except Exception as exc:  # a learning bug or an unreadable feed file must not stop trading
             logger.exception("learning cycle of job %s failed", action.job)
-            return replace(asked, status="failed", summary=f"learning failed: {type(exc).__name__}: {exc}"[:300])
+            error = f"{type(exc).__name__}: {exc}"
+            return replace(asked, status="failed", summary=f"learning failed: {error}"[:300]), error[:2000]
         applied = [w for w in writes if w.status == "applied" and w.version is not None]
         for write in applied:
             self._promoted[write.version] = dict(write.promotion or {})
         if applied and self.reloader is not None:
-            self._learned = applied[-1].version
             self.reloader.request("learned: " + ", ".join(f"{w.learner} {w.version}" for w in applied))
+            if not self.feed.realtime:
+                self._learned = applied[-1].version
         said = "; ".join(f"{w.learner} {w.status}" + (f" {w.version}" if w.version else "") for w in writes)
         details = {**asked.details, "writes": [w.as_dict() for w in writes]}
-        return replace(asked, summary=f"learning cycle: {said or 'nothing to apply'}", details=details)
+        return replace(asked, summary=f"learning cycle: {said or 'nothing to apply'}", details=details), ""
 
     def _set_state(self, action: SetTradingState, now: float, cycle: _Cycle) -> None:
         """A task holds a state (an override with the task as its source), or lifts its own."""
@@ -535,7 +539,7 @@ class Bot:
     def _between_cycles(self) -> None:
         """Reloads and operator commands, never inside a cycle."""
         self.wake.clear()
-        if self.reloader is not None and self._learned is not None and not self.feed.realtime:
+        if self.reloader is not None and self._learned is not None:
             self._await_learned()
         elif self.reloader is not None:
             outcome = self.reloader.take()
