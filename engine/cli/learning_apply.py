@@ -26,7 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -209,24 +209,42 @@ def audit_cycle(logs_dir: str, cycle: Cycle, writes: list[LearnerWrite]) -> bool
 
 
 def _audited(path: str, record: Mapping[str, Any]) -> bool:
-    key = ("cycle", record["ts"], record.get("job"), json.dumps(record["window"], sort_keys=True))
+    key = (record["ts"], record.get("job"), json.dumps(record["window"], sort_keys=True))
+    return any(
+        (line.get("ts"), line.get("job"), json.dumps(line.get("window"), sort_keys=True)) == key
+        for line in _cycle_lines(path)
+    )
+
+
+def _cycle_lines(path: str) -> Iterator[dict[str, Any]]:
+    """The ``cycle`` lines of the audit log's last ``_AUDIT_TAIL_BYTES``, newest first."""
     try:
         with open(path, "rb") as handle:
             handle.seek(0, os.SEEK_END)
             handle.seek(max(0, handle.tell() - _AUDIT_TAIL_BYTES))
             tail = handle.read().splitlines()
     except FileNotFoundError:
-        return False
+        return
     for raw in reversed(tail):
         try:
             line = json.loads(raw)
-        except ValueError:  # a torn or cut first line of the tail
+        except ValueError:  # a torn line, or the tail's cut first one
             continue
-        if not isinstance(line, dict) or line.get("event") != "cycle":
-            continue
-        if (line["event"], line.get("ts"), line.get("job"), json.dumps(line.get("window"), sort_keys=True)) == key:
-            return True
-    return False
+        if isinstance(line, dict) and line.get("event") == "cycle":
+            yield line
+
+
+def audited_numbers(logs_dir: str, version: str) -> dict[str, Any] | None:
+    """The promotion gate's numbers of the cycle that applied ``version``, from the audit log
+    (None if it does not say): a bot killed between writing a learned version and reloading it
+    puts them on the version's entry when it starts on that version."""
+    from engine.versions.audit import AUDIT_LOG
+
+    for line in _cycle_lines(os.path.join(logs_dir, AUDIT_LOG)):
+        for outcome in line.get("outcomes") or ():
+            if outcome.get("status") == APPLIED and outcome.get("version") == version and outcome.get("promotion"):
+                return dict(outcome["promotion"])
+    return None
 
 
 class StoreRecorder:

@@ -169,8 +169,10 @@ def start(launch: Launch) -> int:
 def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
     """Own the state (start-up runs whole; a Ctrl-C during it is undone), run the bot, report;
     the exit code."""
+    from engine.cli.learning_apply import audited_numbers
     from engine.trading.runner import Runner
     from engine.versions.live import record_live
+    from engine.versions.model import LIVE
 
     name, db = launch.name, launch.db
     command = shlex.join(["rulebot", *sys.argv[1:]])
@@ -181,7 +183,11 @@ def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
             compose.RunLogs(launch.logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,  # a crash's leftovers
         ):  # are delivered first
             runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
-            record_live(store, plan.version, plan.canonical, f"rulebot {name} ({plan.profile})")
+            entry = record_live(store, plan.version, plan.canonical, f"rulebot {name} ({plan.profile})")
+            if entry.promotion == LIVE and not entry.numbers:  # a learned version its bot never reloaded
+                numbers = audited_numbers(launch.logs_dir, plan.version)
+                if numbers is not None:
+                    store.mark_promotion(entry.seq, LIVE, numbers)
             if guard.arrived:
                 code = None
             else:

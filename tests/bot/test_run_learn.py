@@ -138,6 +138,11 @@ def test_a_cycle_run_again_after_a_crash_writes_its_overlay_and_its_audit_line_o
     ran = run_cli(_args(snapshots, tmp_path, "--learn"))
     assert ran.returncode == 0, ran.stderr
     assert first[0].read_bytes() == written
+    promoted = died_at["outcomes"][0]
+    history = StateReader(tmp_path / "state" / "bot.db").version_history()
+    started_on = [e for e in history if e.version_id == promoted["version"]]
+    assert started_on and started_on[0].author == f"learner:{promoted['learner']}"
+    assert dict(started_on[0].numbers) == promoted["promotion"]  # from the audit: the killed bot never reloaded it
     overlays = [json.dumps(_provenance(p)) for p in _learned(rules)]
     assert len(overlays) == len(set(overlays))  # no cycle wrote twice
     cycles = [line for line in _audit(tmp_path) if line["event"] == "cycle"]
