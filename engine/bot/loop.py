@@ -31,8 +31,8 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.bot import states
@@ -50,6 +50,7 @@ from engine.bot.tasks.base import (
     OutFile,
     Override,
     PruneLogs,
+    RunLearning,
     SetTradingState,
     TaskOutcome,
     TaskRun,
@@ -58,6 +59,7 @@ from engine.bot.tasks.base import (
 from engine.ports import Transition
 from engine.trading.pipeline import Carry, carry_from
 from engine.versions.live import record_live
+from engine.versions.model import LIVE
 
 if TYPE_CHECKING:
     from engine.bot.control import Command
@@ -95,6 +97,16 @@ class Host(Protocol):
     def take_commands(self) -> list[Command]: ...  # operator commands waiting ([] without a folder)
 
     def acknowledge(self, command: Command, outcome: Mapping[str, Any]) -> None: ...
+
+
+class Learning(Protocol):
+    """The bot's learning (``rulebot run --learn``), wired by the CLI
+    (engine/cli/learning_apply.py ``BotLearning``): one cycle of the named learners on the live
+    plan, its data from the bot's store, applied through the promotion gate into the rules
+    folder and audited; returns what became of each learner's write (``LearnerWrite``:
+    ``learner``, ``status``, ``reason``, ``version``, ``promotion``)."""
+
+    def run(self, plan: Plan, store: Any, job: str, learner_ids: Iterable[str], now: float) -> Sequence[Any]: ...
 
 
 class Clock(Protocol):
@@ -140,8 +152,10 @@ class Bot:
         *,
         group_commits: bool = False,
         on_step: Callable[[], None] | None = None,
+        learning: Learning | None = None,
     ) -> None:
         self.runner, self.store = runner, runner.store
+        self.learning = learning  # None: the learn task only says learning is off
         self.feed, self.clock, self.host = feed, clock, host
         self.wake = threading.Event()
         self.summary = Summary()
@@ -169,6 +183,8 @@ class Bot:
         self._recorded: tuple[TradingState, str, str] = current_state(self.store.state_changes(limit=1))
         bot_cursor = self.store.cursor(BOT_CURSOR)
         self._done_ts = runner.cursor if feed.realtime else _latest(runner.cursor, bot_cursor)
+        self._promoted: dict[str, Mapping[str, Any]] = {}  # learned version written → the gate's numbers
+        self._learned: str | None = None  # replay: a learned version written, the reload to wait for
 
     # ------------------------------------------------------------------ control from outside
 
@@ -419,14 +435,18 @@ class Bot:
         started = time.monotonic()
         error = ""
         try:
-            outcome: TaskOutcome = module.run(params, _Context(self, now))
+            outcome: TaskOutcome = module.run(params, _Context(self, now, job.job_id))
         except Exception as exc:  # a task's bug must not stop trading: recorded, the watchdog counts them
             logger.exception("task %s failed", task)
             outcome = TaskOutcome("failed", f"raised {type(exc).__name__}: {exc}"[:300])
             error = f"{type(exc).__name__}: {exc}"[:2000]
         duration = time.monotonic() - started
         for action in outcome.actions:
-            self._act(action, now, cycle)
+            if isinstance(action, RunLearning):  # the cycle is the task's work: its outcome and duration
+                outcome, error = self._learn(action, now, outcome)
+                duration = time.monotonic() - started
+            else:
+                self._act(action, now, cycle)
         for out in outcome.files:
             try:
                 self.host.write_file(out)
@@ -466,6 +486,31 @@ class Bot:
             self._close_group()
             self.store.optimize()
 
+    def _learn(self, action: RunLearning, now: float, asked: TaskOutcome) -> tuple[TaskOutcome, str]:
+        """One learning cycle (``rulebot run --learn``): each promoted version is written into the
+        rules folder and a reload asked for; its gate numbers wait for the reload that makes it
+        live. A failure is the task's (recorded with its error; the bot goes on trading the live
+        plan). The task's outcome, and the error ("" when none)."""
+        if self.learning is None:
+            return replace(asked, summary="learning is off (run with --learn)", actions=()), ""
+        self._close_group()  # the cycle's writes come after every step before it is committed
+        try:
+            writes = self.learning.run(self.runner.plan, self.store, action.job, action.learners, now)
+        except Exception as exc:  # a learning bug or an unreadable feed file must not stop trading
+            logger.exception("learning cycle of job %s failed", action.job)
+            error = f"{type(exc).__name__}: {exc}"
+            return replace(asked, status="failed", summary=f"learning failed: {error}"[:300]), error[:2000]
+        applied = [w for w in writes if w.status == "applied" and w.version is not None]
+        for write in applied:
+            self._promoted[write.version] = dict(write.promotion or {})
+        if applied and self.reloader is not None:
+            self.reloader.request("learned: " + ", ".join(f"{w.learner} {w.version}" for w in applied))
+            if not self.feed.realtime:
+                self._learned = applied[-1].version
+        said = "; ".join(f"{w.learner} {w.status}" + (f" {w.version}" if w.version else "") for w in writes)
+        details = {**asked.details, "writes": [w.as_dict() for w in writes]}
+        return replace(asked, summary=f"learning cycle: {said or 'nothing to apply'}", details=details), ""
+
     def _set_state(self, action: SetTradingState, now: float, cycle: _Cycle) -> None:
         """A task holds a state (an override with the task as its source), or lifts its own."""
         active = [*self.store.active_overrides(now), *cycle.overrides_set]
@@ -494,13 +539,34 @@ class Bot:
     def _between_cycles(self) -> None:
         """Reloads and operator commands, never inside a cycle."""
         self.wake.clear()
-        if self.reloader is not None:
+        if self.reloader is not None and self._learned is not None:
+            self._await_learned()
+        elif self.reloader is not None:
             outcome = self.reloader.take()
             if outcome is not None:
                 self._reload(outcome)
         if time.monotonic() - self._last_commands >= COMMAND_POLL_S:
             self._last_commands = time.monotonic()
             self._commands()
+
+    def _await_learned(self) -> None:
+        """A replay waits for the reload of the version its learners just wrote, so the version
+        goes live at the next cycle whatever the machine's speed (real time does not wait).
+        The reloader is strictly serial: at most one outcome was under way before the learner
+        asked, so the second one taken at the latest has seen the learned file."""
+        assert self.reloader is not None
+        version, self._learned = self._learned, None
+        for _ in range(2):
+            outcome = self.reloader.take()
+            while outcome is None and not self._stop.is_set():
+                self.wake.wait(COMMAND_POLL_S)
+                self.wake.clear()
+                outcome = self.reloader.take()
+            if outcome is None:
+                return
+            self._reload(outcome)
+            if version in (self.runner.plan.version, outcome.new_version) or outcome.status in ("invalid", "failed"):
+                return
 
     def _now(self) -> float | None:
         try:
@@ -571,7 +637,10 @@ class Bot:
             now = self._now()
             self._scheduler = Scheduler(outcome.plan.schedules, now if now is not None else time.time())
             self._schedule_recorded = False
-        record_live(self.store, outcome.plan.version, outcome.plan.canonical, f"hot reload ({outcome.reason})")
+        entry = record_live(self.store, outcome.plan.version, outcome.plan.canonical, f"hot reload ({outcome.reason})")
+        numbers = self._promoted.pop(outcome.plan.version, None)
+        if numbers is not None and entry.promotion == LIVE:  # a learner's version, live: the gate's numbers
+            self.store.mark_promotion(entry.seq, LIVE, numbers)
         self._live_since = time.time()
         self.reloader.accepted(outcome)
         logger.warning("reloaded: %s → %s live", old.version, outcome.plan.version)
@@ -617,12 +686,20 @@ class _Context:
     """The TaskContext a task reads: views of the runner, the broker, the store and the host,
     computed when the task asks."""
 
-    def __init__(self, bot: Bot, now: float) -> None:
-        self._bot, self._now = bot, now
+    def __init__(self, bot: Bot, now: float, job_id: str = "") -> None:
+        self._bot, self._now, self._job_id = bot, now, job_id
 
     @property
     def now(self) -> float:
         return self._now
+
+    @property
+    def job_id(self) -> str:
+        return self._job_id
+
+    @property
+    def learning(self) -> bool:
+        return self._bot.learning is not None
 
     @property
     def plan(self) -> Any:

@@ -1,7 +1,8 @@
 """`rulebot learn`: run the learners once now, for operators and tests.
 
 One cycle (engine/learners/cycle.py) over the state's resolved signals and closed trades of
-the last ``trade_lookback``; each learner's applied proposals then go, one learner at a time:
+the last ``trade_lookback``; each learner's applied proposals then go, one learner at a time
+(engine/cli/learning_apply.py, the same path as the running bot's ``learn`` task):
 
 1. written into a scratch copy of the rules (the same write-back and its checks), which
    gives the candidate version;
@@ -20,14 +21,11 @@ is read through a read-only view; versions are recorded only when no bot runs on
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,34 +34,12 @@ import click
 from engine.cli import compose
 from engine.cli.control import DB
 from engine.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from engine.cli.learning_apply import LearnerWrite, apply_cycle, audit_cycle, record_rejected, snapshot_files
 from engine.cli.options import load_plan, rules_folder, state_folder, time_option
 
 if TYPE_CHECKING:
-    from engine.language.compiler import Plan, Result
-    from engine.learners.base import LearningData, Proposal
+    from engine.language.compiler import Result
     from engine.learners.cycle import Cycle
-    from engine.learners.promotion import PromotionResult
-    from engine.versions.writeback import WriteOutcome, WriteRequest
-
-
-@dataclass
-class LearnerWrite:
-    """What became of one learner's proposals in this cycle."""
-
-    learner: str
-    status: str  # dry, refused, rejected, applied
-    reason: str
-    version: str | None = None
-    promotion: dict | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "learner": self.learner,
-            "status": self.status,
-            "reason": self.reason,
-            "version": self.version,
-            "promotion": self.promotion,
-        }
 
 
 @click.command()
@@ -108,12 +84,10 @@ def learn(
         sys.exit(EXIT_USAGE)
     since, until = window(plan, now)
     cycle = run_cycle(plan, view.learning_data(since, until), learners, now=now)
-    writes = [
-        _apply(plan, rules_dir, logs_dir, state_dir, proposals, cycle, snapshot_paths, dry)
-        for _, proposals in cycle.by_learner()
-    ]
+    snapshots = snapshot_files(snapshot_paths)
+    writes = apply_cycle(plan, rules_dir, logs_dir, cycle, snapshots, _StateRecorder(state_dir), dry=dry)
     if not dry:
-        _audit_cycle(logs_dir, cycle, writes)
+        audit_cycle(logs_dir, cycle, writes)
     _show(cycle, writes, fmt)
     sys.exit(EXIT_OK)
 
@@ -125,103 +99,44 @@ def _last_cycle(view: Any) -> float:
     return time.time()
 
 
-def _apply(
-    plan: Plan,
-    rules_dir: str,
-    logs_dir: str,
-    state_dir: str,
-    proposals: tuple[Proposal, ...],
-    cycle: Cycle,
-    snapshot_paths: tuple[str, ...],
-    dry: bool,
-) -> LearnerWrite:
-    """One learner's proposals: candidate, promotion gate, write-back, version record."""
-    from engine.language.compiler import compile_ruleset
-    from engine.versions.writeback import WriteRequest
+class _StateRecorder:
+    """`rulebot learn`'s recorder: the state's version store, unless a bot owns the state (it
+    records its reloads itself)."""
 
-    learner = proposals[0].learner
-    clock = lambda: cycle.ts  # noqa: E731 — `created` is the cycle's time: the scratch and the real write agree
-    current = compile_ruleset(rules_dir)
-    message = "; ".join(f"{p.path} {p.old:g} → {p.new:g}" for p in proposals)
-    request = WriteRequest.from_proposals(
-        proposals, base_version=current.version or "", data=cycle.data, message=message
-    )
-    if dry:
-        return LearnerWrite(learner, "dry", f"would write {len(proposals)} value(s) on {current.version}")
-    with tempfile.TemporaryDirectory(prefix="rulebot-learn-") as scratch:
-        shadow = os.path.join(scratch, "rules")
-        shutil.copytree(rules_dir, shadow, ignore=shutil.ignore_patterns(".*"))
-        staged = compose.write_learned(shadow, request, scratch, clock)
-        if not staged.applied:
-            return _refused_write(rules_dir, request, logs_dir, staged, clock)
-        candidate = compile_ruleset(shadow)
-    if plan.profile not in candidate.plans:  # the write-back compiled it: a bug if this happens
-        return LearnerWrite(learner, "refused", f"the candidate has no {plan.profile} plan")
-    gate = _promote(plan, candidate.plans[plan.profile], cycle.data, snapshot_paths)
-    numbers = gate.as_dict()
-    if not gate.promoted:
-        _record(state_dir, candidate, learner, cycle, rejected=True, numbers=numbers)
-        return LearnerWrite(learner, "rejected", gate.reason, candidate.version, numbers)
-    written = compose.write_learned(rules_dir, request, logs_dir, clock)
-    if not written.applied:
-        return LearnerWrite(learner, "refused", f"{written.code}: {written.reason}", None, numbers)
-    _record(state_dir, compile_ruleset(rules_dir), learner, cycle, rejected=False, numbers=numbers)
-    return LearnerWrite(learner, "applied", gate.reason, written.version, numbers)
+    def __init__(self, state_dir: str) -> None:
+        self.db = Path(state_dir) / DB
 
+    def _store(self) -> AbstractContextManager[Any] | None:
+        if not self.db.exists() or compose.lock_holder(self.db).get("alive"):
+            return None
+        return _locked_store(str(self.db))
 
-def _refused_write(
-    rules_dir: str, request: WriteRequest, logs_dir: str, staged: WriteOutcome, clock: Callable[[], float]
-) -> LearnerWrite:
-    """A write the checks refused already on the scratch copy: audited against the real rules."""
-    outcome = compose.write_learned(rules_dir, request, logs_dir, clock)
-    reason = f"{outcome.code}: {outcome.reason}" if not outcome.applied else f"{staged.code}: {staged.reason}"
-    return LearnerWrite(request.learner, "refused", reason)
+    def rejected(self, candidate: Result, learner: str, cycle: Cycle, numbers: Mapping[str, Any]) -> None:
+        opened = self._store() if candidate.version is not None else None
+        if opened is not None:
+            with opened as store:
+                record_rejected(store, candidate, learner, cycle, numbers)
 
+    def applied(self, rules_dir: str, version: str, learner: str, cycle: Cycle, numbers: Mapping[str, Any]) -> None:
+        from engine.language.compiler import compile_ruleset
+        from engine.versions.live import record_live
+        from engine.versions.model import LIVE
 
-def _promote(plan: Plan, candidate_plan: Plan, data: LearningData, snapshot_paths: tuple[str, ...]) -> PromotionResult:
-    from engine.learners.promotion import held_out, promote
-
-    problems: list = []
-    source = compose.read_snapshots(snapshot_paths, problems) if snapshot_paths else iter(())
-    window = held_out(source, data.window_from, data.window_to, plan.learning)
-    return promote(plan, candidate_plan, window, plan.learning, broker_for=compose.paper_broker)
-
-
-def _record(state_dir: str, candidate: Result, learner: str, cycle: Cycle, *, rejected: bool, numbers: dict) -> None:
-    """The candidate in the version store, unless a bot owns the state (it records its reloads)."""
-    from engine.versions.live import record_live
-    from engine.versions.model import LIVE, REJECTED, learner_author
-
-    db = Path(state_dir) / DB
-    if candidate.version is None or not db.exists() or compose.lock_holder(db).get("alive"):
-        return
-    with (
-        compose.state_lock(str(db), shlex.join(["rulebot", *sys.argv[1:]])),
-        compose.state_store(str(db)) as store,
-    ):
-        if rejected:
-            live = store.live_version()
-            store.record_version(
-                candidate.version,
-                candidate.canonical,
-                learner_author(learner),
-                parent=None if live is None else live.version_id,
-                message="rejected by the promotion gate",
-                window=(cycle.data.window_from, cycle.data.window_to),
-                promotion=REJECTED,
-                numbers=numbers,
-            )
-        else:
-            entry = record_live(store, candidate.version, candidate.canonical, "rulebot learn")
+        opened = self._store()
+        if opened is None:
+            return
+        current = compile_ruleset(rules_dir)
+        if current.version is None:
+            return
+        with opened as store:
+            entry = record_live(store, current.version, current.canonical, "rulebot learn")
             store.mark_promotion(entry.seq, LIVE, numbers)
 
 
-def _audit_cycle(logs_dir: str, cycle: Cycle, writes: list[LearnerWrite]) -> None:
-    from engine.versions.audit import AUDIT_LOG
-
-    os.makedirs(logs_dir, exist_ok=True)
-    with compose.append_log(os.path.join(logs_dir, AUDIT_LOG), fsync=True) as log:
-        log.write(cycle.audit(outcomes=[w.as_dict() for w in writes]))
+@contextmanager
+def _locked_store(db: str) -> Iterator[Any]:
+    with compose.state_lock(db, shlex.join(["rulebot", *sys.argv[1:]])), compose.state_store(db) as store:
+        yield store
 
 
 def _show(cycle: Cycle, writes: list[LearnerWrite], fmt: str) -> None:

@@ -1,6 +1,6 @@
 """`rulebot paper`: an alias of `rulebot run --paper` on a replay of snapshot files.
 
-``rulebot paper FILE… [--rules] [--profile] [--state DB] [--logs]`` is
+``rulebot paper FILE… [--rules] [--profile] [--state DB] [--logs] [--learn]`` is
 ``rulebot run --paper --feed replay:FILE… --speed max`` with the state database at the file
 ``DB`` (run keeps ``bot.db`` in a folder): the same start-up, loop, group commits, Ctrl-C and
 crash guarantees, summary and exit codes (engine/cli/run.py ``start``). No operator commands
@@ -16,6 +16,7 @@ import click
 
 from engine.cli import compose
 from engine.cli.exit_codes import EXIT_OK
+from engine.cli.run import learn_option
 
 
 @click.command()
@@ -38,7 +39,10 @@ from engine.cli.exit_codes import EXIT_OK
     type=click.Path(file_okay=False),
     help="Folder of the JSON-lines logs.",
 )
-def paper(snapshots: tuple[str, ...], rules_dir: str, profile: str | None, state_path: str, logs_dir: str) -> None:
+@learn_option
+def paper(
+    snapshots: tuple[str, ...], rules_dir: str, profile: str | None, state_path: str, logs_dir: str, learn: bool
+) -> None:
     """Trade SNAPSHOTS with the paper broker as `rulebot run --paper` does on a replay of them at
     --speed max, keeping state in the SQLite file --state (no operator commands are read).
 
@@ -53,6 +57,6 @@ def paper(snapshots: tuple[str, ...], rules_dir: str, profile: str | None, state
     from engine.cli.run import Launch, start
 
     feed = compose.replay_feed(list(snapshots))
-    code = start(Launch("paper", rules_dir, profile, feed, None, state_path, logs_dir, None))
+    code = start(Launch("paper", rules_dir, profile, feed, None, state_path, logs_dir, None, learn=learn))
     if code != EXIT_OK:
         sys.exit(code)

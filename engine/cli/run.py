@@ -47,6 +47,14 @@ READY = "rulebot run: live"  # the line on stderr once the bot runs (tests and s
 _SQLITE_FILES = ("", "-wal", "-shm", "-journal")  # a database and the files SQLite keeps beside it
 
 
+learn_option = click.option(
+    "--learn",
+    is_flag=True,
+    help="Run the learners on their schedules (the `learn` task): promoted versions are written into "
+    "the rules folder's learned/ and hot-reloaded. Off by default: learning changes what the bot trades.",
+)
+
+
 def _speed(text: str) -> float | None:
     if text == "max":
         return None
@@ -89,6 +97,7 @@ def _speed(text: str) -> float | None:
     help="The bot's state folder: bot.db, its lock, commands/ (one running bot per folder).",
 )
 @click.option("--logs", "logs_dir", default="logs", show_default=True, type=click.Path(file_okay=False))
+@learn_option
 def run(
     paper: bool,
     rules_dir: str,
@@ -97,6 +106,7 @@ def run(
     speed_text: str,
     state_dir: str,
     logs_dir: str,
+    learn: bool,
 ) -> None:
     """Run the bot: the declared schedules on a clock, the bot cycle trading each snapshot of
     the feed, the other tasks as scheduled, the rules reloaded when they change.
@@ -113,7 +123,8 @@ def run(
         feed = compose.open_feed(feeds)
     except (ValueError, OSError) as error:
         raise click.BadParameter(str(error), param_hint="--feed") from None
-    code = start(Launch("run", rules_dir, profile, feed, speed, os.path.join(state_dir, DB), logs_dir, state_dir))
+    db = os.path.join(state_dir, DB)
+    code = start(Launch("run", rules_dir, profile, feed, speed, db, logs_dir, state_dir, learn=learn))
     if code != EXIT_OK:
         sys.exit(code)
 
@@ -130,6 +141,7 @@ class Launch:
     db: str  # the state database
     logs_dir: str
     commands_state: str | None  # the folder whose commands/ holds operator commands (None: none read)
+    learn: bool = False  # run the learners on their schedules (--learn)
 
 
 def start(launch: Launch) -> int:
@@ -157,8 +169,10 @@ def start(launch: Launch) -> int:
 def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
     """Own the state (start-up runs whole; a Ctrl-C during it is undone), run the bot, report;
     the exit code."""
+    from engine.cli.learning_apply import audited_numbers
     from engine.trading.runner import Runner
     from engine.versions.live import record_live
+    from engine.versions.model import LIVE
 
     name, db = launch.name, launch.db
     command = shlex.join(["rulebot", *sys.argv[1:]])
@@ -169,7 +183,11 @@ def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
             compose.RunLogs(launch.logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,  # a crash's leftovers
         ):  # are delivered first
             runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
-            record_live(store, plan.version, plan.canonical, f"rulebot {name} ({plan.profile})")
+            entry = record_live(store, plan.version, plan.canonical, f"rulebot {name} ({plan.profile})")
+            if entry.promotion == LIVE and not entry.numbers:  # a learned version its bot never reloaded
+                numbers = audited_numbers(launch.logs_dir, plan.version)
+                if numbers is not None:
+                    store.mark_promotion(entry.seq, LIVE, numbers)
             if guard.arrived:
                 code = None
             else:
@@ -189,6 +207,7 @@ def _run_bot(guard: interrupts.Guard, launch: Launch, plan: Plan, runner: Runner
     from engine.bot.clock import ReplayClock, WallClock
     from engine.bot.loop import Bot
     from engine.bot.reload import Reloader, compile_plan
+    from engine.cli.learning_apply import BotLearning, feed_files
 
     name, feed, speed, db, rules_dir, profile = (
         launch.name,
@@ -204,7 +223,8 @@ def _run_bot(guard: interrupts.Guard, launch: Launch, plan: Plan, runner: Runner
     bar = nullcontext() if feed.realtime or paths is None else progress(tuple(paths), f"{name} {plan.version}")
     with bar as shown:
         counted = feed if shown is None else _Counted(feed, shown)
-        bot = Bot(runner, counted, clock, host, group_commits=not feed.realtime and speed is None)
+        learning = BotLearning(rules_dir, launch.logs_dir, feed_files(feed)) if launch.learn else None
+        bot = Bot(runner, counted, clock, host, group_commits=not feed.realtime and speed is None, learning=learning)
 
         def compile_fn() -> Plan:  # shared lock: never mid-way through a learner's write-back
             with compose.rules_lock(rules_dir, shared=True):
@@ -223,7 +243,7 @@ def _run_bot(guard: interrupts.Guard, launch: Launch, plan: Plan, runner: Runner
                 _stop(bot, stopped_by, "Ctrl-C")
             click.echo(  # for run: READY
                 f"rulebot {name}: live {plan.version} ({plan.profile}, paper) on {feed.name}; state {db}; "
-                f"pid {os.getpid()}",
+                f"pid {os.getpid()}{'; learning on (--learn)' if launch.learn else ''}",
                 err=True,
             )
             summary = bot.run()

@@ -25,6 +25,7 @@ CODE_KINDS = {
     "RB388": ("ruleset", "signals"),
     "RB389": ("profile",),
     "RB390": ("risk", "exits"),
+    "RB391": ("learning", "schedules"),
     "RB506": ("profile", "learned"),
     "RB508": ("profile",),
     "RB520": ("profile", "learned"),

@@ -9,6 +9,8 @@ from engine.language.diagnostics import Severity
 from engine.language.durations import format_duration
 from engine.language.kinds.base import BuildContext, Doc, index_of
 
+LEARN_TASK = "learn"  # engine/bot/tasks/learn.py NAME (the rule language does not import the tasks' code here)
+
 CODES = {
     "RB345": "the stop loss lies inside the liquidation buffer at the configured leverage",
     "RB380": "requirements.policy.enabled_symbols names a symbol the rule set does not list",
@@ -17,6 +19,7 @@ CODES = {
     "RB383": "grace_windows.exempt_tiers names an exit tier that does not exist",
     "RB384": "a learner's schedule names no schedule job",
     "RB386": "leverage above what the execution venue allows",
+    "RB391": "a learner's schedule names a job that does not run the learn task (the learner would never run)",
     "RB387": "a venue maps a symbol the rule set does not list",
     "RB388": "a lead_lag component but no leader symbol",
     "RB390": "a grace window (or the minimum hold) is longer than any position is held: inside it only the "
@@ -148,6 +151,25 @@ def _learner_schedules(specs, docs, ctx) -> None:
                 "RB384",
                 f"learner {learner.id}: no schedule job '{learner.schedule}'",
                 suggestion=_suggest(learner.schedule, jobs),
+            )
+    _learn_jobs(specs, docs, ctx)
+
+
+def _learn_jobs(specs, docs, ctx) -> None:
+    """RB391: a learner runs when a job that lists the ``learn`` task is due; its schedule
+    must name such a job."""
+    jobs = {j.id: j for j in specs["schedules"].jobs}
+    learning = [job_id for job_id, job in jobs.items() if LEARN_TASK in job.tasks]
+    for index, learner in enumerate(specs["learning"].learners):
+        job = jobs.get(learner.schedule)
+        if job is not None and LEARN_TASK not in job.tasks:
+            ctx.report(
+                docs["learning"],
+                ("learners", index, "schedule"),
+                "RB391",
+                f"learner {learner.id}: job '{learner.schedule}' does not run the {LEARN_TASK} task, "
+                "so the learner never runs",
+                suggestion=_suggest(learner.schedule, learning) or f"add {LEARN_TASK} to the tasks of job {job.id}",
             )
 
 

@@ -28,10 +28,11 @@ KRAKEN = Exchange(
 )
 
 
-def plan(*, logs_keep_s: float = 30 * 86400.0, venue: Exchange = KRAKEN) -> Any:
-    """The parts of a compiled plan the tasks read."""
+def plan(*, logs_keep_s: float = 30 * 86400.0, venue: Exchange = KRAKEN, learners: Sequence[Any] = ()) -> Any:
+    """The parts of a compiled plan the tasks read (``learners``: learning.yaml's, each with
+    ``id`` and ``schedule``)."""
     venues = SimpleNamespace(execution_venue=venue.id, exchange=lambda vid: venue if vid == venue.id else None)
-    return SimpleNamespace(venues=venues, learning=SimpleNamespace(logs_keep_s=logs_keep_s))
+    return SimpleNamespace(venues=venues, learning=SimpleNamespace(logs_keep_s=logs_keep_s, learners=tuple(learners)))
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class FakeContext:
     """engine.bot.tasks.base.TaskContext with fixed values."""
 
     now: float = NOW
+    job_id: str = "job"
+    learning: bool = False
     plan: Any = field(default_factory=plan)
     trading_state: tuple[TradingState, str] = ("ACTIVE", "")
     open_positions: Sequence[OpenPosition] = ()

@@ -13,6 +13,7 @@ from engine.bot.tasks import (
     expire_manual_overrides,
     fee_audit,
     is_loop_task,
+    learn,
     maintenance,
     override_audit,
     portfolio_reconciliation,
@@ -27,6 +28,7 @@ from engine.bot.tasks.base import (
     OptimizeState,
     Override,
     PruneLogs,
+    RunLearning,
     SetTradingState,
 )
 from engine.language.registry import RegistryError
@@ -55,6 +57,7 @@ def test_registry_names_every_task_of_the_default_rules_and_only_bot_cycle_is_th
         "expire_manual_overrides",
         "digest",
         "maintenance",
+        "learn",
     }
     assert [name for name in TASKS if is_loop_task(name)] == ["bot_cycle"]
     assert not hasattr(TASKS["bot_cycle"], "run")
@@ -411,6 +414,37 @@ def test_maintenance_prunes_closed_days_before_the_retention_and_tidies_the_stat
 # ------------------------------------------------------------------ purity
 
 
+# ------------------------------------------------------------------ learn
+
+LEARNERS = (
+    types.SimpleNamespace(id="signal_weights", schedule="learning_fast"),
+    types.SimpleNamespace(id="profit_targets", schedule="learning_daily"),
+    types.SimpleNamespace(id="hold_time", schedule="learning_daily"),
+)
+
+
+def test_learn_asks_for_a_cycle_of_the_learners_scheduled_on_its_job_in_their_order():
+    ctx = FakeContext(job_id="learning_daily", learning=True, plan=plan(learners=LEARNERS))
+    outcome = learn.run(learn.Params(), ctx)
+    assert outcome.status == "ok"
+    assert outcome.actions == (RunLearning("learning_daily", ("profit_targets", "hold_time"), "job learning_daily"),)
+    assert outcome.details == {"job": "learning_daily", "learners": ["profit_targets", "hold_time"], "learning": True}
+
+
+def test_learn_without_the_learn_flag_only_says_learning_is_off():
+    ctx = FakeContext(job_id="learning_fast", learning=False, plan=plan(learners=LEARNERS))
+    outcome = learn.run(learn.Params(), ctx)
+    assert (outcome.status, outcome.summary, outcome.actions) == ("ok", "learning is off (run with --learn)", ())
+    assert outcome.details["learners"] == ["signal_weights"]
+
+
+def test_learn_on_a_job_no_learner_names_does_nothing():
+    ctx = FakeContext(job_id="nightly", learning=True, plan=plan(learners=LEARNERS))
+    outcome = learn.run(learn.Params(), ctx)
+    assert (outcome.status, outcome.actions) == ("ok", ())
+    assert outcome.summary == "no learner is scheduled on job nightly"
+
+
 PURE_CASES = [
     (portfolio_reconciliation, RECON),
     (watchdog, WATCH),
@@ -420,6 +454,7 @@ PURE_CASES = [
     (expire_manual_overrides, expire_manual_overrides.Params()),
     (digest, digest.Params()),
     (maintenance, maintenance.Params()),
+    (learn, learn.Params()),
 ]
 
 

@@ -54,7 +54,7 @@ POSITIVE = [
     ("venues.yaml", "budget: 500, per: 10s", "budget: 500, per: {v}", 20),
 ]
 ZERO_ALLOWED = [
-    ("schedules.yaml", "every: 60s", "every: {v}", 21),
+    ("schedules.yaml", "every: 60s", "every: {v}", 28),
     ("exits.yaml", "min_hold: 300s", "min_hold: {v}", 10),
     ("risk.yaml", "standard: 2m", "standard: {v}", 29),
     ("signals.yaml", "{liquidations: 15m}", "{liquidations: {v}}", 15),

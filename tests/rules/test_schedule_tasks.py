@@ -63,9 +63,7 @@ def test_without_a_tasks_section_every_task_takes_its_defaults(rules):
 
 
 def test_params_for_a_task_no_job_runs_are_a_warning(rules):
-    edit_once(
-        rules / "schedules.yaml", "tasks: [expire_manual_overrides, digest]}", "tasks: [expire_manual_overrides]}"
-    )
+    edit_once(rules / "schedules.yaml", "digest, learn]}", "learn]}")
     found = _findings(rules)
     assert [(c, s) for c, s, _, _ in found] == [("RB353", "warning")]
     assert "task digest, which no job runs" in found[0][2]
@@ -83,3 +81,23 @@ def test_an_unknown_task_params_entry_is_a_schema_error_with_a_suggestion(rules)
     edit_once(rules / "schedules.yaml", "  digest: {window: 24h}", "  digets: {window: 24h}")
     found = _findings(rules)
     assert [c for c, _, _, _ in found] == ["RB201"] and found[0][3] == "did you mean 'digest'?"
+
+
+def test_a_learner_whose_job_does_not_list_learn_suggests_the_closest_job_that_does(rules):
+    edit_once(
+        rules / "schedules.yaml",
+        "tasks: [expire_manual_overrides, digest, learn]}",
+        "tasks: [expire_manual_overrides, digest]}",
+    )
+    found = [f for f in _findings(rules) if f[0] == "RB391"]
+    assert found == [
+        (
+            "RB391",
+            "error",
+            "learner counterfactual: job 'nightly' does not run the learn task, so the learner never runs",
+            "add learn to the tasks of job nightly",
+        )
+    ]
+    edit_once(rules / "learning.yaml", "schedule: learning_fast", "schedule: watchdog")
+    found = [f for f in _findings(rules) if f[0] == "RB391"]
+    assert [f[3] for f in found] == ["add learn to the tasks of job watchdog", "add learn to the tasks of job nightly"]

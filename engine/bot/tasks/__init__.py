@@ -18,6 +18,7 @@ from engine.bot.tasks import (
     digest,
     expire_manual_overrides,
     fee_audit,
+    learn,
     maintenance,
     override_audit,
     portfolio_reconciliation,
@@ -51,6 +52,7 @@ TASKS = task_registry(
         expire_manual_overrides,
         digest,
         maintenance,
+        learn,
     )
 )
 

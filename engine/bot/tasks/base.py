@@ -71,7 +71,18 @@ class OptimizeState:
     reason: str
 
 
-Action = SetTradingState | CancelOrder | ForgetPending | ExpireOverride | PruneLogs | OptimizeState
+@dataclass(frozen=True, slots=True)
+class RunLearning:
+    """Run one learning cycle of ``learners`` (ids in learning.yaml, in order), the learners
+    scheduled on job ``job``: the bot reads their data from its own store, and each learner's
+    applied proposals go through the promotion gate into rules/learned/ (engine/cli/learning_apply.py)."""
+
+    job: str
+    learners: tuple[str, ...]
+    reason: str
+
+
+Action = SetTradingState | CancelOrder | ForgetPending | ExpireOverride | PruneLogs | OptimizeState | RunLearning
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +134,12 @@ class TaskContext(Protocol):
 
     @property
     def now(self) -> float: ...
+
+    @property
+    def job_id(self) -> str: ...  # the schedule job the task runs on
+
+    @property
+    def learning(self) -> bool: ...  # whether the bot runs the learners (`rulebot run --learn`)
 
     @property
     def plan(self) -> Any: ...  # the live compiled plan (engine.language.compiler.Plan)

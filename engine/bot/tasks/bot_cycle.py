@@ -18,8 +18,9 @@ snapshot. The seed's ordered steps ("Main Bot Cycle") and where each one lives:
 9. signals per symbol: the vote, the gate chain and the entry (``engine/trading/pipeline``);
 10. position monitoring: peaks, troughs and the exit ladder (``engine/trading/exits``).
 
-The seed's step 11 (the 30-minute learning cycle) is a job of its own, wired by the learning
-issue. The cycle has no parameters of its own: its interval is the job's ``every``.
+The seed's step 11 (the 30-minute learning cycle) is a job of its own, ``learning_fast``, whose
+task ``learn`` runs the learners. The cycle has no parameters of its own: its interval is the
+job's ``every``.
 """
 
 from __future__ import annotations
