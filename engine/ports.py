@@ -12,9 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from engine.common.errors import RulebotError
+
 if TYPE_CHECKING:  # the records the state keeps; positions imports nothing from here
     from engine.bot.records import BotRecords
     from engine.learners.resolution import Resolution, Signal
+    from engine.market.snapshot import Book, Candle
     from engine.trading.positions import OpenPosition, TradeRecord
 
 #: Codes of the state store (adapters/store/state.py), declared here so the engine documents them.
@@ -31,8 +34,86 @@ STATE_CODES = {
     "rulebot, or --logs names another folder than the run's); nothing is written until it is restored",
 }
 
+#: Codes of the venue and market-intelligence clients (adapters/venues/, adapters/intel/) and of
+#: live mode. Every error a client raises is one of the VenueError classes below.
+VENUE_CODES = {
+    "RB610": "a venue or market-data API call failed (the message names the venue, endpoint and why)",
+    "RB611": "a venue call failed in a way that is safe to retry (HTTP 429, 5xx, timeout, connection lost, "
+    "nonce rejected); retried with backoff where the call is idempotent",
+    "RB612": "the venue rejected the request (insufficient funds, invalid size or price, unknown order, "
+    "post-only would take, reduce-only would increase); not retried",
+    "RB613": "fatal venue error: bad or missing API keys, permission denied, account blocked; "
+    "nothing more is sent and live trading stops (the kill switch engages)",
+    "RB614": "the venue's answer could not be read (malformed or truncated JSON, a missing or non-finite "
+    "field, a shape that does not match the published one)",
+    "RB615": "an order's answer was lost (timeout after sending); it is looked up by client order id, never sent twice",
+    "RB616": "the venue's instruments disagree with rules/venues.yaml (symbol map, tick, contract size, "
+    "minimum size, leverage limit)",
+    "RB617": "live mode refused to start or to trade: keys missing, --live not given, or reconciliation with "
+    "the venue found a difference (the message says what differs)",
+}
+
+
+class VenueError(RulebotError):
+    """A venue or market-data client failed; ``venue`` and ``endpoint`` say where. The
+    subclass says what the caller may do: retry, give up on this request, or stop trading."""
+
+    code = "RB610"
+    retryable = False
+
+    def __init__(self, message: str, *, venue: str = "", endpoint: str = "", status: int | None = None):
+        super().__init__(message)
+        self.venue, self.endpoint, self.status = venue, endpoint, status
+
+
+class VenueRetryable(VenueError):
+    """Safe to try again later (429, 5xx, timeout, nonce error); idempotent calls are retried."""
+
+    code = "RB611"
+    retryable = True
+
+
+class VenueRejected(VenueError):
+    """The venue said no to this request; sending it again gets the same answer."""
+
+    code = "RB612"
+
+
+class VenueFatal(VenueError):
+    """Keys, permissions or account: nothing more is sent; live trading stops."""
+
+    code = "RB613"
+
+
+class VenueAnswerMalformed(VenueError):
+    """The answer could not be parsed into the port's types; it is never half-used."""
+
+    code = "RB614"
+    retryable = True
+
+
+class OrderOutcomeUnknown(VenueError):
+    """An order was sent and its answer lost: look it up by client order id before anything else."""
+
+    code = "RB615"
+
+
+class InstrumentMismatch(VenueError):
+    """The venue's contract specs disagree with the rules; live mode does not trade on them."""
+
+    code = "RB616"
+
+
+class LiveRefused(VenueError):
+    """Live mode refuses to start or to trade; the message says what differs or is missing."""
+
+    code = "RB617"
+
+
 BUY, SELL = "buy", "sell"
 MARKET, LIMIT = "market", "limit"
+# Resting trigger orders (venues only; the paper broker keeps stops bot-side and refuses them)
+STOP, TAKE_PROFIT = "stop", "take_profit"
 # Order statuses
 OPEN, FILLED, CANCELLED, REJECTED = "open", "filled", "cancelled", "rejected"
 
@@ -43,10 +124,11 @@ class OrderRequest:
     symbol: str  # rulebot symbol (BTCUSDT)
     side: str  # buy | sell
     quantity: float  # base units
-    order_type: str = MARKET  # market | limit
+    order_type: str = MARKET  # market | limit | stop | take_profit
     limit_price: float | None = None
     reduce_only: bool = False
     leverage: float = 1.0
+    stop_price: float | None = None  # trigger price of a stop or take-profit order
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +193,36 @@ class Ticker:
     bid: float | None
     ask: float | None
     ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A venue's contract spec, in the venue's own units (what rules/venues.yaml `instruments` lists)."""
+
+    symbol: str  # rulebot symbol (BTCUSDT)
+    venue_symbol: str  # the venue's (PF_XBTUSD, BTC-USDT)
+    contract_size: float  # base units per contract
+    size_step: float  # in contracts
+    tick_size: float  # quote
+    min_size: float  # in contracts
+    max_leverage: float
+    tradeable: bool = True
+
+
+class MarketDataPort(Protocol):
+    """What rulebot reads from a venue's public market data (live feed, recording, venue check)."""
+
+    def instruments(self) -> Sequence[Instrument]: ...
+
+    def ticker(self, symbol: str) -> Ticker: ...
+
+    def order_book(self, symbol: str, depth: int = 20) -> Book: ...
+
+    def candles(self, symbol: str, timeframe: str, since: float, until: float | None = None) -> Sequence[Candle]: ...
+
+    def funding_rate(self, symbol: str) -> float | None: ...
+
+    def open_interest_usd(self, symbol: str) -> float | None: ...
 
 
 class ExchangePort(Protocol):

@@ -33,6 +33,7 @@ def _gather() -> MappingProxyType:
         compiler.CODES,
         snapshot.CODES,
         ports.STATE_CODES,
+        ports.VENUE_CODES,
         control.CODES,
         versions.CODES,
         promotion.CODES,
