@@ -8,7 +8,7 @@ to its venue's contracts. Prices are in the quote currency. Times are epoch seco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -223,6 +223,25 @@ class MarketDataPort(Protocol):
     def funding_rate(self, symbol: str) -> float | None: ...
 
     def open_interest_usd(self, symbol: str) -> float | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IntelReading:
+    """Market intelligence for one cycle (CoinGlass), in the snapshot format's own names
+    (engine/market/schema.py, engine/market/snapshot.py INPUT_NAMES)."""
+
+    values: Mapping[str, Mapping[str, float]]  # rulebot symbol → field (open_interest_usd, liq_long_usd, …) → value
+    times: Mapping[str, Mapping[str, float]]  # rulebot symbol → input (open_interest, liquidations, …) → published at
+    fear_greed: float | None = None
+    fear_greed_ts: float | None = None
+    stale: tuple[str, ...] = ()  # endpoints answered from the disk cache because the API failed
+
+
+class IntelPort(Protocol):
+    """What rulebot reads from a market-intelligence API for one cycle; only what was published
+    by ``now`` (a reading never leaks the future), missing data simply absent."""
+
+    def read(self, symbols: Sequence[str], now: float) -> IntelReading: ...
 
 
 class ExchangePort(Protocol):
