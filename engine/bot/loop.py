@@ -57,7 +57,7 @@ from engine.bot.tasks.base import (
     TradingState,
 )
 from engine.ports import Transition
-from engine.trading.pipeline import Carry, carry_from
+from engine.trading.pipeline import Carry
 from engine.versions.live import record_live
 from engine.versions.model import LIVE
 
@@ -200,14 +200,9 @@ class Bot:
         """For a reload, on the reloader's thread: a pipeline and sanity layer for ``plan``,
         warmed on the recent market the live one has seen in the parts it cannot carry over
         from the live pipeline (``Carry``); the last sequence number warmed."""
-        pipeline, screen = self.runner.fresh_pipeline(plan)
-        carry = carry_from(self.runner.plan, plan)  # the live plan: reloads are one at a time
-        pipeline.expect_carry(carry)
-        with self._ring_lock:
-            recent = list(self._ring) if carry.warms(plan) else [self._ring[-1]] if self._ring else []
-        if carry.warms(plan):
-            for _, snapshot in recent:
-                pipeline.update(screen.screen(snapshot).snapshot)
+        with self._ring_lock:  # the live plan: reloads are one at a time
+            recent = list(self._ring)
+        pipeline, screen, carry = self.runner.reload_pipeline(plan, (snapshot for _, snapshot in recent))
         return pipeline, screen, carry, recent[-1][0] if recent else 0
 
     # ------------------------------------------------------------------ the loop
@@ -622,17 +617,11 @@ class Bot:
     def _swap(self, outcome: ReloadOutcome) -> None:
         assert self.reloader is not None and outcome.plan is not None
         pipeline, screen, carry, warmed_to = outcome.prepared
-        if carry.warms(outcome.plan):
-            with self._ring_lock:
-                missed = [snapshot for seq, snapshot in self._ring if seq > warmed_to]
-            for snapshot in missed:  # what the live pipeline took while the new one was prepared
-                pipeline.update(screen.screen(snapshot).snapshot)
-        pipeline.carry_over(self.runner.pipeline, carry)
-        if carry.screen:
-            screen = self.runner.screen
+        with self._ring_lock:  # what the live pipeline took while the new one was prepared
+            missed = [snapshot for seq, snapshot in self._ring if seq > warmed_to]
         old = self.runner.plan
         self._close_group()
-        self.runner.adopt(outcome.plan, pipeline, screen)
+        self.runner.adopt_reloaded(outcome.plan, pipeline, screen, carry, missed)
         if outcome.plan.schedules != old.schedules and self._scheduler is not None:
             now = self._now()
             self._scheduler = Scheduler(outcome.plan.schedules, now if now is not None else time.time())

@@ -38,7 +38,6 @@ from engine.learners.promotion import PromotionError, held_out, promote
 from engine.market.snapshot import Snapshot
 from engine.replay.dryrun import DryRunState, cycle_of, decision_sinks, finished, only
 from engine.replay.memstate import LearningMemoryState
-from engine.trading.pipeline import carry_from
 from engine.trading.runner import Runner
 from engine.trading.signals.coverage import Counts
 
@@ -240,17 +239,9 @@ class _Walk:
         pipeline can carry from the live one is carried, the rest warmed on the recent market."""
         runner = self.runner
         self.counted = self.coverage(runner.pipeline.signals.coverage.counts)
-        pipeline, screen = runner.fresh_pipeline(plan)
-        carry = carry_from(runner.plan, plan)
-        pipeline.expect_carry(carry)
-        if carry.warms(plan):
-            for snapshot in self.recent:
-                pipeline.update(screen.screen(snapshot).snapshot)
-        pipeline.carry_over(runner.pipeline, carry)
-        if carry.screen:
-            screen = runner.screen
         schedules = runner.plan.schedules
-        runner.adopt(plan, pipeline, screen)
+        pipeline, screen, carry = runner.reload_pipeline(plan, self.recent)
+        runner.adopt_reloaded(plan, pipeline, screen, carry)
         if plan.schedules != schedules and self.scheduler is not None:
             self.scheduler = Scheduler(plan.schedules, self.recent[-1].ts)
 

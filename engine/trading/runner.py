@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.trading import lifecycle
 from engine.trading.entry import OrderIntent
 from engine.trading.exits import evaluate_exits, protective
-from engine.trading.pipeline import EntryPipeline
+from engine.trading.pipeline import Carry, EntryPipeline, carry_from
 from engine.trading.portfolio import AccountStats, Portfolio, Position, TradeStats
 from engine.trading.posttrade import PostTrade
 
@@ -218,6 +218,29 @@ class Runner:
         for a hot reload to warm (away from the loop) before ``adopt``."""
         pipeline = EntryPipeline(plan, universe_sink=self.sinks.universe, full_trail=self.full_trail)
         return pipeline, MarketScreen.for_plan(plan)
+
+    def reload_pipeline(self, plan, recent: Iterable[Any]) -> tuple[EntryPipeline, MarketScreen, Carry]:
+        """For a hot reload to ``plan`` (the bot's, or a walk-forward's learned version): a fresh
+        pipeline and sanity layer, warmed on the ``recent`` snapshots in the parts it cannot
+        carry over from the live pipeline, and what it will carry (``adopt_reloaded``)."""
+        pipeline, screen = self.fresh_pipeline(plan)
+        carry = carry_from(self.plan, plan)
+        pipeline.expect_carry(carry)
+        if carry.warms(plan):
+            for snapshot in recent:
+                pipeline.update(screen.screen(snapshot).snapshot)
+        return pipeline, screen, carry
+
+    def adopt_reloaded(
+        self, plan, pipeline: EntryPipeline, screen: MarketScreen, carry: Carry, missed: Iterable[Any] = ()
+    ) -> None:
+        """Trade ``plan`` from the next step with the pipeline ``reload_pipeline`` made: warmed
+        on what the live one took meanwhile (``missed``), then given what it carries over."""
+        if carry.warms(plan):
+            for snapshot in missed:
+                pipeline.update(screen.screen(snapshot).snapshot)
+        pipeline.carry_over(self.pipeline, carry)
+        self.adopt(plan, pipeline, self.screen if carry.screen else screen)
 
     def adopt(self, plan, pipeline: EntryPipeline, screen: MarketScreen) -> None:
         """Trade ``plan`` from the next step on (a hot reload, between steps): its warmed
