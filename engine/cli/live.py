@@ -87,6 +87,8 @@ def reconcile_at_start(runner: Any, broker: Any, tolerance_pct: float) -> Reconc
     """The state database (the runner's positions and pending orders) against the venue; the
     start is refused with every difference said, or the notes are logged."""
     broker.refresh()
+    if broker.cash is None:  # one more try for a balance the venue did not answer (a busy moment)
+        broker.refresh()
     try:
         venue_positions = broker.positions()
         venue_orders = broker.client.open_orders()
