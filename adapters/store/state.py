@@ -438,6 +438,63 @@ CREATE TABLE signal_outcomes (
 ) STRICT, WITHOUT ROWID;
 """
 
+# Live mode rests stop orders at the venue (protective stops, engine/trading/protection.py) and
+# may send take-profit orders: orders.order_type gains 'stop' and 'take_profit', which have no
+# limit price. Rebuilt as v3 rebuilt `fills`; `fills` references `orders`, so it is rebuilt
+# too, referencing the new table (renamed into place, SQLite points the reference at
+# `orders`), and it is dropped first, so that dropping the old `orders` deletes no referenced
+# row. Every row keeps its rowid; columns, order and every other constraint are v1's.
+_V9 = """
+CREATE TABLE orders_v9 (
+    client_order_id TEXT NOT NULL PRIMARY KEY CHECK (client_order_id <> ''),
+    venue_order_id  TEXT NOT NULL,
+    symbol          TEXT NOT NULL CHECK (symbol <> ''),
+    side            TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    quantity        REAL NOT NULL CHECK (quantity >= 0),
+    filled_quantity REAL NOT NULL CHECK (filled_quantity >= 0),
+    order_type      TEXT NOT NULL CHECK (order_type IN ('market', 'limit', 'stop', 'take_profit')),
+    limit_price     REAL CHECK (limit_price > 0 OR (limit_price IS NULL AND order_type <> 'limit')),
+    status          TEXT NOT NULL CHECK (status IN ('open', 'filled', 'cancelled', 'rejected')),
+    reduce_only     INTEGER NOT NULL CHECK (reduce_only IN (0, 1)),
+    reason          TEXT NOT NULL,
+    created_at      REAL NOT NULL,
+    position_id     TEXT,
+    version         TEXT
+) STRICT;
+
+INSERT INTO orders_v9 (rowid, client_order_id, venue_order_id, symbol, side, quantity, filled_quantity, order_type,
+                       limit_price, status, reduce_only, reason, created_at, position_id, version)
+SELECT rowid, client_order_id, venue_order_id, symbol, side, quantity, filled_quantity, order_type,
+       limit_price, status, reduce_only, reason, created_at, position_id, version FROM orders;
+
+CREATE TABLE fills_v9 (
+    fill_id         TEXT NOT NULL PRIMARY KEY CHECK (fill_id <> ''),
+    client_order_id TEXT NOT NULL REFERENCES orders_v9 (client_order_id),
+    symbol          TEXT NOT NULL CHECK (symbol <> ''),
+    side            TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    quantity        REAL NOT NULL CHECK (quantity > 0),
+    price           REAL NOT NULL CHECK (price > 0),
+    fee             REAL NOT NULL,
+    liquidity       TEXT NOT NULL CHECK (liquidity IN ('maker', 'taker', 'liquidation')),
+    ts              REAL NOT NULL
+) STRICT;
+
+INSERT INTO fills_v9 (rowid, fill_id, client_order_id, symbol, side, quantity, price, fee, liquidity, ts)
+SELECT rowid, fill_id, client_order_id, symbol, side, quantity, price, fee, liquidity, ts FROM fills;
+
+DROP TABLE fills;
+
+DROP TABLE orders;
+
+ALTER TABLE orders_v9 RENAME TO orders;
+
+ALTER TABLE fills_v9 RENAME TO fills;
+
+CREATE INDEX orders_by_position ON orders (position_id);
+CREATE INDEX fills_by_order ON fills (client_order_id);
+CREATE INDEX fills_by_ts ON fills (ts);
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema: rule versions, orders, fills, funding, positions, trades, cursors, hook runs", _V1),
     (2, "blobs: runner state (pending orders, a simulated broker) committed with each step", _V2),
@@ -451,6 +508,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         "signal resolution: every signal once (components per rule version), its outcome per horizon",
         _V8,
     ),
+    (9, "orders.order_type may be 'stop' or 'take_profit' (live mode's resting orders; orders and fills rebuilt)", _V9),
 )
 
 _BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (

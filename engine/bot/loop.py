@@ -77,6 +77,8 @@ GROUP_STEPS = 500  # at --speed max, steps per committed group ...
 GROUP_WALL_S = 1.0  # ... or wall seconds, whichever comes first
 COMMAND_POLL_S = 1.0  # how often operator commands are looked for (wall seconds)
 DAY = 86400.0
+RECONCILIATION = "portfolio_reconciliation"  # run again after the live venue reconnects
+RECONNECT_JOB = "reconnect"  # the job id its task run is recorded under
 RECENT_RUNS = 200  # the task runs tasks see (watchdog streaks, the last fee audit, the digest's failures)
 
 
@@ -309,6 +311,8 @@ class Bot:
                     trading = True
                 elif task in TASKS and not is_loop_task(task):
                     self._run_task(job, task, now, cycle)
+        for job in self._after_reconnect(now, due):
+            self._run_task(job, RECONCILIATION, now, cycle)
         lifted = {lift.id for lift in cycle.overrides_lifted}  # lifted now: this cycle trades without them
         held = [o for o in self.store.active_overrides(now) if o.id not in lifted]
         self.runner.held = states.held([*held, *cycle.overrides_set])
@@ -326,6 +330,15 @@ class Bot:
             if records.task_runs or records.state_changes or records.overrides_set or records.overrides_lifted:
                 self._apply_bot(now, records)
                 self._ran(records.task_runs)
+
+    def _after_reconnect(self, now: float, due: Sequence[Due]) -> list[Due]:
+        """Live: the venue answered again after failing, so the books are compared now rather
+        than at the next scheduled reconciliation (unless that one is due this cycle)."""
+        take = getattr(self.runner.broker, "take_reconnected", None)
+        if take is None or not take() or any(RECONCILIATION in d.tasks for d in due):
+            return []
+        logger.warning("the venue answers again: reconciling now")
+        return [Due(RECONNECT_JOB, (RECONCILIATION,), now, 0)]
 
     def _new_day(self, ts: float) -> None:
         """Close the logs' last UTC day when ``ts`` starts another (between committed steps)."""

@@ -7,7 +7,8 @@ Two kinds of claim decide it:
   (``rulebot halt|reduce``), or a state a task set (reconciliation, watchdog, recovery), both
   kept in the state's ``overrides`` table (``Portfolio.held``);
 - **conditions** measured at every decision: the kill switch (the rules' ``active`` switch, the
-  drawdown, win-rate and reject-rate thresholds), the market-data sanity alarm, the policy's
+  drawdown, win-rate and reject-rate thresholds, and in live mode a fatal venue error:
+  bad keys, permissions, a blocked account), the market-data sanity alarm, the policy's
   ``freeze_entries``.
 
 What each state stops: REDUCING and HALTED refuse entries (the trading_state gate). A HALTED
@@ -69,6 +70,9 @@ def conditions(plan: Any, portfolio: Any) -> list[Claim]:
     found = []
     if kill.active:
         found.append(Claim(HALTED, "kill switch set by the operator", KILL_SWITCH))
+    venue_halt = getattr(portfolio, "venue_halt", "")
+    if venue_halt:  # live: keys, permissions or account failed; the broker sends nothing more
+        found.append(Claim(HALTED, venue_halt, KILL_SWITCH))
     drawdown = account.drawdown_pct(portfolio.equity_usd)
     if drawdown > kill.max_drawdown_pct:
         found.append(Claim(HALTED, f"drawdown {drawdown:.2f} % > {kill.max_drawdown_pct:g} %", KILL_SWITCH))

@@ -132,6 +132,7 @@ def run() -> None:
     # `1and x`) are reported by rulebot as diagnostics, so the raw warning is noise here.
     warnings.filterwarnings("ignore", category=SyntaxWarning)
     from engine.common.errors import RulebotError, StateLocked
+    from engine.common.redaction import redact
 
     try:
         main(standalone_mode=True)
@@ -141,11 +142,11 @@ def run() -> None:
         click.echo(f"rulebot: {error.code} error: {error}", err=True)
         sys.exit(EXIT_LOCKED)
     except RulebotError as error:  # bad input or state, said plainly: exit 1
-        click.echo(f"rulebot: {getattr(error, 'code', 'RB900')} error: {error}", err=True)
+        click.echo(f"rulebot: {getattr(error, 'code', 'RB900')} error: {redact(str(error))}", err=True)
         sys.exit(EXIT_INVALID)
     except Exception as error:
         click.echo(
-            f"rulebot: internal error: {type(error).__name__}: {error}\n"
+            f"rulebot: internal error: {type(error).__name__}: {redact(str(error))}\n"
             "This is a bug in rulebot, not in your rules; please report it with the command you ran.",
             err=True,
         )

@@ -13,7 +13,7 @@ import functools
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -99,6 +99,39 @@ def resumed_paper_broker(plan: Plan, store: StateStore) -> PaperBroker:
             f"the saved paper-broker state cannot be resumed: it is at {state['now']!r}, the run's cursor at {cursor!r}"
         )
     return broker
+
+
+def live_broker(plan: Plan, venue_id: str, store: StateStore, keys: Mapping[str, str], base_url: str | None) -> Any:
+    """The live broker (adapters/venues/broker.py) on venue ``venue_id``'s client, built by the
+    venue registry with ``keys`` (engine/cli/live.py read them) and the rules' base URL (or
+    ``base_url``), its instruments checked against the rules (InstrumentMismatch), and
+    restored from the state database when a run resumes (ResumeError when it cannot be)."""
+    import importlib
+
+    from adapters.venues.broker import VenueBroker
+    from engine.common.errors import ResumeError
+
+    # by name: the venue registry (adapters/venues/__init__.py) and the shared secrets type
+    registry = importlib.import_module("adapters.venues").VENUES
+    secrets = importlib.import_module("adapters.venues.common.secrets")
+    exchange = plan.venues.exchange(venue_id)
+    credentials = secrets.Credentials(keys["api_key_env"], keys["api_secret_env"], keys.get("passphrase_env", ""))
+    client = registry[exchange.kind](exchange, credentials, base_url)
+    client.instruments()  # loaded and checked against the rules now: a mismatch refuses the start
+    ticks = {
+        symbol: exchange.instruments[venue_symbol].tick_size
+        for symbol, venue_symbol in exchange.symbols.items()
+        if venue_symbol in exchange.instruments
+    }
+    saved = store.blob("broker")
+    try:
+        state = json.loads(saved) if saved is not None else None
+        return VenueBroker(client, venue=venue_id, ticks=ticks, state=state)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise ResumeError(
+            f"the saved live-broker state cannot be resumed ({type(error).__name__}: {error}); "
+            f"was this state database made by a paper run or for another venue than {venue_id}?"
+        ) from None
 
 
 def state_store(path: str) -> StateStore:

@@ -1,5 +1,7 @@
-"""`rulebot run --paper`: the running bot (engine/bot/loop.py) on a feed, with the paper broker,
-its state in ``<state>/bot.db``, hot reload of the rules folder, operator commands.
+"""`rulebot run --paper|--live`: the running bot (engine/bot/loop.py) on a feed, with the paper
+broker or, with ``--live``, the live broker on the execution venue (engine/cli/live.py says what
+is checked before the first trade: keys, instruments, reconciliation, protective stops), its
+state in ``<state>/bot.db``, hot reload of the rules folder, operator commands.
 `rulebot paper FILES…` is this same command on a replay of FILES at --speed max
 (engine/cli/paper.py only translates its arguments): one implementation, ``start``.
 
@@ -68,8 +70,17 @@ def _speed(text: str) -> float | None:
 
 
 @click.command()
+@click.option("--paper", is_flag=True, help="Trade with the paper broker (simulated fills, no keys).")
 @click.option(
-    "--paper", is_flag=True, help="Trade with the paper broker (required: live trading comes with the venues)."
+    "--live",
+    is_flag=True,
+    help="Trade on the execution venue with real orders (docs/live-trading.md): keys from the environment, "
+    "the live profile, a reconciliation with the venue before the first trade.",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="With --live: the venue's API at this URL instead of the rules' (a demo or a local fake venue).",
 )
 @click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
@@ -100,6 +111,8 @@ def _speed(text: str) -> float | None:
 @learn_option
 def run(
     paper: bool,
+    live: bool,
+    base_url: str | None,
     rules_dir: str,
     profile: str | None,
     feeds: tuple[str, ...],
@@ -116,15 +129,32 @@ def run(
     state and logs of an uninterrupted run. SIGTERM finishes and commits the cycle under way,
     prints the summary and exits 0; Ctrl-C (SIGINT) does the same and exits 130; Ctrl-C
     during start-up changes nothing (a new state database is removed again)."""
-    if not paper:
-        raise click.UsageError("give --paper: live trading on the venues is not built yet (the venues issue)")
+    if paper == live:
+        raise click.UsageError("give --paper (the paper broker) or --live (real orders on the venue), one of them")
+    if live and profile not in (None, "live"):
+        raise click.UsageError(f"--live trades the live profile, not --profile {profile}")
+    if base_url and not live:
+        raise click.UsageError("--base-url is for --live (the paper broker calls no venue)")
     speed = _speed(speed_text)
     try:
         feed = compose.open_feed(feeds)
     except (ValueError, OSError) as error:
         raise click.BadParameter(str(error), param_hint="--feed") from None
     db = os.path.join(state_dir, DB)
-    code = start(Launch("run", rules_dir, profile, feed, speed, db, logs_dir, state_dir, learn=learn))
+    launch = Launch(
+        "run",
+        rules_dir,
+        "live" if live else profile,
+        feed,
+        speed,
+        db,
+        logs_dir,
+        state_dir,
+        learn=learn,
+        live=live,
+        base_url=base_url,
+    )
+    code = start(launch)
     if code != EXIT_OK:
         sys.exit(code)
 
@@ -142,6 +172,8 @@ class Launch:
     logs_dir: str
     commands_state: str | None  # the folder whose commands/ holds operator commands (None: none read)
     learn: bool = False  # run the learners on their schedules (--learn)
+    live: bool = False  # real orders on the execution venue (--live)
+    base_url: str | None = None  # --live: the venue's API here instead of the rules' URL
 
 
 def start(launch: Launch) -> int:
@@ -182,7 +214,10 @@ def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
             compose.state_store(db) as store,
             compose.RunLogs(launch.logs_dir, store, keep_s=plan.learning.logs_keep_s) as logs,  # a crash's leftovers
         ):  # are delivered first
-            runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
+            if launch.live:  # keys, instruments, reconciliation, stops: refused before anything is traded
+                runner = _live_runner(plan, store, launch)
+            else:
+                runner = Runner(plan, compose.resumed_paper_broker(plan, store), store)  # resumes, or refuses first
             entry = record_live(store, plan.version, plan.canonical, f"rulebot {name} ({plan.profile})")
             if entry.promotion == LIVE and not entry.numbers:  # a learned version its bot never reloaded
                 numbers = audited_numbers(launch.logs_dir, plan.version)
@@ -199,6 +234,24 @@ def serve(guard: interrupts.Guard, launch: Launch, plan: Plan) -> int:
             click.echo(f"rulebot {name}: stopped by Ctrl-C during start-up; {db} {kept}", err=True)
             code = EXIT_INTERRUPTED
     return code
+
+
+def _live_runner(plan: Plan, store: Any, launch: Launch) -> Runner:
+    """The runner on the live broker, after the checks of engine/cli/live.py (each refuses
+    the start with LiveRefused or InstrumentMismatch, exit 1, before any order is sent)."""
+    from engine.cli import live
+    from engine.trading.runner import Runner
+
+    venue = live.execution_venue(plan, os.environ)
+    exchange = plan.venues.exchange(venue)
+    keys = live.read_credentials(exchange, os.environ)
+    broker = compose.live_broker(plan, venue, store, keys, launch.base_url)
+    runner = Runner(plan, broker, store)
+    live.reconcile_at_start(runner, broker, live.reconciliation_tolerance(plan))
+    placed = broker.protect_at_start(plan, list(runner.positions.values()))
+    if placed:
+        logger.warning("%d protective stop(s) placed at %s for positions found without one", placed, venue)
+    return runner
 
 
 def _run_bot(guard: interrupts.Guard, launch: Launch, plan: Plan, runner: Runner, logs: compose.RunLogs) -> int:
@@ -242,7 +295,8 @@ def _run_bot(guard: interrupts.Guard, launch: Launch, plan: Plan, runner: Runner
             if guard.arrived:  # after start-up, before the bot was there to be told
                 _stop(bot, stopped_by, "Ctrl-C")
             click.echo(  # for run: READY
-                f"rulebot {name}: live {plan.version} ({plan.profile}, paper) on {feed.name}; state {db}; "
+                f"rulebot {name}: live {plan.version} ({plan.profile}, {_broker_name(launch, runner)}) on {feed.name}; "
+                f"state {db}; "
                 f"pid {os.getpid()}{'; learning on (--learn)' if launch.learn else ''}",
                 err=True,
             )
@@ -259,6 +313,11 @@ def _run_bot(guard: interrupts.Guard, launch: Launch, plan: Plan, runner: Runner
         click.echo(f"rulebot {name}: the snapshot files hold no snapshot that could be read", err=True)
         return EXIT_INVALID
     return EXIT_OK
+
+
+def _broker_name(launch: Launch, runner: Runner) -> str:
+    """``paper``, or ``live on VENUE`` (the READY line says which orders are real)."""
+    return f"live on {runner.broker.venue}" if launch.live else "paper"
 
 
 class _Counted:

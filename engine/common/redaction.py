@@ -10,11 +10,17 @@ by every diagnostic (engine/language/diagnostics.py), so the two can never disag
 * :func:`redact` also hides the value of anything *named* like a secret (``api_key=…``,
   ``"secret": "…"``). Logs use it; diagnostics do not, because their messages quote rule
   expressions, where ``book_key == 1`` is a comparison, not an assignment.
+* :func:`register_secret` adds the values live mode actually holds (API keys, secrets,
+  passphrases read from the environment): whatever their shape, they, and the text a
+  base64 secret decodes to, are replaced wherever redaction runs, error messages included.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import threading
 
 REDACTED = "[REDACTED]"
 
@@ -59,10 +65,56 @@ def _base64(match: re.Match[str]) -> str:
     return REDACTED if _secret_shaped(match[0]) else match[0]
 
 
+#: Values registered as secrets, longest first (a secret containing another is replaced whole).
+_known: tuple[str, ...] = ()
+_known_lock = threading.Lock()
+_MIN_SECRET = 6  # shorter values are too likely to be ordinary text to replace everywhere
+
+
+def _decoded(value: str) -> str | None:
+    """The text a base64 secret decodes to, when it is printable text of some length."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    text = raw.decode("utf-8", errors="ignore")
+    printable = "".join(c for c in text if c.isprintable())
+    return printable if len(printable) >= _MIN_SECRET and len(printable) >= len(raw) // 2 else None
+
+
+def register_secret(value: str) -> None:
+    """Redact ``value`` (and its base64-decoded text) from everything redaction sees, for the
+    rest of the process: the values live mode holds, registered as soon as they are read."""
+    global _known
+    if not isinstance(value, str) or len(value.strip()) < _MIN_SECRET:
+        return
+    forms = {value.strip()}
+    decoded = _decoded(value.strip())
+    if decoded is not None:
+        forms.add(decoded)
+    with _known_lock:
+        _known = tuple(sorted(set(_known) | forms, key=lambda v: (-len(v), v)))
+
+
+def forget_secrets() -> None:
+    """Forget every registered secret (tests)."""
+    global _known
+    with _known_lock:
+        _known = ()
+
+
+def redact_known(text: str) -> str:
+    """``text`` with every registered secret replaced."""
+    for value in _known:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
 def redact_tokens(text: str) -> str:
-    """``text`` with every secret-shaped token replaced by ``[REDACTED]``: runs of 32+ hex
-    digits (unless labelled as a digest), then base64-shaped tokens."""
-    return _TOKEN.sub(_base64, _HEX_RUN.sub(_hex, text))
+    """``text`` with every registered secret and every secret-shaped token replaced by
+    ``[REDACTED]``: runs of 32+ hex digits (unless labelled as a digest), then base64-shaped tokens."""
+    return _TOKEN.sub(_base64, _HEX_RUN.sub(_hex, redact_known(text)))
 
 
 def redact(text: str) -> str:

@@ -63,6 +63,7 @@ class Portfolio:
     # earliest set first (engine/bot/states.py weighs them with the kill switch)
     held: tuple[Claim, ...] = ()
     data_alarm: str = ""  # why the market-data sanity layer froze entries (REDUCING), or ""
+    venue_halt: str = ""  # live: the venue's fatal error that engaged the kill switch (HALTED), or ""
 
     def positions_in(self, symbol: str) -> tuple[Position, ...]:
         return tuple(p for p in self.positions if p.symbol == symbol)

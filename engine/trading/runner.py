@@ -281,6 +281,7 @@ class Runner:
         work = _Work()
         for event in self.broker.observe(snapshot):
             self._apply_event(event, work, result)
+        self._protect(work)
         self.pipeline.update(snapshot)
         if self.resolver is not None:
             work.resolutions = self.resolver.observe(snapshot.ts, prices_of(snapshot))
@@ -322,7 +323,7 @@ class Runner:
             self._liquidations.add(event.client_order_id)
         work.fills.append(event)
         result.fills += 1
-        pending = self.pending.get(event.client_order_id)
+        pending = self.pending.get(event.client_order_id) or self._protective_exit(event.client_order_id)
         if pending is None and event.client_order_id in self._liquidations:
             pending = next(
                 (Pending("exit", p.id, "LIQUIDATION") for p in self.positions.values() if p.symbol == event.symbol),
@@ -334,6 +335,28 @@ class Runner:
             self._apply_entry_fill(event, pending, work)
         else:
             self._apply_exit_fill(event, pending, work, result)
+
+    def _protective_exit(self, client_order_id: str) -> Pending | None:
+        """The exit a venue's resting protective stop made (live mode: the broker placed it,
+        engine/trading/protection.py), as the stop tier's exit of its position."""
+        known = getattr(self.broker, "protective_exit", None)
+        found = known(client_order_id) if known is not None else None
+        if found is None:
+            return None
+        position_id, tier = found
+        return Pending("exit", position_id, "STOP_LOSS", tier)
+
+    def _protect(self, work: _Work) -> None:
+        """A broker that rests protective stops at the venue (live) gets the open positions
+        after the step's fills: each keeps its stop; the stop orders are recorded."""
+        protect = getattr(self.broker, "protect", None)
+        if protect is None:
+            return
+        for state in protect(self.plan, self._ordered_positions()):
+            work.orders.append(state)
+            served = self.broker.protective_exit(state.client_order_id)
+            if served is not None:
+                work.links.append((state.client_order_id, served[0]))
 
     def _apply_funding(self, payment, work: _Work) -> None:
         work.funding.append(payment)
@@ -492,6 +515,7 @@ class Runner:
             account,
             held=self.held,
             data_alarm=self.screen.alarm,
+            venue_halt=getattr(self.broker, "halted", ""),
         )
 
     def _check_entries(self, snapshot, work: _Work, result: StepResult) -> None:

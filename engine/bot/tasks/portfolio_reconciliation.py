@@ -7,6 +7,12 @@ orders by client order id. Orders younger than ``order_grace`` are left out on b
 order sent this cycle may not have reached the broker, nor its fill the bot. Any discrepancy
 moves trading to REDUCING (exits only) until a later run finds the book in step again and
 lifts the state it set (the bot lifts only a state set by the same source).
+
+In live mode the broker is the venue (adapters/venues/broker.py): its positions are asked of
+the venue at each run, its open orders are the venue's of the cycle (the protective stops it
+rests are its own and not compared), and the bot also runs this task at once when the venue
+answers again after failing (engine/bot/loop.py). Before the first live trade the same books
+are compared with no grace, and any difference refuses the start (engine/trading/reconcile.py).
 """
 
 from __future__ import annotations
