@@ -128,8 +128,9 @@ class VenueHttp:
         return retrying(self._once, method, path, params, content, headers, pool, cost, idempotent)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
-        backoff = tenacity.wait_exponential_jitter(
-            initial=self.retry.initial_s, max=self.retry.max_s, jitter=self.retry.jitter_s
+        backoff = (
+            tenacity.wait_exponential(multiplier=self.retry.initial_s, max=self.retry.max_s)
+            + tenacity.wait_random(0, self.retry.jitter_s)
         )(state)
         error = state.outcome.exception() if state.outcome is not None else None
         return max(backoff, error.retry_after_s) if isinstance(error, _RetryAfter) else backoff
