@@ -2,7 +2,7 @@
 with the published algorithm (written out here, independent of the client's signer), keeps
 orders, TP/SL orders, positions, balance and fills, and injects faults on demand.
 
-Faults (``fault(path, kind, times=1)``): ``429``, ``500``, ``hang`` (the answer is held until
+Faults (``fault(path, kind, times=1)``): ``429``, ``403``, ``500``, ``hang`` (the answer is held until
 the client gives up: the handler waits on an event the fixture sets at teardown, never a
 fixed sleep), ``hang_after_accept`` (the order is taken, then the answer is held),
 ``malformed``, ``truncated``, ``nonce`` (152407), ``clock`` (152405), or ``code:<n>`` (an
@@ -316,6 +316,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault(self, fault: str) -> None:
         if fault == "429":
             self._raw(429, b'{"code":"429","msg":"Too Many Requests"}')
+        elif fault == "403":
+            self._raw(403, b"<html>403 Forbidden</html>")
         elif fault == "500":
             self._raw(500, b"<html>Internal Server Error</html>")
         elif fault == "malformed":
@@ -563,7 +565,7 @@ class FakeServer:
         self.venue = venue or FakeBlofin()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.venue = self.venue
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
