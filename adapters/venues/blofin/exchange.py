@@ -278,8 +278,8 @@ class BlofinClient:
         except (OrderOutcomeUnknown, VenueAnswerMalformed) as error:
             return self._lost(cid, error)
         except VenueRetryable as error:
-            if error.status == 429 or (error.status == 200 and "code 429" in str(error)):
-                del self._sent[cid]  # throttled before it was taken: safe to send again
+            if error.status in (200, 429):
+                del self._sent[cid]  # throttled, or refused in an envelope: nothing was taken
                 raise
             return self._lost(cid, error)
         except VenueError:

@@ -292,3 +292,26 @@ def test_every_failure_is_a_venue_error(client, fake) -> None:
         fake.venue._faults.clear()
         client.http._paused_until = 0.0
     assert client.open_orders() == []
+
+
+def test_timeouts_on_reads_are_retryable(make_client, fake) -> None:
+    client = make_client(timeout_s=0.5)
+    client.check_instruments()
+    fake.venue.fault("/api/v1/account/balance", "hang", times=10)
+    with pytest.raises(VenueRetryable) as caught:
+        client.balance()
+    no_secret(caught.value)
+    fake.venue._faults.clear()
+    assert client.balance().cash == 10000.0
+
+
+def test_no_secret_in_logs(make_client, fake, caplog) -> None:
+    caplog.set_level("DEBUG")
+    client = make_client()
+    fake.venue.fault(ORDER, "500")
+    with pytest.raises(OrderOutcomeUnknown):
+        client.place_order(market())
+    fake.venue.fault("/api/v1/account/balance", "nonce")
+    client.balance()
+    assert "lost" in caplog.text and "signing afresh" in caplog.text
+    assert SECRET not in caplog.text and PASSPHRASE not in caplog.text
