@@ -19,15 +19,16 @@ from adapters.venues.blofin.exchange import BlofinClient
 from adapters.venues.blofin.http import BlofinHttp
 from adapters.venues.common.http import VenueHttp
 from adapters.venues.common.ratelimit import RateLimits
-from adapters.venues.common.secrets import Credentials
+from adapters.venues.common.secrets import Credentials, redact
+from engine.common.redaction import redact_tokens
 from engine.language.kinds.venues import Exchange
 
 
 def build(
     exchange: Exchange,
     credentials: Credentials | None = None,
-    *,
     base_url: str | None = None,
+    *,
     transport: httpx.BaseTransport | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
@@ -45,6 +46,7 @@ def build(
         transport=transport,
         clock=clock,
         sleep=sleep,
+        redact=lambda text: redact_tokens(redact(text, credentials)),
     )
     signer = Signer(credentials, clock=clock) if credentials is not None else None
     names = ", ".join(config.credential_names.values())
