@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from adapters.venues import blofin
+
 VenueFactory = Callable[..., Any]
 
-VENUES: dict[str, VenueFactory] = {}
+VENUES: dict[str, VenueFactory] = {
+    "blofin": blofin.build,
+}
