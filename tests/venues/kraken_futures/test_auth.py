@@ -42,8 +42,9 @@ def test_nonce_cases(case: dict) -> None:
 
 @pytest.mark.parametrize("case", NEGATIVE, ids=[c["name"] for c in NEGATIVE])
 def test_hashing_the_derivatives_prefix_is_wrong(case: dict) -> None:
-    assert authent(case["secret"], case["post_data"], case["nonce"], case["endpoint_path"]) == (
-        case["authent_that_must_not_match"]
+    assert (
+        authent(case["secret"], case["post_data"], case["nonce"], case["endpoint_path"])
+        == (case["authent_that_must_not_match"])
     )  # the vector is what the mistake gives ...
     right = authent(case["secret"], case["post_data"], case["nonce"], endpoint_path(case["endpoint_path"]))
     assert right != case["authent_that_must_not_match"]  # ... and the signer's path rule avoids it
