@@ -106,17 +106,14 @@ def live_broker(plan: Plan, venue_id: str, store: StateStore, keys: Mapping[str,
     venue registry with ``keys`` (engine/cli/live.py read them) and the rules' base URL (or
     ``base_url``), its instruments checked against the rules (InstrumentMismatch), and
     restored from the state database when a run resumes (ResumeError when it cannot be)."""
-    import importlib
-
+    from adapters.venues import VENUES
     from adapters.venues.broker import VenueBroker
+    from adapters.venues.common.secrets import Credentials
     from engine.common.errors import ResumeError
 
-    # by name: the venue registry (adapters/venues/__init__.py) and the shared secrets type
-    registry = importlib.import_module("adapters.venues").VENUES
-    secrets = importlib.import_module("adapters.venues.common.secrets")
     exchange = plan.venues.exchange(venue_id)
-    credentials = secrets.Credentials(keys["api_key_env"], keys["api_secret_env"], keys.get("passphrase_env", ""))
-    client = registry[exchange.kind](exchange, credentials, base_url)
+    credentials = Credentials(keys["api_key_env"], keys["api_secret_env"], keys.get("passphrase_env", ""))
+    client = VENUES[exchange.kind](exchange, credentials, base_url=base_url)
     client.instruments()  # loaded and checked against the rules now: a mismatch refuses the start
     ticks = {
         symbol: exchange.instruments[venue_symbol].tick_size
