@@ -4,11 +4,12 @@ dicts (failures injected per endpoint), and a clock whose waits move it forward.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.market.snapshot import Book, Candle
-from engine.ports import Instrument, IntelReading, Ticker
+from engine.ports import Balance, Instrument, IntelReading, Ticker, VenuePosition
 
 T = 1_748_131_200.0  # 2025-05-25 00:00 UTC
 
@@ -97,3 +98,30 @@ class FakeIntel:
             raise self.fail
         assert self.reading is not None
         return self.reading
+
+
+class WallTime:
+    """The machine's clock where a fake reads ``clock.t`` (a command run in-process)."""
+
+    @property
+    def t(self) -> float:
+        return time.time()
+
+
+@dataclass
+class FakeVenue(FakeMarket):
+    """A FakeMarket with an account: what `rulebot venue check` reads with keys."""
+
+    listed: list[Instrument] | None = None
+
+    def instruments(self) -> Sequence[Instrument]:
+        self._enter("instruments", "")
+        return self.listed if self.listed is not None else super().instruments()
+
+    def balance(self) -> Balance:
+        self._enter("balance", "")
+        return Balance(10_000.0, 10_250.5, 9_000.0)
+
+    def positions(self) -> Sequence[VenuePosition]:
+        self._enter("positions", "")
+        return [VenuePosition("BTCUSDT", 0.01, 99_000.0, 2.0, 60_000.0)]
