@@ -92,6 +92,7 @@ class LiveFeed:
         self._last_ts = -math.inf
         self._candles_since: dict[str, float] = {}  # symbol → open time of the first candle not yet given
         self._failing: set[tuple[str, str]] = set()  # (endpoint, symbol) failing since their last answer
+        self._prices: dict[str, float] = {}  # symbol → the last price the venue gave
         self._closed = False
 
     @property
@@ -99,7 +100,16 @@ class LiveFeed:
         return self.fatal is not None or self._closed
 
     def close(self) -> None:
+        """Ends the feed and closes the clients' connections."""
         self._closed = True
+        for client in (self.market, self.intel):
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+
+    def price_of(self, symbol: str) -> float | None:
+        """The last price the venue gave for ``symbol`` (intelligence turns amounts into USD with it)."""
+        return self._prices.get(symbol)
 
     # ------------------------------------------------------------------ pacing
 
@@ -116,8 +126,8 @@ class LiveFeed:
                 if snapshot is not None or (deadline is not None and self.clock() >= deadline):
                     return snapshot
                 continue  # nothing could be read this cycle: wait for the next one
-            stretched = deadline is None or deadline >= due - GRACE_S
-            until = due if stretched else deadline
+            until = due if deadline is None or deadline >= due - GRACE_S else deadline
+            stretched = until == due
             if until <= now:
                 return None
             if self._wait(wake, until - now):
@@ -189,6 +199,7 @@ class LiveFeed:
             answered = self.clock()
             stamped = ticker.ts if _number(ticker.ts) and plausible_time(ticker.ts) else answered
             fields["price"], times["price"] = ticker.last, min(stamped, answered)
+            self._prices[symbol] = ticker.last
             if ticker.mark is not None:
                 fields["mark"] = ticker.mark
             for name in ("bid", "ask"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # the adapters' types the CLI renders are named through here 
     from engine.replay.recording import Recording
     from engine.versions.writeback import WriteOutcome, WriteRequest
 
+
+logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ snapshots in
 
@@ -247,12 +250,18 @@ def _utc_day(ts: float) -> str:
 
 
 def open_feed(
-    spec: tuple[str, ...], *, rules_dir: str = "rules", profile: str | None = None, logs_dir: str = "logs"
+    spec: tuple[str, ...],
+    *,
+    rules_dir: str = "rules",
+    profile: str | None = None,
+    logs_dir: str = "logs",
+    state_dir: str = "state",
 ) -> Any:
     """The feed ``--feed`` names (engine.bot.feed.Feed): ``replay:FILE[,FILE…]`` (repeatable),
     ``tail:FILE``, or ``live[:VENUE]`` (the venue's market data at the bot cycle, each snapshot
-    recorded in ``logs_dir``/snapshots/; the rules' execution venue when none is named);
-    ValueError saying what is accepted otherwise."""
+    recorded in ``logs_dir``/snapshots/; the rules' execution venue when none is named; the
+    intelligence's answers cached in ``state_dir``/intel-cache/); ValueError saying what is
+    accepted otherwise."""
     from adapters.feeds.tail import TailFeed
 
     kinds = {part.partition(":")[0] for part in spec}
@@ -262,7 +271,12 @@ def open_feed(
         from engine.cli.options import load_plan
 
         plan = load_plan(rules_dir, profile)
-        return live_feed(plan, spec[0].partition(":")[2] or None, record_dir=os.path.join(logs_dir, SNAPSHOTS_DIR))
+        return live_feed(
+            plan,
+            spec[0].partition(":")[2] or None,
+            record_dir=os.path.join(logs_dir, SNAPSHOTS_DIR),
+            intel_cache=os.path.join(state_dir, INTEL_CACHE_DIR),
+        )
     if not spec or not kinds <= {"replay", "tail"} or any(not part.partition(":")[2] for part in spec):
         raise ValueError(
             f"{', '.join(spec) or 'nothing'}: give replay:FILE[,FILE…] (repeatable), tail:FILE or live[:VENUE]"
@@ -279,6 +293,7 @@ def open_feed(
 
 
 SNAPSHOTS_DIR = "snapshots"  # inside --logs: where a live run records its snapshots
+INTEL_CACHE_DIR = "intel-cache"  # inside the state folder: the intelligence's answers, served when its API fails
 
 
 def live_feed(
@@ -288,10 +303,13 @@ def live_feed(
     record_dir: str | None,
     symbols: Sequence[str] | None = None,
     base_url: str | None = None,
+    intel_cache: str | None = None,
 ) -> Any:
     """The live feed (adapters/feeds/live.py) of ``symbols`` (default: the rule set's that the
     venue lists) on venue ``venue_id`` (default: the rules' execution venue) at the plan's bot
-    cycle, recording into ``record_dir`` (None: not recorded); ValueError for a venue or symbol it cannot read."""
+    cycle, recording into ``record_dir`` (None: not recorded), with the rules' intelligence
+    source caching in ``intel_cache`` (None: none read); ValueError for a venue or symbol it
+    cannot read."""
     from adapters.feeds.live import LiveFeed
     from adapters.snapshots.daily import DailyRecorder
 
@@ -305,13 +323,31 @@ def live_feed(
     if not readable:
         raise ValueError(f"{venue} lists none of {', '.join(wanted)} in rules/venues.yaml")
     market = venue_client(plan, venue, base_url=base_url, keys=False)
-    return LiveFeed(
+    feed = LiveFeed(
         market,
         readable,
         venue=venue,
         every_s=bot_cycle_s(plan),
         recorder=DailyRecorder(record_dir) if record_dir is not None else None,
     )
+    if intel_cache is not None:
+        feed.intel = intel_source(plan, intel_cache, price_of=feed.price_of)
+    return feed
+
+
+def intel_source(plan: Plan, cache_dir: str, *, price_of: Callable[[str], float | None]) -> Any:
+    """The first intelligence source of the rules (adapters/intel INTEL) whose key is in the
+    environment, its answers cached in ``cache_dir``; None, said once in the log, when none can
+    be read (its components then vote NEUTRAL)."""
+    from adapters.intel import build_intel
+    from engine.ports import VenueError
+
+    for source in plan.venues.intelligence:
+        try:
+            return build_intel(source, cache_dir=cache_dir, price_of=price_of)
+        except (VenueError, KeyError) as error:
+            logger.warning("market intelligence %s not read: %s", source.get("id"), error)
+    return None
 
 
 def bot_cycle_s(plan: Plan) -> float:

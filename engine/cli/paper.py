@@ -12,6 +12,7 @@ state in the file ``DB``: the venue's market data in real time, recorded into LO
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -82,7 +83,13 @@ def paper(
         )
     else:
         try:
-            feed = compose.open_feed((live_spec,), rules_dir=rules_dir, profile=profile, logs_dir=logs_dir)
+            feed = compose.open_feed(
+                (live_spec,),
+                rules_dir=rules_dir,
+                profile=profile,
+                logs_dir=logs_dir,
+                state_dir=os.path.dirname(state_path) or ".",
+            )
         except (ValueError, OSError) as error:
             raise click.BadParameter(str(error), param_hint="--feed") from None
     code = start(Launch("paper", rules_dir, profile, feed, None, state_path, logs_dir, None, learn=learn))

@@ -59,6 +59,13 @@ def _duration(text: str | None) -> float | None:
 @click.option("--base-url", metavar="URL", help="The venue's API at this URL instead of the rules' (a local fake).")
 @click.option("--duration", "duration_text", metavar="DURATION", help="Stop after this long (30s, 15m, 6h, 2d).")
 @click.option("--cycles", type=click.IntRange(min=1), help="Stop after this many snapshots.")
+@click.option(
+    "--intel-cache",
+    default="state/intel-cache",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the market-intelligence answers are cached (read when its key is in the environment).",
+)
 @click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
 def record(
     venue: str,
@@ -67,6 +74,7 @@ def record(
     base_url: str | None,
     duration_text: str | None,
     cycles: int | None,
+    intel_cache: str,
     rules_dir: str,
 ) -> None:
     """Record a venue's market data into OUT as snapshots, one per bot cycle of the rules,
@@ -83,7 +91,9 @@ def record(
             raise click.BadParameter(f"{symbols_text!r} names no symbol", param_hint="--symbols")
     check_writable(out_dir, "--out")
     try:
-        feed = compose.live_feed(plan, venue, record_dir=out_dir, symbols=symbols, base_url=base_url)
+        feed = compose.live_feed(
+            plan, venue, record_dir=out_dir, symbols=symbols, base_url=base_url, intel_cache=intel_cache
+        )
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--venue/--symbols") from None
     try:

@@ -121,7 +121,7 @@ def run(
         raise click.UsageError("give --paper: live trading on the venues is not built yet (the venues issue)")
     speed = _speed(speed_text)
     try:
-        feed = compose.open_feed(feeds, rules_dir=rules_dir, profile=profile, logs_dir=logs_dir)
+        feed = compose.open_feed(feeds, rules_dir=rules_dir, profile=profile, logs_dir=logs_dir, state_dir=state_dir)
     except (ValueError, OSError) as error:
         raise click.BadParameter(str(error), param_hint="--feed") from None
     db = os.path.join(state_dir, DB)

@@ -13,6 +13,7 @@ rules' base URL, or ``--base-url``, or the venue's URL environment variable; doc
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -100,8 +101,8 @@ def run_checks(
     else:
         checks += [symbol_map_check(instruments, exchange), contract_specs_check(instruments, exchange)]
     for symbol in exchange.symbols:
-        checks.append(timed(f"ticker {symbol}", lambda s=symbol: client.ticker(s), _ticker)[0])
-        checks.append(timed(f"order book {symbol}", lambda s=symbol: client.order_book(s, 5), _book)[0])
+        checks.append(timed(f"ticker {symbol}", functools.partial(client.ticker, symbol), _ticker)[0])
+        checks.append(timed(f"order book {symbol}", functools.partial(client.order_book, symbol, 5), _book)[0])
     if not keys:
         why = "no keys in the environment (names in rules/venues.yaml credentials)"
         checks += [Check("accounts", SKIPPED, None, why), Check("positions", SKIPPED, None, why)]
