@@ -71,6 +71,7 @@ class VenueRetryable(VenueError):
 
     code = "RB611"
     retryable = True
+    retry_after_s: float | None = None  # how long the venue asked to wait (Retry-After), when it said
 
 
 class VenueRejected(VenueError):

@@ -57,14 +57,6 @@ class RetryPolicy:
     jitter_s: float = 0.5
 
 
-class _RetryAfter(VenueRetryable):
-    """A 429/503 whose answer said how long to wait."""
-
-    def __init__(self, message: str, *, retry_after_s: float, **where: Any) -> None:
-        super().__init__(message, **where)
-        self.retry_after_s = retry_after_s
-
-
 class VenueHttp:
     """A venue's HTTP client (httpx) with its pools, timeout, retry policy and the latency
     and clock skew it last measured (``rulebot venue check`` shows both)."""
@@ -128,11 +120,13 @@ class VenueHttp:
         return retrying(self._once, method, path, params, content, headers, pool, cost, idempotent)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
-        backoff = tenacity.wait_exponential_jitter(
-            initial=self.retry.initial_s, max=self.retry.max_s, jitter=self.retry.jitter_s
+        backoff = (
+            tenacity.wait_exponential(multiplier=self.retry.initial_s, max=self.retry.max_s)
+            + tenacity.wait_random(0, self.retry.jitter_s)
         )(state)
         error = state.outcome.exception() if state.outcome is not None else None
-        return max(backoff, error.retry_after_s) if isinstance(error, _RetryAfter) else backoff
+        asked = error.retry_after_s if isinstance(error, VenueRetryable) else None
+        return max(backoff, asked) if asked is not None else backoff
 
     def _once(
         self,
@@ -185,10 +179,9 @@ class VenueHttp:
         where: dict[str, Any] = {"venue": self.venue, "endpoint": path, "status": status}
         text = f"{self.venue} {method} {path}: HTTP {status} {self.excerpt(response)}".rstrip()
         if status in (429, 503):
-            retry_after = _retry_after(response)
-            if retry_after is not None:
-                raise _RetryAfter(text, retry_after_s=retry_after, **where)
-            raise VenueRetryable(text, **where)
+            busy = VenueRetryable(text, **where)
+            busy.retry_after_s = _retry_after(response)
+            raise busy
         if status >= 500:
             if idempotent:
                 raise VenueRetryable(text, **where)

@@ -1,0 +1,1 @@
+"""Kraken Futures linear perpetuals (PF_): rulebot's ExchangePort and MarketDataPort."""
