@@ -219,6 +219,9 @@ class Bot:
                     break
                 if self.feed.realtime:
                     self._realtime_turn()
+                    if self.feed.ended:  # a real-time feed ends only when it cannot go on (a venue's fatal error)
+                        self.summary.ended = True
+                        break
                 elif not self._replay_turn():
                     self.summary.ended = True
                     break

@@ -59,6 +59,8 @@ COMMANDS: dict[str, str] = {
     "versions": "engine.cli.versions:versions",
     "diff": "engine.cli.diff:diff",
     "rollback": "engine.cli.versions:rollback",
+    "record": "engine.cli.record:record",
+    "venue": "engine.cli.venue:venue",
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # the adapters' types the CLI renders are named through here 
     from engine.replay.recording import Recording
     from engine.versions.writeback import WriteOutcome, WriteRequest
 
+
+logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ snapshots in
 
@@ -276,14 +279,38 @@ def _utc_day(ts: float) -> str:
 # ------------------------------------------------------------------ the running bot
 
 
-def open_feed(spec: tuple[str, ...]) -> Any:
-    """The feed ``--feed`` names (engine.bot.feed.Feed): ``replay:FILE[,FILE…]`` (repeatable)
-    or ``tail:FILE``; ValueError saying what is accepted otherwise."""
+def open_feed(
+    spec: tuple[str, ...],
+    *,
+    rules_dir: str = "rules",
+    profile: str | None = None,
+    logs_dir: str = "logs",
+    state_dir: str = "state",
+) -> Any:
+    """The feed ``--feed`` names (engine.bot.feed.Feed): ``replay:FILE[,FILE…]`` (repeatable),
+    ``tail:FILE``, or ``live[:VENUE]`` (the venue's market data at the bot cycle, each snapshot
+    recorded in ``logs_dir``/snapshots/; the rules' execution venue when none is named; the
+    intelligence's answers cached in ``state_dir``/intel-cache/); ValueError saying what is
+    accepted otherwise."""
     from adapters.feeds.tail import TailFeed
 
     kinds = {part.partition(":")[0] for part in spec}
+    if kinds == {"live"}:
+        if len(spec) > 1:
+            raise ValueError("live reads one venue; give --feed live or --feed live:VENUE once")
+        from engine.cli.options import load_plan
+
+        plan = load_plan(rules_dir, profile)
+        return live_feed(
+            plan,
+            spec[0].partition(":")[2] or None,
+            record_dir=os.path.join(logs_dir, SNAPSHOTS_DIR),
+            intel_cache=os.path.join(state_dir, INTEL_CACHE_DIR),
+        )
     if not spec or not kinds <= {"replay", "tail"} or any(not part.partition(":")[2] for part in spec):
-        raise ValueError(f"{', '.join(spec) or 'nothing'}: give replay:FILE[,FILE…] (repeatable) or tail:FILE")
+        raise ValueError(
+            f"{', '.join(spec) or 'nothing'}: give replay:FILE[,FILE…] (repeatable), tail:FILE or live[:VENUE]"
+        )
     if kinds == {"replay"}:
         paths = [path for part in spec for path in part.partition(":")[2].split(",") if path]
         missing = [path for path in paths if not os.path.isfile(path)]
@@ -295,11 +322,126 @@ def open_feed(spec: tuple[str, ...]) -> Any:
     return TailFeed(spec[0].partition(":")[2])
 
 
+SNAPSHOTS_DIR = "snapshots"  # inside --logs: where a live run records its snapshots
+INTEL_CACHE_DIR = "intel-cache"  # inside the state folder: the intelligence's answers, served when its API fails
+
+
+def live_feed(
+    plan: Plan,
+    venue_id: str | None,
+    *,
+    record_dir: str | None,
+    symbols: Sequence[str] | None = None,
+    base_url: str | None = None,
+    intel_cache: str | None = None,
+) -> Any:
+    """The live feed (adapters/feeds/live.py) of ``symbols`` (default: the rule set's that the
+    venue lists) on venue ``venue_id`` (default: the rules' execution venue) at the plan's bot
+    cycle, recording into ``record_dir`` (None: not recorded), with the rules' intelligence
+    source caching in ``intel_cache`` (None: none read); ValueError for a venue or symbol it
+    cannot read."""
+    from adapters.feeds.live import LiveFeed
+    from adapters.snapshots.daily import DailyRecorder
+
+    venue = venue_id or plan.venues.execution_venue
+    exchange = _exchange(plan, venue)
+    wanted = list(symbols) if symbols is not None else list(plan.ruleset.names())
+    unlisted = [s for s in wanted if s not in exchange.symbols]
+    if symbols is not None and unlisted:
+        raise ValueError(f"{', '.join(unlisted)}: not in {venue}'s symbols of rules/venues.yaml")
+    readable = [s for s in wanted if s in exchange.symbols]
+    if not readable:
+        raise ValueError(f"{venue} lists none of {', '.join(wanted)} in rules/venues.yaml")
+    market = venue_client(plan, venue, base_url=base_url, keys=False)
+    feed = LiveFeed(
+        market,
+        readable,
+        venue=venue,
+        every_s=bot_cycle_s(plan),
+        recorder=DailyRecorder(record_dir) if record_dir is not None else None,
+    )
+    if intel_cache is not None:
+        feed.intel = intel_source(plan, intel_cache, price_of=feed.price_of)
+    return feed
+
+
+def intel_source(plan: Plan, cache_dir: str, *, price_of: Callable[[str], float | None]) -> Any:
+    """The first intelligence source of the rules (adapters/intel INTEL) whose key is in the
+    environment, its answers cached in ``cache_dir``; None, said once in the log, when none can
+    be read (its components then vote NEUTRAL)."""
+    from adapters.intel import build_intel
+    from engine.ports import VenueError
+
+    for source in plan.venues.intelligence:
+        try:
+            return build_intel(source, cache_dir=cache_dir, price_of=price_of)
+        except (VenueError, KeyError) as error:
+            logger.warning("market intelligence %s not read: %s", source.get("id"), error)
+    return None
+
+
+def bot_cycle_s(plan: Plan) -> float:
+    """How often the bot cycle runs (schedules.yaml: the interval job running ``bot_cycle``)."""
+    every = [job.every_s for job in plan.schedules.jobs if "bot_cycle" in job.tasks and job.every_s]
+    return float(min(every)) if every else 60.0
+
+
+def _exchange(plan: Plan, venue_id: str) -> Any:
+    exchange = plan.venues.exchange(venue_id)
+    if exchange is None:
+        known = ", ".join(e.id for e in plan.venues.exchanges)
+        raise ValueError(f"no venue {venue_id!r} in rules/venues.yaml (there: {known})")
+    return exchange
+
+
+def venue_client(plan: Plan, venue_id: str, *, base_url: str | None = None, keys: bool = True) -> Any:
+    """Venue ``venue_id``'s client (ExchangePort and MarketDataPort), built by the venue
+    registry (adapters/venues VENUES) at the rules' base URL unless ``base_url`` (or the
+    venue's URL environment variable) says otherwise; with ``keys``, the keys the rules name
+    when the environment holds them (public calls only otherwise). ValueError for a venue
+    the rules or the registry do not know."""
+    from adapters.venues import VENUES
+    from adapters.venues.common.secrets import credentials_from_env
+
+    exchange = _exchange(plan, venue_id)
+    factory = VENUES.get(exchange.kind)
+    if factory is None:
+        raise ValueError(f"{venue_id}: no client for venue kind {exchange.kind!r} (there: {', '.join(VENUES)})")
+    credentials = credentials_from_env(exchange.params.get("credentials") or {}) if keys else None
+    return factory(exchange, credentials, base_url=base_url)
+
+
 def replay_feed(paths: Sequence[str]) -> Any:
     """The replay feed of snapshot files given as paths (`rulebot paper`'s: a name may hold a comma)."""
     from adapters.feeds.replay import ReplayFeed
 
     return ReplayFeed(paths)
+
+
+def venue_transport(client: Any) -> dict[str, Any]:
+    """What a venue client's HTTP layer measured, for `rulebot venue check`: ``base_url``,
+    ``clock_skew_s`` (from the venue's Date header), ``latency_s`` of the last call and
+    ``headroom`` (rate-limit pool → share left, 0..1). The shared layer
+    (adapters/venues/common/http.py VenueHttp, ratelimit.py RateLimits) is found among the
+    client's ``http`` and ``limits`` attributes, a venue's own wrapper of it included; what
+    none has is absent."""
+    from adapters.venues.common.http import VenueHttp
+    from adapters.venues.common.ratelimit import RateLimits
+
+    found: dict[str, Any] = {}
+    seen: set[int] = set()
+    todo = [client]
+    while todo:
+        part = todo.pop(0)
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        if isinstance(part, VenueHttp) and "base_url" not in found:
+            found.update(base_url=str(part.base_url), clock_skew_s=part.clock_skew_s, latency_s=part.last_latency_s)
+        if isinstance(part, RateLimits) and "headroom" not in found:
+            found["headroom"] = dict(part.headroom())
+        todo += [getattr(part, name) for name in ("http", "limits") if getattr(part, name, None) is not None]
+    return found
 
 
 def rules_watcher(rules_dir: str, on_change: Callable[[frozenset[str]], None]) -> Any:

@@ -88,9 +88,10 @@ def _speed(text: str) -> float | None:
     "--feed",
     "feeds",
     multiple=True,
-    metavar="replay:FILE[,FILE…]|tail:FILE",
-    help="Where snapshots come from: recorded files replayed on a simulated clock, or a JSON-lines "
-    "file followed as it grows (real time). Repeat replay: for several files.",
+    metavar="replay:FILE[,FILE…]|tail:FILE|live[:VENUE]",
+    help="Where snapshots come from: recorded files replayed on a simulated clock, a JSON-lines "
+    "file followed as it grows (real time), or a venue's market data at each bot cycle (real time, "
+    "recorded into LOGS/snapshots/; docs/venues/README.md). Repeat replay: for several files.",
 )
 @click.option(
     "--speed",
@@ -137,7 +138,7 @@ def run(
         raise click.UsageError("--base-url is for --live (the paper broker calls no venue)")
     speed = _speed(speed_text)
     try:
-        feed = compose.open_feed(feeds)
+        feed = compose.open_feed(feeds, rules_dir=rules_dir, profile=profile, logs_dir=logs_dir, state_dir=state_dir)
     except (ValueError, OSError) as error:
         raise click.BadParameter(str(error), param_hint="--feed") from None
     db = os.path.join(state_dir, DB)
