@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from adapters.venues import kraken_futures
+
 VenueFactory = Callable[..., Any]
 
-VENUES: dict[str, VenueFactory] = {}
+VENUES: dict[str, VenueFactory] = {
+    "kraken_futures": kraken_futures.build,
+}
