@@ -44,12 +44,14 @@ UNKNOWN = "unknownError"
 FORM = "application/x-www-form-urlencoded"
 
 
-class _Busy(VenueRetryable):
-    """A retryable error the venue put in its envelope (the common layer never saw it)."""
+class _Again(Exception):
+    """Carries a port error the venue put in its envelope (the common layer never saw it)
+    through the retry loop: ``nonce`` when the venue refused the nonce and did nothing, so
+    signing again is safe even for an order. Not a RulebotError: it never leaves this module."""
 
-
-class _NonceRefused(VenueRetryable):
-    """The venue refused the nonce; nothing was done, so signing again is always safe."""
+    def __init__(self, error: VenueError, *, nonce: bool = False) -> None:
+        super().__init__(str(error))
+        self.error, self.nonce = error, nonce
 
 
 class KrakenHttp:
@@ -124,7 +126,10 @@ class KrakenHttp:
             ),
             reraise=True,
         )
-        return retrying(self._once, method, path, params, pool, cost, idempotent, signed)
+        try:
+            return retrying(self._once, method, path, params, pool, cost, idempotent, signed)
+        except _Again as again:
+            raise again.error from None
 
     def _once(
         self,
@@ -163,14 +168,14 @@ class KrakenHttp:
             return
         text = f"{self.venue} {method} {endpoint_path(path)}: {error}"
         if error in NONCE:
-            raise _NonceRefused(text + " (signed again with a fresh nonce)", **where)
+            raise _Again(VenueRetryable(text + " (signed again with a fresh nonce)", **where), nonce=True)
         if error in FATAL:
             raise VenueFatal(text + " (check the API keys and their permissions)", **where)
         if error in RETRYABLE:
-            raise _Busy(text, **where)
+            raise _Again(VenueRetryable(text, **where))
         if error == UNKNOWN:
             if idempotent:
-                raise _Busy(text, **where)
+                raise _Again(VenueRetryable(text, **where))
             raise OrderOutcomeUnknown(text + "; the request may have been accepted", **where)
         raise VenueRejected(text, **where)
 
@@ -195,9 +200,9 @@ def _should_retry(idempotent: bool) -> Callable[[tenacity.RetryCallState], bool]
 
     def decide(state: tenacity.RetryCallState) -> bool:
         error = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(error, _NonceRefused):
+        if isinstance(error, _Again) and error.nonce:
             return state.attempt_number < 2
-        return idempotent and isinstance(error, (_Busy, VenueAnswerMalformed))
+        return idempotent and isinstance(error, (_Again, VenueAnswerMalformed))
 
     return decide
 

@@ -426,3 +426,13 @@ def test_unknown_error_on_an_order_is_an_unknown_outcome_looked_up_first(client,
     with pytest.raises(OrderOutcomeUnknown):
         client.place_order(market("unk"))
     assert venue.calls.count(("POST", V3 + "/orders/status")) == 1 and venue.sent_orders() == 1
+
+
+def test_the_client_defines_no_error_classes_of_its_own() -> None:
+    """Callers decide by the port's classes (docs/architecture.md lists every one)."""
+    from engine.common.errors import RulebotError
+
+    def tree(cls: type) -> list[type]:
+        return [cls, *(c for sub in cls.__subclasses__() for c in tree(sub))]
+
+    assert [c for c in tree(RulebotError) if c.__module__.startswith("adapters.venues.kraken_futures")] == []
