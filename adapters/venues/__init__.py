@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters.venues import blofin
+from adapters.venues import blofin, kraken_futures
 
 VenueFactory = Callable[..., Any]
 
 VENUES: dict[str, VenueFactory] = {
     "blofin": blofin.build,
+    "kraken_futures": kraken_futures.build,
 }
