@@ -178,7 +178,7 @@ def test_unreadable_answers_are_malformed_after_one_retry(fake, clock, body, why
 def test_a_connection_cut_mid_answer_is_retryable(fake, clock):
     cut = Fault(body=b'{"code":"0"', headers={"Content-Length": "500"})  # promises more than it sends
     fake.inject(cut, cut)
-    with pytest.raises(VenueRetryable, match="connection failed|timed out"):
+    with pytest.raises(VenueRetryable, match=r"connection failed|timed out"):
         get(http_for(fake, clock, timeout_s=2.0))
 
 
@@ -202,7 +202,9 @@ def test_a_refused_connection_is_retryable(clock):
 
 def test_every_failure_is_a_venue_error_without_the_key(fake, clock, caplog):
     caplog.set_level(logging.DEBUG)
-    faults = [Fault(status=s, body=envelope(None, str(s), f"echo {fake.api_key}")) for s in (400, 401, 403, 429, 500, 500)]
+    faults = [
+        Fault(status=s, body=envelope(None, str(s), f"echo {fake.api_key}")) for s in (400, 401, 403, 429, 500, 500)
+    ]
     fake.inject(*faults)
     http = http_for(fake, clock)
     for _ in range(5):
