@@ -192,6 +192,16 @@ class CoinGlassClient:
         self.last_errors.pop(task.endpoint, None)
         return answer
 
+    def history(self, endpoint: str, symbol: str, now: float) -> tuple[wire.HistoryRow, ...]:
+        """Ask a history endpoint (``long_short_ratio``, ``open_interest_history``, ...) for
+        ``symbol`` now and return its rows that were final when fetched, oldest first; for
+        tools that look at the history itself (nothing in a snapshot holds long/short ratios)."""
+        if endpoint not in HISTORY:
+            raise ValueError(f"{endpoint} is not a history endpoint: {', '.join(HISTORY)}")
+        answer = self.fetch(Task(endpoint, pair_of(symbol)), now)
+        interval_s, lag = self._interval_s(endpoint), self.config.publication_lag_s
+        return tuple(r for r in self._history_rows(endpoint, answer) if r.ts + interval_s + lag <= answer.fetched_at)
+
     def _params(self, task: Task, now: float) -> tuple[dict[str, str], tuple[float, float] | None]:
         cfg = self.config
         if task.endpoint == "taker_buy_sell":

@@ -23,6 +23,7 @@ from tests.intel.coinglass.documented import (
     H,
     fear_greed_documented,
     liquidation_rows,
+    long_short_rows,
     ohlc,
 )
 from tests.intel.fakes.coinglass import FakeCoinGlass, Fault, envelope
@@ -334,3 +335,14 @@ def test_the_key_is_in_no_cache_file_or_log(fake, clock, tmp_path, caplog):
         assert fake.api_key not in path.read_text(encoding="utf-8")
     assert fake.api_key not in caplog.text
     assert fake.api_key not in repr(client.http._key) and fake.api_key not in str(client.last_errors)
+
+
+def test_the_long_short_history_gives_only_final_rows(fake, clock, tmp_path):
+    fake.data[PATHS["long_short_ratio"]] = lambda p: long_short_rows(rows_between(p))
+    client = make_client(fake, clock, tmp_path)
+    rows = client.history("long_short_ratio", "BTCUSDT", NOW)
+    assert rows and rows[-1].ts == T0 + 4 * H  # the open T0+8h row is left out
+    assert rows[-1].values["top_position_long_short_ratio"] == 1.6
+    assert fake.calls(PATHS["long_short_ratio"])[0].params["symbol"] == "BTCUSDT"
+    with pytest.raises(ValueError, match="not a history endpoint"):
+        client.history("fear_greed", "BTCUSDT", NOW)
