@@ -112,7 +112,7 @@ class CoinGlassClient:
         pairs = list(dict.fromkeys(pair_of(s) for s in symbols))
         if cfg.in_plan("taker_buy_sell"):
             yield from (Task("taker_buy_sell", c) for c in coins)
-        if cfg.in_plan("liquidations"):
+        if cfg.liquidations_from_coin_list:
             yield Task("liquidations", cfg.exchange)
         elif cfg.in_plan("liquidation_history"):
             yield from (Task("liquidation_history", p) for p in pairs)
@@ -289,7 +289,7 @@ class CoinGlassClient:
             yield "taker_sell_usd", volume.sell_usd, "taker_volume", answer.fetched_at
 
     def _liquidations(self, coin: str, pair: str, now: float) -> Iterator[tuple[str, float, str, float]]:
-        if self.config.in_plan("liquidations"):
+        if self.config.liquidations_from_coin_list:
             answer = self._served("liquidations", self.config.exchange, now)
             if answer is None:
                 return

@@ -346,3 +346,20 @@ def test_the_long_short_history_gives_only_final_rows(fake, clock, tmp_path):
     assert fake.calls(PATHS["long_short_ratio"])[0].params["symbol"] == "BTCUSDT"
     with pytest.raises(ValueError, match="not a history endpoint"):
         client.history("fear_greed", "BTCUSDT", NOW)
+
+
+def test_standard_plan_reads_five_minute_rows_for_fresh_liquidations(fake, clock, tmp_path):
+    serve_everything(fake)
+    standard = {**RULES, "plan": "standard", "requests_per_minute": 300}
+    client = make_client(fake, clock, tmp_path, rules=standard)
+    fake.data[PATHS["liquidation_history"]] = lambda p: liquidation_rows(
+        times := list(range(int(p["start_time"]) // 1000, int(p["end_time"]) // 1000 + 1, 300)),
+        ["7"] * len(times),
+        ["8"] * len(times),
+    )
+    now = T0 + 10 * H + 123  # the 5-min row of T0+10h-5m is published at T0+10h+60 s
+    reading = client.read(["BTCUSDT"], now)
+    assert fake.calls(PATHS["liquidations"]) == []
+    assert fake.calls(PATHS["liquidation_history"])[0].params["interval"] == "5m"
+    assert reading.values["BTCUSDT"]["liq_long_usd"] == 7.0
+    assert reading.times["BTCUSDT"]["liquidations"] == T0 + 10 * H + LAG
