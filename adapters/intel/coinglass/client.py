@@ -77,6 +77,7 @@ class CoinGlassClient:
         self.config, self.http, self.cache = config, http, cache
         self._price_of = price_of
         self._next_try: dict[Task, float] = {}
+        self._failing: set[Task] = set()  # tasks whose last call failed: served stale until one succeeds
         self._refused: dict[str, str] = {}  # endpoint (or "*") → why it is no longer called
         self.last_errors: dict[str, str] = {}  # endpoint → the last failure, for diagnostics
 
@@ -126,30 +127,29 @@ class CoinGlassClient:
             yield Task("fear_greed", "")
 
     def _refresh(self, tasks: Sequence[Task], now: float) -> set[str]:
-        """Fetch the due tasks within the cycle's call budget; the endpoints served stale."""
-        stale: set[str] = set()
+        """Fetch the due tasks within the cycle's call budget; the endpoints served stale:
+        those of a task whose last call failed or could not be made, with a cached answer."""
         budget = self.config.max_calls_per_read
         for task in tasks:
             if not self._due(task, now):
                 continue
-            unreachable = self._refused_why(task.endpoint) is not None or self.http.blocked()
-            if unreachable or budget <= 0:
-                if unreachable and self.cache.latest(task.endpoint, task.key) is not None:
-                    stale.add(task.endpoint)
+            if self._refused_why(task.endpoint) is not None or self.http.blocked():
+                self._failing.add(task)
+                continue
+            if budget <= 0:
                 continue
             budget -= 1
             try:
                 self.fetch(task, now)
             except VenueError as error:
                 self._failed(task, now, error)
-                if self.cache.latest(task.endpoint, task.key) is not None:
-                    stale.add(task.endpoint)
-        return stale
+        return {t.endpoint for t in tasks if t in self._failing and self.cache.latest(t.endpoint, t.key) is not None}
 
     def _refused_why(self, endpoint: str) -> str | None:
         return self._refused.get("*") or self._refused.get(endpoint)
 
     def _failed(self, task: Task, now: float, error: VenueError) -> None:
+        self._failing.add(task)
         self._next_try[task] = now + max(RETRY_AFTER_S, self.config.spacing_s)
         self.last_errors[task.endpoint] = str(error)
         if isinstance(error, VenueFatal):
@@ -189,6 +189,7 @@ class CoinGlassClient:
         for problem in problems:
             logger.warning("coinglass %s", problem)
         self.cache.store(task.endpoint, task.key, answer)
+        self._failing.discard(task)
         self.last_errors.pop(task.endpoint, None)
         return answer
 

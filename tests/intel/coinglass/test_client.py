@@ -363,3 +363,17 @@ def test_standard_plan_reads_five_minute_rows_for_fresh_liquidations(fake, clock
     assert fake.calls(PATHS["liquidation_history"])[0].params["interval"] == "5m"
     assert reading.values["BTCUSDT"]["liq_long_usd"] == 7.0
     assert reading.times["BTCUSDT"]["liquidations"] == T0 + 10 * H + LAG
+
+
+def test_an_endpoint_stays_stale_until_a_call_succeeds_again(fake, clock, tmp_path):
+    serve_everything(fake)
+    client = make_client(fake, clock, tmp_path)
+    client.read(["BTCUSDT"], NOW)
+    fake.inject(*[Fault(status=500, body=b"down", path=PATHS["taker_buy_sell"])] * 2)
+    assert client.read(["BTCUSDT"], NOW + 120).stale == ("taker_buy_sell",)
+    sent = len(fake.calls(PATHS["taker_buy_sell"]))
+    # 30 s later the failed call is not tried again yet; what is served is still the old answer
+    assert client.read(["BTCUSDT"], NOW + 150).stale == ("taker_buy_sell",)
+    assert len(fake.calls(PATHS["taker_buy_sell"])) == sent
+    fresh = client.read(["BTCUSDT"], NOW + 200)
+    assert fresh.stale == () and fresh.times["BTCUSDT"]["taker_volume"] == NOW + 200
