@@ -185,10 +185,11 @@ def test_a_connection_cut_mid_answer_is_retryable(fake, clock):
 def test_a_held_answer_times_out_as_retryable(fake, clock):
     fake.inject(Fault(hold=True))
     fake.data[PATH] = DATA
-    assert get(http_for(fake, clock, timeout_s=0.2)) == DATA  # the retry gets the answer
+    assert get(http_for(fake, clock, timeout_s=2.0)) == DATA  # the retry gets the answer
     fake.inject(Fault(hold=True), Fault(hold=True))
     with pytest.raises(VenueRetryable, match="timed out"):
-        get(http_for(fake, clock, timeout_s=0.2))
+        get(http_for(fake, clock, timeout_s=0.3))
+    assert len(fake.calls()) == 4
 
 
 def test_a_refused_connection_is_retryable(clock):
