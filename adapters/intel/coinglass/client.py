@@ -344,7 +344,7 @@ class CoinGlassClient:
         if len(answers) < 2:
             return
         older, newer = (self._balances(answer) for answer in answers)
-        price = self._price_of(symbol)
+        price = self._price(symbol)
         if older is None or newer is None or price is None or not math.isfinite(price) or price <= 0:
             return
         before = {b.exchange: b.total_balance for b in older}
@@ -353,6 +353,15 @@ class CoinGlassClient:
             return
         change = math.fsum(b.total_balance - before[b.exchange] for b in common)
         yield "exchange_netflow_usd", change * price, "exchange_netflow", answers[-1].fetched_at
+
+    def _price(self, symbol: str) -> float | None:
+        """The caller's last price of ``symbol``; a failing price source reads as no price."""
+        assert self._price_of is not None
+        try:
+            return self._price_of(symbol)
+        except Exception as error:  # the caller's code must not crash the reading
+            logger.warning("coinglass: no price for %s to value its exchange net flow (%s)", symbol, error)
+            return None
 
     def _balances(self, answer: Answer) -> tuple[wire.ExchangeBalance, ...] | None:
         return self._quietly("exchange_balance", lambda p: wire.exchange_balances(answer.data, p))

@@ -377,3 +377,19 @@ def test_an_endpoint_stays_stale_until_a_call_succeeds_again(fake, clock, tmp_pa
     assert len(fake.calls(PATHS["taker_buy_sell"])) == sent
     fresh = client.read(["BTCUSDT"], NOW + 200)
     assert fresh.stale == () and fresh.times["BTCUSDT"]["taker_volume"] == NOW + 200
+
+
+@pytest.mark.parametrize("price", [None, 0.0, float("nan"), -5.0, "boom"])
+def test_no_usable_price_gives_no_net_flow_and_no_crash(fake, clock, tmp_path, price):
+    def price_of(symbol: str) -> float | None:
+        if price == "boom":
+            raise RuntimeError("feed down")
+        return price  # type: ignore[return-value]
+
+    serve_everything(fake)
+    client = make_client(fake, clock, tmp_path, price_of=price_of)
+    client.read(["BTCUSDT"], NOW)
+    fake.data[PATHS["exchange_balance"]] = [{"exchange_name": "Coinbase", "total_balance": 900_000}]
+    reading = client.read(["BTCUSDT"], NOW + H)
+    assert "exchange_netflow_usd" not in reading.values["BTCUSDT"]
+    assert "taker_buy_usd" in reading.values["BTCUSDT"]
