@@ -393,3 +393,24 @@ def test_no_usable_price_gives_no_net_flow_and_no_crash(fake, clock, tmp_path, p
     reading = client.read(["BTCUSDT"], NOW + H)
     assert "exchange_netflow_usd" not in reading.values["BTCUSDT"]
     assert "taker_buy_usd" in reading.values["BTCUSDT"]
+
+
+def test_a_reading_makes_a_snapshot_the_engine_reads_without_complaint(fake, clock, tmp_path):
+    from engine.market.snapshot import parse_snapshot
+
+    serve_everything(fake)
+    client = make_client(fake, clock, tmp_path, price_of=lambda s: 90_000.0, funding_target_interval_s=3600.0)
+    client.read(["BTCUSDT"], NOW)
+    fake.data[PATHS["exchange_balance"]] = [{"exchange_name": "Coinbase", "total_balance": 800_000}]
+    reading = client.read(["BTCUSDT"], NOW + H)
+    symbols = {
+        symbol: {**values, **{f"{name}_ts": t for name, t in reading.times[symbol].items()}}
+        for symbol, values in reading.values.items()
+    }
+    line = {"v": 1, "ts": NOW + H, "fear_greed": reading.fear_greed, "fear_greed_ts": reading.fear_greed_ts}
+    snapshot, problems = parse_snapshot({**line, "symbols": symbols})
+    assert problems == [] and snapshot is not None
+    btc = snapshot.symbols["BTCUSDT"]
+    assert btc.get("exchange_netflow_usd") == pytest.approx(-0.5 * 90_000.0)
+    assert btc.times["open_interest"] == T0 + 8 * H + LAG and snapshot.fear_greed == 31.0
+    assert all(t <= NOW + H for t in btc.times.values())
