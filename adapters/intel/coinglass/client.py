@@ -77,6 +77,7 @@ class CoinGlassClient:
         self.config, self.http, self.cache = config, http, cache
         self._price_of = price_of
         self._next_try: dict[Task, float] = {}
+        self._failing: set[Task] = set()  # tasks whose last call failed: served stale until one succeeds
         self._refused: dict[str, str] = {}  # endpoint (or "*") → why it is no longer called
         self.last_errors: dict[str, str] = {}  # endpoint → the last failure, for diagnostics
 
@@ -112,7 +113,7 @@ class CoinGlassClient:
         pairs = list(dict.fromkeys(pair_of(s) for s in symbols))
         if cfg.in_plan("taker_buy_sell"):
             yield from (Task("taker_buy_sell", c) for c in coins)
-        if cfg.in_plan("liquidations"):
+        if cfg.liquidations_from_coin_list:
             yield Task("liquidations", cfg.exchange)
         elif cfg.in_plan("liquidation_history"):
             yield from (Task("liquidation_history", p) for p in pairs)
@@ -126,30 +127,29 @@ class CoinGlassClient:
             yield Task("fear_greed", "")
 
     def _refresh(self, tasks: Sequence[Task], now: float) -> set[str]:
-        """Fetch the due tasks within the cycle's call budget; the endpoints served stale."""
-        stale: set[str] = set()
+        """Fetch the due tasks within the cycle's call budget; the endpoints served stale:
+        those of a task whose last call failed or could not be made, with a cached answer."""
         budget = self.config.max_calls_per_read
         for task in tasks:
             if not self._due(task, now):
                 continue
-            unreachable = self._refused_why(task.endpoint) is not None or self.http.blocked()
-            if unreachable or budget <= 0:
-                if unreachable and self.cache.latest(task.endpoint, task.key) is not None:
-                    stale.add(task.endpoint)
+            if self._refused_why(task.endpoint) is not None or self.http.blocked():
+                self._failing.add(task)
+                continue
+            if budget <= 0:
                 continue
             budget -= 1
             try:
                 self.fetch(task, now)
             except VenueError as error:
                 self._failed(task, now, error)
-                if self.cache.latest(task.endpoint, task.key) is not None:
-                    stale.add(task.endpoint)
-        return stale
+        return {t.endpoint for t in tasks if t in self._failing and self.cache.latest(t.endpoint, t.key) is not None}
 
     def _refused_why(self, endpoint: str) -> str | None:
         return self._refused.get("*") or self._refused.get(endpoint)
 
     def _failed(self, task: Task, now: float, error: VenueError) -> None:
+        self._failing.add(task)
         self._next_try[task] = now + max(RETRY_AFTER_S, self.config.spacing_s)
         self.last_errors[task.endpoint] = str(error)
         if isinstance(error, VenueFatal):
@@ -189,8 +189,19 @@ class CoinGlassClient:
         for problem in problems:
             logger.warning("coinglass %s", problem)
         self.cache.store(task.endpoint, task.key, answer)
+        self._failing.discard(task)
         self.last_errors.pop(task.endpoint, None)
         return answer
+
+    def history(self, endpoint: str, symbol: str, now: float) -> tuple[wire.HistoryRow, ...]:
+        """Ask a history endpoint (``long_short_ratio``, ``open_interest_history``, ...) for
+        ``symbol`` now and return its rows that were final when fetched, oldest first; for
+        tools that look at the history itself (nothing in a snapshot holds long/short ratios)."""
+        if endpoint not in HISTORY:
+            raise ValueError(f"{endpoint} is not a history endpoint: {', '.join(HISTORY)}")
+        answer = self.fetch(Task(endpoint, pair_of(symbol)), now)
+        interval_s, lag = self._interval_s(endpoint), self.config.publication_lag_s
+        return tuple(r for r in self._history_rows(endpoint, answer) if r.ts + interval_s + lag <= answer.fetched_at)
 
     def _params(self, task: Task, now: float) -> tuple[dict[str, str], tuple[float, float] | None]:
         cfg = self.config
@@ -279,7 +290,7 @@ class CoinGlassClient:
             yield "taker_sell_usd", volume.sell_usd, "taker_volume", answer.fetched_at
 
     def _liquidations(self, coin: str, pair: str, now: float) -> Iterator[tuple[str, float, str, float]]:
-        if self.config.in_plan("liquidations"):
+        if self.config.liquidations_from_coin_list:
             answer = self._served("liquidations", self.config.exchange, now)
             if answer is None:
                 return
@@ -333,7 +344,7 @@ class CoinGlassClient:
         if len(answers) < 2:
             return
         older, newer = (self._balances(answer) for answer in answers)
-        price = self._price_of(symbol)
+        price = self._price(symbol)
         if older is None or newer is None or price is None or not math.isfinite(price) or price <= 0:
             return
         before = {b.exchange: b.total_balance for b in older}
@@ -342,6 +353,15 @@ class CoinGlassClient:
             return
         change = math.fsum(b.total_balance - before[b.exchange] for b in common)
         yield "exchange_netflow_usd", change * price, "exchange_netflow", answers[-1].fetched_at
+
+    def _price(self, symbol: str) -> float | None:
+        """The caller's last price of ``symbol``; a failing price source reads as no price."""
+        assert self._price_of is not None
+        try:
+            return self._price_of(symbol)
+        except Exception as error:  # the caller's code must not crash the reading
+            logger.warning("coinglass: no price for %s to value its exchange net flow (%s)", symbol, error)
+            return None
 
     def _balances(self, answer: Answer) -> tuple[wire.ExchangeBalance, ...] | None:
         return self._quietly("exchange_balance", lambda p: wire.exchange_balances(answer.data, p))

@@ -25,8 +25,11 @@ PATHS = {
 HISTORY = ("funding_history", "open_interest_history", "liquidation_history", "long_short_ratio")
 #: Endpoints a plan does not include (reference §3.2): calling them only earns a 403.
 NOT_IN_PLAN = {"hobbyist": frozenset({"liquidations"})}
-#: The smallest history interval each plan allows (reference §3.2); rulebot reads that one.
-HISTORY_INTERVAL = {"hobbyist": "4h", "startup": "30m", "standard": "15m", "professional": "15m"}
+#: The smallest history interval each plan allows (reference §3.2), 5m at most: rulebot reads
+#: that one, so a row is as fresh as the plan permits (liquidations may be 15 min old, signals.yaml).
+HISTORY_INTERVAL = {"hobbyist": "4h", "startup": "30m", "standard": "5m", "professional": "5m"}
+#: History rows at most this long are fresher than the coin list's hourly figure.
+FINE_HISTORY_S = 900.0
 INTERVAL_S = {
     "1m": 60.0,
     "3m": 180.0,
@@ -96,6 +99,14 @@ class CoinGlassConfig:
     @property
     def history_interval_s(self) -> float:
         return INTERVAL_S[self.history_interval]
+
+    @property
+    def liquidations_from_coin_list(self) -> bool:
+        """Liquidations come from the coin list's last hour when the plan has it and its
+        history rows are coarser than 15 min (Startup); otherwise from the history rows."""
+        return self.in_plan("liquidations") and (
+            self.history_interval_s > FINE_HISTORY_S or not self.in_plan("liquidation_history")
+        )
 
     def in_plan(self, endpoint: str) -> bool:
         """Whether this client calls ``endpoint``: listed in the rules and included in the plan."""

@@ -16,8 +16,20 @@ TAKER = {  # #1, an object; ratios in percent, volumes numbers (USD)
     "buy_vol_usd": 1_215_880_000.5,
     "sell_vol_usd": 1_167_780_000.25,
     "exchange_list": [
-        {"exchange": "Binance", "buy_ratio": 50.5, "sell_ratio": 49.5, "buy_vol_usd": 600_000_000, "sell_vol_usd": 588_000_000},
-        {"exchange": "OKX", "buy_ratio": 52.0, "sell_ratio": 48.0, "buy_vol_usd": 300_000_000, "sell_vol_usd": 276_000_000},
+        {
+            "exchange": "Binance",
+            "buy_ratio": 50.5,
+            "sell_ratio": 49.5,
+            "buy_vol_usd": 600_000_000,
+            "sell_vol_usd": 588_000_000,
+        },
+        {
+            "exchange": "OKX",
+            "buy_ratio": 52.0,
+            "sell_ratio": 48.0,
+            "buy_vol_usd": 300_000_000,
+            "sell_vol_usd": 276_000_000,
+        },
     ],
 }
 
@@ -38,7 +50,9 @@ COIN_LIST = [  # #2, a list; numbers (USD)
 def fear_greed_documented(days: int = 3, first: int = T0 - 2 * 86400) -> list[dict[str, Any]]:
     """#3 as documented: a list holding one object, times in seconds."""
     times = [first + i * 86400 for i in range(days)]
-    return [{"data_list": [30 + i for i in range(days)], "price_list": [90000 + i for i in range(days)], "time_list": times}]
+    return [
+        {"data_list": [30 + i for i in range(days)], "price_list": [90000 + i for i in range(days)], "time_list": times}
+    ]
 
 
 def fear_greed_observed(days: int = 3, first: int = T0 - 2 * 86400) -> dict[str, Any]:
@@ -84,6 +98,11 @@ def liquidation_rows(times: list[int], longs: list[Any], shorts: list[Any]) -> l
 def long_short_rows(times: list[int]) -> list[dict[str, Any]]:
     """#8 rows, numbers (percent and ratio)."""
     return [
-        {"time": t * 1000, "top_position_long_percent": 61.5, "top_position_short_percent": 38.5, "top_position_long_short_ratio": 1.6}
+        {
+            "time": t * 1000,
+            "top_position_long_percent": 61.5,
+            "top_position_short_percent": 38.5,
+            "top_position_long_short_ratio": 1.6,
+        }
         for t in times
     ]

@@ -11,9 +11,9 @@ from engine.ports import VenueAnswerMalformed
 from tests.intel.coinglass.documented import (
     BALANCES,
     COIN_LIST,
-    H,
     T0,
     TAKER,
+    H,
     fear_greed_documented,
     fear_greed_observed,
     liquidation_rows,

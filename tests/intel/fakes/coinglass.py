@@ -67,10 +67,10 @@ class FakeCoinGlass:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 fake._answer(self)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -125,9 +125,13 @@ class FakeCoinGlass:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         try:
             handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(raw)))
-            for name, value in {**self.headers, **dict(headers)}.items():
+            sent = {
+                "Content-Type": "application/json",
+                "Content-Length": str(len(raw)),
+                **self.headers,
+                **dict(headers),
+            }
+            for name, value in sent.items():  # an injected Content-Length replaces the true one
                 handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(raw)
