@@ -13,9 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.venues import blofin
+from adapters.venues import kraken_futures
 
 VenueFactory = Callable[..., Any]
 
 VENUES: dict[str, VenueFactory] = {
     "blofin": blofin.build,
+    "kraken_futures": kraken_futures.build,
 }
