@@ -1,0 +1,154 @@
+"""`rulebot run --live --base-url … --feed live` as a real process against the fake Kraken
+Futures on loopback: the real client, its real signing checked by the fake, the real live
+broker, reconciliation, protective stops, state and logs. The start refuses when the venue
+holds a position the state does not know; in step, it reconciles, rests a reduce-only stop
+at the venue for the position found without one, trades when the price falls through the
+stop (the bot-side backup closes the position, the resting stop is cancelled), and records
+the snapshots it traded on, which `rulebot dry-run` then replays. Then the scan: the canary
+keys in no file of the state, the logs, the recording, the dry-run's outputs and report,
+nor any captured output."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from adapters.store.state import StateStore
+from engine.ports import Transition
+from engine.trading.positions import OpenPosition
+from tests.e2e.fake_market import KEY_ENV, CanaryKraken, serving
+from tests.e2e.processes import command, env, fast_rules, gunzip, leaks, no_canary_in_environment, rulebot, wait_for
+from tests.lifecycle.processes import HUNG, ROOT
+
+ENTRY = Decimal("60000")  # the fake's BTC price at the start
+FALLEN = Decimal("57000")  # 5 % below the entry: past the stop
+QUANTITY = "0.01"
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory) -> Path:
+    return fast_rules(tmp_path_factory.mktemp("rules"))
+
+
+def seed(state: Path) -> None:
+    """A state database holding a long BTCUSDT position opened a minute before this run (long
+    held positions are force-exited by the timing tier, which is not what this test is about)."""
+    state.mkdir(parents=True, exist_ok=True)
+    position = OpenPosition(
+        "e-seed",
+        "BTCUSDT",
+        "LONG",
+        "kraken_futures",
+        float(ENTRY),
+        float(QUANTITY),
+        float(QUANTITY),
+        2.0,
+        time.time() - 60,
+        "rs-seed",
+    )
+    with StateStore(str(state / "bot.db")) as store:
+        store.apply(Transition(positions=(position,)))
+
+
+def live_args(url: str, rules: Path, tmp: Path) -> list[str]:
+    return ["run", "--live", "--base-url", url, "--feed", "live", "--rules", str(rules)] + [
+        "--state",
+        str(tmp / "state"),
+        "--logs",
+        str(tmp / "logs"),
+    ]
+
+
+def test_a_position_at_the_venue_the_state_does_not_know_refuses_the_start(tmp_path, rules):
+    venue = CanaryKraken(clock=time.time)
+    venue.hold("PF_XBTUSD", QUANTITY, str(ENTRY))
+    with serving(venue) as server:
+        done = rulebot(live_args(server.url, rules, tmp_path), KEY_ENV)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "RB617" in done.stderr and "BTCUSDT: the state holds flat 0, the venue long 0.01" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert venue.sent_orders() == 0 and venue.auth_failures == 0 and venue.signed > 0  # asked, signed, sent nothing
+    with StateStore(str(tmp_path / "state" / "bot.db")) as store:
+        assert store.orders() == [] and store.trades() == []
+    found, _ = leaks([tmp_path / "state", tmp_path / "logs"], {"stdout": done.stdout, "stderr": done.stderr})
+    assert found == []
+
+
+def trades_logged(logs: Path) -> list[dict]:
+    path = logs / "executed_trades.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.endswith("}")]
+
+
+def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, rules):
+    seed(tmp_path / "state")
+    logs = tmp_path / "logs"
+    venue = CanaryKraken(clock=time.time)
+    venue.hold("PF_XBTUSD", QUANTITY, str(ENTRY))
+    with serving(venue) as server:
+        child = subprocess.Popen(
+            command(live_args(server.url, rules, tmp_path)),
+            cwd=ROOT,
+            env=env(KEY_ENV),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for(lambda: bool(venue.trigger_orders()), "the protective stop at the venue", child=child)
+            [stop] = venue.trigger_orders()
+            assert (stop.symbol, stop.side, stop.kind, stop.reduce_only) == ("PF_XBTUSD", "sell", "stp", True)
+            assert stop.quantity == Decimal(QUANTITY) and stop.stop_price is not None
+            assert FALLEN < stop.stop_price < ENTRY
+            with venue.lock:
+                venue.prices["PF_XBTUSD"] = FALLEN  # the market falls through the stop
+            wait_for(lambda: bool(trades_logged(logs)), "the trade in executed_trades.jsonl", child=child)
+            wait_for(lambda: stop.state == "cancelled", "the resting stop cancelled", child=child)
+        finally:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+            out, err = child.communicate(timeout=HUNG)
+    assert child.returncode == 0, err
+    assert "reconciled with kraken_futures: 1 position(s), 0 open order(s) in step" in err
+    assert "1 protective stop(s) placed at kraken_futures" in err
+    assert "live on kraken_futures" in err and "1 trade(s)" in out and "Traceback" not in err
+
+    [exit_order] = [o for o in venue.orders.values() if o.kind == "mkt"]
+    assert (exit_order.side, exit_order.reduce_only, exit_order.state) == ("sell", True, "filled")
+    assert venue.positions["PF_XBTUSD"][0] == 0 and venue.auth_failures == 0
+    with StateStore(str(tmp_path / "state" / "bot.db")) as store:
+        orders = {o.order_type: o for o in store.orders()}
+        [trade] = store.trades()
+        assert store.open_positions() == []
+    assert orders["stop"].status == "cancelled" and orders["stop"].reduce_only
+    assert orders["market"].status == "filled" and orders["market"].reduce_only
+    assert (trade.symbol, trade.exit_reason, trade.exit_price) == ("BTCUSDT", "STOP_LOSS", float(FALLEN))
+    [logged] = trades_logged(logs)
+    assert logged["id"] == "e-seed" and logged["exit_reason"] == "STOP_LOSS"
+
+    recorded = sorted((logs / "snapshots").iterdir())
+    lines = [json.loads(line) for f in recorded for line in gunzip(f.read_bytes()).splitlines() if line.endswith(b"}")]
+    assert {line["symbols"]["BTCUSDT"]["price"] for line in lines} >= {float(ENTRY), float(FALLEN)}
+    report = tmp_path / "report"
+    replay = rulebot(
+        ["dry-run", *map(str, recorded), "--rules", str(rules), "--format", "json"]
+        + ["--out", str(report / "out"), "--report", str(report / "report.html")]
+    )
+    assert replay.returncode == 0, replay.stderr
+    assert json.loads(replay.stdout)["cycles"] == len(lines)
+    status = rulebot(["status", "--state", str(tmp_path / "state"), "--format", "json"])
+    assert status.returncode == 0, status.stderr
+
+    outputs = {"run stdout": out, "run stderr": err, "dry-run": replay.stdout + replay.stderr}
+    outputs["status"] = status.stdout + status.stderr
+    found, scanned = leaks([tmp_path / "state", logs, report], outputs)
+    assert found == []
+    assert scanned > 15  # the database, the logs, the recording, the dry-run's files and report were read
+    no_canary_in_environment()
