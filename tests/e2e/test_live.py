@@ -87,6 +87,14 @@ def trades_logged(logs: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.endswith("}")]
 
 
+def recorded(logs: Path) -> list[dict]:
+    """The snapshots recorded so far (whole lines only: the file may be being written)."""
+    folder = logs / "snapshots"
+    files = sorted(folder.iterdir()) if folder.is_dir() else []
+    lines = [line for f in files for line in gunzip(f.read_bytes()).splitlines(keepends=True)]
+    return [json.loads(line) for line in lines if line.endswith(b"\n")]
+
+
 def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, rules):
     seed(tmp_path / "state")
     logs = tmp_path / "logs"
@@ -107,6 +115,7 @@ def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, 
             assert (stop.symbol, stop.side, stop.kind, stop.reduce_only) == ("PF_XBTUSD", "sell", "stp", True)
             assert stop.quantity == Decimal(QUANTITY) and stop.stop_price is not None
             assert FALLEN < stop.stop_price < ENTRY
+            wait_for(lambda: bool(recorded(logs)), "a snapshot at the entry price recorded", child=child)
             with venue.lock:
                 venue.prices["PF_XBTUSD"] = FALLEN  # the market falls through the stop
             wait_for(lambda: bool(trades_logged(logs)), "the trade in executed_trades.jsonl", child=child)
@@ -133,12 +142,12 @@ def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, 
     [logged] = trades_logged(logs)
     assert logged["id"] == "e-seed" and logged["exit_reason"] == "STOP_LOSS"
 
-    recorded = sorted((logs / "snapshots").iterdir())
-    lines = [json.loads(line) for f in recorded for line in gunzip(f.read_bytes()).splitlines() if line.endswith(b"}")]
-    assert {line["symbols"]["BTCUSDT"]["price"] for line in lines} >= {float(ENTRY), float(FALLEN)}
+    lines = recorded(logs)
+    assert lines[0]["symbols"]["BTCUSDT"]["price"] == float(ENTRY)
+    assert float(FALLEN) in {line["symbols"]["BTCUSDT"]["price"] for line in lines}
     report = tmp_path / "report"
     replay = rulebot(
-        ["dry-run", *map(str, recorded), "--rules", str(rules), "--format", "json"]
+        ["dry-run", *map(str, sorted((logs / "snapshots").iterdir())), "--rules", str(rules), "--format", "json"]
         + ["--out", str(report / "out"), "--report", str(report / "report.html")]
     )
     assert replay.returncode == 0, replay.stderr
