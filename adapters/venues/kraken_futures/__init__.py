@@ -34,15 +34,20 @@ def build(
     base_url: str | None = None,
     *,
     transport: httpx.BaseTransport | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     environ: Mapping[str, str] = os.environ,
     timeout_s: float = 10.0,
     retry: RetryPolicy | None = None,
 ) -> KrakenFuturesClient:
-    """The Kraken Futures client of the rules' exchange; public calls only without keys."""
+    """The Kraken Futures client of the rules' exchange; public calls only without keys.
+
+    ``clock`` (epoch seconds) and ``sleep`` are for tests: an injected clock also drives the
+    rate-limit buckets, so a test's sleep can move it; without one the buckets run on the
+    monotonic clock and the rest on wall time."""
     config = KrakenConfig.from_exchange(exchange, base_url=base_url, environ=environ)
-    limits = RateLimits.from_rules(config.rate_limits, sleep=sleep)
+    limits = RateLimits.from_rules(config.rate_limits, clock=clock or time.monotonic, sleep=sleep)
+    wall = clock or time.time
     declared = {str(pool["pool"]) for pool in config.rate_limits}
     http = VenueHttp(
         config.venue_id,
@@ -52,13 +57,13 @@ def build(
         timeout_s=timeout_s,
         transport=transport,
         retry=retry or RetryPolicy(),
-        clock=clock,
+        clock=wall,
         sleep=sleep,
         redact=lambda text: redact_tokens(redact(text, credentials)),
     )
-    signer = Signer(credentials, clock=clock) if credentials is not None else None
+    signer = Signer(credentials, clock=wall) if credentials is not None else None
     names = ", ".join(config.credential_names.values())
-    return KrakenFuturesClient(config, KrakenHttp(http, signer=signer, key_names=names, sleep=sleep), clock=clock)
+    return KrakenFuturesClient(config, KrakenHttp(http, signer=signer, key_names=names, sleep=sleep), clock=wall)
 
 
 __all__ = ["KrakenConfig", "KrakenFuturesClient", "build"]

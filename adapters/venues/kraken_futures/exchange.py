@@ -78,6 +78,9 @@ ORDER_DEADLINE_S = 30.0
 SKEW_MARGIN_S = 15.0
 TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "4h", "12h", "1d", "1w")
 MAX_PAGES = 50
+#: The account log (history pool, 100 tokens per 10 min) costs 1 to 10 tokens by ``count``
+#: (reference §1.13 gives only the range): charged the most, so the pool is never overdrawn.
+ACCOUNT_LOG_PAGE, ACCOUNT_LOG_COST = 500, 10.0
 FILLS_PAGE = 100
 WIRE_TYPES = {MARKET: "mkt", LIMIT: "lmt", STOP: "stp", TAKE_PROFIT: "take_profit"}
 
@@ -253,7 +256,7 @@ class KrakenFuturesClient:
                 state = FILLED
             return self._remember(request, self._state(request, answer.order_id, filled, state))
         if status in wire.NOT_EXECUTED:
-            return self._remember(request, self._state(request, answer.order_id, Decimal(0), REJECTED, status))
+            return self._remember(request, self._state(request, answer.order_id, Decimal(0), REJECTED, answer.reason))
         if status == wire.DUPLICATE:
             found = self._find(request.client_order_id)
             if found is not None:
@@ -472,24 +475,27 @@ class KrakenFuturesClient:
         return tuple(result)
 
     def balance(self) -> Balance:
-        """The multi-collateral account in USD. The demo environment does not serve it (seed
-        "Testnet Support"): there a failure says so instead of a bare error."""
+        """The multi-collateral (``flex``) account in USD."""
+        if self.config.demo:
+            return self._demo_balance()
+        data = self.http.private("GET", ACCOUNTS, cost=READ_COST, idempotent=True)
+        return _balance(wire.flex_balance(data, self._at(ACCOUNTS)))
+
+    def _demo_balance(self) -> Balance:
+        """The demo environment does not serve balances (the seed's "Testnet Support": "not
+        supported on testnet"). It is asked once, not retried, and a refusal or an unreadable
+        answer is reported as that known limit rather than as a venue fault."""
         try:
-            data = self.http.private("GET", ACCOUNTS, cost=READ_COST, idempotent=True)
-            row = wire.flex_balance(data, self._at(ACCOUNTS))
+            data = self.http.private("GET", ACCOUNTS, cost=READ_COST, idempotent=True, retry=False)
+            return _balance(wire.flex_balance(data, self._at(ACCOUNTS)))
         except (VenueRejected, VenueAnswerMalformed) as error:
-            if not self.config.demo:
-                raise
             raise VenueRejected(
-                f"{self.config.venue_id}: the demo environment does not serve balances (a known limit): {error}",
+                f"{self.config.venue_id}: the demo environment ({self.config.base_url}) does not serve "
+                f"balances (a known limit of Kraken's demo; use production keys to read the account): {error}",
                 venue=self.config.venue_id,
                 endpoint=ACCOUNTS,
+                status=error.status,
             ) from None
-        return Balance(
-            cash=float(row.balance_value),
-            equity=float(row.portfolio_value),
-            available_margin=float(row.available_margin),
-        )
 
     def _fills(self, since: float | None) -> list[wire.WireFill]:
         """Fills newest first, paged back with ``lastFillTime`` until ``since`` (one page when None)."""
@@ -539,12 +545,29 @@ class KrakenFuturesClient:
         return tuple(result)
 
     def funding_since(self, ts: float) -> Sequence[FundingPayment]:
-        """Funding booked in the account log at or after ``ts``, oldest first. ``rate`` is the
-        relative rate per hour when the entry carries a mark price, else 0."""
-        params = {"since": int(ts * 1000), "sort": "asc", "info": "funding rate change", "count": 500}
-        data = self.http.private("GET", ACCOUNT_LOG, params, cost=1.0, idempotent=True, pool=HISTORY_POOL)
+        """Funding booked in the account log at or after ``ts``, oldest first, paged by entry id.
+        ``rate`` is the relative rate per hour (the entry's absolute ``funding_rate`` over its
+        ``mark_price``), 0 when the entry lacks either. Shape: krakenfx/api-specs
+        ``futures-rest/history`` ``AccountLogEntry``; only ``funding rate change`` entries are
+        read (funding realised on a trade is part of that trade's entry and not reported here)."""
+        params: dict[str, object] = {
+            "since": int(ts * 1000),
+            "sort": "asc",
+            "info": wire.FUNDING_INFO,
+            "count": ACCOUNT_LOG_PAGE,
+        }
+        rows: dict[str, wire.WireFunding] = {}
+        for _ in range(MAX_PAGES):
+            data = self.http.private(
+                "GET", ACCOUNT_LOG, params, cost=ACCOUNT_LOG_COST, idempotent=True, pool=HISTORY_POOL
+            )
+            page, last_id = wire.funding_log(data, self._at(ACCOUNT_LOG))
+            rows.update((row.entry_id, row) for row in page)
+            if last_id is None or wire.log_size(data) < ACCOUNT_LOG_PAGE:
+                break
+            params["from"] = last_id + 1
         result = []
-        for row in wire.funding_log(data, self._at(ACCOUNT_LOG)):
+        for row in rows.values():
             if row.ts < ts:
                 continue
             rate = row.rate / row.mark_price if row.rate is not None and row.mark_price is not None else Decimal(0)
@@ -558,6 +581,12 @@ class KrakenFuturesClient:
                 )
             )
         return tuple(sorted(result, key=lambda p: p.ts))
+
+
+def _balance(row: wire.WireBalance) -> Balance:
+    return Balance(
+        cash=float(row.balance_value), equity=float(row.portfolio_value), available_margin=float(row.available_margin)
+    )
 
 
 def _float(value: Decimal | None) -> float | None:

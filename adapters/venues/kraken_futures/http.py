@@ -44,12 +44,14 @@ UNKNOWN = "unknownError"
 FORM = "application/x-www-form-urlencoded"
 
 
-class _Busy(VenueRetryable):
-    """A retryable error the venue put in its envelope (the common layer never saw it)."""
+class _Again(Exception):
+    """Carries a port error the venue put in its envelope (the common layer never saw it)
+    through the retry loop: ``nonce`` when the venue refused the nonce and did nothing, so
+    signing again is safe even for an order. Not a RulebotError: it never leaves this module."""
 
-
-class _NonceRefused(VenueRetryable):
-    """The venue refused the nonce; nothing was done, so signing again is always safe."""
+    def __init__(self, error: VenueError, *, nonce: bool = False) -> None:
+        super().__init__(str(error))
+        self.error, self.nonce = error, nonce
 
 
 class KrakenHttp:
@@ -83,8 +85,11 @@ class KrakenHttp:
         cost: float,
         idempotent: bool,
         pool: str = DERIVATIVES_POOL,
+        retry: bool = True,
     ) -> Any:
-        """A signed call charged ``cost`` to ``pool``; the answer's JSON, checked."""
+        """A signed call charged ``cost`` to ``pool``; the answer's JSON, checked. ``retry``
+        False: the envelope's errors and unreadable answers are not tried again (a call whose
+        failure is expected and explained by the caller)."""
         if self.signer is None:
             names = f" ({self._key_names})" if self._key_names else ""
             raise VenueFatal(
@@ -92,7 +97,7 @@ class KrakenHttp:
                 venue=self.venue,
                 endpoint=path,
             )
-        return self._call(method, path, params, pool=pool, cost=cost, idempotent=idempotent, signed=True)
+        return self._call(method, path, params, pool=pool, cost=cost, idempotent=idempotent, signed=True, retry=retry)
 
     def _call(
         self,
@@ -104,13 +109,13 @@ class KrakenHttp:
         cost: float,
         idempotent: bool,
         signed: bool,
+        retry: bool = True,
     ) -> Any:
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(max(2, self.http.retry.attempts)),
+            stop=tenacity.stop_after_attempt(max(2, self.http.retry.attempts) if retry else 1),
             retry=_should_retry(idempotent),
-            wait=tenacity.wait_exponential_jitter(
-                initial=self.http.retry.initial_s, max=self.http.retry.max_s, jitter=self.http.retry.jitter_s
-            ),
+            wait=tenacity.wait_exponential(multiplier=self.http.retry.initial_s, max=self.http.retry.max_s)
+            + tenacity.wait_random(0, self.http.retry.jitter_s),
             sleep=self._sleep,
             before_sleep=lambda state: logger.info(
                 "%s %s %s: %s; trying again",
@@ -121,7 +126,10 @@ class KrakenHttp:
             ),
             reraise=True,
         )
-        return retrying(self._once, method, path, params, pool, cost, idempotent, signed)
+        try:
+            return retrying(self._once, method, path, params, pool, cost, idempotent, signed)
+        except _Again as again:
+            raise again.error from None
 
     def _once(
         self,
@@ -160,38 +168,41 @@ class KrakenHttp:
             return
         text = f"{self.venue} {method} {endpoint_path(path)}: {error}"
         if error in NONCE:
-            raise _NonceRefused(text + " (signed again with a fresh nonce)", **where)
+            raise _Again(VenueRetryable(text + " (signed again with a fresh nonce)", **where), nonce=True)
         if error in FATAL:
             raise VenueFatal(text + " (check the API keys and their permissions)", **where)
         if error in RETRYABLE:
-            raise _Busy(text, **where)
+            raise _Again(VenueRetryable(text, **where))
         if error == UNKNOWN:
             if idempotent:
-                raise _Busy(text, **where)
+                raise _Again(VenueRetryable(text, **where))
             raise OrderOutcomeUnknown(text + "; the request may have been accepted", **where)
         raise VenueRejected(text, **where)
 
 
 def _error_name(data: dict[str, Any]) -> str | None:
-    """The venue's error name, or None for a successful answer."""
-    if data.get("result") == "error" or ("error" in data and data.get("result") != "success"):
-        return str(data.get("error") or "error (no name given)")
+    """The venue's error name (``error``, else the first of ``errors``), or None for a
+    successful answer."""
+    failed = data.get("result") == "error" or ("error" in data and data.get("result") != "success")
+    if failed and data.get("error"):
+        return str(data["error"])
     errors = data.get("errors")
     if isinstance(errors, list) and errors:
         first = errors[0]
         return str(first.get("message") or first.get("code")) if isinstance(first, dict) else str(first)
-    return None
+    return "error (no name given)" if failed else None
 
 
 def _should_retry(idempotent: bool) -> Callable[[tenacity.RetryCallState], bool]:
-    """Nonce refusals once more for any call; the envelope's retryable errors for idempotent
-    calls (the common layer already retried transport and HTTP status failures)."""
+    """Nonce refusals once more for any call; for idempotent calls the envelope's retryable
+    errors and a torn or non-JSON answer (the common layer already retried transport and HTTP
+    status failures). An order's unreadable answer is never retried: exchange.py looks it up."""
 
     def decide(state: tenacity.RetryCallState) -> bool:
         error = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(error, _NonceRefused):
+        if isinstance(error, _Again) and error.nonce:
             return state.attempt_number < 2
-        return idempotent and isinstance(error, _Busy)
+        return idempotent and isinstance(error, (_Again, VenueAnswerMalformed))
 
     return decide
 

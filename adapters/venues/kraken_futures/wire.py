@@ -9,6 +9,7 @@ never half-used.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.ports import CANCELLED, FILLED, LIMIT, MARKET, OPEN, REJECTED, STOP, TAKE_PROFIT, VenueAnswerMalformed
+
+logger = logging.getLogger(__name__)
 
 #: sendStatus.status values that mean the venue took the order (§1.5).
 ACCEPTED = {"placed": OPEN, "partiallyFilled": OPEN, "edited": OPEN, "filled": FILLED, "cancelled": CANCELLED}
@@ -482,26 +485,46 @@ class WireFunding:
 FUNDING_INFO = "funding rate change"
 
 
-def funding_log(data: Any, at: At) -> tuple[WireFunding, ...]:
-    """Funding entries of the account log (``info == "funding rate change"``)."""
-    result = []
+def funding_log(data: Any, at: At) -> tuple[tuple[WireFunding, ...], int | None]:
+    """The funding entries of one account-log page (``info == "funding rate change"``) and
+    the page's highest entry id (None for an empty page), to page on with ``from``.
+
+    Shape from krakenfx/api-specs ``futures-rest/history/_schemas.yml`` ``AccountLogEntry``
+    (``id`` integer, ``date`` RFC 3339, ``contract`` string or null, ``realized_funding`` /
+    ``funding_rate`` / ``mark_price`` number or null); no live answer was available to confirm
+    it, so numbers are also accepted as strings and entries without a contract or an amount
+    are skipped with a warning rather than failing the whole page."""
+    result, last_id = [], None
     for row in listed(data, "logs", at):
+        entry_id = row.get("id")
+        if isinstance(entry_id, int) and not isinstance(entry_id, bool):
+            last_id = entry_id if last_id is None else max(last_id, entry_id)
         if str(row.get("info", "")).lower() != FUNDING_INFO:
             continue
         amount = number(row, "realized_funding", at, required=False)
-        if amount is None:
+        contract = row.get("contract")
+        if amount is None or not isinstance(contract, str) or not contract:
+            logger.warning(
+                "%s %s: funding entry %s without a contract or an amount skipped", at.venue, at.endpoint, entry_id
+            )
             continue
         result.append(
             WireFunding(
-                entry_id=str(row.get("id") or row.get("booking_uid") or ""),
-                symbol=word(row, "contract", at).upper(),
+                entry_id=str(entry_id if entry_id is not None else row.get("booking_uid") or ""),
+                symbol=contract.upper(),
                 amount=amount,
                 rate=number(row, "funding_rate", at, required=False),
                 mark_price=positive(row, "mark_price", at, required=False),
                 ts=timestamp(row.get("date"), at, "date"),
             )
         )
-    return tuple(result)
+    return tuple(result), last_id
+
+
+def log_size(data: Any) -> int:
+    """How many entries an account-log page held (all kinds)."""
+    logs = data.get("logs") if isinstance(data, Mapping) else None
+    return len(logs) if isinstance(logs, list) else 0
 
 
 def symbols_of(rows: Sequence[WireInstrument]) -> set[str]:

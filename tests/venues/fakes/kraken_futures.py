@@ -206,14 +206,22 @@ class FakeKraken:
                 shown = [{k: v for k, v in f.items() if k != "_ts"} for f in rows[:100]]
                 return {"result": "success", "fills": shown, "serverTime": iso(now)}
             if path == "/api/history/v3/account-log":
-                since = int(one.get("since", "0")) / 1000
-                logs = [
-                    r
-                    for r in self.account_log
-                    if datetime.fromisoformat(r["date"].replace("Z", "+00:00")).timestamp() >= since
-                ]
-                return {"accountUid": "fake", "logs": logs}
+                return self.log_page(one)
         return None
+
+    def log_page(self, p: dict[str, str]) -> Any:
+        """The account log as the spec pages it: ``since`` (ms), ``from`` (first id), ``info``,
+        ``sort``, ``count``."""
+        since, first = int(p.get("since", "0")) / 1000, int(p.get("from", "0"))
+        logs = [
+            r
+            for r in self.account_log
+            if datetime.fromisoformat(r["date"].replace("Z", "+00:00")).timestamp() >= since
+            and r["id"] >= first
+            and ("info" not in p or r["info"] == p["info"])
+        ]
+        logs.sort(key=lambda r: r["id"], reverse=p.get("sort", "desc") == "desc")
+        return {"accountUid": "fake-account", "logs": logs[: int(p.get("count", "500"))]}
 
     def shown(self, order: Order, now: float) -> bool:
         return order.state == "open" or now - order.closed_at <= STATUS_WINDOW_S
@@ -409,7 +417,9 @@ class FakeServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.venue = venue
         self.stopping = threading.Event()
-        self._thread = threading.Thread(target=self.serve_forever, name="fake-kraken", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-kraken", daemon=True
+        )
 
     @property
     def url(self) -> str:

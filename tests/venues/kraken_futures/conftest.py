@@ -17,13 +17,18 @@ from tests.venues.fakes.kraken_futures import KEY, SECRET, FakeKraken, FakeServe
 
 
 class Clock:
-    """Wall time plus an offset a test moves forward; the fake venue reads the same clock."""
+    """Wall time plus an offset a test moves forward; the fake venue reads the same clock.
+    ``freeze()`` stops wall time, so only the test (and the client's sleeps) move it."""
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.frozen_at: float | None = None
 
     def __call__(self) -> float:
-        return time.time() + self.offset
+        return (self.frozen_at if self.frozen_at is not None else time.time()) + self.offset
+
+    def freeze(self) -> None:
+        self.frozen_at = time.time()
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -65,6 +70,11 @@ def waits() -> list[float]:
 
 @pytest.fixture
 def make_client(fake: FakeServer, kraken_rules: Exchange, clock: Clock, waits: list[float]) -> ClientFactory:
+    def sleep(seconds: float) -> None:
+        """The client's waits (backoff, rate-limit pools) pass on the test's clock, at once."""
+        waits.append(seconds)
+        clock.advance(seconds)
+
     def make(*, keys: bool = True, secret: str = SECRET, timeout_s: float = 10.0, environ: dict | None = None):
         credentials = Credentials(KEY, secret) if keys else None
         return build(
@@ -72,7 +82,7 @@ def make_client(fake: FakeServer, kraken_rules: Exchange, clock: Clock, waits: l
             credentials,
             base_url=fake.url,
             clock=clock,
-            sleep=waits.append,
+            sleep=sleep,
             environ=environ or {},
             timeout_s=timeout_s,
             retry=RetryPolicy(attempts=3, initial_s=0.01, max_s=0.1, jitter_s=0.0),
