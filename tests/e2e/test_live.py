@@ -22,9 +22,10 @@ import pytest
 from adapters.store.state import StateStore
 from engine.ports import Transition
 from engine.trading.positions import OpenPosition
-from tests.e2e.fake_market import KEY_ENV, CanaryKraken, serving
+from tests.e2e.fake_market import KEY, KEY_ENV, CanaryKraken, serving
 from tests.e2e.processes import command, env, fast_rules, gunzip, leaks, no_canary_in_environment, rulebot, wait_for
 from tests.lifecycle.processes import HUNG, ROOT
+from tests.venues.fakes.kraken_futures import V3
 
 ENTRY = Decimal("60000")  # the fake's BTC price at the start
 FALLEN = Decimal("57000")  # 5 % below the entry: past the stop
@@ -100,6 +101,7 @@ def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, 
     logs = tmp_path / "logs"
     venue = CanaryKraken(clock=time.time)
     venue.hold("PF_XBTUSD", QUANTITY, str(ENTRY))
+    venue.fault(V3 + "/accounts", f"apiKey {KEY} is not permitted")  # a careless venue echoes the key once
     with serving(venue) as server:
         child = subprocess.Popen(
             command(live_args(server.url, rules, tmp_path)),
@@ -128,6 +130,7 @@ def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, 
     assert "reconciled with kraken_futures: 1 position(s), 0 open order(s) in step" in err
     assert "1 protective stop(s) placed at kraken_futures" in err
     assert "live on kraken_futures" in err and "1 trade(s)" in out and "Traceback" not in err
+    assert "[REDACTED] is not permitted" in err  # the echoed key was logged, redacted
 
     [exit_order] = [o for o in venue.orders.values() if o.kind == "mkt"]
     assert (exit_order.side, exit_order.reduce_only, exit_order.state) == ("sell", True, "filled")
