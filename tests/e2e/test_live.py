@@ -66,17 +66,29 @@ def live_args(url: str, rules: Path, tmp: Path) -> list[str]:
     ]
 
 
-def test_a_position_at_the_venue_the_state_does_not_know_refuses_the_start(tmp_path, rules):
+@pytest.mark.parametrize(
+    ("at_venue", "in_state", "said"),
+    [
+        (True, False, "BTCUSDT: the state holds flat 0, the venue long 0.01"),
+        (False, True, "BTCUSDT: the state holds long 0.01, the venue flat 0"),
+    ],
+    ids=["unknown-to-the-state", "unknown-to-the-venue"],
+)
+def test_positions_that_differ_refuse_the_start_saying_what_differs(tmp_path, rules, at_venue, in_state, said):
     venue = CanaryKraken(clock=time.time)
-    venue.hold("PF_XBTUSD", QUANTITY, str(ENTRY))
+    if at_venue:
+        venue.hold("PF_XBTUSD", QUANTITY, str(ENTRY))
+    if in_state:
+        seed(tmp_path / "state")
     with serving(venue) as server:
         done = rulebot(live_args(server.url, rules, tmp_path), KEY_ENV)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "RB617" in done.stderr and "BTCUSDT: the state holds flat 0, the venue long 0.01" in done.stderr
+    assert "RB617" in done.stderr and said in done.stderr
     assert "Traceback" not in done.stderr
     assert venue.sent_orders() == 0 and venue.auth_failures == 0 and venue.signed > 0  # asked, signed, sent nothing
     with StateStore(str(tmp_path / "state" / "bot.db")) as store:
         assert store.orders() == [] and store.trades() == []
+        assert len(store.open_positions()) == (1 if in_state else 0)
     found, _ = leaks([tmp_path / "state", tmp_path / "logs"], {"stdout": done.stdout, "stderr": done.stderr})
     assert found == []
 
