@@ -286,25 +286,31 @@ def open_feed(
     profile: str | None = None,
     logs_dir: str = "logs",
     state_dir: str = "state",
+    base_url: str | None = None,
 ) -> Any:
     """The feed ``--feed`` names (engine.bot.feed.Feed): ``replay:FILE[,FILE…]`` (repeatable),
     ``tail:FILE``, or ``live[:VENUE]`` (the venue's market data at the bot cycle, each snapshot
     recorded in ``logs_dir``/snapshots/; the rules' execution venue when none is named; the
-    intelligence's answers cached in ``state_dir``/intel-cache/); ValueError saying what is
-    accepted otherwise."""
+    intelligence's answers cached in ``state_dir``/intel-cache/; ``base_url``: the live
+    execution venue's API (`run --live --base-url`), read there by a live feed of that venue
+    too, so the bot never trades at one host on prices from another); ValueError saying what
+    is accepted otherwise."""
     from adapters.feeds.tail import TailFeed
 
     kinds = {part.partition(":")[0] for part in spec}
     if kinds == {"live"}:
         if len(spec) > 1:
             raise ValueError("live reads one venue; give --feed live or --feed live:VENUE once")
+        from engine.cli.live import execution_venue
         from engine.cli.options import load_plan
 
         plan = load_plan(rules_dir, profile)
+        venue = spec[0].partition(":")[2] or plan.venues.execution_venue
         return live_feed(
             plan,
-            spec[0].partition(":")[2] or None,
+            venue,
             record_dir=os.path.join(logs_dir, SNAPSHOTS_DIR),
+            base_url=base_url if base_url and venue == execution_venue(plan, os.environ) else None,
             intel_cache=os.path.join(state_dir, INTEL_CACHE_DIR),
         )
     if not spec or not kinds <= {"replay", "tail"} or any(not part.partition(":")[2] for part in spec):

@@ -138,7 +138,9 @@ def run(
         raise click.UsageError("--base-url is for --live (the paper broker calls no venue)")
     speed = _speed(speed_text)
     try:
-        feed = compose.open_feed(feeds, rules_dir=rules_dir, profile=profile, logs_dir=logs_dir, state_dir=state_dir)
+        feed = compose.open_feed(
+            feeds, rules_dir=rules_dir, profile=profile, logs_dir=logs_dir, state_dir=state_dir, base_url=base_url
+        )
     except (ValueError, OSError) as error:
         raise click.BadParameter(str(error), param_hint="--feed") from None
     db = os.path.join(state_dir, DB)

@@ -28,6 +28,7 @@ import click
 from engine.cli import compose
 from engine.cli.exit_codes import EXIT_INVALID, EXIT_OK
 from engine.cli.options import load_plan
+from engine.common.redaction import redact_known, redact_tokens, register_secret
 
 OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"
 SPEC_FIELDS = ("contract_size", "size_step", "tick_size", "min_size", "max_leverage")
@@ -72,7 +73,7 @@ class _Timed:
             answer = call()
         except Exception as error:  # a check reports every failure, it never stops the others
             code = getattr(error, "code", type(error).__name__)
-            return Check(name, FAILED, _ms(self.timer() - started), f"{code}: {error}"), None
+            return Check(name, FAILED, _ms(self.timer() - started), redact_tokens(f"{code}: {error}")), None
         latency = _ms(self.timer() - started)
         try:
             return Check(name, OK, latency, describe(answer)), answer
@@ -169,6 +170,13 @@ def _positions(positions: Sequence[Any]) -> str:
     return ", ".join(f"{p.symbol} {p.quantity:+g}" for p in positions)
 
 
+def register_keys(exchange: Any, environ: Mapping[str, str]) -> None:
+    """Register the values of the keys the rules name for redaction (as live mode does), so
+    a venue that echoes a key in an error cannot get it printed."""
+    for name in dict(exchange.params.get("credentials") or {}).values():
+        register_secret(environ.get(str(name), ""))
+
+
 def missing_keys(exchange: Any, environ: Mapping[str, str]) -> list[str]:
     """The names of the key variables the rules give that the environment does not set."""
     names = dict(exchange.params.get("credentials") or {})
@@ -222,6 +230,7 @@ def check(venue_id: str, base_url: str | None, output: str, rules_dir: str) -> N
             f"no venue {venue_id!r} in {rules_dir}/venues.yaml (there: {known})", param_hint="VENUE"
         )
     missing = missing_keys(exchange, os.environ)
+    register_keys(exchange, os.environ)
     try:
         client = compose.venue_client(plan, venue_id, base_url=base_url, keys=not missing)
     except ValueError as error:
@@ -236,7 +245,8 @@ def check(venue_id: str, base_url: str | None, output: str, rules_dir: str) -> N
         transport.get("clock_skew_s"),
         transport.get("headroom") or {},
     )
-    click.echo(json.dumps(health.as_dict(), indent=2) if output == "json" else render_text(health))
+    shown = json.dumps(health.as_dict(), indent=2) if output == "json" else render_text(health)
+    click.echo(redact_known(shown))
     if not health.ok:
         sys.exit(EXIT_INVALID)
     sys.exit(EXIT_OK)
