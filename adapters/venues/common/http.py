@@ -56,6 +56,12 @@ class RetryPolicy:
     max_s: float = 8.0
     jitter_s: float = 0.5
 
+    def backoff(self) -> tenacity.wait.wait_base:
+        """The wait before each retry: exponential from ``initial_s`` up to ``max_s``, plus jitter."""
+        return tenacity.wait_exponential(multiplier=self.initial_s, max=self.max_s) + tenacity.wait_random(
+            0, self.jitter_s
+        )
+
 
 class VenueHttp:
     """A venue's HTTP client (httpx) with its pools, timeout, retry policy and the latency
@@ -120,10 +126,7 @@ class VenueHttp:
         return retrying(self._once, method, path, params, content, headers, pool, cost, idempotent)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
-        backoff = (
-            tenacity.wait_exponential(multiplier=self.retry.initial_s, max=self.retry.max_s)
-            + tenacity.wait_random(0, self.retry.jitter_s)
-        )(state)
+        backoff = self.retry.backoff()(state)
         error = state.outcome.exception() if state.outcome is not None else None
         asked = error.retry_after_s if isinstance(error, VenueRetryable) else None
         return max(backoff, asked) if asked is not None else backoff

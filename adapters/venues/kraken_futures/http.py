@@ -114,8 +114,7 @@ class KrakenHttp:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max(2, self.http.retry.attempts) if retry else 1),
             retry=_should_retry(idempotent),
-            wait=tenacity.wait_exponential(multiplier=self.http.retry.initial_s, max=self.http.retry.max_s)
-            + tenacity.wait_random(0, self.http.retry.jitter_s),
+            wait=self.http.retry.backoff(),
             sleep=self._sleep,
             before_sleep=lambda state: logger.info(
                 "%s %s %s: %s; trying again",
