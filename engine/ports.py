@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from engine.common.errors import RulebotError
+from engine.common.redaction import redact_tokens
 
 if TYPE_CHECKING:  # the records the state keeps; positions imports nothing from here
     from engine.bot.records import BotRecords
@@ -62,7 +63,9 @@ class VenueError(RulebotError):
     retryable = False
 
     def __init__(self, message: str, *, venue: str = "", endpoint: str = "", status: int | None = None):
-        super().__init__(message)
+        # A venue's message can echo what it was sent (a key, a signature): redacted here,
+        # once, so no client has to remember it for every error it builds.
+        super().__init__(redact_tokens(message))
         self.venue, self.endpoint, self.status = venue, endpoint, status
 
 

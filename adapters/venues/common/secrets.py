@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.common.redaction import REDACTED
+from engine.common.redaction import REDACTED, register_secret
 
 #: The rules' ``credentials`` keys (rules/venues.yaml), in the order Credentials takes them.
 KEY_NAMES = ("api_key_env", "api_secret_env", "passphrase_env")
@@ -27,6 +27,12 @@ class Credentials:
         return f"Credentials({', '.join(f'{p}={REDACTED}' for p in parts)})"
 
     __str__ = __repr__
+
+    def __post_init__(self) -> None:
+        # Held keys are redacted from every text redaction sees (logs, diagnostics, every
+        # VenueError's message) for the rest of the process, whatever path built them.
+        for value in (self.api_key, self.api_secret, self.passphrase):
+            register_secret(value)
 
     def values(self) -> tuple[str, ...]:
         """Every non-empty secret value, longest first (what ``redact`` replaces)."""

@@ -165,7 +165,7 @@ class KrakenHttp:
         error = _error_name(data)
         if error is None:
             return
-        text = f"{self.venue} {method} {endpoint_path(path)}: {error}"
+        text = f"{self.venue} {method} {path.split('?', 1)[0]}: {error}"
         if error in NONCE:
             raise _Again(VenueRetryable(text + " (signed again with a fresh nonce)", **where), nonce=True)
         if error in FATAL:

@@ -22,7 +22,7 @@ from engine.ports import (
     VenueRejected,
     VenueRetryable,
 )
-from tests.venues.fakes.blofin import PASSPHRASE, SECRET
+from tests.venues.fakes.blofin import KEY, PASSPHRASE, SECRET
 
 ORDER = "/api/v1/trade/order"
 
@@ -230,6 +230,14 @@ def test_http_200_error_envelopes_on_an_order(client, fake, code: str, cls: type
     assert fake.venue.placed == {}
     assert client.place_order(market()).status == FILLED  # the id is free again
     assert fake.venue.placed == {"c1": 1}
+
+
+def test_an_error_that_echoes_the_keys_never_carries_them(client, fake) -> None:
+    fake.venue.fault(ORDER, "echo")
+    with pytest.raises(VenueRejected) as caught:
+        client.place_order(market())
+    no_secret(caught.value)
+    assert KEY not in str(caught.value) and "[REDACTED]" in str(caught.value)
 
 
 @pytest.mark.parametrize("fault", ["nonce", "clock"])

@@ -328,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json({"code": "152407", "msg": "Repeated nonce", "data": None})
         elif fault == "clock":
             self._json({"code": "152405", "msg": "Timestamp expired", "data": None})
+        elif fault == "echo":  # a venue that quotes what it was sent back in its error
+            self._json({"code": "152001", "msg": f"bad request from {KEY} {SECRET} {PASSPHRASE}", "data": None})
         elif fault.startswith("code:"):
             self._json({"code": fault[5:], "msg": f"fake error {fault[5:]}", "data": None})
         else:

@@ -301,6 +301,15 @@ def test_account_errors_in_a_200_envelope_are_fatal(client, venue: FakeKraken, e
         client.open_orders()
 
 
+def test_an_error_that_echoes_the_keys_never_carries_them(client, venue: FakeKraken) -> None:
+    venue.fault(V3 + "/openorders", f"invalidArgument: apiKey={KEY} secret={SECRET}")
+    with pytest.raises(VenueRejected) as caught:
+        client.open_orders()
+    text = f"{caught.value!s} {caught.value!r}"
+    assert KEY not in text and SECRET not in text and "[REDACTED]" in text
+    assert "/derivatives/api/v3/openorders" in text  # the endpoint as signed and sent
+
+
 def test_an_answer_without_positions_is_unknown_not_flat(client, venue: FakeKraken, monkeypatch) -> None:
     original = venue.route_private
     monkeypatch.setattr(
