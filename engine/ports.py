@@ -218,6 +218,10 @@ class MarketDataPort(Protocol):
 
     def instruments(self) -> Sequence[Instrument]: ...
 
+    def check_instruments(self) -> None:
+        """Raise InstrumentMismatch naming every way the venue's contract specs differ from
+        rules/venues.yaml (symbol map, tick, contract size, min size, leverage)."""
+
     def ticker(self, symbol: str) -> Ticker: ...
 
     def order_book(self, symbol: str, depth: int = 20) -> Book: ...

@@ -117,7 +117,7 @@ def live_broker(plan: Plan, venue_id: str, store: StateStore, keys: Mapping[str,
     exchange = plan.venues.exchange(venue_id)
     credentials = Credentials(keys["api_key_env"], keys["api_secret_env"], keys.get("passphrase_env", ""))
     client = VENUES[exchange.kind](exchange, credentials, base_url=base_url)
-    client.instruments()  # loaded and checked against the rules now: a mismatch refuses the start
+    client.check_instruments()  # loaded and checked against the rules now: a mismatch refuses the start
     ticks = {
         symbol: exchange.instruments[venue_symbol].tick_size
         for symbol, venue_symbol in exchange.symbols.items()
@@ -290,11 +290,11 @@ def open_feed(
 ) -> Any:
     """The feed ``--feed`` names (engine.bot.feed.Feed): ``replay:FILE[,FILE…]`` (repeatable),
     ``tail:FILE``, or ``live[:VENUE]`` (the venue's market data at the bot cycle, each snapshot
-    recorded in ``logs_dir``/snapshots/; the rules' execution venue when none is named; the
-    intelligence's answers cached in ``state_dir``/intel-cache/; ``base_url``: the live
-    execution venue's API (`run --live --base-url`), read there by a live feed of that venue
-    too, so the bot never trades at one host on prices from another); ValueError saying what
-    is accepted otherwise."""
+    recorded in ``logs_dir``/snapshots/; when none is named, the venue live mode trades on:
+    ``EXCHANGE`` or the rules' execution venue, so orders and prices never come from two
+    venues by accident; the intelligence's answers cached in ``state_dir``/intel-cache/;
+    ``base_url``: the execution venue's API, read there by the live broker and the feed alike);
+    ValueError saying what is accepted otherwise."""
     from adapters.feeds.tail import TailFeed
 
     kinds = {part.partition(":")[0] for part in spec}
@@ -305,12 +305,18 @@ def open_feed(
         from engine.cli.options import load_plan
 
         plan = load_plan(rules_dir, profile)
-        venue = spec[0].partition(":")[2] or plan.venues.execution_venue
+        trading_venue = execution_venue(plan, os.environ)
+        venue = spec[0].partition(":")[2] or trading_venue
+        if base_url and venue != trading_venue:
+            raise ValueError(
+                f"--base-url points at the execution venue ({trading_venue}); this feed reads {venue}, "
+                "so its prices would come from another host than the one given"
+            )
         return live_feed(
             plan,
             venue,
             record_dir=os.path.join(logs_dir, SNAPSHOTS_DIR),
-            base_url=base_url if base_url and venue == execution_venue(plan, os.environ) else None,
+            base_url=base_url,
             intel_cache=os.path.join(state_dir, INTEL_CACHE_DIR),
         )
     if not spec or not kinds <= {"replay", "tail"} or any(not part.partition(":")[2] for part in spec):

@@ -80,7 +80,8 @@ def _speed(text: str) -> float | None:
 @click.option(
     "--base-url",
     metavar="URL",
-    help="With --live: the venue's API at this URL instead of the rules' (a demo or a local fake venue).",
+    help="With --live or --feed live: the execution venue's API at this URL instead of the rules' "
+    "(a demo or a local fake venue).",
 )
 @click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
@@ -134,8 +135,8 @@ def run(
         raise click.UsageError("give --paper (the paper broker) or --live (real orders on the venue), one of them")
     if live and profile not in (None, "live"):
         raise click.UsageError(f"--live trades the live profile, not --profile {profile}")
-    if base_url and not live:
-        raise click.UsageError("--base-url is for --live (the paper broker calls no venue)")
+    if base_url and not live and not any(part.partition(":")[0] == "live" for part in feeds):
+        raise click.UsageError("--base-url is for --live or --feed live (a replay calls no venue)")
     speed = _speed(speed_text)
     try:
         feed = compose.open_feed(

@@ -1,8 +1,8 @@
 """`rulebot run --live --base-url … --feed live` as a real process against the fake Kraken
 Futures on loopback: the real client, its real signing checked by the fake, the real live
-broker, reconciliation, protective stops, state and logs. The start refuses when the venue
-holds a position the state does not know; in step, it reconciles, rests a reduce-only stop
-at the venue for the position found without one, trades when the price falls through the
+broker, reconciliation, protective stops, state and logs. The start refuses when the venue's
+instruments differ from the rules, and when the venue holds a position the state does not
+know; in step, it reconciles, rests a reduce-only stop at the venue for the position found without one, trades when the price falls through the
 stop (the bot-side backup closes the position, the resting stop is cancelled), and records
 the snapshots it traded on, which `rulebot dry-run` then replays. Then the scan: the canary
 keys in no file of the state, the logs, the recording, the dry-run's outputs and report,
@@ -57,8 +57,8 @@ def seed(state: Path) -> None:
         store.apply(Transition(positions=(position,)))
 
 
-def live_args(url: str, rules: Path, tmp: Path) -> list[str]:
-    return ["run", "--live", "--base-url", url, "--feed", "live", "--rules", str(rules)] + [
+def live_args(url: str, rules: Path, tmp: Path, mode: str = "--live", feed: str = "live") -> list[str]:
+    return ["run", mode, "--base-url", url, "--feed", feed, "--rules", str(rules)] + [
         "--state",
         str(tmp / "state"),
         "--logs",
@@ -91,6 +91,20 @@ def test_positions_that_differ_refuse_the_start_saying_what_differs(tmp_path, ru
         assert len(store.open_positions()) == (1 if in_state else 0)
     found, _ = leaks([tmp_path / "state", tmp_path / "logs"], {"stdout": done.stdout, "stderr": done.stderr})
     assert found == []
+
+
+def test_instruments_that_differ_from_the_rules_refuse_the_start_naming_the_difference(tmp_path, rules):
+    venue = CanaryKraken(clock=time.time)
+    xbt = next(i for i in venue.instruments if i["symbol"] == "PF_XBTUSD")
+    xbt["tickSize"] = 0.5  # rules/venues.yaml: tick_size 1
+    with serving(venue) as server:
+        done = rulebot(live_args(server.url, rules, tmp_path), KEY_ENV)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "RB616" in done.stderr and "PF_XBTUSD" in done.stderr and "0.5" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert venue.sent_orders() == 0 and not any(path.endswith("/sendorder") for _, path in venue.calls)
+    with StateStore(str(tmp_path / "state" / "bot.db")) as store:
+        assert store.orders() == [] and store.trades() == []
 
 
 def trades_logged(logs: Path) -> list[dict]:
@@ -176,3 +190,43 @@ def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, 
     assert found == []
     assert scanned > 15  # the database, the logs, the recording, the dry-run's files and report were read
     no_canary_in_environment()
+
+
+def test_paper_mode_on_the_live_feed_reads_the_venue_given_and_records_what_it_traded_on(tmp_path, rules):
+    venue = CanaryKraken(clock=time.time)
+    logs = tmp_path / "logs"
+    with serving(venue) as server:
+        child = subprocess.Popen(
+            command(live_args(server.url, rules, tmp_path, mode="--paper")),
+            cwd=ROOT,
+            env=env(),  # no keys: paper mode on public market data needs none
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for(lambda: len(recorded(logs)) >= 2, "two snapshots recorded", child=child)
+        finally:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+            _out, err = child.communicate(timeout=HUNG)
+    assert child.returncode == 0, err
+    assert "Traceback" not in err
+    assert any(path == V3 + "/tickers/PF_XBTUSD" for _, path in venue.calls)  # prices from the host given
+    assert venue.signed == 0 and venue.sent_orders() == 0  # the paper broker calls no venue
+    assert recorded(logs)[0]["symbols"]["BTCUSDT"]["price"] == float(ENTRY)
+
+
+@pytest.mark.parametrize(
+    ("feed", "said"),
+    [
+        ("live:blofin", "--base-url points at the execution venue (kraken_futures); this feed reads blofin"),
+        ("replay:x.jsonl", "--base-url is for --live or --feed live"),
+    ],
+    ids=["feed-of-another-venue", "replay"],
+)
+def test_a_base_url_that_would_not_reach_the_venue_traded_on_is_refused(tmp_path, rules, feed, said):
+    done = rulebot(live_args("http://127.0.0.1:9", rules, tmp_path, mode="--paper", feed=feed))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "state").exists()

@@ -15,7 +15,7 @@ from adapters.venues._template.http import TemplateHttp
 class TemplateClient:
     """Implement every method of ExchangePort (ticker, place_order, cancel_order,
     open_orders, order, positions, balance, fills_since, funding_since) and MarketDataPort
-    (instruments, ticker, order_book, candles, funding_rate, open_interest_usd)."""
+    (instruments, check_instruments, ticker, order_book, candles, funding_rate, open_interest_usd)."""
 
     def __init__(self, config: TemplateConfig, http: TemplateHttp) -> None:
         self.config, self.http = config, http
