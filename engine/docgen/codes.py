@@ -26,6 +26,7 @@ CODE_KINDS = {
     "RB389": ("profile",),
     "RB390": ("risk", "exits"),
     "RB391": ("learning", "schedules"),
+    "RB392": ("signals", "venues"),
     "RB506": ("profile", "learned"),
     "RB508": ("profile",),
     "RB520": ("profile", "learned"),

@@ -6,8 +6,9 @@ import difflib
 from collections.abc import Mapping
 
 from engine.language.diagnostics import Severity
-from engine.language.durations import format_duration
+from engine.language.durations import format_duration, parse_duration
 from engine.language.kinds.base import BuildContext, Doc, index_of
+from engine.language.kinds.venues import COINGLASS_HISTORY_INTERVAL, COINGLASS_NOT_IN_PLAN
 
 LEARN_TASK = "learn"  # engine/bot/tasks/learn.py NAME (the rule language does not import the tasks' code here)
 
@@ -19,6 +20,8 @@ CODES = {
     "RB383": "grace_windows.exempt_tiers names an exit tier that does not exist",
     "RB384": "a learner's schedule names no schedule job",
     "RB386": "leverage above what the execution venue allows",
+    "RB392": "a component allows its liquidations less age than the CoinGlass plan's history interval gives "
+    "them (it is NEUTRAL most of the time on live data)",
     "RB391": "a learner's schedule names a job that does not run the learn task (the learner would never run)",
     "RB387": "a venue maps a symbol the rule set does not list",
     "RB388": "a lead_lag component but no leader symbol",
@@ -41,6 +44,7 @@ def check_all(specs: Mapping, docs: Mapping[str, Doc], ctx: BuildContext) -> Non
         _learner_schedules,
         _stop_vs_liquidation,
         _leader,
+        _intel_freshness,
     ):
         check(specs, docs, ctx)
 
@@ -228,3 +232,29 @@ def _leader(specs, docs, ctx) -> None:
             severity=Severity.WARNING,
             suggestion="set role: leader on BTCUSDT",
         )
+
+
+def _intel_freshness(specs, docs, ctx) -> None:
+    """RB392: on live data, liquidations come only from CoinGlass, and on a plan without its
+    live coin list only as history rows one interval apart: a component allowing them less age
+    than that can vote only just after each row is published (reference §3.2)."""
+    for source in specs["venues"].intelligence:
+        plan = source.get("plan")
+        if source.get("kind") != "coinglass" or "liquidations" not in COINGLASS_NOT_IN_PLAN.get(plan, ()):
+            continue
+        interval_s = parse_duration(COINGLASS_HISTORY_INTERVAL[plan])
+        for index, component in enumerate(specs["signals"].components):
+            allowed = component.max_input_age.get("liquidations")
+            if allowed is None or allowed >= interval_s:
+                continue
+            ctx.report(
+                docs["signals"],
+                ("components", index, "max_input_age", "liquidations"),
+                "RB392",
+                f"{component.id} accepts liquidations at most {format_duration(allowed)} old, but on the CoinGlass "
+                f"{plan} plan they arrive as {COINGLASS_HISTORY_INTERVAL[plan]} rows: on live data it can vote about "
+                f"{allowed / interval_s:.0%} of the time (dry-run on recorded data is unaffected)",
+                severity=Severity.WARNING,
+                suggestion=f"raise max_input_age.liquidations to {COINGLASS_HISTORY_INTERVAL[plan]}, or use a plan "
+                "with CoinGlass's liquidation coin list (startup and above)",
+            )

@@ -57,7 +57,7 @@ ZERO_ALLOWED = [
     ("schedules.yaml", "every: 60s", "every: {v}", 28),
     ("exits.yaml", "min_hold: 300s", "min_hold: {v}", 10),
     ("risk.yaml", "standard: 2m", "standard: {v}", 29),
-    ("signals.yaml", "{liquidations: 15m}", "{liquidations: {v}}", 15),
+    ("signals.yaml", "{liquidations: 255m}", "{liquidations: {v}}", 15),
     ("exits.yaml", "{after: 0m, pnl_pct", "{after: {v}, pnl_pct", 68),  # profit target
     ("exits.yaml", "pnl_pct: 0.5, after: 30m", "pnl_pct: 0.5, after: {v}", 82),  # ladder rung
     ("venues.yaml", "publication_lag: 1m", "publication_lag: {v}", 60),
@@ -126,7 +126,7 @@ def _dry_run(rules: Path, market: Path) -> subprocess.CompletedProcess:
         ("gates.yaml", "return_interval: 5m", "return_interval: 7m"),
         ("gates.yaml", "    window: 24h ", "    window: 1s "),
         ("signals.yaml", "window: 1h                                # decision: seed", "window: 1ms  # seed"),
-        ("signals.yaml", "{liquidations: 15m}", "{liquidations: 0s}"),
+        ("signals.yaml", "{liquidations: 255m}", "{liquidations: 0s}"),
         (
             "signals.yaml",
             "{candles_1m: 3m}\n    params:\n      window: 240",  # volatility_skew

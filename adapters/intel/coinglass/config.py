@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.language.kinds.venues import COINGLASS_HISTORY_INTERVAL, COINGLASS_NOT_IN_PLAN
+
 #: The rules' endpoint names → CoinGlass v4 paths (reference §3.3).
 PATHS = {
     "taker_buy_sell": "/api/futures/taker-buy-sell-volume/exchange-list",
@@ -23,11 +25,11 @@ PATHS = {
 }
 #: Endpoints whose rows are stamped with the start of an interval (reference §3.5).
 HISTORY = ("funding_history", "open_interest_history", "liquidation_history", "long_short_ratio")
-#: Endpoints a plan does not include (reference §3.2): calling them only earns a 403.
-NOT_IN_PLAN = {"hobbyist": frozenset({"liquidations"})}
-#: The smallest history interval each plan allows (reference §3.2), 5m at most: rulebot reads
-#: that one, so a row is as fresh as the plan permits (liquidations may be 15 min old, signals.yaml).
-HISTORY_INTERVAL = {"hobbyist": "4h", "startup": "30m", "standard": "5m", "professional": "5m"}
+#: Endpoints a plan does not include, and the smallest history interval each plan allows
+#: (reference §3.2, kept with the rule language): rulebot reads at that interval, 5m at most,
+#: so a row is as fresh as the plan permits.
+NOT_IN_PLAN = COINGLASS_NOT_IN_PLAN
+HISTORY_INTERVAL = COINGLASS_HISTORY_INTERVAL
 #: History rows at most this long are fresher than the coin list's hourly figure.
 FINE_HISTORY_S = 900.0
 INTERVAL_S = {

@@ -27,6 +27,13 @@ CODES = {
     "RB361": "an instrument's min_size is not a multiple of its size_step",
 }
 
+#: CoinGlass plans (shared reference/exchanges.md §3.2), what the rules' ``plan`` promises:
+#: the endpoints a plan does not include (calling them earns a 403) and the smallest history
+#: interval it allows. The client (adapters/intel/coinglass) reads at that interval; the
+#: rules' checks (crosscheck RB392) say when a component asks fresher data than the plan gives.
+COINGLASS_NOT_IN_PLAN = {"hobbyist": frozenset({"liquidations"})}
+COINGLASS_HISTORY_INTERVAL = {"hobbyist": "4h", "startup": "30m", "standard": "5m", "professional": "5m"}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Instrument:
