@@ -230,3 +230,51 @@ def test_a_base_url_that_would_not_reach_the_venue_traded_on_is_refused(tmp_path
     assert done.returncode == 2, done.stdout + done.stderr
     assert said in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "state").exists()
+
+
+def halted(state: Path) -> list:
+    """The trading-state changes to HALTED the bot has committed so far."""
+    with StateStore(str(state / "bot.db")) as store:
+        return [c for c in store.state_changes() if c.state == "HALTED"]
+
+
+def test_keys_revoked_mid_run_engage_the_kill_switch_and_nothing_more_is_sent(tmp_path, rules):
+    """The venue answers the exit order with ``authenticationError`` (keys revoked): the
+    kill switch engages as the rules' kill_switch source (HALTED), no order is sent again,
+    the position stays in the state with its stop resting at the venue, and the run still
+    ends cleanly on SIGTERM."""
+    seed(tmp_path / "state")
+    logs = tmp_path / "logs"
+    venue = CanaryKraken(clock=time.time)
+    venue.hold("PF_XBTUSD", QUANTITY, str(ENTRY))
+    with serving(venue) as server:
+        child = subprocess.Popen(
+            command(live_args(server.url, rules, tmp_path)),
+            cwd=ROOT,
+            env=env(KEY_ENV),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for(lambda: bool(venue.trigger_orders()), "the protective stop at the venue", child=child)
+            wait_for(lambda: bool(recorded(logs)), "the first cycle recorded", child=child)
+            with venue.lock:  # the keys are revoked
+                venue.faults.setdefault(V3 + "/sendorder", []).append("authenticationError")
+                venue.prices["PF_XBTUSD"] = FALLEN  # the bot-side stop wants out: its order meets the revoked key
+            wait_for(lambda: bool(halted(tmp_path / "state")), "the trading state HALTED", child=child)
+            sent = sum(path == V3 + "/sendorder" for _, path in venue.calls)
+            wait_for(lambda: len(recorded(logs)) >= 3, "two more cycles", child=child)
+        finally:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+            _out, err = child.communicate(timeout=HUNG)
+    assert child.returncode == 0, err
+    assert "Traceback" not in err and "kill switch engaged" in err
+    assert sum(path == V3 + "/sendorder" for _, path in venue.calls) == sent  # nothing sent after the halt
+    [change] = halted(tmp_path / "state")
+    assert change.source == "kill_switch" and "authenticationError" in change.reason
+    with StateStore(str(tmp_path / "state" / "bot.db")) as store:
+        assert [p.id for p in store.open_positions()] == ["e-seed"] and store.trades() == []
+    assert venue.positions["PF_XBTUSD"][0] == Decimal(QUANTITY)
+    assert [o.state for o in venue.trigger_orders()] == ["open"]  # the resting stop still protects it
