@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, NamedTuple, cast
 
+import numpy as np
+
 from adapters.paper.state_schema import STATE_VERSION, first_problem
 from engine.common.decimals import to_decimal as _dec
 from engine.language.kinds.venues import Exchange, Instrument
@@ -154,6 +156,29 @@ def _observe_symbol(sym: SymbolSnapshot, ts: float) -> _Observed:
         rate_ts=ts if rate_ts is None else rate_ts,
         candles=tuple(c for c in sym.candles if _valid_candle(c)),
     )
+
+
+class HoldingColumns(NamedTuple):
+    """PaperBroker.holding_columns: per row, the equity and the available margin after
+    observing it (as ``balance()`` would say), and whether anything would happen there."""
+
+    equity: np.ndarray
+    available_margin: np.ndarray
+    event: np.ndarray
+
+
+def _positive_column(column: np.ndarray) -> np.ndarray:
+    """_positive for a column: the value where finite and > 0, else NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where((column > 0) & np.isfinite(column), column, np.nan)
+
+
+def _valid_candles(cols: Mapping[str, np.ndarray]) -> np.ndarray:
+    """_valid_candle for columns of one candle per row."""
+    ok = np.isfinite(cols["candle_ts"])
+    for name in ("open", "high", "low", "close"):
+        ok &= ~np.isnan(_positive_column(cols[name]))
+    return ok
 
 
 # ------------------------------------------------------------------ the broker
@@ -360,6 +385,67 @@ class PaperBroker:
         if not obs.candles and obs.price is not None:
             events += self._fill_limit_orders(symbol, obs.price, obs.price, obs.price)
         return events
+
+    # -------------------------------------------------------------- column form (dry-run fast path)
+
+    def holding_columns(self, ts: np.ndarray, rows: Mapping[str, Mapping[str, np.ndarray]]) -> HoldingColumns | None:
+        """What observing each of ``ts`` (later snapshots, in order; ``rows``: symbol → column
+        of each snapshot field, NaN where absent) would do to this broker, as columns: the
+        equity after each, and whether anything would happen there (a liquidation, or a
+        funding time that settles a payment). Exact only while no order is open, so None then.
+        The dry-run fast path steps the runner at the first such row and skips the quiet ones
+        before it, showing the broker only the last of them (engine/replay/holding.py);
+        tests/dryrun/test_fast_path.py proves that equal to observing every one."""
+        if self._open:
+            return None
+        n = len(ts)
+        event = np.zeros(n, dtype=bool)
+        unrealized = np.zeros(n)
+        for symbol, pos in sorted(self._positions.items()):  # balance()'s order: the same float sum
+            cols = rows.get(symbol)
+            if cols is None:
+                return None
+            value = self._value_column(symbol, cols, pos.entry)
+            unrealized = unrealized + pos.quantity * (value - pos.entry)
+            event |= self._liquidation_rows(pos, cols)
+            if self._rates.get(symbol) or np.isfinite(cols["funding_rate"]).any():
+                event |= self._funding_rows(ts)
+        positions = sorted(self._positions.items())
+        used = sum(abs(p.quantity) * p.entry / p.leverage for _, p in positions)
+        equity = self.cash + unrealized
+        return HoldingColumns(equity, equity - used - self._reserved(), event)
+
+    def _value_column(self, symbol: str, cols: Mapping[str, np.ndarray], default: float) -> np.ndarray:
+        """_update_quote's valuation price after each row: its mark, else its price (else
+        its candle's close), else the one before."""
+        mark, price = _positive_column(cols["mark"]), _positive_column(cols["price"])
+        last = np.where(np.isnan(price), np.where(_valid_candles(cols), cols["close"], np.nan), price)
+        value = np.where(np.isnan(mark), last, mark)
+        current = self._value(symbol, default)
+        filled = np.where(np.isnan(value), -1, np.arange(len(value)))
+        np.maximum.accumulate(filled, out=filled)
+        return np.where(filled < 0, current, value[np.maximum(filled, 0)])
+
+    def _liquidation_rows(self, pos: _Position, cols: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Rows whose candle (adverse extreme) or mark (else price) reaches the liquidation price."""
+        liq = self._liquidation_price(pos)
+        mark = _positive_column(cols["mark"])
+        mark = np.where(np.isnan(mark), _positive_column(cols["price"]), mark)
+        with np.errstate(invalid="ignore"):
+            if pos.quantity > 0:
+                by_candle, by_mark = cols["low"] <= liq, mark <= liq
+            else:
+                by_candle, by_mark = cols["high"] >= liq, mark >= liq
+        return (_valid_candles(cols) & by_candle) | (~np.isnan(mark) & by_mark)
+
+    def _funding_rows(self, ts: np.ndarray) -> np.ndarray:
+        """Rows whose interval since the row before (the first: since the last observed
+        snapshot) holds a funding time, as _timeline finds them."""
+        interval = _positive(self.venue.funding_interval_s)
+        if interval is None or self._now is None:
+            return np.zeros(len(ts), dtype=bool)
+        previous = np.concatenate(([self._now], ts[:-1]))
+        return (np.floor(previous / interval) + 1) * interval <= ts
 
     # -------------------------------------------------------------- fills
 

@@ -26,6 +26,7 @@ from engine.market.sanity import MarketDataReport
 from engine.replay.columns.candles import DIRECTION_CODE
 from engine.replay.columns.correlation import correlation_cursor
 from engine.replay.columns.decisions import DecisionColumns
+from engine.replay.holding import HoldingWindow
 from engine.report.metrics import run_metrics
 from engine.trading.runner import Runner, Sinks
 from engine.trading.signals.coverage import Counts, coverage_of, layout
@@ -214,15 +215,20 @@ def _fast_cycles(
     trading_mask = np.asarray(trading, dtype=bool)
     equity = runner.broker.balance().equity
     unseen = None  # the last trading snapshot the broker was not shown
+    holding = HoldingWindow(runner, flat.columns, trading, first, last, flat.decision)
     try:
         for i, bot_cycle in zip(range(first, last), trading):
             ts = times[i]
             if bot_cycle and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
                 state.decisions += flat.decisions(i)  # every vote blocked: the step would change nothing
                 unseen = i
+            elif bot_cycle and runner.positions and not runner.pending and holding.quiet(i):
+                state.decisions += holding.decisions(i)  # nothing acts: the step would change nothing
+                equity = holding.equity(i)
+                unseen = i
             elif bot_cycle and (active[i] or runner.positions or runner.pending):
                 if unseen is not None:
-                    runner.broker.observe(recording.snapshot(unseen))
+                    _show_skipped(runner, recording.snapshot(unseen))
                     unseen = None
                 runner.step(recording.snapshot(i))
                 state.steps += 1
@@ -242,6 +248,18 @@ def _fast_cycles(
         state.coverage = flat.columns.signals.coverage(first + np.flatnonzero(trading_mask[: state.cycles]))
         if on_progress is not None:
             on_progress(state.cycles % 1000)
+
+
+def _show_skipped(runner: Runner, snapshot) -> None:
+    """Show the broker the last skipped cycle before the runner's next step: it ends as if it
+    had seen every one (Recording.check_quiet_broker, PaperBroker.holding_columns), and a
+    skipped cycle is one where it does nothing — which is checked, not assumed."""
+    events = runner.broker.observe(snapshot)
+    if events:
+        raise RuntimeError(
+            f"dry-run fast path: the broker acted at {snapshot.ts}, a cycle it skipped as quiet "
+            f"({len(events)} event(s)); this is a rulebot bug — replay with --replay scalar and report it"
+        )
 
 
 def _trading_rows(schedules, due: dict, n: int) -> list[bool]:
@@ -319,7 +337,7 @@ class _FlatDecisions:
     def decisions(self, i: int) -> list[dict]:
         return self.by_cycle.get(i, [])
 
-    def _decision(self, symbol: str, i: int, blocker: str) -> dict:
+    def decision(self, symbol: str, i: int, blocker: str) -> dict:
         """A settled row as compact_decision records it (NO_TRADE at its first blocker)."""
         votes = self.columns.signals.votes[symbol]
         return _compact(
@@ -347,7 +365,7 @@ class _FlatDecisions:
             reasons, settled = self.columns.first_blockers(symbol, rows, portfolio)
             known[rows[~settled] - i] = False
             for row, reason in zip(rows[settled].tolist(), reasons[settled].tolist()):
-                by_cycle.setdefault(row, []).append(self._decision(symbol, row, reason))
+                by_cycle.setdefault(row, []).append(self.decision(symbol, row, reason))
         self.start, self.stop, self.known, self.by_cycle = i, stop, known.tolist(), by_cycle
 
 

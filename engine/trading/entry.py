@@ -1,5 +1,6 @@
-"""The entry pipeline: signal record → policy → signal requirements → gate chain → sizing →
-remaining requirements → OrderIntent or NO_TRADE, with the full trace.
+"""The entry pipeline: signal record → policy → signal requirements → requirements that need
+no order → gate chain → sizing → requirements on the order → OrderIntent or NO_TRADE, with
+the full trace (docs/gates.md "Pipeline order").
 
 Pure: everything it reads is passed in (plan, signal record, market values, portfolio,
 correlations, the clock), and it returns data. Every decision — trade or not — is fit to
@@ -185,6 +186,19 @@ def signal_checks(plan) -> list:
     return [check for check in plan.requirements.checks if check.category == "signal"]
 
 
+def unsized_checks(plan) -> list:
+    """The requirement checks outside the signal category that read no order size, in file
+    order: evaluated right after the signal checks, before the chain and sizing (a position
+    already open is why nothing trades, whatever a gate or the sizing would have said)."""
+    return [c for c in plan.requirements.checks if c.category != "signal" and _SIZE_INPUTS.isdisjoint(c.when.names)]
+
+
+def sized_checks(plan) -> list:
+    """The requirement checks that read the proposed order (``SIZE_INPUTS``), in file order:
+    evaluated after sizing."""
+    return [c for c in plan.requirements.checks if c.category != "signal" and not _SIZE_INPUTS.isdisjoint(c.when.names)]
+
+
 def _check(check, env, sized: bool = True) -> CheckResult:
     if not sized and not _SIZE_INPUTS.isdisjoint(check.when.names):
         return CheckResult(check.id, check.category, None, check.reason, "not evaluated: no order size")
@@ -252,6 +266,11 @@ def decide_entry(
     lean = not full_trail and direction != "NEUTRAL"
     if lean and (failed := next((c for c in early if c.passed is False), None)) is not None:
         return _no_trade(plan, record, now, failed.reason, early)
+    ready_env = _portfolio_env(env, portfolio, symbol, direction, None)
+    for check in unsized_checks(plan):  # as soon as their inputs exist: before the chain and sizing
+        early.append(_check(check, ready_env))
+        if lean and early[-1].passed is False:
+            return _no_trade(plan, record, now, early[-1].reason, early)
     chain = sizing = None
     if direction != "NEUTRAL":
         state, why = trading_state(plan, portfolio)
@@ -279,14 +298,13 @@ def decide_entry(
             return _no_trade(plan, record, now, sizing.reason, early, chain, sizing)
     full_env = _portfolio_env(env, portfolio, symbol, direction, sizing)
     sized = sizing is not None and sizing.ok
-    other_checks = []
-    for check in plan.requirements.checks:
-        if check.category != "signal":
-            other_checks.append(_check(check, full_env, sized))
-            if lean and other_checks[-1].passed is False:
-                break
-    checks = tuple(early + other_checks)
-    blocker = _first_blocker(early, chain, sizing, other_checks)
+    late = []
+    for check in sized_checks(plan):
+        late.append(_check(check, full_env, sized))
+        if lean and late[-1].passed is False:
+            break
+    checks = tuple(early + late)
+    blocker = _first_blocker(early, chain, sizing, late)
     # no blocker implies a signal direction, hence a chain and a sizing (never None here)
     intent = None if blocker or sizing is None else _intent(plan, record, sizing, now)
     return EntryDecision(

@@ -25,9 +25,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.common.errors import RuleRuntimeError
+from engine.language.expr import MissingInputError
 from engine.replay.columns import gate_forms
 from engine.replay.columns.gates import ColumnEnv, GateColumns, Verdict, blocks, evaluate_rows
-from engine.trading.entry import policy_checks, signal_checks, trading_state
+from engine.trading.entry import policy_checks, signal_checks, trading_state, unsized_checks
 from engine.trading.signals.vote import CONVICTION_RANK
 
 # ------------------------------------------------------------------ the decisions
@@ -41,14 +43,18 @@ class DecisionColumns:
         self._venue = plan.venues.exchange(plan.venues.execution_venue)
         self._cascades: dict[str, np.ndarray] = {}
 
-    def first_blockers(self, symbol: str, rows: np.ndarray, portfolio) -> tuple[np.ndarray, np.ndarray]:
-        """(reason per row, known per row) for the cycles ``rows`` (whose vote is directional)."""
+    def first_blockers(
+        self, symbol: str, rows: np.ndarray, portfolio, account: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(reason per row, known per row) for the cycles ``rows`` (whose vote is directional).
+        ``account``: (equity, available margin) per row where they move while the rest of the
+        portfolio stands (positions held, engine/replay/holding.py); else the portfolio's."""
         n = len(rows)
         reason = np.full(n, None, dtype=object)
         settled, unknown = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         if n == 0:
             return reason, settled
-        cols = self._gate_columns(symbol, rows, portfolio)
+        cols = self._gate_columns(symbol, rows, portfolio, account)
         for stage in self._stages(symbol, cols):
             live = ~settled & ~unknown
             if not live.any():
@@ -66,7 +72,7 @@ class DecisionColumns:
         n = len(cols)
         for result in policy_checks(self.plan, symbol):
             yield lambda live, result=result: blocks(np.full(n, not result.passed), result.reason)
-        for check in signal_checks(self.plan):
+        for check in signal_checks(self.plan) + unsized_checks(self.plan):
             yield self._check_stage(check, cols)
         for gate in self.plan.gates.chain:
             if gate.enabled:
@@ -84,14 +90,18 @@ class DecisionColumns:
     def _check_stage(check, cols: GateColumns):
         def stage(live: np.ndarray) -> Verdict:
             holds, unknown = evaluate_rows(check.when, cols.env, live)
+            if unknown.any():
+                holds, unknown = _missing_input(check, cols.env, holds, unknown)
             return blocks(~holds, check.reason, unknown)
 
         return stage
 
-    def _gate_columns(self, symbol: str, rows: np.ndarray, portfolio) -> GateColumns:
+    def _gate_columns(self, symbol: str, rows: np.ndarray, portfolio, account) -> GateColumns:
         votes = self.signals.votes[symbol]
         sign = votes.direction[rows]
-        env = ColumnEnv(self._env_columns(symbol, rows, sign, portfolio))
+        columns = self._env_columns(symbol, rows, sign, portfolio)
+        columns.update(_portfolio_columns(symbol, sign, portfolio, account))
+        env = ColumnEnv(columns)
         everywhere = np.ones(len(rows), dtype=bool)
         edge, edge_unknown = evaluate_rows(self.plan.gates.expected_edge, env, everywhere)
         state, _ = trading_state(self.plan, portfolio)
@@ -141,3 +151,54 @@ class DecisionColumns:
         if symbol not in self._cascades:
             self._cascades[symbol] = self.signals.cascade_active(symbol)
         return self._cascades[symbol]
+
+
+def _portfolio_columns(
+    symbol: str, sign: np.ndarray, portfolio, account: tuple[np.ndarray, np.ndarray] | None
+) -> dict[str, Callable[[], np.ndarray]]:
+    """The portfolio's names of the requirement vocabulary (entry.py ``_portfolio_env``
+    without an order size) per row: the positions are the portfolio's; the equity and the
+    available margin ``account``'s where given."""
+    n = len(sign)
+    if account is None:
+        equity, available = np.full(n, portfolio.equity_usd), np.full(n, portfolio.available_margin_usd)
+    else:
+        equity, available = account
+    in_symbol = portfolio.positions_in(symbol)
+    long_held = any(p.direction == "LONG" for p in in_symbol)
+    short_held = any(p.direction == "SHORT" for p in in_symbol)
+    notional = sum(p.notional_usd for p in portfolio.positions)  # Portfolio.exposure_pct's sum
+
+    def exposure() -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(equity <= 0, 0.0, notional / equity * 100)
+
+    return {
+        "portfolio_value_usd": lambda: equity,
+        "available_margin_usd": lambda: available,
+        "has_position_same_direction": lambda: np.where(sign == 1, long_held, short_held),
+        "positions_in_symbol": lambda: np.full(n, float(len(in_symbol))),
+        "open_positions": lambda: np.full(n, float(len(portfolio.positions))),
+        "exposure_pct": exposure,
+    }
+
+
+def _missing_input(check, env: ColumnEnv, holds: np.ndarray, unknown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows a check of one input left unknown because that input is missing there: the scalar
+    check's answer without it is the same on every such row, so it is asked once (entry.py
+    ``_check``: passed by rule with ``on_missing: pass``, else failed closed, or the value the
+    expression gives without reading it)."""
+    names = list(check.when.names)
+    column = env.get(names[0]) if len(names) == 1 else None
+    if column is None or column.dtype.kind != "f":
+        return holds, unknown
+    missing = unknown & np.isnan(column)
+    try:
+        answer = bool(check.when({}))
+    except MissingInputError:
+        answer = check.on_missing == "pass"
+    except RuleRuntimeError:
+        answer = False
+    holds = holds.copy()
+    holds[missing] = answer
+    return holds, unknown & ~missing

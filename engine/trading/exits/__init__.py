@@ -12,8 +12,9 @@ Pure: the position, the market values and the clock are passed in.
 The tier kinds: one module per kind (engine/trading/exits/<kind>.py, shape in ``base``; copy
 ``_template.py`` for a new one), listed by hand in :data:`TIERS`. Everything else looks a kind
 up at call time through this package (``exits.TIERS[kind]``, :func:`capability`), never by a
-copied name, so a test can swap the registry. Exit tiers have no column (fast-path) forms and
-no column registry: the dry-run fast path steps the runner whenever a position is open.
+copied name, so a test can swap the registry. Exit tiers have no column (fast-path) forms yet:
+while a position is open the dry-run fast path asks :func:`evaluate_exits` itself, cycle by
+cycle, which cycles are quiet (engine/replay/holding.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,191 @@
+"""Event-driven holding for the dry-run fast path: while positions are open and no order is
+out, the runner is stepped only where something can happen, and the quiet cycles between
+are settled as columns.
+
+A trading cycle ``i`` is *quiet* when stepping there would change nothing but what the
+fast path records itself (the equity curve and the decisions):
+
+* the broker — its column form (``holding_columns``, PaperBroker) says no liquidation and no
+  funding payment happens there, and gives the equity after it;
+* the exit ladder — every open position, evaluated at ``i`` by the same pure
+  ``evaluate_exits`` the runner calls, fires no tier and keeps its peak P&L and its hold
+  multiplier (the position the runner holds is unchanged);
+* the entries — every directional vote at ``i`` is settled NO_TRADE by the decision columns
+  (engine/replay/columns/decisions.py) under the portfolio the runner had after its last
+  step, whose only cycle-dependent input to those stages, the drawdown behind the kill
+  switch, is checked per cycle against the equity there.
+
+The window of cycles ahead is computed once per runner state and ends at the first cycle
+where the broker or the exit ladder would act: the runner is stepped there, exactly as the
+scalar path steps every cycle. Nothing here changes state: the runner stays the only place
+where it does. tests/dryrun/test_fast_path.py proves the whole run equal to the scalar path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from engine.trading.exits import evaluate_exits
+
+#: Cycles looked ahead at most per window (a window also ends at the first event).
+WINDOW = 1024
+
+
+class HoldingWindow:
+    """The quiet cycles ahead of a holding runner (see the module docstring)."""
+
+    def __init__(
+        self,
+        runner: Any,
+        columns: Any,
+        trading: list[bool],
+        first: int,
+        last: int,
+        decision: Callable[[str, int, str], dict],
+    ):
+        """``decision(symbol, row, reason)``: a settled row's compact decision, as the flat
+        cycles record theirs; ``trading``: per row from ``first``, whether the bot cycle runs there."""
+        recording = columns.signals.recording
+        self.runner, self.recording, self.columns, self.last = runner, recording, columns, last
+        self.decision = decision
+        self.trading = np.zeros(len(recording.ts), dtype=bool)
+        self.trading[first : first + len(trading)] = trading
+        self.ts = recording.ts
+        self.votes = {name: v.direction for name, v in columns.signals.votes.items()}
+        self.key: tuple | None = None
+        self.start = self.stop = 0
+        self.quiet_rows: dict[int, tuple[float, list[dict]]] = {}  # row → (equity, decisions)
+
+    def quiet(self, i: int) -> bool:
+        """Whether cycle ``i`` (a trading cycle) can be skipped."""
+        key = self._key()
+        if key != self.key or not self.start <= i < self.stop:
+            self._compute(i)
+            self.key = key
+        return i in self.quiet_rows
+
+    def equity(self, i: int) -> float:
+        return self.quiet_rows[i][0]
+
+    def decisions(self, i: int) -> list[dict]:
+        return self.quiet_rows[i][1]
+
+    def _key(self) -> tuple:
+        """What the window depends on: the positions held (immutable: replaced on change),
+        the trades, and the broker's cash (funding and fees)."""
+        runner = self.runner
+        return (
+            tuple(map(id, runner.positions.values())),
+            len(runner.post_trade.trades),
+            runner.broker.cash,
+        )
+
+    def _compute(self, i: int) -> None:
+        """The window from ``i``: up to WINDOW cycles, ending just after the first cycle where
+        the broker or the exit ladder acts (the runner steps there)."""
+        self.quiet_rows, self.start = {}, i
+        end = min(self.last, i + WINDOW)
+        self.stop = end
+        rows = i + np.flatnonzero(self.trading[i:end])
+        if not len(rows):
+            return
+        broker = self.runner.broker.holding_columns(self.ts[rows], self._broker_rows(rows))
+        if broker is None:  # a broker without the column form, or one with an order out
+            self.stop = i + 1
+            return
+        quiet = self._exits_quiet(rows, broker.event)
+        if not quiet.all():
+            self.stop = int(rows[int(np.argmin(quiet))]) + 1
+        self._settle(rows[quiet], broker.equity[quiet], broker.available_margin[quiet])
+
+    def _broker_rows(self, rows: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+        out = {}
+        nan = np.full(len(rows), np.nan)
+        for name, sym in self.recording.symbols.items():
+            c = sym.candles
+            out[name] = {
+                "price": sym.values["price"][rows] if "price" in sym.values else nan,
+                "mark": sym.values["mark"][rows] if "mark" in sym.values else nan,
+                "funding_rate": sym.values["funding_rate"][rows] if "funding_rate" in sym.values else nan,
+                "candle_ts": c.ts[rows],
+                "open": c.open[rows],
+                "high": c.high[rows],
+                "low": c.low[rows],
+                "close": c.close[rows],
+            }
+        return out
+
+    def _exits_quiet(self, rows: np.ndarray, event: np.ndarray) -> np.ndarray:
+        """Per row, up to the first that is not: the broker does nothing and no position's
+        exit evaluation changes anything. Rows after the first event are left False."""
+        quiet = np.zeros(len(rows), dtype=bool)
+        runner, signals = self.runner, self.runner.pipeline.signals
+        positions = runner._ordered_positions()
+        cursor = signals.cursor
+        try:
+            for k, j in enumerate(rows.tolist()):
+                if event[k] or not self._positions_quiet(positions, j):
+                    break
+                quiet[k] = True
+        finally:
+            signals.seek(cursor)
+        return quiet
+
+    def _positions_quiet(self, positions: list, j: int) -> bool:
+        runner, now = self.runner, float(self.ts[j])
+        runner.pipeline.signals.seek(j)
+        for position in positions:
+            market = runner.pipeline.market(position.symbol, now)
+            price = market.get("price")
+            if price is None:
+                continue  # the runner skips it too
+            evaluation = evaluate_exits(runner.plan, position, market, price, now)
+            if (
+                evaluation.chosen is not None
+                or evaluation.partial is not None
+                or evaluation.pnl_pct > position.peak_pnl_pct
+                or evaluation.hold_multiplier != position.hold_multiplier
+            ):
+                return False
+        return True
+
+    def _settle(self, rows: np.ndarray, equity: np.ndarray, available: np.ndarray) -> None:
+        """Keep the quiet rows whose directional votes are all settled, with their decisions."""
+        if not len(rows):
+            return
+        runner = self.runner
+        now = float(self.ts[rows[0]])
+        portfolio = runner.portfolio(now)
+        stable = runner.post_trade.stable_until(now)
+        same_state = self._same_kill_switch(portfolio, equity) & (self.ts[rows] <= stable)
+        keep = same_state.copy()
+        by_row: dict[int, list[dict]] = {}
+        for symbol, votes in self.votes.items():  # the runner's order of symbols
+            directional = keep & (votes[rows] != 0)
+            if not directional.any():
+                continue
+            at = rows[directional]
+            account = (equity[directional], available[directional])
+            reasons, settled = self.columns.first_blockers(symbol, at, portfolio, account)
+            unsettled = at[~settled]
+            keep &= ~np.isin(rows, unsettled)
+            for row, reason in zip(at[settled].tolist(), reasons[settled].tolist(), strict=True):
+                by_row.setdefault(row, []).append(self.decision(symbol, row, reason))
+        for row, value in zip(rows[keep].tolist(), equity[keep].tolist(), strict=True):
+            self.quiet_rows[row] = (value, by_row.get(row, []))
+
+    def _same_kill_switch(self, portfolio: Any, equity: np.ndarray) -> np.ndarray:
+        """Per row: the trading state the decisions see there is the portfolio's. Of the
+        kill switch's claims (engine/bot/states.py ``conditions``) only the drawdown moves
+        with the equity: AccountStats.drawdown_pct per row, its peak the realised one or
+        the row's equity."""
+        limit = self.runner.plan.requirements.kill_switch.max_drawdown_pct
+        realized = self.runner.post_trade.account_stats(-np.inf)["peak_equity_usd"]
+        peak = np.maximum(realized, equity)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            drawdown = np.where(peak <= 0, 0.0, np.maximum(0.0, (peak - equity) / peak * 100))
+        halted_now = portfolio.account.drawdown_pct(portfolio.equity_usd) > limit
+        return (drawdown > limit) == halted_now
