@@ -32,6 +32,10 @@ from engine.trading.exits import evaluate_exits
 
 #: Cycles looked ahead at most per window (a window also ends at the first event).
 WINDOW = 1024
+#: A window that starts with fewer quiet cycles than this did not pay for itself: the next
+#: cycles are stepped without asking (stepping is always exact), for twice as many each time
+#: up to MAX_BACKOFF, until a window pays again.
+MIN_RUN, MAX_BACKOFF = 2, 64
 
 
 class HoldingWindow:
@@ -58,14 +62,28 @@ class HoldingWindow:
         self.key: tuple | None = None
         self.start = self.stop = 0
         self.quiet_rows: dict[int, tuple[float, list[dict]]] = {}  # row → (equity, decisions)
+        self.retry_at, self.backoff = 0, 1
 
     def quiet(self, i: int) -> bool:
         """Whether cycle ``i`` (a trading cycle) can be skipped."""
         key = self._key()
         if key != self.key or not self.start <= i < self.stop:
+            if i < self.retry_at:
+                return False
             self._compute(i)
             self.key = key
+            self._pace(i)
         return i in self.quiet_rows
+
+    def _pace(self, i: int) -> None:
+        """Back off after a window that did not pay (see MIN_RUN)."""
+        run = 0
+        while i + run in self.quiet_rows or (i + run < self.stop and not self.trading[i + run]):
+            run += 1
+        if sum(1 for row in range(i, i + run) if row in self.quiet_rows) >= MIN_RUN:
+            self.backoff = 1
+        else:
+            self.retry_at, self.backoff = i + self.backoff, min(self.backoff * 2, MAX_BACKOFF)
 
     def equity(self, i: int) -> float:
         return self.quiet_rows[i][0]
