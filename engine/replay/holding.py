@@ -110,7 +110,8 @@ class HoldingWindow:
         rows = i + np.flatnonzero(self.trading[i:end])
         if not len(rows):
             return
-        broker = self.runner.broker.holding_columns(self.ts[rows], self._broker_rows(rows))
+        form = getattr(self.runner.broker, "holding_columns", None)
+        broker = None if form is None else form(self.ts[rows], self._broker_rows(rows))
         if broker is None:  # a broker without the column form, or one with an order out
             self.stop = i + 1
             return
@@ -141,7 +142,7 @@ class HoldingWindow:
         exit evaluation changes anything. Rows after the first event are left False."""
         quiet = np.zeros(len(rows), dtype=bool)
         runner, signals = self.runner, self.runner.pipeline.signals
-        positions = runner._ordered_positions()
+        positions = runner.ordered_positions()
         cursor = signals.cursor
         try:
             for k, j in enumerate(rows.tolist()):

@@ -352,7 +352,7 @@ class Runner:
         protect = getattr(self.broker, "protect", None)
         if protect is None:
             return
-        for state in protect(self.plan, self._ordered_positions()):
+        for state in protect(self.plan, self.ordered_positions()):
             work.orders.append(state)
             served = self.broker.protective_exit(state.client_order_id)
             if served is not None:
@@ -408,7 +408,7 @@ class Runner:
 
     # ------------------------------------------------------------------ exits
 
-    def _ordered_positions(self) -> list:
+    def ordered_positions(self) -> list:
         """Open positions oldest first: the same order in a fresh run and after a restart, so
         orders (and the venue's ids for them) are placed in the same sequence."""
         return sorted(self.positions.values(), key=lambda p: (p.opened_at, p.id))
@@ -420,7 +420,7 @@ class Runner:
         A kill-switch breach halts entries only: its exits go on reducing the risk, as in
         dry-run (engine/bot/states.py ``withholds_exits``)."""
         halted = states.withholds_exits(self.held)
-        for position in self._ordered_positions():
+        for position in self.ordered_positions():
             if self._has_open_exit(position.id):
                 continue
             market = self.pipeline.market(position.symbol, snapshot.ts)
@@ -503,7 +503,7 @@ class Runner:
                 p.leverage,
                 p.opened_at,
             )
-            for p in self._ordered_positions()
+            for p in self.ordered_positions()
         )
         stats = {key: TradeStats(**value) for key, value in self.post_trade.trade_stats(now).items()}
         account = AccountStats(**self.post_trade.account_stats(balance.equity, now))
