@@ -53,16 +53,6 @@ def plans():
     return compile_ruleset(str(ROOT / "rules")).plans
 
 
-@pytest.fixture(scope="module")
-def sample():
-    return list(read_columnar(SAMPLE))
-
-
-@pytest.fixture(scope="module")
-def recording():
-    return read_recording(SAMPLE)
-
-
 def _scalar(plan, snapshots, **window) -> dict:
     result, _, _ = dry_run(plan, iter(snapshots), broker=PaperBroker.for_plan(plan), store=MemoryState(), **window)
     return result

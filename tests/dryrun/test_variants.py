@@ -16,7 +16,7 @@ import yaml
 
 from engine.language.compiler import compile_ruleset
 from engine.language.diagnostics import Severity
-from tests.dryrun.test_fast_path import SAMPLE, _assert_same, _columns, _scalar
+from tests.dryrun.test_fast_path import _assert_same, _columns, _scalar
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = range(6)
@@ -83,20 +83,6 @@ def variant(folder: Path, seed: int) -> Path:
             _tiers(rng, document)
         path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return rules
-
-
-@pytest.fixture(scope="module")
-def sample():
-    from adapters.snapshots.columnar import read_columnar
-
-    return list(read_columnar(SAMPLE))
-
-
-@pytest.fixture(scope="module")
-def recording():
-    from adapters.snapshots.columnar import read_recording
-
-    return read_recording(SAMPLE)
 
 
 @pytest.mark.slow

@@ -107,6 +107,13 @@ def test_instruments_that_differ_from_the_rules_refuse_the_start_naming_the_diff
         assert store.orders() == [] and store.trades() == []
 
 
+def started(args: list[str], extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``rulebot ARGS`` started as a child, its output captured."""
+    return subprocess.Popen(
+        command(args), cwd=ROOT, env=env(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
 def trades_logged(logs: Path) -> list[dict]:
     path = logs / "executed_trades.jsonl"
     if not path.exists():
@@ -129,14 +136,7 @@ def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, 
     venue.hold("PF_XBTUSD", QUANTITY, str(ENTRY))
     venue.fault(V3 + "/accounts", f"apiKey {KEY} is not permitted")  # a careless venue echoes the key once
     with serving(venue) as server:
-        child = subprocess.Popen(
-            command(live_args(server.url, rules, tmp_path)),
-            cwd=ROOT,
-            env=env(KEY_ENV),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        child = started(live_args(server.url, rules, tmp_path), KEY_ENV)
         try:
             wait_for(lambda: bool(venue.trigger_orders()), "the protective stop at the venue", child=child)
             [stop] = venue.trigger_orders()
@@ -196,14 +196,7 @@ def test_paper_mode_on_the_live_feed_reads_the_venue_given_and_records_what_it_t
     venue = CanaryKraken(clock=time.time)
     logs = tmp_path / "logs"
     with serving(venue) as server:
-        child = subprocess.Popen(
-            command(live_args(server.url, rules, tmp_path, mode="--paper")),
-            cwd=ROOT,
-            env=env(),  # no keys: paper mode on public market data needs none
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        child = started(live_args(server.url, rules, tmp_path, mode="--paper"))  # no keys: none needed
         try:
             wait_for(lambda: len(recorded(logs)) >= 2, "two snapshots recorded", child=child)
         finally:
@@ -248,14 +241,7 @@ def test_keys_revoked_mid_run_engage_the_kill_switch_and_nothing_more_is_sent(tm
     venue = CanaryKraken(clock=time.time)
     venue.hold("PF_XBTUSD", QUANTITY, str(ENTRY))
     with serving(venue) as server:
-        child = subprocess.Popen(
-            command(live_args(server.url, rules, tmp_path)),
-            cwd=ROOT,
-            env=env(KEY_ENV),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        child = started(live_args(server.url, rules, tmp_path), KEY_ENV)
         try:
             wait_for(lambda: bool(venue.trigger_orders()), "the protective stop at the venue", child=child)
             wait_for(lambda: bool(recorded(logs)), "the first cycle recorded", child=child)
