@@ -92,11 +92,12 @@ class HoldingWindow:
         return self.quiet_rows[i][1]
 
     def _key(self) -> tuple:
-        """What the window depends on: the positions held (immutable: replaced on change),
-        the trades, and the broker's cash (funding and fees)."""
+        """What the window depends on: the positions held (frozen, compared by value: the
+        key holds them, so a replaced one is never mistaken for its successor), the trades,
+        and the broker's cash (funding and fees)."""
         runner = self.runner
         return (
-            tuple(map(id, runner.positions.values())),
+            tuple(runner.positions.values()),
             len(runner.post_trade.trades),
             runner.broker.cash,
         )
