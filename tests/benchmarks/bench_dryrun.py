@@ -11,7 +11,9 @@ reading the file inside the timing:
 * ``scalar``  — the reference path, snapshot by snapshot (read_columnar + dry_run);
 * ``read``    — only reading the file into snapshot objects, the scalar path's floor;
 * ``setup``   — only what the fast path builds before its first cycle (the file as columns,
-  the signal and correlation columns): the fast path's floor, however cheap its cycles.
+  the signal and correlation columns): the fast path's floor, however cheap its cycles;
+* ``cli``     — the whole ``rulebot dry-run FILE --format json`` process, timed from outside,
+  its peak RSS the CLI process's own (RUSAGE_CHILDREN of a fresh parent).
 
 With the fast path's runner steps counted, ``(columns - setup) / steps`` is the cost of a
 cycle loop per step taken, the figure that decides how far the target is.
@@ -108,12 +110,25 @@ def five_minute_file(folder: Path, out: Path) -> Path:
     return out
 
 
+CLI = r"""
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run([sys.executable, "-m", "engine.cli", "dry-run", sys.argv[2], "--rules", sys.argv[1] + "/rules",
+                       "--format", "json"], cwd=sys.argv[1], capture_output=True, text=True, check=True)
+elapsed = time.perf_counter() - start
+result = json.loads(done.stdout)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the CLI process's own peak (kB on Linux)
+symbol_cycles = result["cycles"] * len(result["symbols"])
+print(json.dumps({"seconds": elapsed, "symbol_cycles": symbol_cycles, "trades": result["metrics"]["trades"],
+                  "fingerprint": result["fingerprint"], "peak_mb": peak, "steps": 0}))
+"""
+
+
 def measure(mode: str, source: str, runs: int) -> dict:
     figures = []
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(ROOT), mode, source], capture_output=True, text=True, check=True
-        )
+        script = [CLI, str(ROOT), source] if mode == "cli" else [CHILD, str(ROOT), mode, source]
+        done = subprocess.run([sys.executable, "-c", *script], capture_output=True, text=True, check=True)
         figures.append(json.loads(done.stdout.strip().splitlines()[-1]))
     seconds = statistics.median(f["seconds"] for f in figures)
     return {
@@ -142,6 +157,11 @@ def report(label: str, source: str, runs: int, scalar: bool) -> None:
     print(_line("setup", setup, runs) + f"   {setup['seconds'] / fast['seconds'] * 100:.0f} % of the fast path")
     per_step = (fast["seconds"] - setup["seconds"]) / fast["steps"] * 1e6 if fast["steps"] else float("nan")
     print(f"  steps    {fast['steps']:,} runner steps taken; the cycle loop costs {per_step:,.0f} µs per step taken")
+    cli = measure("cli", source, runs)
+    print(
+        _line("cli", cli, runs) + f"   the whole `rulebot dry-run` process (interpreter, imports, output); "
+        f"fingerprint {'identical' if cli['fingerprint'] == fast['fingerprint'] else 'DIFFERENT'}"
+    )
     if scalar:
         slow = measure("scalar", source, 1)
         same = "identical" if slow["fingerprint"] == fast["fingerprint"] else "DIFFERENT"
