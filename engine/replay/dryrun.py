@@ -223,7 +223,8 @@ def _fast_cycles(
                 state.decisions += flat.decisions(i)  # every vote blocked: the step would change nothing
                 unseen = i
             elif bot_cycle and runner.positions and not runner.pending and holding.quiet(i):
-                state.decisions += holding.decisions(i)  # nothing acts: the step would change nothing
+                state.decisions += holding.decisions(i)  # nothing acts but the exit ladder's tracking
+                holding.carry(i)
                 equity = holding.equity(i)
                 unseen = i
             elif bot_cycle and (active[i] or runner.positions or runner.pending):

@@ -8,8 +8,9 @@ fast path records itself (the equity curve and the decisions):
 * the broker — its column form (``holding_columns``, PaperBroker) says no liquidation and no
   funding payment happens there, and gives the equity after it;
 * the exit ladder — every open position, evaluated at ``i`` by the same pure
-  ``evaluate_exits`` the runner calls, fires no tier and keeps its peak P&L and its hold
-  multiplier (the position the runner holds is unchanged);
+  ``evaluate_exits`` the runner calls, fires no tier; where its peak P&L or hold multiplier
+  moves, the position is carried on moved through the window, and the runner puts it so
+  when the cycle is skipped (``Runner.carry``: what its step there would have committed);
 * the entries — every directional vote at ``i`` is settled NO_TRADE by the decision columns
   (engine/replay/columns/decisions.py) under the portfolio the runner had after its last
   step, whose only cycle-dependent input to those stages, the drawdown behind the kill
@@ -18,12 +19,14 @@ fast path records itself (the equity curve and the decisions):
 The window of cycles ahead is computed once per runner state and ends at the first cycle
 where the broker or the exit ladder would act: the runner is stepped there, exactly as the
 scalar path steps every cycle. Nothing here changes state: the runner stays the only place
-where it does. tests/dryrun/test_fast_path.py proves the whole run equal to the scalar path.
+where it does (``Runner.carry`` included). tests/dryrun/test_fast_path.py and
+tests/dryrun/test_variants.py prove the whole run equal to the scalar path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -63,6 +66,7 @@ class HoldingWindow:
         self.start = self.stop = 0
         self.quiet_rows: dict[int, tuple[float, list[dict]]] = {}  # row → (equity, decisions)
         self.retry_at, self.backoff = 0, 1
+        self.carries: dict[int, list] = {}  # row → the positions a step there would update (peak, hold multiplier)
 
     def quiet(self, i: int) -> bool:
         """Whether cycle ``i`` (a trading cycle) can be skipped."""
@@ -91,6 +95,15 @@ class HoldingWindow:
     def decisions(self, i: int) -> list[dict]:
         return self.quiet_rows[i][1]
 
+    def carry(self, i: int) -> None:
+        """Skip quiet cycle ``i`` as the runner: the positions whose peak P&L or hold
+        multiplier a step there would move are put as it would put them (Runner.carry); the
+        window, computed with that move foreseen, stays valid."""
+        moved = self.carries.get(i)
+        if moved:
+            self.runner.carry(moved, float(self.ts[i]))
+            self.key = self._key()
+
     def _key(self) -> tuple:
         """What the window depends on: the positions held (frozen, compared by value: the
         key holds them, so a replaced one is never mistaken for its successor), the trades,
@@ -105,7 +118,7 @@ class HoldingWindow:
     def _compute(self, i: int) -> None:
         """The window from ``i``: up to WINDOW cycles, ending just after the first cycle where
         the broker or the exit ladder acts (the runner steps there)."""
-        self.quiet_rows, self.start = {}, i
+        self.quiet_rows, self.carries, self.start = {}, {}, i
         end = min(self.last, i + WINDOW)
         self.stop = end
         rows = i + np.flatnonzero(self.trading[i:end])
@@ -140,37 +153,45 @@ class HoldingWindow:
 
     def _exits_quiet(self, rows: np.ndarray, event: np.ndarray) -> np.ndarray:
         """Per row, up to the first that is not: the broker does nothing and no position's
-        exit evaluation changes anything. Rows after the first event are left False."""
+        exit ladder fires. A position whose peak P&L or hold multiplier moves is carried on
+        moved, as the runner's step would put it (``carries``). Rows after the first event
+        are left False."""
         quiet = np.zeros(len(rows), dtype=bool)
-        runner, signals = self.runner, self.runner.pipeline.signals
-        positions = runner.ordered_positions()
+        signals = self.runner.pipeline.signals
+        positions = self.runner.ordered_positions()
         cursor = signals.cursor
         try:
             for k, j in enumerate(rows.tolist()):
-                if event[k] or not self._positions_quiet(positions, j):
+                moved = None if event[k] else self._moved(positions, j)
+                if moved is None:
                     break
+                if moved:
+                    self.carries[j] = moved
+                    by_id = {p.id: p for p in moved}
+                    positions = [by_id.get(p.id, p) for p in positions]
                 quiet[k] = True
         finally:
             signals.seek(cursor)
         return quiet
 
-    def _positions_quiet(self, positions: list, j: int) -> bool:
+    def _moved(self, positions: list, j: int) -> list | None:
+        """The positions the runner's exit check at cycle ``j`` would update (Runner._check_exits:
+        peak P&L, hold multiplier), or None when a tier fires there."""
         runner, now = self.runner, float(self.ts[j])
         runner.pipeline.signals.seek(j)
+        moved = []
         for position in positions:
             market = runner.pipeline.market(position.symbol, now)
             price = market.get("price")
             if price is None:
                 continue  # the runner skips it too
             evaluation = evaluate_exits(runner.plan, position, market, price, now)
-            if (
-                evaluation.chosen is not None
-                or evaluation.partial is not None
-                or evaluation.pnl_pct > position.peak_pnl_pct
-                or evaluation.hold_multiplier != position.hold_multiplier
-            ):
-                return False
-        return True
+            if evaluation.chosen is not None or evaluation.partial is not None:
+                return None
+            peak = max(position.peak_pnl_pct, evaluation.pnl_pct)
+            if peak != position.peak_pnl_pct or evaluation.hold_multiplier != position.hold_multiplier:
+                moved.append(replace(position, peak_pnl_pct=peak, hold_multiplier=evaluation.hold_multiplier))
+        return moved
 
     def _settle(self, rows: np.ndarray, equity: np.ndarray, available: np.ndarray) -> None:
         """Keep the quiet rows whose directional votes are all settled, with their decisions."""

@@ -309,6 +309,16 @@ class Runner:
         self._flush()
         return result
 
+    def carry(self, positions: Iterable[Any], ts: float) -> None:
+        """Put ``positions`` — open positions whose peak P&L or hold multiplier the exit check
+        at ``ts`` moves, where nothing else happens — and commit them as the step at ``ts``
+        would have: for the dry-run fast path's holding windows (engine/replay/holding.py),
+        which prove the rest of that step a no-op and skip it."""
+        work = _Work()
+        for position in positions:
+            self._put(position, work)
+        self._commit(ts, work)
+
     def _report_screen(self, screened: Screened) -> None:
         for refusal in screened.refusals:
             self.sinks.market({"event": "refused", **refusal.as_dict()})
