@@ -246,7 +246,7 @@ class PaperBroker:
         # sorted: a float sum must not depend on the order positions were opened or restored in
         positions = sorted(self._positions.items())
         unrealized = sum(p.quantity * (self._value(s, p.entry) - p.entry) for s, p in positions)
-        used = sum(abs(p.quantity) * p.entry / p.leverage for _, p in positions)
+        used = self._used_margin()
         equity = cash + unrealized
         return Balance(cash=cash, equity=equity, available_margin=equity - used - self._reserved())
 
@@ -405,28 +405,29 @@ class PaperBroker:
             cols = rows.get(symbol)
             if cols is None:
                 return None
-            value = self._value_column(symbol, cols, pos.entry)
+            candles = _valid_candles(cols)
+            value = self._value_column(symbol, cols, candles, pos.entry)
             unrealized = unrealized + pos.quantity * (value - pos.entry)
-            event |= self._liquidation_rows(pos, cols)
+            event |= self._liquidation_rows(pos, cols, candles)
             if self._rates.get(symbol) or np.isfinite(cols["funding_rate"]).any():
                 event |= self._funding_rows(ts)
-        positions = sorted(self._positions.items())
-        used = sum(abs(p.quantity) * p.entry / p.leverage for _, p in positions)
         equity = self.cash + unrealized
-        return HoldingColumns(equity, equity - used - self._reserved(), event)
+        return HoldingColumns(equity, equity - self._used_margin() - self._reserved(), event)
 
-    def _value_column(self, symbol: str, cols: Mapping[str, np.ndarray], default: float) -> np.ndarray:
+    def _value_column(
+        self, symbol: str, cols: Mapping[str, np.ndarray], candles: np.ndarray, default: float
+    ) -> np.ndarray:
         """_update_quote's valuation price after each row: its mark, else its price (else
-        its candle's close), else the one before."""
+        its candle's close, where ``candles`` says it is valid), else the one before."""
         mark, price = _positive_column(cols["mark"]), _positive_column(cols["price"])
-        last = np.where(np.isnan(price), np.where(_valid_candles(cols), cols["close"], np.nan), price)
+        last = np.where(np.isnan(price), np.where(candles, cols["close"], np.nan), price)
         value = np.where(np.isnan(mark), last, mark)
         current = self._value(symbol, default)
         filled = np.where(np.isnan(value), -1, np.arange(len(value)))
         np.maximum.accumulate(filled, out=filled)
         return np.where(filled < 0, current, value[np.maximum(filled, 0)])
 
-    def _liquidation_rows(self, pos: _Position, cols: Mapping[str, np.ndarray]) -> np.ndarray:
+    def _liquidation_rows(self, pos: _Position, cols: Mapping[str, np.ndarray], candles: np.ndarray) -> np.ndarray:
         """Rows whose candle (adverse extreme) or mark (else price) reaches the liquidation price."""
         liq = self._liquidation_price(pos)
         mark = _positive_column(cols["mark"])
@@ -436,7 +437,7 @@ class PaperBroker:
                 by_candle, by_mark = cols["low"] <= liq, mark <= liq
             else:
                 by_candle, by_mark = cols["high"] >= liq, mark >= liq
-        return (_valid_candles(cols) & by_candle) | (~np.isnan(mark) & by_mark)
+        return (candles & by_candle) | (~np.isnan(mark) & by_mark)
 
     def _funding_rows(self, ts: np.ndarray) -> np.ndarray:
         """Rows whose interval since the row before (the first: since the last observed
@@ -637,6 +638,11 @@ class PaperBroker:
         """Valuation price: the latest snapshot's mark, else its price (else ``default``)."""
         q = self._quotes.get(symbol)
         return q["value"] if q and q["value"] is not None else default
+
+    def _used_margin(self) -> float:
+        """Margin the open positions hold, summed in symbol order (a float sum must not depend
+        on the order positions were opened or restored in)."""
+        return sum(abs(p.quantity) * p.entry / p.leverage for _, p in sorted(self._positions.items()))
 
     def _reserved(self) -> float:
         """Margin held for open orders that could open exposure (reduce-only orders hold none)."""

@@ -201,8 +201,7 @@ class HoldingWindow:
         now = float(self.ts[rows[0]])
         portfolio = runner.portfolio(now)
         stable = runner.post_trade.stable_until(now)
-        same_state = self._same_kill_switch(portfolio, equity) & (self.ts[rows] <= stable)
-        keep = same_state.copy()
+        keep = self._same_kill_switch(portfolio, equity) & (self.ts[rows] <= stable)
         by_row: dict[int, list[dict]] = {}
         for symbol, votes in self.votes.items():  # the runner's order of symbols
             directional = keep & (votes[rows] != 0)

@@ -24,10 +24,11 @@ from engine.trading import exits
 from engine.trading.correlation import ReturnCorrelation
 from engine.trading.pipeline import correlation_window
 from engine.trading.signals.engine import SignalEngine
+from tests.dryrun.conftest import SAMPLE
 from tests.lifecycle.market import snapshots as synthetic_snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
+
 COMPARED = (
     "version",
     "profile",

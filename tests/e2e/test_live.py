@@ -114,6 +114,13 @@ def started(args: list[str], extra: dict[str, str] | None = None) -> subprocess.
     )
 
 
+def stopped(child: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGTERM to a child still running (the bot finishes its cycle and exits 0); its output."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+    return child.communicate(timeout=HUNG)
+
+
 def trades_logged(logs: Path) -> list[dict]:
     path = logs / "executed_trades.jsonl"
     if not path.exists():
@@ -149,9 +156,7 @@ def test_live_run_reconciles_protects_trades_records_and_leaks_no_key(tmp_path, 
             wait_for(lambda: bool(trades_logged(logs)), "the trade in executed_trades.jsonl", child=child)
             wait_for(lambda: stop.state == "cancelled", "the resting stop cancelled", child=child)
         finally:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-            out, err = child.communicate(timeout=HUNG)
+            out, err = stopped(child)
     assert child.returncode == 0, err
     assert "reconciled with kraken_futures: 1 position(s), 0 open order(s) in step" in err
     assert "1 protective stop(s) placed at kraken_futures" in err
@@ -200,9 +205,7 @@ def test_paper_mode_on_the_live_feed_reads_the_venue_given_and_records_what_it_t
         try:
             wait_for(lambda: len(recorded(logs)) >= 2, "two snapshots recorded", child=child)
         finally:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-            _out, err = child.communicate(timeout=HUNG)
+            _out, err = stopped(child)
     assert child.returncode == 0, err
     assert "Traceback" not in err
     assert any(path == V3 + "/tickers/PF_XBTUSD" for _, path in venue.calls)  # prices from the host given
@@ -252,9 +255,7 @@ def test_keys_revoked_mid_run_engage_the_kill_switch_and_nothing_more_is_sent(tm
             sent = sum(path == V3 + "/sendorder" for _, path in venue.calls)
             wait_for(lambda: len(recorded(logs)) >= 3, "two more cycles", child=child)
         finally:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-            _out, err = child.communicate(timeout=HUNG)
+            _out, err = stopped(child)
     assert child.returncode == 0, err
     assert "Traceback" not in err and "kill switch engaged" in err
     assert sum(path == V3 + "/sendorder" for _, path in venue.calls) == sent  # nothing sent after the halt

@@ -200,8 +200,8 @@ class CoinGlassClient:
         if endpoint not in HISTORY:
             raise ValueError(f"{endpoint} is not a history endpoint: {', '.join(HISTORY)}")
         answer = self.fetch(Task(endpoint, pair_of(symbol)), now)
-        interval_s, lag = self._interval_s(endpoint), self.config.publication_lag_s
-        return tuple(r for r in self._history_rows(endpoint, answer) if r.ts + interval_s + lag <= answer.fetched_at)
+        rows = self._history_rows(endpoint, answer)
+        return wire.published(rows, answer.fetched_at, self._interval_s(endpoint), self.config.publication_lag_s)
 
     def _params(self, task: Task, now: float) -> tuple[dict[str, str], tuple[float, float] | None]:
         cfg = self.config

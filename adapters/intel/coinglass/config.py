@@ -25,11 +25,6 @@ PATHS = {
 }
 #: Endpoints whose rows are stamped with the start of an interval (reference §3.5).
 HISTORY = ("funding_history", "open_interest_history", "liquidation_history", "long_short_ratio")
-#: Endpoints a plan does not include, and the smallest history interval each plan allows
-#: (reference §3.2, kept with the rule language): rulebot reads at that interval, 5m at most,
-#: so a row is as fresh as the plan permits.
-NOT_IN_PLAN = COINGLASS_NOT_IN_PLAN
-HISTORY_INTERVAL = COINGLASS_HISTORY_INTERVAL
 #: History rows at most this long are fresher than the coin list's hourly figure.
 FINE_HISTORY_S = 900.0
 INTERVAL_S = {
@@ -96,7 +91,9 @@ class CoinGlassConfig:
 
     @property
     def history_interval(self) -> str:
-        return HISTORY_INTERVAL.get(self.plan, "4h")
+        # the smallest the plan allows (reference §3.2, kept with the rule language), so a
+        # row is as fresh as the plan permits
+        return COINGLASS_HISTORY_INTERVAL.get(self.plan, "4h")
 
     @property
     def history_interval_s(self) -> float:
@@ -112,7 +109,7 @@ class CoinGlassConfig:
 
     def in_plan(self, endpoint: str) -> bool:
         """Whether this client calls ``endpoint``: listed in the rules and included in the plan."""
-        return endpoint in self.endpoints and endpoint not in NOT_IN_PLAN.get(self.plan, frozenset())
+        return endpoint in self.endpoints and endpoint not in COINGLASS_NOT_IN_PLAN.get(self.plan, frozenset())
 
 
 def coin_of(symbol: str) -> str:

@@ -258,8 +258,15 @@ def history(endpoint: str, data: Any, window: tuple[float, float], problems: lis
     return tuple(rows[t] for t in sorted(rows))
 
 
+def published(
+    rows: Sequence[HistoryRow], published_by: float, interval_s: float, lag_s: float
+) -> tuple[HistoryRow, ...]:
+    """The rows published by ``published_by``, in their order: a row for ``[t, t + interval)``
+    is published at ``t + interval + lag`` (reference §3.5), never at ``t``."""
+    return tuple(row for row in rows if row.ts + interval_s + lag_s <= published_by)
+
+
 def latest(rows: Sequence[HistoryRow], published_by: float, interval_s: float, lag_s: float) -> HistoryRow | None:
-    """The newest row published by ``published_by``: a row for ``[t, t + interval)`` is
-    published at ``t + interval + lag`` (reference §3.5), never at ``t``."""
-    known = [row for row in rows if row.ts + interval_s + lag_s <= published_by]
+    """The newest row published by ``published_by`` (:func:`published`)."""
+    known = published(rows, published_by, interval_s, lag_s)
     return known[-1] if known else None
