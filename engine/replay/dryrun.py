@@ -26,7 +26,7 @@ from engine.market.sanity import MarketDataReport
 from engine.replay.columns.candles import DIRECTION_CODE
 from engine.replay.columns.correlation import correlation_cursor
 from engine.replay.columns.decisions import DecisionColumns
-from engine.replay.holding import HoldingWindow
+from engine.replay.holding import HoldingWindow, portfolio_rows
 from engine.report.metrics import run_metrics
 from engine.trading.runner import Runner, Sinks
 from engine.trading.signals.coverage import Counts, coverage_of, layout
@@ -355,14 +355,11 @@ class _FlatDecisions:
         return len(self.runner.post_trade.trades), self.runner.broker.balance().equity
 
     def _compute(self, i: int, stop: int) -> None:
-        now = float(self.ts[i])
-        portfolio = self.runner.portfolio(now)
-        stable = int(np.searchsorted(self.ts, self.runner.post_trade.stable_until(now), side="right"))
-        stop = max(i + 1, min(stop, stable))
         known = np.ones(stop - i, dtype=bool)
         by_cycle: dict[int, list[dict]] = {}
-        for symbol, votes in self.votes.items():  # the runner's order of symbols
-            rows = i + np.flatnonzero(votes[i:stop])
+        directional = {symbol: i + np.flatnonzero(votes[i:stop]) for symbol, votes in self.votes.items()}
+        portfolio = portfolio_rows(self.runner, self.ts, np.unique(np.concatenate(list(directional.values()))))
+        for symbol, rows in directional.items():  # the runner's order of symbols
             reasons, settled = self.columns.first_blockers(symbol, rows, portfolio)
             known[rows[~settled] - i] = False
             for row, reason in zip(rows[settled].tolist(), reasons[settled].tolist()):

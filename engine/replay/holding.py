@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.replay.columns.decisions import PortfolioRows
 from engine.trading.exits import evaluate_exits
 
 #: Cycles looked ahead at most per window (a window also ends at the first event).
@@ -39,6 +40,22 @@ WINDOW = 1024
 #: cycles are stepped without asking (stepping is always exact), for twice as many each time
 #: up to MAX_BACKOFF, until a window pays again.
 MIN_RUN, MAX_BACKOFF = 2, 64
+
+
+def portfolio_rows(runner: Any, ts: np.ndarray, rows: np.ndarray) -> PortfolioRows:
+    """The portfolio the runner would build at each of ``rows`` (ascending) while its state
+    stands: Runner.portfolio at the first row of each stretch over which the trade stats stay
+    (PostTrade.stable_until: until a trade ages out of a lookback). Its balance is the
+    runner's now; callers pass the per-row equity where it moves."""
+    times, start = ts[rows], 0
+    portfolios, index = [], np.zeros(len(rows), dtype=np.intp)
+    while start < len(rows):
+        now = float(times[start])
+        stop = max(start + 1, int(np.searchsorted(times, runner.post_trade.stable_until(now), side="right")))
+        index[start:stop] = len(portfolios)
+        portfolios.append(runner.portfolio(now))
+        start = stop
+    return PortfolioRows(rows, tuple(portfolios), index)
 
 
 class HoldingWindow:
@@ -197,11 +214,8 @@ class HoldingWindow:
         """Keep the quiet rows whose directional votes are all settled, with their decisions."""
         if not len(rows):
             return
-        runner = self.runner
-        now = float(self.ts[rows[0]])
-        portfolio = runner.portfolio(now)
-        stable = runner.post_trade.stable_until(now)
-        keep = self._same_kill_switch(portfolio, equity) & (self.ts[rows] <= stable)
+        portfolio = portfolio_rows(self.runner, self.ts, rows)
+        keep = self._same_kill_switch(portfolio, equity)
         by_row: dict[int, list[dict]] = {}
         for symbol, votes in self.votes.items():  # the runner's order of symbols
             directional = keep & (votes[rows] != 0)
@@ -217,8 +231,8 @@ class HoldingWindow:
         for row, value in zip(rows[keep].tolist(), equity[keep].tolist(), strict=True):
             self.quiet_rows[row] = (value, by_row.get(row, []))
 
-    def _same_kill_switch(self, portfolio: Any, equity: np.ndarray) -> np.ndarray:
-        """Per row: the trading state the decisions see there is the portfolio's. Of the
+    def _same_kill_switch(self, portfolio: PortfolioRows, equity: np.ndarray) -> np.ndarray:
+        """Per row: the trading state the decisions see there is its portfolio's. Of the
         kill switch's claims (engine/bot/states.py ``conditions``) only the drawdown moves
         with the equity: AccountStats.drawdown_pct per row, its peak the realised one or
         the row's equity."""
@@ -227,5 +241,5 @@ class HoldingWindow:
         peak = np.maximum(realized, equity)
         with np.errstate(invalid="ignore", divide="ignore"):
             drawdown = np.where(peak <= 0, 0.0, np.maximum(0.0, (peak - equity) / peak * 100))
-        halted_now = portfolio.account.drawdown_pct(portfolio.equity_usd) > limit
-        return (drawdown > limit) == halted_now
+        halted = portfolio.per_row([p.account.drawdown_pct(p.equity_usd) > limit for p in portfolio.portfolios])
+        return (drawdown > limit) == halted

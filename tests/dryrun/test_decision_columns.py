@@ -1,7 +1,8 @@
 """DecisionColumns settles a row only with the first blocker the scalar decide_entry gives
 it: on the bundled sample, under many frozen portfolios — open positions (the correlation
 throttle), track records that trip the profit gate, drawdowns and win rates that halt
-trading, a frozen policy, a disabled venue type — every row it calls known carries exactly
+trading, a frozen policy, a disabled venue type, and track records that change between the
+rows (a trade ageing out) — every row it calls known carries exactly
 the scalar decision's blocker, and it settles most rows."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from adapters.snapshots.columnar import read_recording
 from engine.language.compiler import compile_ruleset
 from engine.replay.columns import gate_forms
 from engine.replay.columns.correlation import CorrelationColumns, CorrelationCursor
-from engine.replay.columns.decisions import DecisionColumns
+from engine.replay.columns.decisions import DecisionColumns, PortfolioRows
 from engine.replay.columns.signals import ColumnSignals
 from engine.trading.gates import GATES
 from engine.trading.pipeline import EntryPipeline, correlation_window
@@ -68,16 +69,21 @@ def _compare(plan, world, portfolios: int, seed: int) -> tuple[int, int]:
     rng = np.random.default_rng(seed)
     known_rows = all_rows = 0
     for _ in range(portfolios):
-        portfolio = _portfolio(rng, list(signals.symbols))
+        # two portfolios over the rows, as when a trade ages out between them: the same
+        # positions and balance, their own track records and account stats
+        first = _portfolio(rng, list(signals.symbols))
+        later = _portfolio(rng, list(signals.symbols))
+        later = dataclasses.replace(first, stats=later.stats, account=later.account)
         for symbol in signals.symbols:
             directional = np.flatnonzero(signals.votes[symbol].direction != 0)
             if len(directional) < 40:
                 continue  # SOLUSDT: in the rules, not in the sample
             rows = np.sort(rng.choice(directional, size=40, replace=False))
-            reasons, known = columns.first_blockers(symbol, rows, portfolio)
-            for row, reason, settled in zip(rows.tolist(), reasons.tolist(), known.tolist()):
+            index = (np.arange(len(rows)) >= rng.integers(0, len(rows) + 1)).astype(np.intp)
+            reasons, known = columns.first_blockers(symbol, rows, PortfolioRows(rows, (first, later), index))
+            for row, reason, settled, k in zip(rows.tolist(), reasons.tolist(), known.tolist(), index.tolist()):
                 signals.seek(row)
-                decision = pipeline.decide(symbol, portfolio, float(recording.ts[row]))
+                decision = pipeline.decide(symbol, (first, later)[k], float(recording.ts[row]))
                 if settled:
                     assert decision.outcome == "NO_TRADE" and reason == decision.first_blocker, (row, symbol)
                 known_rows += settled

@@ -21,7 +21,8 @@ tests/dryrun/test_fast_path.py proves the whole run identical to the scalar path
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,6 +36,35 @@ from engine.trading.signals.vote import CONVICTION_RANK
 # ------------------------------------------------------------------ the decisions
 
 
+@dataclass(frozen=True)
+class PortfolioRows:
+    """The portfolio each of ``rows`` (ascending) sees: the same positions and balance for all
+    (the runner's state stands), the trade stats and the account's lookback stats those of
+    ``portfolios[index[k]]`` — they change only where a trade ages out of a lookback
+    (engine/replay/holding.py ``portfolio_rows``)."""
+
+    rows: np.ndarray
+    portfolios: Sequence
+    index: np.ndarray
+
+    @classmethod
+    def constant(cls, rows: np.ndarray, portfolio) -> PortfolioRows:
+        return cls(rows, (portfolio,), np.zeros(len(rows), dtype=np.intp))
+
+    @property
+    def held(self):
+        """The portfolio's parts every row shares (positions, balance)."""
+        return self.portfolios[0]
+
+    def at(self, rows: np.ndarray) -> PortfolioRows:
+        """The same for ``rows``, a subset of this one's."""
+        return PortfolioRows(rows, self.portfolios, self.index[np.searchsorted(self.rows, rows)])
+
+    def per_row(self, values: Sequence) -> np.ndarray:
+        """One value per portfolio, spread over the rows."""
+        return np.asarray(values)[self.index]
+
+
 class DecisionColumns:
     """First blockers over a recording for a frozen portfolio (see the module docstring)."""
 
@@ -44,11 +74,17 @@ class DecisionColumns:
         self._cascades: dict[str, np.ndarray] = {}
 
     def first_blockers(
-        self, symbol: str, rows: np.ndarray, portfolio, account: tuple[np.ndarray, np.ndarray] | None = None
+        self,
+        symbol: str,
+        rows: np.ndarray,
+        portfolio: PortfolioRows,
+        account: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(reason per row, known per row) for the cycles ``rows`` (whose vote is directional).
-        ``account``: (equity, available margin) per row where they move while the rest of the
-        portfolio stands (positions held, engine/replay/holding.py); else the portfolio's."""
+        """(reason per row, known per row) for the cycles ``rows`` (whose vote is directional),
+        ``portfolio`` the portfolio of each (a superset of ``rows`` may be given). ``account``:
+        (equity, available margin) per row where they move while the positions stand
+        (engine/replay/holding.py); else the portfolio's."""
+        portfolio = portfolio.at(rows)
         n = len(rows)
         reason = np.full(n, None, dtype=object)
         settled, unknown = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -96,20 +132,20 @@ class DecisionColumns:
 
         return stage
 
-    def _gate_columns(self, symbol: str, rows: np.ndarray, portfolio, account) -> GateColumns:
+    def _gate_columns(self, symbol: str, rows: np.ndarray, portfolio: PortfolioRows, account) -> GateColumns:
         votes = self.signals.votes[symbol]
         sign = votes.direction[rows]
         columns = self._env_columns(symbol, rows, sign, portfolio)
-        columns.update(_portfolio_columns(symbol, sign, portfolio, account))
+        columns.update(_portfolio_columns(symbol, sign, portfolio.held, account))
         env = ColumnEnv(columns)
         everywhere = np.ones(len(rows), dtype=bool)
         edge, edge_unknown = evaluate_rows(self.plan.gates.expected_edge, env, everywhere)
-        state, _ = trading_state(self.plan, portfolio)
+        state = portfolio.per_row([trading_state(self.plan, p)[0] for p in portfolio.portfolios])
         return GateColumns(
             symbol,
             sign,
             env,
-            portfolio,
+            portfolio.held,
             self._venue,
             state,
             edge,
@@ -122,14 +158,20 @@ class DecisionColumns:
         return np.array([np.nan if v is None else v for v in values], dtype=float)
 
     def _env_columns(
-        self, symbol: str, rows: np.ndarray, sign: np.ndarray, portfolio
+        self, symbol: str, rows: np.ndarray, sign: np.ndarray, portfolio: PortfolioRows
     ) -> dict[str, Callable[[], np.ndarray]]:
         """name → a maker of its column over ``rows``: the vote, the track record, the market."""
         votes, market = self.signals.votes[symbol], self.signals.market_columns(symbol)
-        long_stats, short_stats = portfolio.trade_stats(symbol, "LONG"), portfolio.trade_stats(symbol, "SHORT")
 
         def stat(field: str) -> Callable[[], np.ndarray]:
-            return lambda: np.where(sign == 1, float(getattr(long_stats, field)), float(getattr(short_stats, field)))
+            def column() -> np.ndarray:
+                long_, short = (
+                    portfolio.per_row([float(getattr(p.trade_stats(symbol, d), field)) for p in portfolio.portfolios])
+                    for d in ("LONG", "SHORT")
+                )
+                return np.where(sign == 1, long_, short)
+
+            return column
 
         def at_rows(column: np.ndarray) -> Callable[[], np.ndarray]:
             return lambda: column[rows]

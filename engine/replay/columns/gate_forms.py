@@ -77,8 +77,8 @@ def pre_entry(gate: Gate[pre_entry_gate.Params], cols: GateColumns, live: np.nda
 
 
 def state(gate: Gate[trading_state.Params], cols: GateColumns, live: np.ndarray) -> Verdict:
-    """The state is the portfolio's, the same for every row."""
-    return blocks(np.full(len(cols), cols.state != "ACTIVE"), f"TRADING_{cols.state}")
+    """The state is each row's portfolio's (the kill switch's lookback may end between rows)."""
+    return blocks(cols.state != "ACTIVE", np.array([f"TRADING_{s}" for s in cols.state.tolist()], dtype=object))
 
 
 FORMS: MappingProxyType[str, ColumnForm] = MappingProxyType(

@@ -94,7 +94,7 @@ class GateColumns:
     env: ColumnEnv
     portfolio: Any
     venue: Any
-    state: str  # the trading state (ACTIVE / HALTED / REDUCING), constant here
+    state: np.ndarray  # per row, the trading state (ACTIVE / HALTED / REDUCING) of its portfolio
     expected_edge: np.ndarray  # float, read where not ``edge_unknown``
     edge_unknown: np.ndarray
     correlation: Callable[[str], np.ndarray]  # other symbol → correlation per row, NaN when not known
