@@ -13,7 +13,12 @@ reading the file inside the timing:
 * ``setup``   — only what the fast path builds before its first cycle (the file as columns,
   the signal and correlation columns): the fast path's floor, however cheap its cycles;
 * ``cli``     — the whole ``rulebot dry-run FILE --format json`` process, timed from outside,
-  its peak RSS the CLI process's own (RUSAGE_CHILDREN of a fresh parent).
+  its peak RSS the CLI process's own (RUSAGE_CHILDREN of a fresh parent);
+* ``numpy``   — the hand-written numpy baseline of the same core (tests/benchmarks/numpy_core.py:
+  the same reader, the ten components, vote and conviction, a stop/target/time-exit scan per
+  trade; no gates, sizing, fees or broker), timed like ``columns``. Issue 19 asks that
+  ``columns ÷ numpy`` stay ≤ 25×, reading included since the core includes it; the ratio
+  without the reading (the baseline's own read time taken off both) is printed beside it.
 
 With the fast path's runner steps counted, ``(columns - setup) / steps`` is the cost of a
 cycle loop per step taken, the figure that decides how far the target is.
@@ -41,6 +46,7 @@ import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from adapters.snapshots.columnar import read_columnar, read_recording
 from adapters.paper.broker import PaperBroker
+from tests.benchmarks import numpy_core
 from engine.language.compiler import compile_ruleset
 from engine.replay.dryrun import dry_run, dry_run_recording
 from engine.replay.memstate import MemoryState
@@ -49,6 +55,7 @@ mode, source = sys.argv[2], sys.argv[3]
 plan = compile_ruleset(sys.argv[1] + "/rules").plans["paper"]
 start = time.perf_counter()                       # reading the snapshots is part of the run
 trades = steps = 0
+compute = None
 if mode == "columns":
     recording = read_recording(source)
     symbol_cycles = len(recording) * len(recording.symbols)
@@ -64,6 +71,10 @@ elif mode == "setup":
     ColumnSignals(plan, recording)
     CorrelationColumns(plan.ruleset.names(), **correlation_window(plan),
                        candles={n: s.candles for n, s in recording.symbols.items()})
+elif mode == "numpy":   # the baseline reads the same file with the same reader, inside this timing
+    baseline = numpy_core.run_plan(plan, source)
+    symbol_cycles, trades, compute = baseline["symbol_cycles"], baseline["trades"], baseline["seconds_compute"]
+    fingerprint = None
 else:
     snapshots = list(read_columnar(source))
     symbol_cycles = sum(len(s.symbols) for s in snapshots)
@@ -78,7 +89,7 @@ try:   # VmHWM: this process's own peak (ru_maxrss would include the parent's pa
 except OSError:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "symbol_cycles": symbol_cycles, "trades": trades, "fingerprint": fingerprint,
-                  "peak_mb": peak, "steps": steps}))
+                  "peak_mb": peak, "steps": steps, "compute": compute}))
 """
 
 
@@ -139,6 +150,7 @@ def measure(mode: str, source: str, runs: int) -> dict:
         "seconds": seconds,
         "fingerprint": figures[0]["fingerprint"],
         "steps": figures[0]["steps"],
+        "compute": statistics.median(f["compute"] for f in figures) if figures[0].get("compute") is not None else None,
     }
 
 
@@ -157,6 +169,16 @@ def report(label: str, source: str, runs: int, scalar: bool) -> None:
     print(_line("setup", setup, runs) + f"   {setup['seconds'] / fast['seconds'] * 100:.0f} % of the fast path")
     per_step = (fast["seconds"] - setup["seconds"]) / fast["steps"] * 1e6 if fast["steps"] else float("nan")
     print(f"  steps    {fast['steps']:,} runner steps taken; the cycle loop costs {per_step:,.0f} µs per step taken")
+    base = measure("numpy", source, runs)
+    print(
+        _line("numpy", base, runs) + f"   of which compute {base['compute']:.3f} s, the rest read_recording; "
+        f"{base['trades']} trades (no gates, sizing or fees)"
+    )
+    ratio, reading = fast["seconds"] / base["seconds"], base["seconds"] - base["compute"]
+    print(
+        f"  columns ÷ numpy {ratio:.1f}x reading included (target ≤ 25×): {'met' if ratio <= 25 else 'MISSED'}; "
+        f"without the reading {(fast['seconds'] - reading) / base['compute']:.1f}x"
+    )
     cli = measure("cli", source, runs)
     print(
         _line("cli", cli, runs) + f"   the whole `rulebot dry-run` process (interpreter, imports, output); "
