@@ -48,7 +48,8 @@ def portfolio_rows(runner: Any, ts: np.ndarray, rows: np.ndarray) -> PortfolioRo
     (PostTrade.stable_until: until a trade ages out of a lookback). Its balance is the
     runner's now; callers pass the per-row equity where it moves."""
     times, start = ts[rows], 0
-    portfolios, index = [], np.zeros(len(rows), dtype=np.intp)
+    portfolios: list[Any] = []
+    index = np.zeros(len(rows), dtype=np.intp)
     while start < len(rows):
         now = float(times[start])
         stop = max(start + 1, int(np.searchsorted(times, runner.post_trade.stable_until(now), side="right")))
