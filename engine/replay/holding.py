@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from engine.replay.columns.decisions import PortfolioRows
+from engine.replay.columns.exit_forms import Ladder
 from engine.trading.exits import evaluate_exits
 
 #: Cycles looked ahead at most per window (a window also ends at the first event).
@@ -40,6 +41,8 @@ WINDOW = 1024
 #: cycles are stepped without asking (stepping is always exact), for twice as many each time
 #: up to MAX_BACKOFF, until a window pays again.
 MIN_RUN, MAX_BACKOFF = 2, 64
+#: Rows of a position's exit ladder evaluated as columns at first; each next chunk is 4x longer.
+FIRST_CHUNK = 8
 
 
 def portfolio_rows(runner: Any, ts: np.ndarray, rows: np.ndarray) -> PortfolioRows:
@@ -85,6 +88,8 @@ class HoldingWindow:
         self.quiet_rows: dict[int, tuple[float, list[dict]]] = {}  # row → (equity, decisions)
         self.retry_at, self.backoff = 0, 1
         self.carries: dict[int, list] = {}  # row → the positions a step there would update (peak, hold multiplier)
+        market = [set(columns.signals.market_columns(name)) for name in recording.symbols]
+        self.ladder = Ladder(runner.plan, set.intersection(*market) if market else set())
 
     def quiet(self, i: int) -> bool:
         """Whether cycle ``i`` (a trading cycle) can be skipped."""
@@ -178,19 +183,51 @@ class HoldingWindow:
         signals = self.runner.pipeline.signals
         positions = self.runner.ordered_positions()
         cursor = signals.cursor
+        limit = int(np.argmax(event)) if event.any() else len(rows)
+        moves: dict[int, dict[str, Any]] = {}  # row index → position id → the position moved there
         try:
-            for k, j in enumerate(rows.tolist()):
-                moved = None if event[k] else self._moved(positions, j)
-                if moved is None:
-                    break
-                if moved:
-                    self.carries[j] = moved
-                    by_id = {p.id: p for p in moved}
-                    positions = [by_id.get(p.id, p) for p in positions]
-                quiet[k] = True
+            for position in positions:  # each position's ladder is its own; the first to fire ends the window
+                walk = self._walk if self.ladder.complete else self._walk_scalar
+                limit = walk(position, rows[:limit], moves)
         finally:
             signals.seek(cursor)
+        quiet[:limit] = True
+        for k in sorted(moves):
+            if k < limit:
+                self.carries[int(rows[k])] = [moves[k][p.id] for p in positions if p.id in moves[k]]
         return quiet
+
+    def _walk(self, position: Any, rows: np.ndarray, moves: dict[int, dict[str, Any]]) -> int:
+        """The index of the first of ``rows`` where ``position``'s exit ladder fires (len(rows)
+        when none does), its moves put in ``moves``: the ladder as columns (exit_forms.Ladder),
+        over chunks that grow while nothing fires."""
+        market = self.columns.signals.market_columns(position.symbol)
+        priced = np.flatnonzero(~np.isnan(market["price"][rows]))  # the runner skips a position without a price
+        current, start, size = position, 0, FIRST_CHUNK
+        while start < len(priced):
+            ks = priced[start : start + size]
+            at = rows[ks]
+            walk = self.ladder.walk(current, self.ts[at], {name: column[at] for name, column in market.items()})
+            stop = int(np.argmax(walk.fires)) if walk.fires.any() else len(ks)
+            for k, peak, multiplier in zip(ks[:stop].tolist(), walk.peak.tolist(), walk.multiplier.tolist()):
+                if peak != current.peak_pnl_pct or multiplier != current.hold_multiplier:
+                    current = replace(current, peak_pnl_pct=peak, hold_multiplier=multiplier)
+                    moves.setdefault(k, {})[position.id] = current
+            if stop < len(ks):
+                return int(ks[stop])
+            start, size = start + size, size * 4
+        return len(rows)
+
+    def _walk_scalar(self, position: Any, rows: np.ndarray, moves: dict[int, dict[str, Any]]) -> int:
+        """:meth:`_walk` for a ladder with a kind that has no column form: every row the scalar way."""
+        current = position
+        for k, j in enumerate(rows.tolist()):
+            moved = self._moved([current], j)
+            if moved is None:
+                return k
+            if moved:
+                moves.setdefault(k, {})[position.id] = current = moved[0]
+        return len(rows)
 
     def _moved(self, positions: list, j: int) -> list | None:
         """The positions the runner's exit check at cycle ``j`` would update (Runner._check_exits:

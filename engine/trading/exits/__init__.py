@@ -12,9 +12,10 @@ Pure: the position, the market values and the clock are passed in.
 The tier kinds: one module per kind (engine/trading/exits/<kind>.py, shape in ``base``; copy
 ``_template.py`` for a new one), listed by hand in :data:`TIERS`. Everything else looks a kind
 up at call time through this package (``exits.TIERS[kind]``, :func:`capability`), never by a
-copied name, so a test can swap the registry. Exit tiers have no column (fast-path) forms yet:
-while a position is open the dry-run fast path asks :func:`evaluate_exits` itself, cycle by
-cycle, which cycles are quiet (engine/replay/holding.py).
+copied name, so a test can swap the registry. Each kind may have a column (fast-path) form in
+engine/replay/columns/exit_forms.py: while a position is open the dry-run fast path walks the
+ladder over the cycles ahead as columns (engine/replay/holding.py), or asks
+:func:`evaluate_exits` cycle by cycle when a kind has none.
 """
 
 from __future__ import annotations

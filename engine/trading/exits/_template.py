@@ -14,7 +14,9 @@ your own kind:
 5. add the module to ``TIERS`` in engine/trading/exits/__init__.py (one line), run
    ``python -m engine.language.schemagen`` and ``python -m engine.docgen``, and add tests.
 
-Exit tiers have no column (fast-path) form: nothing is needed in engine/replay/.
+Optional: a column form for the dry-run fast path, one function plus one line in
+engine/replay/columns/exit_forms.py (``FORMS``). Without one the fast path asks the scalar
+ladder row by row while a position is open — slower, never different.
 """
 
 from __future__ import annotations
