@@ -152,3 +152,21 @@ def test_market_columns_hold_exactly_what_the_scalar_market_env_holds(plan):
             for name, column in columns.items():
                 value = column[i].item()
                 assert (value == market[name]) if name in market else value != value, (name, i)
+
+
+def test_every_name_read_from_the_portfolio_is_a_portfolio_name(plan, world):
+    """DecisionColumns looks up a stage's whole-history verdict only when it reads no
+    PORTFOLIO_NAMES: every name the columns take from the portfolio must be one."""
+    from engine.replay.columns.decisions import PORTFOLIO_NAMES, _portfolio_columns
+
+    _, signals, _ = world
+    portfolio = _portfolio(np.random.default_rng(1), list(signals.symbols))
+    names = set(_portfolio_columns("BTCUSDT", np.ones(3, dtype=np.int8), portfolio, None))
+    names |= {
+        n
+        for n in DecisionColumns(plan, signals, lambda *a: None)._env_columns(
+            "BTCUSDT", np.arange(3), np.ones(3, dtype=np.int8), PortfolioRows.constant(np.arange(3), portfolio)
+        )
+        if n.startswith("recent_")
+    }
+    assert names and names <= PORTFOLIO_NAMES

@@ -21,6 +21,8 @@ tests/dryrun/test_fast_path.py proves the whole run identical to the scalar path
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -65,13 +67,39 @@ class PortfolioRows:
         return np.asarray(values)[self.index]
 
 
+#: The decision vocabulary's names that read the portfolio (its positions, balance and track
+#: records: ``_portfolio_columns`` and the ``recent_*`` stats); every other name is a column of
+#: the recording.
+PORTFOLIO_NAMES = frozenset(
+    {
+        "portfolio_value_usd",
+        "available_margin_usd",
+        "has_position_same_direction",
+        "positions_in_symbol",
+        "open_positions",
+        "exposure_pct",
+        "recent_trades",
+        "recent_expectancy_pct",
+        "recent_win_rate",
+    }
+)
+
+
 class DecisionColumns:
-    """First blockers over a recording for a frozen portfolio (see the module docstring)."""
+    """First blockers over a recording for a frozen portfolio (see the module docstring).
+
+    A stage that reads no portfolio name (PORTFOLIO_NAMES) nor the portfolio itself answers
+    each row from that row's columns alone, the same under every portfolio: it is evaluated
+    once over all of a symbol's directional cycles and then only looked up (``_by_row``).
+    Where that whole-history verdict leaves a row unknown (a missing input, a fault somewhere
+    in the history), the stage is evaluated over the rows asked, as before."""
 
     def __init__(self, plan, signals, correlation_at: Callable[[str, str, int], float | None]):
         self.plan, self.signals, self._correlation_at = plan, signals, correlation_at
         self._venue = plan.venues.exchange(plan.venues.execution_venue)
         self._cascades: dict[str, np.ndarray] = {}
+        self._whole: dict[tuple[str, int], tuple[np.ndarray, Verdict | None]] = {}
+        self._correlation_memo: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     def first_blockers(
         self,
@@ -91,11 +119,11 @@ class DecisionColumns:
         if n == 0:
             return reason, settled
         cols = self._gate_columns(symbol, rows, portfolio, account)
-        for stage in self._stages(symbol, cols):
+        for k, (pure, stage) in enumerate(self._stages(symbol, cols)):
             live = ~settled & ~unknown
             if not live.any():
                 break
-            verdict = stage(live)
+            verdict = (self._by_row(symbol, k, rows, portfolio) if pure else None) or stage(live)
             unknown |= live & verdict.unknown
             hit = live & ~verdict.unknown & verdict.blocked
             reason[hit] = verdict.reason if isinstance(verdict.reason, str) else verdict.reason[hit]
@@ -103,16 +131,43 @@ class DecisionColumns:
         return reason, settled
 
     def _stages(self, symbol: str, cols: GateColumns):
-        """The stages of decide_entry up to the end of the gate chain, in its order, from the
-        same sources: the policy results and the signal checks as entry.py lists them."""
+        """(row-pure, stage) for each stage of decide_entry up to the end of the gate chain, in
+        its order, from the same sources: the policy results and the signal checks as entry.py
+        lists them. Row-pure: it reads neither the portfolio nor a portfolio name."""
         n = len(cols)
         for result in policy_checks(self.plan, symbol):
-            yield lambda live, result=result: blocks(np.full(n, not result.passed), result.reason)
+            yield False, lambda live, result=result: blocks(np.full(n, not result.passed), result.reason)
         for check in signal_checks(self.plan) + unsized_checks(self.plan):
-            yield self._check_stage(check, cols)
+            yield not check.when.names & PORTFOLIO_NAMES, self._check_stage(check, cols)
         for gate in self.plan.gates.chain:
             if gate.enabled:
-                yield self._gate_stage(gate, cols)
+                yield self._row_pure(gate), self._gate_stage(gate, cols)
+
+    def _row_pure(self, gate) -> bool:
+        names = set(self.plan.gates.expected_edge.names).union(*(e.names for e in gate.expressions.values()))
+        return gate_forms.reads_rows_only(gate.kind) and not names & PORTFOLIO_NAMES
+
+    def _by_row(self, symbol: str, k: int, rows: np.ndarray, portfolio: PortfolioRows) -> Verdict | None:
+        """Stage ``k``'s verdict at ``rows`` looked up in its whole-history verdict (computed on
+        first use); None where that one is not fully known."""
+        whole = self._whole.get((symbol, k))
+        if whole is None:
+            every = np.flatnonzero(self.signals.votes[symbol].direction != 0)
+            cols = self._gate_columns(symbol, every, PortfolioRows.constant(every, portfolio.held), None)
+            _, stage = next(itertools.islice(self._stages(symbol, cols), k, None))
+            verdict = stage(np.ones(len(every), dtype=bool))
+            if verdict.unknown.any():
+                whole = self._whole[(symbol, k)] = (every, None)
+            else:
+                reason = verdict.reason
+                if isinstance(reason, str):
+                    reason = np.full(len(every), reason, dtype=object)
+                whole = self._whole[(symbol, k)] = (every, Verdict(verdict.blocked, verdict.unknown, reason))
+        every, verdict = whole
+        if verdict is None:
+            return None
+        at = np.searchsorted(every, rows)
+        return Verdict(verdict.blocked[at], verdict.unknown[at], verdict.reason[at])
 
     @staticmethod
     def _gate_stage(gate, cols: GateColumns):
@@ -139,7 +194,6 @@ class DecisionColumns:
         columns.update(_portfolio_columns(symbol, sign, portfolio.held, account))
         env = ColumnEnv(columns)
         everywhere = np.ones(len(rows), dtype=bool)
-        edge, edge_unknown = evaluate_rows(self.plan.gates.expected_edge, env, everywhere)
         state = portfolio.per_row([trading_state(self.plan, p)[0] for p in portfolio.portfolios])
         return GateColumns(
             symbol,
@@ -148,14 +202,22 @@ class DecisionColumns:
             portfolio.held,
             self._venue,
             state,
-            edge,
-            edge_unknown,
+            functools.cache(lambda: evaluate_rows(self.plan.gates.expected_edge, env, everywhere)),
             lambda other: self._correlations(symbol, other, rows),
         )
 
     def _correlations(self, symbol: str, other: str, rows: np.ndarray) -> np.ndarray:
-        values = [self._correlation_at(symbol, other, i) for i in rows.tolist()]
-        return np.array([np.nan if v is None else v for v in values], dtype=float)
+        """The correlation at each row (NaN: not known), each row's asked once per recording."""
+        memo = self._correlation_memo.get((symbol, other))
+        if memo is None:
+            n = len(self.signals.recording.ts)
+            memo = self._correlation_memo[(symbol, other)] = (np.full(n, np.nan), np.zeros(n, dtype=bool))
+        values, asked = memo
+        for i in rows[~asked[rows]].tolist():
+            value = self._correlation_at(symbol, other, i)
+            values[i] = np.nan if value is None else value
+        asked[rows] = True
+        return values[rows]
 
     def _env_columns(
         self, symbol: str, rows: np.ndarray, sign: np.ndarray, portfolio: PortfolioRows

@@ -37,9 +37,10 @@ def never_blocks(gate: Gate[Any], cols: GateColumns, live: np.ndarray) -> Verdic
 def fee(gate: Gate[fee_gate.Params], cols: GateColumns, live: np.ndarray) -> Verdict:
     """An unknown edge stays unknown (the scalar gate blocks it with FEE_EDGE_UNKNOWN)."""
     p = gate.params
-    after = cols.expected_edge - 2 * fee_gate.fee_pct(p, cols.venue)
+    expected, unknown = cols.edge()
+    after = expected - 2 * fee_gate.fee_pct(p, cols.venue)
     blocked = after < p.min_edge_after_fees_pct - fee_gate.TOLERANCE_PCT
-    return blocks(blocked, "FEE_EDGE_TOO_SMALL", cols.edge_unknown)
+    return blocks(blocked, "FEE_EDGE_TOO_SMALL", unknown)
 
 
 def correlation(gate: Gate[correlation_throttle.Params], cols: GateColumns, live: np.ndarray) -> Verdict:
@@ -91,6 +92,17 @@ FORMS: MappingProxyType[str, ColumnForm] = MappingProxyType(
         trading_state.KIND: state,
     }
 )
+
+
+#: Forms that read the portfolio itself (its positions, its trading state), not only the rows'
+#: columns: their verdicts change with the portfolio (DecisionColumns evaluates them per call).
+READS_PORTFOLIO = frozenset({correlation_throttle.KIND, trading_state.KIND})
+
+
+def reads_rows_only(kind: str) -> bool:
+    """The kind has a column form that answers each row from the rows' columns (and the plan's
+    constants) alone."""
+    return kind in FORMS and kind not in READS_PORTFOLIO
 
 
 def form_of(kind: str) -> ColumnForm | None:

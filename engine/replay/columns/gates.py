@@ -95,8 +95,7 @@ class GateColumns:
     portfolio: Any
     venue: Any
     state: np.ndarray  # per row, the trading state (ACTIVE / HALTED / REDUCING) of its portfolio
-    expected_edge: np.ndarray  # float, read where not ``edge_unknown``
-    edge_unknown: np.ndarray
+    edge: Callable[[], tuple[np.ndarray, np.ndarray]]  # (expected edge, unknown) per row, computed when asked
     correlation: Callable[[str], np.ndarray]  # other symbol → correlation per row, NaN when not known
 
     def __len__(self) -> int:
