@@ -209,38 +209,49 @@ def _fast_cycles(
     on_progress: Callable[[int], None] | None,
     flat: _FlatDecisions,
 ) -> None:
-    times, active = recording.ts.tolist(), active.tolist()
+    times, active = recording.ts.tolist(), np.asarray(active, dtype=bool)
     due = Scheduler(runner.plan.schedules, times[first]).due_rows(recording.ts[first:last]) if first < last else {}
     trading = _trading_rows(runner.plan.schedules, due, max(0, last - first))
     trading_mask = np.asarray(trading, dtype=bool)
+    trading_rows = first + np.flatnonzero(trading_mask)  # rows where the bot cycle runs
+    voting_rows = trading_rows[active[trading_rows]]  # … and some vote is directional
     equity = runner.broker.balance().equity
     unseen = None  # the last trading snapshot the broker was not shown
     holding = HoldingWindow(runner, flat.columns, trading, first, last, flat.decision)
+    span = _Span(state, times, on_progress)
     try:
-        for i, bot_cycle in zip(range(first, last), trading):
-            ts = times[i]
-            if bot_cycle and active[i] and not (runner.positions or runner.pending) and flat.settled(i):
-                state.decisions += flat.decisions(i)  # every vote blocked: the step would change nothing
-                unseen = i
-            elif bot_cycle and runner.positions and not runner.pending and holding.quiet(i):
+        i = first
+        while i < last:
+            if not (runner.positions or runner.pending):
+                # flat: only a directional vote can act; the broker catches up at the next step
+                j = _next_unsettled(flat, voting_rows, i, last, state)
+                before = int(np.searchsorted(trading_rows, j)) - 1
+                if before >= 0 and trading_rows[before] >= i:
+                    unseen = int(trading_rows[before])
+                span.record(i, j, equity, held=False)
+                i = j
+                if i == last:
+                    break
+            elif not trading[i - first]:
+                span.record(i, i + 1, equity, held=bool(runner.positions))
+                i += 1
+                continue
+            elif not runner.pending and holding.quiet(i):
                 state.decisions += holding.decisions(i)  # nothing acts but the exit ladder's tracking
                 holding.carry(i)
                 equity = holding.equity(i)
                 unseen = i
-            elif bot_cycle and (active[i] or runner.positions or runner.pending):
-                if unseen is not None:
-                    _show_skipped(runner, recording.snapshot(unseen))
-                    unseen = None
-                runner.step(recording.snapshot(i))
-                state.steps += 1
-                equity = runner.broker.balance().equity
-            elif bot_cycle:
-                unseen = i
-            state.cycles += 1
-            state.equity.append([ts, equity])
-            state.exposure_cycles += bool(runner.positions)
-            if on_progress is not None and state.cycles % 1000 == 0:
-                on_progress(1000)
+                span.record(i, i + 1, equity, held=True)
+                i += 1
+                continue
+            if unseen is not None:
+                _show_skipped(runner, recording.snapshot(unseen))
+                unseen = None
+            runner.step(recording.snapshot(i))
+            state.steps += 1
+            equity = runner.broker.balance().equity
+            span.record(i, i + 1, equity, held=bool(runner.positions))
+            i += 1
     finally:  # Ctrl-C: the result covers the cycles done
         if state.cycles:
             state.start, state.end = times[first], times[first + state.cycles - 1]
@@ -249,6 +260,38 @@ def _fast_cycles(
         state.coverage = flat.columns.signals.coverage(first + np.flatnonzero(trading_mask[: state.cycles]))
         if on_progress is not None:
             on_progress(state.cycles % 1000)
+
+
+def _next_unsettled(flat: _FlatDecisions, voting_rows: np.ndarray, i: int, last: int, state: DryRunState) -> int:
+    """The first row from ``i`` where a flat runner must step: a directional vote the decision
+    columns do not settle (``last`` when none); the settled ones' decisions are recorded."""
+    k = int(np.searchsorted(voting_rows, i))
+    while k < len(voting_rows) and voting_rows[k] < last:
+        row = int(voting_rows[k])
+        if not flat.settled(row):
+            return row
+        state.decisions += flat.decisions(row)  # every vote blocked: the step would change nothing
+        k += 1
+    return last
+
+
+class _Span:
+    """Records cycles as the loop passes them: each one's equity and exposure, and progress in
+    thousands of cycles."""
+
+    def __init__(self, state: DryRunState, times: list[float], on_progress: Callable[[int], None] | None):
+        self.state, self.times, self.on_progress = state, times, on_progress
+
+    def record(self, i: int, j: int, equity: float, *, held: bool) -> None:
+        """Cycles ``i``..``j``-1, at ``equity`` (held: a position is open through them)."""
+        state = self.state
+        before = state.cycles
+        state.equity.extend([t, equity] for t in self.times[i:j])
+        state.cycles += j - i
+        state.exposure_cycles += (j - i) if held else 0
+        if self.on_progress is not None:
+            for _ in range(state.cycles // 1000 - before // 1000):
+                self.on_progress(1000)
 
 
 def _show_skipped(runner: Runner, snapshot) -> None:
