@@ -837,6 +837,33 @@ def _check_sequence(tables: list[pa.Table], paths: Iterable[str | os.PathLike]) 
         previous_end, previous = ts[-1], path
 
 
+def _symbol_rows(column: pa.ChunkedArray) -> dict[str, np.ndarray]:
+    """Each symbol's rows, by name (strings as checked, nulls refused before). A dictionary
+    column (as write_columnar writes it) is read as its codes, so no Python string is made
+    per row."""
+    parts: dict[str, list[np.ndarray]] = {}
+    offset = 0
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type) and pa.types.is_signed_integer(chunk.type.index_type):
+            indices = chunk.indices  # read from its buffer: to_numpy would import pandas
+            dtype = np.dtype(f"int{indices.type.bit_width}")
+            data = indices.buffers()[1]
+            codes = (
+                np.zeros(0, dtype)
+                if data is None or not len(indices)
+                else np.frombuffer(data, dtype, len(indices), indices.offset * dtype.itemsize)
+            )
+            found = {name: np.flatnonzero(codes == k) for k, name in enumerate(chunk.dictionary.to_pylist())}
+        else:
+            names = np.array(chunk.to_pylist(), dtype=object)
+            found = {name: np.flatnonzero(names == name) for name in set(names.tolist())}
+        for name, rows in found.items():
+            if len(rows):
+                parts.setdefault(name, []).append(rows + offset)
+        offset += len(chunk)
+    return {name: np.concatenate(parts[name]) for name in sorted(parts)}
+
+
 def _recording(batch: pa.Table):
     from engine.replay.columns.candles import CandleSeries
     from engine.replay.recording import FAST_SCALARS, NotReplayable, Recording, SymbolRecording, check_order, times_from
@@ -857,11 +884,9 @@ def _recording(batch: pa.Table):
         raise NotReplayable("a snapshot without exactly one candle per symbol")
     if batch.column("symbol").null_count:
         raise NotReplayable("a snapshot without symbols")
-    names = np.array(batch.column("symbol").to_pylist(), dtype=object)  # strings (as checked), nulls refused above
     ts, first = np.unique(ts_all, return_index=True)
     symbols = {}
-    for name in sorted(set(names.tolist())):
-        rows = np.flatnonzero(names == name)
+    for name, rows in _symbol_rows(batch.column("symbol")).items():
         if len(rows) != len(ts) or not np.array_equal(ts_all[rows], ts):
             raise NotReplayable(f"{name} is not in every snapshot exactly once")
         values = {f: numbers[f][rows] for f in FAST_SCALARS if f in numbers and not np.isnan(numbers[f][rows]).all()}

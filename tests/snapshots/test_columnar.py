@@ -594,3 +594,27 @@ def test_reading_a_file_as_columns_imports_neither_pandas_nor_pyarrow_compute():
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_a_symbol_column_of_plain_strings_reads_as_the_dictionary_one(tmp_path, chunks):
+    """write_columnar stores the symbol as a dictionary column, read by its codes; a file whose
+    symbol column holds plain strings (another writer), in several chunks, reads the same."""
+    import numpy as np
+
+    from adapters.snapshots.columnar import read_recording
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "sample.snapshots.parquet"
+    table = pq.read_table(sample)
+    plain = table.set_column(
+        table.schema.get_field_index("symbol"), "symbol", pa.array(table.column("symbol").to_pylist(), pa.string())
+    )
+    path = tmp_path / "plain.snapshots.parquet"
+    pq.write_table(plain, path, row_group_size=len(plain) // chunks + 1)
+    assert pq.read_table(path).column("symbol").num_chunks == chunks
+    a, b = read_recording(sample), read_recording(path)
+    assert list(a.symbols) == list(b.symbols) == ["BTCUSDT", "ETHUSDT"]
+    assert np.array_equal(a.ts, b.ts)
+    for name in a.symbols:
+        assert np.array_equal(a.symbols[name].candles.close, b.symbols[name].candles.close)
+        assert a.symbols[name].values.keys() == b.symbols[name].values.keys()
