@@ -251,7 +251,7 @@ def _fast_dry_run(
         recording = compose.recording(tuple(snapshots))
         if symbols:
             recording = recording.only(symbols)
-        with progress(snapshots, f"dry-run {plan.version}") as bar:
+        with progress(snapshots, f"dry-run {plan.version}", total=len(recording)) as bar:
             result, _, _ = dry_run_recording(
                 plan,
                 recording,

@@ -113,13 +113,17 @@ def report_problems(problems: list[Diagnostic]) -> None:
         click.echo(as_text_capped(problems), err=True)
 
 
-def progress(paths: tuple[str, ...], label: str, *, file: IO[str] | None = None, delay: float = 2) -> Any:
+def progress(
+    paths: tuple[str, ...], label: str, *, file: IO[str] | None = None, delay: float = 2, total: int | None = None
+) -> Any:
     """A progress bar of snapshots with rate and ETA, on stderr and only on a terminal (stdout,
-    the summary, never changes), shown once a run has taken ``delay`` seconds."""
+    the summary, never changes), shown once a run has taken ``delay`` seconds. ``total``: the
+    snapshot count when the caller knows it already (else the files are counted, which reads
+    their ts columns again)."""
     from tqdm import tqdm
 
     return tqdm(
-        total=compose.count_snapshots(paths),
+        total=compose.count_snapshots(paths) if total is None else total,
         desc=label,
         unit="cycle",
         delay=delay,

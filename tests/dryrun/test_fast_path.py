@@ -89,6 +89,21 @@ def test_a_synthetic_market_with_many_trades_is_identical(plans):
     _assert_same(_columns(plans["paper"], recording_from_snapshots(market)), scalar)
 
 
+@pytest.fixture(scope="module")
+def synthetic_market():
+    return [parse_snapshot(s)[0] for s in synthetic_snapshots(360)]
+
+
+@pytest.mark.parametrize("points", [1, 7, 179, 180, 181, 359, 360])
+def test_price_charts_sampled_as_recorded_are_the_scalar_ones(plans, synthetic_market, monkeypatch, points):
+    """The fast path keeps only the price points the result shows (_record_prices); they are
+    _sample's, at limits where it keeps the last point too (180: 181 points) or every point."""
+    monkeypatch.setattr("engine.replay.dryrun.PRICE_POINTS", points)
+    scalar = _scalar(plans["paper"], synthetic_market)
+    fast = _columns(plans["paper"], recording_from_snapshots(synthetic_market))
+    assert fast["prices"] == scalar["prices"] and len(fast["prices"]["BTCUSDT"]) <= points + 1
+
+
 def test_signal_records_market_values_and_correlations_match_cycle_by_cycle(plans, sample, recording):
     plan = plans["paper"]
     engine, columns = SignalEngine(plan), ColumnSignals(plan, recording)

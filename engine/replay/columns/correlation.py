@@ -37,8 +37,7 @@ class _Returns:
         self._cached: tuple[int, dict[float, float]] | None = None
         m = 0 if candles is None else len(candles)
         if candles is None or m == 0:
-            self.ends: list[float] = []
-            self.returns: list[float] = []
+            self.ends = self.returns = np.zeros(0)
             self.after = np.zeros(1, dtype=np.int64)
             return
         ts = np.asarray(candles.ts, dtype=np.float64) + CANDLE_CLOSE_S
@@ -49,14 +48,14 @@ class _Returns:
             raise AssertionError("bar ends must be strictly increasing")
         closes_l, ends_l, emitted_l = closes.tolist(), ends.tolist(), emitted_at.tolist()
         keep = [i for i in range(1, len(closes_l)) if closes_l[i - 1] > 0]
-        try:
-            self.returns = [math.log(closes_l[i] / closes_l[i - 1]) for i in keep]
+        try:  # math.log, as the scalar tracker; kept as float64 arrays, not lists of Python floats (~6 MB a year)
+            self.returns = np.array([math.log(closes_l[i] / closes_l[i - 1]) for i in keep], dtype=np.float64)
         except ValueError as exc:  # the scalar tracker fails the same way at that bar
             bad = next(i for i in keep if not closes_l[i] / closes_l[i - 1] > 0)
             raise ValueError(
                 f"{symbol}: bar ending {ends_l[bad]} closes at {closes_l[bad]} after {closes_l[bad - 1]}: {exc}"
             ) from exc
-        self.ends = [ends_l[i] for i in keep]
+        self.ends = np.array([ends_l[i] for i in keep], dtype=np.float64)
         pushed_at = np.array([emitted_l[i] for i in keep], dtype=np.int64)
         # returns pushed by the first n candles: those emitted at candle index < n
         self.after = np.searchsorted(pushed_at, np.arange(m + 1), side="left")
@@ -76,7 +75,7 @@ class _Returns:
         if cached is not None and cached[0] == r:  # one moment asks about several pairs
             return cached[1]
         lo = max(0, r - count)
-        window = dict(zip(self.ends[lo:r], self.returns[lo:r]))
+        window = dict(zip(self.ends[lo:r].tolist(), self.returns[lo:r].tolist()))
         self._cached = (r, window)
         return window
 

@@ -21,7 +21,7 @@ full SignalRecord only when asked, from the same functions the scalar engine use
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, cast
@@ -65,8 +65,10 @@ class _Fresh:
     def __init__(self, component, module, n: int):
         state = module.new_state(component)
         self._answer, self._exports = _evaluate(component, module, state), module.exports(state)
-        self.direction = np.full(n, DIRECTION_CODE[self._answer.direction], dtype=np.int8)
-        self.confidence = np.full(n, self._answer.confidence)
+        # one value seen n times (read-only views): a full column per never-fed component and
+        # symbol held ~20 MB on a year of 5-minute cycles
+        self.direction = np.broadcast_to(np.int8(DIRECTION_CODE[self._answer.direction]), (n,))
+        self.confidence = np.broadcast_to(np.float64(self._answer.confidence), (n,))
 
     def answer_at(self, i: int):
         return self._answer
@@ -125,11 +127,9 @@ class _SymbolColumns:
             if steps
             else np.zeros((0, n), dtype=np.int8)
         )
-        self.confidence = (
-            np.stack([self._confidence(component, part, n) for (component, _, _), part in zip(steps, self.parts)])
-            if steps
-            else np.zeros((0, n))
-        )
+        # one column per component, not stacked: vote_columns reads them one by one, and a stacked
+        # copy (components × cycles floats) would double what the parts hold already
+        self.confidence = [self._confidence(component, part, n) for (component, _, _), part in zip(steps, self.parts)]
 
     def _last_seen(self, recording: Recording, leader, n: int) -> dict[str, np.ndarray]:
         """As SymbolState.update: a symbol absent from the recording is updated only when
@@ -243,7 +243,7 @@ class _SymbolColumns:
         if component.overrides:
             overridden = override_answer(component, {"is_leader": self.is_leader})
             if overridden is not None:
-                return np.full(n, overridden.confidence)
+                return np.broadcast_to(np.float64(overridden.confidence), (n,))
         return np.asarray(part.confidence, dtype=float)
 
     def market_columns(self, ts: np.ndarray) -> dict[str, np.ndarray]:
@@ -366,7 +366,6 @@ class ColumnSignals:
         self.plan, self.recording, self.sink = plan, recording, None
         self._steps = tuple((c, component_kinds.COMPONENTS[c.kind], freshness(c)) for c in plan.signals.components)
         self._columns = {name: _SymbolColumns(plan, recording, name, self._steps) for name in plan.ruleset.names()}
-        self._index = {ts: i for i, ts in enumerate(recording.ts.tolist())}
         self.cursor = -1
         self.votes = {name: vote_columns(plan.signals, c.direction, c.confidence) for name, c in self._columns.items()}
         directional = {name: votes.direction != 0 for name, votes in self.votes.items()}
@@ -397,7 +396,13 @@ class ColumnSignals:
         return tuple(self._columns)
 
     def update(self, snapshot) -> None:
-        self.seek(self._index[snapshot.ts])
+        """Move the cursor to the snapshot's cycle (KeyError for a time the recording does
+        not hold); found by bisection in the strictly increasing ts, not a dict of every cycle."""
+        ts = self.recording.ts
+        i = int(np.searchsorted(ts, snapshot.ts))
+        if i == len(ts) or ts[i] != snapshot.ts:
+            raise KeyError(snapshot.ts)
+        self.seek(i)
 
     def seek(self, i: int) -> None:
         """Put the cursor on cycle ``i`` (what ``update`` does with that cycle's snapshot)."""
@@ -473,7 +478,7 @@ class VoteColumns:
     conviction: np.ndarray  # object: the level's name, NONE below every level
 
 
-def vote_columns(spec, directions: np.ndarray, confidences: np.ndarray) -> VoteColumns:
+def vote_columns(spec, directions: np.ndarray, confidences: Sequence[np.ndarray]) -> VoteColumns:
     """:func:`engine.trading.signals.vote.vote` for every cycle at once: the same sums in the same
     component order, so every confidence is bit-identical (tests/signals/test_vote_columns.py)."""
     longs, shorts = (directions == 1), (directions == -1)
@@ -493,7 +498,8 @@ def vote_columns(spec, directions: np.ndarray, confidences: np.ndarray) -> VoteC
         weight = np.where(side == 1, long_weight, np.where(side == -1, short_weight, 0.0))
         confidence = np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), 0.0)
     confidence = np.where(voted, confidence, 0.0)
-    conviction = np.full(directions.shape[1], "NONE", dtype=object)
+    conviction = np.empty(directions.shape[1], dtype=object)
+    conviction.fill("NONE")  # one str shared by every cell; np.full would make a str per cycle
     open_ = voted.copy()
     for level in spec.levels:
         hit = open_ & (aligned >= level.min_aligned) & (confidence >= level.min_confidence)
