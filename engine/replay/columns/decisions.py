@@ -161,7 +161,8 @@ class DecisionColumns:
             else:
                 reason = verdict.reason
                 if isinstance(reason, str):
-                    reason = np.full(len(every), reason, dtype=object)
+                    text, reason = reason, np.empty(len(every), dtype=object)
+                    reason.fill(text)  # one shared string (np.full would store a copy per row)
                 whole = self._whole[(symbol, k)] = (every, Verdict(verdict.blocked, verdict.unknown, reason))
         every, verdict = whole
         if verdict is None:
