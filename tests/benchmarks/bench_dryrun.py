@@ -1,6 +1,7 @@
-"""Dry-run throughput: symbol-cycles per second and peak memory (target ≥ 100,000/s and
-< 500 MB) for (a) the bundled sample and (b) ~14 months of 5-minute BTC+ETH perpetual
-candles from ../shared/data/raw (harthor-marketlab, read in place, never copied).
+"""Dry-run throughput: symbol-cycles per second and peak memory (issue 19's targets: the core
+≥ 100,000/s on both inputs; the whole CLI process ≥ 70,000/s and ≤ 400 MB peak RSS on (b);
+at most 25x a hand-written numpy baseline) for (a) the bundled sample and (b) ~14 months of
+5-minute BTC+ETH perpetual candles from ../shared/data/raw (harthor-marketlab, read in place, never copied).
 
 (b) is first turned into a snapshot file once, outside the timing, as `rulebot snapshots
 build` would (one snapshot per 5-minute bar; the bar stands in for the candle and is
@@ -191,8 +192,12 @@ def report(label: str, source: str, runs: int, scalar: bool) -> None:
             _line("scalar", slow, 1) + f"   columns is {slow['seconds'] / fast['seconds']:.1f}x faster; "
             f"fingerprints {same}"
         )
-    met = fast["rate"] >= 100_000 and fast["peak_mb"] < 500
-    print(f"  target ≥ 100,000/s and < 500 MB: {'met' if met else 'MISSED'}")
+    verdict = "met" if fast["rate"] >= 100_000 else "MISSED"
+    print(f"  target core ≥ 100,000/s: {verdict} ({fast['rate']:,.0f}/s)")
+    verdict = "met" if cli["rate"] >= 70_000 and cli["peak_mb"] <= 400 else "MISSED"
+    print(
+        f"  target whole CLI ≥ 70,000/s and ≤ 400 MB peak RSS: {verdict} ({cli['rate']:,.0f}/s, {cli['peak_mb']:.0f} MB)"
+    )
 
 
 def main() -> None:
