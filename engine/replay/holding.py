@@ -7,14 +7,16 @@ fast path records itself (the equity curve and the decisions):
 
 * the broker — its column form (``holding_columns``, PaperBroker) says no liquidation and no
   funding payment happens there, and gives the equity after it;
-* the exit ladder — every open position, evaluated at ``i`` by the same pure
-  ``evaluate_exits`` the runner calls, fires no tier; where its peak P&L or hold multiplier
-  moves, the position is carried on moved through the window, and the runner puts it so
-  when the cycle is skipped (``Runner.carry``: what its step there would have committed);
+* the exit ladder — no tier of any open position fires at ``i``: the ladder's column forms
+  (engine/replay/columns/exit_forms.py, ``Ladder.walk``; the scalar ``evaluate_exits`` row by
+  row for a ladder with a kind that has none); where a position's peak P&L or hold multiplier
+  moves, it is carried on moved through the window, and the runner puts it so when the cycle
+  is skipped (``Runner.carry``: what its step there would have committed);
 * the entries — every directional vote at ``i`` is settled NO_TRADE by the decision columns
-  (engine/replay/columns/decisions.py) under the portfolio the runner had after its last
-  step, whose only cycle-dependent input to those stages, the drawdown behind the kill
-  switch, is checked per cycle against the equity there.
+  (engine/replay/columns/decisions.py) under the portfolio the runner would build at ``i``
+  (``portfolio_rows``: its positions and balance, the trade stats at ``i``), whose only
+  other cycle-dependent input to those stages, the drawdown behind the kill switch, is
+  checked per cycle against the equity there.
 
 The window of cycles ahead is computed once per runner state and ends at the first cycle
 where the broker or the exit ladder would act: the runner is stepped there, exactly as the
