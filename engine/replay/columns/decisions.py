@@ -100,6 +100,7 @@ class DecisionColumns:
         self._cascades: dict[str, np.ndarray] = {}
         self._whole: dict[tuple[str, int], tuple[np.ndarray, Verdict | None]] = {}
         self._correlation_memo: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._pure_gates = {gate.id for gate in plan.gates.chain if self._row_pure(gate)}
 
     def first_blockers(
         self,
@@ -141,7 +142,7 @@ class DecisionColumns:
             yield not check.when.names & PORTFOLIO_NAMES, self._check_stage(check, cols)
         for gate in self.plan.gates.chain:
             if gate.enabled:
-                yield self._row_pure(gate), self._gate_stage(gate, cols)
+                yield gate.id in self._pure_gates, self._gate_stage(gate, cols)
 
     def _row_pure(self, gate) -> bool:
         names = set(self.plan.gates.expected_edge.names).union(*(e.names for e in gate.expressions.values()))

@@ -30,6 +30,7 @@ from engine.trading.exits import (
     action_chooser,
     ladder,
     mtf_alignment,
+    pnl_pct,
     profit_target,
     signal_reversal,
     stop_loss,
@@ -61,7 +62,7 @@ EXIT_NAMES = frozenset(
 @dataclass(frozen=True)
 class ExitColumns:
     """The column twin of engine.trading.exits.base.ExitContext: one entry per row (a cycle
-    where the position has a price), under one hold multiplier."""
+    where the position has a price)."""
 
     position: Any
     now: np.ndarray
@@ -225,18 +226,12 @@ def _column_env(env: Mapping[str, np.ndarray]) -> ColumnEnv:
     return ColumnEnv({name: made(value) for name, value in env.items()})
 
 
-def pnl_column(plan: Any, position: Any, price: np.ndarray) -> np.ndarray:
-    """engine.trading.exits ``pnl_pct`` per row (the same float operations)."""
-    move = position.sign * (price - position.entry_price) / position.entry_price * 100.0
-    return move * position.leverage if plan.exits.pnl_basis == "margin" else move
-
-
 def exit_env_columns(
     plan: Any, position: Any, market: Mapping[str, np.ndarray], now: np.ndarray
 ) -> dict[str, np.ndarray]:
     """engine.trading.exits ``exit_env`` per row, NaN where it lacks a name (booleans as 0/1),
     but ``optimal_hold_s``: it moves with the hold multiplier (Ladder.walk)."""
-    pnl = pnl_column(plan, position, market["price"])
+    pnl = pnl_pct(plan, position, market["price"])
     n = len(now)
     env = dict(market)
     env.update(

@@ -100,9 +100,11 @@ class ExitEvaluation:
         }
 
 
-def pnl_pct(plan: Any, position: Any, price: float) -> float:
+def pnl_pct(plan: Any, position: Any, price: Any) -> Any:
+    """The P&L at ``price`` on the plan's basis — a float, or a numpy column of them for a
+    column of prices (engine/replay/columns/exit_forms.py): the same operations either way."""
     # (price − entry) / entry: exact at round moves, so a threshold compares as declared
-    move: float = position.sign * (price - position.entry_price) / position.entry_price * 100.0
+    move = position.sign * (price - position.entry_price) / position.entry_price * 100.0
     return move * position.leverage if plan.exits.pnl_basis == "margin" else move
 
 
