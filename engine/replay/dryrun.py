@@ -23,7 +23,7 @@ from engine.bot.scheduler import Scheduler
 from engine.bot.tasks.base import BOT_CYCLE
 from engine.common import interrupts
 from engine.market.sanity import MarketDataReport
-from engine.replay.columns.candles import DIRECTION_CODE
+from engine.replay.columns.candles import DIRECTION_NAME
 from engine.replay.columns.correlation import correlation_cursor
 from engine.replay.columns.decisions import DecisionColumns
 from engine.replay.holding import HoldingWindow, portfolio_rows
@@ -31,7 +31,6 @@ from engine.report.metrics import run_metrics
 from engine.trading.runner import Runner, Sinks
 from engine.trading.signals.coverage import Counts, coverage_of, layout
 
-DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
 MAX_CURVE_POINTS = 5000
 PRICE_POINTS = 50_000  # per symbol: the report's price charts zoom to a day at one point per cycle
 

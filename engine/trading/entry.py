@@ -122,7 +122,7 @@ def decision_env(record, market: Mapping[str, Any], portfolio, symbol: str) -> d
         confidence=record.confidence,
         aligned_count=float(record.aligned_count),
         conviction_rank=float(CONVICTION_RANK[record.conviction]),
-        cascade_active=any(c.signals_cascade and c.direction != "NEUTRAL" for c in record.components),
+        cascade_active=record.cascade_active,
         recent_trades=float(stats.trades),
         recent_expectancy_pct=stats.expectancy_pct,
         recent_win_rate=stats.win_rate,

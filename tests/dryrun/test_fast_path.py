@@ -127,7 +127,9 @@ def test_signal_records_market_values_and_correlations_match_cycle_by_cycle(plan
         if i % 13:
             continue
         for symbol in engine.symbols:
-            assert columns.evaluate(symbol, snapshot.ts) == engine.evaluate(symbol, snapshot.ts), (i, symbol)
+            record, expected = columns.evaluate(symbol, snapshot.ts), engine.evaluate(symbol, snapshot.ts)
+            assert record.record() == expected, (i, symbol)  # the vote off the columns, the answers built
+            assert record.cascade_active == expected.cascade_active, (i, symbol)
             assert columns.market_env(symbol) == engine.market_env(symbol), (i, symbol)
             assert columns.seen(symbol, "price") == engine.seen(symbol, "price")
         assert cursor.between("ETHUSDT", "BTCUSDT") == tracker.between("ETHUSDT", "BTCUSDT"), i

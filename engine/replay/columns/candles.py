@@ -25,6 +25,7 @@ import numpy as np
 from engine.trading.signals.answer import Answer
 
 DIRECTION_CODE = {"LONG": 1, "SHORT": -1, "NEUTRAL": 0}
+DIRECTION_NAME = {code: name for name, code in DIRECTION_CODE.items()}
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,17 @@ would, cycle by cycle, but computes every component for the whole history up fro
   may read only per-symbol constants (``is_leader``).
 
 ``active`` marks the cycles where some symbol's vote is not NEUTRAL: only there (and
-while a position or order is open) must the runner look at entries. ``evaluate`` builds the
-full SignalRecord only when asked, from the same functions the scalar engine uses.
+while a position or order is open) must the runner look at entries. ``evaluate`` gives a
+:class:`ColumnRecord`: the vote read off the vote columns, the components' answers built
+(by the same functions the scalar engine uses) only when read — most decisions a replay
+makes stop at a check that reads the vote alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -30,14 +33,16 @@ import numpy as np
 
 from engine.market.snapshot import Snapshot, SymbolSnapshot
 from engine.replay.columns import components as column_forms
-from engine.replay.columns.candles import DIRECTION_CODE
+from engine.replay.columns.candles import DIRECTION_CODE, DIRECTION_NAME
 from engine.replay.columns.market import MarketColumns, market_columns
 from engine.replay.recording import NotReplayable, Recording, SymbolRecording
 from engine.trading.signals import components as component_kinds
 from engine.trading.signals.answer import neutral
 from engine.trading.signals.coverage import Counts
-from engine.trading.signals.engine import answer_of, freshness, override_answer, record_of
+from engine.trading.signals.engine import answer_of, freshness, override_answer
 from engine.trading.signals.market import market_env
+from engine.trading.signals.record import ComponentResult, SignalRecord
+from engine.trading.signals.vote import Vote, vote
 
 CONSTANT_NAMES = frozenset({"is_leader"})
 _NO_SYMBOLS: Mapping[str, Any] = MappingProxyType({})  # empty: no symbols, values or times
@@ -373,6 +378,7 @@ class ColumnSignals:
         self._votes = {name: votes.tolist() for name, votes in directional.items()}
         self._env: dict[str, dict] = {}
         self._market_columns: dict[str, dict] = {}
+        self._cascades: dict[str, np.ndarray] = {}
 
     def market_columns(self, symbol: str) -> dict[str, np.ndarray]:
         """The market vocabulary of ``symbol`` per cycle (engine.replay.columns.decisions reads it)."""
@@ -409,15 +415,69 @@ class ColumnSignals:
         self.cursor = i
         self._env = {}
 
-    def evaluate(self, symbol: str, now: float):
-        columns, i = self._columns[symbol], self.cursor
+    def evaluate(self, symbol: str, now: float) -> ColumnRecord:
+        """The record at the cursor's cycle, judged at ``now``: the vote columns judged the
+        inputs' freshness at the cycle's own time, so at any other ``now`` (explain at an
+        instant between cycles) the vote is counted from the answers, as the scalar engine does."""
+        i = self.cursor
+        if now != self.recording.ts[i]:
+            components = self._answers(symbol, i, now)
+            counted = SignalRecord(
+                self.plan.version,
+                self.plan.profile,
+                now,
+                symbol,
+                components,
+                vote(self.plan.signals, [(c.component, c.answer) for c in components]),
+            )
+            return ColumnRecord(
+                counted.version, counted.profile, now, symbol, counted.vote, counted.cascade_active, lambda: components
+            )
+        return ColumnRecord(
+            self.plan.version,
+            self.plan.profile,
+            now,
+            symbol,
+            self._vote_at(symbol, i),
+            bool(self._cascade(symbol)[i]),
+            lambda: self._answers(symbol, i, now),
+        )
+
+    def _answers(self, symbol: str, i: int, now: float) -> tuple[ComponentResult, ...]:
+        """Every component's answer at cycle ``i``, as SignalEngine.evaluate gives them."""
+        columns = self._columns[symbol]
         last_seen = columns.seen_at(i)
         env = {"is_leader": columns.is_leader}
-        results = [
-            (component, answer_of(component, fresh, last_seen, env, now, None, _answer_at, (part, i)))
+        return tuple(
+            ComponentResult(component, answer_of(component, fresh, last_seen, env, now, None, _answer_at, (part, i)))
             for (component, _, fresh), part in zip(self._steps, columns.parts)
-        ]
-        return record_of(self.plan, symbol, now, results)
+        )
+
+    def _vote_at(self, symbol: str, i: int) -> Vote:
+        """vote() at cycle ``i`` from the vote columns (bit-identical: vote_columns), the
+        per-side counts from the component directions."""
+        votes, spec = self.votes[symbol], self.plan.signals
+        directions = self._columns[symbol].direction[:, i].tolist()
+        conviction = votes.conviction[i]
+        return Vote(
+            DIRECTION_NAME[int(votes.direction[i])],
+            directions.count(1),
+            directions.count(-1),
+            int(votes.aligned_count[i]),
+            float(votes.confidence[i]),
+            conviction,
+            self._multipliers.get(conviction, spec.fallback_multiplier),
+        )
+
+    @cached_property
+    def _multipliers(self) -> dict[str, float]:
+        return {level.name: level.size_multiplier for level in self.plan.signals.levels}
+
+    def _cascade(self, symbol: str) -> np.ndarray:
+        found = self._cascades.get(symbol)
+        if found is None:
+            found = self._cascades[symbol] = self.cascade_active(symbol)
+        return found
 
     def coverage(self, rows: np.ndarray) -> Counts:
         """The counts CoverageCounter would hold after evaluating every symbol at each of
@@ -449,6 +509,40 @@ class ColumnSignals:
         column = self._columns[symbol].last_seen.get(name)
         value = None if column is None else float(column[self.cursor])
         return None if value is None or value != value else value
+
+
+@dataclass(frozen=True)
+class ColumnRecord:
+    """SignalRecord's interface at one cycle of the columns: the vote read off them, the
+    components' answers built on first read (``components``), and ``cascade_active`` from
+    the cascade column rather than from the answers."""
+
+    version: str
+    profile: str
+    ts: float
+    symbol: str
+    vote: Vote
+    cascade_active: bool
+    answers: Any = field(repr=False, compare=False)  # () -> tuple[ComponentResult, ...]
+
+    direction = property(lambda self: self.vote.direction)
+    long_votes = property(lambda self: self.vote.long_votes)
+    short_votes = property(lambda self: self.vote.short_votes)
+    aligned_count = property(lambda self: self.vote.aligned_count)
+    confidence = property(lambda self: self.vote.confidence)
+    conviction = property(lambda self: self.vote.conviction)
+    size_multiplier = property(lambda self: self.vote.size_multiplier)
+
+    @cached_property
+    def components(self) -> tuple[ComponentResult, ...]:
+        return cast(tuple[ComponentResult, ...], self.answers())
+
+    def record(self) -> SignalRecord:
+        """The SignalRecord the scalar engine builds at this cycle."""
+        return SignalRecord(self.version, self.profile, self.ts, self.symbol, self.components, self.vote)
+
+    def as_dict(self) -> dict:
+        return self.record().as_dict()
 
 
 def _usable(seen: np.ndarray | None, limit: float | None, rows: np.ndarray, now: np.ndarray) -> np.ndarray:

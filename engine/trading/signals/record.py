@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from engine.trading.signals.answer import SIGN
+from engine.trading.signals.answer import NEUTRAL, SIGN
 from engine.trading.signals.components.base import threshold_values
 from engine.trading.signals.vote import Vote
 
@@ -52,6 +52,11 @@ class SignalRecord:
     confidence = property(lambda self: self.vote.confidence)
     conviction = property(lambda self: self.vote.conviction)
     size_multiplier = property(lambda self: self.vote.size_multiplier)
+
+    @property
+    def cascade_active(self) -> bool:
+        """Some cascade-signalling component is not NEUTRAL (the gates' ``cascade_active``)."""
+        return any(c.signals_cascade and c.direction != NEUTRAL for c in self.components)
 
     def as_dict(self) -> dict:
         return {
