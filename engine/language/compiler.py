@@ -20,9 +20,9 @@ from typing import Any, cast
 from engine.language import crosscheck, schema
 from engine.language.diagnostics import Collector, Diagnostic, Location, Severity, clip
 from engine.language.durations import parse_duration
-from engine.language.kinds import KINDS
+from engine.language.kinds import KINDS, indicators
 from engine.language.kinds.base import BuildContext, Doc
-from engine.language.loader import BASE_KINDS, LoadedRuleSet, SourceFile, load_ruleset
+from engine.language.loader import BASE_KINDS, BUILD_ORDER, TOP_KINDS, LoadedRuleSet, SourceFile, load_ruleset
 from engine.language.paths import PathError, get, resolve, set_value, to_param_path
 
 CODES = {
@@ -55,6 +55,7 @@ class Plan:
     learning: Any
     schedules: Any
     venues: Any
+    indicators: Any = indicators.EMPTY  # optional file: none declared
     paper_broker: Mapping[str, Any]
     learnables: Mapping[str, Mapping[str, Any]]  # parameter path → {min, max, max_step}
     learnable_values: Mapping[str, Any]  # parameter path → its value in this plan (seconds for durations)
@@ -233,9 +234,10 @@ def _compile_profile(loaded: LoadedRuleSet, name: str | None, version: str) -> t
     thresholds = profile.data["thresholds"] if profile is not None else "paper"
     ctx = BuildContext(profile=name or "paper", thresholds=thresholds, collector=space.collector)
     specs, docs, (learnables, learnable_values) = _build_all(space, revalidated, ctx)
-    if len(specs) == len(BASE_KINDS):
+    complete = all(kind in specs for kind in BASE_KINDS)
+    if complete:
         crosscheck.check_all(specs, docs, ctx)
-    if profile is None or name is None or space.collector.has_errors or len(specs) != len(BASE_KINDS):
+    if profile is None or name is None or space.collector.has_errors or not complete:
         return None, space.collector.items
     plan = Plan(
         version=version,
@@ -271,7 +273,7 @@ def _target(space: _Workspace, dotted: str, where: Location) -> tuple[str, tuple
 def _kind_file_invalid(loaded: LoadedRuleSet, kind: str) -> bool:
     """True when ``kind``'s file exists but failed to load (or an unreadable file may be it):
     its own findings say why, and an overlay error "no rule file of kind …" would mislead."""
-    return kind in BASE_KINDS and kind not in loaded.base and (kind in loaded.seen_kinds or loaded.undetermined > 0)
+    return kind in TOP_KINDS and kind not in loaded.base and (kind in loaded.seen_kinds or loaded.undetermined > 0)
 
 
 def _apply_learned(space: _Workspace, learned: SourceFile) -> None:
@@ -366,7 +368,10 @@ def _revalidate(space: _Workspace) -> set[str]:
 
 def _build_all(space: _Workspace, valid: set[str], ctx: BuildContext):
     specs, docs, learnables, values = {}, {}, {}, {}
-    for kind in BASE_KINDS:
+    invalid = space.loaded.rejected.get("indicators", space.data.get("indicators"))
+    if invalid is not None and "indicators" not in valid:  # its own errors say why: no "unknown name" on top
+        ctx.declare(indicators.guessed_vocabulary(invalid))
+    for kind in BUILD_ORDER:
         if kind not in valid or kind not in space.data:
             continue
         data = space.data[kind]
@@ -382,6 +387,8 @@ def _build_all(space: _Workspace, valid: set[str], ctx: BuildContext):
         spec = module.build(doc, ctx)
         module.check(spec, doc, ctx)
         specs[kind], docs[kind] = spec, doc
+        if kind == "indicators":
+            ctx.declare(spec.vocabulary())
     return specs, docs, (learnables, values)
 
 

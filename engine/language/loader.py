@@ -19,8 +19,14 @@ from engine.language.diagnostics import Diagnostic, Location, Severity
 from engine.language.yamlstrict import LoadedDocument, load_yaml_file
 
 BASE_KINDS = ("ruleset", "signals", "gates", "requirements", "risk", "exits", "learning", "schedules", "venues")
+#: Top-level kinds a rule set may leave out (a plan then holds the kind's empty spec).
+OPTIONAL_KINDS = ("indicators",)
+TOP_KINDS = BASE_KINDS + OPTIONAL_KINDS
+#: The order the compiler builds the top-level kinds in: indicators add vocabulary names
+#: the expressions of the later kinds read.
+BUILD_ORDER = ("ruleset", "indicators", *BASE_KINDS[1:])
 OVERLAY_DIRS = {"profiles": "profile", "learned": "learned"}
-ALL_KINDS = BASE_KINDS + tuple(OVERLAY_DIRS.values())
+ALL_KINDS = TOP_KINDS + tuple(OVERLAY_DIRS.values())
 MAX_FILES = 200
 
 CODES = {
@@ -64,6 +70,9 @@ class LoadedRuleSet:
     # stems of files in profiles/ that did not load (their own findings say why): a check that
     # a profile exists must not add "no such profile" for them
     unloaded_profiles: set[str] = field(default_factory=set)
+    # top-level kind → the data of its file that failed the schema (its findings say why):
+    # the compiler reads the names an invalid indicators.yaml meant to declare
+    rejected: dict[str, object] = field(default_factory=dict)
 
     def all_files(self) -> list[SourceFile]:
         return [*self.base.values(), *self.profiles.values(), *self.learned]
@@ -146,6 +155,7 @@ def _load_one(path: Path, expected: str | None, display: str, result: LoadedRule
     schema_problems = schema.validate(kind, document.data, source.locate)
     result.diagnostics.extend(schema_problems)
     if schema_problems:
+        result.rejected.setdefault(kind, document.data)
         return
     _register(source, path, result)
 
@@ -179,7 +189,7 @@ def _kind_of(document: LoadedDocument, display: str, result: LoadedRuleSet) -> s
 def _in_right_place(
     kind: str, expected: str | None, document: LoadedDocument, display: str, result: LoadedRuleSet
 ) -> bool:
-    if expected == kind or (expected is None and kind in BASE_KINDS):
+    if expected == kind or (expected is None and kind in TOP_KINDS):
         return True
     folder = {v: k for k, v in OVERLAY_DIRS.items()}.get(kind)
     where = f"the {folder}/ folder" if folder else "the top of the rules folder"

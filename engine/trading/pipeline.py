@@ -74,7 +74,7 @@ def carry_from(old, new) -> Carry:
     same = frozenset(c.id for c in new.signals.components if _same_state(before.get(c.id), c))
     return Carry(
         components=same,
-        market=market_windows(old) == market_windows(new),
+        market=market_windows(old) == market_windows(new) and old.indicators == new.indicators,
         correlation=correlation_window(old) == correlation_window(new),
         screen=old.requirements.market_data == new.requirements.market_data,
     )

@@ -14,6 +14,7 @@ import pytest
 
 from adapters.snapshots.columnar import read_columnar
 from engine.language.compiler import compile_ruleset
+from engine.language.kinds import indicators
 from engine.market.snapshot import Candle, Snapshot, SymbolSnapshot
 from engine.replay.columns.candles import CandleSeries
 from engine.replay.columns.correlation import CorrelationColumns
@@ -168,6 +169,7 @@ def fake_plan(reversal=None, mtf=None, leader="X"):
     return SimpleNamespace(
         exits=SimpleNamespace(ask=declared.get),
         ruleset=SimpleNamespace(leader=leader),
+        indicators=indicators.EMPTY,
     )
 
 

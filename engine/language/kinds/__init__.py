@@ -11,11 +11,22 @@ list below by hand, with its tests; docgen writes its reference page. The overla
 
 from __future__ import annotations
 
-from engine.language.kinds import exits, gates, learning, requirements, risk, ruleset, schedules, signals, venues
+from engine.language.kinds import (
+    exits,
+    gates,
+    indicators,
+    learning,
+    requirements,
+    risk,
+    ruleset,
+    schedules,
+    signals,
+    venues,
+)
 from engine.language.registry import registry
 
 KINDS = registry(
     "rule-file kinds",
-    (ruleset, signals, gates, requirements, risk, exits, learning, schedules, venues),
+    (ruleset, indicators, signals, gates, requirements, risk, exits, learning, schedules, venues),
     ("CODES", "Spec", "build", "check", "schema"),
 )

@@ -39,6 +39,18 @@ class BuildContext:
     thresholds: str
     collector: Collector = field(default_factory=Collector)
     compile_expression: Callable[..., Any] | None = None
+    declared: Any = None  # Vocabulary: the names indicators.yaml adds to the market vocabulary
+
+    def declare(self, names: Any) -> None:
+        """Add declared names (engine/language/kinds/indicators.py) to every context's vocabulary."""
+        self.declared = names if self.declared is None else self.declared.merged(names)
+
+    def vocabulary(self, context: str) -> Any:
+        """The vocabulary an expression of ``context`` is checked against: the built-in names
+        and the declared indicators."""
+        from engine.language.vocabulary import CONTEXTS
+
+        return CONTEXTS[context] if self.declared is None else CONTEXTS[context].merged(self.declared)
 
     def report(
         self,
@@ -68,11 +80,10 @@ class BuildContext:
     def expression(self, doc: Doc, path: tuple, context: str, expect: str = "bool"):
         """Compile the expression at ``path`` against a vocabulary context; None if it is bad."""
         from engine.language.expr import compile_expression
-        from engine.language.vocabulary import CONTEXTS
 
         text = _get(doc.data, path)
         compiled, problems = compile_expression(
-            text, CONTEXTS[context], expect=expect, location=_inside_quotes(doc.at(path)), path=_pointer(path)
+            text, self.vocabulary(context), expect=expect, location=_inside_quotes(doc.at(path)), path=_pointer(path)
         )
         self.collector.extend(problems)
         return compiled

@@ -34,6 +34,7 @@ import numpy as np
 from engine.market.snapshot import Snapshot, SymbolSnapshot
 from engine.replay.columns import components as column_forms
 from engine.replay.columns.candles import DIRECTION_CODE, DIRECTION_NAME
+from engine.replay.columns.declared import check_forms, declared_columns
 from engine.replay.columns.market import MarketColumns, market_columns
 from engine.replay.recording import NotReplayable, Recording, SymbolRecording
 from engine.trading.signals import components as component_kinds
@@ -120,6 +121,8 @@ class _SymbolColumns:
         self.last_seen = self._last_seen(recording, leader, n)
         self.market = market_columns(plan, self.recorded.candles) if self.recorded is not None else None
         self.market_last = self._market_last(self.recorded) if self.recorded is not None else {}
+        # the declared indicators (indicators.yaml) after each cycle's candle, NaN where absent
+        self.declared = declared_columns(plan.indicators, self.recorded.candles) if self.recorded is not None else {}
         self._market_rows: np.ndarray | None = None
         self.parts = [self._component(plan, recording, leader, component, module, n) for component, module, _ in steps]
         self.direction = (
@@ -272,6 +275,7 @@ class _SymbolColumns:
         out["taker_buy_sell_ratio"] = (
             _taker_ratio(last.get("taker_buy_usd"), last["taker_sell_usd"]) if "taker_sell_usd" in last else absent
         )
+        out.update(self.declared)
         seen = self.last_seen.get("price")
         if seen is not None:
             with np.errstate(invalid="ignore"):
@@ -297,13 +301,18 @@ class _SymbolColumns:
             self._market_rows = np.column_stack(columns)
         *last_values, change, spread, mtf_long, mtf_short = self._market_rows[i].tolist()
         last = {k: v for k, v in zip(self.market_last, last_values) if v == v}
-        return market_env(
+        env = market_env(
             self.is_leader,
             last,
             _value(change),
             _value(spread),
             (mtf_long, mtf_short) if mtf_long == mtf_long else None,
         )
+        for name, column in self.declared.items():  # as MarketState.env: the declared indicators last
+            value = float(column[i])
+            if value == value:
+                env[name] = value
+        return env
 
 
 def _spread_bps(bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
@@ -368,6 +377,7 @@ class ColumnSignals:
     def __init__(self, plan, recording: Recording):
         check_overrides(plan)
         check_column_forms(plan)
+        check_forms(plan.indicators)
         self.plan, self.recording, self.sink = plan, recording, None
         self._steps = tuple((c, component_kinds.COMPONENTS[c.kind], freshness(c)) for c in plan.signals.components)
         self._columns = {name: _SymbolColumns(plan, recording, name, self._steps) for name in plan.ruleset.names()}

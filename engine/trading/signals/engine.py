@@ -85,6 +85,7 @@ class SignalEngine:
         self._override_names = frozenset().union(
             *(o.when.names for c in plan.signals.components for o in c.overrides if o.when is not None)
         )
+        self._market_names = frozenset(MARKET_EXPORTS) | plan.indicators.names
         self._steps = tuple((c, component_kinds.kind_module(c.kind), freshness(c)) for c in plan.signals.components)
         self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
         self.coverage = CoverageCounter(plan.signals.components, self.states)
@@ -129,7 +130,7 @@ class SignalEngine:
         """Only the names the rules' overrides read, computed once per update (read-only)."""
         if state.env_cache is None:
             needed = self._override_names
-            env = state.market.env() if needed & set(MARKET_EXPORTS) else {}
+            env = state.market.env() if needed & self._market_names else {}
             for component, module, _ in self._steps:
                 if needed & set(module.EXPORTS):
                     for name, value in module.exports(state.components[component.id]).items():

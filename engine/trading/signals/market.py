@@ -3,7 +3,8 @@ spread, multi-timeframe alignment, taker ratio, leader flag (docs/reference/voca
 
 Windows come from the rules: the EMA pair and timeframe from the exit tier that declares
 ``ema_cross`` (signal_reversal), the timeframes from the one that declares
-``alignment_timeframes`` (mtf_alignment); defaults when a rule set has neither.
+``alignment_timeframes`` (mtf_alignment); defaults when a rule set has neither. The
+indicators a rule set declares (indicators.yaml) join them (engine/trading/indicators).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.trading.features import BarCloser, EmaCross, MultiTimeframeAlignment, TimeWindow
+from engine.trading.indicators.declared import DeclaredIndicators
 
 DEFAULT_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 EXPORTS = (
@@ -49,7 +51,7 @@ def market_windows(plan) -> MarketWindows:
 class MarketState:
     """Rolling market features of one symbol, fed from snapshots."""
 
-    __slots__ = ("bars", "cross", "is_leader", "last", "mtf", "prices", "symbol")
+    __slots__ = ("bars", "cross", "declared", "is_leader", "last", "mtf", "prices", "symbol")
 
     def __init__(self, plan, symbol: str):
         windows = market_windows(plan)
@@ -59,6 +61,7 @@ class MarketState:
         self.bars = BarCloser(timeframe=windows.reversal_timeframe)
         self.cross = EmaCross(fast=windows.fast_ema, slow=windows.slow_ema)
         self.mtf = MultiTimeframeAlignment(timeframes=windows.mtf_timeframes, ema_period=MTF_EMA_PERIOD)
+        self.declared = DeclaredIndicators(plan.indicators)  # indicators.yaml
         self.last: dict[str, float] = {}
 
     def update(self, symbol) -> None:
@@ -68,6 +71,8 @@ class MarketState:
             for bar_ts, close in self.bars.update(close_ts, candle.close):
                 self.cross.update(bar_ts, close)
             self.mtf.update(close_ts, candle.close)
+            if self.declared:
+                self.declared.update(candle)
         for key in ("price", "bid", "ask", "taker_buy_usd", "taker_sell_usd", "open_interest_usd"):
             value = symbol.get(key)
             if value is not None:
@@ -80,13 +85,16 @@ class MarketState:
         first, latest = self.prices.first, self.prices.last
         change = (latest[1] / first[1] - 1) * 100 if first is not None and latest is not None and first[1] > 0 else None
         cross, mtf = self.cross.value, self.mtf.value
-        return market_env(
+        env = market_env(
             self.is_leader,
             self.last,
             change,
             None if cross is None else cross.spread_pct,
             None if mtf is None else (mtf.score_long, mtf.score_short),
         )
+        if self.declared:
+            env.update(self.declared.env())
+        return env
 
 
 def market_env(
