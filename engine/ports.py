@@ -33,6 +33,8 @@ STATE_CODES = {
     "and start); this process is refused before it opens the database, which is untouched",
     "RB806": "a JSON-lines log is shorter than the state database records it delivered (cut or replaced outside "
     "rulebot, or --logs names another folder than the run's); nothing is written until it is restored",
+    "RB807": "the paper profile asks for a fill model only a replay can follow (`fill_model: freqtrade` reads each "
+    "candle's whole range): `rulebot run` refuses it before it opens the state database",
 }
 
 #: Codes of the venue and market-intelligence clients (adapters/venues/, adapters/intel/) and of

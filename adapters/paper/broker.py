@@ -208,9 +208,14 @@ class PaperBroker:
 
     @classmethod
     def for_plan(cls, plan: Any, venue_id: str | None = None) -> PaperBroker:
-        """The broker a compiled profile asks for: its execution venue, paper_broker and risk settings."""
-        venue = plan.venues.exchange(venue_id or plan.venues.execution_venue)
+        """The broker a compiled profile asks for: its execution venue, paper_broker and risk
+        settings, and its fill model (``freqtrade``: adapters/paper/freqtrade.py)."""
         settings = plan.paper_broker
+        if settings.get("fill_model", "rulebot") == "freqtrade" and cls is PaperBroker:
+            from adapters.paper.freqtrade import FreqtradeBroker
+
+            return FreqtradeBroker.for_plan(plan, venue_id)
+        venue = plan.venues.exchange(venue_id or plan.venues.execution_venue)
         return cls(
             venue,
             starting_balance=settings.get("starting_balance_usd", 10_000.0),

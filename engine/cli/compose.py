@@ -24,6 +24,9 @@ from engine.bot.records import BOT_LOGS
 
 if TYPE_CHECKING:  # the adapters' types the CLI renders are named through here (``as``: re-exported)
     from adapters.paper.broker import PaperBroker
+    from adapters.snapshots.freqtrade import FileRead as FileRead
+    from adapters.snapshots.freqtrade import Report as FreqtradeReport
+    from adapters.snapshots.freqtrade import Request as FreqtradeRequest
     from adapters.snapshots.history.build import Span as Span
     from adapters.snapshots.history.build import Written as Written
     from adapters.snapshots.history.info import Summary as Summary
@@ -547,6 +550,25 @@ def build_metadata(spec: Spec) -> dict[str, Any]:
     from adapters.snapshots.history.build import build_metadata as metadata
 
     return metadata(spec)
+
+
+def freqtrade_request(
+    datadir: str | os.PathLike[str], pairs: str | Sequence[str], timeframe: str, symbols: str | Sequence[str] | None
+) -> FreqtradeRequest:
+    """The checked arguments of `snapshots from-freqtrade`; ValueError (its ``option`` names
+    the argument) saying why not."""
+    from adapters.snapshots.freqtrade import request
+
+    return request(os.fspath(datadir), pairs, timeframe, symbols)
+
+
+def freqtrade_snapshots(request: FreqtradeRequest) -> tuple[Iterator[Snapshot], FreqtradeReport, dict[str, Any]]:
+    """The snapshots of a freqtrade data folder (made as consumed), what reading it found,
+    and the provenance a columnar file keeps."""
+    from adapters.snapshots.freqtrade import build, metadata
+
+    snapshots, report = build(request)
+    return snapshots, report, metadata(request)
 
 
 def write_snapshots(

@@ -13,7 +13,16 @@ from engine.common.times import readable_minute, readable_utc
 from engine.market.snapshot import INPUT_NAMES
 
 if TYPE_CHECKING:
-    from engine.cli.compose import CoverageRead, EventsRead, Span, Summary, TableRead, Written
+    from engine.cli.compose import (
+        CoverageRead,
+        EventsRead,
+        FileRead,
+        FreqtradeReport,
+        Span,
+        Summary,
+        TableRead,
+        Written,
+    )
 
 #: The inputs of a symbol, in the order `snapshots info` lists them (fear & greed is global).
 INPUTS = tuple(name for name in INPUT_NAMES if name != "fear_greed")
@@ -68,6 +77,44 @@ def written(out: Path, result: Written) -> str:
     return f"wrote {out}: {span.count:,} snapshots, {result.rows:,} rows, {size(result.bytes)}, {first} → {last}"
 
 
+# ------------------------------------------------------------------ from freqtrade
+
+FREQTRADE_SUFFIX = ".snapshots.parquet"
+_WHAT = {"candles": "candles", "funding": "funding rates", "mark": "hourly mark prices"}
+
+
+def bad_argument(option: str, message: str) -> str:
+    return f"error: {option}: {message}" if option else f"error: {message}"
+
+
+def bad_freqtrade_output(out: Path) -> str:
+    return (
+        f"{out}: error: the output must end in {FREQTRADE_SUFFIX} "
+        "(a columnar snapshot file, which the dry-run replays on its fast path)"
+    )
+
+
+def freqtrade_read_lines(reads: Iterable[FileRead]) -> list[str]:
+    """One line per file read: what it held, how many rows were kept, from when to when."""
+    return [
+        f"  {read.path.name}: {read.rows:,} {_WHAT.get(read.what, read.what)}, "
+        f"{readable_minute(read.first)} → {readable_minute(read.last)}"
+        for read in reads
+    ]
+
+
+def freqtrade_common(report: FreqtradeReport, timeframe: str, pairs: int) -> str:
+    """How many snapshots will be made: the candle times every pair has."""
+    every = "every pair has" if pairs > 1 else "of the pair"
+    first = readable_minute(report.first) if report.first is not None else "—"
+    last = readable_minute(report.last) if report.last is not None else "—"
+    return f"  {report.common:,} {timeframe} candle(s) {every}, opening {first} → {last}"
+
+
+def freqtrade_failed(datadir: Path) -> str:
+    return f"{datadir}: cannot make snapshots from this freqtrade data (above); nothing written"
+
+
 # ------------------------------------------------------------------ info
 
 
@@ -75,6 +122,9 @@ def provenance(build: dict[str, Any]) -> str:
     """Where a columnar file came from, as its metadata says (build spec, conversion, other)."""
     if "spec" in build:
         return f"  built:     from {build['spec']} ({build.get('from')} → {build.get('to')})"
+    if "freqtrade" in build:
+        pairs = ", ".join(f"{pair} as {symbol}" for symbol, pair in dict(build.get("pairs") or {}).items())
+        return f"  built:     from freqtrade data {build['freqtrade']} ({build.get('timeframe')} candles of {pairs})"
     if "converted_from" in build:
         return f"  converted: from {', '.join(map(str, build['converted_from']))}"
     return "  origin:    " + ", ".join(f"{k}: {v}" for k, v in sorted(build.items()))

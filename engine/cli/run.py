@@ -33,6 +33,7 @@ from engine.cli import compose
 from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from engine.cli.options import check_writable, load_plan, progress, report_problems
 from engine.common import interrupts
+from engine.common.errors import ReplayOnly
 
 if TYPE_CHECKING:
     import threading
@@ -194,6 +195,11 @@ def start(launch: Launch) -> int:
                 click.echo(f"rulebot {name}: stopped by Ctrl-C before the run started; nothing changed", err=True)
                 return EXIT_INTERRUPTED
             interrupts.defer()  # from here on Ctrl-C is recorded, and the work stops where it is safe
+            if not launch.live and plan.paper_broker.get("fill_model") == "freqtrade":
+                raise ReplayOnly(
+                    f"the {plan.profile} profile's paper_broker has fill_model: freqtrade, which fills inside each "
+                    "candle from its high and low: only `rulebot dry-run` can follow it (remove fill_model to run)"
+                )
             check_writable(logs_dir, "--logs")
             check_writable(os.path.dirname(db) or ".", "--state")
             code = serve(guard, launch, plan)

@@ -1,5 +1,6 @@
-"""`rulebot snapshots build/convert/info`: make snapshot files from market history or from
-other snapshot files, and say what a snapshot file holds.
+"""`rulebot snapshots build/convert/from-freqtrade/info`: make snapshot files from market
+history, from other snapshot files or from a freqtrade data folder, and say what a snapshot
+file holds.
 
 Each command is a function of its arguments and an ``echo`` (tests call them directly) that
 returns the exit code: 0 done, 1 bad input (spec, source or snapshot file: which and why),
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ import click
 
 from engine.cli import compose
 from engine.cli import render_snapshots as words
-from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
+from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from engine.cli.options import rules_folder
 from engine.common import interrupts
 
@@ -88,6 +89,47 @@ def convert_command(paths: Iterable[str | os.PathLike[str]], out_path: str | os.
 
     provenance = {"converted_from": [Path(p).name for p in names]}
     return _write(compose.read_snapshots(names, problems), out, provenance, keep, echo)
+
+
+def from_freqtrade_command(
+    datadir: str | os.PathLike[str],
+    pairs: str | Sequence[str],
+    timeframe: str,
+    out_path: str | os.PathLike[str],
+    echo: Echo,
+    symbols: str | Sequence[str] | None = None,
+) -> int:
+    """`rulebot snapshots from-freqtrade DATADIR --pairs P,… --timeframe TF --out FILE`: one
+    snapshot per candle every pair has, at its close, with the mark of its hour and the last
+    funding rate by its open. 0 when written (warnings allowed: rows dropped, a pair without
+    funding or mark file); 1 for bad input (a missing or unreadable file, no common candle),
+    2 for bad arguments; nothing is written unless 0."""
+    try:
+        request = compose.freqtrade_request(datadir, pairs, timeframe, symbols)
+    except ValueError as error:
+        echo(words.bad_argument(getattr(error, "option", ""), str(error)))
+        return EXIT_USAGE
+    out = Path(out_path)
+    if not compose.is_snapshot_output(out) or not out.name.endswith(words.FREQTRADE_SUFFIX):
+        echo(words.bad_freqtrade_output(out))
+        return EXIT_INVALID
+    snapshots, report, provenance = compose.freqtrade_snapshots(request)
+    _echo_lines(words.freqtrade_read_lines(report.reads), echo)
+    shown = len(report.problems)
+    _echo_lines(words.problem_lines(report.problems), echo)
+    if report.failed:
+        echo(words.freqtrade_failed(request.datadir))
+        return EXIT_INVALID
+    echo(words.freqtrade_common(report, request.timeframe, len(request.pairs)))
+
+    def keep(span: Span) -> bool:
+        _echo_lines(words.problem_lines(report.problems[shown:]), echo)  # from the snapshots themselves
+        if report.failed or not span.count:
+            echo(f"{out}: not written: " + ("the snapshots have errors (above)" if span.count else "no snapshot made"))
+            return False
+        return True
+
+    return _write(snapshots, out, provenance, keep, echo)
 
 
 def _write(
@@ -189,6 +231,43 @@ def snapshots_convert(files: tuple[str, ...], out_path: str) -> None:
     """Write the snapshots of FILES (any format, in time order) as one file: JSON-lines
     recordings become one columnar file, which the dry-run replays on its fast path."""
     _interruptible("convert", lambda: convert_command(files, out_path, _to_stderr), out_path)
+
+
+@snapshots.command("from-freqtrade")
+@click.argument("datadir", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("--pairs", required=True, help="freqtrade futures pairs, comma-separated: BTC/USDT:USDT,ETH/USDT:USDT.")
+@click.option(
+    "--timeframe",
+    required=True,
+    metavar="TF",
+    help="The candle timeframe to read: 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h or 1d.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output file: NAME.snapshots.parquet (columnar).",
+)
+@click.option(
+    "--symbols",
+    default=None,
+    help="The rulebot symbol of each pair, comma-separated, in the order of --pairs (default: BTCUSDT for BTC/USDT:USDT).",
+)
+def snapshots_from_freqtrade(datadir: str, pairs: str, timeframe: str, out_path: str, symbols: str | None) -> None:
+    """Turn the candles, funding rates and mark prices that `freqtrade download-data
+    --trading-mode futures` wrote into DATADIR (user_data/data/<exchange>/futures) into
+    snapshots: one per candle every pair has, at its close, so a freqtrade strategy's candles
+    replay in rulebot."""
+    try:
+        compose.freqtrade_request(datadir, pairs, timeframe, symbols)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=f"'{getattr(error, 'option', '--pairs')}'") from None
+    _interruptible(
+        "from-freqtrade",
+        lambda: from_freqtrade_command(datadir, pairs, timeframe, out_path, _to_stderr, symbols),
+        out_path,
+    )
 
 
 @snapshots.command("info")

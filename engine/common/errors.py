@@ -56,6 +56,14 @@ class ResumeError(RulebotError):
     code = "RB804"
 
 
+class ReplayOnly(RulebotError):
+    """The rules ask ``rulebot run`` for what only a replay can do: the freqtrade fill model
+    fills inside a candle from its high and low, which a running bot learns only when the
+    candle has closed. Refused before the state database is opened."""
+
+    code = "RB807"
+
+
 class StateLocked(RulebotError):
     """Another live process holds the state database's lock (adapters/store/lock.py): two
     writers on one state would interleave their steps, so the second is refused at start,

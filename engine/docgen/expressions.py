@@ -15,10 +15,14 @@ from engine.docgen.schema_walk import Schema, common_name, join_path, schema_of,
 #: expression field of the schemas; an unmapped field is shown as context "unmapped".
 EXPRESSION_CONTEXTS = {
     ("signals", "components[].overrides[].when"): "signal",
+    ("signals", "components[].params.long_when"): "component",
+    ("signals", "components[].params.short_when"): "component",
+    ("signals", "components[].params.confidence"): "component",
     ("gates", "expected_edge"): "gate",
     ("gates", "chain[].profit_gates[].when"): "gate",
     ("requirements", "checks[].when"): "requirement",
     ("exits", "tiers[].actions[].when"): "exit",
+    ("exits", "tiers[].when"): "exit",
 }
 
 #: Rejected constructs shown in expressions.md: (what, example). Compiled for real at generation.

@@ -88,6 +88,7 @@ POSITION = Vocabulary.of(
 #: Where each vocabulary applies; the keys are used by docs and `rulebot schema`.
 CONTEXTS = {
     "signal": MARKET,
+    "component": MARKET.with_previous(),  # expression components: prev(name) is their own memory
     "gate": MARKET.merged(SIGNAL_OUTCOME).merged(PERFORMANCE),
     "requirement": MARKET.merged(SIGNAL_OUTCOME).merged(PERFORMANCE).merged(PORTFOLIO),
     "exit": MARKET.merged(POSITION),

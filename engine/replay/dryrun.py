@@ -188,6 +188,8 @@ def decision_sinks(state: DryRunState) -> Sinks:
 
 
 def finished(plan, runner: Runner, state: DryRunState) -> tuple[dict, Runner, DryRunState]:
+    if not state.interrupted and runner.close_at_end() and state.equity:  # freqtrade's force exits
+        state.equity[-1] = [state.equity[-1][0], runner.broker.balance().equity]
     logger.info(
         "dry-run of %s ends: %d cycles, %d trades%s",
         plan.version,

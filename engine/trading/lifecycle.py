@@ -76,9 +76,16 @@ def is_closed(position: OpenPosition) -> bool:
     return position.quantity <= EPSILON * max(1.0, position.initial_quantity)
 
 
-def close_trade(position: OpenPosition, *, exit_ts: float, reason: str, tier: str, exit_version: str) -> TradeRecord:
+def close_trade(
+    position: OpenPosition, *, exit_ts: float, reason: str, tier: str, exit_version: str, last_fill=None
+) -> TradeRecord:
+    """The trade record of a position its exit fills closed. Its exit price is the fills'
+    quantity-weighted mean — or, when ``last_fill`` closed it all at once, that fill's price
+    itself (p·q/q is not always p in floating point, and a one-fill exit is at one price)."""
     closed = position.initial_quantity - position.quantity
     exit_price = position.exit_fills_value / closed if closed > 0 else position.entry_price
+    if last_fill is not None and last_fill.quantity >= closed > 0:
+        exit_price = last_fill.price
     net = position.realized_pnl - position.fees_paid - position.funding_paid
     notional = position.entry_price * position.initial_quantity
     return TradeRecord(

@@ -25,12 +25,14 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, cast
 
 from engine.bot import states
 from engine.common.errors import ResumeError
 from engine.learners.resolution import Resolver, grace, outcome_line, price_of, prices_of, signal_of
 from engine.market.sanity import MarketScreen, Screened
+from engine.market.snapshot import Snapshot
 from engine.ports import MARKET, OrderRequest, OrderState, Transition
 from engine.trading import lifecycle
 from engine.trading.entry import OrderIntent
@@ -289,14 +291,19 @@ class Runner:
                 self.sinks.outcomes(outcome_line(signal, resolutions))
         self._check_exits(snapshot, work, result)
         self._check_entries(snapshot, work, result)
+        self._finish(snapshot.ts, work, result, bot)
+        return result
+
+    def _finish(self, ts: float, work: _Work, result: StepResult, bot=None) -> None:
+        """The step's closed trades through the post-trade hooks, then one commit."""
         result.trades.sort(key=lambda t: (t.exit_ts, t.id))  # the order a restart replays them in
         for trade in result.trades:
             runs = self.post_trade.run(trade)
             self.sinks.trades(trade.as_dict())
             for run in runs:
                 self.sinks.post_trade(run)
-                work.hook_runs.append((trade.id, run["hook"], run["status"], run.get("error", ""), snapshot.ts))
-        self._commit(snapshot.ts, work, bot)
+                work.hook_runs.append((trade.id, run["hook"], run["status"], run.get("error", ""), ts))
+        self._commit(ts, work, bot)
         for trade in result.trades:
             logger.info(
                 "trade %s closed (%s %s, %s): net %.2f",
@@ -307,7 +314,21 @@ class Runner:
                 trade.net_pnl,
             )
         self._flush()
-        return result
+
+    def close_at_end(self) -> list:
+        """When a replay's data ends: a broker that closes what is still open then (the
+        freqtrade fill model: freqtrade's ``force_exit`` at the last candle's open) does so,
+        and its fills are applied and committed as one more step at the last cycle's time.
+        The trades it closed; [] for any other broker."""
+        close = getattr(self.broker, "close_at_end", None)
+        if close is None or self.cursor is None:
+            return []
+        work = _Work()
+        result = StepResult(ts=self.cursor, screened=Screened(Snapshot(self.cursor, MappingProxyType({}))))
+        for event in close():
+            self._apply_event(event, work, result)
+        self._finish(self.cursor, work, result)
+        return result.trades
 
     def carry(self, positions: Iterable[Any], ts: float) -> None:
         """Put ``positions`` — open positions whose peak P&L or hold multiplier the exit check
@@ -347,14 +368,16 @@ class Runner:
             self._apply_exit_fill(event, pending, work, result)
 
     def _protective_exit(self, client_order_id: str) -> Pending | None:
-        """The exit a venue's resting protective stop made (live mode: the broker placed it,
-        engine/trading/protection.py), as the stop tier's exit of its position."""
+        """The exit a broker made itself, as its tier's exit of its position: a venue's
+        resting protective stop (live mode: ``(position id, tier)``, engine/trading/
+        protection.py), or the stop and ROI exits of the freqtrade fill model
+        (``(position id, tier, reason)``, adapters/paper/freqtrade.py)."""
         known = getattr(self.broker, "protective_exit", None)
         found = known(client_order_id) if known is not None else None
         if found is None:
             return None
-        position_id, tier = found
-        return Pending("exit", position_id, "STOP_LOSS", tier)
+        position_id, tier, *reason = found
+        return Pending("exit", position_id, reason[0] if reason else "STOP_LOSS", tier)
 
     def _protect(self, work: _Work) -> None:
         """A broker that rests protective stops at the venue (live) gets the open positions
@@ -403,7 +426,12 @@ class Runner:
         reason = "LIQUIDATION" if fill.client_order_id in self._liquidations else pending.reason
         if lifecycle.is_closed(position):
             trade = lifecycle.close_trade(
-                position, exit_ts=fill.ts, reason=reason, tier=pending.tier, exit_version=self.plan.version
+                position,
+                exit_ts=fill.ts,
+                reason=reason,
+                tier=pending.tier,
+                exit_version=self.plan.version,
+                last_fill=fill,
             )
             work.trades.append(trade)
             work.closed.append(position.id)
@@ -430,6 +458,7 @@ class Runner:
         A kill-switch breach halts entries only: its exits go on reducing the risk, as in
         dry-run (engine/bot/states.py ``withholds_exits``)."""
         halted = states.withholds_exits(self.held)
+        delegated: frozenset[str] = getattr(self.broker, "executes_tiers", frozenset())  # the broker fills these
         for position in self.ordered_positions():
             if self._has_open_exit(position.id):
                 continue
@@ -444,6 +473,8 @@ class Runner:
                 updated = replace(position, peak_pnl_pct=peak, hold_multiplier=evaluation.hold_multiplier)
                 self._put(updated, work)
             signal = evaluation.chosen or evaluation.partial
+            if delegated and signal is not None and signal.tier in delegated:
+                signal = _first_not_in(evaluation.fired, delegated)
             if halted and signal is not None and not protective(signal.kind):
                 shielded = [s for s in evaluation.fired if protective(s.kind)]
                 signal = next((s for s in shielded if s.full), None) or next(iter(shielded), None)
@@ -595,7 +626,9 @@ class Runner:
         done = {f.client_order_id for f in work.fills}
         still_open = {o.client_order_id for o in self.broker.open_orders()}  # asked once per step
         for client_id in list(self.pending):
-            if client_id in done and client_id not in still_open:
+            if (client_id in done and client_id not in still_open) or (
+                client_id not in still_open and self._ended_unfilled(client_id, work)
+            ):
                 self.pending.pop(client_id)
         blobs = []
         durable = getattr(self.store, "durable", True)
@@ -624,6 +657,16 @@ class Runner:
             version=self.plan.version,
         )
         self.cursor = ts
+
+    def _ended_unfilled(self, client_id: str, work: _Work) -> bool:
+        """The venue cancelled a pending order without a fill (the freqtrade fill model's
+        reversal entry whose opposite trade stayed open): recorded, and no longer waited for."""
+        state = self.broker.order(client_id) if hasattr(self.broker, "order") else None
+        if state is None or state.status != "cancelled" or state.filled_quantity:
+            return False
+        work.orders.append(state)
+        logger.info("order %s ended unfilled: %s", client_id, state.reason)
+        return True
 
     def _pending_json(self) -> str:
         return json.dumps({k: asdict(v) for k, v in self.pending.items()}, sort_keys=True)
@@ -669,3 +712,10 @@ class _Work:
     hook_runs: list = field(default_factory=list)
     signals: list = field(default_factory=list)  # the step's new signals (a store that keeps them)
     resolutions: list = field(default_factory=list)  # (signal, horizon) outcomes resolved in the step
+
+
+def _first_not_in(fired, delegated) -> Any:
+    """The exit the runner's own tiers choose when the broker fills ``delegated`` tiers itself:
+    the first full exit among the others, else their first partial one."""
+    mine = [s for s in fired if s.tier not in delegated]
+    return next((s for s in mine if s.full), None) or next(iter(mine), None)

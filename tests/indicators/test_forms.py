@@ -98,7 +98,7 @@ def test_every_registered_kind_is_tried_and_has_a_form():
 
 
 @pytest.mark.parametrize("kind,raw", CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(CASES)])
-@pytest.mark.parametrize("timeframe", ["1m", "5m", "1h"])
+@pytest.mark.parametrize("timeframe", ["candle", "5m", "1h"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_column_form_equals_incremental(kind, raw, timeframe, seed):
     module = indicators.kind_module(kind)
@@ -118,7 +118,7 @@ def test_column_form_equals_incremental(kind, raw, timeframe, seed):
             assert any(v[j] is not None for v in expected), f"output {j} never warmed up: it proves nothing"
 
 
-@pytest.mark.parametrize("timeframe", ["1m", "5m", "15m", "1h"])
+@pytest.mark.parametrize("timeframe", ["candle", "1m", "5m", "15m", "1h"])
 def test_bars_equal_the_builder(timeframe):
     candles = random_candles(np.random.default_rng(7), 4000, faults=True)
     builder = BarBuilder(timeframe)

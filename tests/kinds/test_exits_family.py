@@ -1,6 +1,6 @@
 """The exit tier family: a kind made from ``engine/trading/exits/_template.py`` is one file plus
-one registration, and then validates, compiles, trades (on both replay paths: exit tiers have
-no column forms, the fast path steps the runner while a position is open) and explains; the
+one registration, and then validates, compiles, trades (on both replay paths: a kind without
+a column form is walked cycle by cycle with evaluate_exits while a position is open) and explains; the
 registry refuses a module of the wrong shape and a kind registered twice; what the engine
 needs to know about a tier comes from what its kind declares, never from its name."""
 
@@ -129,6 +129,9 @@ def test_every_registered_kind_has_the_family_shape():
         "profit_target",
         "time_exit",
         "ladder",
+        "roi",
+        "trailing_stop",
+        "expression",
     ]
     for kind, module in exits.TIERS.items():
         assert kind == module.KIND and module.SUMMARY.endswith(".") and module.REASONS

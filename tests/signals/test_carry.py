@@ -42,9 +42,12 @@ def plan():
     return compile_plan(str(ROOT / "rules"), None)
 
 
-def test_every_kind_builds_its_state_from_its_state_reads_only(plan) -> None:
-    kinds = {c.kind: c for c in plan.signals.components}
-    assert set(kinds) == set(component_kinds.COMPONENTS)  # the default rules use every kind
+def test_every_kind_builds_its_state_from_its_state_reads_only(plan, tmp_path: Path) -> None:
+    from tests.signals.test_expression_component import _compile, expression_rules
+
+    expressions = _compile(expression_rules(tmp_path)).signals.components  # the kind the defaults do not use
+    kinds = {c.kind: c for c in (*plan.signals.components, *expressions)}
+    assert set(kinds) == set(component_kinds.COMPONENTS)
     for kind, component in kinds.items():
         recording = Recording(component)
         component_kinds.kind_module(kind).new_state(recording)

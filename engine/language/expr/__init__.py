@@ -14,7 +14,7 @@ from .check import MAX_DEPTH, MAX_LENGTH, MAX_LITERAL, MAX_NODES, MAX_POW_EXPONE
 from .codes import CODES
 from .compiled import CompiledExpression, MissingInputError, compile_expression
 from .functions import FUNCTIONS, FunctionSpec
-from .vocabulary import NameSpec, Vocabulary
+from .vocabulary import PREVIOUS, NameSpec, Vocabulary, previous_name
 
 __all__ = [
     "CODES",
@@ -24,10 +24,12 @@ __all__ = [
     "MAX_LITERAL",
     "MAX_NODES",
     "MAX_POW_EXPONENT",
+    "PREVIOUS",
     "CompiledExpression",
     "FunctionSpec",
     "MissingInputError",
     "NameSpec",
     "Vocabulary",
     "compile_expression",
+    "previous_name",
 ]

@@ -21,7 +21,7 @@ from engine.language.diagnostics import Diagnostic, Location
 
 from . import codes as C
 from .functions import FUNCTIONS
-from .vocabulary import Vocabulary
+from .vocabulary import PREVIOUS, Vocabulary, previous_name
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 32
@@ -511,6 +511,8 @@ class _Typer:
 
     def _Call(self, node: ast.Call) -> str | None:
         name = cast(ast.Name, node.func).id  # _call_problem refused every callee but a plain name
+        if name == PREVIOUS and name not in FUNCTIONS:
+            return self._previous(node)
         spec = FUNCTIONS.get(name)
         types = [self.type_of(arg) for arg in node.args]
         if spec is None:
@@ -546,6 +548,32 @@ class _Typer:
                     suggestion=_POW_HINT,
                 )
         return spec.result_type
+
+    def _previous(self, node: ast.Call) -> str | None:
+        """``prev(name)``: one input's value one evaluation earlier, where the vocabulary has
+        it (an expression signal component keeps its last inputs); its type is the input's."""
+        if not self.vocabulary.previous:
+            hint = "prev() is available in the conditions of `kind: expression` signal components"
+            self.rep.add(
+                C.UNKNOWN_FUNCTION, f"prev() is not available here; {hint}", self.rep.at(node), suggestion=hint
+            )
+            return None
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
+            self.rep.add(
+                C.ARITY,
+                "prev() takes one input name, e.g. prev(ema_fast)",
+                self.rep.at(node),
+                suggestion="call it as prev(name)",
+            )
+            return None
+        argument = node.args[0]
+        read_now = argument.id in self.names
+        result = self._Name(argument)
+        if result is not None:
+            if not read_now:
+                self.names.discard(argument.id)  # only the earlier value is read (so far)
+            self.names.add(previous_name(argument.id))
+        return result
 
 
 _NOT_CONSTANT = object()  # a folded node whose value depends on the inputs
@@ -639,7 +667,10 @@ class _ConstantFaults:
         return _NOT_CONSTANT
 
     def _Call(self, node: ast.Call) -> Any:
-        spec = FUNCTIONS[cast(ast.Name, node.func).id]  # the typer accepted the call
+        name = cast(ast.Name, node.func).id
+        if name not in FUNCTIONS:  # prev(name): an input, never constant
+            return _NOT_CONSTANT
+        spec = FUNCTIONS[name]  # the typer accepted the call
         args = [self.fold(arg) for arg in node.args]
         if any(arg is _NOT_CONSTANT for arg in args):
             return _NOT_CONSTANT

@@ -25,7 +25,7 @@ from engine.common.errors import RuleNumericError
 
 from .check import Checked, integer_literal
 from .functions import FUNCTIONS
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, previous_name
 
 Fn = Callable[[Any], Any]
 
@@ -258,7 +258,12 @@ class _Builder:
         return lambda env: body(env) if test(env) else orelse(env)
 
     def _Call(self, node: ast.Call) -> Fn:
-        spec = FUNCTIONS[cast(ast.Name, node.func).id]  # a checked tree calls plain names only
+        name = cast(ast.Name, node.func).id  # a checked tree calls plain names only
+        if name not in FUNCTIONS:  # prev(input): the value kept under previous_name(input)
+            argument = cast(ast.Name, node.args[0]).id
+            key = previous_name(argument)
+            return _float_loader(key) if self.vocabulary.names[argument].type == "float" else itemgetter(key)
+        spec = FUNCTIONS[name]
         impl = spec.scalar
         if spec.literal_args:  # pow(x, k): k is a compile-time integer
             k = integer_literal(node.args[1])

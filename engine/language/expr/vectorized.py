@@ -19,7 +19,7 @@ from typing import Any, cast
 from . import functions
 from .check import Checked, integer_literal
 from .functions import FUNCTIONS, check_finite, raise_if_any
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, previous_name
 
 np: Any = None  # numpy, bound by evaluate()
 
@@ -78,13 +78,16 @@ class _Builder:
         return lambda env, active: value
 
     def _Name(self, node: ast.Name) -> VFn:
-        name = node.id
+        return self._load(node.id, node.id)
+
+    def _load(self, name: str, key: str) -> VFn:
+        """Loads ``env[key]``, typed as input ``name`` (``key`` differs for prev(name))."""
         if self.vocabulary.names[name].type == "bool":
-            return lambda env, active: np.asarray(env[name], dtype=bool)
-        message = f"input {name!r} is not a finite number"
+            return lambda env, active: np.asarray(env[key], dtype=bool)
+        message = f"input {key!r} is not a finite number"
 
         def load(env, active):
-            value = np.asarray(env[name], dtype=np.float64)
+            value = np.asarray(env[key], dtype=np.float64)
             raise_if_any(~np.isfinite(value), active, message)
             return value
 
@@ -171,7 +174,11 @@ class _Builder:
         return choose
 
     def _Call(self, node: ast.Call) -> VFn:
-        spec = FUNCTIONS[cast(ast.Name, node.func).id]  # a checked tree calls plain names only
+        name = cast(ast.Name, node.func).id  # a checked tree calls plain names only
+        if name not in FUNCTIONS:  # prev(input)
+            argument = cast(ast.Name, node.args[0]).id
+            return self._load(argument, previous_name(argument))
+        spec = FUNCTIONS[name]
         impl = spec.vector
         if spec.literal_args:  # pow(x, k): k is a compile-time integer
             k = integer_literal(node.args[1])

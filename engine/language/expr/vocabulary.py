@@ -35,9 +35,18 @@ class NameSpec:
             raise ValueError(f"input {self.name!r}: type must be one of {TYPES}, got {self.type!r}")
 
 
+PREVIOUS = "prev"  # prev(name): the name's value one evaluation earlier (vocabularies with ``previous``)
+
+
+def previous_name(name: str) -> str:
+    """The environment key that holds ``prev(name)``: not an identifier, so no input can take it."""
+    return f"{PREVIOUS}({name})"
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     names: Mapping[str, NameSpec]
+    previous: bool = False  # expressions may read prev(name): the caller keeps the last values
 
     def __post_init__(self) -> None:
         names = dict(self.names)
@@ -49,7 +58,7 @@ class Vocabulary:
         object.__setattr__(self, "names", MappingProxyType(names))
 
     def __hash__(self) -> int:
-        return hash(frozenset(self.names.items()))
+        return hash((frozenset(self.names.items()), self.previous))
 
     @classmethod
     def of(cls, *specs: NameSpec) -> Vocabulary:
@@ -57,7 +66,11 @@ class Vocabulary:
 
     def merged(self, other: Vocabulary) -> Vocabulary:
         """Union of both; a name declared twice must be declared identically."""
-        return Vocabulary(_union(dict(self.names), other.names.values()))
+        return Vocabulary(_union(dict(self.names), other.names.values()), self.previous or other.previous)
+
+    def with_previous(self) -> Vocabulary:
+        """The same names, with ``prev(name)`` allowed."""
+        return Vocabulary(self.names, True)
 
     def as_json_schema_annotations(self) -> dict:
         """{name: {"type": "number"|"boolean", "unit": ..., "description": ...}}, sorted by name."""

@@ -43,6 +43,8 @@ CODES = {
     "RB346": "no stop_loss tier (a live profile must have one)",
     "RB347": "a partial exit (ladder rung) waits longer than any position is held: a forced or time exit "
     "closes every position first",
+    "RB348": "roi: the first entry is not in force from entry (its `after` is not 0)",
+    "RB349": "roi: the entries' `after` ages are not strictly ascending",
 }
 
 

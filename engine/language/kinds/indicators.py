@@ -18,7 +18,7 @@ from engine.language.expr import FUNCTIONS, NameSpec, Vocabulary
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
 from engine.language.schemagen.dsl import arr, document
 from engine.trading import indicators
-from engine.trading.indicators.base import output_names
+from engine.trading.indicators.base import CANDLE, output_names
 
 KIND = "indicators"
 CODES = {
@@ -53,7 +53,8 @@ class Spec:
         specs: dict[str, NameSpec] = {}
         for indicator in self.indicators:
             module = indicators.kind_module(indicator.kind)
-            phrase = f"{module.describe(indicator.params)}, {indicator.timeframe} bars"
+            bars = "each candle" if indicator.timeframe == CANDLE else f"{indicator.timeframe} bars"
+            phrase = f"{module.describe(indicator.params)}, {bars}"
             for name, (unit, description) in zip(indicator.names, module.OUTPUTS.values()):
                 if name not in specs and not _reserved(name):
                     specs[name] = NameSpec(name, "float", unit, f"{description} ({phrase})")

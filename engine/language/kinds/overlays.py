@@ -34,7 +34,14 @@ def profile_schema() -> dict:
                 {
                     "starting_balance_usd": num("Starting equity.", "USD", exclusive_minimum=0),
                     "slippage_bps": num("Fill price worse than observed by this much.", "bps", minimum=0, maximum=1000),
+                    "fill_model": text(
+                        "`rulebot`: the paper broker's own fills (docs/paper-broker.md); `freqtrade`: freqtrade "
+                        "2026.9 backtesting's — entries at the next open, the stop and ROI tiers filled inside "
+                        "each candle (docs/migrating-from-freqtrade.md). Replays only: `rulebot run` refuses it.",
+                        enum=["rulebot", "freqtrade"],
+                    ),
                 },
+                required=["starting_balance_usd", "slippage_bps"],  # fill_model: rulebot when left out
             ),
             "overrides": _overlay_values("Parameter path → value, applied over the rule files.") | {"default": {}},
         },

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from engine.language.kinds.base import BuildContext, Doc, check_unique_ids
@@ -17,6 +18,7 @@ CODES = {
     "RB303": "a conviction level can never be reached (an earlier level always matches first)",
     "RB304": "a component's thresholds contradict each other",
     "RB305": "conviction level name used twice",
+    "RB306": "an expression component declares neither `long_when` nor `short_when`",
 }
 WEIGHT_TOLERANCE = 1e-9
 
@@ -40,6 +42,8 @@ class Component:
     overrides: tuple[Override, ...]
     signals_cascade: bool  # the kind's SIGNALS_CASCADE: a non-NEUTRAL answer is an active cascade
     needs_leader: bool  # the kind's NEEDS_LEADER: it needs a symbol with role: leader
+    # a market-reading kind's compiled expressions (components.MARKET_READERS), by name
+    expressions: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,12 +89,20 @@ def _component(doc: Doc, ctx: BuildContext, index: int, raw: Mapping) -> Compone
         for j, o in enumerate(raw["overrides"])
     )
     module = components.kind_module(raw["kind"])
+    params = module.compile_params(raw.get("params", {}))
+    expressions = {}
+    if raw["kind"] in components.MARKET_READERS:
+        expressions = {
+            name: ctx.expression(doc, ("components", index, *path), "component", expect)
+            for name, (path, expect) in module.expressions(params).items()
+        }
     return Component(
         id=raw["id"],
         kind=raw["kind"],
         weight=raw["weight"],
         thresholds=module.compile_thresholds(raw["thresholds"][ctx.thresholds]),
-        params=module.compile_params(raw.get("params", {})),
+        params=params,
+        expressions=MappingProxyType(expressions),
         max_input_age=raw["max_input_age"],
         overrides=overrides,
         signals_cascade=module.SIGNALS_CASCADE,

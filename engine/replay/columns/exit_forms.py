@@ -9,8 +9,10 @@ hold multiplier that stretches the next cycle's optimal hold), so the action cho
 ``choose_action`` is asked row by row on each row's env — a few closures per row, exact by
 construction — and every tier kind's column form (:data:`FORMS`, ``kind → form(tier, cols)
 -> fires``) then answers for all the rows at once what its scalar ``evaluate`` answers row
-by row. A tier kind without a column form, or an action condition reading a name that has
-no column, leaves the ladder to the scalar path (``Ladder.complete``).
+by row. A tier kind without a column form, or a condition (the action chooser's or a tier's,
+such as an ``expression`` tier's ``when``) reading a name that has no column, leaves the ladder
+to the scalar path (``Ladder.complete``). A form has no "unknown" answer: a row it cannot settle
+as a vector (an input absent there, a numeric fault) it settles with the kind's scalar code.
 tests/dryrun/test_exit_columns.py proves the walk equal to ``evaluate_exits`` row by row; the
 dry-run equality tests prove the whole run.
 """
@@ -24,18 +26,21 @@ from typing import Any
 
 import numpy as np
 
-from engine.replay.columns.gates import ColumnEnv
+from engine.replay.columns.gates import ColumnEnv, evaluate_rows
 from engine.trading.exits import (
     TIERS,
     action_chooser,
+    expression,
     ladder,
     mtf_alignment,
     pnl_pct,
     profit_target,
+    roi,
     signal_reversal,
     stop_loss,
     time_exit,
     timing_intelligence,
+    trailing_stop,
 )
 from engine.trading.exits.base import Tier
 
@@ -129,6 +134,44 @@ def rungs(tier: Tier[ladder.Params], cols: ExitColumns) -> np.ndarray:
     return fires & ~among(cols.action, p.suppress_on)
 
 
+def minimal_roi(tier: Tier[roi.Params], cols: ExitColumns) -> np.ndarray:
+    """Per row, the entry in force at the row's age (``Params.active_index``, as evaluate asks)."""
+    p = tier.params
+    index = p.active_index(cols.hold_s)
+    targets = np.array([t.pnl_pct for t in p.tiers])[np.maximum(index, 0)]
+    return (index >= 0) & (cols.pnl_pct > targets)
+
+
+def trailing(tier: Tier[trailing_stop.Params], cols: ExitColumns) -> np.ndarray:
+    """The peak column is the scalar env's: this row's P&L included (exit_env_columns)."""
+    p = tier.params
+    peak = cols.env.get("peak_pnl_pct")
+    assert peak is not None  # exit_env_columns always sets it
+    return (cols.pnl_pct <= peak - p.distance_pct) & p.active(peak)
+
+
+def condition(tier: Tier[expression.Params], cols: ExitColumns) -> np.ndarray:
+    """The condition as a vector on the rows where every input it reads has a value; every
+    other row (an input absent there, or a numeric fault anywhere in the vector) the scalar
+    way, ``expression.holds`` on the row's env, so the failure policy is the kind's own. The
+    ladder is complete only when every name it reads has a column (``Ladder``)."""
+    compiled = tier.expressions[expression.EXPRESSION_NAME]
+    n = len(cols.now)
+    fires, unknown = evaluate_rows(compiled, cols.env, np.ones(n, dtype=bool))
+    fires = fires.astype(bool)
+    if unknown.any():
+        names = sorted(compiled.names)
+        columns = {name: cols.env.get(name) for name in names}
+        for r in np.flatnonzero(unknown).tolist():
+            env = {}
+            for name, column in columns.items():
+                if column is not None and column[r] == column[r]:  # NaN: absent from the scalar env
+                    value = column[r].item()
+                    env[name] = bool(value) if name in BOOL_NAMES else value
+            fires[r], _ = expression.holds(tier, env)
+    return fires
+
+
 def among(actions: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """Per row: the timing action is one of ``names``."""
     return np.array([a in names for a in actions.tolist()], dtype=bool)
@@ -143,6 +186,9 @@ FORMS: Mapping[str, ExitForm] = MappingProxyType(
         profit_target.KIND: profit,
         time_exit.KIND: time_limit,
         ladder.KIND: rungs,
+        roi.KIND: minimal_roi,
+        trailing_stop.KIND: trailing,
+        expression.KIND: condition,
     }
 )
 
@@ -160,8 +206,9 @@ class Walk:
 class Ladder:
     """The plan's exit ladder over the rows of one position (see the module docstring).
     ``names``: the market vocabulary's columns; ``complete`` is False when a tier kind has no
-    column form or the action chooser reads a name with no column (say a component's
-    export): the caller then asks the scalar ladder row by row."""
+    column form, or the action chooser or a tier ranked in ``priority`` has an expression
+    reading a name with no column (say a component's export): the caller then asks the scalar
+    ladder row by row."""
 
     def __init__(self, plan: Any, names: Iterable[str]):
         self.plan = plan
@@ -170,7 +217,8 @@ class Ladder:
         self.tiers = tuple(by_id[t] for t in plan.exits.priority if t in by_id)
         self.exempt = frozenset(plan.risk.grace_windows.exempt_tiers)
         readable = set(names) | EXIT_NAMES
-        read = set().union(*(e.names for e in self.chooser.expressions.values())) if self.chooser else set()
+        asked = (*self.tiers, self.chooser) if self.chooser else self.tiers
+        read = set().union(*(e.names for t in asked for e in t.expressions.values()))
         self.complete = all(t.kind in FORMS for t in self.tiers) and read <= readable
 
     def walk(self, position: Any, now: np.ndarray, market: Mapping[str, np.ndarray]) -> Walk:

@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 
 from engine.replay.columns.candles import CandleSeries, accepted_readings
-from engine.trading.features import parse_timeframe
 from engine.trading.indicators import atr, bollinger, ema, highest, lowest, macd, rsi, sma, vwap, zscore
-from engine.trading.indicators.base import CANDLE_S, sequential_sum
+from engine.trading.indicators.base import CANDLE_S, sequential_sum, timeframe_seconds
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class BarColumns:
 
 def bar_columns(candles: CandleSeries, timeframe: Any) -> BarColumns:
     """What ``BarBuilder(timeframe)`` completes when fed ``candles`` in order."""
-    seconds, _ = parse_timeframe(timeframe)
+    seconds = timeframe_seconds(timeframe)
     t = np.asarray(candles.ts, dtype=np.float64) + CANDLE_S
     fields = [np.asarray(getattr(candles, f), dtype=np.float64) for f in ("open", "high", "low", "close", "volume")]
     finite = np.isfinite(t)
@@ -68,6 +67,8 @@ def bar_columns(candles: CandleSeries, timeframe: Any) -> BarColumns:
     if n == 0:
         empty = np.empty(0)
         return BarColumns(empty, empty, empty, empty, empty, empty, np.empty(0, np.int64))
+    if seconds is None:  # "candle": every accepted candle is a bar, complete at once
+        return BarColumns(t, o, h, low, c, 0.0 + v, index)
     end = -np.floor_divide(-t, seconds) * seconds  # as BarBuilder: ceil(t / T) · T
     first = np.ones(n, dtype=bool)
     first[1:] = end[1:] != end[:-1]

@@ -42,7 +42,7 @@ from engine.trading.signals.answer import neutral
 from engine.trading.signals.coverage import Counts
 from engine.trading.signals.engine import answer_of, freshness, override_answer
 from engine.trading.signals.market import market_env
-from engine.trading.signals.record import ComponentResult, SignalRecord
+from engine.trading.signals.record import ComponentResult, SignalRecord, VoteFields
 from engine.trading.signals.vote import Vote, vote
 
 CONSTANT_NAMES = frozenset({"is_leader"})
@@ -170,6 +170,13 @@ class _SymbolColumns:
         return out
 
     def _component(self, plan, recording: Recording, leader, component, module, n: int):
+        if component.kind in component_kinds.MARKET_READERS:  # observes the market vocabulary each cycle
+            form = column_forms.MARKET_FORMS.get(component.kind)
+            if form is None:
+                raise NotReplayable(f"{component.id}: kind {component.kind} has no column form")
+            if self.recorded is None:
+                return _Fresh(component, module, n)
+            return _Candles(form.columns(component, self.market_columns(recording.ts), n))
         if _candle_fed(module):
             if self.recorded is None:
                 return _Fresh(component, module, n)
@@ -522,7 +529,7 @@ class ColumnSignals:
 
 
 @dataclass(frozen=True)
-class ColumnRecord:
+class ColumnRecord(VoteFields):
     """SignalRecord's interface at one cycle of the columns: the vote read off them, the
     components' answers built on first read (``components``), and ``cascade_active`` from
     the cascade column rather than from the answers."""
@@ -534,14 +541,6 @@ class ColumnRecord:
     vote: Vote
     cascade_active: bool
     answers: Any = field(repr=False, compare=False)  # () -> tuple[ComponentResult, ...]
-
-    direction = property(lambda self: self.vote.direction)
-    long_votes = property(lambda self: self.vote.long_votes)
-    short_votes = property(lambda self: self.vote.short_votes)
-    aligned_count = property(lambda self: self.vote.aligned_count)
-    confidence = property(lambda self: self.vote.confidence)
-    conviction = property(lambda self: self.vote.conviction)
-    size_multiplier = property(lambda self: self.vote.size_multiplier)
 
     @cached_property
     def components(self) -> tuple[ComponentResult, ...]:

@@ -27,13 +27,16 @@ from typing import Any
 
 from engine.language.registry import registry
 from engine.trading.exits import (
+    expression,
     ladder,
     mtf_alignment,
     profit_target,
+    roi,
     signal_reversal,
     stop_loss,
     time_exit,
     timing_intelligence,
+    trailing_stop,
 )
 from engine.trading.exits.base import ExitContext, ExitSignal, Tier
 
@@ -51,7 +54,18 @@ REQUIRED = (
 # in this order in schemas/exits.schema.json
 TIERS = registry(
     "exit tiers",
-    (stop_loss, timing_intelligence, mtf_alignment, signal_reversal, profit_target, time_exit, ladder),
+    (
+        stop_loss,
+        timing_intelligence,
+        mtf_alignment,
+        signal_reversal,
+        profit_target,
+        time_exit,
+        ladder,
+        roi,
+        trailing_stop,
+        expression,
+    ),
     REQUIRED,
 )
 

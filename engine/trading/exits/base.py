@@ -35,8 +35,9 @@ kind name. Optional, each only where it applies:
 * ``ema_cross(params)`` / ``alignment_timeframes(params)``: the market-feature windows the tier
   reads (engine/trading/signals/market.py builds the features with them).
 
-Exit tiers have no column (fast-path) forms: the dry-run fast path steps the runner whenever
-a position is open, so a new tier kind needs nothing in engine/replay/.
+A column (fast-path) form is optional (engine/replay/columns/exit_forms.py ``FORMS``): while
+a position is open the fast path walks the ladder over the cycles ahead as columns, and asks
+``evaluate_exits`` cycle by cycle when a tier's kind has none.
 """
 
 from __future__ import annotations

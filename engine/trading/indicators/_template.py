@@ -11,9 +11,13 @@ HOW TO ADD AN INDICATOR KIND (copy this file; every name below is required):
 3. Write its frozen ``Params``, its ``schema()`` (``base.indicator_schema`` around its own
    params), ``compile_params``, ``check`` (what the schema cannot say, reported with
    ``ctx.report(doc, (*path, "params", name), "RB3xx", message)``), ``warmup`` and ``describe``.
+   A kind whose one parameter is a window length uses ``base.PeriodParams``,
+   ``base.period_schema`` and ``base.compile_period_params`` (as here); ``base.no_checks`` and
+   ``base.full_window`` are the ``check`` and ``warmup`` most kinds need.
 4. Write its incremental form (``new_state(params, source)`` → an object with
-   ``update(bar)`` and ``values()``; no I/O, no clock). Sum with ``base.sequential_sum`` and
-   square as ``d * d``: the column form must reproduce every operation in the same order.
+   ``update(bar)`` and ``values()``; no I/O, no clock; a value of the last N source values:
+   subclass ``base.SourceWindow``, as here). Sum with ``base.sequential_sum`` and square as
+   ``d * d``: the column form must reproduce every operation in the same order.
 5. Register the module in ``engine/trading/indicators/__init__.py`` (one line), add its column
    form to ``FORMS`` in engine/replay/columns/indicator_forms.py (optional: without one a
    dry-run replays the scalar way), list its parameters in tests/indicators/test_forms.py,
@@ -23,12 +27,11 @@ HOW TO ADD AN INDICATOR KIND (copy this file; every name below is required):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import deque
 from typing import Any
 
-from engine.language.schemagen.dsl import num
-from engine.trading.indicators.base import Bar, Window, indicator_schema, source_value
+from engine.trading.indicators import base
+from engine.trading.indicators.base import indicator_schema
 
 KIND = "roc"
 SUMMARY = "Rate of change: the source's change in percent over `period` bars."
@@ -36,26 +39,20 @@ OUTPUTS = {"": ("%", "Change of the source over the period, in percent.")}
 READS_SOURCE = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    period: int
+Params = base.PeriodParams
 
 
 def schema() -> dict[str, Any]:
     return indicator_schema(
         KIND,
         SUMMARY,
-        params={"period": num("Bars back.", "bars", minimum=1, maximum=10_000, integer=True)},
+        params={"period": base.period_schema("Bars back.", 1)},
         reads_source=READS_SOURCE,
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(period=raw["period"])
-
-
-def check(params: Params, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
-    """Nothing beyond the schema's ranges."""
+compile_params = base.compile_period_params
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 def warmup(params: Params) -> int:
@@ -66,21 +63,14 @@ def describe(params: Params) -> str:
     return f"change over {params.period} bars, in percent"
 
 
-class State:
-    __slots__ = ("source", "window")
+class State(base.SourceWindow):
+    """The last ``period + 1`` values: the newest against the oldest."""
 
-    def __init__(self, params: Params, source: str):
-        self.source = source
-        self.window = Window(params.period + 1)
+    __slots__ = ()
 
-    def update(self, bar: Bar) -> None:
-        self.window.push(source_value(bar, self.source))
-
-    def values(self) -> tuple[float | None]:
-        if not self.window.full or self.window.items[0] == 0:
-            return (None,)
-        return ((self.window.items[-1] / self.window.items[0] - 1) * 100,)
+    def value(self, items: deque[float]) -> float | None:
+        return None if items[0] == 0 else (items[-1] / items[0] - 1) * 100
 
 
 def new_state(params: Params, source: str) -> State:
-    return State(params, source)
+    return State(params.period + 1, source)

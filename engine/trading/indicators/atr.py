@@ -4,11 +4,9 @@ then weight ``1 / period``). It reads whole bars (high, low, close), not one sou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from engine.language.schemagen.dsl import num
+from engine.trading.indicators import base
 from engine.trading.indicators.base import Bar, indicator_schema
 from engine.trading.indicators.rsi import Wilder
 
@@ -18,9 +16,7 @@ OUTPUTS = {"": ("price", "The smoothed true range, in price units.")}
 READS_SOURCE = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    period: int
+Params = base.PeriodParams
 
 
 def schema() -> dict[str, Any]:
@@ -28,24 +24,16 @@ def schema() -> dict[str, Any]:
         KIND,
         SUMMARY,
         params={
-            "period": num(
-                "True ranges averaged: the seed's length and the smoothing's 1 / period weight.",
-                "bars",
-                minimum=1,
-                maximum=10_000,
-                integer=True,
+            "period": base.period_schema(
+                "True ranges averaged: the seed's length and the smoothing's 1 / period weight.", 1
             )
         },
         reads_source=READS_SOURCE,
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(period=raw["period"])
-
-
-def check(params: Params, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
-    """Nothing beyond the schema's ranges."""
+compile_params = base.compile_period_params
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 def warmup(params: Params) -> int:

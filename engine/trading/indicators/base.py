@@ -23,9 +23,10 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from engine.language.schemagen.dsl import element, obj, text
+from engine.language.schemagen.dsl import element, num, obj, text
 from engine.trading.features import parse_timeframe
 
 CANDLE_S = 60.0  # snapshots carry one-minute candles: a candle's close is known at its open + 60 s
@@ -82,6 +83,35 @@ class State(Protocol):
     def values(self) -> tuple[float | None, ...]: ...
 
 
+MAX_PERIOD = 10_000  # bars: a window longer than this is a unit slip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeriodParams:
+    """The params of a kind whose one parameter is its window length (sma, rsi, atr, vwap,
+    highest, lowest): ``period_schema`` in its schema, ``compile_period_params``."""
+
+    period: int
+
+
+def period_schema(description: str, minimum: int = 1, default: int | None = None) -> dict[str, Any]:
+    """A window length in bars."""
+    return num(description, "bars", minimum=minimum, maximum=MAX_PERIOD, integer=True, default=default)
+
+
+def compile_period_params(raw: Any) -> PeriodParams:
+    return PeriodParams(period=raw["period"])
+
+
+def no_checks(params: Any, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
+    """The ``check`` of a kind with nothing to check beyond the schema's ranges."""
+
+
+def full_window(params: Any) -> int:
+    """The ``warmup`` of a kind that needs a full window of ``period`` bars."""
+    return int(params.period)
+
+
 class Window:
     """The last ``size`` values of a series (a bounded deque with a "full" test)."""
 
@@ -99,16 +129,47 @@ class Window:
         return len(self.items) == self.size
 
 
+CANDLE = "candle"  # the timeframe "each candle as the snapshots carry it", whatever its length
+
+
+def timeframe_seconds(timeframe: Any) -> int | None:
+    """A timeframe's bar length in seconds; None for ``candle`` (every candle is a bar)."""
+    return None if timeframe == CANDLE else parse_timeframe(timeframe)[0]
+
+
+class SourceWindow:
+    """The incremental form of a kind computed from its last ``size`` source values: a
+    subclass gives ``value(items)`` on a full window (None before one, as every kind)."""
+
+    __slots__ = ("source", "window")
+
+    def __init__(self, size: int, source: str):
+        self.source = source
+        self.window = Window(size)
+
+    def update(self, bar: Bar) -> None:
+        self.window.push(source_value(bar, self.source))
+
+    def values(self) -> tuple[float | None]:
+        return (self.value(self.window.items),) if self.window.full else (None,)
+
+    def value(self, items: deque[float]) -> float | None:
+        raise NotImplementedError
+
+
 class BarBuilder:
     """One-minute candles in, completed bars of one timeframe out (see the module docstring).
 
-    A candle is refused whole when a field is not finite or its close time is not later than
-    the last accepted one (a repeated or late candle), as every feature refuses a reading."""
+    With the timeframe ``candle`` every accepted candle is a bar of its own, complete at once:
+    a snapshot file of 5-minute bars (one per snapshot) gives 5-minute indicators, as a
+    freqtrade strategy on its ``timeframe`` computes them. A candle is refused whole when a
+    field is not finite or its close time is not later than the last accepted one (a repeated
+    or late candle), as every feature refuses a reading."""
 
     __slots__ = ("_bar", "_end", "_last", "seconds")
 
     def __init__(self, timeframe: Any):
-        self.seconds, _ = parse_timeframe(timeframe)
+        self.seconds = timeframe_seconds(timeframe)
         self._bar: list[float] | None = None  # [open, high, low, close, volume] of the open bar
         self._end = -math.inf  # the open bar's end time
         self._last = -math.inf  # the last accepted close time
@@ -119,6 +180,8 @@ class BarBuilder:
         if not (t > self._last and all(math.isfinite(x) for x in (t, o, h, low, c, v))):
             return []
         self._last = t
+        if self.seconds is None:
+            return [Bar(t, o, h, low, c, 0.0 + v)]
         done: list[Bar] = []
         bar = self._bar
         if bar is not None and t <= self._end:  # still inside the open bar
@@ -142,10 +205,11 @@ def indicator_schema(kind: str, summary: str, *, params: dict[str, Any], reads_s
     ``timeframe``, ``source`` (for one-input kinds) and its own ``params``."""
     props: dict[str, Any] = {
         "timeframe": text(
-            "Bar length the indicator reads, resampled from the one-minute candles "
-            "(a whole number of minutes: 1m, 5m, 15m, 1h, 4h, 1d, ...).",
-            pattern=r"^[1-9][0-9]{0,4}[mhd]$",
-            default="1m",
+            "Bars the indicator reads: `candle` — each candle as the snapshots carry it (one-minute "
+            "candles, or the 5-minute bars of a 5-minute snapshot file); or a bar length resampled "
+            "from one-minute candles (a whole number of minutes: 1m, 5m, 15m, 1h, 4h, 1d, ...).",
+            pattern=r"^([1-9][0-9]{0,4}[mhd]|candle)$",
+            default=CANDLE,
         ),
     }
     if reads_source:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.language.schemagen.dsl import num
+from engine.trading.indicators import base
 from engine.trading.indicators.base import Bar, Window, indicator_schema, mean_and_deviation, source_value
 
 KIND = "bollinger"
@@ -33,7 +34,7 @@ def schema() -> dict[str, Any]:
         KIND,
         SUMMARY,
         params={
-            "period": num("Bars in the window.", "bars", minimum=2, maximum=10_000, integer=True),
+            "period": base.period_schema("Bars in the window.", 2),
             "stddev": num(
                 "Width of each band in standard deviations.", "sigma", exclusive_minimum=0, maximum=10, default=2
             ),
@@ -54,13 +55,8 @@ def compile_params(raw: Mapping[str, Any]) -> Params:
     return Params(period=raw["period"], stddev=float(raw["stddev"]), ddof=raw["ddof"])
 
 
-def check(params: Params, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
-    """Nothing beyond the schema's ranges."""
-
-
-def warmup(params: Params) -> int:
-    """Bars before the first value: a full window."""
-    return params.period
+check = base.no_checks  # nothing beyond the schema's ranges
+warmup = base.full_window  # a full window
 
 
 def describe(params: Params) -> str:

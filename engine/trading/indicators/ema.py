@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.language.schemagen.dsl import num, text
+from engine.language.schemagen.dsl import text
+from engine.trading.indicators import base
 from engine.trading.indicators.base import Bar, indicator_schema, sequential_sum, source_value
 
 KIND = "ema"
@@ -33,7 +34,7 @@ def schema() -> dict[str, Any]:
         KIND,
         SUMMARY,
         params={
-            "period": num("Span in bars: alpha = 2 / (period + 1).", "bars", minimum=1, maximum=10_000, integer=True),
+            "period": base.period_schema("Span in bars: alpha = 2 / (period + 1).", 1),
             "seed": text(
                 "`first`: seeded with the first bar, as pandas `ewm(span, adjust=False)` (freqtrade); "
                 "`sma`: seeded with the mean of the first `period` bars, as TA-Lib.",
@@ -49,8 +50,7 @@ def compile_params(raw: Mapping[str, Any]) -> Params:
     return Params(period=raw["period"], seed=raw["seed"])
 
 
-def check(params: Params, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
-    """Nothing beyond the schema's ranges."""
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 def warmup(params: Params) -> int:

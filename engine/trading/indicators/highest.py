@@ -3,12 +3,11 @@ breakout level). Maxima are exact, so both forms agree whatever order they compa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import deque
 from typing import Any
 
-from engine.language.schemagen.dsl import num
-from engine.trading.indicators.base import Bar, Window, indicator_schema, source_value
+from engine.trading.indicators import base
+from engine.trading.indicators.base import indicator_schema
 
 KIND = "highest"
 SUMMARY = "Highest value of the source over the last `period` bars."
@@ -16,52 +15,34 @@ OUTPUTS = {"": ("source", "The maximum of the source over the period.")}
 READS_SOURCE = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    period: int
+Params = base.PeriodParams
 
 
 def schema() -> dict[str, Any]:
     return indicator_schema(
         KIND,
         SUMMARY,
-        params={
-            "period": num("Bars looked back over, this one included.", "bars", minimum=1, maximum=10_000, integer=True)
-        },
+        params={"period": base.period_schema("Bars looked back over, this one included.", 1)},
         reads_source=READS_SOURCE,
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(period=raw["period"])
+compile_params = base.compile_period_params
 
-
-def check(params: Params, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
-    """Nothing beyond the schema's ranges."""
-
-
-def warmup(params: Params) -> int:
-    """Bars before the first value: a full window (a partial one would understate the level)."""
-    return params.period
+check = base.no_checks  # nothing beyond the schema's ranges
+warmup = base.full_window  # a full window
 
 
 def describe(params: Params) -> str:
     return f"highest over {params.period} bars"
 
 
-class State:
-    __slots__ = ("source", "window")
+class State(base.SourceWindow):
+    __slots__ = ()
 
-    def __init__(self, params: Params, source: str):
-        self.source = source
-        self.window = Window(params.period)
-
-    def update(self, bar: Bar) -> None:
-        self.window.push(source_value(bar, self.source))
-
-    def values(self) -> tuple[float | None]:
-        return (max(self.window.items) if self.window.full else None,)
+    def value(self, items: deque[float]) -> float | None:
+        return max(items)
 
 
 def new_state(params: Params, source: str) -> State:
-    return State(params, source)
+    return State(params.period, source)

@@ -7,11 +7,9 @@ The value is None when nothing moved (mean gain and loss both 0): 0/0 has no hon
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from engine.language.schemagen.dsl import num
+from engine.trading.indicators import base
 from engine.trading.indicators.base import Bar, indicator_schema, sequential_sum, source_value
 
 KIND = "rsi"
@@ -20,9 +18,7 @@ OUTPUTS = {"": ("0-100", "Share of the smoothed gains in the smoothed moves, in 
 READS_SOURCE = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    period: int
+Params = base.PeriodParams
 
 
 def schema() -> dict[str, Any]:
@@ -30,24 +26,16 @@ def schema() -> dict[str, Any]:
         KIND,
         SUMMARY,
         params={
-            "period": num(
-                "Changes averaged: the seed's length and the smoothing's 1 / period weight.",
-                "bars",
-                minimum=1,
-                maximum=10_000,
-                integer=True,
+            "period": base.period_schema(
+                "Changes averaged: the seed's length and the smoothing's 1 / period weight.", 1
             )
         },
         reads_source=READS_SOURCE,
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(period=raw["period"])
-
-
-def check(params: Params, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
-    """Nothing beyond the schema's ranges."""
+compile_params = base.compile_period_params
+check = base.no_checks  # nothing beyond the schema's ranges
 
 
 def warmup(params: Params) -> int:

@@ -5,11 +5,9 @@ the window traded nothing (0/0). It reads whole bars, not one source."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from engine.language.schemagen.dsl import num
+from engine.trading.indicators import base
 from engine.trading.indicators.base import Bar, Window, indicator_schema, sequential_sum
 
 KIND = "vwap"
@@ -18,31 +16,22 @@ OUTPUTS = {"": ("price", "The volume-weighted mean typical price over the period
 READS_SOURCE = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Params:
-    period: int
+Params = base.PeriodParams
 
 
 def schema() -> dict[str, Any]:
     return indicator_schema(
         KIND,
         SUMMARY,
-        params={"period": num("Bars in the window.", "bars", minimum=1, maximum=10_000, integer=True)},
+        params={"period": base.period_schema("Bars in the window.", 1)},
         reads_source=READS_SOURCE,
     )
 
 
-def compile_params(raw: Mapping[str, Any]) -> Params:
-    return Params(period=raw["period"])
+compile_params = base.compile_period_params
 
-
-def check(params: Params, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
-    """Nothing beyond the schema's ranges."""
-
-
-def warmup(params: Params) -> int:
-    """Bars before the first value: a full window."""
-    return params.period
+check = base.no_checks  # nothing beyond the schema's ranges
+warmup = base.full_window  # a full window
 
 
 def describe(params: Params) -> str:

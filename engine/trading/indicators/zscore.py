@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.language.schemagen.dsl import num
+from engine.trading.indicators import base
 from engine.trading.indicators.base import Bar, Window, indicator_schema, mean_and_deviation, source_value
 
 KIND = "zscore"
@@ -28,7 +29,7 @@ def schema() -> dict[str, Any]:
         KIND,
         SUMMARY,
         params={
-            "period": num("Bars in the window, the newest included.", "bars", minimum=2, maximum=10_000, integer=True),
+            "period": base.period_schema("Bars in the window, the newest included.", 2),
             "ddof": num(
                 "Deviation's divisor is period − ddof: 0 population, 1 sample (pandas' default).",
                 "count",
@@ -46,13 +47,8 @@ def compile_params(raw: Mapping[str, Any]) -> Params:
     return Params(period=raw["period"], ddof=raw["ddof"])
 
 
-def check(params: Params, doc: Any, path: tuple[Any, ...], ctx: Any) -> None:
-    """Nothing beyond the schema's ranges."""
-
-
-def warmup(params: Params) -> int:
-    """Bars before the first value: a full window."""
-    return params.period
+check = base.no_checks  # nothing beyond the schema's ranges
+warmup = base.full_window  # a full window
 
 
 def describe(params: Params) -> str:

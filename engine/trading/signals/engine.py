@@ -36,7 +36,9 @@ class SymbolState:
         self.env_cache: dict | None = None  # market env, valid until the next update
         self.broken: dict[str, str] = {}  # component id → error raised while feeding it
 
-    def update(self, steps, snapshot, symbol, leader, *, market: bool = True) -> None:
+    def update(self, steps, snapshot, symbol, leader, *, market: bool = True, readers=()) -> None:
+        """Feed one snapshot; then hand ``readers`` (the steps of the market-reading kinds)
+        the market vocabulary it leaves (SignalEngine.market_env's)."""
         self.env_cache = None
         if market:
             self.market.update(symbol)
@@ -46,6 +48,13 @@ class SymbolState:
                 module.update(states[component.id], snapshot, symbol, leader)
             except Exception as error:
                 self.broken[component.id] = type(error).__name__
+        if readers:
+            env = self.market.env()
+            for component, module, _ in steps:
+                for name, value in module.exports(states[component.id]).items():
+                    env.setdefault(name, value)
+            for component, module, _ in readers:
+                module.observe(states[component.id], env)
         last_seen = self.last_seen
         if leader is not None and "candles_1m" in leader.times:
             last_seen["leader_candles_1m"] = max(leader.times["candles_1m"], last_seen.get("leader_candles_1m", -1.0))
@@ -89,25 +98,28 @@ class SignalEngine:
         self._steps = tuple((c, component_kinds.kind_module(c.kind), freshness(c)) for c in plan.signals.components)
         self._global_steps = tuple(step for step in self._steps if set(step[1].INPUTS) & GLOBAL_INPUTS)
         self.coverage = CoverageCounter(plan.signals.components, self.states)
-        self._fed = (self._steps, self._global_steps, True)  # what update() feeds: all, unless expect_carry
+        self._fed = (self._steps, self._global_steps, True, _readers(self._steps))  # all, unless expect_carry
 
     def update(self, snapshot) -> None:
-        steps, global_steps, market = self._fed
+        steps, global_steps, market, readers = self._fed
         leader = snapshot.symbols.get(self.plan.ruleset.leader) if self.plan.ruleset.leader else None
         for name, state in self.states.items():
             symbol = snapshot.symbols.get(name)
             if symbol is not None:
-                state.update(steps, snapshot, symbol, leader, market=market)
+                state.update(steps, snapshot, symbol, leader, market=market, readers=readers)
             elif snapshot.fear_greed is not None:  # global inputs reach every symbol
                 state.update(global_steps, snapshot, _empty(name), leader, market=market)
 
     def expect_carry(self, component_ids: frozenset[str], market: bool) -> None:
         """Until ``carry_over``: feed only what will not be taken from the live engine (a hot
         reload warms just the parts the new rules compute differently)."""
+        steps = tuple(step for step in self._steps if step[0].id not in component_ids)
+        readers = _readers(steps)
         self._fed = (
-            tuple(step for step in self._steps if step[0].id not in component_ids),
+            steps,
             tuple(step for step in self._global_steps if step[0].id not in component_ids),
-            not market,
+            not market or bool(readers),  # a warming market reader needs the market it observes
+            readers,
         )
 
     def carry_over(self, old: SignalEngine, component_ids: frozenset[str], market: bool) -> None:
@@ -115,7 +127,7 @@ class SignalEngine:
         symbol; from now on every part is fed again."""
         for name, state in self.states.items():
             state.carry_over(old.states[name], component_ids, market)
-        self._fed = (self._steps, self._global_steps, True)
+        self._fed = (self._steps, self._global_steps, True, _readers(self._steps))
 
     def run_cycle(self, snapshot) -> list[SignalRecord]:
         """One cycle: update with ``snapshot``, evaluate every symbol at its time, log the records."""
@@ -215,6 +227,11 @@ def answer_of(component, fresh, last_seen, env: dict, now: float, broken: str | 
         return evaluate(component, state)
     except Exception as error:
         return neutral(f"error:{type(error).__name__}")
+
+
+def _readers(steps) -> tuple:
+    """The steps of the kinds that observe the market vocabulary (components.MARKET_READERS)."""
+    return tuple(step for step in steps if step[0].kind in component_kinds.MARKET_READERS)
 
 
 def _empty(name: str):

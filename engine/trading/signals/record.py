@@ -34,15 +34,11 @@ class ComponentResult:
         return SIGN[self.direction] * self.weight * self.confidence
 
 
-@dataclass(frozen=True, slots=True)
-class SignalRecord:
-    """One evaluation: every component's answer and their vote (whose fields it exposes)."""
+class VoteFields:
+    """The vote's fields read off a record's ``vote`` (SignalRecord's, and the dry-run column
+    form's ColumnRecord's)."""
 
-    version: str
-    profile: str
-    ts: float
-    symbol: str
-    components: tuple[ComponentResult, ...]
+    __slots__ = ()
     vote: Vote
 
     direction = property(lambda self: self.vote.direction)
@@ -52,6 +48,18 @@ class SignalRecord:
     confidence = property(lambda self: self.vote.confidence)
     conviction = property(lambda self: self.vote.conviction)
     size_multiplier = property(lambda self: self.vote.size_multiplier)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRecord(VoteFields):
+    """One evaluation: every component's answer and their vote (whose fields it exposes)."""
+
+    version: str
+    profile: str
+    ts: float
+    symbol: str
+    components: tuple[ComponentResult, ...]
+    vote: Vote
 
     @property
     def cascade_active(self) -> bool:

@@ -16,9 +16,13 @@ from __future__ import annotations
 from types import ModuleType
 
 from engine.language.registry import registry
-from engine.replay.columns.components import hurst, lead_lag, volatility_skew
+from engine.replay.columns.components import expression, hurst, lead_lag, volatility_skew
 
 COLUMN_FORMS = registry("signal component column forms", (hurst, lead_lag, volatility_skew), ("columns",))
+
+#: The forms of the market-reading kinds (components.MARKET_READERS):
+#: ``columns(component, market, n) -> CandleColumns`` from the symbol's market columns.
+MARKET_FORMS = registry("market-reading component column forms", (expression,), ("columns",))
 
 
 def column_form(kind: str) -> ModuleType | None:

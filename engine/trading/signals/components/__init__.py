@@ -19,6 +19,9 @@ working minimal one to copy):
   vocabulary values now; ``evaluate(component, state) -> Answer`` — pure;
   ``explain(answer) -> str`` — the line ``rulebot explain`` prints for one of its answers.
 
+A kind that reads the market vocabulary (declared indicators, prev(name)) instead of snapshot
+fields is also listed in ``MARKET_READERS`` (``expression.py``).
+
 Column (fast-path) forms are optional and live in engine/replay/columns/components/: a
 candle-fed kind without one makes the dry-run take the scalar path.
 
@@ -35,6 +38,7 @@ from engine.language.registry import registry
 from engine.language.schemagen.dsl import kinds
 from engine.trading.signals.answer import Answer, common_explanation
 from engine.trading.signals.components import (
+    expression,
     fear_greed,
     funding_rate,
     hurst,
@@ -81,9 +85,16 @@ COMPONENTS = registry(
         volatility_skew,
         oi_velocity,
         oi_divergence,
+        expression,
     ),
     REQUIRED,
 )
+
+#: The kinds that read the market vocabulary rather than snapshot fields: they also name
+#: their expressions (``expressions(params)`` → name → (path in the component, result
+#: type), compiled against the ``component`` vocabulary) and are handed the symbol's market
+#: vocabulary after every update (``observe(state, market)``). A subset of COMPONENTS.
+MARKET_READERS = registry("market-reading signal components", (expression,), ("expressions", "observe"))
 
 
 def kind_module(kind: str) -> ModuleType:

@@ -54,11 +54,13 @@ def component_schema(
             "Staleness limit per input: older data makes the component NEUTRAL with reason `stale:<input>`.",
             duration("Oldest usable age."),
             keys=list(inputs),
-        ),
+        )
+        | ({} if inputs else {"default": {}}),  # a kind that reads no snapshot input: nothing to limit
         "thresholds": obj(
             "Thresholds per profile (seed: paper relaxed, live strict).",
             {p: obj(f"Thresholds in the {p} profile.", thresholds) for p in PROFILES},
-        ),
+        )
+        | ({} if thresholds else {"default": {p: {} for p in PROFILES}}),  # a kind with none: nothing to write
         "overrides": arr(
             "Conditions that replace the computed answer; the first that holds wins.",
             override_schema(),
