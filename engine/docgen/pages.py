@@ -155,9 +155,12 @@ def kind_page(kind: str, defaults: Defaults) -> str:
     rows = _parameter_rows(list(walk(root, root, unions=unions)))
     fields = fields_of(kind)
     sites = [s for s in expression_sites(defaults) if s.kind == kind]
+    from engine.language.loader import OPTIONAL_KINDS
+
     return _render(
         "kind.md.j2",
         kind=kind,
+        optional=kind in OPTIONAL_KINDS,
         description=root["description"],
         default_file=defaults.files.get(kind, [f"rules/{kind}.yaml"])[0],
         rows=rows,
