@@ -94,6 +94,7 @@ class FreqtradeBroker(PaperBroker):
         self._obs: dict[str, _Observed] = {}
         self._stamp: float | None = None  # the candle open time fills are dated with
         self._last_candles: dict[str, Candle] = {}
+        self._final = False  # the snapshot being observed is the replay's last (final_snapshot)
 
     @classmethod
     def for_plan(cls, plan: Any, venue_id: str | None = None) -> FreqtradeBroker:
@@ -126,6 +127,11 @@ class FreqtradeBroker(PaperBroker):
             else:
                 return self._set(state, status=CANCELLED, reason="freqtrade: a trade in this direction is open")
         return state
+
+    def final_snapshot(self) -> None:
+        """The next snapshot observed is the replay's last: freqtrade enters nothing on the
+        last candle (rule 2), so an entry waiting for it is cancelled there, not filled."""
+        self._final = True
 
     def close_at_end(self) -> list[Event]:
         """Rule 14: every open trade closed at its last candle's open, dated then; entry orders cancelled."""
@@ -180,6 +186,10 @@ class FreqtradeBroker(PaperBroker):
             trade.amount = abs(position.quantity)
 
     def _fill_market_orders(self, symbol: str, reference: float) -> list[Event]:
+        if self._final:
+            for order in [o for o in self._open.values() if o.symbol == symbol and not o.reduce_only]:
+                self._reversals.discard(order.client_order_id)
+                self._set(order, status=CANCELLED, reason="freqtrade: no entry on the last candle")
         waiting = {cid for cid in self._reversals if cid in self._open}
         for cid in waiting:  # kept out of this round: they fill after the exits, if at all
             self._open.pop(cid)

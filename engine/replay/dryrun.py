@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,12 +112,14 @@ def dry_run(
     )
     scheduler = None
     try:
-        for snapshot in snapshots:
+        for snapshot, following in _with_next(snapshots):
             if start is not None and snapshot.ts < start:
                 runner.warm(snapshot)
                 continue
             if end is not None and snapshot.ts > end:
                 break
+            if following is None or (end is not None and following.ts > end):
+                _final(runner)
             snapshot = only(snapshot, symbols)
             scheduler = scheduler or Scheduler(plan.schedules, snapshot.ts)
             cycle_of(runner, scheduler.due(snapshot.ts), snapshot, state)
@@ -187,6 +189,24 @@ def decision_sinks(state: DryRunState) -> Sinks:
     return Sinks(universe=lambda d: state.decisions.append(compact_decision(d)) if d.direction != "NEUTRAL" else None)
 
 
+def _with_next(snapshots: Iterable) -> Iterator[tuple[Any, Any]]:
+    """Each snapshot with the one after it (None after the last): a replay knows its last."""
+    iterator = iter(snapshots)
+    current = next(iterator, None)
+    while current is not None:
+        following = next(iterator, None)
+        yield current, following
+        current = following
+
+
+def _final(runner: Runner) -> None:
+    """Tell a broker that acts on the data's end (the freqtrade fill model) that the next
+    snapshot it observes is the replay's last."""
+    final = getattr(runner.broker, "final_snapshot", None)
+    if final is not None:
+        final()
+
+
 def finished(plan, runner: Runner, state: DryRunState) -> tuple[dict, Runner, DryRunState]:
     if not state.interrupted and runner.close_at_end() and state.equity:  # freqtrade's force exits
         state.equity[-1] = [state.equity[-1][0], runner.broker.balance().equity]
@@ -248,6 +268,8 @@ def _fast_cycles(
             if unseen is not None:
                 _show_skipped(runner, recording.snapshot(unseen))
                 unseen = None
+            if i == last - 1:  # the replay's last cycle
+                _final(runner)
             runner.step(recording.snapshot(i))
             state.steps += 1
             equity = runner.broker.balance().equity

@@ -330,3 +330,18 @@ def test_both_replay_paths_agree_with_the_fill_model(recorded, tmp_path):
     fast = rulebot(EXAMPLE, replayed, tmp_path)
     assert len(fast) > 20
     assert fast == rulebot(EXAMPLE, replayed, tmp_path, scalar=True)
+
+
+@pytest.mark.parametrize("ends", ["on an entry candle", "inside a trade"])
+def test_the_data_ending_enters_nothing_and_closes_what_is_open(market, recorded, tmp_path, ends):
+    """Rules 2 and 14: no entry on the last candle; what is open closes at its open."""
+    times = common_times(market, PAIRS)
+    first = next(t for t in oracle_trades() if t["pair"] == PAIRS["ETHUSDT"])
+    opened = times.index(int(first["open"]))
+    end = opened + 1 if ends == "on an entry candle" else opened + 3  # the trade lasts longer
+    expected = [t for symbol in PAIRS for t in reference(market, symbol, times[:end], **ORACLE_PARAMS)]
+    if ends == "on an entry candle":
+        assert all(t["open"] != first["open"] or t["pair"] != first["pair"] for t in expected)
+    else:
+        assert any(t["exit_reason"] == "force_exit" for t in expected)
+    assert_same_trades(rulebot(EXAMPLE, recorded(list(PAIRS))[:end], tmp_path), expected)

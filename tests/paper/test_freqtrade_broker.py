@@ -149,3 +149,13 @@ def test_an_exit_the_runner_sends_ends_the_trade_it_closes(plan):
     events = broker.observe(bar(2, 100_100.0, 100_110, 95_000, 96_000))  # would have reached the stop
     assert [(e.client_order_id, e.price) for e in events if isinstance(e, Fill)] == [("x1", 100_100.0)]
     assert broker.close_at_end() == [] and not broker.positions()
+
+
+def test_nothing_enters_on_the_last_candle(plan):
+    broker = PaperBroker.for_plan(plan)
+    broker.observe(bar(0, 100_000, 100_000, 100_000, 100_000))
+    broker.place_order(entry(BUY))
+    broker.final_snapshot()
+    assert broker.observe(bar(1, 100_000.0, 100_010, 99_990, 100_000)) == []
+    assert broker.order("e1").status == "cancelled" and "last candle" in broker.order("e1").reason
+    assert broker.close_at_end() == []
