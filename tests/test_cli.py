@@ -150,7 +150,7 @@ def test_the_root_group_carries_every_command_and_the_log_options():
 
     assert sorted(main.commands) == [
         "diff", "dry-run", "explain", "halt", "learn", "paper", "record", "reduce", "resume", "rollback", "run", "schema",
-        "snapshots", "status", "validate", "venue", "versions",
+        "snapshots", "status", "sweep", "validate", "venue", "versions",
     ]  # fmt: skip
     assert sorted(main.commands["snapshots"].commands) == ["build", "convert", "from-freqtrade", "info"]
     assert sorted(main.commands["venue"].commands) == ["check"]

@@ -61,6 +61,7 @@ COMMANDS: dict[str, str] = {
     "rollback": "engine.cli.versions:rollback",
     "record": "engine.cli.record:record",
     "venue": "engine.cli.venue:venue",
+    "sweep": "engine.cli.sweep:sweep",
 }
 
 

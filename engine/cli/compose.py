@@ -593,3 +593,22 @@ def snapshot_file_format(path: Path) -> dict[str, Any] | None:
     from adapters.snapshots.history.info import file_format
 
     return file_format(path)
+
+
+def sweep_executor(name: str, scheduler: str | None) -> Callable[..., None]:
+    """The ``run`` of `rulebot sweep`'s executor (adapters/executors): ``local``, or ``dask``
+    with the scheduler address bound in (None: a LocalCluster)."""
+    if name == "dask":
+        from adapters.executors import dask
+
+        return functools.partial(dask.run, scheduler=scheduler)
+    from adapters.executors import local
+
+    return local.run
+
+
+def failure_of(outcome: Any) -> str | None:
+    """Why an executor's task gave no value (adapters.executors.Failed), None for a value."""
+    from adapters.executors import Failed
+
+    return outcome.reason if isinstance(outcome, Failed) else None

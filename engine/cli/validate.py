@@ -23,18 +23,32 @@ from engine.cli.options import check_writable
     help="Output format.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(rules_dir: str, profile: str | None, fmt: str, strict: bool) -> None:
-    """Check every rule file in RULES_DIR and report every problem at once."""
+@click.option(
+    "--sweep",
+    "sweep_specs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also check this `rulebot sweep` spec against the rule set (repeatable).",
+)
+def validate(rules_dir: str, profile: str | None, fmt: str, strict: bool, sweep_specs: tuple[str, ...]) -> None:
+    """Check every rule file in RULES_DIR (and every --sweep spec against it) and report
+    every problem at once."""
     from engine.language.compiler import compile_ruleset
     from engine.language.formats import FORMATS
+    from engine.sweeps.spec import load_spec
 
     result = compile_ruleset(rules_dir, [profile] if profile else None)
-    rendered = FORMATS[fmt](result.diagnostics)
+    documents = (result.canonical or {}).get("base", {})
+    swept = {path: load_spec(path, documents)[1] if result.ok else [] for path in sweep_specs}
+    rendered = FORMATS[fmt]([*result.diagnostics, *(d for found in swept.values() for d in found)])
     if rendered:
         click.echo(rendered)
     failed = not result.ok or bool(strict and result.warnings())
     click.echo(render.validate_verdict(result, rules_dir, failed), err=fmt != "text")
-    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+    for path, found in swept.items():
+        verdict = f"{len(found)} error(s)" if found else "valid" if result.ok else "not checked (the rules are invalid)"
+        click.echo(f"{path}: sweep spec {verdict}", err=fmt != "text")
+    sys.exit(EXIT_INVALID if failed or any(swept.values()) else EXIT_OK)
 
 
 @click.command()

@@ -17,6 +17,7 @@ def _gather() -> MappingProxyType:
     from engine.language.kinds import KINDS, base
     from engine.learners import promotion
     from engine.market import snapshot
+    from engine.sweeps import spec as sweep
     from engine.versions import errors as versions
     from engine.versions import writeback
 
@@ -38,6 +39,7 @@ def _gather() -> MappingProxyType:
         versions.CODES,
         promotion.CODES,
         writeback.CODES,
+        sweep.CODES,
     ]
     for table in sources:
         for code, text in table.items():

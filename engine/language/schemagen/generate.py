@@ -17,6 +17,7 @@ from engine.language.kinds import overlays
 from engine.language.schemagen.dsl import Schema
 from engine.market.schema import snapshot_schema
 from engine.replay.build_spec import schema as snapshot_build_schema
+from engine.sweeps.spec import schema as sweep_schema
 
 HERE = Path(__file__).resolve().parents[3] / "schemas"  # the shipped JSON, beside the packages
 
@@ -91,6 +92,7 @@ def builders() -> dict[str, Callable[[], Schema]]:
         "learned": overlays.learned_schema,
         "snapshot": snapshot_schema,
         "snapshot-build": snapshot_build_schema,
+        "sweep": sweep_schema,
     }
 
 
