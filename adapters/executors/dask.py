@@ -31,6 +31,9 @@ from adapters.executors import Failed
 
 logger = logging.getLogger(__name__)
 
+# how long the end of a run waits for workers that the nannies are restarting (see _settle)
+SETTLE_SECONDS = 30
+
 MISSING = "the Dask executor needs the optional extra: pip install 'rulebot[dask]'"
 
 
@@ -56,20 +59,19 @@ def run(
     pending = list(tasks)
     if not pending:
         return
-    with contextlib.ExitStack() as stack:
+    cluster: Any = None
+    client: Any = None
+    try:
         if scheduler is None:
-            # read by the scheduler when it starts: a task fails once more than `retries` of its
+            # read by the scheduler as it starts: a task fails once more than `retries` of its
             # workers died; a one-thread worker holds one task at a time (no bystander deaths)
-            stack.enter_context(
-                dask.config.set(
-                    {
-                        "distributed.scheduler.allowed-failures": max(0, retries),
-                        "distributed.scheduler.worker-saturation": 1.0,
-                    }
-                )
-            )
-            cluster = stack.enter_context(
-                distributed.LocalCluster(
+            with dask.config.set(
+                {
+                    "distributed.scheduler.allowed-failures": max(0, retries),
+                    "distributed.scheduler.worker-saturation": 1.0,
+                }
+            ):
+                cluster = distributed.LocalCluster(
                     n_workers=max(1, workers),
                     threads_per_worker=1,
                     processes=True,
@@ -79,11 +81,14 @@ def run(
                     # on 8787 unless told: a free port, so that a dashboard already there is no clash
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 )
-            )
-            client = stack.enter_context(distributed.Client(cluster))
+            client = distributed.Client(cluster)
         else:
-            client = stack.enter_context(distributed.Client(scheduler))
+            client = distributed.Client(scheduler)
         _consume(client, pending, fn, on_result, distributed)
+        if cluster is not None:
+            _settle(client, max(1, workers))
+    finally:
+        _close(client, cluster)
 
 
 def _consume(
@@ -97,7 +102,7 @@ def _consume(
     futures = client.map(fn, tasks, pure=False, retries=0)
     running: dict[Any, Any] = dict(zip(futures, tasks))
     try:
-        for future in distributed.as_completed(futures):
+        for future in distributed.as_completed(futures, loop=client.loop):
             task = running.pop(future)
             outcome = _outcome(future, distributed)
             future.release()  # its result is no longer kept (nor recomputed if its worker dies)
@@ -108,6 +113,27 @@ def _consume(
             with contextlib.suppress(Exception):  # the cluster may be gone: the original error matters
                 client.cancel(list(running))
         raise
+
+
+def _settle(client: Any, workers: int) -> None:
+    """Wait for the workers that are being restarted: Dask cannot close a nanny while it starts its
+    worker's process (``AssertionError: can only join a started process``, and the process is left)."""
+    try:
+        client.wait_for_workers(workers, timeout=SETTLE_SECONDS)
+    except Exception as error:
+        logger.warning("the Dask workers did not all come back (%s); closing the cluster anyway", error)
+
+
+def _close(client: Any, cluster: Any) -> None:
+    """Close what ``run`` opened. A failure to close is logged, never raised: the outcomes were
+    delivered (or an interruption is on its way up, which must stay the exception raised); the
+    worker processes are daemons, which end with the caller at the latest."""
+    for thing in (client, cluster):
+        if thing is not None:
+            try:
+                thing.close()
+            except Exception as error:
+                logger.warning("the Dask %s did not close cleanly: %r", type(thing).__name__, error)
 
 
 def _outcome(future: Any, distributed: Any) -> Any:
