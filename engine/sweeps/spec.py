@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,8 +206,3 @@ def _parameter(raw: Mapping[str, Any], documents: Mapping[str, Any]) -> tuple[tu
     whole = all(float(x).is_integer() for x in (low, high, step))
     values = tuple(int(low + k * step) if whole else round(low + k * step, 12) for k in range(count))
     return None, Parameter(raw["path"], values)
-
-
-def problems_of(spec_path: str | os.PathLike[str], documents: Mapping[str, Any]) -> Iterator[Diagnostic]:
-    """Every problem of a spec (``rulebot validate``-style callers)."""
-    yield from load_spec(spec_path, documents)[1]

@@ -4,7 +4,6 @@ so a rerun of the same spec names the same variant the same way (resuming relies
 
 from __future__ import annotations
 
-import itertools
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +38,3 @@ def _variant(spec: Spec, index: int) -> Variant:
         rest, k = divmod(rest, len(parameter.values))
         values.append((parameter.path, parameter.values[k]))
     return Variant(f"g{index:0{digits}d}", tuple(reversed(values)))
-
-
-def grid_of(spec: Spec) -> list[tuple[Any, ...]]:
-    """Every combination, in grid order (for tests and reports)."""
-    return list(itertools.product(*(p.values for p in spec.parameters)))
