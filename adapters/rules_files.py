@@ -113,7 +113,7 @@ class RulesFiles:
         folder = Path(rules_dir) / LEARNED
         names = [p.name for p in _rule_files(Path(rules_dir)) if p.parent == folder]
         numbers = [int(m.group(1)) for m in map(_NUMBERED.match, names) if m]
-        name = f"{max(numbers, default=0) + 1:04d}-{learner}.yaml"
+        name = f"{max(numbers, default=0) + 1:04d}-{learner.replace(':', '-')}.yaml"  # sweep:<name>: no ':' in names
         if names and name <= max(names):
             raise WriteFailed(
                 f"no new learned file name sorts after {LEARNED}/{max(names)} (learned files apply in file-name "

@@ -21,6 +21,12 @@ if TYPE_CHECKING:  # the records the state keeps; positions imports nothing from
     from engine.market.snapshot import Book, Candle
     from engine.trading.positions import OpenPosition, TradeRecord
 
+#: Codes of snapshot files named by an object-store URL (adapters/snapshots/remote.py).
+SNAPSHOT_URL_CODES = {
+    "RB560": "a snapshot URL cannot be read: the object is missing, unreachable, or its download failed",
+    "RB561": "a snapshot URL's protocol has no installed implementation (the message names the package to install)",
+}
+
 #: Codes of the state store (adapters/store/state.py), declared here so the engine documents them.
 STATE_CODES = {
     "RB800": "the state database could not be opened, read or written (not SQLite, locked, I/O error, closed store)",

@@ -1,8 +1,10 @@
 """Sweep executors: where the variants of `rulebot sweep` run.
 
-Every executor has one function, ``run(tasks, fn, *, workers, on_result, retries)``: call
-``fn(task)`` for every task somewhere else, and ``on_result(task, outcome)`` in the caller's
-process as each finishes (in completion order: the caller ranks, so order never matters).
+Every executor has ``opened(*, workers, retries, …)``, a context manager giving a pool whose
+``run(tasks, fn, on_result)`` may be called many times (an optimiser asks for a batch of
+variants at a time; a cluster is started once), and the one-batch shortcut ``run(tasks, fn, *,
+workers, on_result, retries)``. A run calls ``fn(task)`` for every task somewhere else, and
+``on_result(task, outcome)`` in the caller's process as each finishes (in completion order: the caller ranks, so order never matters).
 ``outcome`` is ``fn``'s value, or an :class:`Failed` when ``fn`` raised or its worker died
 more than ``retries`` times. A worker that dies mid-task has its task run again. ``fn`` must
 be importable by the workers (a module-level function); tasks carry paths, not data.

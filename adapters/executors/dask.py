@@ -16,7 +16,7 @@ time (``worker-saturation`` 1.0), so that a death counts against the task that w
 Ctrl-C (or anything ``on_result`` raises) cancels the tasks that have not finished, closes
 what was started here and raises in the caller, which keeps what ``on_result`` was given.
 
-Dask is optional (the extra ``rulebot[dask]``): it is imported when :func:`run` is called, and
+Dask is optional (the extra ``rulebot[dask]``): it is imported when a pool is opened, and
 :class:`DaskMissing` says how to install it.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from adapters.executors import Failed
@@ -41,24 +41,27 @@ class DaskMissing(RuntimeError):
     """``dask.distributed`` is not installed."""
 
 
-def run(
-    tasks: Iterable[Any],
-    fn: Callable[[Any], Any],
-    *,
-    workers: int,
-    on_result: Callable[[Any, Any], None],
-    retries: int = 2,
-    scheduler: str | None = None,
-) -> None:
+class Pool:
+    """A connected client (and the LocalCluster it started); :meth:`run` may be called many times."""
+
+    def __init__(self, client: Any, distributed: Any) -> None:
+        self.client, self.distributed = client, distributed
+
+    def run(self, tasks: Iterable[Any], fn: Callable[[Any], Any], on_result: Callable[[Any, Any], None]) -> None:
+        pending = list(tasks)
+        if pending:
+            _consume(self.client, pending, fn, on_result, self.distributed)
+
+
+@contextlib.contextmanager
+def opened(*, workers: int, retries: int = 2, scheduler: str | None = None) -> Iterator[Pool]:
+    """A client of the cluster at ``scheduler``, or of a LocalCluster started here and closed on leaving."""
     try:
         import dask
         import distributed
     except ImportError as error:
         raise DaskMissing(MISSING) from error
 
-    pending = list(tasks)
-    if not pending:
-        return
     cluster: Any = None
     client: Any = None
     try:
@@ -84,11 +87,28 @@ def run(
             client = distributed.Client(cluster)
         else:
             client = distributed.Client(scheduler)
-        _consume(client, pending, fn, on_result, distributed)
+        yield Pool(client, distributed)
         if cluster is not None:
             _settle(client, max(1, workers))
     finally:
         _close(client, cluster)
+
+
+def run(
+    tasks: Iterable[Any],
+    fn: Callable[[Any], Any],
+    *,
+    workers: int,
+    on_result: Callable[[Any, Any], None],
+    retries: int = 2,
+    scheduler: str | None = None,
+) -> None:
+    """One batch of tasks on a cluster of its own (or the one at ``scheduler``)."""
+    pending = list(tasks)
+    if not pending:
+        return
+    with opened(workers=workers, retries=retries, scheduler=scheduler) as pool:
+        pool.run(pending, fn, on_result)
 
 
 def _consume(

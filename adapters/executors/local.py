@@ -11,17 +11,34 @@ keeping what ``on_result`` was already given.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import signal
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from adapters.executors import Failed
 
 logger = logging.getLogger(__name__)
+
+
+class Pool:
+    """Up to ``workers`` processes at a time; nothing is kept between two :meth:`run` calls."""
+
+    def __init__(self, workers: int, retries: int) -> None:
+        self.workers, self.retries = max(1, workers), retries
+
+    def run(self, tasks: Iterable[Any], fn: Callable[[Any], Any], on_result: Callable[[Any, Any], None]) -> None:
+        _run(tasks, fn, workers=self.workers, on_result=on_result, retries=self.retries)
+
+
+@contextlib.contextmanager
+def opened(*, workers: int, retries: int = 2) -> Iterator[Pool]:
+    """The pool (the package's session contract); it holds no process between runs."""
+    yield Pool(workers, retries)
 
 
 def run(
@@ -31,6 +48,18 @@ def run(
     workers: int,
     on_result: Callable[[Any, Any], None],
     retries: int = 2,
+) -> None:
+    """One batch of tasks on a pool of its own."""
+    _run(tasks, fn, workers=workers, on_result=on_result, retries=retries)
+
+
+def _run(
+    tasks: Iterable[Any],
+    fn: Callable[[Any], Any],
+    *,
+    workers: int,
+    on_result: Callable[[Any, Any], None],
+    retries: int,
 ) -> None:
     context = multiprocessing.get_context("spawn")
     waiting, deaths = deque(tasks), Counter[Any]()

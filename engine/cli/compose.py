@@ -56,6 +56,48 @@ def read_snapshots(paths: Iterable[str | os.PathLike[str]], problems: list[Diagn
     return read_many(paths, problems)
 
 
+def local_snapshots(sources: Iterable[str]) -> tuple[str, ...]:
+    """Snapshot files as local paths: an object-store URL (``s3://…``, ``https://…``) is fetched
+    once into this machine's cache (adapters/snapshots/remote.py); a path is kept as it is."""
+    from adapters.snapshots import remote
+
+    return tuple(remote.localize(s, remote.default_cache_dir()) if remote.is_url(s) else s for s in sources)
+
+
+def is_snapshot_url(source: str) -> bool:
+    """Whether a snapshot argument is an object-store URL rather than a path."""
+    from adapters.snapshots import remote
+
+    return remote.is_url(source)
+
+
+def snapshot_span(paths: Iterable[str]) -> tuple[float | None, float | None]:
+    """The first and last snapshot times of the files: a columnar file's from its time column,
+    another's by reading it through."""
+    from adapters.snapshots.columnar import columnar_info
+
+    firsts, lasts = [], []
+    for path in paths:
+        if path.endswith(".parquet"):
+            info = columnar_info(path)
+            first, last = info["first_ts"], info["last_ts"]
+        else:
+            times = [s.ts for s in read_snapshots([path], [])]
+            first, last = (min(times), max(times)) if times else (None, None)
+        firsts += [first] if first is not None else []
+        lasts += [last] if last is not None else []
+    return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
+
+def check_snapshot_urls(sources: Iterable[str]) -> None:
+    """Every object-store URL among ``sources`` reachable (RemoteSnapshotError says which is not and why)."""
+    from adapters.snapshots import remote
+
+    for source in sources:
+        if remote.is_url(source):
+            remote.check(source)
+
+
 @functools.lru_cache(maxsize=1)
 def recording(paths: tuple[str, ...]) -> Recording:
     """The files as columns, read once per command (``--vs`` replays them twice; immutable).
@@ -595,16 +637,16 @@ def snapshot_file_format(path: Path) -> dict[str, Any] | None:
     return file_format(path)
 
 
-def sweep_executor(name: str, scheduler: str | None) -> Callable[..., None]:
-    """The ``run`` of `rulebot sweep`'s executor (adapters/executors): ``local``, or ``dask``
-    with the scheduler address bound in (None: a LocalCluster)."""
+def sweep_pool(name: str, scheduler: str | None, workers: int) -> AbstractContextManager[Any]:
+    """`rulebot sweep`'s executor opened (adapters/executors): ``local``, or ``dask`` on the
+    cluster at ``scheduler`` (None: a LocalCluster of ``workers`` processes)."""
     if name == "dask":
         from adapters.executors import dask
 
-        return functools.partial(dask.run, scheduler=scheduler)
+        return dask.opened(workers=workers, scheduler=scheduler)
     from adapters.executors import local
 
-    return local.run
+    return local.opened(workers=workers)
 
 
 def failure_of(outcome: Any) -> str | None:

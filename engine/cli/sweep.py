@@ -24,8 +24,10 @@ from engine.cli import compose
 from engine.cli.exit_codes import EXIT_INTERRUPTED, EXIT_INVALID
 from engine.cli.options import load_plan, window_option
 from engine.common import interrupts
+from engine.common.files import whole_file
 
 SHOWN = 10  # ranked rows printed
+CURVES = 5  # the best variants whose equity curves the report draws
 
 
 @click.command("sweep")
@@ -45,6 +47,13 @@ SHOWN = 10  # ranked rows printed
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Results folder (default: logs/sweeps/NAME).")
 @click.option("--from", "from_text", help="Start trading at this time; earlier snapshots warm up.")
 @click.option("--to", "to_text", help="Stop after this time.")
+@click.option(
+    "--write-best",
+    is_flag=True,
+    help="Write the best variant (out of sample with walk-forward) as a learned overlay authored "
+    "sweep:NAME, through the learnable bounds and the promotion gate; review it with `rulebot diff`.",
+)
+@click.option("--logs", "logs_dir", default="logs", show_default=True, help="Where --write-best audits its write.")
 def sweep(
     spec_path: str,
     snapshots: tuple[str, ...],
@@ -56,13 +65,17 @@ def sweep(
     out_dir: str | None,
     from_text: str | None,
     to_text: str | None,
+    write_best: bool,
+    logs_dir: str,
 ) -> None:
-    """Replay every variant SPEC names over SNAPSHOTS and rank them by its metric."""
-    from engine.cli.sweep_work import Task
+    """Replay every variant SPEC names over SNAPSHOTS (files, or object-store URLs every
+    worker can read) and rank them by its metric."""
+    from engine.cli.sweep_run import SweepRun, lines_by_task
     from engine.language.compiler import compile_ruleset
     from engine.language.formats import as_text
     from engine.sweeps.spec import load_spec
     from engine.sweeps.variants import expand
+    from engine.sweeps.windows import windows
 
     if scheduler and executor != "dask":
         raise click.BadParameter("a scheduler address is for --executor dask", param_hint="--scheduler")
@@ -74,29 +87,70 @@ def sweep(
         click.echo(as_text(problems), err=True)
         click.echo(f"{spec_path}: invalid sweep spec; nothing run", err=True)
         sys.exit(EXIT_INVALID)
-    variants = expand(spec)
+    sources = _sources(snapshots)
+    span = _span(spec, window, sources)
+    spans = windows(spec, *span)
     out = Path(out_dir or Path("logs") / "sweeps" / spec.name)
-    identity = _identity(spec_path, plan.version, plan.profile, snapshots, window)
-    done = _resume(out, identity)
-    snapshot_paths = tuple(os.path.abspath(p) for p in snapshots)
-    tasks = [
-        Task(v.id, v.values, os.path.abspath(rules_dir), plan.profile, snapshot_paths, window[0], window[1])
-        for v in variants
-        if v.id not in done
-    ]
+    identity = _identity(spec_path, plan.version, plan.profile, sources, window)
+    job = SweepRun(
+        spec, os.path.abspath(rules_dir), plan.profile, sources, spans, lines_by_task(_resume(out, identity))
+    )
+    todo = "" if spec.method == "optuna" else f", {len(job.tasks(expand(spec)))} to run"
     click.echo(
-        f"sweep {spec.name}: {len(variants)} variant(s) of {plan.version} ({plan.profile}); "
-        f"{len(done)} already in {out}, {len(tasks)} to run on {executor}",
+        f"sweep {spec.name}: {_size(spec)} of {plan.version} ({plan.profile}) over {len(spans)} window(s); "
+        f"{len(job.lines)} task(s) already in {out}{todo} on {executor}",
         err=True,
     )
     with interrupts.guarded() as guard:
-        interrupted = _run(tasks, executor, scheduler, workers or os.cpu_count() or 1, out, len(variants), len(done))
+        interrupted = _run(job, executor, scheduler, workers or os.cpu_count() or 1, out)
         interrupts.defer()  # the table of what finished is written whole, whenever Ctrl-C comes now
-        rows = _rows(out / "results.jsonl")
-        _finish(rows, spec, out)
+        job.lines = lines_by_task(_rows(out / "results.jsonl"))  # the file is the truth (Ctrl-C may cut a record short)
+        rows = _finish(job, out, plan.version)
     if interrupted or guard.arrived:
-        click.echo(f"sweep {spec.name}: stopped by Ctrl-C; {len(rows)} of {len(variants)} kept in {out}", err=True)
+        click.echo(f"sweep {spec.name}: stopped by Ctrl-C; {len(rows)} variant(s) kept in {out}", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    if write_best:
+        from engine.cli.sweep_best import write_best_variant
+
+        sys.exit(write_best_variant(job, rows, plan, rules_dir, logs_dir, span, out))
+
+
+def _sources(snapshots: tuple[str, ...]) -> tuple[str, ...]:
+    """The snapshot arguments as workers read them: absolute paths, or URLs checked reachable."""
+    from engine.common.errors import RulebotError
+
+    out = []
+    for source in snapshots:
+        if compose.is_snapshot_url(source):
+            try:
+                compose.check_snapshot_urls([source])
+            except RulebotError as error:
+                raise click.BadParameter(str(error), param_hint="SNAPSHOTS") from None
+            out.append(source)
+        elif not os.path.isfile(source):
+            raise click.BadParameter(f"{source}: no such file", param_hint="SNAPSHOTS")
+        else:
+            out.append(os.path.abspath(source))
+    return tuple(out)
+
+
+def _span(spec: Any, window: list, sources: tuple[str, ...]) -> tuple[float | None, float | None]:
+    """The span walk-forward cuts: --from/--to, else the snapshots' first and last times."""
+    start, end = window
+    if spec.walk_forward is None or (start is not None and end is not None):
+        return start, end
+    first, last = compose.snapshot_span(compose.local_snapshots(sources))
+    start, end = start if start is not None else first, end if end is not None else last
+    if start is None or end is None or not end > start:
+        raise click.UsageError("walk-forward needs snapshots spanning some time between --from and --to")
+    return start, end
+
+
+def _size(spec: Any) -> str:
+    if spec.method == "optuna":
+        return f"{spec.trials} Optuna trial(s) in batches of {spec.batch} over {spec.size():,} variants"
+    count = spec.size() if spec.method == "grid" else min(spec.trials, spec.size())
+    return f"{count} variant(s)"
 
 
 def _identity(spec_path: str, version: str, profile: str, snapshots: tuple[str, ...], window: list) -> dict[str, Any]:
@@ -111,8 +165,8 @@ def _identity(spec_path: str, version: str, profile: str, snapshots: tuple[str, 
     }
 
 
-def _resume(out: Path, identity: dict[str, Any]) -> set[str]:
-    """The variants ``out`` already holds (none when new); usage error when it holds another sweep's."""
+def _resume(out: Path, identity: dict[str, Any]) -> list[dict[str, Any]]:
+    """The result lines ``out`` already holds (none when new); usage error when it holds another sweep's."""
     out.mkdir(parents=True, exist_ok=True)
     marker = out / "sweep.json"
     if marker.exists():
@@ -125,7 +179,7 @@ def _resume(out: Path, identity: dict[str, Any]) -> set[str]:
             raise click.UsageError(f"{out} holds another sweep's results ({changed} differ); use another --out")
     else:
         marker.write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
-    return {row["variant"] for row in _rows(out / "results.jsonl")}
+    return _rows(out / "results.jsonl")
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -149,56 +203,116 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _run(tasks: list, executor: str, scheduler: str | None, workers: int, out: Path, total: int, before: int) -> bool:
-    """Run the tasks, appending each result as it comes; True when Ctrl-C stopped it."""
-    from tqdm import tqdm
-
-    from engine.cli.sweep_work import evaluate
-
-    run = compose.sweep_executor(executor, scheduler)
-    bar = tqdm(total=total, initial=before, desc="sweep", unit="variant", file=sys.stderr, disable=None)
-    with open(out / "results.jsonl", "a", encoding="utf-8") as sink:
-
-        def on_result(task: Any, outcome: Any) -> None:
-            failed = compose.failure_of(outcome)
-            row = outcome if failed is None else {"status": "failed", "errors": [failed]}
-            row = {**row, "variant": task.variant, "values": dict(task.values)}
-            row.pop("equity", None)
-            sink.write(json.dumps(row, sort_keys=True) + "\n")
-            sink.flush()
-            os.fsync(sink.fileno())
-            bar.update(1)
-
-        try:
-            run(tasks, evaluate, workers=workers, on_result=on_result)
-        except KeyboardInterrupt:
-            return True
-        finally:
-            bar.close()
+def _run(job: Any, executor: str, scheduler: str | None, workers: int, out: Path) -> bool:
+    """Run what is missing, appending each result as it comes; True when Ctrl-C stopped it."""
+    try:
+        with (
+            compose.sweep_pool(executor, scheduler, workers) as pool,
+            open(out / "results.jsonl", "a", encoding="utf-8") as sink,
+        ):
+            job.run(pool, sink)
+    except KeyboardInterrupt:
+        return True
     return False
 
 
-def _finish(rows: list[dict[str, Any]], spec: Any, out: Path) -> None:
-    """Rank, write the table (CSV and Parquet) and print the best rows."""
-    import pandas as pd
+def _finish(job: Any, out: Path, version: str) -> list[dict[str, Any]]:
+    """Merge the windows, rank, write the table (CSV, Parquet) and the HTML report, print the
+    best rows; the ranked rows."""
+    from engine.sweeps.results import ranked
+    from engine.sweeps.windows import merged
 
-    from engine.sweeps.results import ranked, table
-
-    records = table(ranked(rows, spec), spec)
-    frame = pd.DataFrame.from_records(records)
-    if "rank" in frame:
-        frame["rank"] = frame["rank"].astype("Int64")  # no rank for a variant that did not replay
-    frame.to_csv(out / "ranking.csv", index=False)
-    frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object}).to_parquet(
-        out / "ranking.parquet", index=False
-    )
+    spec = job.spec
+    rows = ranked(merged(job.lines.values(), spec, len(job.windows)), spec)
+    records = _write_tables(rows, spec, out)
+    warning = _write_report(job, rows, out, version)
     replayed = [r for r in records if r["status"] == "ok"]
     invalid = sum(r["status"] == "invalid" for r in records)
     failed = sum(r["status"] == "failed" for r in records)
+    trials = f"{len(job.trials)} trial(s), " if job.trials else ""
     click.echo(
-        f"sweep {spec.name}: {len(replayed)} replayed, {invalid} invalid, {failed} failed; "
-        f"ranked by {spec.metric} ({spec.goal}); {out}/ranking.csv"
+        f"sweep {spec.name}: {trials}{len(replayed)} replayed, {invalid} invalid, {failed} failed; "
+        f"ranked by {spec.metric} ({spec.goal}); {out}/ranking.csv, {out}/report.html"
     )
+    oos = f"oos_{spec.metric}"
     for record in replayed[:SHOWN]:
         values = ", ".join(f"{p.path}={record[p.path]}" for p in spec.parameters)
-        click.echo(f"  {record['rank']:>3}. {record['variant']}  {spec.metric}={record[spec.metric]:.6g}  {values}")
+        outside = f"  {oos}={record[oos]:.6g} (#{record['oos_rank']})" if oos in record else ""
+        click.echo(
+            f"  {record['rank']:>3}. {record['variant']}  {spec.metric}={record[spec.metric]:.6g}{outside}  {values}"
+        )
+    _print_walk_forward(rows, spec)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    return rows
+
+
+def _write_tables(rows: list[dict[str, Any]], spec: Any, out: Path) -> list[dict[str, Any]]:
+    """ranking.csv and ranking.parquet; the flat records."""
+    import pandas as pd
+
+    from engine.sweeps.results import table
+
+    records = table(rows, spec)
+    frame = pd.DataFrame.from_records(records)
+    for column in ("rank", "oos_rank"):
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")  # no rank for a variant that did not replay
+    with whole_file(out / "ranking.csv") as tmp:
+        frame.to_csv(tmp, index=False)
+    with whole_file(out / "ranking.parquet") as tmp:
+        frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object}).to_parquet(tmp, index=False)
+    return records
+
+
+def _write_report(job: Any, rows: list[dict[str, Any]], out: Path, version: str) -> str | None:
+    """report.html (engine/sweeps/report.py); the overfitting warning it gives, if any."""
+    from engine.sweeps.report import SweepReport, overfitting, render_sweep_report
+
+    spec = job.spec
+    walk = spec.walk_forward is not None
+    shown = [
+        {
+            "variant": r["variant"],
+            "status": r["status"],
+            "rank": r.get("rank"),
+            "values": r.get("values", {}),
+            "metric": (r.get("metrics") or {}).get(spec.metric),
+            "oos_rank": r.get("oos_rank"),
+            "oos_metric": (r.get("oos_metrics") or {}).get(spec.metric) if walk else None,
+            "metrics": r.get("metrics", {}),
+            "fingerprint": r.get("fingerprint"),
+            "problems": "; ".join(r.get("errors", ())) or None,
+        }
+        for r in rows
+    ]
+    best = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: r["oos_rank" if walk else "rank"])
+    report = SweepReport(
+        name=spec.name,
+        metric=spec.metric,
+        goal=spec.goal,
+        method=spec.method,
+        parameters=tuple(p.path for p in spec.parameters),
+        rows=tuple(shown),
+        curves={r["variant"]: r.get("equity", []) for r in best[:CURVES]},
+        windows=tuple(
+            {"fit_from": a.start, "fit_to": a.end, "score_from": b.start, "score_to": b.end}
+            for a, b in zip(job.windows, job.windows[1:])
+        )
+        if walk
+        else (),
+        rules_version=version,
+        snapshots=job.snapshots,
+    )
+    with whole_file(out / "report.html") as tmp:
+        tmp.write_text(render_sweep_report(report), encoding="utf-8")
+    return overfitting(shown) if walk else None
+
+
+def _print_walk_forward(rows: list[dict[str, Any]], spec: Any) -> None:
+    """Each walk-forward step: the variant best in its fit window and what it did next."""
+    from engine.sweeps.windows import selections
+
+    for pick in selections(rows, spec):
+        score = "no result" if pick.score is None else f"{pick.score:.6g}"
+        click.echo(f"  step {pick.step}: {pick.variant} best in sample ({pick.fit:.6g}), out of sample {score}")

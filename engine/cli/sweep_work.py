@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+CURVE_POINTS = 150  # an equity curve's points kept per result line
+
 
 @dataclass(frozen=True, slots=True)
 class Task:
@@ -28,15 +30,18 @@ class Task:
     values: tuple[tuple[str, Any], ...]  # (parameter path, value)
     rules: str  # the base rule set's folder
     profile: str  # the profile compiled
-    snapshots: tuple[str, ...]  # snapshot files, read where they are
-    start: float | None = None
-    end: float | None = None
+    snapshots: tuple[str, ...]  # snapshot files (paths, or object-store URLs fetched into the worker's cache)
+    start: float | None = None  # first traded time
+    end: float | None = None  # last traded time
+    window: int | None = None  # the walk-forward window (engine/sweeps/windows.py); None: the whole span
+    warm_from: float | None = None  # first snapshot read: those before ``start`` only warm the features
 
 
 def evaluate(task: Task) -> dict[str, Any]:
     """The variant's row: ``status`` ok (with version, fingerprint, metrics) or invalid (with
     its findings)."""
     from engine.language.compiler import compile_ruleset
+    from engine.replay.dryrun import sampled
 
     with tempfile.TemporaryDirectory(prefix="rulebot-sweep-") as tmp:
         rules = materialize(task, Path(tmp) / "rules")
@@ -52,7 +57,7 @@ def evaluate(task: Task) -> dict[str, Any]:
         "version": result["version"],
         "fingerprint": result["fingerprint"],
         "metrics": metrics,
-        "equity": result["equity"],
+        "equity": sampled(result["equity"], CURVE_POINTS),
     }
 
 
@@ -74,9 +79,12 @@ def replay(plan: Any, task: Task) -> dict[str, Any]:
     from engine.replay.dryrun import dry_run, dry_run_recording
     from engine.replay.recording import NotReplayable
 
-    if all(path.endswith(".parquet") for path in task.snapshots):
+    paths = compose.local_snapshots(task.snapshots)
+    if all(path.endswith(".parquet") for path in paths):
         try:
-            recording = compose.recording(tuple(task.snapshots))
+            recording = compose.recording(paths)
+            if task.warm_from is not None:
+                recording = recording.since(task.warm_from)
             result, _, _ = dry_run_recording(
                 plan,
                 recording,
@@ -88,9 +96,12 @@ def replay(plan: Any, task: Task) -> dict[str, Any]:
             return result
         except NotReplayable:
             pass
+    snapshots = compose.read_snapshots(paths, [])
+    if task.warm_from is not None:
+        snapshots = (s for s in snapshots if s.ts >= task.warm_from)
     result, _, _ = dry_run(
         plan,
-        compose.read_snapshots(task.snapshots, []),
+        snapshots,
         broker=compose.paper_broker(plan),
         store=compose.memory_state(),
         start=task.start,

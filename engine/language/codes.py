@@ -35,6 +35,7 @@ def _gather() -> MappingProxyType:
         snapshot.CODES,
         ports.STATE_CODES,
         ports.VENUE_CODES,
+        ports.SNAPSHOT_URL_CODES,
         control.CODES,
         versions.CODES,
         promotion.CODES,

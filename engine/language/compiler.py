@@ -22,6 +22,7 @@ from engine.language.diagnostics import Collector, Diagnostic, Location, Severit
 from engine.language.durations import parse_duration
 from engine.language.kinds import KINDS, indicators
 from engine.language.kinds.base import BuildContext, Doc
+from engine.language.kinds.overlays import SWEEP_PREFIX
 from engine.language.loader import BASE_KINDS, BUILD_ORDER, TOP_KINDS, LoadedRuleSet, SourceFile, load_ruleset
 from engine.language.paths import PathError, get, resolve, set_value, to_param_path
 
@@ -278,7 +279,8 @@ def _kind_file_invalid(loaded: LoadedRuleSet, kind: str) -> bool:
 
 def _apply_learned(space: _Workspace, learned: SourceFile) -> None:
     learners = [entry.get("id") for entry in space.data.get("learning", {}).get("learners", [])]
-    if "learning" in space.data and learned.data["learner"] not in learners:
+    author = learned.data["learner"]
+    if "learning" in space.data and author not in learners and not author.startswith(SWEEP_PREFIX):
         space.collector.add(
             learned.locate(("learner",)).diagnostic(
                 "RB524",

@@ -355,14 +355,14 @@ def _count_jobs(due, state: DryRunState) -> bool:
 
 def _record_prices(recording, first: int, stop: int, state: DryRunState) -> None:
     """Each symbol's price per cycle (else its candle's close), as _cycle records it, at only
-    the cycles the result keeps (``_sample``'s with PRICE_POINTS), as a (time, price) array:
+    the cycles the result keeps (``sampled``'s with PRICE_POINTS), as a (time, price) array:
     a [t, p] list per cycle cost ~100 bytes a point at the run's peak of memory."""
     if stop <= first:
         return  # no cycle ran: no symbol was seen
     n = stop - first
     step = math.ceil(n / PRICE_POINTS) if n > PRICE_POINTS else 1
     rows = np.arange(first, stop, step)
-    if (n - 1) % step:  # _sample keeps the last point too
+    if (n - 1) % step:  # sampled keeps the last point too
         rows = np.append(rows, stop - 1)
     ts = recording.ts[rows]
     for name, sym in recording.symbols.items():
@@ -472,7 +472,7 @@ def cycle_of(runner: Runner, due, snapshot, state: DryRunState) -> None:
             state.prices.setdefault(name, []).append([snapshot.ts, price])
 
 
-def _sample(points: list, limit: int = MAX_CURVE_POINTS) -> list:
+def sampled(points: list, limit: int = MAX_CURVE_POINTS) -> list:
     if len(points) <= limit:
         return points
     step = math.ceil(len(points) / limit)
@@ -504,9 +504,9 @@ def result_of(plan, runner: Runner, state: DryRunState) -> dict:
             exposure_cycles=state.exposure_cycles,
             attribution=components,
         ),
-        "equity": _sample(state.equity),
+        "equity": sampled(state.equity),
         "prices": {  # the fast path's are sampled already (_record_prices)
-            k: v.tolist() if isinstance(v, np.ndarray) else _sample(v, PRICE_POINTS) for k, v in state.prices.items()
+            k: v.tolist() if isinstance(v, np.ndarray) else sampled(v, PRICE_POINTS) for k, v in state.prices.items()
         },
         "trades": trades,
         "decisions": state.decisions,

@@ -109,9 +109,17 @@ class Recording:
         """The first ``n`` cycles: what a replay that stops at cycle ``n - 1`` reads. Every
         column form is causal (cycle i depends on cycles up to i only, as stepping snapshot by
         snapshot does), so state at those cycles is the same as in the whole recording."""
-        if n >= len(self):
-            return self
-        cut = slice(0, max(n, 0))
+        return self if n >= len(self) else self.cut(0, n)
+
+    def since(self, ts: float) -> Recording:
+        """The cycles at or after ``ts``: what a replay reads whose files begin there (a sweep's
+        window read from its warm-up on)."""
+        first = int(np.searchsorted(self.ts, ts, side="left"))
+        return self if first <= 0 else self.cut(first, len(self))
+
+    def cut(self, first: int, stop: int) -> Recording:
+        """Cycles ``first`` … ``stop - 1`` as a recording of their own."""
+        cut = slice(max(first, 0), max(stop, 0))
         symbols = {
             name: SymbolRecording(
                 name,

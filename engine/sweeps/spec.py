@@ -13,6 +13,8 @@ kind: sweep
 name: stop-and-ema
 metric: {name: net_pnl_pct, goal: max}
 search: {method: grid}            # or {method: random, trials: 40, seed: 7}
+                                  # or {method: optuna, trials: 60, seed: 7, batch: 8}
+walk_forward: {steps: 3, warmup: 2d}   # optional: fit on one window, score on the next
 parameters:
   - {path: exits.tiers.stop_loss.loss_pct, values: [1.5, 2.0, 2.5, 3.0]}
   - {path: indicators.indicators.ema_fast.params.period, range: {min: 5, max: 15, step: 2}}
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.language.diagnostics import Diagnostic, Location
-from engine.language.schemagen.dsl import Schema, arr, document, identifier, num, obj, text
+from engine.language.schemagen.dsl import Schema, arr, document, duration, identifier, num, obj, text
 
 KIND = "sweep"
 CODES = {
@@ -41,6 +43,8 @@ CODES = {
 #: dry-run result metrics a sweep may rank by (engine/replay/dryrun.py ``result_of``)
 METRICS = ("net_pnl_pct", "net_pnl_usd", "sharpe", "win_rate", "max_drawdown_pct", "trades", "exposure_pct")
 MAX_VARIANTS = 10_000
+METHODS = ("grid", "random", "optuna")
+MAX_STEPS = 24  # walk-forward steps: each one replays every variant twice as many windows
 
 SpecPath = tuple[Any, ...]
 Locate = Callable[[SpecPath, bool], Location]
@@ -53,15 +57,27 @@ class Parameter:
 
 
 @dataclass(frozen=True, slots=True)
+class WalkForward:
+    """The sweep's span cut into ``steps + 1`` equal windows: step j fits (ranks in sample) on
+    window j − 1 and scores (out of sample) on window j. Each window is replayed on its own,
+    starting flat, its replay reading ``warmup_s`` of snapshots before it to warm the features."""
+
+    steps: int
+    warmup_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Spec:
     name: str
     metric: str
     goal: str  # "max" | "min"
-    method: str  # "grid" | "random"
-    trials: int  # random: how many distinct variants
+    method: str  # "grid" | "random" | "optuna"
+    trials: int  # random: how many distinct variants; optuna: how many trials (the budget)
     seed: int
     parameters: tuple[Parameter, ...]
     source: Path
+    batch: int = 8  # optuna: trials asked at a time (fixed, so the result never depends on the workers)
+    walk_forward: WalkForward | None = None
 
     def size(self) -> int:
         """How many variants the grid has (a random search draws ``trials`` of them)."""
@@ -107,20 +123,46 @@ def schema() -> Schema:
             "search": obj(
                 "How variants are chosen.",
                 {
-                    "method": text("`grid`: every combination; `random`: `trials` of them.", enum=["grid", "random"]),
+                    "method": text(
+                        "`grid`: every combination; `random`: `trials` of them drawn at random; `optuna`: "
+                        "`trials` asked of Optuna's TPE sampler, each batch guided by the results before it.",
+                        enum=list(METHODS),
+                    ),
                     "trials": num(
-                        "Variants a random search draws.",
+                        "Variants a random search draws; trials an Optuna search may run (its budget).",
                         "count",
                         minimum=1,
                         maximum=MAX_VARIANTS,
                         integer=True,
                         default=20,
                     ),
-                    "seed": num("Seed of the random search.", "count", minimum=0, integer=True, default=0),
+                    "seed": num("Seed of the random search or sampler.", "count", minimum=0, integer=True, default=0),
+                    "batch": num(
+                        "Optuna: trials asked at a time, run in parallel, then told. Fixed by the spec, not the "
+                        "workers, so the same spec gives the same trials on any executor.",
+                        "count",
+                        minimum=1,
+                        maximum=256,
+                        integer=True,
+                        default=8,
+                    ),
                 },
+            ),
+            "walk_forward": obj(
+                "Out-of-sample ranking: the span is cut into `steps` + 1 equal windows; each step fits on one "
+                "window and scores on the next.",
+                {
+                    "steps": num("Fit-then-score steps.", "count", minimum=1, maximum=MAX_STEPS, integer=True),
+                    "warmup": duration(
+                        "Snapshots before each window read to warm the features (nothing is traded there).",
+                        default="1d",
+                    ),
+                },
+                required=["steps"],
             ),
             "parameters": arr("The parameters to vary.", parameter, min_items=1, max_items=16),
         },
+        required=["kind", "name", "metric", "search", "parameters"],
     )
 
 
@@ -128,6 +170,7 @@ def load_spec(path: str | os.PathLike[str], documents: Mapping[str, Any]) -> tup
     """The validated spec, or None with every problem (located in the YAML). ``documents``:
     the rule set's files by kind (defaults filled), whose values the paths must name."""
     from engine.language import schema as schemas
+    from engine.language.durations import parse_duration
     from engine.language.yamlstrict import load_yaml_file
 
     doc, diagnostics = load_yaml_file(path)
@@ -159,6 +202,7 @@ def load_spec(path: str | os.PathLike[str], documents: Mapping[str, Any]) -> tup
             parameters.append(parameter)
     data = doc.data
     search = data["search"]
+    walk = data.get("walk_forward")
     spec = Spec(
         name=data["name"],
         metric=data["metric"]["name"],
@@ -168,6 +212,10 @@ def load_spec(path: str | os.PathLike[str], documents: Mapping[str, Any]) -> tup
         seed=int(search.get("seed", 0)),
         parameters=tuple(parameters),
         source=Path(path),
+        batch=int(search.get("batch", 8)),
+        walk_forward=None
+        if walk is None
+        else WalkForward(int(walk["steps"]), parse_duration(str(walk.get("warmup", "1d")))),
     )
     if not found and spec.method == "grid" and spec.size() > MAX_VARIANTS:
         found.append(

@@ -5,6 +5,7 @@ so a rerun of the same spec names the same variant the same way (resuming relies
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,3 +39,11 @@ def _variant(spec: Spec, index: int) -> Variant:
         rest, k = divmod(rest, len(parameter.values))
         values.append((parameter.path, parameter.values[k]))
     return Variant(f"g{index:0{digits}d}", tuple(reversed(values)))
+
+
+def variant_at(spec: Spec, indices: Sequence[int]) -> Variant:
+    """The variant taking each parameter's ``indices[k]``-th value (its grid id, whatever the search)."""
+    index = 0
+    for parameter, k in zip(spec.parameters, indices, strict=True):
+        index = index * len(parameter.values) + k
+    return _variant(spec, index)

@@ -22,7 +22,7 @@ from typing import Any
 from engine.language.durations import parse_duration
 from engine.language.paths import PathError, resolve, set_value
 from engine.versions.errors import VersionError
-from engine.versions.model import HUMAN, VersionRecord
+from engine.versions.model import HUMAN, VersionRecord, learner_author
 
 CHANGED, ADDED, REMOVED = "changed", "added", "removed"
 
@@ -225,7 +225,7 @@ def _attribute(
         learned = b.canonical["learned"][found]
         provenance = learned.get("provenance", {})
         return {
-            "author": f"learner:{learned['learner']}",
+            "author": learner_author(str(learned["learner"])),
             "learner": str(learned["learner"]),
             "reason": _reason(learned, dotted) or None,
             "window": (str(provenance.get("data_from", "")), str(provenance.get("data_to", ""))),

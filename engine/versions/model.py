@@ -9,15 +9,19 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from engine.language.kinds.overlays import SWEEP_PREFIX
+
 HUMAN = "human"
 LEARNER_PREFIX = "learner:"
+
 PROPOSED, LIVE, REJECTED = "proposed", "live", "rejected"
 PROMOTIONS = (PROPOSED, LIVE, REJECTED)
 
 
 def learner_author(learner: str) -> str:
-    """The author of a version a learner wrote: ``learner:<id>``."""
-    return f"{LEARNER_PREFIX}{learner}"
+    """The author of a version a learner wrote: ``learner:<id>``; a sweep's best variant
+    written back is authored ``sweep:<spec name>`` (its learner field already says so)."""
+    return learner if learner.startswith(SWEEP_PREFIX) else f"{LEARNER_PREFIX}{learner}"
 
 
 def _empty() -> Mapping[str, Any]:

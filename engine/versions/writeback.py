@@ -34,6 +34,7 @@ from engine.language import schema
 from engine.language.compiler import compile_ruleset, version_of
 from engine.language.diagnostics import Location, clip
 from engine.language.durations import format_duration
+from engine.language.kinds.overlays import SWEEP_PREFIX
 from engine.language.paths import PathError, get, resolve
 from engine.language.yamlstrict import load_yaml_text
 
@@ -204,7 +205,7 @@ def check(request: WriteRequest, result: Result) -> Refusal | None:
         return Refusal(NOT_ALLOWED, "no values to write")
     plans = sorted(result.plans.values(), key=lambda plan: plan.profile)
     declared = {learner.id for learner in plans[0].learning.learners}
-    if request.learner not in declared:
+    if request.learner not in declared and not request.learner.startswith(SWEEP_PREFIX):
         return Refusal(NOT_ALLOWED, f"learner '{request.learner}' is not declared in learning.yaml")
     for path, new in request.values.items():
         problem = _value_problem(path, new, plans)

@@ -97,7 +97,7 @@ def synthetic_market():
 @pytest.mark.parametrize("points", [1, 7, 179, 180, 181, 359, 360])
 def test_price_charts_sampled_as_recorded_are_the_scalar_ones(plans, synthetic_market, monkeypatch, points):
     """The fast path keeps only the price points the result shows (_record_prices); they are
-    _sample's, at limits where it keeps the last point too (180: 181 points) or every point."""
+    sampled's, at limits where it keeps the last point too (180: 181 points) or every point."""
     monkeypatch.setattr("engine.replay.dryrun.PRICE_POINTS", points)
     scalar = _scalar(plans["paper"], synthetic_market)
     fast = _columns(plans["paper"], recording_from_snapshots(synthetic_market))

@@ -108,7 +108,7 @@ def test_a_pool_ranks_as_one_process_does_and_a_rerun_resumes(tmp_path):
     invalid = [r for r in ranking if r[2] == "invalid"]
     assert all(not rank for rank, *_ in invalid)
     again = _sweep(spec, pool, "--workers", "2")
-    assert again.returncode == 0 and "6 already in" in again.stderr and "0 to run" in again.stderr
+    assert again.returncode == 0 and "6 task(s) already in" in again.stderr and "0 to run" in again.stderr
     assert _ranking(pool) == ranking
     other = _spec(tmp_path, GRID.replace("values: [1.0, 2.5]", "values: [1.0, 2.0]"))
     refused = _sweep(other, pool)

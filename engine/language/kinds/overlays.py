@@ -5,7 +5,11 @@ module holds only their schemas."""
 
 from __future__ import annotations
 
-from engine.language.schemagen.dsl import PROFILES, document, identifier, mapping, num, obj, text
+from engine.language.schemagen.dsl import PROFILES, document, mapping, num, obj, text
+
+#: a learned file written by `rulebot sweep --write-best` names its learner ``sweep:<spec name>``:
+#: no learning.yaml entry declares it, the sweep spec does
+SWEEP_PREFIX = "sweep:"
 
 PARAM_PATH = r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_:]+)+$"  # a parameter path as overlays name it
 
@@ -56,7 +60,11 @@ def learned_schema() -> dict:
         "learned",
         "Values a learner wrote (machine-owned; never edit by hand).",
         {
-            "learner": identifier("Learner id from learning.yaml."),
+            "learner": text(
+                "Learner id from learning.yaml, or `sweep:<name>` for the best variant of a sweep "
+                "(`rulebot sweep --write-best`).",
+                pattern=r"^(sweep:)?[a-z][a-z0-9_]{0,63}$",
+            ),
             "base_version": text("Rule-set version the learner started from.", pattern=r"^rs-[0-9a-f]{16}$"),
             "created": text("UTC time of the write (ISO 8601).", pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
             "values": _overlay_values("Parameter path → new value (only learnable paths)."),
