@@ -40,6 +40,9 @@ def write_best_variant(
     if best is None:
         click.echo(f"--write-best: no variant of {spec.name} was replayed; nothing written", err=True)
         return EXIT_INVALID
+    if all(plan.learnable_values.get(path) == value for path, value in best["values"].items()):
+        click.echo(f"--write-best: the best variant, {best['variant']}, is the rules as they are; nothing to write")
+        return EXIT_OK
     request, problem = _request(job, best, rows, plan, span)
     if request is None:
         click.echo(f"--write-best: {best['variant']}: {problem}; nothing written", err=True)

@@ -118,8 +118,11 @@ def chained(curves: Sequence[Sequence[Sequence[float]]]) -> list[list[float]]:
     for curve in curves:
         if not curve:
             continue
-        scale = out[-1][1] / curve[0][1] if out and curve[0][1] else 1.0
-        out.extend([float(ts), float(equity) * scale] for ts, equity in curve)
+        if not out or not curve[0][1]:
+            out.extend([float(ts), float(equity)] for ts, equity in curve)
+            continue
+        level, first = out[-1][1], float(curve[0][1])
+        out.extend([float(ts), level * (float(equity) / first)] for ts, equity in curve)
     return out
 
 
