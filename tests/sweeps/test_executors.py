@@ -108,6 +108,22 @@ def test_a_task_that_always_kills_its_worker_fails_after_retries(executor: str, 
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)
+def test_an_open_pool_runs_batch_after_batch(executor: str) -> None:
+    """An optimiser's loop: the next batch is chosen from the results of the one before, on
+    the same pool (a Dask cluster is started once, not per batch)."""
+    opened = {"local": local_executor.opened, "dask": dask_executor.opened}[executor]
+    outcomes: list[tuple[Any, Any]] = []
+    with opened(workers=2) as pool:
+        pool.run([1, 2, 3], executor_tasks.square, lambda task, outcome: outcomes.append((task, outcome)))
+        following = [outcome + 1 for _, outcome in sorted(outcomes)]  # 2, 5, 10
+        pool.run(following, executor_tasks.square, lambda task, outcome: outcomes.append((task, outcome)))
+        pool.run([], executor_tasks.square, lambda task, outcome: outcomes.append((task, outcome)))
+        if executor == "dask":
+            assert len(pool.client.scheduler_info()["workers"]) == 2  # the cluster of the first batch
+    assert sorted(outcomes) == [(1, 1), (2, 4), (2, 4), (3, 9), (5, 25), (10, 100)]
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
 def test_an_interruption_in_the_caller_stops_the_run_and_is_raised(executor: str) -> None:
     given: list[Any] = []
 
