@@ -71,6 +71,14 @@ def is_snapshot_url(source: str) -> bool:
     return remote.is_url(source)
 
 
+def shown_snapshot(source: str) -> str:
+    """A snapshot argument fit to print or keep in a file: a URL without its user, password or
+    query (adapters/snapshots/remote.py ``safe_url``), a path as it is."""
+    from adapters.snapshots import remote
+
+    return remote.safe_url(source) if remote.is_url(source) else source
+
+
 def snapshot_span(paths: Iterable[str]) -> tuple[float | None, float | None]:
     """The first and last snapshot times of the files: a columnar file's from its time column,
     another's by reading it through."""

@@ -32,7 +32,7 @@ CURVES = 5  # the best variants whose equity curves the report draws
 
 @click.command("sweep")
 @click.argument("spec_path", metavar="SPEC", type=click.Path(exists=True, dir_okay=False))
-@click.argument("snapshots", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("snapshots", nargs=-1, required=True)  # files or URLs: checked by _sources
 @click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--profile", type=click.Choice(["paper", "live"]), help="Profile (default: the rule set's).")
 @click.option(
@@ -125,10 +125,10 @@ def _sources(snapshots: tuple[str, ...]) -> tuple[str, ...]:
             try:
                 compose.check_snapshot_urls([source])
             except RulebotError as error:
-                raise click.BadParameter(str(error), param_hint="SNAPSHOTS") from None
+                raise click.BadParameter(f"{error.code}: {error}", param_hint="SNAPSHOTS") from None
             out.append(source)
         elif not os.path.isfile(source):
-            raise click.BadParameter(f"{source}: no such file", param_hint="SNAPSHOTS")
+            raise click.BadParameter(f"{source}: no such file", param_hint="SNAPSHOTS")  # a path: nothing to hide
         else:
             out.append(os.path.abspath(source))
     return tuple(out)
@@ -160,7 +160,7 @@ def _identity(spec_path: str, version: str, profile: str, snapshots: tuple[str, 
         "spec_sha256": digest,
         "rules_version": version,
         "profile": profile,
-        "snapshots": [os.path.abspath(p) for p in snapshots],
+        "snapshots": [compose.shown_snapshot(p) for p in snapshots],  # a URL without its credentials
         "window": window,
     }
 
@@ -302,7 +302,7 @@ def _write_report(job: Any, rows: list[dict[str, Any]], out: Path, version: str)
         if walk
         else (),
         rules_version=version,
-        snapshots=job.snapshots,
+        snapshots=tuple(compose.shown_snapshot(s) for s in job.snapshots),
     )
     with whole_file(out / "report.html") as tmp:
         tmp.write_text(render_sweep_report(report), encoding="utf-8")

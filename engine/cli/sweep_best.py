@@ -13,6 +13,7 @@ in ``logs/learning_audit.jsonl``. The rules as they were are kept in ``OUT/base-
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -40,8 +41,13 @@ def write_best_variant(
     if best is None:
         click.echo(f"--write-best: no variant of {spec.name} was replayed; nothing written", err=True)
         return EXIT_INVALID
-    if all(plan.learnable_values.get(path) == value for path, value in best["values"].items()):
-        click.echo(f"--write-best: the best variant, {best['variant']}, is the rules as they are; nothing to write")
+    as_they_are = next((r for r in rows if r.get("status") == "ok" and _is_current(r, plan)), None)
+    field = "oos_metrics" if spec.walk_forward is not None else "metrics"
+    if as_they_are is not None and _metric(as_they_are, field, spec.metric) == _metric(best, field, spec.metric):
+        click.echo(
+            f"--write-best: the rules as they are ({as_they_are['variant']}) do as well as the best variant "
+            f"({best['variant']}); nothing to write"
+        )
         return EXIT_OK
     request, problem = _request(job, best, rows, plan, span)
     if request is None:
@@ -84,15 +90,39 @@ def best_row(rows: Sequence[Mapping[str, Any]], *, walk_forward: bool) -> Mappin
     return min(ranked, key=lambda r: r[key]) if ranked else None
 
 
+def _is_current(row: Mapping[str, Any], plan: Any) -> bool:
+    """Whether the row's values are the plan's own (learnable values only: another is never written)."""
+    values = plan.learnable_values
+    return all(path in values and values[path] == learned_number(value) for path, value in row["values"].items())
+
+
+def _metric(row: Mapping[str, Any], field: str, metric: str) -> Any:
+    return (row.get(field) or {}).get(metric)
+
+
+def learned_number(value: Any) -> float | None:
+    """A sweep value as the write-back takes it: a number, or a duration (``2h``) in seconds
+    (the learned file spells it back as its rule file does); None for anything else."""
+    from engine.language.durations import spelled_seconds
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    seconds = spelled_seconds(value)
+    return seconds if seconds is not None and math.isfinite(seconds) else None
+
+
 def _request(job: Any, best: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], plan: Any, span: tuple) -> tuple:
     """(the write request, None) or (None, why the variant cannot be written)."""
     from engine.versions.writeback import WriteRequest
 
     spec = job.spec
-    values = dict(best["values"])
-    words = [p for p, v in values.items() if isinstance(v, bool) or not isinstance(v, int | float)]
+    numbers = {path: learned_number(value) for path, value in best["values"].items()}
+    words = [path for path, value in numbers.items() if value is None]
     if words:
-        return None, f"{', '.join(words)} is not a number, and only numbers are learnable"
+        return None, f"{', '.join(words)} is not a number or a duration, and only those are learnable"
+    values = {path: float(value) for path, value in numbers.items() if value is not None}
     start, end = span
     if start is None or end is None:
         first, last = compose.snapshot_span(compose.local_snapshots(job.snapshots))
