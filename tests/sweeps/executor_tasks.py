@@ -15,6 +15,11 @@ def square(x: int) -> int:
     return x * x
 
 
+def pid_of(task: int) -> int:
+    """The worker's process id: which worker ran the task."""
+    return os.getpid()
+
+
 def raise_on(task: tuple[int, int]) -> int:
     """``(x, bad)``: x², or a ValueError when x is the bad one."""
     x, bad = task

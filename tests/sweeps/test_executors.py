@@ -87,17 +87,15 @@ def test_a_tasks_own_exception_is_a_failed_outcome_not_retried(executor: str) ->
 
 @pytest.mark.parametrize("executor", EXECUTORS)
 def test_a_worker_killed_mid_task_has_its_task_run_again(executor: str, tmp_path: Path) -> None:
-    # two tasks kill their worker the first time they run: the local pool counts each death against
-    # every task it had not finished, so no task is charged more than two deaths (retries=2)
+    # two tasks kill their worker the first time they run: each death is charged to the task its
+    # worker ran (a Dask worker's death to every task it held: one at a time here), never twice
     tasks = [(str(tmp_path), x, x in (4, 11)) for x in range(16)]
     outcomes = collect(executor, tasks, executor_tasks.die_once, retries=2)
     assert outcomes == {task: task[1] ** 2 for task in tasks}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["died-11", "died-4"]
 
 
-# the local pool counts a death against every task it had not finished: with one worker the tasks
-# before the killer have all finished when it runs, with two that would depend on timing
-@pytest.mark.parametrize(("executor", "workers"), [("local", 1), ("dask", 2)])
+@pytest.mark.parametrize(("executor", "workers"), [("local", 1), ("local", 2), ("dask", 2)])
 def test_a_task_that_always_kills_its_worker_fails_after_retries(executor: str, workers: int, tmp_path: Path) -> None:
     tasks = [(str(tmp_path), x, x == 9) for x in range(10)]
     outcomes = collect(executor, tasks, executor_tasks.die_always, workers=workers, retries=2)
@@ -105,6 +103,16 @@ def test_a_task_that_always_kills_its_worker_fails_after_retries(executor: str, 
     assert outcomes.pop(killer) == Failed("its worker died 3 times")
     assert outcomes == {task: task[1] ** 2 for task in tasks[:9]}
     assert executor_tasks.attempts(str(tmp_path), 9) == 3
+
+
+def test_a_local_worker_serves_task_after_task_and_ends_with_the_pool() -> None:
+    """Workers are kept between tasks and batches (what a worker loaded stays loaded), up to ``workers``."""
+    pids: list[int] = []
+    with local_executor.opened(workers=2) as pool:
+        for _ in range(2):
+            pool.run(list(range(8)), executor_tasks.pid_of, lambda task, outcome: pids.append(outcome))
+    assert len(pids) == 16 and 1 <= len(set(pids)) <= 2
+    # no process left: the autouse fixture
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)
