@@ -1,12 +1,15 @@
 """`rulebot sweep SPEC SNAPSHOTS…`: replay every variant a sweep spec names and rank them.
 
-The spec (engine/sweeps/spec.py) is checked against the rule set first; its variants
-(engine/sweeps/variants.py) run on an executor (adapters/executors/: ``local``, a process pool
-of ``--workers`` processes, or ``dask``: a LocalCluster, or the cluster at ``--scheduler``),
-each one a rule set validated and replayed by engine/cli/sweep_work.py. Every finished
-variant is appended to ``OUT/results.jsonl`` at once, so Ctrl-C (exit 130) keeps what was
-done and a rerun with the same ``--out`` runs only the rest; ``OUT/ranking.csv`` and
-``OUT/ranking.parquet`` hold the ranked table (engine/sweeps/results.py).
+The spec (engine/sweeps/spec.py) is checked against the rule set first. Its tasks — a variant
+(engine/sweeps/variants.py, or chosen batch by batch by Optuna: engine/sweeps/optimiser.py)
+over a window (engine/sweeps/windows.py: the whole span, or walk-forward's) — run on an
+executor (adapters/executors/: ``local``, a pool of ``--workers`` processes, or ``dask``: a
+LocalCluster, or the cluster at ``--scheduler``), driven by engine/cli/sweep_run.py; each is a
+rule set validated and replayed by engine/cli/sweep_work.py. Every finished task is appended
+to ``OUT/results.jsonl`` at once, so Ctrl-C (exit 130) keeps what was done and a rerun with
+the same ``--out`` runs only the rest. ``OUT/ranking.csv``/``.parquet`` hold the ranked table
+(engine/sweeps/results.py), ``OUT/report.html`` the report (engine/sweeps/report.py);
+``--write-best`` is engine/cli/sweep_best.py.
 """
 
 from __future__ import annotations

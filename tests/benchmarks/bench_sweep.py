@@ -9,8 +9,8 @@ targets.0.pnl_pct`` 2.0–4.0 and ``exits.tiers.mtf_alignment.min_alignment`` 0.
 values the rules accept — over ``data/sample/sample.snapshots.parquet``. By default each
 variant replays the whole sample (15 days of 1-minute snapshots of two symbols, about 2 s
 of one core); ``--from``/``--to`` shorten it, ``--file`` replays another snapshot file
-(shorter variants make the per-task start-up of the pool a larger share, so the speed-ups
-fall; longer ones make it smaller).
+(shorter variants make the pool's start-up a larger share, so the speed-ups fall; longer
+ones make it smaller).
 
 Each case is a whole process timed by wall clock from a fresh parent (interpreter start,
 imports, compiling the rules, checking the spec and writing the results included):
@@ -19,9 +19,9 @@ imports, compiling the rules, checking the spec and writing the results included
   fresh process (``engine.cli.sweep_work.evaluate(task)`` in a loop, the tasks built as the
   CLI builds them, the rows ranked by engine.sweeps.results); the loop's own time is printed
   beside it;
-* ``local ×1``     — ``rulebot sweep … --executor local --workers 1``: the pool starts one
-  ``spawn`` process per variant, so this is one core but not one process; the difference to
-  the baseline is what a fresh interpreter per task costs (skip with ``--skip-workers1``);
+* ``local ×1``     — ``rulebot sweep … --executor local --workers 1``: one ``spawn`` worker
+  process beside the CLI, kept for every variant; the difference to the baseline is what the
+  CLI and the hand-over cost (skip with ``--skip-workers1``);
 * ``local ×N``     — ``rulebot sweep … --executor local --workers N``, N = os.cpu_count();
 * ``dask ×N``      — ``rulebot sweep … --executor dask --workers N``: a LocalCluster of N
   one-thread worker processes, started and closed inside the timing (skipped, and said so,
