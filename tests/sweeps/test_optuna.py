@@ -4,6 +4,7 @@ trial on a variant already replayed is not run again; the budget is kept; a reru
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import subprocess
@@ -106,7 +107,7 @@ def _table(out: Path) -> list[tuple[str, ...]]:
 
 
 @pytest.mark.slow
-def test_an_optuna_sweep_is_the_same_on_one_worker_a_pool_and_after_a_crash(tmp_path):
+def test_an_optuna_sweep_is_the_same_on_one_worker_a_pool_a_cluster_and_after_a_crash(tmp_path):
     spec = tmp_path / "opt.yaml"
     spec.write_text(SPEC, encoding="utf-8")
     one, pool = tmp_path / "one", tmp_path / "pool"
@@ -116,6 +117,11 @@ def test_an_optuna_sweep_is_the_same_on_one_worker_a_pool_and_after_a_crash(tmp_
     assert _sweep(spec, pool, "--workers", "2").returncode == 0
     expected = _table(one)
     assert expected == _table(pool)
+    if importlib.util.find_spec("distributed") is not None:  # the extra rulebot[dask]: in the test extra
+        cluster = tmp_path / "dask"
+        done = _sweep(spec, cluster, "--executor", "dask", "--workers", "2")
+        assert done.returncode == 0, done.stderr
+        assert _table(cluster) == expected
     lines = (pool / "results.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     assert 3 <= len(lines) <= 8  # distinct variants of 8 trials
     # a crash after the first lines: the rest is gone, the last one torn
