@@ -3,7 +3,8 @@
 ``render_report(result)`` turns the JSON-ready result of a dry-run (see ``engine.replay.dryrun``;
 optionally with ``vs``, a second rule set over the same snapshots) into a single HTML file
 that opens from the file system: no server, no network. The summary charts are inline SVG drawn
-by matplotlib (imported lazily, object API only, no pyplot and no GUI backend); the price charts
+by matplotlib (imported lazily, object API only, no pyplot and no GUI backend; the drawing and
+formatting helpers it shares with the sweep report are in ``engine.report.charts``); the price charts
 with entries and exits are drawn in the browser by uPlot (vendored in ``vendor/uplot``, inlined
 into the page) so they can be zoomed and panned, with a matplotlib SVG as the no-script fallback.
 The page is filled by ``engine/report/templates/report.html.j2`` with autoescaping on.
@@ -19,49 +20,49 @@ from __future__ import annotations
 
 import bisect
 import functools
-import io
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
 import jinja2
 import numpy as np
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from engine.common.times import iso_utc
 from engine.market.sanity import market_data_warnings
+from engine.report.charts import (
+    COLOR_A,
+    COLOR_B,
+    COLOR_FLAT,
+    COLOR_LOSS,
+    COLOR_WIN,
+    FIGSIZE,
+    METRICS,
+    Chart,
+    dates,
+    decimate,
+    draw,
+    figure,
+    fixed,
+    iso,
+    legend,
+    matplotlib_api,
+    metric_text,
+    num,
+    package_version,
+    series,
+    short,
+    time_axis,
+)
+from engine.report.charts import MAX_POINTS as MAX_POINTS  # re-exported: the line limit of decimate
 from engine.report.coverage import coverage_section
 from engine.trading.entry import order_digest
 
-MAX_POINTS = 2000  # per plotted line
 MAX_INTERACTIVE_POINTS = 50_000  # per zoomable price line (uPlot draws 100k+ points smoothly)
 SHORT_ID = 8  # characters of a trade id shown in the table (the full id is its title)
 MAX_ROWS = 500  # per table
 MAX_PRICE_CHARTS = 20  # symbols with a price chart (those with the most trades first)
-FIGSIZE = (10.0, 3.5)  # inches
-LABEL_CHARS = 40  # category labels inside charts are cut to this length
-
-COLOR_A, COLOR_B = "#1f77b4", "#ff7f0e"
-COLOR_WIN, COLOR_LOSS, COLOR_FLAT = "#2ca02c", "#d62728", "#7f7f7f"
-
-# key, label, format, which way is better (+1 higher, -1 lower, 0 neither)
-METRICS: tuple[tuple[str, str, str, int], ...] = (
-    ("trades", "Trades (closed)", "count", 0),
-    ("win_rate", "Win rate", "fraction", +1),
-    ("net_pnl_usd", "Net P&L", "usd_signed", +1),
-    ("net_pnl_pct", "Net P&L (% of starting equity)", "pct_signed", +1),
-    ("max_drawdown_pct", "Max drawdown", "pct", -1),
-    ("sharpe", "Sharpe (daily returns, annualised)", "ratio", +1),
-    ("exposure_pct", "Exposure (% of cycles in a position)", "pct1", 0),
-    ("fees_usd", "Fees paid", "usd", -1),
-    ("funding_usd", "Funding paid (negative: received)", "usd_signed", -1),
-    ("starting_equity_usd", "Starting equity", "usd", 0),
-    ("ending_equity_usd", "Ending equity", "usd", +1),
-)
 NESTED_METRICS = ("exit_reasons", "attribution")
 
 
@@ -78,7 +79,7 @@ def render_report(result: dict) -> str:
         "title": _title(a, b),
         "ruleset_version": a.version,
         "ruleset_version_vs": b.version if b else None,
-        "generator": f"rulebot {_package_version()}",
+        "generator": f"rulebot {package_version()}",
         "header": _header(result, a, b),
         "runs": [r for r in (a, b) if r],
         "interrupted": [r.label_long for r in (a, b) if r and r.interrupted],
@@ -108,7 +109,7 @@ def decision_times(result: dict) -> dict[str, float]:
     """
     by_key: dict[tuple[str, str], list[float]] = {}
     for d in result.get("decisions") or ():
-        if isinstance(d, dict) and d.get("outcome") == "TRADE" and _num(d.get("ts")) is not None:
+        if isinstance(d, dict) and d.get("outcome") == "TRADE" and num(d.get("ts")) is not None:
             by_key.setdefault((str(d.get("symbol")), str(d.get("direction"))), []).append(float(d["ts"]))
     for times in by_key.values():
         times.sort()
@@ -118,7 +119,7 @@ def decision_times(result: dict) -> dict[str, float]:
             continue
         symbol, direction = str(trade.get("symbol")), str(trade.get("direction"))
         times = by_key.get((symbol, direction), [])
-        filled = _num(trade.get("entry_ts"))
+        filled = num(trade.get("entry_ts"))
         if filled is None or not times:
             continue
         candidates = times[: bisect.bisect_right(times, filled)]
@@ -134,48 +135,7 @@ def decision_times(result: dict) -> dict[str, float]:
     return out
 
 
-def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``max_points`` points of the line (x, y), x ascending: the first and the last
-    point and, in each of ~max_points/2 equal index buckets, the lowest and the highest."""
-    n = len(x)
-    if n <= max_points or n < 3:
-        return x, y
-    buckets = max(1, (max_points - 2) // 2)
-    size = math.ceil(n / buckets)
-    buckets = math.ceil(n / size)
-    pad = buckets * size - n
-    padded = np.concatenate([y, np.full(pad, y[-1])]) if pad else y
-    matrix = padded.reshape(buckets, size)
-    base = np.arange(buckets) * size
-    keep = np.concatenate([[0, n - 1], base + matrix.argmin(axis=1), base + matrix.argmax(axis=1)])
-    keep = np.unique(np.minimum(keep, n - 1))
-    return x[keep], y[keep]
-
-
 # ------------------------------------------------------------------ inputs, defensively
-
-
-def _num(value: Any) -> float | None:
-    """A finite float, or None for anything else (None, NaN, text, booleans)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _series(points: Any) -> tuple[np.ndarray, np.ndarray]:
-    """[[ts, value], ...] as two float arrays sorted by ts, without unusable points."""
-    xs: list[float] = []
-    ys: list[float] = []
-    for point in points if isinstance(points, (list, tuple)) else ():
-        if isinstance(point, (list, tuple)) and len(point) >= 2:
-            px, py = _num(point[0]), _num(point[1])
-            if px is not None and py is not None:
-                xs.append(px)
-                ys.append(py)
-    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    order = np.argsort(x, kind="stable")
-    return x[order], y[order]
 
 
 @dataclass
@@ -195,13 +155,13 @@ class _Run:
     def of(cls, result: dict, key: str) -> _Run:
         metrics = result.get("metrics")
         trades = [t for t in result.get("trades") or () if isinstance(t, dict)]
-        trades.sort(key=lambda t: (_num(t.get("entry_ts")) or 0.0, _num(t.get("exit_ts")) or 0.0))
+        trades.sort(key=lambda t: (num(t.get("entry_ts")) or 0.0, num(t.get("exit_ts")) or 0.0))
         return cls(
             key=key,
             version=_text(result.get("version"), "(unknown version)"),
             fingerprint=_text(result.get("fingerprint"), "—"),
             metrics=metrics if isinstance(metrics, dict) else {},
-            equity=_series(result.get("equity")),
+            equity=series(result.get("equity")),
             trades=trades,
             cycles=result.get("cycles"),
             interrupted=bool(result.get("interrupted")),
@@ -211,7 +171,7 @@ class _Run:
 
     @property
     def label(self) -> str:
-        return f"{self.key}: {_short(self.version)}"
+        return f"{self.key}: {short(self.version)}"
 
     @property
     def label_long(self) -> str:
@@ -220,10 +180,6 @@ class _Run:
 
 def _text(value: Any, default: str = "") -> str:
     return default if value is None or value == "" else str(value)
-
-
-def _short(text: str, limit: int = LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _symbols(result: dict, a: _Run, b: _Run | None) -> list[str]:
@@ -236,16 +192,6 @@ def _symbols(result: dict, a: _Run, b: _Run | None) -> list[str]:
             if symbol is not None and str(symbol) not in found:
                 found.append(str(symbol))
     return found
-
-
-@functools.lru_cache(maxsize=1)
-def _package_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("rulebot")
-    except Exception:
-        return "unknown"
 
 
 @functools.lru_cache(maxsize=1)
@@ -264,17 +210,6 @@ def _template() -> jinja2.Template:
 # ------------------------------------------------------------------ formatting
 
 
-def iso(ts: Any) -> str:
-    """ISO 8601 UTC (``2025-05-25T00:00:00Z``), or an em dash."""
-    value = _num(ts)
-    if value is None:
-        return "—"
-    try:
-        return iso_utc(value)
-    except (OverflowError, OSError, ValueError):
-        return "—"
-
-
 def _cell_time(ts: Any) -> str:
     return iso(ts).replace("T", " ").rstrip("Z")
 
@@ -291,7 +226,7 @@ def _table_time(ts: Any, day_of: Any = None) -> str:
 
 
 def _duration(seconds: Any) -> str:
-    value = _num(seconds)
+    value = num(seconds)
     if value is None:
         return "—"
     s = round(abs(value))
@@ -305,65 +240,39 @@ def _duration(seconds: Any) -> str:
     return f"{sign}{s // 86400} d {s % 86400 // 3600:02d} h"
 
 
-def _fixed(value: float, decimals: int, signed: bool = False) -> str:
-    text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
-    zero = f"{0:.{decimals}f}"
-    return zero if text.lstrip("+-") == zero else text  # no "-0.00"
-
-
 def _price(value: Any) -> str:
-    v = _num(value)
+    v = num(value)
     if v is None:
         return "—"
     magnitude = abs(v)
     decimals = 2 if magnitude >= 100 else 4 if magnitude >= 1 else 6 if magnitude >= 0.01 else 8
-    return _fixed(v, decimals)
+    return fixed(v, decimals)
 
 
 def _quantity(value: Any) -> str:
-    v = _num(value)
+    v = num(value)
     if v is None:
         return "—"
-    text = _fixed(v, 6)
+    text = fixed(v, 6)
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _metric(value: Any, kind: str) -> str:
-    if kind == "text" or (not isinstance(value, (int, float)) or isinstance(value, bool)):
-        if isinstance(value, dict):
-            return ", ".join(f"{k}: {_metric(v, 'generic')}" for k, v in value.items()) or "—"
-        return "—" if value is None else str(value)
-    v = _num(value)
-    if v is None:
-        return "—"
-    return {
-        "count": lambda: _fixed(v, 0),
-        "fraction": lambda: f"{_fixed(v * 100, 1)} %",
-        "usd": lambda: f"{_fixed(v, 2)} USD",
-        "usd_signed": lambda: f"{_fixed(v, 2, True)} USD",
-        "pct": lambda: f"{_fixed(v, 2)} %",
-        "pct1": lambda: f"{_fixed(v, 1)} %",
-        "pct_signed": lambda: f"{_fixed(v, 2, True)} %",
-        "ratio": lambda: _fixed(v, 2),
-    }.get(kind, lambda: _fixed(v, 0) if float(v).is_integer() and abs(v) < 1e15 else _fixed(v, 4))()
 
 
 def _difference(a: Any, b: Any, kind: str) -> tuple[str, float | None]:
     """``a − b``: the first rule set minus the second, so a positive P&L difference favours the first."""
-    va, vb = _num(a), _num(b)
+    va, vb = num(a), num(b)
     if va is None or vb is None or kind == "text":
         return "—", None
     d = va - vb
     text = {
-        "count": lambda: _fixed(d, 0, True),
-        "fraction": lambda: f"{_fixed(d * 100, 1, True)} pp",
-        "usd": lambda: f"{_fixed(d, 2, True)} USD",
-        "usd_signed": lambda: f"{_fixed(d, 2, True)} USD",
-        "pct": lambda: f"{_fixed(d, 2, True)} pp",
-        "pct1": lambda: f"{_fixed(d, 1, True)} pp",
-        "pct_signed": lambda: f"{_fixed(d, 2, True)} pp",
-        "ratio": lambda: _fixed(d, 2, True),
-    }.get(kind, lambda: _fixed(d, 4, True))()
+        "count": lambda: fixed(d, 0, True),
+        "fraction": lambda: f"{fixed(d * 100, 1, True)} pp",
+        "usd": lambda: f"{fixed(d, 2, True)} USD",
+        "usd_signed": lambda: f"{fixed(d, 2, True)} USD",
+        "pct": lambda: f"{fixed(d, 2, True)} pp",
+        "pct1": lambda: f"{fixed(d, 1, True)} pp",
+        "pct_signed": lambda: f"{fixed(d, 2, True)} pp",
+        "ratio": lambda: fixed(d, 2, True),
+    }.get(kind, lambda: fixed(d, 4, True))()
     return text, d
 
 
@@ -382,7 +291,7 @@ def _title(a: _Run, b: _Run | None) -> str:
 
 def _header(result: dict, a: _Run, b: _Run | None) -> dict:
     files = [str(f) for f in result.get("snapshot_files") or ()]
-    start, end = _num(result.get("start")), _num(result.get("end"))
+    start, end = num(result.get("start")), num(result.get("end"))
     if start is not None and end is not None:
         window = f"{iso(start)} → {iso(end)} ({_duration(end - start)})"
     else:
@@ -391,7 +300,7 @@ def _header(result: dict, a: _Run, b: _Run | None) -> dict:
     rows = [
         ("Profile", _text(result.get("profile"), "—")),
         ("Window (UTC)", window),
-        ("Cycles", _metric(result.get("cycles"), "count")),
+        ("Cycles", metric_text(result.get("cycles"), "count")),
         ("Symbols", ", ".join(symbols) or "—"),
     ]
     per_run = [
@@ -400,9 +309,11 @@ def _header(result: dict, a: _Run, b: _Run | None) -> dict:
         ("Fingerprint", [r.fingerprint for r in (a, b) if r]),
     ]
     if any(r.open_positions is not None for r in (a, b) if r):
-        per_run.append(("Positions still open at the end", [_metric(r.open_positions, "count") for r in (a, b) if r]))
-    if b is not None and _num(b.cycles) is not None and b.cycles != a.cycles:
-        per_run.append(("Cycles", [_metric(r.cycles, "count") for r in (a, b)]))
+        per_run.append(
+            ("Positions still open at the end", [metric_text(r.open_positions, "count") for r in (a, b) if r])
+        )
+    if b is not None and num(b.cycles) is not None and b.cycles != a.cycles:
+        per_run.append(("Cycles", [metric_text(r.cycles, "count") for r in (a, b)]))
         rows = [row for row in rows if row[0] != "Cycles"]
     more = len(files) - MAX_ROWS
     return {"rows": rows, "per_run": per_run, "files": files[:MAX_ROWS], "files_more": f"{more:,}" if more > 0 else ""}
@@ -417,7 +328,7 @@ def _summary(a: _Run, b: _Run | None) -> list[dict]:
         if key in seen:
             continue
         seen.add(key)
-        values = [_metric(r.metrics.get(key), kind) for r in (a, b) if r]
+        values = [metric_text(r.metrics.get(key), kind) for r in (a, b) if r]
         row = {"key": key, "label": label, "values": values, "diff": "", "judge": ""}
         if b is not None:
             row["diff"], d = _difference(a.metrics.get(key), b.metrics.get(key), kind)
@@ -430,7 +341,7 @@ def _mapping(metrics: dict, key: str) -> dict[str, float]:
     value = metrics.get(key)
     out = {}
     for name, number in value.items() if isinstance(value, dict) else ():
-        v = _num(number)
+        v = num(number)
         if v is not None:
             out[str(name)] = v
     return out
@@ -444,10 +355,10 @@ def _exit_table(a: _Run, b: _Run | None) -> list[dict]:
     rows = []
     for reason in reasons:
         cells = [
-            f"{_fixed(c.get(reason, 0), 0)} ({_fixed(c.get(reason, 0) / t * 100 if t else 0, 1)} %)"
+            f"{fixed(c.get(reason, 0), 0)} ({fixed(c.get(reason, 0) / t * 100 if t else 0, 1)} %)"
             for c, t in zip(counts, totals)
         ]
-        diff = _fixed(counts[0].get(reason, 0) - counts[1].get(reason, 0), 0, True) if b else ""
+        diff = fixed(counts[0].get(reason, 0) - counts[1].get(reason, 0), 0, True) if b else ""
         rows.append({"label": reason, "values": cells, "diff": diff, "cls": ""})
     return rows
 
@@ -458,8 +369,8 @@ def _attribution_table(a: _Run, b: _Run | None) -> list[dict]:
     components = sorted({k for v in values for k in v}, key=lambda k: (-values[0].get(k, 0.0), k))
     rows = []
     for component in components:
-        cells = [f"{_fixed(v.get(component, 0.0), 2, True)} USD" for v in values]
-        diff = f"{_fixed(values[0].get(component, 0.0) - values[1].get(component, 0.0), 2, True)} USD" if b else ""
+        cells = [f"{fixed(v.get(component, 0.0), 2, True)} USD" for v in values]
+        diff = f"{fixed(values[0].get(component, 0.0) - values[1].get(component, 0.0), 2, True)} USD" if b else ""
         sign = values[0].get(component, 0.0)
         rows.append(
             {
@@ -498,7 +409,7 @@ TRADE_COLUMNS: tuple[tuple[str, bool, bool, str], ...] = (
 
 def _cell(text: str, sort: Any = None, cls: str = "", title: str = "") -> dict:
     """One table cell: its text, the key the column sorts by (``data-v``), classes and a title."""
-    value = _num(sort)
+    value = num(sort)
     key = "" if sort is None else (repr(value) if value is not None else str(sort))
     return {"text": text, "v": key, "cls": cls, "title": title}
 
@@ -508,12 +419,12 @@ def _trade_table(run: _Run, compared: bool) -> dict:
     decided = decision_times(run.raw)
     rows = []
     for number, t in enumerate(shown, 1):
-        pnl = _num(t.get("net_pnl"))
-        leverage = _num(t.get("leverage"))
+        pnl = num(t.get("net_pnl"))
+        leverage = num(t.get("leverage"))
         outcome = "win" if pnl is not None and pnl > 0 else "loss" if pnl is not None and pnl < 0 else ""
         ident = _text(t.get("id"), "—")
         decision = decided.get(ident) if isinstance(t.get("id"), str) else None
-        confidence = _num(t.get("confidence"))
+        confidence = num(t.get("confidence"))
         cells = [
             _cell(str(number), number, "num"),
             _cell(
@@ -525,9 +436,9 @@ def _trade_table(run: _Run, compared: bool) -> dict:
             _cell(_table_time(t.get("entry_ts")), t.get("entry_ts"), "mono"),
             _cell(_text(t.get("symbol"), "—"), _text(t.get("symbol"))),
             _cell(_text(t.get("direction"), "—"), _text(t.get("direction"))),
-            _cell("—" if pnl is None else _fixed(pnl, 2, True), pnl, "num pnl"),
+            _cell("—" if pnl is None else fixed(pnl, 2, True), pnl, "num pnl"),
             _cell(
-                "—" if _num(t.get("net_pnl_pct")) is None else _fixed(t["net_pnl_pct"], 2, True),
+                "—" if num(t.get("net_pnl_pct")) is None else fixed(t["net_pnl_pct"], 2, True),
                 t.get("net_pnl_pct"),
                 "num pnl",
             ),
@@ -536,17 +447,17 @@ def _trade_table(run: _Run, compared: bool) -> dict:
             _cell(
                 _text(t.get("conviction"), "—"),
                 _text(t.get("conviction")),
-                title="" if confidence is None else f"confidence {_fixed(confidence, 2)}",
+                title="" if confidence is None else f"confidence {fixed(confidence, 2)}",
             ),
-            _cell(_short(ident, SHORT_ID + 1) if len(ident) > SHORT_ID else ident, ident, "mono", ident),
+            _cell(short(ident, SHORT_ID + 1) if len(ident) > SHORT_ID else ident, ident, "mono", ident),
             _cell(_table_time(t.get("exit_ts")), t.get("exit_ts"), "mono extra"),
             _cell(_price(t.get("entry_price")), t.get("entry_price"), "num extra"),
             _cell(_price(t.get("exit_price")), t.get("exit_price"), "num extra"),
             _cell(_quantity(t.get("quantity")), t.get("quantity"), "num extra"),
             _cell("—" if leverage is None else f"{leverage:g}×", leverage, "num extra"),
-            _cell("—" if _num(t.get("fees")) is None else _fixed(t["fees"], 2), t.get("fees"), "num extra"),
+            _cell("—" if num(t.get("fees")) is None else fixed(t["fees"], 2), t.get("fees"), "num extra"),
             _cell(
-                "—" if _num(t.get("funding")) is None else _fixed(t["funding"], 2, True), t.get("funding"), "num extra"
+                "—" if num(t.get("funding")) is None else fixed(t["funding"], 2, True), t.get("funding"), "num extra"
             ),
             _cell(_text(t.get("exit_tier"), "—"), _text(t.get("exit_tier")), "extra"),
         ]
@@ -569,7 +480,7 @@ def _trade_table(run: _Run, compared: bool) -> dict:
 
 def _decisions_table(decisions: Any) -> dict:
     items = [d for d in decisions or () if isinstance(d, dict)]
-    items.sort(key=lambda d: (_num(d.get("ts")) or 0.0, str(d.get("symbol"))))
+    items.sort(key=lambda d: (num(d.get("ts")) or 0.0, str(d.get("symbol"))))
     rows = [
         [_cell_time(d.get("ts")), _text(d.get("symbol"), "—"), _text(d.get("a"), "—"), _text(d.get("b"), "—")]
         for d in items[:MAX_ROWS]
@@ -602,7 +513,7 @@ def _learning_row(change: dict) -> dict:
         f"{_text(v.get('path'), '?')} {_fmt_number(v.get('old'))} → {_fmt_number(v.get('new'))}" for v in values[:3]
     ) + (f"; … {len(values) - 3} more" if len(values) > 3 else "")
     gate = change.get("promotion")
-    difference = _num(gate.get("difference_pct")) if isinstance(gate, dict) else None
+    difference = num(gate.get("difference_pct")) if isinstance(gate, dict) else None
     status = _text(change.get("status"), "—")
     return {
         "cells": [
@@ -618,7 +529,7 @@ def _learning_row(change: dict) -> dict:
 
 
 def _fmt_number(value: Any) -> str:
-    number = _num(value)
+    number = num(value)
     return "?" if number is None else f"{number:.6g}"
 
 
@@ -628,21 +539,10 @@ def _version_changes(run: _Run) -> list[float]:
     if not isinstance(learning, dict):
         return []
     changes = [c for c in learning.get("changes") or () if isinstance(c, dict) and c.get("status") == "applied"]
-    return [t for t in (_num(c.get("ts")) for c in changes) if t is not None]
+    return [t for t in (num(c.get("ts")) for c in changes) if t is not None]
 
 
 # ------------------------------------------------------------------ charts
-
-
-@dataclass
-class _Chart:
-    kind: str  # the data-chart value
-    id: str  # the element id
-    title: str
-    caption: str
-    svg: Markup | None = None
-    note: str = ""
-    data: Markup | None = None  # zoomable chart: its JSON, drawn in the browser (the svg is then the fallback)
 
 
 def _slug(text: str) -> str:
@@ -656,13 +556,13 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
     raw_prices = a.raw.get("prices")
     prices = raw_prices if isinstance(raw_prices, dict) else {}
     main = [
-        _Chart(
+        Chart(
             "equity",
             "chart-equity",
             "Equity curve",
             "Account equity (USD) at each cycle" + (", both rule sets over the same snapshots." if b else "."),
         ),
-        _Chart(
+        Chart(
             "drawdown",
             "chart-drawdown",
             "Drawdown",
@@ -670,13 +570,13 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
         ),
     ]
     tail = [
-        _Chart(
+        Chart(
             "exit-reasons",
             "chart-exit-reasons",
             "Exit reasons",
             "How many closed trades each exit reason closed" + (", per rule set." if b else "."),
         ),
-        _Chart(
+        Chart(
             "attribution",
             "chart-attribution",
             "Component attribution",
@@ -694,7 +594,7 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
             element += "-x"
         used.add(element)
         price_charts.append(
-            _Chart(
+            Chart(
                 f"price-{symbol}",
                 element,
                 f"{symbol}: entries and exits",
@@ -712,9 +612,9 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
         )
 
     for chart, symbol in zip(price_charts, chosen):
-        chart.data = _price_data(symbol, _series(prices.get(symbol)), runs)
+        chart.data = _price_data(symbol, series(prices.get(symbol)), runs)
     try:
-        mpl = _matplotlib()
+        mpl = matplotlib_api()
     except ImportError as exc:
         for chart in (*main, *price_charts, *tail):
             chart.note = f"Charts need matplotlib, which is not installed here ({exc})."
@@ -727,9 +627,9 @@ def _charts(a: _Run, b: _Run | None, symbols: list[str]) -> dict:
         "attribution": lambda: _draw_attribution(mpl, runs),
     }
     for chart in (*main, *tail):
-        _draw(mpl, chart, drawers[chart.kind])
+        draw(mpl, chart, drawers[chart.kind])
     for chart, symbol in zip(price_charts, chosen):
-        _draw(mpl, chart, lambda symbol=symbol: _draw_price(mpl, symbol, _series(prices.get(symbol)), runs))
+        draw(mpl, chart, lambda symbol=symbol: _draw_price(mpl, symbol, series(prices.get(symbol)), runs))
     return {"main": main, "prices": price_charts, "prices_note": prices_note, "tail": tail}
 
 
@@ -750,7 +650,7 @@ def _price_data(symbol: str, closes: tuple[np.ndarray, np.ndarray], runs: list[_
             )
             if entry is None and exit_ is None:
                 continue
-            pnl = _num(t.get("net_pnl"))
+            pnl = num(t.get("net_pnl"))
             marks.append(
                 [
                     *(entry or (None, None)),
@@ -796,125 +696,6 @@ def _vendor() -> dict[str, str]:
     }
 
 
-def _draw(mpl, chart: _Chart, drawer) -> None:
-    try:
-        with mpl.matplotlib.rc_context(_RC):
-            figure_or_note = drawer()
-            if isinstance(figure_or_note, str):
-                chart.note = figure_or_note
-            else:
-                chart.svg = _svg(figure_or_note, chart)
-    except Exception as exc:
-        chart.note = f"This chart could not be drawn ({type(exc).__name__}: {exc})."
-
-
-_RC = {
-    "svg.fonttype": "none",  # real <text>: small, selectable, no embedded glyphs
-    "svg.hashsalt": "rulebot-report",  # stable ids: the same result gives the same page
-    "text.parse_math": False,  # a "$" in a symbol or reason is text, never mathtext
-    "text.usetex": False,
-    "axes.formatter.use_mathtext": False,
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "legend.fontsize": 8,
-    "legend.framealpha": 0.85,
-    "timezone": "UTC",
-    "path.simplify": True,
-}
-
-
-@functools.lru_cache(maxsize=1)
-def _matplotlib() -> SimpleNamespace:
-    """matplotlib's object API, imported on first use (no pyplot: no backend, no global state)."""
-    import matplotlib
-    import matplotlib.dates as mdates
-    import matplotlib.patches as mpatches
-    import matplotlib.ticker as mticker
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
-    class Thousands(mticker.Formatter):
-        """Tick labels with thousands separators and as few decimals as tell the ticks apart."""
-
-        ticks: ClassVar[list[float]] = []
-
-        def set_locs(self, locs):
-            super().set_locs(locs)
-            self.ticks = [float(v) for v in locs]
-
-        def __call__(self, x, pos=None):
-            locs = self.ticks or [float(x)]
-            steps = [abs(b - a) for a, b in zip(locs, locs[1:]) if b != a]
-            tolerance = (min(steps) if steps else max(abs(float(x)), 1.0)) * 1e-6
-            decimals = next((d for d in range(9) if all(abs(round(v, d) - v) <= tolerance for v in locs)), 8)
-            return _fixed(float(x), decimals)
-
-    return SimpleNamespace(
-        matplotlib=matplotlib,
-        mdates=mdates,
-        mticker=mticker,
-        Figure=Figure,
-        Line2D=Line2D,
-        LineCollection=LineCollection,
-        Thousands=Thousands,
-        Patch=mpatches.Patch,
-    )
-
-
-def _figure(mpl, height: float = FIGSIZE[1]):
-    figure = mpl.Figure(figsize=(FIGSIZE[0], height), layout="constrained")
-    return figure, figure.add_subplot()
-
-
-def _dates(mpl, ts: np.ndarray) -> np.ndarray:
-    return mpl.mdates.date2num(np.round(ts * 1000).astype("int64").astype("datetime64[ms]"))
-
-
-def _time_axis(mpl, ax) -> None:
-    locator = mpl.mdates.AutoDateLocator(tz=mpl.mdates.UTC, minticks=4, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mpl.mdates.ConciseDateFormatter(locator, tz=mpl.mdates.UTC))
-    ax.set_xlabel("time (UTC)")
-
-
-def _svg(figure, chart: _Chart) -> Markup:
-    """The figure as an SVG element for inlining: no XML prolog, no doctype, no metadata, no
-    <style> (the page carries it), every id prefixed with the chart's id so ids stay unique."""
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    text = buffer.getvalue()
-    text = text[text.index("<svg") :]
-    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-    text = re.sub(r"<style[^>]*>.*?</style>\s*", "", text, flags=re.S)
-    prefix = chart.id + "-"
-    text = re.sub(r'(\sid=")', r"\1" + prefix, text)
-    text = re.sub(r'(href="#)', r"\1" + prefix, text)
-    text = re.sub(r"(url\(#)", r"\1" + prefix, text)
-    text = text.replace("<svg ", f'<svg class="chart" role="img" aria-label="{escape(chart.title)}" ', 1)
-    return Markup(text.strip())
-
-
-def _legend(ax, handles=None) -> None:
-    """One row of legend above the plot, where it can never hide data."""
-    if handles is None:
-        handles = ax.get_legend_handles_labels()[0]
-    ncols = len(handles) if len(handles) <= 6 else math.ceil(len(handles) / 2)
-    ax.legend(
-        handles=handles,
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.01),
-        ncols=max(ncols, 1),
-        frameon=False,
-        borderaxespad=0.0,
-        handlelength=1.6,
-        columnspacing=1.2,
-    )
-
-
 def _too_short(run: _Run) -> bool:
     return len(run.equity[0]) < 2
 
@@ -932,23 +713,23 @@ def _draw_equity(mpl, runs: list[_Run]):
     drawable = [r for r in runs if not _too_short(r)]
     if not drawable:
         return _short_note(runs, "curve")
-    figure, ax = _figure(mpl)
+    fig, ax = figure(mpl)
     for run, color in zip(runs, (COLOR_A, COLOR_B)):
         if _too_short(run):
             continue
         x, y = decimate(*run.equity)
-        ax.plot(_dates(mpl, x), y, color=color, linewidth=1.3, label=run.label)
-    start = _num(runs[0].metrics.get("starting_equity_usd"))
+        ax.plot(dates(mpl, x), y, color=color, linewidth=1.3, label=run.label)
+    start = num(runs[0].metrics.get("starting_equity_usd"))
     if start is not None:
         ax.axhline(start, color="#555555", linewidth=0.8, linestyle="--", label="starting equity")
     for i, ts in enumerate(_version_changes(runs[0])):
         label = "a learned version goes live" if i == 0 else None
-        ax.axvline(_dates(mpl, np.array([ts]))[0], color="#2ca02c", linewidth=0.7, linestyle=":", label=label)
-    _time_axis(mpl, ax)
+        ax.axvline(dates(mpl, np.array([ts]))[0], color="#2ca02c", linewidth=0.7, linestyle=":", label=label)
+    time_axis(mpl, ax)
     ax.yaxis.set_major_formatter(mpl.Thousands())
     ax.set_ylabel("equity (USD)")
-    _legend(ax)
-    return figure
+    legend(ax)
+    return fig
 
 
 def _drawdown(run: _Run) -> tuple[np.ndarray, np.ndarray]:
@@ -963,27 +744,27 @@ def _draw_drawdown(mpl, runs: list[_Run]):
     drawable = [r for r in runs if not _too_short(r)]
     if not drawable:
         return _short_note(runs, "drawdown")
-    figure, ax = _figure(mpl)
+    fig, ax = figure(mpl)
     for run, color in zip(runs, (COLOR_A, COLOR_B)):
         if _too_short(run):
             continue
         x, dd = _drawdown(run)
         worst = float(-dd.min()) if len(dd) else 0.0
         x, dd = decimate(x, dd)
-        dates = _dates(mpl, x)
-        label = f"{run.label} (max {_fixed(worst, 2)} %)"
-        ax.fill_between(dates, dd, 0.0, color=color, alpha=0.18 if run.key == "A" else 0.14, linewidth=0)
-        ax.plot(dates, dd, color=color, linewidth=1.1, label=label)
+        days = dates(mpl, x)
+        label = f"{run.label} (max {fixed(worst, 2)} %)"
+        ax.fill_between(days, dd, 0.0, color=color, alpha=0.18 if run.key == "A" else 0.14, linewidth=0)
+        ax.plot(days, dd, color=color, linewidth=1.1, label=label)
     ax.axhline(0.0, color="#555555", linewidth=0.8)
-    _time_axis(mpl, ax)
+    time_axis(mpl, ax)
     ax.yaxis.set_major_formatter(mpl.Thousands())
     ax.set_ylabel("drawdown (%)")
-    _legend(ax)
-    return figure
+    legend(ax)
+    return fig
 
 
 def _outcome_color(trade: dict) -> str:
-    pnl = _num(trade.get("net_pnl"))
+    pnl = num(trade.get("net_pnl"))
     return COLOR_FLAT if pnl is None or pnl == 0 else COLOR_WIN if pnl > 0 else COLOR_LOSS
 
 
@@ -995,7 +776,7 @@ def _draw_price(mpl, symbol: str, closes: tuple[np.ndarray, np.ndarray], runs: l
     has_trades = any(t.get("symbol") == symbol for r in runs for t in r.trades)
     if len(closes[0]) < 2 and not has_trades:
         return f"{symbol} has fewer than two recorded prices and no trades: there is no price chart to draw."
-    figure, ax = _figure(mpl)
+    fig, ax = figure(mpl)
     _plot_closes(mpl, ax, symbol, closes)
     for run in runs:
         _plot_trades(mpl, ax, run, [t for t in run.trades if t.get("symbol") == symbol])
@@ -1003,15 +784,15 @@ def _draw_price(mpl, symbol: str, closes: tuple[np.ndarray, np.ndarray], runs: l
     handles = _price_legend_handles(mpl, runs)
     if not has_trades:
         ax.text(0.5, 0.92, "no trades on this symbol", transform=ax.transAxes, ha="center", color="#555555")
-    _legend(ax, handles)
-    return figure
+    legend(ax, handles)
+    return fig
 
 
 def _plot_closes(mpl, ax, symbol: str, closes: tuple[np.ndarray, np.ndarray]) -> None:
     """The (decimated) close line, drawn first so the trade marks sit on top of it."""
     if len(closes[0]):
         x, y = decimate(*closes)
-        ax.plot(_dates(mpl, x), y, color="#444444", linewidth=0.9, label=f"{symbol} close", zorder=1)
+        ax.plot(dates(mpl, x), y, color="#444444", linewidth=0.9, label=f"{symbol} close", zorder=1)
 
 
 def _plot_trades(mpl, ax, run: _Run, trades: list[dict]) -> None:
@@ -1053,14 +834,14 @@ def _trade_marks(trades: list[dict]):
 
 def _point(ts: Any, price: Any) -> tuple[float, float] | None:
     """(ts, price) as finite floats, or None when either is missing or unusable."""
-    x, y = _num(ts), _num(price)
+    x, y = num(ts), num(price)
     return None if x is None or y is None else (x, y)
 
 
 def _plot_trade_segments(mpl, ax, segments: list, seg_colors: list[str], hollow: bool) -> None:
     """Faint entry→exit lines (dotted for run B), all in one LineCollection, below the markers."""
     points = np.asarray(segments, dtype=float)
-    points[:, :, 0] = _dates(mpl, points[:, :, 0].ravel()).reshape(points.shape[:2])
+    points[:, :, 0] = dates(mpl, points[:, :, 0].ravel()).reshape(points.shape[:2])
     ax.add_collection(
         mpl.LineCollection(
             points, colors=seg_colors, linewidths=0.7, alpha=0.35, linestyles="dotted" if hollow else "solid", zorder=2
@@ -1074,7 +855,7 @@ def _plot_markers(mpl, ax, marker: str, color: str, pts: list[tuple[float, float
     size = 42 if marker != "X" else 34
     if hollow:
         ax.scatter(
-            _dates(mpl, arr[:, 0]),
+            dates(mpl, arr[:, 0]),
             arr[:, 1],
             marker=marker,
             s=size,
@@ -1085,7 +866,7 @@ def _plot_markers(mpl, ax, marker: str, color: str, pts: list[tuple[float, float
         )
     else:
         ax.scatter(
-            _dates(mpl, arr[:, 0]),
+            dates(mpl, arr[:, 0]),
             arr[:, 1],
             marker=marker,
             s=size,
@@ -1099,9 +880,9 @@ def _plot_markers(mpl, ax, marker: str, color: str, pts: list[tuple[float, float
 def _price_axes(mpl, ax, symbol: str) -> None:
     """Limits, time axis and labels, set once every line and mark is on the axes."""
     ax.autoscale_view()
-    _time_axis(mpl, ax)
+    time_axis(mpl, ax)
     ax.yaxis.set_major_formatter(mpl.Thousands())
-    ax.set_ylabel(f"{_short(symbol, 24)} price")
+    ax.set_ylabel(f"{short(symbol, 24)} price")
 
 
 def _price_legend_handles(mpl, runs: list[_Run]) -> list:
@@ -1143,7 +924,7 @@ def _draw_exit_reasons(mpl, runs: list[_Run]):
     values, labels = _grouped_bars(mpl, runs, "exit_reasons", horizontal=False)
     if not labels or not any(v for vals in values for v in vals.values()):
         return "No trade was closed, so there are no exit reasons to count."
-    figure, ax = _figure(mpl)
+    fig, ax = figure(mpl)
     n = len(runs)
     width = 0.8 / n
     positions = np.arange(len(labels), dtype=float)
@@ -1156,10 +937,10 @@ def _draw_exit_reasons(mpl, runs: list[_Run]):
             color=color,
             label=run.label if n > 1 else None,
         )
-        ax.bar_label(bars, labels=[_fixed(h, 0) for h in heights], padding=2, fontsize=8)
+        ax.bar_label(bars, labels=[fixed(h, 0) for h in heights], padding=2, fontsize=8)
     ax.set_xticks(
         positions,
-        [_short(label, 28) for label in labels],
+        [short(label, 28) for label in labels],
         rotation=30 if len(labels) > 4 else 0,
         ha="right" if len(labels) > 4 else "center",
     )
@@ -1169,8 +950,8 @@ def _draw_exit_reasons(mpl, runs: list[_Run]):
     ax.margins(y=0.15)
     ax.grid(axis="x", visible=False)
     if n > 1:
-        _legend(ax)
-    return figure
+        legend(ax)
+    return fig
 
 
 def _draw_attribution(mpl, runs: list[_Run]):
@@ -1179,7 +960,7 @@ def _draw_attribution(mpl, runs: list[_Run]):
         return "No P&L was attributed to any signal component (no closed trades, or no attribution recorded)."
     n = len(runs)
     height = max(FIGSIZE[1], 0.28 * len(labels) * n + 1.2)
-    figure, ax = _figure(mpl, height)
+    fig, ax = figure(mpl, height)
     band = 0.8 / n
     positions = np.arange(len(labels), dtype=float)
     for i, (_run, vals) in enumerate(zip(runs, values)):
@@ -1196,9 +977,9 @@ def _draw_attribution(mpl, runs: list[_Run]):
             edgecolor="white" if i == 0 else "#333333",
             linewidth=0.5,
         )
-        ax.bar_label(bars, labels=[_fixed(w, 2, True) for w in widths], padding=3, fontsize=8)
+        ax.bar_label(bars, labels=[fixed(w, 2, True) for w in widths], padding=3, fontsize=8)
     ax.axvline(0.0, color="#555555", linewidth=0.8)
-    ax.set_yticks(positions, [_short(label) for label in labels])
+    ax.set_yticks(positions, [short(label) for label in labels])
     ax.xaxis.set_major_formatter(mpl.Thousands())
     ax.set_xlabel("net P&L attributed (USD)")
     ax.margins(x=0.18)
@@ -1208,5 +989,5 @@ def _draw_attribution(mpl, runs: list[_Run]):
             mpl.Patch(facecolor="#888888", label=runs[0].label),
             mpl.Patch(facecolor="#888888", alpha=0.55, hatch="///", edgecolor="#333333", label=runs[1].label),
         ]
-        _legend(ax, handles)
-    return figure
+        legend(ax, handles)
+    return fig

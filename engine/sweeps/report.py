@@ -8,8 +8,8 @@ overfitting warning (``overfitting``, which the CLI prints too) beside the ranke
 
 ``render_sweep_report(report)`` takes a :class:`SweepReport` and returns the page: self-contained
 (inline CSS and inline SVG drawn by matplotlib's object API, no script, no network), filled by
-``templates/sweep.html.j2`` with autoescaping on. It reuses the dry-run report's chart and
-formatting helpers (engine/report/html.py) so both reports look and behave alike, and it never
+``templates/sweep.html.j2`` with autoescaping on. It shares the dry-run report's chart and
+formatting helpers (engine/report/charts.py) so both reports look and behave alike, and it never
 raises on thin input (no variant replayed, one parameter, no walk-forward, NaN metrics): what
 cannot be drawn is replaced by a note saying why.
 """
@@ -26,27 +26,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from engine.report.html import (
-    COLOR_A,
-    COLOR_LOSS,
-    FIGSIZE,
-    _Chart,
-    _dates,
-    _draw,
-    _figure,
-    _fixed,
-    _legend,
-    _matplotlib,
-    _metric,
-    _num,
-    _package_version,
-    _series,
-    _short,
-    _time_axis,
-    decimate,
-    iso,
-)
-from engine.report.html import METRICS as REPORT_METRICS
+from engine.report import charts
 from engine.sweeps.spec import METRICS
 
 MAX_HEATMAPS = 6  # parameter pairs drawn (those with the most distinct values): more is a wall nobody reads
@@ -62,7 +42,7 @@ MIN_PAIRED = 3
 #: (ρ² < 0.25): the ranking mostly reflects the fitting window's noise, not the parameters.
 MIN_RANK_CORRELATION = 0.5
 
-_KINDS = {key: (label, kind) for key, label, kind, _better in REPORT_METRICS}
+_KINDS = {key: (label, kind) for key, label, kind, _better in charts.METRICS}
 
 
 @dataclass(frozen=True)
@@ -112,14 +92,14 @@ def render_sweep_report(report: SweepReport) -> str:
     parameters = [str(p) for p in report.parameters or ()]
     windows = _windows(report.windows or ())
     walk_forward = bool(windows) or any(
-        _num(r.get("oos_rank")) is not None or _num(r.get("oos_metric")) is not None for r in rows
+        charts.num(r.get("oos_rank")) is not None or charts.num(r.get("oos_metric")) is not None for r in rows
     )
     names = _short_names(parameters)
     context = {
         "title": f"rulebot sweep: {report.name}",
         "name": report.name,
         "rules_version": report.rules_version,
-        "generator": f"rulebot {_package_version()}",
+        "generator": f"rulebot {charts.package_version()}",
         "facts": _facts(report, rows, parameters, goal),
         "snapshots": [str(s) for s in report.snapshots or ()],
         "windows": windows,
@@ -170,7 +150,7 @@ def rank_agreement(rows: Iterable[Mapping[str, Any]]) -> RankAgreement | None:
     them, ties averaged); None with fewer than ``MIN_PAIRED`` such rows."""
     paired = []
     for row in rows:
-        rank, oos = _num(row.get("rank")), _num(row.get("oos_rank"))
+        rank, oos = charts.num(row.get("rank")), charts.num(row.get("oos_rank"))
         if rank is not None and oos is not None:
             paired.append((rank, oos, str(row.get("variant", "?"))))
     if len(paired) < MIN_PAIRED:
@@ -228,7 +208,7 @@ def _value_text(value: Any) -> str:
 def _value_key(value: Any) -> tuple[int, Any]:
     """A sort and identity key: numbers by value (so 2 and 2.0 are one), the rest by their text
     (so true is not 1)."""
-    number = None if isinstance(value, bool) else _num(value)
+    number = None if isinstance(value, bool) else charts.num(value)
     return (0, number) if number is not None else (1, _value_text(value))
 
 
@@ -251,7 +231,7 @@ def _best_over(
     best = np.full(tuple(len(a) for a in axes), np.nan)
     pick = np.fmin if goal == "min" else np.fmax  # NaN-ignoring
     for row in rows:
-        values, metric = row.get("values"), _num(row.get("metric"))
+        values, metric = row.get("values"), charts.num(row.get("metric"))
         if row.get("status") != "ok" or metric is None or not isinstance(values, Mapping):
             continue
         if all(p in values for p in paths):
@@ -266,7 +246,7 @@ def _best_row(rows: Iterable[Mapping[str, Any]], field: str, goal: str) -> Mappi
     scored = [
         (sign * v, str(r.get("variant")), r)
         for r in rows
-        if r.get("status") == "ok" and (v := _num(r.get(field))) is not None
+        if r.get("status") == "ok" and (v := charts.num(r.get(field))) is not None
     ]
     return min(scored, key=lambda t: t[:2])[2] if scored else None
 
@@ -309,15 +289,15 @@ def _metric_label(metric: str) -> str:
 
 
 def _metric_text(value: Any, metric: str) -> str:
-    return _metric(_num(value), _KINDS.get(metric, ("", "generic"))[1])
+    return charts.metric_text(charts.num(value), _KINDS.get(metric, ("", "generic"))[1])
 
 
 def _cell_number(value: float, metric: str) -> str:
     """A number short enough for a heatmap cell."""
     if _KINDS.get(metric, ("", ""))[1] == "count":
-        return _fixed(value, 0)
+        return charts.fixed(value, 0)
     magnitude = abs(value)
-    return _fixed(value, 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2)
+    return charts.fixed(value, 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2)
 
 
 # ------------------------------------------------------------------ header and tables
@@ -328,7 +308,7 @@ def _facts(
 ) -> list[tuple[str, str]]:
     statuses = [r.get("status") for r in rows]
     replayed = [r for r in rows if r.get("status") == "ok"]
-    unusable = sum(1 for r in replayed if _num(r.get("metric")) is None)
+    unusable = sum(1 for r in replayed if charts.num(r.get("metric")) is None)
     counts = (
         f"{len(rows):,} finished: {statuses.count('ok'):,} replayed, {statuses.count('invalid'):,} invalid, "
         f"{statuses.count('failed'):,} failed"
@@ -366,7 +346,9 @@ def _windows(windows: Iterable[Mapping[str, float]]) -> list[list[str]]:
     out = []
     for number, window in enumerate(windows, 1):
         if isinstance(window, Mapping):
-            out.append([str(number), *(iso(window.get(k)) for k in ("fit_from", "fit_to", "score_from", "score_to"))])
+            out.append(
+                [str(number), *(charts.iso(window.get(k)) for k in ("fit_from", "fit_to", "score_from", "score_to"))]
+            )
     return out
 
 
@@ -419,17 +401,17 @@ def _ranking(
     table = []
     for row in shown:
         values, metrics = _as_mapping(row.get("values")), _as_mapping(row.get("metrics"))
-        rank = _num(row.get("rank"))
+        rank = charts.num(row.get("rank"))
         cells = [_cell("—" if rank is None else f"{rank:.0f}", "num"), _cell(str(row.get("variant", "—")), "mono")]
         cells += [_cell(_value_text(values.get(p)) if p in values else "—", "mono") for p in parameters]
         cells.append(_cell(_metric_text(row.get("metric"), report.metric), "num key"))
         if walk_forward:
-            oos_rank = _num(row.get("oos_rank"))
+            oos_rank = charts.num(row.get("oos_rank"))
             cells.append(_cell("—" if oos_rank is None else f"{oos_rank:.0f}", "num"))
             cells.append(_cell(_metric_text(row.get("oos_metric"), report.metric), "num"))
         cells += [_cell(_metric_text(metrics.get(m), m), "num") for m in others]
         fingerprint = str(row.get("fingerprint") or "—")
-        cells.append(_cell(_short(fingerprint.removeprefix("sha256:"), 13), "mono", fingerprint))
+        cells.append(_cell(charts.short(fingerprint.removeprefix("sha256:"), 13), "mono", fingerprint))
         table.append(cells)
     return {"columns": columns, "rows": table, "total": f"{len(replayed):,}", "capped": len(replayed) > len(shown)}
 
@@ -464,14 +446,14 @@ def _charts(
     figure, drawn or explained. Each is drawn on its own; one that fails says so."""
     metric = report.metric
     better = "lowest" if goal == "min" else "highest"
-    drawers: list[tuple[_Chart, Callable[[Any], Any]]] = []
-    surface: list[_Chart] = []
+    drawers: list[tuple[charts.Chart, Callable[[Any], Any]]] = []
+    surface: list[charts.Chart] = []
     surface_note = ""
     if not parameters:
         surface_note = "The spec varies no parameter: there is nothing to draw the metric against."
     elif len(parameters) == 1:
         path = parameters[0]
-        chart = _Chart(
+        chart = charts.Chart(
             "by-value",
             "chart-by-value",
             f"{metric} by {names[path]}",
@@ -501,7 +483,7 @@ def _charts(
                     f" {blank:,} of {grid.best.size:,} cells are blank: no variant there was replayed with a usable "
                     f"{metric} (not drawn by the search, invalid or failed)."
                 )
-            chart = _Chart(
+            chart = charts.Chart(
                 f"heatmap-{number}", f"chart-heatmap-{number}", f"{metric} over {names[x]} × {names[y]}", caption
             )
             drawers.append((chart, functools.partial(_draw_heatmap, grid=grid, goal=goal, metric=metric)))
@@ -509,7 +491,7 @@ def _charts(
 
     replayed = [r for r in rows if r.get("status") == "ok"]
     distribution = [
-        _Chart(
+        charts.Chart(
             "distribution",
             "chart-distribution",
             f"Distribution of {metric}" + (" (in sample)" if walk_forward else ""),
@@ -524,7 +506,7 @@ def _charts(
     )
     if walk_forward:
         distribution.append(
-            _Chart(
+            charts.Chart(
                 "distribution-oos",
                 "chart-distribution-oos",
                 f"Distribution of {metric} out of sample",
@@ -540,7 +522,7 @@ def _charts(
 
     curves = _curves(report.curves, rows, parameters, names)
     equity = [
-        _Chart(
+        charts.Chart(
             "equity",
             "chart-equity",
             "Equity of the best variants",
@@ -550,13 +532,13 @@ def _charts(
     drawers.append((equity[0], functools.partial(_draw_curves, curves=curves)))
 
     try:
-        mpl = _matplotlib()
+        mpl = charts.matplotlib_api()
     except ImportError as exc:
         for chart, _drawer in drawers:
             chart.note = f"Charts need matplotlib, which is not installed here ({exc})."
     else:
         for chart, drawer in drawers:
-            _draw(mpl, chart, functools.partial(drawer, mpl))
+            charts.draw(mpl, chart, functools.partial(drawer, mpl))
     return {"surface": surface, "surface_note": surface_note, "distribution": distribution, "equity": equity}
 
 
@@ -564,7 +546,7 @@ def _ticks(mpl: Any, axis: Any, values: tuple[Any, ...], rotate: bool = False) -
     """A category axis: every value's text at its index (every k-th beyond ``MAX_TICKS``)."""
     step = max(1, math.ceil(len(values) / MAX_TICKS))
     positions = list(range(0, len(values), step))
-    labels = [_short(_value_text(values[i]), 16) for i in positions]
+    labels = [charts.short(_value_text(values[i]), 16) for i in positions]
     if rotate:
         axis.set_ticks(positions, labels, rotation=45, ha="right", rotation_mode="anchor")
     else:
@@ -577,7 +559,7 @@ def _draw_heatmap(mpl: Any, grid: Grid, goal: str, metric: str) -> Any:
     filled = np.isfinite(grid.best)
     if not filled.any():
         return f"No variant with values of {grid.x} and {grid.y} was replayed with a usable {metric}: there is no heatmap to draw."
-    figure, ax = _figure(mpl, min(9.0, max(FIGSIZE[1], 0.32 * ny + 1.8)))
+    figure, ax = charts.figure(mpl, min(9.0, max(charts.FIGSIZE[1], 0.32 * ny + 1.8)))
     cmap = mpl.matplotlib.colormaps["RdYlGn_r" if goal == "min" else "RdYlGn"]
     low, high = float(grid.best[filled].min()), float(grid.best[filled].max())
     if low == high:
@@ -606,8 +588,8 @@ def _draw_heatmap(mpl: Any, grid: Grid, goal: str, metric: str) -> Any:
     ax.grid(False)
     _ticks(mpl, ax.xaxis, grid.xs, rotate=nx > 8 or any(len(_value_text(v)) > 6 for v in grid.xs))
     _ticks(mpl, ax.yaxis, grid.ys)
-    ax.set_xlabel(_short(grid.x, 80))
-    ax.set_ylabel(_short(grid.y, 50))
+    ax.set_xlabel(charts.short(grid.x, 80))
+    ax.set_ylabel(charts.short(grid.y, 50))
     if filled.sum() <= MAX_ANNOTATED_CELLS and nx <= MAX_ANNOTATED_COLUMNS:
         for i, j in zip(*np.nonzero(filled)):
             value = float(grid.best[i, j])
@@ -631,16 +613,18 @@ def _draw_by_value(mpl: Any, path: str, values: tuple[Any, ...], best: np.ndarra
     finite = np.isfinite(best)
     if not finite.any():
         return f"No variant was replayed with a usable {metric}: there is no chart of it by {path} to draw."
-    figure, ax = _figure(mpl)
+    figure, ax = charts.figure(mpl)
     numeric = all(_value_key(v)[0] == 0 for v in values)
     winner = int(np.nanargmin(best) if goal == "min" else np.nanargmax(best))
     if numeric:
         x = np.array([float(v) for v in values])
-        ax.plot(x, best, color=COLOR_A, linewidth=1.3, marker="o", markersize=4, label=f"best {metric} at each value")
+        ax.plot(
+            x, best, color=charts.COLOR_A, linewidth=1.3, marker="o", markersize=4, label=f"best {metric} at each value"
+        )
         ax.xaxis.set_major_formatter(mpl.Thousands())
     else:
         x = np.arange(len(values), dtype=float)
-        ax.bar(x[finite], best[finite], color=COLOR_A, width=0.7, label=f"best {metric} at each value")
+        ax.bar(x[finite], best[finite], color=charts.COLOR_A, width=0.7, label=f"best {metric} at each value")
         _ticks(mpl, ax.xaxis, values, rotate=len(values) > 8 or any(len(_value_text(v)) > 8 for v in values))
         ax.grid(axis="x", visible=False)
     ax.scatter(
@@ -648,20 +632,20 @@ def _draw_by_value(mpl: Any, path: str, values: tuple[Any, ...], best: np.ndarra
         [best[winner]],
         s=70,
         marker="*",
-        color=COLOR_LOSS,
+        color=charts.COLOR_LOSS,
         zorder=5,
         label=f"best: {_value_text(values[winner])}",
     )
     ax.yaxis.set_major_formatter(mpl.Thousands())
-    ax.set_xlabel(_short(path, 80))
+    ax.set_xlabel(charts.short(path, 80))
     ax.set_ylabel(metric)
-    _legend(ax)
+    charts.legend(ax)
     return figure
 
 
 def _draw_distribution(mpl: Any, rows: list[Mapping[str, Any]], field: str, metric: str, goal: str) -> Any:
     what = f"{metric} out of sample" if field == "oos_metric" else metric
-    scored = [(v, r) for r in rows if (v := _num(r.get(field))) is not None]
+    scored = [(v, r) for r in rows if (v := charts.num(r.get(field))) is not None]
     if not scored:
         return f"No variant was replayed with a usable {what}: there is no distribution to draw."
     if len(scored) == 1:
@@ -671,14 +655,14 @@ def _draw_distribution(mpl: Any, rows: list[Mapping[str, Any]], field: str, metr
             f"({_metric_text(value, metric)}): there is no distribution to draw."
         )
     values = np.array([v for v, _r in scored])
-    figure, ax = _figure(mpl)
+    figure, ax = charts.figure(mpl)
     bins = int(min(40, max(5, math.ceil(2 * math.sqrt(len(values))))))
-    ax.hist(values, bins=bins, color=COLOR_A, alpha=0.75, edgecolor="white", linewidth=0.5)
+    ax.hist(values, bins=bins, color=charts.COLOR_A, alpha=0.75, edgecolor="white", linewidth=0.5)
     marks = [(_best_row(rows, field, goal), "#2ca02c", "-", "best")]
     if field == "oos_metric":  # where the in-sample winner landed
-        marks.append((_best_row([r for _v, r in scored], "metric", goal), COLOR_LOSS, "--", "in-sample best"))
+        marks.append((_best_row([r for _v, r in scored], "metric", goal), charts.COLOR_LOSS, "--", "in-sample best"))
     for best, color, style, whose in marks:
-        at = None if best is None else _num(best.get(field))
+        at = None if best is None else charts.num(best.get(field))
         if best is not None and at is not None:
             label = f"{whose}: {best.get('variant')} ({_metric_text(at, metric)})"
             ax.axvline(at, color=color, linestyle=style, linewidth=1.4, label=label)
@@ -687,7 +671,7 @@ def _draw_distribution(mpl: Any, rows: list[Mapping[str, Any]], field: str, metr
     ax.set_xlabel(what)
     ax.set_ylabel("variants")
     ax.grid(axis="x", visible=False)
-    _legend(ax)
+    charts.legend(ax)
     return figure
 
 
@@ -699,18 +683,18 @@ def _curves(
     curves = _as_mapping(kept)
 
     def order(variant: str) -> tuple[float, str]:
-        rank = _num(by_id.get(variant, {}).get("rank"))
+        rank = charts.num(by_id.get(variant, {}).get("rank"))
         return (math.inf if rank is None else rank, variant)
 
     out = []
     for variant in sorted((str(v) for v in curves), key=order)[:MAX_CURVES]:
         row = by_id.get(variant, {})
-        rank = _num(row.get("rank"))
+        rank = charts.num(row.get("rank"))
         label = ("" if rank is None else f"#{rank:.0f} ") + variant
         values = _values_text(row.get("values"), parameters, names)
         if values != "—":
             label += f": {values}"
-        out.append((_short(label, 110), _series(curves[variant])))
+        out.append((charts.short(label, 110), charts.series(curves[variant])))
     return out
 
 
@@ -720,19 +704,19 @@ def _draw_curves(mpl: Any, curves: list[tuple[str, tuple[np.ndarray, np.ndarray]
     drawable = [(label, series) for label, series in curves if len(series[0]) >= 2]
     if not drawable:
         return "The kept equity curves have fewer than two points each: there is no curve to draw."
-    figure, ax = _figure(mpl, FIGSIZE[1] + 0.22 * len(drawable) + 0.6)
+    figure, ax = charts.figure(mpl, charts.FIGSIZE[1] + 0.22 * len(drawable) + 0.6)
     palette = mpl.matplotlib.colormaps["tab10"]
     for i, (label, (x, y)) in enumerate(drawable):
-        x, y = decimate(x, y)
+        x, y = charts.decimate(x, y)
         ax.plot(
-            _dates(mpl, x),
+            charts.dates(mpl, x),
             y,
             color=palette(i % 10),
             linewidth=1.8 if i == 0 else 1.1,
             label=label,
             zorder=3 if i == 0 else 2,
         )
-    _time_axis(mpl, ax)
+    charts.time_axis(mpl, ax)
     ax.yaxis.set_major_formatter(mpl.Thousands())
     ax.set_ylabel("equity (USD)")
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.16), ncols=1, frameon=False, borderaxespad=0.0)

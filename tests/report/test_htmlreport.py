@@ -448,7 +448,7 @@ def test_without_matplotlib_the_page_still_renders(monkeypatch):
     def missing():
         raise ImportError("No module named 'matplotlib'")
 
-    monkeypatch.setattr(htmlreport, "_matplotlib", missing)
+    monkeypatch.setattr(htmlreport, "matplotlib_api", missing)
     page = parse(render_report(make_result()))
     for figure in page.figures().values():
         assert "Charts need matplotlib" in figure.all_text()

@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pytest
 
+from engine.report import charts
 from engine.sweeps import report as sweepreport
 from engine.sweeps.report import (
     MAX_TABLE_ROWS,
@@ -332,7 +333,7 @@ def test_without_matplotlib_the_page_still_renders(monkeypatch):
     def missing():
         raise ImportError("No module named 'matplotlib'")
 
-    monkeypatch.setattr(sweepreport, "_matplotlib", missing)
+    monkeypatch.setattr(charts, "matplotlib_api", missing)
     page = parse(render_sweep_report(make_report(three_parameter_grid())))
     for figure in page.figures().values():
         assert "Charts need matplotlib" in figure.all_text() and not figure.find_all("svg")
