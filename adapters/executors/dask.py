@@ -72,6 +72,9 @@ def opened(*, workers: int, retries: int = 2, scheduler: str | None = None) -> I
                 {
                     "distributed.scheduler.allowed-failures": max(0, retries),
                     "distributed.scheduler.worker-saturation": 1.0,
+                    # the workers' statistical profiler samples the task's stack every 10 ms: about
+                    # 15 % more CPU for a replay, which is pure Python (tests/benchmarks/bench_sweep.py)
+                    "distributed.worker.profile.enabled": False,
                 }
             ):
                 cluster = distributed.LocalCluster(
