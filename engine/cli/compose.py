@@ -276,6 +276,15 @@ def write_learned(
     return outcome
 
 
+def audit_rejection(logs_dir: str, ts: float, request: WriteRequest, gate: Mapping[str, Any]) -> None:
+    """A promotion gate's rejection of ``request`` as a line of ``logs_dir``/learning_audit.jsonl."""
+    from engine.versions.audit import AUDIT_LOG, LearningAudit
+
+    os.makedirs(logs_dir, exist_ok=True)
+    with append_log(os.path.join(logs_dir, AUDIT_LOG), fsync=True) as log:
+        LearningAudit(log).rejected(ts, request.learner, request.base_version, request.values, gate)
+
+
 class RunLogs:
     """The JSON-lines logs of a run (logs/*.jsonl), written exactly once through the state
     store's outbox: entering attaches them to the store, which first finishes what a crash

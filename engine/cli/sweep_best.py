@@ -67,6 +67,7 @@ def write_best_variant(
         candidate = compile_ruleset(shadow).plans[plan.profile]
     gate = _gate(plan, candidate, job.snapshots, request.window_from, request.window_to)
     if not gate.promoted:
+        compose.audit_rejection(logs_dir, time.time(), request, gate.as_dict())
         click.echo(f"--write-best: {best['variant']} rejected by the promotion gate: {gate.reason}", err=True)
         return EXIT_INVALID
     base = out / BASE_RULES

@@ -7,7 +7,10 @@ Two kinds of lines, told apart by ``event``:
   version it based on, each value old → new, the code and reason of a refusal, the file it
   wrote and the version that resulted (:func:`write_record`);
 - ``"cycle"``: one learning cycle — its data window, what each learner read (counted), what
-  it proposed or why nothing, and what became of each write (:func:`cycle_record`).
+  it proposed or why nothing, and what became of each write (:func:`cycle_record`);
+- ``"promotion"``: a promotion gate's rejection that no cycle line or version store records —
+  a sweep's best variant (`rulebot sweep --write-best`): the learner, the base version, the
+  values and the gate's numbers (:func:`promotion_record`).
 
 The records are plain data built here (pure); :class:`LearningAudit` hands them to a sink
 with ``write(record)`` — the composition root gives it an fsync'd JSON-lines log
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from engine.versions.writeback import WriteOutcome, WriteRequest
 
 AUDIT_LOG = "learning_audit.jsonl"
-WRITE, CYCLE = "write", "cycle"
+WRITE, CYCLE, PROMOTION = "write", "cycle", "promotion"
 
 
 class Sink(Protocol):
@@ -35,9 +38,14 @@ class Sink(Protocol):
 
 
 def _number(value: Any) -> Any:
-    """A value as JSON can hold it: a non-finite float as text (the log forbids NaN)."""
+    """A value as JSON can hold it: a non-finite float as text (the log forbids NaN), inside
+    mappings and lists too."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _number(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_number(v) for v in value]
     return value
 
 
@@ -107,6 +115,21 @@ def cycle_record(
     }
 
 
+def promotion_record(
+    ts: float, learner: str, base_version: str, values: Mapping[str, Any], gate: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The audit line of a candidate the promotion gate rejected, with the gate's numbers."""
+    return {
+        "event": PROMOTION,
+        "ts": iso_utc(ts),
+        "learner": learner,
+        "status": "rejected",
+        "base_version": base_version,
+        "values": _number(values),
+        "promotion": _number(gate),
+    }
+
+
 class LearningAudit:
     """Appends audit lines to ``sink`` (anything with ``write(record)``)."""
 
@@ -115,5 +138,12 @@ class LearningAudit:
 
     def write(self, ts: float, outcome: WriteOutcome, request: WriteRequest | None = None) -> dict[str, Any]:
         record = write_record(ts, outcome, request)
+        self._sink.write(record)
+        return record
+
+    def rejected(
+        self, ts: float, learner: str, base_version: str, values: Mapping[str, Any], gate: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        record = promotion_record(ts, learner, base_version, values, gate)
         self._sink.write(record)
         return record

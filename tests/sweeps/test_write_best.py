@@ -219,6 +219,10 @@ def test_the_promotion_gate_can_reject_the_best(swept, rules, tmp_path):
     assert "< the required +50.0000; the live version stays" in done.stderr
     assert learned(rules) == [".gitkeep"]
     assert not (out / "base-rules").exists()
+    [line] = audit(logs)  # the rejection and the gate's numbers, as a learner's cycle line keeps them
+    assert (line["event"], line["status"], line["learner"]) == ("promotion", "rejected", "sweep:target")
+    assert line["values"] == {TARGET: float(best[TARGET])} and line["base_version"] == version_of(rules)
+    assert line["promotion"]["promoted"] is False and line["promotion"]["min_improvement_pct"] == 50.0
 
 
 @pytest.mark.parametrize(
