@@ -53,18 +53,10 @@ def write_best_variant(
     if request is None:
         click.echo(f"--write-best: {best['variant']}: {problem}; nothing written", err=True)
         return EXIT_INVALID
-    with tempfile.TemporaryDirectory(prefix="rulebot-sweep-best-") as scratch:
-        shadow = os.path.join(scratch, "rules")
-        shutil.copytree(rules_dir, shadow, ignore=shutil.ignore_patterns(".*"))
-        staged = compose.write_learned(shadow, request, scratch, time.time)
-        if not staged.applied:  # audited against the real rules, as a learner's refusal is
-            real = compose.write_learned(rules_dir, request, logs_dir, time.time)
-            why = f"{real.code}: {real.reason}" if not real.applied else f"{staged.code}: {staged.reason}"
-            click.echo(f"--write-best: {best['variant']} refused ({why}); nothing written", err=True)
-            return EXIT_INVALID
-        from engine.language.compiler import compile_ruleset
-
-        candidate = compile_ruleset(shadow).plans[plan.profile]
+    candidate, why = _candidate(request, plan, rules_dir, logs_dir)
+    if candidate is None:
+        click.echo(f"--write-best: {best['variant']} refused ({why}); nothing written", err=True)
+        return EXIT_INVALID
     gate = _gate(plan, candidate, job.snapshots, request.window_from, request.window_to)
     if not gate.promoted:
         compose.audit_rejection(logs_dir, time.time(), request, gate.as_dict())
@@ -82,6 +74,22 @@ def write_best_variant(
         f"promotion gate: {gate.reason}); review: rulebot diff {base} {rules_dir}"
     )
     return EXIT_OK
+
+
+def _candidate(request: Any, plan: Any, rules_dir: str, logs_dir: str) -> tuple[Any, str | None]:
+    """(the candidate's plan, None): the write made on a scratch copy of the rules, with every
+    check of the write-back; or (None, why) when it refuses, audited against the real rules
+    as a learner's refusal is."""
+    from engine.language.compiler import compile_ruleset
+
+    with tempfile.TemporaryDirectory(prefix="rulebot-sweep-best-") as scratch:
+        shadow = os.path.join(scratch, "rules")
+        shutil.copytree(rules_dir, shadow, ignore=shutil.ignore_patterns(".*"))
+        staged = compose.write_learned(shadow, request, scratch, time.time)
+        if staged.applied:
+            return compile_ruleset(shadow).plans[plan.profile], None
+    real = compose.write_learned(rules_dir, request, logs_dir, time.time)
+    return None, f"{real.code}: {real.reason}" if not real.applied else f"{staged.code}: {staged.reason}"
 
 
 def best_row(rows: Sequence[Mapping[str, Any]], *, walk_forward: bool) -> Mapping[str, Any] | None:
