@@ -74,7 +74,6 @@ def sweep(
     """Replay every variant SPEC names over SNAPSHOTS (files, or object-store URLs every
     worker can read) and rank them by its metric."""
     from engine.cli.sweep_run import SweepRun, lines_by_task
-    from engine.language.compiler import compile_ruleset
     from engine.language.formats import as_text
     from engine.sweeps.spec import load_spec
     from engine.sweeps.variants import expand
@@ -84,7 +83,7 @@ def sweep(
         raise click.BadParameter("a scheduler address is for --executor dask", param_hint="--scheduler")
     window = window_option(from_text, to_text)
     plan = load_plan(rules_dir, profile)
-    documents = (compile_ruleset(rules_dir, [plan.profile]).canonical or {}).get("base", {})
+    documents = (plan.canonical or {}).get("base", {})
     spec, problems = load_spec(spec_path, documents)
     if spec is None:
         click.echo(as_text(problems), err=True)

@@ -6,19 +6,14 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from engine.sweeps.optimiser import OptunaSearch
 from engine.sweeps.spec import Parameter, Spec
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
-RULES = ROOT / "rules"
+from tests.sweeps.cli import run_sweep
 
 
 def _spec(trials: int = 40, batch: int = 4, seed: int = 1, goal: str = "max") -> Spec:
@@ -93,12 +88,7 @@ parameters:
 
 
 def _sweep(spec: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", "sweep", str(spec), str(SAMPLE), "--rules", str(RULES),
-         "--out", str(out), "--to", "2025-05-21T08:00:00Z", *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    return run_sweep(spec, out, *extra)
 
 
 def _table(out: Path) -> list[tuple[str, ...]]:

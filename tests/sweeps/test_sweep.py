@@ -9,7 +9,6 @@ import csv
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,7 @@ import pytest
 from engine.language.compiler import compile_ruleset
 from engine.sweeps.spec import load_spec
 from engine.sweeps.variants import expand
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
-RULES = ROOT / "rules"
+from tests.sweeps.cli import RULES, run_sweep, start_sweep
 
 GRID = """kind: sweep
 name: stops
@@ -81,12 +77,7 @@ def test_spec_problems_are_located(tmp_path, documents, change, code, where):
 
 
 def _sweep(spec: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", "sweep", str(spec), str(SAMPLE), "--rules", str(RULES),
-         "--out", str(out), "--to", "2025-05-21T08:00:00Z", *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    return run_sweep(spec, out, *extra)
 
 
 def _ranking(out: Path) -> list[tuple[str, str, str, str]]:
@@ -121,12 +112,7 @@ def test_a_worker_killed_mid_sweep_changes_nothing(tmp_path):
     expected = tmp_path / "expected"
     assert _sweep(spec, expected, "--workers", "1").returncode == 0
     out = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "sweep", str(spec), str(SAMPLE), "--rules", str(RULES),
-         "--out", str(out), "--to", "2025-05-21T08:00:00Z", "--workers", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    process = start_sweep(spec, out, "--workers", "2")
     killed = _kill_a_worker(process.pid)
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr
@@ -187,12 +173,7 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_completes_it(tmp_path):
     spec = _spec(tmp_path, GRID)
     expected, out = tmp_path / "expected", tmp_path / "stopped"
     assert _sweep(spec, expected, "--workers", "1").returncode == 0
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "sweep", str(spec), str(SAMPLE), "--rules", str(RULES),
-         "--out", str(out), "--to", "2025-05-21T08:00:00Z", "--workers", "1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    process = start_sweep(spec, out, "--workers", "1")
     results = out / "results.jsonl"
     while process.poll() is None and not (results.exists() and results.read_text(encoding="utf-8").count("\n")):
         pass  # until the first variant is written: Ctrl-C then lands mid-sweep

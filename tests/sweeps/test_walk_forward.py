@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +15,8 @@ import pytest
 from engine.sweeps.results import ranked
 from engine.sweeps.spec import Parameter, Spec, WalkForward
 from engine.sweeps.windows import chained, merged, selections, windows
+from tests.sweeps.cli import RULES, SAMPLE, run_sweep
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "sample" / "sample.snapshots.parquet"
-RULES = ROOT / "rules"
 DAY = 86_400.0
 
 
@@ -140,12 +136,7 @@ TO = "2025-05-23T08:00:00Z"
 
 
 def _sweep(spec: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", "sweep", str(spec), str(SAMPLE), "--rules", str(RULES),
-         "--out", str(out), "--to", TO, *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    return run_sweep(spec, out, *extra, to=TO)
 
 
 def _table(out: Path) -> list[dict]:
